@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slotaudit/slotaudit/report"
+)
+
+type eventsOptions struct {
+	read      readFlags
+	noSummary bool
+	paths     []string
+}
+
+func newEventsCmd(e *env) *cobra.Command {
+	opts := &eventsOptions{}
+	cmd := &cobra.Command{
+		Use:   "events [flags] PATH...",
+		Short: "Print the normalized slot-lifecycle events, one JSON object a line",
+		Long: `events prints every slot-lifecycle event read from the logs, one JSON object a line,
+in input order (inputs sorted by path), then on stderr a summary of every input: its
+layout, Flink version, components, TaskManager, and what became of its records.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &usageError{errors.New("events needs at least one PATH (a file, a directory, or - for stdin)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.paths = args
+			return runEvents(cmd, e, opts)
+		},
+	}
+	opts.read.register(cmd)
+	cmd.Flags().BoolVar(&opts.noSummary, "no-summary", false, "do not print the per-input summary on stderr")
+	return cmd
+}
+
+func runEvents(cmd *cobra.Command, e *env, opts *eventsOptions) error {
+	res, err := e.read(cmd.Context(), opts.paths, &opts.read)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteEvents(e.stdout, res); err != nil {
+		return err
+	}
+	if !opts.noSummary {
+		if err := report.WriteInputTable(e.stderr, res.Inputs); err != nil {
+			return err
+		}
+	}
+	if !hasEvidence(res) {
+		return &nothingToJudgeError{inputs: len(res.Inputs)}
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/report"
+)
+
+// Exit codes, as the design's command-line contract fixes them.
+const (
+	exitOK       = 0 // analysed, nothing at or above --fail-on
+	exitFindings = 1 // findings at or above --fail-on
+	exitUsage    = 2 // usage or input error
+	exitNothing  = 3 // the input held no slot-lifecycle evidence at all
+)
+
+// env is what every command needs from the outside world.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	log            zerolog.Logger
+}
+
+// usageError is a bad flag or argument; the command's usage hint follows it.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// nothingToJudgeError means the inputs were read but held no slot evidence.
+type nothingToJudgeError struct{ inputs int }
+
+func (e *nothingToJudgeError) Error() string {
+	return fmt.Sprintf("no slot-lifecycle evidence in %d input(s)", e.inputs)
+}
+
+// Main runs slotaudit with args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	e.log = newLogger(stderr, zerolog.WarnLevel)
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return e.exitCode(err)
+}
+
+func newLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
+	cw := zerolog.ConsoleWriter{Out: w, NoColor: true, PartsExclude: []string{zerolog.TimestampFieldName}}
+	cw.FormatMessage = func(i any) string { return report.Escape(fmt.Sprint(i)) }
+	cw.FormatFieldValue = func(i any) string { return report.Escape(fmt.Sprint(i)) }
+	return zerolog.New(cw).Level(level)
+}
+
+// exitCode is the one place where errors become exit codes and messages.
+func (e *env) exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var nothing *nothingToJudgeError
+	var usage *usageError
+	var input *parser.InputError
+	switch {
+	case errors.As(err, &nothing):
+		fmt.Fprintf(e.stderr, "slotaudit: %s\n", err)
+		fmt.Fprintf(e.stderr, "slotaudit: hint: are these Flink TaskManager/JobManager logs? the summary above shows what each input held\n")
+		return exitNothing
+	case errors.As(err, &usage):
+		fmt.Fprintf(e.stderr, "slotaudit: error: %s\n", report.Escape(err.Error()))
+		fmt.Fprintf(e.stderr, "slotaudit: hint: run 'slotaudit --help' for usage\n")
+		return exitUsage
+	case errors.As(err, &input):
+		fmt.Fprintf(e.stderr, "slotaudit: error: %s\n", report.Escape(err.Error()))
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "slotaudit: error: %s\n", report.Escape(err.Error()))
+	return exitUsage
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	var logLevel string
+	root := &cobra.Command{
+		Use:   "slotaudit",
+		Short: "Audit Apache Flink slot allocations from TaskManager, ResourceManager and JobManager logs",
+		Long: `slotaudit reads Flink TaskManager, ResourceManager and JobManager logs and tells what
+happened to every slot allocation, with the log lines that prove it.
+
+PATH is a file, a directory (read recursively) or - for stdin; .gz is read transparently.
+
+Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above it;
+2 usage or input error; 3 the input held no slot-lifecycle evidence at all.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			lvl, err := zerolog.ParseLevel(strings.ToLower(logLevel))
+			if err != nil || logLevel == "" {
+				return &usageError{fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", logLevel)}
+			}
+			e.log = newLogger(e.stderr, lvl)
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn, error or disabled")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(
+		newEventsCmd(e),
+		newPendingCmd("audit", "The verdict: findings with proof, summary and exit code", 4),
+		newPendingCmd("timeline", "Per-AllocationID timelines across TaskManager, ResourceManager and JobManager", 3),
+		newPendingCmd("slots", "Each TaskManager's slot table over time, under the legacy and the fixed model", 3),
+		newPendingCmd("explain", "The step-by-step story of one finding or allocation", 4),
+		newPendingCmd("simulate", "Realistic multi-component logs with injected races and ground truth", 5),
+		newVersionCmd(e),
+	)
+	return root
+}
+
+// newPendingCmd is a command of the design that a later issue builds. It says
+// so plainly instead of pretending.
+func newPendingCmd(name, short string, issue int) *cobra.Command {
+	return &cobra.Command{
+		Use:                name + " [flags] PATH...",
+		Short:              short + " (not built yet)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fmt.Errorf("'slotaudit %s' is not built yet (issue #%d); 'slotaudit events' shows what slotaudit reads today", name, issue)
+		},
+	}
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print slotaudit's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, goV := "(devel)", ""
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				if bi.Main.Version != "" {
+					v = bi.Main.Version
+				}
+				goV = bi.GoVersion
+			}
+			_, err := fmt.Fprintf(e.stdout, "slotaudit %s %s\n", v, goV)
+			return err
+		},
+	}
+}
+
+// readFlags are the flags of every command that reads logs.
+type readFlags struct {
+	layout       string
+	flinkVersion string
+}
+
+func (f *readFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.layout, "layout", "", "force the layout of every input: json, a built-in name ("+strings.Join(parser.LayoutNames()[1:], ", ")+"), or a log4j conversion pattern such as '%d %-5p %c - %m%n'")
+	cmd.Flags().StringVar(&f.flinkVersion, "flink-version", "", "force the Flink version of every input (e.g. 1.9.1) instead of reading it from the banner or inferring it")
+}
+
+// read reads the paths and logs the parser's diagnostics.
+func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.Result, error) {
+	if _, _, err := parser.ResolveLayout(f.layout); err != nil {
+		return nil, &usageError{err}
+	}
+	res, err := parser.Read(paths, parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin})
+	if err != nil {
+		var input *parser.InputError
+		if errors.As(err, &input) {
+			return nil, err
+		}
+		return nil, &usageError{err}
+	}
+	for _, d := range res.Diagnostics {
+		ev := e.log.Info()
+		if d.Severity == "warning" {
+			ev = e.log.Warn()
+		}
+		ev = ev.Str("at", res.Files.Position(d.Pos))
+		if d.Detail != "" {
+			ev = ev.Str("text", d.Detail)
+		}
+		ev.Msg(d.Summary)
+	}
+	return res, nil
+}
+
+// hasEvidence reports whether any event is about slots (not only file facts).
+func hasEvidence(res *parser.Result) bool {
+	for i := range res.Events {
+		if !strings.HasPrefix(string(res.Events[i].Kind), "meta.") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,246 @@
+package parser
+
+import (
+	"bytes"
+	"strings"
+)
+
+// record is one log record: a header line (or JSON object) plus its
+// continuation lines. Byte slices are owned by the record.
+type record struct {
+	start, end int32 // physical lines
+	time       Time
+	level      string
+	logger     []byte
+	msg        []byte // first line of the message
+	body       []byte // continuation lines / exception text, '\n'-joined
+	first      []byte // first physical line as read, for evidence
+	headerless bool
+	truncated  bool // continuation lines beyond the record limit were skipped
+}
+
+type classStatus uint8
+
+const (
+	statusIrrelevant classStatus = iota
+	statusEvents
+	statusUnparsed
+)
+
+// maxTextLen caps Event.Text: evidence shows the line, not megabytes of it.
+const maxTextLen = 2048
+
+// classify turns a record into events. It returns statusUnparsed with a
+// reason when the record comes from a slot class (or mentions slots on the
+// TaskExecutor) but matches no known template.
+func classify(r *record, emit func(Event)) (classStatus, string) {
+	msg := bytes.TrimSpace(r.msg)
+	logComp := componentOfLogger(r.logger)
+	base := NewEvent("")
+	base.Pos = Pos{Line: r.start}
+	base.EndLine = r.end
+	base.Time = r.time
+	base.Level = Level(r.level)
+	base.Text = capText(r.first)
+
+	n := 0
+	out := func(ev Event) {
+		n++
+		emit(ev)
+	}
+
+	ev := base
+	text := msg
+	if len(r.body) > 0 && bytes.HasPrefix(msg, []byte("Received slot report from instance")) {
+		text = append(append(append([]byte(nil), msg...), '\n'), r.body...)
+	}
+	t, ok := matchTemplate(text, &ev)
+	var noSlotSeen []ID
+	switch {
+	case ok && t.kind == "":
+		// a known message that is not an event
+	case ok:
+		ev.Component = t.comp
+		if logComp != ComponentUnknown {
+			ev.Component = logComp
+		}
+		keep := true
+		switch ev.Kind {
+		case KindJMTaskFailed:
+			keep = ev.To == "FAILED"
+			if ev.Component == ComponentTM {
+				ev.Kind = KindTMTaskFailed
+			}
+			ev.Reason = exceptionSummary(msg, r.body)
+		case KindJMJobState, KindRMAllocFailed, KindTMOfferFailed, KindTaskNoSlot, KindTMAllocRefused:
+			if ev.Reason == "" || ev.Kind == KindRMAllocFailed || ev.Kind == KindJMJobState {
+				if s := exceptionSummary(nil, r.body); s != "" {
+					ev.Reason = s
+				}
+			}
+		case KindMetaVersion:
+			ev.Version = strings.TrimSuffix(ev.Version, ",")
+		}
+		if ev.Kind == KindTaskNoSlot {
+			noSlotSeen = append(noSlotSeen, ev.Alloc)
+		}
+		if keep {
+			out(ev)
+		}
+	}
+
+	// Evidence inside exception texts: the JM logs the TM's
+	// TaskSubmissionException in a failed task's stack trace, and
+	// NoResourceAvailableException in a failed job's.
+	comp := logComp
+	if comp == ComponentUnknown && ok {
+		comp = ev.Component
+	}
+	scanExceptions(msg, r.body, func(e Event) {
+		if e.Kind == KindTaskNoSlot {
+			for _, a := range noSlotSeen {
+				if a == e.Alloc {
+					return
+				}
+			}
+			noSlotSeen = append(noSlotSeen, e.Alloc)
+		}
+		if e.Kind == KindJMNoResource && ok && ev.Kind == KindJMNoResource {
+			return
+		}
+		x := base
+		x.Kind, x.Alloc, x.Job, x.Reason = e.Kind, e.Alloc, e.Job, e.Reason
+		x.Component = comp
+		if x.Component == ComponentUnknown && e.Kind == KindJMNoResource {
+			x.Component = ComponentJM
+		}
+		out(x)
+	})
+
+	switch {
+	case n > 0:
+		return statusEvents, ""
+	case ok:
+		return statusIrrelevant, ""
+	case slotLogger(r.logger) && len(msg) > 0:
+		return statusUnparsed, "message from a slot class matches no known template"
+	case logComp == ComponentTM && bytes.Contains(r.logger, []byte("TaskExecutor")) && containsFold(msg, "slot"):
+		return statusUnparsed, "TaskExecutor message about slots matches no known template"
+	}
+	return statusIrrelevant, ""
+}
+
+func capText(b []byte) string {
+	if len(b) > maxTextLen {
+		return string(b[:maxTextLen]) + "…"
+	}
+	return string(b)
+}
+
+func containsFold(b []byte, sub string) bool {
+	return bytes.Contains(bytes.ToLower(b), []byte(sub))
+}
+
+var (
+	noSlotTemplate  = compileTemplate(KindTaskNoSlot, ComponentUnknown, "No task slot allocated for job ID {J} and allocation ID {A}.", "")
+	noSlotAnchor    = []byte("No task slot allocated for job ID ")
+	noResourceClass = []byte("NoResourceAvailableException")
+)
+
+// scanExceptions finds slot evidence in exception texts: every
+// "No task slot allocated for job ID J and allocation ID A." and the first
+// NoResourceAvailableException message.
+func scanExceptions(msg, body []byte, emit func(Event)) {
+	for _, part := range [][]byte{msg, body} {
+		rest := part
+		for {
+			i := bytes.Index(rest, noSlotAnchor)
+			if i < 0 {
+				break
+			}
+			line := rest[i:]
+			if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
+				line = line[:nl]
+			}
+			line = bytes.TrimRight(line, " \r\t")
+			var ev Event
+			if noSlotTemplate.match(line, &ev) {
+				ev.Reason = "TaskSubmissionException: " + string(line)
+				emit(ev)
+			}
+			rest = rest[i+len(noSlotAnchor):]
+		}
+	}
+	for _, part := range [][]byte{msg, body} {
+		i := bytes.Index(part, noResourceClass)
+		if i < 0 {
+			continue
+		}
+		line := part[i+len(noResourceClass):]
+		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
+			line = line[:nl]
+		}
+		line = bytes.TrimSpace(bytes.TrimPrefix(line, []byte(":")))
+		reason := "NoResourceAvailableException"
+		if len(line) > 0 {
+			reason += ": " + capString(string(line), 400)
+		}
+		emit(Event{Kind: KindJMNoResource, Reason: reason})
+		return
+	}
+}
+
+func capString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// exceptionSummary returns the most telling exception line of a record: the
+// root "Caused by:" if there is one, else the first exception line.
+func exceptionSummary(msg, body []byte) string {
+	var first, last string
+	for _, line := range bytes.Split(body, []byte{'\n'}) {
+		l := bytes.TrimSpace(line)
+		if len(l) == 0 || bytes.HasPrefix(l, []byte("at ")) || bytes.HasPrefix(l, []byte("...")) {
+			continue
+		}
+		isCause := bytes.HasPrefix(l, []byte("Caused by: "))
+		l = bytes.TrimPrefix(l, []byte("Caused by: "))
+		if !looksLikeExceptionHeader(l) {
+			continue
+		}
+		s := shortenException(string(l))
+		if first == "" {
+			first = s
+		}
+		if isCause {
+			last = s
+		}
+	}
+	if last != "" {
+		return capString(last, 400)
+	}
+	if first != "" {
+		return capString(first, 400)
+	}
+	// Flink ≥ 1.14 may put the cause on the message line itself.
+	if i := bytes.Index(msg, []byte("with failure cause: ")); i >= 0 {
+		return capString(string(msg[i+len("with failure cause: "):]), 400)
+	}
+	return ""
+}
+
+// shortenException turns "org.apache.flink.x.FooException: msg" into
+// "FooException: msg".
+func shortenException(s string) string {
+	head, rest, found := strings.Cut(s, ":")
+	if i := strings.LastIndexByte(head, '.'); i >= 0 && !strings.ContainsAny(head, " ") {
+		head = head[i+1:]
+	}
+	if !found {
+		return head
+	}
+	return head + ":" + rest
+}

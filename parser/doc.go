@@ -1,0 +1,19 @@
+// Package parser turns Flink log files into a stream of typed slot-lifecycle
+// events.
+//
+// It owns everything between bytes on disk and [Event] values: opening paths
+// (files, directories, stdin, gzip), splitting multiplexed inputs (YARN
+// aggregated logs, kubectl --prefix output, Docker json-file and CRI
+// wrappers) into streams, detecting each stream's layout (Flink's log4j 1 and
+// log4j 2 patterns, logback, relative-millisecond test layouts, any log4j
+// conversion pattern, and JSON layouts), assembling multi-line records, and
+// classifying each record by logger and message template into an [Event].
+//
+// Every physical line is accounted for: it is part of a record that became an
+// event, part of a record known to be irrelevant, part of a record counted as
+// unparsed (with a [Diagnostic]), or a stray non-record line (also counted).
+// Nothing is dropped silently.
+//
+// The parser does not order events across files, join them by AllocationID or
+// replay slot tables; that is package reconstruct.
+package parser

@@ -1,0 +1,243 @@
+package parser
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Component is the Flink component that logged a record. It is decided by the
+// record's logger (RM and JM share one file), or by the message template when
+// a layout prints no logger.
+type Component string
+
+// The components. Unknown is used only when neither logger nor template
+// decides.
+const (
+	ComponentTM      Component = "tm"
+	ComponentRM      Component = "rm"
+	ComponentJM      Component = "jm"
+	ComponentUnknown Component = ""
+)
+
+// Level is a log level as printed (upper case).
+type Level string
+
+// Kind names what an event means for the slot lifecycle. Values are stable:
+// they appear in `slotaudit events` output and in golden files.
+type Kind string
+
+// Event kinds. The prefix says which component logs them; meta.* kinds carry
+// facts about the file (version, identity, slot count).
+const (
+	// ResourceManager.
+	KindRMSlotRequest       Kind = "rm.slot_request"         // Request slot with profile P for job J with allocation id A.
+	KindRMAllocStart        Kind = "rm.alloc_start"          // Starting allocation of slot S|A ...
+	KindRMAllocFailed       Kind = "rm.alloc_failed"         // Slot request with allocation id A failed for slot S. / Slot allocation for ... failed.
+	KindRMSlotOccupied      Kind = "rm.slot_occupied"        // Tried allocating slot S for job J, but it was already allocated for job J'.
+	KindRMReportedAllocated Kind = "rm.reported_allocated"   // Task manager reported slot S being already allocated. (cause text)
+	KindRMDuplicateRequest  Kind = "rm.duplicate_request"    // Ignoring a duplicate slot request with allocation id A.
+	KindRMCancelRequest     Kind = "rm.cancel_request"       // Cancel slot request A.
+	KindRMRequestTimeout    Kind = "rm.request_timeout"      // The allocation could not be fulfilled in time.
+	KindRMSlotReport        Kind = "rm.slot_report"          // Received slot report from instance I: SlotReport{...}.
+	KindRMFree              Kind = "rm.free"                 // Freeing slot S|A.
+	KindRMFreeMismatch      Kind = "rm.free_mismatch"        // Received request to free slot S with expected allocation id A, but actual allocation id A' differs.
+	KindRMTMRegister        Kind = "rm.tm_register"          // Registering TaskManager with ResourceID R (addr) at ResourceManager
+	KindRMTMReplace         Kind = "rm.tm_replace"           // Replacing old registration of TaskExecutor R.
+	KindRMTMInstance        Kind = "rm.tm_instance"          // Registering ... R under I at the slot manager.
+	KindRMTMUnregister      Kind = "rm.tm_unregister"        // Unregister TaskManager I from the SlotManager.
+	KindRMTMClose           Kind = "rm.tm_close"             // Closing TaskExecutor connection R because: cause
+	KindRMRequirements      Kind = "rm.requirements"         // Received resource requirements from job J: ...
+	KindRMClearRequirements Kind = "rm.clear_requirements"   // Clearing resource requirements of job J
+	KindRMNotFulfillable    Kind = "rm.not_fulfillable"      // Could not fulfill resource requirements of job J.
+	KindRMJMRegister        Kind = "rm.jm_register"          // Registered job manager ... for job J.
+	KindRMJMDisconnect      Kind = "rm.jm_disconnect"        // Disconnect job manager ... for job J from the resource manager.
+	KindRMFreeUnknown       Kind = "rm.free_unknown"         // Try to free unknown slot A.
+	KindRMSlotLimit         Kind = "rm.slot_limit"           // Could not allocate N more slots ... maximum
+	KindRMWorker            Kind = "rm.worker"               // Worker R is registered / terminated / Stopping worker R.
+	KindHeartbeatTimeout    Kind = "hb.timeout"              // The heartbeat of X with id R timed out. / X with id R is no longer reachable.
+	KindTMSlotRequest       Kind = "tm.slot_request"         // Receive slot request A for job J from resource manager with leader id L.
+	KindTMAllocated         Kind = "tm.allocated"            // Allocated slot for A. / Allocated slot for A with resources P.
+	KindTMAllocRefused      Kind = "tm.alloc_refused"        // Could not allocate slot for A. / ... already allocated ... (Reason says which)
+	KindTMAllocExists       Kind = "tm.alloc_exists"         // Slot with allocationId A already exist, ... index N. The required index is M.
+	KindTMSlotOccupied      Kind = "tm.slot_occupied"        // The slot S has already been allocated for a different job.
+	KindTMOffer             Kind = "tm.offer"                // Offer reserved slots to the leader of job J.
+	KindTMOfferFailed       Kind = "tm.offer_failed"         // Slot offering to JobManager failed / did not finish in time.
+	KindTMActivate          Kind = "tm.activate"             // Activate slot A.
+	KindTMMarkActiveFailed  Kind = "tm.mark_active_failed"   // Could not mark slot J|A active.
+	KindTMTaskReceived      Kind = "tm.task_received"        // Received task T [(X), deploy into slot with allocation id A].
+	KindTMTaskFailed        Kind = "tm.task_failed"          // T (X) switched from S1 to FAILED (logged by the TaskManager's Task)
+	KindTaskNoSlot          Kind = "tm.task_no_slot"         // No task slot allocated for job ID J and allocation ID A.
+	KindTMFree              Kind = "tm.free"                 // Free slot TaskSlot(index:N, state:S, ..., allocationId: A, jobId: J).
+	KindTMFreeReason        Kind = "tm.free_reason"          // Free slot with allocation id A because: cause
+	KindTMFreeUnknown       Kind = "tm.free_unknown"         // Could not free slot for allocation id A.
+	KindTMFreeInactive      Kind = "tm.free_inactive"        // Freeing inactive slots for job J.
+	KindTMJMConnect         Kind = "tm.jm_connect"           // Establish JobManager connection for job J.
+	KindTMJMClose           Kind = "tm.jm_close"             // Close JobManager connection for job J.
+	KindTMJMLostLeadership  Kind = "tm.jm_lost_leadership"   // JobManager for job J with leader id ... lost leadership.
+	KindTMJMRejected        Kind = "tm.jm_rejected"          // The JobManager under addr rejected the registration for job J
+	KindTMJobAdd            Kind = "tm.job_add"              // Add job J for job leader monitoring.
+	KindTMJobRemove         Kind = "tm.job_remove"           // Remove job J from job leader monitoring.
+	KindTMRMRegistered      Kind = "tm.rm_registered"        // Successful registration at resource manager addr under registration id I.
+	KindTMRMClose           Kind = "tm.rm_close"             // Close ResourceManager connection R.
+	KindTMRecovered         Kind = "tm.recovered"            // Recovered slot allocation snapshots ...
+	KindTMStopping          Kind = "tm.stopping"             // Stopping TaskExecutor addr.
+	KindTMNotAllocatedByJob Kind = "tm.not_allocated_by_job" // Slot N on TaskExecutor R is not allocated by job J.
+	KindJMSlotRequest       Kind = "jm.slot_request"         // Requesting new slot [Q] and profile P [with allocation id A] from resource manager.
+	KindJMSlotPending       Kind = "jm.slot_pending"         // Cannot serve slot request, no ResourceManager connected. Adding as pending request [Q]
+	KindJMFulfilled         Kind = "jm.fulfilled"            // Fulfilled slot request [Q] with allocated slot [A].
+	KindJMRequestTimeout    Kind = "jm.request_timeout"      // Pending slot request [Q] timed out. / Failing pending slot request [Q]: cause
+	KindJMRepeatedOffer     Kind = "jm.repeated_offer"       // Received repeated offer for slot [A]. Ignoring.
+	KindJMOfferMatched      Kind = "jm.offer_matched"        // Matched slot offer A to requirement P.
+	KindJMOfferUnmatched    Kind = "jm.offer_unmatched"      // Could not match offer A to any outstanding requirement.
+	KindJMRelease           Kind = "jm.release"              // Releasing idle slot [A]. / Releasing slot [A]. / Failed allocated slot [A]: msg
+	KindJMDeploy            Kind = "jm.deploy"               // Deploying T (attempt #k) ... to R @ host ... [with allocation id A]
+	KindJMTaskFailed        Kind = "jm.task_failed"          // T (X) switched from S1 to FAILED ... (+ cause)
+	KindJMJobState          Kind = "jm.job_state"            // Job name (J) switched from state S1 to S2.
+	KindJMNoResource        Kind = "jm.no_resource"          // NoResourceAvailableException texts / Could not acquire the minimum required resources
+	KindJMTMDisconnect      Kind = "jm.tm_disconnect"        // Disconnect TaskExecutor R because: cause
+	KindJMCannotFailSlot    Kind = "jm.cannot_fail_slot"     // Cannot fail slot A because the TaskManager R is unknown.
+	KindMetaVersion         Kind = "meta.version"            // " Starting X (Version: v, ...)"
+	KindMetaTMID            Kind = "meta.tm_id"              // Starting TaskManager with ResourceID: R
+	KindMetaSlots           Kind = "meta.slots"              // Loading configuration property: taskmanager.numberOfTaskSlots, n
+)
+
+// Pos is a compact source position: an index into a [Files] table and a
+// 1-based physical line number. Positions compare in (file, line) order.
+type Pos struct {
+	File int32
+	Line int32
+}
+
+// Less orders positions by file, then line.
+func (p Pos) Less(q Pos) bool {
+	if p.File != q.File {
+		return p.File < q.File
+	}
+	return p.Line < q.Line
+}
+
+// TimeKind says what a record's timestamp means. Flink's default layouts
+// print local wall-clock time without a zone; test layouts print
+// milliseconds since JVM start; JSON layouts usually print an instant.
+type TimeKind uint8
+
+// The time kinds.
+const (
+	TimeNone     TimeKind = iota // no timestamp (headerless records)
+	TimeLocal                    // date and time of day, zone unknown
+	TimeUTC                      // an absolute instant
+	TimeOfDay                    // time of day only; midnights crossed are counted as days
+	TimeRelative                 // milliseconds since JVM start
+)
+
+// Time is a record timestamp. N is nanoseconds: for TimeLocal, of the
+// wall-clock reading taken as if it were UTC; for TimeUTC, since the Unix
+// epoch; for TimeOfDay, since midnight of the stream's first day; for
+// TimeRelative, since JVM start.
+type Time struct {
+	Kind TimeKind
+	N    int64
+}
+
+// IsZero reports whether the record had no timestamp.
+func (t Time) IsZero() bool { return t.Kind == TimeNone }
+
+// String formats the time for people and JSON: ISO-8601 without a zone for
+// local time, with "Z" for instants, "15:04:05.000" (+Nd) for time of day,
+// and "+12.345s" for relative times.
+func (t Time) String() string {
+	switch t.Kind {
+	case TimeLocal:
+		return time.Unix(0, t.N).UTC().Format("2006-01-02T15:04:05.000")
+	case TimeUTC:
+		return time.Unix(0, t.N).UTC().Format("2006-01-02T15:04:05.000Z")
+	case TimeOfDay:
+		day := t.N / int64(24*time.Hour)
+		s := time.Unix(0, t.N%int64(24*time.Hour)).UTC().Format("15:04:05.000")
+		if day > 0 {
+			s += fmt.Sprintf("+%dd", day)
+		}
+		return s
+	case TimeRelative:
+		return "+" + strconv.FormatFloat(float64(t.N)/1e9, 'f', 3, 64) + "s"
+	}
+	return ""
+}
+
+// SlotStatus is one entry of a TaskManager slot report.
+type SlotStatus struct {
+	SlotID   string
+	Resource string
+	Index    int // -1 when the SlotID names a dynamic slot
+	Alloc    ID
+	Job      ID
+}
+
+// Event is one slot-lifecycle fact read from one log record.
+// Fields that the record did not print stay at their zero value (IDs unset,
+// SlotIndex and RequestedIndex -1, strings empty); nothing is invented.
+type Event struct {
+	Pos       Pos
+	EndLine   int32 // last physical line of the record (stack traces, multi-line messages)
+	Time      Time
+	Level     Level
+	Component Component
+	Kind      Kind
+
+	Alloc    ID     // the AllocationID the event is about
+	Job      ID     // the JobID
+	Other    ID     // a second AllocationID (the occupant of a slot, the actual id in a mismatch)
+	Instance ID     // the TaskManager's InstanceID at the RM
+	Resource string // ResourceID of the TaskManager the event is about
+	SlotID   string // SlotID as printed (<resource>_<index>)
+
+	SlotIndex      int    // index of the slot, -1 unknown
+	RequestedIndex int    // index a request asked for (1.13+ "The required index is M"), -1 unknown
+	SlotState      string // state printed in TaskSlot(...): ALLOCATED, ACTIVE, RELEASING
+	Dynamic        bool   // the SlotID named a dynamic slot (<resource>_dynamic)
+
+	Request string // SlotRequestId (JM-internal; never an AllocationID)
+	Task    string // task name with subtask
+	Attempt string // ExecutionAttemptID
+	From    string // state before a transition
+	To      string // state after a transition
+	Reason  string // refusal reason, free cause, exception summary
+	Version string // meta.version: Flink version from the banner
+	Count   int    // meta.slots: configured number of task slots
+
+	Slots []SlotStatus // rm.slot_report entries
+
+	Text string // the record's first physical line as read (capped), for evidence
+}
+
+// NewEvent returns an event with unknown indexes.
+func NewEvent(kind Kind) Event {
+	return Event{Kind: kind, SlotIndex: -1, RequestedIndex: -1}
+}
+
+// FileInfo describes one logical input: a file, or one stream inside a file
+// (a YARN container's log, one pod in kubectl --prefix output).
+type FileInfo struct {
+	Path   string // path as given (or "-" for stdin)
+	Stream string // stream name inside the file, "" for the whole file
+}
+
+// Name returns "path" or "path#stream".
+func (f FileInfo) Name() string {
+	if f.Stream == "" {
+		return f.Path
+	}
+	return f.Path + "#" + f.Stream
+}
+
+// Files resolves [Pos] values to names. Index 0 is the first input.
+type Files []FileInfo
+
+// Position returns "name:line" for p, the form editors and CI annotations use.
+func (fs Files) Position(p Pos) string {
+	if int(p.File) < 0 || int(p.File) >= len(fs) {
+		return fmt.Sprintf("?:%d", p.Line)
+	}
+	return fmt.Sprintf("%s:%d", fs[p.File].Name(), p.Line)
+}

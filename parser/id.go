@@ -1,0 +1,89 @@
+package parser
+
+import "encoding/hex"
+
+// ID is a Flink AbstractID (AllocationID, JobID, InstanceID, ...): 16 bytes
+// printed by Flink as 32 lower-case hex digits. The zero ID is "absent";
+// an all-zero JobID printed in a log (application mode) is present and
+// distinct from absent, which is why presence is a separate flag.
+type ID struct {
+	b   [16]byte
+	set bool
+}
+
+// IsSet reports whether the ID was read from a log line.
+func (id ID) IsSet() bool { return id.set }
+
+// String returns the 32 lower-case hex digits, or "" for an absent ID.
+func (id ID) String() string {
+	if !id.set {
+		return ""
+	}
+	var buf [32]byte
+	hex.Encode(buf[:], id.b[:])
+	return string(buf[:])
+}
+
+// ParseID decodes 32 hex digits (either case) into an ID.
+func ParseID(s string) (ID, bool) { return parseIDBytes([]byte(s)) }
+
+func parseIDBytes(s []byte) (ID, bool) {
+	var id ID
+	if len(s) != 32 {
+		return id, false
+	}
+	for i := 0; i < 16; i++ {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return ID{}, false
+		}
+		id.b[i] = hi<<4 | lo
+	}
+	id.set = true
+	return id, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func isHex(c byte) bool {
+	_, ok := unhex(c)
+	return ok
+}
+
+// scanHexID reads an ID at the start of s: exactly 32 hex digits not followed
+// by another hex digit, or Flink 1.6/1.7's "AllocationID{<32 hex>}". It
+// returns the ID and the number of bytes consumed. A SlotRequestId{...} or
+// any other wrapper is refused, so a JM-internal request id is never taken
+// for an AllocationID.
+func scanHexID(s []byte) (ID, int) {
+	const wrap = "AllocationID{"
+	if len(s) >= len(wrap)+33 && string(s[:len(wrap)]) == wrap {
+		id, ok := parseIDBytes(s[len(wrap) : len(wrap)+32])
+		if ok && s[len(wrap)+32] == '}' {
+			return id, len(wrap) + 33
+		}
+		return ID{}, 0
+	}
+	if len(s) < 32 {
+		return ID{}, 0
+	}
+	if len(s) > 32 && isHex(s[32]) {
+		return ID{}, 0
+	}
+	id, ok := parseIDBytes(s[:32])
+	if !ok {
+		return ID{}, 0
+	}
+	return id, 32
+}

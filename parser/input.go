@@ -1,0 +1,180 @@
+package parser
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// InputError is an input that could not be read at all (missing file,
+// permission denied). The command turns it into exit code 2.
+type InputError struct {
+	Path string
+	Err  error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ExpandPaths turns command-line paths into a sorted, de-duplicated list of
+// files: directories are walked recursively (symbolic links to directories
+// are not followed, so link loops cannot trap the walk), "-" stands for
+// stdin. Sorting makes output independent of the order the paths were given.
+func ExpandPaths(paths []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		key := p
+		if p != "-" {
+			if abs, err := filepath.Abs(p); err == nil {
+				key = abs
+			}
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	for _, p := range paths {
+		if p == "-" {
+			add(p)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, &InputError{Path: p, Err: unwrapPathError(err)}
+		}
+		if !st.IsDir() {
+			add(filepath.Clean(p))
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				// An unreadable subdirectory is reported, not fatal for the rest.
+				files = append(files, path)
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &InputError{Path: p, Err: err}
+		}
+		if len(files) == 0 {
+			return nil, &InputError{Path: p, Err: errors.New("directory holds no files")}
+		}
+		for _, f := range files {
+			add(f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// openInput opens a path for reading ("-" is stdin) and transparently
+// decompresses gzip, recognised by its magic bytes rather than the name.
+func openInput(path string, stdin io.Reader) (io.Reader, func() error, bool, error) {
+	var r io.Reader
+	closer := func() error { return nil }
+	if path == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		r = stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, false, &InputError{Path: path, Err: unwrapPathError(err)}
+		}
+		r, closer = f, f.Close
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(2)
+	if bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			_ = closer()
+			return nil, nil, true, &InputError{Path: path, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		return zr, closer, true, nil
+	}
+	return br, closer, false, nil
+}
+
+// lineReader reads physical lines of any length with bounded memory: a line
+// longer than max is cut at max bytes and the rest skipped, which the caller
+// counts. The returned slice is valid until the next call.
+type lineReader struct {
+	br      *bufio.Reader
+	max     int
+	buf     []byte
+	no      int32
+	started bool
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	return &lineReader{br: br, max: max}
+}
+
+// next returns the next line without its end-of-line bytes ("\n", "\r\n").
+// truncated reports that the line was longer than the limit.
+func (lr *lineReader) next() (line []byte, truncated bool, err error) {
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, e := lr.br.ReadSlice('\n')
+		if len(lr.buf)+len(chunk) > lr.max {
+			room := lr.max - len(lr.buf)
+			if room > 0 {
+				lr.buf = append(lr.buf, chunk[:room]...)
+			}
+			truncated = true
+		} else if !truncated {
+			lr.buf = append(lr.buf, chunk...)
+		}
+		if e == bufio.ErrBufferFull {
+			continue
+		}
+		if e != nil && (e != io.EOF || len(lr.buf) == 0 && !truncated) {
+			return nil, false, e
+		}
+		break
+	}
+	lr.no++
+	line = lr.buf
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if !lr.started {
+		lr.started = true
+		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // UTF-8 BOM
+	}
+	return line, truncated, nil
+}

@@ -1,0 +1,312 @@
+package parser
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// jsonRecord is a decoded JSON log event, whatever the layout's key names.
+type jsonRecord struct {
+	time    Time
+	level   string
+	logger  string
+	thread  string
+	msg     string
+	thrown  string // stack trace or exception text, newline-separated
+	shape   string // which layout's keys were found
+	noLevel bool   // a record with no level and no logger (e.g. {"logEvent": ...})
+}
+
+// Key names by layout. The first present key wins.
+var (
+	jsonTimeKeys   = []string{"instant", "timeMillis", "@timestamp", "timestamp", "time", "ts", "date", "datetime", "asctime"}
+	jsonLevelKeys  = []string{"level", "log.level", "severity", "levelname", "loglevel"}
+	jsonLoggerKeys = []string{"loggerName", "logger_name", "log.logger", "logger", "_logger", "_logger_name", "category"}
+	jsonThreadKeys = []string{"thread", "thread_name", "process.thread.name", "_thread", "_thread_name", "threadName"}
+	jsonMsgKeys    = []string{"message", "msg", "short_message", "logEvent"}
+)
+
+// decodeJSONRecord decodes one JSON log event.
+func decodeJSONRecord(b []byte) (jsonRecord, error) {
+	var r jsonRecord
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return r, fmt.Errorf("invalid JSON: %s", jsonErrText(err))
+	}
+	if obj == nil {
+		return r, fmt.Errorf("JSON value is not an object")
+	}
+	if dec.More() {
+		return r, fmt.Errorf("invalid JSON: data after the object")
+	}
+	r.shape = jsonShape(obj)
+
+	for _, k := range jsonTimeKeys {
+		if v, ok := jsonGet(obj, k); ok {
+			if t, ok := jsonTime(k, v); ok {
+				r.time = t
+				break
+			}
+		}
+	}
+	for _, k := range jsonLevelKeys {
+		if v, ok := jsonGet(obj, k); ok {
+			r.level = jsonLevel(v)
+			if r.level != "" {
+				break
+			}
+		}
+	}
+	r.logger = jsonString(obj, jsonLoggerKeys)
+	r.thread = jsonString(obj, jsonThreadKeys)
+	r.msg = jsonString(obj, jsonMsgKeys)
+	r.thrown = jsonThrown(obj)
+	if r.msg == "" {
+		if full := jsonString(obj, []string{"full_message"}); full != "" {
+			msg, rest, _ := strings.Cut(full, "\n")
+			r.msg = msg
+			if r.thrown == "" {
+				r.thrown = rest
+			}
+		}
+	}
+	r.noLevel = r.level == "" && r.logger == ""
+	if r.msg == "" && r.noLevel {
+		return r, fmt.Errorf("JSON object has none of the message keys (%s)", strings.Join(jsonMsgKeys, ", "))
+	}
+	return r, nil
+}
+
+func jsonErrText(err error) string {
+	s := err.Error()
+	if s == "unexpected EOF" {
+		return "object cut off before its end"
+	}
+	return s
+}
+
+func jsonShape(obj map[string]any) string {
+	has := func(k string) bool { _, ok := jsonGet(obj, k); return ok }
+	switch {
+	case has("loggerName") && (has("instant") || has("timeMillis")):
+		return "log4j2-jsonlayout"
+	case has("ecs.version"):
+		return "ecs"
+	case has("short_message") || has("_logger"):
+		return "gelf"
+	case has("level_value") || has("logger_name") && has("@version") && has("stack_trace"):
+		return "logstash-logback"
+	case has("logger_name") && has("@version"):
+		return "logstash"
+	case has("loggerName"):
+		return "log4j2-json"
+	case has("logEvent"):
+		return "logevent"
+	}
+	return "json"
+}
+
+// jsonGet looks a key up flat ("log.level": ...) and, for dotted keys,
+// nested ({"log": {"level": ...}}), as ECS producers differ.
+func jsonGet(obj map[string]any, key string) (any, bool) {
+	if v, ok := obj[key]; ok {
+		return v, true
+	}
+	if !strings.Contains(key, ".") {
+		return nil, false
+	}
+	var cur any = obj
+	for _, part := range strings.Split(key, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func jsonString(obj map[string]any, keys []string) string {
+	for _, k := range keys {
+		if v, ok := jsonGet(obj, k); ok {
+			switch x := v.(type) {
+			case string:
+				return x
+			case json.Number:
+				return x.String()
+			}
+		}
+	}
+	return ""
+}
+
+func jsonTime(key string, v any) (Time, bool) {
+	switch x := v.(type) {
+	case map[string]any: // log4j2 "instant": {"epochSecond": .., "nanoOfSecond": ..}
+		sec, ok1 := jsonInt(x["epochSecond"])
+		nano, _ := jsonInt(x["nanoOfSecond"])
+		if !ok1 {
+			return Time{}, false
+		}
+		return Time{Kind: TimeUTC, N: sec*1e9 + nano}, true
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			return Time{}, false
+		}
+		switch {
+		case key == "timeMillis" || f > 1e12 && f < 1e15:
+			return Time{Kind: TimeUTC, N: int64(f) * 1e6}, true
+		case f >= 1e15:
+			return Time{Kind: TimeUTC, N: int64(f)}, true
+		default: // seconds, possibly with a fraction (GELF)
+			return Time{Kind: TimeUTC, N: int64(math.Round(f * 1e9))}, true
+		}
+	case string:
+		return parseISOTime(x)
+	}
+	return Time{}, false
+}
+
+func jsonInt(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
+}
+
+// jsonLevel normalises a level; numbers are syslog severities (GELF).
+func jsonLevel(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strings.ToUpper(x)
+	case json.Number:
+		n, err := strconv.Atoi(x.String())
+		if err != nil {
+			return ""
+		}
+		switch {
+		case n <= 3:
+			return "ERROR"
+		case n == 4:
+			return "WARN"
+		case n <= 6:
+			return "INFO"
+		default:
+			return "DEBUG"
+		}
+	}
+	return ""
+}
+
+// jsonThrown collects a record's exception text from any layout's fields.
+func jsonThrown(obj map[string]any) string {
+	if t, ok := obj["thrown"].(map[string]any); ok {
+		return thrownText(t)
+	}
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if e, ok := obj["exception"].(map[string]any); ok { // Logstash v1 template
+		cls, _ := e["exception_class"].(string)
+		msg, _ := e["exception_message"].(string)
+		st, _ := e["stacktrace"].(string)
+		if st != "" {
+			add(st)
+		} else if cls != "" {
+			add(cls + ": " + msg)
+		}
+	} else if s, ok := obj["exception"].(string); ok {
+		add(s)
+	}
+	add(jsonString(obj, []string{"stack_trace", "error.stack_trace", "stacktrace", "_exception", "exception.stacktrace"}))
+	if len(parts) == 0 {
+		typ := jsonString(obj, []string{"error.type"})
+		msg := jsonString(obj, []string{"error.message"})
+		if typ != "" || msg != "" {
+			add(strings.TrimPrefix(typ+": "+msg, ": "))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// thrownText renders log4j2 JsonLayout's "thrown" object: the stack trace is
+// a string in some versions and an array of frames in others; causes nest.
+func thrownText(t map[string]any) string {
+	var b strings.Builder
+	for depth := 0; t != nil && depth < 16; depth++ {
+		if st, ok := t["extendedStackTrace"].(string); ok && st != "" {
+			b.WriteString(st)
+			if !strings.HasSuffix(st, "\n") {
+				b.WriteByte('\n')
+			}
+			return b.String() // the string form already holds the causes
+		}
+		name, _ := t["name"].(string)
+		msg, _ := t["message"].(string)
+		if depth > 0 {
+			b.WriteString("Caused by: ")
+		}
+		b.WriteString(name)
+		if msg != "" {
+			b.WriteString(": ")
+			b.WriteString(msg)
+		}
+		b.WriteByte('\n')
+		frames, _ := t["extendedStackTrace"].([]any)
+		for _, f := range frames {
+			if fm, ok := f.(map[string]any); ok {
+				cls, _ := fm["class"].(string)
+				meth, _ := fm["method"].(string)
+				fmt.Fprintf(&b, "\tat %s.%s\n", cls, meth)
+			}
+		}
+		t, _ = t["cause"].(map[string]any)
+	}
+	return b.String()
+}
+
+// jsonBalance reports whether b holds a complete JSON object: braces and
+// brackets outside strings balance. depth<0 or a stray closer means broken.
+func jsonBalance(b []byte) (complete bool, broken bool) {
+	depth, inStr, esc, started := 0, false, false, false
+	for _, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			started = true
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return false, true
+			}
+		}
+	}
+	return started && depth == 0 && !inStr, false
+}

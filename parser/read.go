@@ -1,0 +1,456 @@
+package parser
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Result is everything read from a set of inputs. Events are in position
+// order: by input (inputs sorted by path), then by line.
+type Result struct {
+	Files       Files
+	Inputs      []InputSummary
+	Events      []Event
+	Diagnostics []Diagnostic
+}
+
+// Read reads every path (files, directories, "-" for stdin; gzip is
+// detected) and returns the events and an account of every input. Only an
+// input that cannot be opened at all is an error; what cannot be parsed is
+// reported in the summaries and diagnostics.
+func Read(paths []string, opts Options) (*Result, error) {
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = defaultMaxLine
+	}
+	if opts.MaxRecord <= 0 {
+		opts.MaxRecord = defaultMaxRecord
+	}
+	forced, forceJSON, err := ResolveLayout(opts.Layout)
+	if err != nil {
+		return nil, err
+	}
+	if opts.FlinkVersion != "" {
+		if _, ok := ParseVersion(opts.FlinkVersion); !ok {
+			return nil, fmt.Errorf("--flink-version %q: want a version such as 1.9.1 or 1.14", opts.FlinkVersion)
+		}
+	}
+	files, err := ExpandPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]fileResult, len(files))
+	var wg sync.WaitGroup
+	jobs := make(chan int)
+	for w := 0; w < min(workers, len(files)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = readFile(files[i], &opts, forced, forceJSON)
+			}
+		}()
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	res := &Result{}
+	for _, fr := range results {
+		if fr.err != nil {
+			return nil, fr.err
+		}
+		base := int32(len(res.Files))
+		for _, st := range fr.streams {
+			sum, evs, diags := st.result()
+			sum.File += base
+			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
+			res.Inputs = append(res.Inputs, sum)
+			for i := range evs {
+				evs[i].Pos.File += base
+			}
+			res.Events = append(res.Events, evs...)
+			for i := range diags {
+				diags[i].Pos.File += base
+			}
+			res.Diagnostics = append(res.Diagnostics, diags...)
+		}
+	}
+	// Streams of one file interleave (YARN, kubectl --prefix): order by position.
+	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Pos.Less(res.Events[j].Pos) })
+	return res, nil
+}
+
+type fileResult struct {
+	streams []*stream
+	err     error
+}
+
+// wrapper kinds
+const (
+	wrapNone       = ""
+	wrapDocker     = "docker-json"
+	wrapCRI        = "cri"
+	wrapKubePrefix = "kubectl-prefix"
+	wrapKubeTS     = "kubectl-timestamps"
+	wrapYARN       = "yarn"
+)
+
+type fileReader struct {
+	path      string
+	opts      *Options
+	forced    *Layout
+	forceJSON bool
+	gz        bool
+
+	wrapper string
+	kubeTS  bool // kubectl --prefix output that also has --timestamps
+	streams []*stream
+	byName  map[string]*stream
+
+	// joining of partial lines (CRI "P", Docker pieces without "\n")
+	partial      []byte
+	partialStart int32
+	partialLines int
+	partialOpen  bool
+
+	// YARN aggregated log state
+	yarnContainer  string
+	yarnCur        *stream
+	yarnInContents bool
+	pendingFraming int
+}
+
+func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileResult {
+	r, closer, gz, err := openInput(path, opts.Stdin)
+	if err != nil {
+		return fileResult{err: err}
+	}
+	defer func() { _ = closer() }()
+	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
+	lr := newLineReader(r, opts.MaxLine)
+
+	var look []pline
+	var lookTrunc []bool
+	var readErr error
+	for len(look) < 64 {
+		line, trunc, err := lr.next()
+		if err != nil {
+			if err != io.EOF {
+				readErr = err
+			}
+			break
+		}
+		look = append(look, pline{lr.no, append([]byte(nil), line...)})
+		lookTrunc = append(lookTrunc, trunc)
+	}
+	fr.wrapper, fr.kubeTS = detectWrapper(look)
+	for i, p := range look {
+		fr.feed(p.no, p.text, lookTrunc[i])
+	}
+	if readErr == nil && len(look) == 64 {
+		for {
+			line, trunc, err := lr.next()
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
+				break
+			}
+			fr.feed(lr.no, line, trunc)
+		}
+	}
+	fr.flushPartial()
+	if len(fr.streams) == 0 {
+		fr.stream("", "", "") // an empty input still gets a summary
+	}
+	if fr.pendingFraming > 0 {
+		fr.streams[len(fr.streams)-1].sum.Framing += fr.pendingFraming
+		fr.streams[len(fr.streams)-1].sum.Lines += fr.pendingFraming
+	}
+	for _, st := range fr.streams {
+		st.finish()
+		st.sum.Wrapper = fr.wrapper
+		st.sum.Gzip = gz
+	}
+	if readErr != nil {
+		msg := readErr.Error()
+		if errors.Is(readErr, io.ErrUnexpectedEOF) {
+			msg = "input ends unexpectedly (truncated gzip?)"
+		}
+		last := fr.streams[len(fr.streams)-1]
+		last.sum.Err = fmt.Sprintf("read stopped after line %d: %s", lr.no, msg)
+		last.diag(lr.no, "warning", "read error: "+msg+"; the lines before it were read", nil)
+	}
+	return fileResult{streams: fr.streams}
+}
+
+func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
+	if st, ok := fr.byName[name]; ok {
+		return st
+	}
+	st := newStream(int32(len(fr.streams)), FileInfo{Path: fr.path, Stream: name}, fr.opts, fr.forced, fr.forceJSON)
+	st.nameHint, st.nameHintSrc = hint, hintSrc
+	fr.byName[name] = st
+	fr.streams = append(fr.streams, st)
+	return st
+}
+
+func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
+	switch fr.wrapper {
+	case wrapYARN:
+		fr.feedYARN(no, b, trunc)
+	case wrapKubePrefix:
+		name, rest, ok := cutKubePrefix(b)
+		if !ok {
+			fr.stream("", "", "").line(no, b, trunc)
+			return
+		}
+		if fr.kubeTS {
+			rest = cutTimestamp(rest)
+		}
+		pod := strings.TrimPrefix(name, "pod/")
+		if i := strings.IndexByte(pod, '/'); i >= 0 {
+			pod = pod[:i]
+		}
+		fr.stream(name, pod, "pod").line(no, rest, trunc)
+	case wrapKubeTS:
+		fr.stream("", "", "").line(no, cutTimestamp(b), trunc)
+	case wrapCRI:
+		content, partial, ok := cutCRI(b)
+		if !ok {
+			fr.flushPartial()
+			fr.stream("", "", "").line(no, b, trunc)
+			return
+		}
+		fr.join(no, content, !partial, trunc)
+	case wrapDocker:
+		var d struct {
+			Log *string `json:"log"`
+		}
+		if err := json.Unmarshal(b, &d); err != nil || d.Log == nil {
+			fr.flushPartial()
+			fr.stream("", "", "").line(no, b, trunc)
+			return
+		}
+		content := *d.Log
+		complete := strings.HasSuffix(content, "\n")
+		content = strings.TrimRight(content, "\r\n")
+		fr.join(no, []byte(content), complete, trunc)
+	default:
+		fr.stream("", "", "").line(no, b, trunc)
+	}
+}
+
+// join reassembles a line that the container runtime split into pieces.
+func (fr *fileReader) join(no int32, piece []byte, complete, trunc bool) {
+	if !fr.partialOpen {
+		if complete {
+			fr.stream("", "", "").line(no, piece, trunc)
+			return
+		}
+		fr.partialOpen, fr.partialStart, fr.partialLines = true, no, 0
+		fr.partial = fr.partial[:0]
+	}
+	if len(fr.partial)+len(piece) <= fr.opts.MaxLine {
+		fr.partial = append(fr.partial, piece...)
+	} else {
+		trunc = true
+	}
+	fr.partialLines++
+	if complete {
+		fr.flushPartialTrunc(trunc)
+	}
+}
+
+func (fr *fileReader) flushPartial() { fr.flushPartialTrunc(false) }
+
+func (fr *fileReader) flushPartialTrunc(trunc bool) {
+	if !fr.partialOpen {
+		return
+	}
+	fr.partialOpen = false
+	st := fr.stream("", "", "")
+	st.sum.Lines += fr.partialLines - 1 // the pieces are physical lines too
+	st.line(fr.partialStart, fr.partial, trunc)
+}
+
+// detectWrapper looks at the first lines for container-runtime and
+// aggregation wrappers around the log lines.
+func detectWrapper(look []pline) (string, bool) {
+	var n, docker, cri, kprefix, kts, kprefixTS int
+	for _, p := range look {
+		b := p.text
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		n++
+		if bytes.HasPrefix(b, []byte("Container: container_")) || bytes.HasPrefix(b, []byte("LogType:")) {
+			return wrapYARN, false
+		}
+		switch {
+		case bytes.HasPrefix(b, []byte(`{"log":`)):
+			docker++
+		case isCRILine(b):
+			cri++
+		case bytes.HasPrefix(b, []byte("[pod/")):
+			kprefix++
+			if _, rest, ok := cutKubePrefix(b); ok && len(cutTimestamp(rest)) < len(rest) {
+				kprefixTS++
+			}
+		case len(cutTimestamp(b)) < len(b):
+			kts++
+		}
+	}
+	switch {
+	case n == 0:
+		return wrapNone, false
+	case docker*2 > n:
+		return wrapDocker, false
+	case cri*2 > n:
+		return wrapCRI, false
+	case kprefix*2 > n:
+		return wrapKubePrefix, kprefixTS*2 > kprefix
+	case kts*2 > n:
+		return wrapKubeTS, false
+	}
+	return wrapNone, false
+}
+
+// cutTimestamp strips a leading RFC 3339 timestamp with a zone and a blank
+// (kubectl logs --timestamps); it returns b unchanged when there is none.
+func cutTimestamp(b []byte) []byte {
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 20 || sp > 40 {
+		return b
+	}
+	ts := b[:sp]
+	if ts[4] != '-' || ts[7] != '-' || ts[10] != 'T' {
+		return b
+	}
+	last := ts[len(ts)-1]
+	if last != 'Z' && !bytes.ContainsAny(ts[19:], "+-") {
+		return b
+	}
+	if _, ok := parseISOTime(string(ts)); !ok {
+		return b
+	}
+	return b[sp+1:]
+}
+
+func isCRILine(b []byte) bool {
+	_, _, ok := cutCRI(b)
+	return ok
+}
+
+// cutCRI parses "<RFC3339Nano> <stdout|stderr> <F|P> <content>".
+func cutCRI(b []byte) (content []byte, partial bool, ok bool) {
+	rest := cutTimestamp(b)
+	if len(rest) == len(b) {
+		return nil, false, false
+	}
+	for _, s := range []string{"stdout ", "stderr "} {
+		if bytes.HasPrefix(rest, []byte(s)) {
+			rest = rest[len(s):]
+			if len(rest) >= 1 && (rest[0] == 'F' || rest[0] == 'P') && (len(rest) == 1 || rest[1] == ' ') {
+				partial = rest[0] == 'P'
+				if len(rest) > 2 {
+					return rest[2:], partial, true
+				}
+				return nil, partial, true
+			}
+		}
+	}
+	return nil, false, false
+}
+
+// cutKubePrefix parses kubectl logs --prefix: "[pod/<pod>/<container>] line".
+func cutKubePrefix(b []byte) (string, []byte, bool) {
+	if !bytes.HasPrefix(b, []byte("[pod/")) {
+		return "", nil, false
+	}
+	end := bytes.IndexByte(b, ']')
+	if end < 0 {
+		return "", nil, false
+	}
+	rest := b[end+1:]
+	if len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	return string(b[1:end]), rest, true
+}
+
+// feedYARN splits `yarn logs -applicationId` output into one stream per
+// container log file.
+func (fr *fileReader) feedYARN(no int32, b []byte, trunc bool) {
+	framing := func() {
+		fr.pendingFraming++
+	}
+	switch {
+	case bytes.HasPrefix(b, []byte("Container: ")):
+		f := strings.Fields(string(b[len("Container: "):]))
+		if len(f) > 0 {
+			fr.yarnContainer = f[0]
+		}
+		fr.yarnInContents, fr.yarnCur = false, nil
+		framing()
+		return
+	case bytes.HasPrefix(b, []byte("LogType:")):
+		name := strings.TrimSpace(string(b[len("LogType:"):]))
+		fr.yarnInContents = false
+		fr.yarnCur = fr.stream(fr.yarnContainer+"/"+name, fr.yarnContainer, "container")
+		framing()
+		return
+	case bytes.HasPrefix(b, []byte("End of LogType:")):
+		fr.yarnInContents = false
+		framing()
+		return
+	}
+	if !fr.yarnInContents {
+		if bytes.HasPrefix(b, []byte("Log Contents:")) || bytes.HasPrefix(b, []byte("LogContents:")) {
+			fr.yarnInContents = fr.yarnCur != nil
+			framing()
+			return
+		}
+		if fr.yarnCur == nil || isYARNHeader(b) {
+			framing()
+			return
+		}
+	}
+	st := fr.yarnCur
+	if st == nil {
+		framing()
+		return
+	}
+	if fr.pendingFraming > 0 {
+		st.sum.Framing += fr.pendingFraming
+		st.sum.Lines += fr.pendingFraming
+		fr.pendingFraming = 0
+	}
+	st.line(no, b, trunc)
+}
+
+func isYARNHeader(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 {
+		return true
+	}
+	for _, p := range []string{"LogAggregationType:", "Log Upload Time:", "LogLastModifiedTime:", "LogLength:", "=====", "*****"} {
+		if bytes.HasPrefix(t, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}

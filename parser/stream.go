@@ -1,0 +1,618 @@
+package parser
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// InputSummary accounts for one logical input (a file, or one stream inside
+// a file). Lines = Framing + Stray + the lines of all Records, and Records =
+// the records that gave Events + Irrelevant + Unparsed: nothing read is left
+// out of the sums.
+type InputSummary struct {
+	File    int32
+	Path    string
+	Stream  string
+	Layout  string // detected or forced layout; "headerless" when none was found
+	Wrapper string // docker-json, cri, kubectl-prefix, kubectl-timestamps, yarn, or ""
+	Gzip    bool
+
+	Components       []Component
+	ResourceID       string
+	ResourceIDSource string // banner, registration, container, pod, file name
+	FlinkVersion     string // "1.14.4", or a range such as "1.11-1.12"
+	VersionSource    string // banner, inferred, flag
+	VersionMin       Version
+	VersionMax       Version
+	Slots            int // taskmanager.numberOfTaskSlots, 0 if not logged
+
+	Lines       int
+	Records     int
+	EventCount  int // events emitted
+	EventRecs   int // records that gave at least one event
+	Irrelevant  int
+	Unparsed    int
+	Stray       int // lines outside any record (stdout noise, garbage)
+	Framing     int // wrapper lines (YARN headers)
+	Truncated   int // lines or records cut at the size limit
+	First, Last Time
+	Err         string // a read error that stopped this input early
+}
+
+// Diagnostic is something the parser could not read, with where and why.
+type Diagnostic struct {
+	Pos      Pos
+	Severity string // "warning" or "info"
+	Summary  string
+	Detail   string // the offending text, capped
+}
+
+// Options control reading.
+type Options struct {
+	Layout       string // force a layout: built-in name, "json", or a conversion pattern
+	FlinkVersion string // force the Flink version of every input
+	MaxLine      int    // longest physical line kept (default 1 MiB)
+	MaxRecord    int    // most continuation bytes kept per record (default 1 MiB)
+	Workers      int    // files read in parallel (default: number of CPUs)
+	Stdin        interface{ Read([]byte) (int, error) }
+}
+
+const (
+	defaultMaxLine   = 1 << 20
+	defaultMaxRecord = 1 << 20
+	detectLines      = 256 // lines buffered to detect a layout
+	maxDiagsPerKind  = 5
+)
+
+type pline struct {
+	no   int32
+	text []byte
+}
+
+// stream turns the lines of one logical input into records and events.
+type stream struct {
+	idx    int32
+	opts   *Options
+	forced *Layout
+	forceJ bool
+
+	sum     InputSummary
+	layout  *Layout
+	isJSON  bool
+	decided bool
+	pending []pline
+
+	rec     *record
+	jsonBuf []byte
+	jsonAt  int32
+
+	lastTOD int64
+	day     int64
+	seenTOD bool
+
+	ndcYes, ndcNo int
+	hints         []versionHint
+	comps         map[Component]int
+	tmIDs         []string // from "Starting TaskManager with ResourceID"
+	registered    []string // TaskManagers named by RM/JM lines of the same file
+	nameHint      string   // container / pod name from a wrapper
+	nameHintSrc   string
+
+	events   []Event
+	diags    []Diagnostic
+	diagKind map[string]int
+}
+
+func newStream(idx int32, info FileInfo, opts *Options, forced *Layout, forceJSON bool) *stream {
+	s := &stream{idx: idx, opts: opts, forced: forced, forceJ: forceJSON, comps: map[Component]int{}, diagKind: map[string]int{}}
+	s.sum.File, s.sum.Path, s.sum.Stream = idx, info.Path, info.Stream
+	return s
+}
+
+func (s *stream) diag(line int32, sev, summary string, detail []byte) {
+	s.diagKind[summary]++
+	if s.diagKind[summary] > maxDiagsPerKind {
+		return
+	}
+	s.diags = append(s.diags, Diagnostic{Pos: Pos{File: s.idx, Line: line}, Severity: sev, Summary: summary, Detail: capString(string(detail), 200)})
+}
+
+// line feeds one physical line (already unwrapped) to the stream.
+func (s *stream) line(no int32, b []byte, truncated bool) {
+	s.sum.Lines++
+	if truncated {
+		s.sum.Truncated++
+		s.diag(no, "warning", fmt.Sprintf("line longer than %d bytes truncated", s.opts.MaxLine), b[:min(len(b), 120)])
+	}
+	if bytes.IndexByte(b, 0x1b) >= 0 {
+		b = stripANSI(b)
+	}
+	if !s.decided {
+		s.pending = append(s.pending, pline{no, append([]byte(nil), b...)})
+		if len(s.pending) >= detectLines {
+			s.decide()
+		}
+		return
+	}
+	s.process(no, b)
+}
+
+func (s *stream) decide() {
+	s.decided = true
+	switch {
+	case s.forceJ:
+		s.isJSON = true
+	case s.forced != nil:
+		s.layout = s.forced
+	default:
+		s.layout, s.isJSON = detectLayout(s.pending)
+	}
+	switch {
+	case s.isJSON:
+		s.sum.Layout = "json"
+	case s.layout != nil:
+		s.sum.Layout = s.layout.Name
+	default:
+		s.sum.Layout = "headerless"
+	}
+	pend := s.pending
+	s.pending = nil
+	for _, p := range pend {
+		s.process(p.no, p.text)
+	}
+}
+
+// detectLayout scores every built-in layout on the first lines and picks the
+// one that decodes the most; JSON wins when most record-like lines are JSON.
+func detectLayout(lines []pline) (*Layout, bool) {
+	jsonScore := 0
+	for _, p := range lines {
+		t := bytes.TrimSpace(p.text)
+		if len(t) > 0 && t[0] == '{' {
+			jsonScore++
+		}
+	}
+	var best *Layout
+	bestScore := 0
+	for _, l := range builtinLayouts {
+		n := 0
+		for _, p := range lines {
+			if len(p.text) > 0 && p.text[0] >= '0' && p.text[0] <= '9' {
+				if _, ok := l.match(p.text); ok {
+					n++
+				}
+			}
+		}
+		if n > bestScore {
+			best, bestScore = l, n
+		}
+	}
+	if jsonScore > bestScore {
+		return nil, true
+	}
+	return best, false
+}
+
+func (s *stream) process(no int32, b []byte) {
+	if s.jsonBuf != nil {
+		s.jsonContinue(no, b)
+		return
+	}
+	trimmed := bytes.TrimLeft(b, " \t")
+	if len(trimmed) > 0 && trimmed[0] == '{' && (s.isJSON || s.layout == nil || !s.layoutMatches(b)) {
+		s.jsonStart(no, b)
+		return
+	}
+	if s.layout != nil {
+		if h, ok := s.layout.match(b); ok {
+			s.startRecord(no, b, h)
+			if h.ndcSeen {
+				s.ndcYes++
+			} else {
+				s.ndcNo++
+			}
+			return
+		}
+	}
+	// Another layout in the same file (a restart with another config, a
+	// concatenation of files)?
+	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+		for _, l := range builtinLayouts {
+			if l == s.layout {
+				continue
+			}
+			if h, ok := l.match(b); ok {
+				s.diag(no, "info", "record in a different layout than the rest of the input ("+l.Name+")", b)
+				s.startRecord(no, b, h)
+				return
+			}
+		}
+	}
+	switch {
+	case isContinuation(b):
+		if s.rec == nil {
+			// A file cut mid-record: keep what it holds as a headerless record.
+			s.startHeaderless(no, b)
+			return
+		}
+		s.appendBody(no, b)
+	case s.layout == nil && !s.isJSON:
+		if len(bytes.TrimSpace(b)) == 0 {
+			s.stray(no, b)
+			return
+		}
+		s.startHeaderless(no, b)
+	default:
+		s.stray(no, b)
+	}
+}
+
+func (s *stream) layoutMatches(b []byte) bool {
+	if s.layout == nil {
+		return false
+	}
+	_, ok := s.layout.match(b)
+	return ok
+}
+
+func (s *stream) stray(no int32, b []byte) {
+	s.sum.Stray++
+	if len(bytes.TrimSpace(b)) > 0 {
+		s.diag(no, "info", "line outside any log record (stdout output or garbage)", b)
+	}
+}
+
+// isContinuation recognises the lines that belong to the record above: stack
+// frames, "Caused by:", exception headers, indented or TAB-led lines of
+// multi-line messages (slot reports, resource summaries).
+func isContinuation(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch b[0] {
+	case ' ', '\t', '}', ']', ')':
+		return true
+	}
+	for _, p := range [][]byte{[]byte("Caused by:"), []byte("Suppressed:"), []byte("... "), []byte("Missing resources:"), []byte("Current resources:"), []byte("at ")} {
+		if bytes.HasPrefix(b, p) {
+			return true
+		}
+	}
+	return looksLikeExceptionHeader(b)
+}
+
+// looksLikeExceptionHeader matches "pkg.Class: message", "pkg.Class" and
+// "pkg.Outer$Inner: message": a dotted Java name whose last part starts upper
+// case and ends in Exception, Error or Throwable, or any dotted name followed
+// by ": ".
+func looksLikeExceptionHeader(b []byte) bool {
+	end := bytes.IndexByte(b, ':')
+	name := b
+	if end >= 0 {
+		name = b[:end]
+	}
+	if len(name) < 3 || bytes.IndexByte(name, '.') < 0 || bytes.ContainsAny(name, " \t/") {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c == '_') {
+			return false
+		}
+	}
+	last := name[bytes.LastIndexByte(name, '.')+1:]
+	if len(last) == 0 || !(last[0] >= 'A' && last[0] <= 'Z') {
+		return false
+	}
+	if end >= 0 {
+		return true
+	}
+	return bytes.HasSuffix(last, []byte("Exception")) || bytes.HasSuffix(last, []byte("Error")) || bytes.HasSuffix(last, []byte("Throwable"))
+}
+
+func (s *stream) startRecord(no int32, line []byte, h header) {
+	s.finishRecord()
+	r := &record{start: no, end: no, time: s.adjustTime(h.time), level: string(h.level)}
+	r.logger = append([]byte(nil), h.logger...)
+	r.msg = append([]byte(nil), h.msg...)
+	r.first = append([]byte(nil), line[:min(len(line), maxTextLen+1)]...)
+	s.rec = r
+}
+
+func (s *stream) startHeaderless(no int32, line []byte) {
+	s.finishRecord()
+	r := &record{start: no, end: no, headerless: true}
+	r.msg = append([]byte(nil), line...)
+	r.first = append([]byte(nil), line[:min(len(line), maxTextLen+1)]...)
+	s.rec = r
+}
+
+func (s *stream) appendBody(no int32, b []byte) {
+	r := s.rec
+	r.end = no
+	if r.truncated {
+		return
+	}
+	if len(r.body)+len(b)+1 > s.opts.MaxRecord {
+		r.truncated = true
+		s.sum.Truncated++
+		s.diag(no, "warning", fmt.Sprintf("record longer than %d bytes: the rest of it is not read", s.opts.MaxRecord), nil)
+		return
+	}
+	if len(r.body) > 0 {
+		r.body = append(r.body, '\n')
+	}
+	r.body = append(r.body, b...)
+}
+
+func (s *stream) adjustTime(t Time) Time {
+	if t.Kind != TimeOfDay {
+		return t
+	}
+	const dayN = int64(24 * time.Hour)
+	// A time of day far below the previous one crossed midnight; a small step
+	// back is thread interleaving, not a new day.
+	if s.seenTOD && t.N < s.lastTOD-dayN/2 {
+		s.day++
+	}
+	s.seenTOD = true
+	s.lastTOD = t.N
+	return Time{Kind: TimeOfDay, N: s.day*dayN + t.N}
+}
+
+func (s *stream) jsonStart(no int32, b []byte) {
+	complete, broken := jsonBalance(b)
+	if complete || broken {
+		s.jsonRecord(no, no, b, b)
+		return
+	}
+	s.jsonBuf = append(make([]byte, 0, len(b)*4), b...)
+	s.jsonAt = no
+}
+
+// jsonContinue collects a pretty-printed (multi-line) JSON object.
+func (s *stream) jsonContinue(no int32, b []byte) {
+	// A complete object on its own line means the one collected so far was
+	// cut off (a truncated write, a hand-edited excerpt).
+	if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] == '{' {
+		if complete, _ := jsonBalance(t); complete {
+			s.finishJSONBuf(no - 1)
+			s.process(no, b)
+			return
+		}
+	}
+	if len(s.jsonBuf)+len(b) > s.opts.MaxRecord {
+		s.finishJSONBuf(no)
+		s.process(no, b)
+		return
+	}
+	s.jsonBuf = append(s.jsonBuf, '\n')
+	s.jsonBuf = append(s.jsonBuf, b...)
+	complete, broken := jsonBalance(s.jsonBuf)
+	if complete || broken {
+		buf := s.jsonBuf
+		s.jsonBuf = nil
+		first := buf
+		if i := bytes.IndexByte(first, '\n'); i >= 0 {
+			first = first[:i]
+		}
+		s.jsonRecord(s.jsonAt, no, buf, first)
+	}
+}
+
+// finishJSONBuf ends an unterminated JSON object (the file or a limit cut it).
+func (s *stream) finishJSONBuf(last int32) {
+	if s.jsonBuf == nil {
+		return
+	}
+	buf := s.jsonBuf
+	s.jsonBuf = nil
+	first := buf
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	s.finishRecord()
+	s.sum.Records++
+	s.sum.Unparsed++
+	s.diag(s.jsonAt, "warning", fmt.Sprintf("JSON object starting here is cut off (lines %d-%d); counted as unparsed", s.jsonAt, last), first)
+}
+
+func (s *stream) jsonRecord(start, end int32, obj, first []byte) {
+	s.finishRecord()
+	jr, err := decodeJSONRecord(obj)
+	if err != nil {
+		s.sum.Records++
+		s.sum.Unparsed++
+		s.diag(start, "warning", "unreadable JSON record: "+err.Error(), first)
+		return
+	}
+	r := &record{start: start, end: end, time: s.adjustTime(jr.time), level: jr.level}
+	r.logger = []byte(jr.logger)
+	msg, rest, _ := strings.Cut(jr.msg, "\n")
+	r.msg = []byte(msg)
+	body := rest
+	if jr.thrown != "" {
+		if body != "" {
+			body += "\n"
+		}
+		body += jr.thrown
+	}
+	r.body = []byte(body)
+	r.first = append([]byte(nil), first[:min(len(first), maxTextLen+1)]...)
+	s.rec = r
+	s.finishRecord()
+}
+
+// finishRecord classifies the record in progress.
+func (s *stream) finishRecord() {
+	r := s.rec
+	if r == nil {
+		return
+	}
+	s.rec = nil
+	s.sum.Records++
+	if !r.time.IsZero() {
+		if s.sum.First.IsZero() {
+			s.sum.First = r.time
+		}
+		s.sum.Last = r.time
+	}
+	s.collectHints(r)
+	n := 0
+	status, why := classify(r, func(ev Event) {
+		ev.Pos.File = s.idx
+		s.comps[ev.Component]++
+		s.noteEvent(&ev)
+		s.events = append(s.events, ev)
+		n++
+	})
+	if c := componentOfLogger(r.logger); c != ComponentUnknown {
+		s.comps[c]++
+	}
+	switch status {
+	case statusEvents:
+		s.sum.EventRecs++
+		s.sum.EventCount += n
+	case statusUnparsed:
+		s.sum.Unparsed++
+		s.diag(r.start, "warning", why+"; counted as unparsed", r.first)
+	default:
+		s.sum.Irrelevant++
+	}
+}
+
+func (s *stream) noteEvent(ev *Event) {
+	switch ev.Kind {
+	case KindMetaTMID:
+		s.tmIDs = appendUnique(s.tmIDs, ev.Resource)
+	case KindRMTMRegister, KindRMTMClose, KindJMDeploy:
+		// TaskManagers that the RM or JM in this file talk about: in a
+		// MiniCluster file, a single one is the TaskManager of the file.
+		s.registered = appendUnique(s.registered, ev.Resource)
+	case KindMetaSlots:
+		s.sum.Slots = ev.Count
+	case KindMetaVersion:
+		if s.sum.VersionSource != "flag" && ev.Version != "" {
+			s.sum.FlinkVersion = ev.Version
+			s.sum.VersionSource = "banner"
+		}
+	}
+}
+
+func appendUnique(list []string, v string) []string {
+	if v == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+// finish flushes the stream and settles per-input facts: identity, version,
+// components. TaskManager events get the TaskManager's ResourceID here,
+// because the line that names it may come after them (or never).
+func (s *stream) finish() {
+	if !s.decided {
+		s.decide()
+	}
+	if s.jsonBuf != nil {
+		s.finishJSONBuf(s.jsonAt)
+	}
+	s.finishRecord()
+	if s.sum.Layout == "flink" || s.sum.Layout == "flink-time" {
+		switch {
+		case s.ndcYes > 0 && s.ndcYes >= s.ndcNo:
+			s.sum.Layout = strings.Replace(s.sum.Layout, "flink", "log4j2", 1)
+		case s.ndcNo > 0:
+			s.sum.Layout = strings.Replace(s.sum.Layout, "flink", "log4j1", 1)
+		}
+	}
+	for c := range s.comps {
+		if c != ComponentUnknown {
+			s.sum.Components = append(s.sum.Components, c)
+		}
+	}
+	sort.Slice(s.sum.Components, func(i, j int) bool { return s.sum.Components[i] < s.sum.Components[j] })
+
+	s.settleIdentity()
+	s.settleVersion()
+	for i := range s.events {
+		if s.events[i].Component == ComponentTM && s.events[i].Resource == "" && s.sum.ResourceID != "" {
+			s.events[i].Resource = s.sum.ResourceID
+		}
+	}
+}
+
+func (s *stream) settleIdentity() {
+	hasTM := s.comps[ComponentTM] > 0
+	switch {
+	case len(s.tmIDs) == 1:
+		s.sum.ResourceID, s.sum.ResourceIDSource = s.tmIDs[0], "banner"
+	case len(s.tmIDs) > 1:
+		// A restarted TaskManager under a new ResourceID in one file: events
+		// keep the id each one printed; the input names the last.
+		s.sum.ResourceID, s.sum.ResourceIDSource = s.tmIDs[len(s.tmIDs)-1], "banner (last of several)"
+		s.diag(0, "info", fmt.Sprintf("the file holds %d TaskManager ResourceIDs (restarts?): %s", len(s.tmIDs), strings.Join(s.tmIDs, ", ")), nil)
+	case hasTM && s.nameHint != "":
+		s.sum.ResourceID, s.sum.ResourceIDSource = s.nameHint, s.nameHintSrc
+	case hasTM && len(s.registered) == 1 && s.comps[ComponentRM] > 0:
+		// MiniCluster: one TaskManager registered at the RM in the same file.
+		s.sum.ResourceID, s.sum.ResourceIDSource = s.registered[0], "registration"
+	case hasTM:
+		base := filepath.Base(s.sum.Path)
+		if s.sum.Stream != "" {
+			base = filepath.Base(s.sum.Stream)
+		}
+		for _, ext := range []string{".gz", ".log", ".txt", ".json"} {
+			base = strings.TrimSuffix(base, ext)
+		}
+		if base != "" && base != "-" {
+			s.sum.ResourceID, s.sum.ResourceIDSource = base, "file name"
+		}
+	}
+}
+
+// result returns the stream's summary, events and diagnostics.
+func (s *stream) result() (InputSummary, []Event, []Diagnostic) {
+	return s.sum, s.events, s.diags
+}
+
+// stripANSI removes terminal escape sequences (colour codes of the Kubernetes
+// operator's layout, or hostile input) before a line is matched.
+func stripANSI(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != 0x1b {
+			out = append(out, c)
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '[' {
+			j := i + 2
+			for j < len(b) && (b[j] < 0x40 || b[j] > 0x7e) {
+				j++
+			}
+			i = j
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == ']' { // OSC ... BEL or ST
+			j := i + 2
+			for j < len(b) && b[j] != 0x07 && !(b[j] == 0x1b && j+1 < len(b) && b[j+1] == '\\') {
+				j++
+			}
+			if j < len(b) && b[j] == 0x1b {
+				j++
+			}
+			i = j
+			continue
+		}
+		i++ // a two-byte escape
+	}
+	return out
+}

@@ -1,0 +1,7 @@
+// Package report renders slotaudit's results for people and machines: the
+// JSON shapes of the command-line contract, tables for terminals, and the
+// escaping that keeps untrusted log text from reaching a terminal raw.
+//
+// It decides nothing about slots; it only presents what the other packages
+// found.
+package report

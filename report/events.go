@@ -1,0 +1,117 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// EventJSON is one line of `slotaudit events`: the fields of the contract
+// (time, component, kind, allocation_id, job_id, slot_index, resource_id,
+// path, line) first, then whatever else the record printed. Absent values
+// are omitted, never invented.
+type EventJSON struct {
+	Time           string           `json:"time,omitempty"`
+	Component      string           `json:"component,omitempty"`
+	Kind           string           `json:"kind"`
+	AllocationID   string           `json:"allocation_id,omitempty"`
+	JobID          string           `json:"job_id,omitempty"`
+	SlotIndex      *int             `json:"slot_index,omitempty"`
+	ResourceID     string           `json:"resource_id,omitempty"`
+	Path           string           `json:"path"`
+	Stream         string           `json:"stream,omitempty"`
+	Line           int32            `json:"line"`
+	EndLine        int32            `json:"end_line,omitempty"`
+	Level          string           `json:"level,omitempty"`
+	SlotID         string           `json:"slot_id,omitempty"`
+	Dynamic        bool             `json:"dynamic_slot,omitempty"`
+	RequestedIndex *int             `json:"requested_index,omitempty"`
+	SlotState      string           `json:"slot_state,omitempty"`
+	OtherAlloc     string           `json:"other_allocation_id,omitempty"`
+	InstanceID     string           `json:"instance_id,omitempty"`
+	RequestID      string           `json:"slot_request_id,omitempty"`
+	Task           string           `json:"task,omitempty"`
+	AttemptID      string           `json:"attempt_id,omitempty"`
+	From           string           `json:"from,omitempty"`
+	To             string           `json:"to,omitempty"`
+	Reason         string           `json:"reason,omitempty"`
+	Version        string           `json:"version,omitempty"`
+	Count          int              `json:"count,omitempty"`
+	Slots          []SlotStatusJSON `json:"slots,omitempty"`
+	Text           string           `json:"text,omitempty"`
+}
+
+// SlotStatusJSON is one entry of a slot report.
+type SlotStatusJSON struct {
+	SlotID       string `json:"slot_id"`
+	ResourceID   string `json:"resource_id,omitempty"`
+	SlotIndex    *int   `json:"slot_index,omitempty"`
+	AllocationID string `json:"allocation_id,omitempty"`
+	JobID        string `json:"job_id,omitempty"`
+}
+
+func optInt(v int) *int {
+	if v < 0 {
+		return nil
+	}
+	return &v
+}
+
+// NewEventJSON converts an event for output.
+func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
+	var fi parser.FileInfo
+	if int(ev.Pos.File) < len(files) {
+		fi = files[ev.Pos.File]
+	}
+	out := EventJSON{
+		Time:           ev.Time.String(),
+		Component:      string(ev.Component),
+		Kind:           string(ev.Kind),
+		AllocationID:   ev.Alloc.String(),
+		JobID:          ev.Job.String(),
+		SlotIndex:      optInt(ev.SlotIndex),
+		ResourceID:     ev.Resource,
+		Path:           fi.Path,
+		Stream:         fi.Stream,
+		Line:           ev.Pos.Line,
+		Level:          string(ev.Level),
+		SlotID:         ev.SlotID,
+		Dynamic:        ev.Dynamic,
+		RequestedIndex: optInt(ev.RequestedIndex),
+		SlotState:      ev.SlotState,
+		OtherAlloc:     ev.Other.String(),
+		InstanceID:     ev.Instance.String(),
+		RequestID:      ev.Request,
+		Task:           ev.Task,
+		AttemptID:      ev.Attempt,
+		From:           ev.From,
+		To:             ev.To,
+		Reason:         ev.Reason,
+		Version:        ev.Version,
+		Count:          ev.Count,
+		Text:           ev.Text,
+	}
+	if ev.EndLine > ev.Pos.Line {
+		out.EndLine = ev.EndLine
+	}
+	for _, s := range ev.Slots {
+		out.Slots = append(out.Slots, SlotStatusJSON{
+			SlotID: s.SlotID, ResourceID: s.Resource, SlotIndex: optInt(s.Index),
+			AllocationID: s.Alloc.String(), JobID: s.Job.String(),
+		})
+	}
+	return out
+}
+
+// WriteEvents writes one JSON object per line.
+func WriteEvents(w io.Writer, res *parser.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range res.Events {
+		if err := enc.Encode(NewEventJSON(res.Files, &res.Events[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// InputJSON is the account of one input in JSON outputs ("inputs" of the
+// contract): what was read and what became of every line.
+type InputJSON struct {
+	Path             string   `json:"path"`
+	Stream           string   `json:"stream,omitempty"`
+	Components       []string `json:"components"`
+	ResourceID       string   `json:"resource_id,omitempty"`
+	ResourceIDSource string   `json:"resource_id_source,omitempty"`
+	FlinkVersion     string   `json:"flink_version,omitempty"`
+	VersionSource    string   `json:"version_source,omitempty"`
+	VersionFamily    string   `json:"version_family,omitempty"`
+	Layout           string   `json:"layout"`
+	Wrapper          string   `json:"wrapper,omitempty"`
+	Gzip             bool     `json:"gzip,omitempty"`
+	Slots            int      `json:"configured_slots,omitempty"`
+	Lines            int      `json:"lines"`
+	Records          int      `json:"records"`
+	Events           int      `json:"events"`
+	EventRecords     int      `json:"event_records"`
+	Irrelevant       int      `json:"irrelevant"`
+	Unparsed         int      `json:"unparsed"`
+	Stray            int      `json:"stray_lines"`
+	Framing          int      `json:"framing_lines,omitempty"`
+	Truncated        int      `json:"truncated,omitempty"`
+	First            string   `json:"first_time,omitempty"`
+	Last             string   `json:"last_time,omitempty"`
+	Error            string   `json:"error,omitempty"`
+}
+
+// NewInputJSON converts an input summary for output.
+func NewInputJSON(in *parser.InputSummary) InputJSON {
+	comps := make([]string, 0, len(in.Components))
+	for _, c := range in.Components {
+		comps = append(comps, string(c))
+	}
+	fam := ""
+	if !in.VersionMin.IsZero() && in.VersionMin.Family() == in.VersionMax.Family() {
+		fam = in.VersionMin.Family()
+	}
+	return InputJSON{
+		Path: in.Path, Stream: in.Stream, Components: comps,
+		ResourceID: in.ResourceID, ResourceIDSource: in.ResourceIDSource,
+		FlinkVersion: in.FlinkVersion, VersionSource: in.VersionSource, VersionFamily: fam,
+		Layout: in.Layout, Wrapper: in.Wrapper, Gzip: in.Gzip, Slots: in.Slots,
+		Lines: in.Lines, Records: in.Records, Events: in.EventCount, EventRecords: in.EventRecs,
+		Irrelevant: in.Irrelevant, Unparsed: in.Unparsed, Stray: in.Stray, Framing: in.Framing,
+		Truncated: in.Truncated, First: in.First.String(), Last: in.Last.String(), Error: in.Err,
+	}
+}
+
+// WriteInputTable writes the per-input summary as a plain ASCII table.
+func WriteInputTable(w io.Writer, inputs []parser.InputSummary) error {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+	)
+	t.Header([]string{"input", "layout", "flink", "components", "taskmanager", "records", "events", "irrelevant", "unparsed", "stray"})
+	for i := range inputs {
+		in := &inputs[i]
+		name := in.Path
+		if in.Stream != "" {
+			name += "#" + in.Stream
+		}
+		layout := in.Layout
+		if in.Wrapper != "" {
+			layout = in.Wrapper + "/" + layout
+		}
+		if in.Gzip {
+			layout = "gzip/" + layout
+		}
+		ver := in.FlinkVersion
+		if ver == "" {
+			ver = "?"
+		} else if in.VersionSource == "inferred" {
+			ver += " (inferred)"
+		}
+		var comps []string
+		for _, c := range in.Components {
+			comps = append(comps, strings.ToUpper(string(c)))
+		}
+		rows := []string{
+			Escape(name), layout, Escape(ver), strings.Join(comps, "+"), Escape(in.ResourceID),
+			fmt.Sprint(in.Records), fmt.Sprint(in.EventCount), fmt.Sprint(in.Irrelevant),
+			fmt.Sprint(in.Unparsed), fmt.Sprint(in.Stray),
+		}
+		if err := t.Append(rows); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
