@@ -152,7 +152,7 @@ var catalogue = func() []*template {
 		{KindJMRelease, jm, "Failed allocated slot [{A}]: {C}", ""},
 		{KindJMTMDisconnect, jm, "Disconnect TaskExecutor {R} because: {C}", ""},
 		{KindJMCannotFailSlot, jm, "Cannot fail slot {A} because the TaskManager {R} is unknown.", ""},
-		{KindJMNoResource, jm, "Could not acquire the minimum required resources, failing slot requests. Acquired: {C}", ""},
+		{KindJMNoResource, jm, "Could not acquire the minimum required resources, failing slot requests. Acquired: {*}", "Could not acquire the minimum required resources"},
 
 		// --- deployment and failures (§6.4)
 		{KindJMDeploy, jm, "Deploying {T} (attempt #{*}) with attempt id {X} and vertex id {*} to {R} @ {*} with allocation id {A}", ""},
@@ -262,7 +262,7 @@ func componentOfLogger(logger []byte) Component {
 	switch {
 	case strings.Contains(l, "resourcemanager"):
 		return ComponentRM
-	case strings.Contains(l, "jobmaster"), strings.Contains(l, "executiongraph"), strings.Contains(l, ".scheduler."),
+	case strings.Contains(l, "jobmaster"), strings.Contains(l, "executiongraph"), strings.Contains(l, ".scheduler."), strings.Contains(l, ".entrypoint."),
 		strings.Contains(l, "dispatcher"), strings.Contains(l, ".jobmanager."), strings.Contains(l, ".checkpoint."):
 		return ComponentJM
 	case strings.Contains(l, "taskexecutor"), strings.Contains(l, ".taskmanager."):

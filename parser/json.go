@@ -67,13 +67,14 @@ func decodeJSONRecord(b []byte) (jsonRecord, error) {
 	r.thread = jsonString(obj, jsonThreadKeys)
 	r.msg = jsonString(obj, jsonMsgKeys)
 	r.thrown = jsonThrown(obj)
-	if r.msg == "" {
-		if full := jsonString(obj, []string{"full_message"}); full != "" {
-			msg, rest, _ := strings.Cut(full, "\n")
+	// GELF puts the message again, with the stack trace, in full_message.
+	if full := jsonString(obj, []string{"full_message"}); full != "" {
+		msg, rest, _ := strings.Cut(full, "\n")
+		if r.msg == "" {
 			r.msg = msg
-			if r.thrown == "" {
-				r.thrown = rest
-			}
+		}
+		if r.thrown == "" {
+			r.thrown = rest
 		}
 	}
 	r.noLevel = r.level == "" && r.logger == ""

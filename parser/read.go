@@ -153,7 +153,7 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 			}
 			break
 		}
-		look = append(look, pline{lr.no, append([]byte(nil), line...)})
+		look = append(look, pline{lr.no, append([]byte(nil), line...), 1})
 		lookTrunc = append(lookTrunc, trunc)
 	}
 	fr.wrapper, fr.kubeTS = detectWrapper(look)
@@ -177,8 +177,9 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		fr.stream("", "", "") // an empty input still gets a summary
 	}
 	if fr.pendingFraming > 0 {
-		fr.streams[len(fr.streams)-1].sum.Framing += fr.pendingFraming
-		fr.streams[len(fr.streams)-1].sum.Lines += fr.pendingFraming
+		last := fr.streams[len(fr.streams)-1]
+		last.sum.Framing += fr.pendingFraming
+		last.sum.Lines += fr.pendingFraming
 	}
 	for _, st := range fr.streams {
 		st.finish()
@@ -215,7 +216,7 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 	case wrapKubePrefix:
 		name, rest, ok := cutKubePrefix(b)
 		if !ok {
-			fr.stream("", "", "").line(no, b, trunc)
+			fr.stream("", "", "").line(no, b, 1, trunc)
 			return
 		}
 		if fr.kubeTS {
@@ -225,14 +226,14 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 		if i := strings.IndexByte(pod, '/'); i >= 0 {
 			pod = pod[:i]
 		}
-		fr.stream(name, pod, "pod").line(no, rest, trunc)
+		fr.stream(name, pod, "pod").line(no, rest, 1, trunc)
 	case wrapKubeTS:
-		fr.stream("", "", "").line(no, cutTimestamp(b), trunc)
+		fr.stream("", "", "").line(no, cutTimestamp(b), 1, trunc)
 	case wrapCRI:
 		content, partial, ok := cutCRI(b)
 		if !ok {
 			fr.flushPartial()
-			fr.stream("", "", "").line(no, b, trunc)
+			fr.stream("", "", "").line(no, b, 1, trunc)
 			return
 		}
 		fr.join(no, content, !partial, trunc)
@@ -242,7 +243,7 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 		}
 		if err := json.Unmarshal(b, &d); err != nil || d.Log == nil {
 			fr.flushPartial()
-			fr.stream("", "", "").line(no, b, trunc)
+			fr.stream("", "", "").line(no, b, 1, trunc)
 			return
 		}
 		content := *d.Log
@@ -250,7 +251,7 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 		content = strings.TrimRight(content, "\r\n")
 		fr.join(no, []byte(content), complete, trunc)
 	default:
-		fr.stream("", "", "").line(no, b, trunc)
+		fr.stream("", "", "").line(no, b, 1, trunc)
 	}
 }
 
@@ -258,7 +259,7 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 func (fr *fileReader) join(no int32, piece []byte, complete, trunc bool) {
 	if !fr.partialOpen {
 		if complete {
-			fr.stream("", "", "").line(no, piece, trunc)
+			fr.stream("", "", "").line(no, piece, 1, trunc)
 			return
 		}
 		fr.partialOpen, fr.partialStart, fr.partialLines = true, no, 0
@@ -282,9 +283,7 @@ func (fr *fileReader) flushPartialTrunc(trunc bool) {
 		return
 	}
 	fr.partialOpen = false
-	st := fr.stream("", "", "")
-	st.sum.Lines += fr.partialLines - 1 // the pieces are physical lines too
-	st.line(fr.partialStart, fr.partial, trunc)
+	fr.stream("", "", "").line(fr.partialStart, fr.partial, fr.partialLines, trunc)
 }
 
 // detectWrapper looks at the first lines for container-runtime and
@@ -439,7 +438,7 @@ func (fr *fileReader) feedYARN(no int32, b []byte, trunc bool) {
 		st.sum.Lines += fr.pendingFraming
 		fr.pendingFraming = 0
 	}
-	st.line(no, b, trunc)
+	st.line(no, b, 1, trunc)
 }
 
 func isYARNHeader(b []byte) bool {

@@ -31,6 +31,7 @@ type InputSummary struct {
 	Slots            int // taskmanager.numberOfTaskSlots, 0 if not logged
 
 	Lines       int
+	RecordLines int // lines that belong to records (headers, continuations, JSON objects)
 	Records     int
 	EventCount  int // events emitted
 	EventRecs   int // records that gave at least one event
@@ -71,6 +72,7 @@ const (
 type pline struct {
 	no   int32
 	text []byte
+	phys int // physical lines this logical line was joined from (container runtimes split long lines)
 }
 
 // stream turns the lines of one logical input into records and events.
@@ -86,9 +88,11 @@ type stream struct {
 	decided bool
 	pending []pline
 
-	rec     *record
-	jsonBuf []byte
-	jsonAt  int32
+	rec      *record
+	recLines int // physical lines of rec so far
+	jsonBuf  []byte
+	jsonAt   int32
+	jsonN    int // physical lines in jsonBuf
 
 	lastTOD int64
 	day     int64
@@ -121,9 +125,10 @@ func (s *stream) diag(line int32, sev, summary string, detail []byte) {
 	s.diags = append(s.diags, Diagnostic{Pos: Pos{File: s.idx, Line: line}, Severity: sev, Summary: summary, Detail: capString(string(detail), 200)})
 }
 
-// line feeds one physical line (already unwrapped) to the stream.
-func (s *stream) line(no int32, b []byte, truncated bool) {
-	s.sum.Lines++
+// line feeds one line (already unwrapped) to the stream; phys is the number
+// of physical lines it was joined from, normally 1.
+func (s *stream) line(no int32, b []byte, phys int, truncated bool) {
+	s.sum.Lines += phys
 	if truncated {
 		s.sum.Truncated++
 		s.diag(no, "warning", fmt.Sprintf("line longer than %d bytes truncated", s.opts.MaxLine), b[:min(len(b), 120)])
@@ -132,13 +137,13 @@ func (s *stream) line(no int32, b []byte, truncated bool) {
 		b = stripANSI(b)
 	}
 	if !s.decided {
-		s.pending = append(s.pending, pline{no, append([]byte(nil), b...)})
+		s.pending = append(s.pending, pline{no, append([]byte(nil), b...), phys})
 		if len(s.pending) >= detectLines {
 			s.decide()
 		}
 		return
 	}
-	s.process(no, b)
+	s.process(no, b, phys)
 }
 
 func (s *stream) decide() {
@@ -158,22 +163,42 @@ func (s *stream) decide() {
 		s.sum.Layout = s.layout.Name
 	default:
 		s.sum.Layout = "headerless"
+		dated := 0
+		for _, p := range s.pending {
+			if len(p.text) > 0 && p.text[0] >= '0' && p.text[0] <= '9' {
+				dated++
+			}
+		}
+		if dated*2 > len(s.pending) && len(s.pending) > 0 {
+			at := s.pending[0].no
+			s.diag(at, "warning", "most lines start like log records but match no known layout; records are read without time, level or logger. For a custom layout pass --layout with its log4j conversion pattern", s.pending[0].text)
+		}
 	}
 	pend := s.pending
 	s.pending = nil
 	for _, p := range pend {
-		s.process(p.no, p.text)
+		s.process(p.no, p.text, p.phys)
 	}
 }
 
 // detectLayout scores every built-in layout on the first lines and picks the
 // one that decodes the most; JSON wins when most record-like lines are JSON.
 func detectLayout(lines []pline) (*Layout, bool) {
-	jsonScore := 0
+	// JSON-like: an object start or end, or a "key": member of a
+	// pretty-printed object. JSON needs most non-blank lines to be JSON-like,
+	// so one stray "{" in a text file does not turn it into JSON.
+	jsonLike, nonBlank := 0, 0
 	for _, p := range lines {
 		t := bytes.TrimSpace(p.text)
-		if len(t) > 0 && t[0] == '{' {
-			jsonScore++
+		if len(t) == 0 {
+			continue
+		}
+		nonBlank++
+		switch {
+		case t[0] == '{' && (len(t) == 1 || t[1] == '"'), t[0] == '}':
+			jsonLike++
+		case t[0] == '"' && bytes.Contains(t, []byte(`":`)):
+			jsonLike++
 		}
 	}
 	var best *Layout
@@ -191,25 +216,25 @@ func detectLayout(lines []pline) (*Layout, bool) {
 			best, bestScore = l, n
 		}
 	}
-	if jsonScore > bestScore {
+	if jsonLike > bestScore && jsonLike*2 > nonBlank {
 		return nil, true
 	}
 	return best, false
 }
 
-func (s *stream) process(no int32, b []byte) {
+func (s *stream) process(no int32, b []byte, phys int) {
 	if s.jsonBuf != nil {
-		s.jsonContinue(no, b)
+		s.jsonContinue(no, b, phys)
 		return
 	}
 	trimmed := bytes.TrimLeft(b, " \t")
 	if len(trimmed) > 0 && trimmed[0] == '{' && (s.isJSON || s.layout == nil || !s.layoutMatches(b)) {
-		s.jsonStart(no, b)
+		s.jsonStart(no, b, phys)
 		return
 	}
 	if s.layout != nil {
 		if h, ok := s.layout.match(b); ok {
-			s.startRecord(no, b, h)
+			s.startRecord(no, b, phys, h)
 			if h.ndcSeen {
 				s.ndcYes++
 			} else {
@@ -227,7 +252,7 @@ func (s *stream) process(no int32, b []byte) {
 			}
 			if h, ok := l.match(b); ok {
 				s.diag(no, "info", "record in a different layout than the rest of the input ("+l.Name+")", b)
-				s.startRecord(no, b, h)
+				s.startRecord(no, b, phys, h)
 				return
 			}
 		}
@@ -236,18 +261,18 @@ func (s *stream) process(no int32, b []byte) {
 	case isContinuation(b):
 		if s.rec == nil {
 			// A file cut mid-record: keep what it holds as a headerless record.
-			s.startHeaderless(no, b)
+			s.startHeaderless(no, b, phys)
 			return
 		}
-		s.appendBody(no, b)
+		s.appendBody(no, b, phys)
 	case s.layout == nil && !s.isJSON:
 		if len(bytes.TrimSpace(b)) == 0 {
-			s.stray(no, b)
+			s.stray(no, b, phys)
 			return
 		}
-		s.startHeaderless(no, b)
+		s.startHeaderless(no, b, phys)
 	default:
-		s.stray(no, b)
+		s.stray(no, b, phys)
 	}
 }
 
@@ -259,8 +284,8 @@ func (s *stream) layoutMatches(b []byte) bool {
 	return ok
 }
 
-func (s *stream) stray(no int32, b []byte) {
-	s.sum.Stray++
+func (s *stream) stray(no int32, b []byte, phys int) {
+	s.sum.Stray += phys
 	if len(bytes.TrimSpace(b)) > 0 {
 		s.diag(no, "info", "line outside any log record (stdout output or garbage)", b)
 	}
@@ -313,26 +338,27 @@ func looksLikeExceptionHeader(b []byte) bool {
 	return bytes.HasSuffix(last, []byte("Exception")) || bytes.HasSuffix(last, []byte("Error")) || bytes.HasSuffix(last, []byte("Throwable"))
 }
 
-func (s *stream) startRecord(no int32, line []byte, h header) {
+func (s *stream) startRecord(no int32, line []byte, phys int, h header) {
 	s.finishRecord()
 	r := &record{start: no, end: no, time: s.adjustTime(h.time), level: string(h.level)}
 	r.logger = append([]byte(nil), h.logger...)
 	r.msg = append([]byte(nil), h.msg...)
 	r.first = append([]byte(nil), line[:min(len(line), maxTextLen+1)]...)
-	s.rec = r
+	s.rec, s.recLines = r, phys
 }
 
-func (s *stream) startHeaderless(no int32, line []byte) {
+func (s *stream) startHeaderless(no int32, line []byte, phys int) {
 	s.finishRecord()
 	r := &record{start: no, end: no, headerless: true}
 	r.msg = append([]byte(nil), line...)
 	r.first = append([]byte(nil), line[:min(len(line), maxTextLen+1)]...)
-	s.rec = r
+	s.rec, s.recLines = r, phys
 }
 
-func (s *stream) appendBody(no int32, b []byte) {
+func (s *stream) appendBody(no int32, b []byte, phys int) {
 	r := s.rec
 	r.end = no
+	s.recLines += phys
 	if r.truncated {
 		return
 	}
@@ -363,34 +389,35 @@ func (s *stream) adjustTime(t Time) Time {
 	return Time{Kind: TimeOfDay, N: s.day*dayN + t.N}
 }
 
-func (s *stream) jsonStart(no int32, b []byte) {
+func (s *stream) jsonStart(no int32, b []byte, phys int) {
 	complete, broken := jsonBalance(b)
 	if complete || broken {
-		s.jsonRecord(no, no, b, b)
+		s.jsonRecord(no, no, phys, b, b)
 		return
 	}
 	s.jsonBuf = append(make([]byte, 0, len(b)*4), b...)
-	s.jsonAt = no
+	s.jsonAt, s.jsonN = no, phys
 }
 
 // jsonContinue collects a pretty-printed (multi-line) JSON object.
-func (s *stream) jsonContinue(no int32, b []byte) {
+func (s *stream) jsonContinue(no int32, b []byte, phys int) {
 	// A complete object on its own line means the one collected so far was
 	// cut off (a truncated write, a hand-edited excerpt).
 	if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] == '{' {
 		if complete, _ := jsonBalance(t); complete {
 			s.finishJSONBuf(no - 1)
-			s.process(no, b)
+			s.process(no, b, phys)
 			return
 		}
 	}
 	if len(s.jsonBuf)+len(b) > s.opts.MaxRecord {
 		s.finishJSONBuf(no)
-		s.process(no, b)
+		s.process(no, b, phys)
 		return
 	}
 	s.jsonBuf = append(s.jsonBuf, '\n')
 	s.jsonBuf = append(s.jsonBuf, b...)
+	s.jsonN += phys
 	complete, broken := jsonBalance(s.jsonBuf)
 	if complete || broken {
 		buf := s.jsonBuf
@@ -399,7 +426,7 @@ func (s *stream) jsonContinue(no int32, b []byte) {
 		if i := bytes.IndexByte(first, '\n'); i >= 0 {
 			first = first[:i]
 		}
-		s.jsonRecord(s.jsonAt, no, buf, first)
+		s.jsonRecord(s.jsonAt, no, s.jsonN, buf, first)
 	}
 }
 
@@ -417,15 +444,24 @@ func (s *stream) finishJSONBuf(last int32) {
 	s.finishRecord()
 	s.sum.Records++
 	s.sum.Unparsed++
+	s.sum.RecordLines += s.jsonN
 	s.diag(s.jsonAt, "warning", fmt.Sprintf("JSON object starting here is cut off (lines %d-%d); counted as unparsed", s.jsonAt, last), first)
 }
 
-func (s *stream) jsonRecord(start, end int32, obj, first []byte) {
+func (s *stream) jsonRecord(start, end int32, lines int, obj, first []byte) {
 	s.finishRecord()
 	jr, err := decodeJSONRecord(obj)
+	if err != nil && end > start {
+		// A hand-wrapped object: a line break inside a string. Pretty-printed
+		// JSON reads the same without its line breaks, so retry joined.
+		if jr2, err2 := decodeJSONRecord(bytes.ReplaceAll(obj, []byte("\n"), nil)); err2 == nil {
+			jr, err = jr2, nil
+		}
+	}
 	if err != nil {
 		s.sum.Records++
 		s.sum.Unparsed++
+		s.sum.RecordLines += lines
 		s.diag(start, "warning", "unreadable JSON record: "+err.Error(), first)
 		return
 	}
@@ -442,7 +478,7 @@ func (s *stream) jsonRecord(start, end int32, obj, first []byte) {
 	}
 	r.body = []byte(body)
 	r.first = append([]byte(nil), first[:min(len(first), maxTextLen+1)]...)
-	s.rec = r
+	s.rec, s.recLines = r, lines
 	s.finishRecord()
 }
 
@@ -454,6 +490,8 @@ func (s *stream) finishRecord() {
 	}
 	s.rec = nil
 	s.sum.Records++
+	s.sum.RecordLines += s.recLines
+	s.recLines = 0
 	if !r.time.IsZero() {
 		if s.sum.First.IsZero() {
 			s.sum.First = r.time
