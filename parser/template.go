@@ -304,7 +304,7 @@ func (t *template) matchFree(s []byte, si, pos int, ev *Event) bool {
 func validFree(ph phKind, v []byte) bool {
 	switch ph {
 	case phResource, phSlotID:
-		return len(v) > 0 && bytes.IndexAny(v, " \t") < 0
+		return len(v) > 0 && !bytes.ContainsAny(v, " \t")
 	}
 	return true
 }

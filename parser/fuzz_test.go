@@ -1,0 +1,78 @@
+package parser
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// seedLogs adds the project's test logs, line by line, to a fuzz corpus.
+func seedLogs(f *testing.F, whole bool) {
+	files, _ := filepath.Glob("../testdata/logs/*")
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if whole {
+			f.Add(data)
+			continue
+		}
+		for _, line := range bytes.Split(data, []byte{'\n'}) {
+			f.Add(line)
+		}
+	}
+}
+
+// FuzzReadStream feeds arbitrary bytes through the whole reader: wrapper
+// detection, layouts, records, classification. It must never panic and must
+// account for every line.
+func FuzzReadStream(f *testing.F) {
+	seedLogs(f, true)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Read([]string{"-"}, Options{Stdin: bytes.NewReader(data), MaxLine: 4096, MaxRecord: 8192})
+		if err != nil {
+			return
+		}
+		for _, in := range res.Inputs {
+			if in.RecordLines+in.Stray+in.Framing != in.Lines {
+				t.Fatalf("lines not accounted: %+v", in)
+			}
+		}
+	})
+}
+
+// FuzzTemplates matches arbitrary messages against the catalogue.
+func FuzzTemplates(f *testing.F) {
+	seedLogs(f, false)
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		ev := NewEvent("")
+		matchTemplate(msg, &ev)
+		r := &record{msg: msg, body: msg, logger: []byte("org.apache.flink.runtime.taskexecutor.TaskExecutor")}
+		classify(r, func(Event) {})
+	})
+}
+
+// FuzzLayout compiles arbitrary conversion patterns and matches lines.
+func FuzzLayout(f *testing.F) {
+	f.Add("%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n", []byte("2019-06-24 16:14:09,975 INFO  org.X - y"))
+	f.Add("%d %p %m [%c{1} %t]%n", []byte("2021-07-12 03:19:58,603 WARN m [C t]"))
+	f.Add("%-4r [%t] %-5p %c %x - %m%n", []byte("30404 [t] DEBUG org.X [] - m"))
+	f.Fuzz(func(t *testing.T, pattern string, line []byte) {
+		l, err := CompileLayout("fuzz", pattern)
+		if err != nil {
+			return
+		}
+		l.match(line)
+	})
+}
+
+// FuzzJSONRecord decodes arbitrary JSON records.
+func FuzzJSONRecord(f *testing.F) {
+	seedLogs(f, false)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = decodeJSONRecord(b)
+		jsonBalance(b)
+	})
+}
