@@ -211,13 +211,18 @@ const maxCandidates = 16
 // match decodes line with the layout.
 func (l *Layout) match(line []byte) (header, bool) {
 	var h header
-	if !l.matchAt(line, 0, 0, &h) {
+	budget := matchBudget
+	if !l.matchAt(line, 0, 0, &h, &budget) {
 		return header{}, false
 	}
 	return h, true
 }
 
-func (l *Layout) matchAt(s []byte, ei, pos int, h *header) bool {
+func (l *Layout) matchAt(s []byte, ei, pos int, h *header, budget *int) bool {
+	*budget--
+	if *budget < 0 {
+		return false
+	}
 	if ei == len(l.elems) {
 		// Anything left after the last element (padding, a stray "\r") is
 		// tolerated only if blank.
@@ -229,19 +234,19 @@ func (l *Layout) matchAt(s []byte, ei, pos int, h *header) bool {
 		if !bytes.HasPrefix(s[pos:], e.lit) {
 			return false
 		}
-		return l.matchAt(s, ei+1, pos+len(e.lit), h)
+		return l.matchAt(s, ei+1, pos+len(e.lit), h, budget)
 	case elSpace:
 		for pos < len(s) && (s[pos] == ' ' || s[pos] == '\t') {
 			pos++
 		}
-		return l.matchAt(s, ei+1, pos, h)
+		return l.matchAt(s, ei+1, pos, h, budget)
 	case elDate:
 		t, n, ok := e.date.parse(s[pos:])
 		if !ok {
 			return false
 		}
 		h.time = t
-		return l.matchAt(s, ei+1, pos+n, h)
+		return l.matchAt(s, ei+1, pos+n, h, budget)
 	case elRelative:
 		start := pos
 		var v int64
@@ -253,7 +258,7 @@ func (l *Layout) matchAt(s []byte, ei, pos int, h *header) bool {
 			return false
 		}
 		h.time = Time{Kind: TimeRelative, N: v * 1e6}
-		return l.matchAt(s, ei+1, pos, h)
+		return l.matchAt(s, ei+1, pos, h, budget)
 	case elLevel:
 		start := pos
 		for pos < len(s) && (s[pos] >= 'A' && s[pos] <= 'Z' || s[pos] >= 'a' && s[pos] <= 'z') {
@@ -264,7 +269,7 @@ func (l *Layout) matchAt(s []byte, ei, pos int, h *header) bool {
 			return false
 		}
 		h.level = lv
-		return l.matchAt(s, ei+1, pos, h)
+		return l.matchAt(s, ei+1, pos, h, budget)
 	case elLogger:
 		start := pos
 		for pos < len(s) && s[pos] != ' ' && s[pos] != '\t' {
@@ -279,36 +284,36 @@ func (l *Layout) matchAt(s []byte, ei, pos int, h *header) bool {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c == '_' || c == '-') {
 				// A following literal may be glued to the logger ("%c:"):
 				// retry with the logger ending before that literal.
-				return l.matchFree(s, ei, start, h, func(v []byte) { h.logger = v }, false)
+				return l.matchFree(s, ei, start, h, func(v []byte) { h.logger = v }, false, budget)
 			}
 		}
 		h.logger = s[start:pos]
-		return l.matchAt(s, ei+1, pos, h)
+		return l.matchAt(s, ei+1, pos, h, budget)
 	case elNDC:
 		if pos < len(s) && s[pos] == '[' {
 			if end := bytes.IndexByte(s[pos:], ']'); end >= 0 {
 				save := h.ndcSeen
 				h.ndcSeen = true
-				if l.matchAt(s, ei+1, pos+end+1, h) {
+				if l.matchAt(s, ei+1, pos+end+1, h, budget) {
 					return true
 				}
 				h.ndcSeen = save
 			}
 		}
-		return l.matchAt(s, ei+1, pos, h)
+		return l.matchAt(s, ei+1, pos, h, budget)
 	case elMDC:
 		if pos < len(s) && s[pos] == '{' {
-			if end := bytes.IndexByte(s[pos:], '}'); end >= 0 && l.matchAt(s, ei+1, pos+end+1, h) {
+			if end := bytes.IndexByte(s[pos:], '}'); end >= 0 && l.matchAt(s, ei+1, pos+end+1, h, budget) {
 				return true
 			}
 		}
-		return l.matchAt(s, ei+1, pos, h)
+		return l.matchAt(s, ei+1, pos, h, budget)
 	case elThread:
-		return l.matchFree(s, ei, pos, h, func(v []byte) { h.thread = bytes.TrimSpace(v) }, false)
+		return l.matchFree(s, ei, pos, h, func(v []byte) { h.thread = bytes.TrimSpace(v) }, false, budget)
 	case elText:
-		return l.matchFree(s, ei, pos, h, func([]byte) {}, false)
+		return l.matchFree(s, ei, pos, h, func([]byte) {}, false, budget)
 	case elMessage:
-		return l.matchFree(s, ei, pos, h, func(v []byte) { h.msg = v }, true)
+		return l.matchFree(s, ei, pos, h, func(v []byte) { h.msg = v }, true, budget)
 	}
 	return false
 }
@@ -317,7 +322,7 @@ func (l *Layout) matchAt(s []byte, ei, pos int, h *header) bool {
 // the pattern matches. The end candidates are the occurrences of the next
 // literal (or blank, when the next element is a field); longest first for the
 // message (text after it is usually a trailer), shortest first otherwise.
-func (l *Layout) matchFree(s []byte, ei, pos int, h *header, set func([]byte), longest bool) bool {
+func (l *Layout) matchFree(s []byte, ei, pos int, h *header, set func([]byte), longest bool, budget *int) bool {
 	next := ei + 1
 	for next < len(l.elems) && l.elems[next].kind == elSpace {
 		next++
@@ -364,7 +369,7 @@ func (l *Layout) matchFree(s []byte, ei, pos int, h *header, set func([]byte), l
 			end--
 		}
 		set(s[pos:end])
-		if l.matchAt(s, ei+1, end, h) {
+		if l.matchAt(s, ei+1, end, h, budget) {
 			return true
 		}
 	}

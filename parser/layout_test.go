@@ -6,9 +6,9 @@ import (
 
 func TestLayouts(t *testing.T) {
 	tests := []struct {
-		name, pattern, line            string
+		name, pattern, line              string
 		time, level, logger, thread, msg string
-		ndc                            bool
+		ndc                              bool
 	}{
 		{"log4j1", "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
 			"2019-06-24 16:14:09,975 INFO  org.apache.flink.runtime.taskexecutor.slot.TaskSlotTable      - Free slot TaskSlot(index:4)",

@@ -138,7 +138,8 @@ func (t *template) match(msg []byte, ev *Event) bool {
 		return false
 	}
 	scratch := *ev
-	if !t.matchAt(msg, 0, 0, &scratch) {
+	budget := matchBudget
+	if !t.matchAt(msg, 0, 0, &scratch, &budget) {
 		return false
 	}
 	scratch.Kind = t.kind
@@ -149,7 +150,15 @@ func (t *template) match(msg []byte, ev *Event) bool {
 	return true
 }
 
-func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
+// matchBudget bounds the steps one match may take: free-text placeholders
+// backtrack, and nested backtracking on a hostile line must stay linear-ish.
+const matchBudget = 4096
+
+func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
+	*budget--
+	if *budget < 0 {
+		return false
+	}
 	if si == len(t.segs) {
 		return pos == len(s)
 	}
@@ -160,7 +169,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
 		if !bytes.HasPrefix(rest, sg.lit) {
 			return false
 		}
-		return t.matchAt(s, si+1, pos+len(sg.lit), ev)
+		return t.matchAt(s, si+1, pos+len(sg.lit), ev, budget)
 	case phAlloc, phOther, phJob, phInstance:
 		id, n := scanHexID(rest)
 		if n == 0 {
@@ -176,7 +185,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
 		case phInstance:
 			ev.Instance = id
 		}
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phIndex, phReqIndex, phCount:
 		v, n := scanInt(rest)
 		if n == 0 {
@@ -190,7 +199,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
 		default:
 			ev.Count = v
 		}
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phAttempt:
 		n := 0
 		for n < len(rest) && (isHex(rest[n]) || rest[n] == '_') {
@@ -200,18 +209,18 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
 			return false
 		}
 		ev.Attempt = string(rest[:n])
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phRequest:
 		const w = "SlotRequestId{"
 		if bytes.HasPrefix(rest, []byte(w)) && len(rest) >= len(w)+33 && rest[len(w)+32] == '}' {
 			if _, ok := parseIDBytes(rest[len(w) : len(w)+32]); ok {
 				ev.Request = string(rest[len(w) : len(w)+32])
-				return t.matchAt(s, si+1, pos+len(w)+33, ev)
+				return t.matchAt(s, si+1, pos+len(w)+33, ev, budget)
 			}
 		}
 		if id, n := scanHexID(rest); n == 32 {
 			ev.Request = id.String()
-			return t.matchAt(s, si+1, pos+n, ev)
+			return t.matchAt(s, si+1, pos+n, ev, budget)
 		}
 		return false
 	case phFrom, phTo:
@@ -227,7 +236,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
 		} else {
 			ev.To = string(rest[:n])
 		}
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phVersion:
 		n := 0
 		for n < len(rest) && rest[n] != ',' && rest[n] != ' ' && rest[n] != ')' {
@@ -237,36 +246,36 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event) bool {
 			return false
 		}
 		ev.Version = string(rest[:n])
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phTaskSlot:
 		n, ok := parseTaskSlot(rest, ev)
 		if !ok {
 			return false
 		}
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phSlotReport:
 		n, ok := parseSlotReport(rest, ev)
 		if !ok {
 			return false
 		}
-		return t.matchAt(s, si+1, pos+n, ev)
+		return t.matchAt(s, si+1, pos+n, ev, budget)
 	case phProfile:
 		if bytes.HasPrefix(rest, []byte("ResourceProfile{")) {
 			end := balancedEnd(rest, '{', '}')
 			if end < 0 {
 				return false
 			}
-			return t.matchAt(s, si+1, pos+end+1, ev)
+			return t.matchAt(s, si+1, pos+end+1, ev, budget)
 		}
-		return t.matchFree(s, si, pos, ev)
+		return t.matchFree(s, si, pos, ev, budget)
 	default:
-		return t.matchFree(s, si, pos, ev)
+		return t.matchFree(s, si, pos, ev, budget)
 	}
 }
 
 // matchFree matches free text up to an occurrence of the next literal,
 // shortest first, trying later occurrences when the rest does not match.
-func (t *template) matchFree(s []byte, si, pos int, ev *Event) bool {
+func (t *template) matchFree(s []byte, si, pos int, ev *Event, budget *int) bool {
 	if si+1 == len(t.segs) {
 		if !validFree(t.segs[si].ph, s[pos:]) {
 			return false
@@ -290,7 +299,7 @@ func (t *template) matchFree(s []byte, si, pos int, ev *Event) bool {
 			return false
 		}
 		t.setFree(t.segs[si].ph, s[pos:end], ev)
-		if t.matchAt(s, si+1, end, ev) {
+		if t.matchAt(s, si+1, end, ev, budget) {
 			return true
 		}
 		from = end + 1

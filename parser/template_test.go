@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -150,4 +151,14 @@ func TestCatalogueCompiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHostileMessageIsBounded: a message built to make every free-text
+// placeholder backtrack. The step budget keeps the match cheap.
+func TestHostileMessageIsBounded(t *testing.T) {
+	msg := []byte("Deploying " + strings.Repeat("x (attempt #1) with attempt id  to  @  with allocation id ", 2000))
+	ev := NewEvent("")
+	matchTemplate(msg, &ev) // must return; the result does not matter
+	l := builtinLayout("logback")
+	l.match([]byte("2020-01-01 00:00:00.000 [" + strings.Repeat("] INFO x - [", 5000)))
 }
