@@ -162,3 +162,26 @@ func TestHostileMessageIsBounded(t *testing.T) {
 	l := builtinLayout("logback")
 	l.match([]byte("2020-01-01 00:00:00.000 [" + strings.Repeat("] INFO x - [", 5000)))
 }
+
+// TestSlotReportOneLine: the ≤ 1.11 SlotReport prints on one line, with a
+// ResourceProfile (nested braces) inside each SlotStatus and "null" for free
+// slots.
+func TestSlotReportOneLine(t *testing.T) {
+	msg := "Received slot report from instance d2e8b1c0a9f74e6d5c4b3a2918071605: SlotReport{slotsStatus=[" +
+		"SlotStatus{slotID=container_e19_1589789123456_0001_01_000002_0, resourceProfile=ResourceProfile{cpuCores=1.0, heapMemoryInMB=42, directMemoryInMB=0, nativeMemoryInMB=0, networkMemoryInMB=0}, allocationID=AllocationID{" + tA + "}, jobID=" + tJ + "}, " +
+		"SlotStatus{slotID=container_e19_1589789123456_0001_01_000002_1, resourceProfile=ResourceProfile{cpuCores=1.0, heapMemoryInMB=42, directMemoryInMB=0, nativeMemoryInMB=0, networkMemoryInMB=0}, allocationID=null, jobID=null}]}."
+	ev := NewEvent("")
+	if _, ok := matchTemplate([]byte(msg), &ev); !ok || ev.Kind != KindRMSlotReport {
+		t.Fatalf("slot report not matched: %+v", ev)
+	}
+	if len(ev.Slots) != 2 {
+		t.Fatalf("%d slots, want 2: %+v", len(ev.Slots), ev.Slots)
+	}
+	s0, s1 := ev.Slots[0], ev.Slots[1]
+	if s0.Index != 0 || s0.Resource != "container_e19_1589789123456_0001_01_000002" || s0.Alloc.String() != tA || s0.Job.String() != tJ {
+		t.Errorf("slot 0 = %+v", s0)
+	}
+	if s1.Index != 1 || s1.Alloc.IsSet() || s1.Job.IsSet() {
+		t.Errorf("slot 1 = %+v, want free", s1)
+	}
+}
