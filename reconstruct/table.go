@@ -56,12 +56,12 @@ type Result uint8
 
 // Operation results. The names say what a TaskManager log would show.
 const (
-	Accepted     Result = iota // the table changed as asked
-	Idempotent                 // the request was already satisfied; nothing changed
-	Overwritten                // legacy only: accepted, and the AllocationID map entry of another index was overwritten
-	Refused                    // fixed: the AllocationID already holds another slot
-	Occupied                   // the index holds another allocation
-	Unknown                    // the AllocationID is not in the map (free is a no-op; activation or task submission fails)
+	Accepted    Result = iota // the table changed as asked
+	Idempotent                // the request was already satisfied; nothing changed
+	Overwritten               // legacy only: accepted, and the AllocationID map entry of another index was overwritten
+	Refused                   // fixed: the AllocationID already holds another slot
+	Occupied                  // the index holds another allocation
+	Unknown                   // the AllocationID is not in the map (free is a no-op; activation or task submission fails)
 )
 
 func (r Result) String() string {
