@@ -71,7 +71,7 @@ func TestReplayHealthyAgrees(t *testing.T) {
 		}
 		for m, tab := range r.Tables {
 			if z := tab.Zombies(); len(z) != 0 {
-				t.Errorf("%s: %s model has zombies %+v", name, Model(m), z)
+				t.Errorf("%s: %s model has zombies %+v", name, Semantics(m), z)
 			}
 		}
 	}

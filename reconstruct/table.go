@@ -7,21 +7,22 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 )
 
-// Model selects the slot-table semantics a replay follows.
-type Model uint8
+// Semantics selects the slot-table behaviour a replay follows (the
+// --model flag of `slotaudit slots`).
+type Semantics uint8
 
 // The two models of the design (catalogue §7).
 const (
 	// Legacy is Flink ≤ 1.9's TaskSlotTable: the AllocationID map is written
 	// with a plain put, so a second allocation of the same AllocationID on
 	// another index overwrites the map entry (FLINK-14589).
-	Legacy Model = iota
+	Legacy Semantics = iota
 	// Fixed is Flink ≥ 1.10's TaskSlotTableImpl: an AllocationID that already
 	// holds a slot is refused on any other index.
 	Fixed
 )
 
-func (m Model) String() string {
+func (m Semantics) String() string {
 	if m == Legacy {
 		return "legacy"
 	}
@@ -71,18 +72,18 @@ func (r Result) String() string {
 // Table is one TaskManager's slot table: index → slot, and the AllocationID
 // map that frees, activations and task submissions go through.
 type Table struct {
-	model   Model
+	model   Semantics
 	slots   map[int]*Slot
 	byAlloc map[parser.ID]int
 }
 
 // NewTable returns an empty table following model.
-func NewTable(model Model) *Table {
+func NewTable(model Semantics) *Table {
 	return &Table{model: model, slots: map[int]*Slot{}, byAlloc: map[parser.ID]int{}}
 }
 
-// Model returns the table's semantics.
-func (t *Table) Model() Model { return t.model }
+// Semantics returns the table's behaviour.
+func (t *Table) Semantics() Semantics { return t.model }
 
 // Allocate replays allocate(index, job, alloc) as TaskExecutor.requestSlot
 // and the table do it (catalogue §7.2): an index holding another allocation

@@ -126,7 +126,7 @@ func TestModels(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		for m, model := range []Model{Legacy, Fixed} {
+		for m, model := range []Semantics{Legacy, Fixed} {
 			t.Run(tt.name+"/"+model.String(), func(t *testing.T) {
 				tab := NewTable(model)
 				for i, o := range tt.ops {
