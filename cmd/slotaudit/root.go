@@ -116,8 +116,8 @@ Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above
 	root.AddCommand(
 		newEventsCmd(e),
 		newPendingCmd("audit", "The verdict: findings with proof, summary and exit code", 4),
-		newPendingCmd("timeline", "Per-AllocationID timelines across TaskManager, ResourceManager and JobManager", 3),
-		newPendingCmd("slots", "Each TaskManager's slot table over time, under the legacy and the fixed model", 3),
+		newTimelineCmd(e),
+		newSlotsCmd(e),
 		newPendingCmd("explain", "The step-by-step story of one finding or allocation", 4),
 		newPendingCmd("simulate", "Realistic multi-component logs with injected races and ground truth", 5),
 		newVersionCmd(e),

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/report"
+)
+
+func needPaths(name string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return &usageError{fmt.Errorf("%s needs at least one PATH (a file, a directory, or - for stdin)", name)}
+		}
+		return nil
+	}
+}
+
+func checkFormat(f string) error {
+	if f != "table" && f != "json" {
+		return &usageError{fmt.Errorf("--format %q: want table or json", f)}
+	}
+	return nil
+}
+
+func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconstruct.Model, error) {
+	res, err := e.read(cmd.Context(), paths, rf)
+	if err != nil {
+		return nil, err
+	}
+	if !hasEvidence(res) {
+		if err := report.WriteInputTable(e.stderr, res.Inputs); err != nil {
+			return nil, err
+		}
+		return nil, &nothingToJudgeError{inputs: len(res.Inputs)}
+	}
+	return reconstruct.Build(res), nil
+}
+
+func newTimelineCmd(e *env) *cobra.Command {
+	var rf readFlags
+	var alloc, format string
+	cmd := &cobra.Command{
+		Use:   "timeline [flags] PATH...",
+		Short: "Per-AllocationID timelines across TaskManager, ResourceManager and JobManager",
+		Long: `timeline joins every event that names an AllocationID across the TaskManager,
+ResourceManager and JobManager logs. Within one input, events keep their line order;
+across inputs they follow the timestamps, shifted by the clock skew the protocol forces
+(a TaskManager cannot receive a slot request before the ResourceManager sent it). The
+skew assumed is reported.`,
+		Args: needPaths("timeline"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			var want parser.ID
+			if alloc != "" {
+				id, ok := parser.ParseID(alloc)
+				if !ok {
+					return &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", alloc)}
+				}
+				want = id
+			}
+			m, err := e.build(cmd, args, &rf)
+			if err != nil {
+				return err
+			}
+			only := m.Allocations
+			if want.IsSet() {
+				a := m.Allocation(want)
+				if a == nil {
+					return errors.New("no event names allocation " + want.String())
+				}
+				only = []*reconstruct.Allocation{a}
+			}
+			if format == "json" {
+				return report.WriteTimelineJSON(e.stdout, m, only)
+			}
+			return report.WriteTimelineTable(e.stdout, m, only)
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVar(&alloc, "alloc", "", "show only this AllocationID")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func newSlotsCmd(e *env) *cobra.Command {
+	var rf readFlags
+	var tm, model, format string
+	cmd := &cobra.Command{
+		Use:   "slots [flags] PATH...",
+		Short: "Each TaskManager's slot table at the end of its log, under the legacy and the fixed model",
+		Long: `slots replays each TaskManager's slot table from its log under the legacy (Flink <= 1.9)
+and the fixed (>= 1.10) semantics and prints the table at the end of the log. An index that
+no line printed is shown as '?' rather than guessed; a slot the AllocationID map no longer
+reaches is marked ZOMBIE.`,
+		Args: needPaths("slots"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			var models []reconstruct.Semantics
+			switch model {
+			case "", "both":
+				models = []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed}
+			case "legacy":
+				models = []reconstruct.Semantics{reconstruct.Legacy}
+			case "fixed":
+				models = []reconstruct.Semantics{reconstruct.Fixed}
+			default:
+				return &usageError{fmt.Errorf("--model %q: want legacy, fixed or both", model)}
+			}
+			m, err := e.build(cmd, args, &rf)
+			if err != nil {
+				return err
+			}
+			var out []report.TaskManagerJSON
+			for _, t := range m.TaskManagers {
+				if tm != "" && t.Resource != tm {
+					continue
+				}
+				for _, s := range models {
+					out = append(out, report.NewTaskManagerJSON(m, t, s))
+				}
+			}
+			if tm != "" && len(out) == 0 {
+				return errors.New("no TaskManager " + tm + " in the input")
+			}
+			if format == "json" {
+				return report.WriteSlotsJSON(e.stdout, out)
+			}
+			return report.WriteSlotsTable(e.stdout, out)
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVar(&tm, "tm", "", "show only this TaskManager (ResourceID)")
+	cmd.Flags().StringVar(&model, "model", "both", "legacy, fixed or both")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
