@@ -39,6 +39,9 @@ type Replay struct {
 	Steps       []Step
 	Divergences []Divergence
 	Indexes     map[int]IndexInfo // placeholder key → resolved index
+	// Conflicts are lines that named another index for a slot whose index
+	// an earlier line had already printed; the first one is kept.
+	Conflicts []string
 
 	next    int                     // next placeholder key (-1, -2, …)
 	jobOf   map[parser.ID]parser.ID // AllocationID → JobID from its slot request
@@ -84,6 +87,15 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			r.diverge(st, fmt.Sprintf("refuse the request (SlotAllocationException to the ResourceManager): %s already holds a slot, which stays its only one", ev.Alloc))
 		}
 		r.Steps = append(r.Steps, st)
+	case parser.KindTMAllocRefused, parser.KindTMAllocExists:
+		// 1.10-1.12 "Allocation ID A is already allocated in TaskSlot(index:N …)"
+		// and 1.13+ "Slot with allocationId A already exist, … index N" print
+		// the index A really holds; the request itself changes nothing.
+		if ev.Alloc.IsSet() && ev.SlotIndex >= 0 {
+			if key, ok := r.Tables[Legacy].Lookup(ev.Alloc); ok {
+				r.resolve(key, ev.SlotIndex, ev.Pos)
+			}
+		}
 	case parser.KindTMFree, parser.KindTMFreeUnknown:
 		st := Step{Event: i, Op: "free", Alloc: ev.Alloc}
 		legacyKey, _ := r.Tables[Legacy].Lookup(ev.Alloc)
@@ -96,8 +108,8 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			}
 			st.Slot[m], st.Results[m] = t.Free(ev.Alloc)
 		}
-		if ev.Kind == parser.KindTMFree && ev.SlotIndex >= 0 && st.Slot[Legacy] < 0 {
-			r.Indexes[st.Slot[Legacy]] = IndexInfo{Index: ev.SlotIndex, Observed: ev.Pos}
+		if ev.Kind == parser.KindTMFree && ev.SlotIndex >= 0 && st.Results[Legacy] == Accepted {
+			r.resolve(st.Slot[Legacy], ev.SlotIndex, ev.Pos)
 		}
 		r.Steps = append(r.Steps, st)
 	case parser.KindTMActivate:
@@ -120,6 +132,20 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			t.MarkInactive(ev.Job)
 		}
 		r.Steps = append(r.Steps, Step{Event: i, Op: "inactive"})
+	}
+}
+
+// resolve records that placeholder key is index idx, as printed at pos.
+func (r *Replay) resolve(key, idx int, pos parser.Pos) {
+	if key >= 0 {
+		return
+	}
+	info := r.Indexes[key]
+	switch {
+	case info.Index < 0:
+		r.Indexes[key] = IndexInfo{Index: idx, Observed: pos}
+	case info.Index != idx:
+		r.Conflicts = append(r.Conflicts, fmt.Sprintf("line %d prints index %d for a slot that line %d printed as index %d", pos.Line, idx, info.Observed.Line, info.Index))
 	}
 }
 

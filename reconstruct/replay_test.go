@@ -76,3 +76,21 @@ func TestReplayHealthyAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayResolvesIndexFromRefusal: the 1.10.0 fixed table's refusal line
+// prints the index the allocation holds, before any free does.
+func TestReplayResolvesIndexFromRefusal(t *testing.T) {
+	evs := readLog(t, "fixed-1.10.0-refused-duplicate-tm.log")
+	r := ReplayTM(evs)
+	if len(r.Indexes) != 1 || len(r.Conflicts) != 0 {
+		t.Fatalf("indexes %+v conflicts %v", r.Indexes, r.Conflicts)
+	}
+	for _, info := range r.Indexes {
+		if info.Index != 0 || info.Observed.Line != 11 {
+			t.Errorf("index %+v, want 0 observed at line 11 (Allocation ID … is already allocated in TaskSlot(index:0 …))", info)
+		}
+	}
+	if len(r.Divergences) != 0 {
+		t.Errorf("a refused duplicate that logs no second allocation is no divergence: %+v", r.Divergences)
+	}
+}
