@@ -1,0 +1,82 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden/reconstruct")
+
+// TestGoldenReconstruction renders the timelines and slot tables of the
+// project's multi-component test logs, as `slotaudit timeline` and
+// `slotaudit slots` print them (table and JSON).
+func TestGoldenReconstruction(t *testing.T) {
+	sets := map[string][]string{
+		"race-1.6.2":          {"legacy-1.6.2-race-tm.log", "legacy-1.6.2-race-jm.log"},
+		"minicluster-1.12":    {"fixed-1.12-minicluster-time-only.log"},
+		"yarn-1.12":           {"1.12.1-yarn-aggregated.log"},
+		"refused-dup-1.10":    {"fixed-1.10.0-refused-duplicate-tm.log"},
+		"debug-1.9":           {"legacy-1.9.1-debug-tm.log"},
+		"declarative-jm-1.13": {"1.13.2-declarative-jm.log"},
+	}
+	for name, files := range sets {
+		t.Run(name, func(t *testing.T) {
+			var paths []string
+			for _, f := range files {
+				paths = append(paths, "../testdata/logs/"+f)
+			}
+			res, err := parser.Read(paths, parser.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range res.Files {
+				res.Files[i].Path = filepath.Base(res.Files[i].Path)
+			}
+			m := reconstruct.Build(res)
+			var b bytes.Buffer
+			must := func(err error) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(WriteTimelineTable(&b, m, m.Allocations))
+			b.WriteString("\n")
+			var tms []TaskManagerJSON
+			for _, tm := range m.TaskManagers {
+				for _, s := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
+					tms = append(tms, NewTaskManagerJSON(m, tm, s))
+				}
+			}
+			must(WriteSlotsTable(&b, tms))
+			b.WriteString("\n")
+			must(WriteTimelineJSON(&b, m, m.Allocations))
+			must(WriteSlotsJSON(&b, tms))
+			golden := filepath.Join("..", "testdata", "golden", "reconstruct", name+".golden")
+			if *update {
+				must(os.MkdirAll(filepath.Dir(golden), 0o755))
+				must(os.WriteFile(golden, b.Bytes(), 0o644))
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test ./report -update creates it)", err)
+			}
+			if !bytes.Equal(want, b.Bytes()) {
+				w, g := strings.Split(string(want), "\n"), strings.Split(b.String(), "\n")
+				for i := 0; i < len(w) && i < len(g); i++ {
+					if w[i] != g[i] {
+						t.Fatalf("differs from %s at line %d:\n want %s\n got  %s", golden, i+1, w[i], g[i])
+					}
+				}
+				t.Fatalf("differs from %s in length", golden)
+			}
+		})
+	}
+}
