@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -386,4 +387,36 @@ func parseISOTime(s string) (Time, bool) {
 		return Time{Kind: TimeLocal, N: t.UnixNano()}, true
 	}
 	return Time{}, false
+}
+
+// ParseTimeArg reads a time given on the command line (`slots --at`) in the
+// forms events print: 2019-10-30T11:03:11.570 or "2019-10-30 11:03:11,570"
+// (local wall clock, as Flink logs it), a trailing Z or offset for an
+// instant, 15:04:05.000 (time of day, "+1d" for the next day), or +12.345s
+// (milliseconds since JVM start).
+func ParseTimeArg(s string) (Time, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "+") && strings.HasSuffix(s, "s") {
+		if d, err := time.ParseDuration(s[1:]); err == nil {
+			return Time{Kind: TimeRelative, N: int64(d)}, nil
+		}
+	}
+	if t, ok := parseISOTime(s); ok {
+		return t, nil
+	}
+	day := int64(0)
+	if i := strings.Index(s, "+"); i > 0 && strings.HasSuffix(s, "d") {
+		n, err := strconv.Atoi(s[i+1 : len(s)-1])
+		if err != nil {
+			return Time{}, fmt.Errorf("time %q: bad day offset", s)
+		}
+		day, s = int64(n), s[:i]
+	}
+	for _, layout := range []string{"15:04:05.999999999", "15:04:05"} {
+		if t, err := time.Parse(layout, strings.Replace(s, ",", ".", 1)); err == nil {
+			tod := int64(t.Hour())*int64(time.Hour) + int64(t.Minute())*int64(time.Minute) + int64(t.Second())*int64(time.Second) + int64(t.Nanosecond())
+			return Time{Kind: TimeOfDay, N: day*int64(24*time.Hour) + tod}, nil
+		}
+	}
+	return Time{}, fmt.Errorf("time %q: want 2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s", s)
 }

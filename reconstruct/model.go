@@ -202,6 +202,34 @@ func (m *Model) estimateSkew() {
 	}
 }
 
+// ReplayAt replays a process's events up to time at (on the TaskManager's
+// own clock): the table as it stood then. Events whose time cannot be
+// compared with at (another time kind, no time) are kept in log order.
+func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
+	var sub []parser.Event
+	var idx []int
+	for _, i := range p.Events {
+		ev := m.Result.Events[i]
+		if ev.Time.Kind == at.Kind && ev.Time.N > at.N {
+			break
+		}
+		sub = append(sub, ev)
+		idx = append(idx, i)
+	}
+	r := ReplayTM(sub)
+	for s := range r.Steps {
+		r.Steps[s].Event = idx[r.Steps[s].Event]
+	}
+	// Placeholders are numbered in event order, so a prefix replay has the
+	// same keys as the full one: indexes printed later still apply.
+	for key, info := range p.Replay.Indexes {
+		if cur, ok := r.Indexes[key]; ok && cur.Index < 0 {
+			r.Indexes[key] = info
+		}
+	}
+	return r
+}
+
 // Allocation returns the timeline of id, or nil.
 func (m *Model) Allocation(id parser.ID) *Allocation {
 	for _, a := range m.Allocations {

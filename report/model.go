@@ -158,6 +158,8 @@ type SlotJSON struct {
 	AllocationID string `json:"allocation_id"`
 	JobID        string `json:"job_id,omitempty"`
 	Zombie       bool   `json:"zombie,omitempty"`
+	// Mapped says whether the AllocationID map leads to this very slot.
+	Mapped bool `json:"mapped"`
 }
 
 // TaskManagerJSON is one TaskManager's table under one model (`slots --format json`).
@@ -170,16 +172,33 @@ type TaskManagerJSON struct {
 
 // NewTaskManagerJSON renders the last process of a TaskManager under a model.
 func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model reconstruct.Semantics) TaskManagerJSON {
-	p := tm.Processes[len(tm.Processes)-1]
-	r := p.Replay
+	return NewReplayJSON(m, tm.Resource, tm.Processes[len(tm.Processes)-1].Replay, model)
+}
+
+// NewReplayJSON renders one replayed table (e.g. as it stood at --at).
+func NewReplayJSON(m *reconstruct.Model, resource string, r *reconstruct.Replay, model reconstruct.Semantics) TaskManagerJSON {
 	tab := r.Tables[model]
-	out := TaskManagerJSON{ResourceID: tm.Resource, Model: model.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{}}
+	out := TaskManagerJSON{ResourceID: resource, Model: model.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{}}
 	zombies := map[int]bool{}
 	for _, z := range tab.Zombies() {
 		zombies[z.Index] = true
 	}
-	for _, s := range tab.Slots() {
-		sj := SlotJSON{State: s.State.String(), AllocationID: s.Alloc.String(), JobID: s.Job.String(), Zombie: zombies[s.Index], IndexSource: "unknown"}
+	// Known indexes ascending, then slots whose index no line printed, oldest
+	// allocation first (placeholder keys count down from -1).
+	slots := tab.Slots()
+	sort.SliceStable(slots, func(i, j int) bool {
+		a, b := r.IndexOf(slots[i].Index), r.IndexOf(slots[j].Index)
+		switch {
+		case a >= 0 && b >= 0:
+			return a < b
+		case a >= 0 || b >= 0:
+			return a >= 0
+		}
+		return slots[i].Index > slots[j].Index
+	})
+	for _, s := range slots {
+		key, inMap := tab.Lookup(s.Alloc)
+		sj := SlotJSON{State: s.State.String(), AllocationID: s.Alloc.String(), JobID: s.Job.String(), Zombie: zombies[s.Index], IndexSource: "unknown", Mapped: inMap && key == s.Index}
 		if idx := r.IndexOf(s.Index); idx >= 0 {
 			sj.Index = &idx
 			sj.IndexSource = "observed"
@@ -188,7 +207,7 @@ func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model
 			}
 		}
 		out.Slots = append(out.Slots, sj)
-		if key, ok := tab.Lookup(s.Alloc); ok {
+		if inMap {
 			out.AllocationMap[s.Alloc.String()] = optInt(r.IndexOf(key))
 		}
 	}
@@ -210,18 +229,15 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON) error {
 		}
 		fmt.Fprintf(w, "taskmanager %s  (%s model)\n", Escape(tm.ResourceID), tm.Model)
 		t := newTable(w)
-		t.Header([]string{"index", "state", "allocation", "job", "map", "note"})
+		t.Header([]string{"index", "state", "allocation", "job", "in map", "note"})
 		for _, s := range tm.Slots {
 			idx := "?"
 			if s.Index != nil {
 				idx = fmt.Sprint(*s.Index)
 			}
-			mapped := "-"
-			if v, ok := tm.AllocationMap[s.AllocationID]; ok {
-				mapped = "→ ?"
-				if v != nil {
-					mapped = fmt.Sprintf("→ %d", *v)
-				}
+			mapped := "no"
+			if s.Mapped {
+				mapped = "yes"
 			}
 			note := s.IndexSource
 			if s.Zombie {

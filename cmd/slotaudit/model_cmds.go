@@ -91,10 +91,10 @@ skew assumed is reported.`,
 
 func newSlotsCmd(e *env) *cobra.Command {
 	var rf readFlags
-	var tm, model, format string
+	var tm, model, format, at string
 	cmd := &cobra.Command{
 		Use:   "slots [flags] PATH...",
-		Short: "Each TaskManager's slot table at the end of its log, under the legacy and the fixed model",
+		Short: "Each TaskManager's slot table (at the end of its log, or --at a time) under the legacy and the fixed model",
 		Long: `slots replays each TaskManager's slot table from its log under the legacy (Flink <= 1.9)
 and the fixed (>= 1.10) semantics and prints the table at the end of the log. An index that
 no line printed is shown as '?' rather than guessed; a slot the AllocationID map no longer
@@ -115,6 +115,14 @@ reaches is marked ZOMBIE.`,
 			default:
 				return &usageError{fmt.Errorf("--model %q: want legacy, fixed or both", model)}
 			}
+			var atTime parser.Time
+			if at != "" {
+				t, err := parser.ParseTimeArg(at)
+				if err != nil {
+					return &usageError{fmt.Errorf("--at: %w", err)}
+				}
+				atTime = t
+			}
 			m, err := e.build(cmd, args, &rf)
 			if err != nil {
 				return err
@@ -124,8 +132,12 @@ reaches is marked ZOMBIE.`,
 				if tm != "" && t.Resource != tm {
 					continue
 				}
+				r := t.Processes[len(t.Processes)-1].Replay
+				if at != "" {
+					r = m.ReplayAt(t.Processes[len(t.Processes)-1], atTime)
+				}
 				for _, s := range models {
-					out = append(out, report.NewTaskManagerJSON(m, t, s))
+					out = append(out, report.NewReplayJSON(m, t.Resource, r, s))
 				}
 			}
 			if tm != "" && len(out) == 0 {
@@ -140,6 +152,7 @@ reaches is marked ZOMBIE.`,
 	rf.register(cmd)
 	cmd.Flags().StringVar(&tm, "tm", "", "show only this TaskManager (ResourceID)")
 	cmd.Flags().StringVar(&model, "model", "both", "legacy, fixed or both")
+	cmd.Flags().StringVar(&at, "at", "", "the table as it stood at this time of the TaskManager's own clock (2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
 }
