@@ -156,3 +156,27 @@ func TestOverlongLineIsCountedNotFatal(t *testing.T) {
 		t.Errorf("overlong line: %+v, %d events", in, len(res.Events))
 	}
 }
+
+// TestPrettyJSONWithOneLineMember: a nested object on its own line ("{...},")
+// balances but is no record; it must not cut the object around it.
+func TestPrettyJSONWithOneLineMember(t *testing.T) {
+	doc := `{
+  "timeMillis" : 1596283203006,
+  "level" : "INFO",
+  "loggerName" : "org.apache.flink.runtime.taskexecutor.slot.TaskSlotTableImpl",
+  "message" : "Activate slot 8c9d5f0e3a1b4c2d9e8f7a6b5c4d3e2f.",
+  "frames" : [
+    { "class" : "a.B", "method" : "c" },
+    { "class" : "d.E", "method" : "f" }
+  ]
+}
+`
+	res, err := parser.Read([]string{"-"}, parser.Options{Stdin: strings.NewReader(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := res.Inputs[0]
+	if in.Records != 1 || in.Unparsed != 0 || len(res.Events) != 1 || res.Events[0].Kind != parser.KindTMActivate {
+		t.Errorf("pretty object with one-line members: %+v, events %+v", in, res.Events)
+	}
+}

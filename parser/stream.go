@@ -194,10 +194,12 @@ func detectLayout(lines []pline) (*Layout, bool) {
 			continue
 		}
 		nonBlank++
+		// Jackson's pretty printer (log4j JsonLayout, compact=false) writes
+		// "key" : value and nested objects as { "k" : v }.
 		switch {
-		case t[0] == '{' && (len(t) == 1 || t[1] == '"'), t[0] == '}':
+		case t[0] == '{' || t[0] == '}' || t[0] == '[' || t[0] == ']':
 			jsonLike++
-		case t[0] == '"' && bytes.Contains(t, []byte(`":`)):
+		case t[0] == '"' && (bytes.Contains(t, []byte(`":`)) || bytes.Contains(t, []byte(`" :`))):
 			jsonLike++
 		}
 	}
@@ -401,10 +403,12 @@ func (s *stream) jsonStart(no int32, b []byte, phys int) {
 
 // jsonContinue collects a pretty-printed (multi-line) JSON object.
 func (s *stream) jsonContinue(no int32, b []byte, phys int) {
-	// A complete object on its own line means the one collected so far was
-	// cut off (a truncated write, a hand-edited excerpt).
-	if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] == '{' {
-		if complete, _ := jsonBalance(t); complete {
+	// A whole log record on its own line means the object collected so far
+	// was cut off (a truncated write, a hand-edited excerpt). A whole record,
+	// not just valid JSON: a nested member of a pretty-printed object ("{ "class"
+	// : ... }") is valid JSON too.
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		if _, err := decodeJSONRecord(t); err == nil {
 			s.finishJSONBuf(no - 1)
 			s.process(no, b, phys)
 			return
