@@ -204,8 +204,20 @@ func (m *Model) estimateSkew() {
 
 // ReplayAt replays a process's events up to time at (on the TaskManager's
 // own clock): the table as it stood then. Events whose time cannot be
-// compared with at (another time kind, no time) are kept in log order.
+// compared with at (another time kind, no time) are kept in log order. It
+// returns nil when no event's time can be compared with at: the answer
+// would be the end state mislabelled as a point in time.
 func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
+	comparable := false
+	for _, i := range p.Events {
+		if m.Result.Events[i].Time.Kind == at.Kind {
+			comparable = true
+			break
+		}
+	}
+	if !comparable {
+		return nil
+	}
 	var sub []parser.Event
 	var idx []int
 	for _, i := range p.Events {

@@ -135,6 +135,9 @@ reaches is marked ZOMBIE.`,
 				r := t.Processes[len(t.Processes)-1].Replay
 				if at != "" {
 					r = m.ReplayAt(t.Processes[len(t.Processes)-1], atTime)
+					if r == nil {
+						return &usageError{fmt.Errorf("--at %q cannot be compared with the times of TaskManager %s's log (another form: a date, a time of day, a UTC instant or milliseconds since start); give it in the form the events print", at, t.Resource)}
+					}
 				}
 				for _, s := range models {
 					out = append(out, report.NewReplayJSON(m, t.Resource, r, s))
