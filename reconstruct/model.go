@@ -2,6 +2,7 @@ package reconstruct
 
 import (
 	"sort"
+	"time"
 
 	"github.com/slotaudit/slotaudit/parser"
 )
@@ -15,6 +16,9 @@ type Model struct {
 	// Skew is the clock offset (nanoseconds) added to an input's times
 	// when ordering it against other inputs, with the pair that forced it.
 	Skew map[int32]Skew
+	// Rank is every event's place in the merged order of all inputs
+	// (indexed like Result.Events).
+	Rank []int
 }
 
 // Skew is an estimated clock offset of one input against the
@@ -38,6 +42,15 @@ type Process struct {
 	Input  int32 // the input (Files index) its events come from
 	Events []int // indexes into Result.Events, in log order
 	Replay *Replay
+	Config Config
+	// Reports are the slot-report events (indexes into Result.Events)
+	// compared with this process's table, in Config.Probes order.
+	Reports []int
+	// Runs is the slot table the TaskManager really ran; RunsWhy says how
+	// that is known ("refusal line", "version 1.6.2", "assumed: …").
+	Runs    Semantics
+	RunsWhy string
+	RunsPos parser.Pos // the line that shows it, when one does
 }
 
 // Allocation is one AllocationID's timeline across TaskManager,
@@ -49,16 +62,23 @@ type Allocation struct {
 	Events   []int  // indexes into Result.Events, ordered (see Build)
 }
 
+// ReportWindow is how long before the ResourceManager logged a slot report
+// the TaskManager may have built it: the heartbeat's round trip plus the
+// error of a skew estimate that is only a lower bound.
+const ReportWindow = 2 * int64(time.Second)
+
 // Build reconstructs the model from a read.
 func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
-	m.buildTaskManagers()
+	m.groupProcesses()
 	m.estimateSkew()
+	m.order()
+	m.replayProcesses()
 	m.buildAllocations()
 	return m
 }
 
-func (m *Model) buildTaskManagers() {
+func (m *Model) groupProcesses() {
 	evs := m.Result.Events
 	byRes := map[string]*TaskManager{}
 	var cur *Process
@@ -80,25 +100,154 @@ func (m *Model) buildTaskManagers() {
 				byRes[res] = tm
 				m.TaskManagers = append(m.TaskManagers, tm)
 			}
-			cur = &Process{Input: ev.Pos.File}
+			cur = &Process{Input: ev.Pos.File, Config: Config{FromStart: restart}}
 			tm.Processes = append(tm.Processes, cur)
 		}
 		cur.Events = append(cur.Events, i)
 	}
+	sort.Slice(m.TaskManagers, func(i, j int) bool { return m.TaskManagers[i].Resource < m.TaskManagers[j].Resource })
+}
+
+// replayProcesses configures and replays every process, with the slot
+// reports that name it.
+func (m *Model) replayProcesses() {
+	m.assignReports()
+	evs := m.Result.Events
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
+			m.configure(p)
 			sub := make([]parser.Event, len(p.Events))
 			for k, i := range p.Events {
 				sub[k] = evs[i]
 			}
-			p.Replay = ReplayTM(sub)
-			// Replay steps index the process's events; map them back.
+			p.Replay = ReplayTM(sub, p.Config)
+			// Replay steps and report checks index the process's events; map them back.
 			for s := range p.Replay.Steps {
 				p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
 			}
+			for c := range p.Replay.Reports {
+				for k, a := range p.Replay.Reports[c].After {
+					if a >= 0 {
+						p.Replay.Reports[c].After[k] = p.Events[a]
+					}
+				}
+			}
 		}
 	}
-	sort.Slice(m.TaskManagers, func(i, j int) bool { return m.TaskManagers[i].Resource < m.TaskManagers[j].Resource })
+}
+
+// configure fills in what the replay of p needs besides its events: the
+// slot count and version of its input, and which table it ran.
+func (m *Model) configure(p *Process) {
+	in := m.inputOf(p.Input)
+	evs := m.Result.Events
+	cfg := &p.Config
+	cfg.Slots = in.Slots
+	lo, hi := in.VersionMin, in.VersionMax
+	for _, i := range p.Events {
+		ev := &evs[i]
+		switch ev.Kind {
+		case parser.KindMetaVersion:
+			if v, ok := parser.ParseVersion(ev.Version); ok {
+				lo, hi = v, v
+			}
+		case parser.KindMetaSlots:
+			cfg.Slots = ev.Count
+		}
+	}
+	cfg.StaticOnly = !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 13})
+	cfg.DynamicCounter = !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 13})
+
+	p.Runs, p.RunsWhy = Legacy, "assumed: the version is unknown and no refusal line shows the fixed table"
+	for _, i := range p.Events {
+		ev := &evs[i]
+		if ev.Kind == parser.KindTMAllocExists || ev.Kind == parser.KindTMAllocRefused &&
+			(ev.Reason == "allocation id already allocated in another slot" || ev.Reason == "slot index already taken") {
+			p.Runs, p.RunsWhy, p.RunsPos = Fixed, "refusal line of the fixed table", ev.Pos
+			return
+		}
+	}
+	switch {
+	case !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 10}):
+		p.Runs, p.RunsWhy = Fixed, "version "+in.FlinkVersion
+	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 8}):
+		p.Runs, p.RunsWhy = Legacy, "version "+in.FlinkVersion
+	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 10}):
+		p.Runs, p.RunsWhy = Legacy, "assumed from version "+in.FlinkVersion+" (a backport of the fix is possible)"
+	}
+}
+
+func (m *Model) inputOf(file int32) parser.InputSummary {
+	for _, in := range m.Result.Inputs {
+		if in.File == file {
+			return in
+		}
+	}
+	return parser.InputSummary{}
+}
+
+// assignReports gives every slot report's entries to the TaskManager
+// process they describe: by the ResourceID in their SlotIDs, then by time
+// on the TaskManager's clock (the report's time moved by both inputs'
+// skew). A report that no process's clock can place is left out.
+func (m *Model) assignReports() {
+	evs := m.Result.Events
+	byRes := map[string]*TaskManager{}
+	for _, tm := range m.TaskManagers {
+		byRes[tm.Resource] = tm
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind != parser.KindRMSlotReport || len(ev.Slots) == 0 {
+			continue
+		}
+		var resources []string
+		per := map[string][]parser.SlotStatus{}
+		for _, st := range ev.Slots {
+			if _, ok := per[st.Resource]; !ok {
+				resources = append(resources, st.Resource)
+			}
+			per[st.Resource] = append(per[st.Resource], st)
+		}
+		for _, res := range resources {
+			tm := byRes[res]
+			if tm == nil {
+				continue
+			}
+			var target *Process
+			var at parser.Time
+			for _, p := range tm.Processes {
+				first := &evs[p.Events[0]]
+				if first.Time.Kind != ev.Time.Kind || ev.Time.Kind == parser.TimeNone {
+					continue
+				}
+				t := parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + m.Skew[ev.Pos.File].Offset - m.Skew[p.Input].Offset}
+				if first.Time.N <= t.N {
+					target, at = p, t
+				}
+			}
+			if target == nil {
+				continue
+			}
+			target.Config.Probes = append(target.Config.Probes, Probe{At: at, Window: ReportWindow, Slots: per[res], Pos: ev.Pos})
+			target.Reports = append(target.Reports, i)
+		}
+	}
+	// Probes in time order (reports from several ResourceManager inputs).
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			idx := make([]int, len(p.Reports))
+			for k := range idx {
+				idx[k] = k
+			}
+			sort.SliceStable(idx, func(a, b int) bool { return p.Config.Probes[idx[a]].At.N < p.Config.Probes[idx[b]].At.N })
+			probes, reps := make([]Probe, len(idx)), make([]int, len(idx))
+			for k, j := range idx {
+				probes[k], reps[k] = p.Config.Probes[j], p.Reports[j]
+			}
+			p.Config.Probes, p.Reports = probes, reps
+		}
+	}
 }
 
 // protocolRank orders events of one allocation that carry equal or
@@ -138,12 +287,46 @@ func (m *Model) buildAllocations() {
 		}
 	}
 	for _, a := range m.Allocations {
-		sort.SliceStable(a.Events, func(x, y int) bool { return m.before(a.Events[x], a.Events[y]) })
+		sort.Slice(a.Events, func(x, y int) bool { return m.Rank[a.Events[x]] < m.Rank[a.Events[y]] })
 	}
 	sort.Slice(m.Allocations, func(i, j int) bool {
-		return m.before(m.Allocations[i].Events[0], m.Allocations[j].Events[0]) ||
-			!m.before(m.Allocations[j].Events[0], m.Allocations[i].Events[0]) && m.Allocations[i].ID.String() < m.Allocations[j].ID.String()
+		return m.Rank[m.Allocations[i].Events[0]] < m.Rank[m.Allocations[j].Events[0]]
 	})
+}
+
+// order merges the inputs into one sequence (Rank): each input keeps its
+// line order (timestamps within a file can go backwards with thread
+// interleaving), and at every step the earliest of the inputs' next events
+// by before is taken. Comparing only the inputs' heads keeps the result a
+// total order that is the same whatever the file order or core count.
+func (m *Model) order() {
+	evs := m.Result.Events
+	m.Rank = make([]int, len(evs))
+	var heads [][]int // per input: its events' indexes, in line order
+	where := map[int32]int{}
+	for i := range evs {
+		f := evs[i].Pos.File
+		h, ok := where[f]
+		if !ok {
+			h = len(heads)
+			where[f] = h
+			heads = append(heads, nil)
+		}
+		heads[h] = append(heads[h], i)
+	}
+	for n := 0; n < len(evs); n++ {
+		best := -1
+		for h := range heads {
+			if len(heads[h]) == 0 {
+				continue
+			}
+			if best < 0 || m.before(heads[h][0], heads[best][0]) {
+				best = h
+			}
+		}
+		m.Rank[heads[best][0]] = n
+		heads[best] = heads[best][1:]
+	}
 }
 
 // before orders two events: within one input by line (timestamps within a
@@ -228,14 +411,16 @@ func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
 		sub = append(sub, ev)
 		idx = append(idx, i)
 	}
-	r := ReplayTM(sub)
+	cfg := p.Config
+	cfg.Probes = nil
+	r := ReplayTM(sub, cfg)
 	for s := range r.Steps {
 		r.Steps[s].Event = idx[r.Steps[s].Event]
 	}
 	// Placeholders are numbered in event order, so a prefix replay has the
 	// same keys as the full one: indexes printed later still apply.
 	for key, info := range p.Replay.Indexes {
-		if cur, ok := r.Indexes[key]; ok && cur.Index < 0 {
+		if cur, ok := r.Indexes[key]; ok && info.Source != IndexUnknown && info.Source >= cur.Source {
 			r.Indexes[key] = info
 		}
 	}
@@ -250,4 +435,22 @@ func (m *Model) Allocation(id parser.ID) *Allocation {
 		}
 	}
 	return nil
+}
+
+// ProcessAt returns the process of tm that was running at time at (on the
+// TaskManager's clock): the last one whose first event is not later than
+// at. Processes whose times cannot be compared with at are passed over;
+// nil when none can be.
+func (m *Model) ProcessAt(tm *TaskManager, at parser.Time) *Process {
+	var found *Process
+	for _, p := range tm.Processes {
+		first := m.Result.Events[p.Events[0]].Time
+		if first.Kind != at.Kind {
+			continue
+		}
+		if found == nil || first.N <= at.N {
+			found = p
+		}
+	}
+	return found
 }

@@ -6,19 +6,35 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 )
 
-// IndexInfo says how a slot's index became known.
+// IndexSource says how the replay knows a slot's index.
+type IndexSource uint8
+
+// Index sources, from "no idea" to "a line printed it".
+const (
+	IndexUnknown  IndexSource = iota
+	IndexInferred             // it follows from other lines and the table's rules
+	IndexObserved             // a line printed it for this very slot
+)
+
+func (s IndexSource) String() string {
+	return [...]string{"unknown", "inferred", "observed"}[s]
+}
+
+// IndexInfo says what index a slot has and how that became known.
 type IndexInfo struct {
-	Index    int        // the real index, or -1 while unknown
-	Observed parser.Pos // the line that printed it (zero when unknown)
+	Index  int         // the real index, or -1 while unknown
+	Source IndexSource // observed, inferred, or unknown
+	How    string      // which kind of evidence: "free", "refusal", "occupant", "slot report", "dynamic index counter", "only index left"
+	Pos    parser.Pos  // the line that printed it, or that the inference hangs on (zero when unknown)
 }
 
 // Step is one observed TaskManager event applied to both models.
 type Step struct {
 	Event   int       // index into the replayed events
-	Op      string    // allocate, free, activate, submit, inactive, reset
+	Op      string    // allocate, free, activate, submit, inactive, prior
 	Alloc   parser.ID // the AllocationID the op is about
 	Results [2]Result // [Legacy, Fixed]
-	Slot    [2]int    // slot key touched in each model (negative: index not yet known)
+	Slot    [2]int    // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
 	Skipped [2]bool   // the model would never have seen this step (it follows from a refused allocation)
 }
 
@@ -31,50 +47,153 @@ type Divergence struct {
 	FixedWould string
 }
 
+// Config is what a replay knows about the TaskManager process besides its
+// events.
+type Config struct {
+	// Slots is taskmanager.numberOfTaskSlots, 0 when not logged.
+	Slots int
+	// StaticOnly: every slot index lies in [0, Slots) (Flink ≤ 1.12, where
+	// dynamic slots are unused by default).
+	StaticOnly bool
+	// DynamicCounter: the version may hand out dynamic indexes Slots, Slots+1,
+	// … from a counter bumped on every slot request (Flink ≥ 1.13). The
+	// replay only relies on it when printed indexes confirm it.
+	DynamicCounter bool
+	// FromStart: the events begin with the process's start, so nothing was
+	// allocated before them. Otherwise an id freed or used without an
+	// allocation in view held a slot before the log begins.
+	FromStart bool
+	// Probes are slot reports to compare with the table, in time order.
+	Probes []Probe
+}
+
+// Probe is a slot report (as the ResourceManager logged it) to compare with
+// the replayed table at a time of the TaskManager's own clock.
+type Probe struct {
+	At     parser.Time         // the report's time, moved to the TaskManager's clock
+	Window int64               // how far before At the TaskManager may have built it (ns)
+	Slots  []parser.SlotStatus // the report's entries for this TaskManager
+	Pos    parser.Pos          // the report's line
+}
+
 // Replay is one TaskManager process replayed under both models from the
-// same observed events. Slot keys below zero are allocations whose index no
-// line has printed yet; Indexes maps them to what later lines revealed.
+// same observed events. Every allocation gets a placeholder slot key below
+// zero (the TaskManager does not print the index when it allocates);
+// Indexes maps each key to what later lines revealed or imply.
 type Replay struct {
 	Tables      [2]*Table
 	Steps       []Step
 	Divergences []Divergence
-	Indexes     map[int]IndexInfo // placeholder key → resolved index
+	Indexes     map[int]IndexInfo // placeholder key → index and its provenance
 	// Conflicts are lines that named another index for a slot whose index
-	// an earlier line had already printed; the first one is kept.
+	// an earlier line had already settled; the first one is kept.
 	Conflicts []string
+	// Reports are the slot-report probes compared with the table.
+	Reports []ReportCheck
 
+	cfg     Config
+	events  []parser.Event
 	next    int                     // next placeholder key (-1, -2, …)
 	jobOf   map[parser.ID]parser.ID // AllocationID → JobID from its slot request
 	refused map[int]bool            // legacy placeholders the fixed table refused to create
+	seen    map[parser.ID]bool      // AllocationIDs allocated (or found held) in this process
+	dupAck  map[parser.ID]bool      // an accepted duplicate was announced; its "Allocated slot" creates nothing
+	life    map[int][2]int          // key → [step born, step freed) in the legacy table; freed -1 while held
+	request map[int]int             // key → ordinal of the slot request that created it
+	reqs    int                     // slot requests that reached the table
+	lastReq map[parser.ID]int       // AllocationID → ordinal of its latest slot request
+	snaps   [][]snapshot            // per probe: table states inside its window
+	probe   int                     // first probe whose window has not closed
+}
+
+// snapshot is both tables as they stood after event After (-1: before any).
+type snapshot struct {
+	After int
+	Slots [2][]Slot
 }
 
 // ReplayTM replays the events of one TaskManager process (in log order)
 // under both models. Events of other components are ignored.
-func ReplayTM(events []parser.Event) *Replay {
+func ReplayTM(events []parser.Event, cfg Config) *Replay {
 	r := &Replay{
 		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		Indexes: map[int]IndexInfo{},
-		next:    -1,
-		jobOf:   map[parser.ID]parser.ID{}, refused: map[int]bool{},
+		cfg:     cfg, events: events, next: -1,
+		jobOf: map[parser.ID]parser.ID{}, refused: map[int]bool{}, seen: map[parser.ID]bool{},
+		dupAck: map[parser.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[parser.ID]int{},
+		snaps: make([][]snapshot, len(cfg.Probes)),
 	}
 	for i := range events {
 		ev := &events[i]
 		if ev.Component != parser.ComponentTM && ev.Component != parser.ComponentUnknown {
 			continue
 		}
+		r.takeSnapshots(ev.Time, i-1)
 		r.apply(i, ev)
 	}
+	r.takeSnapshots(parser.Time{}, len(events)-1)
+	r.resolveFromReports()
+	r.inferDynamicCounter()
+	r.inferOnlyIndexLeft()
+	r.compareReports()
 	return r
+}
+
+// takeSnapshots records the tables as they stand after event after, for
+// every probe whose window an event at time t enters or leaves; a zero t
+// (the end of the log) closes every probe still open. Probes are sorted by
+// time, so only those whose window has begun are visited.
+func (r *Replay) takeSnapshots(t parser.Time, after int) {
+	end := t.Kind == parser.TimeNone
+	closed := 0
+	for p := r.probe; p < len(r.cfg.Probes); p++ {
+		pr := r.cfg.Probes[p]
+		if !end && (t.Kind != pr.At.Kind || t.N <= pr.At.N-pr.Window) {
+			break
+		}
+		if r.snaps[p] == nil || r.snaps[p][len(r.snaps[p])-1].After != after {
+			r.snaps[p] = append(r.snaps[p], snapshot{After: after, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}})
+		}
+		if end || t.N > pr.At.N {
+			// Probes are sorted by time: every earlier one closes too.
+			closed = p + 1
+		}
+	}
+	r.probe = max(r.probe, closed)
+}
+
+func (r *Replay) newKey(step int) int {
+	key := r.next
+	r.next--
+	r.Indexes[key] = IndexInfo{Index: -1}
+	r.life[key] = [2]int{step, -1}
+	return key
 }
 
 func (r *Replay) apply(i int, ev *parser.Event) {
 	switch ev.Kind {
 	case parser.KindTMSlotRequest:
 		r.jobOf[ev.Alloc] = ev.Job
+		r.lastReq[ev.Alloc] = r.reqs
+		r.reqs++
 	case parser.KindTMAllocated:
-		key := r.next
-		r.next--
-		r.Indexes[key] = IndexInfo{Index: -1}
+		if r.dupAck[ev.Alloc] {
+			// 1.13–1.17 log "Allocated slot for A." after accepting a
+			// duplicate request ("Slot with allocationId A already exist …"):
+			// nothing new was created.
+			delete(r.dupAck, ev.Alloc)
+			st := Step{Event: i, Op: "allocate", Alloc: ev.Alloc, Results: [2]Result{Idempotent, Idempotent}}
+			for m, t := range r.Tables {
+				st.Slot[m], _ = t.Lookup(ev.Alloc)
+			}
+			r.Steps = append(r.Steps, st)
+			return
+		}
+		key := r.newKey(len(r.Steps))
+		if ord, ok := r.lastReq[ev.Alloc]; ok {
+			r.request[key] = ord
+		}
+		r.seen[ev.Alloc] = true
 		job := r.jobOf[ev.Alloc]
 		st := Step{Event: i, Op: "allocate", Alloc: ev.Alloc, Slot: [2]int{key, key}}
 		for m, t := range r.Tables {
@@ -87,16 +206,35 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			r.diverge(st, fmt.Sprintf("refuse the request (SlotAllocationException to the ResourceManager): %s already holds a slot, which stays its only one", ev.Alloc))
 		}
 		r.Steps = append(r.Steps, st)
-	case parser.KindTMAllocRefused, parser.KindTMAllocExists:
-		// 1.10-1.12 "Allocation ID A is already allocated in TaskSlot(index:N …)"
-		// and 1.13+ "Slot with allocationId A already exist, … index N" print
-		// the index A really holds; the request itself changes nothing.
-		if ev.Alloc.IsSet() && ev.SlotIndex >= 0 {
-			if key, ok := r.Tables[Legacy].Lookup(ev.Alloc); ok {
-				r.resolve(key, ev.SlotIndex, ev.Pos)
-			}
+	case parser.KindTMAllocExists:
+		// "Slot with allocationId A already exist, … index N. The required
+		// index is M." prints the index A holds; an accepted duplicate
+		// follows with "Allocated slot for A.", a refused one with "Could
+		// not allocate slot for A.".
+		r.dupAck[ev.Alloc] = true
+		r.resolveHolder(i, ev.Alloc, ev.Job, ev.SlotIndex, ev.Pos, "refusal")
+	case parser.KindTMAllocRefused:
+		delete(r.dupAck, ev.Alloc)
+		switch {
+		case ev.Alloc.IsSet() && ev.SlotIndex >= 0:
+			// 1.10–1.12 "Allocation ID A is already allocated in TaskSlot(index:N …)".
+			r.resolveHolder(i, ev.Alloc, ev.Job, ev.SlotIndex, ev.Pos, "refusal")
+		case ev.Other.IsSet() && ev.SlotIndex >= 0:
+			// "The slot with index N is already assigned to another
+			// allocation with id A'" / "Slot with index N already exist, …
+			// allocation id A'": the occupant's index.
+			r.resolveHolder(i, ev.Other, ev.Job, ev.SlotIndex, ev.Pos, "occupant")
+		}
+		if ev.Reason == "request from an unknown resource manager leader" || ev.Reason == "request while no resource manager is connected" {
+			// Refused before the table saw it: no dynamic index was drawn.
+			r.reqs--
+			delete(r.lastReq, ev.Alloc)
 		}
 	case parser.KindTMFree, parser.KindTMFreeUnknown:
+		delete(r.dupAck, ev.Alloc)
+		if ev.Kind == parser.KindTMFree {
+			r.priorSlot(i, ev.Alloc, ev.Job, parser.Pos{})
+		}
 		st := Step{Event: i, Op: "free", Alloc: ev.Alloc}
 		legacyKey, _ := r.Tables[Legacy].Lookup(ev.Alloc)
 		for m, t := range r.Tables {
@@ -108,25 +246,37 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			}
 			st.Slot[m], st.Results[m] = t.Free(ev.Alloc)
 		}
-		if ev.Kind == parser.KindTMFree && ev.SlotIndex >= 0 && st.Results[Legacy] == Accepted {
-			r.resolve(st.Slot[Legacy], ev.SlotIndex, ev.Pos)
+		if st.Results[Legacy] == Accepted {
+			if l, ok := r.life[st.Slot[Legacy]]; ok {
+				r.life[st.Slot[Legacy]] = [2]int{l[0], len(r.Steps)}
+			}
+			if ev.Kind == parser.KindTMFree && ev.SlotIndex >= 0 {
+				r.resolve(st.Slot[Legacy], ev.SlotIndex, IndexObserved, "free", ev.Pos)
+			}
 		}
-		r.Steps = append(r.Steps, st)
+		r.step(st)
 	case parser.KindTMActivate:
+		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], parser.Pos{})
 		st := Step{Event: i, Op: "activate", Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Results[m] = t.MarkActive(ev.Alloc)
 		}
-		r.Steps = append(r.Steps, st)
-	case parser.KindTMTaskReceived:
+		r.step(st)
+	case parser.KindTMTaskReceived, parser.KindTaskNoSlot:
 		if !ev.Alloc.IsSet() {
 			return // ≤ 1.11 prints no AllocationID: nothing to look up
 		}
+		if ev.Kind == parser.KindTaskNoSlot && len(r.Steps) > 0 {
+			if last := r.Steps[len(r.Steps)-1]; last.Op == "submit" && last.Alloc == ev.Alloc && r.events[last.Event].Kind == parser.KindTMTaskReceived {
+				return // the refusal of the submission just replayed
+			}
+		}
+		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], parser.Pos{})
 		st := Step{Event: i, Op: "submit", Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Results[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
 		}
-		r.Steps = append(r.Steps, st)
+		r.step(st)
 	case parser.KindTMJMClose:
 		for _, t := range r.Tables {
 			t.MarkInactive(ev.Job)
@@ -135,18 +285,79 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 	}
 }
 
-// resolve records that placeholder key is index idx, as printed at pos.
-func (r *Replay) resolve(key, idx int, pos parser.Pos) {
+// priorSlot: in a log that begins after the process started, an
+// AllocationID that is freed, activated or used before any allocation of it
+// is in view held a slot before the log begins. It is put in both tables
+// (a "prior" step) so the operation finds it, instead of reporting a
+// failure the TaskManager never had.
+func (r *Replay) priorSlot(i int, alloc, job parser.ID, pos parser.Pos) int {
+	if r.cfg.FromStart || !alloc.IsSet() || r.seen[alloc] {
+		return 0
+	}
+	r.seen[alloc] = true
+	if !job.IsSet() {
+		job = r.events[i].Job
+	}
+	key := r.newKey(len(r.Steps))
+	r.life[key] = [2]int{-1, -1} // held since before the log
+	for _, t := range r.Tables {
+		t.Allocate(key, job, alloc)
+	}
+	r.jobOf[alloc] = job
+	r.Steps = append(r.Steps, Step{Event: i, Op: "prior", Alloc: alloc, Slot: [2]int{key, key}})
+	return key
+}
+
+// resolveHolder records that alloc holds index idx (a refusal printed it);
+// an id never seen allocated in a mid-story log held it before the log.
+func (r *Replay) resolveHolder(i int, alloc, job parser.ID, idx int, pos parser.Pos, how string) {
+	if !alloc.IsSet() || idx < 0 {
+		return
+	}
+	r.priorSlot(i, alloc, job, pos)
+	if key, ok := r.Tables[Legacy].Lookup(alloc); ok {
+		r.resolve(key, idx, IndexObserved, how, pos)
+	}
+}
+
+// resolve records that placeholder key is index idx. An observation
+// overrides an inference; a contradiction between observations keeps the
+// first and is recorded.
+func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos parser.Pos) {
 	if key >= 0 {
 		return
 	}
 	info := r.Indexes[key]
 	switch {
-	case info.Index < 0:
-		r.Indexes[key] = IndexInfo{Index: idx, Observed: pos}
+	case info.Index < 0 || info.Source < src:
+		r.Indexes[key] = IndexInfo{Index: idx, Source: src, How: how, Pos: pos}
 	case info.Index != idx:
-		r.Conflicts = append(r.Conflicts, fmt.Sprintf("line %d prints index %d for a slot that line %d printed as index %d", pos.Line, idx, info.Observed.Line, info.Index))
+		r.Conflicts = append(r.Conflicts, fmt.Sprintf("%s line %d prints index %d for a slot that %s line %d settled as index %d",
+			how, pos.Line, idx, info.How, info.Pos.Line, info.Index))
 	}
+}
+
+// step records a free, activation or submission, and a divergence when
+// the models' outcomes differ: after an overwrite the legacy map has lost
+// an AllocationID that the fixed table still holds.
+func (r *Replay) step(st Step) {
+	if st.Results[Legacy] != st.Results[Fixed] && !st.Skipped[Legacy] && !st.Skipped[Fixed] {
+		var would string
+		switch {
+		case st.Results[Fixed] != Accepted && st.Results[Fixed] != Idempotent:
+			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Results[Fixed])
+		case st.Op == "free":
+			would = fmt.Sprintf("free %s's slot: its map still leads there, so no slot is left behind", st.Alloc)
+		case st.Op == "activate":
+			would = fmt.Sprintf("activate %s's slot: its map still leads there", st.Alloc)
+		case st.Op == "submit":
+			would = fmt.Sprintf("accept the task into %s's slot instead of failing it with \"No task slot allocated\"", st.Alloc)
+		default:
+			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Results[Fixed])
+		}
+		r.diverge(st, would)
+	}
+	r.Steps = append(r.Steps, st)
 }
 
 func (r *Replay) diverge(st Step, fixedWould string) {
@@ -154,7 +365,7 @@ func (r *Replay) diverge(st Step, fixedWould string) {
 }
 
 // IndexOf returns the real index of a slot key: itself when it is already an
-// index, what a later line revealed for a placeholder, or -1.
+// index, what later lines revealed or imply for a placeholder, or -1.
 func (r *Replay) IndexOf(key int) int {
 	if key >= 0 {
 		return key
@@ -163,4 +374,111 @@ func (r *Replay) IndexOf(key int) int {
 		return info.Index
 	}
 	return -1
+}
+
+// overlaps reports whether two placeholder slots were held at the same time
+// in the legacy table (then their indexes differ).
+func (r *Replay) overlaps(a, b int) bool {
+	la, lb := r.life[a], r.life[b]
+	end := func(l [2]int) int {
+		if l[1] < 0 {
+			return len(r.Steps) + 1
+		}
+		return l[1]
+	}
+	return la[0] < end(lb) && lb[0] < end(la)
+}
+
+// inferDynamicCounter: from 1.13 a dynamic slot request gets index
+// Slots + k, k counting every request that reached the table. The rule is
+// only used when at least one printed index confirms it and none
+// contradicts it.
+func (r *Replay) inferDynamicCounter() {
+	if !r.cfg.DynamicCounter || !r.cfg.FromStart || r.cfg.Slots <= 0 {
+		return
+	}
+	var witness parser.Pos
+	for key, ord := range r.request {
+		info := r.Indexes[key]
+		if info.Source != IndexObserved {
+			continue
+		}
+		if info.Index != r.cfg.Slots+ord {
+			return
+		}
+		if witness.Line == 0 || info.Pos.Less(witness) {
+			witness = info.Pos
+		}
+	}
+	if witness.Line == 0 {
+		return
+	}
+	for key, ord := range r.request {
+		if r.Indexes[key].Source == IndexUnknown {
+			r.Indexes[key] = IndexInfo{Index: r.cfg.Slots + ord, Source: IndexInferred, How: "dynamic index counter", Pos: witness}
+		}
+	}
+}
+
+// inferOnlyIndexLeft: with static slots only, a slot whose index is
+// unknown must hold one of [0, Slots) that no slot held at the same time
+// has; when exactly one is left, that is its index. Repeated until nothing
+// changes, since each inference can settle another.
+func (r *Replay) inferOnlyIndexLeft() {
+	if !r.cfg.StaticOnly || r.cfg.Slots <= 0 {
+		return
+	}
+	for _, info := range r.Indexes {
+		if info.Index >= r.cfg.Slots {
+			return // a printed index outside the static range: the premise is wrong
+		}
+	}
+	keys := sortedKeys(r.Indexes)
+	for changed := true; changed; {
+		changed = false
+		for _, k := range keys {
+			if r.Indexes[k].Index >= 0 {
+				continue
+			}
+			taken := map[int]bool{}
+			for _, o := range keys {
+				if o != k && r.Indexes[o].Index >= 0 && r.overlaps(k, o) {
+					taken[r.Indexes[o].Index] = true
+				}
+			}
+			if len(taken) != r.cfg.Slots-1 {
+				continue
+			}
+			for idx := 0; idx < r.cfg.Slots; idx++ {
+				if !taken[idx] {
+					r.Indexes[k] = IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: r.allocPos(k)}
+					changed = true
+				}
+			}
+		}
+	}
+}
+
+// allocPos is the line that created placeholder key.
+func (r *Replay) allocPos(key int) parser.Pos {
+	for _, st := range r.Steps {
+		if (st.Op == "allocate" || st.Op == "prior") && st.Slot[Legacy] == key {
+			return r.events[st.Event].Pos
+		}
+	}
+	return parser.Pos{}
+}
+
+func sortedKeys(m map[int]IndexInfo) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Placeholders are -1, -2, … in allocation order: oldest first.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] > keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
 }

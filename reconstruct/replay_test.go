@@ -22,7 +22,7 @@ func readLog(t *testing.T, name string) []parser.Event {
 // offer never happens, A1 keeps its one slot.
 func TestReplayLegacyRace(t *testing.T) {
 	evs := readLog(t, "legacy-1.6.2-race-tm.log")
-	r := ReplayTM(evs)
+	r := ReplayTM(evs, Config{FromStart: true})
 	a1, _ := parser.ParseID("4d281fc2b655ae175b84d7592d68df69")
 	if len(r.Divergences) != 1 {
 		t.Fatalf("%d divergences, want 1: %+v", len(r.Divergences), r.Divergences)
@@ -65,7 +65,7 @@ func TestReplayHealthyAgrees(t *testing.T) {
 		"legacy-1.9.1-debug-tm.log", "fixed-1.10.0-refused-duplicate-tm.log", "1.14.3-logback-tm.log",
 		"fixed-1.12-minicluster-time-only.log", "2.1.0-cri-tm.log", "1.19.1-jsonlayout-tm.json",
 	} {
-		r := ReplayTM(readLog(t, name))
+		r := ReplayTM(readLog(t, name), Config{FromStart: true})
 		if len(r.Divergences) != 0 {
 			t.Errorf("%s: %d divergences on a healthy log: %+v", name, len(r.Divergences), r.Divergences)
 		}
@@ -81,12 +81,12 @@ func TestReplayHealthyAgrees(t *testing.T) {
 // prints the index the allocation holds, before any free does.
 func TestReplayResolvesIndexFromRefusal(t *testing.T) {
 	evs := readLog(t, "fixed-1.10.0-refused-duplicate-tm.log")
-	r := ReplayTM(evs)
+	r := ReplayTM(evs, Config{FromStart: true})
 	if len(r.Indexes) != 1 || len(r.Conflicts) != 0 {
 		t.Fatalf("indexes %+v conflicts %v", r.Indexes, r.Conflicts)
 	}
 	for _, info := range r.Indexes {
-		if info.Index != 0 || info.Observed.Line != 11 {
+		if info.Index != 0 || info.Pos.Line != 11 || info.Source != IndexObserved {
 			t.Errorf("index %+v, want 0 observed at line 11 (Allocation ID … is already allocated in TaskSlot(index:0 …))", info)
 		}
 	}

@@ -54,7 +54,7 @@ func TestGoldenReconstruction(t *testing.T) {
 					tms = append(tms, NewTaskManagerJSON(m, tm, s))
 				}
 			}
-			must(WriteSlotsTable(&b, tms))
+			must(WriteSlotsTable(&b, tms, ReportsAll))
 			b.WriteString("\n")
 			must(WriteTimelineJSON(&b, m, m.Allocations))
 			must(WriteSlotsJSON(&b, tms))

@@ -11,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -150,40 +151,132 @@ func orDash(s string) string {
 	return s
 }
 
+// PlaceJSON points at one line of the input.
+type PlaceJSON struct {
+	Path   string `json:"path"`
+	Stream string `json:"stream,omitempty"`
+	Line   int32  `json:"line"`
+}
+
+func place(m *reconstruct.Model, pos parser.Pos) *PlaceJSON {
+	if pos.Line == 0 || int(pos.File) >= len(m.Result.Files) {
+		return nil
+	}
+	fi := m.Result.Files[pos.File]
+	return &PlaceJSON{Path: fi.Path, Stream: fi.Stream, Line: pos.Line}
+}
+
+func (p *PlaceJSON) String() string {
+	if p == nil {
+		return ""
+	}
+	if p.Stream != "" {
+		return fmt.Sprintf("%s#%s:%d", p.Path, p.Stream, p.Line)
+	}
+	return fmt.Sprintf("%s:%d", p.Path, p.Line)
+}
+
+// IndexEvidenceJSON says how a slot's index is known.
+type IndexEvidenceJSON struct {
+	How   string     `json:"how"` // free, refusal, occupant, slot report, dynamic index counter, only index left
+	Where *PlaceJSON `json:"where,omitempty"`
+}
+
 // SlotJSON is one slot of a table.
 type SlotJSON struct {
-	Index        *int   `json:"index"`
-	IndexSource  string `json:"index_source"` // observed path:line, or "unknown"
-	State        string `json:"state"`
-	AllocationID string `json:"allocation_id"`
-	JobID        string `json:"job_id,omitempty"`
-	Zombie       bool   `json:"zombie,omitempty"`
+	Index         *int               `json:"index"`
+	IndexSource   string             `json:"index_source"` // observed, inferred or unknown
+	IndexEvidence *IndexEvidenceJSON `json:"index_evidence,omitempty"`
+	State         string             `json:"state"`
+	AllocationID  string             `json:"allocation_id"`
+	JobID         string             `json:"job_id,omitempty"`
+	Zombie        bool               `json:"zombie,omitempty"`
 	// Mapped says whether the AllocationID map leads to this very slot.
 	Mapped bool `json:"mapped"`
+	// Prior: the slot was held before the log begins (a mid-story log).
+	Prior bool `json:"prior,omitempty"`
+}
+
+// RunsJSON says which slot table the TaskManager really ran.
+type RunsJSON struct {
+	Model string     `json:"model"`
+	Why   string     `json:"why"`
+	Where *PlaceJSON `json:"where,omitempty"`
+}
+
+// ReportSlotJSON is one slot of a slot report next to the replayed one.
+type ReportSlotJSON struct {
+	Index                *int   `json:"index"`
+	ReportedAllocationID string `json:"reported_allocation_id,omitempty"`
+	ReportedJobID        string `json:"reported_job_id,omitempty"`
+	ReplayedAllocationID string `json:"replayed_allocation_id,omitempty"`
+	ReplayedState        string `json:"replayed_state"`
+	Agrees               bool   `json:"agrees"`
+}
+
+// SlotReportJSON is one DEBUG slot report compared with the replayed table.
+type SlotReportJSON struct {
+	PlaceJSON
+	Time   string `json:"time,omitempty"`
+	Agrees bool   `json:"agrees"`
+	// ComparedAfter is the TaskManager line after which the table was
+	// taken (null: before its first line).
+	ComparedAfter *PlaceJSON       `json:"compared_after"`
+	Slots         []ReportSlotJSON `json:"slots"`
 }
 
 // TaskManagerJSON is one TaskManager's table under one model (`slots --format json`).
 type TaskManagerJSON struct {
-	ResourceID    string          `json:"resource_id"`
-	Model         string          `json:"model"`
-	Slots         []SlotJSON      `json:"slots"`
-	AllocationMap map[string]*int `json:"allocation_map"`
+	ResourceID string `json:"resource_id"`
+	Model      string `json:"model"`
+	// Runs is the table the TaskManager really ran, and how that is known.
+	Runs RunsJSON `json:"runs"`
+	// Process is where the replayed process's log begins; FromStart says
+	// whether it begins with the process's start (else it is mid-story).
+	Process       PlaceJSON        `json:"process"`
+	FromStart     bool             `json:"from_start"`
+	Restarts      int              `json:"restarts"` // earlier processes of this TaskManager in the input
+	Slots         []SlotJSON       `json:"slots"`
+	AllocationMap map[string]*int  `json:"allocation_map"`
+	SlotReports   []SlotReportJSON `json:"slot_reports,omitempty"`
 }
 
-// NewTaskManagerJSON renders the last process of a TaskManager under a model.
+// NewTaskManagerJSON renders a TaskManager's latest process under a model,
+// with every slot report compared.
 func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model reconstruct.Semantics) TaskManagerJSON {
-	return NewReplayJSON(m, tm.Resource, tm.Processes[len(tm.Processes)-1].Replay, model)
+	p := tm.Processes[len(tm.Processes)-1]
+	return NewReplayJSON(m, tm, p, p.Replay, model)
 }
 
-// NewReplayJSON renders one replayed table (e.g. as it stood at --at).
-func NewReplayJSON(m *reconstruct.Model, resource string, r *reconstruct.Replay, model reconstruct.Semantics) TaskManagerJSON {
+// NewReplayJSON renders one replayed table of process p (the full replay,
+// or a prefix of it as it stood at --at). Slot reports are compared only
+// in the full replay.
+func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, model reconstruct.Semantics) TaskManagerJSON {
 	tab := r.Tables[model]
-	out := TaskManagerJSON{ResourceID: resource, Model: model.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{}}
+	out := TaskManagerJSON{ResourceID: tm.Resource, Model: model.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{},
+		Runs:      RunsJSON{Model: p.Runs.String(), Why: p.RunsWhy, Where: place(m, p.RunsPos)},
+		FromStart: p.Config.FromStart,
+	}
+	if pl := place(m, m.Result.Events[p.Events[0]].Pos); pl != nil {
+		out.Process = *pl
+	}
+	for _, q := range tm.Processes {
+		if q == p {
+			break
+		}
+		out.Restarts++
+	}
 	zombies := map[int]bool{}
 	for _, z := range tab.Zombies() {
 		zombies[z.Index] = true
 	}
-	// Known indexes ascending, then slots whose index no line printed, oldest
+	prior := map[int]bool{}
+	for _, st := range r.Steps {
+		if st.Op == "prior" {
+			prior[st.Slot[reconstruct.Legacy]] = true
+		}
+	}
+	// Known indexes ascending, then slots whose index is unknown, oldest
 	// allocation first (placeholder keys count down from -1).
 	slots := tab.Slots()
 	sort.SliceStable(slots, func(i, j int) bool {
@@ -198,18 +291,40 @@ func NewReplayJSON(m *reconstruct.Model, resource string, r *reconstruct.Replay,
 	})
 	for _, s := range slots {
 		key, inMap := tab.Lookup(s.Alloc)
-		sj := SlotJSON{State: s.State.String(), AllocationID: s.Alloc.String(), JobID: s.Job.String(), Zombie: zombies[s.Index], IndexSource: "unknown", Mapped: inMap && key == s.Index}
+		sj := SlotJSON{State: s.State.String(), AllocationID: s.Alloc.String(), JobID: s.Job.String(), Zombie: zombies[s.Index],
+			IndexSource: reconstruct.IndexUnknown.String(), Mapped: inMap && key == s.Index, Prior: prior[s.Index]}
 		if idx := r.IndexOf(s.Index); idx >= 0 {
 			sj.Index = &idx
-			sj.IndexSource = "observed"
-			if info, ok := r.Indexes[s.Index]; ok && info.Observed.Line > 0 {
-				sj.IndexSource = "observed at " + m.Result.Files.Position(info.Observed)
-			}
+			info := r.Indexes[s.Index]
+			sj.IndexSource = info.Source.String()
+			sj.IndexEvidence = &IndexEvidenceJSON{How: info.How, Where: place(m, info.Pos)}
 		}
 		out.Slots = append(out.Slots, sj)
 		if inMap {
 			out.AllocationMap[s.Alloc.String()] = optInt(r.IndexOf(key))
 		}
+	}
+	if r == p.Replay {
+		for _, chk := range r.Reports {
+			out.SlotReports = append(out.SlotReports, newSlotReportJSON(m, p, r, chk, model))
+		}
+	}
+	return out
+}
+
+func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, r *reconstruct.Replay, chk reconstruct.ReportCheck, model reconstruct.Semantics) SlotReportJSON {
+	ev := &m.Result.Events[p.Reports[chk.Probe]]
+	out := SlotReportJSON{Time: ev.Time.String(), Agrees: chk.Agrees[model], Slots: []ReportSlotJSON{}}
+	if pl := place(m, ev.Pos); pl != nil {
+		out.PlaceJSON = *pl
+	}
+	if a := chk.After[model]; a >= 0 {
+		out.ComparedAfter = place(m, m.Result.Events[a].Pos)
+	}
+	for _, row := range chk.Rows[model] {
+		rs := ReportSlotJSON{Index: optInt(row.Index), ReportedAllocationID: row.Reported.String(), ReportedJobID: row.Job.String(), Agrees: row.Agrees,
+			ReplayedState: row.Replayed.State.String(), ReplayedAllocationID: row.Replayed.Alloc.String()}
+		out.Slots = append(out.Slots, rs)
 	}
 	return out
 }
@@ -221,15 +336,40 @@ func WriteSlotsJSON(w io.Writer, tms []TaskManagerJSON) error {
 	}{tms})
 }
 
-// WriteSlotsTable writes one table per TaskManager and model.
-func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON) error {
+// ReportDetail selects which slot reports a table shows row by row.
+type ReportDetail uint8
+
+// Slot-report detail levels of `slots --reports`.
+const (
+	ReportsDiffering ReportDetail = iota // only reports that disagree with the table, plus a count of the rest
+	ReportsAll                           // every report
+	ReportsNone                          // none
+)
+
+// WriteSlotsTable writes one table per TaskManager and model, then its slot
+// reports compared index by index.
+func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) error {
 	for n, tm := range tms {
 		if n > 0 {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "taskmanager %s  (%s model)\n", Escape(tm.ResourceID), tm.Model)
+		ran := "ran the " + tm.Runs.Model + " table: " + tm.Runs.Why
+		if tm.Runs.Where != nil {
+			ran += " (" + tm.Runs.Where.String() + ")"
+		}
+		fmt.Fprintln(w, Escape(ran))
+		from := "log begins mid-story at "
+		if tm.FromStart {
+			from = "process starts at "
+		}
+		fmt.Fprint(w, Escape(from+tm.Process.String()))
+		if tm.Restarts > 0 {
+			fmt.Fprintf(w, " (restart %d)", tm.Restarts)
+		}
+		fmt.Fprintln(w)
 		t := newTable(w)
-		t.Header([]string{"index", "state", "allocation", "job", "in map", "note"})
+		t.Header([]string{"index", "state", "allocation", "job", "in map", "index known from", "note"})
 		for _, s := range tm.Slots {
 			idx := "?"
 			if s.Index != nil {
@@ -239,11 +379,70 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON) error {
 			if s.Mapped {
 				mapped = "yes"
 			}
-			note := s.IndexSource
-			if s.Zombie {
-				note = "ZOMBIE: the map no longer reaches this slot; " + note
+			known := s.IndexSource
+			if e := s.IndexEvidence; e != nil {
+				known += ": " + e.How
+				if e.Where != nil {
+					known += ", " + e.Where.String()
+				}
 			}
-			if err := t.Append([]string{idx, s.State, s.AllocationID, orDash(s.JobID), mapped, Escape(note)}); err != nil {
+			var notes []string
+			if s.Zombie {
+				notes = append(notes, "ZOMBIE: the map no longer reaches this slot")
+			}
+			if s.Prior {
+				notes = append(notes, "held before the log begins")
+			}
+			if err := t.Append([]string{idx, s.State, s.AllocationID, orDash(s.JobID), mapped, Escape(known), strings.Join(notes, "; ")}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		if err := writeReports(w, tm, detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeReports(w io.Writer, tm TaskManagerJSON, detail ReportDetail) error {
+	if detail == ReportsNone || len(tm.SlotReports) == 0 {
+		return nil
+	}
+	agreeing := 0
+	for _, rep := range tm.SlotReports {
+		if rep.Agrees {
+			agreeing++
+		}
+	}
+	fmt.Fprintf(w, "slot reports: %d, %d agree with the %s table\n", len(tm.SlotReports), agreeing, tm.Model)
+	for _, rep := range tm.SlotReports {
+		if detail == ReportsDiffering && rep.Agrees {
+			continue
+		}
+		verdict := "AGREES"
+		if !rep.Agrees {
+			verdict = "DIFFERS"
+		}
+		after := "before the TaskManager's first line"
+		if rep.ComparedAfter != nil {
+			after = "after " + rep.ComparedAfter.String()
+		}
+		fmt.Fprintf(w, "slot report %s at %s %s with the table as it stood %s\n", Escape(rep.PlaceJSON.String()), rep.Time, verdict, Escape(after))
+		t := newTable(w)
+		t.Header([]string{"index", "reported allocation", "reported job", "replayed allocation", "replayed state", ""})
+		for _, s := range rep.Slots {
+			idx := "dynamic"
+			if s.Index != nil {
+				idx = fmt.Sprint(*s.Index)
+			}
+			mark := "ok"
+			if !s.Agrees {
+				mark = "DIFFERS"
+			}
+			if err := t.Append([]string{idx, orDash(s.ReportedAllocationID), orDash(s.ReportedJobID), orDash(s.ReplayedAllocationID), s.ReplayedState, mark}); err != nil {
 				return err
 			}
 		}

@@ -91,14 +91,16 @@ skew assumed is reported.`,
 
 func newSlotsCmd(e *env) *cobra.Command {
 	var rf readFlags
-	var tm, model, format, at string
+	var tm, model, format, at, reports string
 	cmd := &cobra.Command{
 		Use:   "slots [flags] PATH...",
 		Short: "Each TaskManager's slot table (at the end of its log, or --at a time) under the legacy and the fixed model",
 		Long: `slots replays each TaskManager's slot table from its log under the legacy (Flink <= 1.9)
 and the fixed (>= 1.10) semantics and prints the table at the end of the log. An index that
 no line printed is shown as '?' rather than guessed; a slot the AllocationID map no longer
-reaches is marked ZOMBIE.`,
+reaches is marked ZOMBIE. Each index says whether a line printed it (observed) or it follows
+from the table's rules (inferred), and from which line. DEBUG slot reports that the
+ResourceManager logged are compared index by index with the table as it stood then.`,
 		Args: needPaths("slots"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -127,20 +129,39 @@ reaches is marked ZOMBIE.`,
 			if err != nil {
 				return err
 			}
+			var detail report.ReportDetail
+			switch reports {
+			case "differing":
+				detail = report.ReportsDiffering
+			case "all":
+				detail = report.ReportsAll
+			case "none":
+				detail = report.ReportsNone
+			default:
+				return &usageError{fmt.Errorf("--reports %q: want differing, all or none", reports)}
+			}
 			var out []report.TaskManagerJSON
 			for _, t := range m.TaskManagers {
 				if tm != "" && t.Resource != tm {
 					continue
 				}
-				r := t.Processes[len(t.Processes)-1].Replay
+				p := t.Processes[len(t.Processes)-1]
+				r := p.Replay
 				if at != "" {
-					r = m.ReplayAt(t.Processes[len(t.Processes)-1], atTime)
-					if r == nil {
+					p = m.ProcessAt(t, atTime)
+					if p != nil {
+						r = m.ReplayAt(p, atTime)
+					}
+					if p == nil || r == nil {
 						return &usageError{fmt.Errorf("--at %q cannot be compared with the times of TaskManager %s's log (another form: a date, a time of day, a UTC instant or milliseconds since start); give it in the form the events print", at, t.Resource)}
 					}
 				}
 				for _, s := range models {
-					out = append(out, report.NewReplayJSON(m, t.Resource, r, s))
+					j := report.NewReplayJSON(m, t, p, r, s)
+					if detail == report.ReportsNone {
+						j.SlotReports = nil
+					}
+					out = append(out, j)
 				}
 			}
 			if tm != "" && len(out) == 0 {
@@ -149,7 +170,7 @@ reaches is marked ZOMBIE.`,
 			if format == "json" {
 				return report.WriteSlotsJSON(e.stdout, out)
 			}
-			return report.WriteSlotsTable(e.stdout, out)
+			return report.WriteSlotsTable(e.stdout, out, detail)
 		},
 	}
 	rf.register(cmd)
@@ -157,5 +178,6 @@ reaches is marked ZOMBIE.`,
 	cmd.Flags().StringVar(&model, "model", "both", "legacy, fixed or both")
 	cmd.Flags().StringVar(&at, "at", "", "the table as it stood at this time of the TaskManager's own clock (2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&reports, "reports", "differing", "DEBUG slot reports compared index by index with the table: differing (a table shows only the reports that disagree; JSON has them all), all, or none")
 	return cmd
 }

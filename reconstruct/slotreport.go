@@ -1,0 +1,171 @@
+package reconstruct
+
+import (
+	"sort"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// ReportCheck is one slot report compared, index by index, with the
+// replayed table of each model.
+type ReportCheck struct {
+	Probe int        // index into Config.Probes
+	Pos   parser.Pos // the report's line
+	// After is the event (index into the replayed events; -1: before any)
+	// after which the table was compared: the latest state inside the
+	// report's window that agrees, else the state at the report's time.
+	After  [2]int
+	Agrees [2]bool
+	Rows   [2][]ReportRow
+}
+
+// ReportRow is one slot as the report shows it and as the replay holds it.
+type ReportRow struct {
+	Index    int       // the slot's index; -1 for a dynamic slot the report names without one
+	Reported parser.ID // AllocationID the report shows (unset: free)
+	Job      parser.ID // JobID the report shows
+	Replayed Slot      // the replayed slot (Index is its key; State Free when the replay holds none)
+	Agrees   bool
+}
+
+// resolveFromReports: a slot report prints which index holds which
+// AllocationID. When the table at the report's time holds an AllocationID
+// in as many slots as the report shows, and exactly one of those slots has
+// no index yet while exactly one reported index is unaccounted for, that
+// is its index.
+func (r *Replay) resolveFromReports() {
+	for p, pr := range r.cfg.Probes {
+		reported := map[parser.ID][]int{}
+		for _, st := range pr.Slots {
+			if st.Alloc.IsSet() && st.Index >= 0 {
+				reported[st.Alloc] = append(reported[st.Alloc], st.Index)
+			}
+		}
+		for alloc, idxs := range reported {
+			snap, ok := r.snapshotHolding(p, alloc, len(idxs))
+			if !ok {
+				continue
+			}
+			left := map[int]bool{}
+			for _, i := range idxs {
+				left[i] = true
+			}
+			var open []int
+			for _, s := range snap {
+				if s.Alloc != alloc {
+					continue
+				}
+				if idx := r.IndexOf(s.Index); idx >= 0 {
+					delete(left, idx)
+				} else {
+					open = append(open, s.Index)
+				}
+			}
+			if len(open) == 1 && len(left) == 1 {
+				for idx := range left {
+					r.resolve(open[0], idx, IndexObserved, "slot report", pr.Pos)
+				}
+			}
+		}
+	}
+}
+
+// snapshotHolding returns the latest legacy-table state in probe p's
+// window in which alloc holds exactly n slots.
+func (r *Replay) snapshotHolding(p int, alloc parser.ID, n int) ([]Slot, bool) {
+	for s := len(r.snaps[p]) - 1; s >= 0; s-- {
+		slots := r.snaps[p][s].Slots[Legacy]
+		held := 0
+		for _, sl := range slots {
+			if sl.Alloc == alloc {
+				held++
+			}
+		}
+		if held == n {
+			return slots, true
+		}
+	}
+	return nil, false
+}
+
+// compareReports compares every probe with each model's table: the latest
+// state in the window that agrees wins; without one, the state at the
+// report's time is shown with its differences.
+func (r *Replay) compareReports() {
+	for p, pr := range r.cfg.Probes {
+		snaps := r.snaps[p]
+		if len(snaps) == 0 {
+			continue
+		}
+		chk := ReportCheck{Probe: p, Pos: pr.Pos}
+		for m := range r.Tables {
+			chosen := len(snaps) - 1
+			for s := len(snaps) - 1; s >= 0; s-- {
+				if _, ok := r.compare(pr.Slots, snaps[s].Slots[m]); ok {
+					chosen = s
+					break
+				}
+			}
+			chk.Rows[m], chk.Agrees[m] = r.compare(pr.Slots, snaps[chosen].Slots[m])
+			chk.After[m] = snaps[chosen].After
+		}
+		r.Reports = append(r.Reports, chk)
+	}
+}
+
+// compare lines up a report with one table state, index by index.
+func (r *Replay) compare(reported []parser.SlotStatus, slots []Slot) ([]ReportRow, bool) {
+	claimed := make([]bool, len(slots))
+	byIndex := map[int]int{}
+	for i, s := range slots {
+		if idx := r.IndexOf(s.Index); idx >= 0 {
+			byIndex[idx] = i
+		}
+	}
+	claimUnindexed := func(alloc parser.ID) int {
+		for i, s := range slots {
+			if !claimed[i] && s.Alloc == alloc && r.IndexOf(s.Index) < 0 {
+				return i
+			}
+		}
+		return -1
+	}
+	var rows []ReportRow
+	all := true
+	for _, st := range reported {
+		row := ReportRow{Index: st.Index, Reported: st.Alloc, Job: st.Job}
+		i, ok := -1, false
+		if st.Index >= 0 {
+			i, ok = byIndex[st.Index]
+		}
+		if !ok && st.Alloc.IsSet() {
+			i = claimUnindexed(st.Alloc)
+			ok = i >= 0
+		}
+		if ok {
+			claimed[i] = true
+			row.Replayed = slots[i]
+			row.Agrees = slots[i].Alloc == st.Alloc
+		} else {
+			row.Replayed = Slot{Index: st.Index, State: Free}
+			row.Agrees = !st.Alloc.IsSet()
+		}
+		all = all && row.Agrees
+		rows = append(rows, row)
+	}
+	for i, s := range slots {
+		if !claimed[i] {
+			// held in the replay, absent from (or free in) the report
+			rows = append(rows, ReportRow{Index: r.IndexOf(s.Index), Replayed: s})
+			all = false
+		}
+	}
+	sort.SliceStable(rows, func(a, b int) bool {
+		ia, ib := rows[a].Index, rows[b].Index
+		if (ia < 0) != (ib < 0) {
+			return ib < 0
+		}
+		return ia < ib
+	})
+	return rows, all
+}
