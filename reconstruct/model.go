@@ -60,6 +60,26 @@ type Allocation struct {
 	Job      parser.ID
 	Resource string // the TaskManager that held it, when known
 	Events   []int  // indexes into Result.Events, ordered (see Build)
+	// Held are the slots it occupied on TaskManagers whose log is in the
+	// input, in the table each process ran, oldest first.
+	Held []Held
+}
+
+// Held is one slot an AllocationID occupied in a TaskManager process's
+// table. Under the legacy table one AllocationID can hold several at once.
+type Held struct {
+	Resource string // the TaskManager's ResourceID
+	Process  *Process
+	// Allocated is the event that created the slot (index into
+	// Result.Events); for a slot held before a mid-story log begins, the
+	// first line that shows it.
+	Allocated int
+	Prior     bool // held before the log begins
+	// Freed is the event that freed it, -1 while it is held at the end of
+	// the log.
+	Freed  int
+	Index  IndexInfo
+	Zombie bool // held at the end, but the AllocationID map no longer leads to it
 }
 
 // ReportWindow is how long before the ResourceManager logged a slot report
@@ -75,6 +95,7 @@ func Build(res *parser.Result) *Model {
 	m.order()
 	m.replayProcesses()
 	m.buildAllocations()
+	m.collectHeld()
 	return m
 }
 
@@ -265,10 +286,31 @@ var protocolRank = map[parser.Kind]int{
 func (m *Model) buildAllocations() {
 	evs := m.Result.Events
 	byID := map[parser.ID]*Allocation{}
+	// A job-state line whose cause quotes "No task slot allocated …" repeats
+	// the failure of a task line above it: one row per failure is enough,
+	// unless the job's line is the only one that shows it.
+	jobState := map[parser.Pos]bool{}
+	for i := range evs {
+		if evs[i].Kind == parser.KindJMJobState {
+			jobState[evs[i].Pos] = true
+		}
+	}
+	type inputAlloc struct {
+		file  int32
+		alloc parser.ID
+	}
+	noSlotShown := map[inputAlloc]bool{}
 	for i := range evs {
 		ev := &evs[i]
 		if !ev.Alloc.IsSet() {
 			continue
+		}
+		if ev.Kind == parser.KindTaskNoSlot {
+			k := inputAlloc{ev.Pos.File, ev.Alloc}
+			if jobState[ev.Pos] && noSlotShown[k] {
+				continue
+			}
+			noSlotShown[k] = true
 		}
 		a := byID[ev.Alloc]
 		if a == nil {
@@ -453,4 +495,50 @@ func (m *Model) ProcessAt(tm *TaskManager, at parser.Time) *Process {
 		}
 	}
 	return found
+}
+
+// collectHeld gives every allocation the slots it held, from the replay of
+// the table each TaskManager process ran, oldest first.
+func (m *Model) collectHeld() {
+	byID := map[parser.ID]*Allocation{}
+	for _, a := range m.Allocations {
+		byID[a.ID] = a
+	}
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			r, model := p.Replay, p.Runs
+			open := map[int]*Held{} // slot key → the slot while held
+			var held []*Held
+			var ids []parser.ID
+			for _, st := range r.Steps {
+				switch {
+				case st.Op == "prior" || st.Op == "allocate" && !st.Skipped[model] &&
+					(st.Results[model] == Accepted || st.Results[model] == Overwritten):
+					key := st.Slot[model]
+					h := &Held{Resource: tm.Resource, Process: p, Allocated: st.Event, Prior: st.Op == "prior", Freed: -1, Index: r.Indexes[key]}
+					open[key] = h
+					held = append(held, h)
+					ids = append(ids, st.Alloc)
+				case st.Op == "free" && !st.Skipped[model] && st.Results[model] == Accepted:
+					if h := open[st.Slot[model]]; h != nil {
+						h.Freed = st.Event
+						delete(open, st.Slot[model])
+					}
+				}
+			}
+			for _, z := range r.Tables[model].Zombies() {
+				if h := open[z.Index]; h != nil {
+					h.Zombie = true
+				}
+			}
+			for k, h := range held {
+				if a := byID[ids[k]]; a != nil {
+					a.Held = append(a.Held, *h)
+				}
+			}
+		}
+	}
+	for _, a := range m.Allocations {
+		sort.SliceStable(a.Held, func(i, j int) bool { return m.Rank[a.Held[i].Allocated] < m.Rank[a.Held[j].Allocated] })
+	}
 }

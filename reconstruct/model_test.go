@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,5 +49,86 @@ func TestTimelineAcrossComponents(t *testing.T) {
 	}
 	if len(m.TaskManagers) != 1 || len(m.TaskManagers[0].Processes) != 1 || len(m.TaskManagers[0].Processes[0].Replay.Divergences) != 1 {
 		t.Errorf("task managers: %+v", m.TaskManagers)
+	}
+}
+
+func buildLogs(t *testing.T, names ...string) *Model {
+	t.Helper()
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, "../testdata/logs/"+n)
+	}
+	res, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Build(res)
+}
+
+// TestSlotReportsAgainstTables: the 1.8.2 race at DEBUG, where the
+// ResourceManager's slot reports print the TaskManager's whole table. The
+// report taken while A1 held one slot reveals its index (2), which no
+// TaskManager line ever prints; every report agrees with the legacy table,
+// and the last one, after the JobManager released A1, shows the zombie the
+// fixed table would have freed.
+func TestSlotReportsAgainstTables(t *testing.T) {
+	m := buildLogs(t, "legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log")
+	evs := m.Result.Events
+	a1, _ := parser.ParseID("c81f4e2a9b3d5f7061e2d4c6b8a09f13")
+	a := m.Allocation(a1)
+	if a == nil || len(a.Held) != 2 {
+		t.Fatalf("A1 held %+v, want two slots", a)
+	}
+	first, second := a.Held[0], a.Held[1]
+	line := func(i int) int32 { return evs[i].Pos.Line }
+	if line(first.Allocated) != 17 || first.Index.Index != 2 || first.Index.Source != IndexObserved ||
+		first.Index.How != "slot report" || first.Index.Pos.Line != 25 || first.Freed != -1 || !first.Zombie {
+		t.Errorf("first slot of A1 = %+v, want allocated at tm.log:17, index 2 observed in the slot report at jm.log:25, never freed, a zombie", first)
+	}
+	if line(second.Allocated) != 26 || second.Index.Index != 1 || second.Index.How != "free" || second.Freed < 0 || line(second.Freed) != 29 || second.Zombie {
+		t.Errorf("second slot of A1 = %+v, want allocated at tm.log:26, index 1 from its free at tm.log:29", second)
+	}
+	p := m.TaskManagers[0].Processes[0]
+	if p.Runs != Legacy || !strings.Contains(p.RunsWhy, "1.8.2") {
+		t.Errorf("runs %s (%s), want legacy assumed from 1.8.2", p.Runs, p.RunsWhy)
+	}
+	r := p.Replay
+	if len(r.Reports) != 6 {
+		t.Fatalf("%d slot reports compared, want 6", len(r.Reports))
+	}
+	for k, chk := range r.Reports {
+		if !chk.Agrees[Legacy] {
+			t.Errorf("report %d (jm.log:%d) differs from the legacy table: %+v", k, chk.Pos.Line, chk.Rows[Legacy])
+		}
+		wantFixed := k != len(r.Reports)-1
+		if chk.Agrees[Fixed] != wantFixed {
+			t.Errorf("report %d (jm.log:%d) agrees with the fixed table: %v, want %v", k, chk.Pos.Line, chk.Agrees[Fixed], wantFixed)
+		}
+	}
+	last := r.Reports[len(r.Reports)-1]
+	for _, row := range last.Rows[Fixed] {
+		if row.Index == 2 && (row.Agrees || row.Reported != a1 || row.Replayed.Alloc.IsSet()) {
+			t.Errorf("last report, index 2 under the fixed table: %+v, want reported A1 against a free slot", row)
+		}
+	}
+	// Divergences: the second allocation (refused), the redeployment
+	// (accepted) and the JobManager's release (frees index 2).
+	var ops []string
+	for _, d := range r.Divergences {
+		st := r.Steps[d.Step]
+		ops = append(ops, st.Op+"@"+strconv.Itoa(int(evs[st.Event].Pos.Line)))
+	}
+	if got := strings.Join(ops, " "); got != "allocate@26 submit@35 free@41" {
+		t.Errorf("divergences %s, want allocate@26 submit@35 free@41", got)
+	}
+	// The TM clock is 1.5 s behind; A3's request and receipt are 4 ms apart.
+	var tmFile int32
+	for f, fi := range m.Result.Files {
+		if strings.HasSuffix(fi.Path, "tm.log") {
+			tmFile = int32(f)
+		}
+	}
+	if sk := m.Skew[tmFile]; sk.Offset != 1496e6 {
+		t.Errorf("skew %+v, want +1.496 s", sk)
 	}
 }

@@ -25,6 +25,7 @@ func TestGoldenReconstruction(t *testing.T) {
 		"refused-dup-1.10":    {"fixed-1.10.0-refused-duplicate-tm.log"},
 		"debug-1.9":           {"legacy-1.9.1-debug-tm.log"},
 		"declarative-jm-1.13": {"1.13.2-declarative-jm.log"},
+		"race-debug-1.8.2":    {"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"},
 	}
 	for name, files := range sets {
 		t.Run(name, func(t *testing.T) {

@@ -17,14 +17,33 @@ import (
 
 // TimelineEventJSON is one step of an allocation's timeline.
 type TimelineEventJSON struct {
-	Time      string `json:"time,omitempty"`
-	Component string `json:"component,omitempty"`
-	Kind      string `json:"kind"`
+	Time string `json:"time,omitempty"`
+	// AlignedTime is Time moved by the input's estimated clock skew, on
+	// the clock the timeline is ordered by (set only for skewed inputs).
+	AlignedTime string `json:"aligned_time,omitempty"`
+	Component   string `json:"component,omitempty"`
+	Kind        string `json:"kind"`
+	// SlotIndex is the index the line itself printed.
 	SlotIndex *int   `json:"slot_index,omitempty"`
 	Path      string `json:"path"`
 	Stream    string `json:"stream,omitempty"`
 	Line      int32  `json:"line"`
 	Text      string `json:"text"`
+}
+
+// HeldSlotJSON is one slot an allocation occupied on a TaskManager.
+type HeldSlotJSON struct {
+	ResourceID    string             `json:"resource_id"`
+	Index         *int               `json:"index"`
+	IndexSource   string             `json:"index_source"`
+	IndexEvidence *IndexEvidenceJSON `json:"index_evidence,omitempty"`
+	// Allocated is the line that created the slot (for a slot held before
+	// a mid-story log begins, Prior is set and it is the first line that
+	// shows it); Freed the line that freed it, null while held at the end.
+	Allocated *PlaceJSON `json:"allocated"`
+	Prior     bool       `json:"prior,omitempty"`
+	Freed     *PlaceJSON `json:"freed"`
+	Zombie    bool       `json:"zombie,omitempty"`
 }
 
 // AllocationJSON is one AllocationID's timeline (`timeline --format json`).
@@ -33,6 +52,7 @@ type AllocationJSON struct {
 	JobID        string              `json:"job_id,omitempty"`
 	ResourceID   string              `json:"resource_id,omitempty"`
 	SlotIndexes  []int               `json:"slot_indexes"`
+	Slots        []HeldSlotJSON      `json:"slots"`
 	Events       []TimelineEventJSON `json:"events"`
 }
 
@@ -44,23 +64,54 @@ type SkewJSON struct {
 	Evidence string  `json:"evidence"`
 }
 
-// NewAllocationJSON converts a timeline. Slot indexes are the ones the
-// allocation's own lines printed, in order of first appearance.
+// targetOnly are kinds whose printed slot is one the ResourceManager
+// aimed a request at, not one the allocation is known to have held.
+var targetOnly = map[parser.Kind]bool{
+	parser.KindRMAllocFailed: true, parser.KindRMAllocStart: true, parser.KindRMSlotOccupied: true,
+	parser.KindJMDeploy: true, parser.KindTMSlotOccupied: true,
+}
+
+// NewAllocationJSON converts a timeline. Slot indexes are those of the
+// slots the allocation held in a replayed TaskManager table (known ones,
+// oldest first); without a TaskManager log, those its own lines printed.
 func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) AllocationJSON {
 	res := m.Result
-	out := AllocationJSON{AllocationID: a.ID.String(), JobID: a.Job.String(), ResourceID: a.Resource, SlotIndexes: []int{}, Events: []TimelineEventJSON{}}
+	out := AllocationJSON{AllocationID: a.ID.String(), JobID: a.Job.String(), ResourceID: a.Resource,
+		SlotIndexes: []int{}, Slots: []HeldSlotJSON{}, Events: []TimelineEventJSON{}}
 	seen := map[int]bool{}
+	addIndex := func(i int) {
+		if i >= 0 && !seen[i] {
+			seen[i] = true
+			out.SlotIndexes = append(out.SlotIndexes, i)
+		}
+	}
+	for _, h := range a.Held {
+		hj := HeldSlotJSON{ResourceID: h.Resource, IndexSource: h.Index.Source.String(),
+			Allocated: place(m, res.Events[h.Allocated].Pos), Prior: h.Prior, Zombie: h.Zombie}
+		if h.Index.Index >= 0 {
+			hj.Index = optInt(h.Index.Index)
+			hj.IndexEvidence = &IndexEvidenceJSON{How: h.Index.How, Where: place(m, h.Index.Pos)}
+			addIndex(h.Index.Index)
+		}
+		if h.Freed >= 0 {
+			hj.Freed = place(m, res.Events[h.Freed].Pos)
+		}
+		out.Slots = append(out.Slots, hj)
+	}
 	for _, i := range a.Events {
 		ev := &res.Events[i]
 		fi := res.Files[ev.Pos.File]
-		if ev.SlotIndex >= 0 && ev.Alloc == a.ID && !seen[ev.SlotIndex] {
-			seen[ev.SlotIndex] = true
-			out.SlotIndexes = append(out.SlotIndexes, ev.SlotIndex)
+		if len(a.Held) == 0 && ev.Alloc == a.ID && !targetOnly[ev.Kind] {
+			addIndex(ev.SlotIndex)
 		}
-		out.Events = append(out.Events, TimelineEventJSON{
+		e := TimelineEventJSON{
 			Time: ev.Time.String(), Component: string(ev.Component), Kind: string(ev.Kind), SlotIndex: optInt(ev.SlotIndex),
 			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, Text: ev.Text,
-		})
+		}
+		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != parser.TimeNone {
+			e.AlignedTime = parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()
+		}
+		out.Events = append(out.Events, e)
 	}
 	return out
 }
@@ -107,8 +158,12 @@ func newTable(w io.Writer) *tablewriter.Table {
 	)
 }
 
-// WriteTimelineTable writes each timeline as a table of its steps.
+// WriteTimelineTable writes each timeline as a table of its steps. An
+// allocation line whose slot index a later line revealed shows it with
+// the evidence's kind; with skewed inputs an "aligned" column shows every
+// time on the clock the rows are ordered by.
 func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation) error {
+	skewed := len(skews(m)) > 0
 	for n, a := range only {
 		j := NewAllocationJSON(m, a)
 		if n > 0 {
@@ -116,21 +171,52 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 		}
 		idx := "unknown"
 		if len(j.SlotIndexes) > 0 {
-			idx = strings.Trim(fmt.Sprint(j.SlotIndexes), "[]")
+			idx = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(j.SlotIndexes)), ", "), "[]")
 		}
-		fmt.Fprintf(w, "allocation %s  job %s  taskmanager %s  slot index %s\n", j.AllocationID, orDash(j.JobID), orDash(Escape(j.ResourceID)), idx)
+		label := "slot index"
+		if len(j.SlotIndexes) > 1 {
+			label = "slot indexes"
+		}
+		fmt.Fprintf(w, "allocation %s  job %s  taskmanager %s  %s %s\n", j.AllocationID, orDash(j.JobID), orDash(Escape(j.ResourceID)), label, idx)
+		for _, h := range j.Slots {
+			if h.Zombie {
+				fmt.Fprintf(w, "ZOMBIE: index %s, allocated at %s, is still held but the AllocationID map no longer leads to it\n",
+					heldIndex(h), Escape(h.Allocated.String()))
+			}
+		}
+		// The rows that created a held slot, by line.
+		created := map[PlaceJSON]HeldSlotJSON{}
+		for _, h := range j.Slots {
+			if h.Allocated != nil && !h.Prior {
+				created[*h.Allocated] = h
+			}
+		}
 		t := newTable(w)
-		t.Header([]string{"time", "comp", "event", "index", "where"})
+		head := []string{"time", "comp", "event", "index", "where"}
+		if skewed {
+			head = []string{"time", "aligned", "comp", "event", "index", "where"}
+		}
+		t.Header(head)
 		for _, e := range j.Events {
 			i := ""
 			if e.SlotIndex != nil {
 				i = fmt.Sprint(*e.SlotIndex)
+			} else if h, ok := created[PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}]; ok {
+				i = heldIndex(h)
 			}
 			where := e.Path
 			if e.Stream != "" {
 				where += "#" + e.Stream
 			}
-			if err := t.Append([]string{e.Time, strings.ToUpper(e.Component), e.Kind, i, Escape(fmt.Sprintf("%s:%d", where, e.Line))}); err != nil {
+			row := []string{e.Time, strings.ToUpper(e.Component), e.Kind, i, Escape(fmt.Sprintf("%s:%d", where, e.Line))}
+			if skewed {
+				aligned := e.AlignedTime
+				if aligned == "" {
+					aligned = e.Time
+				}
+				row = append([]string{e.Time, aligned}, row[1:]...)
+			}
+			if err := t.Append(row); err != nil {
 				return err
 			}
 		}
@@ -142,6 +228,15 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 		fmt.Fprintf(w, "\nclock skew assumed: %s shifted by %+.3f s (%s)\n", Escape(s.Path), s.OffsetS, Escape(s.Evidence))
 	}
 	return nil
+}
+
+// heldIndex renders a held slot's index with how it is known: "2
+// (observed: slot report)", "? (unknown)".
+func heldIndex(h HeldSlotJSON) string {
+	if h.Index == nil {
+		return "? (unknown)"
+	}
+	return fmt.Sprintf("%d (%s: %s)", *h.Index, h.IndexSource, h.IndexEvidence.How)
 }
 
 func orDash(s string) string {
@@ -368,6 +463,13 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) er
 			fmt.Fprintf(w, " (restart %d)", tm.Restarts)
 		}
 		fmt.Fprintln(w)
+		if len(tm.Slots) == 0 {
+			fmt.Fprintln(w, "no slot is held")
+			if err := writeReports(w, tm, detail); err != nil {
+				return err
+			}
+			continue
+		}
 		t := newTable(w)
 		t.Header([]string{"index", "state", "allocation", "job", "in map", "index known from", "note"})
 		for _, s := range tm.Slots {
@@ -422,15 +524,15 @@ func writeReports(w io.Writer, tm TaskManagerJSON, detail ReportDetail) error {
 		if detail == ReportsDiffering && rep.Agrees {
 			continue
 		}
-		verdict := "AGREES"
+		verdict := "AGREES with"
 		if !rep.Agrees {
-			verdict = "DIFFERS"
+			verdict = "DIFFERS from"
 		}
 		after := "before the TaskManager's first line"
 		if rep.ComparedAfter != nil {
 			after = "after " + rep.ComparedAfter.String()
 		}
-		fmt.Fprintf(w, "slot report %s at %s %s with the table as it stood %s\n", Escape(rep.PlaceJSON.String()), rep.Time, verdict, Escape(after))
+		fmt.Fprintf(w, "slot report %s at %s %s the table as it stood %s\n", Escape(rep.PlaceJSON.String()), rep.Time, verdict, Escape(after))
 		t := newTable(w)
 		t.Header([]string{"index", "reported allocation", "reported job", "replayed allocation", "replayed state", ""})
 		for _, s := range rep.Slots {
