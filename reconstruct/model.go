@@ -80,6 +80,10 @@ type Held struct {
 	Freed  int
 	Index  IndexInfo
 	Zombie bool // held at the end, but the AllocationID map no longer leads to it
+	// Replaced is the first event of the next process of the same
+	// TaskManager when the slot was still held as this one ended (the
+	// restart dropped it), else -1.
+	Replaced int
 }
 
 // ReportWindow is how long before the ResourceManager logged a slot report
@@ -300,9 +304,32 @@ func (m *Model) buildAllocations() {
 		alloc parser.ID
 	}
 	noSlotShown := map[inputAlloc]bool{}
+	add := func(id parser.ID, i int) *Allocation {
+		a := byID[id]
+		if a == nil {
+			a = &Allocation{ID: id}
+			byID[id] = a
+			m.Allocations = append(m.Allocations, a)
+		}
+		a.Events = append(a.Events, i)
+		return a
+	}
+	// The slot request a TaskManager input is handling: a refusal line that
+	// names only the occupant of the index ("The slot with index N is
+	// already assigned to another allocation with id A'") belongs to it.
+	handling := map[int32]parser.ID{}
 	for i := range evs {
 		ev := &evs[i]
+		if ev.Kind == parser.KindTMSlotRequest {
+			handling[ev.Pos.File] = ev.Alloc
+		}
 		if !ev.Alloc.IsSet() {
+			if ev.Component == parser.ComponentTM && ev.Other.IsSet() && (ev.Kind == parser.KindTMAllocRefused || ev.Kind == parser.KindTMSlotOccupied) {
+				if req := handling[ev.Pos.File]; req.IsSet() {
+					add(req, i)
+				}
+				add(ev.Other, i) // the line shows the occupant's index
+			}
 			continue
 		}
 		if ev.Kind == parser.KindTaskNoSlot {
@@ -312,13 +339,7 @@ func (m *Model) buildAllocations() {
 			}
 			noSlotShown[k] = true
 		}
-		a := byID[ev.Alloc]
-		if a == nil {
-			a = &Allocation{ID: ev.Alloc}
-			byID[ev.Alloc] = a
-			m.Allocations = append(m.Allocations, a)
-		}
-		a.Events = append(a.Events, i)
+		a := add(ev.Alloc, i)
 		if !a.Job.IsSet() && ev.Job.IsSet() {
 			a.Job = ev.Job
 		}
@@ -505,7 +526,7 @@ func (m *Model) collectHeld() {
 		byID[a.ID] = a
 	}
 	for _, tm := range m.TaskManagers {
-		for _, p := range tm.Processes {
+		for pi, p := range tm.Processes {
 			r, model := p.Replay, p.Runs
 			open := map[int]*Held{} // slot key → the slot while held
 			var held []*Held
@@ -515,7 +536,7 @@ func (m *Model) collectHeld() {
 				case st.Op == "prior" || st.Op == "allocate" && !st.Skipped[model] &&
 					(st.Results[model] == Accepted || st.Results[model] == Overwritten):
 					key := st.Slot[model]
-					h := &Held{Resource: tm.Resource, Process: p, Allocated: st.Event, Prior: st.Op == "prior", Freed: -1, Index: r.Indexes[key]}
+					h := &Held{Resource: tm.Resource, Process: p, Allocated: st.Event, Prior: st.Op == "prior", Freed: -1, Index: r.Indexes[key], Replaced: -1}
 					open[key] = h
 					held = append(held, h)
 					ids = append(ids, st.Alloc)
@@ -529,6 +550,11 @@ func (m *Model) collectHeld() {
 			for _, z := range r.Tables[model].Zombies() {
 				if h := open[z.Index]; h != nil {
 					h.Zombie = true
+				}
+			}
+			if pi+1 < len(tm.Processes) {
+				for _, h := range open {
+					h.Replaced = tm.Processes[pi+1].Events[0]
 				}
 			}
 			for k, h := range held {

@@ -132,3 +132,131 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 		t.Errorf("skew %+v, want +1.496 s", sk)
 	}
 }
+
+// TestRestartStartsEmptyTable: a Kubernetes pod's container restarted
+// under the same ResourceID. The second banner starts a new process whose
+// table is empty; A and B were still held by the first process (their
+// indexes from its slot report), and are dropped, not carried over.
+func TestRestartStartsEmptyTable(t *testing.T) {
+	m := buildLogs(t, "fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log")
+	evs := m.Result.Events
+	if len(m.TaskManagers) != 1 || len(m.TaskManagers[0].Processes) != 2 {
+		t.Fatalf("want one TaskManager with two processes, got %+v", m.TaskManagers)
+	}
+	p1, p2 := m.TaskManagers[0].Processes[0], m.TaskManagers[0].Processes[1]
+	if !p1.Config.FromStart || !p2.Config.FromStart || evs[p2.Events[0]].Pos.Line != 28 {
+		t.Errorf("processes start at lines %d and %d (from start %v %v), want 2 and 28",
+			evs[p1.Events[0]].Pos.Line, evs[p2.Events[0]].Pos.Line, p1.Config.FromStart, p2.Config.FromStart)
+	}
+	if len(p1.Reports) != 1 || len(p2.Reports) != 0 || !p1.Replay.Reports[0].Agrees[Fixed] {
+		t.Errorf("the slot report before the restart belongs to the first process and agrees: %d / %d reports", len(p1.Reports), len(p2.Reports))
+	}
+	for _, tc := range []struct {
+		alloc     string
+		index     int
+		how       string
+		replaced  bool
+		freedLine int32
+	}{
+		{"a1a2a3a4b5b6c7c8d9d0e1e2f3f4a5a6", 0, "slot report", true, 0},
+		{"b7b8c9c0d1d2e3e4f5f6a7a8b9b0c1c2", 1, "slot report", true, 0},
+		{"c3c4d5d6e7e8f9f0a1a2b3b4c5c6d7d8", 1, "only index left", false, 0},
+		{"d9d0e1e2f3f4a5a6b7b8c9c0d1d2e3e4", 0, "free", false, 48},
+	} {
+		id, _ := parser.ParseID(tc.alloc)
+		a := m.Allocation(id)
+		if a == nil || len(a.Held) != 1 {
+			t.Errorf("%s: held %+v, want one slot", tc.alloc, a)
+			continue
+		}
+		h := a.Held[0]
+		if h.Index.Index != tc.index || h.Index.How != tc.how || (h.Replaced >= 0) != tc.replaced {
+			t.Errorf("%s: %+v, want index %d by %q, replaced %v", tc.alloc, h, tc.index, tc.how, tc.replaced)
+		}
+		if tc.freedLine > 0 && (h.Freed < 0 || evs[h.Freed].Pos.Line != tc.freedLine) {
+			t.Errorf("%s: freed at event %d, want line %d", tc.alloc, h.Freed, tc.freedLine)
+		}
+	}
+	// The inference hangs on D's free: index 0 taken while C was held.
+	c, _ := parser.ParseID("c3c4d5d6e7e8f9f0a1a2b3b4c5c6d7d8")
+	if h := m.Allocation(c).Held[0]; h.Index.Source != IndexInferred || h.Index.Pos.Line != 48 {
+		t.Errorf("C's index evidence %+v, want inferred from line 48", h.Index)
+	}
+	for _, p := range m.TaskManagers[0].Processes {
+		if len(p.Replay.Divergences) != 0 {
+			t.Errorf("divergences on a healthy restart: %+v", p.Replay.Divergences)
+		}
+	}
+}
+
+// TestMidStoryPriorSlots: a rotated TaskManager log that begins while slots
+// are held. The ids first seen in a task submission, a refusal naming the
+// occupant of index 3 and an accepted duplicate were allocated before the
+// file; no step is reported as a failure, and the refusal reveals indexes.
+func TestMidStoryPriorSlots(t *testing.T) {
+	m := buildLogs(t, "midstory-1.14-rotated-tm.log")
+	p := m.TaskManagers[0].Processes[0]
+	if p.Config.FromStart || p.Runs != Fixed || p.RunsPos.Line != 9 {
+		t.Errorf("from start %v, runs %s (%s, line %d); want mid-story, fixed from the line-9 duplicate", p.Config.FromStart, p.Runs, p.RunsWhy, p.RunsPos.Line)
+	}
+	if len(p.Replay.Divergences) != 0 {
+		t.Errorf("divergences %+v", p.Replay.Divergences)
+	}
+	for _, tc := range []struct {
+		alloc string
+		prior bool
+		index int
+		how   string
+		held  int
+	}{
+		{"0f1e2d3c4b5a69788796a5b4c3d2e1f0", true, 3, "occupant", 1},
+		{"9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49", true, 1, "refusal", 1},
+		{"5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d", false, 0, "free", 1},
+		{"7b6a5f4e3d2c1b0a9f8e7d6c5b4a3928", false, -1, "", 0}, // refused: index 3 is X's
+	} {
+		id, _ := parser.ParseID(tc.alloc)
+		a := m.Allocation(id)
+		if a == nil || len(a.Held) != tc.held {
+			t.Errorf("%s: %+v, want %d held slots", tc.alloc, a, tc.held)
+			continue
+		}
+		if tc.held == 0 {
+			continue
+		}
+		h := a.Held[0]
+		if h.Prior != tc.prior || h.Index.Index != tc.index || h.Index.How != tc.how || h.Freed < 0 {
+			t.Errorf("%s: %+v, want prior %v, index %d by %q, freed", tc.alloc, h, tc.prior, tc.index, tc.how)
+		}
+	}
+}
+
+// TestDynamicIndexCounter: from 1.18 every request gets the next dynamic
+// index numberOfTaskSlots + k. One printed free (index 5 for the second
+// request) confirms the counter; the other slots' indexes follow from it.
+func TestDynamicIndexCounter(t *testing.T) {
+	m := buildLogs(t, "fixed-1.18.1-dynamic-slots-tm.log")
+	r := m.TaskManagers[0].Processes[0].Replay
+	want := map[string]int{
+		"1d2c3b4a59687f6e5d4c3b2a1908f7e6": 4, "2e3d4c5b6a7980f7e6d5c4b3a2019f8e": 5,
+		"3f4e5d6c7b8a9102f8e7d6c5b4a3120f": 6, "4a5f6e7d8c9b0a13a9f8e7d6c5b4231a": 7,
+	}
+	for s, idx := range want {
+		id, _ := parser.ParseID(s)
+		a := m.Allocation(id)
+		if a == nil || len(a.Held) != 1 || a.Held[0].Index.Index != idx {
+			t.Errorf("%s: %+v, want index %d", s, a, idx)
+			continue
+		}
+		info := a.Held[0].Index
+		wantHow, wantSrc := "dynamic index counter", IndexInferred
+		if idx == 5 {
+			wantHow, wantSrc = "free", IndexObserved
+		}
+		if info.How != wantHow || info.Source != wantSrc || info.Pos.Line != 17 {
+			t.Errorf("%s: evidence %+v, want %s %q at line 17", s, info, wantSrc, wantHow)
+		}
+	}
+	if len(r.Divergences) != 0 {
+		t.Errorf("divergences %+v", r.Divergences)
+	}
+}

@@ -25,7 +25,10 @@ type IndexInfo struct {
 	Index  int         // the real index, or -1 while unknown
 	Source IndexSource // observed, inferred, or unknown
 	How    string      // which kind of evidence: "free", "refusal", "occupant", "slot report", "dynamic index counter", "only index left"
-	Pos    parser.Pos  // the line that printed it, or that the inference hangs on (zero when unknown)
+	// Pos is the line that printed it; for an inference, the last line it
+	// hangs on (for "only index left", the one that settled the last other
+	// index). Zero when unknown.
+	Pos parser.Pos
 }
 
 // Step is one observed TaskManager event applied to both models.
@@ -441,9 +444,13 @@ func (r *Replay) inferOnlyIndexLeft() {
 				continue
 			}
 			taken := map[int]bool{}
+			var last parser.Pos // the latest line that settled a taken index
 			for _, o := range keys {
-				if o != k && r.Indexes[o].Index >= 0 && r.overlaps(k, o) {
-					taken[r.Indexes[o].Index] = true
+				if info := r.Indexes[o]; o != k && info.Index >= 0 && r.overlaps(k, o) {
+					taken[info.Index] = true
+					if last.Less(info.Pos) {
+						last = info.Pos
+					}
 				}
 			}
 			if len(taken) != r.cfg.Slots-1 {
@@ -451,22 +458,12 @@ func (r *Replay) inferOnlyIndexLeft() {
 			}
 			for idx := 0; idx < r.cfg.Slots; idx++ {
 				if !taken[idx] {
-					r.Indexes[k] = IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: r.allocPos(k)}
+					r.Indexes[k] = IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: last}
 					changed = true
 				}
 			}
 		}
 	}
-}
-
-// allocPos is the line that created placeholder key.
-func (r *Replay) allocPos(key int) parser.Pos {
-	for _, st := range r.Steps {
-		if (st.Op == "allocate" || st.Op == "prior") && st.Slot[Legacy] == key {
-			return r.events[st.Event].Pos
-		}
-	}
-	return parser.Pos{}
 }
 
 func sortedKeys(m map[int]IndexInfo) []int {

@@ -64,6 +64,7 @@ func TestReplayHealthyAgrees(t *testing.T) {
 	for _, name := range []string{
 		"legacy-1.9.1-debug-tm.log", "fixed-1.10.0-refused-duplicate-tm.log", "1.14.3-logback-tm.log",
 		"fixed-1.12-minicluster-time-only.log", "2.1.0-cri-tm.log", "1.19.1-jsonlayout-tm.json",
+		"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.18.1-dynamic-slots-tm.log",
 	} {
 		r := ReplayTM(readLog(t, name), Config{FromStart: true})
 		if len(r.Divergences) != 0 {

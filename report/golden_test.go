@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,39 +27,26 @@ func TestGoldenReconstruction(t *testing.T) {
 		"debug-1.9":           {"legacy-1.9.1-debug-tm.log"},
 		"declarative-jm-1.13": {"1.13.2-declarative-jm.log"},
 		"race-debug-1.8.2":    {"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"},
+		"k8s-restart-1.11.3":  {"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"},
+		"midstory-1.14":       {"midstory-1.14-rotated-tm.log"},
+		"dynamic-1.18.1":      {"fixed-1.18.1-dynamic-slots-tm.log"},
 	}
 	for name, files := range sets {
 		t.Run(name, func(t *testing.T) {
-			var paths []string
-			for _, f := range files {
-				paths = append(paths, "../testdata/logs/"+f)
+			b := renderModel(t, files)
+			if len(files) > 1 {
+				// Output must not depend on the order the files are given in.
+				rev := append([]string(nil), files...)
+				slices.Reverse(rev)
+				if r := renderModel(t, rev); !bytes.Equal(b.Bytes(), r.Bytes()) {
+					t.Errorf("output differs when the files are given in reverse order")
+				}
 			}
-			res, err := parser.Read(paths, parser.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range res.Files {
-				res.Files[i].Path = filepath.Base(res.Files[i].Path)
-			}
-			m := reconstruct.Build(res)
-			var b bytes.Buffer
 			must := func(err error) {
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			must(WriteTimelineTable(&b, m, m.Allocations))
-			b.WriteString("\n")
-			var tms []TaskManagerJSON
-			for _, tm := range m.TaskManagers {
-				for _, s := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
-					tms = append(tms, NewTaskManagerJSON(m, tm, s))
-				}
-			}
-			must(WriteSlotsTable(&b, tms, ReportsAll))
-			b.WriteString("\n")
-			must(WriteTimelineJSON(&b, m, m.Allocations))
-			must(WriteSlotsJSON(&b, tms))
 			golden := filepath.Join("..", "testdata", "golden", "reconstruct", name+".golden")
 			if *update {
 				must(os.MkdirAll(filepath.Dir(golden), 0o755))
@@ -80,4 +68,41 @@ func TestGoldenReconstruction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// renderModel reads the test logs and renders what `slotaudit timeline` and
+// `slotaudit slots` print for them, as tables and as JSON.
+func renderModel(t *testing.T, files []string) *bytes.Buffer {
+	t.Helper()
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, "../testdata/logs/"+f)
+	}
+	res, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Files {
+		res.Files[i].Path = filepath.Base(res.Files[i].Path)
+	}
+	m := reconstruct.Build(res)
+	var b bytes.Buffer
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(WriteTimelineTable(&b, m, m.Allocations))
+	b.WriteString("\n")
+	var tms []TaskManagerJSON
+	for _, tm := range m.TaskManagers {
+		for _, s := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
+			tms = append(tms, NewTaskManagerJSON(m, tm, s)...)
+		}
+	}
+	must(WriteSlotsTable(&b, tms, ReportsAll))
+	b.WriteString("\n")
+	must(WriteTimelineJSON(&b, m, m.Allocations))
+	must(WriteSlotsJSON(&b, tms))
+	return &b
 }

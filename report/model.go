@@ -44,6 +44,9 @@ type HeldSlotJSON struct {
 	Prior     bool       `json:"prior,omitempty"`
 	Freed     *PlaceJSON `json:"freed"`
 	Zombie    bool       `json:"zombie,omitempty"`
+	// Replaced: still held when the TaskManager process was replaced by a
+	// restart that began here (the new process starts with an empty table).
+	Replaced *PlaceJSON `json:"replaced,omitempty"`
 }
 
 // AllocationJSON is one AllocationID's timeline (`timeline --format json`).
@@ -95,6 +98,9 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 		}
 		if h.Freed >= 0 {
 			hj.Freed = place(m, res.Events[h.Freed].Pos)
+		}
+		if h.Replaced >= 0 {
+			hj.Replaced = place(m, res.Events[h.Replaced].Pos)
 		}
 		out.Slots = append(out.Slots, hj)
 	}
@@ -170,6 +176,9 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			fmt.Fprintln(w)
 		}
 		idx := "unknown"
+		if len(j.Slots) == 0 && replayedOn(m, a) {
+			idx = "none held"
+		}
 		if len(j.SlotIndexes) > 0 {
 			idx = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(j.SlotIndexes)), ", "), "[]")
 		}
@@ -179,6 +188,13 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 		}
 		fmt.Fprintf(w, "allocation %s  job %s  taskmanager %s  %s %s\n", j.AllocationID, orDash(j.JobID), orDash(Escape(j.ResourceID)), label, idx)
 		for _, h := range j.Slots {
+			if h.Prior {
+				fmt.Fprintf(w, "PRIOR: index %s was held before the log begins (first shown at %s)\n", heldIndex(h), Escape(h.Allocated.String()))
+			}
+			if h.Replaced != nil {
+				fmt.Fprintf(w, "RESTART: index %s, allocated at %s, was still held when the TaskManager process was replaced at %s (the new process starts with an empty table)\n",
+					heldIndex(h), Escape(h.Allocated.String()), Escape(h.Replaced.String()))
+			}
 			if h.Zombie {
 				fmt.Fprintf(w, "ZOMBIE: index %s, allocated at %s, is still held but the AllocationID map no longer leads to it\n",
 					heldIndex(h), Escape(h.Allocated.String()))
@@ -228,6 +244,17 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 		fmt.Fprintf(w, "\nclock skew assumed: %s shifted by %+.3f s (%s)\n", Escape(s.Path), s.OffsetS, Escape(s.Evidence))
 	}
 	return nil
+}
+
+// replayedOn reports whether a TaskManager whose log is in the input saw
+// the allocation: then holding no slot is a fact, not a gap in the input.
+func replayedOn(m *reconstruct.Model, a *reconstruct.Allocation) bool {
+	for _, i := range a.Events {
+		if m.Result.Events[i].Component == parser.ComponentTM {
+			return true
+		}
+	}
+	return false
 }
 
 // heldIndex renders a held slot's index with how it is known: "2
@@ -328,19 +355,25 @@ type TaskManagerJSON struct {
 	Runs RunsJSON `json:"runs"`
 	// Process is where the replayed process's log begins; FromStart says
 	// whether it begins with the process's start (else it is mid-story).
-	Process       PlaceJSON        `json:"process"`
-	FromStart     bool             `json:"from_start"`
-	Restarts      int              `json:"restarts"` // earlier processes of this TaskManager in the input
+	Process   PlaceJSON `json:"process"`
+	FromStart bool      `json:"from_start"`
+	Restarts  int       `json:"restarts"` // earlier processes of this TaskManager in the input
+	// RestartedAt is where the next process of this TaskManager begins:
+	// this table ended there, whatever it held.
+	RestartedAt   *PlaceJSON       `json:"restarted_at,omitempty"`
 	Slots         []SlotJSON       `json:"slots"`
 	AllocationMap map[string]*int  `json:"allocation_map"`
 	SlotReports   []SlotReportJSON `json:"slot_reports,omitempty"`
 }
 
-// NewTaskManagerJSON renders a TaskManager's latest process under a model,
-// with every slot report compared.
-func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model reconstruct.Semantics) TaskManagerJSON {
-	p := tm.Processes[len(tm.Processes)-1]
-	return NewReplayJSON(m, tm, p, p.Replay, model)
+// NewTaskManagerJSON renders the final table of every process of a
+// TaskManager under a model, oldest first, with every slot report compared.
+func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model reconstruct.Semantics) []TaskManagerJSON {
+	var out []TaskManagerJSON
+	for _, p := range tm.Processes {
+		out = append(out, NewReplayJSON(m, tm, p, p.Replay, model))
+	}
+	return out
 }
 
 // NewReplayJSON renders one replayed table of process p (the full replay,
@@ -355,11 +388,14 @@ func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconst
 	if pl := place(m, m.Result.Events[p.Events[0]].Pos); pl != nil {
 		out.Process = *pl
 	}
-	for _, q := range tm.Processes {
-		if q == p {
-			break
+	for k, q := range tm.Processes {
+		if q != p {
+			continue
 		}
-		out.Restarts++
+		out.Restarts = k
+		if k+1 < len(tm.Processes) {
+			out.RestartedAt = place(m, m.Result.Events[tm.Processes[k+1].Events[0]].Pos)
+		}
 	}
 	zombies := map[int]bool{}
 	for _, z := range tab.Zombies() {
@@ -461,6 +497,9 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) er
 		fmt.Fprint(w, Escape(from+tm.Process.String()))
 		if tm.Restarts > 0 {
 			fmt.Fprintf(w, " (restart %d)", tm.Restarts)
+		}
+		if tm.RestartedAt != nil {
+			fmt.Fprint(w, Escape("; the process was replaced at "+tm.RestartedAt.String()+", this is its last table"))
 		}
 		fmt.Fprintln(w)
 		if len(tm.Slots) == 0 {

@@ -145,23 +145,31 @@ ResourceManager logged are compared index by index with the table as it stood th
 				if tm != "" && t.Resource != tm {
 					continue
 				}
-				p := t.Processes[len(t.Processes)-1]
-				r := p.Replay
+				// Every process's final table (a restart starts an empty one),
+				// or the one process running at --at as it stood then.
+				procs, replays := t.Processes, []*reconstruct.Replay{}
+				for _, p := range procs {
+					replays = append(replays, p.Replay)
+				}
 				if at != "" {
-					p = m.ProcessAt(t, atTime)
+					p := m.ProcessAt(t, atTime)
+					var r *reconstruct.Replay
 					if p != nil {
 						r = m.ReplayAt(p, atTime)
 					}
 					if p == nil || r == nil {
 						return &usageError{fmt.Errorf("--at %q cannot be compared with the times of TaskManager %s's log (another form: a date, a time of day, a UTC instant or milliseconds since start); give it in the form the events print", at, t.Resource)}
 					}
+					procs, replays = []*reconstruct.Process{p}, []*reconstruct.Replay{r}
 				}
-				for _, s := range models {
-					j := report.NewReplayJSON(m, t, p, r, s)
-					if detail == report.ReportsNone {
-						j.SlotReports = nil
+				for k, p := range procs {
+					for _, s := range models {
+						j := report.NewReplayJSON(m, t, p, replays[k], s)
+						if detail == report.ReportsNone {
+							j.SlotReports = nil
+						}
+						out = append(out, j)
 					}
-					out = append(out, j)
 				}
 			}
 			if tm != "" && len(out) == 0 {
