@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -27,6 +28,13 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		UpdateScripts:       *update,
+		Setup: func(env *testscript.Env) error {
+			// $LOGS: the project's test logs, for scripts that need more than
+			// a few inline lines.
+			logs, err := filepath.Abs(filepath.Join("..", "..", "testdata", "logs"))
+			env.Setenv("LOGS", logs)
+			return err
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exitcode N prog args...: run prog and require exit code N, because
 			// '! exec' only says "not zero" and slotaudit's codes mean things.

@@ -51,7 +51,9 @@ func newTimelineCmd(e *env) *cobra.Command {
 ResourceManager and JobManager logs. Within one input, events keep their line order;
 across inputs they follow the timestamps, shifted by the clock skew the protocol forces
 (a TaskManager cannot receive a slot request before the ResourceManager sent it). The
-skew assumed is reported.`,
+skew assumed is reported, and with a skew the table shows each time on the aligned clock too.
+Each allocation lists the slots it held: index (and how it is known), whether it was freed,
+left as a zombie, or dropped by a TaskManager restart.`,
 		Args: needPaths("timeline"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -96,7 +98,9 @@ func newSlotsCmd(e *env) *cobra.Command {
 		Use:   "slots [flags] PATH...",
 		Short: "Each TaskManager's slot table (at the end of its log, or --at a time) under the legacy and the fixed model",
 		Long: `slots replays each TaskManager's slot table from its log under the legacy (Flink <= 1.9)
-and the fixed (>= 1.10) semantics and prints the table at the end of the log. An index that
+and the fixed (>= 1.10) semantics and prints the table at the end of the log; a TaskManager
+restarted within the log (a second version banner) has one table per process, the earlier ones
+as they stood when the process was replaced. An index that
 no line printed is shown as '?' rather than guessed; a slot the AllocationID map no longer
 reaches is marked ZOMBIE. Each index says whether a line printed it (observed) or it follows
 from the table's rules (inferred), and from which line. DEBUG slot reports that the
