@@ -70,6 +70,7 @@ type Allocation struct {
 type Held struct {
 	Resource string // the TaskManager's ResourceID
 	Process  *Process
+	Key      int // the slot's key in the process's replayed tables (see Replay.Indexes)
 	// Allocated is the event that created the slot (index into
 	// Result.Events); for a slot held before a mid-story log begins, the
 	// first line that shows it.
@@ -536,7 +537,7 @@ func (m *Model) collectHeld() {
 				case st.Op == "prior" || st.Op == "allocate" && !st.Skipped[model] &&
 					(st.Results[model] == Accepted || st.Results[model] == Overwritten):
 					key := st.Slot[model]
-					h := &Held{Resource: tm.Resource, Process: p, Allocated: st.Event, Prior: st.Op == "prior", Freed: -1, Index: r.Indexes[key], Replaced: -1}
+					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == "prior", Freed: -1, Index: r.Indexes[key], Replaced: -1}
 					open[key] = h
 					held = append(held, h)
 					ids = append(ids, st.Alloc)

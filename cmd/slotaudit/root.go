@@ -70,8 +70,11 @@ func (e *env) exitCode(err error) int {
 	}
 	var nothing *nothingToJudgeError
 	var usage *usageError
+	var found findingsError
 	var input *parser.InputError
 	switch {
+	case errors.As(err, &found):
+		return exitFindings
 	case errors.As(err, &nothing):
 		fmt.Fprintf(e.stderr, "slotaudit: %s\n", err)
 		fmt.Fprintf(e.stderr, "slotaudit: hint: are these Flink TaskManager/JobManager logs? the summary above shows what each input held\n")
@@ -115,10 +118,10 @@ Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newEventsCmd(e),
-		newPendingCmd("audit", "The verdict: findings with proof, summary and exit code", 4),
+		newAuditCmd(e),
 		newTimelineCmd(e),
 		newSlotsCmd(e),
-		newPendingCmd("explain", "The step-by-step story of one finding or allocation", 4),
+		newExplainCmd(e),
 		newPendingCmd("simulate", "Realistic multi-component logs with injected races and ground truth", 5),
 		newVersionCmd(e),
 	)

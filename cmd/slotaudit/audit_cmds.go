@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/report"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+// findingsError: the audit found something at or above --fail-on. It is no
+// failure of slotaudit: nothing is printed, the exit code says it.
+type findingsError struct{}
+
+func (findingsError) Error() string { return "findings at or above --fail-on" }
+
+var auditFormats = []string{"table", "json", "ndjson"}
+
+func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn string) (*report.Audit, error) {
+	sev, ok := rules.ParseSeverity(failOn)
+	if !ok {
+		return nil, &usageError{fmt.Errorf("--fail-on %q: want info, warning or error", failOn)}
+	}
+	m, err := e.build(cmd, args, rf)
+	if err != nil {
+		return nil, err
+	}
+	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: sev, Rules: rules.All}, nil
+}
+
+// width is the terminal's width for tables: the terminal's own, else
+// $COLUMNS, else 120.
+func (e *env) width() int {
+	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 40 {
+			return w
+		}
+	}
+	if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 40 {
+		return w
+	}
+	return 120
+}
+
+func newAuditCmd(e *env) *cobra.Command {
+	var rf readFlags
+	var format, failOn string
+	cmd := &cobra.Command{
+		Use:   "audit [flags] PATH...",
+		Short: "The verdict: findings with proof, summary and exit code",
+		Long: `audit reconstructs every slot allocation and applies the rules (slotaudit audit --rules
+lists them). Each finding carries the log lines that prove it and what the fixed slot table
+(Flink >= 1.10) would have done.
+
+Formats: table (default), json, ndjson. Every format includes the per-input summary.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or input
+error; 3 the input held no slot-lifecycle evidence.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if list, _ := cmd.Flags().GetBool("rules"); list {
+				return writeRules(e, format)
+			}
+			if len(args) == 0 {
+				return &usageError{fmt.Errorf("audit needs at least one PATH (a file, a directory, or - for stdin)")}
+			}
+			if !contains(auditFormats, format) {
+				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(auditFormats, ", "))}
+			}
+			a, err := e.audit(cmd, args, &rf, failOn)
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "json":
+				err = a.WriteJSON(e.stdout)
+			case "ndjson":
+				err = a.WriteNDJSON(e.stdout)
+			default:
+				err = a.WriteTable(e.stdout, e.width())
+			}
+			if err != nil {
+				return err
+			}
+			if a.Failed() {
+				return findingsError{}
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", strings.Join(auditFormats, ", "))
+	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: info, warning or error")
+	cmd.Flags().Bool("rules", false, "list the rules and exit")
+	return cmd
+}
+
+func writeRules(e *env, format string) error {
+	for _, r := range rules.All {
+		fmt.Fprintf(e.stdout, "%s (%s)\n", r.ID, r.Severity)
+		for _, line := range strings.Split(r.Doc, "\n") {
+			fmt.Fprintf(e.stdout, "    %s\n", line)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func newExplainCmd(e *env) *cobra.Command {
+	var rf readFlags
+	var finding, alloc string
+	cmd := &cobra.Command{
+		Use:   "explain [--finding ID | --alloc A] PATH...",
+		Short: "The step-by-step story of one finding or allocation",
+		Long: `explain tells the story of a finding (its ID from 'slotaudit audit'), or of every finding
+about an AllocationID, as numbered steps: each one sentence with the log line that justifies it
+(file:line, time, component). A finding that follows from another (a failed deployment from a
+zombie slot) is told after its cause. Each story ends with what the fixed slot table
+(Flink >= 1.10) would have done. Without --finding or --alloc, every finding is told.`,
+		Args: needPaths("explain"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if finding != "" && alloc != "" {
+				return &usageError{fmt.Errorf("give --finding or --alloc, not both")}
+			}
+			var want parser.ID
+			if alloc != "" {
+				id, ok := parser.ParseID(alloc)
+				if !ok {
+					return &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", alloc)}
+				}
+				want = id
+			}
+			a, err := e.audit(cmd, args, &rf, "error")
+			if err != nil {
+				return err
+			}
+			var ids []string
+			switch {
+			case finding != "":
+				for _, f := range a.Findings {
+					if f.ID == finding || f.Fingerprint == finding {
+						ids = append(ids, f.ID)
+					}
+				}
+				if len(ids) == 0 {
+					return fmt.Errorf("no finding %s in this input; 'slotaudit audit' lists the findings and their IDs", report.Escape(finding))
+				}
+			case alloc != "":
+				ids = a.FindingsAbout(want)
+				if len(ids) == 0 {
+					if a.Model.Allocation(want) == nil {
+						return fmt.Errorf("no allocation %s in the input", want)
+					}
+					_, err := fmt.Fprintf(e.stdout, "no finding about %s; 'slotaudit timeline --alloc %s' shows its lines\n", want, want)
+					return err
+				}
+			default:
+				ids = a.FindingIDs()
+				if len(ids) == 0 {
+					_, err := fmt.Fprintln(e.stdout, "no findings")
+					return err
+				}
+			}
+			return a.WriteExplain(e.stdout, ids)
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVar(&finding, "finding", "", "the finding's ID (or fingerprint) from 'slotaudit audit'")
+	cmd.Flags().StringVar(&alloc, "alloc", "", "every finding about this AllocationID")
+	return cmd
+}

@@ -1,0 +1,333 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+// EvidenceJSON is one line of proof (or one step no line shows: no path).
+type EvidenceJSON struct {
+	Path      string `json:"path,omitempty"`
+	Stream    string `json:"stream,omitempty"`
+	Line      int32  `json:"line,omitempty"`
+	Time      string `json:"time,omitempty"`
+	Component string `json:"component,omitempty"`
+	Text      string `json:"text,omitempty"`
+	Says      string `json:"says"`
+}
+
+// FindingJSON is one finding as the contract shapes it, with extensions.
+type FindingJSON struct {
+	ID            string         `json:"id"`
+	Fingerprint   string         `json:"fingerprint"`
+	Rule          string         `json:"rule"`
+	Severity      string         `json:"severity"`
+	ResourceID    string         `json:"resource_id,omitempty"`
+	SlotIndex     *int           `json:"slot_index"`
+	IndexNote     string         `json:"slot_index_note,omitempty"`
+	AllocationID  string         `json:"allocation_id,omitempty"`
+	JobID         string         `json:"job_id,omitempty"`
+	Time          string         `json:"time,omitempty"`
+	Where         *PlaceJSON     `json:"where,omitempty"`
+	Message       string         `json:"message"`
+	Evidence      []EvidenceJSON `json:"evidence"`
+	FixedModel    string         `json:"fixed_model"`
+	Causes        []string       `json:"caused_by,omitempty"`
+	Since         string         `json:"since,omitempty"`
+	ZombieSeconds float64        `json:"zombie_slot_seconds,omitempty"`
+}
+
+// SummaryJSON counts what an audit found.
+type SummaryJSON struct {
+	Findings     int            `json:"findings"`
+	BySeverity   map[string]int `json:"by_severity"`
+	ByRule       map[string]int `json:"by_rule"`
+	Allocations  int            `json:"allocations"`
+	TaskManagers int            `json:"taskmanagers"`
+	FailOn       string         `json:"fail_on"`
+	Failed       bool           `json:"failed"` // a finding at or above fail_on: exit code 1
+}
+
+// AuditJSON is `audit --format json`.
+type AuditJSON struct {
+	Inputs   []InputJSON   `json:"inputs"`
+	Findings []FindingJSON `json:"findings"`
+	Summary  SummaryJSON   `json:"summary"`
+}
+
+// Audit is a finished audit, ready for any output format.
+type Audit struct {
+	Model    *reconstruct.Model
+	Findings []rules.Finding
+	FailOn   rules.Severity
+	Rules    []*rules.Rule
+}
+
+// Failed reports whether a finding reaches the --fail-on severity.
+func (a *Audit) Failed() bool { return rules.Max(a.Findings) >= a.FailOn }
+
+// NewFindingJSON converts a finding.
+func NewFindingJSON(m *reconstruct.Model, f rules.Finding) FindingJSON {
+	out := FindingJSON{ID: f.ID, Fingerprint: f.Fingerprint, Rule: f.Rule, Severity: f.Severity.String(),
+		ResourceID: f.Resource, IndexNote: f.IndexNote, Time: f.Time.String(), Where: place(m, f.Pos),
+		Message: f.Message, Evidence: []EvidenceJSON{}, FixedModel: f.FixedModel, Causes: f.Causes,
+		Since: f.Since.String(), ZombieSeconds: roundMillis(f.ZombieSeconds)}
+	if f.SlotIndex >= 0 {
+		out.SlotIndex = optInt(f.SlotIndex)
+	}
+	if f.Alloc.IsSet() {
+		out.AllocationID = f.Alloc.String()
+	}
+	if f.Job.IsSet() {
+		out.JobID = f.Job.String()
+	}
+	for _, e := range f.Evidence {
+		ej := EvidenceJSON{Says: e.Says, Text: e.Text, Time: e.Time.String(), Component: string(e.Component)}
+		if p := place(m, e.Pos); p != nil {
+			ej.Path, ej.Stream, ej.Line = p.Path, p.Stream, p.Line
+		}
+		out.Evidence = append(out.Evidence, ej)
+	}
+	return out
+}
+
+func roundMillis(s float64) float64 { return float64(int64(s*1000+0.5)) / 1000 }
+
+// JSON builds the contract's document.
+func (a *Audit) JSON() AuditJSON {
+	doc := AuditJSON{Inputs: []InputJSON{}, Findings: []FindingJSON{}, Summary: a.summary()}
+	for i := range a.Model.Result.Inputs {
+		doc.Inputs = append(doc.Inputs, NewInputJSON(&a.Model.Result.Inputs[i]))
+	}
+	for _, f := range a.Findings {
+		doc.Findings = append(doc.Findings, NewFindingJSON(a.Model, f))
+	}
+	return doc
+}
+
+func (a *Audit) summary() SummaryJSON {
+	s := SummaryJSON{Findings: len(a.Findings), BySeverity: map[string]int{}, ByRule: map[string]int{},
+		Allocations: len(a.Model.Allocations), TaskManagers: len(a.Model.TaskManagers), FailOn: a.FailOn.String(), Failed: a.Failed()}
+	for _, sev := range []rules.Severity{rules.Error, rules.Warning, rules.Info} {
+		s.BySeverity[sev.String()] = 0
+	}
+	for _, r := range a.Rules {
+		s.ByRule[r.ID] = 0
+	}
+	for _, f := range a.Findings {
+		s.BySeverity[f.Severity.String()]++
+		s.ByRule[f.Rule]++
+	}
+	return s
+}
+
+// WriteJSON writes `audit --format json`.
+func (a *Audit) WriteJSON(w io.Writer) error { return writeJSON(w, a.JSON()) }
+
+// WriteNDJSON writes one object a line: every input ("type": "input"),
+// every finding ("type": "finding"), then the summary ("type": "summary").
+func (a *Audit) WriteNDJSON(w io.Writer) error {
+	doc := a.JSON()
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, in := range doc.Inputs {
+		if err := enc.Encode(struct {
+			Type string `json:"type"`
+			InputJSON
+		}{"input", in}); err != nil {
+			return err
+		}
+	}
+	for _, f := range doc.Findings {
+		if err := enc.Encode(struct {
+			Type string `json:"type"`
+			FindingJSON
+		}{"finding", f}); err != nil {
+			return err
+		}
+	}
+	return enc.Encode(struct {
+		Type string `json:"type"`
+		SummaryJSON
+	}{"summary", doc.Summary})
+}
+
+// WriteTable writes the findings as a table no wider than width columns,
+// then the summary and the inputs.
+func (a *Audit) WriteTable(w io.Writer, width int) error {
+	doc := a.JSON()
+	if len(doc.Findings) == 0 {
+		fmt.Fprintln(w, "no findings")
+	} else {
+		// Fixed columns take what they need; the message gets the rest.
+		const fixed = 8 + 22 + 11 + 7 + 4*3 + 4
+		msgWidth := max(width-fixed, 30)
+		t := newTable(w)
+		t.Header([]string{"id", "rule", "severity", "index", "finding"})
+		for _, f := range doc.Findings {
+			idx := "?"
+			if f.SlotIndex != nil {
+				idx = fmt.Sprint(*f.SlotIndex)
+			}
+			if f.AllocationID == "" && f.SlotIndex == nil {
+				idx = "-"
+			}
+			text := f.Message
+			if f.Where != nil {
+				text += " [" + f.Where.String() + "]"
+			}
+			if err := t.Append([]string{f.ID, f.Rule, f.Severity, idx, wrap(Escape(text), msgWidth)}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	s := doc.Summary
+	fmt.Fprintf(w, "\n%d finding(s): %d error, %d warning, %d info; %d allocation(s) on %d TaskManager(s)\n",
+		s.Findings, s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"], s.Allocations, s.TaskManagers)
+	if len(doc.Findings) > 0 {
+		fmt.Fprintln(w, "'slotaudit explain --finding ID PATH...' tells the story of one finding, line by line.")
+	}
+	fmt.Fprintln(w)
+	return WriteInputTable(w, a.Model.Result.Inputs)
+}
+
+// wrap breaks s into lines of at most width runes at spaces.
+func wrap(s string, width int) string {
+	var out, line strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		wl := len([]rune(word))
+		if n > 0 && n+1+wl > width {
+			out.WriteString(line.String())
+			out.WriteByte('\n')
+			line.Reset()
+			n = 0
+		}
+		if n > 0 {
+			line.WriteByte(' ')
+			n++
+		}
+		line.WriteString(word)
+		n += wl
+	}
+	out.WriteString(line.String())
+	return out.String()
+}
+
+// WriteExplain tells the story of the findings (and the findings they
+// follow from, first) as numbered steps, each one sentence with the line
+// that justifies it, ending with what the fixed table would have done.
+func (a *Audit) WriteExplain(w io.Writer, ids []string) error {
+	byID := map[string]rules.Finding{}
+	for _, f := range a.Findings {
+		byID[f.ID] = f
+	}
+	told := map[string]bool{}
+	shown := map[EvidenceJSON]string{} // a line already quoted → where
+	var tell func(id string, depth int) error
+	tell = func(id string, depth int) error {
+		f, ok := byID[id]
+		if !ok || told[id] || depth > 8 {
+			return nil
+		}
+		told[id] = true
+		for _, c := range f.Causes {
+			if err := tell(c, depth+1); err != nil {
+				return err
+			}
+		}
+		fj := NewFindingJSON(a.Model, f)
+		fmt.Fprintf(w, "%s %s (%s): %s\n", fj.ID, fj.Rule, fj.Severity, Escape(fj.Message))
+		if fj.SlotIndex != nil || fj.IndexNote != "" {
+			fmt.Fprintf(w, "   slot index: %s\n", Escape(indexLine(fj)))
+		}
+		if len(fj.Causes) > 0 {
+			fmt.Fprintf(w, "   follows from: %s\n", strings.Join(fj.Causes, ", "))
+		}
+		for n, e := range fj.Evidence {
+			fmt.Fprintf(w, "%3d. %s\n", n+1, Escape(e.Says))
+			if e.Path == "" {
+				fmt.Fprintf(w, "     (no line shows this step)\n")
+				continue
+			}
+			where := (&PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}).String()
+			fmt.Fprintf(w, "     %s  %s  %s\n", Escape(where), orDash(e.Time), strings.ToUpper(orDash(e.Component)))
+			key := EvidenceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}
+			if before, ok := shown[key]; ok {
+				fmt.Fprintf(w, "     (quoted above, %s)\n", before)
+				continue
+			}
+			shown[key] = fmt.Sprintf("%s step %d", fj.ID, n+1)
+			fmt.Fprintf(w, "     | %s\n", Escape(compactLine(e.Text)))
+		}
+		fmt.Fprintf(w, "   the fixed table (Flink >= 1.10) would: %s\n\n", Escape(fj.FixedModel))
+		return nil
+	}
+	for _, id := range ids {
+		if err := tell(id, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func indexLine(f FindingJSON) string {
+	if f.SlotIndex == nil {
+		return f.IndexNote
+	}
+	if f.IndexNote == "" {
+		return fmt.Sprint(*f.SlotIndex)
+	}
+	return fmt.Sprintf("%d (%s)", *f.SlotIndex, f.IndexNote)
+}
+
+// compactLine shortens a log line for the story: the message after the
+// logger, capped.
+func compactLine(s string) string {
+	const maxLen = 220
+	if r := []rune(s); len(r) > maxLen {
+		return string(r[:maxLen]) + "…"
+	}
+	return s
+}
+
+// FindingsAbout returns the IDs of the findings about an AllocationID, in
+// order.
+func (a *Audit) FindingsAbout(alloc parser.ID) []string {
+	var ids []string
+	for _, f := range a.Findings {
+		if f.Alloc == alloc {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// FindingIDs returns every finding's ID, sorted as reported.
+func (a *Audit) FindingIDs() []string {
+	ids := make([]string, 0, len(a.Findings))
+	for _, f := range a.Findings {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// RuleIDs lists the rules, sorted by ID (for outputs that list them).
+func (a *Audit) RuleIDs() []string {
+	ids := make([]string, 0, len(a.Rules))
+	for _, r := range a.Rules {
+		ids = append(ids, r.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}

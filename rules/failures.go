@@ -1,0 +1,197 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// TaskWithoutSlot finds "No task slot allocated" deployment failures.
+var TaskWithoutSlot = &Rule{
+	ID: "task-without-slot",
+	Doc: `A task could not be deployed: "No task slot allocated for job ID J and allocation ID A"
+(TaskSubmissionException). The TaskManager looks the AllocationID up in its allocation map; the
+lookup fails when the slot was freed before the task arrived, or when the map lost the
+AllocationID while a slot still holds it (a zombie, FLINK-14589). The line is DEBUG on the
+TaskManager; at INFO it surfaces on the JobManager as the cause of a failed deployment. Linked to
+its root cause when the input shows it.`,
+	Severity: Error,
+	Run:      runTaskWithoutSlot,
+}
+
+// sameFailure: the TaskManager's line and the JobManager's report of one
+// failed deployment lie this close together (aligned clocks).
+const sameFailure = 5e9
+
+func runTaskWithoutSlot(pass *Pass) {
+	m := pass.Model
+	evs := m.Result.Events
+	zombies := pass.Findings(ZombieSlot.ID)
+	for _, a := range m.Allocations {
+		var groups [][]int
+		for _, i := range a.Events {
+			if evs[i].Kind != parser.KindTaskNoSlot {
+				continue
+			}
+			if n := len(groups); n > 0 {
+				last := groups[n-1][len(groups[n-1])-1]
+				if t, u := aligned(m, last), aligned(m, i); t.Kind == u.Kind && u.N-t.N <= sameFailure {
+					groups[n-1] = append(groups[n-1], i)
+					continue
+				}
+			}
+			groups = append(groups, []int{i})
+		}
+		for _, g := range groups {
+			first := g[0]
+			f := Finding{Severity: Error, Resource: a.Resource, Alloc: a.ID, Job: a.Job, SlotIndex: -1,
+				Time: evs[first].Time, Pos: evs[first].Pos}
+			if !f.Job.IsSet() {
+				f.Job = evs[first].Job
+			}
+			for _, i := range g {
+				who := "The TaskManager"
+				if evs[i].Component != parser.ComponentTM {
+					who = "The JobManager"
+				}
+				what := "a task"
+				if t := taskAt(m, i); t != "" {
+					what = t
+				}
+				f.Evidence = append(f.Evidence, evidence(m, i, "%s reports that %s cannot be deployed into %s: no task slot is allocated for it.", who, what, a.ID))
+			}
+			cause := ""
+			for _, z := range zombies {
+				if z.Alloc == a.ID && (z.Resource == a.Resource || a.Resource == "") {
+					f.Causes = append(f.Causes, z.ID)
+					f.SlotIndex, f.IndexNote, f.Resource = z.SlotIndex, z.IndexNote, z.Resource
+					cause = fmt.Sprintf("the slot holding %s is a zombie (finding %s): the allocation map lost %s when the TaskManager freed its second slot", a.ID, z.ID, a.ID)
+				}
+			}
+			f.FixedModel = "the same failure: the fixed table cannot find the AllocationID either"
+			if cause != "" {
+				f.Evidence = append(f.Evidence, silent("The lookup goes through the allocation map, which no longer knows %s although a slot still holds it.", a.ID))
+				f.FixedModel = fmt.Sprintf("accept the task into %s's slot: the fixed table never loses the map entry of a held slot", a.ID)
+			} else if freed := freedBefore(m, a, first); freed >= 0 {
+				cause = fmt.Sprintf("its slot was freed at %s before the task arrived", m.Result.Files.Position(evs[freed].Pos))
+				f.Evidence = append([]Evidence{evidence(m, freed, "The TaskManager frees %s's slot before the deployment.", a.ID)}, f.Evidence...)
+			} else if !heldOnTM(a) {
+				cause = "the TaskManager's log is not in the input, so its slot table cannot be replayed"
+				f.IndexNote = "unknown: no TaskManager log of this allocation"
+			} else {
+				cause = "the input does not show why"
+			}
+			if f.IndexNote == "" {
+				f.IndexNote = "unknown: the failure does not name a slot"
+			}
+			f.Message = fmt.Sprintf("deployment into %s (job %s) failed with \"No task slot allocated\": %s", a.ID, f.Job, cause)
+			pass.Report(f)
+		}
+	}
+}
+
+// freedBefore returns the TaskManager free of the allocation's last slot
+// before event i, or -1 when a slot of it was still held.
+func freedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
+	last := -1
+	for _, h := range a.Held {
+		if h.Freed < 0 || m.Rank[h.Freed] > m.Rank[i] {
+			return -1
+		}
+		last = h.Freed
+	}
+	return last
+}
+
+func heldOnTM(a *reconstruct.Allocation) bool { return len(a.Held) > 0 }
+
+// NoResourceAvailable finds jobs that could not get their slots.
+var NoResourceAvailable = &Rule{
+	ID: "no-resource-available",
+	Doc: `The JobManager could not get the slots a job needed (NoResourceAvailableException, "Could not
+acquire the minimum required resources"). Linked to the slots leaked by zombies on the
+TaskManagers at that time, when the input shows any: then the failure is a consequence of the
+leak (error). Without a visible leak the cluster may simply lack capacity (warning).`,
+	Severity: Error,
+	Run:      runNoResourceAvailable,
+}
+
+func runNoResourceAvailable(pass *Pass) {
+	m := pass.Model
+	evs := m.Result.Events
+	zombies := pass.Findings(ZombieSlot.ID)
+	last := map[int32]int{} // input → last reported event, to fold repeats of one failure
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind != parser.KindJMNoResource {
+			continue
+		}
+		if j, ok := last[ev.Pos.File]; ok {
+			if t, u := aligned(m, j), aligned(m, i); t.Kind == u.Kind && u.N-t.N <= sameFailure {
+				continue
+			}
+		}
+		last[ev.Pos.File] = i
+		f := Finding{Severity: Warning, SlotIndex: -1, Job: ev.Job, Time: ev.Time, Pos: ev.Pos, IndexNote: "not about one slot"}
+		f.Evidence = append(f.Evidence, evidence(m, i, "The JobManager cannot get the slots the job needs: %s.", strings.TrimSuffix(ev.Reason, ".")))
+		var leaked []string
+		t := aligned(m, i)
+		for _, z := range zombies {
+			zi := findEvent(m, z.Pos)
+			if zi < 0 {
+				continue
+			}
+			if zt := aligned(m, zi); zt.Kind != t.Kind || zt.N > t.N {
+				continue
+			}
+			f.Causes = append(f.Causes, z.ID)
+			idx := "a slot whose index no line printed"
+			if z.SlotIndex >= 0 {
+				idx = fmt.Sprintf("index %d", z.SlotIndex)
+			}
+			leaked = append(leaked, fmt.Sprintf("%s of TaskManager %s (held by %s, finding %s)", idx, z.Resource, z.Alloc, z.ID))
+		}
+		if len(leaked) > 0 {
+			f.Severity = Error
+			f.Evidence = append(f.Evidence, silent("At that time %d slot(s) are held by zombies that nothing can free: %s.", len(leaked), strings.Join(leaked, "; ")))
+			f.Message = fmt.Sprintf("the job could not get the slots it needed while %d slot(s) were leaked by zombies: %s", len(leaked), strings.Join(leaked, "; "))
+			f.FixedModel = "the leaked slots would have been freed and offered again"
+		} else {
+			f.Message = "the job could not get the slots it needed; no leaked slot is visible in the input, so the cluster may lack capacity"
+			f.FixedModel = "the same: no slot leak is involved"
+		}
+		pass.Report(f)
+	}
+}
+
+// findEvent returns the first event at pos, or -1.
+func findEvent(m *reconstruct.Model, pos parser.Pos) int {
+	for i := range m.Result.Events {
+		if m.Result.Events[i].Pos == pos {
+			return i
+		}
+	}
+	return -1
+}
+
+// taskAt is the task named by event i's record (the exception scan's event
+// carries no task; the record's own task-failure event does).
+func taskAt(m *reconstruct.Model, i int) string {
+	evs := m.Result.Events
+	if evs[i].Task != "" {
+		return evs[i].Task
+	}
+	for j := i - 1; j >= 0 && evs[j].Pos == evs[i].Pos; j-- {
+		if evs[j].Task != "" {
+			return evs[j].Task
+		}
+	}
+	for j := i + 1; j < len(evs) && evs[j].Pos == evs[i].Pos; j++ {
+		if evs[j].Task != "" {
+			return evs[j].Task
+		}
+	}
+	return ""
+}

@@ -1,0 +1,182 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// AllocationTimeout finds slots allocated, never activated, and freed by
+// the slot timeout.
+var AllocationTimeout = &Rule{
+	ID: "allocation-timeout",
+	Doc: `A slot was allocated on a TaskManager but never activated, and the TaskManager freed it when
+its slot timeout expired: no JobManager accepted it (the job was gone, the offer was lost, or the
+JobManager was unreachable). The cause "The slot A has timed out." is logged only at DEBUG; at
+INFO a free in state ALLOCATED of a never-activated slot, with no release by the JobManager and
+no competing slot for the same AllocationID, is reported as information ("probably timed out").`,
+	Severity: Warning,
+	Run:      runAllocationTimeout,
+}
+
+// timeoutFloor: a never-activated slot freed sooner than this after its
+// allocation was not freed by the slot timeout (default 10 s).
+const timeoutFloor = 5.0
+
+func runAllocationTimeout(pass *Pass) {
+	m := pass.Model
+	evs := m.Result.Events
+	for _, a := range m.Allocations {
+		for _, h := range a.Held {
+			if h.Prior || h.Freed < 0 {
+				continue
+			}
+			pr := procFor(m, h.Process)
+			created := pr.createdAt(h.Key)
+			if created < 0 || pr.activated(h.Key, created) {
+				continue
+			}
+			reason := -1
+			for _, i := range pr.between(h.Allocated, h.Freed) {
+				if evs[i].Kind == parser.KindTMFreeReason && evs[i].Alloc == a.ID {
+					reason = i
+				}
+			}
+			sev := Warning
+			if reason >= 0 {
+				if !strings.Contains(evs[reason].Reason, "has timed out") {
+					continue
+				}
+			} else {
+				after, ok := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
+				if !ok || after < timeoutFloor || evs[h.Freed].SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, a.ID, h) {
+					continue
+				}
+				sev = Info
+			}
+			f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}
+			f.SlotIndex, f.IndexNote = pr.index(h.Key)
+			f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s).", h.Resource, a.ID, a.Job))
+			after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
+			if reason >= 0 {
+				f.Evidence = append(f.Evidence, evidence(m, reason, "%.1f s later, never activated, it times out.", after))
+				f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and timed out after %.1f s: no JobManager accepted it",
+					capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
+			} else {
+				f.Evidence = append(f.Evidence, silent("No activation, no JobManager release and no other slot of %s appear in the log; the cause of the free is logged only at DEBUG.", a.ID))
+				f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and was freed %.1f s later, probably by the slot timeout (the cause is logged only at DEBUG)",
+					capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
+			}
+			f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED")))
+			f.FixedModel = "the same: the fixed table times out unused slots too"
+			pass.Report(f)
+		}
+	}
+}
+
+// activated: was slot key ever activated (or used by a task) after step from?
+func (pr proc) activated(key, from int) bool {
+	for _, st := range pr.r.Steps[from:] {
+		if (st.Op == "activate" || st.Op == "submit") && st.Slot[pr.model] == key &&
+			(st.Results[pr.model] == reconstruct.Accepted || st.Results[pr.model] == reconstruct.Idempotent) {
+			return true
+		}
+		if frees(st, pr.model) && st.Slot[pr.model] == key {
+			return false
+		}
+	}
+	return false
+}
+
+// releasedBefore: did the JobManager release the allocation before event i?
+func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) bool {
+	for _, j := range a.Events {
+		if m.Result.Events[j].Kind == parser.KindJMRelease && m.Rank[j] < m.Rank[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// competing: did the AllocationID hold another slot while h was held?
+func competing(pr proc, alloc parser.ID, h reconstruct.Held) bool {
+	for si, st := range pr.r.Steps {
+		if st.Event == h.Freed {
+			return len(pr.heldBefore(si, alloc, pr.model)) > 1
+		}
+	}
+	return false
+}
+
+// SlotReportMismatch finds DEBUG slot reports that disagree with the table.
+var SlotReportMismatch = &Rule{
+	ID: "slot-report-mismatch",
+	Doc: `A TaskManager's slot report, as the ResourceManager logged it at DEBUG, disagrees with the
+slot table replayed from the TaskManager's own log at that time: an index the report shows held
+by one AllocationID that the replay holds by another or not at all, or the other way round.
+Either lines are missing from the TaskManager's log (rotation, a lost file), or the table did
+something the model does not know — both worth a look before trusting the rest of the verdict.`,
+	Severity: Warning,
+	Run:      runSlotReportMismatch,
+}
+
+func runSlotReportMismatch(pass *Pass) {
+	m := pass.Model
+	for _, pr := range processes(m) {
+		other := reconstruct.Fixed
+		if pr.model == reconstruct.Fixed {
+			other = reconstruct.Legacy
+		}
+		for c, chk := range pr.r.Reports {
+			if chk.Agrees[pr.model] {
+				continue
+			}
+			rep := pr.p.Reports[c]
+			var diffs []string
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.Events[rep].Time, Pos: m.Result.Events[rep].Pos}
+			for _, row := range chk.Rows[pr.model] {
+				if row.Agrees {
+					continue
+				}
+				if f.SlotIndex < 0 {
+					f.SlotIndex, f.IndexNote = row.Index, "printed by the slot report"
+					f.Alloc = row.Reported
+					if !f.Alloc.IsSet() {
+						f.Alloc = row.Replayed.Alloc
+					}
+				}
+				diffs = append(diffs, fmt.Sprintf("index %d: reported %s, replayed %s", row.Index, holder(row.Reported), replayedHolder(row.Replayed)))
+			}
+			f.Evidence = append(f.Evidence, evidence(m, rep, "The ResourceManager logs TaskManager %s's slot report: %s.", pr.tm.Resource, strings.Join(diffs, "; ")))
+			if after := chk.After[pr.model]; after >= 0 {
+				f.Evidence = append(f.Evidence, evidence(m, after, "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.model))
+			} else {
+				f.Evidence = append(f.Evidence, silent("The %s table replayed from the TaskManager's log before its first line holds otherwise.", pr.model))
+			}
+			f.Message = fmt.Sprintf("a slot report of TaskManager %s disagrees with the %s table replayed from its log (%s): lines may be missing from the log",
+				pr.tm.Resource, pr.model, strings.Join(diffs, "; "))
+			if chk.Agrees[other] {
+				f.FixedModel = fmt.Sprintf("the %s table's replay agrees with this report", other)
+			} else {
+				f.FixedModel = fmt.Sprintf("the %s table's replay disagrees too", other)
+			}
+			pass.Report(f)
+		}
+	}
+}
+
+func holder(id parser.ID) string {
+	if !id.IsSet() {
+		return "free"
+	}
+	return id.String()
+}
+
+func replayedHolder(s reconstruct.Slot) string {
+	if !s.Alloc.IsSet() {
+		return "free"
+	}
+	return s.Alloc.String()
+}

@@ -1,0 +1,208 @@
+// Package rules owns slotaudit's verdict: each rule is a value with a stable
+// ID, a one-paragraph doc, the severity it reports at most, and a run
+// function over the reconstructed model (in the manner of
+// golang.org/x/tools/go/analysis analyzers). A rule reports findings; every
+// finding carries the log lines that prove it, each with the one sentence it
+// contributes to the story, and what the fixed slot table would have done.
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// Severity ranks findings; --fail-on compares against it.
+type Severity int8
+
+// The severities, least first.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	}
+	return "error"
+}
+
+// ParseSeverity reads "info", "warning" or "error".
+func ParseSeverity(s string) (Severity, bool) {
+	switch s {
+	case "info":
+		return Info, true
+	case "warning":
+		return Warning, true
+	case "error":
+		return Error, true
+	}
+	return Error, false
+}
+
+// Rule is one check over the model.
+type Rule struct {
+	ID       string   // stable, kebab-case; never reused for another meaning
+	Doc      string   // one paragraph: what it finds, why it matters, what it needs
+	Severity Severity // the most severe finding it reports
+	Run      func(*Pass)
+}
+
+// Evidence is one line of proof, or one step of the story that no line
+// shows (Pos.Line == 0: e.g. the JobManager's silent rejection of an offer).
+type Evidence struct {
+	Pos       parser.Pos
+	Time      parser.Time
+	Component parser.Component
+	Text      string // the record's first line as read
+	Says      string // the one sentence this line contributes
+}
+
+// Finding is one verdict with its proof.
+type Finding struct {
+	ID          string // short, stable: the start of the fingerprint
+	Fingerprint string // stable across runs: rule, TaskManager, AllocationID, index, occurrence
+	Rule        string
+	Severity    Severity
+	Resource    string    // TaskManager ResourceID, when known
+	SlotIndex   int       // -1 when unknown
+	IndexNote   string    // how the index is known, or why it is not
+	Alloc       parser.ID // the AllocationID, when the finding is about one
+	Job         parser.ID
+	Time        parser.Time // the decisive line's time
+	Pos         parser.Pos  // the decisive line
+	Message     string
+	Evidence    []Evidence
+	FixedModel  string   // what the fixed table (>= 1.10) would have done
+	Causes      []string // IDs of findings this one follows from
+	// Since and ZombieSeconds: for zombie-slot, when the slot became
+	// unreachable and how long it stayed held in the log (a lower bound).
+	Since         parser.Time
+	ZombieSeconds float64
+}
+
+// Pass is what a rule's Run works with.
+type Pass struct {
+	Model *reconstruct.Model
+	Rule  *Rule
+	out   *[]Finding
+	seen  map[string]int
+}
+
+// Report adds a finding of the running rule, filling in its rule,
+// fingerprint and ID.
+func (p *Pass) Report(f Finding) {
+	f.Rule = p.Rule.ID
+	key := strings.Join([]string{f.Rule, f.Resource, f.Alloc.String(), strconv.Itoa(f.SlotIndex)}, "|")
+	if !f.Alloc.IsSet() && f.Pos.Line > 0 {
+		key += "|" + p.Model.Result.Files[f.Pos.File].Name() // findings about no allocation: one per input
+	}
+	p.seen[key]++
+	if n := p.seen[key]; n > 1 {
+		key += "|#" + strconv.Itoa(n)
+	}
+	sum := sha256.Sum256([]byte(key))
+	f.Fingerprint = hex.EncodeToString(sum[:16])
+	f.ID = f.Fingerprint[:8]
+	*p.out = append(*p.out, f)
+}
+
+// Findings returns what earlier rules of this run reported for rule id.
+func (p *Pass) Findings(id string) []Finding {
+	var out []Finding
+	for _, f := range *p.out {
+		if f.Rule == id {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// All is every rule, in the order they run: rules that link a finding to
+// its root cause run after the rules that find causes.
+var All = []*Rule{
+	SlotMapOverwrite,
+	DuplicateOffer,
+	ZombieSlot,
+	AllocationTimeout,
+	SlotReportMismatch,
+	TaskWithoutSlot,
+	NoResourceAvailable,
+}
+
+// ByID returns the rule with that ID.
+func ByID(id string) *Rule {
+	for _, r := range All {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Run applies the rules to the model and returns their findings in a
+// deterministic order: by time of the decisive line, then rule, then
+// fingerprint.
+func Run(m *reconstruct.Model, rules []*Rule) []Finding {
+	var out []Finding
+	seen := map[string]int{}
+	for _, r := range rules {
+		r.Run(&Pass{Model: m, Rule: r, out: &out, seen: seen})
+	}
+	first := map[parser.Pos]int{}
+	for i := range m.Result.Events {
+		if _, ok := first[m.Result.Events[i].Pos]; !ok {
+			first[m.Result.Events[i].Pos] = m.Rank[i]
+		}
+	}
+	rank := func(f Finding) int {
+		if r, ok := first[f.Pos]; ok {
+			return r
+		}
+		return -1
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Fingerprint < b.Fingerprint
+	})
+	return out
+}
+
+// Max returns the highest severity among the findings (-1 for none).
+func Max(fs []Finding) Severity {
+	max := Severity(-1)
+	for _, f := range fs {
+		if f.Severity > max {
+			max = f.Severity
+		}
+	}
+	return max
+}
+
+// evidence turns event i into a line of proof.
+func evidence(m *reconstruct.Model, i int, says string, args ...any) Evidence {
+	ev := &m.Result.Events[i]
+	return Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text, Says: fmt.Sprintf(says, args...)}
+}
+
+// silent is a step of the story that no line shows.
+func silent(says string, args ...any) Evidence {
+	return Evidence{Says: fmt.Sprintf(says, args...)}
+}
