@@ -38,10 +38,18 @@ func runAllocationTimeout(pass *Pass) {
 			if created < 0 || pr.activated(h.Key, created) {
 				continue
 			}
-			reason := -1
+			reason, explained := -1, false
 			for _, i := range pr.between(h.Allocated, h.Freed) {
-				if evs[i].Kind == parser.KindTMFreeReason && evs[i].Alloc == a.ID {
-					reason = i
+				switch evs[i].Kind {
+				case parser.KindTMFreeReason:
+					if evs[i].Alloc == a.ID {
+						reason = i
+					}
+				case parser.KindTMOfferFailed:
+					explained = explained || evs[i].Reason == "offer failed, slots freed"
+				case parser.KindTMJMRejected, parser.KindTMFreeInactive, parser.KindTMStopping:
+					// the INFO line that gives another cause for the free
+					explained = explained || evs[i].Job == a.Job || !evs[i].Job.IsSet()
 				}
 			}
 			sev := Warning
@@ -51,7 +59,7 @@ func runAllocationTimeout(pass *Pass) {
 				}
 			} else {
 				after, ok := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
-				if !ok || after < timeoutFloor || evs[h.Freed].SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, a.ID, h) {
+				if !ok || explained || after < timeoutFloor || evs[h.Freed].SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, a.ID, h) {
 					continue
 				}
 				sev = Info
