@@ -70,7 +70,7 @@ func runTaskWithoutSlot(pass *Pass) {
 					cause = fmt.Sprintf("the slot holding %s is a zombie (finding %s): the allocation map lost %s when the TaskManager freed its second slot", a.ID, z.ID, a.ID)
 				}
 			}
-			f.FixedModel = "the same failure: the fixed table cannot find the AllocationID either"
+			f.FixedModel = "fail the same way: the fixed table cannot find the AllocationID either"
 			if cause != "" {
 				f.Evidence = append(f.Evidence, silent("The lookup goes through the allocation map, which no longer knows %s although a slot still holds it.", a.ID))
 				f.FixedModel = fmt.Sprintf("accept the task into %s's slot: the fixed table never loses the map entry of a held slot", a.ID)
@@ -157,10 +157,10 @@ func runNoResourceAvailable(pass *Pass) {
 			f.Severity = Error
 			f.Evidence = append(f.Evidence, silent("At that time %d slot(s) are held by zombies that nothing can free: %s.", len(leaked), strings.Join(leaked, "; ")))
 			f.Message = fmt.Sprintf("the job could not get the slots it needed while %d slot(s) were leaked by zombies: %s", len(leaked), strings.Join(leaked, "; "))
-			f.FixedModel = "the leaked slots would have been freed and offered again"
+			f.FixedModel = "free the leaked slots when the JobManager releases them, so they can be offered again"
 		} else {
 			f.Message = "the job could not get the slots it needed; no leaked slot is visible in the input, so the cluster may lack capacity"
-			f.FixedModel = "the same: no slot leak is involved"
+			f.FixedModel = "do the same: no slot leak is involved"
 		}
 		pass.Report(f)
 	}

@@ -78,7 +78,7 @@ func runAllocationTimeout(pass *Pass) {
 					capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
 			}
 			f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED")))
-			f.FixedModel = "the same: the fixed table times out unused slots too"
+			f.FixedModel = "do the same: it times out unused slots too"
 			pass.Report(f)
 		}
 	}
@@ -166,9 +166,9 @@ func runSlotReportMismatch(pass *Pass) {
 			f.Message = fmt.Sprintf("a slot report of TaskManager %s disagrees with the %s table replayed from its log (%s): lines may be missing from the log",
 				pr.tm.Resource, pr.model, strings.Join(diffs, "; "))
 			if chk.Agrees[other] {
-				f.FixedModel = fmt.Sprintf("the %s table's replay agrees with this report", other)
+				f.FixedModel = fmt.Sprintf("match this report (the %s table's replay agrees with it)", other)
 			} else {
-				f.FixedModel = fmt.Sprintf("the %s table's replay disagrees too", other)
+				f.FixedModel = fmt.Sprintf("not match it either (the %s table's replay disagrees too)", other)
 			}
 			pass.Report(f)
 		}

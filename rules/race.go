@@ -245,8 +245,8 @@ func runZombieSlot(pass *Pass) {
 			if s, ok := seconds(evs[pr.r.Steps[since].Event].Time, evs[end].Time); ok && s > 0 {
 				f.ZombieSeconds = s
 			}
-			f.Message = fmt.Sprintf("%s of TaskManager %s still holds %s (job %s) but the allocation map no longer leads to it: it can never be freed or used; unreachable since %s, %.1f slot-seconds until %s",
-				capitalize(pr.slotName(key)), h.Resource, a.ID, a.Job, evs[pr.r.Steps[since].Event].Time, f.ZombieSeconds, endWhy)
+			f.Message = fmt.Sprintf("on TaskManager %s, %s still holds %s (job %s) but the allocation map no longer leads to it: it can never be freed or used; unreachable since %s, %.1f slot-seconds until %s",
+				h.Resource, pr.slotName(key), a.ID, a.Job, evs[pr.r.Steps[since].Event].Time, f.ZombieSeconds, endWhy)
 			f.FixedModel = fmt.Sprintf("refuse the second request for %s, so its one slot stays reachable and is freed when the JobManager releases it", a.ID)
 			for _, rule := range []string{SlotMapOverwrite.ID, DuplicateOffer.ID} {
 				for _, c := range pass.Findings(rule) {
@@ -328,7 +328,7 @@ func runDuplicateOffer(pass *Pass) {
 			f.Evidence = append(f.Evidence, evidence(m, st.Event, "It frees %s through the map, in state %s: never activated.", pr.slotName(key), orWord(evs[st.Event].SlotState, "ALLOCATED")))
 			f.Message = fmt.Sprintf("TaskManager %s offered %s from a second slot (%s) while the JobManager held it from %s; the JobManager rejected the offer silently and the TaskManager freed the second slot through the map",
 				pr.tm.Resource, st.Alloc, pr.slotName(key), pr.slotName(other))
-			f.FixedModel = fmt.Sprintf("no second slot for %s, so no second offer", st.Alloc)
+			f.FixedModel = fmt.Sprintf("never create a second slot for %s, so there is no second offer", st.Alloc)
 			for _, c := range pass.Findings(SlotMapOverwrite.ID) {
 				if c.Alloc == st.Alloc && c.Resource == pr.tm.Resource && c.Severity > Info {
 					f.Causes = append(f.Causes, c.ID)

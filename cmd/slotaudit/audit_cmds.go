@@ -20,7 +20,7 @@ type findingsError struct{}
 
 func (findingsError) Error() string { return "findings at or above --fail-on" }
 
-var auditFormats = []string{"table", "json", "ndjson"}
+var auditFormats = []string{"table", "json", "ndjson", "sarif", "junit", "github", "markdown"}
 
 func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn string) (*report.Audit, error) {
 	sev, ok := rules.ParseSeverity(failOn)
@@ -58,7 +58,9 @@ func newAuditCmd(e *env) *cobra.Command {
 lists them). Each finding carries the log lines that prove it and what the fixed slot table
 (Flink >= 1.10) would have done.
 
-Formats: table (default), json, ndjson. Every format includes the per-input summary.
+Formats: table (default), json, ndjson, sarif (2.1.0), junit, github (workflow annotations, at
+most 10 errors and 10 warnings; the whole report goes to $GITHUB_STEP_SUMMARY when it is set),
+markdown. Every format includes the per-input summary.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or input
 error; 3 the input held no slot-lifecycle evidence.`,
@@ -81,6 +83,14 @@ error; 3 the input held no slot-lifecycle evidence.`,
 				err = a.WriteJSON(e.stdout)
 			case "ndjson":
 				err = a.WriteNDJSON(e.stdout)
+			case "sarif":
+				err = a.WriteSARIF(e.stdout)
+			case "junit":
+				err = a.WriteJUnit(e.stdout)
+			case "github":
+				err = a.WriteGitHub(e.stdout, os.Getenv("GITHUB_STEP_SUMMARY"))
+			case "markdown":
+				err = a.WriteMarkdown(e.stdout)
 			default:
 				err = a.WriteTable(e.stdout, e.width())
 			}
