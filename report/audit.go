@@ -166,11 +166,29 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 	if len(doc.Findings) == 0 {
 		fmt.Fprintln(w, "no findings")
 	} else {
-		// Fixed columns take what they need; the message gets the rest.
-		const fixed = 8 + 22 + 11 + 7 + 4*3 + 4
-		msgWidth := max(width-fixed, 30)
+		// Fixed columns take what they need (their widest cell, two
+		// spaces of padding and a border each); the finding gets the rest.
+		fixed := 1
+		for _, col := range []string{"id", "rule", "severity", "index"} {
+			w := len(col)
+			for _, f := range doc.Findings {
+				w = max(w, len(map[string]string{"id": f.ID, "rule": f.Rule, "severity": f.Severity, "index": "?"}[col]))
+			}
+			fixed += w + 3
+		}
+		msgWidth := width - fixed - 4
+		// A narrow terminal gets the rule, severity and index stacked in
+		// one column, so the finding keeps room to be read.
+		narrow := msgWidth < 30
+		if narrow {
+			msgWidth = max(width-fixed-4+(8+3)+(5+3), 24)
+		}
 		t := newTable(w)
-		t.Header([]string{"id", "rule", "severity", "index", "finding"})
+		if narrow {
+			t.Header([]string{"id", "rule", "finding"})
+		} else {
+			t.Header([]string{"id", "rule", "severity", "index", "finding"})
+		}
 		for _, f := range doc.Findings {
 			idx := "?"
 			if f.SlotIndex != nil {
@@ -183,7 +201,11 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 			if f.Where != nil {
 				text += " [" + f.Where.String() + "]"
 			}
-			if err := t.Append([]string{f.ID, f.Rule, f.Severity, idx, wrap(Escape(text), msgWidth)}); err != nil {
+			row := []string{f.ID, f.Rule, f.Severity, idx, wrap(Escape(text), msgWidth)}
+			if narrow {
+				row = []string{f.ID, f.Rule + "\n" + f.Severity + "\nindex " + idx, row[4]}
+			}
+			if err := t.Append(row); err != nil {
 				return err
 			}
 		}
@@ -192,20 +214,31 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 		}
 	}
 	s := doc.Summary
-	fmt.Fprintf(w, "\n%d finding(s): %d error, %d warning, %d info; %d allocation(s) on %d TaskManager(s)\n",
-		s.Findings, s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"], s.Allocations, s.TaskManagers)
+	fmt.Fprintf(w, "\n%s\n", wrap(fmt.Sprintf("%d finding(s): %d error, %d warning, %d info; %d allocation(s) on %d TaskManager(s)",
+		s.Findings, s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"], s.Allocations, s.TaskManagers), width))
 	if len(doc.Findings) > 0 {
-		fmt.Fprintln(w, "'slotaudit explain --finding ID PATH...' tells the story of one finding, line by line.")
+		fmt.Fprintln(w, wrap("'slotaudit explain --finding ID PATH...' tells the story of one finding, line by line.", width))
 	}
 	fmt.Fprintln(w)
-	return WriteInputTable(w, a.Model.Result.Inputs)
+	return WriteInputSummary(w, a.Model.Result.Inputs, width)
 }
 
-// wrap breaks s into lines of at most width runes at spaces.
+// wrap breaks s into lines of at most width runes at spaces; a word
+// longer than a line (a path, an id) is cut.
 func wrap(s string, width int) string {
 	var out, line strings.Builder
 	n := 0
+	var words []string
 	for _, word := range strings.Fields(s) {
+		for r := []rune(word); ; r = r[width:] {
+			if len(r) <= width {
+				words = append(words, string(r))
+				break
+			}
+			words = append(words, string(r[:width]))
+		}
+	}
+	for _, word := range words {
 		wl := len([]rune(word))
 		if n > 0 && n+1+wl > width {
 			out.WriteString(line.String())

@@ -344,6 +344,12 @@ func (a *Audit) WriteGitHub(w io.Writer, summaryPath string) error {
 	if _, err := fmt.Fprintln(w, line); err != nil {
 		return err
 	}
+	for _, i := range doc.Inputs {
+		if _, err := fmt.Fprintf(w, "slotaudit: input %s: %s, flink %s, records %d, events %d, irrelevant %d, unparsed %d, stray %d\n",
+			Escape(inputName(i)), i.Layout, Escape(orDash(i.FlinkVersion)), i.Records, i.Events, i.Irrelevant, i.Unparsed, i.Stray); err != nil {
+			return err
+		}
+	}
 	if summaryPath == "" {
 		return nil
 	}

@@ -104,3 +104,45 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary) error {
 	}
 	return t.Render()
 }
+
+// WriteInputSummary writes the per-input table when it fits in width
+// columns, else one "key value" line per input, which wraps gracefully.
+func WriteInputSummary(w io.Writer, inputs []parser.InputSummary, width int) error {
+	var b strings.Builder
+	if err := WriteInputTable(&b, inputs); err != nil {
+		return err
+	}
+	if fitsWidth(b.String(), width) {
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	for i := range inputs {
+		j := NewInputJSON(&inputs[i])
+		name := j.Path
+		if j.Stream != "" {
+			name += "#" + j.Stream
+		}
+		ver := j.FlinkVersion
+		if ver == "" {
+			ver = "?"
+		}
+		line := fmt.Sprintf("input %s: %s, flink %s, %s", Escape(name), j.Layout, Escape(ver), strings.ToUpper(strings.Join(j.Components, "+")))
+		if j.ResourceID != "" {
+			line += ", taskmanager " + Escape(j.ResourceID)
+		}
+		line += fmt.Sprintf(", records %d, events %d, irrelevant %d, unparsed %d, stray %d", j.Records, j.Events, j.Irrelevant, j.Unparsed, j.Stray)
+		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fitsWidth(s string, width int) bool {
+	for _, line := range strings.Split(s, "\n") {
+		if len([]rune(line)) > width {
+			return false
+		}
+	}
+	return true
+}
