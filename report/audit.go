@@ -197,11 +197,11 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 			if f.AllocationID == "" && f.SlotIndex == nil {
 				idx = "-"
 			}
-			text := f.Message
+			text := wrap(Escape(f.Message), msgWidth)
 			if f.Where != nil {
-				text += " [" + f.Where.String() + "]"
+				text += "\n" + wrap("at "+Escape(f.Where.String()), msgWidth)
 			}
-			row := []string{f.ID, f.Rule, f.Severity, idx, wrap(Escape(text), msgWidth)}
+			row := []string{f.ID, f.Rule, f.Severity, idx, text}
 			if narrow {
 				row = []string{f.ID, f.Rule + "\n" + f.Severity + "\nindex " + idx, row[4]}
 			}
