@@ -137,6 +137,10 @@ func runSlotReportMismatch(pass *Pass) {
 		if pr.model == reconstruct.Fixed {
 			other = reconstruct.Legacy
 		}
+		// Reports repeat every heartbeat: a disagreement that persists is
+		// one finding, its later reports added as evidence.
+		open := map[string]*Finding{}
+		var order []string
 		for c, chk := range pr.r.Reports {
 			if chk.Agrees[pr.model] {
 				continue
@@ -157,6 +161,13 @@ func runSlotReportMismatch(pass *Pass) {
 				}
 				diffs = append(diffs, fmt.Sprintf("index %d: reported %s, replayed %s", row.Index, holder(row.Reported), replayedHolder(row.Replayed)))
 			}
+			sig := strings.Join(diffs, "; ")
+			if prev := open[sig]; prev != nil {
+				if len(prev.Evidence) < 8 {
+					prev.Evidence = append(prev.Evidence, evidence(m, rep, "The next slot report disagrees the same way."))
+				}
+				continue
+			}
 			f.Evidence = append(f.Evidence, evidence(m, rep, "The ResourceManager logs TaskManager %s's slot report: %s.", pr.tm.Resource, strings.Join(diffs, "; ")))
 			if after := chk.After[pr.model]; after >= 0 {
 				f.Evidence = append(f.Evidence, evidence(m, after, "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.model))
@@ -170,7 +181,11 @@ func runSlotReportMismatch(pass *Pass) {
 			} else {
 				f.FixedModel = fmt.Sprintf("not match it either (the %s table's replay disagrees too)", other)
 			}
-			pass.Report(f)
+			open[sig] = &f
+			order = append(order, sig)
+		}
+		for _, sig := range order {
+			pass.Report(*open[sig])
 		}
 	}
 }

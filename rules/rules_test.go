@@ -197,3 +197,41 @@ func hasAll(list []string, want ...string) bool {
 	}
 	return true
 }
+
+// TestSlotReportMismatchOnLostLine: the 1.8.2 DEBUG race with the
+// TaskManager's free of A2 (index 1) lost, as a rotation would lose it. The
+// next slot reports show index 1 free while the replay still holds A2: the
+// rule reports each such report, with the line and both holders.
+func TestSlotReportMismatchOnLostLine(t *testing.T) {
+	res, err := parser.Read(logs("legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"), parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := parser.ParseID("3b9d7f1e5c2a4086d9e1f3a5c7b90e24")
+	kept := res.Events[:0]
+	for _, ev := range res.Events {
+		if ev.Kind == parser.KindTMFree && ev.Alloc == a2 {
+			continue
+		}
+		kept = append(kept, ev)
+	}
+	res.Events = kept
+	m := reconstruct.Build(res)
+	fs := Run(m, All)
+	var mism []Finding
+	for _, f := range fs {
+		if f.Rule == "slot-report-mismatch" {
+			mism = append(mism, f)
+		}
+	}
+	if len(mism) == 0 {
+		t.Fatalf("no slot-report-mismatch; findings: %s", count(fs))
+	}
+	f := mism[0]
+	if f.Severity != Warning || f.SlotIndex != 1 || f.Alloc != a2 || !strings.Contains(f.Message, "index 1: reported free, replayed "+a2.String()) {
+		t.Errorf("first mismatch %+v", f)
+	}
+	if len(f.Evidence) == 0 || f.Evidence[0].Pos.Line == 0 {
+		t.Errorf("the report line is not the evidence: %+v", f.Evidence)
+	}
+}
