@@ -67,11 +67,12 @@ func checkGolden(t *testing.T, name string, got []byte) {
 }
 
 var raceSets = map[string][]string{
-	"race-1.6.2-info":   {"legacy-1.6.2-race-tm.log", "legacy-1.6.2-race-jm.log"},
-	"race-1.8.2-debug":  {"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"},
-	"race-1.8.2-json":   {"legacy-1.8.2-race-json-tm.json", "legacy-1.8.2-race-json-jm.json"},
-	"fixed-1.10-refuse": {"fixed-1.10.0-refused-duplicate-tm.log"},
-	"healthy-1.11":      {"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"},
+	"race-1.6.2-info":      {"legacy-1.6.2-race-tm.log", "legacy-1.6.2-race-jm.log"},
+	"race-1.8.2-debug":     {"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"},
+	"race-1.8.2-json":      {"legacy-1.8.2-race-json-tm.json", "legacy-1.8.2-race-json-jm.json"},
+	"fixed-1.10-refuse":    {"fixed-1.10.0-refused-duplicate-tm.log"},
+	"race-on-fixed-1.10.3": {"fixed-1.10.3-race-refused-tm.log", "fixed-1.10.3-race-refused-jm.log"},
+	"healthy-1.11":         {"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"},
 }
 
 // TestGoldenAuditFormats renders every audit format for the race variants,

@@ -20,16 +20,17 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/gol
 // `slotaudit slots` print them (table and JSON).
 func TestGoldenReconstruction(t *testing.T) {
 	sets := map[string][]string{
-		"race-1.6.2":          {"legacy-1.6.2-race-tm.log", "legacy-1.6.2-race-jm.log"},
-		"minicluster-1.12":    {"fixed-1.12-minicluster-time-only.log"},
-		"yarn-1.12":           {"1.12.1-yarn-aggregated.log"},
-		"refused-dup-1.10":    {"fixed-1.10.0-refused-duplicate-tm.log"},
-		"debug-1.9":           {"legacy-1.9.1-debug-tm.log"},
-		"declarative-jm-1.13": {"1.13.2-declarative-jm.log"},
-		"race-debug-1.8.2":    {"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"},
-		"k8s-restart-1.11.3":  {"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"},
-		"midstory-1.14":       {"midstory-1.14-rotated-tm.log"},
-		"dynamic-1.18.1":      {"fixed-1.18.1-dynamic-slots-tm.log"},
+		"race-1.6.2":           {"legacy-1.6.2-race-tm.log", "legacy-1.6.2-race-jm.log"},
+		"minicluster-1.12":     {"fixed-1.12-minicluster-time-only.log"},
+		"yarn-1.12":            {"1.12.1-yarn-aggregated.log"},
+		"refused-dup-1.10":     {"fixed-1.10.0-refused-duplicate-tm.log"},
+		"debug-1.9":            {"legacy-1.9.1-debug-tm.log"},
+		"declarative-jm-1.13":  {"1.13.2-declarative-jm.log"},
+		"race-debug-1.8.2":     {"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"},
+		"k8s-restart-1.11.3":   {"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"},
+		"midstory-1.14":        {"midstory-1.14-rotated-tm.log"},
+		"dynamic-1.18.1":       {"fixed-1.18.1-dynamic-slots-tm.log"},
+		"race-on-fixed-1.10.3": {"fixed-1.10.3-race-refused-tm.log", "fixed-1.10.3-race-refused-jm.log"},
 	}
 	for name, files := range sets {
 		t.Run(name, func(t *testing.T) {

@@ -62,6 +62,8 @@ func TestVerdicts(t *testing.T) {
 		{"legacy 1.8.2 race, INFO JSON", logs("legacy-1.8.2-race-json-tm.json", "legacy-1.8.2-race-json-jm.json"),
 			"allocation-timeout:info=I " + race},
 		{"fixed 1.10 refuses the duplicate", logs("fixed-1.10.0-refused-duplicate-tm.log"), "slot-map-overwrite:info=I"},
+		{"the 1.8.2 race on fixed 1.10.3: refused, nothing leaks", logs("fixed-1.10.3-race-refused-tm.log", "fixed-1.10.3-race-refused-jm.log"),
+			"allocation-timeout:warning=I slot-map-overwrite:info=I"},
 		{"legacy 1.9.1: a task into a slot freed before it arrived", logs("legacy-1.9.1-debug-tm.log"), "task-without-slot:error=I"},
 		{"healthy 1.11 restart", logs("fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"), ""},
 		{"healthy 1.12 minicluster", logs("fixed-1.12-minicluster-time-only.log"), ""},
