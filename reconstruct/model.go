@@ -170,12 +170,15 @@ func (m *Model) configure(p *Process) {
 	cfg := &p.Config
 	cfg.Slots = in.Slots
 	lo, hi := in.VersionMin, in.VersionMax
+	verText := in.FlinkVersion
 	for _, i := range p.Events {
 		ev := &evs[i]
 		switch ev.Kind {
 		case parser.KindMetaVersion:
-			if v, ok := parser.ParseVersion(ev.Version); ok {
-				lo, hi = v, v
+			// A banner names this process's version (an input may hold
+			// several processes), unless --flink-version overrides it.
+			if v, ok := parser.ParseVersion(ev.Version); ok && in.VersionSource != "flag" {
+				lo, hi, verText = v, v, ev.Version
 			}
 		case parser.KindMetaSlots:
 			cfg.Slots = ev.Count
@@ -195,11 +198,11 @@ func (m *Model) configure(p *Process) {
 	}
 	switch {
 	case !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 10}):
-		p.Runs, p.RunsWhy = Fixed, "version "+in.FlinkVersion
+		p.Runs, p.RunsWhy = Fixed, "version "+verText
 	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 8}):
-		p.Runs, p.RunsWhy = Legacy, "version "+in.FlinkVersion
+		p.Runs, p.RunsWhy = Legacy, "version "+verText
 	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 10}):
-		p.Runs, p.RunsWhy = Legacy, "assumed from version "+in.FlinkVersion+" (a backport of the fix is possible)"
+		p.Runs, p.RunsWhy = Legacy, "assumed from version "+verText+" (a backport of the fix is possible)"
 	}
 }
 

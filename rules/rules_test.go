@@ -237,3 +237,29 @@ func TestSlotReportMismatchOnLostLine(t *testing.T) {
 		t.Errorf("the report line is not the evidence: %+v", f.Evidence)
 	}
 }
+
+// TestOverwriteOnFixedIsNewBug: the legacy race's lines on a TaskManager
+// taken to run the fixed table (here forced with --flink-version 1.10.3):
+// the overwrite cannot happen there, so it is reported as a new bug.
+func TestOverwriteOnFixedIsNewBug(t *testing.T) {
+	res, err := parser.Read(logs("legacy-1.6.2-race-tm.log"), parser.Options{FlinkVersion: "1.10.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := reconstruct.Build(res)
+	if p := m.TaskManagers[0].Processes[0]; p.Runs != reconstruct.Fixed {
+		t.Fatalf("runs %s (%s), want fixed", p.Runs, p.RunsWhy)
+	}
+	found := false
+	for _, f := range Run(m, All) {
+		if f.Rule == "slot-map-overwrite" {
+			found = true
+			if f.Severity != Error || !strings.Contains(f.Message, "runs the fixed table") || !strings.Contains(f.Message, "new bug") {
+				t.Errorf("overwrite on a fixed table: %s %s", f.Severity, f.Message)
+			}
+		}
+	}
+	if !found {
+		t.Error("no slot-map-overwrite")
+	}
+}
