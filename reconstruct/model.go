@@ -92,6 +92,17 @@ type Held struct {
 // error of a skew estimate that is only a lower bound.
 const ReportWindow = 2 * int64(time.Second)
 
+// ReportLead is how far after a slot report's (skew-corrected) time a
+// TaskManager line may still describe the state the report shows: the skew
+// estimate of a TaskManager whose clock runs ahead is only as good as the
+// network latency and the noise floor below which it is not applied.
+const ReportLead = 250 * int64(time.Millisecond)
+
+// minNegativeSkew: a TaskManager clock that runs ahead of the
+// ResourceManager's is corrected only beyond this (smaller leads are
+// indistinguishable from network latency).
+const minNegativeSkew = 50 * int64(time.Millisecond)
+
 // Build reconstructs the model from a read.
 func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
@@ -421,8 +432,10 @@ func (m *Model) before(i, j int) bool {
 
 // estimateSkew finds, per TaskManager input, the smallest clock offset that
 // makes every "Receive slot request A" come after the RM's "Request slot …
-// with allocation id A" (the protocol's causality). Times of different kinds
-// (local wall clock vs UTC, time of day) are not compared.
+// with allocation id A" (the protocol's causality): the largest lag seen.
+// A clock behind the RM's is always corrected; one ahead of it only when
+// the lead exceeds minNegativeSkew. Times of different kinds (local wall
+// clock vs UTC, time of day) are not compared.
 func (m *Model) estimateSkew() {
 	evs := m.Result.Events
 	rmReq := map[parser.ID]int{}
@@ -433,6 +446,7 @@ func (m *Model) estimateSkew() {
 			}
 		}
 	}
+	best := map[int32]Skew{}
 	for i := range evs {
 		tm := &evs[i]
 		if tm.Kind != parser.KindTMSlotRequest {
@@ -446,8 +460,14 @@ func (m *Model) estimateSkew() {
 		if rm.Pos.File == tm.Pos.File || rm.Time.Kind != tm.Time.Kind || rm.Time.Kind == parser.TimeNone {
 			continue
 		}
-		if lag := rm.Time.N - tm.Time.N; lag > m.Skew[tm.Pos.File].Offset {
-			m.Skew[tm.Pos.File] = Skew{Offset: lag, Because: i, Relative: j}
+		lag := rm.Time.N - tm.Time.N
+		if b, seen := best[tm.Pos.File]; !seen || lag > b.Offset {
+			best[tm.Pos.File] = Skew{Offset: lag, Because: i, Relative: j}
+		}
+	}
+	for file, sk := range best {
+		if sk.Offset > 0 || sk.Offset < -minNegativeSkew {
+			m.Skew[file] = sk
 		}
 	}
 }

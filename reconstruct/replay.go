@@ -74,7 +74,7 @@ type Config struct {
 // the replayed table at a time of the TaskManager's own clock.
 type Probe struct {
 	At     parser.Time         // the report's time, moved to the TaskManager's clock
-	Window int64               // how far before At the TaskManager may have built it (ns)
+	Window int64               // how far before At the TaskManager may have built it (ns); see also ReportLead
 	Slots  []parser.SlotStatus // the report's entries for this TaskManager
 	Pos    parser.Pos          // the report's line
 }
@@ -112,6 +112,7 @@ type Replay struct {
 // snapshot is both tables as they stood after event After (-1: before any).
 type snapshot struct {
 	After int
+	Until parser.Time // the time of the next event: the state held until then (zero: end of log)
 	Slots [2][]Slot
 }
 
@@ -155,9 +156,9 @@ func (r *Replay) takeSnapshots(t parser.Time, after int) {
 			break
 		}
 		if r.snaps[p] == nil || r.snaps[p][len(r.snaps[p])-1].After != after {
-			r.snaps[p] = append(r.snaps[p], snapshot{After: after, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}})
+			r.snaps[p] = append(r.snaps[p], snapshot{After: after, Until: t, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}})
 		}
-		if end || t.N > pr.At.N {
+		if end || t.N > pr.At.N+ReportLead {
 			// Probes are sorted by time: every earlier one closes too.
 			closed = p + 1
 		}

@@ -98,12 +98,30 @@ func (r *Replay) compareReports() {
 			continue
 		}
 		chk := ReportCheck{Probe: p, Pos: pr.Pos}
+		// The table as it stood at the report's time, else the nearest
+		// state inside the window that agrees with it (the report may be
+		// older than its line; the skew estimate is approximate).
+		at := len(snaps) - 1
+		for s, snap := range snaps {
+			if snap.Until.Kind == parser.TimeNone || snap.Until.N > pr.At.N {
+				at = s
+				break
+			}
+		}
 		for m := range r.Tables {
-			chosen := len(snaps) - 1
-			for s := len(snaps) - 1; s >= 0; s-- {
-				if _, ok := r.compare(pr.Slots, snaps[s].Slots[m]); ok {
-					chosen = s
-					break
+			chosen := at
+			for d := 0; d < len(snaps); d++ {
+				if s := at - d; s >= 0 {
+					if _, ok := r.compare(pr.Slots, snaps[s].Slots[m]); ok {
+						chosen = s
+						break
+					}
+				}
+				if s := at + d; d > 0 && s < len(snaps) {
+					if _, ok := r.compare(pr.Slots, snaps[s].Slots[m]); ok {
+						chosen = s
+						break
+					}
 				}
 			}
 			chk.Rows[m], chk.Agrees[m] = r.compare(pr.Slots, snaps[chosen].Slots[m])
