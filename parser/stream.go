@@ -584,9 +584,33 @@ func (s *stream) finish() {
 
 	s.settleIdentity()
 	s.settleVersion()
+	// Each TaskManager event belongs to the ResourceID of the process that
+	// logged it: the latest "Starting TaskManager with ResourceID" above it
+	// (a standalone TaskManager restarts under a new one), else the input's.
+	current := s.sum.ResourceID
+	if len(s.tmIDs) > 0 {
+		current = s.tmIDs[0]
+	}
 	for i := range s.events {
-		if s.events[i].Component == ComponentTM && s.events[i].Resource == "" && s.sum.ResourceID != "" {
-			s.events[i].Resource = s.sum.ResourceID
+		ev := &s.events[i]
+		switch {
+		case ev.Kind == KindMetaTMID && ev.Resource != "":
+			current = ev.Resource
+		case ev.Kind == KindMetaVersion:
+			// A banner opens a new process: it is the ResourceID the
+			// process announces next, if it announces one.
+			for _, next := range s.events[i+1:] {
+				if next.Kind == KindMetaVersion {
+					break
+				}
+				if next.Kind == KindMetaTMID && next.Resource != "" {
+					current = next.Resource
+					break
+				}
+			}
+		}
+		if ev.Component == ComponentTM && ev.Resource == "" && current != "" {
+			ev.Resource = current
 		}
 	}
 }

@@ -122,23 +122,10 @@ Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above
 		newTimelineCmd(e),
 		newSlotsCmd(e),
 		newExplainCmd(e),
-		newPendingCmd("simulate", "Realistic multi-component logs with injected races and ground truth", 5),
+		newSimulateCmd(e),
 		newVersionCmd(e),
 	)
 	return root
-}
-
-// newPendingCmd is a command of the design that a later issue builds. It says
-// so plainly instead of pretending.
-func newPendingCmd(name, short string, issue int) *cobra.Command {
-	return &cobra.Command{
-		Use:                name + " [flags] PATH...",
-		Short:              short + " (not built yet)",
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return fmt.Errorf("'slotaudit %s' is not built yet (issue #%d); 'slotaudit events' shows what slotaudit reads today", name, issue)
-		},
-	}
 }
 
 func newVersionCmd(e *env) *cobra.Command {

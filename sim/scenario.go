@@ -1,0 +1,156 @@
+package sim
+
+// scenario sets the cluster up and schedules the jobs and faults. Time
+// runs in phases so faults do not trip over each other: the overwrite race
+// first (it needs the first TaskManager's slots free), then the other
+// faults and the ordinary jobs.
+func (s *sim) scenario() {
+	for n := 0; n < s.cfg.TaskManagers; n++ {
+		t := newTaskManager(s, n)
+		s.tms = append(s.tms, t)
+		s.after(int64(n)*150, t.start)
+	}
+	s.jmLog("INFO", "org.apache.flink.runtime.entrypoint.ClusterEntrypoint", s.f.banner("StandaloneSessionClusterEntrypoint"))
+	phase := int64(5000)
+	for _, fault := range s.cfg.Inject {
+		switch fault {
+		case FaultOverwrite:
+			s.overwrite(phase)
+			phase += 470_000
+		case FaultDelayedRequest:
+			s.staleRequest(phase, 0)
+			phase += 30_000
+		}
+	}
+	capacity := s.cfg.TaskManagers * s.cfg.Slots
+	for k := 0; k < s.cfg.Jobs; k++ {
+		at := phase + int64(k)*7000 + s.rng.Int64N(3000)
+		par := 1 + s.rng.IntN(max(1, min(3, capacity/max(1, s.cfg.Jobs))))
+		duration := 60_000 + s.rng.Int64N(120_000)
+		s.after(at, func() { s.pool.submit(jobName(k), par, 1, duration) })
+	}
+	later := phase + int64(s.cfg.Jobs)*7000 + 10_000
+	for k := 0; k < s.cfg.Failovers; k++ {
+		s.after(later+int64(k)*9000+s.rng.Int64N(4000), func() {
+			if j := s.runningJob(); j != nil {
+				s.pool.failTask(j)
+			}
+		})
+	}
+	for _, fault := range s.cfg.Inject {
+		switch fault {
+		case FaultHeartbeatTimeout:
+			s.after(later+3000+s.rng.Int64N(5000), s.heartbeatTimeout)
+		case FaultOfferReject:
+			at := later + 1000 + s.rng.Int64N(5000)
+			s.after(at, func() {
+				j := s.pool.submit(jobName(90+s.rng.IntN(9)), 2, 0, 60_000)
+				j.unneeded = 1
+			})
+		case FaultTMRestart:
+			s.after(later+15_000+s.rng.Int64N(5000), func() {
+				t := s.tms[s.rng.IntN(len(s.tms))]
+				if t.alive {
+					t.kill(15_000)
+				}
+			})
+		}
+	}
+}
+
+// runningJob picks a deployed running job, or nil.
+func (s *sim) runningJob() *job {
+	var running []*job
+	for _, j := range s.pool.order {
+		if j.state == "RUNNING" && j.deployed {
+			running = append(running, j)
+		}
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	return running[s.rng.IntN(len(running))]
+}
+
+// staleRequest: a job is cancelled right after asking for a slot, and the
+// RM's requestSlot RPC for it is delayed; it lands on an idle TaskManager,
+// whose job leader never finds the cancelled job: the slot times out. It
+// returns the stale AllocationID.
+func (s *sim) staleRequest(at int64, extra int64) {
+	s.after(at, func() {
+		stale := s.pool.submit("backfill-"+s.hex()[:6], 1, 0, 0)
+		alloc := stale.slots[0].alloc
+		prev := s.rm.delay
+		s.rm.delay = func(a string, rt *rmTM, idx int) int64 {
+			if a == alloc {
+				return 2300 + extra
+			}
+			return prev(a, rt, idx)
+		}
+		s.after(200, func() { s.pool.cancelJob(stale) })
+	})
+}
+
+// overwrite reaches FLINK-14589 through the protocol: a stale request for a
+// cancelled job lands late on slot X; the RM, which freed X when the job was
+// cancelled, sends the next job's request for A1 to X as well, and that RPC
+// is held up longer than the slot timeout. The next slot report shows X
+// taken, so the RM retries A1 on another slot, where it lands and is used.
+// The stale slot times out, X is free again, and the held-up request for A1
+// finally lands on X: the legacy table allocates A1 a second time (the
+// fixed one refuses). The job then fails over and redeploys into A1, and
+// later a job needs every slot of the cluster.
+func (s *sim) overwrite(at int64) {
+	s.after(at, func() {
+		stale := s.pool.submit("backfill-"+s.hex()[:6], 1, 0, 0)
+		staleAlloc := stale.slots[0].alloc
+		var staleSlot *rmTM
+		staleIndex, held := -1, false
+		prev := s.rm.delay
+		s.rm.delay = func(a string, rt *rmTM, idx int) int64 {
+			switch {
+			case a == staleAlloc:
+				staleSlot, staleIndex = rt, idx
+				return 2300
+			case !held && rt == staleSlot && idx == staleIndex:
+				// longer than the stale slot's wait (2.3 s) plus its timeout
+				held = true
+				return 2300 + slotTimeout + 1500 + s.rng.Int64N(1500)
+			}
+			return prev(a, rt, idx)
+		}
+		s.after(200, func() { s.pool.cancelJob(stale) })
+		s.after(400, func() {
+			victim := s.pool.submit(jobName(0), 2, 1, 60_000)
+			s.after(40_000, func() { s.pool.failTask(victim) })
+		})
+		// A job that needs every slot of the cluster, after the victim is gone.
+		s.after(150_000, func() {
+			s.pool.submit("capacity-check", s.cfg.TaskManagers*s.cfg.Slots, 0, 60_000)
+		})
+	})
+}
+
+// heartbeatTimeout: a TaskManager running a job loses its JobManager for a
+// few seconds (less than the slot timeout) and reconnects; the job restarts.
+func (s *sim) heartbeatTimeout() {
+	for _, n := range s.rng.Perm(len(s.tms)) {
+		t := s.tms[n]
+		j := s.pool.jobOn(t)
+		if j == nil || !t.alive {
+			continue
+		}
+		t.loseJobManager(j.id)
+		j.restarts++
+		exc := []string{"java.util.concurrent.TimeoutException: Heartbeat of TaskManager with id " + t.res + " timed out."}
+		for _, sl := range j.slots {
+			if sl.tm == t && !sl.released {
+				s.jmLog("INFO", egLogger, sl.task+" ("+sl.attempt+") switched from RUNNING to FAILED.", exc...)
+				break
+			}
+		}
+		s.pool.fail(j, exc)
+		s.after(3000+s.rng.Int64N(3000), func() { t.regainJobManager(j.id) })
+		return
+	}
+}

@@ -1,0 +1,202 @@
+// Package sim owns slotaudit's cluster simulator: a discrete-event model of
+// Flink's JM-driven slot protocol (ResourceManager, JobMaster slot pool,
+// TaskManager slot table of the version's semantics) that writes the logs a
+// cluster of that version would write, with faults injected on purpose and
+// the ground truth recorded beside them. Faults are delays, losses and
+// restarts fed into the protocol; the FLINK-14589 race is one interleaving
+// the protocol reaches, not a script.
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Faults the simulator can inject.
+const (
+	FaultOverwrite        = "overwrite"         // a stale request and a slow one make the RM send one AllocationID to two slots
+	FaultDelayedRequest   = "delayed-request"   // a cancelled job's slot request lands late and times out
+	FaultHeartbeatTimeout = "heartbeat-timeout" // a TaskManager loses its JobManager and reconnects
+	FaultOfferReject      = "offer-reject"      // the JobManager rejects an offer it no longer needs
+	FaultTMRestart        = "tm-restart"        // a TaskManager process dies and a new one starts
+)
+
+// Faults lists every injectable fault.
+var Faults = []string{FaultOverwrite, FaultDelayedRequest, FaultHeartbeatTimeout, FaultOfferReject, FaultTMRestart}
+
+// Config describes one simulated incident.
+type Config struct {
+	Flink        string   // version, one of Versions
+	TaskManagers int      // number of TaskManagers
+	Slots        int      // taskmanager.numberOfTaskSlots
+	Jobs         int      // ordinary jobs besides those the faults need
+	Failovers    int      // task failures that restart a running job
+	Inject       []string // faults, each at most once per kind and repeated by listing it again
+	Seed         uint64
+	Debug        bool   // write DEBUG records (slot reports, free causes, "No task slot allocated")
+	Format       string // text or json
+}
+
+// Result is what a run produced: the files and the truth.
+type Result struct {
+	Files map[string]string // file name → content
+	Truth Truth
+}
+
+// Base is the wall-clock time the simulated incidents start at.
+var Base = time.Date(2021, 3, 14, 9, 0, 0, 0, time.UTC)
+
+const (
+	slotTimeout    = 10_000  // taskmanager.slot.timeout
+	heartbeat      = 10_000  // slot report period
+	requestTimeout = 300_000 // slot.request.timeout
+	idleTimeout    = 30_000  // slot.idle.timeout
+	endOfRun       = 900_000 // the simulation stops; what is held then stays held
+)
+
+// Run simulates one incident.
+func Run(cfg Config) (*Result, error) {
+	f, err := flavorOf(cfg.Flink)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TaskManagers < 1 || cfg.Slots < 1 {
+		return nil, fmt.Errorf("need at least one TaskManager with one slot")
+	}
+	for _, in := range cfg.Inject {
+		if !contains(Faults, in) {
+			return nil, fmt.Errorf("inject %q: want one of %s", in, strings.Join(Faults, ", "))
+		}
+		if in == FaultOverwrite && cfg.Slots < 3 {
+			return nil, fmt.Errorf("inject overwrite needs at least 3 slots per TaskManager (the stale request, the first and the retried slot)")
+		}
+	}
+	if cfg.Format == "" {
+		cfg.Format = "text"
+	}
+	if cfg.Format != "text" && cfg.Format != "json" {
+		return nil, fmt.Errorf("format %q: want text or json", cfg.Format)
+	}
+	s := newSim(cfg, f)
+	s.scenario()
+	s.loop()
+	return s.finish(), nil
+}
+
+type event struct {
+	at  int64
+	seq int
+	fn  func()
+}
+
+type queue []event
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *queue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+type sim struct {
+	cfg   Config
+	f     *flavor
+	rng   *rand.Rand
+	now   int64
+	q     queue
+	seq   int
+	jm    *logFile
+	rm    *resourceManager
+	pool  *jobMaster
+	tms   []*taskManager
+	truth *truthBuilder
+}
+
+func newSim(cfg Config, f *flavor) *sim {
+	s := &sim{cfg: cfg, f: f, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), jm: &logFile{Name: "jobmanager.log"}}
+	s.truth = newTruth(s)
+	s.rm = newResourceManager(s)
+	s.pool = newJobMaster(s)
+	return s
+}
+
+// after schedules fn delay ms from now.
+func (s *sim) after(delay int64, fn func()) {
+	s.seq++
+	heap.Push(&s.q, event{at: s.now + delay, seq: s.seq, fn: fn})
+}
+
+func (s *sim) loop() {
+	for s.q.Len() > 0 {
+		e := heap.Pop(&s.q).(event)
+		if e.at > endOfRun {
+			break
+		}
+		s.now = e.at
+		e.fn()
+	}
+	s.now = endOfRun
+}
+
+// hex returns a fresh 32-hex-digit id.
+func (s *sim) hex() string {
+	return fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
+}
+
+// rpc is a network delay: a few milliseconds.
+func (s *sim) rpc() int64 { return 2 + s.rng.Int64N(8) }
+
+// jmLog writes a record of the JobManager process (RM and JobMaster).
+func (s *sim) jmLog(level, logger, msg string, thrown ...string) {
+	s.jm.add(record{at: s.now, level: level, logger: logger, thread: "flink-akka.actor.default-dispatcher-" + fmt.Sprint(2+s.rng.IntN(20)), msg: msg, thrown: thrown})
+}
+
+func contains(list []string, x string) bool {
+	for _, y := range list {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// finish renders the files and the truth.
+func (s *sim) finish() *Result {
+	res := &Result{Files: map[string]string{}}
+	res.Files[s.jm.Name] = s.jm.render(s.f, s.cfg.Format, s.cfg.Debug, Base)
+	for _, t := range s.tms {
+		res.Files[t.file.Name] = t.file.render(s.f, s.cfg.Format, s.cfg.Debug, Base)
+	}
+	if s.cfg.Format == "json" {
+		files := map[string]string{}
+		for name, content := range res.Files {
+			files[strings.TrimSuffix(name, ".log")+".json"] = content
+		}
+		res.Files = files
+	}
+	res.Truth = s.truth.build()
+	return res
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,208 @@
+package sim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+var soak = flag.Int("soak", 0, "run the property test over this many seeds per version (e.g. 10000) and report precision and recall")
+
+// auditRun writes a run's files, audits them, and returns the findings as
+// "rule severity alloc tm" keys, with the truth's.
+func auditRun(t testing.TB, r *Result) (got, want []string) {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for k, name := range sortedKeys(r.Files) {
+		p := filepath.Join(dir, name)
+		data := []byte(r.Files[name])
+		if (r.Truth.Seed+uint64(k))%3 == 0 {
+			// some inputs arrive gzipped, as collected logs often do
+			p += ".gz"
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write(data)
+			zw.Close()
+			data = b.Bytes()
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	// the order the files are given in must not matter
+	rand.New(rand.NewPCG(r.Truth.Seed, 7)).Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
+	res, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range res.Inputs {
+		if in.Unparsed > 0 || in.Stray > 0 {
+			t.Errorf("%s: %d unparsed records, %d stray lines in simulated output", in.Path, in.Unparsed, in.Stray)
+		}
+	}
+	m := reconstruct.Build(res)
+	checkTables(t, m, r.Truth)
+	for _, f := range rules.Run(m, rules.All) {
+		got = append(got, key(f.Rule, f.Severity.String(), f.Alloc.String(), f.Resource))
+	}
+	for _, f := range r.Truth.Findings {
+		want = append(want, key(f.Rule, f.Severity, f.AllocationID, f.TaskManager))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	return got, want
+}
+
+func key(rule, sev, alloc, tm string) string {
+	if rule == "no-resource-available" {
+		tm = "" // not about one TaskManager
+	}
+	return strings.Join([]string{rule, sev, alloc, tm}, " ")
+}
+
+// diff counts matches between two sorted multisets.
+func diff(got, want []string) (tp, fp, fn int, extra, missing []string) {
+	i, j := 0, 0
+	for i < len(got) || j < len(want) {
+		switch {
+		case j >= len(want) || i < len(got) && got[i] < want[j]:
+			fp++
+			extra = append(extra, got[i])
+			i++
+		case i >= len(got) || want[j] < got[i]:
+			fn++
+			missing = append(missing, want[j])
+			j++
+		default:
+			tp++
+			i++
+			j++
+		}
+	}
+	return
+}
+
+func scenarioFor(version string, seed uint64) Config {
+	faults := []string{}
+	for k, f := range Faults {
+		if seed>>uint(k)&1 == 1 {
+			faults = append(faults, f)
+		}
+	}
+	format := "text"
+	if seed%5 == 0 {
+		format = "json"
+	}
+	return Config{Flink: version, TaskManagers: 2 + int(seed%3), Slots: 3 + int(seed%2), Jobs: 1 + int(seed%4), Failovers: int(seed % 3),
+		Inject: faults, Seed: seed, Debug: seed%2 == 0, Format: format}
+}
+
+// TestAuditFindsWhatWasInjected: for many seeds of every version family,
+// audit reports exactly the findings the simulator's truth holds.
+func TestAuditFindsWhatWasInjected(t *testing.T) {
+	seeds := 200
+	if testing.Short() {
+		seeds = 20
+	}
+	if *soak > 0 {
+		seeds = *soak
+	}
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			tp, fp, fn := 0, 0, 0
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				cfg := scenarioFor(v, seed)
+				r, err := Run(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, want := auditRun(t, r)
+				a, b, c, extra, missing := diff(got, want)
+				tp, fp, fn = tp+a, fp+b, fn+c
+				if b+c > 0 && fp+fn <= 3*(b+c) {
+					t.Errorf("seed %d %+v:\n extra   %v\n missing %v", seed, cfg, extra, missing)
+				}
+			}
+			precision, recall := ratio(tp, tp+fp), ratio(tp, tp+fn)
+			t.Logf("%s: %d seeds, %d findings expected, precision %.4f recall %.4f", v, seeds, tp+fn, precision, recall)
+			if fp+fn > 0 {
+				t.Errorf("precision %.4f recall %.4f, want 1.0 and 1.0", precision, recall)
+			}
+		})
+	}
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
+}
+
+// checkTables compares every TaskManager process's replayed final table (the
+// table it ran) with the truth: the same allocations held, every index the
+// replay claims to know right, the same zombies.
+func checkTables(t testing.TB, m *reconstruct.Model, truth Truth) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, tp := range truth.TaskManagers {
+		var tm *reconstruct.TaskManager
+		for _, x := range m.TaskManagers {
+			if x.Resource == tp.ResourceID {
+				tm = x
+			}
+		}
+		n := seen[tp.ResourceID]
+		seen[tp.ResourceID]++
+		if tm == nil || n >= len(tm.Processes) {
+			t.Errorf("seed %d: no replayed process %d of TaskManager %s", truth.Seed, n, tp.ResourceID)
+			continue
+		}
+		p := tm.Processes[n]
+		tab := p.Replay.Tables[p.Runs]
+		got := map[string]reconstruct.Slot{}
+		zombie := map[string]bool{}
+		for _, z := range tab.Zombies() {
+			zombie[z.Alloc.String()+fmt.Sprint(z.Index)] = true
+		}
+		for _, sl := range tab.Slots() {
+			got[sl.Alloc.String()+"@"+fmt.Sprint(len(got))] = sl
+		}
+		if len(got) != len(tp.Slots) {
+			t.Errorf("seed %d: TaskManager %s process %d holds %d slots, truth %d", truth.Seed, tp.ResourceID, n, len(got), len(tp.Slots))
+			continue
+		}
+		for _, want := range tp.Slots {
+			found := false
+			for _, sl := range tab.Slots() {
+				if sl.Alloc.String() != want.AllocationID {
+					continue
+				}
+				idx := p.Replay.IndexOf(sl.Index)
+				if idx >= 0 && idx != want.Index {
+					continue
+				}
+				if zombie[sl.Alloc.String()+fmt.Sprint(sl.Index)] != want.Zombie {
+					continue
+				}
+				found = true
+			}
+			if !found {
+				t.Errorf("seed %d: TaskManager %s process %d: truth slot %+v not in the replayed table %s", truth.Seed, tp.ResourceID, n, want, tab)
+			}
+		}
+	}
+}

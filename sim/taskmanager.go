@@ -1,0 +1,369 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+)
+
+// tmSlot is one index of a TaskManager's slot table.
+type tmSlot struct {
+	state string // "" (free), ALLOCATED, ACTIVE
+	alloc string
+	job   string
+	tasks int
+}
+
+// taskManager is one TaskManager host: its log file and its current process.
+type taskManager struct {
+	s        *sim
+	n        int
+	res      string
+	instance string
+	file     *logFile
+	skew     int64 // host clock minus true time, ms
+	alive    bool
+	process  int
+	slots    []tmSlot
+	byAlloc  map[string]int    // the AllocationID map: under the legacy table a plain put
+	tickets  map[string]int    // allocation → slot-timeout ticket
+	jobs     map[string]bool   // job → JobManager connection established
+	joining  map[string]bool   // job → registration at the JobManager under way
+	jmLost   map[string]bool   // job → its JobManager is unreachable from here
+	attempts map[string]string // execution attempt → allocation, for running tasks
+}
+
+func newTaskManager(s *sim, n int) *taskManager {
+	t := &taskManager{s: s, n: n, file: &logFile{Name: fmt.Sprintf("taskmanager-%d.log", n)}}
+	t.skew = int64(s.rng.IntN(3001)) - 1500 // hosts' clocks differ by up to ±1.5 s
+	return t
+}
+
+func (t *taskManager) log(level, logger, msg string, thrown ...string) {
+	t.file.add(record{at: t.s.now + t.skew, level: level, logger: logger, thread: "flink-akka.actor.default-dispatcher-" + fmt.Sprint(2+t.s.rng.IntN(20)), msg: msg, thrown: thrown})
+}
+
+func (t *taskManager) slotID(i int) string { return fmt.Sprintf("%s_%d", t.res, i) }
+
+// start runs a new process: banner, identity, registration at the RM.
+func (t *taskManager) start() {
+	s := t.s
+	t.process++
+	if s.f.Legacy {
+		t.res = s.hex() // a standalone ResourceID is random per process
+	} else {
+		t.res = fmt.Sprintf("flink-taskmanager-1-%d", t.n) // a Kubernetes pod keeps its name across container restarts
+	}
+	t.instance = s.hex()
+	t.slots = make([]tmSlot, s.cfg.Slots)
+	t.byAlloc, t.tickets = map[string]int{}, map[string]int{}
+	t.jobs, t.joining, t.jmLost, t.attempts = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]string{}
+	t.alive = true
+	lg := "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"
+	t.log("INFO", lg, "--------------------------------------------------------------------------------")
+	t.log("INFO", lg, s.f.banner("TaskManager"))
+	t.log("INFO", "org.apache.flink.configuration.GlobalConfiguration", fmt.Sprintf("Loading configuration property: taskmanager.numberOfTaskSlots, %d", s.cfg.Slots))
+	t.log("INFO", lg, "Starting TaskManager with ResourceID: "+t.res)
+	s.after(200+s.rng.Int64N(300), func() {
+		t.log("INFO", pkgTE+"TaskExecutorToResourceManagerConnection", fmt.Sprintf("Successful registration at resource manager akka.tcp://flink@jobmanager:6123/user/resourcemanager under registration id %s.", t.instance))
+		s.rm.register(t)
+	})
+}
+
+// requestSlot is the RM's requestSlot RPC for index i.
+func (t *taskManager) requestSlot(i int, alloc, job string, reply func(ok bool, occupant string, why []string)) {
+	s, f := t.s, t.s.f
+	if !t.alive {
+		return // the RPC is lost with the process
+	}
+	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Receive slot request %s for job %s from resource manager with leader id 00000000000000000000000000000000.", f.alloc(alloc), job))
+	sl := &t.slots[i]
+	if sl.state != "" {
+		if sl.alloc == alloc && sl.job == job {
+			s.after(s.rpc(), func() { reply(true, "", nil) }) // same index, same allocation: silent success
+			return
+		}
+		t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("The slot %s has already been allocated for a different job.", t.slotID(i)))
+		occ := sl.alloc
+		s.after(s.rpc(), func() {
+			reply(false, occ, []string{fmt.Sprintf("org.apache.flink.runtime.taskexecutor.exceptions.SlotOccupiedException: The slot %s has already been allocated for a different job.", t.slotID(i))})
+		})
+		return
+	}
+	if prev, held := t.byAlloc[alloc]; held && prev != i {
+		if !f.Legacy {
+			p := t.slots[prev]
+			t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Allocation ID %s is already allocated in %s.", f.alloc(alloc), f.taskSlot(prev, p.state, alloc, p.job)))
+			t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Could not allocate slot for %s.", f.alloc(alloc)))
+			s.truth.expect("slot-map-overwrite", "info", alloc, t)
+			s.after(s.rpc(), func() {
+				reply(false, "", []string{"org.apache.flink.runtime.taskexecutor.exceptions.SlotAllocationException: Could not allocate slot."})
+			})
+			return
+		}
+		// The legacy table's plain put: the map now leads to i; prev still holds alloc.
+		s.truth.expect("slot-map-overwrite", "error", alloc, t)
+	}
+	*sl = tmSlot{state: "ALLOCATED", alloc: alloc, job: job}
+	t.byAlloc[alloc] = i
+	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Allocated slot for %s.", f.alloc(alloc)))
+	s.truth.allocated(t, i, alloc, job)
+	t.armTimeout(alloc)
+	s.after(s.rpc(), func() { reply(true, "", nil) })
+	t.joinJob(job)
+}
+
+// joinJob registers at the job's JobManager (once) and offers the job's
+// ALLOCATED slots.
+func (t *taskManager) joinJob(job string) {
+	s := t.s
+	if t.jobs[job] {
+		s.after(1+s.rng.Int64N(3), func() { t.offer(job) })
+		return
+	}
+	if t.joining[job] {
+		return
+	}
+	t.joining[job] = true
+	t.log("INFO", s.f.JobLeaderLogger, fmt.Sprintf("Add job %s for job leader monitoring.", job))
+	proc := t.process
+	s.after(50+s.rng.Int64N(100), func() {
+		if !t.alive || t.process != proc || !s.pool.reachable(job) || t.jmLost[job] {
+			t.joining[job] = false
+			return // a gone job's leader is never found: its slots time out
+		}
+		t.connect(job)
+	})
+}
+
+func (t *taskManager) connect(job string) {
+	s := t.s
+	t.log("INFO", s.f.JobLeaderLogger, fmt.Sprintf("Successful registration at job manager akka.tcp://flink@jobmanager:6123/user/jobmanager_1 for job %s.", job))
+	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Establish JobManager connection for job %s.", job))
+	t.jobs[job], t.joining[job] = true, false
+	t.offer(job)
+}
+
+// offer sends the job's ALLOCATED slots to its JobManager.
+func (t *taskManager) offer(job string) {
+	s := t.s
+	if !t.alive || !t.jobs[job] {
+		return
+	}
+	var offers []slotOffer
+	for i, sl := range t.slots {
+		if sl.state == "ALLOCATED" && sl.job == job {
+			offers = append(offers, slotOffer{alloc: sl.alloc, index: i})
+		}
+	}
+	if len(offers) == 0 {
+		t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("There are no unassigned slots for the job %s.", job))
+		return
+	}
+	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Offer reserved slots to the leader of job %s.", job))
+	proc := t.process
+	s.after(s.rpc(), func() {
+		accepted := s.pool.offer(t, job, offers)
+		s.after(s.rpc(), func() {
+			if t.process != proc || !t.alive {
+				return
+			}
+			for k, o := range offers {
+				if accepted[k] {
+					t.markActive(o.alloc)
+				} else {
+					t.freeSlot(o.alloc, "The slot was rejected by the JobManager.")
+				}
+			}
+		})
+	})
+}
+
+type slotOffer struct {
+	alloc string
+	index int
+}
+
+// markActive is markSlotActive through the map.
+func (t *taskManager) markActive(alloc string) {
+	i, ok := t.byAlloc[alloc]
+	if !ok {
+		return
+	}
+	if sl := &t.slots[i]; sl.state == "ALLOCATED" {
+		sl.state = "ACTIVE"
+		delete(t.tickets, alloc)
+		t.log("INFO", t.s.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.s.f.alloc(alloc)))
+		t.s.truth.activated(t, i)
+	}
+}
+
+func (t *taskManager) armTimeout(alloc string) {
+	s := t.s
+	t.tickets[alloc]++
+	ticket, proc := t.tickets[alloc], t.process
+	s.after(slotTimeout, func() {
+		if t.process != proc || !t.alive {
+			return
+		}
+		i, ok := t.byAlloc[alloc]
+		if !ok || t.tickets[alloc] != ticket || t.slots[i].state != "ALLOCATED" {
+			return // the timeout was cancelled (activated, freed or re-armed)
+		}
+		t.freeSlot(alloc, fmt.Sprintf("The slot %s has timed out.", s.f.alloc(alloc)))
+	})
+}
+
+// freeSlot frees the slot the map leads to; an unknown id is a no-op.
+func (t *taskManager) freeSlot(alloc, cause string) {
+	s, f := t.s, t.s.f
+	t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("Free slot with allocation id %s because: %s", f.alloc(alloc), cause))
+	i, ok := t.byAlloc[alloc]
+	if !ok {
+		t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("Could not free slot for allocation id %s.", f.alloc(alloc)),
+			fmt.Sprintf("org.apache.flink.runtime.taskexecutor.slot.SlotNotFoundException: Could not find slot for %s.", f.alloc(alloc)),
+			f.SlotTableLogger+".freeSlot(TaskSlotTable.java:309)")
+		return
+	}
+	sl := t.slots[i]
+	t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Free slot %s.", f.taskSlot(i, sl.state, alloc, sl.job)))
+	if cause == fmt.Sprintf("The slot %s has timed out.", f.alloc(alloc)) && !s.truth.wasActive(t, i) {
+		s.truth.expect("allocation-timeout", "warning", alloc, t)
+	}
+	t.slots[i] = tmSlot{}
+	delete(t.byAlloc, alloc)
+	delete(t.tickets, alloc)
+	res := t.res
+	s.after(s.rpc(), func() { s.rm.slotFreed(res, i, alloc) })
+	for _, other := range t.byAlloc {
+		if t.slots[other].job == sl.job {
+			return
+		}
+	}
+	// No AllocationID of the job is left in the map: the job is released
+	// here, even if a slot the map no longer reaches still holds one.
+	t.log("INFO", f.JobLeaderLogger, fmt.Sprintf("Remove job %s from job leader monitoring.", sl.job))
+	if t.jobs[sl.job] {
+		t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Close JobManager connection for job %s.", sl.job))
+	}
+	delete(t.jobs, sl.job)
+}
+
+// submitTask is the JobMaster's submitTask RPC.
+func (t *taskManager) submitTask(task, attempt, alloc, job string, reply func(ok bool)) {
+	s, f := t.s, t.s.f
+	if !t.alive {
+		return
+	}
+	i, ok := t.byAlloc[alloc]
+	if !ok || t.slots[i].job != job {
+		msg := fmt.Sprintf("No task slot allocated for job ID %s and allocation ID %s.", job, f.alloc(alloc))
+		t.log("DEBUG", pkgTE+"TaskExecutor", msg, "org.apache.flink.runtime.taskexecutor.exceptions.TaskSubmissionException: "+msg,
+			"org.apache.flink.runtime.taskexecutor.TaskExecutor.submitTask(TaskExecutor.java:460)")
+		s.after(s.rpc(), func() { reply(false) })
+		return
+	}
+	if f.ReceivedWithAlloc {
+		t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Received task %s (%s), deploy into slot with allocation id %s.", task, attempt, f.alloc(alloc)))
+	} else {
+		t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Received task %s.", task))
+	}
+	sl := &t.slots[i]
+	if sl.state == "ALLOCATED" {
+		sl.state = "ACTIVE"
+		delete(t.tickets, alloc)
+		s.truth.activated(t, i) // before 1.11 a submission activates silently
+	}
+	if f.ActivatePerTask {
+		t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", f.alloc(alloc)))
+	}
+	sl.tasks++
+	t.attempts[attempt] = alloc
+	s.after(20+s.rng.Int64N(50), func() {
+		if t.alive && t.attempts[attempt] == alloc {
+			t.log("INFO", "org.apache.flink.runtime.taskmanager.Task", fmt.Sprintf("%s (%s) switched from DEPLOYING to RUNNING.", task, attempt))
+		}
+	})
+	s.after(s.rpc(), func() { reply(true) })
+}
+
+// taskEnded: a task stopped (cancelled, failed or finished) in its slot.
+func (t *taskManager) taskEnded(attempt, task, to string, thrown ...string) {
+	alloc, ok := t.attempts[attempt]
+	if !ok || !t.alive {
+		return
+	}
+	delete(t.attempts, attempt)
+	t.log("INFO", "org.apache.flink.runtime.taskmanager.Task", fmt.Sprintf("%s (%s) switched from RUNNING to %s.", task, attempt, to), thrown...)
+	if i, ok := t.byAlloc[alloc]; ok && t.slots[i].tasks > 0 {
+		t.slots[i].tasks--
+	}
+}
+
+// loseJobManager: the JobManager's heartbeat times out; active slots of its
+// jobs fall back to ALLOCATED with their timeout re-armed.
+func (t *taskManager) loseJobManager(job string) {
+	s := t.s
+	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("The heartbeat of JobManager with id %s timed out.", s.pool.resource))
+	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Close JobManager connection for job %s.", job))
+	delete(t.jobs, job)
+	t.jmLost[job] = true
+	for _, alloc := range sortedKeys(t.byAlloc) {
+		i := t.byAlloc[alloc]
+		if sl := &t.slots[i]; sl.job == job && sl.state == "ACTIVE" {
+			sl.state, sl.tasks = "ALLOCATED", 0
+			t.armTimeout(alloc)
+		}
+	}
+	for _, a := range sortedKeys(t.attempts) {
+		delete(t.attempts, a)
+	}
+}
+
+// regainJobManager: the JobManager is reachable again; the TaskManager
+// registers and re-offers the job's slots.
+func (t *taskManager) regainJobManager(job string) {
+	t.jmLost[job] = false
+	if t.alive && len(t.jobSlots(job)) > 0 {
+		t.log("INFO", t.s.f.JobLeaderLogger, fmt.Sprintf("Try to register at job manager akka.tcp://flink@jobmanager:6123/user/jobmanager_1 with leader id %s.", uuid(t.s)))
+		t.connect(job)
+	}
+}
+
+// jobSlots are the indexes holding the job's allocations, mapped or not.
+func (t *taskManager) jobSlots(job string) []int {
+	var out []int
+	for i, sl := range t.slots {
+		if sl.state != "" && sl.job == job {
+			out = append(out, i)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// report is the slot report sent with every heartbeat.
+func (t *taskManager) report() []reportSlot {
+	out := make([]reportSlot, len(t.slots))
+	for i, sl := range t.slots {
+		if sl.state != "" {
+			out[i] = reportSlot{alloc: sl.alloc, job: sl.job}
+		}
+	}
+	return out
+}
+
+// kill ends the process without a word (OOM-killed), and the next one
+// starts after a while.
+func (t *taskManager) kill(restartAfter int64) {
+	s := t.s
+	s.truth.processEnded(t)
+	t.alive = false
+	s.rm.lost(t)
+	s.pool.tmLost(t)
+	s.after(restartAfter, t.start)
+}
+
+func uuid(s *sim) string {
+	h := s.hex()
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,175 @@
+package sim
+
+import "sort"
+
+// Truth is what really happened in a simulated incident: the findings a
+// correct audit reports, each TaskManager process's final slot table and
+// every allocation's slots.
+type Truth struct {
+	Seed         uint64            `json:"seed"`
+	Flink        string            `json:"flink_version"`
+	Injected     []string          `json:"injected"`
+	Debug        bool              `json:"debug"`
+	Format       string            `json:"format"`
+	Findings     []TruthFinding    `json:"findings"`
+	TaskManagers []TruthProcess    `json:"taskmanagers"`
+	Allocations  []TruthAllocation `json:"allocations"`
+}
+
+// TruthFinding is one finding a correct audit reports.
+type TruthFinding struct {
+	Rule         string `json:"rule"`
+	Severity     string `json:"severity"`
+	AllocationID string `json:"allocation_id,omitempty"`
+	TaskManager  string `json:"resource_id,omitempty"`
+}
+
+// TruthProcess is one TaskManager process and its table when it ended.
+type TruthProcess struct {
+	ResourceID string      `json:"resource_id"`
+	File       string      `json:"file"`
+	Process    int         `json:"process"` // 1 for the first process of the host
+	Slots      []TruthSlot `json:"slots"`
+}
+
+// TruthSlot is one held index of a final table.
+type TruthSlot struct {
+	Index        int    `json:"index"`
+	AllocationID string `json:"allocation_id"`
+	JobID        string `json:"job_id"`
+	State        string `json:"state"`
+	Zombie       bool   `json:"zombie,omitempty"`
+}
+
+// TruthAllocation is where one AllocationID was held.
+type TruthAllocation struct {
+	AllocationID string `json:"allocation_id"`
+	JobID        string `json:"job_id"`
+	ResourceID   string `json:"resource_id"`
+	Indexes      []int  `json:"indexes"`
+}
+
+type truthBuilder struct {
+	s        *sim
+	findings []TruthFinding
+	at       []int64 // true time of each finding, to fold repeats as audit does
+	procs    []TruthProcess
+	allocs   map[string]*TruthAllocation
+	active   map[activeKey]bool
+}
+
+type activeKey struct {
+	t       *taskManager
+	process int
+	index   int
+	alloc   string
+}
+
+func newTruth(s *sim) *truthBuilder {
+	return &truthBuilder{s: s, allocs: map[string]*TruthAllocation{}, active: map[activeKey]bool{}}
+}
+
+// sameFailure folds repeats of one failure within this window, as audit does.
+const sameFailure = 5000
+
+// expect records a finding a correct audit must report.
+func (b *truthBuilder) expect(rule, severity, alloc string, t *taskManager) {
+	res := ""
+	if t != nil {
+		res = t.res
+	}
+	f := TruthFinding{Rule: rule, Severity: severity, AllocationID: alloc, TaskManager: res}
+	if rule == "task-without-slot" || rule == "no-resource-available" {
+		for k := len(b.findings) - 1; k >= 0; k-- {
+			if b.findings[k].Rule == rule && b.findings[k].AllocationID == alloc && b.s.now-b.at[k] <= sameFailure {
+				b.at[k] = b.s.now
+				return
+			}
+		}
+	}
+	b.findings = append(b.findings, f)
+	b.at = append(b.at, b.s.now)
+}
+
+func (b *truthBuilder) allocated(t *taskManager, i int, alloc, job string) {
+	a := b.allocs[alloc]
+	if a == nil {
+		a = &TruthAllocation{AllocationID: alloc, JobID: job, ResourceID: t.res}
+		b.allocs[alloc] = a
+	}
+	a.Indexes = append(a.Indexes, i)
+}
+
+func (b *truthBuilder) activated(t *taskManager, i int) {
+	b.active[activeKey{t, t.process, i, t.slots[i].alloc}] = true
+}
+
+func (b *truthBuilder) wasActive(t *taskManager, i int) bool {
+	return b.active[activeKey{t, t.process, i, t.slots[i].alloc}]
+}
+
+// zombies are the slots of t's table the map no longer leads to.
+func zombies(t *taskManager) []int {
+	var out []int
+	for i, sl := range t.slots {
+		if sl.state != "" && t.byAlloc[sl.alloc] != i {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// noResource: a job could not get its slots; an error when zombies hold
+// slots at that moment, else a warning.
+func (b *truthBuilder) noResource() {
+	sev := "warning"
+	for _, t := range b.s.tms {
+		if t.alive && len(zombies(t)) > 0 {
+			sev = "error"
+		}
+	}
+	b.expect("no-resource-available", sev, "", nil)
+}
+
+// processEnded records a process's final table and its zombies.
+func (b *truthBuilder) processEnded(t *taskManager) {
+	p := TruthProcess{ResourceID: t.res, File: t.file.Name, Process: t.process, Slots: []TruthSlot{}}
+	z := map[int]bool{}
+	for _, i := range zombies(t) {
+		z[i] = true
+		b.expect("zombie-slot", "error", t.slots[i].alloc, t)
+	}
+	for i, sl := range t.slots {
+		if sl.state != "" {
+			p.Slots = append(p.Slots, TruthSlot{Index: i, AllocationID: sl.alloc, JobID: sl.job, State: sl.state, Zombie: z[i]})
+		}
+	}
+	b.procs = append(b.procs, p)
+}
+
+func (b *truthBuilder) build() Truth {
+	s := b.s
+	for _, t := range s.tms {
+		if t.alive {
+			b.processEnded(t)
+		}
+	}
+	tr := Truth{Seed: s.cfg.Seed, Flink: s.cfg.Flink, Injected: append([]string{}, s.cfg.Inject...), Debug: s.cfg.Debug, Format: s.cfg.Format,
+		Findings: []TruthFinding{}, TaskManagers: b.procs, Allocations: []TruthAllocation{}}
+	for _, f := range b.findings {
+		if f.Rule == "allocation-timeout" && !s.cfg.Debug {
+			f.Severity = "info" // the cause is logged only at DEBUG
+		}
+		tr.Findings = append(tr.Findings, f)
+	}
+	for _, k := range sortedKeys(b.allocs) {
+		tr.Allocations = append(tr.Allocations, *b.allocs[k])
+	}
+	sort.SliceStable(tr.TaskManagers, func(i, j int) bool {
+		if tr.TaskManagers[i].File != tr.TaskManagers[j].File {
+			return tr.TaskManagers[i].File < tr.TaskManagers[j].File
+		}
+		return tr.TaskManagers[i].Process < tr.TaskManagers[j].Process
+	})
+	return tr
+}
