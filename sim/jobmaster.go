@@ -30,6 +30,7 @@ type job struct {
 	restarts    int // restarts left
 	deployed    bool
 	unneeded    int // offers to reject (the job scaled in)
+	checkpoint  int // last checkpoint id
 	duration    int64
 }
 
@@ -146,6 +147,7 @@ func (p *jobMaster) maybeDeploy(j *job) {
 	}
 	j.deployed = true
 	p.deploy(j, ready)
+	p.checkpoints(j, j.attempt)
 	if j.duration > 0 {
 		att := j.attempt
 		p.s.after(j.duration, func() {
@@ -353,4 +355,28 @@ func (p *jobMaster) jobOn(t *taskManager) *job {
 func jobName(n int) string {
 	names := []string{"orders-enrichment", "clickstream-sessions", "fraud-scoring", "inventory-sync", "billing-rollup", "search-indexer"}
 	return strings.ToLower(names[n%len(names)]) + fmt.Sprintf("-%d", n)
+}
+
+// checkpoints: every 30 s a running job checkpoints (noise between the
+// slot lines, as in every real JobManager log).
+func (p *jobMaster) checkpoints(j *job, attempt int) {
+	s := p.s
+	const cc = "org.apache.flink.runtime.checkpoint.CheckpointCoordinator"
+	var tick func()
+	tick = func() {
+		if j.state != "RUNNING" || j.attempt != attempt {
+			return
+		}
+		j.checkpoint++
+		id := j.checkpoint
+		s.jmLog("INFO", cc, fmt.Sprintf("Triggering checkpoint %d @ %d for job %s.", id, Base.UnixMilli()+s.now, j.id))
+		took := 40 + s.rng.Int64N(400)
+		s.after(took, func() {
+			if j.state == "RUNNING" && j.attempt == attempt {
+				s.jmLog("INFO", cc, fmt.Sprintf("Completed checkpoint %d for job %s (%d bytes in %d ms).", id, j.id, 4096+s.rng.Int64N(1<<20), took))
+			}
+		})
+		s.after(30_000, tick)
+	}
+	s.after(30_000, tick)
 }
