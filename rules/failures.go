@@ -55,6 +55,8 @@ func runTaskWithoutSlot(pass *Pass) {
 				who := "The TaskManager"
 				if evs[i].Component != parser.ComponentTM {
 					who = "The JobManager"
+				} else if evs[i].Resource != "" {
+					f.Resource = evs[i].Resource // the TaskManager that refused the task
 				}
 				what := "a task"
 				if t := taskAt(m, i); t != "" {

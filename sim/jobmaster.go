@@ -171,8 +171,11 @@ func (p *jobMaster) deploy(j *job, slots []*jmSlot) {
 		} else {
 			s.jmLog("INFO", egLogger, fmt.Sprintf("Deploying %s (attempt #%d) to %s @ worker-%d (dataPort=41235)", sl.task, j.attempt, t.res, t.n))
 		}
-		att := j.attempt
+		att, proc := j.attempt, t.process
 		s.after(s.rpc(), func() {
+			if t.process != proc {
+				return // the TaskManager process it was sent to is gone
+			}
 			t.submitTask(sl.task, sl.attempt, sl.alloc, j.id, func(ok bool) {
 				if j.attempt != att || j.state != "RUNNING" {
 					return
@@ -255,11 +258,11 @@ func (p *jobMaster) finish(j *job, to string) {
 			s.rm.cancel(sl.alloc)
 			continue
 		}
-		t, alloc := sl.tm, sl.alloc
+		t, alloc, proc := sl.tm, sl.alloc, sl.tm.process
 		s.after(idleTimeout, func() {
 			s.jmLog("INFO", spLogger, fmt.Sprintf("Releasing idle slot [%s].", s.f.alloc(alloc)))
 			s.after(s.rpc(), func() {
-				if t.alive {
+				if t.alive && t.process == proc { // a restarted TaskManager never hears of it
 					t.freeSlot(alloc, "Releasing idle slot.")
 				}
 			})

@@ -123,6 +123,8 @@ type sim struct {
 	pool  *jobMaster
 	tms   []*taskManager
 	truth *truthBuilder
+	// tickets numbers slot-timeout timers
+	tickets int
 }
 
 func newSim(cfg Config, f *flavor) *sim {

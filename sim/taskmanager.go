@@ -183,24 +183,27 @@ type slotOffer struct {
 	index int
 }
 
-// markActive is markSlotActive through the map.
+// markActive is markSlotActive through the map, for an accepted offer: it
+// logs "Activate slot" whether or not a task submission already activated
+// the slot (the log line precedes the state check).
 func (t *taskManager) markActive(alloc string) {
 	i, ok := t.byAlloc[alloc]
 	if !ok {
 		return
 	}
+	t.log("INFO", t.s.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.s.f.alloc(alloc)))
 	if sl := &t.slots[i]; sl.state == "ALLOCATED" {
 		sl.state = "ACTIVE"
 		delete(t.tickets, alloc)
-		t.log("INFO", t.s.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.s.f.alloc(alloc)))
 		t.s.truth.activated(t, i)
 	}
 }
 
 func (t *taskManager) armTimeout(alloc string) {
 	s := t.s
-	t.tickets[alloc]++
-	ticket, proc := t.tickets[alloc], t.process
+	s.tickets++ // tickets are unique, so a cancelled timer never matches a later one
+	t.tickets[alloc] = s.tickets
+	ticket, proc := s.tickets, t.process
 	s.after(slotTimeout, func() {
 		if t.process != proc || !t.alive {
 			return
