@@ -2,6 +2,7 @@ package reconstruct
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -106,6 +107,7 @@ const minNegativeSkew = 50 * int64(time.Millisecond)
 // Build reconstructs the model from a read.
 func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
+	m.joinRotatedIdentities()
 	m.groupProcesses()
 	m.estimateSkew()
 	m.order()
@@ -117,32 +119,76 @@ func Build(res *parser.Result) *Model {
 
 func (m *Model) groupProcesses() {
 	evs := m.Result.Events
-	byRes := map[string]*TaskManager{}
-	var cur *Process
+	byInput := map[int32][]int{}
+	var inputs []int32
 	for i := range evs {
-		ev := &evs[i]
-		if ev.Component != parser.ComponentTM {
+		if evs[i].Component != parser.ComponentTM {
 			continue
 		}
-		// A banner starts a new process; so does a new input.
-		restart := ev.Kind == parser.KindMetaVersion
-		if cur == nil || cur.Input != ev.Pos.File || restart {
-			res := ev.Resource
-			if res == "" {
-				res = "?" + m.Result.Files[ev.Pos.File].Name()
-			}
-			tm := byRes[res]
-			if tm == nil {
-				tm = &TaskManager{Resource: res}
-				byRes[res] = tm
-				m.TaskManagers = append(m.TaskManagers, tm)
-			}
-			cur = &Process{Input: ev.Pos.File, Config: Config{FromStart: restart}}
-			tm.Processes = append(tm.Processes, cur)
+		f := evs[i].Pos.File
+		if _, ok := byInput[f]; !ok {
+			inputs = append(inputs, f)
 		}
-		cur.Events = append(cur.Events, i)
+		byInput[f] = append(byInput[f], i)
+	}
+	resourceOf := func(ev *parser.Event) string {
+		if ev.Resource != "" {
+			return ev.Resource
+		}
+		return "?" + m.Result.Files[ev.Pos.File].Name()
+	}
+	// Inputs of one TaskManager in time order, so a rotated file
+	// (taskmanager.log.1) comes before the current one whatever their names.
+	sort.SliceStable(inputs, func(a, b int) bool {
+		ea, eb := &evs[byInput[inputs[a]][0]], &evs[byInput[inputs[b]][0]]
+		if ra, rb := resourceOf(ea), resourceOf(eb); ra != rb {
+			return ra < rb
+		}
+		if ea.Time.Kind == eb.Time.Kind && ea.Time.N != eb.Time.N {
+			return ea.Time.N < eb.Time.N
+		}
+		return inputs[a] < inputs[b]
+	})
+	byRes := map[string]*TaskManager{}
+	for _, f := range inputs {
+		var cur *Process
+		for k, i := range byInput[f] {
+			ev := &evs[i]
+			// A banner starts a new process; a new input continues the
+			// TaskManager's latest process when it picks up where that one
+			// stopped (log rotation), else it starts one mid-story.
+			restart := ev.Kind == parser.KindMetaVersion
+			if cur == nil || restart {
+				res := resourceOf(ev)
+				tm := byRes[res]
+				if tm == nil {
+					tm = &TaskManager{Resource: res}
+					byRes[res] = tm
+					m.TaskManagers = append(m.TaskManagers, tm)
+				}
+				if k == 0 && !restart && m.continues(tm, ev) {
+					cur = tm.Processes[len(tm.Processes)-1]
+				} else {
+					cur = &Process{Input: f, Config: Config{FromStart: restart}}
+					tm.Processes = append(tm.Processes, cur)
+				}
+			}
+			cur.Events = append(cur.Events, i)
+		}
 	}
 	sort.Slice(m.TaskManagers, func(i, j int) bool { return m.TaskManagers[i].Resource < m.TaskManagers[j].Resource })
+}
+
+// continues reports whether ev, the first event of an input, carries on the
+// TaskManager's latest process from another input: that process's last
+// event is no later than ev (a rotated log), not a copy of the same lines.
+func (m *Model) continues(tm *TaskManager, ev *parser.Event) bool {
+	if len(tm.Processes) == 0 {
+		return false
+	}
+	last := tm.Processes[len(tm.Processes)-1]
+	prev := &m.Result.Events[last.Events[len(last.Events)-1]]
+	return prev.Pos.File != ev.Pos.File && prev.Time.Kind == ev.Time.Kind && prev.Time.Kind != parser.TimeNone && prev.Time.N <= ev.Time.N
 }
 
 // replayProcesses configures and replays every process, with the slot
@@ -590,5 +636,84 @@ func (m *Model) collectHeld() {
 	}
 	for _, a := range m.Allocations {
 		sort.SliceStable(a.Held, func(i, j int) bool { return m.Rank[a.Held[i].Allocated] < m.Rank[a.Held[j].Allocated] })
+	}
+}
+
+// rotationBase strips what log rotation adds to a file name: ".gz", then a
+// ".N" index or a ".YYYY-MM-DD…" date (log4j's RollingFileAppender).
+func rotationBase(path string) string {
+	p := strings.TrimSuffix(path, ".gz")
+	if i := strings.LastIndexByte(p, '.'); i > 0 {
+		suffix := p[i+1:]
+		if suffix != "" && strings.Trim(suffix, "0123456789-_:T") == "" {
+			return p[:i]
+		}
+	}
+	return p
+}
+
+// joinRotatedIdentities: a rotated TaskManager log names its ResourceID only
+// in the file that holds the process's start (taskmanager.log.1); the lines
+// of the newer file (taskmanager.log) up to its own first banner, if any,
+// belong to that process. They take the ResourceID of the latest sibling
+// file (same name up to the rotation suffix) that starts before it and
+// names one.
+func (m *Model) joinRotatedIdentities() {
+	evs := m.Result.Events
+	type info struct {
+		file  int32
+		first parser.Time
+		named string // the ResourceID its last process announced, "" if none
+	}
+	var tmInputs []info
+	seen := map[int32]bool{}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Component != parser.ComponentTM || seen[ev.Pos.File] {
+			continue
+		}
+		seen[ev.Pos.File] = true
+		tmInputs = append(tmInputs, info{file: ev.Pos.File, first: ev.Time})
+	}
+	for k := range tmInputs {
+		in := m.inputOf(tmInputs[k].file)
+		if in.ResourceIDSource != "file name" {
+			tmInputs[k].named = in.ResourceID
+		}
+	}
+	for _, a := range tmInputs {
+		if a.first.Kind == parser.TimeNone {
+			continue
+		}
+		fa := m.Result.Files[a.file]
+		var best *info
+		for k := range tmInputs {
+			b := &tmInputs[k]
+			fb := m.Result.Files[b.file]
+			if b.file == a.file || b.named == "" || fb.Stream != fa.Stream || rotationBase(fb.Path) != rotationBase(fa.Path) ||
+				b.first.Kind != a.first.Kind || b.first.N > a.first.N {
+				continue
+			}
+			if best == nil || b.first.N > best.first.N {
+				best = b
+			}
+		}
+		if best == nil {
+			continue
+		}
+		// The lines before the input's first banner continue the
+		// predecessor's process.
+		for i := range evs {
+			ev := &evs[i]
+			if ev.Pos.File != a.file {
+				continue
+			}
+			if ev.Kind == parser.KindMetaVersion || ev.Kind == parser.KindMetaTMID {
+				break
+			}
+			if ev.Component == parser.ComponentTM {
+				ev.Resource = best.named
+			}
+		}
 	}
 }

@@ -263,3 +263,32 @@ func TestOverwriteOnFixedIsNewBug(t *testing.T) {
 		t.Error("no slot-map-overwrite")
 	}
 }
+
+// TestRotatedLogJoined: the 1.8.2 race with the TaskManager's log rotated
+// in the middle of the story (taskmanager.log.1 holds the start and the
+// ResourceID, taskmanager.log the rest) gives the same findings as the
+// whole file.
+func TestRotatedLogJoined(t *testing.T) {
+	_, whole := audit(t, logs("legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log")...)
+	data, err := os.ReadFile(logs("legacy-1.8.2-race-debug-tm.log")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	cut := 27 // after the second allocation of A1, before the rejected offer's free
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "taskmanager.log.1"), filepath.Join(dir, "taskmanager.log")
+	if err := os.WriteFile(older, []byte(strings.Join(lines[:cut], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(newer, []byte(strings.Join(lines[cut:], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, split := audit(t, newer, older, logs("legacy-1.8.2-race-debug-jm.log")[0])
+	if got, want := count(split), count(whole); got != want {
+		t.Errorf("rotated: %s\n whole:   %s", got, want)
+	}
+	if len(m.TaskManagers) != 1 || len(m.TaskManagers[0].Processes) != 1 {
+		t.Errorf("want one TaskManager process across both files, got %d TaskManagers", len(m.TaskManagers))
+	}
+}
