@@ -19,13 +19,13 @@ var update = flag.Bool("update", false, "rewrite the simulated incidents under t
 // incidents are the simulated incidents kept in testdata/logs: one per
 // injectable fault, in several versions, layouts and log levels.
 var incidents = map[string]Config{
-	"sim-1.9.3-overwrite-debug":      {Flink: "1.9.3", TaskManagers: 2, Slots: 3, Jobs: 2, Failovers: 1, Inject: []string{FaultOverwrite}, Seed: 11, Debug: true},
-	"sim-1.7.2-overwrite-info":       {Flink: "1.7.2", TaskManagers: 3, Slots: 4, Jobs: 3, Inject: []string{FaultOverwrite}, Seed: 12},
-	"sim-1.11.6-overwrite-refused":   {Flink: "1.11.6", TaskManagers: 2, Slots: 3, Jobs: 2, Failovers: 1, Inject: []string{FaultOverwrite}, Seed: 13, Debug: true, Format: "json"},
-	"sim-1.8.2-delayed-request-json": {Flink: "1.8.2", TaskManagers: 2, Slots: 2, Jobs: 2, Inject: []string{FaultDelayedRequest}, Seed: 14, Format: "json"},
-	"sim-1.12.7-heartbeat-timeout":   {Flink: "1.12.7", TaskManagers: 2, Slots: 3, Jobs: 3, Inject: []string{FaultHeartbeatTimeout}, Seed: 15, Debug: true},
-	"sim-1.10.3-offer-reject":        {Flink: "1.10.3", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultOfferReject}, Seed: 16, Debug: true},
-	"sim-1.11.6-tm-restart":          {Flink: "1.11.6", TaskManagers: 3, Slots: 2, Jobs: 3, Failovers: 1, Inject: []string{FaultTMRestart}, Seed: 17},
+	"sim-1.9.3-overwrite-debug":       {Flink: "1.9.3", TaskManagers: 2, Slots: 3, Jobs: 2, Failovers: 1, Inject: []string{FaultOverwrite}, Seed: 11, Debug: true},
+	"sim-1.7.2-overwrite-info":        {Flink: "1.7.2", TaskManagers: 3, Slots: 4, Jobs: 3, Inject: []string{FaultOverwrite}, Seed: 12},
+	"sim-1.11.6-overwrite-refused":    {Flink: "1.11.6", TaskManagers: 2, Slots: 3, Jobs: 2, Failovers: 1, Inject: []string{FaultOverwrite}, Seed: 13, Debug: true, Format: "json"},
+	"sim-1.8.2-delayed-request-json":  {Flink: "1.8.2", TaskManagers: 2, Slots: 2, Jobs: 2, Inject: []string{FaultDelayedRequest}, Seed: 14, Format: "json"},
+	"sim-1.12.7-heartbeat-timeout":    {Flink: "1.12.7", TaskManagers: 2, Slots: 3, Jobs: 3, Inject: []string{FaultHeartbeatTimeout}, Seed: 15, Debug: true},
+	"sim-1.10.3-offer-reject-logback": {Flink: "1.10.3", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultOfferReject}, Seed: 16, Debug: true, Layout: "logback"},
+	"sim-1.11.6-tm-restart":           {Flink: "1.11.6", TaskManagers: 3, Slots: 2, Jobs: 3, Failovers: 1, Inject: []string{FaultTMRestart}, Seed: 17},
 }
 
 // TestIncidents: the simulated incidents in testdata/logs are what the

@@ -34,7 +34,7 @@ func (l *logFile) add(r record) {
 // render writes the file in a layout. Records keep their emission order
 // (a process logs in order; timestamps from different threads may still
 // interleave), DEBUG records are dropped unless debug.
-func (l *logFile) render(f *flavor, format string, debug bool, base time.Time) string {
+func (l *logFile) render(f *flavor, format, layout string, debug bool, base time.Time) string {
 	recs := append([]record(nil), l.records...)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
 	var b strings.Builder
@@ -53,7 +53,9 @@ func (l *logFile) render(f *flavor, format string, debug bool, base time.Time) s
 			continue
 		}
 		ts := t.Format("2006-01-02 15:04:05,000")
-		if f.Log4j2 {
+		if layout == "logback" {
+			fmt.Fprintf(&b, "%s [%s] %-5s %s - %s\n", t.Format("2006-01-02 15:04:05.000"), r.thread, r.level, r.logger, r.msg)
+		} else if f.Log4j2 {
 			fmt.Fprintf(&b, "%s %-5s %-60s [] - %s\n", ts, r.level, r.logger, r.msg)
 		} else {
 			fmt.Fprintf(&b, "%s %-5s %-60s  - %s\n", ts, r.level, r.logger, r.msg)

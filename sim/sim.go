@@ -39,6 +39,7 @@ type Config struct {
 	Seed         uint64
 	Debug        bool   // write DEBUG records (slot reports, free causes, "No task slot allocated")
 	Format       string // text or json
+	Layout       string // text layout: default (the version's log4j layout) or logback
 }
 
 // Result is what a run produced: the files and the truth.
@@ -80,6 +81,12 @@ func Run(cfg Config) (*Result, error) {
 	}
 	if cfg.Format != "text" && cfg.Format != "json" {
 		return nil, fmt.Errorf("format %q: want text or json", cfg.Format)
+	}
+	if cfg.Layout == "" {
+		cfg.Layout = "default"
+	}
+	if cfg.Layout != "default" && cfg.Layout != "logback" {
+		return nil, fmt.Errorf("layout %q: want default or logback", cfg.Layout)
 	}
 	s := newSim(cfg, f)
 	s.scenario()
@@ -178,9 +185,9 @@ func contains(list []string, x string) bool {
 // finish renders the files and the truth.
 func (s *sim) finish() *Result {
 	res := &Result{Files: map[string]string{}}
-	res.Files[s.jm.Name] = s.jm.render(s.f, s.cfg.Format, s.cfg.Debug, Base)
+	res.Files[s.jm.Name] = s.jm.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base)
 	for _, t := range s.tms {
-		res.Files[t.file.Name] = t.file.render(s.f, s.cfg.Format, s.cfg.Debug, Base)
+		res.Files[t.file.Name] = t.file.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base)
 	}
 	if s.cfg.Format == "json" {
 		files := map[string]string{}

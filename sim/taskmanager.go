@@ -284,6 +284,11 @@ func (t *taskManager) submitTask(task, attempt, alloc, job string, reply func(ok
 	s.after(20+s.rng.Int64N(50), func() {
 		if t.alive && t.attempts[attempt] == alloc {
 			t.log("INFO", "org.apache.flink.runtime.taskmanager.Task", fmt.Sprintf("%s (%s) switched from DEPLOYING to RUNNING.", task, attempt))
+			if s.rng.IntN(4) == 0 {
+				// user code printing to stdout, which lands in the same file
+				t.file.add(record{at: s.now + t.skew, raw: true, msg: fmt.Sprintf("(order-%d,%d)", s.rng.IntN(10000), 1+s.rng.IntN(9))})
+				s.truth.stdout(t.file.Name)
+			}
 		}
 	})
 	s.after(s.rpc(), func() { reply(true) })

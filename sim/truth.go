@@ -1,6 +1,9 @@
 package sim
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // Truth is what really happened in a simulated incident: the findings a
 // correct audit reports, each TaskManager process's final slot table and
@@ -14,6 +17,9 @@ type Truth struct {
 	Findings     []TruthFinding    `json:"findings"`
 	TaskManagers []TruthProcess    `json:"taskmanagers"`
 	Allocations  []TruthAllocation `json:"allocations"`
+	// StdoutLines counts the lines of user-code output per file: stray
+	// lines a reader must account for without taking them for records.
+	StdoutLines map[string]int `json:"stdout_lines,omitempty"`
 }
 
 // TruthFinding is one finding a correct audit reports.
@@ -56,6 +62,7 @@ type truthBuilder struct {
 	procs    []TruthProcess
 	allocs   map[string]*TruthAllocation
 	active   map[activeKey]bool
+	stdouts  map[string]int
 }
 
 type activeKey struct {
@@ -66,7 +73,7 @@ type activeKey struct {
 }
 
 func newTruth(s *sim) *truthBuilder {
-	return &truthBuilder{s: s, allocs: map[string]*TruthAllocation{}, active: map[activeKey]bool{}}
+	return &truthBuilder{s: s, allocs: map[string]*TruthAllocation{}, active: map[activeKey]bool{}, stdouts: map[string]int{}}
 }
 
 // sameFailure folds repeats of one failure within this window, as audit does.
@@ -99,6 +106,8 @@ func (b *truthBuilder) allocated(t *taskManager, i int, alloc, job string) {
 	}
 	a.Indexes = append(a.Indexes, i)
 }
+
+func (b *truthBuilder) stdout(file string) { b.stdouts[file]++ }
 
 func (b *truthBuilder) activated(t *taskManager, i int) {
 	b.active[activeKey{t, t.process, i, t.slots[i].alloc}] = true
@@ -155,7 +164,13 @@ func (b *truthBuilder) build() Truth {
 		}
 	}
 	tr := Truth{Seed: s.cfg.Seed, Flink: s.cfg.Flink, Injected: append([]string{}, s.cfg.Inject...), Debug: s.cfg.Debug, Format: s.cfg.Format,
-		Findings: []TruthFinding{}, TaskManagers: b.procs, Allocations: []TruthAllocation{}}
+		Findings: []TruthFinding{}, TaskManagers: b.procs, Allocations: []TruthAllocation{}, StdoutLines: map[string]int{}}
+	for file, n := range b.stdouts {
+		if s.cfg.Format == "json" {
+			file = strings.TrimSuffix(file, ".log") + ".json"
+		}
+		tr.StdoutLines[file] = n
+	}
 	for _, f := range b.findings {
 		if f.Rule == "allocation-timeout" && !s.cfg.Debug {
 			f.Severity = "info" // the cause is logged only at DEBUG
