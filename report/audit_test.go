@@ -191,3 +191,41 @@ func TestGitHubAnnotationLimit(t *testing.T) {
 		t.Errorf("step summary holds %d sections, want every finding (%d): %v", strings.Count(string(md), "## "), len(a.Findings), err)
 	}
 }
+
+// TestREADMESession: the session the README shows is what audit and
+// explain print today (COLUMNS=100), so the README cannot drift.
+func TestREADMESession(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, n := range []string{"legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"} {
+		paths = append(paths, filepath.Join("..", "testdata", "logs", n))
+	}
+	res, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as the README's command names them, from the repository's root
+	for i := range res.Files {
+		res.Files[i].Path = "testdata/logs/" + filepath.Base(res.Files[i].Path)
+	}
+	for i := range res.Inputs {
+		res.Inputs[i].Path = "testdata/logs/" + filepath.Base(res.Inputs[i].Path)
+	}
+	m := reconstruct.Build(res)
+	a := &Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
+	var table, story bytes.Buffer
+	if err := a.WriteTable(&table, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WriteExplain(&story, []string{"c4b0db28"}); err != nil {
+		t.Fatal(err)
+	}
+	for what, out := range map[string]string{"audit table": table.String(), "explain story": story.String()} {
+		if !strings.Contains(string(readme), out) {
+			t.Errorf("README's %s is not what slotaudit prints now; regenerate it:\n%s", what, out)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,7 +107,10 @@ func (p *Pass) Report(f Finding) {
 	f.Rule = p.Rule.ID
 	key := strings.Join([]string{f.Rule, f.Resource, f.Alloc.String(), strconv.Itoa(f.SlotIndex)}, "|")
 	if !f.Alloc.IsSet() && f.Pos.Line > 0 {
-		key += "|" + p.Model.Result.Files[f.Pos.File].Name() // findings about no allocation: one per input
+		// Findings about no allocation: one per input, named by its base
+		// name so the fingerprint does not depend on where the logs lie.
+		fi := p.Model.Result.Files[f.Pos.File]
+		key += "|" + filepath.Base(fi.Path) + "#" + fi.Stream + "|" + f.Job.String()
 	}
 	p.seen[key]++
 	if n := p.seen[key]; n > 1 {
