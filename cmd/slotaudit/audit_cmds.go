@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -111,6 +112,20 @@ error; 3 the input held no slot-lifecycle evidence.`,
 }
 
 func writeRules(e *env, format string) error {
+	if format == "json" {
+		type ruleJSON struct {
+			ID       string `json:"id"`
+			Severity string `json:"severity"`
+			Doc      string `json:"doc"`
+		}
+		var out []ruleJSON
+		for _, r := range rules.All {
+			out = append(out, ruleJSON{ID: r.ID, Severity: r.Severity.String(), Doc: strings.Join(strings.Fields(r.Doc), " ")})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"rules": out})
+	}
 	for _, r := range rules.All {
 		fmt.Fprintf(e.stdout, "%s (%s)\n", r.ID, r.Severity)
 		for _, line := range strings.Split(r.Doc, "\n") {
