@@ -141,8 +141,8 @@ func runNoResourceAvailable(pass *Pass) {
 		var leaked []string
 		t := aligned(m, i)
 		for _, z := range zombies {
-			zi := findEvent(m, z.Pos)
-			if zi < 0 {
+			zi, ok := pass.state.byPos[z.Pos]
+			if !ok {
 				continue
 			}
 			if zt := aligned(m, zi); zt.Kind != t.Kind || zt.N > t.N {
@@ -166,16 +166,6 @@ func runNoResourceAvailable(pass *Pass) {
 		}
 		pass.Report(f)
 	}
-}
-
-// findEvent returns the first event at pos, or -1.
-func findEvent(m *reconstruct.Model, pos parser.Pos) int {
-	for i := range m.Result.Events {
-		if m.Result.Events[i].Pos == pos {
-			return i
-		}
-	}
-	return -1
 }
 
 // taskAt is the task named by event i's record (the exception scan's event

@@ -33,7 +33,7 @@ func runAllocationTimeout(pass *Pass) {
 			if h.Prior || h.Freed < 0 {
 				continue
 			}
-			pr := procFor(m, h.Process)
+			pr := pass.procFor(h.Process)
 			created := pr.createdAt(h.Key)
 			if created < 0 || pr.activated(h.Key, created) {
 				continue
@@ -59,7 +59,7 @@ func runAllocationTimeout(pass *Pass) {
 				}
 			} else {
 				after, ok := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
-				if !ok || explained || after < timeoutFloor || evs[h.Freed].SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, a.ID, h) {
+				if !ok || explained || after < timeoutFloor || evs[h.Freed].SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, h) {
 					continue
 				}
 				sev = Info
@@ -85,7 +85,7 @@ func runAllocationTimeout(pass *Pass) {
 }
 
 // activated: was slot key ever activated (or used by a task) after step from?
-func (pr proc) activated(key, from int) bool {
+func (pr *proc) activated(key, from int) bool {
 	for _, st := range pr.r.Steps[from:] {
 		if (st.Op == "activate" || st.Op == "submit") && st.Slot[pr.model] == key &&
 			(st.Results[pr.model] == reconstruct.Accepted || st.Results[pr.model] == reconstruct.Idempotent) {
@@ -108,14 +108,10 @@ func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) bool
 	return false
 }
 
-// competing: did the AllocationID hold another slot while h was held?
-func competing(pr proc, alloc parser.ID, h reconstruct.Held) bool {
-	for si, st := range pr.r.Steps {
-		if st.Event == h.Freed {
-			return len(pr.heldBefore(si, alloc, pr.model)) > 1
-		}
-	}
-	return false
+// competing: did the AllocationID hold another slot when h was freed?
+func competing(pr *proc, h reconstruct.Held) bool {
+	si, ok := pr.ix.stepOf[h.Freed]
+	return ok && pr.heldBefore(si, pr.model).n > 1
 }
 
 // SlotReportMismatch finds DEBUG slot reports that disagree with the table.
@@ -132,7 +128,7 @@ something the model does not know — both worth a look before trusting the rest
 
 func runSlotReportMismatch(pass *Pass) {
 	m := pass.Model
-	for _, pr := range processes(m) {
+	for _, pr := range pass.processes() {
 		other := reconstruct.Fixed
 		if pr.model == reconstruct.Fixed {
 			other = reconstruct.Legacy

@@ -8,35 +8,102 @@ import (
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
-// proc is one TaskManager process, judged by the table it ran.
+// proc is one TaskManager process, judged by the table it ran, with the
+// indexes that keep the rules linear in the number of steps.
 type proc struct {
 	m     *reconstruct.Model
 	tm    *reconstruct.TaskManager
 	p     *reconstruct.Process
 	r     *reconstruct.Replay
 	model reconstruct.Semantics
+	ix    *procIndex
 }
 
-func processes(m *reconstruct.Model) []proc {
-	var out []proc
-	for _, tm := range m.TaskManagers {
-		for _, p := range tm.Processes {
-			out = append(out, proc{m: m, tm: tm, p: p, r: p.Replay, model: p.Runs})
+// procIndex is computed once per process and shared by the rules of a run.
+type procIndex struct {
+	created map[int]int // slot key → the step that created it
+	pos     map[int]int // event (index into Result.Events) → its place in the process
+	stepOf  map[int]int // event → the step it was replayed as
+	// held[model][si]: the slots holding step si's AllocationID just
+	// before step si, in the model's table.
+	held [2][]heldSet
+}
+
+type heldSet struct {
+	n           int
+	first, last int // oldest and newest slot key
+}
+
+// runState is what the rules of one run share.
+type runState struct {
+	procs map[*reconstruct.Process]*proc
+	order []*proc
+	byPos map[parser.Pos]int // first event at a line
+}
+
+func newRunState(m *reconstruct.Model) *runState {
+	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[parser.Pos]int{}}
+	for i := range m.Result.Events {
+		if _, ok := st.byPos[m.Result.Events[i].Pos]; !ok {
+			st.byPos[m.Result.Events[i].Pos] = i
 		}
 	}
-	return out
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, model: p.Runs, ix: indexProcess(p)}
+			st.procs[p] = pr
+			st.order = append(st.order, pr)
+		}
+	}
+	return st
 }
 
-func procFor(m *reconstruct.Model, p *reconstruct.Process) proc {
-	for _, tm := range m.TaskManagers {
-		for _, q := range tm.Processes {
-			if q == p {
-				return proc{m: m, tm: tm, p: p, r: p.Replay, model: p.Runs}
+func indexProcess(p *reconstruct.Process) *procIndex {
+	r := p.Replay
+	ix := &procIndex{created: map[int]int{}, pos: make(map[int]int, len(p.Events)), stepOf: make(map[int]int, len(r.Steps))}
+	for k, i := range p.Events {
+		ix.pos[i] = k
+	}
+	for si, st := range r.Steps {
+		if _, ok := ix.stepOf[st.Event]; !ok {
+			ix.stepOf[st.Event] = si
+		}
+		if st.Op == "allocate" || st.Op == "prior" {
+			for _, key := range st.Slot {
+				if _, ok := ix.created[key]; !ok {
+					ix.created[key] = si
+				}
 			}
 		}
 	}
-	return proc{m: m, p: p, r: p.Replay, model: p.Runs}
+	for _, model := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
+		keys := map[parser.ID][]int{}
+		hs := make([]heldSet, len(r.Steps))
+		for si, st := range r.Steps {
+			if k := keys[st.Alloc]; len(k) > 0 {
+				hs[si] = heldSet{n: len(k), first: k[0], last: k[len(k)-1]}
+			}
+			switch {
+			case creates(st, model):
+				keys[st.Alloc] = append(keys[st.Alloc], st.Slot[model])
+			case frees(st, model):
+				k := keys[st.Alloc]
+				for j, key := range k {
+					if key == st.Slot[model] {
+						keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
+						break
+					}
+				}
+			}
+		}
+		ix.held[model] = hs
+	}
+	return ix
 }
+
+func (p *Pass) processes() []*proc { return p.state.order }
+
+func (p *Pass) procFor(proc *reconstruct.Process) *proc { return p.state.procs[proc] }
 
 // creates reports whether step st created a slot in the model's table.
 func creates(st reconstruct.Step, model reconstruct.Semantics) bool {
@@ -51,41 +118,22 @@ func frees(st reconstruct.Step, model reconstruct.Semantics) bool {
 	return st.Op == "free" && !st.Skipped[model] && st.Results[model] == reconstruct.Accepted
 }
 
-// heldBefore returns the slot keys holding alloc in the model's table just
-// before step si, oldest first.
-func (pr proc) heldBefore(si int, alloc parser.ID, model reconstruct.Semantics) []int {
-	var keys []int
-	for _, st := range pr.r.Steps[:si] {
-		if st.Alloc != alloc {
-			continue
-		}
-		switch {
-		case creates(st, model):
-			keys = append(keys, st.Slot[model])
-		case frees(st, model):
-			for k, key := range keys {
-				if key == st.Slot[model] {
-					keys = append(keys[:k], keys[k+1:]...)
-					break
-				}
-			}
-		}
-	}
-	return keys
+// heldBefore says which slots held alloc (step si's AllocationID) just
+// before step si, in the model's table.
+func (pr *proc) heldBefore(si int, model reconstruct.Semantics) heldSet {
+	return pr.ix.held[model][si]
 }
 
-// createdAt returns the step that created slot key.
-func (pr proc) createdAt(key int) int {
-	for si, st := range pr.r.Steps {
-		if (st.Op == "allocate" || st.Op == "prior") && (st.Slot[reconstruct.Legacy] == key || st.Slot[reconstruct.Fixed] == key) {
-			return si
-		}
+// createdAt returns the step that created slot key, or -1.
+func (pr *proc) createdAt(key int) int {
+	if si, ok := pr.ix.created[key]; ok {
+		return si
 	}
 	return -1
 }
 
 // index says what index slot key has and how that is known.
-func (pr proc) index(key int) (int, string) {
+func (pr *proc) index(key int) (int, string) {
 	if key >= 0 {
 		return key, "printed"
 	}
@@ -102,34 +150,26 @@ func (pr proc) index(key int) (int, string) {
 
 // slotName renders slot key for a sentence: "index 2" or "a slot whose index
 // no line printed".
-func (pr proc) slotName(key int) string {
+func (pr *proc) slotName(key int) string {
 	if idx, _ := pr.index(key); idx >= 0 {
 		return fmt.Sprintf("index %d", idx)
 	}
 	return "a slot whose index no line printed"
 }
 
-// procEvents returns the process's events (indexes into Result.Events)
-// between two events (exclusive), in log order.
-func (pr proc) between(from, to int) []int {
-	var out []int
-	in := false
-	for _, i := range pr.p.Events {
-		if i == to {
-			break
-		}
-		if in {
-			out = append(out, i)
-		}
-		if i == from {
-			in = true
-		}
+// between returns the process's events (indexes into Result.Events)
+// strictly between two of its events, in log order.
+func (pr *proc) between(from, to int) []int {
+	a, okA := pr.ix.pos[from]
+	b, okB := pr.ix.pos[to]
+	if !okA || !okB || b <= a {
+		return nil
 	}
-	return out
+	return pr.p.Events[a+1 : b]
 }
 
 // lastEvent is the last event of the process.
-func (pr proc) lastEvent() int { return pr.p.Events[len(pr.p.Events)-1] }
+func (pr *proc) lastEvent() int { return pr.p.Events[len(pr.p.Events)-1] }
 
 // aligned is an event's time moved by its input's clock skew.
 func aligned(m *reconstruct.Model, i int) parser.Time {
@@ -150,7 +190,7 @@ func seconds(a, b parser.Time) (float64, bool) {
 
 // fixedWould is what the replay says the fixed table would have done at
 // step si, if that step diverged.
-func (pr proc) fixedWould(si int) string {
+func (pr *proc) fixedWould(si int) string {
 	for _, d := range pr.r.Divergences {
 		if d.Step == si {
 			return d.FixedWould
@@ -160,6 +200,6 @@ func (pr proc) fixedWould(si int) string {
 }
 
 // runsNote says which table the process ran, for messages on fixed versions.
-func (pr proc) runsNote() string {
+func (pr *proc) runsNote() string {
 	return strings.TrimSpace(pr.p.RunsWhy)
 }

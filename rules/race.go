@@ -26,16 +26,16 @@ information (the fix at work); an overwrite there is a new bug and is reported a
 func runSlotMapOverwrite(pass *Pass) {
 	m := pass.Model
 	evs := m.Result.Events
-	for _, pr := range processes(m) {
+	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
 			if st.Op != "allocate" || st.Results[reconstruct.Legacy] != reconstruct.Overwritten {
 				continue
 			}
-			held := pr.heldBefore(si, st.Alloc, reconstruct.Legacy)
-			if len(held) == 0 {
+			held := pr.heldBefore(si, reconstruct.Legacy)
+			if held.n == 0 {
 				continue
 			}
-			oldKey, newKey := held[0], st.Slot[reconstruct.Legacy]
+			oldKey, newKey := held.first, st.Slot[reconstruct.Legacy]
 			oldStep := pr.createdAt(oldKey)
 			a := m.Allocation(st.Alloc)
 			job := evs[st.Event].Job
@@ -93,7 +93,7 @@ func runSlotMapOverwrite(pass *Pass) {
 
 // reportPrevented: on the fixed table, a refused duplicate is the fix at
 // work — information, not an error.
-func reportPrevented(pass *Pass, pr proc) {
+func reportPrevented(pass *Pass, pr *proc) {
 	m := pass.Model
 	evs := m.Result.Events
 	for k, i := range pr.p.Events {
@@ -163,7 +163,7 @@ func runZombieSlot(pass *Pass) {
 			if !h.Zombie {
 				continue
 			}
-			pr := procFor(m, h.Process)
+			pr := pass.procFor(h.Process)
 			key := h.Key
 			created := pr.createdAt(key)
 			f := Finding{Severity: Error, Resource: h.Resource, Alloc: a.ID, Job: a.Job}
@@ -283,16 +283,16 @@ DEBUG, state ALLOCATED at INFO) while the AllocationID holds another slot.`,
 func runDuplicateOffer(pass *Pass) {
 	m := pass.Model
 	evs := m.Result.Events
-	for _, pr := range processes(m) {
+	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
 			if !frees(st, pr.model) {
 				continue
 			}
-			held := pr.heldBefore(si, st.Alloc, pr.model)
-			if len(held) < 2 || held[len(held)-1] != st.Slot[pr.model] {
+			held := pr.heldBefore(si, pr.model)
+			if held.n < 2 || held.last != st.Slot[pr.model] {
 				continue
 			}
-			key, other := st.Slot[pr.model], held[0]
+			key, other := st.Slot[pr.model], held.first
 			created := pr.createdAt(key)
 			if created < 0 {
 				continue

@@ -99,6 +99,7 @@ type Pass struct {
 	Rule  *Rule
 	out   *[]Finding
 	seen  map[string]int
+	state *runState
 }
 
 // Report adds a finding of the running rule, filling in its rule,
@@ -161,8 +162,9 @@ func ByID(id string) *Rule {
 func Run(m *reconstruct.Model, rules []*Rule) []Finding {
 	var out []Finding
 	seen := map[string]int{}
+	state := newRunState(m)
 	for _, r := range rules {
-		r.Run(&Pass{Model: m, Rule: r, out: &out, seen: seen})
+		r.Run(&Pass{Model: m, Rule: r, out: &out, seen: seen, state: state})
 	}
 	first := map[parser.Pos]int{}
 	for i := range m.Result.Events {
