@@ -196,7 +196,7 @@ func ratio(a, b int) float64 {
 func checkTables(t testing.TB, m *reconstruct.Model, truth Truth) {
 	t.Helper()
 	seen := map[string]int{}
-	for _, tp := range truth.TaskManagers {
+	for _, tp := range truth.Processes {
 		var tm *reconstruct.TaskManager
 		for _, x := range m.TaskManagers {
 			if x.Resource == tp.ResourceID {

@@ -5,17 +5,22 @@ import (
 	"strings"
 )
 
-// Truth is what really happened in a simulated incident: the findings a
-// correct audit reports, each TaskManager process's final slot table and
-// every allocation's slots.
+// Truth is what really happened in a simulated incident: the configuration
+// that reproduces it, the findings a correct audit reports, each TaskManager
+// process's final slot table and every allocation's slots.
 type Truth struct {
 	Seed         uint64            `json:"seed"`
 	Flink        string            `json:"flink_version"`
 	Injected     []string          `json:"injected"`
 	Debug        bool              `json:"debug"`
 	Format       string            `json:"format"`
+	Layout       string            `json:"layout"`
+	TaskManagers int               `json:"taskmanagers"`
+	Slots        int               `json:"slots"`
+	Jobs         int               `json:"jobs"`
+	Failovers    int               `json:"failovers"`
 	Findings     []TruthFinding    `json:"findings"`
-	TaskManagers []TruthProcess    `json:"taskmanagers"`
+	Processes    []TruthProcess    `json:"processes"`
 	Allocations  []TruthAllocation `json:"allocations"`
 	// StdoutLines counts the lines of user-code output per file: stray
 	// lines a reader must account for without taking them for records.
@@ -164,7 +169,8 @@ func (b *truthBuilder) build() Truth {
 		}
 	}
 	tr := Truth{Seed: s.cfg.Seed, Flink: s.cfg.Flink, Injected: append([]string{}, s.cfg.Inject...), Debug: s.cfg.Debug, Format: s.cfg.Format,
-		Findings: []TruthFinding{}, TaskManagers: b.procs, Allocations: []TruthAllocation{}, StdoutLines: map[string]int{}}
+		Layout: s.cfg.Layout, TaskManagers: s.cfg.TaskManagers, Slots: s.cfg.Slots, Jobs: s.cfg.Jobs, Failovers: s.cfg.Failovers,
+		Findings: []TruthFinding{}, Processes: b.procs, Allocations: []TruthAllocation{}, StdoutLines: map[string]int{}}
 	for file, n := range b.stdouts {
 		if s.cfg.Format == "json" {
 			file = strings.TrimSuffix(file, ".log") + ".json"
@@ -180,11 +186,11 @@ func (b *truthBuilder) build() Truth {
 	for _, k := range sortedKeys(b.allocs) {
 		tr.Allocations = append(tr.Allocations, *b.allocs[k])
 	}
-	sort.SliceStable(tr.TaskManagers, func(i, j int) bool {
-		if tr.TaskManagers[i].File != tr.TaskManagers[j].File {
-			return tr.TaskManagers[i].File < tr.TaskManagers[j].File
+	sort.SliceStable(tr.Processes, func(i, j int) bool {
+		if tr.Processes[i].File != tr.Processes[j].File {
+			return tr.Processes[i].File < tr.Processes[j].File
 		}
-		return tr.TaskManagers[i].Process < tr.TaskManagers[j].Process
+		return tr.Processes[i].Process < tr.Processes[j].Process
 	})
 	return tr
 }
