@@ -1,0 +1,80 @@
+package reconstruct
+
+import (
+	"testing"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// FuzzReplay drives both slot tables with arbitrary sequences of
+// TaskManager events (each byte pair an operation on one of four
+// AllocationIDs, with indexes and slot reports mixed in). The replay must
+// not panic, the fixed table must never hold an AllocationID twice or lose
+// it from its map, and every index it settles must lie in the printed range.
+func FuzzReplay(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 1, 3, 2, 2, 1, 4, 1}, uint8(3), true)
+	f.Add([]byte{0, 0, 0, 0, 1, 0, 5, 0, 6, 2, 7, 1}, uint8(0), false)
+	f.Fuzz(func(t *testing.T, ops []byte, slots uint8, fromStart bool) {
+		if len(ops) > 400 {
+			ops = ops[:400]
+		}
+		ids := []string{"8c9d5f0e3a1b4c2d9e8f7a6b5c4d3e2f", "4d281fc2b655ae175b84d7592d68df69", "96d6a9d2c1ebb6a838c37a83a6372c1b", "3efcec47613ad2bb7f461d431324a64a"}
+		job, _ := parser.ParseID("f9743e6b86a8c4a8dfb0bfa20b9a86ad")
+		var evs []parser.Event
+		var probes []Probe
+		for k := 0; k+1 < len(ops); k += 2 {
+			a, _ := parser.ParseID(ids[ops[k+1]%4])
+			idx := int(ops[k+1]/4) % 8
+			ev := parser.Event{Pos: parser.Pos{Line: int32(len(evs) + 1)}, Time: parser.Time{Kind: parser.TimeLocal, N: int64(len(evs)) * 1e9},
+				Component: parser.ComponentTM, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
+			switch ops[k] % 9 {
+			case 0:
+				ev.Kind = parser.KindTMSlotRequest
+			case 1:
+				ev.Kind = parser.KindTMAllocated
+			case 2:
+				ev.Kind, ev.SlotIndex, ev.SlotState = parser.KindTMFree, idx, "ALLOCATED"
+			case 3:
+				ev.Kind = parser.KindTMActivate
+			case 4:
+				ev.Kind = parser.KindTaskNoSlot
+			case 5:
+				ev.Kind, ev.SlotIndex, ev.Reason = parser.KindTMAllocRefused, idx, "allocation id already allocated in another slot"
+			case 6:
+				ev.Kind, ev.SlotIndex, ev.RequestedIndex = parser.KindTMAllocExists, idx, (idx+1)%8
+			case 7:
+				ev.Kind = parser.KindTMFreeUnknown
+			case 8:
+				ev.Kind, ev.Alloc = parser.KindTMJMClose, parser.ID{}
+				probes = append(probes, Probe{At: ev.Time, Window: ReportWindow, Pos: ev.Pos,
+					Slots: []parser.SlotStatus{{Index: idx, Alloc: a, Job: job}}})
+			}
+			evs = append(evs, ev)
+		}
+		r := ReplayTM(evs, Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: probes})
+		fixed := r.Tables[Fixed]
+		seen := map[parser.ID]bool{}
+		for _, s := range fixed.Slots() {
+			if seen[s.Alloc] {
+				t.Fatalf("fixed table holds %s twice: %s", s.Alloc, fixed)
+			}
+			seen[s.Alloc] = true
+			if key, ok := fixed.Lookup(s.Alloc); !ok || key != s.Index {
+				t.Fatalf("fixed table lost %s from its map: %s", s.Alloc, fixed)
+			}
+		}
+		if z := fixed.Zombies(); len(z) != 0 {
+			t.Fatalf("fixed table has zombies %v", z)
+		}
+		// An index is printed (0-7 here) or follows from the static range or
+		// the dynamic counter (slots + one per request).
+		for key, info := range r.Indexes {
+			if info.Index < -1 || info.Index > 8+len(evs) {
+				t.Fatalf("slot %d settled at index %d", key, info.Index)
+			}
+			if info.Source == IndexInferred && info.How == "only index left" && info.Index >= int(slots%9) {
+				t.Fatalf("slot %d inferred as index %d outside the static range of %d slots", key, info.Index, slots%9)
+			}
+		}
+	})
+}
