@@ -39,9 +39,10 @@ func auditLogs(t *testing.T, failOn rules.Severity, names ...string) *Audit {
 	return &Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All}
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with a golden file (go test ./report -update
+// rewrites it) and names the first differing line.
+func checkGolden(t *testing.T, golden string, got []byte) {
 	t.Helper()
-	golden := filepath.Join("..", "testdata", "golden", "audit", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
@@ -98,7 +99,7 @@ func TestGoldenAuditFormats(t *testing.T) {
 				if err := f.write(&b); err != nil {
 					t.Fatalf("%s: %v", f.ext, err)
 				}
-				checkGolden(t, name+"."+f.ext, b.Bytes())
+				checkGolden(t, filepath.Join("..", "testdata", "golden", "audit", name+"."+f.ext), b.Bytes())
 			}
 		})
 	}

@@ -3,10 +3,8 @@ package report
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -43,30 +41,7 @@ func TestGoldenReconstruction(t *testing.T) {
 					t.Errorf("output differs when the files are given in reverse order")
 				}
 			}
-			must := func(err error) {
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			golden := filepath.Join("..", "testdata", "golden", "reconstruct", name+".golden")
-			if *update {
-				must(os.MkdirAll(filepath.Dir(golden), 0o755))
-				must(os.WriteFile(golden, b.Bytes(), 0o644))
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test ./report -update creates it)", err)
-			}
-			if !bytes.Equal(want, b.Bytes()) {
-				w, g := strings.Split(string(want), "\n"), strings.Split(b.String(), "\n")
-				for i := 0; i < len(w) && i < len(g); i++ {
-					if w[i] != g[i] {
-						t.Fatalf("differs from %s at line %d:\n want %s\n got  %s", golden, i+1, w[i], g[i])
-					}
-				}
-				t.Fatalf("differs from %s in length", golden)
-			}
+			checkGolden(t, filepath.Join("..", "testdata", "golden", "reconstruct", name+".golden"), b.Bytes())
 		})
 	}
 }

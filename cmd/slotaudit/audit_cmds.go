@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
 )
@@ -161,13 +160,9 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 			if finding != "" && alloc != "" {
 				return &usageError{fmt.Errorf("give --finding or --alloc, not both")}
 			}
-			var want parser.ID
-			if alloc != "" {
-				id, ok := parser.ParseID(alloc)
-				if !ok {
-					return &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", alloc)}
-				}
-				want = id
+			want, err := allocFlag(alloc)
+			if err != nil {
+				return err
 			}
 			a, err := e.audit(cmd, args, &rf, "error")
 			if err != nil {

@@ -20,6 +20,18 @@ func needPaths(name string) cobra.PositionalArgs {
 	}
 }
 
+// allocFlag reads an --alloc value: empty, or an AllocationID.
+func allocFlag(alloc string) (parser.ID, error) {
+	if alloc == "" {
+		return parser.ID{}, nil
+	}
+	id, ok := parser.ParseID(alloc)
+	if !ok {
+		return id, &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", alloc)}
+	}
+	return id, nil
+}
+
 func checkFormat(f string) error {
 	if f != "table" && f != "json" {
 		return &usageError{fmt.Errorf("--format %q: want table or json", f)}
@@ -59,13 +71,9 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			var want parser.ID
-			if alloc != "" {
-				id, ok := parser.ParseID(alloc)
-				if !ok {
-					return &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", alloc)}
-				}
-				want = id
+			want, err := allocFlag(alloc)
+			if err != nil {
+				return err
 			}
 			m, err := e.build(cmd, args, &rf)
 			if err != nil {
