@@ -27,7 +27,7 @@ func (s *sim) scenario() {
 		at := phase + int64(k)*7000 + s.rng.Int64N(3000)
 		par := 1 + s.rng.IntN(max(1, min(3, capacity/max(1, s.cfg.Jobs))))
 		duration := 60_000 + s.rng.Int64N(120_000)
-		s.after(at, func() { s.pool.submit(jobName(k), par, 1, duration) })
+		s.after(at, func() { s.workload(k, par, duration) })
 	}
 	later := phase + int64(s.cfg.Jobs)*7000 + 10_000
 	for k := 0; k < s.cfg.Failovers; k++ {
@@ -153,4 +153,23 @@ func (s *sim) heartbeatTimeout() {
 		s.after(3000+s.rng.Int64N(3000), func() { t.regainJobManager(j.id) })
 		return
 	}
+}
+
+// workload submits an ordinary job; in a run longer than the default the
+// job is submitted again a little after it ends, so the cluster stays busy.
+func (s *sim) workload(k, par int, duration int64) {
+	j := s.pool.submit(jobName(k), par, 1, duration)
+	if s.end <= defaultRun {
+		return
+	}
+	var watch func()
+	watch = func() {
+		switch j.state {
+		case "FINISHED", "FAILED", "CANCELED":
+			s.after(5000+s.rng.Int64N(25_000), func() { s.workload(k, par, duration) })
+		default:
+			s.after(10_000, watch)
+		}
+	}
+	s.after(duration, watch)
 }

@@ -40,6 +40,10 @@ type Config struct {
 	Debug        bool   // write DEBUG records (slot reports, free causes, "No task slot allocated")
 	Format       string // text or json
 	Layout       string // text layout: default (the version's log4j layout) or logback
+	// Minutes the cluster runs (default 15). Beyond the default, ordinary
+	// jobs are resubmitted when they end, so the cluster stays busy: a
+	// long run is how benchmarks get gigabytes of realistic logs.
+	Minutes int
 }
 
 // Result is what a run produced: the files and the truth.
@@ -56,7 +60,7 @@ const (
 	heartbeat      = 10_000  // slot report period
 	requestTimeout = 300_000 // slot.request.timeout
 	idleTimeout    = 30_000  // slot.idle.timeout
-	endOfRun       = 900_000 // the simulation stops; what is held then stays held
+	defaultRun     = 900_000 // the simulation stops; what is held then stays held
 )
 
 // Run simulates one incident.
@@ -64,6 +68,9 @@ func Run(cfg Config) (*Result, error) {
 	f, err := flavorOf(cfg.Flink)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Minutes < 0 || cfg.Minutes > 7*24*60 {
+		return nil, fmt.Errorf("minutes %d: want 0 (15 minutes) to a week", cfg.Minutes)
 	}
 	if cfg.TaskManagers < 1 || cfg.Slots < 1 {
 		return nil, fmt.Errorf("need at least one TaskManager with one slot")
@@ -132,10 +139,14 @@ type sim struct {
 	truth *truthBuilder
 	// tickets numbers slot-timeout timers
 	tickets int
+	end     int64 // when the run stops (ms)
 }
 
 func newSim(cfg Config, f *flavor) *sim {
-	s := &sim{cfg: cfg, f: f, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), jm: &logFile{Name: "jobmanager.log"}}
+	s := &sim{cfg: cfg, f: f, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), jm: &logFile{Name: "jobmanager.log"}, end: defaultRun}
+	if cfg.Minutes > 0 {
+		s.end = int64(cfg.Minutes) * 60_000
+	}
 	s.truth = newTruth(s)
 	s.rm = newResourceManager(s)
 	s.pool = newJobMaster(s)
@@ -151,13 +162,13 @@ func (s *sim) after(delay int64, fn func()) {
 func (s *sim) loop() {
 	for s.q.Len() > 0 {
 		e := heap.Pop(&s.q).(event)
-		if e.at > endOfRun {
+		if e.at > s.end {
 			break
 		}
 		s.now = e.at
 		e.fn()
 	}
-	s.now = endOfRun
+	s.now = s.end
 }
 
 // hex returns a fresh 32-hex-digit id.

@@ -19,6 +19,7 @@ type Truth struct {
 	Slots        int               `json:"slots"`
 	Jobs         int               `json:"jobs"`
 	Failovers    int               `json:"failovers"`
+	Minutes      int               `json:"minutes,omitempty"`
 	Findings     []TruthFinding    `json:"findings"`
 	Processes    []TruthProcess    `json:"processes"`
 	Allocations  []TruthAllocation `json:"allocations"`
@@ -169,7 +170,7 @@ func (b *truthBuilder) build() Truth {
 		}
 	}
 	tr := Truth{Seed: s.cfg.Seed, Flink: s.cfg.Flink, Injected: append([]string{}, s.cfg.Inject...), Debug: s.cfg.Debug, Format: s.cfg.Format,
-		Layout: s.cfg.Layout, TaskManagers: s.cfg.TaskManagers, Slots: s.cfg.Slots, Jobs: s.cfg.Jobs, Failovers: s.cfg.Failovers,
+		Layout: s.cfg.Layout, TaskManagers: s.cfg.TaskManagers, Slots: s.cfg.Slots, Jobs: s.cfg.Jobs, Failovers: s.cfg.Failovers, Minutes: s.cfg.Minutes,
 		Findings: []TruthFinding{}, Processes: b.procs, Allocations: []TruthAllocation{}, StdoutLines: map[string]int{}}
 	for file, n := range b.stdouts {
 		if s.cfg.Format == "json" {
