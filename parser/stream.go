@@ -87,6 +87,7 @@ type stream struct {
 	isJSON  bool
 	decided bool
 	pending []pline
+	recBuf  record // the buffers every text record reuses
 
 	rec      *record
 	recLines int // physical lines of rec so far
@@ -340,21 +341,49 @@ func looksLikeExceptionHeader(b []byte) bool {
 	return bytes.HasSuffix(last, []byte("Exception")) || bytes.HasSuffix(last, []byte("Error")) || bytes.HasSuffix(last, []byte("Throwable"))
 }
 
+// reuse hands out the stream's record buffer, emptied: a record is
+// classified (and everything kept from it copied) before the next starts,
+// so one set of byte buffers serves every text record.
+func (s *stream) reuse() *record {
+	r := &s.recBuf
+	*r = record{logger: r.logger[:0], msg: r.msg[:0], body: r.body[:0], first: r.first[:0]}
+	return r
+}
+
 func (s *stream) startRecord(no int32, line []byte, phys int, h header) {
 	s.finishRecord()
-	r := &record{start: no, end: no, time: s.adjustTime(h.time), level: string(h.level)}
-	r.logger = append([]byte(nil), h.logger...)
-	r.msg = append([]byte(nil), h.msg...)
-	r.first = append([]byte(nil), line[:min(len(line), maxTextLen+1)]...)
+	r := s.reuse()
+	r.start, r.end, r.time, r.level = no, no, s.adjustTime(h.time), levelString(h.level)
+	r.logger = append(r.logger, h.logger...)
+	r.msg = append(r.msg, h.msg...)
+	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
 	s.rec, s.recLines = r, phys
 }
 
 func (s *stream) startHeaderless(no int32, line []byte, phys int) {
 	s.finishRecord()
-	r := &record{start: no, end: no, headerless: true}
-	r.msg = append([]byte(nil), line...)
-	r.first = append([]byte(nil), line[:min(len(line), maxTextLen+1)]...)
+	r := s.reuse()
+	r.start, r.end, r.headerless = no, no, true
+	r.msg = append(r.msg, line...)
+	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
 	s.rec, s.recLines = r, phys
+}
+
+// levelString converts a level without allocating for the usual ones.
+func levelString(b []byte) string {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "INFO":
+		return "INFO"
+	case "DEBUG":
+		return "DEBUG"
+	case "WARN":
+		return "WARN"
+	case "ERROR":
+		return "ERROR"
+	case "TRACE":
+		return "TRACE"
+	}
+	return string(b)
 }
 
 func (s *stream) appendBody(no int32, b []byte, phys int) {
