@@ -537,6 +537,13 @@ func (s *stream) finishRecord() {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
+		if len(s.events) == cap(s.events) {
+			// Double: append's gentler growth for large slices copies
+			// every 400-byte event several times over.
+			grown := make([]Event, len(s.events), max(1024, 2*cap(s.events)))
+			copy(grown, s.events)
+			s.events = grown
+		}
 		s.events = append(s.events, ev)
 		n++
 	})
