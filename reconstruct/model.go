@@ -199,11 +199,7 @@ func (m *Model) replayProcesses() {
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
 			m.configure(p)
-			sub := make([]parser.Event, len(p.Events))
-			for k, i := range p.Events {
-				sub[k] = evs[i]
-			}
-			p.Replay = ReplayTM(sub, p.Config)
+			p.Replay = replayIndexed(evs, p.Events, p.Config)
 			// Replay steps and report checks index the process's events; map them back.
 			for s := range p.Replay.Steps {
 				p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
@@ -534,19 +530,17 @@ func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
 	if !comparable {
 		return nil
 	}
-	var sub []parser.Event
 	var idx []int
 	for _, i := range p.Events {
-		ev := m.Result.Events[i]
+		ev := &m.Result.Events[i]
 		if ev.Time.Kind == at.Kind && ev.Time.N > at.N {
 			break
 		}
-		sub = append(sub, ev)
 		idx = append(idx, i)
 	}
 	cfg := p.Config
 	cfg.Probes = nil
-	r := ReplayTM(sub, cfg)
+	r := replayIndexed(m.Result.Events, idx, cfg)
 	for s := range r.Steps {
 		r.Steps[s].Event = idx[r.Steps[s].Event]
 	}

@@ -95,7 +95,8 @@ type Replay struct {
 	Reports []ReportCheck
 
 	cfg     Config
-	events  []parser.Event
+	all     []parser.Event // the events, of which idx picks this process's
+	idx     []int
 	next    int                     // next placeholder key (-1, -2, …)
 	jobOf   map[parser.ID]parser.ID // AllocationID → JobID from its slot request
 	refused map[int]bool            // legacy placeholders the fixed table refused to create
@@ -119,29 +120,43 @@ type snapshot struct {
 // ReplayTM replays the events of one TaskManager process (in log order)
 // under both models. Events of other components are ignored.
 func ReplayTM(events []parser.Event, cfg Config) *Replay {
+	idx := make([]int, len(events))
+	for i := range idx {
+		idx[i] = i
+	}
+	return replayIndexed(events, idx, cfg)
+}
+
+// replayIndexed replays the events all[idx[0]], all[idx[1]], … without
+// copying them: a model's processes are views into one event slice. Step
+// and snapshot positions count in idx.
+func replayIndexed(all []parser.Event, idx []int, cfg Config) *Replay {
 	r := &Replay{
 		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		Indexes: map[int]IndexInfo{},
-		cfg:     cfg, events: events, next: -1,
+		cfg:     cfg, all: all, idx: idx, next: -1,
 		jobOf: map[parser.ID]parser.ID{}, refused: map[int]bool{}, seen: map[parser.ID]bool{},
 		dupAck: map[parser.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[parser.ID]int{},
 		snaps: make([][]snapshot, len(cfg.Probes)),
 	}
-	for i := range events {
-		ev := &events[i]
+	for i := range idx {
+		ev := &all[idx[i]]
 		if ev.Component != parser.ComponentTM && ev.Component != parser.ComponentUnknown {
 			continue
 		}
 		r.takeSnapshots(ev.Time, i-1)
 		r.apply(i, ev)
 	}
-	r.takeSnapshots(parser.Time{}, len(events)-1)
+	r.takeSnapshots(parser.Time{}, len(idx)-1)
 	r.resolveFromReports()
 	r.inferDynamicCounter()
 	r.inferOnlyIndexLeft()
 	r.compareReports()
 	return r
 }
+
+// event is the replay's i-th event.
+func (r *Replay) event(i int) *parser.Event { return &r.all[r.idx[i]] }
 
 // takeSnapshots records the tables as they stand after event after, for
 // every probe whose window an event at time t enters or leaves; a zero t
@@ -271,7 +286,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			return // ≤ 1.11 prints no AllocationID: nothing to look up
 		}
 		if ev.Kind == parser.KindTaskNoSlot && len(r.Steps) > 0 {
-			if last := r.Steps[len(r.Steps)-1]; last.Op == "submit" && last.Alloc == ev.Alloc && r.events[last.Event].Kind == parser.KindTMTaskReceived {
+			if last := r.Steps[len(r.Steps)-1]; last.Op == "submit" && last.Alloc == ev.Alloc && r.event(last.Event).Kind == parser.KindTMTaskReceived {
 				return // the refusal of the submission just replayed
 			}
 		}
@@ -300,7 +315,7 @@ func (r *Replay) priorSlot(i int, alloc, job parser.ID, pos parser.Pos) int {
 	}
 	r.seen[alloc] = true
 	if !job.IsSet() {
-		job = r.events[i].Job
+		job = r.event(i).Job
 	}
 	key := r.newKey(len(r.Steps))
 	r.life[key] = [2]int{-1, -1} // held since before the log
