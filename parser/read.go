@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"runtime"
 	"sort"
@@ -80,11 +81,29 @@ func Read(paths []string, opts Options) (*Result, error) {
 	// One allocation for all events; each stream's copy is dropped as soon
 	// as it is merged, so the peak holds the events about once, not twice.
 	res.Events = make([]Event, 0, total)
+	// The same log given twice (a copy under another name, a .gz of it) is
+	// read once: the later input (in path order) keeps its summary, marked
+	// as a duplicate, and contributes no events.
+	firstWith := map[contentKey]string{}
 	for _, fr := range results {
 		base := int32(len(res.Files))
+		dupOf := ""
+		if fr.content.size > 0 {
+			if first, ok := firstWith[fr.content]; ok {
+				dupOf = first
+			} else if len(fr.streams) > 0 {
+				firstWith[fr.content] = fr.streams[0].sum.Path
+			}
+		}
 		for _, st := range fr.streams {
 			sum, evs, diags := st.result()
 			st.events = nil
+			if dupOf != "" {
+				sum.DuplicateOf, sum.EventCount, sum.EventRecs = dupOf, 0, 0
+				evs = nil
+				diags = []Diagnostic{{Pos: Pos{File: sum.File, Line: 1}, Severity: "warning",
+					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
+			}
 			sum.File += base
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.Inputs = append(res.Inputs, sum)
@@ -110,6 +129,31 @@ func Read(paths []string, opts Options) (*Result, error) {
 type fileResult struct {
 	streams []*stream
 	err     error
+	// content identifies what was read (decompressed), to find the same
+	// log given twice under different names.
+	content contentKey
+}
+
+type contentKey struct {
+	size int64
+	sum  uint64
+}
+
+// contentSeed is fixed for the process: keys are compared within one run.
+var contentSeed = maphash.MakeSeed()
+
+// hashingReader hashes and counts what passes through it.
+type hashingReader struct {
+	r    io.Reader
+	h    maphash.Hash
+	size int64
+}
+
+func (hr *hashingReader) Read(p []byte) (int, error) {
+	n, err := hr.r.Read(p)
+	hr.h.Write(p[:n])
+	hr.size += int64(n)
+	return n, err
 }
 
 // wrapper kinds
@@ -153,8 +197,10 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		return fileResult{err: err}
 	}
 	defer func() { _ = closer() }()
+	hr := &hashingReader{r: r}
+	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
-	lr := newLineReader(r, opts.MaxLine)
+	lr := newLineReader(hr, opts.MaxLine)
 
 	var look []pline
 	var lookTrunc []bool
@@ -209,7 +255,7 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		last.sum.Err = fmt.Sprintf("read stopped after line %d: %s", lr.no, msg)
 		last.diag(lr.no, "warning", "read error: "+msg+"; the lines before it were read", nil)
 	}
-	return fileResult{streams: fr.streams}
+	return fileResult{streams: fr.streams, content: contentKey{size: hr.size, sum: hr.h.Sum64()}}
 }
 
 func (fr *fileReader) stream(name, hint, hintSrc string) *stream {

@@ -42,6 +42,9 @@ type InputSummary struct {
 	Truncated   int // lines or records cut at the size limit
 	First, Last Time
 	Err         string // a read error that stopped this input early
+	// DuplicateOf names an earlier input with the same content: this one's
+	// events were not counted again.
+	DuplicateOf string
 }
 
 // Diagnostic is something the parser could not read, with where and why.

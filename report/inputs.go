@@ -39,6 +39,7 @@ type InputJSON struct {
 	First            string   `json:"first_time,omitempty"`
 	Last             string   `json:"last_time,omitempty"`
 	Error            string   `json:"error,omitempty"`
+	DuplicateOf      string   `json:"duplicate_of,omitempty"`
 }
 
 // NewInputJSON converts an input summary for output.
@@ -58,7 +59,7 @@ func NewInputJSON(in *parser.InputSummary) InputJSON {
 		Layout: in.Layout, Wrapper: in.Wrapper, Gzip: in.Gzip, Slots: in.Slots,
 		Lines: in.Lines, Records: in.Records, Events: in.EventCount, EventRecords: in.EventRecs,
 		Irrelevant: in.Irrelevant, Unparsed: in.Unparsed, Stray: in.Stray, Framing: in.Framing,
-		Truncated: in.Truncated, First: in.First.String(), Last: in.Last.String(), Error: in.Err,
+		Truncated: in.Truncated, First: in.First.String(), Last: in.Last.String(), Error: in.Err, DuplicateOf: in.DuplicateOf,
 	}
 }
 
@@ -82,6 +83,9 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary) error {
 		}
 		if in.Gzip {
 			layout = "gzip/" + layout
+		}
+		if in.DuplicateOf != "" {
+			layout = "duplicate of " + in.DuplicateOf
 		}
 		ver := in.FlinkVersion
 		if ver == "" {
@@ -131,6 +135,9 @@ func WriteInputSummary(w io.Writer, inputs []parser.InputSummary, width int) err
 			line += ", taskmanager " + Escape(j.ResourceID)
 		}
 		line += fmt.Sprintf(", records %d, events %d, irrelevant %d, unparsed %d, stray %d", j.Records, j.Events, j.Irrelevant, j.Unparsed, j.Stray)
+		if j.DuplicateOf != "" {
+			line += ", duplicate of " + Escape(j.DuplicateOf) + " (its events are counted there)"
+		}
 		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
 			return err
 		}
