@@ -34,37 +34,54 @@ func (l *logFile) add(r record) {
 // render writes the file in a layout. Records keep their emission order
 // (a process logs in order; timestamps from different threads may still
 // interleave), DEBUG records are dropped unless debug.
-func (l *logFile) render(f *flavor, format, layout string, debug bool, base time.Time) string {
+func (l *logFile) render(f *flavor, format, layout string, debug bool, base time.Time, noise *noiseSource) string {
 	recs := append([]record(nil), l.records...)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
 	var b strings.Builder
-	for _, r := range recs {
+	for i, r := range recs {
+		// Noise runs from the process's first record to its last, between
+		// them in time.
+		if noise != nil && i == 0 {
+			noise.next += r.at
+		}
+		for noise != nil && i > 0 && noise.next <= r.at {
+			writeRecord(&b, f, format, layout, base, noise.record())
+		}
 		if r.level == "DEBUG" && !debug {
 			continue
 		}
-		t := base.Add(time.Duration(r.at) * time.Millisecond)
-		if r.raw {
-			b.WriteString(r.msg + "\n")
-			continue
-		}
-		if format == "json" {
-			b.WriteString(jsonRecord(f, r, t))
-			b.WriteByte('\n')
-			continue
-		}
-		ts := t.Format("2006-01-02 15:04:05,000")
-		if layout == "logback" {
-			fmt.Fprintf(&b, "%s [%s] %-5s %s - %s\n", t.Format("2006-01-02 15:04:05.000"), r.thread, r.level, r.logger, r.msg)
-		} else if f.Log4j2 {
-			fmt.Fprintf(&b, "%s %-5s %-60s [] - %s\n", ts, r.level, r.logger, r.msg)
-		} else {
-			fmt.Fprintf(&b, "%s %-5s %-60s  - %s\n", ts, r.level, r.logger, r.msg)
-		}
-		for _, line := range stackLines(r.thrown) {
-			b.WriteString(line + "\n")
-		}
+		writeRecord(&b, f, format, layout, base, r)
+	}
+	// A process that stopped writing slot records still runs, and chatters,
+	// until the end of the run.
+	for noise != nil && len(recs) > 0 && noise.next <= noise.until {
+		writeRecord(&b, f, format, layout, base, noise.record())
 	}
 	return b.String()
+}
+
+func writeRecord(b *strings.Builder, f *flavor, format, layout string, base time.Time, r record) {
+	t := base.Add(time.Duration(r.at) * time.Millisecond)
+	if r.raw {
+		b.WriteString(r.msg + "\n")
+		return
+	}
+	if format == "json" {
+		b.WriteString(jsonRecord(f, r, t))
+		b.WriteByte('\n')
+		return
+	}
+	ts := t.Format("2006-01-02 15:04:05,000")
+	if layout == "logback" {
+		fmt.Fprintf(b, "%s [%s] %-5s %s - %s\n", t.Format("2006-01-02 15:04:05.000"), r.thread, r.level, r.logger, r.msg)
+	} else if f.Log4j2 {
+		fmt.Fprintf(b, "%s %-5s %-60s [] - %s\n", ts, r.level, r.logger, r.msg)
+	} else {
+		fmt.Fprintf(b, "%s %-5s %-60s  - %s\n", ts, r.level, r.logger, r.msg)
+	}
+	for _, line := range stackLines(r.thrown) {
+		b.WriteString(line + "\n")
+	}
 }
 
 // stackLines renders an exception: its first line, then frames.

@@ -44,6 +44,10 @@ type Config struct {
 	// jobs are resubmitted when they end, so the cluster stays busy: a
 	// long run is how benchmarks get gigabytes of realistic logs.
 	Minutes int
+	// Noise is how many unrelated DEBUG records (Kafka fetches, heartbeats,
+	// ZooKeeper pings, checkpoint acks) each process writes per second when
+	// Debug is on; 0 writes none. Real DEBUG logs are mostly such records.
+	Noise int
 }
 
 // Result is what a run produced: the files and the truth.
@@ -71,6 +75,9 @@ func Run(cfg Config) (*Result, error) {
 	}
 	if cfg.Minutes < 0 || cfg.Minutes > 7*24*60 {
 		return nil, fmt.Errorf("minutes %d: want 0 (15 minutes) to a week", cfg.Minutes)
+	}
+	if cfg.Noise < 0 || cfg.Noise > 10_000 {
+		return nil, fmt.Errorf("noise %d: want 0 to 10000 records per second", cfg.Noise)
 	}
 	if cfg.TaskManagers < 1 || cfg.Slots < 1 {
 		return nil, fmt.Errorf("need at least one TaskManager with one slot")
@@ -196,9 +203,15 @@ func contains(list []string, x string) bool {
 // finish renders the files and the truth.
 func (s *sim) finish() *Result {
 	res := &Result{Files: map[string]string{}}
-	res.Files[s.jm.Name] = s.jm.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base)
+	noise := func(name string, tm bool) *noiseSource {
+		if s.cfg.Noise <= 0 || !s.cfg.Debug {
+			return nil
+		}
+		return newNoiseSource(s.cfg.Seed, name, s.cfg.Noise, tm, s.end)
+	}
+	res.Files[s.jm.Name] = s.jm.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base, noise(s.jm.Name, false))
 	for _, t := range s.tms {
-		res.Files[t.file.Name] = t.file.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base)
+		res.Files[t.file.Name] = t.file.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base, noise(t.file.Name, true))
 	}
 	if s.cfg.Format == "json" {
 		files := map[string]string{}

@@ -74,6 +74,7 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().IntVar(&cfg.Slots, "slots", 3, "slots per TaskManager")
 	cmd.Flags().IntVar(&cfg.Jobs, "jobs", 2, "ordinary jobs besides those the faults need")
 	cmd.Flags().IntVar(&cfg.Failovers, "failovers", 1, "task failures that restart a running job")
+	cmd.Flags().IntVar(&cfg.Noise, "noise", 0, "unrelated DEBUG records (Kafka fetches, heartbeats, ZooKeeper pings) per process and second, with --debug: real DEBUG logs are mostly these")
 	cmd.Flags().IntVar(&cfg.Minutes, "minutes", 0, "how long the cluster runs (0: 15 minutes); longer runs keep resubmitting jobs, for benchmark corpora")
 	cmd.Flags().StringVar(&inject, "inject", "", "faults to inject: "+strings.Join(sim.Faults, ","))
 	cmd.Flags().StringVar(&cfg.Format, "format", "text", "text or json")
