@@ -33,28 +33,35 @@ const maxTextLen = 2048
 // classify turns a record into events. It returns statusUnparsed with a
 // reason when the record comes from a slot class (or mentions slots on the
 // TaskExecutor) but matches no known template.
-func classify(r *record, emit func(Event)) (classStatus, string) {
+//
+// logComp is componentOfLogger(r.logger), which callers cache per logger.
+func classify(r *record, logComp Component, emit func(Event)) (classStatus, string) {
 	msg := bytes.TrimSpace(r.msg)
-	logComp := componentOfLogger(r.logger)
 	base := NewEvent("")
 	base.Pos = Pos{Line: r.start}
 	base.EndLine = r.end
 	base.Time = r.time
 	base.Level = Level(r.level)
-	base.Text = capText(r.first)
 
 	n := 0
+	text := ""
 	out := func(ev Event) {
+		// Most records give no event: the evidence text is copied only
+		// for those that do.
+		if n == 0 {
+			text = capText(r.first)
+		}
+		ev.Text = text
 		n++
 		emit(ev)
 	}
 
 	ev := base
-	text := msg
+	full := msg
 	if len(r.body) > 0 && bytes.HasPrefix(msg, []byte("Received slot report from instance")) {
-		text = append(append(append([]byte(nil), msg...), '\n'), r.body...)
+		full = append(append(append([]byte(nil), msg...), '\n'), r.body...)
 	}
-	t, ok := matchTemplate(text, &ev)
+	t, ok := matchTemplate(full, &ev)
 	var noSlotSeen []ID
 	switch {
 	case ok && t.kind == "":

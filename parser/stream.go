@@ -110,6 +110,8 @@ type stream struct {
 	nameHint      string   // container / pod name from a wrapper
 	nameHintSrc   string
 
+	loggerComps map[string]Component
+
 	events   []Event
 	diags    []Diagnostic
 	diagKind map[string]int
@@ -536,7 +538,8 @@ func (s *stream) finishRecord() {
 	}
 	s.collectHints(r)
 	n := 0
-	status, why := classify(r, func(ev Event) {
+	comp := s.loggerComponent(r.logger)
+	status, why := classify(r, comp, func(ev Event) {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
@@ -550,8 +553,8 @@ func (s *stream) finishRecord() {
 		s.events = append(s.events, ev)
 		n++
 	})
-	if c := componentOfLogger(r.logger); c != ComponentUnknown {
-		s.comps[c]++
+	if comp != ComponentUnknown {
+		s.comps[comp]++
 	}
 	switch status {
 	case statusEvents:
@@ -682,6 +685,25 @@ func (s *stream) settleIdentity() {
 		}
 	}
 }
+
+// loggerComponent is componentOfLogger, remembered per logger name: a log
+// has a few hundred loggers and millions of records. Past maxLoggerCache
+// names (hostile input) it stops remembering rather than grow.
+func (s *stream) loggerComponent(logger []byte) Component {
+	if c, ok := s.loggerComps[string(logger)]; ok {
+		return c
+	}
+	c := componentOfLogger(logger)
+	if s.loggerComps == nil {
+		s.loggerComps = map[string]Component{}
+	}
+	if len(s.loggerComps) < maxLoggerCache {
+		s.loggerComps[string(logger)] = c
+	}
+	return c
+}
+
+const maxLoggerCache = 4096
 
 // result returns the stream's summary, events and diagnostics.
 func (s *stream) result() (InputSummary, []Event, []Diagnostic) {

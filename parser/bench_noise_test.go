@@ -1,0 +1,39 @@
+package parser_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/sim"
+)
+
+// noisyDebugLog is a simulated 1.9.3 DEBUG TaskManager and JobManager log
+// with the chatter of real DEBUG logs (Kafka fetches, heartbeats, ZooKeeper
+// pings): what most bytes of a real incident's logs look like.
+func noisyDebugLog(b *testing.B, name string) []byte {
+	b.Helper()
+	res, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 4, Failovers: 2, Seed: 7,
+		Debug: true, Noise: 40, Minutes: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []byte(res.Files[name])
+}
+
+func benchReadBytes(b *testing.B, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parser.Read([]string{"-"}, parser.Options{Stdin: bytes.NewReader(data)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadNoisyTM: a TaskManager DEBUG log, mostly Kafka client lines.
+func BenchmarkReadNoisyTM(b *testing.B) { benchReadBytes(b, noisyDebugLog(b, "taskmanager-0.log")) }
+
+// BenchmarkReadNoisyJM: a JobManager DEBUG log: slot reports, heartbeats,
+// checkpoint acknowledgements.
+func BenchmarkReadNoisyJM(b *testing.B) { benchReadBytes(b, noisyDebugLog(b, "jobmanager.log")) }
