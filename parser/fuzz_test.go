@@ -76,3 +76,30 @@ func FuzzJSONRecord(f *testing.F) {
 		jsonBalance(b)
 	})
 }
+
+// FuzzFlinkHeader: whenever the fast decoder of Flink's layout decides, the
+// general matcher agrees field by field.
+func FuzzFlinkHeader(f *testing.F) {
+	seedLogs(f, false)
+	f.Add([]byte("2019-06-24 16:14:09,975 INFO  org.X [] - y"))
+	f.Add([]byte("16:14:09,975 DEBUG org.X                 - y"))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, name := range []string{"flink", "flink-time"} {
+			l := builtinLayout(name)
+			fast := newFlinkHeader(l)
+			h, ok, decided := fast.match(line)
+			if !decided {
+				continue
+			}
+			want, wantOK := l.match(line)
+			if ok != wantOK || !sameHeader(h, want) {
+				t.Fatalf("%s: fast %v %+v, general %v %+v", name, ok, h, wantOK, want)
+			}
+		}
+	})
+}
+
+func sameHeader(a, b header) bool {
+	return a.time == b.time && bytes.Equal(a.level, b.level) && bytes.Equal(a.logger, b.logger) &&
+		bytes.Equal(a.thread, b.thread) && bytes.Equal(a.msg, b.msg) && a.ndcSeen == b.ndcSeen
+}

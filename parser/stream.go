@@ -62,7 +62,11 @@ type Options struct {
 	MaxLine      int    // longest physical line kept (default 1 MiB)
 	MaxRecord    int    // most continuation bytes kept per record (default 1 MiB)
 	Workers      int    // files read in parallel (default: number of CPUs)
-	Stdin        interface{ Read([]byte) (int, error) }
+	// Reference turns off every shortcut (fast header decoding, skipping
+	// records that cannot hold evidence): the slow path that the fast one
+	// is tested against.
+	Reference bool
+	Stdin     interface{ Read([]byte) (int, error) }
 }
 
 const (
@@ -87,6 +91,7 @@ type stream struct {
 
 	sum     InputSummary
 	layout  *Layout
+	fast    *flinkHeader // nil unless layout is Flink's own and Options.Reference is off
 	isJSON  bool
 	decided bool
 	pending []pline
@@ -104,11 +109,13 @@ type stream struct {
 
 	ndcYes, ndcNo int
 	hints         []versionHint
-	comps         map[Component]int
-	tmIDs         []string // from "Starting TaskManager with ResourceID"
-	registered    []string // TaskManagers named by RM/JM lines of the same file
-	nameHint      string   // container / pod name from a wrapper
-	nameHintSrc   string
+	// hints already found in some message, not searched for again
+	hintAllocID, hintAkka, hintPekko bool
+	comps                            map[Component]int
+	tmIDs                            []string // from "Starting TaskManager with ResourceID"
+	registered                       []string // TaskManagers named by RM/JM lines of the same file
+	nameHint                         string   // container / pod name from a wrapper
+	nameHintSrc                      string
 
 	loggerComps map[string]Component
 
@@ -180,6 +187,9 @@ func (s *stream) decide() {
 			s.diag(at, "warning", "most lines start like log records but match no known layout; records are read without time, level or logger. For a custom layout pass --layout with its log4j conversion pattern", s.pending[0].text)
 		}
 	}
+	if s.layout != nil && !s.opts.Reference {
+		s.fast = newFlinkHeader(s.layout)
+	}
 	pend := s.pending
 	s.pending = nil
 	for _, p := range pend {
@@ -241,7 +251,7 @@ func (s *stream) process(no int32, b []byte, phys int) {
 		return
 	}
 	if s.layout != nil {
-		if h, ok := s.layout.match(b); ok {
+		if h, ok := s.matchHeader(b); ok {
 			s.startRecord(no, b, phys, h)
 			if h.ndcSeen {
 				s.ndcYes++
@@ -282,6 +292,17 @@ func (s *stream) process(no int32, b []byte, phys int) {
 	default:
 		s.stray(no, b, phys)
 	}
+}
+
+// matchHeader decodes a header with the input's layout, through the fast
+// decoder of Flink's own layout when it is that one.
+func (s *stream) matchHeader(b []byte) (header, bool) {
+	if s.fast != nil {
+		if h, ok, decided := s.fast.match(b); decided {
+			return h, ok
+		}
+	}
+	return s.layout.match(b)
 }
 
 func (s *stream) layoutMatches(b []byte) bool {

@@ -1,0 +1,129 @@
+package parser
+
+import "time"
+
+// Flink's shipped log4j layout ("%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x
+// - %m%n", and its time-only twin) is what nearly every input uses, and
+// decoding headers is most of the parser's work on a noisy log. flinkHeader
+// reads that layout without the general matcher's backtracking and without
+// time.Date per line. It decides only the plain shape; anything unusual
+// (another separator, more fraction digits, an odd logger) is left to the
+// general matcher, so both always agree (FuzzFlinkHeader checks it).
+type flinkHeader struct {
+	dated bool
+	// the day of the last dated header, so time.Date runs once a day
+	dayKey int
+	dayN   int64
+}
+
+// newFlinkHeader returns a fast decoder for l, or nil when l is not one of
+// Flink's shipped layouts.
+func newFlinkHeader(l *Layout) *flinkHeader {
+	switch l {
+	case builtinLayout("flink"):
+		return &flinkHeader{dated: true, dayKey: -1}
+	case builtinLayout("flink-time"):
+		return &flinkHeader{dayKey: -1}
+	}
+	return nil
+}
+
+func digits2(s []byte, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
+}
+
+// match returns the header and decided=true when it is sure of the answer;
+// decided=false means: ask the general matcher.
+func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
+	pos := 0
+	if f.dated {
+		// yyyy-MM-dd HH:mm:ss,SSS
+		if len(s) < 24 || s[4] != '-' || s[7] != '-' || s[10] != ' ' {
+			return header{}, false, false
+		}
+		y1, ok1 := digits2(s, 0)
+		y2, ok2 := digits2(s, 2)
+		mo, ok3 := digits2(s, 5)
+		d, ok4 := digits2(s, 8)
+		if !(ok1 && ok2 && ok3 && ok4) || mo < 1 || mo > 12 || d < 1 || d > 31 {
+			return header{}, false, false
+		}
+		key := (y1*100+y2)*10000 + mo*100 + d
+		if key != f.dayKey {
+			f.dayKey = key
+			f.dayN = time.Date(y1*100+y2, time.Month(mo), d, 0, 0, 0, 0, time.UTC).UnixNano()
+		}
+		pos = 11
+	} else if len(s) < 13 {
+		return header{}, false, false
+	}
+	// HH:mm:ss,SSS then a blank
+	if s[pos+2] != ':' || s[pos+5] != ':' || s[pos+8] != ',' || len(s) < pos+13 {
+		return header{}, false, false
+	}
+	hh, ok1 := digits2(s, pos)
+	mi, ok2 := digits2(s, pos+3)
+	ss, ok3 := digits2(s, pos+6)
+	f1, ok4 := digits2(s, pos+9)
+	f2 := s[pos+11] - '0'
+	if !(ok1 && ok2 && ok3 && ok4) || f2 > 9 || hh > 23 || mi > 59 || ss > 60 || s[pos+12] != ' ' {
+		return header{}, false, false
+	}
+	tod := int64(hh)*int64(time.Hour) + int64(mi)*int64(time.Minute) + int64(ss)*int64(time.Second) + int64(f1*10+int(f2))*int64(time.Millisecond)
+	if f.dated {
+		h.time = Time{Kind: TimeLocal, N: f.dayN + tod}
+	} else {
+		h.time = Time{Kind: TimeOfDay, N: tod}
+	}
+	pos += 13
+	pos = skipBlanks(s, pos)
+	// level
+	start := pos
+	for pos < len(s) && (s[pos] >= 'A' && s[pos] <= 'Z' || s[pos] >= 'a' && s[pos] <= 'z') {
+		pos++
+	}
+	if !isLevel(s[start:pos]) {
+		return header{}, false, false
+	}
+	h.level = s[start:pos]
+	pos = skipBlanks(s, pos)
+	// logger: one Java name
+	start = pos
+	for pos < len(s) && s[pos] != ' ' && s[pos] != '\t' {
+		c := s[pos]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c == '_' || c == '-') {
+			return header{}, false, false
+		}
+		pos++
+	}
+	if pos == start {
+		return header{}, false, false
+	}
+	h.logger = s[start:pos]
+	pos = skipBlanks(s, pos)
+	// log4j 2 prints the NDC as "[...]"
+	if pos < len(s) && s[pos] == '[' {
+		end := pos + 1
+		for end < len(s) && s[end] != ']' {
+			end++
+		}
+		if end == len(s) {
+			return header{}, false, false
+		}
+		h.ndcSeen = true
+		pos = skipBlanks(s, end+1)
+	}
+	if pos >= len(s) || s[pos] != '-' {
+		return header{}, false, false
+	}
+	h.msg = s[skipBlanks(s, pos+1):]
+	return h, true, true
+}
+
+func skipBlanks(s []byte, pos int) int {
+	for pos < len(s) && (s[pos] == ' ' || s[pos] == '\t') {
+		pos++
+	}
+	return pos
+}
