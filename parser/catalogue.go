@@ -219,8 +219,8 @@ var catalogue = func() []*template {
 
 // templatesByFirst indexes templates by the first byte of their literal
 // prefix; templates that start with a placeholder are in templatesAnyStart.
-var templatesByFirst, templatesAnyStart = func() (map[byte][]*template, []*template) {
-	by := map[byte][]*template{}
+var templatesByFirst, templatesAnyStart = func() (*[256][]*template, []*template) {
+	by := new([256][]*template)
 	var anyStart []*template
 	for _, t := range catalogue {
 		if len(t.prefix) == 0 {

@@ -158,6 +158,11 @@ var (
 // "No task slot allocated for job ID J and allocation ID A." and the first
 // NoResourceAvailableException message.
 func scanExceptions(msg, body []byte, emit func(Event)) {
+	// Both anchors start with "No": one search for 'N' per part finds
+	// whether either is there, and most records hold neither.
+	if !hasNoAnchor(msg) && !hasNoAnchor(body) {
+		return
+	}
 	for _, part := range [][]byte{msg, body} {
 		rest := part
 		for {
@@ -195,6 +200,22 @@ func scanExceptions(msg, body []byte, emit func(Event)) {
 		emit(Event{Kind: KindJMNoResource, Reason: reason})
 		return
 	}
+}
+
+// hasNoAnchor reports whether b holds noSlotAnchor or noResourceClass.
+func hasNoAnchor(b []byte) bool {
+	for off := 0; off < len(b); {
+		i := bytes.IndexByte(b[off:], 'N')
+		if i < 0 {
+			return false
+		}
+		rest := b[off+i:]
+		if bytes.HasPrefix(rest, noSlotAnchor) || bytes.HasPrefix(rest, noResourceClass) {
+			return true
+		}
+		off += i + 1
+	}
+	return false
 }
 
 func capString(s string, n int) string {

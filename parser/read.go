@@ -177,6 +177,7 @@ type fileReader struct {
 	kubeTS  bool // kubectl --prefix output that also has --timestamps
 	streams []*stream
 	byName  map[string]*stream
+	main    *stream // the stream called "", once it exists
 
 	// joining of partial lines (CRI "P", Docker pieces without "\n")
 	partial      []byte
@@ -259,6 +260,9 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 }
 
 func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
+	if name == "" && fr.main != nil {
+		return fr.main // every line of an unwrapped file: no map lookup
+	}
 	if st, ok := fr.byName[name]; ok {
 		return st
 	}
@@ -266,6 +270,9 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)
+	if name == "" {
+		fr.main = st
+	}
 	return st
 }
 

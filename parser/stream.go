@@ -117,7 +117,10 @@ type stream struct {
 	nameHint                         string   // container / pod name from a wrapper
 	nameHintSrc                      string
 
-	loggerComps map[string]Component
+	loggerComps  map[string]Component
+	lastLogger   []byte
+	lastComp     Component
+	lastLoggerOK bool
 
 	events   []Event
 	diags    []Diagnostic
@@ -711,9 +714,19 @@ func (s *stream) settleIdentity() {
 // has a few hundred loggers and millions of records. Past maxLoggerCache
 // names (hostile input) it stops remembering rather than grow.
 func (s *stream) loggerComponent(logger []byte) Component {
-	if c, ok := s.loggerComps[string(logger)]; ok {
-		return c
+	// Records of one logger come in runs (a Kafka consumer's fetches).
+	if s.lastLoggerOK && bytes.Equal(logger, s.lastLogger) {
+		return s.lastComp
 	}
+	c, ok := s.loggerComps[string(logger)]
+	if !ok {
+		c = s.rememberLogger(logger)
+	}
+	s.lastLogger, s.lastComp, s.lastLoggerOK = append(s.lastLogger[:0], logger...), c, true
+	return c
+}
+
+func (s *stream) rememberLogger(logger []byte) Component {
 	c := componentOfLogger(logger)
 	if s.loggerComps == nil {
 		s.loggerComps = map[string]Component{}

@@ -134,7 +134,7 @@ func (s *stream) collectHints(r *record) {
 	// once: every record is scanned, and these scans were a fifth of the
 	// time on a noisy log.
 	switch {
-	case !s.hintAllocID && bytes.Contains(msg, []byte("AllocationID{")):
+	case !s.hintAllocID && containsAt(msg, "AllocationID{", 12):
 		s.hintAllocID = true
 		add(v(1, 6), v(1, 7), "AllocationID{...} printing")
 	case bytes.HasPrefix(msg, []byte("Allocated slot for ")):
@@ -173,7 +173,7 @@ func (s *stream) collectHints(r *record) {
 	case bytes.HasPrefix(msg, []byte("Received resource requirements from job")):
 		add(v(1, 12), anyV, "resource requirements")
 	}
-	if (s.hintPekko && s.hintAkka) || !bytes.Contains(msg, []byte("://")) {
+	if (s.hintPekko && s.hintAkka) || !containsSchemeSep(msg) {
 		return
 	}
 	if !s.hintPekko && (bytes.Contains(msg, []byte("pekko://")) || bytes.Contains(msg, []byte("pekko.tcp://"))) {
@@ -237,4 +237,26 @@ func (s *stream) settleVersion() {
 	default:
 		s.sum.FlinkVersion = "<=" + hi.String()
 	}
+}
+
+// containsSchemeSep reports whether b contains "://".
+func containsSchemeSep(b []byte) bool { return containsAt(b, "://", 1) }
+
+// containsAt reports whether b contains pat, searching for pat[rare]
+// first: bytes.Contains searches for the first byte, and ':' or 'A' are
+// everywhere in log messages while '/' or '{' are not.
+func containsAt(b []byte, pat string, rare int) bool {
+	c := pat[rare]
+	for off := rare; off < len(b); {
+		i := bytes.IndexByte(b[off:], c)
+		if i < 0 {
+			return false
+		}
+		at := off + i - rare
+		if at+len(pat) <= len(b) && string(b[at:at+len(pat)]) == pat {
+			return true
+		}
+		off += i + 1
+	}
+	return false
 }
