@@ -217,19 +217,50 @@ var catalogue = func() []*template {
 	return out
 }()
 
-// templatesByFirst indexes templates by the first byte of their literal
-// prefix; templates that start with a placeholder are in templatesAnyStart.
-var templatesByFirst, templatesAnyStart = func() (*[256][]*template, []*template) {
-	by := new([256][]*template)
+// prefixTrie holds every template with a literal prefix, by that prefix:
+// walking a message down the trie finds the few templates whose prefix it
+// starts with, instead of comparing it with every template of its first
+// letter (two dozen start with "R"). Templates that start with a
+// placeholder are in templatesAnyStart.
+type prefixTrie struct {
+	edges []trieEdge
+	ends  []int // catalogue indexes of the templates whose prefix ends here
+}
+
+type trieEdge struct {
+	c    byte
+	next *prefixTrie
+}
+
+func (n *prefixTrie) child(c byte) *prefixTrie {
+	for _, e := range n.edges {
+		if e.c == c {
+			return e.next
+		}
+	}
+	return nil
+}
+
+var templatesByPrefix, templatesAnyStart = func() (*prefixTrie, []*template) {
+	root := &prefixTrie{}
 	var anyStart []*template
-	for _, t := range catalogue {
+	for i, t := range catalogue {
 		if len(t.prefix) == 0 {
 			anyStart = append(anyStart, t)
 			continue
 		}
-		by[t.prefix[0]] = append(by[t.prefix[0]], t)
+		n := root
+		for _, c := range t.prefix {
+			next := n.child(c)
+			if next == nil {
+				next = &prefixTrie{}
+				n.edges = append(n.edges, trieEdge{c, next})
+			}
+			n = next
+		}
+		n.ends = append(n.ends, i)
 	}
-	return by, anyStart
+	return root, anyStart
 }()
 
 // matchTemplate finds the first catalogue template that matches msg.
@@ -237,8 +268,23 @@ func matchTemplate(msg []byte, ev *Event) (*template, bool) {
 	if len(msg) == 0 {
 		return nil, false
 	}
-	for _, t := range templatesByFirst[msg[0]] {
-		if t.match(msg, ev) {
+	var buf [16]int
+	cands := buf[:0]
+	for n, i := templatesByPrefix, 0; n != nil; i++ {
+		cands = append(cands, n.ends...)
+		if i == len(msg) {
+			break
+		}
+		n = n.child(msg[i])
+	}
+	// catalogue order decides between templates that both match
+	for i := 1; i < len(cands); i++ {
+		for j := i; j > 0 && cands[j] < cands[j-1]; j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
+		}
+	}
+	for _, i := range cands {
+		if t := catalogue[i]; t.match(msg, ev) {
 			return t, true
 		}
 	}
