@@ -145,6 +145,24 @@ func newLineReader(r io.Reader, max int) *lineReader {
 // truncated reports that the line was longer than the limit.
 func (lr *lineReader) next() (line []byte, truncated bool, err error) {
 	lr.buf = lr.buf[:0]
+	// Nearly every line fits the buffer: hand out the buffer's own bytes
+	// (valid until the next read, as promised) instead of a copy.
+	chunk, e := lr.br.ReadSlice('\n')
+	if e == nil && len(chunk) <= lr.max {
+		return lr.finishLine(chunk), false, nil
+	}
+	if e != nil && e != bufio.ErrBufferFull && (e != io.EOF || len(chunk) == 0) {
+		return nil, false, e
+	}
+	if len(chunk) > lr.max {
+		lr.buf = append(lr.buf, chunk[:lr.max]...)
+		truncated = true
+	} else {
+		lr.buf = append(lr.buf, chunk...)
+	}
+	if e != bufio.ErrBufferFull {
+		return lr.finishLine(lr.buf), truncated, nil
+	}
 	for {
 		chunk, e := lr.br.ReadSlice('\n')
 		if len(lr.buf)+len(chunk) > lr.max {
@@ -164,8 +182,12 @@ func (lr *lineReader) next() (line []byte, truncated bool, err error) {
 		}
 		break
 	}
+	return lr.finishLine(lr.buf), truncated, nil
+}
+
+// finishLine counts the line and strips its end of line (and a leading BOM).
+func (lr *lineReader) finishLine(line []byte) []byte {
 	lr.no++
-	line = lr.buf
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
 	}
@@ -176,5 +198,5 @@ func (lr *lineReader) next() (line []byte, truncated bool, err error) {
 		lr.started = true
 		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // UTF-8 BOM
 	}
-	return line, truncated, nil
+	return line
 }
