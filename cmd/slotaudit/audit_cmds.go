@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -51,6 +52,8 @@ func (e *env) width() int {
 func newAuditCmd(e *env) *cobra.Command {
 	var rf readFlags
 	var format, failOn string
+	var follow bool
+	var poll time.Duration
 	cmd := &cobra.Command{
 		Use:   "audit [flags] PATH...",
 		Short: "The verdict: findings with proof, summary and exit code",
@@ -61,6 +64,11 @@ lists them). Each finding carries the log lines that prove it and what the fixed
 Formats: table (default), json, ndjson, sarif (2.1.0), junit, github (workflow annotations, at
 most 10 errors and 10 warnings; the whole report goes to $GITHUB_STEP_SUMMARY when it is set),
 markdown. Every format includes the per-input summary.
+
+--follow keeps watching the inputs (files, and directories for new files) and writes ndjson
+as they grow: a "finding" line the first time a finding is proven, a "retracted" line if
+later lines disprove it (a slot freed after all), and on SIGINT/SIGTERM the "summary" line.
+Each change re-reads every input.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or input
 error; 3 the input held no slot-lifecycle evidence.`,
@@ -73,6 +81,12 @@ error; 3 the input held no slot-lifecycle evidence.`,
 			}
 			if !contains(auditFormats, format) {
 				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(auditFormats, ", "))}
+			}
+			if follow {
+				if cmd.Flags().Changed("format") && format != "ndjson" {
+					return &usageError{fmt.Errorf("--follow writes ndjson; --format %s cannot stream", format)}
+				}
+				return e.follow(cmd, args, &rf, failOn, poll)
 			}
 			a, err := e.audit(cmd, args, &rf, failOn)
 			if err != nil {
@@ -107,6 +121,8 @@ error; 3 the input held no slot-lifecycle evidence.`,
 	cmd.Flags().StringVar(&format, "format", "table", strings.Join(auditFormats, ", "))
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: info, warning or error")
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
+	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
+	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
 	return cmd
 }
 

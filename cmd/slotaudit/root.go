@@ -28,6 +28,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            zerolog.Logger
+	// reported holds the diagnostics already logged, when inputs are read
+	// again and again (--follow); nil otherwise.
+	reported map[string]bool
 }
 
 // usageError is a bad flag or argument; the command's usage hint follows it.
@@ -172,6 +175,13 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 		return nil, &usageError{err}
 	}
 	for _, d := range res.Diagnostics {
+		if e.reported != nil {
+			key := res.Files.Position(d.Pos) + "\x00" + d.Summary
+			if e.reported[key] {
+				continue
+			}
+			e.reported[key] = true
+		}
 		ev := e.log.Info()
 		if d.Severity == "warning" {
 			ev = e.log.Warn()

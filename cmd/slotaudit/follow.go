@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/report"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+// inputState is what --follow watches of one input file.
+type inputState struct {
+	path  string
+	size  int64
+	mtime time.Time
+}
+
+// watch returns the state of every file the paths name (directories
+// expanded again, so files that appear are picked up).
+func watch(paths []string) ([]inputState, error) {
+	files, err := parser.ExpandPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inputState, 0, len(files))
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			// gone between listing and stat (rotation): seen next time
+			continue
+		}
+		out = append(out, inputState{f, st.Size(), st.ModTime()})
+	}
+	return out, nil
+}
+
+func sameState(a, b []inputState) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// follow is `audit --follow`: it audits the inputs, writes every finding as
+// an ndjson line, and then re-audits whenever an input grows, shrinks
+// (truncated or rotated), or a file appears in a directory given, writing
+// the findings not written before, and a "retracted" line for a finding
+// that later lines disproved (a zombie slot freed after all). On SIGINT or
+// SIGTERM it writes the summary and exits as audit would.
+//
+// Each change re-reads every input: simple and exactly the audit of what
+// is there, at the cost of a full read per change (interval or more apart).
+func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn string, interval time.Duration) error {
+	sev, ok := rules.ParseSeverity(failOn)
+	if !ok {
+		return &usageError{fmt.Errorf("--fail-on %q: want info, warning or error", failOn)}
+	}
+	for _, p := range paths {
+		if p == "-" {
+			return &usageError{errors.New("--follow reads files and directories, not stdin")}
+		}
+	}
+	if interval <= 0 {
+		return &usageError{fmt.Errorf("--poll %s: want a positive duration such as 250ms", interval)}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	written := map[string]report.FindingJSON{} // by fingerprint
+	var order []string                         // fingerprints in the order written
+	var last []inputState
+	var current *report.Audit
+	first := true
+	for {
+		state, err := watch(paths)
+		if err != nil {
+			if first {
+				return err
+			}
+			e.log.Warn().Err(err).Msg("--follow: inputs could not be listed; retrying")
+		} else if first || !sameState(state, last) {
+			last = state
+			a, err := e.followAudit(ctx, paths, rf, sev)
+			if err != nil {
+				return err
+			}
+			first = false
+			if a != nil {
+				current = a
+				now := map[string]report.FindingJSON{}
+				for _, f := range a.JSON().Findings {
+					now[f.Fingerprint] = f
+					if _, done := written[f.Fingerprint]; done {
+						continue
+					}
+					written[f.Fingerprint] = f
+					order = append(order, f.Fingerprint)
+					if err := enc.Encode(struct {
+						Type string `json:"type"`
+						report.FindingJSON
+					}{"finding", f}); err != nil {
+						return err
+					}
+				}
+				kept := order[:0]
+				for _, fp := range order {
+					if _, still := now[fp]; still {
+						kept = append(kept, fp)
+						continue
+					}
+					f := written[fp]
+					delete(written, fp)
+					if err := enc.Encode(map[string]string{"type": "retracted", "id": f.ID, "fingerprint": f.Fingerprint, "rule": f.Rule}); err != nil {
+						return err
+					}
+				}
+				order = kept
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if current == nil {
+				return nil
+			}
+			if err := enc.Encode(struct {
+				Type string `json:"type"`
+				report.SummaryJSON
+			}{"summary", current.JSON().Summary}); err != nil {
+				return err
+			}
+			if current.Failed() {
+				return findingsError{}
+			}
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
+// followAudit audits the inputs as they are now; nil (no error) while they
+// hold no slot evidence yet. Diagnostics already reported are not repeated.
+func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, failOn rules.Severity) (*report.Audit, error) {
+	if e.reported == nil {
+		e.reported = map[string]bool{}
+	}
+	res, err := e.read(ctx, paths, rf)
+	if err != nil {
+		return nil, err
+	}
+	if !hasEvidence(res) {
+		return nil, nil
+	}
+	m := reconstruct.Build(res)
+	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All}, nil
+}

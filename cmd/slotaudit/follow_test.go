@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFollowStreamsFindings: `audit --follow` on logs that grow streams
+// every finding once, as soon as the lines that prove it are there, and
+// what it has streamed (findings less retractions) is exactly the audit of
+// the complete logs.
+func TestFollowStreamsFindings(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "logs", "sim-1.9.3-overwrite-debug")
+	names := []string{"jobmanager.log", "taskmanager-0.log", "taskmanager-1.log"}
+	dir := t.TempDir()
+	full := map[string][]byte{}
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join(src, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		full[n] = data
+		// the first 40 % of each log, cut at a line end
+		cut := bytes.LastIndexByte(data[:len(data)*4/10], '\n') + 1
+		if err := os.WriteFile(filepath.Join(dir, n), data[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	{
+		var out, errOut bytes.Buffer
+		complete := t.TempDir()
+		for n, data := range full {
+			if err := os.WriteFile(filepath.Join(complete, n), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		Main(context.Background(), []string{"audit", "--format", "ndjson", complete}, nil, &out, &errOut)
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatal(err)
+			}
+			if v["type"] == "finding" {
+				want = append(want, v["fingerprint"].(string))
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the complete logs give no finding: pick another incident")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"audit", "--follow", "--poll", "50ms", dir}, nil, pw, &stderr)
+		pw.Close()
+	}()
+	lines := make(chan map[string]any)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var v map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				t.Errorf("not JSON: %q", sc.Text())
+				continue
+			}
+			lines <- v
+		}
+		close(lines)
+	}()
+	streamed := map[string]bool{}
+	take := func(v map[string]any) {
+		switch v["type"] {
+		case "finding":
+			fp := v["fingerprint"].(string)
+			if streamed[fp] {
+				t.Errorf("finding %s streamed twice", fp)
+			}
+			streamed[fp] = true
+		case "retracted":
+			delete(streamed, v["fingerprint"].(string))
+		}
+	}
+	// what the first 40 % prove, until the stream is quiet
+	for quiet := false; !quiet; {
+		select {
+		case v := <-lines:
+			take(v)
+		case <-time.After(500 * time.Millisecond):
+			quiet = true
+		}
+	}
+	before := len(streamed)
+	same := func() bool {
+		if len(streamed) != len(want) {
+			return false
+		}
+		for _, fp := range want {
+			if !streamed[fp] {
+				return false
+			}
+		}
+		return true
+	}
+	if same() {
+		t.Fatal("the first 40 % already prove everything: cut earlier")
+	}
+	grown := time.Now()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), full[n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var latency time.Duration
+	for !same() {
+		select {
+		case v := <-lines:
+			take(v)
+			if latency == 0 {
+				latency = time.Since(grown)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after the logs grew, %d of %d findings streamed (stderr: %s)", len(streamed), len(want), stderr.String())
+		}
+	}
+	t.Logf("%d findings before the logs grew, %d after; the first change streamed %v after the write", before, len(streamed), latency)
+	cancel()
+	var summary bool
+	for v := range lines {
+		take(v)
+		summary = summary || v["type"] == "summary"
+	}
+	if code := <-done; code != exitFindings {
+		t.Errorf("exit code %d, want %d (the incident has errors)", code, exitFindings)
+	}
+	if !summary {
+		t.Error("no summary line after the interrupt")
+	}
+	var got []string
+	for fp := range streamed {
+		got = append(got, fp)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("streamed findings differ from the audit of the complete logs:\n got  %v\n want %v", got, want)
+	}
+}
