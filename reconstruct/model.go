@@ -1,8 +1,10 @@
 package reconstruct
 
 import (
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -196,23 +198,44 @@ func (m *Model) continues(tm *TaskManager, ev *parser.Event) bool {
 func (m *Model) replayProcesses() {
 	m.assignReports()
 	evs := m.Result.Events
+	var procs []*Process
 	for _, tm := range m.TaskManagers {
-		for _, p := range tm.Processes {
-			m.configure(p)
-			p.Replay = replayIndexed(evs, p.Events, p.Config)
-			// Replay steps and report checks index the process's events; map them back.
-			for s := range p.Replay.Steps {
-				p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
-			}
-			for c := range p.Replay.Reports {
-				for k, a := range p.Replay.Reports[c].After {
-					if a >= 0 {
-						p.Replay.Reports[c].After[k] = p.Events[a]
+		procs = append(procs, tm.Processes...)
+	}
+	// Processes replay independently (each reads the shared events and
+	// writes only its own fields): one worker per CPU, the result the same
+	// whatever finishes first.
+	work := make(chan *Process)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(procs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				m.configure(p)
+				p.Replay = replayIndexed(evs, p.Events, p.Config)
+				// Replay steps and report checks index the process's events; map them back.
+				for s := range p.Replay.Steps {
+					p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
+				}
+				for c := range p.Replay.Reports {
+					for k, a := range p.Replay.Reports[c].After {
+						if a >= 0 {
+							p.Replay.Reports[c].After[k] = p.Events[a]
+						}
 					}
 				}
 			}
-		}
+		}()
 	}
+	// the biggest first, so one large TaskManager does not run alone at the end
+	order := append([]*Process(nil), procs...)
+	sort.SliceStable(order, func(i, j int) bool { return len(order[i].Events) > len(order[j].Events) })
+	for _, p := range order {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
 }
 
 // configure fills in what the replay of p needs besides its events: the
