@@ -117,7 +117,8 @@ func openInput(path string, stdin io.Reader) (io.Reader, func() error, bool, err
 			_ = closer()
 			return nil, nil, true, &InputError{Path: path, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		return zr, closer, true, nil
+		ar := newAsyncReader(zr)
+		return ar, func() error { _ = ar.Close(); return closer() }, true, nil
 	}
 	return br, closer, false, nil
 }
