@@ -103,3 +103,21 @@ func sameHeader(a, b header) bool {
 	return a.time == b.time && bytes.Equal(a.level, b.level) && bytes.Equal(a.logger, b.logger) &&
 		bytes.Equal(a.thread, b.thread) && bytes.Equal(a.msg, b.msg) && a.ndcSeen == b.ndcSeen
 }
+
+// FuzzParseVersion: --flink-version and banners; a version that parses
+// prints back to something that parses to the same version.
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"1.9.1", "1.14", "2.0.0", "1.10-SNAPSHOT", "<unknown>", "1.", "v1.8.2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := ParseVersion(s)
+		if !ok {
+			return
+		}
+		again, ok := ParseVersion(v.String())
+		if !ok || again != v {
+			t.Fatalf("%q -> %v -> %q -> %v %v", s, v, v.String(), again, ok)
+		}
+	})
+}

@@ -24,10 +24,26 @@ func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err
 func (e *InputError) Unwrap() error { return e.Err }
 
 // ExpandPaths turns command-line paths into a sorted, de-duplicated list of
-// files: directories are walked recursively (symbolic links to directories
-// are not followed, so link loops cannot trap the walk), "-" stands for
-// stdin. Sorting makes output independent of the order the paths were given.
+// files: directories are walked recursively, "-" stands for stdin. Sorting
+// makes output independent of the order the paths were given.
 func ExpandPaths(paths []string) ([]string, error) {
+	files, _, err := expandPaths(paths)
+	return files, err
+}
+
+// SkippedPath is an entry of a directory that was not read, and why.
+type SkippedPath struct {
+	Path   string
+	Reason string
+}
+
+// expandPaths is ExpandPaths, also returning the directory entries it did
+// not read: inside a directory, a symbolic link to a file is read (Kubernetes
+// keeps container logs as links), a link to a directory is not followed (no
+// loop can trap the walk), and a dangling or looping link, a FIFO, socket or
+// device is skipped and named.
+func expandPaths(paths []string) ([]string, []SkippedPath, error) {
+	var skipped []SkippedPath
 	seen := map[string]bool{}
 	var out []string
 	add := func(p string) {
@@ -49,7 +65,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, &InputError{Path: p, Err: unwrapPathError(err)}
+			return nil, nil, &InputError{Path: p, Err: unwrapPathError(err)}
 		}
 		if !st.IsDir() {
 			add(filepath.Clean(p))
@@ -65,23 +81,39 @@ func ExpandPaths(paths []string) ([]string, error) {
 				}
 				return nil
 			}
-			if d.Type().IsRegular() {
+			switch {
+			case d.Type().IsRegular():
 				files = append(files, path)
+			case d.Type()&fs.ModeSymlink != 0:
+				target, err := os.Stat(path)
+				switch {
+				case err != nil:
+					skipped = append(skipped, SkippedPath{path, "symbolic link that cannot be followed: " + unwrapPathError(err).Error()})
+				case target.IsDir():
+					skipped = append(skipped, SkippedPath{path, "symbolic link to a directory, not followed (give the directory itself to read it)"})
+				case target.Mode().IsRegular():
+					files = append(files, path)
+				default:
+					skipped = append(skipped, SkippedPath{path, "symbolic link to something that is not a regular file"})
+				}
+			case !d.IsDir():
+				skipped = append(skipped, SkippedPath{path, "not a regular file (" + d.Type().String() + ")"})
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, &InputError{Path: p, Err: err}
+			return nil, nil, &InputError{Path: p, Err: err}
 		}
 		if len(files) == 0 {
-			return nil, &InputError{Path: p, Err: errors.New("directory holds no files")}
+			return nil, nil, &InputError{Path: p, Err: errors.New("directory holds no files")}
 		}
 		for _, f := range files {
 			add(f)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
-	return out, nil
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
+	return out, skipped, nil
 }
 
 func unwrapPathError(err error) error {

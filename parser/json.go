@@ -77,6 +77,20 @@ func decodeJSONRecord(b []byte) (jsonRecord, error) {
 			r.thrown = rest
 		}
 	}
+	if r.msg == "" {
+		// A message that is an object or a list is a record that cannot be
+		// read, not an empty one.
+		for _, k := range jsonMsgKeys {
+			if v, ok := jsonGet(obj, k); ok {
+				switch v.(type) {
+				case map[string]any:
+					return r, fmt.Errorf("the message field %q holds a JSON object, not text", k)
+				case []any:
+					return r, fmt.Errorf("the message field %q holds a JSON list, not text", k)
+				}
+			}
+		}
+	}
 	r.noLevel = r.level == "" && r.logger == ""
 	if r.msg == "" && r.noLevel {
 		return r, fmt.Errorf("JSON object has none of the message keys (%s)", strings.Join(jsonMsgKeys, ", "))

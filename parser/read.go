@@ -20,6 +20,9 @@ type Result struct {
 	Inputs      []InputSummary
 	Events      []Event
 	Diagnostics []Diagnostic
+	// Skipped names the directory entries not read (links that lead
+	// nowhere or to directories, FIFOs, devices).
+	Skipped []SkippedPath
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is
@@ -42,7 +45,7 @@ func Read(paths []string, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("--flink-version %q: want a version such as 1.9.1 or 1.14", opts.FlinkVersion)
 		}
 	}
-	files, err := ExpandPaths(paths)
+	files, skipped, err := expandPaths(paths)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +71,7 @@ func Read(paths []string, opts Options) (*Result, error) {
 	close(jobs)
 	wg.Wait()
 
-	res := &Result{}
+	res := &Result{Skipped: skipped}
 	total := 0
 	for _, fr := range results {
 		if fr.err != nil {

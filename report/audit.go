@@ -42,6 +42,9 @@ type FindingJSON struct {
 	Causes        []string       `json:"caused_by,omitempty"`
 	Since         string         `json:"since,omitempty"`
 	ZombieSeconds float64        `json:"zombie_slot_seconds,omitempty"`
+	// Caveat says when the evidence comes from an input that could not be
+	// read to its end: what was decoded before the error may be damaged.
+	Caveat string `json:"caveat,omitempty"`
 }
 
 // SummaryJSON counts what an audit found.
@@ -94,6 +97,19 @@ func NewFindingJSON(m *reconstruct.Model, f rules.Finding) FindingJSON {
 			ej.Path, ej.Stream, ej.Line = p.Path, p.Stream, p.Line
 		}
 		out.Evidence = append(out.Evidence, ej)
+	}
+	damaged := map[int32]bool{}
+	for _, e := range f.Evidence {
+		in := e.Pos.File
+		if in < 0 || int(in) >= len(m.Result.Inputs) || damaged[in] || m.Result.Inputs[in].Err == "" {
+			continue
+		}
+		damaged[in] = true
+		if out.Caveat != "" {
+			out.Caveat += "; "
+		}
+		out.Caveat += fmt.Sprintf("rests on %s, which could not be read to its end (%s): a corrupt compressed file decodes to garbage before it fails, so its lines may be damaged",
+			m.Result.Inputs[in].Path, m.Result.Inputs[in].Err)
 	}
 	return out
 }
@@ -201,6 +217,9 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 			if f.Where != nil {
 				text += "\n" + wrap("at "+Escape(f.Where.String()), msgWidth)
 			}
+			if f.Caveat != "" {
+				text += "\n" + wrap("caveat: "+Escape(f.Caveat), msgWidth)
+			}
 			row := []string{f.ID, f.Rule, f.Severity, idx, text}
 			if narrow {
 				row = []string{f.ID, f.Rule + "\n" + f.Severity + "\nindex " + idx, row[4]}
@@ -286,6 +305,9 @@ func (a *Audit) WriteExplain(w io.Writer, ids []string) error {
 		}
 		if len(fj.Causes) > 0 {
 			fmt.Fprintf(w, "   follows from: %s\n", strings.Join(fj.Causes, ", "))
+		}
+		if fj.Caveat != "" {
+			fmt.Fprintf(w, "   caveat: %s\n", Escape(fj.Caveat))
 		}
 		for n, e := range fj.Evidence {
 			fmt.Fprintf(w, "%3d. %s\n", n+1, Escape(e.Says))

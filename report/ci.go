@@ -364,14 +364,20 @@ func (a *Audit) WriteGitHub(w io.Writer, summaryPath string) error {
 	return f.Close()
 }
 
-// ghData escapes a workflow command's message.
+// ghData escapes a workflow command's message: control characters of log
+// text and file names first (the annotation is also printed in logs and
+// terminals), then the workflow encoding; line breaks stay line breaks.
 func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Escape(l)
+	}
+	return strings.NewReplacer("%", "%25", "\n", "%0A").Replace(strings.Join(lines, "\n"))
 }
 
 // ghProperty escapes a workflow command's property value.
 func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(Escape(s))
 }
 
 // WriteMarkdown writes the audit as Markdown: the summary, a table of the

@@ -15,6 +15,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the expected output inside testdata/script/*.txtar")
 
+var manyIDs = flag.Int("ids", 200_000, "distinct AllocationIDs in TestManyDistinctAllocationIDs")
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"slotaudit": func() { os.Exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },

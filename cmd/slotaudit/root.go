@@ -174,6 +174,15 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 		}
 		return nil, &usageError{err}
 	}
+	for _, sk := range res.Skipped {
+		if e.reported != nil {
+			if e.reported["skip\x00"+sk.Path] {
+				continue
+			}
+			e.reported["skip\x00"+sk.Path] = true
+		}
+		e.log.Warn().Str("path", sk.Path).Msg("not read: " + sk.Reason)
+	}
 	for _, d := range res.Diagnostics {
 		if e.reported != nil {
 			key := res.Files.Position(d.Pos) + "\x00" + d.Summary
