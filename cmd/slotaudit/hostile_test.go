@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -337,16 +340,73 @@ func TestUnreadableAndLinkedDirectories(t *testing.T) {
 		t.Error("the link to a file was not read")
 	}
 
-	if os.Geteuid() == 0 {
-		t.Log("running as root: file permissions cannot make a file unreadable; skipping that part")
+	// An unreadable file: permissions do not stop root, so as root the
+	// check runs in a child process as user nobody.
+	shared, err := os.MkdirTemp("", "slotaudit-unreadable-")
+	must(err)
+	defer os.RemoveAll(shared)
+	must(os.Chmod(shared, 0o755))
+	must(os.WriteFile(filepath.Join(shared, "tm.log"), src, 0o644))
+	must(os.WriteFile(filepath.Join(shared, "locked.log"), src, 0o000))
+	var code int
+	var stderr string
+	if os.Geteuid() != 0 {
+		r := runHostile(t, "audit", shared)
+		code, stderr = r.code, r.stderr
+	} else {
+		code, stderr = runAsNobody(t, shared, "audit", shared)
+	}
+	t.Logf("unreadable file: exit %d, %s", code, strings.TrimSpace(stderr))
+	if code != exitUsage || !strings.Contains(stderr, "locked.log") || !strings.Contains(stderr, "permission denied") {
+		t.Errorf("unreadable file: exit %d, stderr %s", code, stderr)
+	}
+}
+
+// runAsNobody runs slotaudit (this test binary, through TestHelperMain) as
+// user nobody, from a copy of the binary in dir.
+func runAsNobody(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "slotaudit.test")
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(bin)
+	cmd := exec.Command(bin, append([]string{"-test.run=^TestHelperMain$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "SLOTAUDIT_HELPER_MAIN=1")
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stderr.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stderr.String()
+	}
+	t.Fatalf("running as nobody: %v", err)
+	return 0, ""
+}
+
+// TestHelperMain is slotaudit's main when SLOTAUDIT_HELPER_MAIN is set (see
+// runAsNobody); otherwise it does nothing.
+func TestHelperMain(t *testing.T) {
+	if os.Getenv("SLOTAUDIT_HELPER_MAIN") != "1" {
 		return
 	}
-	locked := filepath.Join(dir, "locked.log")
-	must(os.WriteFile(locked, src, 0o000))
-	r = runHostile(t, "audit", dir)
-	if r.code != exitUsage || !strings.Contains(r.stderr, "locked.log") || !strings.Contains(r.stderr, "permission denied") {
-		t.Errorf("unreadable file: exit %d, stderr %s", r.code, r.stderr)
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
 	}
+	os.Exit(Main(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // TestInputsAreNotWritten: reading leaves the inputs' directory exactly as
