@@ -61,6 +61,10 @@ func Read(paths []string, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if fr, ok := readFileChunked(files[i], &opts, forced, forceJSON); ok {
+					results[i] = fr
+					continue
+				}
 				results[i] = readFile(files[i], &opts, forced, forceJSON)
 			}
 		}()

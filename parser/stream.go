@@ -66,6 +66,10 @@ type Options struct {
 	// records that cannot hold evidence): the slow path that the fast one
 	// is tested against.
 	Reference bool
+	// ChunkSize is the least piece one large file is cut into for reading
+	// on several cores (default 32 MiB; a file under twice that is read
+	// in one piece).
+	ChunkSize int
 	Stdin     interface{ Read([]byte) (int, error) }
 }
 

@@ -1,0 +1,280 @@
+package parser
+
+import (
+	"bytes"
+	"errors"
+	"hash/maphash"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// defaultChunkSize is the least a piece of one large file is: a file at
+// least twice as big is read in pieces, in parallel.
+const defaultChunkSize = 32 << 20
+
+// readFileChunked reads one large plain file on every core: it cuts the
+// file at record headers into pieces, reads each piece with a stream of
+// its own, and joins the streams into the one a sequential read would
+// have made (counts summed, line numbers shifted, hints and identities
+// taken in file order). It applies only where the join is exact: an
+// uncompressed regular file without a container wrapper, in Flink's dated
+// log4j layout. Where a piece ends inside a multi-line JSON object, or a
+// later piece holds time-of-day records (whose day depends on what came
+// before), it gives up (ok=false) and the caller reads sequentially.
+func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
+	if opts.Reference || forceJSON || path == "-" {
+		return fileResult{}, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fileResult{}, false // the sequential read reports it
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	chunk := int64(opts.ChunkSize)
+	if chunk <= 0 {
+		chunk = defaultChunkSize
+	}
+	if err != nil || !info.Mode().IsRegular() || info.Size() < 2*chunk {
+		return fileResult{}, false
+	}
+	size := info.Size()
+	layout, ok := chunkableLayout(f, forced)
+	if !ok {
+		return fileResult{}, false
+	}
+	fast := newFlinkHeader(layout)
+
+	n := int(min(size/chunk, 64))
+	offsets := []int64{0}
+	for k := 1; k < n; k++ {
+		if off, ok := nextHeader(f, size*int64(k)/int64(n), fast); ok && off > offsets[len(offsets)-1] && off < size {
+			offsets = append(offsets, off)
+		}
+	}
+	if len(offsets) < 2 {
+		return fileResult{}, false
+	}
+	offsets = append(offsets, size)
+
+	pieces := len(offsets) - 1
+	streams := make([]*stream, pieces)
+	lines := make([]int32, pieces)
+	openJSON := make([]bool, pieces)
+	failed := make([]error, pieces)
+	var content contentKey
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the content key, as the sequential read computes it
+		defer wg.Done()
+		var h maphash.Hash
+		h.SetSeed(contentSeed)
+		buf := make([]byte, 1<<20)
+		var n int64
+		for n < size {
+			m, err := f.ReadAt(buf[:min(int64(len(buf)), size-n)], n)
+			h.Write(buf[:m])
+			n += int64(m)
+			if err != nil {
+				break
+			}
+		}
+		content = contentKey{size: n, sum: h.Sum64()}
+	}()
+	work := make(chan int)
+	for w := 0; w < min(runtime.GOMAXPROCS(0), pieces); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				// Every piece takes the layout the file's first lines decide, as
+				// a sequential read does (the first piece may be too short to
+				// decide the same on its own).
+				s := newStream(0, FileInfo{Path: path}, opts, layout, false)
+				lr := newLineReader(io.NewSectionReader(f, offsets[i], offsets[i+1]-offsets[i]), opts.MaxLine)
+				lr.started = i > 0 // a byte-order mark only opens the file
+				for {
+					line, trunc, err := lr.next()
+					if err != nil {
+						if err != io.EOF {
+							failed[i] = err
+						}
+						break
+					}
+					s.line(lr.no, line, 1, trunc)
+				}
+				openJSON[i] = s.flushPiece()
+				streams[i], lines[i] = s, lr.no
+			}
+		}()
+	}
+	for i := 0; i < pieces; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	for i := 0; i < pieces; i++ {
+		switch {
+		case failed[i] != nil, // a read error: the sequential read says where
+			i > 0 && streams[i].seenTOD,
+			i < pieces-1 && openJSON[i],
+			streams[i].layout != layout:
+			return fileResult{}, false
+		}
+	}
+	merged := streams[0]
+	offset := lines[0]
+	for i := 1; i < pieces; i++ {
+		merged.absorb(streams[i], offset)
+		offset += lines[i]
+	}
+	merged.finish()
+	return fileResult{streams: []*stream{merged}, content: content}, true
+}
+
+// chunkableLayout reads the head of f and returns the layout a sequential
+// read would decide on, if the file can be read in pieces: Flink's dated
+// layout, no container wrapper, no gzip.
+func chunkableLayout(f *os.File, forced *Layout) (*Layout, bool) {
+	head := make([]byte, 1<<20)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, false
+	}
+	head = head[:n]
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		return nil, false
+	}
+	var look []pline
+	for no := int32(1); len(look) < detectLines; no++ {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 {
+			break // the head ends mid-line: too long to judge, read sequentially
+		}
+		line := bytes.TrimSuffix(head[:i], []byte("\r"))
+		if no == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
+		if bytes.IndexByte(line, 0x1b) >= 0 {
+			line = stripANSI(line)
+		}
+		look = append(look, pline{no, line, 1})
+		head = head[i+1:]
+	}
+	if len(look) < detectLines {
+		return nil, false
+	}
+	if w, _ := detectWrapper(look[:64]); w != wrapNone {
+		return nil, false
+	}
+	layout := forced
+	if layout == nil {
+		var isJSON bool
+		layout, isJSON = detectLayout(look)
+		if isJSON || layout == nil {
+			return nil, false
+		}
+	}
+	if fh := newFlinkHeader(layout); fh == nil || !fh.dated {
+		return nil, false
+	}
+	return layout, true
+}
+
+// nextHeader finds the first record header line starting after off (within
+// a megabyte): a place where a sequential read starts a new record too.
+func nextHeader(f *os.File, off int64, fast *flinkHeader) (int64, bool) {
+	buf := make([]byte, 1<<20)
+	n, _ := f.ReadAt(buf, off)
+	buf = buf[:n]
+	i := bytes.IndexByte(buf, '\n')
+	for i >= 0 {
+		start := i + 1
+		end := bytes.IndexByte(buf[start:], '\n')
+		if end < 0 {
+			return 0, false
+		}
+		line := bytes.TrimSuffix(buf[start:start+end], []byte("\r"))
+		if _, ok, decided := fast.match(line); decided && ok {
+			return off + int64(start), true
+		}
+		i = start + end
+	}
+	return 0, false
+}
+
+// flushPiece ends a piece: its last record is complete (the next piece
+// starts at a header). It reports whether a multi-line JSON object was
+// still open, which a sequential read would have continued.
+func (s *stream) flushPiece() (openJSON bool) {
+	if !s.decided {
+		s.decide()
+	}
+	openJSON = s.jsonBuf != nil
+	if openJSON {
+		s.finishJSONBuf(s.jsonAt)
+	}
+	s.finishRecord()
+	return openJSON
+}
+
+// absorb appends the piece o, read after s, whose line 1 is line offset+1
+// of the file.
+func (s *stream) absorb(o *stream, offset int32) {
+	a, b := &s.sum, &o.sum
+	a.Lines += b.Lines
+	a.RecordLines += b.RecordLines
+	a.Records += b.Records
+	a.EventCount += b.EventCount
+	a.EventRecs += b.EventRecs
+	a.Irrelevant += b.Irrelevant
+	a.Unparsed += b.Unparsed
+	a.Stray += b.Stray
+	a.Truncated += b.Truncated
+	if a.First.IsZero() {
+		a.First = b.First
+	}
+	if !b.Last.IsZero() {
+		a.Last = b.Last
+	}
+	s.ndcYes += o.ndcYes
+	s.ndcNo += o.ndcNo
+	for c, n := range o.comps {
+		s.comps[c] += n
+	}
+	for _, h := range o.hints {
+		known := false
+		for _, x := range s.hints {
+			known = known || x.why == h.why
+		}
+		if !known {
+			s.hints = append(s.hints, h)
+		}
+	}
+	for i := range o.events {
+		ev := o.events[i]
+		ev.Pos.Line += offset
+		if ev.EndLine > 0 {
+			ev.EndLine += offset
+		}
+		s.noteEvent(&ev)
+		s.events = append(s.events, ev)
+	}
+	kept := map[string]int{}
+	for _, d := range s.diags {
+		kept[d.Summary]++
+	}
+	for _, d := range o.diags {
+		if kept[d.Summary] >= maxDiagsPerKind {
+			continue
+		}
+		kept[d.Summary]++
+		if d.Pos.Line > 0 {
+			d.Pos.Line += offset
+		}
+		s.diags = append(s.diags, d)
+	}
+}
