@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"hash/maphash"
@@ -50,7 +51,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 	n := int(min(size/chunk, 64))
 	offsets := []int64{0}
 	for k := 1; k < n; k++ {
-		if off, ok := nextHeader(f, size*int64(k)/int64(n), fast); ok && off > offsets[len(offsets)-1] && off < size {
+		if off, ok := nextHeader(f, size*int64(k)/int64(n), chunk, fast); ok && off > offsets[len(offsets)-1] && off < size {
 			offsets = append(offsets, off)
 		}
 	}
@@ -93,7 +94,8 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 				// a sequential read does (the first piece may be too short to
 				// decide the same on its own).
 				s := newStream(0, FileInfo{Path: path}, opts, layout, false)
-				lr := newLineReader(io.NewSectionReader(f, offsets[i], offsets[i+1]-offsets[i]), opts.MaxLine)
+				piece := offsets[i+1] - offsets[i]
+				lr := newLineReader(bufio.NewReaderSize(io.NewSectionReader(f, offsets[i], piece), int(min(piece+1, 64<<10))), opts.MaxLine)
 				lr.started = i > 0 // a byte-order mark only opens the file
 				for {
 					line, trunc, err := lr.next()
@@ -185,9 +187,10 @@ func chunkableLayout(f *os.File, forced *Layout) (*Layout, bool) {
 }
 
 // nextHeader finds the first record header line starting after off (within
-// a megabyte): a place where a sequential read starts a new record too.
-func nextHeader(f *os.File, off int64, fast *flinkHeader) (int64, bool) {
-	buf := make([]byte, 1<<20)
+// window bytes, at most a megabyte): a place where a sequential read starts
+// a new record too.
+func nextHeader(f *os.File, off int64, window int64, fast *flinkHeader) (int64, bool) {
+	buf := make([]byte, min(window, 1<<20))
 	n, _ := f.ReadAt(buf, off)
 	buf = buf[:n]
 	i := bytes.IndexByte(buf, '\n')

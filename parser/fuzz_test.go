@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -118,6 +119,37 @@ func FuzzParseVersion(f *testing.F) {
 		again, ok := ParseVersion(v.String())
 		if !ok || again != v {
 			t.Fatalf("%q -> %v -> %q -> %v %v", s, v, v.String(), again, ok)
+		}
+	})
+}
+
+// FuzzChunkedRead: a file read in pieces (on several cores) gives what a
+// sequential read gives, whatever the bytes. Seeds are test logs repeated
+// past 256 lines, so mutations keep the shape that gets a file cut.
+func FuzzChunkedRead(f *testing.F) {
+	for _, name := range []string{"legacy-1.8.2-race-debug-tm.log", "legacy-1.6.2-race-jm.log", "fixed-1.11.3-k8s-restart-tm.log", "midstory-1.14-rotated-tm.log"} {
+		data, err := os.ReadFile(filepath.Join("..", "testdata", "logs", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(bytes.Repeat(data, 300/max(1, bytes.Count(data, []byte("\n")))+2))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "in.log")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ref, refErr := Read([]string{p}, Options{Reference: true, MaxLine: 4096, MaxRecord: 8192})
+		got, err := Read([]string{p}, Options{ChunkSize: 1 << 10, MaxLine: 4096, MaxRecord: 8192})
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("error %v, sequential %v", err, refErr)
+		}
+		if err != nil {
+			return
+		}
+		if !reflect.DeepEqual(got.Inputs, ref.Inputs) || !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(got.Events, ref.Events) {
+			t.Fatalf("read in pieces differs from the sequential read")
 		}
 	})
 }
