@@ -85,7 +85,11 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 		content = contentKey{size: n, sum: h.Sum64()}
 	}()
 	work := make(chan int)
-	for w := 0; w < min(runtime.GOMAXPROCS(0), pieces); w++ {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for w := 0; w < min(workers, pieces); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

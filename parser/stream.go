@@ -61,7 +61,7 @@ type Options struct {
 	FlinkVersion string // force the Flink version of every input
 	MaxLine      int    // longest physical line kept (default 1 MiB)
 	MaxRecord    int    // most continuation bytes kept per record (default 1 MiB)
-	Workers      int    // files read in parallel (default: number of CPUs)
+	Workers      int    // files (and pieces of a large file) read in parallel (default: number of CPUs)
 	// Reference turns off every shortcut (fast header decoding, skipping
 	// records that cannot hold evidence): the slow path that the fast one
 	// is tested against.
