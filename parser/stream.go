@@ -654,6 +654,9 @@ func (s *stream) finish() {
 
 	s.settleIdentity()
 	s.settleVersion()
+	// In line order: a long line's warning is raised as it is read, which
+	// can be before the records above it are classified.
+	sort.SliceStable(s.diags, func(i, j int) bool { return s.diags[i].Pos.Line < s.diags[j].Pos.Line })
 	// Each TaskManager event belongs to the ResourceID of the process that
 	// logged it: the latest "Starting TaskManager with ResourceID" above it
 	// (a standalone TaskManager restarts under a new one), else the input's.
