@@ -13,7 +13,7 @@ import (
 
 // defaultChunkSize is the least a piece of one large file is: a file at
 // least twice as big is read in pieces, in parallel.
-const defaultChunkSize = 32 << 20
+const defaultChunkSize = 8 << 20
 
 // readFileChunked reads one large plain file on every core: it cuts the
 // file at record headers into pieces, reads each piece with a stream of

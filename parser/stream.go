@@ -67,7 +67,7 @@ type Options struct {
 	// is tested against.
 	Reference bool
 	// ChunkSize is the least piece one large file is cut into for reading
-	// on several cores (default 32 MiB; a file under twice that is read
+	// on several cores (default 8 MiB; a file under twice that is read
 	// in one piece).
 	ChunkSize int
 	Stdin     interface{ Read([]byte) (int, error) }
