@@ -19,6 +19,8 @@ import (
 
 var soak = flag.Int("soak", 0, "run the property test over this many seeds per version (e.g. 10000) and report precision and recall")
 
+var chunk = flag.Int("chunk", 0, "read every large-enough log in pieces of this many bytes (parser.Options.ChunkSize), to soak the parallel reader")
+
 // auditRun writes a run's files, audits them, and returns the findings as
 // "rule severity alloc tm" keys, with the truth's.
 func auditRun(t testing.TB, r *Result) (got, want []string) {
@@ -54,7 +56,7 @@ func auditRun(t testing.TB, r *Result) (got, want []string) {
 	}
 	// the order the files are given in must not matter
 	rand.New(rand.NewPCG(r.Truth.Seed, 7)).Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
-	res, err := parser.Read(paths, parser.Options{})
+	res, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
 	if err != nil {
 		t.Fatal(err)
 	}

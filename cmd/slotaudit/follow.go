@@ -88,6 +88,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	var last []inputState
 	var current *report.Audit
 	first := true
+	wait := interval
 	for {
 		state, err := watch(paths)
 		if err != nil {
@@ -97,10 +98,15 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			e.log.Warn().Err(err).Msg("--follow: inputs could not be listed; retrying")
 		} else if first || !sameState(state, last) {
 			last = state
+			began := time.Now()
 			a, err := e.followAudit(ctx, paths, rf, sev)
 			if err != nil {
 				return err
 			}
+			// A re-audit reads everything: on big logs that grow all the
+			// time, wait at least as long as it took, so following takes at
+			// most half the machine.
+			wait = max(interval, time.Since(began))
 			first = false
 			if a != nil {
 				current = a
@@ -149,7 +155,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 				return findingsError{}
 			}
 			return nil
-		case <-time.After(interval):
+		case <-time.After(wait):
 		}
 	}
 }
