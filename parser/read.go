@@ -30,6 +30,11 @@ type Result struct {
 // input that cannot be opened at all is an error; what cannot be parsed is
 // reported in the summaries and diagnostics.
 func Read(paths []string, opts Options) (*Result, error) {
+	return read(paths, opts, nil)
+}
+
+// read is Read; a Follower passes itself to read appended bytes only.
+func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	if opts.MaxLine <= 0 {
 		opts.MaxLine = defaultMaxLine
 	}
@@ -61,6 +66,12 @@ func Read(paths []string, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if fl != nil {
+					if fr, ok := fl.readFile(files[i], &opts, forced, forceJSON); ok {
+						results[i] = fr
+						continue
+					}
+				}
 				if fr, ok := readFileChunked(files[i], &opts, forced, forceJSON); ok {
 					results[i] = fr
 					continue

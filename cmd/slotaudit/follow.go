@@ -63,8 +63,9 @@ func sameState(a, b []inputState) bool {
 // that later lines disproved (a zombie slot freed after all). On SIGINT or
 // SIGTERM it writes the summary and exits as audit would.
 //
-// Each change re-reads every input: simple and exactly the audit of what
-// is there, at the cost of a full read per change (interval or more apart).
+// Each change reads only what was appended to plain Flink-layout logs
+// (parser.Follower) and re-reads other inputs whole; the audit itself is
+// made again from all events.
 func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn string, interval time.Duration) error {
 	sev, ok := rules.ParseSeverity(failOn)
 	if !ok {
@@ -166,6 +167,7 @@ func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, fa
 	if e.reported == nil {
 		e.reported = map[string]bool{}
 	}
+	e.following = true
 	res, err := e.read(ctx, paths, rf)
 	if err != nil {
 		return nil, err

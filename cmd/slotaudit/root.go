@@ -31,6 +31,9 @@ type env struct {
 	// reported holds the diagnostics already logged, when inputs are read
 	// again and again (--follow); nil otherwise.
 	reported map[string]bool
+	// following: inputs are read again and again through follower.
+	following bool
+	follower  *parser.Follower
 }
 
 // usageError is a bad flag or argument; the command's usage hint follows it.
@@ -166,7 +169,18 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	if _, _, err := parser.ResolveLayout(f.layout); err != nil {
 		return nil, &usageError{err}
 	}
-	res, err := parser.Read(paths, parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin})
+	opts := parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin}
+	var res *parser.Result
+	var err error
+	if e.following {
+		// --follow: the same paths again and again; read what was appended
+		if e.follower == nil {
+			e.follower = parser.NewFollower(paths, opts)
+		}
+		res, err = e.follower.Read()
+	} else {
+		res, err = parser.Read(paths, opts)
+	}
 	if err != nil {
 		var input *parser.InputError
 		if errors.As(err, &input) {

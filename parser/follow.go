@@ -1,0 +1,212 @@
+package parser
+
+import (
+	"bufio"
+	"bytes"
+	"hash/maphash"
+	"io"
+	"os"
+	"sync"
+)
+
+// A Follower reads the same paths again and again as they grow (audit
+// --follow), reading only the bytes appended since the last time where
+// that gives exactly what a fresh Read gives: plain files in Flink's dated
+// layout, as readFileChunked reads them in pieces. The file read so far is
+// kept as pieces cut before record headers; the last record (which may
+// still grow) is read again each time. A file that shrinks or is replaced
+// (rotation) is read from its start; anything else is read whole.
+type Follower struct {
+	paths []string
+	opts  Options
+	mu    sync.Mutex
+	files map[string]*followed
+}
+
+type followed struct {
+	info   os.FileInfo // to notice a replaced file
+	layout *Layout
+	fast   *flinkHeader
+	pieces []*stream // flushed, not finished; each starts at a record header
+	lines  []int32   // lines of each piece
+	cut    int64     // where the unread part starts: the last record's header
+	hash   maphash.Hash
+	hashed int64
+}
+
+// NewFollower prepares to read paths repeatedly with opts.
+func NewFollower(paths []string, opts Options) *Follower {
+	return &Follower{paths: paths, opts: opts, files: map[string]*followed{}}
+}
+
+// Read reads the paths as they are now: the same Result as Read.
+func (fl *Follower) Read() (*Result, error) { return read(fl.paths, fl.opts, fl) }
+
+func (fl *Follower) state(path string) *followed {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	return fl.files[path]
+}
+
+func (fl *Follower) setState(path string, st *followed) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.files[path] = st
+}
+
+// readFile reads what was appended to path; ok=false means: read it whole.
+func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
+	if opts.Reference || forceJSON || path == "-" {
+		return fileResult{}, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fileResult{}, false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return fileResult{}, false
+	}
+	size := info.Size()
+	st := fl.state(path)
+	if st == nil || !os.SameFile(st.info, info) || size < st.hashed {
+		layout, ok := chunkableLayout(f, forced)
+		if !ok {
+			fl.setState(path, nil)
+			return fileResult{}, false
+		}
+		st = &followed{layout: layout, fast: newFlinkHeader(layout)}
+		st.hash.SetSeed(contentSeed)
+	}
+	st.info = info
+	// the content key over everything up to size, as a sequential read hashes it
+	if _, err := io.Copy(&st.hash, io.NewSectionReader(f, st.hashed, size-st.hashed)); err != nil {
+		fl.setState(path, nil)
+		return fileResult{}, false
+	}
+	st.hashed = size
+
+	// The new complete records become a piece; the last record is kept
+	// back and read again next time.
+	if h := lastHeader(f, st.cut, size, st.fast); h > st.cut {
+		piece, lines, openJSON, err := readPiece(f, path, opts, st.layout, st.cut, h)
+		if err != nil || openJSON || len(st.pieces) > 0 && piece.seenTOD {
+			fl.setState(path, nil)
+			return fileResult{}, false
+		}
+		st.pieces = append(st.pieces, piece)
+		st.lines = append(st.lines, lines)
+		st.cut = h
+	}
+	tail, _, _, err := readPiece(f, path, opts, st.layout, st.cut, size)
+	if err != nil || len(st.pieces) > 0 && tail.seenTOD {
+		fl.setState(path, nil)
+		return fileResult{}, false
+	}
+	fl.setState(path, st)
+
+	all := append(append([]*stream(nil), st.pieces...), tail)
+	merged := all[0].clone()
+	offset := int32(0)
+	if len(st.pieces) > 0 {
+		offset = st.lines[0]
+	}
+	for i := 1; i < len(all); i++ {
+		merged.absorb(all[i], offset)
+		if i < len(st.lines) {
+			offset += st.lines[i]
+		}
+	}
+	merged.finish()
+	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, sum: st.hash.Sum64()}}, true
+}
+
+// readPiece reads bytes [from, to) of f as a flushed stream.
+func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to int64) (*stream, int32, bool, error) {
+	s := newStream(0, FileInfo{Path: path}, opts, layout, false)
+	lr := newLineReader(bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), int(min(to-from+1, 64<<10))), opts.MaxLine)
+	lr.started = from > 0
+	var failed error
+	for {
+		line, trunc, err := lr.next()
+		if err != nil {
+			if err != io.EOF {
+				failed = err
+			}
+			break
+		}
+		s.line(lr.no, line, 1, trunc)
+	}
+	openJSON := s.flushPiece()
+	return s, lr.no, openJSON, failed
+}
+
+// lastHeader returns the start of the last record header line in
+// [from, to) that is followed by at least one complete line... or from
+// when there is none.
+func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
+	last := from
+	br := bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), 64<<10)
+	off := from
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// a long line: not a header start we need; skip the rest of it
+			off += int64(len(line))
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				off += int64(len(line))
+			}
+			if err != nil {
+				return last
+			}
+			continue
+		}
+		if err != nil {
+			return last // an incomplete last line
+		}
+		l := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if off > from {
+			if _, ok, decided := fast.match(l); decided && ok {
+				last = off
+			}
+		}
+		off += int64(len(line))
+	}
+}
+
+// clone copies a flushed piece so that joining others to it leaves it as
+// it was, for the next time.
+func (s *stream) clone() *stream {
+	c := *s
+	c.events = append([]Event(nil), s.events...)
+	c.diags = append([]Diagnostic(nil), s.diags...)
+	c.hints = append([]versionHint(nil), s.hints...)
+	c.tmIDs = append([]string(nil), s.tmIDs...)
+	c.registered = append([]string(nil), s.registered...)
+	c.comps = make(map[Component]int, len(s.comps))
+	for k, v := range s.comps {
+		c.comps[k] = v
+	}
+	c.diagKind = make(map[string]int, len(s.diagKind))
+	for k, v := range s.diagKind {
+		c.diagKind[k] = v
+	}
+	c.sum.Components = nil
+	return &c
+}
+
+// Pieces counts the pieces kept for every file read incrementally, for
+// tests that check that following is incremental.
+func (fl *Follower) Pieces() int {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	n := 0
+	for _, st := range fl.files {
+		if st != nil {
+			n += len(st.pieces)
+		}
+	}
+	return n
+}
