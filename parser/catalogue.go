@@ -263,6 +263,30 @@ var templatesByPrefix, templatesAnyStart = func() (*prefixTrie, []*template) {
 	return root, anyStart
 }()
 
+// mayMatchTemplate reports whether matchTemplate could match msg (or msg
+// with continuation lines after it): some template's prefix starts it, or
+// some template that starts with a placeholder finds its anchor in it.
+func mayMatchTemplate(msg []byte) bool {
+	if len(msg) == 0 {
+		return false
+	}
+	for n, i := templatesByPrefix, 0; n != nil; i++ {
+		if len(n.ends) > 0 {
+			return true
+		}
+		if i == len(msg) {
+			break
+		}
+		n = n.child(msg[i])
+	}
+	for _, t := range templatesAnyStart {
+		if len(t.anchor) == 0 || bytes.Contains(msg, t.anchor) {
+			return true
+		}
+	}
+	return false
+}
+
 // matchTemplate finds the first catalogue template that matches msg.
 func matchTemplate(msg []byte, ev *Event) (*template, bool) {
 	if len(msg) == 0 {

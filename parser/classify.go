@@ -34,9 +34,15 @@ const maxTextLen = 2048
 // reason when the record comes from a slot class (or mentions slots on the
 // TaskExecutor) but matches no known template.
 //
-// logComp is componentOfLogger(r.logger), which callers cache per logger.
-func classify(r *record, logComp Component, emit func(Event)) (classStatus, string) {
+// info is what the logger says (newLoggerInfo), which callers cache.
+func classify(r *record, info *loggerInfo, emit func(Event)) (classStatus, string) {
 	msg := bytes.TrimSpace(r.msg)
+	logComp := info.comp
+	// Most records can match no template and hold no exception evidence:
+	// they are decided without building an event.
+	if !mayMatchTemplate(msg) && !hasNoAnchor(msg) && !hasNoAnchor(r.body) {
+		return unmatched(info, msg)
+	}
 	base := NewEvent("")
 	base.Pos = Pos{Line: r.start}
 	base.EndLine = r.end
@@ -129,9 +135,16 @@ func classify(r *record, logComp Component, emit func(Event)) (classStatus, stri
 		return statusEvents, ""
 	case ok:
 		return statusIrrelevant, ""
-	case slotLogger(r.logger) && len(msg) > 0:
+	}
+	return unmatched(info, msg)
+}
+
+// unmatched decides a record that gave no event and matched no template.
+func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
+	switch {
+	case info.slot && len(msg) > 0:
 		return statusUnparsed, "message from a slot class matches no known template"
-	case logComp == ComponentTM && bytes.Contains(r.logger, []byte("TaskExecutor")) && containsFold(msg, "slot"):
+	case info.taskExecutor && containsFold(msg, "slot"):
 		return statusUnparsed, "TaskExecutor message about slots matches no known template"
 	}
 	return statusIrrelevant, ""

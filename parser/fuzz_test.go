@@ -51,7 +51,7 @@ func FuzzTemplates(f *testing.F) {
 		ev := NewEvent("")
 		matchTemplate(msg, &ev)
 		r := &record{msg: msg, body: msg, logger: []byte("org.apache.flink.runtime.taskexecutor.TaskExecutor")}
-		classify(r, componentOfLogger(r.logger), func(Event) {})
+		classify(r, newLoggerInfo(r.logger), func(Event) {})
 	})
 }
 

@@ -121,10 +121,9 @@ type stream struct {
 	nameHint                         string   // container / pod name from a wrapper
 	nameHintSrc                      string
 
-	loggerComps  map[string]Component
-	lastLogger   []byte
-	lastComp     Component
-	lastLoggerOK bool
+	loggers    map[string]*loggerInfo
+	lastLogger []byte
+	lastInfo   *loggerInfo
 
 	events   []Event
 	diags    []Diagnostic
@@ -564,10 +563,10 @@ func (s *stream) finishRecord() {
 		}
 		s.sum.Last = r.time
 	}
-	s.collectHints(r)
+	info := s.logger(r.logger)
+	s.collectHints(r, info)
 	n := 0
-	comp := s.loggerComponent(r.logger)
-	status, why := classify(r, comp, func(ev Event) {
+	status, why := classify(r, info, func(ev Event) {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
@@ -581,8 +580,10 @@ func (s *stream) finishRecord() {
 		s.events = append(s.events, ev)
 		n++
 	})
-	if comp != ComponentUnknown {
-		s.comps[comp]++
+	// Only which components an input holds matters: noted once per logger.
+	if info.comp != ComponentUnknown && !info.counted {
+		s.comps[info.comp]++
+		info.counted = true
 	}
 	switch status {
 	case statusEvents:
@@ -717,31 +718,50 @@ func (s *stream) settleIdentity() {
 	}
 }
 
-// loggerComponent is componentOfLogger, remembered per logger name: a log
-// has a few hundred loggers and millions of records. Past maxLoggerCache
-// names (hostile input) it stops remembering rather than grow.
-func (s *stream) loggerComponent(logger []byte) Component {
-	// Records of one logger come in runs (a Kafka consumer's fetches).
-	if s.lastLoggerOK && bytes.Equal(logger, s.lastLogger) {
-		return s.lastComp
-	}
-	c, ok := s.loggerComps[string(logger)]
-	if !ok {
-		c = s.rememberLogger(logger)
-	}
-	s.lastLogger, s.lastComp, s.lastLoggerOK = append(s.lastLogger[:0], logger...), c, true
-	return c
+// loggerInfo is what a record's logger alone says, remembered per logger
+// name: a log has a few hundred loggers and millions of records. Past
+// maxLoggerCache names (hostile input) it stops remembering rather than
+// grow.
+type loggerInfo struct {
+	comp Component
+	// slot: a slot class (unmatched messages are unparsed); taskExecutor:
+	// a TaskExecutor class of the TaskManager (unmatched messages about
+	// slots are unparsed)
+	slot, taskExecutor bool
+	// hintClass: the class name may tell the version (collectHints)
+	hintClass bool
+	// counted: the component has been noted for the input
+	counted bool
 }
 
-func (s *stream) rememberLogger(logger []byte) Component {
-	c := componentOfLogger(logger)
-	if s.loggerComps == nil {
-		s.loggerComps = map[string]Component{}
+func newLoggerInfo(logger []byte) *loggerInfo {
+	info := &loggerInfo{comp: componentOfLogger(logger), slot: slotLogger(logger)}
+	info.taskExecutor = info.comp == ComponentTM && bytes.Contains(logger, []byte("TaskExecutor"))
+	cls := logger
+	if i := bytes.LastIndexByte(cls, '.'); i >= 0 {
+		cls = cls[i+1:]
 	}
-	if len(s.loggerComps) < maxLoggerCache {
-		s.loggerComps[string(logger)] = c
+	info.hintClass = versionHintClass(string(cls))
+	return info
+}
+
+func (s *stream) logger(logger []byte) *loggerInfo {
+	// Records of one logger come in runs (a Kafka consumer's fetches).
+	if s.lastInfo != nil && bytes.Equal(logger, s.lastLogger) {
+		return s.lastInfo
 	}
-	return c
+	info, ok := s.loggers[string(logger)]
+	if !ok {
+		info = newLoggerInfo(logger)
+		if s.loggers == nil {
+			s.loggers = map[string]*loggerInfo{}
+		}
+		if len(s.loggers) < maxLoggerCache {
+			s.loggers[string(logger)] = info
+		}
+	}
+	s.lastLogger, s.lastInfo = append(s.lastLogger[:0], logger...), info
+	return info
 }
 
 const maxLoggerCache = 4096

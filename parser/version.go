@@ -82,10 +82,14 @@ var (
 // collectHints notes what a record's logger and message say about the
 // version (catalogue §1, §4-§6: loggers and templates changed across
 // releases).
-func (s *stream) collectHints(r *record) {
+func (s *stream) collectHints(r *record, info *loggerInfo) {
 	cls := r.logger
-	if i := bytes.LastIndexByte(cls, '.'); i >= 0 {
-		cls = cls[i+1:]
+	if info.hintClass {
+		if i := bytes.LastIndexByte(cls, '.'); i >= 0 {
+			cls = cls[i+1:]
+		}
+	} else {
+		cls = nil // no case of the switch below
 	}
 	msg := r.msg
 	add := func(min, max Version, why string) {
@@ -257,6 +261,17 @@ func containsAt(b []byte, pat string, rare int) bool {
 			return true
 		}
 		off += i + 1
+	}
+	return false
+}
+
+// versionHintClass reports whether collectHints has a case for the class.
+func versionHintClass(cls string) bool {
+	switch cls {
+	case "TaskSlotTableImpl", "TaskSlotTable", "DefaultJobLeaderService", "JobLeaderService", "DefaultExecutionGraph",
+		"ExecutionGraph", "SlotPoolImpl", "SlotPool", "DeclarativeSlotManager", "SlotManagerImpl", "SlotManager",
+		"FineGrainedSlotManager", "DefaultSlotStatusSyncer", "DeclarativeSlotPoolBridge", "DefaultDeclarativeSlotPool":
+		return true
 	}
 	return false
 }
