@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -261,6 +262,7 @@ func (s *stream) absorb(o *stream, offset int32) {
 			s.hints = append(s.hints, h)
 		}
 	}
+	s.events = slices.Grow(s.events, len(o.events))
 	for i := range o.events {
 		ev := o.events[i]
 		ev.Pos.Line += offset

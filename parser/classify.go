@@ -152,7 +152,12 @@ func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
 
 func capText(b []byte) string {
 	if len(b) > maxTextLen {
-		return string(b[:maxTextLen]) + "…"
+		// one allocation: slot reports are cut here on every heartbeat
+		var sb strings.Builder
+		sb.Grow(maxTextLen + len("…"))
+		sb.Write(b[:maxTextLen])
+		sb.WriteString("…")
+		return sb.String()
 	}
 	return string(b)
 }
