@@ -27,9 +27,12 @@ type followed struct {
 	info   os.FileInfo // to notice a replaced file
 	layout *Layout
 	fast   *flinkHeader
-	pieces []*stream // flushed, not finished; each starts at a record header
-	lines  []int32   // lines of each piece
-	cut    int64     // where the unread part starts: the last record's header
+	// read holds every complete record before cut, joined from the pieces
+	// read so far (flushed, not finished); lines counts its lines.
+	read   *stream
+	lines  int32
+	pieces int   // pieces joined into read
+	cut    int64 // where the unread part starts: the last record's header
 	hash   maphash.Hash
 	hashed int64
 }
@@ -91,32 +94,32 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	// back and read again next time.
 	if h := lastHeader(f, st.cut, size, st.fast); h > st.cut {
 		piece, lines, openJSON, err := readPiece(f, path, opts, st.layout, st.cut, h)
-		if err != nil || openJSON || len(st.pieces) > 0 && piece.seenTOD {
+		if err != nil || openJSON || st.read != nil && piece.seenTOD {
 			fl.setState(path, nil)
 			return fileResult{}, false
 		}
-		st.pieces = append(st.pieces, piece)
-		st.lines = append(st.lines, lines)
+		// Joined at once: a long follow adds a piece per change, and
+		// keeping them apart would cost memory and time per piece.
+		if st.read == nil {
+			st.read = piece
+		} else {
+			st.read.absorb(piece, st.lines)
+		}
+		st.lines += lines
+		st.pieces++
 		st.cut = h
 	}
 	tail, _, _, err := readPiece(f, path, opts, st.layout, st.cut, size)
-	if err != nil || len(st.pieces) > 0 && tail.seenTOD {
+	if err != nil || st.read != nil && tail.seenTOD {
 		fl.setState(path, nil)
 		return fileResult{}, false
 	}
 	fl.setState(path, st)
 
-	all := append(append([]*stream(nil), st.pieces...), tail)
-	merged := all[0].clone()
-	offset := int32(0)
-	if len(st.pieces) > 0 {
-		offset = st.lines[0]
-	}
-	for i := 1; i < len(all); i++ {
-		merged.absorb(all[i], offset)
-		if i < len(st.lines) {
-			offset += st.lines[i]
-		}
+	merged := tail
+	if st.read != nil {
+		merged = st.read.clone()
+		merged.absorb(tail, st.lines)
 	}
 	merged.finish()
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, sum: st.hash.Sum64()}}, true
@@ -176,8 +179,8 @@ func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 	}
 }
 
-// clone copies a flushed piece so that joining others to it leaves it as
-// it was, for the next time.
+// clone copies a flushed stream so that joining others to it and
+// finishing it leave it as it was, for the next time.
 func (s *stream) clone() *stream {
 	c := *s
 	c.events = append([]Event(nil), s.events...)
@@ -205,7 +208,7 @@ func (fl *Follower) Pieces() int {
 	n := 0
 	for _, st := range fl.files {
 		if st != nil {
-			n += len(st.pieces)
+			n += st.pieces
 		}
 	}
 	return n

@@ -77,3 +77,51 @@ func TestFollowerEqualsRead(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFollowerAppend: what --follow pays per change on a large log:
+// one record appended to a ~20 MB noisy TaskManager log, then Read.
+// Compare with BenchmarkFollowerFullRead, the same file read whole.
+func BenchmarkFollowerAppend(b *testing.B) {
+	p, record := followBenchLog(b)
+	fl := parser.NewFollower([]string{p}, parser.Options{})
+	if _, err := fl.Read(); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for b.Loop() {
+		f.WriteString(record)
+		if _, err := fl.Read(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if fl.Pieces() == 0 {
+		b.Fatal("the log was not read incrementally")
+	}
+}
+
+// BenchmarkFollowerFullRead: the same log read whole each time.
+func BenchmarkFollowerFullRead(b *testing.B) {
+	p, _ := followBenchLog(b)
+	for b.Loop() {
+		if _, err := parser.Read([]string{p}, parser.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func followBenchLog(b *testing.B) (string, string) {
+	b.Helper()
+	r, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 4, Seed: 9, Debug: true, Noise: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(b.TempDir(), "taskmanager-0.log")
+	if err := os.WriteFile(p, []byte(r.Files["taskmanager-0.log"]), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p, "2021-03-14 09:15:00,000 DEBUG org.apache.kafka.clients.consumer.internals.Fetcher           - [Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-1 at offset 1 to node kafka-1.kafka:9092 (id: 1 rack: null)\n"
+}
