@@ -12,9 +12,10 @@ import (
 // A Follower reads the same paths again and again as they grow (audit
 // --follow), reading only the bytes appended since the last time where
 // that gives exactly what a fresh Read gives: plain files in Flink's dated
-// layout, as readFileChunked reads them in pieces. The file read so far is
-// kept as pieces cut before record headers; the last record (which may
-// still grow) is read again each time. A file that shrinks or is replaced
+// layout, as readFileChunked reads them in pieces. What was appended is
+// read as a piece cut before the last record header and joined at once to
+// what was read before; the last record (which may still grow) is read
+// again each time. A file that shrinks or is replaced
 // (rotation) is read from its start; anything else is read whole.
 type Follower struct {
 	paths []string
@@ -145,9 +146,8 @@ func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to 
 	return s, lr.no, openJSON, failed
 }
 
-// lastHeader returns the start of the last record header line in
-// [from, to) that is followed by at least one complete line... or from
-// when there is none.
+// lastHeader returns the start of the last complete record header line
+// in (from, to), or from when there is none.
 func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 	last := from
 	br := bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), 64<<10)
