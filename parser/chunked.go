@@ -133,6 +133,11 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 		}
 	}
 	merged := streams[0]
+	total := 0
+	for _, st := range streams {
+		total += len(st.events)
+	}
+	merged.events = slices.Grow(merged.events, total-len(merged.events))
 	offset := lines[0]
 	for i := 1; i < pieces; i++ {
 		merged.absorb(streams[i], offset)
@@ -262,7 +267,12 @@ func (s *stream) absorb(o *stream, offset int32) {
 			s.hints = append(s.hints, h)
 		}
 	}
-	s.events = slices.Grow(s.events, len(o.events))
+	if need := len(s.events) + len(o.events); need > cap(s.events) {
+		// doubling: a follow joins a piece per change
+		grown := make([]Event, len(s.events), max(need, 2*cap(s.events)))
+		copy(grown, s.events)
+		s.events = grown
+	}
 	for i := range o.events {
 		ev := o.events[i]
 		ev.Pos.Line += offset
