@@ -34,8 +34,12 @@ type followed struct {
 	lines  int32
 	pieces int   // pieces joined into read
 	cut    int64 // where the unread part starts: the last record's header
-	hash   maphash.Hash
-	hashed int64
+	// the first bytes of the file and of the line at cut, as last read: a
+	// file truncated and written again in place (logrotate copytruncate)
+	// that has grown past its old size between two reads is caught by them
+	head, cutHead []byte
+	hash          maphash.Hash
+	hashed        int64
 }
 
 // NewFollower prepares to read paths repeatedly with opts.
@@ -74,6 +78,9 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	}
 	size := info.Size()
 	st := fl.state(path)
+	if st != nil && (!sameBytes(f, 0, st.head) || !sameBytes(f, st.cut, st.cutHead)) {
+		st = nil
+	}
 	if st == nil || !os.SameFile(st.info, info) || size < st.hashed {
 		layout, ok := chunkableLayout(f, forced)
 		if !ok {
@@ -115,6 +122,7 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		fl.setState(path, nil)
 		return fileResult{}, false
 	}
+	st.head, st.cutHead = readAt(f, 0, size), readAt(f, st.cut, size)
 	fl.setState(path, st)
 
 	merged := tail
@@ -124,6 +132,20 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	}
 	merged.finish()
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, sum: st.hash.Sum64()}}, true
+}
+
+// readAt returns up to 64 bytes of f at off, not past size.
+func readAt(f *os.File, off, size int64) []byte {
+	b := make([]byte, min(64, max(0, size-off)))
+	n, _ := f.ReadAt(b, off)
+	return b[:n]
+}
+
+// sameBytes reports whether f still holds want at off.
+func sameBytes(f *os.File, off int64, want []byte) bool {
+	got := make([]byte, len(want))
+	n, _ := f.ReadAt(got, off)
+	return n == len(want) && bytes.Equal(got, want)
 }
 
 // readPiece reads bytes [from, to) of f as a flushed stream.

@@ -125,3 +125,40 @@ func followBenchLog(b *testing.B) (string, string) {
 	}
 	return p, "2021-03-14 09:15:00,000 DEBUG org.apache.kafka.clients.consumer.internals.Fetcher           - [Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-1 at offset 1 to node kafka-1.kafka:9092 (id: 1 rack: null)\n"
 }
+
+// TestFollowerNoticesRewriteInPlace: a log truncated and written again in
+// place (logrotate copytruncate) that is already longer than before when
+// it is read next is read from its start, not as an append.
+func TestFollowerNoticesRewriteInPlace(t *testing.T) {
+	r, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 3, Seed: 6, Debug: true, Noise: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := r.Files["taskmanager-0.log"], r.Files["taskmanager-1.log"]
+	p := filepath.Join(t.TempDir(), "taskmanager.log")
+	if err := os.WriteFile(p, []byte(a[:len(a)/3]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fl := parser.NewFollower([]string{p}, parser.Options{})
+	if _, err := fl.Read(); err != nil {
+		t.Fatal(err)
+	}
+	// the same file (same inode), truncated and refilled with another log, longer
+	f, err := os.OpenFile(p, os.O_TRUNC|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(b)
+	f.Close()
+	got, err := fl.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := parser.Read([]string{p}, parser.Options{Reference: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Inputs, want.Inputs) || !reflect.DeepEqual(got.Events, want.Events) {
+		t.Fatalf("a log rewritten in place was read as an append:\n got %+v\n want %+v", got.Inputs, want.Inputs)
+	}
+}
