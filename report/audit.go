@@ -60,9 +60,18 @@ type SummaryJSON struct {
 
 // AuditJSON is `audit --format json`.
 type AuditJSON struct {
-	Inputs   []InputJSON   `json:"inputs"`
+	Inputs []InputJSON `json:"inputs"`
+	// Skipped names directory entries that were not read, and why.
+	Skipped  []SkippedJSON `json:"skipped,omitempty"`
 	Findings []FindingJSON `json:"findings"`
 	Summary  SummaryJSON   `json:"summary"`
+}
+
+// SkippedJSON is a directory entry not read (a link that leads nowhere or
+// to a directory, a FIFO, a device).
+type SkippedJSON struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Audit is a finished audit, ready for any output format.
@@ -122,6 +131,9 @@ func (a *Audit) JSON() AuditJSON {
 	for i := range a.Model.Result.Inputs {
 		doc.Inputs = append(doc.Inputs, NewInputJSON(&a.Model.Result.Inputs[i]))
 	}
+	for _, sk := range a.Model.Result.Skipped {
+		doc.Skipped = append(doc.Skipped, SkippedJSON{Path: sk.Path, Reason: sk.Reason})
+	}
 	for _, f := range a.Findings {
 		doc.Findings = append(doc.Findings, NewFindingJSON(a.Model, f))
 	}
@@ -148,7 +160,8 @@ func (a *Audit) summary() SummaryJSON {
 func (a *Audit) WriteJSON(w io.Writer) error { return writeJSON(w, a.JSON()) }
 
 // WriteNDJSON writes one object a line: every input ("type": "input"),
-// every finding ("type": "finding"), then the summary ("type": "summary").
+// every directory entry not read ("type": "skipped"), every finding
+// ("type": "finding"), then the summary ("type": "summary").
 func (a *Audit) WriteNDJSON(w io.Writer) error {
 	doc := a.JSON()
 	enc := json.NewEncoder(w)
@@ -158,6 +171,14 @@ func (a *Audit) WriteNDJSON(w io.Writer) error {
 			Type string `json:"type"`
 			InputJSON
 		}{"input", in}); err != nil {
+			return err
+		}
+	}
+	for _, sk := range doc.Skipped {
+		if err := enc.Encode(struct {
+			Type string `json:"type"`
+			SkippedJSON
+		}{"skipped", sk}); err != nil {
 			return err
 		}
 	}

@@ -339,6 +339,12 @@ func TestUnreadableAndLinkedDirectories(t *testing.T) {
 	if !strings.Contains(r.stdout, "jm-link.log") {
 		t.Error("the link to a file was not read")
 	}
+	// and the JSON names what was not read, for tools that do not read stderr
+	for _, want := range []string{`"skipped"`, "dangling.log", "cycle-a", "symbolic link to a directory"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("audit JSON does not name %q", want)
+		}
+	}
 
 	// An unreadable file: permissions do not stop root, so as root the
 	// check runs in a child process as user nobody.
