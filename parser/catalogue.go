@@ -225,6 +225,9 @@ var catalogue = func() []*template {
 type prefixTrie struct {
 	edges []trieEdge
 	ends  []int // catalogue indexes of the templates whose prefix ends here
+	// eventEnds: some template of ends gives an event (not all are known
+	// non-events)
+	eventEnds bool
 }
 
 type trieEdge struct {
@@ -259,19 +262,23 @@ var templatesByPrefix, templatesAnyStart = func() (*prefixTrie, []*template) {
 			n = next
 		}
 		n.ends = append(n.ends, i)
+		n.eventEnds = n.eventEnds || t.kind != ""
 	}
 	return root, anyStart
 }()
 
 // mayMatchTemplate reports whether matchTemplate could match msg (or msg
 // with continuation lines after it): some template's prefix starts it, or
-// some template that starts with a placeholder finds its anchor in it.
-func mayMatchTemplate(msg []byte) bool {
+// some template that starts with a placeholder finds its anchor in it. With
+// eventsOnly it considers only the templates that give events: for a record
+// whose logger makes an unknown message irrelevant anyway, matching a known
+// non-event (a heartbeat, a checkpoint acknowledgement) decides nothing.
+func mayMatchTemplate(msg []byte, eventsOnly bool) bool {
 	if len(msg) == 0 {
 		return false
 	}
 	for n, i := templatesByPrefix, 0; n != nil; i++ {
-		if len(n.ends) > 0 {
+		if len(n.ends) > 0 && (n.eventEnds || !eventsOnly) {
 			return true
 		}
 		if i == len(msg) {
@@ -280,7 +287,10 @@ func mayMatchTemplate(msg []byte) bool {
 		n = n.child(msg[i])
 	}
 	for _, t := range templatesAnyStart {
-		if len(t.anchor) == 0 || bytes.Contains(msg, t.anchor) {
+		if eventsOnly && t.kind == "" {
+			continue
+		}
+		if len(t.anchor) == 0 || containsAt(msg, t.anchorStr, t.anchorRare) {
 			return true
 		}
 	}

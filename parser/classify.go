@@ -35,12 +35,15 @@ const maxTextLen = 2048
 // TaskExecutor) but matches no known template.
 //
 // info is what the logger says (newLoggerInfo), which callers cache.
-func classify(r *record, info *loggerInfo, emit func(Event)) (classStatus, string) {
+func classify(r *record, info *loggerInfo, reference bool, emit func(Event)) (classStatus, string) {
 	msg := bytes.TrimSpace(r.msg)
 	logComp := info.comp
 	// Most records can match no template and hold no exception evidence:
-	// they are decided without building an event.
-	if !mayMatchTemplate(msg) && !hasNoAnchor(msg) && !hasNoAnchor(r.body) {
+	// they are decided without building an event. A record that can match
+	// only known non-events is decided the same way when its logger would
+	// make it irrelevant unmatched too (see unmatched).
+	eventsOnly := !info.slot && !info.taskExecutor
+	if !reference && !mayMatchTemplate(msg, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.body) {
 		return unmatched(info, msg)
 	}
 	base := NewEvent("")

@@ -1,6 +1,9 @@
 package parser
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // Flink's shipped log4j layout ("%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x
 // - %m%n", and its time-only twin) is what nearly every input uses, and
@@ -14,6 +17,9 @@ type flinkHeader struct {
 	// the day of the last dated header, so time.Date runs once a day
 	dayKey int
 	dayN   int64
+	// the logger of the last header: records of one logger come in runs,
+	// and a name already checked need not be checked byte by byte again
+	prevLogger []byte
 }
 
 // newFlinkHeader returns a fast decoder for l, or nil when l is not one of
@@ -90,15 +96,23 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 	pos = skipBlanks(s, pos)
 	// logger: one Java name
 	start = pos
-	for pos < len(s) && s[pos] != ' ' && s[pos] != '\t' {
-		c := s[pos]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c == '_' || c == '-') {
+	if n := len(f.prevLogger); n > 0 && pos+n < len(s) && (s[pos+n] == ' ' || s[pos+n] == '\t') && bytes.Equal(s[pos:pos+n], f.prevLogger) {
+		pos += n
+	} else {
+		for pos < len(s) {
+			k := loggerByte[s[pos]]
+			if k == loggerEnd {
+				break
+			}
+			if k == loggerBad {
+				return header{}, false, false
+			}
+			pos++
+		}
+		if pos == start {
 			return header{}, false, false
 		}
-		pos++
-	}
-	if pos == start {
-		return header{}, false, false
+		f.prevLogger = append(f.prevLogger[:0], s[start:pos]...)
 	}
 	h.logger = s[start:pos]
 	pos = skipBlanks(s, pos)
@@ -120,6 +134,26 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 	h.msg = s[skipBlanks(s, pos+1):]
 	return h, true, true
 }
+
+const (
+	loggerBad  = 0
+	loggerName = 1
+	loggerEnd  = 2
+)
+
+// loggerByte classifies the bytes of a logger name: part of a Java name, the
+// blank that ends it, or anything else (not this layout).
+var loggerByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '$', c == '_', c == '-':
+			t[c] = loggerName
+		case c == ' ', c == '\t':
+			t[c] = loggerEnd
+		}
+	}
+	return t
+}()
 
 func skipBlanks(s []byte, pos int) int {
 	for pos < len(s) && (s[pos] == ' ' || s[pos] == '\t') {

@@ -50,8 +50,24 @@ func FuzzTemplates(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		ev := NewEvent("")
 		matchTemplate(msg, &ev)
-		r := &record{msg: msg, body: msg, logger: []byte("org.apache.flink.runtime.taskexecutor.TaskExecutor")}
-		classify(r, newLoggerInfo(r.logger), func(Event) {})
+		// The shortcut that decides most records without matching must
+		// decide as the full match does, whatever the logger.
+		for _, logger := range []string{
+			"org.apache.flink.runtime.taskexecutor.TaskExecutor",
+			"org.apache.flink.runtime.taskexecutor.slot.TaskSlotTable",
+			"org.apache.flink.runtime.heartbeat.HeartbeatManagerImpl",
+		} {
+			for _, body := range [][]byte{nil, msg} {
+				r := &record{msg: msg, body: body, logger: []byte(logger)}
+				info := newLoggerInfo(r.logger)
+				var fast, slow []Event
+				fs, fw := classify(r, info, false, func(e Event) { fast = append(fast, e) })
+				ss, sw := classify(r, info, true, func(e Event) { slow = append(slow, e) })
+				if fs != ss || fw != sw || !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("logger %s body %t: shortcut gives %v %q %+v, full match %v %q %+v", logger, body != nil, fs, fw, fast, ss, sw, slow)
+				}
+			}
+		}
 	})
 }
 

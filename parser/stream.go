@@ -566,7 +566,7 @@ func (s *stream) finishRecord() {
 	info := s.logger(r.logger)
 	s.collectHints(r, info)
 	n := 0
-	status, why := classify(r, info, func(ev Event) {
+	status, why := classify(r, info, s.opts.Reference, func(ev Event) {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)

@@ -38,6 +38,10 @@ type template struct {
 	segs   []tseg
 	prefix []byte // literal the message must start with ("" when it starts with a placeholder)
 	anchor []byte // longest literal, checked before matching
+	// anchorStr and anchorRare: the anchor searched for by its rarest byte
+	// (containsAt); bytes.Contains starts from the first byte, often a blank
+	anchorStr  string
+	anchorRare int
 	full   bool   // match against message and continuation lines ({SR})
 }
 
@@ -126,7 +130,32 @@ func compileTemplate(kind Kind, comp Component, text, reason string) *template {
 			t.anchor = sg.lit
 		}
 	}
+	t.anchorStr, t.anchorRare = string(t.anchor), rarestByte(t.anchor)
 	return t
+}
+
+// rarestByte returns the index of the byte of lit least likely in a log
+// message: punctuation other than the everyday ".,:-=", then upper case, then
+// the rest; the first of equals.
+func rarestByte(lit []byte) int {
+	rank := func(c byte) int {
+		switch {
+		case c >= 'a' && c <= 'z', c == ' ':
+			return 0
+		case c >= '0' && c <= '9', c == '.', c == ',', c == ':', c == '-', c == '=':
+			return 1
+		case c >= 'A' && c <= 'Z':
+			return 2
+		}
+		return 3
+	}
+	best := 0
+	for i := range lit {
+		if rank(lit[i]) > rank(lit[best]) {
+			best = i
+		}
+	}
+	return best
 }
 
 // match fills ev from msg if the whole message has the template's shape.
@@ -134,7 +163,7 @@ func (t *template) match(msg []byte, ev *Event) bool {
 	if len(t.prefix) > 0 && !bytes.HasPrefix(msg, t.prefix) {
 		return false
 	}
-	if len(t.anchor) > 0 && !bytes.Contains(msg, t.anchor) {
+	if len(t.anchor) > 0 && !containsAt(msg, t.anchorStr, t.anchorRare) {
 		return false
 	}
 	scratch := *ev
