@@ -42,7 +42,7 @@ type template struct {
 	// (containsAt); bytes.Contains starts from the first byte, often a blank
 	anchorStr  string
 	anchorRare int
-	full   bool   // match against message and continuation lines ({SR})
+	full       bool // match against message and continuation lines ({SR})
 }
 
 type phKind uint8
