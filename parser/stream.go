@@ -100,6 +100,7 @@ type stream struct {
 	decided bool
 	pending []pline
 	recBuf  record // the buffers every text record reuses
+	reports reportCache
 
 	rec      *record
 	recLines int // physical lines of rec so far
@@ -566,7 +567,7 @@ func (s *stream) finishRecord() {
 	info := s.logger(r.logger)
 	s.collectHints(r, info)
 	n := 0
-	status, why := classify(r, info, s.opts.Reference, func(ev Event) {
+	status, why := classify(r, info, s.opts.Reference, &s.reports, func(ev Event) {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
