@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"hash/maphash"
 	"io"
 	"os"
 	"runtime"
@@ -66,25 +65,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 	lines := make([]int32, pieces)
 	openJSON := make([]bool, pieces)
 	failed := make([]error, pieces)
-	var content contentKey
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the content key, as the sequential read computes it
-		defer wg.Done()
-		var h maphash.Hash
-		h.SetSeed(contentSeed)
-		buf := make([]byte, 1<<20)
-		var n int64
-		for n < size {
-			m, err := f.ReadAt(buf[:min(int64(len(buf)), size-n)], n)
-			h.Write(buf[:m])
-			n += int64(m)
-			if err != nil {
-				break
-			}
-		}
-		content = contentKey{size: n, sum: h.Sum64()}
-	}()
 	work := make(chan int)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -144,7 +125,9 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 		offset += lines[i]
 	}
 	merged.finish()
-	return fileResult{streams: []*stream{merged}, content: content}, true
+	// The content key is left to Read, which hashes the file only when
+	// another input has its size: hashing here read every byte twice.
+	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
 }
 
 // chunkableLayout reads the head of f and returns the layout a sequential

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -102,6 +103,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// The same log given twice (a copy under another name, a .gz of it) is
 	// read once: the later input (in path order) keeps its summary, marked
 	// as a duplicate, and contributes no events.
+	settleContentKeys(results)
 	firstWith := map[contentKey]string{}
 	for _, fr := range results {
 		base := int32(len(res.Files))
@@ -150,11 +152,55 @@ type fileResult struct {
 	// content identifies what was read (decompressed), to find the same
 	// log given twice under different names.
 	content contentKey
+	path    string // the file a lazy content key is computed from
 }
 
 type contentKey struct {
 	size int64
 	sum  uint64
+	// lazy: sum is not computed yet; the input is a regular uncompressed
+	// file whose first size bytes settleContentKeys hashes if it must
+	lazy bool
+}
+
+// settleContentKeys computes the content sums left lazy, but only for inputs
+// whose size another input shares: nearly every log has a size of its own,
+// and hashing every byte cost as much as reading it. An input whose sum
+// cannot be computed (the file went away, or shrank) keeps a key of its own:
+// it is never taken for another's duplicate.
+func settleContentKeys(results []fileResult) {
+	bySize := map[int64]int{}
+	for _, fr := range results {
+		if fr.content.size > 0 {
+			bySize[fr.content.size]++
+		}
+	}
+	for i := range results {
+		c := &results[i].content
+		if !c.lazy || c.size == 0 {
+			continue
+		}
+		if bySize[c.size] > 1 {
+			if sum, ok := hashFilePrefix(results[i].path, c.size); ok {
+				c.sum, c.lazy = sum, false
+				continue
+			}
+		}
+		c.size = -int64(i) - 1 // unique, and never a duplicate
+	}
+}
+
+// hashFilePrefix hashes the first size bytes of path as hashingReader does.
+func hashFilePrefix(path string, size int64) (uint64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	var h maphash.Hash
+	h.SetSeed(contentSeed)
+	n, err := io.Copy(&h, io.LimitReader(f, size))
+	return h.Sum64(), err == nil && n == size
 }
 
 // contentSeed is fixed for the process: keys are compared within one run.
@@ -165,11 +211,14 @@ type hashingReader struct {
 	r    io.Reader
 	h    maphash.Hash
 	size int64
+	skip bool // count only
 }
 
 func (hr *hashingReader) Read(p []byte) (int, error) {
 	n, err := hr.r.Read(p)
-	hr.h.Write(p[:n])
+	if !hr.skip {
+		hr.h.Write(p[:n])
+	}
 	hr.size += int64(n)
 	return n, err
 }
@@ -216,7 +265,10 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		return fileResult{err: err}
 	}
 	defer func() { _ = closer() }()
-	hr := &hashingReader{r: r}
+	// A regular uncompressed file can be hashed later, and only if it
+	// must be (settleContentKeys); anything else is hashed as it is read.
+	lazy := !gz && path != "-" && isRegularFile(path)
+	hr := &hashingReader{r: r, skip: lazy}
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
 	lr := newLineReader(hr, opts.MaxLine)
@@ -274,7 +326,15 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		last.sum.Err = fmt.Sprintf("read stopped after line %d: %s", lr.no, msg)
 		last.diag(lr.no, "warning", "read error: "+msg+"; the lines before it were read", nil)
 	}
+	if lazy {
+		return fileResult{streams: fr.streams, content: contentKey{size: hr.size, lazy: true}, path: path}
+	}
 	return fileResult{streams: fr.streams, content: contentKey{size: hr.size, sum: hr.h.Sum64()}}
+}
+
+func isRegularFile(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }
 
 func (fr *fileReader) stream(name, hint, hintSrc string) *stream {

@@ -10,35 +10,61 @@ import (
 
 // TestSameLogTwice: a log given again under another name, or gzipped, is
 // read but its events are counted once; the later input says whose
-// duplicate it is.
+// duplicate it is. Plain files are hashed only when their sizes meet, so
+// the cases include a copy read in pieces and a same-size file that
+// differs in one byte (not a duplicate).
 func TestSameLogTwice(t *testing.T) {
 	data, err := os.ReadFile("../testdata/logs/legacy-1.6.2-race-tm.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	a, b, c := filepath.Join(dir, "a-tm.log"), filepath.Join(dir, "b-copy.log"), filepath.Join(dir, "c-copy.log.gz")
+	// one byte changed inside a message: same size, other content
+	other := bytes.Replace(data, []byte("Allocated slot for"), []byte("Allocated slot fox"), 1)
+	if bytes.Equal(other, data) {
+		t.Fatal("test log has no 'Allocated slot for'")
+	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(data)
 	zw.Close()
-	for p, d := range map[string][]byte{a: data, b: data, c: gz.Bytes()} {
-		if err := os.WriteFile(p, d, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	once, err := Read([]string{a}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	thrice, err := Read([]string{c, b, a}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(thrice.Events) != len(once.Events) {
-		t.Errorf("%d events from three copies, want %d (once)", len(thrice.Events), len(once.Events))
-	}
-	if len(thrice.Inputs) != 3 || thrice.Inputs[0].DuplicateOf != "" || thrice.Inputs[1].DuplicateOf != a || thrice.Inputs[2].DuplicateOf != a {
-		t.Errorf("inputs: %+v", thrice.Inputs)
+
+	for _, tc := range []struct {
+		name  string
+		chunk int // Options.ChunkSize: small enough reads the plain files in pieces
+	}{
+		{"whole files", 0},
+		{"plain files in pieces", 512},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, b, c, d := filepath.Join(dir, "a-tm.log"), filepath.Join(dir, "b-copy.log"), filepath.Join(dir, "c-copy.log.gz"), filepath.Join(dir, "d-other.log")
+			for p, content := range map[string][]byte{a: data, b: data, c: gz.Bytes(), d: other} {
+				if err := os.WriteFile(p, content, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			opts := Options{ChunkSize: tc.chunk}
+			once, err := Read([]string{a}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			thrice, err := Read([]string{c, b, a}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(thrice.Events) != len(once.Events) {
+				t.Errorf("%d events from three copies, want %d (once)", len(thrice.Events), len(once.Events))
+			}
+			if len(thrice.Inputs) != 3 || thrice.Inputs[0].DuplicateOf != "" || thrice.Inputs[1].DuplicateOf != a || thrice.Inputs[2].DuplicateOf != a {
+				t.Errorf("inputs: %+v", thrice.Inputs)
+			}
+			pair, err := Read([]string{a, d}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pair.Inputs[0].DuplicateOf != "" || pair.Inputs[1].DuplicateOf != "" {
+				t.Errorf("same size, one byte apart, taken for duplicates: %+v", pair.Inputs)
+			}
+		})
 	}
 }
