@@ -37,3 +37,16 @@ func BenchmarkReadNoisyTM(b *testing.B) { benchReadBytes(b, noisyDebugLog(b, "ta
 // BenchmarkReadNoisyJM: a JobManager DEBUG log: slot reports, heartbeats,
 // checkpoint acknowledgements.
 func BenchmarkReadNoisyJM(b *testing.B) { benchReadBytes(b, noisyDebugLog(b, "jobmanager.log")) }
+
+// BenchmarkReadOpenJSONObject: a line that opens a JSON object and never
+// closes it, then many short lines (what a binary file often looks like):
+// the object is collected up to MaxRecord, and each line must cost its own
+// length, not the length collected so far.
+func BenchmarkReadOpenJSONObject(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString("{\"a\": [\n")
+	for buf.Len() < 4<<20 {
+		buf.WriteString("x\n")
+	}
+	benchReadBytes(b, buf.Bytes())
+}

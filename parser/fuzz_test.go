@@ -94,7 +94,25 @@ func FuzzJSONRecord(f *testing.F) {
 	seedLogs(f, false)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeJSONRecord(b)
-		jsonBalance(b)
+		// Fed line by line, the balance is at every line what scanning
+		// everything up to it says.
+		var scan jsonScan
+		broken := false
+		lines := bytes.Split(b, []byte{'\n'})
+		for i, line := range lines {
+			if i > 0 {
+				broken = broken || scan.feed([]byte{'\n'})
+			}
+			broken = broken || scan.feed(line)
+			prefix := bytes.Join(lines[:i+1], []byte{'\n'})
+			wantComplete, wantBroken := jsonBalance(prefix)
+			if broken != wantBroken || !broken && scan.complete() != wantComplete {
+				t.Fatalf("after line %d of %q: fed gives broken=%t complete=%t, whole scan %t %t", i, b, broken, scan.complete(), wantBroken, wantComplete)
+			}
+			if broken {
+				break
+			}
+		}
 	})
 }
 

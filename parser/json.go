@@ -297,31 +297,51 @@ func thrownText(t map[string]any) string {
 // jsonBalance reports whether b holds a complete JSON object: braces and
 // brackets outside strings balance. depth<0 or a stray closer means broken.
 func jsonBalance(b []byte) (complete bool, broken bool) {
-	depth, inStr, esc, started := 0, false, false, false
+	var j jsonScan
+	if j.feed(b) {
+		return false, true
+	}
+	return j.complete(), false
+}
+
+// jsonScan is jsonBalance fed piece by piece: an object collected line by
+// line is scanned once, not again from its start at every line (which made
+// a binary file with a '{' line and many short lines after it quadratic).
+type jsonScan struct {
+	depth               int
+	inStr, esc, started bool
+}
+
+// feed scans b and reports whether the object is broken (more closers
+// than openers); it stops there.
+func (j *jsonScan) feed(b []byte) (broken bool) {
 	for _, c := range b {
-		if inStr {
+		if j.inStr {
 			switch {
-			case esc:
-				esc = false
+			case j.esc:
+				j.esc = false
 			case c == '\\':
-				esc = true
+				j.esc = true
 			case c == '"':
-				inStr = false
+				j.inStr = false
 			}
 			continue
 		}
 		switch c {
 		case '"':
-			inStr = true
+			j.inStr = true
 		case '{', '[':
-			depth++
-			started = true
+			j.depth++
+			j.started = true
 		case '}', ']':
-			depth--
-			if depth < 0 {
-				return false, true
+			j.depth--
+			if j.depth < 0 {
+				return true
 			}
 		}
 	}
-	return started && depth == 0 && !inStr, false
+	return false
 }
+
+// complete reports whether what was fed is one whole object.
+func (j *jsonScan) complete() bool { return j.started && j.depth == 0 && !j.inStr }

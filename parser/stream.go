@@ -106,7 +106,8 @@ type stream struct {
 	recLines int // physical lines of rec so far
 	jsonBuf  []byte
 	jsonAt   int32
-	jsonN    int // physical lines in jsonBuf
+	jsonN    int      // physical lines in jsonBuf
+	jsonScan jsonScan // the balance of jsonBuf so far
 
 	lastTOD int64
 	day     int64
@@ -454,13 +455,13 @@ func (s *stream) adjustTime(t Time) Time {
 }
 
 func (s *stream) jsonStart(no int32, b []byte, phys int) {
-	complete, broken := jsonBalance(b)
-	if complete || broken {
+	var scan jsonScan
+	if scan.feed(b) || scan.complete() {
 		s.jsonRecord(no, no, phys, b, b)
 		return
 	}
 	s.jsonBuf = append(make([]byte, 0, len(b)*4), b...)
-	s.jsonAt, s.jsonN = no, phys
+	s.jsonAt, s.jsonN, s.jsonScan = no, phys, scan
 }
 
 // jsonContinue collects a pretty-printed (multi-line) JSON object.
@@ -484,8 +485,9 @@ func (s *stream) jsonContinue(no int32, b []byte, phys int) {
 	s.jsonBuf = append(s.jsonBuf, '\n')
 	s.jsonBuf = append(s.jsonBuf, b...)
 	s.jsonN += phys
-	complete, broken := jsonBalance(s.jsonBuf)
-	if complete || broken {
+	// the newline too: it ends an escape inside a string
+	broken := s.jsonScan.feed([]byte{'\n'}) || s.jsonScan.feed(b)
+	if broken || s.jsonScan.complete() {
 		buf := s.jsonBuf
 		s.jsonBuf = nil
 		first := buf
