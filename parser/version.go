@@ -137,13 +137,10 @@ func (s *stream) collectHints(r *record, info *loggerInfo) {
 	// The hints found anywhere in a message are searched for until found
 	// once: every record is scanned, and these scans were a fifth of the
 	// time on a noisy log.
-	// The messages below start with A, D, R or S: most records are
-	// passed over by their first byte.
 	switch {
 	case !s.hintAllocID && containsAt(msg, "AllocationID{", 12):
 		s.hintAllocID = true
 		add(v(1, 6), v(1, 7), "AllocationID{...} printing")
-	case len(msg) == 0 || !(msg[0] == 'A' || msg[0] == 'D' || msg[0] == 'R' || msg[0] == 'S'):
 	case bytes.HasPrefix(msg, []byte("Allocated slot for ")):
 		if bytes.Contains(msg, []byte(" with resources ")) {
 			add(v(1, 18), anyV, "Allocated slot ... with resources")
