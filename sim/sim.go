@@ -48,6 +48,10 @@ type Config struct {
 	// ZooKeeper pings, checkpoint acks) each process writes per second when
 	// Debug is on; 0 writes none. Real DEBUG logs are mostly such records.
 	Noise int
+	// Write, when set, receives each file as soon as it is rendered, and
+	// Result.Files stays empty: a benchmark corpus of gigabytes is never
+	// all in memory at once.
+	Write func(name, content string) error
 }
 
 // Result is what a run produced: the files and the truth.
@@ -105,7 +109,7 @@ func Run(cfg Config) (*Result, error) {
 	s := newSim(cfg, f)
 	s.scenario()
 	s.loop()
-	return s.finish(), nil
+	return s.finish()
 }
 
 type event struct {
@@ -200,8 +204,9 @@ func contains(list []string, x string) bool {
 	return false
 }
 
-// finish renders the files and the truth.
-func (s *sim) finish() *Result {
+// finish renders the files (into Result.Files, or through Config.Write)
+// and the truth.
+func (s *sim) finish() (*Result, error) {
 	res := &Result{Files: map[string]string{}}
 	noise := func(name string, tm bool) *noiseSource {
 		if s.cfg.Noise <= 0 || !s.cfg.Debug {
@@ -209,19 +214,26 @@ func (s *sim) finish() *Result {
 		}
 		return newNoiseSource(s.cfg.Seed, name, s.cfg.Noise, tm, s.end)
 	}
-	res.Files[s.jm.Name] = s.jm.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base, noise(s.jm.Name, false))
+	files := []*logFile{s.jm}
 	for _, t := range s.tms {
-		res.Files[t.file.Name] = t.file.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base, noise(t.file.Name, true))
+		files = append(files, t.file)
 	}
-	if s.cfg.Format == "json" {
-		files := map[string]string{}
-		for name, content := range res.Files {
-			files[strings.TrimSuffix(name, ".log")+".json"] = content
+	for i, l := range files {
+		content := l.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base, noise(l.Name, i > 0))
+		name := l.Name
+		if s.cfg.Format == "json" {
+			name = strings.TrimSuffix(name, ".log") + ".json"
 		}
-		res.Files = files
+		if s.cfg.Write == nil {
+			res.Files[name] = content
+			continue
+		}
+		if err := s.cfg.Write(name, content); err != nil {
+			return nil, err
+		}
 	}
 	res.Truth = s.truth.build()
-	return res
+	return res, nil
 }
 
 // sortedKeys returns a map's keys in order.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,27 +41,29 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			if inject != "" {
 				cfg.Inject = strings.Split(inject, ",")
 			}
+			// Benchmark corpora run to gigabytes: each file is written as
+			// soon as it is rendered, without a copy, and let go. The
+			// directory is made then, so that bad flags leave nothing behind.
+			logs := filepath.Join(out, "logs")
+			var names []string
+			cfg.Write = func(name, content string) error {
+				if names == nil {
+					if err := os.MkdirAll(logs, 0o755); err != nil {
+						return err
+					}
+				}
+				names = append(names, name)
+				return writeString(filepath.Join(logs, name), content)
+			}
 			res, err := sim.Run(cfg)
 			if err != nil {
-				return &usageError{err}
-			}
-			logs := filepath.Join(out, "logs")
-			if err := os.MkdirAll(logs, 0o755); err != nil {
-				return err
-			}
-			names := make([]string, 0, len(res.Files))
-			for name := range res.Files {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			for _, name := range names {
-				if err := writeString(filepath.Join(logs, name), res.Files[name]); err != nil {
+				var pe *os.PathError
+				if errors.As(err, &pe) {
 					return err
 				}
-				// Benchmark corpora run to gigabytes: each file is let go
-				// once written, and never copied to be written.
-				delete(res.Files, name)
+				return &usageError{err}
 			}
+			sort.Strings(names)
 			truth, err := json.MarshalIndent(res.Truth, "", "  ")
 			if err != nil {
 				return err
