@@ -457,7 +457,18 @@ func (m *Model) order() {
 		}
 		heads[h] = append(heads[h], i)
 	}
-	for n := 0; n < len(evs); n++ {
+	if sameTimeKind(evs) {
+		m.orderByTime(heads)
+		return
+	}
+	m.orderByScan(heads)
+}
+
+// orderByScan is the definition of the merge: at every step the heads are
+// scanned in input order and a head replaces the best so far when it is
+// before it. It costs events × inputs comparisons.
+func (m *Model) orderByScan(heads [][]int) {
+	for n := range m.Rank {
 		best := -1
 		for h := range heads {
 			if len(heads[h]) == 0 {
@@ -470,6 +481,112 @@ func (m *Model) order() {
 		m.Rank[heads[best][0]] = n
 		heads[best] = heads[best][1:]
 	}
+}
+
+// orderByTime gives orderByScan's result in events × log(inputs) when every
+// event's time is of one kind (the usual case: hundreds of TaskManager
+// files made the scan the slowest step after parsing). Then before decides
+// between heads of different adjusted times by time alone, so the scan
+// ends on a head of the least time: the first such head in input order
+// replaces any best of a later time, and heads of a later time never
+// replace it. Only among heads tied at the least time do protocol rank and
+// position decide, and before is not transitive there (rank for some pairs,
+// position for others), so those few are scanned in input order exactly as
+// orderByScan would.
+func (m *Model) orderByTime(heads [][]int) {
+	evs := m.Result.Events
+	offset := make([]int64, len(heads))
+	for h := range heads {
+		offset[h] = m.Skew[evs[heads[h][0]].Pos.File].Offset
+	}
+	q := make(headQueue, 0, len(heads))
+	for h := range heads {
+		q.push(headAt{evs[heads[h][0]].Time.N + offset[h], h})
+	}
+	var tied []headAt
+	for n := range m.Rank {
+		tied = append(tied[:0], q.pop())
+		for len(q) > 0 && q[0].t == tied[0].t {
+			tied = append(tied, q.pop()) // in input order: the queue breaks ties by h
+		}
+		best := 0
+		for k := 1; k < len(tied); k++ {
+			if m.before(heads[tied[k].h][0], heads[tied[best].h][0]) {
+				best = k
+			}
+		}
+		h := tied[best].h
+		m.Rank[heads[h][0]] = n
+		heads[h] = heads[h][1:]
+		for k, x := range tied {
+			switch {
+			case k != best:
+				q.push(x)
+			case len(heads[h]) > 0:
+				q.push(headAt{evs[heads[h][0]].Time.N + offset[h], h})
+			}
+		}
+	}
+}
+
+// sameTimeKind reports whether every event carries a time, all of one kind.
+func sameTimeKind(evs []parser.Event) bool {
+	for i := range evs {
+		if evs[i].Time.Kind == parser.TimeNone || evs[i].Time.Kind != evs[0].Time.Kind {
+			return false
+		}
+	}
+	return true
+}
+
+// headAt is an input's next event's adjusted time and the input.
+type headAt struct {
+	t int64
+	h int
+}
+
+// headQueue is a binary min-heap of heads by time, then input order.
+type headQueue []headAt
+
+func (q headQueue) less(i, j int) bool {
+	return q[i].t < q[j].t || q[i].t == q[j].t && q[i].h < q[j].h
+}
+
+func (q *headQueue) push(x headAt) {
+	*q = append(*q, x)
+	s := *q
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (q *headQueue) pop() headAt {
+	s := *q
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	for i := 0; ; {
+		l, r, small := 2*i+1, 2*i+2, i
+		if l < len(s) && s.less(l, small) {
+			small = l
+		}
+		if r < len(s) && s.less(r, small) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		s[i], s[small] = s[small], s[i]
+		i = small
+	}
+	*q = s
+	return top
 }
 
 // before orders two events: within one input by line (timestamps within a
