@@ -81,7 +81,11 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 				// decide the same on its own).
 				s := newStream(0, FileInfo{Path: path}, opts, layout, false)
 				piece := offsets[i+1] - offsets[i]
-				lr := newLineReader(bufio.NewReaderSize(io.NewSectionReader(f, offsets[i], piece), int(min(piece+1, 64<<10))), opts.MaxLine)
+				var r io.Reader = io.NewSectionReader(f, offsets[i], piece)
+				if opts.ra != nil {
+					r = countingReader{r, opts.ra}
+				}
+				lr := newLineReader(bufio.NewReaderSize(r, int(min(piece+1, 64<<10))), opts.MaxLine)
 				lr.started = i > 0 // a byte-order mark only opens the file
 				for {
 					line, trunc, err := lr.next()

@@ -126,7 +126,8 @@ func unwrapPathError(err error) error {
 
 // openInput opens a path for reading ("-" is stdin) and transparently
 // decompresses gzip, recognised by its magic bytes rather than the name.
-func openInput(path string, stdin io.Reader) (io.Reader, func() error, bool, error) {
+// What is read from a file is counted for ra (nil: not counted).
+func openInput(path string, stdin io.Reader, ra *readAhead) (io.Reader, func() error, bool, error) {
 	var r io.Reader
 	closer := func() error { return nil }
 	if path == "-" {
@@ -140,6 +141,9 @@ func openInput(path string, stdin io.Reader) (io.Reader, func() error, bool, err
 			return nil, nil, false, &InputError{Path: path, Err: unwrapPathError(err)}
 		}
 		r, closer = f, f.Close
+		if ra != nil {
+			r = countingReader{f, ra}
+		}
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, _ := br.Peek(2)

@@ -59,6 +59,10 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if fl == nil {
+		opts.ra = startReadAhead(files)
+		defer opts.ra.stop()
+	}
 	results := make([]fileResult, len(files))
 	var wg sync.WaitGroup
 	jobs := make(chan int)
@@ -260,7 +264,7 @@ type fileReader struct {
 }
 
 func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileResult {
-	r, closer, gz, err := openInput(path, opts.Stdin)
+	r, closer, gz, err := openInput(path, opts.Stdin, opts.ra)
 	if err != nil {
 		return fileResult{err: err}
 	}

@@ -71,6 +71,8 @@ type Options struct {
 	// in one piece).
 	ChunkSize int
 	Stdin     interface{ Read([]byte) (int, error) }
+
+	ra *readAhead // set by read for its workers
 }
 
 const (
@@ -253,8 +255,9 @@ func (s *stream) process(no int32, b []byte, phys int) {
 		s.jsonContinue(no, b, phys)
 		return
 	}
-	trimmed := bytes.TrimLeft(b, " \t")
-	if len(trimmed) > 0 && trimmed[0] == '{' && (s.isJSON || s.layout == nil || !s.layoutMatches(b)) {
+	// the first byte after blanks (bytes.TrimLeft builds a set per call,
+	// a few percent of a noisy log's time)
+	if at := skipBlanks(b, 0); at < len(b) && b[at] == '{' && (s.isJSON || s.layout == nil || !s.layoutMatches(b)) {
 		s.jsonStart(no, b, phys)
 		return
 	}
