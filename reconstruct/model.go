@@ -308,11 +308,19 @@ func (m *Model) assignReports() {
 		}
 		var resources []string
 		per := map[string][]parser.SlotStatus{}
-		for _, st := range ev.Slots {
-			if _, ok := per[st.Resource]; !ok {
-				resources = append(resources, st.Resource)
+		if oneResource(ev.Slots) {
+			// A TaskManager's report names only itself: its probe reads
+			// the event's slots (read-only, and shared by identical
+			// reports) instead of a copy per report.
+			resources = []string{ev.Slots[0].Resource}
+			per[ev.Slots[0].Resource] = ev.Slots
+		} else {
+			for _, st := range ev.Slots {
+				if _, ok := per[st.Resource]; !ok {
+					resources = append(resources, st.Resource)
+				}
+				per[st.Resource] = append(per[st.Resource], st)
 			}
-			per[st.Resource] = append(per[st.Resource], st)
 		}
 		for _, res := range resources {
 			tm := byRes[res]
@@ -435,6 +443,16 @@ func (m *Model) buildAllocations() {
 	sort.Slice(m.Allocations, func(i, j int) bool {
 		return m.Rank[m.Allocations[i].Events[0]] < m.Rank[m.Allocations[j].Events[0]]
 	})
+}
+
+// oneResource reports whether every status names the same TaskManager.
+func oneResource(slots []parser.SlotStatus) bool {
+	for _, st := range slots[1:] {
+		if st.Resource != slots[0].Resource {
+			return false
+		}
+	}
+	return true
 }
 
 // order merges the inputs into one sequence (Rank): each input keeps its

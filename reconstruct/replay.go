@@ -84,6 +84,7 @@ type Probe struct {
 // zero (the TaskManager does not print the index when it allocates);
 // Indexes maps each key to what later lines revealed or imply.
 type Replay struct {
+	lastKept    [2]keptCompare // see compareKept
 	Tables      [2]*Table
 	Steps       []Step
 	Divergences []Divergence

@@ -159,7 +159,7 @@ func (s *sim) heartbeatTimeout() {
 // job is submitted again a little after it ends, so the cluster stays busy.
 func (s *sim) workload(k, par int, duration int64) {
 	j := s.pool.submit(jobName(k), par, 1, duration)
-	if s.end <= defaultRun {
+	if s.end <= defaultRun || s.cfg.Once {
 		return
 	}
 	var watch func()

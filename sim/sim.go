@@ -44,6 +44,10 @@ type Config struct {
 	// jobs are resubmitted when they end, so the cluster stays busy: a
 	// long run is how benchmarks get gigabytes of realistic logs.
 	Minutes int
+	// Once: ordinary jobs run once even in a longer run; the cluster then
+	// idles (heartbeats, slot reports and chatter go on) with the same
+	// allocations, which is how a long log of long-running jobs looks.
+	Once bool
 	// Noise is how many unrelated DEBUG records (Kafka fetches, heartbeats,
 	// ZooKeeper pings, checkpoint acks) each process writes per second when
 	// Debug is on; 0 writes none. Real DEBUG logs are mostly such records.

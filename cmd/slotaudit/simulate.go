@@ -82,6 +82,7 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().IntVar(&cfg.Failovers, "failovers", 1, "task failures that restart a running job")
 	cmd.Flags().IntVar(&cfg.Noise, "noise", 0, "unrelated DEBUG records (Kafka fetches, heartbeats, ZooKeeper pings) per process and second, with --debug: real DEBUG logs are mostly these")
 	cmd.Flags().IntVar(&cfg.Minutes, "minutes", 0, "how long the cluster runs (0: 15 minutes); longer runs keep resubmitting jobs, for benchmark corpora")
+	cmd.Flags().BoolVar(&cfg.Once, "once", false, "ordinary jobs run once even when --minutes is longer: the same allocations, a longer log")
 	cmd.Flags().StringVar(&inject, "inject", "", "faults to inject: "+strings.Join(sim.Faults, ","))
 	cmd.Flags().StringVar(&cfg.Format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&cfg.Layout, "layout", "default", "text layout: default (the version's log4j layout) or logback")
