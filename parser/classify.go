@@ -17,6 +17,7 @@ type record struct {
 	first      []byte // first physical line as read, for evidence
 	headerless bool
 	truncated  bool // continuation lines beyond the record limit were skipped
+	msgAt      int  // where the message starts in first (0 when not known)
 }
 
 type classStatus uint8
@@ -56,14 +57,18 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 	base.Level = Level(r.level)
 
 	n := 0
-	text := ""
+	var head, tail string
 	out := func(ev Event) {
 		// Most records give no event: the evidence text is copied only
 		// for those that do.
 		if n == 0 {
-			text = capText(r.first)
+			if ev.Kind == KindRMSlotReport {
+				head, tail = splitText(r.first, r.msgAt, reports)
+			} else {
+				head = capText(r.first)
+			}
 		}
-		ev.Text = text
+		ev.textHead, ev.textTail = head, tail
 		n++
 		emit(ev)
 	}
@@ -161,6 +166,10 @@ var slotReportPrefix = []byte("Received slot report from instance")
 type reportCache struct {
 	m     map[string]cachedMatch
 	bytes int
+	// the message parts of slot report lines (splitText), by their bytes;
+	// cut lines apart, since their tail ends in "…"
+	tails, cutTails map[string]string
+	tailBytes       int
 }
 
 type cachedMatch struct {
@@ -194,6 +203,31 @@ func (c *reportCache) match(msg []byte, ev *Event) (*template, bool) {
 	return t, ok
 }
 
+// internTail returns rest (with "…" when cut) as a string, the same string
+// for the same bytes while the cache holds it.
+func (c *reportCache) internTail(rest []byte, cut bool) string {
+	tails := &c.tails
+	if cut {
+		tails = &c.cutTails
+	}
+	if t, ok := (*tails)[string(rest)]; ok {
+		return t
+	}
+	t := string(rest)
+	if cut {
+		t += "…"
+	}
+	if c.tailBytes+len(t) > reportCacheBytes {
+		c.tails, c.cutTails, c.tailBytes = nil, nil, 0
+	}
+	if *tails == nil {
+		*tails = map[string]string{}
+	}
+	(*tails)[string(rest)] = t
+	c.tailBytes += len(t)
+	return t
+}
+
 // unmatched decides a record that gave no event and matched no template.
 func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
 	switch {
@@ -203,6 +237,28 @@ func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
 		return statusUnparsed, "TaskExecutor message about slots matches no known template"
 	}
 	return statusIrrelevant, ""
+}
+
+// splitText is capText(first) cut in two at msgAt (clamped): the head,
+// and the rest, interned in c when c is not nil. Whatever msgAt is, head+
+// tail is the capped line; cutting where the message starts is what lets
+// reports that differ only in their timestamp share the tail.
+func splitText(first []byte, msgAt int, c *reportCache) (head, tail string) {
+	b, cut := first, len(first) > maxTextLen
+	if cut {
+		b = b[:maxTextLen]
+	}
+	msgAt = max(0, min(msgAt, len(b)))
+	head = string(b[:msgAt])
+	rest := b[msgAt:]
+	if c == nil {
+		tail = string(rest)
+		if cut {
+			tail += "…"
+		}
+		return head, tail
+	}
+	return head, c.internTail(rest, cut)
 }
 
 func capText(b []byte) string {

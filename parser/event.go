@@ -208,8 +208,20 @@ type Event struct {
 
 	Slots []SlotStatus // rm.slot_report entries
 
-	Text string // the record's first physical line as read (capped), for evidence
+	// The record's first physical line as read (capped), for evidence:
+	// textHead+textTail (see Text). A slot report's line is cut where its
+	// message starts, and the message part is shared with the identical
+	// reports before it: a DEBUG JobManager log holds one every heartbeat
+	// per TaskManager, for as long as the log runs.
+	textHead, textTail string
 }
+
+// Text returns the record's first physical line as read (capped at
+// maxTextLen bytes and "…"), for evidence.
+func (e *Event) Text() string { return e.textHead + e.textTail }
+
+// SetText sets the evidence line (for events built outside the parser).
+func (e *Event) SetText(s string) { e.textHead, e.textTail = s, "" }
 
 // NewEvent returns an event with unknown indexes.
 func NewEvent(kind Kind) Event {

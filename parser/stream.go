@@ -394,6 +394,7 @@ func (s *stream) startRecord(no int32, line []byte, phys int, h header) {
 	r.logger = append(r.logger, h.logger...)
 	r.msg = append(r.msg, h.msg...)
 	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
+	r.msgAt = len(line) - len(h.msg) // the message ends the line in every layout but a rare custom one; see splitText
 	s.rec, s.recLines = r, phys
 }
 

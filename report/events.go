@@ -90,7 +90,7 @@ func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
 		Reason:         ev.Reason,
 		Version:        ev.Version,
 		Count:          ev.Count,
-		Text:           ev.Text,
+		Text:           ev.Text(),
 	}
 	if ev.EndLine > ev.Pos.Line {
 		out.EndLine = ev.EndLine

@@ -112,7 +112,7 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 		}
 		e := TimelineEventJSON{
 			Time: ev.Time.String(), Component: string(ev.Component), Kind: string(ev.Kind), SlotIndex: optInt(ev.SlotIndex),
-			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, Text: ev.Text,
+			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, Text: ev.Text(),
 		}
 		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != parser.TimeNone {
 			e.AlignedTime = parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()

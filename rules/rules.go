@@ -205,7 +205,7 @@ func Max(fs []Finding) Severity {
 // evidence turns event i into a line of proof.
 func evidence(m *reconstruct.Model, i int, says string, args ...any) Evidence {
 	ev := &m.Result.Events[i]
-	return Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text, Says: fmt.Sprintf(says, args...)}
+	return Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text(), Says: fmt.Sprintf(says, args...)}
 }
 
 // silent is a step of the story that no line shows.
