@@ -53,9 +53,15 @@ func (ra *readAhead) run(paths []string) {
 		if p == "-" {
 			continue
 		}
-		f, err := os.Open(p)
+		// Only regular files, checked before opening: opening a FIFO
+		// blocks until a writer comes, and the parser may already have
+		// read it to the end (then none comes, and stop would wait).
+		if info, err := os.Stat(p); err != nil || !info.Mode().IsRegular() {
+			continue // the parser reports what it cannot read
+		}
+		f, err := openNoDelay(p)
 		if err != nil {
-			continue // the parser reports it
+			continue
 		}
 		info, err := f.Stat()
 		if err != nil || !info.Mode().IsRegular() {
