@@ -218,6 +218,7 @@ func (s *stream) flushPiece() (openJSON bool) {
 		s.finishJSONBuf(s.jsonAt)
 	}
 	s.finishRecord()
+	s.release()
 	return openJSON
 }
 

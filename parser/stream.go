@@ -645,6 +645,7 @@ func (s *stream) finish() {
 		s.finishJSONBuf(s.jsonAt)
 	}
 	s.finishRecord()
+	s.release()
 	if s.sum.Layout == "flink" || s.sum.Layout == "flink-time" {
 		switch {
 		case s.ndcYes > 0 && s.ndcYes >= s.ndcNo:
@@ -772,6 +773,15 @@ func (s *stream) logger(logger []byte) *loggerInfo {
 }
 
 const maxLoggerCache = 4096
+
+// release lets go of what only reading needed (record buffers sized by the
+// largest record seen, the report cache's maps, the logger cache): a file
+// read in pieces keeps up to 64 finished pieces until it joins them.
+func (s *stream) release() {
+	s.recBuf = record{}
+	s.reports = reportCache{}
+	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
+}
 
 // result returns the stream's summary, events and diagnostics.
 func (s *stream) result() (InputSummary, []Event, []Diagnostic) {
