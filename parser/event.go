@@ -220,9 +220,6 @@ type Event struct {
 // maxTextLen bytes and "…"), for evidence.
 func (e *Event) Text() string { return e.textHead + e.textTail }
 
-// SetText sets the evidence line (for events built outside the parser).
-func (e *Event) SetText(s string) { e.textHead, e.textTail = s, "" }
-
 // NewEvent returns an event with unknown indexes.
 func NewEvent(kind Kind) Event {
 	return Event{Kind: kind, SlotIndex: -1, RequestedIndex: -1}
