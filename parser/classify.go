@@ -63,7 +63,7 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 		// for those that do.
 		if n == 0 {
 			if ev.Kind == KindRMSlotReport {
-				head, tail = splitText(r.first, r.msgAt, reports)
+				head, tail = splitText(r.first, messageAt(r), reports)
 			} else {
 				head = capText(r.first)
 			}
@@ -237,6 +237,18 @@ func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
 		return statusUnparsed, "TaskExecutor message about slots matches no known template"
 	}
 	return statusIrrelevant, ""
+}
+
+// messageAt is where r's message starts in its first line: known from the
+// header of a text record; in a JSON record, where the message's first
+// bytes appear (the line starts with its timestamp, the message sits inside
+// the object). Any answer keeps the evidence exact (see splitText); a good
+// one lets identical reports share their text.
+func messageAt(r *record) int {
+	if r.msgAt > 0 || len(r.msg) == 0 {
+		return r.msgAt
+	}
+	return max(0, bytes.Index(r.first, r.msg[:min(len(r.msg), 64)]))
 }
 
 // splitText is capText(first) cut in two at msgAt (clamped): the head,
