@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -92,8 +93,16 @@ func FuzzLayout(f *testing.F) {
 // FuzzJSONRecord decodes arbitrary JSON records.
 func FuzzJSONRecord(f *testing.F) {
 	seedLogs(f, false)
+	for _, c := range jsonRecordCases {
+		f.Add([]byte(c))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = decodeJSONRecord(b)
+		// The fast decoder gives what decoding the whole object gives.
+		got, gotErr := decodeJSONRecord(b)
+		want, wantErr := decodeJSONRecordSlow(b)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%q:\n fast %+v, %v\n slow %+v, %v", b, got, gotErr, want, wantErr)
+		}
 		// Fed line by line, the balance is at every line what scanning
 		// everything up to it says.
 		var scan jsonScan

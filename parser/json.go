@@ -28,10 +28,26 @@ var (
 	jsonLoggerKeys = []string{"loggerName", "logger_name", "log.logger", "logger", "_logger", "_logger_name", "category"}
 	jsonThreadKeys = []string{"thread", "thread_name", "process.thread.name", "_thread", "_thread_name", "threadName"}
 	jsonMsgKeys    = []string{"message", "msg", "short_message", "logEvent"}
+
+	jsonFullKeys      = []string{"full_message"} // GELF
+	jsonThrownKeys    = []string{"thrown", "exception"}
+	jsonStackKeys     = []string{"stack_trace", "error.stack_trace", "stacktrace", "_exception", "exception.stacktrace"}
+	jsonErrorTypeKeys = []string{"error.type"}
+	jsonErrorMsgKeys  = []string{"error.message"}
 )
 
-// decodeJSONRecord decodes one JSON log event.
+// decodeJSONRecord decodes one JSON log event: through fastJSONObject when
+// it can, else (and for every error) through encoding/json into a map, the
+// definition the fast path is tested against (decodeJSONRecordSlow).
 func decodeJSONRecord(b []byte) (jsonRecord, error) {
+	if obj, ok := fastJSONObject(b); ok {
+		return recordFromObject(obj)
+	}
+	return decodeJSONRecordSlow(b)
+}
+
+// decodeJSONRecordSlow decodes the whole object into a map.
+func decodeJSONRecordSlow(b []byte) (jsonRecord, error) {
 	var r jsonRecord
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -45,6 +61,13 @@ func decodeJSONRecord(b []byte) (jsonRecord, error) {
 	if dec.More() {
 		return r, fmt.Errorf("invalid JSON: data after the object")
 	}
+	return recordFromObject(obj)
+}
+
+// recordFromObject reads a record from a decoded object. It looks only at
+// the keys jsonTopKeys lists (and inside their values).
+func recordFromObject(obj map[string]any) (jsonRecord, error) {
+	var r jsonRecord
 	r.shape = jsonShape(obj)
 
 	for _, k := range jsonTimeKeys {
@@ -68,7 +91,7 @@ func decodeJSONRecord(b []byte) (jsonRecord, error) {
 	r.msg = jsonString(obj, jsonMsgKeys)
 	r.thrown = jsonThrown(obj)
 	// GELF puts the message again, with the stack trace, in full_message.
-	if full := jsonString(obj, []string{"full_message"}); full != "" {
+	if full := jsonString(obj, jsonFullKeys); full != "" {
 		msg, rest, _ := strings.Cut(full, "\n")
 		if r.msg == "" {
 			r.msg = msg
@@ -105,6 +128,9 @@ func jsonErrText(err error) string {
 	}
 	return s
 }
+
+// jsonShapeKeys are the keys jsonShape looks for.
+var jsonShapeKeys = []string{"loggerName", "instant", "timeMillis", "ecs.version", "short_message", "_logger", "level_value", "logger_name", "@version", "stack_trace", "logEvent"}
 
 func jsonShape(obj map[string]any) string {
 	has := func(k string) bool { _, ok := jsonGet(obj, k); return ok }
@@ -226,7 +252,7 @@ func jsonLevel(v any) string {
 
 // jsonThrown collects a record's exception text from any layout's fields.
 func jsonThrown(obj map[string]any) string {
-	if t, ok := obj["thrown"].(map[string]any); ok {
+	if t, ok := obj[jsonThrownKeys[0]].(map[string]any); ok {
 		return thrownText(t)
 	}
 	var parts []string
@@ -235,7 +261,7 @@ func jsonThrown(obj map[string]any) string {
 			parts = append(parts, s)
 		}
 	}
-	if e, ok := obj["exception"].(map[string]any); ok { // Logstash v1 template
+	if e, ok := obj[jsonThrownKeys[1]].(map[string]any); ok { // Logstash v1 template
 		cls, _ := e["exception_class"].(string)
 		msg, _ := e["exception_message"].(string)
 		st, _ := e["stacktrace"].(string)
@@ -244,13 +270,13 @@ func jsonThrown(obj map[string]any) string {
 		} else if cls != "" {
 			add(cls + ": " + msg)
 		}
-	} else if s, ok := obj["exception"].(string); ok {
+	} else if s, ok := obj[jsonThrownKeys[1]].(string); ok {
 		add(s)
 	}
-	add(jsonString(obj, []string{"stack_trace", "error.stack_trace", "stacktrace", "_exception", "exception.stacktrace"}))
+	add(jsonString(obj, jsonStackKeys))
 	if len(parts) == 0 {
-		typ := jsonString(obj, []string{"error.type"})
-		msg := jsonString(obj, []string{"error.message"})
+		typ := jsonString(obj, jsonErrorTypeKeys)
+		msg := jsonString(obj, jsonErrorMsgKeys)
 		if typ != "" || msg != "" {
 			add(strings.TrimPrefix(typ+": "+msg, ": "))
 		}

@@ -1,0 +1,80 @@
+package parser
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// jsonRecordCases are JSON records built to reach the fast decoder's
+// corners; FuzzJSONRecord starts from them too.
+var jsonRecordCases = []string{
+	`{"instant":{"epochSecond":1615712401,"nanoOfSecond":746000000},"level":"DEBUG","loggerName":"a.B","message":"m","thread":"t"}`,
+	`  {"@timestamp":"2021-03-14T09:00:00.123Z","log.level":"info","log.logger":"a.B","message":"x","ecs.version":"1.2.0"}  ` + "\n",
+	`{"@timestamp":"2021-03-14T09:00:00Z","log":{"level":"WARN","logger":"a.B"},"message":"nested ECS","process":{"thread":{"name":"t"}},"error":{"type":"E","message":"boom"}}`,
+	`{"lev\u0065l":"INFO","logger":"a","msg":"escaped key"}`,
+	`{"level":"INFO","level":"ERROR","logger":"a","msg":"repeated key: the last wins"}`,
+	`{"level":"INFO","logger":"a","message":"tab\tand \u00e9 and \"quotes\" and \\ and \ud83d\ude00"}`,
+	"{\"level\":\"INFO\",\"logger\":\"a\",\"message\":\"invalid utf-8 \xff\xfe here\"}",
+	"{\"lev\xffel\":\"INFO\",\"logger\":\"a\",\"message\":\"invalid utf-8 in a key\"}",
+	`{"timeMillis":1615712401123,"level":"INFO","loggerName":"a","message":"n","unrelated":{"deep":[1,2,{"x":"}"}]}}`,
+	`{"timestamp":1615712401.5,"level":6,"_logger":"a","short_message":"gelf","full_message":"gelf\nat x"}`,
+	`{"ts":-1,"level":null,"logger":true,"message":false}`,
+	`{"level":"INFO","logger":"a","message":{"not":"text"}}`,
+	`{"level":"INFO","logger":"a","message":["a","list"]}`,
+	`{"level":"INFO","logger":"a","thrown":{"name":"E","message":"m","extendedStackTrace":[{"class":"C","method":"m"}],"cause":{"name":"F"}}}`,
+	`{"level":"INFO","logger":"a","exception":{"exception_class":"E","exception_message":"m"}}`,
+	`{"level":"INFO","logger":"a","message":"x"}{"level":"INFO"}`,
+	`{"level":"INFO","logger":"a","message":"x"} trailing`,
+	`{"level":"INFO","logger":"a","message":"x"`,
+	`{"level":"INFO",,"logger":"a"}`,
+	`{"n":01,"message":"x","level":"I"}`,
+	`{"message":"x","level":"I","n":1e+}`,
+	`["not","an","object"]`,
+	`null`,
+	`{}`,
+	` `,
+	`{"a":"\u12"}`,
+	"{\"message\":\"raw control \x01 char\",\"level\":\"I\"}",
+	`{"message":"x","level":"I","n":-0.5e-3,"t":true,"f":false,"z":null}`,
+}
+
+// TestFastJSONEqualsDecoder: on the cases above and on every line of every
+// JSON log in testdata and ../shared/examples, the fast decoder gives what
+// decoding the whole object gives, errors included.
+func TestFastJSONEqualsDecoder(t *testing.T) {
+	inputs := append([]string(nil), jsonRecordCases...)
+	paths, _ := filepath.Glob("../testdata/logs/*.json")
+	more, _ := filepath.Glob("../../shared/examples/*")
+	paths = append(paths, more...)
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			inputs = append(inputs, sc.Text())
+		}
+		f.Close()
+	}
+	fast := 0
+	for _, in := range inputs {
+		got, gotErr := decodeJSONRecord([]byte(in))
+		want, wantErr := decodeJSONRecordSlow([]byte(in))
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("%.300q:\n fast %+v, %v\n slow %+v, %v", in, got, gotErr, want, wantErr)
+		}
+		if _, ok := fastJSONObject([]byte(in)); ok {
+			fast++
+		}
+	}
+	if fast < len(inputs)/4 {
+		t.Errorf("the fast decoder took %d of %d inputs; it should take every valid object", fast, len(inputs))
+	}
+	t.Logf("%d inputs, %d through the fast decoder", len(inputs), fast)
+}
