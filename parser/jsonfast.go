@@ -10,8 +10,8 @@ import (
 // A JSON log's records are decoded on every line, and decoding a whole
 // object into a map (every key, every value, maps for nested objects) was
 // nearly all of the time spent on JSON logs. recordFromObject reads only a
-// few keys, so fastJSONObject checks the object with json.Valid (the same
-// grammar the decoder accepts) and then decodes only the members whose key
+// few keys, so fastJSONObject checks the object's grammar in one pass (as
+// strictly as the decoder) and decodes only the members whose key
 // recordFromObject can look at, into the same values the decoder gives.
 
 // jsonTopKeys are the top-level keys recordFromObject can read: every key
@@ -33,95 +33,252 @@ var jsonTopKeys = func() map[string]bool {
 
 // fastJSONObject returns the members of b (one JSON object, blanks around
 // it allowed) that jsonTopKeys names, decoded as encoding/json decodes them
-// into a map with UseNumber. ok=false (not an object, not valid JSON, or
-// more than one value) leaves b to the decoder, which says what is wrong.
+// into a map with UseNumber. It checks the grammar as it goes (RFC 8259, as
+// encoding/json's scanner does); ok=false (not one valid object, or nested
+// deeper than it cares to follow) leaves b to the decoder, which says what
+// is wrong.
 func fastJSONObject(b []byte) (map[string]any, bool) {
-	i := jsonSkipBlanks(b, 0)
-	if i >= len(b) || b[i] != '{' || !json.Valid(b) {
+	w := jsonWalker{b: b}
+	w.blanks()
+	if w.i >= len(b) || b[w.i] != '{' {
 		return nil, false
 	}
 	obj := make(map[string]any, 8)
-	i++
-	for {
-		i = jsonSkipBlanks(b, i)
-		if b[i] == '}' {
-			return obj, true
-		}
-		kEnd := jsonStringEnd(b, i)
-		key, ok := jsonKey(b[i:kEnd])
-		if !ok {
-			return nil, false
-		}
-		i = jsonSkipBlanks(b, kEnd) + 1 // the colon
-		i = jsonSkipBlanks(b, i)
-		vEnd := jsonValueEnd(b, i)
-		if jsonTopKeys[key] {
-			v, ok := jsonValue(b[i:vEnd])
-			if !ok {
-				return nil, false
-			}
-			obj[key] = v // a repeated key: the last one wins, as in the decoder
-		}
-		i = jsonSkipBlanks(b, vEnd)
-		if b[i] == ',' {
-			i++
+	if !w.object(obj) {
+		return nil, false
+	}
+	w.blanks()
+	return obj, w.i == len(b)
+}
+
+// jsonWalker checks JSON text from b[i] on; top-level members it keeps go
+// into the map object is given, nested ones are only checked.
+type jsonWalker struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+// jsonMaxDepth: deeper input is left to the decoder (whose own limit is
+// 10000); log records nest a few levels.
+const jsonMaxDepth = 64
+
+func (w *jsonWalker) blanks() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
 		}
 	}
 }
 
-func jsonSkipBlanks(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+// object checks the object at b[i] ('{') and moves past it; keep, if not
+// nil, receives the members jsonTopKeys names.
+func (w *jsonWalker) object(keep map[string]any) bool {
+	if w.depth++; w.depth > jsonMaxDepth {
+		return false
+	}
+	w.i++ // '{'
+	w.blanks()
+	if w.i < len(w.b) && w.b[w.i] == '}' {
+		w.i++
+		w.depth--
+		return true
+	}
+	for {
+		if w.i >= len(w.b) || w.b[w.i] != '"' {
+			return false
+		}
+		kStart := w.i
+		if !w.str() {
+			return false
+		}
+		rawKey := w.b[kStart:w.i]
+		w.blanks()
+		if w.i >= len(w.b) || w.b[w.i] != ':' {
+			return false
+		}
+		w.i++
+		w.blanks()
+		vStart := w.i
+		if !w.value() {
+			return false
+		}
+		if keep != nil {
+			key, ok := jsonKey(rawKey)
+			if !ok {
+				return false
+			}
+			if jsonTopKeys[key] {
+				v, ok := jsonValue(w.b[vStart:w.i])
+				if !ok {
+					return false
+				}
+				keep[key] = v // a repeated key: the last one wins, as in the decoder
+			}
+		}
+		w.blanks()
+		if w.i >= len(w.b) {
+			return false
+		}
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+			w.blanks()
+		case '}':
+			w.i++
+			w.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (w *jsonWalker) array() bool {
+	if w.depth++; w.depth > jsonMaxDepth {
+		return false
+	}
+	w.i++ // '['
+	w.blanks()
+	if w.i < len(w.b) && w.b[w.i] == ']' {
+		w.i++
+		w.depth--
+		return true
+	}
+	for {
+		if !w.value() {
+			return false
+		}
+		w.blanks()
+		if w.i >= len(w.b) {
+			return false
+		}
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+			w.blanks()
+		case ']':
+			w.i++
+			w.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (w *jsonWalker) value() bool {
+	if w.i >= len(w.b) {
+		return false
+	}
+	switch c := w.b[w.i]; {
+	case c == '"':
+		return w.str()
+	case c == '{':
+		return w.object(nil)
+	case c == '[':
+		return w.array()
+	case c == 't':
+		return w.literal("true")
+	case c == 'f':
+		return w.literal("false")
+	case c == 'n':
+		return w.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return w.number()
+	}
+	return false
+}
+
+func (w *jsonWalker) literal(lit string) bool {
+	if !bytes.HasPrefix(w.b[w.i:], []byte(lit)) {
+		return false
+	}
+	w.i += len(lit)
+	return true
+}
+
+// number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+func (w *jsonWalker) number() bool {
+	b, i := w.b, w.i
+	if b[i] == '-' {
 		i++
 	}
-	return i
-}
-
-// jsonStringEnd returns the index after the string that starts at b[i]
-// (a quote) in valid JSON.
-func jsonStringEnd(b []byte, i int) int {
-	for j := i + 1; ; {
-		k := bytes.IndexByte(b[j:], '"')
-		j += k
-		backslashes := 0
-		for m := j - 1; b[m] == '\\'; m-- {
-			backslashes++
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
 		}
-		if backslashes%2 == 0 {
-			return j + 1
-		}
-		j++
+	default:
+		return false
 	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	w.i = i
+	return true
 }
 
-// jsonValueEnd returns the index after the value that starts at b[i] in
-// valid JSON.
-func jsonValueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return jsonStringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; ; {
-			switch b[j] {
-			case '"':
-				j = jsonStringEnd(b, j)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
+// str checks the string at b[i] ('"'): no raw control characters, only
+// JSON's escapes; any other byte (invalid UTF-8 too) is text, as for the
+// decoder.
+func (w *jsonWalker) str() bool {
+	b := w.b
+	for i := w.i + 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			w.i = i + 1
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			i++
+			if i >= len(b) {
+				return false
 			}
-			j++
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(b) {
+					return false
+				}
+				for _, h := range b[i+1 : i+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return false
+					}
+				}
+				i += 4
+			default:
+				return false
+			}
 		}
 	}
-	j := i
-	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
-		j++
-	}
-	return j
+	return false
 }
 
 // jsonKey decodes a member's key (a JSON string).
@@ -137,7 +294,7 @@ func jsonKey(raw []byte) (string, bool) {
 }
 
 // jsonPlainString returns the text of a JSON string with neither escapes
-// nor bytes outside printable ASCII, which decodes to itself.
+// nor bytes outside ASCII, which decodes to itself.
 func jsonPlainString(raw []byte) (string, bool) {
 	in := raw[1 : len(raw)-1]
 	for _, c := range in {
@@ -149,27 +306,89 @@ func jsonPlainString(raw []byte) (string, bool) {
 }
 
 // jsonValue decodes one valid JSON value as the decoder does into an any
-// with UseNumber.
+// with UseNumber: strings with escapes or non-ASCII bytes through
+// encoding/json (it replaces invalid UTF-8), the rest here.
 func jsonValue(raw []byte) (any, bool) {
-	switch raw[0] {
+	w := jsonWalker{b: raw}
+	v, ok := w.decode()
+	return v, ok && w.i == len(raw)
+}
+
+// decode decodes the valid value at b[i] and moves past it.
+func (w *jsonWalker) decode() (any, bool) {
+	start := w.i
+	switch w.b[start] {
 	case '"':
+		if !w.str() {
+			return nil, false
+		}
+		raw := w.b[start:w.i]
 		if s, plain := jsonPlainString(raw); plain {
 			return s, true
 		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, false
+		}
+		return s, true
+	case '{':
+		m := map[string]any{}
+		w.i++
+		for {
+			w.blanks()
+			if w.b[w.i] == '}' {
+				w.i++
+				return m, true
+			}
+			kStart := w.i
+			if !w.str() {
+				return nil, false
+			}
+			key, ok := jsonKey(w.b[kStart:w.i])
+			if !ok {
+				return nil, false
+			}
+			w.blanks()
+			w.i++ // ':'
+			w.blanks()
+			v, ok := w.decode()
+			if !ok {
+				return nil, false
+			}
+			m[key] = v
+			w.blanks()
+			if w.b[w.i] == ',' {
+				w.i++
+			}
+		}
+	case '[':
+		list := []any{}
+		w.i++
+		for {
+			w.blanks()
+			if w.b[w.i] == ']' {
+				w.i++
+				return list, true
+			}
+			v, ok := w.decode()
+			if !ok {
+				return nil, false
+			}
+			list = append(list, v)
+			w.blanks()
+			if w.b[w.i] == ',' {
+				w.i++
+			}
+		}
 	case 't':
-		return true, true
+		return true, w.literal("true")
 	case 'f':
-		return false, true
+		return false, w.literal("false")
 	case 'n':
-		return nil, true
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return json.Number(string(raw)), true
+		return nil, w.literal("null")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	if !w.number() {
 		return nil, false
 	}
-	return v, true
+	return json.Number(string(w.b[start:w.i])), true
 }
