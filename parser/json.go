@@ -163,7 +163,9 @@ func jsonGet(obj map[string]any, key string) (any, bool) {
 		return nil, false
 	}
 	var cur any = obj
-	for _, part := range strings.Split(key, ".") {
+	for rest, more := key, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ".") // not Split: this runs for every record
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, false
