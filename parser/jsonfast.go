@@ -57,6 +57,10 @@ type jsonWalker struct {
 	b     []byte
 	i     int
 	depth int
+	// what the last string str checked holds: neither escapes nor
+	// non-ASCII (plain), or escapes but only one-letter ones and ASCII
+	// (simple)
+	plain, simple bool
 }
 
 // jsonMaxDepth: deeper input is left to the decoder (whose own limit is
@@ -95,7 +99,7 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 		if !w.str() {
 			return false
 		}
-		rawKey := w.b[kStart:w.i]
+		rawKey, keyPlain := w.b[kStart:w.i], w.plain
 		w.blanks()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
 			return false
@@ -106,7 +110,7 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 		if !w.value() {
 			return false
 		}
-		if keep != nil {
+		if keep != nil && (!keyPlain || jsonTopKeys[string(rawKey[1:len(rawKey)-1])]) {
 			key, ok := jsonKey(rawKey)
 			if !ok {
 				return false
@@ -249,6 +253,7 @@ func (w *jsonWalker) number() bool {
 // decoder.
 func (w *jsonWalker) str() bool {
 	b := w.b
+	w.plain, w.simple = true, true
 	for i := w.i + 1; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
@@ -256,7 +261,10 @@ func (w *jsonWalker) str() bool {
 			return true
 		case c < 0x20:
 			return false
+		case c >= utf8.RuneSelf:
+			w.plain, w.simple = false, false
 		case c == '\\':
+			w.plain = false
 			i++
 			if i >= len(b) {
 				return false
@@ -264,6 +272,7 @@ func (w *jsonWalker) str() bool {
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
+				w.simple = false
 				if i+4 >= len(b) {
 					return false
 				}
@@ -323,8 +332,11 @@ func (w *jsonWalker) decode() (any, bool) {
 			return nil, false
 		}
 		raw := w.b[start:w.i]
-		if s, plain := jsonPlainString(raw); plain {
-			return s, true
+		switch {
+		case w.plain:
+			return string(raw[1 : len(raw)-1]), true
+		case w.simple:
+			return jsonUnescape(raw[1 : len(raw)-1]), true
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -391,4 +403,34 @@ func (w *jsonWalker) decode() (any, bool) {
 		return nil, false
 	}
 	return json.Number(string(w.b[start:w.i])), true
+}
+
+// jsonUnescape decodes the text of a string whose escapes are all one-letter
+// ones and whose bytes are ASCII (what the decoder would give).
+func jsonUnescape(in []byte) string {
+	out := make([]byte, 0, len(in))
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch in[i] {
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default: // '"', '\\', '/'
+			c = in[i]
+		}
+		out = append(out, c)
+	}
+	return string(out)
 }

@@ -63,8 +63,8 @@ type Options struct {
 	MaxRecord    int    // most continuation bytes kept per record (default 1 MiB)
 	Workers      int    // files (and pieces of a large file) read in parallel (default: number of CPUs)
 	// Reference turns off every shortcut (fast header decoding, skipping
-	// records that cannot hold evidence): the slow path that the fast one
-	// is tested against.
+	// records that cannot hold evidence, decoding only some members of a
+	// JSON record): the slow path that the fast one is tested against.
 	Reference bool
 	// ChunkSize is the least piece one large file is cut into for reading
 	// on several cores (default 8 MiB; a file under twice that is read
@@ -459,6 +459,15 @@ func (s *stream) adjustTime(t Time) Time {
 }
 
 func (s *stream) jsonStart(no int32, b []byte, phys int) {
+	// Nearly every line of a JSON log is one whole object: decoded once,
+	// without the balance scan below, which would find it complete.
+	if !s.opts.Reference {
+		if obj, ok := fastJSONObject(b); ok {
+			jr, err := recordFromObject(obj)
+			s.jsonDecoded(no, no, phys, jr, err, b)
+			return
+		}
+	}
 	var scan jsonScan
 	if scan.feed(b) || scan.complete() {
 		s.jsonRecord(no, no, phys, b, b)
@@ -475,7 +484,7 @@ func (s *stream) jsonContinue(no int32, b []byte, phys int) {
 	// not just valid JSON: a nested member of a pretty-printed object ("{ "class"
 	// : ... }") is valid JSON too.
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
-		if _, err := decodeJSONRecord(t); err == nil {
+		if _, err := s.decodeJSON(t); err == nil {
 			s.finishJSONBuf(no - 1)
 			s.process(no, b, phys)
 			return
@@ -521,15 +530,28 @@ func (s *stream) finishJSONBuf(last int32) {
 }
 
 func (s *stream) jsonRecord(start, end int32, lines int, obj, first []byte) {
-	s.finishRecord()
-	jr, err := decodeJSONRecord(obj)
+	jr, err := s.decodeJSON(obj)
 	if err != nil && end > start {
 		// A hand-wrapped object: a line break inside a string. Pretty-printed
 		// JSON reads the same without its line breaks, so retry joined.
-		if jr2, err2 := decodeJSONRecord(bytes.ReplaceAll(obj, []byte("\n"), nil)); err2 == nil {
+		if jr2, err2 := s.decodeJSON(bytes.ReplaceAll(obj, []byte("\n"), nil)); err2 == nil {
 			jr, err = jr2, nil
 		}
 	}
+	s.jsonDecoded(start, end, lines, jr, err, first)
+}
+
+// decodeJSON decodes a JSON record, the slow way in Options.Reference.
+func (s *stream) decodeJSON(b []byte) (jsonRecord, error) {
+	if s.opts.Reference {
+		return decodeJSONRecordSlow(b)
+	}
+	return decodeJSONRecord(b)
+}
+
+// jsonDecoded turns a decoded JSON record (or its error) into a record.
+func (s *stream) jsonDecoded(start, end int32, lines int, jr jsonRecord, err error, first []byte) {
+	s.finishRecord()
 	if err != nil {
 		s.sum.Records++
 		s.sum.Unparsed++
