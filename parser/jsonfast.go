@@ -81,15 +81,8 @@ func (w *jsonWalker) blanks() {
 // object checks the object at b[i] ('{') and moves past it; keep, if not
 // nil, receives the members jsonTopKeys names.
 func (w *jsonWalker) object(keep map[string]any) bool {
-	if w.depth++; w.depth > jsonMaxDepth {
-		return false
-	}
-	w.i++ // '{'
-	w.blanks()
-	if w.i < len(w.b) && w.b[w.i] == '}' {
-		w.i++
-		w.depth--
-		return true
+	if empty, ok := w.enter('}'); !ok || empty {
+		return ok
 	}
 	for {
 		if w.i >= len(w.b) || w.b[w.i] != '"' {
@@ -123,55 +116,60 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 				keep[key] = v // a repeated key: the last one wins, as in the decoder
 			}
 		}
-		w.blanks()
-		if w.i >= len(w.b) {
-			return false
-		}
-		switch w.b[w.i] {
-		case ',':
-			w.i++
-			w.blanks()
-		case '}':
-			w.i++
-			w.depth--
-			return true
-		default:
-			return false
+		if done, ok := w.after('}'); !ok || done {
+			return ok
 		}
 	}
 }
 
 func (w *jsonWalker) array() bool {
-	if w.depth++; w.depth > jsonMaxDepth {
-		return false
-	}
-	w.i++ // '['
-	w.blanks()
-	if w.i < len(w.b) && w.b[w.i] == ']' {
-		w.i++
-		w.depth--
-		return true
+	if empty, ok := w.enter(']'); !ok || empty {
+		return ok
 	}
 	for {
 		if !w.value() {
 			return false
 		}
-		w.blanks()
-		if w.i >= len(w.b) {
-			return false
-		}
-		switch w.b[w.i] {
-		case ',':
-			w.i++
-			w.blanks()
-		case ']':
-			w.i++
-			w.depth--
-			return true
-		default:
-			return false
+		if done, ok := w.after(']'); !ok || done {
+			return ok
 		}
 	}
+}
+
+// enter moves past the opening bracket of a container that closes with
+// closer: empty says it closed at once; ok=false, nested too deep.
+func (w *jsonWalker) enter(closer byte) (empty, ok bool) {
+	if w.depth++; w.depth > jsonMaxDepth {
+		return false, false
+	}
+	w.i++
+	w.blanks()
+	if w.i < len(w.b) && w.b[w.i] == closer {
+		w.i++
+		w.depth--
+		return true, true
+	}
+	return false, true
+}
+
+// after moves past what follows a member or an element: a comma (done
+// false: more follow) or the closer (done); ok=false, anything else.
+func (w *jsonWalker) after(closer byte) (done, ok bool) {
+	w.blanks()
+	if w.i >= len(w.b) {
+		return false, false
+	}
+	switch w.b[w.i] {
+	case ',':
+		w.i++
+		w.blanks()
+		return false, true
+	case closer:
+		w.i++
+		w.depth--
+		return true, true
+	}
+	return false, false
 }
 
 func (w *jsonWalker) value() bool {
