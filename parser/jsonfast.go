@@ -92,7 +92,7 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 		if !w.str() {
 			return false
 		}
-		rawKey, keyPlain := w.b[kStart:w.i], w.plain
+		rawKey, keyPlain, keySimple := w.b[kStart:w.i], w.plain, w.simple
 		w.blanks()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
 			return false
@@ -104,7 +104,7 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 			return false
 		}
 		if keep != nil && (!keyPlain || jsonTopKeys[string(rawKey[1:len(rawKey)-1])]) {
-			key, ok := jsonKey(rawKey)
+			key, ok := jsonText(rawKey, keyPlain, keySimple)
 			if !ok {
 				return false
 			}
@@ -213,20 +213,13 @@ func (w *jsonWalker) number() bool {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i = jsonDigits(b, i)
 	default:
 		return false
 	}
 	if i < len(b) && b[i] == '.' {
-		i++
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false
+		if i = jsonDigits(b, i+1); b[i-1] == '.' {
+			return false // no digit after the point
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -235,15 +228,20 @@ func (w *jsonWalker) number() bool {
 			i++
 		}
 		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
+		if i = jsonDigits(b, i); i == start {
 			return false
 		}
 	}
 	w.i = i
 	return true
+}
+
+// jsonDigits returns the index after the run of digits from b[i].
+func jsonDigits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // str checks the string at b[i] ('"'): no raw control characters, only
@@ -288,28 +286,21 @@ func (w *jsonWalker) str() bool {
 	return false
 }
 
-// jsonKey decodes a member's key (a JSON string).
-func jsonKey(raw []byte) (string, bool) {
-	if s, plain := jsonPlainString(raw); plain {
-		return s, true
+// jsonText decodes a checked JSON string as the decoder does, given what
+// str found in it: plain text as it is, one-letter escapes here, the rest
+// (\u escapes, non-ASCII bytes: invalid UTF-8 is replaced) by encoding/json.
+func jsonText(raw []byte, plain, simple bool) (string, bool) {
+	switch {
+	case plain:
+		return string(raw[1 : len(raw)-1]), true
+	case simple:
+		return jsonUnescape(raw[1 : len(raw)-1]), true
 	}
-	var key string
-	if err := json.Unmarshal(raw, &key); err != nil {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", false
 	}
-	return key, true
-}
-
-// jsonPlainString returns the text of a JSON string with neither escapes
-// nor bytes outside ASCII, which decodes to itself.
-func jsonPlainString(raw []byte) (string, bool) {
-	in := raw[1 : len(raw)-1]
-	for _, c := range in {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return "", false
-		}
-	}
-	return string(in), true
+	return s, true
 }
 
 // jsonValue decodes one valid JSON value as the decoder does into an any
@@ -329,18 +320,8 @@ func (w *jsonWalker) decode() (any, bool) {
 		if !w.str() {
 			return nil, false
 		}
-		raw := w.b[start:w.i]
-		switch {
-		case w.plain:
-			return string(raw[1 : len(raw)-1]), true
-		case w.simple:
-			return jsonUnescape(raw[1 : len(raw)-1]), true
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, false
-		}
-		return s, true
+		s, ok := jsonText(w.b[start:w.i], w.plain, w.simple)
+		return s, ok
 	case '{':
 		m := map[string]any{}
 		w.i++
@@ -354,7 +335,7 @@ func (w *jsonWalker) decode() (any, bool) {
 			if !w.str() {
 				return nil, false
 			}
-			key, ok := jsonKey(w.b[kStart:w.i])
+			key, ok := jsonText(w.b[kStart:w.i], w.plain, w.simple)
 			if !ok {
 				return nil, false
 			}
