@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -118,11 +117,6 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 		}
 	}
 	merged := streams[0]
-	total := 0
-	for _, st := range streams {
-		total += len(st.events)
-	}
-	merged.events = slices.Grow(merged.events, total-len(merged.events))
 	offset := lines[0]
 	for i := 1; i < pieces; i++ {
 		merged.absorb(streams[i], offset)
@@ -255,21 +249,18 @@ func (s *stream) absorb(o *stream, offset int32) {
 			s.hints = append(s.hints, h)
 		}
 	}
-	if need := len(s.events) + len(o.events); need > cap(s.events) {
-		// doubling: a follow joins a piece per change
-		grown := make([]Event, len(s.events), max(need, 2*cap(s.events)))
-		copy(grown, s.events)
-		s.events = grown
-	}
-	for i := range o.events {
-		ev := o.events[i]
-		ev.Pos.Line += offset
-		if ev.EndLine > 0 {
-			ev.EndLine += offset
+	// o's blocks are dropped as they are copied: a file read in 64 pieces
+	// is held about once while it is joined, not twice.
+	o.events.drain(func(evs []Event) {
+		for _, ev := range evs {
+			ev.Pos.Line += offset
+			if ev.EndLine > 0 {
+				ev.EndLine += offset
+			}
+			s.noteEvent(&ev)
+			s.events.add(ev)
 		}
-		s.noteEvent(&ev)
-		s.events = append(s.events, ev)
-	}
+	})
 	kept := map[string]int{}
 	for _, d := range s.diags {
 		kept[d.Summary]++

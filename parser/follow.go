@@ -205,7 +205,7 @@ func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 // finishing it leave it as it was, for the next time.
 func (s *stream) clone() *stream {
 	c := *s
-	c.events = append([]Event(nil), s.events...)
+	c.events = s.events.clone()
 	c.diags = append([]Diagnostic(nil), s.diags...)
 	c.hints = append([]versionHint(nil), s.hints...)
 	c.tmIDs = append([]string(nil), s.tmIDs...)

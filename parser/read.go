@@ -98,7 +98,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			return nil, fr.err
 		}
 		for _, st := range fr.streams {
-			total += len(st.events)
+			total += st.events.len()
 		}
 	}
 	// One allocation for all events; each stream's copy is dropped as soon
@@ -120,21 +120,23 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			}
 		}
 		for _, st := range fr.streams {
-			sum, evs, diags := st.result()
-			st.events = nil
+			sum, diags := st.sum, st.diags
 			if dupOf != "" {
 				sum.DuplicateOf, sum.EventCount, sum.EventRecs = dupOf, 0, 0
-				evs = nil
+				st.events = eventBlocks{}
 				diags = []Diagnostic{{Pos: Pos{File: sum.File, Line: 1}, Severity: "warning",
 					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
 			}
 			sum.File += base
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.Inputs = append(res.Inputs, sum)
-			for i := range evs {
-				evs[i].Pos.File += base
-			}
-			res.Events = append(res.Events, evs...)
+			st.events.drain(func(evs []Event) {
+				at := len(res.Events)
+				res.Events = append(res.Events, evs...)
+				for i := range res.Events[at:] {
+					res.Events[at+i].Pos.File += base
+				}
+			})
 			for i := range diags {
 				diags[i].Pos.File += base
 			}

@@ -129,7 +129,7 @@ type stream struct {
 	lastLogger []byte
 	lastInfo   *loggerInfo
 
-	events   []Event
+	events   eventBlocks
 	diags    []Diagnostic
 	diagKind map[string]int
 }
@@ -599,14 +599,7 @@ func (s *stream) finishRecord() {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
-		if len(s.events) == cap(s.events) {
-			// Double: append's gentler growth for large slices copies
-			// every 400-byte event several times over.
-			grown := make([]Event, len(s.events), max(1024, 2*cap(s.events)))
-			copy(grown, s.events)
-			s.events = grown
-		}
-		s.events = append(s.events, ev)
+		s.events.add(ev)
 		n++
 	})
 	// Only which components an input holds matters: noted once per logger.
@@ -695,15 +688,16 @@ func (s *stream) finish() {
 	if len(s.tmIDs) > 0 {
 		current = s.tmIDs[0]
 	}
-	for i := range s.events {
-		ev := &s.events[i]
+	for i := range s.events.len() {
+		ev := s.events.at(i)
 		switch {
 		case ev.Kind == KindMetaTMID && ev.Resource != "":
 			current = ev.Resource
 		case ev.Kind == KindMetaVersion:
 			// A banner opens a new process: it is the ResourceID the
 			// process announces next, if it announces one.
-			for _, next := range s.events[i+1:] {
+			for j := i + 1; j < s.events.len(); j++ {
+				next := s.events.at(j)
 				if next.Kind == KindMetaVersion {
 					break
 				}
@@ -803,11 +797,6 @@ func (s *stream) release() {
 	s.recBuf = record{}
 	s.reports = reportCache{}
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
-}
-
-// result returns the stream's summary, events and diagnostics.
-func (s *stream) result() (InputSummary, []Event, []Diagnostic) {
-	return s.sum, s.events, s.diags
 }
 
 // stripANSI removes terminal escape sequences (colour codes of the Kubernetes
