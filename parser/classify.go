@@ -18,6 +18,7 @@ type record struct {
 	headerless bool
 	truncated  bool // continuation lines beyond the record limit were skipped
 	msgAt      int  // where the message starts in first (0 when not known)
+	levelAt    int  // where the level starts in first (0 when not known)
 }
 
 type classStatus uint8
@@ -63,7 +64,7 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 		// for those that do.
 		if n == 0 {
 			if ev.Kind == KindRMSlotReport {
-				head, tail = splitText(r.first, messageAt(r), reports)
+				head, tail = splitText(r.first, shareAt(r), reports)
 			} else {
 				head = capText(r.first)
 			}
@@ -237,6 +238,19 @@ func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
 		return statusUnparsed, "TaskExecutor message about slots matches no known template"
 	}
 	return statusIrrelevant, ""
+}
+
+// shareAt is where the part of r's first line that the same report sent
+// again shares starts: after the timestamp, which Flink's layouts print
+// before the level (the thread, which varies, is shared by the reports of
+// one dispatcher thread: a few strings for a day of heartbeats). Without a
+// known level before the message, it is where the message starts.
+func shareAt(r *record) int {
+	at := messageAt(r)
+	if r.levelAt > 0 && r.levelAt < at {
+		return r.levelAt
+	}
+	return at
 }
 
 // messageAt is where r's message starts in its first line: known from the

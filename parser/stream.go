@@ -395,6 +395,7 @@ func (s *stream) startRecord(no int32, line []byte, phys int, h header) {
 	r.msg = append(r.msg, h.msg...)
 	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
 	r.msgAt = len(line) - len(h.msg) // the message ends the line in every layout but a rare custom one; see splitText
+	r.levelAt = offsetIn(line, h.level)
 	s.rec, s.recLines = r, phys
 }
 
@@ -405,6 +406,19 @@ func (s *stream) startHeaderless(no int32, line []byte, phys int) {
 	r.msg = append(r.msg, line...)
 	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
 	s.rec, s.recLines = r, phys
+}
+
+// offsetIn returns where part lies in b, when it is a non-empty piece of
+// b's own memory; else 0.
+func offsetIn(b, part []byte) int {
+	if len(part) == 0 || cap(part) > cap(b) {
+		return 0
+	}
+	i := cap(b) - cap(part)
+	if i+len(part) > len(b) || &b[i] != &part[0] {
+		return 0
+	}
+	return i
 }
 
 // levelString converts a level without allocating for the usual ones.

@@ -29,12 +29,15 @@ func TestSlotReportTextShared(t *testing.T) {
 		// each piece; JSON from where the message starts, but the thread
 		// printed after it varies
 		sharing int
+		// the most of a report's line kept per report (0: not checked): in
+		// the text layout the timestamp, the rest is shared
+		maxHead int
 	}{
-		{"text", sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true}, "", 0, 50},
+		{"text", sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true}, "", 0, 50, len("2021-03-14 09:00:00,000 ")},
 		{"text-long-lines", sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true},
-			strings.Repeat(long+"\n", 3), 0, 50},
-		{"pieces", sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true, Noise: 20}, "", 1 << 16, 2},
-		{"json", sim.Config{Flink: "1.12.7", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true, Format: "json"}, "", 0, 5},
+			strings.Repeat(long+"\n", 3), 0, 50, len("2021-03-14 09:00:00,000 ")},
+		{"pieces", sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true, Noise: 20}, "", 1 << 16, 2, len("2021-03-14 09:00:00,000 ")},
+		{"json", sim.Config{Flink: "1.12.7", TaskManagers: 2, Slots: 2, Jobs: 1, Seed: 3, Debug: true, Minutes: 30, Once: true, Format: "json"}, "", 0, 5, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,6 +74,9 @@ func TestSlotReportTextShared(t *testing.T) {
 				if ev.Kind == KindRMSlotReport {
 					reports++
 					tails[unsafe.Pointer(unsafe.StringData(ev.textTail))] = true
+					if c.maxHead > 0 && len(ev.textHead) > c.maxHead {
+						t.Fatalf("line %d: a report keeps %q of its own; only its timestamp differs from the last", ev.Pos.Line, ev.textHead)
+					}
 					if strings.HasSuffix(ev.Text(), "…") {
 						cut++
 					}
