@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +34,32 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	if err != nil {
 		return nil, err
 	}
-	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: sev, Rules: rules.All}, nil
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: sev, Rules: rules.All}
+	writeHeapProfile(e)
+	return a, nil
+}
+
+// writeHeapProfile writes SLOTAUDIT_MEMPROFILE=file: the heap when the
+// audit is complete (model, findings; before rendering), which is what
+// stays alive for the run's length. Like SLOTAUDIT_CPUPROFILE it is for
+// whoever chases memory, not part of the contract; a failure is only
+// logged.
+func writeHeapProfile(e *env) {
+	path := os.Getenv("SLOTAUDIT_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "slotaudit: SLOTAUDIT_MEMPROFILE: %v\n", err)
+	}
 }
 
 // width is the terminal's width for tables: the terminal's own, else
