@@ -49,8 +49,9 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 
 	n := int(min(size/chunk, 64))
 	offsets := []int64{0}
+	var scratch []byte
 	for k := 1; k < n; k++ {
-		if off, ok := nextHeader(f, size*int64(k)/int64(n), chunk, fast); ok && off > offsets[len(offsets)-1] && off < size {
+		if off, ok := nextHeader(f, size*int64(k)/int64(n), chunk, fast, &scratch); ok && off > offsets[len(offsets)-1] && off < size {
 			offsets = append(offsets, off)
 		}
 	}
@@ -179,21 +180,43 @@ func chunkableLayout(f *os.File, forced *Layout) (*Layout, bool) {
 
 // nextHeader finds the first record header line starting after off (within
 // window bytes, at most a megabyte): a place where a sequential read starts
-// a new record too.
-func nextHeader(f *os.File, off int64, window int64, fast *flinkHeader) (int64, bool) {
-	buf := make([]byte, min(window, 1<<20))
-	n, _ := f.ReadAt(buf, off)
-	buf = buf[:n]
-	i := bytes.IndexByte(buf, '\n')
+// a new record too. It reads 64 KiB first and more only when no header
+// line is complete in what it read (a header is usually a few hundred
+// bytes on): the megabyte at each of a file's 63 cuts was 6 % more reading
+// and 63 MB of garbage per gigabyte. The answer is the megabyte's: lines
+// are looked at in the same order, and a line complete in less is
+// complete in more. buf is scratch space, kept between calls.
+func nextHeader(f *os.File, off int64, window int64, fast *flinkHeader, buf *[]byte) (int64, bool) {
+	limit := int(min(window, 1<<20))
+	for want := min(limit, 64<<10); ; want = min(2*want, limit) {
+		if cap(*buf) < want {
+			*buf = make([]byte, want)
+		}
+		b := (*buf)[:want]
+		n, _ := f.ReadAt(b, off)
+		b = b[:n]
+		if at, found := firstHeaderLine(b, fast); found {
+			return off + int64(at), true
+		}
+		if n < want || want == limit {
+			return 0, false
+		}
+	}
+}
+
+// firstHeaderLine returns where the first complete line after b's first
+// newline that is a record header starts.
+func firstHeaderLine(b []byte, fast *flinkHeader) (int, bool) {
+	i := bytes.IndexByte(b, '\n')
 	for i >= 0 {
 		start := i + 1
-		end := bytes.IndexByte(buf[start:], '\n')
+		end := bytes.IndexByte(b[start:], '\n')
 		if end < 0 {
 			return 0, false
 		}
-		line := bytes.TrimSuffix(buf[start:start+end], []byte("\r"))
+		line := bytes.TrimSuffix(b[start:start+end], []byte("\r"))
 		if _, ok, decided := fast.match(line); decided && ok {
-			return off + int64(start), true
+			return start, true
 		}
 		i = start + end
 	}

@@ -68,3 +68,61 @@ func TestChunkedReadEqualsSequential(t *testing.T) {
 		t.Errorf("only %d logs were read in pieces: the test no longer tests that", chunked)
 	}
 }
+
+// TestNextHeader: the cut point found reading 64 KiB first and more when
+// needed is the one a megabyte read at once gives (firstHeaderLine over
+// it), wherever the next header is: near, past 64 KiB, past the window,
+// past a megabyte, or beyond the end of the file.
+func TestNextHeader(t *testing.T) {
+	const header = "2024-05-01 10:00:00,000 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor  - hello\n"
+	cont := func(n int) string { // continuation lines (a stack trace) of about n bytes
+		var b bytes.Buffer
+		for b.Len() < n {
+			b.WriteString("\tat org.apache.flink.runtime.Foo.bar(Foo.java:42)\n")
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name   string
+		gap    int   // bytes of continuation lines between the two headers
+		window int64 // nextHeader's window
+		tail   bool  // a second header follows the gap
+	}{
+		{"near", 100, 8 << 20, true},
+		{"past 64 KiB", 100 << 10, 8 << 20, true},
+		{"past 512 KiB", 600 << 10, 8 << 20, true},
+		{"past the window", 100 << 10, 64 << 10, true},
+		{"past a megabyte", 1100 << 10, 8 << 20, true},
+		{"no second header", 100 << 10, 8 << 20, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			content := header + cont(c.gap)
+			second := int64(len(content)) // where the second header starts
+			if c.tail {
+				content += header
+			}
+			p := filepath.Join(t.TempDir(), "tm.log")
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			fast := newFlinkHeader(builtinLayout("flink"))
+			whole := make([]byte, min(c.window, 1<<20))
+			n, _ := f.ReadAt(whole, 10)
+			wantAt, wantOK := firstHeaderLine(whole[:n], fast)
+			var scratch []byte
+			got, gotOK := nextHeader(f, 10, c.window, fast, &scratch)
+			if gotOK != wantOK || gotOK && got != 10+int64(wantAt) {
+				t.Fatalf("nextHeader = %d, %v; a megabyte at once: %d, %v", got, gotOK, 10+int64(wantAt), wantOK)
+			}
+			if want := c.tail && second+int64(len(header))-10 <= min(c.window, 1<<20); gotOK != want || gotOK && got != second {
+				t.Fatalf("nextHeader = %d, %v; the second header is at %d (found: %v)", got, gotOK, second, want)
+			}
+		})
+	}
+}
