@@ -153,6 +153,10 @@ func replayIndexed(all []parser.Event, idx []int, cfg Config) *Replay {
 	r.inferDynamicCounter()
 	r.inferOnlyIndexLeft()
 	r.compareReports()
+	// The states inside each report's window were only for the two steps
+	// above: at DEBUG they are a hundred bytes per heartbeat per
+	// TaskManager, for as long as the log runs.
+	r.snaps = nil
 	return r
 }
 
