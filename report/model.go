@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -377,9 +379,48 @@ func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model
 }
 
 // NewReplayJSON renders one replayed table of process p (the full replay,
-// or a prefix of it as it stood at --at). Slot reports are compared only
-// in the full replay.
+// or a prefix of it as it stood at --at), with every slot report compared
+// (only the full replay has them). It is what WriteSlotsTablesJSON writes
+// for a SlotsTable, built whole.
 func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, model reconstruct.Semantics) TaskManagerJSON {
+	t := SlotsTable{M: m, TM: tm, P: p, R: r, Model: model, Reports: true}
+	out := t.head()
+	for _, chk := range t.checks() {
+		out.SlotReports = append(out.SlotReports, t.report(chk))
+	}
+	return out
+}
+
+// SlotsTable is one table `slots` shows: the replay R of TaskManager TM's
+// process P (the full one, or a prefix as it stood at --at) under Model,
+// and, when Reports is set, the slot reports compared with it. It is
+// rendered one slot report at a time: a day of DEBUG logs holds a report
+// per TaskManager per heartbeat, and rendering them all before writing
+// the first took gigabytes.
+type SlotsTable struct {
+	M       *reconstruct.Model
+	TM      *reconstruct.TaskManager
+	P       *reconstruct.Process
+	R       *reconstruct.Replay
+	Model   reconstruct.Semantics
+	Reports bool
+}
+
+// checks returns the slot reports the table shows.
+func (t SlotsTable) checks() []reconstruct.ReportCheck {
+	if !t.Reports || t.R != t.P.Replay {
+		return nil
+	}
+	return t.R.Reports
+}
+
+func (t SlotsTable) report(chk reconstruct.ReportCheck) SlotReportJSON {
+	return newSlotReportJSON(t.M, t.P, t.R, chk, t.Model)
+}
+
+// head renders the table without its slot reports.
+func (t SlotsTable) head() TaskManagerJSON {
+	m, tm, p, r, model := t.M, t.TM, t.P, t.R, t.Model
 	tab := r.Tables[model]
 	out := TaskManagerJSON{ResourceID: tm.Resource, Model: model.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{},
 		Runs:      RunsJSON{Model: p.Runs.String(), Why: p.RunsWhy, Where: place(m, p.RunsPos)},
@@ -435,11 +476,6 @@ func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconst
 			out.AllocationMap[s.Alloc.String()] = optInt(r.IndexOf(key))
 		}
 	}
-	if r == p.Replay {
-		for _, chk := range r.Reports {
-			out.SlotReports = append(out.SlotReports, newSlotReportJSON(m, p, r, chk, model))
-		}
-	}
 	return out
 }
 
@@ -467,6 +503,83 @@ func WriteSlotsJSON(w io.Writer, tms []TaskManagerJSON) error {
 	}{tms})
 }
 
+// WriteSlotsTablesJSON writes what WriteSlotsJSON writes for the tables
+// built whole (NewReplayJSON), byte for byte, holding one slot report at a
+// time: each table is encoded without its reports, and the reports, its
+// last member, are encoded one by one into the place encoding/json would
+// put them, indented as deep as they would be.
+func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if tables == nil {
+		bw.WriteString("{\n  \"taskmanagers\": null\n}\n")
+		return bw.Flush()
+	}
+	if len(tables) == 0 {
+		bw.WriteString("{\n  \"taskmanagers\": []\n}\n")
+		return bw.Flush()
+	}
+	const tableIndent, reportIndent = "    ", "        "
+	heads, reports := newIndented(tableIndent), newIndented(reportIndent)
+	bw.WriteString("{\n  \"taskmanagers\": [\n")
+	for i, t := range tables {
+		if i > 0 {
+			bw.WriteString(",\n")
+		}
+		head, err := heads.encode(t.head())
+		if err != nil {
+			return err
+		}
+		bw.WriteString(tableIndent)
+		checks := t.checks()
+		closing := "\n" + tableIndent + "}"
+		if len(checks) == 0 || !bytes.HasSuffix(head, []byte(closing)) {
+			bw.Write(head)
+			continue
+		}
+		bw.Write(head[:len(head)-len(closing)])
+		bw.WriteString(",\n" + tableIndent + "  \"slot_reports\": [\n")
+		for k, chk := range checks {
+			if k > 0 {
+				bw.WriteString(",\n")
+			}
+			rep, err := reports.encode(t.report(chk))
+			if err != nil {
+				return err
+			}
+			bw.WriteString(reportIndent)
+			bw.Write(rep)
+		}
+		bw.WriteString("\n" + tableIndent + "  ]" + closing)
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
+}
+
+// indented encodes values as writeJSON does, as if nested in a document
+// at prefix: every line but the first starts with it.
+type indented struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newIndented(prefix string) *indented {
+	x := &indented{}
+	x.enc = json.NewEncoder(&x.buf)
+	x.enc.SetEscapeHTML(false)
+	x.enc.SetIndent(prefix, "  ")
+	return x
+}
+
+// encode returns v encoded, without the final newline; the bytes are
+// valid until the next call.
+func (x *indented) encode(v any) ([]byte, error) {
+	x.buf.Reset()
+	if err := x.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(x.buf.Bytes(), []byte("\n")), nil
+}
+
 // ReportDetail selects which slot reports a table shows row by row.
 type ReportDetail uint8
 
@@ -484,85 +597,137 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) er
 		if n > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "taskmanager %s  (%s model)\n", Escape(tm.ResourceID), tm.Model)
-		ran := "ran the " + tm.Runs.Model + " table: " + tm.Runs.Why
-		if tm.Runs.Where != nil {
-			ran += " (" + tm.Runs.Where.String() + ")"
-		}
-		fmt.Fprintln(w, Escape(ran))
-		from := "log begins mid-story at "
-		if tm.FromStart {
-			from = "process starts at "
-		}
-		fmt.Fprint(w, Escape(from+tm.Process.String()))
-		if tm.Restarts > 0 {
-			fmt.Fprintf(w, " (restart %d)", tm.Restarts)
-		}
-		if tm.RestartedAt != nil {
-			fmt.Fprint(w, Escape("; the process was replaced at "+tm.RestartedAt.String()+", this is its last table"))
-		}
-		fmt.Fprintln(w)
-		if len(tm.Slots) == 0 {
-			fmt.Fprintln(w, "no slot is held")
-			if err := writeReports(w, tm, detail); err != nil {
-				return err
-			}
-			continue
-		}
-		t := newTable(w)
-		t.Header([]string{"index", "state", "allocation", "job", "in map", "index known from", "note"})
-		for _, s := range tm.Slots {
-			idx := "?"
-			if s.Index != nil {
-				idx = fmt.Sprint(*s.Index)
-			}
-			mapped := "no"
-			if s.Mapped {
-				mapped = "yes"
-			}
-			known := s.IndexSource
-			if e := s.IndexEvidence; e != nil {
-				known += ": " + e.How
-				if e.Where != nil {
-					known += ", " + e.Where.String()
-				}
-			}
-			var notes []string
-			if s.Zombie {
-				notes = append(notes, "ZOMBIE: the map no longer reaches this slot")
-			}
-			if s.Prior {
-				notes = append(notes, "held before the log begins")
-			}
-			if err := t.Append([]string{idx, s.State, s.AllocationID, orDash(s.JobID), mapped, Escape(known), strings.Join(notes, "; ")}); err != nil {
-				return err
-			}
-		}
-		if err := t.Render(); err != nil {
-			return err
-		}
-		if err := writeReports(w, tm, detail); err != nil {
+		if err := writeSlotsText(w, tm, builtReports(tm.SlotReports), detail); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeReports(w io.Writer, tm TaskManagerJSON, detail ReportDetail) error {
-	if detail == ReportsNone || len(tm.SlotReports) == 0 {
+// WriteSlotsTablesText writes what WriteSlotsTable writes for the tables
+// built whole, rendering only the slot reports it shows, one at a time.
+func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for n, t := range tables {
+		if n > 0 {
+			fmt.Fprintln(bw)
+		}
+		checks := t.checks()
+		src := reportSource{n: len(checks), each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
+			for _, chk := range checks {
+				if show(chk.Agrees[t.Model]) {
+					if err := f(t.report(chk)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}}
+		for _, chk := range checks {
+			if chk.Agrees[t.Model] {
+				src.agreeing++
+			}
+		}
+		if err := writeSlotsText(bw, t.head(), src, detail); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// reportSource is a table's slot reports for writeReports: how many, how
+// many agree, and each one that show accepts (by whether it agrees), made
+// when it is written.
+type reportSource struct {
+	n, agreeing int
+	each        func(show func(agrees bool) bool, f func(SlotReportJSON) error) error
+}
+
+func builtReports(reps []SlotReportJSON) reportSource {
+	src := reportSource{n: len(reps), each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
+		for _, rep := range reps {
+			if show(rep.Agrees) {
+				if err := f(rep); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
+	for _, rep := range reps {
+		if rep.Agrees {
+			src.agreeing++
+		}
+	}
+	return src
+}
+
+// writeSlotsText writes one table, then its slot reports.
+func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detail ReportDetail) error {
+	fmt.Fprintf(w, "taskmanager %s  (%s model)\n", Escape(tm.ResourceID), tm.Model)
+	ran := "ran the " + tm.Runs.Model + " table: " + tm.Runs.Why
+	if tm.Runs.Where != nil {
+		ran += " (" + tm.Runs.Where.String() + ")"
+	}
+	fmt.Fprintln(w, Escape(ran))
+	from := "log begins mid-story at "
+	if tm.FromStart {
+		from = "process starts at "
+	}
+	fmt.Fprint(w, Escape(from+tm.Process.String()))
+	if tm.Restarts > 0 {
+		fmt.Fprintf(w, " (restart %d)", tm.Restarts)
+	}
+	if tm.RestartedAt != nil {
+		fmt.Fprint(w, Escape("; the process was replaced at "+tm.RestartedAt.String()+", this is its last table"))
+	}
+	fmt.Fprintln(w)
+	if len(tm.Slots) == 0 {
+		fmt.Fprintln(w, "no slot is held")
+		return writeReports(w, tm.Model, reports, detail)
+	}
+	t := newTable(w)
+	t.Header([]string{"index", "state", "allocation", "job", "in map", "index known from", "note"})
+	for _, s := range tm.Slots {
+		idx := "?"
+		if s.Index != nil {
+			idx = fmt.Sprint(*s.Index)
+		}
+		mapped := "no"
+		if s.Mapped {
+			mapped = "yes"
+		}
+		known := s.IndexSource
+		if e := s.IndexEvidence; e != nil {
+			known += ": " + e.How
+			if e.Where != nil {
+				known += ", " + e.Where.String()
+			}
+		}
+		var notes []string
+		if s.Zombie {
+			notes = append(notes, "ZOMBIE: the map no longer reaches this slot")
+		}
+		if s.Prior {
+			notes = append(notes, "held before the log begins")
+		}
+		if err := t.Append([]string{idx, s.State, s.AllocationID, orDash(s.JobID), mapped, Escape(known), strings.Join(notes, "; ")}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return writeReports(w, tm.Model, reports, detail)
+}
+
+func writeReports(w io.Writer, model string, reports reportSource, detail ReportDetail) error {
+	if detail == ReportsNone || reports.n == 0 {
 		return nil
 	}
-	agreeing := 0
-	for _, rep := range tm.SlotReports {
-		if rep.Agrees {
-			agreeing++
-		}
-	}
-	fmt.Fprintf(w, "slot reports: %d, %d agree with the %s table\n", len(tm.SlotReports), agreeing, tm.Model)
-	for _, rep := range tm.SlotReports {
-		if detail == ReportsDiffering && rep.Agrees {
-			continue
-		}
+	fmt.Fprintf(w, "slot reports: %d, %d agree with the %s table\n", reports.n, reports.agreeing, model)
+	show := func(agrees bool) bool { return detail != ReportsDiffering || !agrees }
+	return reports.each(show, func(rep SlotReportJSON) error {
 		verdict := "AGREES with"
 		if !rep.Agrees {
 			verdict = "DIFFERS from"
@@ -587,9 +752,6 @@ func writeReports(w io.Writer, tm TaskManagerJSON, detail ReportDetail) error {
 				return err
 			}
 		}
-		if err := t.Render(); err != nil {
-			return err
-		}
-	}
-	return nil
+		return t.Render()
+	})
 }

@@ -152,7 +152,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 			default:
 				return &usageError{fmt.Errorf("--reports %q: want differing, all or none", reports)}
 			}
-			var out []report.TaskManagerJSON
+			var out []report.SlotsTable
 			for _, t := range m.TaskManagers {
 				if tm != "" && t.Resource != tm {
 					continue
@@ -176,11 +176,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 				}
 				for k, p := range procs {
 					for _, s := range models {
-						j := report.NewReplayJSON(m, t, p, replays[k], s)
-						if detail == report.ReportsNone {
-							j.SlotReports = nil
-						}
-						out = append(out, j)
+						out = append(out, report.SlotsTable{M: m, TM: t, P: p, R: replays[k], Model: s, Reports: detail != report.ReportsNone})
 					}
 				}
 			}
@@ -188,9 +184,9 @@ ResourceManager logged are compared index by index with the table as it stood th
 				return errors.New("no TaskManager " + tm + " in the input")
 			}
 			if format == "json" {
-				return report.WriteSlotsJSON(e.stdout, out)
+				return report.WriteSlotsTablesJSON(e.stdout, out)
 			}
-			return report.WriteSlotsTable(e.stdout, out, detail)
+			return report.WriteSlotsTablesText(e.stdout, out, detail)
 		},
 	}
 	rf.register(cmd)
