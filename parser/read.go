@@ -102,8 +102,9 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			total += st.events.len()
 		}
 	}
-	// One allocation for all events; each stream's copy is dropped as soon
-	// as it is merged, so the peak holds the events about once, not twice.
+	// One allocation for all events. While they are copied in, the streams'
+	// blocks are still there (each is dropped once copied): for that moment
+	// the events are held twice; see the collection below.
 	res.Events = make([]Event, 0, total)
 	// The same log given twice (a copy under another name, a .gz of it) is
 	// read once: the later input (in path order) keeps its summary, marked

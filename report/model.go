@@ -531,10 +531,13 @@ func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
 		}
 		bw.WriteString(tableIndent)
 		checks := t.checks()
-		closing := "\n" + tableIndent + "}"
-		if len(checks) == 0 || !bytes.HasSuffix(head, []byte(closing)) {
+		if len(checks) == 0 {
 			bw.Write(head)
 			continue
+		}
+		closing := "\n" + tableIndent + "}"
+		if !bytes.HasSuffix(head, []byte(closing)) {
+			return fmt.Errorf("slots JSON: a table of %s does not end in a member (%q)", t.TM.Resource, head[max(0, len(head)-20):])
 		}
 		bw.Write(head[:len(head)-len(closing)])
 		bw.WriteString(",\n" + tableIndent + "  \"slot_reports\": [\n")
@@ -547,7 +550,9 @@ func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
 				return err
 			}
 			bw.WriteString(reportIndent)
-			bw.Write(rep)
+			if _, err := bw.Write(rep); err != nil {
+				return err // the reader is gone: no use encoding the rest
+			}
 		}
 		bw.WriteString("\n" + tableIndent + "  ]" + closing)
 	}
