@@ -119,11 +119,13 @@ type stream struct {
 	hints         []versionHint
 	// hints already found in some message, not searched for again
 	hintAllocID, hintAkka, hintPekko bool
-	comps                            map[Component]int
-	tmIDs                            []string // from "Starting TaskManager with ResourceID"
-	registered                       []string // TaskManagers named by RM/JM lines of the same file
-	nameHint                         string   // container / pod name from a wrapper
-	nameHintSrc                      string
+	// the version is given (--flink-version): what hints say is never read
+	versionGiven bool
+	comps        map[Component]int
+	tmIDs        []string // from "Starting TaskManager with ResourceID"
+	registered   []string // TaskManagers named by RM/JM lines of the same file
+	nameHint     string   // container / pod name from a wrapper
+	nameHintSrc  string
 
 	loggers    map[string]*loggerInfo
 	lastLogger []byte
@@ -134,9 +136,15 @@ type stream struct {
 	diagKind map[string]int
 }
 
+// hintsAlways makes streams collect version hints even when the version
+// is given, for the test that shows the result is the same.
+var hintsAlways = false
+
 func newStream(idx int32, info FileInfo, opts *Options, forced *Layout, forceJSON bool) *stream {
 	s := &stream{idx: idx, opts: opts, forced: forced, forceJ: forceJSON, comps: map[Component]int{}, diagKind: map[string]int{}}
 	s.sum.File, s.sum.Path, s.sum.Stream = idx, info.Path, info.Stream
+	_, given := ParseVersion(opts.FlinkVersion)
+	s.versionGiven = given && !hintsAlways
 	return s
 }
 
@@ -607,7 +615,9 @@ func (s *stream) finishRecord() {
 		s.sum.Last = r.time
 	}
 	info := s.logger(r.logger)
-	s.collectHints(r, info)
+	if !s.versionGiven {
+		s.collectHints(r, info)
+	}
 	n := 0
 	status, why := classify(r, info, s.opts.Reference, &s.reports, func(ev Event) {
 		ev.Pos.File = s.idx
