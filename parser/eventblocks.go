@@ -35,13 +35,15 @@ func (b *eventBlocks) add(ev Event) {
 // len returns the number of events.
 func (b *eventBlocks) len() int { return b.n }
 
-// at returns the i-th event, to change in place.
+// at returns the i-th event.
 func (b *eventBlocks) at(i int) *Event {
 	return &b.blocks[i/eventBlockLen][i%eventBlockLen]
 }
 
-// drain calls take with each block's events in order and drops the block
-// after; b is empty at the end. take must copy what it keeps.
+// drain calls take with each block's events in order and drops b's hold
+// on the block after (a block shared with another stream stays its);
+// b is empty at the end. take must copy what it keeps and must not change
+// the block.
 func (b *eventBlocks) drain(take func([]Event)) {
 	for k := range b.blocks {
 		take(b.blocks[k])
@@ -50,11 +52,15 @@ func (b *eventBlocks) drain(take func([]Event)) {
 	*b = eventBlocks{}
 }
 
-// clone returns a deep copy (the copy's events can be changed freely).
-func (b *eventBlocks) clone() eventBlocks {
-	c := eventBlocks{blocks: make([][]Event, len(b.blocks)), n: b.n}
-	for k, blk := range b.blocks {
-		c.blocks[k] = append(make([]Event, 0, cap(blk)), blk...)
+// share returns blocks holding the same events that can be appended to
+// without touching b: the full blocks are shared (events are not changed
+// once added: see stream.fills), the last, still open, is copied. A
+// follow takes one per poll of a growing file, and copying every event
+// each time held them twice.
+func (b *eventBlocks) share() eventBlocks {
+	c := eventBlocks{blocks: append([][]Event(nil), b.blocks...), n: b.n}
+	if k := len(c.blocks) - 1; k >= 0 && len(c.blocks[k]) < eventBlockLen {
+		c.blocks[k] = append(make([]Event, 0, cap(c.blocks[k])), c.blocks[k]...)
 	}
 	return c
 }

@@ -1,49 +1,67 @@
 package parser
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
-// TestEventBlocks: events come back in order from at, clone and drain,
-// across the first block's growth and full blocks; a clone is
-// independent and drain leaves nothing behind.
+// TestEventBlocks: events come back in order from at and drain, across
+// the first block's growth and full blocks; a shared copy and its source
+// each take more events without the other seeing them, draining the copy
+// leaves the source whole, and drain leaves nothing behind.
 func TestEventBlocks(t *testing.T) {
-	for _, n := range []int{0, 1, 16, 17, eventBlockLen - 1, eventBlockLen, eventBlockLen + 1, 3*eventBlockLen + 5} {
-		var b eventBlocks
-		for i := range n {
+	lines := func(b *eventBlocks) []int32 {
+		var got []int32
+		for i := range b.len() {
+			got = append(got, b.at(i).Pos.Line)
+		}
+		return got
+	}
+	add := func(b *eventBlocks, from, to int) {
+		for i := from; i < to; i++ {
 			ev := NewEvent(KindTMFree)
 			ev.Pos.Line = int32(i + 1)
 			b.add(ev)
 		}
-		if b.len() != n {
-			t.Fatalf("n=%d: len %d", n, b.len())
+	}
+	seq := func(from, to int) []int32 {
+		var s []int32
+		for i := from; i < to; i++ {
+			s = append(s, int32(i+1))
 		}
-		for i := range n {
-			if got := b.at(i).Pos.Line; got != int32(i+1) {
-				t.Fatalf("n=%d: at(%d) is line %d", n, i, got)
-			}
+		return s
+	}
+	for _, n := range []int{0, 1, 16, 17, eventBlockLen - 1, eventBlockLen, eventBlockLen + 1, 3*eventBlockLen + 5} {
+		var b eventBlocks
+		add(&b, 0, n)
+		if b.len() != n || !slices.Equal(lines(&b), seq(0, n)) {
+			t.Fatalf("n=%d: at gives %d events, not 1..n in order", n, b.len())
 		}
-		c := b.clone()
-		for i := range n {
-			b.at(i).Resource = "changed"
+
+		c := b.share()
+		add(&c, n, n+eventBlockLen+3) // the copy goes on one way
+		add(&b, 10_000, 10_000+2)     // the source another
+		if !slices.Equal(lines(&c), seq(0, n+eventBlockLen+3)) {
+			t.Fatalf("n=%d: the shared copy saw the source's new events or lost its own", n)
 		}
+		if !slices.Equal(lines(&b), append(seq(0, n), seq(10_000, 10_002)...)) {
+			t.Fatalf("n=%d: the source saw the shared copy's new events or lost its own", n)
+		}
+
 		var got []int32
 		c.drain(func(evs []Event) {
 			for _, ev := range evs {
-				if ev.Resource != "" {
-					t.Fatalf("n=%d: a change to the original reached its clone", n)
-				}
 				got = append(got, ev.Pos.Line)
 			}
 		})
-		if len(got) != n {
-			t.Fatalf("n=%d: drain gave %d events", n, len(got))
-		}
-		for i, line := range got {
-			if line != int32(i+1) {
-				t.Fatalf("n=%d: drain gave line %d at %d", n, line, i)
-			}
+		if !slices.Equal(got, seq(0, n+eventBlockLen+3)) {
+			t.Fatalf("n=%d: drain gave %d events, not the copy's in order", n, len(got))
 		}
 		if c.len() != 0 || len(c.blocks) != 0 {
 			t.Fatalf("n=%d: drained blocks hold %d events in %d blocks", n, c.len(), len(c.blocks))
+		}
+		if !slices.Equal(lines(&b), append(seq(0, n), seq(10_000, 10_002)...)) {
+			t.Fatalf("n=%d: draining the shared copy took the source's blocks", n)
 		}
 	}
 }

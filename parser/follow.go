@@ -202,10 +202,12 @@ func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 }
 
 // clone copies a flushed stream so that joining others to it and
-// finishing it leave it as it was, for the next time.
+// finishing it leave it as it was, for the next time. Its events are
+// shared, not copied: neither joining nor finishing changes an event
+// already added.
 func (s *stream) clone() *stream {
 	c := *s
-	c.events = s.events.clone()
+	c.events = s.events.share()
 	c.diags = append([]Diagnostic(nil), s.diags...)
 	c.hints = append([]versionHint(nil), s.hints...)
 	c.tmIDs = append([]string(nil), s.tmIDs...)

@@ -1,6 +1,7 @@
 package parser_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -75,6 +76,63 @@ func TestFollowerEqualsRead(t *testing.T) {
 		} else {
 			t.Logf("%s: %d pieces kept across the bursts", v, n)
 		}
+	}
+}
+
+// TestFollowerRestartAcrossPolls: a TaskManager restarts (banner) in one
+// poll and names its new ResourceID in the next. The events between were
+// the old process's at the first poll and must be the new one's after the
+// second, although a follow keeps the events it read (thousands: several
+// shared blocks) from poll to poll.
+func TestFollowerRestartAcrossPolls(t *testing.T) {
+	const pre = "2021-01-12 09:30:00,000 INFO  org.apache.flink.runtime.taskexecutor."
+	banner := pre + "TaskManagerRunner      [] -  Starting TaskManager (Version: 1.11.3, Scala: 2.12, Rev:fa0c6a0, Date:2020-12-12T02:11:20+01:00)\n"
+	tmID := func(id string) string {
+		return pre + "TaskManagerRunner      [] - Starting TaskManager with ResourceID: " + id + "\n"
+	}
+	activate := func(n int) string {
+		var b []byte
+		for i := 0; i < n; i++ {
+			b = fmt.Appendf(b, "%sslot.TaskSlotTableImpl [] - Activate slot %032x.\n", pre, i+1)
+		}
+		return string(b)
+	}
+	// 1100 after the restart: some fill a block that the next poll shares
+	first := banner + tmID("tm-a") + activate(2500) + banner + activate(1100)
+	second := tmID("tm-b") + activate(2500) + banner // the last record is held back
+	p := filepath.Join(t.TempDir(), "taskmanager.log")
+	fl := parser.NewFollower([]string{p}, parser.Options{})
+	for poll, content := range []string{first, first + second} {
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := fl.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := parser.Read([]string{p}, parser.Options{Reference: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Events, want.Events) || !reflect.DeepEqual(got.Inputs, want.Inputs) {
+			t.Fatalf("poll %d: the follower's events or summary differ from a fresh read", poll)
+		}
+		// the activations between the second banner (line 2503) and tm-b
+		wantID, n := []string{"tm-a", "tm-b"}[poll], 0
+		for _, ev := range got.Events {
+			if ev.Kind == parser.KindTMActivate && ev.Pos.Line > 2503 && ev.Pos.Line <= 2503+1100 {
+				n++
+				if ev.Resource != wantID {
+					t.Fatalf("poll %d: line %d after the restart belongs to %q, want %q", poll, ev.Pos.Line, ev.Resource, wantID)
+				}
+			}
+		}
+		if n < 1000 {
+			t.Fatalf("poll %d: %d activations after the restart", poll, n)
+		}
+	}
+	if fl.Pieces() < 2 {
+		t.Fatalf("%d pieces: the second poll read the file again instead of what was appended", fl.Pieces())
 	}
 }
 

@@ -132,11 +132,14 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			sum.File += base
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.Inputs = append(res.Inputs, sum)
+			fill := st.resourceFiller()
 			st.events.drain(func(evs []Event) {
 				at := len(res.Events)
 				res.Events = append(res.Events, evs...)
 				for i := range res.Events[at:] {
-					res.Events[at+i].Pos.File += base
+					ev := &res.Events[at+i]
+					ev.Pos.File += base
+					fill(ev)
 				}
 			})
 			for i := range diags {

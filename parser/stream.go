@@ -132,6 +132,7 @@ type stream struct {
 	lastInfo   *loggerInfo
 
 	events   eventBlocks
+	fills    []resourceFill // set by finish, applied by resourceFiller
 	diags    []Diagnostic
 	diagKind map[string]int
 }
@@ -708,10 +709,14 @@ func (s *stream) finish() {
 	// Each TaskManager event belongs to the ResourceID of the process that
 	// logged it: the latest "Starting TaskManager with ResourceID" above it
 	// (a standalone TaskManager restarts under a new one), else the input's.
+	// Events are not changed here but where they are handed over
+	// (resourceFiller): a follow shares them with the next poll, when a
+	// ResourceID logged later may change what this one decides.
 	current := s.sum.ResourceID
 	if len(s.tmIDs) > 0 {
 		current = s.tmIDs[0]
 	}
+	s.fills = []resourceFill{{0, current}}
 	for i := range s.events.len() {
 		ev := s.events.at(i)
 		switch {
@@ -731,9 +736,31 @@ func (s *stream) finish() {
 				}
 			}
 		}
-		if ev.Component == ComponentTM && ev.Resource == "" && current != "" {
-			ev.Resource = current
+		if last := &s.fills[len(s.fills)-1]; current != last.resource {
+			s.fills = append(s.fills, resourceFill{i, current})
 		}
+	}
+}
+
+// resourceFill: from event index from on, TaskManager events that name no
+// ResourceID get resource (until the next fill).
+type resourceFill struct {
+	from     int
+	resource string
+}
+
+// resourceFiller returns what completes the stream's events in order as
+// they are handed over: the ResourceID settled by finish.
+func (s *stream) resourceFiller() func(ev *Event) {
+	i, k := 0, 0
+	return func(ev *Event) {
+		for k+1 < len(s.fills) && s.fills[k+1].from <= i {
+			k++
+		}
+		if k < len(s.fills) && ev.Component == ComponentTM && ev.Resource == "" && s.fills[k].resource != "" {
+			ev.Resource = s.fills[k].resource
+		}
+		i++
 	}
 }
 
