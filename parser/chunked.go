@@ -272,18 +272,26 @@ func (s *stream) absorb(o *stream, offset int32) {
 			s.hints = append(s.hints, h)
 		}
 	}
-	// o's blocks are dropped as they are copied: a file read in 64 pieces
-	// is held about once while it is joined, not twice.
-	o.events.drain(func(evs []Event) {
-		for _, ev := range evs {
-			ev.Pos.Line += offset
-			if ev.EndLine > 0 {
-				ev.EndLine += offset
-			}
-			s.noteEvent(&ev)
-			s.events.add(ev)
+	// A piece's events are taken as they are (its own: nothing else holds
+	// them), so a file read in 64 pieces is held once while it is joined,
+	// not twice; only a small piece (a follow's poll) is copied, so that a
+	// long follow does not keep a block per poll.
+	for ev := range o.events.all {
+		ev.Pos.Line += offset
+		if ev.EndLine > 0 {
+			ev.EndLine += offset
 		}
-	})
+		s.noteEvent(ev)
+	}
+	if o.events.len() >= eventBlockLen/4 {
+		s.events.adopt(&o.events)
+	} else {
+		o.events.drain(func(evs []Event) {
+			for _, ev := range evs {
+				s.events.add(ev)
+			}
+		})
+	}
 	kept := map[string]int{}
 	for _, d := range s.diags {
 		kept[d.Summary]++

@@ -1,16 +1,20 @@
 package parser
 
+import "slices"
+
 // eventBlockLen is how many events a block holds (400 KB of them).
 const eventBlockLen = 1024
 
-// eventBlocks is a stream's events in blocks of eventBlockLen: appending
-// never copies the events already there, and whoever takes them drops
+// eventBlocks is a stream's events in blocks of up to eventBlockLen:
+// appending never copies the events already there, joining a piece of a
+// file takes its blocks as they are, and whoever takes the events drops
 // each block once it is copied. A DEBUG JobManager log holds nearly all of
 // a run's events in one stream; as one slice, growing it held the old
 // array beside the new, and joining pieces or handing the events over
 // held two copies at once.
 //
-// Every block but the last is full, so an event's index says where it is.
+// Only the last block is ever appended to; the others may be less than
+// full (a joined piece's last).
 type eventBlocks struct {
 	blocks [][]Event
 	n      int
@@ -20,7 +24,7 @@ type eventBlocks struct {
 // events); later blocks are made full-sized.
 func (b *eventBlocks) add(ev Event) {
 	k := len(b.blocks) - 1
-	if k < 0 || len(b.blocks[k]) == eventBlockLen {
+	if k < 0 || len(b.blocks[k]) >= eventBlockLen {
 		c := eventBlockLen
 		if k < 0 {
 			c = 16
@@ -32,12 +36,42 @@ func (b *eventBlocks) add(ev Event) {
 	b.n++
 }
 
+// adopt appends o's events without copying them and leaves o empty. The
+// block b was filling is cut to its length first, so that what it would
+// have held is not kept empty for the rest of the run.
+func (b *eventBlocks) adopt(o *eventBlocks) {
+	if k := len(b.blocks) - 1; k >= 0 && len(b.blocks[k]) < cap(b.blocks[k]) {
+		b.blocks[k] = slices.Clone(b.blocks[k])
+	}
+	b.blocks = append(b.blocks, o.blocks...)
+	b.n += o.n
+	*o = eventBlocks{}
+}
+
 // len returns the number of events.
 func (b *eventBlocks) len() int { return b.n }
 
-// at returns the i-th event.
-func (b *eventBlocks) at(i int) *Event {
-	return &b.blocks[i/eventBlockLen][i%eventBlockLen]
+// all yields the events in order, to read or to change in place.
+func (b *eventBlocks) all(yield func(*Event) bool) {
+	for _, blk := range b.blocks {
+		for i := range blk {
+			if !yield(&blk[i]) {
+				return
+			}
+		}
+	}
+}
+
+// backward yields the events last first.
+func (b *eventBlocks) backward(yield func(*Event) bool) {
+	for k := len(b.blocks) - 1; k >= 0; k-- {
+		blk := b.blocks[k]
+		for i := len(blk) - 1; i >= 0; i-- {
+			if !yield(&blk[i]) {
+				return
+			}
+		}
+	}
 }
 
 // drain calls take with each block's events in order and drops b's hold
@@ -53,13 +87,13 @@ func (b *eventBlocks) drain(take func([]Event)) {
 }
 
 // share returns blocks holding the same events that can be appended to
-// without touching b: the full blocks are shared (events are not changed
-// once added: see stream.fills), the last, still open, is copied. A
-// follow takes one per poll of a growing file, and copying every event
+// without touching b: the closed blocks are shared (events are not
+// changed once added: see stream.fills), the last, still open, is copied.
+// A follow takes one per poll of a growing file, and copying every event
 // each time held them twice.
 func (b *eventBlocks) share() eventBlocks {
 	c := eventBlocks{blocks: append([][]Event(nil), b.blocks...), n: b.n}
-	if k := len(c.blocks) - 1; k >= 0 && len(c.blocks[k]) < eventBlockLen {
+	if k := len(c.blocks) - 1; k >= 0 && len(c.blocks[k]) < cap(c.blocks[k]) {
 		c.blocks[k] = append(make([]Event, 0, cap(c.blocks[k])), c.blocks[k]...)
 	}
 	return c

@@ -5,15 +5,27 @@ import (
 	"testing"
 )
 
-// TestEventBlocks: events come back in order from at and drain, across
-// the first block's growth and full blocks; a shared copy and its source
-// each take more events without the other seeing them, draining the copy
-// leaves the source whole, and drain leaves nothing behind.
+// TestEventBlocks: events come back in order from all, backward and
+// drain, across the first block's growth, full blocks and adopted ones; a
+// shared copy and its source each take more events without the other
+// seeing them, draining the copy leaves the source whole, and drain leaves
+// nothing behind.
 func TestEventBlocks(t *testing.T) {
 	lines := func(b *eventBlocks) []int32 {
 		var got []int32
-		for i := range b.len() {
-			got = append(got, b.at(i).Pos.Line)
+		for ev := range b.all {
+			got = append(got, ev.Pos.Line)
+		}
+		if len(got) != b.len() {
+			panic("len and all disagree")
+		}
+		var back []int32
+		for ev := range b.backward {
+			back = append(back, ev.Pos.Line)
+		}
+		slices.Reverse(back)
+		if !slices.Equal(back, got) {
+			panic("backward is not all reversed")
 		}
 		return got
 	}
@@ -36,6 +48,19 @@ func TestEventBlocks(t *testing.T) {
 		add(&b, 0, n)
 		if b.len() != n || !slices.Equal(lines(&b), seq(0, n)) {
 			t.Fatalf("n=%d: at gives %d events, not 1..n in order", n, b.len())
+		}
+
+		// adopt a piece (its own partial first block, then full ones)
+		var piece eventBlocks
+		add(&piece, n, n+eventBlockLen+7)
+		b.adopt(&piece)
+		if piece.len() != 0 || !slices.Equal(lines(&b), seq(0, n+eventBlockLen+7)) {
+			t.Fatalf("n=%d: adopting a piece gave %d events, not 1..n+piece in order", n, b.len())
+		}
+		add(&b, n+eventBlockLen+7, n+eventBlockLen+9) // and go on adding
+		n += eventBlockLen + 9
+		if !slices.Equal(lines(&b), seq(0, n)) {
+			t.Fatalf("n=%d: adding after adopting lost order", n)
 		}
 
 		c := b.share()

@@ -716,29 +716,36 @@ func (s *stream) finish() {
 	if len(s.tmIDs) > 0 {
 		current = s.tmIDs[0]
 	}
+	// For each banner, the ResourceID its process announces next, if it
+	// does before another banner: found walking back from the end.
+	announced := map[*Event]string{}
+	next := ""
+	for ev := range s.events.backward {
+		switch {
+		case ev.Kind == KindMetaTMID && ev.Resource != "":
+			next = ev.Resource
+		case ev.Kind == KindMetaVersion:
+			announced[ev] = next
+			next = ""
+		}
+	}
 	s.fills = []resourceFill{{0, current}}
-	for i := range s.events.len() {
-		ev := s.events.at(i)
+	i := 0
+	for ev := range s.events.all {
 		switch {
 		case ev.Kind == KindMetaTMID && ev.Resource != "":
 			current = ev.Resource
 		case ev.Kind == KindMetaVersion:
 			// A banner opens a new process: it is the ResourceID the
 			// process announces next, if it announces one.
-			for j := i + 1; j < s.events.len(); j++ {
-				next := s.events.at(j)
-				if next.Kind == KindMetaVersion {
-					break
-				}
-				if next.Kind == KindMetaTMID && next.Resource != "" {
-					current = next.Resource
-					break
-				}
+			if id := announced[ev]; id != "" {
+				current = id
 			}
 		}
 		if last := &s.fills[len(s.fills)-1]; current != last.resource {
 			s.fills = append(s.fills, resourceFill{i, current})
 		}
+		i++
 	}
 }
 
