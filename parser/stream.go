@@ -549,7 +549,14 @@ func (s *stream) finishJSONBuf(last int32) {
 	s.sum.Records++
 	s.sum.Unparsed++
 	s.sum.RecordLines += s.jsonN
-	s.diag(s.jsonAt, "warning", fmt.Sprintf("JSON object starting here is cut off (lines %d-%d); counted as unparsed", s.jsonAt, last), first)
+	// The extent as a count, not as line numbers: a piece of a file read in
+	// pieces numbers its lines from its own start (Pos is shifted when the
+	// pieces are joined; text is not).
+	lines := "1 line"
+	if n := last - s.jsonAt + 1; n != 1 {
+		lines = fmt.Sprintf("%d lines", n)
+	}
+	s.diag(s.jsonAt, "warning", "JSON object starting here is cut off ("+lines+"); counted as unparsed", first)
 }
 
 func (s *stream) jsonRecord(start, end int32, lines int, obj, first []byte) {
