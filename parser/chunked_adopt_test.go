@@ -3,7 +3,6 @@ package parser
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -60,15 +59,5 @@ func TestChunkedJoinAdoptsLargePieces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got.Inputs, want.Inputs) || !reflect.DeepEqual(got.Diagnostics, want.Diagnostics) {
-		t.Fatalf("summaries or diagnostics differ:\n got %+v\n want %+v", got.Inputs, want.Inputs)
-	}
-	if len(got.Events) != len(want.Events) {
-		t.Fatalf("%d events, reference %d", len(got.Events), len(want.Events))
-	}
-	for i := range got.Events {
-		if !reflect.DeepEqual(got.Events[i], want.Events[i]) {
-			t.Fatalf("event %d differs:\n got %+v\n want %+v", i, got.Events[i], want.Events[i])
-		}
-	}
+	requireSameResult(t, got, want)
 }

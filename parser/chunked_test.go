@@ -47,25 +47,32 @@ func TestChunkedReadEqualsSequential(t *testing.T) {
 			if _, ok := readFileChunked(p, &opts, nil, false); ok {
 				chunked++
 			}
-			if !reflect.DeepEqual(got.Inputs, ref.Inputs) {
-				t.Errorf("summaries differ:\n got %+v\n ref %+v", got.Inputs, ref.Inputs)
-			}
-			if !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) {
-				t.Errorf("diagnostics differ:\n got %+v\n ref %+v", got.Diagnostics, ref.Diagnostics)
-			}
-			if len(got.Events) != len(ref.Events) {
-				t.Fatalf("%d events, sequential %d", len(got.Events), len(ref.Events))
-			}
-			for i := range got.Events {
-				if !reflect.DeepEqual(got.Events[i], ref.Events[i]) {
-					t.Fatalf("event %d differs:\n got %+v\n ref %+v", i, got.Events[i], ref.Events[i])
-				}
-			}
+			requireSameResult(t, got, ref)
 		})
 	}
 	t.Logf("%d of %d test logs were read in pieces", chunked, len(files))
 	if chunked < 5 {
 		t.Errorf("only %d logs were read in pieces: the test no longer tests that", chunked)
+	}
+}
+
+// requireSameResult fails t unless got has ref's summaries, diagnostics
+// and events, saying where they first differ.
+func requireSameResult(t *testing.T, got, ref *Result) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Inputs, ref.Inputs) {
+		t.Errorf("summaries differ:\n got %+v\n ref %+v", got.Inputs, ref.Inputs)
+	}
+	if !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) {
+		t.Errorf("diagnostics differ:\n got %+v\n ref %+v", got.Diagnostics, ref.Diagnostics)
+	}
+	if len(got.Events) != len(ref.Events) {
+		t.Fatalf("%d events, reference %d", len(got.Events), len(ref.Events))
+	}
+	for i := range got.Events {
+		if !reflect.DeepEqual(got.Events[i], ref.Events[i]) {
+			t.Fatalf("event %d differs:\n got %+v\n ref %+v", i, got.Events[i], ref.Events[i])
+		}
 	}
 }
 
