@@ -51,25 +51,7 @@ func TestFollowerEqualsRead(t *testing.T) {
 			if !grew {
 				break
 			}
-			got, err := fl.Read()
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := parser.Read([]string{dir}, parser.Options{Reference: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got.Inputs, want.Inputs) || !reflect.DeepEqual(got.Diagnostics, want.Diagnostics) {
-				t.Fatalf("%s burst %d: summaries or diagnostics differ:\n got %+v\n want %+v", v, burst, got.Inputs, want.Inputs)
-			}
-			if len(got.Events) != len(want.Events) {
-				t.Fatalf("%s burst %d: %d events, want %d", v, burst, len(got.Events), len(want.Events))
-			}
-			for i := range got.Events {
-				if !reflect.DeepEqual(got.Events[i], want.Events[i]) {
-					t.Fatalf("%s burst %d: event %d differs:\n got %+v\n want %+v", v, burst, i, got.Events[i], want.Events[i])
-				}
-			}
+			followEqualsRead(t, fmt.Sprintf("%s burst %d", v, burst), fl, dir)
 		}
 		if n := fl.Pieces(); n < 10 {
 			t.Errorf("%s: only %d pieces kept: the logs were not read incrementally", v, n)
@@ -77,6 +59,33 @@ func TestFollowerEqualsRead(t *testing.T) {
 			t.Logf("%s: %d pieces kept across the bursts", v, n)
 		}
 	}
+}
+
+// followEqualsRead reads what fl follows and, afresh, path; it fails t
+// (what says when) unless both give the same summaries, diagnostics and
+// events, and returns the follower's result.
+func followEqualsRead(t *testing.T, what string, fl *parser.Follower, path string) *parser.Result {
+	t.Helper()
+	got, err := fl.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := parser.Read([]string{path}, parser.Options{Reference: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Inputs, want.Inputs) || !reflect.DeepEqual(got.Diagnostics, want.Diagnostics) {
+		t.Fatalf("%s: summaries or diagnostics differ:\n got %+v\n want %+v", what, got.Inputs, want.Inputs)
+	}
+	if len(got.Events) != len(want.Events) {
+		t.Fatalf("%s: %d events, want %d", what, len(got.Events), len(want.Events))
+	}
+	for i := range got.Events {
+		if !reflect.DeepEqual(got.Events[i], want.Events[i]) {
+			t.Fatalf("%s: event %d differs:\n got %+v\n want %+v", what, i, got.Events[i], want.Events[i])
+		}
+	}
+	return got
 }
 
 // TestFollowerRestartAcrossPolls: a TaskManager restarts (banner) in one
@@ -106,17 +115,7 @@ func TestFollowerRestartAcrossPolls(t *testing.T) {
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := fl.Read()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := parser.Read([]string{p}, parser.Options{Reference: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got.Events, want.Events) || !reflect.DeepEqual(got.Inputs, want.Inputs) {
-			t.Fatalf("poll %d: the follower's events or summary differ from a fresh read", poll)
-		}
+		got := followEqualsRead(t, fmt.Sprintf("poll %d", poll), fl, p)
 		// the activations between the second banner (line 2503) and tm-b
 		wantID, n := []string{"tm-a", "tm-b"}[poll], 0
 		for _, ev := range got.Events {
