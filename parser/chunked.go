@@ -283,6 +283,7 @@ func (s *stream) absorb(o *stream, offset int32) {
 		}
 		s.noteEvent(ev)
 	}
+	s.absorbRuns(o, s.events.len(), offset)
 	if o.events.len() >= eventBlockLen/4 {
 		s.events.adopt(&o.events)
 	} else {

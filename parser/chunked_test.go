@@ -66,12 +66,13 @@ func requireSameResult(t *testing.T, got, ref *Result) {
 	if !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) {
 		t.Errorf("diagnostics differ:\n got %+v\n ref %+v", got.Diagnostics, ref.Diagnostics)
 	}
-	if len(got.Events) != len(ref.Events) {
-		t.Fatalf("%d events, reference %d", len(got.Events), len(ref.Events))
+	gotEvs, refEvs := got.Expanded(), ref.Expanded()
+	if len(gotEvs) != len(refEvs) {
+		t.Fatalf("%d events, reference %d", len(gotEvs), len(refEvs))
 	}
-	for i := range got.Events {
-		if !reflect.DeepEqual(got.Events[i], ref.Events[i]) {
-			t.Fatalf("event %d differs:\n got %+v\n ref %+v", i, got.Events[i], ref.Events[i])
+	for i := range gotEvs {
+		if !reflect.DeepEqual(gotEvs[i], refEvs[i]) {
+			t.Fatalf("event %d differs:\n got %+v\n ref %+v", i, gotEvs[i], refEvs[i])
 		}
 	}
 }

@@ -178,8 +178,11 @@ type SlotStatus struct {
 // Fields that the record did not print stay at their zero value (IDs unset,
 // SlotIndex and RequestedIndex -1, strings empty); nothing is invented.
 type Event struct {
-	Pos       Pos
-	EndLine   int32 // last physical line of the record (stack traces, multi-line messages)
+	Pos     Pos
+	EndLine int32 // last physical line of the record (stack traces, multi-line messages)
+	// the event's repeats (see Repeat): in a Result, Repeats[rep-1:][:nrep];
+	// in a stream while it is handed over, which of its runs (+1)
+	rep       int32
 	Time      Time
 	Level     Level
 	Component Component
@@ -196,6 +199,7 @@ type Event struct {
 	RequestedIndex int    // index a request asked for (1.13+ "The required index is M"), -1 unknown
 	SlotState      string // state printed in TaskSlot(...): ALLOCATED, ACTIVE, RELEASING
 	Dynamic        bool   // the SlotID named a dynamic slot (<resource>_dynamic)
+	nrep           int32  // how many repeats (see rep)
 
 	Request string // SlotRequestId (JM-internal; never an AllocationID)
 	Task    string // task name with subtask

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"slices"
 	"sync"
 )
 
@@ -208,6 +209,7 @@ func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 func (s *stream) clone() *stream {
 	c := *s
 	c.events = s.events.share()
+	c.runs, c.folds = slices.Clone(s.runs), nil
 	c.diags = append([]Diagnostic(nil), s.diags...)
 	c.hints = append([]versionHint(nil), s.hints...)
 	c.tmIDs = append([]string(nil), s.tmIDs...)

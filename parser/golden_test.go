@@ -42,8 +42,8 @@ func renderGolden(t *testing.T, res *parser.Result) []byte {
 		fmt.Fprintf(&b, "# input %s\n", j)
 	}
 	b.WriteString("# events\n")
-	for i := range res.Events {
-		j, err := json.Marshal(report.NewEventJSON(files, &res.Events[i]))
+	for v := range res.All() {
+		j, err := json.Marshal(report.NewEventJSON(files, res.At(v)))
 		if err != nil {
 			t.Fatal(err)
 		}

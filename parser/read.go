@@ -18,9 +18,13 @@ import (
 // Result is everything read from a set of inputs. Events are in position
 // order: by input (inputs sorted by path), then by line.
 type Result struct {
-	Files       Files
-	Inputs      []InputSummary
-	Events      []Event
+	Files  Files
+	Inputs []InputSummary
+	Events []Event
+	// Repeats are the slot reports kept as repeats of an event (see
+	// Repeat), grouped by the event, in the order of Events.
+	Repeats     []Repeat
+	heads       []byte // the repeats' timestamp texts
 	Diagnostics []Diagnostic
 	// Skipped names the directory entries not read (links that lead
 	// nowhere or to directories, FIFOs, devices).
@@ -111,6 +115,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// as a duplicate, and contributes no events.
 	settleContentKeys(results)
 	firstWith := map[contentKey]string{}
+	var pending []*repeatRun
 	for _, fr := range results {
 		base := int32(len(res.Files))
 		dupOf := ""
@@ -125,14 +130,14 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			sum, diags := st.sum, st.diags
 			if dupOf != "" {
 				sum.DuplicateOf, sum.EventCount, sum.EventRecs = dupOf, 0, 0
-				st.events = eventBlocks{}
+				st.events, st.runs = eventBlocks{}, nil
 				diags = []Diagnostic{{Pos: Pos{File: sum.File, Line: 1}, Severity: "warning",
 					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
 			}
 			sum.File += base
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.Inputs = append(res.Inputs, sum)
-			fill := st.resourceFiller()
+			fill, mark := st.resourceFiller(), st.markRuns(&pending)
 			st.events.drain(func(evs []Event) {
 				at := len(res.Events)
 				res.Events = append(res.Events, evs...)
@@ -140,6 +145,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 					ev := &res.Events[at+i]
 					ev.Pos.File += base
 					fill(ev)
+					mark(ev)
 				}
 			})
 			for i := range diags {
@@ -154,6 +160,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	if !sort.SliceIsSorted(res.Events, func(i, j int) bool { return res.Events[i].Pos.Less(res.Events[j].Pos) }) {
 		sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Pos.Less(res.Events[j].Pos) })
 	}
+	res.placeRepeats(pending)
 	// The streams' blocks, copied into res.Events, are garbage now, but a
 	// collection that ran during the copy saw them alive beside it, and
 	// set the next heap goal at twice both: the model built next would grow

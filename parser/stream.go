@@ -132,7 +132,9 @@ type stream struct {
 	lastInfo   *loggerInfo
 
 	events   eventBlocks
-	fills    []resourceFill // set by finish, applied by resourceFiller
+	runs     []repeatRun         // repeated slot reports (see fold)
+	folds    map[foldKey]*folded // while reading: reports that later ones may repeat
+	fills    []resourceFill      // set by finish, applied by resourceFiller
 	diags    []Diagnostic
 	diagKind map[string]int
 }
@@ -626,14 +628,28 @@ func (s *stream) finishRecord() {
 	if !s.versionGiven {
 		s.collectHints(r, info)
 	}
+	// The first event is held until the record is done: a record that
+	// gives one slot report may repeat an earlier one (fold).
 	n := 0
+	var first Event
 	status, why := classify(r, info, s.opts.Reference, &s.reports, func(ev Event) {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
-		s.events.add(ev)
+		switch n {
+		case 0:
+			first = ev
+		case 1:
+			s.events.add(first)
+			fallthrough
+		default:
+			s.events.add(ev)
+		}
 		n++
 	})
+	if n == 1 && !s.fold(&first) {
+		s.events.add(first)
+	}
 	// Only which components an input holds matters: noted once per logger.
 	if info.comp != ComponentUnknown && !info.counted {
 		s.comps[info.comp]++
@@ -861,6 +877,7 @@ const maxLoggerCache = 4096
 func (s *stream) release() {
 	s.recBuf = record{}
 	s.reports = reportCache{}
+	s.folds = nil
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
 }
 

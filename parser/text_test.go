@@ -62,8 +62,8 @@ func TestSlotReportTextShared(t *testing.T) {
 			}
 			reports, cut := 0, 0
 			tails := map[unsafe.Pointer]bool{}
-			for i := range r.Events {
-				ev := &r.Events[i]
+			for v := range r.All() {
+				ev := r.At(v)
 				want := lines[ev.Pos.Line-1]
 				if len(want) > maxTextLen {
 					want = want[:maxTextLen] + "…"

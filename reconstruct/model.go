@@ -19,8 +19,8 @@ type Model struct {
 	// Skew is the clock offset (nanoseconds) added to an input's times
 	// when ordering it against other inputs, with the pair that forced it.
 	Skew map[int32]Skew
-	// Rank is every event's place in the merged order of all inputs
-	// (indexed like Result.Events).
+	// Rank is every event's place in the merged order of all inputs,
+	// indexed like Result.At: events, then repeated slot reports.
 	Rank []int
 }
 
@@ -46,8 +46,9 @@ type Process struct {
 	Events []int // indexes into Result.Events, in log order
 	Replay *Replay
 	Config Config
-	// Reports are the slot-report events (indexes into Result.Events)
-	// compared with this process's table, in Config.Probes order.
+	// Reports are the slot reports (indexes for Result.At: a report
+	// may be a repeat) compared with this process's table, in
+	// Config.Probes order.
 	Reports []int
 	// Runs is the slot table the TaskManager really ran; RunsWhy says how
 	// that is known ("refusal line", "version 1.6.2", "assumed: …").
@@ -296,16 +297,18 @@ func (m *Model) inputOf(file int32) parser.InputSummary {
 // on the TaskManager's clock (the report's time moved by both inputs'
 // skew). A report that no process's clock can place is left out.
 func (m *Model) assignReports() {
-	evs := m.Result.Events
+	res := m.Result
+	evs := res.Events
 	byRes := map[string]*TaskManager{}
 	for _, tm := range m.TaskManagers {
 		byRes[tm.Resource] = tm
 	}
-	for i := range evs {
-		ev := &evs[i]
+	for i := range res.All() {
+		ev := res.Base(i)
 		if ev.Kind != parser.KindRMSlotReport || len(ev.Slots) == 0 {
 			continue
 		}
+		pos, when := res.PosAt(i), res.TimeAt(i)
 		var resources []string
 		per := map[string][]parser.SlotStatus{}
 		if oneResource(ev.Slots) {
@@ -322,8 +325,8 @@ func (m *Model) assignReports() {
 				per[st.Resource] = append(per[st.Resource], st)
 			}
 		}
-		for _, res := range resources {
-			tm := byRes[res]
+		for _, tmRes := range resources {
+			tm := byRes[tmRes]
 			if tm == nil {
 				continue
 			}
@@ -331,10 +334,10 @@ func (m *Model) assignReports() {
 			var at parser.Time
 			for _, p := range tm.Processes {
 				first := &evs[p.Events[0]]
-				if first.Time.Kind != ev.Time.Kind || ev.Time.Kind == parser.TimeNone {
+				if first.Time.Kind != when.Kind || when.Kind == parser.TimeNone {
 					continue
 				}
-				t := parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + m.Skew[ev.Pos.File].Offset - m.Skew[p.Input].Offset}
+				t := parser.Time{Kind: when.Kind, N: when.N + m.Skew[pos.File].Offset - m.Skew[p.Input].Offset}
 				if first.Time.N <= t.N {
 					target, at = p, t
 				}
@@ -342,7 +345,7 @@ func (m *Model) assignReports() {
 			if target == nil {
 				continue
 			}
-			target.Config.Probes = append(target.Config.Probes, Probe{At: at, Window: ReportWindow, Slots: per[res], Pos: ev.Pos})
+			target.Config.Probes = append(target.Config.Probes, Probe{At: at, Window: ReportWindow, Slots: per[tmRes], Pos: pos})
 			target.Reports = append(target.Reports, i)
 		}
 	}
@@ -461,12 +464,13 @@ func oneResource(slots []parser.SlotStatus) bool {
 // by before is taken. Comparing only the inputs' heads keeps the result a
 // total order that is the same whatever the file order or core count.
 func (m *Model) order() {
-	evs := m.Result.Events
-	m.Rank = make([]int, len(evs))
-	var heads [][]int // per input: its events' indexes, in line order
+	res := m.Result
+	evs := res.Events
+	m.Rank = make([]int, res.Len())
+	var heads [][]int // per input: its events' indexes (see Result.At), in line order
 	where := map[int32]int{}
-	for i := range evs {
-		f := evs[i].Pos.File
+	for i := range res.All() {
+		f := res.PosAt(i).File
 		h, ok := where[f]
 		if !ok {
 			h = len(heads)
@@ -512,14 +516,14 @@ func (m *Model) orderByScan(heads [][]int) {
 // position for others), so those few are scanned in input order exactly as
 // orderByScan would.
 func (m *Model) orderByTime(heads [][]int) {
-	evs := m.Result.Events
+	res := m.Result
 	offset := make([]int64, len(heads))
 	for h := range heads {
-		offset[h] = m.Skew[evs[heads[h][0]].Pos.File].Offset
+		offset[h] = m.Skew[res.PosAt(heads[h][0]).File].Offset
 	}
 	q := make(headQueue, 0, len(heads))
 	for h := range heads {
-		q.push(headAt{evs[heads[h][0]].Time.N + offset[h], h})
+		q.push(headAt{res.TimeAt(heads[h][0]).N + offset[h], h})
 	}
 	var tied []headAt
 	for n := range m.Rank {
@@ -541,13 +545,14 @@ func (m *Model) orderByTime(heads [][]int) {
 			case k != best:
 				q.push(x)
 			case len(heads[h]) > 0:
-				q.push(headAt{evs[heads[h][0]].Time.N + offset[h], h})
+				q.push(headAt{res.TimeAt(heads[h][0]).N + offset[h], h})
 			}
 		}
 	}
 }
 
-// sameTimeKind reports whether every event carries a time, all of one kind.
+// sameTimeKind reports whether every event carries a time, all of one
+// kind (a repeat's is its event's).
 func sameTimeKind(evs []parser.Event) bool {
 	for i := range evs {
 		if evs[i].Time.Kind == parser.TimeNone || evs[i].Time.Kind != evs[0].Time.Kind {
@@ -612,22 +617,23 @@ func (q *headQueue) pop() headAt {
 // when both times are of the same kind, then by protocol order, then by
 // position. Times are shifted by the estimated skew of their input.
 func (m *Model) before(i, j int) bool {
-	a, b := &m.Result.Events[i], &m.Result.Events[j]
-	if a.Pos.File == b.Pos.File {
-		return a.Pos.Less(b.Pos)
+	res := m.Result
+	pa, pb := res.PosAt(i), res.PosAt(j)
+	if pa.File == pb.File {
+		return pa.Less(pb)
 	}
-	if a.Time.Kind == b.Time.Kind && a.Time.Kind != parser.TimeNone {
-		ta, tb := a.Time.N+m.Skew[a.Pos.File].Offset, b.Time.N+m.Skew[b.Pos.File].Offset
+	if a, b := res.TimeAt(i), res.TimeAt(j); a.Kind == b.Kind && a.Kind != parser.TimeNone {
+		ta, tb := a.N+m.Skew[pa.File].Offset, b.N+m.Skew[pb.File].Offset
 		if ta != tb {
 			return ta < tb
 		}
 	}
-	ra, oka := protocolRank[a.Kind]
-	rb, okb := protocolRank[b.Kind]
+	ra, oka := protocolRank[res.Base(i).Kind]
+	rb, okb := protocolRank[res.Base(j).Kind]
 	if oka && okb && ra != rb {
 		return ra < rb
 	}
-	return a.Pos.Less(b.Pos)
+	return pa.Less(pb)
 }
 
 // estimateSkew finds, per TaskManager input, the smallest clock offset that

@@ -104,12 +104,13 @@ func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
 	return out
 }
 
-// WriteEvents writes one JSON object per line.
+// WriteEvents writes one JSON object per line: every event, repeated slot
+// reports written out where their lines are.
 func WriteEvents(w io.Writer, res *parser.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for i := range res.Events {
-		if err := enc.Encode(NewEventJSON(res.Files, &res.Events[i])); err != nil {
+	for v := range res.All() {
+		if err := enc.Encode(NewEventJSON(res.Files, res.At(v))); err != nil {
 			return err
 		}
 	}

@@ -480,9 +480,9 @@ func (t SlotsTable) head() TaskManagerJSON {
 }
 
 func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, r *reconstruct.Replay, chk reconstruct.ReportCheck, model reconstruct.Semantics) SlotReportJSON {
-	ev := &m.Result.Events[p.Reports[chk.Probe]]
-	out := SlotReportJSON{Time: ev.Time.String(), Agrees: chk.Agrees[model], Slots: []ReportSlotJSON{}}
-	if pl := place(m, ev.Pos); pl != nil {
+	rep := p.Reports[chk.Probe]
+	out := SlotReportJSON{Time: m.Result.TimeAt(rep).String(), Agrees: chk.Agrees[model], Slots: []ReportSlotJSON{}}
+	if pl := place(m, m.Result.PosAt(rep)); pl != nil {
 		out.PlaceJSON = *pl
 	}
 	if a := chk.After[model]; a >= 0 {

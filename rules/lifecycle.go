@@ -143,7 +143,7 @@ func runSlotReportMismatch(pass *Pass) {
 			}
 			rep := pr.p.Reports[c]
 			var diffs []string
-			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.Events[rep].Time, Pos: m.Result.Events[rep].Pos}
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.TimeAt(rep), Pos: m.Result.PosAt(rep)}
 			for _, row := range chk.Rows[pr.model] {
 				if row.Agrees {
 					continue

@@ -173,11 +173,11 @@ func (pr *proc) lastEvent() int { return pr.p.Events[len(pr.p.Events)-1] }
 
 // aligned is an event's time moved by its input's clock skew.
 func aligned(m *reconstruct.Model, i int) parser.Time {
-	ev := &m.Result.Events[i]
-	if ev.Time.Kind == parser.TimeNone {
-		return ev.Time
+	t := m.Result.TimeAt(i)
+	if t.Kind == parser.TimeNone {
+		return t
 	}
-	return parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + m.Skew[ev.Pos.File].Offset}
+	return parser.Time{Kind: t.Kind, N: t.N + m.Skew[m.Result.PosAt(i).File].Offset}
 }
 
 // seconds between two times of the same kind; ok false when incomparable.

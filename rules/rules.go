@@ -166,10 +166,15 @@ func Run(m *reconstruct.Model, rules []*Rule) []Finding {
 	for _, r := range rules {
 		r.Run(&Pass{Model: m, Rule: r, out: &out, seen: seen, state: state})
 	}
+	// the rank of the first event at each finding's line (a repeated
+	// slot report's line is its alone)
 	first := map[parser.Pos]int{}
-	for i := range m.Result.Events {
-		if _, ok := first[m.Result.Events[i].Pos]; !ok {
-			first[m.Result.Events[i].Pos] = m.Rank[i]
+	for _, f := range out {
+		first[f.Pos] = -1
+	}
+	for i := range m.Result.Len() {
+		if r, ok := first[m.Result.PosAt(i)]; ok && r < 0 {
+			first[m.Result.PosAt(i)] = m.Rank[i]
 		}
 	}
 	rank := func(f Finding) int {
@@ -204,7 +209,7 @@ func Max(fs []Finding) Severity {
 
 // evidence turns event i into a line of proof.
 func evidence(m *reconstruct.Model, i int, says string, args ...any) Evidence {
-	ev := &m.Result.Events[i]
+	ev := m.Result.At(i)
 	return Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text(), Says: fmt.Sprintf(says, args...)}
 }
 

@@ -1,0 +1,322 @@
+package parser
+
+import (
+	"iter"
+	"slices"
+	"unsafe"
+)
+
+// A Repeat is a slot report that says, word for word, what an earlier
+// report of the same input said: only its line, time and the timestamp
+// printed before its level differ. A JobManager at DEBUG logs every
+// TaskManager's report every heartbeat, nearly always the same one; kept
+// as events they were nine tenths of what a long DEBUG log left in memory
+// (400 bytes each), as repeats they cost 32 bytes and their timestamp.
+//
+// A Result keeps the first report of each kind as an event and the later
+// ones as its repeats ([Result.Repeats]); [Result.At] gives a repeat back
+// as the event it stands for, and [Result.All] walks events and repeats in
+// the order the events of an unfolded read would have.
+type Repeat struct {
+	Time    int64 // Time.N; its kind is the event's
+	Of      int32 // the event it repeats (index into Result.Events)
+	Line    int32
+	EndLine int32
+	head    uint32 // where its timestamp text starts in Result.heads
+	headLen uint32
+}
+
+// repeatRun is a stream's repeats of one event, before they are handed
+// over: the event's index in the stream, and the repeats' timestamp texts
+// one after another.
+type repeatRun struct {
+	event int32
+	reps  []Repeat
+	heads []byte
+}
+
+// foldKey finds the report a new one may repeat: the same message text
+// (interned), the same slots (reports of the same text share them, see
+// reportCache) and the same sender. sameButWhen decides.
+type foldKey struct {
+	tail     string
+	slots    *SlotStatus
+	n        int
+	instance ID
+}
+
+// folded is the report a foldKey last found: the event as added (to
+// compare) and where it is.
+type folded struct {
+	ev  Event
+	at  int32 // its index in the stream's events
+	run int   // its run in the stream's runs, -1 before its first repeat
+}
+
+// maxFolds bounds the reports a stream remembers for folding; past it, it
+// starts afresh (later reports start new runs: nothing is lost but
+// memory).
+const maxFolds = 4096
+
+// fold records ev as a repeat of an earlier report of the stream when
+// there is one, and reports whether it did; otherwise ev becomes one that
+// later reports may repeat, and the caller adds it.
+func (s *stream) fold(ev *Event) bool {
+	if ev.Kind != KindRMSlotReport || ev.Component == ComponentTM || s.opts.Reference {
+		// a TaskManager's events get its ResourceID by position at the
+		// end (resourceFiller): a repeat could need another than its event
+		return false
+	}
+	key := foldKey{tail: ev.textTail, slots: unsafe.SliceData(ev.Slots), n: len(ev.Slots), instance: ev.Instance}
+	if f := s.folds[key]; f != nil && sameButWhen(&f.ev, ev) {
+		if f.run < 0 {
+			f.run = len(s.runs)
+			s.runs = append(s.runs, repeatRun{event: f.at})
+		}
+		r := &s.runs[f.run]
+		r.reps = append(r.reps, Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine,
+			head: uint32(len(r.heads)), headLen: uint32(len(ev.textHead))})
+		r.heads = append(r.heads, ev.textHead...)
+		return true
+	}
+	if s.folds == nil || len(s.folds) >= maxFolds {
+		s.folds = map[foldKey]*folded{}
+	}
+	s.folds[key] = &folded{ev: *ev, at: int32(s.events.len()), run: -1}
+	return false
+}
+
+// sameButWhen reports whether b says what a says, all but where and when:
+// every field of the event but its line, last line, time and the
+// timestamp text before its level. TestSameButWhenSeesEveryField changes
+// each field in turn.
+func sameButWhen(a, b *Event) bool {
+	return a.Pos.File == b.Pos.File && a.Time.Kind == b.Time.Kind &&
+		a.Level == b.Level && a.Component == b.Component && a.Kind == b.Kind &&
+		a.Alloc == b.Alloc && a.Job == b.Job && a.Other == b.Other && a.Instance == b.Instance &&
+		a.Resource == b.Resource && a.SlotID == b.SlotID &&
+		a.SlotIndex == b.SlotIndex && a.RequestedIndex == b.RequestedIndex &&
+		a.SlotState == b.SlotState && a.Dynamic == b.Dynamic &&
+		a.Request == b.Request && a.Task == b.Task && a.Attempt == b.Attempt &&
+		a.From == b.From && a.To == b.To && a.Reason == b.Reason &&
+		a.Version == b.Version && a.Count == b.Count &&
+		slices.Equal(a.Slots, b.Slots) && a.textTail == b.textTail &&
+		a.rep == b.rep && a.nrep == b.nrep
+}
+
+// absorbRuns takes o's runs, o having been read after s: o's events are
+// numbered from base in s, its lines shifted by offset.
+func (s *stream) absorbRuns(o *stream, base int, offset int32) {
+	for _, r := range o.runs {
+		r.event += int32(base)
+		for k := range r.reps {
+			r.reps[k].Line += offset
+			if r.reps[k].EndLine > 0 {
+				r.reps[k].EndLine += offset
+			}
+		}
+		s.runs = append(s.runs, r)
+	}
+}
+
+// markRuns returns what hands a stream's events over: called with each
+// event in order, it marks an event that has repeats with its run in
+// pending (rep = index+1), which it appends to.
+func (s *stream) markRuns(pending *[]*repeatRun) func(ev *Event) {
+	if len(s.runs) == 0 {
+		return func(*Event) {}
+	}
+	at := make(map[int32]int, len(s.runs))
+	for k, r := range s.runs {
+		at[r.event] = k
+	}
+	i := int32(0)
+	return func(ev *Event) {
+		if k, ok := at[i]; ok {
+			*pending = append(*pending, &s.runs[k])
+			ev.rep = int32(len(*pending))
+		}
+		i++
+	}
+}
+
+// placeRepeats moves the pending runs into r, in the order of the events
+// they repeat (r.Events is in its final order), and points each event at
+// its repeats.
+func (r *Result) placeRepeats(pending []*repeatRun) {
+	if len(pending) == 0 {
+		return
+	}
+	n, heads := 0, 0
+	for _, run := range pending {
+		n += len(run.reps)
+		heads += len(run.heads)
+	}
+	r.Repeats = make([]Repeat, 0, n)
+	r.heads = make([]byte, 0, heads)
+	for i := range r.Events {
+		ev := &r.Events[i]
+		if ev.rep == 0 {
+			continue
+		}
+		run := pending[ev.rep-1]
+		ev.rep, ev.nrep = int32(len(r.Repeats)+1), int32(len(run.reps))
+		base := uint32(len(r.heads))
+		for _, rp := range run.reps {
+			rp.Of, rp.head = int32(i), rp.head+base
+			r.Repeats = append(r.Repeats, rp)
+		}
+		r.heads = append(r.heads, run.heads...)
+	}
+}
+
+// RepeatsOf returns the repeats of event i, in line order.
+func (r *Result) RepeatsOf(i int) []Repeat {
+	ev := &r.Events[i]
+	if ev.rep == 0 {
+		return nil
+	}
+	return r.Repeats[ev.rep-1 : ev.rep-1+ev.nrep]
+}
+
+// Len counts events and repeats: the events an unfolded read would have.
+// Indexes below len(Events) name events, the others repeats
+// (len(Events)+k is Repeats[k]).
+func (r *Result) Len() int { return len(r.Events) + len(r.Repeats) }
+
+// At returns event v: Events[v], or the repeat it names written out as the
+// event it stands for (a copy).
+func (r *Result) At(v int) *Event {
+	if v < len(r.Events) {
+		return &r.Events[v]
+	}
+	rp := &r.Repeats[v-len(r.Events)]
+	ev := r.Events[rp.Of]
+	ev.Pos.Line, ev.EndLine, ev.Time.N = rp.Line, rp.EndLine, rp.Time
+	ev.textHead = string(r.heads[rp.head : rp.head+rp.headLen])
+	ev.rep, ev.nrep = 0, 0
+	return &ev
+}
+
+// PosAt returns the position of event v (see At) without writing it out.
+func (r *Result) PosAt(v int) Pos {
+	if v < len(r.Events) {
+		return r.Events[v].Pos
+	}
+	rp := &r.Repeats[v-len(r.Events)]
+	return Pos{File: r.Events[rp.Of].Pos.File, Line: rp.Line}
+}
+
+// TimeAt returns the time of event v (see At) without writing it out.
+func (r *Result) TimeAt(v int) Time {
+	if v < len(r.Events) {
+		return r.Events[v].Time
+	}
+	rp := &r.Repeats[v-len(r.Events)]
+	return Time{Kind: r.Events[rp.Of].Time.Kind, N: rp.Time}
+}
+
+// Base returns the event that v is or repeats: everything but its
+// position, time and text is v's (read only).
+func (r *Result) Base(v int) *Event {
+	if v < len(r.Events) {
+		return &r.Events[v]
+	}
+	return &r.Events[r.Repeats[v-len(r.Events)].Of]
+}
+
+// All yields every event and repeat (see At) in position order: the order
+// of Events in a read that kept every report as an event.
+func (r *Result) All() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		// the repeats of events already passed, by their next position
+		var q repeatQueue
+		for i := range r.Events {
+			at := r.Events[i].Pos
+			for len(q) > 0 && q[0].pos.Less(at) {
+				if !yield(q.next(r)) {
+					return
+				}
+			}
+			if !yield(i) {
+				return
+			}
+			if reps := r.RepeatsOf(i); len(reps) > 0 {
+				q.push(repeatCursor{Pos{File: at.File, Line: reps[0].Line}, int(r.Events[i].rep - 1), int(r.Events[i].rep-1) + len(reps)})
+			}
+		}
+		for len(q) > 0 {
+			if !yield(q.next(r)) {
+				return
+			}
+		}
+	}
+}
+
+// repeatCursor is the next repeat of one event to yield: Repeats[k:end].
+type repeatCursor struct {
+	pos    Pos
+	k, end int
+}
+
+// repeatQueue is a min-heap of cursors by position (positions differ: a
+// repeat is a record of its own).
+type repeatQueue []repeatCursor
+
+// next returns the first repeat (as an index for At) and moves its cursor.
+func (q *repeatQueue) next(r *Result) int {
+	s := *q
+	v := len(r.Events) + s[0].k
+	s[0].k++
+	if s[0].k < s[0].end {
+		s[0].pos.Line = r.Repeats[s[0].k].Line
+	} else {
+		s[0] = s[len(s)-1]
+		s = s[:len(s)-1]
+	}
+	s.down(0)
+	*q = s
+	return v
+}
+
+func (q *repeatQueue) push(c repeatCursor) {
+	*q = append(*q, c)
+	s := *q
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s[i].pos.Less(s[p].pos) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (q repeatQueue) down(i int) {
+	for {
+		l, rt, small := 2*i+1, 2*i+2, i
+		if l < len(q) && q[l].pos.Less(q[small].pos) {
+			small = l
+		}
+		if rt < len(q) && q[rt].pos.Less(q[small].pos) {
+			small = rt
+		}
+		if small == i {
+			return
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+}
+
+// Expanded returns every event with the repeats written out, in the order
+// of All: what a read that folded nothing returns as Events.
+func (r *Result) Expanded() []Event {
+	out := make([]Event, 0, r.Len())
+	for v := range r.All() {
+		ev := *r.At(v)
+		ev.rep, ev.nrep = 0, 0
+		out = append(out, ev)
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package parser
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestSameButWhenSeesEveryField: a report folded into an earlier one
+// comes back as that one with its own line, last line, time and
+// timestamp text; every other field must be compared before folding, so
+// changing any one of them must make two reports differ. A field added to
+// Event and forgotten in sameButWhen fails here.
+func TestSameButWhenSeesEveryField(t *testing.T) {
+	base := NewEvent(KindRMSlotReport)
+	base.Slots = []SlotStatus{{SlotID: "tm_0", Resource: "tm", Index: 0}}
+	base.textHead, base.textTail = "2024-01-01 00:00:00,000 ", "DEBUG x - Received slot report"
+	whenOnly := map[string]bool{"Pos.Line": true, "EndLine": true, "Time.N": true, "textHead": true}
+	n := 0
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		for i := 0; i < v.NumField(); i++ {
+			f, name := v.Field(i), v.Type().Field(i).Name
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(ID{}) {
+				walk(p, f)
+				continue
+			}
+			n++
+			b := base
+			b.Slots = append([]SlotStatus(nil), base.Slots...)
+			changeField(t, p, fieldByPath(reflect.ValueOf(&b).Elem(), p))
+			if got := sameButWhen(&base, &b); got != whenOnly[p] {
+				t.Errorf("changing %s: sameButWhen = %v, want %v", p, got, whenOnly[p])
+			}
+		}
+	}
+	walk("", reflect.ValueOf(base))
+	if n < 30 {
+		t.Fatalf("only %d fields visited", n)
+	}
+}
+
+func fieldByPath(v reflect.Value, path string) reflect.Value {
+	for _, name := range splitDots(path) {
+		v = v.FieldByName(name)
+	}
+	return v
+}
+
+func splitDots(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// changeField gives f a different value, unexported fields included.
+func changeField(t *testing.T, name string, f reflect.Value) {
+	f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(f.String() + "x")
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		f.SetInt(f.Int() + 1)
+	case reflect.Uint8:
+		f.SetUint(f.Uint() + 1)
+	case reflect.Bool:
+		f.SetBool(!f.Bool())
+	case reflect.Slice: // Slots
+		s := f.Interface().([]SlotStatus)
+		s[0].Index++
+	case reflect.Struct: // ID
+		id := ID{set: true}
+		id.b[0] = 1
+		f.Set(reflect.ValueOf(id))
+	default:
+		t.Fatalf("%s: cannot change a %s", name, f.Kind())
+	}
+}
+
+// TestRepeatsAcrossInterleavedStreams: two JobManagers' logs interleaved
+// in one kubectl --prefix file (two streams whose events are sorted
+// together at the end), each repeating reports of two TaskManagers, one
+// of which changes and changes back: the fast read folds them and gives
+// back, written out, exactly the reference read's events in its order.
+func TestRepeatsAcrossInterleavedStreams(t *testing.T) {
+	report := func(ts, inst, alloc string) string {
+		a := "null"
+		if alloc != "" {
+			a = alloc
+		}
+		return ts + " DEBUG org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerImpl [] - Received slot report from instance " + inst +
+			": SlotReport{slotsStatus=[SlotStatus{slotID=tm" + inst[:1] + "_0, resourceProfile=ResourceProfile{cpuCores=1.0}, allocationID=" + a + ", jobID=null}]}."
+	}
+	free := func(ts string) string {
+		return ts + " INFO  org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerImpl [] - Cancel slot request 0123456789abcdef0123456789abcdef."
+	}
+	instA, instB := "a0000000000000000000000000000001", "b0000000000000000000000000000002"
+	alloc := "c0000000000000000000000000000003"
+	var b []byte
+	for i := 0; i < 300; i++ {
+		ts := fmt.Sprintf("2024-01-01 10:%02d:%02d,%03d", i/60, i%60, i)
+		pod := []string{"[pod/jm-1/flink-main-container] ", "[pod/jm-2/flink-main-container] "}[i%2]
+		held := ""
+		if i%50 > 20 && i%50 < 30 {
+			held = alloc
+		}
+		b = fmt.Appendf(b, "%s%s\n", pod, report(ts, instA, held))
+		b = fmt.Appendf(b, "%s%s\n", pod, report(ts, instB, ""))
+		if i%37 == 0 {
+			b = fmt.Appendf(b, "%s%s\n", pod, free(ts))
+		}
+	}
+	p := filepath.Join(t.TempDir(), "jobmanagers.log")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read([]string{p}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Read([]string{p}, Options{Reference: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Inputs) != 2 {
+		t.Fatalf("%d inputs, want the two pods", len(got.Inputs))
+	}
+	if len(got.Repeats) < 500 || len(want.Repeats) != 0 {
+		t.Fatalf("%d repeats (reference %d): want most reports folded, none in the reference", len(got.Repeats), len(want.Repeats))
+	}
+	requireSameResult(t, got, want)
+	for v := range got.Len() {
+		if v >= len(got.Events) && got.PosAt(v) != got.At(v).Pos || got.TimeAt(v) != got.At(v).Time {
+			t.Fatalf("%d: PosAt/TimeAt disagree with At", v)
+		}
+	}
+}
