@@ -107,8 +107,13 @@ type Replay struct {
 	request map[int]int             // key → ordinal of the slot request that created it
 	reqs    int                     // slot requests that reached the table
 	lastReq map[parser.ID]int       // AllocationID → ordinal of its latest slot request
-	snaps   [][]snapshot            // per probe: table states inside its window
-	probe   int                     // first probe whose window has not closed
+	// The table states inside the probes' windows (see takeSnapshots):
+	// states[s] is shared by the probes [probe when it was taken,
+	// stateHi[s]); probe p holds those of states[first[p]:last[p]+1].
+	states      []snapshot
+	stateHi     []int32
+	first, last []int32
+	probe       int // first probe whose window has not closed
 }
 
 // snapshot is both tables as they stood after event After (-1: before any).
@@ -132,14 +137,7 @@ func ReplayTM(events []parser.Event, cfg Config) *Replay {
 // copying them: a model's processes are views into one event slice. Step
 // and snapshot positions count in idx.
 func replayIndexed(all []parser.Event, idx []int, cfg Config) *Replay {
-	r := &Replay{
-		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
-		Indexes: map[int]IndexInfo{},
-		cfg:     cfg, all: all, idx: idx, next: -1,
-		jobOf: map[parser.ID]parser.ID{}, refused: map[int]bool{}, seen: map[parser.ID]bool{},
-		dupAck: map[parser.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[parser.ID]int{},
-		snaps: make([][]snapshot, len(cfg.Probes)),
-	}
+	r := newReplay(all, idx, cfg)
 	for i := range idx {
 		ev := &all[idx[i]]
 		if ev.Component != parser.ComponentTM && ev.Component != parser.ComponentUnknown {
@@ -153,10 +151,25 @@ func replayIndexed(all []parser.Event, idx []int, cfg Config) *Replay {
 	r.inferDynamicCounter()
 	r.inferOnlyIndexLeft()
 	r.compareReports()
-	// The states inside each report's window were only for the two steps
-	// above: at DEBUG they are a hundred bytes per heartbeat per
-	// TaskManager, for as long as the log runs.
-	r.snaps = nil
+	// The states inside the reports' windows were only for the steps
+	// above.
+	r.states, r.stateHi, r.first, r.last = nil, nil, nil, nil
+	return r
+}
+
+// newReplay is a replay of all[idx[…]] that has not begun.
+func newReplay(all []parser.Event, idx []int, cfg Config) *Replay {
+	r := &Replay{
+		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
+		Indexes: map[int]IndexInfo{},
+		cfg:     cfg, all: all, idx: idx, next: -1,
+		jobOf: map[parser.ID]parser.ID{}, refused: map[int]bool{}, seen: map[parser.ID]bool{},
+		dupAck: map[parser.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[parser.ID]int{},
+		first: make([]int32, len(cfg.Probes)), last: make([]int32, len(cfg.Probes)),
+	}
+	for p := range r.first {
+		r.first[p], r.last[p] = -1, -1
+	}
 	return r
 }
 
@@ -166,24 +179,56 @@ func (r *Replay) event(i int) *parser.Event { return &r.all[r.idx[i]] }
 // takeSnapshots records the tables as they stand after event after, for
 // every probe whose window an event at time t enters or leaves; a zero t
 // (the end of the log) closes every probe still open. Probes are sorted by
-// time, so only those whose window has begun are visited.
+// time, so only those whose window has begun are visited: the probes
+// [r.probe, stateHi) of the state taken.
+//
+// One state serves them all. A TaskManager at rest logs nothing for hours
+// while the ResourceManager logs its report every heartbeat: the end of
+// its log closed every one of those probes with a copy of the table each.
+// after grows from call to call, so a probe takes each state once, and
+// those it takes are the states from the first to the last it was
+// visited by whose range reaches it (see statesOf).
 func (r *Replay) takeSnapshots(t parser.Time, after int) {
 	end := t.Kind == parser.TimeNone
 	closed := 0
+	s := -1
 	for p := r.probe; p < len(r.cfg.Probes); p++ {
-		pr := r.cfg.Probes[p]
+		pr := &r.cfg.Probes[p]
 		if !end && (t.Kind != pr.At.Kind || t.N <= pr.At.N-pr.Window) {
 			break
 		}
-		if r.snaps[p] == nil || r.snaps[p][len(r.snaps[p])-1].After != after {
-			r.snaps[p] = append(r.snaps[p], snapshot{After: after, Until: t, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}})
+		if s < 0 {
+			s = len(r.states)
+			r.states = append(r.states, snapshot{After: after, Until: t, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}})
+			r.stateHi = append(r.stateHi, 0)
 		}
+		if r.first[p] < 0 {
+			r.first[p] = int32(s)
+		}
+		r.last[p] = int32(s)
+		r.stateHi[s] = int32(p + 1)
 		if end || t.N > pr.At.N+ReportLead {
 			// Probes are sorted by time: every earlier one closes too.
 			closed = p + 1
 		}
 	}
 	r.probe = max(r.probe, closed)
+}
+
+// statesOf appends to buf the states probe p took, oldest first: those
+// from its first to its last whose probes reach it (a state taken while
+// time went backwards may have stopped before it).
+func (r *Replay) statesOf(p int, buf []*snapshot) []*snapshot {
+	buf = buf[:0]
+	if r.first[p] < 0 {
+		return buf
+	}
+	for s := r.first[p]; s <= r.last[p]; s++ {
+		if int(r.stateHi[s]) > p {
+			buf = append(buf, &r.states[s])
+		}
+	}
+	return buf
 }
 
 func (r *Replay) newKey(step int) int {

@@ -35,6 +35,7 @@ type ReportRow struct {
 // no index yet while exactly one reported index is unaccounted for, that
 // is its index.
 func (r *Replay) resolveFromReports() {
+	var snaps []*snapshot
 	for p, pr := range r.cfg.Probes {
 		reported := map[parser.ID][]int{}
 		for _, st := range pr.Slots {
@@ -43,7 +44,8 @@ func (r *Replay) resolveFromReports() {
 			}
 		}
 		for alloc, idxs := range reported {
-			snap, ok := r.snapshotHolding(p, alloc, len(idxs))
+			snaps = r.statesOf(p, snaps)
+			snap, ok := snapshotHolding(snaps, alloc, len(idxs))
 			if !ok {
 				continue
 			}
@@ -71,11 +73,11 @@ func (r *Replay) resolveFromReports() {
 	}
 }
 
-// snapshotHolding returns the latest legacy-table state in probe p's
-// window in which alloc holds exactly n slots.
-func (r *Replay) snapshotHolding(p int, alloc parser.ID, n int) ([]Slot, bool) {
-	for s := len(r.snaps[p]) - 1; s >= 0; s-- {
-		slots := r.snaps[p][s].Slots[Legacy]
+// snapshotHolding returns the latest legacy-table state of snaps (a
+// probe's window) in which alloc holds exactly n slots.
+func snapshotHolding(snaps []*snapshot, alloc parser.ID, n int) ([]Slot, bool) {
+	for s := len(snaps) - 1; s >= 0; s-- {
+		slots := snaps[s].Slots[Legacy]
 		held := 0
 		for _, sl := range slots {
 			if sl.Alloc == alloc {
@@ -93,8 +95,9 @@ func (r *Replay) snapshotHolding(p int, alloc parser.ID, n int) ([]Slot, bool) {
 // state in the window that agrees wins; without one, the state at the
 // report's time is shown with its differences.
 func (r *Replay) compareReports() {
+	var snaps []*snapshot
 	for p, pr := range r.cfg.Probes {
-		snaps := r.snaps[p]
+		snaps = r.statesOf(p, snaps)
 		if len(snaps) == 0 {
 			continue
 		}
