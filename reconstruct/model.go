@@ -222,7 +222,7 @@ func (m *Model) replayProcesses() {
 				for c := range p.Replay.Reports {
 					for k, a := range p.Replay.Reports[c].After {
 						if a >= 0 {
-							p.Replay.Reports[c].After[k] = p.Events[a]
+							p.Replay.Reports[c].After[k] = int32(p.Events[a])
 						}
 					}
 				}

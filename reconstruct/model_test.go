@@ -98,16 +98,16 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 	}
 	for k, chk := range r.Reports {
 		if !chk.Agrees[Legacy] {
-			t.Errorf("report %d (jm.log:%d) differs from the legacy table: %+v", k, chk.Pos.Line, chk.Rows[Legacy])
+			t.Errorf("report %d (jm.log:%d) differs from the legacy table: %+v", k, p.Config.Probes[chk.Probe].Pos.Line, chk.Rows(Legacy))
 		}
 		wantFixed := k < 5 // the last three come after the JobManager released A1
 
 		if chk.Agrees[Fixed] != wantFixed {
-			t.Errorf("report %d (jm.log:%d) agrees with the fixed table: %v, want %v", k, chk.Pos.Line, chk.Agrees[Fixed], wantFixed)
+			t.Errorf("report %d (jm.log:%d) agrees with the fixed table: %v, want %v", k, p.Config.Probes[chk.Probe].Pos.Line, chk.Agrees[Fixed], wantFixed)
 		}
 	}
 	last := r.Reports[len(r.Reports)-1]
-	for _, row := range last.Rows[Fixed] {
+	for _, row := range last.Rows(Fixed) {
 		if row.Index == 2 && (row.Agrees || row.Reported != a1 || row.Replayed.Alloc.IsSet()) {
 			t.Errorf("last report, index 2 under the fixed table: %+v, want reported A1 against a free slot", row)
 		}

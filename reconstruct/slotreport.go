@@ -8,17 +8,23 @@ import (
 )
 
 // ReportCheck is one slot report compared, index by index, with the
-// replayed table of each model.
+// replayed table of each model. A DEBUG log holds one per heartbeat per
+// TaskManager: it is kept small (24 bytes), and a TaskManager at rest
+// compares the same report with the same table for hours, so its checks
+// share their rows.
 type ReportCheck struct {
-	Probe int        // index into Config.Probes
-	Pos   parser.Pos // the report's line
+	Probe int32 // index into Config.Probes (whose Pos is the report's line)
 	// After is the event (index into the replayed events; -1: before any)
 	// after which the table was compared: the latest state inside the
 	// report's window that agrees, else the state at the report's time.
-	After  [2]int
+	After  [2]int32
 	Agrees [2]bool
-	Rows   [2][]ReportRow
+	rows   *[2][]ReportRow
 }
+
+// Rows returns the report's slots lined up with model m's table (read
+// only: checks share them).
+func (c *ReportCheck) Rows(m Semantics) []ReportRow { return c.rows[m] }
 
 // ReportRow is one slot as the report shows it and as the replay holds it.
 type ReportRow struct {
@@ -96,12 +102,14 @@ func snapshotHolding(snaps []*snapshot, alloc parser.ID, n int) ([]Slot, bool) {
 // report's time is shown with its differences.
 func (r *Replay) compareReports() {
 	var snaps []*snapshot
+	var rows *[2][]ReportRow // the last check's
 	for p, pr := range r.cfg.Probes {
 		snaps = r.statesOf(p, snaps)
 		if len(snaps) == 0 {
 			continue
 		}
-		chk := ReportCheck{Probe: p, Pos: pr.Pos}
+		chk := ReportCheck{Probe: int32(p)}
+		var pair [2][]ReportRow
 		// The table as it stood at the report's time, else the nearest
 		// state inside the window that agrees with it (the report may be
 		// older than its line; the skew estimate is approximate).
@@ -128,11 +136,21 @@ func (r *Replay) compareReports() {
 					}
 				}
 			}
-			chk.Rows[m], chk.Agrees[m] = r.compareKept(m, pr.Slots, snaps[chosen].Slots[m])
-			chk.After[m] = snaps[chosen].After
+			pair[m], chk.Agrees[m] = r.compareKept(m, pr.Slots, snaps[chosen].Slots[m])
+			chk.After[m] = int32(snaps[chosen].After)
 		}
+		if rows == nil || !sameRows(rows[Legacy], pair[Legacy]) || !sameRows(rows[Fixed], pair[Fixed]) {
+			rows = &pair
+		}
+		chk.rows = rows
 		r.Reports = append(r.Reports, chk)
 	}
+}
+
+// sameRows reports whether a and b are the same rows (one slice, as
+// compareKept shares them), not merely equal ones.
+func sameRows(a, b []ReportRow) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // compareKept is compare for the rows a check keeps. A TaskManager at rest

@@ -488,7 +488,7 @@ func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, r *reconstr
 	if a := chk.After[model]; a >= 0 {
 		out.ComparedAfter = place(m, m.Result.Events[a].Pos)
 	}
-	for _, row := range chk.Rows[model] {
+	for _, row := range chk.Rows(model) {
 		rs := ReportSlotJSON{Index: optInt(row.Index), ReportedAllocationID: row.Reported.String(), ReportedJobID: row.Job.String(), Agrees: row.Agrees,
 			ReplayedState: row.Replayed.State.String(), ReplayedAllocationID: row.Replayed.Alloc.String()}
 		out.Slots = append(out.Slots, rs)

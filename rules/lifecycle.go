@@ -144,7 +144,7 @@ func runSlotReportMismatch(pass *Pass) {
 			rep := pr.p.Reports[c]
 			var diffs []string
 			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.TimeAt(rep), Pos: m.Result.PosAt(rep)}
-			for _, row := range chk.Rows[pr.model] {
+			for _, row := range chk.Rows(pr.model) {
 				if row.Agrees {
 					continue
 				}
@@ -166,7 +166,7 @@ func runSlotReportMismatch(pass *Pass) {
 			}
 			f.Evidence = append(f.Evidence, evidence(m, rep, "The ResourceManager logs TaskManager %s's slot report: %s.", pr.tm.Resource, strings.Join(diffs, "; ")))
 			if after := chk.After[pr.model]; after >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, after, "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.model))
+				f.Evidence = append(f.Evidence, evidence(m, int(after), "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.model))
 			} else {
 				f.Evidence = append(f.Evidence, silent("The %s table replayed from the TaskManager's log before its first line holds otherwise.", pr.model))
 			}

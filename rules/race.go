@@ -226,7 +226,7 @@ func runZombieSlot(pass *Pass) {
 					break
 				}
 				shown := false
-				for _, row := range chk.Rows[pr.model] {
+				for _, row := range chk.Rows(pr.model) {
 					if row.Index == idx && row.Reported == a.ID {
 						shown = true
 					}
