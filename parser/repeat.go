@@ -1,8 +1,10 @@
 package parser
 
 import (
+	"encoding/binary"
 	"iter"
 	"slices"
+	"time"
 	"unsafe"
 )
 
@@ -11,7 +13,9 @@ import (
 // printed before its level differ. A JobManager at DEBUG logs every
 // TaskManager's report every heartbeat, nearly always the same one; kept
 // as events they were nine tenths of what a long DEBUG log left in memory
-// (400 bytes each), as repeats they cost 32 bytes and their timestamp.
+// (400 bytes each), as repeats they cost 24 bytes (and the text of their
+// timestamp, unless it is Flink's default one, which their time gives
+// back).
 //
 // A Result keeps the first report of each kind as an event and the later
 // ones as its repeats ([Result.Repeats]); [Result.At] gives a repeat back
@@ -22,8 +26,32 @@ type Repeat struct {
 	Of      int32 // the event it repeats (index into Result.Events)
 	Line    int32
 	EndLine int32
-	head    uint32 // where its timestamp text starts in Result.heads
-	headLen uint32
+	// where its timestamp text is in Result.heads (a uvarint length,
+	// then the bytes), or stampHead: the time printed in Flink's default
+	// layout and a space
+	head uint32
+}
+
+// stampHead marks a repeat whose text before its level is defaultStamp of
+// its time.
+const stampHead = 1 << 31
+
+// defaultStamp is how Flink's default layouts print a record's time.
+const defaultStamp = "2006-01-02 15:04:05,000"
+
+// appendStamp appends the text a record at t printed before its level in
+// Flink's default layouts.
+func appendStamp(b []byte, t Time) []byte {
+	return append(time.Unix(0, t.N).UTC().AppendFormat(b, defaultStamp), ' ')
+}
+
+// isStamp reports whether head is appendStamp of t.
+func isStamp(head string, t Time) bool {
+	if t.Kind != TimeLocal || len(head) != len(defaultStamp)+1 {
+		return false
+	}
+	var buf [len(defaultStamp) + 1]byte
+	return string(appendStamp(buf[:0], t)) == head
 }
 
 // repeatRun is a stream's repeats of one event, before they are handed
@@ -74,9 +102,13 @@ func (s *stream) fold(ev *Event) bool {
 			s.runs = append(s.runs, repeatRun{event: f.at})
 		}
 		r := &s.runs[f.run]
-		r.reps = append(r.reps, Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine,
-			head: uint32(len(r.heads)), headLen: uint32(len(ev.textHead))})
-		r.heads = append(r.heads, ev.textHead...)
+		rp := Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine, head: stampHead}
+		if !isStamp(ev.textHead, ev.Time) {
+			rp.head = uint32(len(r.heads))
+			r.heads = binary.AppendUvarint(r.heads, uint64(len(ev.textHead)))
+			r.heads = append(r.heads, ev.textHead...)
+		}
+		r.reps = append(r.reps, rp)
 		return true
 	}
 	if s.folds == nil || len(s.folds) >= maxFolds {
@@ -163,7 +195,10 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 		ev.rep, ev.nrep = int32(len(r.Repeats)+1), int32(len(run.reps))
 		base := uint32(len(r.heads))
 		for _, rp := range run.reps {
-			rp.Of, rp.head = int32(i), rp.head+base
+			rp.Of = int32(i)
+			if rp.head != stampHead {
+				rp.head += base
+			}
 			r.Repeats = append(r.Repeats, rp)
 		}
 		r.heads = append(r.heads, run.heads...)
@@ -193,8 +228,13 @@ func (r *Result) At(v int) *Event {
 	rp := &r.Repeats[v-len(r.Events)]
 	ev := r.Events[rp.Of]
 	ev.Pos.Line, ev.EndLine, ev.Time.N = rp.Line, rp.EndLine, rp.Time
-	ev.textHead = string(r.heads[rp.head : rp.head+rp.headLen])
 	ev.rep, ev.nrep = 0, 0
+	if rp.head == stampHead {
+		ev.textHead = string(appendStamp(nil, ev.Time))
+		return &ev
+	}
+	n, w := binary.Uvarint(r.heads[rp.head:])
+	ev.textHead = string(r.heads[int(rp.head)+w:][:n])
 	return &ev
 }
 

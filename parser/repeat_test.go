@@ -147,3 +147,62 @@ func TestRepeatsAcrossInterleavedStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatHeads: a repeat's timestamp text comes back exactly, whether
+// its time gives it back (Flink's default layout: nothing is stored) or
+// it is stored (any other text before the level: here a logback thread).
+func TestRepeatHeads(t *testing.T) {
+	line := func(head string) string {
+		return head + "DEBUG org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerImpl - Received slot report from instance a0000000000000000000000000000001: SlotReport{slotsStatus=[SlotStatus{slotID=tm_0, resourceProfile=ResourceProfile{cpuCores=1.0}, allocationID=null, jobID=null}]}.\n"
+	}
+	cases := []struct {
+		name    string
+		head    func(i int) string
+		stamped bool
+	}{
+		{"default", func(i int) string { return fmt.Sprintf("2024-01-01 10:00:%02d,%03d ", i%60, i) }, true},
+		{"thread", func(i int) string {
+			return fmt.Sprintf("2024-01-01 10:00:%02d.%03d [flink-akka.actor.default-dispatcher-%d] ", i%60, i, 1+i%12)
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b []byte
+			var want []string
+			for i := 0; i < 200; i++ {
+				b = append(b, line(c.head(i))...)
+				want = append(want, line(c.head(i))[:len(line(c.head(i)))-1])
+			}
+			p := filepath.Join(t.TempDir(), "jobmanager.log")
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Read([]string{p}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Repeats) < 150 {
+				t.Fatalf("%d repeats of 200 reports", len(res.Repeats))
+			}
+			stamped := 0
+			for _, rp := range res.Repeats {
+				if rp.head == stampHead {
+					stamped++
+				}
+			}
+			if (stamped == len(res.Repeats)) != c.stamped || c.stamped != (len(res.heads) == 0) {
+				t.Errorf("%d of %d repeats stamped, %d bytes of heads stored", stamped, len(res.Repeats), len(res.heads))
+			}
+			i := 0
+			for v := range res.All() {
+				if got := res.At(v).Text(); got != want[i] {
+					t.Fatalf("report %d: text\n got  %q\n want %q", i, got, want[i])
+				}
+				i++
+			}
+			if i != len(want) {
+				t.Fatalf("%d reports, want %d", i, len(want))
+			}
+		})
+	}
+}
