@@ -283,15 +283,11 @@ func (s *stream) absorb(o *stream, offset int32) {
 		}
 		s.noteEvent(ev)
 	}
-	s.absorbRuns(o, s.events.len(), offset)
 	if o.events.len() >= eventBlockLen/4 {
+		s.absorbRuns(o, s.events.len(), offset)
 		s.events.adopt(&o.events)
 	} else {
-		o.events.drain(func(evs []Event) {
-			for _, ev := range evs {
-				s.events.add(ev)
-			}
-		})
+		s.absorbFolding(o, offset)
 	}
 	kept := map[string]int{}
 	for _, d := range s.diags {

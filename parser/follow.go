@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -209,7 +210,14 @@ func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 func (s *stream) clone() *stream {
 	c := *s
 	c.events = s.events.share()
-	c.runs, c.folds = slices.Clone(s.runs), nil
+	// runs grow when a later piece repeats their reports: the clone's
+	// appends must not land in arrays the original goes on filling
+	c.runs = slices.Clone(s.runs)
+	for k := range c.runs {
+		r := &c.runs[k]
+		r.reps, r.heads = slices.Clip(r.reps), slices.Clip(r.heads)
+	}
+	c.runAt, c.folds = maps.Clone(s.runAt), maps.Clone(s.folds)
 	c.diags = append([]Diagnostic(nil), s.diags...)
 	c.hints = append([]versionHint(nil), s.hints...)
 	c.tmIDs = append([]string(nil), s.tmIDs...)

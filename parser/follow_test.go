@@ -220,3 +220,49 @@ func TestFollowerNoticesRewriteInPlace(t *testing.T) {
 		t.Fatalf("a log rewritten in place was read as an append:\n got %+v\n want %+v", got.Inputs, want.Inputs)
 	}
 }
+
+// TestFollowerFoldsAcrossPolls: a DEBUG JobManager log followed while each
+// TaskManager's report is logged again every heartbeat. Each poll reads
+// its few lines as a piece; its reports must become repeats of the
+// reports read before (the events stay as many), and the repeats that one
+// poll's last piece adds (read again the next time) must not leak into
+// what the follow keeps: every poll equals a fresh read.
+func TestFollowerFoldsAcrossPolls(t *testing.T) {
+	report := func(sec int, inst byte, alloc string) string {
+		return fmt.Sprintf("2024-01-01 10:%02d:%02d,%03d DEBUG org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerImpl  - Received slot report from instance %032x: SlotReport{slotsStatus=[SlotStatus{slotID=tm%c_0, resourceProfile=ResourceProfile{cpuCores=1.0}, allocationID=%s, jobID=null}]}.\n",
+			sec/60, sec%60, sec%1000, inst, 'a'+inst, alloc)
+	}
+	p := filepath.Join(t.TempDir(), "jobmanager.log")
+	fl := parser.NewFollower([]string{p}, parser.Options{})
+	var content []byte
+	events := -1
+	for poll := 0; poll < 12; poll++ {
+		beats := 3
+		if poll == 0 {
+			beats = 140 // enough lines to find the layout and follow by pieces
+		}
+		for beat := 0; beat < beats; beat++ {
+			sec := poll*30 + beat*10
+			alloc := "null"
+			if poll >= 5 && poll < 8 || poll == 0 && beat == 40 { // the first TaskManager's slot is taken for a while
+				alloc = "c0000000000000000000000000000003"
+			}
+			content = append(content, report(sec, 1, alloc)...)
+			content = append(content, report(sec, 2, "null")...)
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := followEqualsRead(t, fmt.Sprintf("poll %d", poll), fl, p)
+		if poll >= 9 && len(got.Events) != events {
+			t.Fatalf("poll %d: %d events, %d before: reports read in this poll were not folded into earlier ones", poll, len(got.Events), events)
+		}
+		events = len(got.Events)
+		if reports := 280 + 6*poll; len(got.Repeats) < reports-8 {
+			t.Fatalf("poll %d: %d repeats of %d reports", poll, len(got.Repeats), reports)
+		}
+	}
+	if fl.Pieces() < 5 {
+		t.Fatalf("%d pieces: the follow did not read incrementally", fl.Pieces())
+	}
+}

@@ -1,11 +1,12 @@
 package parser
 
 import (
+	"cmp"
 	"encoding/binary"
+	"hash/fnv"
 	"iter"
 	"slices"
 	"time"
-	"unsafe"
 )
 
 // A Repeat is a slot report that says, word for word, what an earlier
@@ -56,29 +57,62 @@ func isStamp(head string, t Time) bool {
 
 // repeatRun is a stream's repeats of one event, before they are handed
 // over: the event's index in the stream, and the repeats' timestamp texts
-// one after another.
+// one after another (see Repeat.head).
 type repeatRun struct {
 	event int32
 	reps  []Repeat
 	heads []byte
 }
 
-// foldKey finds the report a new one may repeat: the same message text
-// (interned), the same slots (reports of the same text share them, see
-// reportCache) and the same sender. sameButWhen decides.
+// add appends ev as a repeat.
+func (r *repeatRun) add(ev *Event) {
+	rp := Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine, head: stampHead}
+	if !isStamp(ev.textHead, ev.Time) {
+		rp.head = uint32(len(r.heads))
+		r.heads = binary.AppendUvarint(r.heads, uint64(len(ev.textHead)))
+		r.heads = append(r.heads, ev.textHead...)
+	}
+	r.reps = append(r.reps, rp)
+}
+
+// addFrom appends o's k-th repeat.
+func (r *repeatRun) addFrom(o *repeatRun, k int) {
+	rp := o.reps[k]
+	if rp.head != stampHead {
+		n, w := binary.Uvarint(o.heads[rp.head:])
+		text := o.heads[rp.head:][:w+int(n)]
+		rp.head = uint32(len(r.heads))
+		r.heads = append(r.heads, text...)
+	}
+	r.reps = append(r.reps, rp)
+}
+
+// foldKey finds the report a new one may repeat: the same message text,
+// sender and slots (by a sum of them). sameButWhen decides.
 type foldKey struct {
 	tail     string
-	slots    *SlotStatus
-	n        int
 	instance ID
+	n        int
+	sum      uint64
+}
+
+func keyOf(ev *Event) foldKey {
+	h := fnv.New64a()
+	for i := range ev.Slots {
+		st := &ev.Slots[i]
+		h.Write([]byte(st.SlotID))
+		h.Write([]byte{0, byte(st.Index), byte(st.Index >> 8)})
+		h.Write(st.Alloc.b[:])
+		h.Write(st.Job.b[:])
+	}
+	return foldKey{tail: ev.textTail, instance: ev.Instance, n: len(ev.Slots), sum: h.Sum64()}
 }
 
 // folded is the report a foldKey last found: the event as added (to
-// compare) and where it is.
+// compare) and its index in the stream's events.
 type folded struct {
-	ev  Event
-	at  int32 // its index in the stream's events
-	run int   // its run in the stream's runs, -1 before its first repeat
+	ev Event
+	at int32
 }
 
 // maxFolds bounds the reports a stream remembers for folding; past it, it
@@ -86,36 +120,55 @@ type folded struct {
 // memory).
 const maxFolds = 4096
 
-// fold records ev as a repeat of an earlier report of the stream when
-// there is one, and reports whether it did; otherwise ev becomes one that
-// later reports may repeat, and the caller adds it.
-func (s *stream) fold(ev *Event) bool {
-	if ev.Kind != KindRMSlotReport || ev.Component == ComponentTM || s.opts.Reference {
-		// a TaskManager's events get its ResourceID by position at the
-		// end (resourceFiller): a repeat could need another than its event
-		return false
-	}
-	key := foldKey{tail: ev.textTail, slots: unsafe.SliceData(ev.Slots), n: len(ev.Slots), instance: ev.Instance}
-	if f := s.folds[key]; f != nil && sameButWhen(&f.ev, ev) {
-		if f.run < 0 {
-			f.run = len(s.runs)
-			s.runs = append(s.runs, repeatRun{event: f.at})
-		}
-		r := &s.runs[f.run]
-		rp := Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine, head: stampHead}
-		if !isStamp(ev.textHead, ev.Time) {
-			rp.head = uint32(len(r.heads))
-			r.heads = binary.AppendUvarint(r.heads, uint64(len(ev.textHead)))
-			r.heads = append(r.heads, ev.textHead...)
-		}
-		r.reps = append(r.reps, rp)
-		return true
+// foldable reports whether ev may be kept as a repeat. A TaskManager's
+// events get its ResourceID by position at the end (resourceFiller): a
+// repeat could need another than its event. The reference read folds
+// nothing, so that tests compare folding with not folding.
+func (s *stream) foldable(ev *Event) bool {
+	return ev.Kind == KindRMSlotReport && ev.Component != ComponentTM && !s.opts.Reference
+}
+
+// foldInto returns the event of the stream that foldable ev repeats, or
+// -1: then ev is remembered as the event it is about to be, the stream's
+// next.
+func (s *stream) foldInto(ev *Event) int32 {
+	key := keyOf(ev)
+	if f, ok := s.folds[key]; ok && sameButWhen(&f.ev, ev) {
+		return f.at
 	}
 	if s.folds == nil || len(s.folds) >= maxFolds {
-		s.folds = map[foldKey]*folded{}
+		s.folds = map[foldKey]folded{}
 	}
-	s.folds[key] = &folded{ev: *ev, at: int32(s.events.len()), run: -1}
-	return false
+	s.folds[key] = folded{ev: *ev, at: int32(s.events.len())}
+	return -1
+}
+
+// runOf returns the run of event at (making it).
+func (s *stream) runOf(at int32) *repeatRun {
+	k, ok := s.runAt[at]
+	if !ok {
+		if s.runAt == nil {
+			s.runAt = map[int32]int{}
+		}
+		k = len(s.runs)
+		s.runAt[at] = k
+		s.runs = append(s.runs, repeatRun{event: at})
+	}
+	return &s.runs[k]
+}
+
+// fold records ev as a repeat of an earlier report of the stream when
+// there is one, and reports whether it did; otherwise the caller adds it.
+func (s *stream) fold(ev *Event) bool {
+	if !s.foldable(ev) {
+		return false
+	}
+	at := s.foldInto(ev)
+	if at < 0 {
+		return false
+	}
+	s.runOf(at).add(ev)
+	return true
 }
 
 // sameButWhen reports whether b says what a says, all but where and when:
@@ -136,8 +189,9 @@ func sameButWhen(a, b *Event) bool {
 		a.rep == b.rep && a.nrep == b.nrep
 }
 
-// absorbRuns takes o's runs, o having been read after s: o's events are
-// numbered from base in s, its lines shifted by offset.
+// absorbRuns takes o's runs as they are, o's events being taken as they
+// are too (numbered from base in s; lines already shifted by offset), and
+// the reports o remembers for folding, for pieces read later.
 func (s *stream) absorbRuns(o *stream, base int, offset int32) {
 	for _, r := range o.runs {
 		r.event += int32(base)
@@ -147,8 +201,76 @@ func (s *stream) absorbRuns(o *stream, base int, offset int32) {
 				r.reps[k].EndLine += offset
 			}
 		}
+		if s.runAt == nil {
+			s.runAt = map[int32]int{}
+		}
+		s.runAt[r.event] = len(s.runs)
 		s.runs = append(s.runs, r)
 	}
+	for key, f := range o.folds {
+		if _, ok := s.folds[key]; !ok && len(s.folds) < maxFolds {
+			if s.folds == nil {
+				s.folds = map[foldKey]folded{}
+			}
+			f.at += int32(base)
+			s.folds[key] = f
+		}
+	}
+}
+
+// absorbFolding copies o's events and repeats into s (o read after s,
+// its event lines already shifted by offset), folding o's reports into
+// those s holds: a follow reads a poll's few lines as a piece, and each
+// heartbeat's report would otherwise be an event of its own. Events and
+// repeats are taken in line order, so every run stays in line order.
+func (s *stream) absorbFolding(o *stream, offset int32) {
+	type item struct {
+		line int32
+		ev   *Event // an event of o, or nil
+		run  int    // else o's run,
+		rep  int    // and its repeat
+	}
+	var items []item
+	for ev := range o.events.all {
+		items = append(items, item{line: ev.Pos.Line, ev: ev})
+	}
+	for k := range o.runs {
+		for j := range o.runs[k].reps {
+			o.runs[k].reps[j].Line += offset
+			if o.runs[k].reps[j].EndLine > 0 {
+				o.runs[k].reps[j].EndLine += offset
+			}
+			items = append(items, item{line: o.runs[k].reps[j].Line, run: k, rep: j})
+		}
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.line, b.line) })
+	runOfEvent := make(map[int32]int, len(o.runs))
+	for k, r := range o.runs {
+		runOfEvent[r.event] = k
+	}
+	went := make([]int32, len(o.runs)) // o's run → the event of s its repeats repeat
+	e := int32(0)                      // o's index of the next event
+	for _, it := range items {
+		if it.ev == nil {
+			s.runOf(went[it.run]).addFrom(&o.runs[it.run], it.rep)
+			continue
+		}
+		at := int32(-1)
+		if s.foldable(it.ev) {
+			at = s.foldInto(it.ev)
+		}
+		if at >= 0 {
+			s.runOf(at).add(it.ev)
+		} else {
+			at = int32(s.events.len())
+			s.events.add(*it.ev)
+		}
+		if k, ok := runOfEvent[e]; ok {
+			went[k] = at
+		}
+		e++
+	}
+	o.events, o.runs = eventBlocks{}, nil
 }
 
 // markRuns returns what hands a stream's events over: called with each

@@ -132,9 +132,10 @@ type stream struct {
 	lastInfo   *loggerInfo
 
 	events   eventBlocks
-	runs     []repeatRun         // repeated slot reports (see fold)
-	folds    map[foldKey]*folded // while reading: reports that later ones may repeat
-	fills    []resourceFill      // set by finish, applied by resourceFiller
+	runs     []repeatRun        // repeated slot reports (see fold)
+	runAt    map[int32]int      // the run of each event that has one
+	folds    map[foldKey]folded // reports that later ones may repeat
+	fills    []resourceFill     // set by finish, applied by resourceFiller
 	diags    []Diagnostic
 	diagKind map[string]int
 }
@@ -877,7 +878,6 @@ const maxLoggerCache = 4096
 func (s *stream) release() {
 	s.recBuf = record{}
 	s.reports = reportCache{}
-	s.folds = nil
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
 }
 
