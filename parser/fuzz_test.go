@@ -28,7 +28,7 @@ func seedLogs(f *testing.F, whole bool) {
 }
 
 // FuzzReadStream feeds arbitrary bytes through the whole reader: wrapper
-// detection, layouts, records, classification. It must never panic and must
+// detection, layouts, records, classification. It must never panic, must give what the reference read gives, and must
 // account for every line.
 func FuzzReadStream(f *testing.F) {
 	seedLogs(f, true)
@@ -41,6 +41,14 @@ func FuzzReadStream(f *testing.F) {
 			if in.RecordLines+in.Stray+in.Framing != in.Lines {
 				t.Fatalf("lines not accounted: %+v", in)
 			}
+		}
+		// the shortcuts and the folding of repeated reports change nothing
+		ref, err := Read([]string{"-"}, Options{Stdin: bytes.NewReader(data), MaxLine: 4096, MaxRecord: 8192, Reference: true})
+		if err != nil {
+			t.Fatalf("the reference read fails: %v", err)
+		}
+		if !reflect.DeepEqual(res.Inputs, ref.Inputs) || !reflect.DeepEqual(res.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(res.Expanded(), ref.Expanded()) {
+			t.Fatalf("the fast read differs from the reference read")
 		}
 	})
 }

@@ -3,7 +3,6 @@ package parser
 import (
 	"cmp"
 	"encoding/binary"
-	"hash/fnv"
 	"iter"
 	"slices"
 	"time"
@@ -97,15 +96,26 @@ type foldKey struct {
 }
 
 func keyOf(ev *Event) foldKey {
-	h := fnv.New64a()
+	// FNV-1a, by hand: through hash.Hash every string was a copy
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(c byte) { h = (h ^ uint64(c)) * prime }
 	for i := range ev.Slots {
 		st := &ev.Slots[i]
-		h.Write([]byte(st.SlotID))
-		h.Write([]byte{0, byte(st.Index), byte(st.Index >> 8)})
-		h.Write(st.Alloc.b[:])
-		h.Write(st.Job.b[:])
+		for k := 0; k < len(st.SlotID); k++ {
+			mix(st.SlotID[k])
+		}
+		mix(0)
+		mix(byte(st.Index))
+		mix(byte(st.Index >> 8))
+		for _, c := range st.Alloc.b {
+			mix(c)
+		}
+		for _, c := range st.Job.b {
+			mix(c)
+		}
 	}
-	return foldKey{tail: ev.textTail, instance: ev.Instance, n: len(ev.Slots), sum: h.Sum64()}
+	return foldKey{tail: ev.textTail, instance: ev.Instance, n: len(ev.Slots), sum: h}
 }
 
 // folded is the report a foldKey last found: the event as added (to
@@ -190,8 +200,7 @@ func sameButWhen(a, b *Event) bool {
 }
 
 // absorbRuns takes o's runs as they are, o's events being taken as they
-// are too (numbered from base in s; lines already shifted by offset), and
-// the reports o remembers for folding, for pieces read later.
+// are too (numbered from base in s; lines already shifted by offset).
 func (s *stream) absorbRuns(o *stream, base int, offset int32) {
 	for _, r := range o.runs {
 		r.event += int32(base)
@@ -206,15 +215,6 @@ func (s *stream) absorbRuns(o *stream, base int, offset int32) {
 		}
 		s.runAt[r.event] = len(s.runs)
 		s.runs = append(s.runs, r)
-	}
-	for key, f := range o.folds {
-		if _, ok := s.folds[key]; !ok && len(s.folds) < maxFolds {
-			if s.folds == nil {
-				s.folds = map[foldKey]folded{}
-			}
-			f.at += int32(base)
-			s.folds[key] = f
-		}
 	}
 }
 

@@ -878,6 +878,7 @@ const maxLoggerCache = 4096
 func (s *stream) release() {
 	s.recBuf = record{}
 	s.reports = reportCache{}
+	s.folds = nil // a piece joined later folds into what the joined stream remembers
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
 }
 
