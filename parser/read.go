@@ -24,7 +24,7 @@ type Result struct {
 	// Repeats are the slot reports kept as repeats of an event (see
 	// Repeat), grouped by the event, in the order of Events.
 	Repeats     []Repeat
-	heads       []byte // the repeats' timestamp texts
+	heads       map[int32][]byte // the timestamp texts of each event's repeats (see Repeat.head)
 	Diagnostics []Diagnostic
 	// Skipped names the directory entries not read (links that lead
 	// nowhere or to directories, FIFOs, devices).

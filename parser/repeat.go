@@ -26,15 +26,20 @@ type Repeat struct {
 	Of      int32 // the event it repeats (index into Result.Events)
 	Line    int32
 	EndLine int32
-	// where its timestamp text is in Result.heads (a uvarint length,
-	// then the bytes), or stampHead: the time printed in Flink's default
-	// layout and a space
+	// where its timestamp text is in the texts of its event's repeats
+	// (a uvarint length, then the bytes), or stampHead: the time printed
+	// in Flink's default layout and a space
 	head uint32
 }
 
 // stampHead marks a repeat whose text before its level is defaultStamp of
 // its time.
 const stampHead = 1 << 31
+
+// maxHeadBytes: past this many bytes of timestamp texts a stream stops
+// folding, so that the texts of one event's repeats stay addressable by
+// head (a piece joined after that adds no more than its own).
+var maxHeadBytes = 1 << 30 // a variable for the test that reaches it
 
 // defaultStamp is how Flink's default layouts print a record's time.
 const defaultStamp = "2006-01-02 15:04:05,000"
@@ -63,27 +68,33 @@ type repeatRun struct {
 	heads []byte
 }
 
-// add appends ev as a repeat.
-func (r *repeatRun) add(ev *Event) {
+// add appends ev as a repeat and returns how many bytes of text it
+// stored.
+func (r *repeatRun) add(ev *Event) int {
 	rp := Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine, head: stampHead}
+	n := len(r.heads)
 	if !isStamp(ev.textHead, ev.Time) {
 		rp.head = uint32(len(r.heads))
 		r.heads = binary.AppendUvarint(r.heads, uint64(len(ev.textHead)))
 		r.heads = append(r.heads, ev.textHead...)
 	}
 	r.reps = append(r.reps, rp)
+	return len(r.heads) - n
 }
 
-// addFrom appends o's k-th repeat.
-func (r *repeatRun) addFrom(o *repeatRun, k int) {
+// addFrom appends o's k-th repeat and returns how many bytes of text it
+// stored.
+func (r *repeatRun) addFrom(o *repeatRun, k int) int {
 	rp := o.reps[k]
+	n := len(r.heads)
 	if rp.head != stampHead {
-		n, w := binary.Uvarint(o.heads[rp.head:])
-		text := o.heads[rp.head:][:w+int(n)]
+		l, w := binary.Uvarint(o.heads[rp.head:])
+		text := o.heads[rp.head:][:w+int(l)]
 		rp.head = uint32(len(r.heads))
 		r.heads = append(r.heads, text...)
 	}
 	r.reps = append(r.reps, rp)
+	return len(r.heads) - n
 }
 
 // foldKey finds the report a new one may repeat: the same message text,
@@ -135,7 +146,7 @@ const maxFolds = 4096
 // repeat could need another than its event. The reference read folds
 // nothing, so that tests compare folding with not folding.
 func (s *stream) foldable(ev *Event) bool {
-	return ev.Kind == KindRMSlotReport && ev.Component != ComponentTM && !s.opts.Reference
+	return ev.Kind == KindRMSlotReport && ev.Component != ComponentTM && !s.opts.Reference && s.headBytes < maxHeadBytes
 }
 
 // foldInto returns the event of the stream that foldable ev repeats, or
@@ -177,7 +188,7 @@ func (s *stream) fold(ev *Event) bool {
 	if at < 0 {
 		return false
 	}
-	s.runOf(at).add(ev)
+	s.headBytes += s.runOf(at).add(ev)
 	return true
 }
 
@@ -215,6 +226,7 @@ func (s *stream) absorbRuns(o *stream, base int, offset int32) {
 		}
 		s.runAt[r.event] = len(s.runs)
 		s.runs = append(s.runs, r)
+		s.headBytes += len(r.heads)
 	}
 }
 
@@ -252,7 +264,7 @@ func (s *stream) absorbFolding(o *stream, offset int32) {
 	e := int32(0)                      // o's index of the next event
 	for _, it := range items {
 		if it.ev == nil {
-			s.runOf(went[it.run]).addFrom(&o.runs[it.run], it.rep)
+			s.headBytes += s.runOf(went[it.run]).addFrom(&o.runs[it.run], it.rep)
 			continue
 		}
 		at := int32(-1)
@@ -260,7 +272,7 @@ func (s *stream) absorbFolding(o *stream, offset int32) {
 			at = s.foldInto(it.ev)
 		}
 		if at >= 0 {
-			s.runOf(at).add(it.ev)
+			s.headBytes += s.runOf(at).add(it.ev)
 		} else {
 			at = int32(s.events.len())
 			s.events.add(*it.ev)
@@ -301,13 +313,11 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 	if len(pending) == 0 {
 		return
 	}
-	n, heads := 0, 0
+	n := 0
 	for _, run := range pending {
 		n += len(run.reps)
-		heads += len(run.heads)
 	}
 	r.Repeats = make([]Repeat, 0, n)
-	r.heads = make([]byte, 0, heads)
 	for i := range r.Events {
 		ev := &r.Events[i]
 		if ev.rep == 0 {
@@ -315,15 +325,17 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 		}
 		run := pending[ev.rep-1]
 		ev.rep, ev.nrep = int32(len(r.Repeats)+1), int32(len(run.reps))
-		base := uint32(len(r.heads))
 		for _, rp := range run.reps {
 			rp.Of = int32(i)
-			if rp.head != stampHead {
-				rp.head += base
-			}
 			r.Repeats = append(r.Repeats, rp)
 		}
-		r.heads = append(r.heads, run.heads...)
+		// shared with the stream, which only ever appends to them
+		if len(run.heads) > 0 {
+			if r.heads == nil {
+				r.heads = map[int32][]byte{}
+			}
+			r.heads[int32(i)] = run.heads
+		}
 	}
 }
 
@@ -355,8 +367,9 @@ func (r *Result) At(v int) *Event {
 		ev.textHead = string(appendStamp(nil, ev.Time))
 		return &ev
 	}
-	n, w := binary.Uvarint(r.heads[rp.head:])
-	ev.textHead = string(r.heads[int(rp.head)+w:][:n])
+	heads := r.heads[rp.Of]
+	n, w := binary.Uvarint(heads[rp.head:])
+	ev.textHead = string(heads[int(rp.head)+w:][:n])
 	return &ev
 }
 

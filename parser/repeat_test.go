@@ -155,18 +155,25 @@ func TestRepeatHeads(t *testing.T) {
 	line := func(head string) string {
 		return head + "DEBUG org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerImpl - Received slot report from instance a0000000000000000000000000000001: SlotReport{slotsStatus=[SlotStatus{slotID=tm_0, resourceProfile=ResourceProfile{cpuCores=1.0}, allocationID=null, jobID=null}]}.\n"
 	}
+	thread := func(i int) string {
+		return fmt.Sprintf("2024-01-01 10:00:%02d.%03d [flink-akka.actor.default-dispatcher-%d] ", i%60, i, 1+i%12)
+	}
 	cases := []struct {
-		name    string
-		head    func(i int) string
-		stamped bool
+		name     string
+		head     func(i int) string
+		stamped  bool
+		maxHeads int // bytes of stored texts past which folding stops (0: as built)
 	}{
-		{"default", func(i int) string { return fmt.Sprintf("2024-01-01 10:00:%02d,%03d ", i%60, i) }, true},
-		{"thread", func(i int) string {
-			return fmt.Sprintf("2024-01-01 10:00:%02d.%03d [flink-akka.actor.default-dispatcher-%d] ", i%60, i, 1+i%12)
-		}, false},
+		{"default", func(i int) string { return fmt.Sprintf("2024-01-01 10:00:%02d,%03d ", i%60, i) }, true, 0},
+		{"thread", thread, false, 0},
+		{"thread-texts-full", thread, false, 3000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.maxHeads > 0 {
+				defer func(n int) { maxHeadBytes = n }(maxHeadBytes)
+				maxHeadBytes = c.maxHeads
+			}
 			var b []byte
 			var want []string
 			for i := 0; i < 200; i++ {
@@ -181,8 +188,11 @@ func TestRepeatHeads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Repeats) < 150 {
+			switch {
+			case c.maxHeads == 0 && len(res.Repeats) < 150:
 				t.Fatalf("%d repeats of 200 reports", len(res.Repeats))
+			case c.maxHeads > 0 && (len(res.Repeats) < 20 || len(res.Repeats) > 100):
+				t.Fatalf("%d repeats of 200 reports: folding should stop at %d bytes of texts", len(res.Repeats), c.maxHeads)
 			}
 			stamped := 0
 			for _, rp := range res.Repeats {

@@ -131,13 +131,14 @@ type stream struct {
 	lastLogger []byte
 	lastInfo   *loggerInfo
 
-	events   eventBlocks
-	runs     []repeatRun        // repeated slot reports (see fold)
-	runAt    map[int32]int      // the run of each event that has one
-	folds    map[foldKey]folded // reports that later ones may repeat
-	fills    []resourceFill     // set by finish, applied by resourceFiller
-	diags    []Diagnostic
-	diagKind map[string]int
+	events    eventBlocks
+	runs      []repeatRun        // repeated slot reports (see fold)
+	runAt     map[int32]int      // the run of each event that has one
+	headBytes int                // timestamp texts the runs hold
+	folds     map[foldKey]folded // reports that later ones may repeat
+	fills     []resourceFill     // set by finish, applied by resourceFiller
+	diags     []Diagnostic
+	diagKind  map[string]int
 }
 
 // hintsAlways makes streams collect version hints even when the version
