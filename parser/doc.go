@@ -14,6 +14,12 @@
 // unparsed (with a [Diagnostic]), or a stray non-record line (also counted).
 // Nothing is dropped silently.
 //
+// A slot report that repeats an earlier one of the same input word for word
+// (a DEBUG ResourceManager logs one per TaskManager and heartbeat) is kept
+// as a [Repeat] of that event rather than as an event: [Result.All] and
+// [Result.At] give every event back, repeats written out where their lines
+// are, so memory follows what changed, not how long the log ran.
+//
 // The parser does not order events across files, join them by AllocationID or
 // replay slot tables; that is package reconstruct.
 package parser
