@@ -51,7 +51,7 @@ func FuzzReplay(f *testing.F) {
 			}
 			evs = append(evs, ev)
 		}
-		r := ReplayTM(evs, Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: probes})
+		r := ReplayTM(evs, Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: ProbeList(probes)})
 		fixed := r.Tables[Fixed]
 		seen := map[parser.ID]bool{}
 		for _, s := range fixed.Slots() {

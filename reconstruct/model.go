@@ -2,6 +2,7 @@ package reconstruct
 
 import (
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,16 +47,19 @@ type Process struct {
 	Events []int // indexes into Result.Events, in log order
 	Replay *Replay
 	Config Config
-	// Reports are the slot reports (indexes for Result.At: a report
-	// may be a repeat) compared with this process's table, in
-	// Config.Probes order.
-	Reports []int
+	// the slot reports compared with its table, in Config.Probes order
+	// (see Report)
+	reports *reportProbes
 	// Runs is the slot table the TaskManager really ran; RunsWhy says how
 	// that is known ("refusal line", "version 1.6.2", "assumed: …").
 	Runs    Semantics
 	RunsWhy string
 	RunsPos parser.Pos // the line that shows it, when one does
 }
+
+// Report returns the slot report that the process's probe k is (an
+// index for Result.At: a report may be a repeat).
+func (p *Process) Report(k int) int { return p.reports.Report(k) }
 
 // Allocation is one AllocationID's timeline across TaskManager,
 // ResourceManager and JobManager.
@@ -219,10 +223,10 @@ func (m *Model) replayProcesses() {
 				for s := range p.Replay.Steps {
 					p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
 				}
-				for c := range p.Replay.Reports {
-					for k, a := range p.Replay.Reports[c].After {
+				for c := range p.Replay.checks {
+					for k, a := range p.Replay.checks[c].After {
 						if a >= 0 {
-							p.Replay.Reports[c].After[k] = int32(p.Events[a])
+							p.Replay.checks[c].After[k] = int32(p.Events[a])
 						}
 					}
 				}
@@ -295,7 +299,9 @@ func (m *Model) inputOf(file int32) parser.InputSummary {
 // assignReports gives every slot report's entries to the TaskManager
 // process they describe: by the ResourceID in their SlotIDs, then by time
 // on the TaskManager's clock (the report's time moved by both inputs'
-// skew). A report that no process's clock can place is left out.
+// skew). A report that no process's clock can place is left out. Each
+// process gets its reports in time order, kept as runs (see
+// reportProbes).
 func (m *Model) assignReports() {
 	res := m.Result
 	evs := res.Events
@@ -303,6 +309,20 @@ func (m *Model) assignReports() {
 	for _, tm := range m.TaskManagers {
 		byRes[tm.Resource] = tm
 	}
+	type placed struct {
+		at    int64 // on the process's clock
+		v     int32 // the report, for Result.At
+		slots int32 // its entries for the process: index into slotSets
+	}
+	got := map[*Process][]placed{}
+	var slotSets [][]parser.SlotStatus
+	// a report's entries for one TaskManager, the same slice for the
+	// repeats of one report
+	type setKey struct {
+		ev  *parser.Event
+		res string
+	}
+	setOf := map[setKey]int32{}
 	for i := range res.All() {
 		ev := res.Base(i)
 		if ev.Kind != parser.KindRMSlotReport || len(ev.Slots) == 0 {
@@ -310,19 +330,13 @@ func (m *Model) assignReports() {
 		}
 		pos, when := res.PosAt(i), res.TimeAt(i)
 		var resources []string
-		per := map[string][]parser.SlotStatus{}
 		if oneResource(ev.Slots) {
-			// A TaskManager's report names only itself: its probe reads
-			// the event's slots (read-only, and shared by identical
-			// reports) instead of a copy per report.
 			resources = []string{ev.Slots[0].Resource}
-			per[ev.Slots[0].Resource] = ev.Slots
 		} else {
 			for _, st := range ev.Slots {
-				if _, ok := per[st.Resource]; !ok {
+				if !slices.Contains(resources, st.Resource) {
 					resources = append(resources, st.Resource)
 				}
-				per[st.Resource] = append(per[st.Resource], st)
 			}
 		}
 		for _, tmRes := range resources {
@@ -345,25 +359,95 @@ func (m *Model) assignReports() {
 			if target == nil {
 				continue
 			}
-			target.Config.Probes = append(target.Config.Probes, Probe{At: at, Window: ReportWindow, Slots: per[tmRes], Pos: pos})
-			target.Reports = append(target.Reports, i)
+			k, ok := setOf[setKey{ev, tmRes}]
+			if !ok {
+				k = int32(len(slotSets))
+				setOf[setKey{ev, tmRes}] = k
+				if len(resources) == 1 {
+					// A TaskManager's report names only itself: its
+					// probes read the event's slots (read-only).
+					slotSets = append(slotSets, ev.Slots)
+				} else {
+					var mine []parser.SlotStatus
+					for _, st := range ev.Slots {
+						if st.Resource == tmRes {
+							mine = append(mine, st)
+						}
+					}
+					slotSets = append(slotSets, mine)
+				}
+			}
+			got[target] = append(got[target], placed{at.N, int32(i), k})
 		}
 	}
-	// Probes in time order (reports from several ResourceManager inputs).
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
-			idx := make([]int, len(p.Reports))
-			for k := range idx {
-				idx[k] = k
+			reps := got[p]
+			// in time order (reports from several ResourceManager inputs)
+			sort.SliceStable(reps, func(a, b int) bool { return reps[a].at < reps[b].at })
+			probes := &reportProbes{res: res}
+			for _, r := range reps {
+				shift := r.at - res.TimeAt(int(r.v)).N
+				if n := len(probes.runs); n > 0 {
+					last := &probes.runs[n-1]
+					if last.v+last.n == r.v && last.slots == r.slots && last.shift == shift {
+						last.n++
+						probes.n++
+						continue
+					}
+				}
+				probes.runs = append(probes.runs, reportRun{v: r.v, n: 1, shift: shift, slots: r.slots, start: int32(probes.n)})
+				probes.n++
 			}
-			sort.SliceStable(idx, func(a, b int) bool { return p.Config.Probes[idx[a]].At.N < p.Config.Probes[idx[b]].At.N })
-			probes, reps := make([]Probe, len(idx)), make([]int, len(idx))
-			for k, j := range idx {
-				probes[k], reps[k] = p.Config.Probes[j], p.Reports[j]
-			}
-			p.Config.Probes, p.Reports = probes, reps
+			probes.sets = slotSets
+			p.Config.Probes, p.reports = probes, probes
+			delete(got, p)
 		}
 	}
+}
+
+// reportProbes is a process's slot reports as probes, in time order. A
+// TaskManager at rest is sent the same report every heartbeat, which a
+// read keeps as repeats of one event (parser.Repeat) whose indexes for
+// Result.At follow one another: such reports are one run here, and each
+// Probe is made when the replay asks for it (a probe each was 64 bytes a
+// heartbeat).
+type reportProbes struct {
+	res  *parser.Result
+	runs []reportRun
+	sets [][]parser.SlotStatus
+	n    int
+}
+
+// reportRun is the reports v, v+1, … v+n-1 (indexes for Result.At), the
+// probes start, start+1, …: their times moved by shift, their entries
+// sets[slots].
+type reportRun struct {
+	v, n, start, slots int32
+	shift              int64
+}
+
+// Len returns the number of probes.
+func (p *reportProbes) Len() int { return p.n }
+
+// run returns the run probe k is in.
+func (p *reportProbes) run(k int) *reportRun {
+	r := sort.Search(len(p.runs), func(r int) bool { return int(p.runs[r].start) > k }) - 1
+	return &p.runs[r]
+}
+
+// Report returns probe k's report (an index for Result.At).
+func (p *reportProbes) Report(k int) int {
+	r := p.run(k)
+	return int(r.v) + k - int(r.start)
+}
+
+// Probe returns probe k.
+func (p *reportProbes) Probe(k int) Probe {
+	r := p.run(k)
+	v := int(r.v) + k - int(r.start)
+	t := p.res.TimeAt(v)
+	return Probe{At: parser.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.PosAt(v)}
 }
 
 // protocolRank orders events of one allocation that carry equal or
@@ -703,7 +787,7 @@ func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
 		idx = append(idx, i)
 	}
 	cfg := p.Config
-	cfg.Probes = nil
+	cfg.Probes = nil // a prefix replay compares no report
 	r := replayIndexed(m.Result.Events, idx, cfg)
 	for s := range r.Steps {
 		r.Steps[s].Event = idx[r.Steps[s].Event]

@@ -93,20 +93,21 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 		t.Errorf("runs %s (%s), want legacy assumed from 1.8.2", p.Runs, p.RunsWhy)
 	}
 	r := p.Replay
-	if len(r.Reports) != 8 {
-		t.Fatalf("%d slot reports compared, want 8", len(r.Reports))
+	if r.CheckCount() != 8 {
+		t.Fatalf("%d slot reports compared, want 8", r.CheckCount())
 	}
-	for k, chk := range r.Reports {
+	var last *ReportCheck
+	for k, chk := range r.Checks() {
 		if !chk.Agrees[Legacy] {
-			t.Errorf("report %d (jm.log:%d) differs from the legacy table: %+v", k, p.Config.Probes[chk.Probe].Pos.Line, chk.Rows(Legacy))
+			t.Errorf("report %d (jm.log:%d) differs from the legacy table: %+v", k, p.Config.Probes.Probe(k).Pos.Line, chk.Rows(Legacy))
 		}
 		wantFixed := k < 5 // the last three come after the JobManager released A1
 
 		if chk.Agrees[Fixed] != wantFixed {
-			t.Errorf("report %d (jm.log:%d) agrees with the fixed table: %v, want %v", k, p.Config.Probes[chk.Probe].Pos.Line, chk.Agrees[Fixed], wantFixed)
+			t.Errorf("report %d (jm.log:%d) agrees with the fixed table: %v, want %v", k, p.Config.Probes.Probe(k).Pos.Line, chk.Agrees[Fixed], wantFixed)
 		}
+		last = chk
 	}
-	last := r.Reports[len(r.Reports)-1]
 	for _, row := range last.Rows(Fixed) {
 		if row.Index == 2 && (row.Agrees || row.Reported != a1 || row.Replayed.Alloc.IsSet()) {
 			t.Errorf("last report, index 2 under the fixed table: %+v, want reported A1 against a free slot", row)
@@ -149,8 +150,12 @@ func TestRestartStartsEmptyTable(t *testing.T) {
 		t.Errorf("processes start at lines %d and %d (from start %v %v), want 2 and 28",
 			evs[p1.Events[0]].Pos.Line, evs[p2.Events[0]].Pos.Line, p1.Config.FromStart, p2.Config.FromStart)
 	}
-	if len(p1.Reports) != 1 || len(p2.Reports) != 0 || !p1.Replay.Reports[0].Agrees[Fixed] {
-		t.Errorf("the slot report before the restart belongs to the first process and agrees: %d / %d reports", len(p1.Reports), len(p2.Reports))
+	agrees := false
+	for _, chk := range p1.Replay.Checks() {
+		agrees = chk.Agrees[Fixed]
+	}
+	if p1.Config.Probes.Len() != 1 || p2.Config.Probes.Len() != 0 || p1.Replay.CheckCount() != 1 || !agrees {
+		t.Errorf("the slot report before the restart belongs to the first process and agrees: %d / %d reports", p1.Config.Probes.Len(), p2.Config.Probes.Len())
 	}
 	for _, tc := range []struct {
 		alloc     string

@@ -66,9 +66,27 @@ type Config struct {
 	// allocated before them. Otherwise an id freed or used without an
 	// allocation in view held a slot before the log begins.
 	FromStart bool
-	// Probes are slot reports to compare with the table, in time order.
-	Probes []Probe
+	// Probes are slot reports to compare with the table, in time order
+	// (nil: none).
+	Probes Probes
 }
+
+// Probes are the slot reports a replay compares with its tables, in time
+// order. A DEBUG log holds one per heartbeat: a model keeps them as runs
+// of the same report and makes each Probe when it is asked for.
+type Probes interface {
+	Len() int
+	Probe(k int) Probe
+}
+
+// ProbeList is Probes held one by one.
+type ProbeList []Probe
+
+// Len returns the number of probes.
+func (l ProbeList) Len() int { return len(l) }
+
+// Probe returns probe k.
+func (l ProbeList) Probe(k int) Probe { return l[k] }
 
 // Probe is a slot report (as the ResourceManager logged it) to compare with
 // the replayed table at a time of the TaskManager's own clock.
@@ -92,8 +110,10 @@ type Replay struct {
 	// Conflicts are lines that named another index for a slot whose index
 	// an earlier line had already settled; the first one is kept.
 	Conflicts []string
-	// Reports are the slot-report probes compared with the table.
-	Reports []ReportCheck
+	// checks are the probes compared with the table, in probe order; a
+	// check stands for the run of probes that came out the same (see
+	// Checks).
+	checks []ReportCheck
 
 	cfg     Config
 	all     []parser.Event // the events, of which idx picks this process's
@@ -165,8 +185,11 @@ func newReplay(all []parser.Event, idx []int, cfg Config) *Replay {
 		cfg:     cfg, all: all, idx: idx, next: -1,
 		jobOf: map[parser.ID]parser.ID{}, refused: map[int]bool{}, seen: map[parser.ID]bool{},
 		dupAck: map[parser.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[parser.ID]int{},
-		first: make([]int32, len(cfg.Probes)), last: make([]int32, len(cfg.Probes)),
 	}
+	if r.cfg.Probes == nil {
+		r.cfg.Probes = ProbeList(nil)
+	}
+	r.first, r.last = make([]int32, r.cfg.Probes.Len()), make([]int32, r.cfg.Probes.Len())
 	for p := range r.first {
 		r.first[p], r.last[p] = -1, -1
 	}
@@ -192,8 +215,8 @@ func (r *Replay) takeSnapshots(t parser.Time, after int) {
 	end := t.Kind == parser.TimeNone
 	closed := 0
 	s := -1
-	for p := r.probe; p < len(r.cfg.Probes); p++ {
-		pr := &r.cfg.Probes[p]
+	for p := r.probe; p < r.cfg.Probes.Len(); p++ {
+		pr := r.cfg.Probes.Probe(p)
 		if !end && (t.Kind != pr.At.Kind || t.N <= pr.At.N-pr.Window) {
 			break
 		}

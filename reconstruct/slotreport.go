@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"iter"
 	"slices"
 	"sort"
 
@@ -14,6 +15,7 @@ import (
 // share their rows.
 type ReportCheck struct {
 	Probe int32 // index into Config.Probes (whose Pos is the report's line)
+	N     int32 // the probes Probe, Probe+1, … that came out the same
 	// After is the event (index into the replayed events; -1: before any)
 	// after which the table was compared: the latest state inside the
 	// report's window that agrees, else the state at the report's time.
@@ -25,6 +27,52 @@ type ReportCheck struct {
 // Rows returns the report's slots lined up with model m's table (read
 // only: checks share them).
 func (c *ReportCheck) Rows(m Semantics) []ReportRow { return c.rows[m] }
+
+// mergeChecks is off only for the test that compares merged checks with
+// a check per report.
+var mergeChecks = true
+
+func (c *ReportCheck) sameAs(d *ReportCheck) bool {
+	return c.After == d.After && c.Agrees == d.Agrees && c.rows == d.rows
+}
+
+// Checks yields every probe compared with the tables, in probe order, with
+// its check (shared by the probes of a run: read only).
+func (r *Replay) Checks() iter.Seq2[int, *ReportCheck] {
+	return func(yield func(int, *ReportCheck) bool) {
+		for c := range r.checks {
+			chk := &r.checks[c]
+			for k := chk.Probe; k < chk.Probe+chk.N; k++ {
+				if !yield(int(k), chk) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// ChecksBackward yields what Checks yields, last first.
+func (r *Replay) ChecksBackward() iter.Seq2[int, *ReportCheck] {
+	return func(yield func(int, *ReportCheck) bool) {
+		for c := len(r.checks) - 1; c >= 0; c-- {
+			chk := &r.checks[c]
+			for k := chk.Probe + chk.N - 1; k >= chk.Probe; k-- {
+				if !yield(int(k), chk) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// CheckCount counts the probes compared with the tables.
+func (r *Replay) CheckCount() int {
+	n := 0
+	for c := range r.checks {
+		n += int(r.checks[c].N)
+	}
+	return n
+}
 
 // ReportRow is one slot as the report shows it and as the replay holds it.
 type ReportRow struct {
@@ -42,7 +90,8 @@ type ReportRow struct {
 // is its index.
 func (r *Replay) resolveFromReports() {
 	var snaps []*snapshot
-	for p, pr := range r.cfg.Probes {
+	for p := range r.cfg.Probes.Len() {
+		pr := r.cfg.Probes.Probe(p)
 		reported := map[parser.ID][]int{}
 		for _, st := range pr.Slots {
 			if st.Alloc.IsSet() && st.Index >= 0 {
@@ -103,12 +152,13 @@ func snapshotHolding(snaps []*snapshot, alloc parser.ID, n int) ([]Slot, bool) {
 func (r *Replay) compareReports() {
 	var snaps []*snapshot
 	var rows *[2][]ReportRow // the last check's
-	for p, pr := range r.cfg.Probes {
+	for p := range r.cfg.Probes.Len() {
+		pr := r.cfg.Probes.Probe(p)
 		snaps = r.statesOf(p, snaps)
 		if len(snaps) == 0 {
 			continue
 		}
-		chk := ReportCheck{Probe: int32(p)}
+		chk := ReportCheck{Probe: int32(p), N: 1}
 		var pair [2][]ReportRow
 		// The table as it stood at the report's time, else the nearest
 		// state inside the window that agrees with it (the report may be
@@ -143,7 +193,12 @@ func (r *Replay) compareReports() {
 			rows = &pair
 		}
 		chk.rows = rows
-		r.Reports = append(r.Reports, chk)
+		// the same outcome as the report before: one check for both
+		if n := len(r.checks); n > 0 && mergeChecks && r.checks[n-1].sameAs(&chk) && int(r.checks[n-1].Probe+r.checks[n-1].N) == p {
+			r.checks[n-1].N++
+			continue
+		}
+		r.checks = append(r.checks, chk)
 	}
 }
 

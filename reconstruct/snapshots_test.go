@@ -22,7 +22,7 @@ func TestSharedStatesEqualPerProbeSnapshots(t *testing.T) {
 			at += rng.Int64N(3 * int64(ReportWindow))
 			probes = append(probes, Probe{At: parser.Time{Kind: parser.TimeLocal, N: at}, Window: ReportWindow})
 		}
-		r := newReplay(nil, nil, Config{Probes: probes})
+		r := newReplay(nil, nil, Config{Probes: ProbeList(probes)})
 		// the definition: per probe, a copy of the tables each time its
 		// window is visited, unless its last one is after the same event
 		want := make([][]snapshot, len(probes))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"sort"
 	"strings"
 
@@ -385,8 +386,9 @@ func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model
 func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, model reconstruct.Semantics) TaskManagerJSON {
 	t := SlotsTable{M: m, TM: tm, P: p, R: r, Model: model, Reports: true}
 	out := t.head()
-	for _, chk := range t.checks() {
-		out.SlotReports = append(out.SlotReports, t.report(chk))
+	checks, _ := t.checks()
+	for k, chk := range checks {
+		out.SlotReports = append(out.SlotReports, t.report(k, chk))
 	}
 	return out
 }
@@ -406,16 +408,17 @@ type SlotsTable struct {
 	Reports bool
 }
 
-// checks returns the slot reports the table shows.
-func (t SlotsTable) checks() []reconstruct.ReportCheck {
+// checks returns the slot reports the table shows (probe numbers and
+// their checks) and how many.
+func (t SlotsTable) checks() (iter.Seq2[int, *reconstruct.ReportCheck], int) {
 	if !t.Reports || t.R != t.P.Replay {
-		return nil
+		return func(func(int, *reconstruct.ReportCheck) bool) {}, 0
 	}
-	return t.R.Reports
+	return t.R.Checks(), t.R.CheckCount()
 }
 
-func (t SlotsTable) report(chk reconstruct.ReportCheck) SlotReportJSON {
-	return newSlotReportJSON(t.M, t.P, t.R, chk, t.Model)
+func (t SlotsTable) report(k int, chk *reconstruct.ReportCheck) SlotReportJSON {
+	return newSlotReportJSON(t.M, t.P, k, chk, t.Model)
 }
 
 // head renders the table without its slot reports.
@@ -479,8 +482,8 @@ func (t SlotsTable) head() TaskManagerJSON {
 	return out
 }
 
-func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, r *reconstruct.Replay, chk reconstruct.ReportCheck, model reconstruct.Semantics) SlotReportJSON {
-	rep := p.Reports[chk.Probe]
+func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, k int, chk *reconstruct.ReportCheck, model reconstruct.Semantics) SlotReportJSON {
+	rep := p.Report(k)
 	out := SlotReportJSON{Time: m.Result.TimeAt(rep).String(), Agrees: chk.Agrees[model], Slots: []ReportSlotJSON{}}
 	if pl := place(m, m.Result.PosAt(rep)); pl != nil {
 		out.PlaceJSON = *pl
@@ -530,8 +533,8 @@ func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
 			return err
 		}
 		bw.WriteString(tableIndent)
-		checks := t.checks()
-		if len(checks) == 0 {
+		checks, n := t.checks()
+		if n == 0 {
 			bw.Write(head)
 			continue
 		}
@@ -541,11 +544,13 @@ func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
 		}
 		bw.Write(head[:len(head)-len(closing)])
 		bw.WriteString(",\n" + tableIndent + "  \"slot_reports\": [\n")
+		first := true
 		for k, chk := range checks {
-			if k > 0 {
+			if !first {
 				bw.WriteString(",\n")
 			}
-			rep, err := reports.encode(t.report(chk))
+			first = false
+			rep, err := reports.encode(t.report(k, chk))
 			if err != nil {
 				return err
 			}
@@ -617,11 +622,11 @@ func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail)
 		if n > 0 {
 			fmt.Fprintln(bw)
 		}
-		checks := t.checks()
-		src := reportSource{n: len(checks), each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
-			for _, chk := range checks {
+		checks, n := t.checks()
+		src := reportSource{n: n, each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
+			for k, chk := range checks {
 				if show(chk.Agrees[t.Model]) {
-					if err := f(t.report(chk)); err != nil {
+					if err := f(t.report(k, chk)); err != nil {
 						return err
 					}
 				}

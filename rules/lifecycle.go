@@ -137,11 +137,11 @@ func runSlotReportMismatch(pass *Pass) {
 		// one finding, its later reports added as evidence.
 		open := map[string]*Finding{}
 		var order []string
-		for c, chk := range pr.r.Reports {
+		for k, chk := range pr.r.Checks() {
 			if chk.Agrees[pr.model] {
 				continue
 			}
-			rep := pr.p.Reports[c]
+			rep := pr.p.Report(k)
 			var diffs []string
 			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.TimeAt(rep), Pos: m.Result.PosAt(rep)}
 			for _, row := range chk.Rows(pr.model) {

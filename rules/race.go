@@ -220,9 +220,11 @@ func runZombieSlot(pass *Pass) {
 			}
 			// Slot reports that still show it, the last one is enough.
 			idx, _ := pr.index(key)
-			for c := len(pr.r.Reports) - 1; c >= 0 && idx >= 0; c-- {
-				chk := pr.r.Reports[c]
-				if rt, st := aligned(m, pr.p.Reports[c]), aligned(m, pr.r.Steps[since].Event); rt.Kind == st.Kind && rt.N < st.N {
+			for k, chk := range pr.r.ChecksBackward() {
+				if idx < 0 {
+					break
+				}
+				if rt, st := aligned(m, pr.p.Report(k)), aligned(m, pr.r.Steps[since].Event); rt.Kind == st.Kind && rt.N < st.N {
 					break
 				}
 				shown := false
@@ -232,7 +234,7 @@ func runZombieSlot(pass *Pass) {
 					}
 				}
 				if shown {
-					f.Evidence = append(f.Evidence, evidence(m, pr.p.Reports[c],
+					f.Evidence = append(f.Evidence, evidence(m, pr.p.Report(k),
 						"The ResourceManager's slot report still shows index %d held by %s.", idx, a.ID))
 					break
 				}
