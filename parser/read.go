@@ -130,7 +130,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			sum, diags := st.sum, st.diags
 			if dupOf != "" {
 				sum.DuplicateOf, sum.EventCount, sum.EventRecs = dupOf, 0, 0
-				st.events, st.runs = eventBlocks{}, nil
+				st.events, st.runs, st.runAt = eventBlocks{}, nil, nil
 				diags = []Diagnostic{{Pos: Pos{File: sum.File, Line: 1}, Severity: "warning",
 					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
 			}

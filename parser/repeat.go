@@ -256,10 +256,6 @@ func (s *stream) absorbFolding(o *stream, offset int32) {
 		}
 	}
 	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.line, b.line) })
-	runOfEvent := make(map[int32]int, len(o.runs))
-	for k, r := range o.runs {
-		runOfEvent[r.event] = k
-	}
 	went := make([]int32, len(o.runs)) // o's run → the event of s its repeats repeat
 	e := int32(0)                      // o's index of the next event
 	for _, it := range items {
@@ -277,7 +273,7 @@ func (s *stream) absorbFolding(o *stream, offset int32) {
 			at = int32(s.events.len())
 			s.events.add(*it.ev)
 		}
-		if k, ok := runOfEvent[e]; ok {
+		if k, ok := o.runAt[e]; ok {
 			went[k] = at
 		}
 		e++
@@ -292,13 +288,9 @@ func (s *stream) markRuns(pending *[]*repeatRun) func(ev *Event) {
 	if len(s.runs) == 0 {
 		return func(*Event) {}
 	}
-	at := make(map[int32]int, len(s.runs))
-	for k, r := range s.runs {
-		at[r.event] = k
-	}
 	i := int32(0)
 	return func(ev *Event) {
-		if k, ok := at[i]; ok {
+		if k, ok := s.runAt[i]; ok {
 			*pending = append(*pending, &s.runs[k])
 			ev.rep = int32(len(*pending))
 		}
