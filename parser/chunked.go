@@ -45,24 +45,57 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 	if !ok {
 		return fileResult{}, false
 	}
-	fast := newFlinkHeader(layout)
+	rr, ok := readInPieces(f, path, opts, layout, 0, size, chunk)
+	if !ok {
+		return fileResult{}, false
+	}
+	merged := rr.s
+	merged.finish()
+	// The content key is left to Read, which hashes the file only when
+	// another input has its size: hashing here read every byte twice.
+	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
+}
 
+// rangeRead is a range of a file read into one flushed stream.
+type rangeRead struct {
+	s        *stream
+	lines    int32 // lines read
+	pieces   int   // pieces read apart and joined into s
+	openJSON bool  // the range ended in a multi-line JSON object
+}
+
+// readInPieces reads bytes [from, to) of f, which start at a record header
+// (or at the file's start), as pieces of at least chunk bytes cut at record
+// headers, on every core, and joins them: the flushed stream (not
+// finished) that one sequential read of the range makes, and the lines it
+// read (see rangeRead). ok=false when the range is too short to cut, or when a piece
+// cannot be joined exactly (a read error, time-of-day records after the
+// first piece, a multi-line JSON object open at the end of any piece but
+// the last); the caller then reads the range in one piece. The last piece
+// may end in an open JSON object, which the sequential read would have
+// continued had the range gone on.
+func readInPieces(f *os.File, path string, opts *Options, layout *Layout, from, to, chunk int64) (rangeRead, bool) {
+	size := to - from
+	if size < 2*chunk {
+		return rangeRead{}, false
+	}
+	fast := newFlinkHeader(layout)
 	n := int(min(size/chunk, 64))
-	offsets := []int64{0}
+	offsets := []int64{from}
 	var scratch []byte
 	for k := 1; k < n; k++ {
-		if off, ok := nextHeader(f, size*int64(k)/int64(n), chunk, fast, &scratch); ok && off > offsets[len(offsets)-1] && off < size {
+		if off, ok := nextHeader(f, from+size*int64(k)/int64(n), chunk, fast, &scratch); ok && off > offsets[len(offsets)-1] && off < to {
 			offsets = append(offsets, off)
 		}
 	}
 	if len(offsets) < 2 {
-		return fileResult{}, false
+		return rangeRead{}, false
 	}
-	offsets = append(offsets, size)
+	offsets = append(offsets, to)
 
 	pieces := len(offsets) - 1
 	streams := make([]*stream, pieces)
-	lines := make([]int32, pieces)
+	pieceLines := make([]int32, pieces)
 	openJSON := make([]bool, pieces)
 	failed := make([]error, pieces)
 	var wg sync.WaitGroup
@@ -86,7 +119,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 					r = countingReader{r, opts.ra}
 				}
 				lr := newLineReader(bufio.NewReaderSize(r, int(min(piece+1, 64<<10))), opts.MaxLine)
-				lr.started = i > 0 // a byte-order mark only opens the file
+				lr.started = offsets[i] > 0 // a byte-order mark only opens the file
 				for {
 					line, trunc, err := lr.next()
 					if err != nil {
@@ -98,7 +131,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 					s.line(lr.no, line, 1, trunc)
 				}
 				openJSON[i] = s.flushPiece()
-				streams[i], lines[i] = s, lr.no
+				streams[i], pieceLines[i] = s, lr.no
 			}
 		}()
 	}
@@ -114,19 +147,15 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 			i > 0 && streams[i].seenTOD,
 			i < pieces-1 && openJSON[i],
 			streams[i].layout != layout:
-			return fileResult{}, false
+			return rangeRead{}, false
 		}
 	}
-	merged := streams[0]
-	offset := lines[0]
+	rr := rangeRead{s: streams[0], lines: pieceLines[0], pieces: pieces, openJSON: openJSON[pieces-1]}
 	for i := 1; i < pieces; i++ {
-		merged.absorb(streams[i], offset)
-		offset += lines[i]
+		rr.s.absorb(streams[i], rr.lines)
+		rr.lines += pieceLines[i]
 	}
-	merged.finish()
-	// The content key is left to Read, which hashes the file only when
-	// another input has its size: hashing here read every byte twice.
-	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
+	return rr, true
 }
 
 // chunkableLayout reads the head of f and returns the layout a sequential

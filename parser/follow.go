@@ -3,7 +3,6 @@ package parser
 import (
 	"bufio"
 	"bytes"
-	"hash/maphash"
 	"io"
 	"maps"
 	"os"
@@ -40,8 +39,7 @@ type followed struct {
 	// file truncated and written again in place (logrotate copytruncate)
 	// that has grown past its old size between two reads is caught by them
 	head, cutHead []byte
-	hash          maphash.Hash
-	hashed        int64
+	size          int64 // the size at the last read
 }
 
 // NewFollower prepares to read paths repeatedly with opts.
@@ -83,28 +81,32 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	if st != nil && (!sameBytes(f, 0, st.head) || !sameBytes(f, st.cut, st.cutHead)) {
 		st = nil
 	}
-	if st == nil || !os.SameFile(st.info, info) || size < st.hashed {
+	if st == nil || !os.SameFile(st.info, info) || size < st.size {
 		layout, ok := chunkableLayout(f, forced)
 		if !ok {
 			fl.setState(path, nil)
 			return fileResult{}, false
 		}
 		st = &followed{layout: layout, fast: newFlinkHeader(layout)}
-		st.hash.SetSeed(contentSeed)
 	}
-	st.info = info
-	// the content key over everything up to size, as a sequential read hashes it
-	if _, err := io.Copy(&st.hash, io.NewSectionReader(f, st.hashed, size-st.hashed)); err != nil {
-		fl.setState(path, nil)
-		return fileResult{}, false
-	}
-	st.hashed = size
+	st.info, st.size = info, size
 
 	// The new complete records become a piece; the last record is kept
 	// back and read again next time.
 	if h := lastHeader(f, st.cut, size, st.fast); h > st.cut {
-		piece, lines, openJSON, err := readPiece(f, path, opts, st.layout, st.cut, h)
-		if err != nil || openJSON || st.read != nil && piece.seenTOD {
+		// Much that is new (the first read of a large log) is read in
+		// pieces on every core, as Read reads a large file.
+		chunk := int64(opts.ChunkSize)
+		if chunk <= 0 {
+			chunk = defaultChunkSize
+		}
+		rr, ok := readInPieces(f, path, opts, st.layout, st.cut, h, chunk)
+		var err error
+		if !ok {
+			rr, err = readPiece(f, path, opts, st.layout, st.cut, h)
+		}
+		piece := rr.s
+		if err != nil || rr.openJSON || st.read != nil && piece.seenTOD {
 			fl.setState(path, nil)
 			return fileResult{}, false
 		}
@@ -115,11 +117,12 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		} else {
 			st.read.absorb(piece, st.lines)
 		}
-		st.lines += lines
-		st.pieces++
+		st.lines += rr.lines
+		st.pieces += rr.pieces
 		st.cut = h
 	}
-	tail, _, _, err := readPiece(f, path, opts, st.layout, st.cut, size)
+	last, err := readPiece(f, path, opts, st.layout, st.cut, size)
+	tail := last.s
 	if err != nil || st.read != nil && tail.seenTOD {
 		fl.setState(path, nil)
 		return fileResult{}, false
@@ -133,7 +136,9 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		merged.absorb(tail, st.lines)
 	}
 	merged.finish()
-	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, sum: st.hash.Sum64()}}, true
+	// The content key is left to Read, as for a file read in pieces: it
+	// hashes the first size bytes only when another input has that size.
+	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
 }
 
 // readAt returns up to 64 bytes of f at off, not past size.
@@ -150,8 +155,8 @@ func sameBytes(f *os.File, off int64, want []byte) bool {
 	return n == len(want) && bytes.Equal(got, want)
 }
 
-// readPiece reads bytes [from, to) of f as a flushed stream.
-func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to int64) (*stream, int32, bool, error) {
+// readPiece reads bytes [from, to) of f as one piece.
+func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to int64) (rangeRead, error) {
 	s := newStream(0, FileInfo{Path: path}, opts, layout, false)
 	lr := newLineReader(bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), int(min(to-from+1, 64<<10))), opts.MaxLine)
 	lr.started = from > 0
@@ -167,40 +172,52 @@ func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to 
 		s.line(lr.no, line, 1, trunc)
 	}
 	openJSON := s.flushPiece()
-	return s, lr.no, openJSON, failed
+	return rangeRead{s: s, lines: lr.no, pieces: 1, openJSON: openJSON}, failed
 }
 
 // lastHeader returns the start of the last complete record header line
-// in (from, to), or from when there is none.
+// in (from, to), or from when there is none. It looks from the end back:
+// the first read of a follow finds the whole log new, and reading it
+// forward only to find its last header cost a pass over every line. A line
+// longer than 64 KiB with its newline is never taken for a header, as in
+// the line reader of lastHeaderForward, which tests keep as its definition.
 func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
-	last := from
-	br := bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), 64<<10)
-	off := from
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// a long line: not a header start we need; skip the rest of it
-			off += int64(len(line))
-			for err == bufio.ErrBufferFull {
-				line, err = br.ReadSlice('\n')
-				off += int64(len(line))
-			}
-			if err != nil {
-				return last
-			}
-			continue
+	const block = 64 << 10
+	buf, spanning := make([]byte, block), make([]byte, block)
+	next := int64(-1) // the newline after nl below: the end of the line after it
+	for end := to; end > from; {
+		lo := max(from, end-block)
+		b := buf[:end-lo]
+		if n, _ := f.ReadAt(b, lo); n < len(b) {
+			return from // the file shrank under us: nothing new this time
 		}
-		if err != nil {
-			return last // an incomplete last line
-		}
-		l := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if off > from {
-			if _, ok, decided := fast.match(l); decided && ok {
-				last = off
+		for i := len(b); ; {
+			j := bytes.LastIndexByte(b[:i], '\n')
+			if j < 0 {
+				break
 			}
+			nl := lo + int64(j)
+			if next >= 0 && next-nl <= block {
+				// the complete line [nl+1, next)
+				var line []byte
+				if next-lo <= int64(len(b)) {
+					line = b[j+1 : next-lo]
+				} else { // it goes on into the block read before
+					line = spanning[:next-nl-1]
+					if n, _ := f.ReadAt(line, nl+1); n < len(line) {
+						return from
+					}
+				}
+				l := bytes.TrimSuffix(line, []byte("\r"))
+				if _, ok, decided := fast.match(l); decided && ok {
+					return nl + 1
+				}
+			}
+			next, i = nl, j
 		}
-		off += int64(len(line))
+		end = lo
 	}
+	return from
 }
 
 // clone copies a flushed stream so that joining others to it and
@@ -234,8 +251,10 @@ func (s *stream) clone() *stream {
 	return &c
 }
 
-// Pieces counts the pieces kept for every file read incrementally, for
-// tests that check that following is incremental.
+// Pieces counts the pieces read apart and joined for every file read
+// incrementally (what a poll finds new is one piece, or several read on
+// every core when it is much), for tests that check that following is
+// incremental.
 func (fl *Follower) Pieces() int {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()

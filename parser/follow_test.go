@@ -171,6 +171,18 @@ func BenchmarkFollowerFullRead(b *testing.B) {
 	}
 }
 
+// BenchmarkFollowerFirstRead: the first read of a follow, which finds the
+// log already large (a follow started on a running cluster): it should cost
+// what BenchmarkFollowerFullRead costs, on both cores.
+func BenchmarkFollowerFirstRead(b *testing.B) {
+	p, _ := followBenchLog(b)
+	for b.Loop() {
+		if _, err := parser.NewFollower([]string{p}, parser.Options{}).Read(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func followBenchLog(b *testing.B) (string, string) {
 	b.Helper()
 	r, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 4, Seed: 9, Debug: true, Noise: 100})

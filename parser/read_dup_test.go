@@ -11,8 +11,9 @@ import (
 // TestSameLogTwice: a log given again under another name, or gzipped, is
 // read but its events are counted once; the later input says whose
 // duplicate it is. Plain files are hashed only when their sizes meet, so
-// the cases include a copy read in pieces and a same-size file that
-// differs in one byte (not a duplicate).
+// the cases include a copy read in pieces, followed copies (a follow
+// leaves the hashing to Read too), and a same-size file that differs in
+// one byte (not a duplicate).
 func TestSameLogTwice(t *testing.T) {
 	data, err := os.ReadFile("../testdata/logs/legacy-1.6.2-race-tm.log")
 	if err != nil {
@@ -29,11 +30,14 @@ func TestSameLogTwice(t *testing.T) {
 	zw.Close()
 
 	for _, tc := range []struct {
-		name  string
-		chunk int // Options.ChunkSize: small enough reads the plain files in pieces
+		name   string
+		chunk  int  // Options.ChunkSize: small enough reads the plain files in pieces
+		follow bool // read by a Follower, twice (the second poll finds nothing new)
 	}{
-		{"whole files", 0},
-		{"plain files in pieces", 512},
+		{"whole files", 0, false},
+		{"plain files in pieces", 512, false},
+		{"followed", 0, true},
+		{"followed in pieces", 512, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -44,11 +48,21 @@ func TestSameLogTwice(t *testing.T) {
 				}
 			}
 			opts := Options{ChunkSize: tc.chunk}
-			once, err := Read([]string{a}, opts)
+			readAll := func(paths []string, opts Options) (*Result, error) {
+				if !tc.follow {
+					return Read(paths, opts)
+				}
+				fl := NewFollower(paths, opts)
+				if _, err := fl.Read(); err != nil {
+					return nil, err
+				}
+				return fl.Read()
+			}
+			once, err := readAll([]string{a}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			thrice, err := Read([]string{c, b, a}, opts)
+			thrice, err := readAll([]string{c, b, a}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +72,7 @@ func TestSameLogTwice(t *testing.T) {
 			if len(thrice.Inputs) != 3 || thrice.Inputs[0].DuplicateOf != "" || thrice.Inputs[1].DuplicateOf != a || thrice.Inputs[2].DuplicateOf != a {
 				t.Errorf("inputs: %+v", thrice.Inputs)
 			}
-			pair, err := Read([]string{a, d}, opts)
+			pair, err := readAll([]string{a, d}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
