@@ -163,7 +163,7 @@ func BenchmarkFollowerAppend(b *testing.B) {
 
 // BenchmarkFollowerFullRead: the same log read whole each time.
 func BenchmarkFollowerFullRead(b *testing.B) {
-	p, _ := followBenchLog(b)
+	p := followReadLog(b)
 	for b.Loop() {
 		if _, err := parser.Read([]string{p}, parser.Options{}); err != nil {
 			b.Fatal(err)
@@ -175,12 +175,23 @@ func BenchmarkFollowerFullRead(b *testing.B) {
 // log already large (a follow started on a running cluster): it should cost
 // what BenchmarkFollowerFullRead costs, on both cores.
 func BenchmarkFollowerFirstRead(b *testing.B) {
-	p, _ := followBenchLog(b)
+	p := followReadLog(b)
 	for b.Loop() {
 		if _, err := parser.NewFollower([]string{p}, parser.Options{}).Read(); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// followReadLog is the log the read benchmarks read: followBenchLog's, or
+// the file SLOTAUDIT_FOLLOW_LOG names (only read), to measure on a large
+// one such as once-2400's jobmanager.log from bench/run.
+func followReadLog(b *testing.B) string {
+	if p := os.Getenv("SLOTAUDIT_FOLLOW_LOG"); p != "" {
+		return p
+	}
+	p, _ := followBenchLog(b)
+	return p
 }
 
 func followBenchLog(b *testing.B) (string, string) {
