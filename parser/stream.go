@@ -434,9 +434,10 @@ func offsetIn(b, part []byte) int {
 	return i
 }
 
-// levelString converts a level without allocating for the usual ones.
-func levelString(b []byte) string {
-	switch string(b) { // no allocation: the compiler compares in place
+// ownLevel returns level in memory of its own, without allocating for the
+// usual ones.
+func ownLevel(level string) string {
+	switch level {
 	case "INFO":
 		return "INFO"
 	case "DEBUG":
@@ -448,8 +449,11 @@ func levelString(b []byte) string {
 	case "TRACE":
 		return "TRACE"
 	}
-	return string(b)
+	return strings.Clone(level)
 }
+
+// levelString converts a level without allocating for the usual ones.
+func levelString(b []byte) string { return ownLevel(string(b)) }
 
 func (s *stream) appendBody(no int32, b []byte, phys int) {
 	r := s.rec
@@ -597,7 +601,9 @@ func (s *stream) jsonDecoded(start, end int32, lines int, jr jsonRecord, err err
 	// for every JSON record, a quarter of all a JSON log's reading allocated
 	// (classify copies what it keeps).
 	r := s.reuse()
-	r.start, r.end, r.time, r.level = start, end, s.adjustTime(jr.time), jr.level
+	// the record's strings may share the line's bytes (fastJSONObject): the
+	// level is kept in events, so it gets its own
+	r.start, r.end, r.time, r.level = start, end, s.adjustTime(jr.time), ownLevel(jr.level)
 	r.logger = append(r.logger, jr.logger...)
 	msg, rest, _ := strings.Cut(jr.msg, "\n")
 	r.msg = append(r.msg, msg...)
