@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -69,10 +70,9 @@ type jsonWalker struct {
 	b     []byte
 	i     int
 	depth int
-	// what the last string str checked holds: neither escapes nor
-	// non-ASCII (plain), or escapes but only one-letter ones and ASCII
-	// (simple)
-	plain, simple bool
+	// the last string str checked holds neither escapes nor non-ASCII
+	// bytes: its text is its bytes
+	plain bool
 }
 
 // jsonMaxDepth: deeper input is left to the decoder (whose own limit is
@@ -104,7 +104,7 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 		if !w.str() {
 			return false
 		}
-		rawKey, keyPlain, keySimple := w.b[kStart:w.i], w.plain, w.simple
+		rawKey, keyPlain := w.b[kStart:w.i], w.plain
 		w.blanks()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
 			return false
@@ -116,12 +116,9 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 			return false
 		}
 		if keep != nil && (!keyPlain || jsonTopKeys[string(rawKey[1:len(rawKey)-1])]) {
-			key, ok := jsonTopKeyNames[string(rawKey[1:len(rawKey)-1])]
+			key := jsonTopKeyNames[string(rawKey[1:len(rawKey)-1])]
 			if !keyPlain {
-				key, ok = jsonText(rawKey, keyPlain, keySimple)
-				if !ok {
-					return false
-				}
+				key = jsonUnquote(rawKey[1 : len(rawKey)-1])
 			}
 			if jsonTopKeys[key] {
 				v, ok := jsonValue(w.b[vStart:w.i])
@@ -265,7 +262,7 @@ func jsonDigits(b []byte, i int) int {
 // escapes are found with IndexByte and checked eight bytes at a time.
 func (w *jsonWalker) str() bool {
 	b := w.b
-	w.plain, w.simple = true, true
+	w.plain = true
 	quote := -1 // the next '"' at or after i, once looked for
 	for i := w.i + 1; ; {
 		if quote < i {
@@ -296,7 +293,6 @@ func (w *jsonWalker) str() bool {
 		switch b[i] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 		case 'u':
-			w.simple = false
 			if i+4 >= len(b) {
 				return false
 			}
@@ -314,8 +310,7 @@ func (w *jsonWalker) str() bool {
 }
 
 // text checks a stretch of a string without quotes or escapes: false if it
-// holds a control character; a byte past ASCII makes the string neither
-// plain nor simple.
+// holds a control character; a byte past ASCII makes the string not plain.
 func (w *jsonWalker) text(t []byte) bool {
 	for ; len(t) >= 8; t = t[8:] {
 		// a byte below 0x20 or from 0x80 up sets a high bit here (a borrow
@@ -334,27 +329,10 @@ func (w *jsonWalker) textBytes(t []byte) bool {
 		case c < 0x20:
 			return false
 		case c >= utf8.RuneSelf:
-			w.plain, w.simple = false, false
+			w.plain = false
 		}
 	}
 	return true
-}
-
-// jsonText decodes a checked JSON string as the decoder does, given what
-// str found in it: plain text as it is, one-letter escapes here, the rest
-// (\u escapes, non-ASCII bytes: invalid UTF-8 is replaced) by encoding/json.
-func jsonText(raw []byte, plain, simple bool) (string, bool) {
-	switch {
-	case plain:
-		return string(raw[1 : len(raw)-1]), true
-	case simple:
-		return jsonUnescape(raw[1 : len(raw)-1]), true
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
 }
 
 // jsonValue decodes one valid JSON value as the decoder does into an any
@@ -377,8 +355,7 @@ func (w *jsonWalker) decode() (any, bool) {
 		if w.plain {
 			return jsonView(w.b[start+1 : w.i-1]), true
 		}
-		s, ok := jsonText(w.b[start:w.i], w.plain, w.simple)
-		return s, ok
+		return jsonUnquote(w.b[start+1 : w.i-1]), true
 	case '{':
 		m := map[string]any{}
 		w.i++
@@ -392,9 +369,9 @@ func (w *jsonWalker) decode() (any, bool) {
 			if !w.str() {
 				return nil, false
 			}
-			key, ok := jsonText(w.b[kStart:w.i], w.plain, w.simple)
-			if !ok {
-				return nil, false
+			key := jsonView(w.b[kStart+1 : w.i-1])
+			if !w.plain {
+				key = jsonUnquote(w.b[kStart+1 : w.i-1])
 			}
 			w.blanks()
 			w.i++ // ':'
@@ -449,32 +426,69 @@ func jsonView(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// jsonUnescape decodes the text of a string whose escapes are all one-letter
-// ones and whose bytes are ASCII (what the decoder would give).
-func jsonUnescape(in []byte) string {
-	out := make([]byte, 0, len(in))
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if c != '\\' {
+// jsonUnquote decodes the text of a string str has checked (between its
+// quotes) as encoding/json does: escapes decoded, a surrogate pair joined,
+// a lone surrogate and every byte of invalid UTF-8 replaced by U+FFFD.
+func jsonUnquote(in []byte) string {
+	out := make([]byte, 0, len(in)+utf8.UTFMax)
+	for i := 0; i < len(in); {
+		switch c := in[i]; {
+		case c == '\\':
+			i++
+			switch in[i] {
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := jsonHex4(in[i+1:])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					if i+6 < len(in) && in[i+1] == '\\' && in[i+2] == 'u' {
+						if pair := utf16.DecodeRune(r, jsonHex4(in[i+3:])); pair != utf8.RuneError {
+							out = utf8.AppendRune(out, pair)
+							i += 7
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+			default: // '"', '\\', '/'
+				out = append(out, in[i])
+			}
+			i++
+		case c < utf8.RuneSelf:
 			out = append(out, c)
-			continue
+			i++
+		default:
+			r, n := utf8.DecodeRune(in[i:])
+			out = utf8.AppendRune(out, r)
+			i += n
 		}
-		i++
-		switch in[i] {
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		default: // '"', '\\', '/'
-			c = in[i]
-		}
-		out = append(out, c)
 	}
 	return string(out)
+}
+
+// jsonHex4 reads the four hex digits str has checked.
+func jsonHex4(h []byte) rune {
+	var r rune
+	for _, c := range h[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }

@@ -19,6 +19,12 @@ var jsonRecordCases = []string{
 	`{"level":"INFO","level":"ERROR","logger":"a","msg":"repeated key: the last wins"}`,
 	`{"level":"INFO","logger":"a","message":"tab\tand \u00e9 and \"quotes\" and \\ and \ud83d\ude00"}`,
 	"{\"level\":\"INFO\",\"logger\":\"a\",\"message\":\"invalid utf-8 \xff\xfe here\"}",
+	// surrogates as encoding/json reads them: a pair joined, anything else U+FFFD
+	`{"level":"INFO","logger":"a","message":"lone high at the end \ud83d"}`,
+	`{"level":"INFO","logger":"a","message":"high then not low \ud83d\u0041, low first \ude00\ud83d, high high low \ud83d\ud83d\ude00"}`,
+	`{"level":"INFO","logger":"a","message":"upper-case hex \u00E9 \uD83D\uDE00, escaped backslash after high \ud83d\\u0041"}`,
+	"{\"level\":\"INFO\",\"logger\":\"a\",\"message\":\"invalid \xff then \\u00e9 and \xe2\x82 cut rune \\n\"}",
+	`{"l\u0065vel":"INFO","logg\u0065r":"a","m\u0065ssag\u0065":"\u003e keys with escapes"}`,
 	"{\"lev\xffel\":\"INFO\",\"logger\":\"a\",\"message\":\"invalid utf-8 in a key\"}",
 	`{"timeMillis":1615712401123,"level":"INFO","loggerName":"a","message":"n","unrelated":{"deep":[1,2,{"x":"}"}]}}`,
 	`{"timestamp":1615712401.5,"level":6,"_logger":"a","short_message":"gelf","full_message":"gelf\nat x"}`,
