@@ -40,7 +40,7 @@ var (
 // it can, else (and for every error) through encoding/json into a map, the
 // definition the fast path is tested against (decodeJSONRecordSlow).
 func decodeJSONRecord(b []byte) (jsonRecord, error) {
-	if obj, ok := fastJSONObject(b); ok {
+	if obj, ok := fastJSONObject(b, nil); ok {
 		return recordFromObject(obj)
 	}
 	return decodeJSONRecordSlow(b)

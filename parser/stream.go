@@ -108,8 +108,9 @@ type stream struct {
 	recLines int // physical lines of rec so far
 	jsonBuf  []byte
 	jsonAt   int32
-	jsonN    int      // physical lines in jsonBuf
-	jsonScan jsonScan // the balance of jsonBuf so far
+	jsonN    int            // physical lines in jsonBuf
+	jsonScan jsonScan       // the balance of jsonBuf so far
+	jsonObj  map[string]any // the members of one-line JSON records, reused
 
 	lastTOD int64
 	day     int64
@@ -493,7 +494,8 @@ func (s *stream) jsonStart(no int32, b []byte, phys int) {
 	// Nearly every line of a JSON log is one whole object: decoded once,
 	// without the balance scan below, which would find it complete.
 	if !s.opts.Reference {
-		if obj, ok := fastJSONObject(b); ok {
+		if obj, ok := fastJSONObject(b, s.jsonObj); ok {
+			s.jsonObj = obj
 			jr, err := recordFromObject(obj)
 			s.jsonDecoded(no, no, phys, jr, err, b)
 			return
