@@ -119,12 +119,18 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 		if !w.value() {
 			return false
 		}
-		if keep != nil && (!keyPlain || jsonTopKeys[string(rawKey[1:len(rawKey)-1])]) {
-			key := jsonTopKeyNames[string(rawKey[1:len(rawKey)-1])]
-			if !keyPlain {
+		if keep != nil {
+			// one look-up per member: the key's own string if it is one
+			// recordFromObject reads
+			var key string
+			var known bool
+			if keyPlain {
+				key, known = jsonTopKeyNames[string(rawKey[1:len(rawKey)-1])]
+			} else {
 				key = jsonUnquote(rawKey[1 : len(rawKey)-1])
+				known = jsonTopKeys[key]
 			}
-			if jsonTopKeys[key] {
+			if known {
 				v, ok := jsonValue(w.b[vStart:w.i])
 				if !ok {
 					return false
