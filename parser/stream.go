@@ -892,6 +892,7 @@ func (s *stream) release() {
 	s.reports = reportCache{}
 	s.folds = nil // a piece joined later folds into what the joined stream remembers
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
+	s.jsonObj = nil // its strings may hold on to a line buffer
 }
 
 // stripANSI removes terminal escape sequences (colour codes of the Kubernetes
