@@ -40,8 +40,8 @@ var (
 // it can, else (and for every error) through encoding/json into a map, the
 // definition the fast path is tested against (decodeJSONRecordSlow).
 func decodeJSONRecord(b []byte) (jsonRecord, error) {
-	if obj, ok := fastJSONObject(b, nil); ok {
-		return recordFromObject(obj)
+	if obj, exception, ok := fastJSONObject(b, nil); ok {
+		return recordFromObject(obj, exception)
 	}
 	return decodeJSONRecordSlow(b)
 }
@@ -61,12 +61,13 @@ func decodeJSONRecordSlow(b []byte) (jsonRecord, error) {
 	if dec.More() {
 		return r, fmt.Errorf("invalid JSON: data after the object")
 	}
-	return recordFromObject(obj)
+	return recordFromObject(obj, true)
 }
 
 // recordFromObject reads a record from a decoded object. It looks only at
-// the keys jsonTopKeys lists (and inside their values).
-func recordFromObject(obj map[string]any) (jsonRecord, error) {
+// the keys jsonTopKeys lists (and inside their values), and for an
+// exception only when exception says obj may hold a key that tells one.
+func recordFromObject(obj map[string]any, exception bool) (jsonRecord, error) {
 	var r jsonRecord
 	r.shape = jsonShape(obj)
 
@@ -89,7 +90,9 @@ func recordFromObject(obj map[string]any) (jsonRecord, error) {
 	r.logger = jsonString(obj, jsonLoggerKeys)
 	r.thread = jsonString(obj, jsonThreadKeys)
 	r.msg = jsonString(obj, jsonMsgKeys)
-	r.thrown = jsonThrown(obj)
+	if exception {
+		r.thrown = jsonThrown(obj)
+	}
 	// GELF puts the message again, with the stack trace, in full_message.
 	if full := jsonString(obj, jsonFullKeys); full != "" {
 		msg, rest, _ := strings.Cut(full, "\n")

@@ -494,9 +494,9 @@ func (s *stream) jsonStart(no int32, b []byte, phys int) {
 	// Nearly every line of a JSON log is one whole object: decoded once,
 	// without the balance scan below, which would find it complete.
 	if !s.opts.Reference {
-		if obj, ok := fastJSONObject(b, s.jsonObj); ok {
+		if obj, exception, ok := fastJSONObject(b, s.jsonObj); ok {
 			s.jsonObj = obj
-			jr, err := recordFromObject(obj)
+			jr, err := recordFromObject(obj, exception)
 			s.jsonDecoded(no, no, phys, jr, err, b)
 			return
 		}
