@@ -15,16 +15,17 @@ import (
 const defaultChunkSize = 8 << 20
 
 // readFileChunked reads one large plain file on every core: it cuts the
-// file at record headers into pieces, reads each piece with a stream of
+// file at record starts into pieces, reads each piece with a stream of
 // its own, and joins the streams into the one a sequential read would
 // have made (counts summed, line numbers shifted, hints and identities
 // taken in file order). It applies only where the join is exact: an
 // uncompressed regular file without a container wrapper, in Flink's dated
-// log4j layout. Where a piece ends inside a multi-line JSON object, or a
+// log4j layout or in JSON (cut before lines that open an object). Where a
+// piece ends inside a multi-line JSON object, or a
 // later piece holds time-of-day records (whose day depends on what came
 // before), it gives up (ok=false) and the caller reads sequentially.
 func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
-	if opts.Reference || forceJSON || path == "-" {
+	if opts.Reference || path == "-" {
 		return fileResult{}, false
 	}
 	f, err := os.Open(path)
@@ -41,11 +42,11 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 		return fileResult{}, false
 	}
 	size := info.Size()
-	layout, ok := chunkableLayout(f, forced)
+	c, ok := chunkableInput(f, forced, forceJSON)
 	if !ok {
 		return fileResult{}, false
 	}
-	rr, ok := readInPieces(f, path, opts, layout, 0, size, chunk)
+	rr, ok := readInPieces(f, path, opts, c, 0, size, chunk)
 	if !ok {
 		return fileResult{}, false
 	}
@@ -74,17 +75,16 @@ type rangeRead struct {
 // the last); the caller then reads the range in one piece. The last piece
 // may end in an open JSON object, which the sequential read would have
 // continued had the range gone on.
-func readInPieces(f *os.File, path string, opts *Options, layout *Layout, from, to, chunk int64) (rangeRead, bool) {
+func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to, chunk int64) (rangeRead, bool) {
 	size := to - from
 	if size < 2*chunk {
 		return rangeRead{}, false
 	}
-	fast := newFlinkHeader(layout)
 	n := int(min(size/chunk, 64))
 	offsets := []int64{from}
 	var scratch []byte
 	for k := 1; k < n; k++ {
-		if off, ok := nextHeader(f, from+size*int64(k)/int64(n), chunk, fast, &scratch); ok && off > offsets[len(offsets)-1] && off < to {
+		if off, ok := nextHeader(f, from+size*int64(k)/int64(n), chunk, c, &scratch); ok && off > offsets[len(offsets)-1] && off < to {
 			offsets = append(offsets, off)
 		}
 	}
@@ -112,7 +112,7 @@ func readInPieces(f *os.File, path string, opts *Options, layout *Layout, from, 
 				// Every piece takes the layout the file's first lines decide, as
 				// a sequential read does (the first piece may be too short to
 				// decide the same on its own).
-				s := newStream(0, FileInfo{Path: path}, opts, layout, false)
+				s := newStream(0, FileInfo{Path: path}, opts, c.layout, c.json)
 				piece := offsets[i+1] - offsets[i]
 				var r io.Reader = io.NewSectionReader(f, offsets[i], piece)
 				if opts.ra != nil {
@@ -146,7 +146,7 @@ func readInPieces(f *os.File, path string, opts *Options, layout *Layout, from, 
 		case failed[i] != nil, // a read error: the sequential read says where
 			i > 0 && streams[i].seenTOD,
 			i < pieces-1 && openJSON[i],
-			streams[i].layout != layout:
+			streams[i].layout != c.layout, streams[i].isJSON != c.json:
 			return rangeRead{}, false
 		}
 	}
@@ -158,10 +158,32 @@ func readInPieces(f *os.File, path string, opts *Options, layout *Layout, from, 
 	return rr, true
 }
 
-// chunkableLayout reads the head of f and returns the layout a sequential
-// read would decide on, if the file can be read in pieces: Flink's dated
-// layout, no container wrapper, no gzip.
-func chunkableLayout(f *os.File, forced *Layout) (*Layout, bool) {
+// chunkable is how a file that can be read in pieces is read: as JSON, or in
+// a layout with a fast header decoder.
+type chunkable struct {
+	layout *Layout // nil for JSON
+	json   bool
+	fast   *flinkHeader // decodes the layout's headers; nil for JSON
+}
+
+// recordStart reports whether a line starts a record wherever a sequential
+// read is outside one: a header of the layout, or a JSON object's first
+// line. A cut before such a line is exact unless a multi-line JSON object
+// was still open there, which the piece before says (flushPiece).
+func (c *chunkable) recordStart(line []byte) bool {
+	if c.json {
+		at := skipBlanks(line, 0)
+		return at < len(line) && line[at] == '{'
+	}
+	_, ok, decided := c.fast.match(line)
+	return decided && ok
+}
+
+// chunkableInput reads the head of f and says how a sequential read would
+// read it, if the file can be read in pieces: Flink's dated layout or JSON,
+// no container wrapper, no gzip. The answer is the file's own (its header
+// decoder remembers the day last decoded).
+func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, bool) {
 	head := make([]byte, 1<<20)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -193,18 +215,18 @@ func chunkableLayout(f *os.File, forced *Layout) (*Layout, bool) {
 	if w, _ := detectWrapper(look[:64]); w != wrapNone {
 		return nil, false
 	}
-	layout := forced
-	if layout == nil {
-		var isJSON bool
+	layout, isJSON := forced, forceJSON
+	if layout == nil && !isJSON {
 		layout, isJSON = detectLayout(look)
-		if isJSON || layout == nil {
-			return nil, false
-		}
 	}
-	if fh := newFlinkHeader(layout); fh == nil || !fh.dated {
+	if isJSON {
+		return &chunkable{json: true}, true
+	}
+	fh := newFlinkHeader(layout)
+	if fh == nil || !fh.dated {
 		return nil, false
 	}
-	return layout, true
+	return &chunkable{layout: layout, fast: fh}, true
 }
 
 // nextHeader finds the first record header line starting after off (within
@@ -215,7 +237,7 @@ func chunkableLayout(f *os.File, forced *Layout) (*Layout, bool) {
 // and 63 MB of garbage per gigabyte. The answer is the megabyte's: lines
 // are looked at in the same order, and a line complete in less is
 // complete in more. buf is scratch space, kept between calls.
-func nextHeader(f *os.File, off int64, window int64, fast *flinkHeader, buf *[]byte) (int64, bool) {
+func nextHeader(f *os.File, off int64, window int64, c *chunkable, buf *[]byte) (int64, bool) {
 	limit := int(min(window, 1<<20))
 	for want := min(limit, 64<<10); ; want = min(2*want, limit) {
 		if cap(*buf) < want {
@@ -224,7 +246,7 @@ func nextHeader(f *os.File, off int64, window int64, fast *flinkHeader, buf *[]b
 		b := (*buf)[:want]
 		n, _ := f.ReadAt(b, off)
 		b = b[:n]
-		if at, found := firstHeaderLine(b, fast); found {
+		if at, found := firstHeaderLine(b, c); found {
 			return off + int64(at), true
 		}
 		if n < want || want == limit {
@@ -235,7 +257,7 @@ func nextHeader(f *os.File, off int64, window int64, fast *flinkHeader, buf *[]b
 
 // firstHeaderLine returns where the first complete line after b's first
 // newline that is a record header starts.
-func firstHeaderLine(b []byte, fast *flinkHeader) (int, bool) {
+func firstHeaderLine(b []byte, c *chunkable) (int, bool) {
 	i := bytes.IndexByte(b, '\n')
 	for i >= 0 {
 		start := i + 1
@@ -244,7 +266,7 @@ func firstHeaderLine(b []byte, fast *flinkHeader) (int, bool) {
 			return 0, false
 		}
 		line := bytes.TrimSuffix(b[start:start+end], []byte("\r"))
-		if _, ok, decided := fast.match(line); decided && ok {
+		if c.recordStart(line) {
 			return start, true
 		}
 		i = start + end

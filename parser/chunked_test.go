@@ -119,7 +119,7 @@ func TestNextHeader(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			fast := newFlinkHeader(builtinLayout("flink"))
+			fast := &chunkable{layout: builtinLayout("flink"), fast: newFlinkHeader(builtinLayout("flink"))}
 			whole := make([]byte, min(c.window, 1<<20))
 			n, _ := f.ReadAt(whole, 10)
 			wantAt, wantOK := firstHeaderLine(whole[:n], fast)

@@ -13,8 +13,9 @@ import (
 // A Follower reads the same paths again and again as they grow (audit
 // --follow), reading only the bytes appended since the last time where
 // that gives exactly what a fresh Read gives: plain files in Flink's dated
-// layout, as readFileChunked reads them in pieces. What was appended is
-// read as a piece cut before the last record header and joined at once to
+// layout or in JSON, as readFileChunked reads them in pieces. What was
+// appended is read as a piece cut before the last record's first line (a
+// header, a JSON object's opening line) and joined at once to
 // what was read before; the last record (which may still grow) is read
 // again each time. A file that shrinks or is replaced
 // (rotation) is read from its start; anything else is read whole.
@@ -26,9 +27,8 @@ type Follower struct {
 }
 
 type followed struct {
-	info   os.FileInfo // to notice a replaced file
-	layout *Layout
-	fast   *flinkHeader
+	info os.FileInfo // to notice a replaced file
+	how  *chunkable
 	// read holds every complete record before cut, joined from the pieces
 	// read so far (flushed, not finished); lines counts its lines.
 	read   *stream
@@ -64,7 +64,7 @@ func (fl *Follower) setState(path string, st *followed) {
 
 // readFile reads what was appended to path; ok=false means: read it whole.
 func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
-	if opts.Reference || forceJSON || path == "-" {
+	if opts.Reference || path == "-" {
 		return fileResult{}, false
 	}
 	f, err := os.Open(path)
@@ -82,28 +82,28 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		st = nil
 	}
 	if st == nil || !os.SameFile(st.info, info) || size < st.size {
-		layout, ok := chunkableLayout(f, forced)
+		how, ok := chunkableInput(f, forced, forceJSON)
 		if !ok {
 			fl.setState(path, nil)
 			return fileResult{}, false
 		}
-		st = &followed{layout: layout, fast: newFlinkHeader(layout)}
+		st = &followed{how: how}
 	}
 	st.info, st.size = info, size
 
 	// The new complete records become a piece; the last record is kept
 	// back and read again next time.
-	if h := lastHeader(f, st.cut, size, st.fast); h > st.cut {
+	if h := lastHeader(f, st.cut, size, st.how); h > st.cut {
 		// Much that is new (the first read of a large log) is read in
 		// pieces on every core, as Read reads a large file.
 		chunk := int64(opts.ChunkSize)
 		if chunk <= 0 {
 			chunk = defaultChunkSize
 		}
-		rr, ok := readInPieces(f, path, opts, st.layout, st.cut, h, chunk)
+		rr, ok := readInPieces(f, path, opts, st.how, st.cut, h, chunk)
 		var err error
 		if !ok {
-			rr, err = readPiece(f, path, opts, st.layout, st.cut, h)
+			rr, err = readPiece(f, path, opts, st.how, st.cut, h)
 		}
 		piece := rr.s
 		if err != nil || rr.openJSON || st.read != nil && piece.seenTOD {
@@ -121,7 +121,7 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		st.pieces += rr.pieces
 		st.cut = h
 	}
-	last, err := readPiece(f, path, opts, st.layout, st.cut, size)
+	last, err := readPiece(f, path, opts, st.how, st.cut, size)
 	tail := last.s
 	if err != nil || st.read != nil && tail.seenTOD {
 		fl.setState(path, nil)
@@ -156,8 +156,8 @@ func sameBytes(f *os.File, off int64, want []byte) bool {
 }
 
 // readPiece reads bytes [from, to) of f as one piece.
-func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to int64) (rangeRead, error) {
-	s := newStream(0, FileInfo{Path: path}, opts, layout, false)
+func readPiece(f *os.File, path string, opts *Options, how *chunkable, from, to int64) (rangeRead, error) {
+	s := newStream(0, FileInfo{Path: path}, opts, how.layout, how.json)
 	lr := newLineReader(bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), int(min(to-from+1, 64<<10))), opts.MaxLine)
 	lr.started = from > 0
 	var failed error
@@ -181,7 +181,7 @@ func readPiece(f *os.File, path string, opts *Options, layout *Layout, from, to 
 // forward only to find its last header cost a pass over every line. A line
 // longer than 64 KiB with its newline is never taken for a header, as in
 // the line reader of lastHeaderForward, which tests keep as its definition.
-func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
+func lastHeader(f *os.File, from, to int64, how *chunkable) int64 {
 	const block = 64 << 10
 	buf, spanning := make([]byte, block), make([]byte, block)
 	next := int64(-1) // the newline after nl below: the end of the line after it
@@ -209,7 +209,7 @@ func lastHeader(f *os.File, from, to int64, fast *flinkHeader) int64 {
 					}
 				}
 				l := bytes.TrimSuffix(line, []byte("\r"))
-				if _, ok, decided := fast.match(l); decided && ok {
+				if how.recordStart(l) {
 					return nl + 1
 				}
 			}

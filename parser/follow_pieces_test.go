@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -26,7 +27,8 @@ func TestFollowerReadsMuchInPieces(t *testing.T) {
 		}
 		t.Run(filepath.Base(src), func(t *testing.T) {
 			big := data
-			for len(big) < 96<<10 {
+			// past the 256 lines a layout is decided on at both polls
+			for len(big) < 96<<10 || bytes.Count(big[:len(big)*2/3], []byte("\n")) < 2*detectLines {
 				big = append(big, data...)
 			}
 			p := filepath.Join(t.TempDir(), filepath.Base(src))
@@ -70,7 +72,7 @@ func TestFollowerReadsMuchInPieces(t *testing.T) {
 // lastHeaderForward is lastHeader as it was before it looked back from
 // the end: the whole range read forward, line by line, through a 64 KiB
 // line buffer. It is lastHeader's definition.
-func lastHeaderForward(f *os.File, from, to int64, fast *flinkHeader) int64 {
+func lastHeaderForward(f *os.File, from, to int64, how *chunkable) int64 {
 	last := from
 	br := bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), 64<<10)
 	off := from
@@ -93,7 +95,7 @@ func lastHeaderForward(f *os.File, from, to int64, fast *flinkHeader) int64 {
 		}
 		l := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 		if off > from {
-			if _, ok, decided := fast.match(l); decided && ok {
+			if how.recordStart(l) {
 				last = off
 			}
 		}
@@ -103,18 +105,21 @@ func lastHeaderForward(f *os.File, from, to int64, fast *flinkHeader) int64 {
 
 // TestLastHeader: looking back from the end finds the header that reading
 // forward finds, among short and long lines (around the 64 KiB line
-// limit), CRLF, ranges that start mid-file and end mid-line.
+// limit), CRLF, JSON records, ranges that start mid-file and end mid-line,
+// in Flink's layout and in JSON.
 func TestLastHeader(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	header := "2021-03-14 09:26:38,006 DEBUG org.apache.kafka.clients.consumer.internals.Fetcher           - fetch"
-	fast := newFlinkHeader(builtinLayout("flink"))
+	hows := []*chunkable{{layout: builtinLayout("flink"), fast: newFlinkHeader(builtinLayout("flink"))}, {json: true}}
 	dir := t.TempDir()
 	for round := 0; round < 300; round++ {
 		var b bytes.Buffer
 		for n := rng.IntN(12); n > 0; n-- {
-			switch rng.IntN(6) {
+			switch rng.IntN(7) {
 			case 0, 1:
 				b.WriteString(header)
+			case 6: // a JSON record, maybe indented
+				b.WriteString(strings.Repeat(" ", rng.IntN(2)) + `{"level":"INFO","message":"m"}`)
 			case 2:
 				b.WriteString("\tat org.apache.flink.Foo.bar(Foo.java:1)")
 			case 3: // a long line around the limit, a header or not
@@ -149,9 +154,10 @@ func TestLastHeader(t *testing.T) {
 				from = int64(bytes.LastIndexByte(data[:rng.IntN(len(data))], '\n') + 1)
 			}
 			to := from + int64(rng.IntN(len(data)-int(from)+1))
-			want := lastHeaderForward(f, from, to, fast)
-			if got := lastHeader(f, from, to, fast); got != want {
-				t.Fatalf("round %d: lastHeader(%d, %d) = %d, forward %d", round, from, to, got, want)
+			how := hows[k%2]
+			want := lastHeaderForward(f, from, to, how)
+			if got := lastHeader(f, from, to, how); got != want {
+				t.Fatalf("round %d (json %t): lastHeader(%d, %d) = %d, forward %d", round, how.json, from, to, got, want)
 			}
 		}
 		f.Close()

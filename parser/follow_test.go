@@ -14,16 +14,20 @@ import (
 
 // TestFollowerEqualsRead: logs that grow in bursts, cut anywhere (mid-line,
 // mid-stack-trace), read by a Follower after every burst, give exactly what
-// a fresh sequential read of the same bytes gives.
+// a fresh sequential read of the same bytes gives, in text and in JSON.
 func TestFollowerEqualsRead(t *testing.T) {
-	for _, v := range []string{"1.9.3", "1.12.7"} {
-		r, err := sim.Run(sim.Config{Flink: v, TaskManagers: 2, Slots: 4, Jobs: 3, Failovers: 2, Seed: 5, Debug: true, Noise: 5,
-			Inject: []string{sim.FaultOverwrite, sim.FaultHeartbeatTimeout}})
+	for _, c := range []struct{ v, format string }{{"1.9.3", "text"}, {"1.12.7", "text"}, {"1.12.7", "json"}} {
+		v := c.v + " " + c.format
+		r, err := sim.Run(sim.Config{Flink: c.v, TaskManagers: 2, Slots: 4, Jobs: 3, Failovers: 2, Seed: 5, Debug: true, Noise: 5,
+			Inject: []string{sim.FaultOverwrite, sim.FaultHeartbeatTimeout}, Format: c.format})
 		if err != nil {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
 		names := []string{"jobmanager.log", "taskmanager-0.log", "taskmanager-1.log"}
+		if c.format == "json" {
+			names = []string{"jobmanager.json", "taskmanager-0.json", "taskmanager-1.json"}
+		}
 		written := map[string]int{}
 		for _, n := range names {
 			if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
@@ -137,27 +141,32 @@ func TestFollowerRestartAcrossPolls(t *testing.T) {
 }
 
 // BenchmarkFollowerAppend: what --follow pays per change on a large log:
-// one record appended to a ~20 MB noisy TaskManager log, then Read.
-// Compare with BenchmarkFollowerFullRead, the same file read whole.
+// one record appended to a ~20 MB noisy TaskManager log (text, and the
+// same cluster's log in log4j2's JsonLayout), then Read. Compare with
+// BenchmarkFollowerFullRead, the text log read whole.
 func BenchmarkFollowerAppend(b *testing.B) {
-	p, record := followBenchLog(b)
-	fl := parser.NewFollower([]string{p}, parser.Options{})
-	if _, err := fl.Read(); err != nil {
-		b.Fatal(err)
-	}
-	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	for b.Loop() {
-		f.WriteString(record)
-		if _, err := fl.Read(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if fl.Pieces() == 0 {
-		b.Fatal("the log was not read incrementally")
+	for _, format := range []string{"text", "json"} {
+		b.Run(format, func(b *testing.B) {
+			p, record := followBenchLogAs(b, format)
+			fl := parser.NewFollower([]string{p}, parser.Options{})
+			if _, err := fl.Read(); err != nil {
+				b.Fatal(err)
+			}
+			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			for b.Loop() {
+				f.WriteString(record)
+				if _, err := fl.Read(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if fl.Pieces() == 0 {
+				b.Fatal("the log was not read incrementally")
+			}
+		})
 	}
 }
 
@@ -194,17 +203,30 @@ func followReadLog(b *testing.B) string {
 	return p
 }
 
-func followBenchLog(b *testing.B) (string, string) {
+func followBenchLog(b *testing.B) (string, string) { return followBenchLogAs(b, "text") }
+
+// followBenchLogAs writes followBenchLog's TaskManager log in format (text
+// or json) and returns its path and a chatter record to append.
+func followBenchLogAs(b *testing.B, format string) (string, string) {
 	b.Helper()
-	r, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 4, Seed: 9, Debug: true, Noise: 100})
+	r, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 4, Seed: 9, Debug: true, Noise: 100, Format: format})
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := filepath.Join(b.TempDir(), "taskmanager-0.log")
-	if err := os.WriteFile(p, []byte(r.Files["taskmanager-0.log"]), 0o644); err != nil {
+	name := "taskmanager-0.log"
+	record := "2021-03-14 09:15:00,000 DEBUG org.apache.kafka.clients.consumer.internals.Fetcher           - [Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-1 at offset 1 to node kafka-1.kafka:9092 (id: 1 rack: null)\n"
+	if format == "json" {
+		name = "taskmanager-0.json"
+		record = `{"instant":{"epochSecond":1615713300,"nanoOfSecond":0},"level":"DEBUG","loggerName":"org.apache.kafka.clients.consumer.internals.Fetcher","message":"[Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-1 at offset 1","thread":"t"}` + "\n"
+	}
+	if len(r.Files[name]) < 10<<20 {
+		b.Fatalf("the simulated %s is %d bytes", name, len(r.Files[name]))
+	}
+	p := filepath.Join(b.TempDir(), name)
+	if err := os.WriteFile(p, []byte(r.Files[name]), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	return p, "2021-03-14 09:15:00,000 DEBUG org.apache.kafka.clients.consumer.internals.Fetcher           - [Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-1 at offset 1 to node kafka-1.kafka:9092 (id: 1 rack: null)\n"
+	return p, record
 }
 
 // TestFollowerNoticesRewriteInPlace: a log truncated and written again in

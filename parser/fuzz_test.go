@@ -182,8 +182,10 @@ func FuzzParseVersion(f *testing.F) {
 // sequential read gives, whatever the bytes. Seeds are test logs repeated
 // past 256 lines, so mutations keep the shape that gets a file cut.
 func FuzzChunkedRead(f *testing.F) {
-	for _, name := range []string{"legacy-1.8.2-race-debug-tm.log", "legacy-1.6.2-race-jm.log", "fixed-1.11.3-k8s-restart-tm.log", "midstory-1.14-rotated-tm.log"} {
-		data, err := os.ReadFile(filepath.Join("..", "testdata", "logs", name))
+	for _, name := range []string{"logs/legacy-1.8.2-race-debug-tm.log", "logs/legacy-1.6.2-race-jm.log", "logs/fixed-1.11.3-k8s-restart-tm.log", "logs/midstory-1.14-rotated-tm.log",
+		// JSON is read in pieces too: one object a line, pretty-printed, cut off
+		"logs/1.19.1-jsonlayout-tm.json", "logs/1.11.2-jsonlayout-pretty-tm.json", "hostile/json-cut-and-wrong-types.json"} {
+		data, err := os.ReadFile(filepath.Join("..", "testdata", name))
 		if err != nil {
 			f.Fatal(err)
 		}
