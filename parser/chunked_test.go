@@ -11,8 +11,9 @@ import (
 // TestChunkedReadEqualsSequential: a large file read in pieces on several
 // cores gives exactly what one sequential read gives — events, line
 // numbers, summary, diagnostics — for every test log (repeated until it is
-// large), including the ones that must fall back to a sequential read
-// (time-only records in a later piece, JSON, wrappers).
+// large), JSON ones included, and the ones that must fall back to a
+// sequential read (time-only records in a later piece, a pretty-printed
+// JSON object open at a cut, wrappers).
 func TestChunkedReadEqualsSequential(t *testing.T) {
 	var files []string
 	for _, dir := range []string{"../testdata/logs", "../testdata/hostile"} {
