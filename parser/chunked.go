@@ -159,11 +159,11 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 }
 
 // chunkable is how a file that can be read in pieces is read: as JSON, or in
-// a layout with a fast header decoder.
+// a layout whose records carry their own time (not a time of day).
 type chunkable struct {
 	layout *Layout // nil for JSON
 	json   bool
-	fast   *flinkHeader // decodes the layout's headers; nil for JSON
+	fast   *flinkHeader // Flink's own layouts: decodes their headers fast
 }
 
 // recordStart reports whether a line starts a record wherever a sequential
@@ -175,13 +175,20 @@ func (c *chunkable) recordStart(line []byte) bool {
 		at := skipBlanks(line, 0)
 		return at < len(line) && line[at] == '{'
 	}
-	_, ok, decided := c.fast.match(line)
-	return decided && ok
+	// as stream.matchHeader decides
+	if c.fast != nil {
+		if _, ok, decided := c.fast.match(line); decided {
+			return ok
+		}
+	}
+	_, ok := c.layout.match(line)
+	return ok
 }
 
 // chunkableInput reads the head of f and says how a sequential read would
-// read it, if the file can be read in pieces: Flink's dated layout or JSON,
-// no container wrapper, no gzip. The answer is the file's own (its header
+// read it, if the file can be read in pieces: a layout whose timestamps
+// hold the date or that counts time from the JVM's start (Flink's,
+// logback's, a --layout pattern), or JSON; no container wrapper, no gzip. The answer is the file's own (its header
 // decoder remembers the day last decoded).
 func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, bool) {
 	head := make([]byte, 1<<20)
@@ -222,11 +229,10 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 	if isJSON {
 		return &chunkable{json: true}, true
 	}
-	fh := newFlinkHeader(layout)
-	if fh == nil || !fh.dated {
-		return nil, false
+	if layout == nil || layout.timeOfDay() {
+		return nil, false // a time of day's date depends on every record before it
 	}
-	return &chunkable{layout: layout, fast: fh}, true
+	return &chunkable{layout: layout, fast: newFlinkHeader(layout)}, true
 }
 
 // nextHeader finds the first record header line starting after off (within

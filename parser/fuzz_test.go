@@ -184,7 +184,9 @@ func FuzzParseVersion(f *testing.F) {
 func FuzzChunkedRead(f *testing.F) {
 	for _, name := range []string{"logs/legacy-1.8.2-race-debug-tm.log", "logs/legacy-1.6.2-race-jm.log", "logs/fixed-1.11.3-k8s-restart-tm.log", "logs/midstory-1.14-rotated-tm.log",
 		// JSON is read in pieces too: one object a line, pretty-printed, cut off
-		"logs/1.19.1-jsonlayout-tm.json", "logs/1.11.2-jsonlayout-pretty-tm.json", "hostile/json-cut-and-wrong-types.json"} {
+		"logs/1.19.1-jsonlayout-tm.json", "logs/1.11.2-jsonlayout-pretty-tm.json", "hostile/json-cut-and-wrong-types.json",
+		// other layouts whose records carry their time
+		"logs/1.14.3-logback-tm.log", "logs/1.17-relative-tm.log"} {
 		data, err := os.ReadFile(filepath.Join("..", "testdata", name))
 		if err != nil {
 			f.Fatal(err)

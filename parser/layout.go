@@ -208,6 +208,18 @@ func matchBrace(p string) int {
 // cannot make matching quadratic.
 const maxCandidates = 16
 
+// timeOfDay reports whether the layout reads a timestamp without a date:
+// such records are dated by counting midnights from the first, so a record
+// depends on every one before it.
+func (l *Layout) timeOfDay() bool {
+	for _, e := range l.elems {
+		if e.kind == elDate && (e.date == nil || !e.date.hasDate) {
+			return true
+		}
+	}
+	return false
+}
+
 // match decodes line with the layout.
 func (l *Layout) match(line []byte) (header, bool) {
 	var h header
