@@ -14,9 +14,10 @@ import (
 // TestFollowerReadsMuchInPieces: a follow that starts on a large log, and
 // a poll that finds much appended, read what is new in pieces on several
 // cores (as Read reads a large file) and give what a sequential reference
-// read of the same bytes gives, for every test log; the logs that cannot
-// be cut (JSON, wrappers, time-only records after the first piece) fall
-// back to one piece and must give the same too.
+// read of the same bytes gives, for every test log, in every layout and in
+// JSON; the logs that cannot be cut (container wrappers, time-of-day
+// layouts, no layout, a pretty-printed JSON object open at a cut) fall back
+// to one piece and must give the same too.
 func TestFollowerReadsMuchInPieces(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/logs/*")
 	inPieces := 0
