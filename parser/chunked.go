@@ -3,10 +3,12 @@ package parser
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 )
 
@@ -52,6 +54,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 	}
 	merged := rr.s
 	merged.finish()
+	merged.sum.Wrapper = c.wrapper
 	// The content key is left to Read, which hashes the file only when
 	// another input has its size: hashing here read every byte twice.
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
@@ -59,10 +62,39 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 
 // rangeRead is a range of a file read into one flushed stream.
 type rangeRead struct {
-	s        *stream
-	lines    int32 // lines read
-	pieces   int   // pieces read apart and joined into s
-	openJSON bool  // the range ended in a multi-line JSON object
+	s      *stream
+	lines  int32 // lines read
+	pieces int   // pieces read apart and joined into s
+	// the range ended inside a record that a sequential read would have
+	// gone on reading: a multi-line JSON object, or a line a container
+	// runtime split that was not joined yet
+	openJSON bool
+}
+
+// readRange reads r, bytes [from, to) of path, starting at a record start
+// (or at the file's start), into one flushed stream. Every range takes the
+// layout (and the wrapper) the file's first lines decide, as a sequential
+// read does: a range may be too short to decide the same on its own.
+func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to int64) (rangeRead, error) {
+	fr := &fileReader{path: path, opts: opts, forced: c.layout, forceJSON: c.json, wrapper: c.wrapper, byName: map[string]*stream{}}
+	lr := newLineReader(bufio.NewReaderSize(r, int(min(to-from+1, 64<<10))), opts.MaxLine)
+	lr.started = from > 0 // a byte-order mark only opens the file
+	var failed error
+	for {
+		line, trunc, err := lr.next()
+		if err != nil {
+			if err != io.EOF {
+				failed = err
+			}
+			break
+		}
+		fr.feed(lr.no, line, trunc)
+	}
+	split := fr.partialOpen
+	fr.flushPartial()
+	s := fr.stream("", "", "")
+	openJSON := s.flushPiece()
+	return rangeRead{s: s, lines: lr.no, pieces: 1, openJSON: openJSON || split}, failed
 }
 
 // readInPieces reads bytes [from, to) of f, which start at a record header
@@ -109,29 +141,13 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				// Every piece takes the layout the file's first lines decide, as
-				// a sequential read does (the first piece may be too short to
-				// decide the same on its own).
-				s := newStream(0, FileInfo{Path: path}, opts, c.layout, c.json)
-				piece := offsets[i+1] - offsets[i]
-				var r io.Reader = io.NewSectionReader(f, offsets[i], piece)
+				var r io.Reader = io.NewSectionReader(f, offsets[i], offsets[i+1]-offsets[i])
 				if opts.ra != nil {
 					r = countingReader{r, opts.ra}
 				}
-				lr := newLineReader(bufio.NewReaderSize(r, int(min(piece+1, 64<<10))), opts.MaxLine)
-				lr.started = offsets[i] > 0 // a byte-order mark only opens the file
-				for {
-					line, trunc, err := lr.next()
-					if err != nil {
-						if err != io.EOF {
-							failed[i] = err
-						}
-						break
-					}
-					s.line(lr.no, line, 1, trunc)
-				}
-				openJSON[i] = s.flushPiece()
-				streams[i], pieceLines[i] = s, lr.no
+				rr, err := readRange(r, path, opts, c, offsets[i], offsets[i+1])
+				failed[i], openJSON[i] = err, rr.openJSON
+				streams[i], pieceLines[i] = rr.s, rr.lines
 			}
 		}()
 	}
@@ -159,11 +175,14 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 }
 
 // chunkable is how a file that can be read in pieces is read: as JSON, or in
-// a layout whose records carry their own time (not a time of day).
+// a layout whose records carry their own time (not a time of day); inside a
+// container runtime's wrapper (CRI, Docker's JSON, kubectl --timestamps)
+// or not.
 type chunkable struct {
-	layout *Layout // nil for JSON
-	json   bool
-	fast   *flinkHeader // Flink's own layouts: decodes their headers fast
+	layout  *Layout // nil for JSON
+	json    bool
+	fast    *flinkHeader // Flink's own layouts: decodes their headers fast
+	wrapper string       // wrapNone, wrapCRI, wrapDocker or wrapKubeTS
 }
 
 // recordStart reports whether a line starts a record wherever a sequential
@@ -171,6 +190,15 @@ type chunkable struct {
 // line. A cut before such a line is exact unless a multi-line JSON object
 // was still open there, which the piece before says (flushPiece).
 func (c *chunkable) recordStart(line []byte) bool {
+	if c.wrapper != wrapNone {
+		// a whole line of the wrapper's (a piece a runtime split off is
+		// never a place to cut)
+		content, ok := unwrapWhole(c.wrapper, line)
+		if !ok {
+			return false
+		}
+		line = content
+	}
 	if c.json {
 		at := skipBlanks(line, 0)
 		return at < len(line) && line[at] == '{'
@@ -185,10 +213,32 @@ func (c *chunkable) recordStart(line []byte) bool {
 	return ok
 }
 
+// unwrapWhole returns the log line a container runtime's wrapper line
+// holds, if the wrapper holds it whole.
+func unwrapWhole(wrapper string, b []byte) ([]byte, bool) {
+	switch wrapper {
+	case wrapCRI:
+		content, partial, ok := cutCRI(b)
+		return content, ok && !partial
+	case wrapDocker:
+		var d struct {
+			Log *string `json:"log"`
+		}
+		if json.Unmarshal(b, &d) != nil || d.Log == nil || !strings.HasSuffix(*d.Log, "\n") {
+			return nil, false
+		}
+		return []byte(strings.TrimRight(*d.Log, "\r\n")), true
+	case wrapKubeTS:
+		return cutTimestamp(b), true
+	}
+	return b, true
+}
+
 // chunkableInput reads the head of f and says how a sequential read would
 // read it, if the file can be read in pieces: a layout whose timestamps
 // hold the date or that counts time from the JVM's start (Flink's,
-// logback's, a --layout pattern), or JSON; no container wrapper, no gzip. The answer is the file's own (its header
+// logback's, a --layout pattern), or JSON; unwrapped or in a container
+// runtime's lines (not YARN's aggregation, not kubectl --prefix); no gzip. The answer is the file's own (its header
 // decoder remembers the day last decoded).
 func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, bool) {
 	head := make([]byte, 1<<20)
@@ -200,6 +250,7 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
 		return nil, false
 	}
+	whole := head
 	var look []pline
 	for no := int32(1); len(look) < detectLines; no++ {
 		i := bytes.IndexByte(head, '\n')
@@ -219,13 +270,43 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 	if len(look) < detectLines {
 		return nil, false
 	}
-	if w, _ := detectWrapper(look[:64]); w != wrapNone {
+	layout, isJSON := forced, forceJSON
+	switch w, _ := detectWrapper(look[:64]); w {
+	case wrapNone:
+		if layout == nil && !isJSON {
+			layout, isJSON = detectLayout(look)
+		}
+	case wrapCRI, wrapDocker, wrapKubeTS:
+		// what the wrapped lines hold is decided on them unwrapped (and
+		// joined), as the sequential read decides it
+		fr := &fileReader{opts: &Options{MaxLine: defaultMaxLine, MaxRecord: defaultMaxRecord}, forced: forced, forceJSON: forceJSON,
+			wrapper: w, byName: map[string]*stream{}}
+		for no := int32(1); fr.main == nil || !fr.main.decided; no++ {
+			i := bytes.IndexByte(whole, '\n')
+			if i < 0 {
+				return nil, false
+			}
+			line := bytes.TrimSuffix(whole[:i], []byte("\r"))
+			if no == 1 {
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			}
+			fr.feed(no, line, false)
+			whole = whole[i+1:]
+		}
+		c, ok := chunkableAs(fr.main.layout, fr.main.isJSON)
+		if ok {
+			c.wrapper = w
+		}
+		return c, ok
+	default: // YARN's and kubectl --prefix's name streams of their own
 		return nil, false
 	}
-	layout, isJSON := forced, forceJSON
-	if layout == nil && !isJSON {
-		layout, isJSON = detectLayout(look)
-	}
+	return chunkableAs(layout, isJSON)
+}
+
+// chunkableAs is the chunkable for records in layout or in JSON, unless the
+// layout's records depend on those before them.
+func chunkableAs(layout *Layout, isJSON bool) (*chunkable, bool) {
 	if isJSON {
 		return &chunkable{json: true}, true
 	}

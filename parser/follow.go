@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"maps"
@@ -136,6 +135,7 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		merged.absorb(tail, st.lines)
 	}
 	merged.finish()
+	merged.sum.Wrapper = st.how.wrapper
 	// The content key is left to Read, as for a file read in pieces: it
 	// hashes the first size bytes only when another input has that size.
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
@@ -157,22 +157,7 @@ func sameBytes(f *os.File, off int64, want []byte) bool {
 
 // readPiece reads bytes [from, to) of f as one piece.
 func readPiece(f *os.File, path string, opts *Options, how *chunkable, from, to int64) (rangeRead, error) {
-	s := newStream(0, FileInfo{Path: path}, opts, how.layout, how.json)
-	lr := newLineReader(bufio.NewReaderSize(io.NewSectionReader(f, from, to-from), int(min(to-from+1, 64<<10))), opts.MaxLine)
-	lr.started = from > 0
-	var failed error
-	for {
-		line, trunc, err := lr.next()
-		if err != nil {
-			if err != io.EOF {
-				failed = err
-			}
-			break
-		}
-		s.line(lr.no, line, 1, trunc)
-	}
-	openJSON := s.flushPiece()
-	return rangeRead{s: s, lines: lr.no, pieces: 1, openJSON: openJSON}, failed
+	return readRange(io.NewSectionReader(f, from, to-from), path, opts, how, from, to)
 }
 
 // lastHeader returns the start of the last complete record header line

@@ -3,6 +3,8 @@ package parser
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -164,5 +166,105 @@ func TestLastHeader(t *testing.T) {
 			}
 		}
 		f.Close()
+	}
+}
+
+// TestWrappedLogsInPieces: a Flink log inside each container runtime's
+// wrapper that a log can be cut in (CRI with lines split into "P" pieces,
+// Docker's JSON with lines split into pieces without "\n", kubectl logs
+// --timestamps) is read in pieces and followed (from two thirds, then the
+// rest at once), and gives what the reference read gives.
+func TestWrappedLogsInPieces(t *testing.T) {
+	data, err := os.ReadFile("../testdata/logs/legacy-1.8.2-race-debug-tm.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for len(lines) < 1200 {
+		lines = append(lines, strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")...)
+	}
+	wrap := map[string]func(i int, line string) string{
+		wrapCRI: func(i int, line string) string {
+			ts := fmt.Sprintf("2020-03-17T14:00:%02d.%09dZ stdout ", i/1000%60, i)
+			if i%3 == 0 && len(line) > 20 { // split, as runtimes split long lines
+				return ts + "P " + line[:len(line)/2] + "\n" + ts + "F " + line[len(line)/2:] + "\n"
+			}
+			return ts + "F " + line + "\n"
+		},
+		wrapDocker: func(i int, line string) string {
+			piece := func(s string) string {
+				b, _ := json.Marshal(map[string]string{"log": s, "stream": "stdout", "time": "2020-03-17T14:00:00.000000000Z"})
+				return string(b) + "\n"
+			}
+			if i%3 == 0 && len(line) > 20 {
+				return piece(line[:len(line)/2]) + piece(line[len(line)/2:]+"\n")
+			}
+			return piece(line + "\n")
+		},
+		wrapKubeTS: func(i int, line string) string {
+			return fmt.Sprintf("2020-03-17T14:00:%02d.%09dZ %s\n", i/1000%60, i, line)
+		},
+	}
+	for _, w := range []string{wrapCRI, wrapDocker, wrapKubeTS} {
+		t.Run(w, func(t *testing.T) {
+			var b strings.Builder
+			for i, line := range lines {
+				b.WriteString(wrap[w](i, line))
+			}
+			big := []byte(b.String())
+			p := filepath.Join(t.TempDir(), "tm.log")
+			if err := os.WriteFile(p, big, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, ok := chunkableInput(f, nil, false)
+			f.Close()
+			if !ok || c.wrapper != w {
+				t.Fatalf("chunkableInput: %v %+v, want the %s wrapper", ok, c, w)
+			}
+			ref, err := Read([]string{p}, Options{Reference: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Read([]string{p}, Options{ChunkSize: 4 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			requireSameResult(t, got, ref)
+			if got.Inputs[0].Wrapper != w {
+				t.Fatalf("wrapper %q", got.Inputs[0].Wrapper)
+			}
+
+			cut := len(big) * 2 / 3
+			if err := os.WriteFile(p, big[:cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fl := NewFollower([]string{p}, Options{ChunkSize: 4 << 10})
+			for poll := 0; poll < 2; poll++ {
+				if poll > 0 {
+					f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					f.Write(big[cut:])
+					f.Close()
+				}
+				got, err := fl.Read()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, err := Read([]string{p}, Options{Reference: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				requireSameResult(t, got, ref)
+			}
+			if fl.Pieces() <= 2 {
+				t.Errorf("%d pieces: not followed in pieces", fl.Pieces())
+			}
+		})
 	}
 }

@@ -186,7 +186,9 @@ func FuzzChunkedRead(f *testing.F) {
 		// JSON is read in pieces too: one object a line, pretty-printed, cut off
 		"logs/1.19.1-jsonlayout-tm.json", "logs/1.11.2-jsonlayout-pretty-tm.json", "hostile/json-cut-and-wrong-types.json",
 		// other layouts whose records carry their time
-		"logs/1.14.3-logback-tm.log", "logs/1.17-relative-tm.log"} {
+		"logs/1.14.3-logback-tm.log", "logs/1.17-relative-tm.log",
+		// container runtimes' wrappers
+		"logs/2.1.0-cri-tm.log", "logs/2.0.0-logstash-docker-tm.log"} {
 		data, err := os.ReadFile(filepath.Join("..", "testdata", name))
 		if err != nil {
 			f.Fatal(err)
