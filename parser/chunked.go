@@ -21,8 +21,9 @@ const defaultChunkSize = 8 << 20
 // its own, and joins the streams into the one a sequential read would
 // have made (counts summed, line numbers shifted, hints and identities
 // taken in file order). It applies only where the join is exact: an
-// uncompressed regular file without a container wrapper, in Flink's dated
-// log4j layout or in JSON (cut before lines that open an object). Where a
+// uncompressed regular file in a layout whose records carry their time or
+// in JSON (cut before lines that open an object), bare or in a container
+// runtime's lines (see chunkableInput). Where a
 // piece ends inside a multi-line JSON object, or a
 // later piece holds time-of-day records (whose day depends on what came
 // before), it gives up (ok=false) and the caller reads sequentially.

@@ -11,8 +11,9 @@ import (
 
 // A Follower reads the same paths again and again as they grow (audit
 // --follow), reading only the bytes appended since the last time where
-// that gives exactly what a fresh Read gives: plain files in Flink's dated
-// layout or in JSON, as readFileChunked reads them in pieces. What was
+// that gives exactly what a fresh Read gives: uncompressed files in a dated
+// layout or in JSON (bare or in a container runtime's lines), as
+// readFileChunked reads them in pieces. What was
 // appended is read as a piece cut before the last record's first line (a
 // header, a JSON object's opening line) and joined at once to
 // what was read before; the last record (which may still grow) is read

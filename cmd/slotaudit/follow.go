@@ -63,7 +63,7 @@ func sameState(a, b []inputState) bool {
 // that later lines disproved (a zombie slot freed after all). On SIGINT or
 // SIGTERM it writes the summary and exits as audit would.
 //
-// Each change reads only what was appended to plain logs (dated layouts, JSON)
+// Each change reads only what was appended to logs in dated layouts or JSON
 // (parser.Follower) and re-reads other inputs whole; the audit itself is
 // made again from all events.
 func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn string, interval time.Duration) error {
