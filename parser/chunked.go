@@ -23,10 +23,10 @@ const defaultChunkSize = 8 << 20
 // taken in file order). It applies only where the join is exact: an
 // uncompressed regular file in a layout whose records carry their time or
 // in JSON (cut before lines that open an object), bare or in a container
-// runtime's lines (see chunkableInput). Where a
-// piece ends inside a multi-line JSON object, or a
-// later piece holds time-of-day records (whose day depends on what came
-// before), it gives up (ok=false) and the caller reads sequentially.
+// runtime's lines (see chunkableInput). Where a piece ends inside a
+// multi-line JSON object or a split line, or a later piece holds
+// time-of-day records (whose day depends on what came before), it gives up
+// (ok=false) and the caller reads sequentially.
 func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
 	if opts.Reference || path == "-" {
 		return fileResult{}, false
