@@ -69,7 +69,7 @@ type rangeRead struct {
 	// the range ended inside a record that a sequential read would have
 	// gone on reading: a multi-line JSON object, or a line a container
 	// runtime split that was not joined yet
-	openJSON bool
+	open bool
 }
 
 // readRange reads r, bytes [from, to) of path, starting at a record start
@@ -95,19 +95,19 @@ func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to i
 	fr.flushPartial()
 	s := fr.stream("", "", "")
 	openJSON := s.flushPiece()
-	return rangeRead{s: s, lines: lr.no, pieces: 1, openJSON: openJSON || split}, failed
+	return rangeRead{s: s, lines: lr.no, pieces: 1, open: openJSON || split}, failed
 }
 
-// readInPieces reads bytes [from, to) of f, which start at a record header
+// readInPieces reads bytes [from, to) of f, which start at a record start
 // (or at the file's start), as pieces of at least chunk bytes cut at record
-// headers, on every core, and joins them: the flushed stream (not
-// finished) that one sequential read of the range makes, and the lines it
-// read (see rangeRead). ok=false when the range is too short to cut, or when a piece
+// starts, on every core, and joins them: the flushed stream (not finished)
+// that one sequential read of the range makes, and the lines it read (see
+// rangeRead). ok=false when the range is too short to cut, or when a piece
 // cannot be joined exactly (a read error, time-of-day records after the
-// first piece, a multi-line JSON object open at the end of any piece but
-// the last); the caller then reads the range in one piece. The last piece
-// may end in an open JSON object, which the sequential read would have
-// continued had the range gone on.
+// first piece, a record open at the end of any piece but the last); the
+// caller then reads the range in one piece. The last piece may end in an
+// open record (rangeRead.open), which the sequential read would have gone
+// on reading had the range gone on.
 func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to, chunk int64) (rangeRead, bool) {
 	size := to - from
 	if size < 2*chunk {
@@ -129,7 +129,7 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 	pieces := len(offsets) - 1
 	streams := make([]*stream, pieces)
 	pieceLines := make([]int32, pieces)
-	openJSON := make([]bool, pieces)
+	open := make([]bool, pieces)
 	failed := make([]error, pieces)
 	var wg sync.WaitGroup
 	work := make(chan int)
@@ -147,7 +147,7 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 					r = countingReader{r, opts.ra}
 				}
 				rr, err := readRange(r, path, opts, c, offsets[i], offsets[i+1])
-				failed[i], openJSON[i] = err, rr.openJSON
+				failed[i], open[i] = err, rr.open
 				streams[i], pieceLines[i] = rr.s, rr.lines
 			}
 		}()
@@ -162,12 +162,12 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 		switch {
 		case failed[i] != nil, // a read error: the sequential read says where
 			i > 0 && streams[i].seenTOD,
-			i < pieces-1 && openJSON[i],
+			i < pieces-1 && open[i],
 			streams[i].layout != c.layout, streams[i].isJSON != c.json:
 			return rangeRead{}, false
 		}
 	}
-	rr := rangeRead{s: streams[0], lines: pieceLines[0], pieces: pieces, openJSON: openJSON[pieces-1]}
+	rr := rangeRead{s: streams[0], lines: pieceLines[0], pieces: pieces, open: open[pieces-1]}
 	for i := 1; i < pieces; i++ {
 		rr.s.absorb(streams[i], rr.lines)
 		rr.lines += pieceLines[i]
@@ -189,7 +189,8 @@ type chunkable struct {
 // recordStart reports whether a line starts a record wherever a sequential
 // read is outside one: a header of the layout, or a JSON object's first
 // line. A cut before such a line is exact unless a multi-line JSON object
-// was still open there, which the piece before says (flushPiece).
+// or a split line was still open there, which the piece before says
+// (rangeRead.open).
 func (c *chunkable) recordStart(line []byte) bool {
 	if c.wrapper != wrapNone {
 		// a whole line of the wrapper's (a piece a runtime split off is

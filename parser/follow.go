@@ -13,12 +13,12 @@ import (
 // --follow), reading only the bytes appended since the last time where
 // that gives exactly what a fresh Read gives: uncompressed files in a dated
 // layout or in JSON (bare or in a container runtime's lines), as
-// readFileChunked reads them in pieces. What was
-// appended is read as a piece cut before the last record's first line (a
-// header, a JSON object's opening line) and joined at once to
-// what was read before; the last record (which may still grow) is read
-// again each time. A file that shrinks or is replaced
-// (rotation) is read from its start; anything else is read whole.
+// readFileChunked reads them in pieces. What was appended is read as a
+// piece cut before the last record's first line (a header, a JSON object's
+// opening line) and joined at once to what was read before; the last
+// record (which may still grow) is read again each time. A file that
+// shrinks or is replaced (rotation) is read from its start; anything else
+// is read whole.
 type Follower struct {
 	paths []string
 	opts  Options
@@ -106,7 +106,7 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 			rr, err = readPiece(f, path, opts, st.how, st.cut, h)
 		}
 		piece := rr.s
-		if err != nil || rr.openJSON || st.read != nil && piece.seenTOD {
+		if err != nil || rr.open || st.read != nil && piece.seenTOD {
 			fl.setState(path, nil)
 			return fileResult{}, false
 		}
