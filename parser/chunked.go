@@ -80,17 +80,7 @@ func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to i
 	fr := &fileReader{path: path, opts: opts, forced: c.layout, forceJSON: c.json, wrapper: c.wrapper, byName: map[string]*stream{}}
 	lr := newLineReader(bufio.NewReaderSize(r, int(min(to-from+1, 64<<10))), opts.MaxLine)
 	lr.started = from > 0 // a byte-order mark only opens the file
-	var failed error
-	for {
-		line, trunc, err := lr.next()
-		if err != nil {
-			if err != io.EOF {
-				failed = err
-			}
-			break
-		}
-		fr.feed(lr.no, line, trunc)
-	}
+	failed := fr.feedLines(lr)
 	split := fr.partialOpen
 	fr.flushPartial()
 	s := fr.stream("", "", "")

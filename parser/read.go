@@ -303,10 +303,20 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
 	lr := newLineReader(hr, opts.MaxLine)
+	_, readErr := fr.readLines(lr)
+	fr.finishFile(lr.no, readErr)
+	if lazy {
+		return fileResult{streams: fr.streams, content: contentKey{size: hr.size, lazy: true}, path: path}
+	}
+	return fileResult{streams: fr.streams, content: contentKey{size: hr.size, sum: hr.h.Sum64()}}
+}
 
+// readLines feeds every line lr gives, the wrapper decided on the first
+// 64 of them; it returns how many lines that decision saw and the read
+// error that stopped it, if any (not io.EOF).
+func (fr *fileReader) readLines(lr *lineReader) (looked int, readErr error) {
 	var look []pline
 	var lookTrunc []bool
-	var readErr error
 	for len(look) < 64 {
 		line, trunc, err := lr.next()
 		if err != nil {
@@ -323,17 +333,29 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		fr.feed(p.no, p.text, lookTrunc[i])
 	}
 	if readErr == nil && len(look) == 64 {
-		for {
-			line, trunc, err := lr.next()
-			if err != nil {
-				if err != io.EOF {
-					readErr = err
-				}
-				break
-			}
-			fr.feed(lr.no, line, trunc)
-		}
+		readErr = fr.feedLines(lr)
 	}
+	return len(look), readErr
+}
+
+// feedLines feeds the rest of lr's lines; it returns the read error that
+// stopped it, if any (not io.EOF).
+func (fr *fileReader) feedLines(lr *lineReader) error {
+	for {
+		line, trunc, err := lr.next()
+		if err != nil {
+			if err != io.EOF {
+				return err
+			}
+			return nil
+		}
+		fr.feed(lr.no, line, trunc)
+	}
+}
+
+// finishFile ends the read of every stream after the file's last line,
+// lines of them, or after readErr stopped it.
+func (fr *fileReader) finishFile(lines int32, readErr error) {
 	fr.flushPartial()
 	if len(fr.streams) == 0 {
 		fr.stream("", "", "") // an empty input still gets a summary
@@ -346,7 +368,7 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	for _, st := range fr.streams {
 		st.finish()
 		st.sum.Wrapper = fr.wrapper
-		st.sum.Gzip = gz
+		st.sum.Gzip = fr.gz
 	}
 	if readErr != nil {
 		msg := readErr.Error()
@@ -354,13 +376,9 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 			msg = "input ends unexpectedly (truncated gzip?)"
 		}
 		last := fr.streams[len(fr.streams)-1]
-		last.sum.Err = fmt.Sprintf("read stopped after line %d: %s", lr.no, msg)
-		last.diag(lr.no, "warning", "read error: "+msg+"; the lines before it were read", nil)
+		last.sum.Err = fmt.Sprintf("read stopped after line %d: %s", lines, msg)
+		last.diag(lines, "warning", "read error: "+msg+"; the lines before it were read", nil)
 	}
-	if lazy {
-		return fileResult{streams: fr.streams, content: contentKey{size: hr.size, lazy: true}, path: path}
-	}
-	return fileResult{streams: fr.streams, content: contentKey{size: hr.size, sum: hr.h.Sum64()}}
 }
 
 func isRegularFile(path string) bool {
