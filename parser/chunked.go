@@ -233,14 +233,22 @@ func unwrapWhole(wrapper string, b []byte) ([]byte, bool) {
 // runtime's lines (not YARN's aggregation, not kubectl --prefix); no gzip. The answer is the file's own (its header
 // decoder remembers the day last decoded).
 func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, bool) {
+	c, ok, _ := chunkableHead(f, forced, forceJSON)
+	return c, ok
+}
+
+// chunkableHead is chunkableInput; decided=false says that the head was
+// too short to tell (or could not be read): the answer may change as the
+// file grows.
+func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok, decided bool) {
 	head := make([]byte, 1<<20)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, false
+		return nil, false, false
 	}
 	head = head[:n]
 	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
-		return nil, false
+		return nil, false, true
 	}
 	whole := head
 	var look []pline
@@ -260,7 +268,7 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 		head = head[i+1:]
 	}
 	if len(look) < detectLines {
-		return nil, false
+		return nil, false, false
 	}
 	layout, isJSON := forced, forceJSON
 	switch w, _ := detectWrapper(look[:64]); w {
@@ -276,7 +284,7 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 		for no := int32(1); fr.main == nil || !fr.main.decided; no++ {
 			i := bytes.IndexByte(whole, '\n')
 			if i < 0 {
-				return nil, false
+				return nil, false, false
 			}
 			line := bytes.TrimSuffix(whole[:i], []byte("\r"))
 			if no == 1 {
@@ -289,11 +297,12 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 		if ok {
 			c.wrapper = w
 		}
-		return c, ok
+		return c, ok, true
 	default: // YARN's and kubectl --prefix's name streams of their own
-		return nil, false
+		return nil, false, true
 	}
-	return chunkableAs(layout, isJSON)
+	c, ok := chunkableAs(layout, isJSON)
+	return c, ok, true
 }
 
 // chunkableAs is the chunkable for records in layout or in JSON, unless the

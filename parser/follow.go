@@ -16,9 +16,14 @@ import (
 // readFileChunked reads them in pieces. What was appended is read as a
 // piece cut before the last record's first line (a header, a JSON object's
 // opening line) and joined at once to what was read before; the last
-// record (which may still grow) is read again each time. A file that
-// shrinks or is replaced (rotation) is read from its start; anything else
-// is read whole.
+// record (which may still grow) is read again each time. Any other
+// uncompressed file (kubectl --prefix or YARN output, whose streams
+// interleave; a time-of-day layout, whose dates depend on every record
+// before; no layout) is read on by one sequential reader kept from poll to
+// poll, which reads the complete lines appended since; a copy of it reads
+// the line still being written and ends the read. A file that shrinks or
+// is replaced (rotation) is read from its start; a compressed one is read
+// whole.
 type Follower struct {
 	paths []string
 	opts  Options
@@ -40,6 +45,9 @@ type followed struct {
 	// that has grown past its old size between two reads is caught by them
 	head, cutHead []byte
 	size          int64 // the size at the last read
+	// on: the reader that reads the file on when it cannot be cut (how is
+	// nil); it has read every complete line before cut, lines of them
+	on *fileReader
 }
 
 // NewFollower prepares to read paths repeatedly with opts.
@@ -82,14 +90,19 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 		st = nil
 	}
 	if st == nil || !os.SameFile(st.info, info) || size < st.size {
-		how, ok := chunkableInput(f, forced, forceJSON)
-		if !ok {
+		how, ok, decided := chunkableHead(f, forced, forceJSON)
+		if !ok && !decided {
+			// too short to tell: read whole until it can be told, so
+			// that a log that starts small is cut when it can be
 			fl.setState(path, nil)
 			return fileResult{}, false
 		}
 		st = &followed{how: how}
 	}
 	st.info, st.size = info, size
+	if st.how == nil {
+		return fl.readOn(f, path, opts, forced, forceJSON, st)
+	}
 
 	// The new complete records become a piece; the last record is kept
 	// back and read again next time.
@@ -140,6 +153,135 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	// The content key is left to Read, as for a file read in pieces: it
 	// hashes the first size bytes only when another input has that size.
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
+}
+
+// readOn reads the complete lines appended to f since the last poll with
+// the reader kept in st (made on the first poll, from the file's start),
+// then the line still being written, if any, and the ending of the read
+// with a copy of it. ok=false means: read it whole (gzip, fewer lines than
+// the wrapper is decided on, a read error).
+func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layout, forceJSON bool, st *followed) (fileResult, bool) {
+	fail := func() (fileResult, bool) {
+		fl.setState(path, nil)
+		return fileResult{}, false
+	}
+	size := st.size
+	end := afterLastNewline(f, st.cut, size)
+	if end < 0 {
+		return fail()
+	}
+	if st.on == nil {
+		if magic := readAt(f, 0, 2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+			return fail()
+		}
+		fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
+		lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
+		// the wrapper is decided on the first 64 lines, which must be
+		// there and complete to be the ones a whole read decides on
+		if looked, err := fr.readLines(lr); err != nil || looked < 64 {
+			return fail()
+		}
+		st.on, st.lines = fr, lr.no
+	} else if end > st.cut {
+		lr := newLineReader(io.NewSectionReader(f, st.cut, end-st.cut), opts.MaxLine)
+		lr.no, lr.started = st.lines, true
+		if err := st.on.feedLines(lr); err != nil {
+			return fail()
+		}
+		st.lines = lr.no
+	}
+	if end > st.cut {
+		st.pieces++
+	}
+	st.cut = end
+
+	last := st.on.copyForEnd()
+	lr := newLineReader(io.NewSectionReader(f, end, size-end), opts.MaxLine)
+	lr.no, lr.started = st.lines, true
+	if err := last.feedLines(lr); err != nil {
+		return fail()
+	}
+	last.finishFile(lr.no, nil)
+	st.head, st.cutHead = readAt(f, 0, size), readAt(f, st.cut, size)
+	fl.setState(path, st)
+	return fileResult{streams: last.streams, content: contentKey{size: size, lazy: true}, path: path}, true
+}
+
+// afterLastNewline returns where the line after the last newline of f's
+// bytes [from, to) starts, from when there is none, or -1 when f cannot
+// be read.
+func afterLastNewline(f *os.File, from, to int64) int64 {
+	buf := make([]byte, 64<<10)
+	for end := to; end > from; {
+		lo := max(from, end-int64(len(buf)))
+		b := buf[:end-lo]
+		if n, _ := f.ReadAt(b, lo); n < len(b) {
+			return -1
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return lo + int64(i) + 1
+		}
+		end = lo
+	}
+	return from
+}
+
+// copyForEnd copies the reader and its streams for a read to be ended
+// (finishFile) without ending this one, which reads on at the next poll.
+func (fr *fileReader) copyForEnd() *fileReader {
+	c := *fr
+	c.streams = make([]*stream, len(fr.streams))
+	c.byName = make(map[string]*stream, len(fr.byName))
+	copied := make(map[*stream]*stream, len(fr.streams))
+	for i, s := range fr.streams {
+		c.streams[i] = s.copyForEnd()
+		copied[s] = c.streams[i]
+	}
+	for name, s := range fr.byName {
+		c.byName[name] = copied[s]
+	}
+	c.main, c.yarnCur = copied[fr.main], copied[fr.yarnCur]
+	c.partial = bytes.Clone(fr.partial)
+	return &c
+}
+
+// copyForEnd is clone for a stream that is still being read: what it
+// holds unfinished (lines before its layout is decided, the record in
+// progress, a JSON object not yet closed) and every cache it changes while
+// reading are its own in the copy.
+func (s *stream) copyForEnd() *stream {
+	c := s.clone()
+	c.pending = slices.Clone(s.pending) // their texts are never changed
+	c.recBuf, c.rec = record{}, nil
+	if s.rec != nil {
+		r := *s.rec
+		r.logger, r.msg, r.body, r.first = bytes.Clone(r.logger), bytes.Clone(r.msg), bytes.Clone(r.body), bytes.Clone(r.first)
+		c.recBuf = r
+		c.rec = &c.recBuf
+	}
+	c.jsonBuf = bytes.Clone(s.jsonBuf) // nil stays nil: it says whether an object is open
+	if s.fast != nil {
+		fast := *s.fast
+		fast.prevLogger = bytes.Clone(fast.prevLogger)
+		c.fast = &fast
+	}
+	c.reports = reportCache{}
+	// a logger's entry notes when its component was counted
+	c.loggers = make(map[string]*loggerInfo, len(s.loggers))
+	for name, info := range s.loggers {
+		own := *info
+		c.loggers[name] = &own
+	}
+	c.lastLogger, c.lastInfo = bytes.Clone(s.lastLogger), nil
+	if s.lastInfo != nil {
+		if info, ok := c.loggers[string(s.lastLogger)]; ok && s.loggers[string(s.lastLogger)] == s.lastInfo {
+			c.lastInfo = info
+		} else { // past maxLoggerCache names
+			own := *s.lastInfo
+			c.lastInfo = &own
+		}
+	}
+	return c
 }
 
 // readAt returns up to 64 bytes of f at off, not past size.

@@ -95,9 +95,10 @@ markdown. Every format includes the per-input summary.
 --follow keeps watching the inputs (files, and directories for new files) and writes ndjson
 as they grow: a "finding" line the first time a finding is proven, a "retracted" line if
 later lines disprove it (a slot freed after all), and on SIGINT/SIGTERM the "summary" line.
-Each change reads only what was appended to logs in JSON or in a layout with dated timestamps,
-bare or in CRI, Docker or kubectl --timestamps lines; other inputs (gzip, YARN, kubectl
---prefix, time-of-day layouts) are read again whole.
+Each change reads only what was appended to an uncompressed log: logs in JSON or in a layout
+with dated timestamps (bare or in CRI, Docker or kubectl --timestamps lines) are cut at record
+starts; others (kubectl --prefix, YARN, time-of-day layouts) are read on by a reader kept from
+change to change. Only gzip inputs are read again whole.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or input
 error; 3 the input held no slot-lifecycle evidence.`,
