@@ -86,6 +86,10 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 					results[i] = fr
 					continue
 				}
+				if fr, ok := readFileSharded(files[i], &opts, forced, forceJSON); ok {
+					results[i] = fr
+					continue
+				}
 				results[i] = readFile(files[i], &opts, forced, forceJSON)
 			}
 		}()
@@ -288,6 +292,11 @@ type fileReader struct {
 	yarnCur        *stream
 	yarnInContents bool
 	pendingFraming int
+
+	// a shard of readFileSharded: it parses the lines of the streams it
+	// owns (see owns), numbered by order of first appearance
+	shard, shards int
+	order         map[string]int32
 }
 
 func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileResult {
@@ -393,7 +402,11 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	if st, ok := fr.byName[name]; ok {
 		return st
 	}
-	st := newStream(int32(len(fr.streams)), FileInfo{Path: fr.path, Stream: name}, fr.opts, fr.forced, fr.forceJSON)
+	idx := int32(len(fr.streams))
+	if fr.shards > 0 {
+		idx = fr.order[name]
+	}
+	st := newStream(idx, FileInfo{Path: fr.path, Stream: name}, fr.opts, fr.forced, fr.forceJSON)
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)
@@ -410,17 +423,18 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 	case wrapKubePrefix:
 		name, rest, ok := cutKubePrefix(b)
 		if !ok {
-			fr.stream("", "", "").line(no, b, 1, trunc)
+			if fr.owns(nil) {
+				fr.stream("", "", "").line(no, b, 1, trunc)
+			}
+			return
+		}
+		if !fr.owns(name) {
 			return
 		}
 		if fr.kubeTS {
 			rest = cutTimestamp(rest)
 		}
-		pod := strings.TrimPrefix(name, "pod/")
-		if i := strings.IndexByte(pod, '/'); i >= 0 {
-			pod = pod[:i]
-		}
-		fr.stream(name, pod, "pod").line(no, rest, 1, trunc)
+		fr.podStream(name).line(no, rest, 1, trunc)
 	case wrapKubeTS:
 		fr.stream("", "", "").line(no, cutTimestamp(b), 1, trunc)
 	case wrapCRI:
@@ -569,20 +583,35 @@ func cutCRI(b []byte) (content []byte, partial bool, ok bool) {
 	return nil, false, false
 }
 
+// podStream is the stream of the kubectl --prefix name ("pod/<pod>/<container>").
+// The name is a string only when the stream is new: the lines of a
+// multi-gigabyte file allocated one each.
+func (fr *fileReader) podStream(name []byte) *stream {
+	if st, ok := fr.byName[string(name)]; ok {
+		return st
+	}
+	n := string(name)
+	pod := strings.TrimPrefix(n, "pod/")
+	if i := strings.IndexByte(pod, '/'); i >= 0 {
+		pod = pod[:i]
+	}
+	return fr.stream(n, pod, "pod")
+}
+
 // cutKubePrefix parses kubectl logs --prefix: "[pod/<pod>/<container>] line".
-func cutKubePrefix(b []byte) (string, []byte, bool) {
+func cutKubePrefix(b []byte) ([]byte, []byte, bool) {
 	if !bytes.HasPrefix(b, []byte("[pod/")) {
-		return "", nil, false
+		return nil, nil, false
 	}
 	end := bytes.IndexByte(b, ']')
 	if end < 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	rest := b[end+1:]
 	if len(rest) > 0 && rest[0] == ' ' {
 		rest = rest[1:]
 	}
-	return string(b[1:end]), rest, true
+	return b[1:end], rest, true
 }
 
 // feedYARN splits `yarn logs -applicationId` output into one stream per

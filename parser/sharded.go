@@ -1,0 +1,132 @@
+package parser
+
+import (
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// readFileSharded reads one large `kubectl logs --prefix` file on every
+// core. Its pods' lines interleave, so it cannot be cut into pieces at
+// record starts (readFileChunked); but each pod's stream is read on its
+// own lines alone. So every worker reads the whole file, cutting lines and
+// their prefixes (cheap), and parses only the lines of the streams it owns
+// (the costly part): a stream's number in the file is the order its first
+// line comes in, and worker w owns the streams whose number is w modulo
+// the workers. Each stream sees exactly the lines a sequential read gives
+// it, under the same numbers, so the join is exact. ok=false when the file
+// is not such a file or is too small to be worth it; the caller then reads
+// sequentially (as it does after a read error, which it reports).
+func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Reference || path == "-" || workers < 2 {
+		return fileResult{}, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fileResult{}, false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	chunk := int64(opts.ChunkSize)
+	if chunk <= 0 {
+		chunk = defaultChunkSize
+	}
+	if err != nil || !info.Mode().IsRegular() || info.Size() < 2*chunk {
+		return fileResult{}, false
+	}
+	size := info.Size()
+	fr, _, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
+	if !ok {
+		return fileResult{}, false
+	}
+	for _, st := range fr.streams {
+		st.finish()
+		st.sum.Wrapper = fr.wrapper
+	}
+	// The content key is left to Read, as for a file read in pieces.
+	return fileResult{streams: fr.streams, content: contentKey{size: size, lazy: true}, path: path}, true
+}
+
+// readShards reads bytes [0, end) of f, if it is a kubectl --prefix file,
+// on workers shards, and joins them into one reader that has not ended
+// the read: each stream is as a sequential read of those bytes leaves it,
+// so a follow can read on with it. lines: the lines read.
+func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSON bool, end int64, workers int) (_ *fileReader, lines int32, ok bool) {
+	// The wrapper is decided on the first 64 lines, as readFile decides it.
+	lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
+	var look []pline
+	for len(look) < 64 {
+		line, _, err := lr.next()
+		if err != nil {
+			break
+		}
+		look = append(look, pline{lr.no, append([]byte(nil), line...), 1})
+	}
+	if wrapper, _ := detectWrapper(look); wrapper != wrapKubePrefix || len(look) < 64 {
+		return nil, 0, false
+	}
+
+	shards := make([]*fileReader, workers)
+	shardLines := make([]int32, workers)
+	failed := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range shards {
+		fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{},
+			shard: w, shards: workers, order: map[string]int32{}}
+		shards[w] = fr
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r io.Reader = io.NewSectionReader(f, 0, end)
+			if opts.ra != nil && w == 0 {
+				r = countingReader{r, opts.ra} // the file is read ahead once
+			}
+			lr := newLineReader(r, opts.MaxLine)
+			_, failed[w] = fr.readLines(lr)
+			shardLines[w] = lr.no
+		}()
+	}
+	wg.Wait()
+
+	joined := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{},
+		wrapper: shards[0].wrapper, kubeTS: shards[0].kubeTS}
+	for w, fr := range shards {
+		if failed[w] != nil || fr.wrapper != wrapKubePrefix || shardLines[w] != shardLines[0] {
+			return nil, 0, false // a read error: the sequential read says where
+		}
+		joined.streams = append(joined.streams, fr.streams...)
+	}
+	sort.Slice(joined.streams, func(i, j int) bool { return joined.streams[i].idx < joined.streams[j].idx })
+	for i, st := range joined.streams {
+		if st.idx != int32(i) {
+			return nil, 0, false // cannot happen: every stream has one owner
+		}
+		joined.byName[st.sum.Stream] = st
+	}
+	if len(joined.streams) == 0 {
+		return nil, 0, false
+	}
+	joined.main = joined.byName[""]
+	return joined, shardLines[0], true
+}
+
+// owns reports whether the shard reads the lines of the stream called
+// name, which it numbers (in the order streams first appear) if it is new.
+// A reader that is not a shard owns every stream.
+func (fr *fileReader) owns(name []byte) bool {
+	if fr.shards == 0 {
+		return true
+	}
+	n, ok := fr.order[string(name)]
+	if !ok {
+		n = int32(len(fr.order))
+		fr.order[string(name)] = n
+	}
+	return int(n)%fr.shards == fr.shard
+}
