@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -174,14 +175,31 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 		if magic := readAt(f, 0, 2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 			return fail()
 		}
-		fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
-		lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
-		// the wrapper is decided on the first 64 lines, which must be
-		// there and complete to be the ones a whole read decides on
-		if looked, err := fr.readLines(lr); err != nil || looked < 64 {
-			return fail()
+		// much kubectl --prefix output at once (a follow started on a
+		// running cluster): its pods are read on every core
+		workers, chunk := opts.Workers, int64(opts.ChunkSize)
+		if workers <= 0 {
+			workers = runtime.GOMAXPROCS(0)
 		}
-		st.on, st.lines = fr, lr.no
+		if chunk <= 0 {
+			chunk = defaultChunkSize
+		}
+		if workers > 1 && end >= 2*chunk {
+			var ok bool
+			if st.on, st.lines, ok = readShards(f, path, opts, forced, forceJSON, end, workers); ok {
+				st.pieces += workers - 1 // and one below, as for any poll
+			}
+		}
+		if st.on == nil {
+			fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
+			lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
+			// the wrapper is decided on the first 64 lines, which must be
+			// there and complete to be the ones a whole read decides on
+			if looked, err := fr.readLines(lr); err != nil || looked < 64 {
+				return fail()
+			}
+			st.on, st.lines = fr, lr.no
+		}
 	} else if end > st.cut {
 		lr := newLineReader(io.NewSectionReader(f, st.cut, end-st.cut), opts.MaxLine)
 		lr.no, lr.started = st.lines, true

@@ -62,54 +62,69 @@ func TestFollowerReadsOn(t *testing.T) {
 	sort.Strings(names)
 	for _, name := range names {
 		data := logs[name]
-		t.Run(name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), name)
-			if err := os.WriteFile(p, nil, 0o644); err != nil {
-				t.Fatal(err)
+		// one worker; three, which read a first poll of much kubectl
+		// --prefix output in shards
+		for _, workers := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s/%d", name, workers), func(t *testing.T) {
+				followOn(t, name, data, workers)
+			})
+		}
+	}
+}
+
+// followOn writes data to a file in bursts, follows it with workers and
+// checks every poll against a reference read, and that the reader is kept.
+func followOn(t *testing.T, name string, data []byte, workers int) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fl := NewFollower([]string{p}, Options{Workers: workers, ChunkSize: 4 << 10})
+	rng := rand.New(rand.NewPCG(uint64(len(data)), 7))
+	var kept *fileReader
+	polls, keptPolls := 0, 0
+	for written := 0; written < len(data); polls++ {
+		end := min(len(data), written+1+rng.IntN(len(data)/12+1))
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(data[written:end])
+		f.Close()
+		written = end
+		got, err := fl.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := Read([]string{p}, Options{Reference: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		requireSameResult(t, got, ref)
+		if t.Failed() {
+			t.Fatalf("after %d of %d bytes", written, len(data))
+		}
+		st := fl.state(p)
+		switch {
+		case st == nil || st.on == nil:
+			if kept != nil {
+				t.Fatalf("after %d of %d bytes: the reader kept was dropped", written, len(data))
 			}
-			fl := NewFollower([]string{p}, Options{})
-			rng := rand.New(rand.NewPCG(uint64(len(data)), 7))
-			var kept *fileReader
-			polls, keptPolls := 0, 0
-			for written := 0; written < len(data); polls++ {
-				end := min(len(data), written+1+rng.IntN(len(data)/12+1))
-				f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f.Write(data[written:end])
-				f.Close()
-				written = end
-				got, err := fl.Read()
-				if err != nil {
-					t.Fatal(err)
-				}
-				ref, err := Read([]string{p}, Options{Reference: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				requireSameResult(t, got, ref)
-				if t.Failed() {
-					t.Fatalf("after %d of %d bytes", written, len(data))
-				}
-				st := fl.state(p)
-				switch {
-				case st == nil || st.on == nil:
-					if kept != nil {
-						t.Fatalf("after %d of %d bytes: the reader kept was dropped", written, len(data))
-					}
-				case kept == nil:
-					kept = st.on
-				case st.on != kept:
-					t.Fatalf("after %d of %d bytes: a new reader read the file again", written, len(data))
-				default:
-					keptPolls++
-				}
-			}
-			if keptPolls < polls/2 {
-				t.Errorf("the reader was kept for %d of %d polls", keptPolls, polls)
-			}
-		})
+		case kept == nil:
+			kept = st.on
+		case st.on != kept:
+			t.Fatalf("after %d of %d bytes: a new reader read the file again", written, len(data))
+		default:
+			keptPolls++
+		}
+	}
+	if keptPolls < polls/2 {
+		t.Errorf("the reader was kept for %d of %d polls", keptPolls, polls)
+	}
+	// a poll adds a piece, or one per shard when it read much --prefix output in shards
+	if sharded := fl.Pieces() > keptPolls+1; sharded != (workers > 1 && strings.Contains(name, "prefix")) {
+		t.Errorf("%d pieces in %d polls with %d workers", fl.Pieces(), polls, workers)
 	}
 }
 
