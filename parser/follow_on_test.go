@@ -16,7 +16,8 @@ import (
 // TestFollowerReadsOn: the logs a follow cannot cut at record starts grow
 // in bursts cut anywhere (mid-line, mid-stack-trace, mid-interleaving):
 // kubectl --prefix output of a simulated cluster, whose streams interleave
-// line by line (with and without --timestamps), and every test log that
+// line by line (with and without --timestamps), the same cluster's YARN
+// aggregation, and every test log that
 // cannot be cut (YARN aggregation, time-of-day layouts, no layout). After
 // every burst the follow gives what a reference read of the same bytes
 // gives, and it keeps one reader from poll to poll: each poll reads what
@@ -30,6 +31,7 @@ func TestFollowerReadsOn(t *testing.T) {
 	logs := map[string][]byte{
 		"kubectl-prefix":            kubectlPrefix(r.Files, false, rand.New(rand.NewPCG(3, 4))),
 		"kubectl-prefix-timestamps": kubectlPrefix(r.Files, true, rand.New(rand.NewPCG(5, 6))),
+		"yarn-aggregated":           yarnAggregated(r.Files),
 	}
 	files, _ := filepath.Glob("../testdata/logs/*")
 	for _, src := range files {
@@ -122,8 +124,9 @@ func followOn(t *testing.T, name string, data []byte, workers int) {
 	if keptPolls < polls/2 {
 		t.Errorf("the reader was kept for %d of %d polls", keptPolls, polls)
 	}
-	// a poll adds a piece, or one per shard when it read much --prefix output in shards
-	if sharded := fl.Pieces() > keptPolls+1; sharded != (workers > 1 && strings.Contains(name, "prefix")) {
+	// a poll adds a piece, or one per shard when it read much --prefix or
+	// YARN output in shards
+	if sharded := fl.Pieces() > keptPolls+1; sharded != (workers > 1 && (strings.Contains(name, "prefix") || strings.Contains(name, "yarn"))) {
 		t.Errorf("%d pieces in %d polls with %d workers", fl.Pieces(), polls, workers)
 	}
 }

@@ -290,6 +290,7 @@ type fileReader struct {
 	// YARN aggregated log state
 	yarnContainer  string
 	yarnCur        *stream
+	yarnOther      bool // the current log is another shard's (yarnCur is nil)
 	yarnInContents bool
 	pendingFraming int
 
@@ -626,13 +627,17 @@ func (fr *fileReader) feedYARN(no int32, b []byte, trunc bool) {
 		if len(f) > 0 {
 			fr.yarnContainer = f[0]
 		}
-		fr.yarnInContents, fr.yarnCur = false, nil
+		fr.yarnInContents, fr.yarnCur, fr.yarnOther = false, nil, false
 		framing()
 		return
 	case bytes.HasPrefix(b, []byte("LogType:")):
-		name := strings.TrimSpace(string(b[len("LogType:"):]))
-		fr.yarnInContents = false
-		fr.yarnCur = fr.stream(fr.yarnContainer+"/"+name, fr.yarnContainer, "container")
+		name := fr.yarnContainer + "/" + strings.TrimSpace(string(b[len("LogType:"):]))
+		fr.yarnInContents, fr.yarnCur, fr.yarnOther = false, nil, false
+		if fr.owns([]byte(name)) {
+			fr.yarnCur = fr.stream(name, fr.yarnContainer, "container")
+		} else {
+			fr.yarnOther = true
+		}
 		framing()
 		return
 	case bytes.HasPrefix(b, []byte("End of LogType:")):
@@ -642,14 +647,20 @@ func (fr *fileReader) feedYARN(no int32, b []byte, trunc bool) {
 	}
 	if !fr.yarnInContents {
 		if bytes.HasPrefix(b, []byte("Log Contents:")) || bytes.HasPrefix(b, []byte("LogContents:")) {
-			fr.yarnInContents = fr.yarnCur != nil
+			fr.yarnInContents = fr.yarnCur != nil || fr.yarnOther
 			framing()
 			return
 		}
-		if fr.yarnCur == nil || isYARNHeader(b) {
+		if fr.yarnCur == nil && !fr.yarnOther || isYARNHeader(b) {
 			framing()
 			return
 		}
+	}
+	if fr.yarnOther {
+		// a line of a log another shard reads: it counts the framing
+		// before it, as this shard would have
+		fr.pendingFraming = 0
+		return
 	}
 	st := fr.yarnCur
 	if st == nil {

@@ -8,10 +8,11 @@ import (
 	"sync"
 )
 
-// readFileSharded reads one large `kubectl logs --prefix` file on every
-// core. Its pods' lines interleave, so it cannot be cut into pieces at
-// record starts (readFileChunked); but each pod's stream is read on its
-// own lines alone. So every worker reads the whole file, cutting lines and
+// readFileSharded reads one large `kubectl logs --prefix` file, or YARN's
+// aggregation of a job's logs, on every core. Its streams (pods, container
+// logs) interleave or follow one another, so it cannot be cut into pieces
+// at record starts (readFileChunked); but each stream is read on its own
+// lines alone. So every worker reads the whole file, cutting lines and
 // their prefixes (cheap), and parses only the lines of the streams it owns
 // (the costly part): a stream's number in the file is the order its first
 // line comes in, and worker w owns the streams whose number is w modulo
@@ -41,20 +42,17 @@ func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool)
 		return fileResult{}, false
 	}
 	size := info.Size()
-	fr, _, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
+	fr, lines, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
 	if !ok {
 		return fileResult{}, false
 	}
-	for _, st := range fr.streams {
-		st.finish()
-		st.sum.Wrapper = fr.wrapper
-	}
+	fr.finishFile(lines, nil)
 	// The content key is left to Read, as for a file read in pieces.
 	return fileResult{streams: fr.streams, content: contentKey{size: size, lazy: true}, path: path}, true
 }
 
-// readShards reads bytes [0, end) of f, if it is a kubectl --prefix file,
-// on workers shards, and joins them into one reader that has not ended
+// readShards reads bytes [0, end) of f, if it is a kubectl --prefix file
+// or a YARN aggregated log, on workers shards, and joins them into one reader that has not ended
 // the read: each stream is as a sequential read of those bytes leaves it,
 // so a follow can read on with it. lines: the lines read.
 func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSON bool, end int64, workers int) (_ *fileReader, lines int32, ok bool) {
@@ -68,7 +66,8 @@ func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSO
 		}
 		look = append(look, pline{lr.no, append([]byte(nil), line...), 1})
 	}
-	if wrapper, _ := detectWrapper(look); wrapper != wrapKubePrefix || len(look) < 64 {
+	wrapper, _ := detectWrapper(look)
+	if wrapper != wrapKubePrefix && wrapper != wrapYARN || len(look) < 64 {
 		return nil, 0, false
 	}
 
@@ -94,13 +93,20 @@ func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSO
 	}
 	wg.Wait()
 
+	// Every shard saw every line, so the state of the wrapper is the same
+	// in all but the stream each is in: the one whose it is.
+	first := shards[0]
 	joined := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{},
-		wrapper: shards[0].wrapper, kubeTS: shards[0].kubeTS}
+		wrapper: first.wrapper, kubeTS: first.kubeTS,
+		yarnContainer: first.yarnContainer, yarnInContents: first.yarnInContents, pendingFraming: first.pendingFraming}
 	for w, fr := range shards {
-		if failed[w] != nil || fr.wrapper != wrapKubePrefix || shardLines[w] != shardLines[0] {
+		if failed[w] != nil || fr.wrapper != wrapper || shardLines[w] != shardLines[0] {
 			return nil, 0, false // a read error: the sequential read says where
 		}
 		joined.streams = append(joined.streams, fr.streams...)
+		if fr.yarnCur != nil {
+			joined.yarnCur = fr.yarnCur
+		}
 	}
 	sort.Slice(joined.streams, func(i, j int) bool { return joined.streams[i].idx < joined.streams[j].idx })
 	for i, st := range joined.streams {

@@ -7,23 +7,31 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/sim"
 )
 
-// shardedLogs are kubectl --prefix files to read in shards: the test log
-// repeated, and simulated clusters' pods interleaved line by line (a
+// shardedLogs are files to read in shards. kubectl --prefix: the test log
+// repeated, and a simulated cluster's pods interleaved line by line (a
 // failover and an overwrite among them), with --timestamps, and with
-// lines no pod prefix opens (kubectl's own complaints) mixed in.
+// lines no pod prefix opens (kubectl's own complaints) mixed in. YARN
+// aggregation: the test log repeated, and the same cluster's logs, one
+// container each, with an empty stdout log beside each.
 func shardedLogs(t testing.TB) map[string][]byte {
 	t.Helper()
 	data, err := os.ReadFile("../testdata/logs/1.18.1-kubectl-prefix-timestamps.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := map[string][]byte{"testdata-prefix": bytes.Repeat(data, 40)}
+	yarn, err := os.ReadFile("../testdata/logs/1.12.1-yarn-aggregated.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// repeated, the same container logs come again: their streams go on
+	logs := map[string][]byte{"testdata-prefix": bytes.Repeat(data, 40), "testdata-yarn": bytes.Repeat(yarn, 20)}
 	r, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 4, Slots: 3, Jobs: 3, Failovers: 2, Seed: 11, Debug: true, Noise: 3,
 		Inject: []string{sim.FaultOverwrite, sim.FaultHeartbeatTimeout}})
 	if err != nil {
@@ -31,6 +39,7 @@ func shardedLogs(t testing.TB) map[string][]byte {
 	}
 	logs["sim-prefix"] = kubectlPrefix(r.Files, false, rand.New(rand.NewPCG(1, 2)))
 	logs["sim-prefix-timestamps"] = kubectlPrefix(r.Files, true, rand.New(rand.NewPCG(3, 4)))
+	logs["sim-yarn"] = yarnAggregated(r.Files)
 	// kubectl's own lines between the pods' (they make a stream of their own)
 	var mixed bytes.Buffer
 	for i, line := range bytes.SplitAfter(logs["sim-prefix"], []byte("\n")) {
@@ -43,8 +52,8 @@ func shardedLogs(t testing.TB) map[string][]byte {
 	return logs
 }
 
-// TestShardedReadEqualsSequential: a large kubectl --prefix file read by
-// two, three or five workers, each parsing the streams it owns, gives what
+// TestShardedReadEqualsSequential: a large kubectl --prefix file or YARN
+// aggregated log read by two, three or five workers, each parsing the streams it owns, gives what
 // a sequential reference read gives.
 func TestShardedReadEqualsSequential(t *testing.T) {
 	for name, data := range shardedLogs(t) {
@@ -148,4 +157,29 @@ func FuzzShardedRead(f *testing.F) {
 			t.Fatalf("read in shards differs from the sequential read")
 		}
 	})
+}
+
+// yarnAggregated is what `yarn logs -applicationId` prints of files: one
+// container each, its log and an empty .out beside it.
+func yarnAggregated(files map[string]string) []byte {
+	var names []string
+	for name := range files {
+		if strings.HasSuffix(name, ".log") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var out bytes.Buffer
+	out.WriteString("21/03/14 09:00:00 INFO client.RMProxy: Connecting to ResourceManager at rm-host/10.0.0.1:8032\n")
+	for i, name := range names {
+		base := strings.TrimSuffix(name, ".log")
+		for _, log := range []struct{ name, text string }{{name, files[name]}, {base + ".out", ""}} {
+			fmt.Fprintf(&out, "\nContainer: container_e03_1615700000000_0001_01_%06d on worker-%d_45454\n", i+1, i)
+			out.WriteString("LogAggregationType: AGGREGATED\n=====================================================================\n")
+			fmt.Fprintf(&out, "LogType:%s\nLogLastModifiedTime:Sun Mar 14 10:00:00 +0000 2021\nLogLength:%d\nLogContents:\n", log.name, len(log.text))
+			out.WriteString(log.text)
+			fmt.Fprintf(&out, "End of LogType:%s\n*******************************************************************************\n", log.name)
+		}
+	}
+	return out.Bytes()
 }
