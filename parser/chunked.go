@@ -16,6 +16,41 @@ import (
 // least twice as big is read in pieces, in parallel.
 const defaultChunkSize = 8 << 20
 
+// chunk is Options.ChunkSize or its default.
+func (o *Options) chunk() int64 {
+	if o.ChunkSize <= 0 {
+		return defaultChunkSize
+	}
+	return int64(o.ChunkSize)
+}
+
+// workers is Options.Workers or its default, one per CPU.
+func (o *Options) workers() int {
+	if o.Workers <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return o.Workers
+}
+
+// openLarge opens path for a read on several cores: a regular file of at
+// least two chunks, not stdin, not a reference read. ok=false leaves it to
+// the sequential read, which reports what went wrong, if anything did.
+func openLarge(path string, opts *Options) (_ *os.File, size int64, ok bool) {
+	if opts.Reference || path == "-" {
+		return nil, 0, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, false
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() || info.Size() < 2*opts.chunk() {
+		f.Close()
+		return nil, 0, false
+	}
+	return f, info.Size(), true
+}
+
 // readFileChunked reads one large plain file on every core: it cuts the
 // file at record starts into pieces, reads each piece with a stream of
 // its own, and joins the streams into the one a sequential read would
@@ -28,28 +63,16 @@ const defaultChunkSize = 8 << 20
 // time-of-day records (whose day depends on what came before), it gives up
 // (ok=false) and the caller reads sequentially.
 func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
-	if opts.Reference || path == "-" {
+	f, size, ok := openLarge(path, opts)
+	if !ok {
 		return fileResult{}, false
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fileResult{}, false // the sequential read reports it
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	chunk := int64(opts.ChunkSize)
-	if chunk <= 0 {
-		chunk = defaultChunkSize
-	}
-	if err != nil || !info.Mode().IsRegular() || info.Size() < 2*chunk {
-		return fileResult{}, false
-	}
-	size := info.Size()
 	c, ok := chunkableInput(f, forced, forceJSON)
 	if !ok {
 		return fileResult{}, false
 	}
-	rr, ok := readInPieces(f, path, opts, c, 0, size, chunk)
+	rr, ok := readInPieces(f, path, opts, c, 0, size, opts.chunk())
 	if !ok {
 		return fileResult{}, false
 	}
@@ -123,11 +146,7 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 	failed := make([]error, pieces)
 	var wg sync.WaitGroup
 	work := make(chan int)
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	for w := 0; w < min(workers, pieces); w++ {
+	for w := 0; w < min(opts.workers(), pieces); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -5,7 +5,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -110,11 +109,7 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	if h := lastHeader(f, st.cut, size, st.how); h > st.cut {
 		// Much that is new (the first read of a large log) is read in
 		// pieces on every core, as Read reads a large file.
-		chunk := int64(opts.ChunkSize)
-		if chunk <= 0 {
-			chunk = defaultChunkSize
-		}
-		rr, ok := readInPieces(f, path, opts, st.how, st.cut, h, chunk)
+		rr, ok := readInPieces(f, path, opts, st.how, st.cut, h, opts.chunk())
 		var err error
 		if !ok {
 			rr, err = readPiece(f, path, opts, st.how, st.cut, h)
@@ -177,14 +172,7 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 		}
 		// much kubectl --prefix output at once (a follow started on a
 		// running cluster): its pods are read on every core
-		workers, chunk := opts.Workers, int64(opts.ChunkSize)
-		if workers <= 0 {
-			workers = runtime.GOMAXPROCS(0)
-		}
-		if chunk <= 0 {
-			chunk = defaultChunkSize
-		}
-		if workers > 1 && end >= 2*chunk {
+		if workers := opts.workers(); workers > 1 && end >= 2*opts.chunk() {
 			var ok bool
 			if st.on, st.lines, ok = readShards(f, path, opts, forced, forceJSON, end, workers); ok {
 				st.pieces += workers - 1 // and one below, as for any poll

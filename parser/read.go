@@ -60,10 +60,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := opts.workers()
 	if fl == nil {
 		opts.ra = startReadAhead(files)
 		defer opts.ra.stop()

@@ -3,7 +3,6 @@ package parser
 import (
 	"io"
 	"os"
-	"runtime"
 	"sort"
 	"sync"
 )
@@ -21,27 +20,15 @@ import (
 // is not such a file or is too small to be worth it; the caller then reads
 // sequentially (as it does after a read error, which it reports).
 func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if opts.Reference || path == "-" || workers < 2 {
+	workers := opts.workers()
+	if workers < 2 {
 		return fileResult{}, false
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	f, size, ok := openLarge(path, opts)
+	if !ok {
 		return fileResult{}, false
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	chunk := int64(opts.ChunkSize)
-	if chunk <= 0 {
-		chunk = defaultChunkSize
-	}
-	if err != nil || !info.Mode().IsRegular() || info.Size() < 2*chunk {
-		return fileResult{}, false
-	}
-	size := info.Size()
 	fr, lines, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
 	if !ok {
 		return fileResult{}, false
