@@ -132,7 +132,8 @@ func followOn(t *testing.T, name string, data []byte, workers int) {
 }
 
 // kubectlPrefix is what `kubectl logs --prefix [--timestamps]` of every pod
-// writes: their lines interleaved at random, each prefixed with its pod.
+// writes: their lines interleaved at random (pod after pod when rng is
+// nil), each prefixed with its pod.
 func kubectlPrefix(files map[string]string, timestamps bool, rng *rand.Rand) []byte {
 	var names []string
 	for name := range files {
@@ -156,7 +157,10 @@ func kubectlPrefix(files map[string]string, timestamps bool, rng *rand.Rand) []b
 		if len(left) == 0 {
 			break
 		}
-		i := left[rng.IntN(len(left))]
+		i := left[0] // pod after pod, as kubectl logs without -f prints them
+		if rng != nil {
+			i = left[rng.IntN(len(left))]
+		}
 		line := strings.TrimSuffix(lines[i][0], "\n")
 		lines[i] = lines[i][1:]
 		fmt.Fprintf(&out, "[pod/flink-%s/flink-main-container] ", strings.TrimSuffix(names[i], ".log"))

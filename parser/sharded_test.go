@@ -16,7 +16,7 @@ import (
 
 // shardedLogs are files to read in shards. kubectl --prefix: the test log
 // repeated, and a simulated cluster's pods interleaved line by line (a
-// failover and an overwrite among them), with --timestamps, and with
+// failover and an overwrite among them) or pod after pod, with --timestamps, and with
 // lines no pod prefix opens (kubectl's own complaints) mixed in. YARN
 // aggregation: the test log repeated, and the same cluster's logs, one
 // container each, with an empty stdout log beside each.
@@ -39,6 +39,7 @@ func shardedLogs(t testing.TB) map[string][]byte {
 	}
 	logs["sim-prefix"] = kubectlPrefix(r.Files, false, rand.New(rand.NewPCG(1, 2)))
 	logs["sim-prefix-timestamps"] = kubectlPrefix(r.Files, true, rand.New(rand.NewPCG(3, 4)))
+	logs["sim-prefix-pod-after-pod"] = kubectlPrefix(r.Files, false, nil)
 	logs["sim-yarn"] = yarnAggregated(r.Files)
 	// kubectl's own lines between the pods' (they make a stream of their own)
 	var mixed bytes.Buffer
