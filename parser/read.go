@@ -61,6 +61,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		return nil, err
 	}
 	workers := opts.workers()
+	opts.files = len(files)
 	if fl == nil {
 		opts.ra = startReadAhead(files)
 		defer opts.ra.stop()

@@ -18,10 +18,11 @@ import (
 // the workers. Each stream sees exactly the lines a sequential read gives
 // it, under the same numbers, so the join is exact. ok=false when the file
 // is not such a file or is too small to be worth it; the caller then reads
-// sequentially (as it does after a read error, which it reports).
+// sequentially (as it does after a read error, which it reports). With as
+// many files as workers it is not worth it: every core has a file already.
 func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
 	workers := opts.workers()
-	if workers < 2 {
+	if workers < 2 || opts.files >= workers {
 		return fileResult{}, false
 	}
 	f, size, ok := openLarge(path, opts)

@@ -91,7 +91,7 @@ func TestShardedReadEqualsSequential(t *testing.T) {
 
 // TestShardedReadDeclines: what readFileSharded must leave to the
 // sequential read: a file under two chunks, a file without pod prefixes,
-// one worker, the reference read.
+// one worker, as many files as workers, the reference read.
 func TestShardedReadDeclines(t *testing.T) {
 	logs := shardedLogs(t)
 	dir := t.TempDir()
@@ -117,6 +117,7 @@ func TestShardedReadDeclines(t *testing.T) {
 		{"under two chunks", prefix, Options{ChunkSize: size/2 + 1, Workers: 2}},
 		{"no pod prefixes", plain, Options{ChunkSize: 4 << 10, Workers: 2}},
 		{"one worker", prefix, Options{ChunkSize: 4 << 10, Workers: 1}},
+		{"a file for every worker", prefix, Options{ChunkSize: 4 << 10, Workers: 2, files: 2}},
 		{"reference", prefix, Options{ChunkSize: 4 << 10, Workers: 2, Reference: true}},
 	} {
 		c.opts.MaxLine, c.opts.MaxRecord = defaultMaxLine, defaultMaxRecord
