@@ -29,6 +29,7 @@ type Follower struct {
 	opts  Options
 	mu    sync.Mutex
 	files map[string]*followed
+	stdin *followedStdin // when "-" is among the paths
 }
 
 type followed struct {
@@ -50,9 +51,25 @@ type followed struct {
 	on *fileReader
 }
 
-// NewFollower prepares to read paths repeatedly with opts.
+// NewFollower prepares to read paths repeatedly with opts. When "-" is
+// among them, it starts reading opts.Stdin as it comes; each Read reads
+// what came since the last.
 func NewFollower(paths []string, opts Options) *Follower {
-	return &Follower{paths: paths, opts: opts, files: map[string]*followed{}}
+	fl := &Follower{paths: paths, opts: opts, files: map[string]*followed{}}
+	if slices.Contains(paths, "-") && opts.Stdin != nil {
+		fl.stdin = newFollowedStdin(opts.Stdin)
+	}
+	return fl
+}
+
+// Stdin tells how many bytes of standard input the Follower has read so
+// far and whether it has ended (EOF or a read error); 0 and false when it
+// does not follow standard input.
+func (fl *Follower) Stdin() (read int64, ended bool) {
+	if fl.stdin == nil {
+		return 0, false
+	}
+	return fl.stdin.state()
 }
 
 // Read reads the paths as they are now: the same Result as Read.
@@ -72,7 +89,13 @@ func (fl *Follower) setState(path string, st *followed) {
 
 // readFile reads what was appended to path; ok=false means: read it whole.
 func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
-	if opts.Reference || path == "-" {
+	if path == "-" {
+		if fl.stdin == nil {
+			return fileResult{}, false
+		}
+		return fl.stdin.poll(opts, forced, forceJSON), true
+	}
+	if opts.Reference {
 		return fileResult{}, false
 	}
 	f, err := os.Open(path)

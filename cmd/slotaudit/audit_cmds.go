@@ -92,9 +92,11 @@ Formats: table (default), json, ndjson, sarif (2.1.0), junit, github (workflow a
 most 10 errors and 10 warnings; the whole report goes to $GITHUB_STEP_SUMMARY when it is set),
 markdown. Every format includes the per-input summary.
 
---follow keeps watching the inputs (files, and directories for new files) and writes ndjson
-as they grow: a "finding" line the first time a finding is proven, a "retracted" line if
-later lines disprove it (a slot freed after all), and on SIGINT/SIGTERM the "summary" line.
+--follow keeps watching the inputs (files, directories for new files, and standard input, as in
+kubectl logs -f POD | slotaudit audit --follow -) and writes ndjson as they grow: a "finding"
+line the first time a finding is proven, a "retracted" line if later lines disprove it (a slot
+freed after all), and on SIGINT/SIGTERM the "summary" line. When standard input is the only
+input, the follow ends when it does, with the summary line and the exit code of an audit.
 Each change reads only what was appended to an uncompressed log: logs in JSON or in a layout
 with dated timestamps (bare or in CRI, Docker or kubectl --timestamps lines) are cut at record
 starts; others (kubectl --prefix, YARN, time-of-day layouts) are read on by a reader kept from

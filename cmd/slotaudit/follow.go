@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -23,6 +22,7 @@ type inputState struct {
 	path  string
 	size  int64
 	mtime time.Time
+	ended bool // standard input: it has ended
 }
 
 // watch returns the state of every file the paths name (directories
@@ -39,7 +39,7 @@ func watch(paths []string) ([]inputState, error) {
 			// gone between listing and stat (rotation): seen next time
 			continue
 		}
-		out = append(out, inputState{f, st.Size(), st.ModTime()})
+		out = append(out, inputState{path: f, size: st.Size(), mtime: st.ModTime()})
 	}
 	return out, nil
 }
@@ -58,23 +58,23 @@ func sameState(a, b []inputState) bool {
 
 // follow is `audit --follow`: it audits the inputs, writes every finding as
 // an ndjson line, and then re-audits whenever an input grows, shrinks
-// (truncated or rotated), or a file appears in a directory given, writing
-// the findings not written before, and a "retracted" line for a finding
-// that later lines disproved (a zombie slot freed after all). On SIGINT or
-// SIGTERM it writes the summary and exits as audit would.
+// (truncated or rotated), or a file appears in a directory given, or
+// standard input brings more, writing the findings not written before, and
+// a "retracted" line for a finding that later lines disproved (a zombie
+// slot freed after all). On SIGINT or SIGTERM, or when standard input was
+// the only input and has ended, it writes the summary and exits as audit
+// would.
 //
-// Each change reads only what was appended to logs in dated layouts or JSON
-// (parser.Follower) and re-reads other inputs whole; the audit itself is
-// made again from all events.
+// Each change reads only what was appended (parser.Follower; gzip inputs
+// are read whole); the audit itself is made again from all events.
 func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn string, interval time.Duration) error {
 	sev, ok := rules.ParseSeverity(failOn)
 	if !ok {
 		return &usageError{fmt.Errorf("--fail-on %q: want info, warning or error", failOn)}
 	}
+	onlyStdin := true
 	for _, p := range paths {
-		if p == "-" {
-			return &usageError{errors.New("--follow reads files and directories, not stdin")}
-		}
+		onlyStdin = onlyStdin && p == "-"
 	}
 	if interval <= 0 {
 		return &usageError{fmt.Errorf("--poll %s: want a positive duration such as 250ms", interval)}
@@ -92,6 +92,12 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	wait := interval
 	for {
 		state, err := watch(paths)
+		if e.follower != nil {
+			// standard input (a pipe from kubectl logs -f): how much came
+			if n, ended := e.follower.Stdin(); n > 0 || ended {
+				state = append(state, inputState{path: "-", size: n, ended: ended})
+			}
+		}
 		if err != nil {
 			if first {
 				return err
@@ -141,24 +147,41 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 				order = kept
 			}
 		}
+		// Standard input alone has ended, and everything it brought is
+		// audited: the follow ends as an audit of it would.
+		if onlyStdin && len(last) == 1 && last[0].ended {
+			if current == nil {
+				if err := report.WriteInputTable(e.stderr, e.unjudged); err != nil {
+					return err
+				}
+				return &nothingToJudgeError{inputs: len(e.unjudged)}
+			}
+			return e.followSummary(enc, current)
+		}
 		select {
 		case <-ctx.Done():
 			if current == nil {
 				return nil
 			}
-			if err := enc.Encode(struct {
-				Type string `json:"type"`
-				report.SummaryJSON
-			}{"summary", current.JSON().Summary}); err != nil {
-				return err
-			}
-			if current.Failed() {
-				return findingsError{}
-			}
-			return nil
+			return e.followSummary(enc, current)
 		case <-time.After(wait):
 		}
 	}
+}
+
+// followSummary writes the "summary" line that ends a follow, and says
+// with the exit code whether findings reached --fail-on.
+func (e *env) followSummary(enc *json.Encoder, current *report.Audit) error {
+	if err := enc.Encode(struct {
+		Type string `json:"type"`
+		report.SummaryJSON
+	}{"summary", current.JSON().Summary}); err != nil {
+		return err
+	}
+	if current.Failed() {
+		return findingsError{}
+	}
+	return nil
 }
 
 // followAudit audits the inputs as they are now; nil (no error) while they
@@ -173,6 +196,7 @@ func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, fa
 		return nil, err
 	}
 	if !hasEvidence(res) {
+		e.unjudged = res.Inputs
 		return nil, nil
 	}
 	m := reconstruct.Build(res)

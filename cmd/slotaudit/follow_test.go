@@ -159,3 +159,98 @@ func TestFollowStreamsFindings(t *testing.T) {
 		t.Errorf("streamed findings differ from the audit of the complete logs:\n got  %v\n want %v", got, want)
 	}
 }
+
+// TestFollowStdinStreams: `kubectl logs -f ... | slotaudit audit --follow -`.
+// What the first part of a TaskManager log proves streams out while the
+// pipe is still open; when it closes, the follow ends with the summary and
+// the audit's exit code, having streamed exactly the findings of an audit
+// of the whole log.
+func TestFollowStdinStreams(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "logs", "sim-1.9.3-overwrite-debug", "taskmanager-0.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	{
+		var out, errOut bytes.Buffer
+		Main(context.Background(), []string{"audit", "--format", "ndjson", "-"}, bytes.NewReader(data), &out, &errOut)
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatal(err)
+			}
+			if v["type"] == "finding" {
+				want = append(want, v["fingerprint"].(string))
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the log gives no finding: pick another")
+	}
+	stdin, feed := io.Pipe()
+	out, lines := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(context.Background(), []string{"audit", "--follow", "--poll", "20ms", "-"}, stdin, lines, &stderr)
+		lines.Close()
+	}()
+	got := make(chan map[string]any)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var v map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				t.Errorf("not JSON: %q", sc.Text())
+				continue
+			}
+			got <- v
+		}
+		close(got)
+	}()
+	// nine tenths of the log: some findings are proven already, while the
+	// pipe stays open
+	cut := bytes.LastIndexByte(data[:len(data)*9/10], '\n') + 1
+	if _, err := feed.Write(data[:cut]); err != nil {
+		t.Fatal(err)
+	}
+	streamed := map[string]bool{}
+	select {
+	case v := <-got:
+		if v["type"] != "finding" {
+			t.Fatalf("first line %v, want a finding", v)
+		}
+		streamed[v["fingerprint"].(string)] = true
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no finding streamed while the pipe was open (stderr: %s)", stderr.String())
+	}
+	feed.Write(data[cut:])
+	feed.Close()
+	var summary bool
+	for v := range got {
+		switch v["type"] {
+		case "finding":
+			streamed[v["fingerprint"].(string)] = true
+		case "retracted":
+			delete(streamed, v["fingerprint"].(string))
+		case "summary":
+			summary = true
+		}
+	}
+	if code := <-done; code != exitFindings {
+		t.Errorf("exit code %d, want %d (stderr: %s)", code, exitFindings, stderr.String())
+	}
+	if !summary {
+		t.Error("no summary line when the pipe closed")
+	}
+	var fps []string
+	for fp := range streamed {
+		fps = append(fps, fp)
+	}
+	sort.Strings(fps)
+	sort.Strings(want)
+	if strings.Join(fps, " ") != strings.Join(want, " ") {
+		t.Errorf("streamed findings differ from the audit of the whole log:\n got  %v\n want %v", fps, want)
+	}
+}

@@ -34,6 +34,8 @@ type env struct {
 	// following: inputs are read again and again through follower.
 	following bool
 	follower  *parser.Follower
+	// what the last read of a follow that found no evidence yet read
+	unjudged []parser.InputSummary
 }
 
 // usageError is a bad flag or argument; the command's usage hint follows it.

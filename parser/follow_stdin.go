@@ -1,0 +1,156 @@
+package parser
+
+import (
+	"bytes"
+	"hash/maphash"
+	"io"
+	"sync"
+)
+
+// stdinBuffered is the most standard input a follow holds read but not
+// yet taken by a poll: past it, the reading waits (and so does the
+// writer of the pipe), so that a fast pipe and a slow audit cannot fill
+// the memory.
+const stdinBuffered = 64 << 20
+
+// followedStdin is standard input as a follow reads it: a goroutine reads
+// it as it comes (a pipe blocks until it has something); each poll takes
+// what it read, gives the complete lines to a reader kept from poll to
+// poll, and ends the read with a copy of that reader, as readOn does for a
+// file that cannot be cut.
+type followedStdin struct {
+	mu    sync.Mutex
+	more  *sync.Cond // signalled when a poll takes what was read
+	taken []byte     // read, not yet taken by a poll
+	read  int64      // bytes read so far
+	ended bool       // EOF or a read error (err)
+	err   error
+
+	// owned by the poll that holds polling
+	polling sync.Mutex
+	data    []byte // taken, not yet given to on: every line until on is made, then the incomplete last one
+	seen    int64  // bytes taken
+	hash    maphash.Hash
+	on      *fileReader
+	lines   int32
+	over    bool // the incomplete line is longer than MaxLine: its rest is skipped until its end
+}
+
+func newFollowedStdin(r io.Reader) *followedStdin {
+	s := &followedStdin{}
+	s.more = sync.NewCond(&s.mu)
+	s.hash.SetSeed(contentSeed)
+	go s.readAll(r)
+	return s
+}
+
+func (s *followedStdin) readAll(r io.Reader) {
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := r.Read(buf)
+		s.mu.Lock()
+		for len(s.taken) >= stdinBuffered {
+			s.more.Wait()
+		}
+		s.taken = append(s.taken, buf[:n]...)
+		s.read += int64(n)
+		if err != nil {
+			s.ended = true
+			if err != io.EOF {
+				s.err = err
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// state is how much was read and whether the input ended.
+func (s *followedStdin) state() (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.read, s.ended
+}
+
+// take returns what was read since the last take.
+func (s *followedStdin) take() (data []byte, ended bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, s.taken = s.taken, nil
+	s.more.Broadcast()
+	return data, s.ended, s.err
+}
+
+// poll reads what standard input brought since the last poll: the same
+// result as Read of everything it brought so far.
+func (s *followedStdin) poll(opts *Options, forced *Layout, forceJSON bool) fileResult {
+	s.polling.Lock()
+	defer s.polling.Unlock()
+	data, _, readErr := s.take()
+	s.seen += int64(len(data))
+	s.hash.Write(data)
+	s.add(data, opts.MaxLine)
+	complete := bytes.LastIndexByte(s.data, '\n') + 1
+
+	if s.on == nil {
+		// the wrapper is decided on the first 64 lines: until they are
+		// all there, everything is read again at each poll
+		fr := &fileReader{path: "-", opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
+		lr := newLineReader(bytes.NewReader(s.data[:complete]), opts.MaxLine)
+		if looked, _ := fr.readLines(lr); looked == 64 {
+			s.on, s.lines = fr, lr.no
+			s.data = append([]byte(nil), s.data[complete:]...)
+			complete = 0
+		}
+	}
+	if s.on == nil {
+		fr := &fileReader{path: "-", opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
+		lr := newLineReader(bytes.NewReader(s.data), opts.MaxLine)
+		fr.readLines(lr)
+		fr.finishFile(lr.no, readErr)
+		return fileResult{streams: fr.streams, content: contentKey{size: s.seen, sum: s.hash.Sum64()}}
+	}
+	if complete > 0 {
+		lr := newLineReader(bytes.NewReader(s.data[:complete]), opts.MaxLine)
+		lr.no, lr.started = s.lines, true
+		s.on.feedLines(lr)
+		s.lines = lr.no
+		s.data = append(s.data[:0], s.data[complete:]...)
+	}
+	last := s.on.copyForEnd()
+	lr := newLineReader(bytes.NewReader(s.data), opts.MaxLine)
+	lr.no, lr.started = s.lines, true
+	last.feedLines(lr)
+	last.finishFile(lr.no, readErr)
+	return fileResult{streams: last.streams, content: contentKey{size: s.seen, sum: s.hash.Sum64()}}
+}
+
+// add appends what was read to data. Of a line longer than max only the
+// first max+1 bytes are kept: the line reader keeps max of them and marks
+// it truncated, as it does reading the whole line, and an endless line
+// does not fill the memory.
+func (s *followedStdin) add(b []byte, max int) {
+	for len(b) > 0 {
+		if s.over {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				return
+			}
+			s.over = false
+			b = b[i:]
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i >= 0 {
+			s.data = append(s.data, b[:i+1]...)
+			b = b[i+1:]
+			continue
+		}
+		s.data = append(s.data, b...)
+		if line := len(s.data) - (bytes.LastIndexByte(s.data, '\n') + 1); line > max+1 {
+			s.data = s.data[:len(s.data)-(line-max-1)]
+			s.over = true
+		}
+		return
+	}
+}
