@@ -35,26 +35,13 @@ func TestFollowStreamsFindings(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var want []string
-	{
-		var out, errOut bytes.Buffer
-		complete := t.TempDir()
-		for n, data := range full {
-			if err := os.WriteFile(filepath.Join(complete, n), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		Main(context.Background(), []string{"audit", "--format", "ndjson", complete}, nil, &out, &errOut)
-		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			var v map[string]any
-			if err := json.Unmarshal([]byte(l), &v); err != nil {
-				t.Fatal(err)
-			}
-			if v["type"] == "finding" {
-				want = append(want, v["fingerprint"].(string))
-			}
+	complete := t.TempDir()
+	for n, data := range full {
+		if err := os.WriteFile(filepath.Join(complete, n), data, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
+	want := auditFingerprints(t, nil, complete)
 	if len(want) == 0 {
 		t.Fatal("the complete logs give no finding: pick another incident")
 	}
@@ -67,20 +54,7 @@ func TestFollowStreamsFindings(t *testing.T) {
 		done <- Main(ctx, []string{"audit", "--follow", "--poll", "50ms", dir}, nil, pw, &stderr)
 		pw.Close()
 	}()
-	lines := make(chan map[string]any)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var v map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-				t.Errorf("not JSON: %q", sc.Text())
-				continue
-			}
-			lines <- v
-		}
-		close(lines)
-	}()
+	lines := ndjsonLines(t, pr)
 	streamed := map[string]bool{}
 	take := func(v map[string]any) {
 		switch v["type"] {
@@ -170,20 +144,7 @@ func TestFollowStdinStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	{
-		var out, errOut bytes.Buffer
-		Main(context.Background(), []string{"audit", "--format", "ndjson", "-"}, bytes.NewReader(data), &out, &errOut)
-		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			var v map[string]any
-			if err := json.Unmarshal([]byte(l), &v); err != nil {
-				t.Fatal(err)
-			}
-			if v["type"] == "finding" {
-				want = append(want, v["fingerprint"].(string))
-			}
-		}
-	}
+	want := auditFingerprints(t, bytes.NewReader(data), "-")
 	if len(want) == 0 {
 		t.Fatal("the log gives no finding: pick another")
 	}
@@ -195,20 +156,7 @@ func TestFollowStdinStreams(t *testing.T) {
 		done <- Main(context.Background(), []string{"audit", "--follow", "--poll", "20ms", "-"}, stdin, lines, &stderr)
 		lines.Close()
 	}()
-	got := make(chan map[string]any)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var v map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-				t.Errorf("not JSON: %q", sc.Text())
-				continue
-			}
-			got <- v
-		}
-		close(got)
-	}()
+	got := ndjsonLines(t, out)
 	// nine tenths of the log: some findings are proven already, while the
 	// pipe stays open
 	cut := bytes.LastIndexByte(data[:len(data)*9/10], '\n') + 1
@@ -253,4 +201,42 @@ func TestFollowStdinStreams(t *testing.T) {
 	if strings.Join(fps, " ") != strings.Join(want, " ") {
 		t.Errorf("streamed findings differ from the audit of the whole log:\n got  %v\n want %v", fps, want)
 	}
+}
+
+// auditFingerprints returns the fingerprints of the findings of an audit of
+// paths (stdin for "-").
+func auditFingerprints(t *testing.T, stdin io.Reader, paths ...string) []string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	Main(context.Background(), append([]string{"audit", "--format", "ndjson"}, paths...), stdin, &out, &errOut)
+	var fps []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v["type"] == "finding" {
+			fps = append(fps, v["fingerprint"].(string))
+		}
+	}
+	return fps
+}
+
+// ndjsonLines decodes the lines r gives, each a JSON object, until it ends.
+func ndjsonLines(t *testing.T, r io.Reader) <-chan map[string]any {
+	lines := make(chan map[string]any)
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var v map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				t.Errorf("not JSON: %q", sc.Text())
+				continue
+			}
+			lines <- v
+		}
+		close(lines)
+	}()
+	return lines
 }
