@@ -40,7 +40,7 @@ var (
 // it can, else (and for every error) through encoding/json into a map, the
 // definition the fast path is tested against (decodeJSONRecordSlow).
 func decodeJSONRecord(b []byte) (jsonRecord, error) {
-	if obj, exception, ok := fastJSONObject(b, nil); ok {
+	if obj, exception, ok := fastJSONObject(b, nil, nil); ok {
 		return recordFromObject(obj, exception)
 	}
 	return decodeJSONRecordSlow(b)

@@ -67,9 +67,11 @@ type jsonTopKey struct {
 // is wrong. exception says whether a member jsonThrown reads was kept (most
 // records have none, and looking for them all was a tenth of the time).
 // obj, if not nil, is a map to fill again (emptied first): a
-// map per record was an eighth of a JSON log's reading.
-func fastJSONObject(b []byte, obj map[string]any) (_ map[string]any, exception, ok bool) {
-	w := jsonWalker{b: b}
+// map per record was an eighth of a JSON log's reading. maps, if not nil,
+// gives the maps of nested objects, the same ones again at the next call.
+func fastJSONObject(b []byte, obj map[string]any, maps *jsonMaps) (_ map[string]any, exception, ok bool) {
+	maps.reset()
+	w := jsonWalker{b: b, maps: maps}
 	w.blanks()
 	if w.i >= len(b) || b[w.i] != '{' {
 		return nil, false, false
@@ -96,6 +98,41 @@ type jsonWalker struct {
 	plain bool
 	// a member that jsonThrown reads was kept
 	exception bool
+	maps      *jsonMaps // where the maps of nested objects come from
+}
+
+// jsonMaps hands out emptied maps for the nested objects of one record's
+// members, and the same ones again for the next record: log4j 2's
+// JsonLayout nests its time ("instant") in every record, and a new map
+// for it was a tenth of a JSON log's reading. What is decoded from a
+// record is read before the next (recordFromObject), so nothing keeps a map.
+type jsonMaps struct {
+	maps []map[string]any
+	used int
+}
+
+// jsonMapsKept bounds the maps kept: a record nesting more objects (none
+// that a logger writes) gets maps of its own.
+const jsonMapsKept = 16
+
+func (p *jsonMaps) reset() {
+	if p != nil {
+		p.used = 0
+	}
+}
+
+// get returns an empty map; p may be nil.
+func (p *jsonMaps) get() map[string]any {
+	if p == nil || p.used == jsonMapsKept {
+		return map[string]any{}
+	}
+	if p.used == len(p.maps) {
+		p.maps = append(p.maps, make(map[string]any, 4))
+	}
+	m := p.maps[p.used]
+	p.used++
+	clear(m)
+	return m
 }
 
 // jsonMaxDepth: deeper input is left to the decoder (whose own limit is
@@ -151,7 +188,7 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 			if known {
 				key := top.name
 				w.exception = w.exception || top.exception
-				v, ok := jsonValue(w.b[vStart:w.i])
+				v, ok := jsonValue(w.b[vStart:w.i], w.maps)
 				if !ok {
 					return false
 				}
@@ -368,8 +405,8 @@ func (w *jsonWalker) textBytes(t []byte) bool {
 // jsonValue decodes one valid JSON value as the decoder does into an any
 // with UseNumber: strings with escapes or non-ASCII bytes through
 // encoding/json (it replaces invalid UTF-8), the rest here.
-func jsonValue(raw []byte) (any, bool) {
-	w := jsonWalker{b: raw}
+func jsonValue(raw []byte, maps *jsonMaps) (any, bool) {
+	w := jsonWalker{b: raw, maps: maps}
 	v, ok := w.decode()
 	return v, ok && w.i == len(raw)
 }
@@ -387,7 +424,7 @@ func (w *jsonWalker) decode() (any, bool) {
 		}
 		return jsonUnquote(w.b[start+1 : w.i-1]), true
 	case '{':
-		m := map[string]any{}
+		m := w.maps.get()
 		w.i++
 		for {
 			w.blanks()

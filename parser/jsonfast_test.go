@@ -78,7 +78,7 @@ func TestFastJSONEqualsDecoder(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Errorf("%.300q:\n fast %+v, %v\n slow %+v, %v", in, got, gotErr, want, wantErr)
 		}
-		if _, _, ok := fastJSONObject([]byte(in), nil); ok {
+		if _, _, ok := fastJSONObject([]byte(in), nil, nil); ok {
 			fast++
 		}
 	}

@@ -115,6 +115,7 @@ type stream struct {
 	jsonN    int            // physical lines in jsonBuf
 	jsonScan jsonScan       // the balance of jsonBuf so far
 	jsonObj  map[string]any // the members of one-line JSON records, reused
+	jsonMaps jsonMaps       // and the maps of the objects nested in them
 
 	lastTOD int64
 	day     int64
@@ -498,7 +499,7 @@ func (s *stream) jsonStart(no int32, b []byte, phys int) {
 	// Nearly every line of a JSON log is one whole object: decoded once,
 	// without the balance scan below, which would find it complete.
 	if !s.opts.Reference {
-		if obj, exception, ok := fastJSONObject(b, s.jsonObj); ok {
+		if obj, exception, ok := fastJSONObject(b, s.jsonObj, &s.jsonMaps); ok {
 			s.jsonObj = obj
 			jr, err := recordFromObject(obj, exception)
 			s.jsonDecoded(no, no, phys, jr, err, b)
@@ -897,6 +898,7 @@ func (s *stream) release() {
 	s.folds = nil // a piece joined later folds into what the joined stream remembers
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
 	s.jsonObj = nil // its strings may hold on to a line buffer
+	s.jsonMaps = jsonMaps{}
 }
 
 // stripANSI removes terminal escape sequences (colour codes of the Kubernetes
