@@ -392,7 +392,7 @@ func (s *stream) clone() *stream {
 		r.reps, r.heads = slices.Clip(r.reps), slices.Clip(r.heads)
 	}
 	c.runAt, c.folds = maps.Clone(s.runAt), maps.Clone(s.folds)
-	c.jsonObj, c.jsonMaps = nil, jsonMaps{} // filled again for every record: not to be shared
+	c.jsonObj, c.jsonMaps = jsonMembers{}, jsonMaps{} // filled again for every record: not to be shared
 	c.diags = append([]Diagnostic(nil), s.diags...)
 	c.hints = append([]versionHint(nil), s.hints...)
 	c.tmIDs = append([]string(nil), s.tmIDs...)

@@ -36,12 +36,27 @@ var (
 	jsonErrorMsgKeys  = []string{"error.message"}
 )
 
+// The same, numbered (jsonRef): looking them up is indexing, not hashing.
+var (
+	jsonTimeRefs      = jsonRefs(jsonTimeKeys)
+	jsonLevelRefs     = jsonRefs(jsonLevelKeys)
+	jsonLoggerRefs    = jsonRefs(jsonLoggerKeys)
+	jsonThreadRefs    = jsonRefs(jsonThreadKeys)
+	jsonMsgRefs       = jsonRefs(jsonMsgKeys)
+	jsonFullRefs      = jsonRefs(jsonFullKeys)
+	jsonThrownRefs    = jsonRefs(jsonThrownKeys)
+	jsonStackRefs     = jsonRefs(jsonStackKeys)
+	jsonErrorTypeRefs = jsonRefs(jsonErrorTypeKeys)
+	jsonErrorMsgRefs  = jsonRefs(jsonErrorMsgKeys)
+)
+
 // decodeJSONRecord decodes one JSON log event: through fastJSONObject when
 // it can, else (and for every error) through encoding/json into a map, the
 // definition the fast path is tested against (decodeJSONRecordSlow).
 func decodeJSONRecord(b []byte) (jsonRecord, error) {
-	if obj, exception, ok := fastJSONObject(b, nil, nil); ok {
-		return recordFromObject(obj, exception)
+	var m jsonMembers
+	if exception, ok := fastJSONObject(b, &m, nil); ok {
+		return recordFromObject(&m, exception)
 	}
 	return decodeJSONRecordSlow(b)
 }
@@ -61,40 +76,42 @@ func decodeJSONRecordSlow(b []byte) (jsonRecord, error) {
 	if dec.More() {
 		return r, fmt.Errorf("invalid JSON: data after the object")
 	}
-	return recordFromObject(obj, true)
+	var m jsonMembers
+	m.fill(obj)
+	return recordFromObject(&m, true)
 }
 
 // recordFromObject reads a record from a decoded object. It looks only at
 // the keys jsonTopKeys lists (and inside their values), and for an
 // exception only when exception says obj may hold a key that tells one.
-func recordFromObject(obj map[string]any, exception bool) (jsonRecord, error) {
+func recordFromObject(obj *jsonMembers, exception bool) (jsonRecord, error) {
 	var r jsonRecord
 	r.shape = jsonShape(obj)
 
-	for _, k := range jsonTimeKeys {
-		if v, ok := jsonGet(obj, k); ok {
-			if t, ok := jsonTime(k, v); ok {
+	for i := range jsonTimeRefs {
+		if v, ok := obj.get(&jsonTimeRefs[i]); ok {
+			if t, ok := jsonTime(jsonTimeKeys[i], v); ok {
 				r.time = t
 				break
 			}
 		}
 	}
-	for _, k := range jsonLevelKeys {
-		if v, ok := jsonGet(obj, k); ok {
+	for i := range jsonLevelRefs {
+		if v, ok := obj.get(&jsonLevelRefs[i]); ok {
 			r.level = jsonLevel(v)
 			if r.level != "" {
 				break
 			}
 		}
 	}
-	r.logger = jsonString(obj, jsonLoggerKeys)
-	r.thread = jsonString(obj, jsonThreadKeys)
-	r.msg = jsonString(obj, jsonMsgKeys)
+	r.logger = jsonString(obj, jsonLoggerRefs)
+	r.thread = jsonString(obj, jsonThreadRefs)
+	r.msg = jsonString(obj, jsonMsgRefs)
 	if exception {
 		r.thrown = jsonThrown(obj)
 	}
 	// GELF puts the message again, with the stack trace, in full_message.
-	if full := jsonString(obj, jsonFullKeys); full != "" {
+	if full := jsonString(obj, jsonFullRefs); full != "" {
 		msg, rest, _ := strings.Cut(full, "\n")
 		if r.msg == "" {
 			r.msg = msg
@@ -106,8 +123,8 @@ func recordFromObject(obj map[string]any, exception bool) (jsonRecord, error) {
 	if r.msg == "" {
 		// A message that is an object or a list is a record that cannot be
 		// read, not an empty one.
-		for _, k := range jsonMsgKeys {
-			if v, ok := jsonGet(obj, k); ok {
+		for i, k := range jsonMsgKeys {
+			if v, ok := obj.get(&jsonMsgRefs[i]); ok {
 				switch v.(type) {
 				case map[string]any:
 					return r, fmt.Errorf("the message field %q holds a JSON object, not text", k)
@@ -132,57 +149,52 @@ func jsonErrText(err error) string {
 	return s
 }
 
-// jsonShapeKeys are the keys jsonShape looks for.
+// jsonShapeKeys are the keys jsonShape looks for, in the order of the
+// constants below.
 var jsonShapeKeys = []string{"loggerName", "instant", "timeMillis", "ecs.version", "short_message", "_logger", "level_value", "logger_name", "@version", "stack_trace", "logEvent"}
 
-func jsonShape(obj map[string]any) string {
-	has := func(k string) bool { _, ok := jsonGet(obj, k); return ok }
+const (
+	shapeLoggerName = iota
+	shapeInstant
+	shapeTimeMillis
+	shapeECSVersion
+	shapeShortMessage
+	shapeGELFLogger
+	shapeLevelValue
+	shapeLoggerNameLogstash
+	shapeVersion
+	shapeStackTrace
+	shapeLogEvent
+)
+
+var jsonShapeRefs = jsonRefs(jsonShapeKeys)
+
+func jsonShape(obj *jsonMembers) string {
+	has := func(k int) bool { _, ok := obj.get(&jsonShapeRefs[k]); return ok }
 	switch {
-	case has("loggerName") && (has("instant") || has("timeMillis")):
+	case has(shapeLoggerName) && (has(shapeInstant) || has(shapeTimeMillis)):
 		return "log4j2-jsonlayout"
-	case has("ecs.version"):
+	case has(shapeECSVersion):
 		return "ecs"
-	case has("short_message") || has("_logger"):
+	case has(shapeShortMessage) || has(shapeGELFLogger):
 		return "gelf"
-	case has("level_value") || has("logger_name") && has("@version") && has("stack_trace"):
+	case has(shapeLevelValue) || has(shapeLoggerNameLogstash) && has(shapeVersion) && has(shapeStackTrace):
 		return "logstash-logback"
-	case has("logger_name") && has("@version"):
+	case has(shapeLoggerNameLogstash) && has(shapeVersion):
 		return "logstash"
-	case has("loggerName"):
+	case has(shapeLoggerName):
 		return "log4j2-json"
-	case has("logEvent"):
+	case has(shapeLogEvent):
 		return "logevent"
 	}
 	return "json"
 }
 
-// jsonGet looks a key up flat ("log.level": ...) and, for dotted keys,
-// nested ({"log": {"level": ...}}), as ECS producers differ.
-func jsonGet(obj map[string]any, key string) (any, bool) {
-	if v, ok := obj[key]; ok {
-		return v, true
-	}
-	if !strings.Contains(key, ".") {
-		return nil, false
-	}
-	var cur any = obj
-	for rest, more := key, true; more; {
-		var part string
-		part, rest, more = strings.Cut(rest, ".") // not Split: this runs for every record
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[part]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-func jsonString(obj map[string]any, keys []string) string {
-	for _, k := range keys {
-		if v, ok := jsonGet(obj, k); ok {
+// jsonString returns the first of keys that holds a string (or a number,
+// as text).
+func jsonString(obj *jsonMembers, keys []jsonKeyRef) string {
+	for i := range keys {
+		if v, ok := obj.get(&keys[i]); ok {
 			switch x := v.(type) {
 			case string:
 				return x
@@ -256,8 +268,10 @@ func jsonLevel(v any) string {
 }
 
 // jsonThrown collects a record's exception text from any layout's fields.
-func jsonThrown(obj map[string]any) string {
-	if t, ok := obj[jsonThrownKeys[0]].(map[string]any); ok {
+func jsonThrown(obj *jsonMembers) string {
+	thrown, _ := obj.get(&jsonThrownRefs[0])
+	exception, _ := obj.get(&jsonThrownRefs[1])
+	if t, ok := thrown.(map[string]any); ok {
 		return thrownText(t)
 	}
 	var parts []string
@@ -266,7 +280,7 @@ func jsonThrown(obj map[string]any) string {
 			parts = append(parts, s)
 		}
 	}
-	if e, ok := obj[jsonThrownKeys[1]].(map[string]any); ok { // Logstash v1 template
+	if e, ok := exception.(map[string]any); ok { // Logstash v1 template
 		cls, _ := e["exception_class"].(string)
 		msg, _ := e["exception_message"].(string)
 		st, _ := e["stacktrace"].(string)
@@ -275,13 +289,13 @@ func jsonThrown(obj map[string]any) string {
 		} else if cls != "" {
 			add(cls + ": " + msg)
 		}
-	} else if s, ok := obj[jsonThrownKeys[1]].(string); ok {
+	} else if s, ok := exception.(string); ok {
 		add(s)
 	}
-	add(jsonString(obj, jsonStackKeys))
+	add(jsonString(obj, jsonStackRefs))
 	if len(parts) == 0 {
-		typ := jsonString(obj, jsonErrorTypeKeys)
-		msg := jsonString(obj, jsonErrorMsgKeys)
+		typ := jsonString(obj, jsonErrorTypeRefs)
+		msg := jsonString(obj, jsonErrorMsgRefs)
 		if typ != "" || msg != "" {
 			add(strings.TrimPrefix(typ+": "+msg, ": "))
 		}

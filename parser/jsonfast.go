@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"sort"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -34,10 +35,12 @@ var jsonTopKeys = func() map[string]bool {
 	return keys
 }()
 
-// jsonTopKeyNames gives each of jsonTopKeys its own string (a member's key
-// is taken from here rather than copied out of every record) and says
-// whether jsonThrown may read it.
-var jsonTopKeyNames = func() map[string]jsonTopKey {
+// jsonKeys numbers jsonTopKeys: a record's members are kept by number
+// (jsonMembers), and a key is found among those of its length
+// (jsonKeyID). A map from key to member cost two hashes of the key per
+// member, and a JSON log's records have a dozen members: a quarter of its
+// reading.
+var jsonKeys = func() []jsonTopKey {
 	exception := map[string]bool{}
 	for _, list := range [][]string{jsonThrownKeys, jsonStackKeys, jsonErrorTypeKeys, jsonErrorMsgKeys} {
 		for _, k := range list {
@@ -47,16 +50,131 @@ var jsonTopKeyNames = func() map[string]jsonTopKey {
 			}
 		}
 	}
-	names := map[string]jsonTopKey{}
+	var keys []jsonTopKey
 	for k := range jsonTopKeys {
-		names[k] = jsonTopKey{k, exception[k]}
+		keys = append(keys, jsonTopKey{k, exception[k]})
 	}
-	return names
+	sort.Slice(keys, func(i, j int) bool { return keys[i].name < keys[j].name })
+	return keys
 }()
 
 type jsonTopKey struct {
 	name      string
 	exception bool // a key jsonThrown reads (or the first part of one)
+}
+
+// jsonKeysByLen lists the numbers of jsonKeys by the length of the key.
+var jsonKeysByLen = func() [][]int {
+	var byLen [][]int
+	for id, k := range jsonKeys {
+		for len(byLen) <= len(k.name) {
+			byLen = append(byLen, nil)
+		}
+		byLen[len(k.name)] = append(byLen[len(k.name)], id)
+	}
+	return byLen
+}()
+
+// jsonKeyID returns the number of the key k among jsonKeys.
+func jsonKeyID(k string) (int, bool) {
+	if len(k) >= len(jsonKeysByLen) {
+		return 0, false
+	}
+	for _, id := range jsonKeysByLen[len(k)] {
+		if jsonKeys[id].name == k {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// jsonMembers are the members of one JSON record that recordFromObject can
+// read, by the number of their key (jsonKeys).
+type jsonMembers struct {
+	vals []any
+	has  []bool
+	setIDs []int // the numbers set, to empty them again
+}
+
+// reset empties m for the next record: only what was set, so that no line
+// of an earlier record is kept alive (clearing every value was a tenth of
+// a JSON log's reading, write barriers included).
+func (m *jsonMembers) reset() {
+	if m.vals == nil {
+		m.vals, m.has = make([]any, len(jsonKeys)), make([]bool, len(jsonKeys))
+	}
+	for _, id := range m.setIDs {
+		m.vals[id], m.has[id] = nil, false
+	}
+	m.setIDs = m.setIDs[:0]
+}
+
+func (m *jsonMembers) set(id int, v any) {
+	if !m.has[id] {
+		m.setIDs = append(m.setIDs, id)
+	}
+	m.vals[id], m.has[id] = v, true
+}
+
+// fill sets m to the members of obj, an object encoding/json decoded.
+func (m *jsonMembers) fill(obj map[string]any) {
+	m.reset()
+	for id, k := range jsonKeys {
+		if v, ok := obj[k.name]; ok {
+			m.set(id, v)
+		}
+	}
+}
+
+// jsonKeyRef is a key recordFromObject reads, numbered once (see get).
+type jsonKeyRef struct {
+	flat  int      // the key's number; -1 if it is none of jsonKeys (never)
+	first int      // a dotted key's first part's number; -1 for a plain key
+	rest  []string // the parts after the first
+}
+
+func jsonRef(key string) jsonKeyRef {
+	r := jsonKeyRef{flat: -1, first: -1}
+	if id, ok := jsonKeyID(key); ok {
+		r.flat = id
+	}
+	if first, rest, dotted := strings.Cut(key, "."); dotted {
+		if id, ok := jsonKeyID(first); ok {
+			r.first = id
+			r.rest = strings.Split(rest, ".")
+		}
+	}
+	return r
+}
+
+func jsonRefs(keys []string) []jsonKeyRef {
+	refs := make([]jsonKeyRef, len(keys))
+	for i, k := range keys {
+		refs[i] = jsonRef(k)
+	}
+	return refs
+}
+
+// get looks a key up flat ("log.level": ...) and, for dotted keys, nested
+// ({"log": {"level": ...}}), as ECS producers differ.
+func (m *jsonMembers) get(r *jsonKeyRef) (any, bool) {
+	if r.flat >= 0 && m.has[r.flat] {
+		return m.vals[r.flat], true
+	}
+	if r.first < 0 || !m.has[r.first] {
+		return nil, false
+	}
+	cur := m.vals[r.first]
+	for _, part := range r.rest {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = obj[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
 }
 
 // fastJSONObject returns the members of b (one JSON object, blanks around
@@ -66,25 +184,22 @@ type jsonTopKey struct {
 // deeper than it cares to follow) leaves b to the decoder, which says what
 // is wrong. exception says whether a member jsonThrown reads was kept (most
 // records have none, and looking for them all was a tenth of the time).
-// obj, if not nil, is a map to fill again (emptied first): a
-// map per record was an eighth of a JSON log's reading. maps, if not nil,
-// gives the maps of nested objects, the same ones again at the next call.
-func fastJSONObject(b []byte, obj map[string]any, maps *jsonMaps) (_ map[string]any, exception, ok bool) {
+// The members go into m (emptied first), which a stream reuses from record
+// to record. maps, if not nil, gives the maps of nested objects, the same
+// ones again at the next call.
+func fastJSONObject(b []byte, m *jsonMembers, maps *jsonMaps) (exception, ok bool) {
 	maps.reset()
 	w := jsonWalker{b: b, maps: maps}
 	w.blanks()
 	if w.i >= len(b) || b[w.i] != '{' {
-		return nil, false, false
+		return false, false
 	}
-	if obj == nil {
-		obj = make(map[string]any, 8)
-	}
-	clear(obj)
-	if !w.object(obj) {
-		return nil, false, false
+	m.reset()
+	if !w.object(m) {
+		return false, false
 	}
 	w.blanks()
-	return obj, w.exception, w.i == len(b)
+	return w.exception, w.i == len(b)
 }
 
 // jsonWalker checks JSON text from b[i] on; top-level members it keeps go
@@ -152,7 +267,7 @@ func (w *jsonWalker) blanks() {
 
 // object checks the object at b[i] ('{') and moves past it; keep, if not
 // nil, receives the members jsonTopKeys names.
-func (w *jsonWalker) object(keep map[string]any) bool {
+func (w *jsonWalker) object(keep *jsonMembers) bool {
 	if empty, ok := w.enter('}'); !ok || empty {
 		return ok
 	}
@@ -176,23 +291,21 @@ func (w *jsonWalker) object(keep map[string]any) bool {
 			return false
 		}
 		if keep != nil {
-			// one look-up per member: the key's own string if it is one
-			// recordFromObject reads
-			var top jsonTopKey
+			// the key's number, if it is one recordFromObject reads
+			var id int
 			var known bool
 			if keyPlain {
-				top, known = jsonTopKeyNames[string(rawKey[1:len(rawKey)-1])]
+				id, known = jsonKeyID(jsonView(rawKey[1 : len(rawKey)-1]))
 			} else {
-				top, known = jsonTopKeyNames[jsonUnquote(rawKey[1:len(rawKey)-1])]
+				id, known = jsonKeyID(jsonUnquote(rawKey[1 : len(rawKey)-1]))
 			}
 			if known {
-				key := top.name
-				w.exception = w.exception || top.exception
+				w.exception = w.exception || jsonKeys[id].exception
 				v, ok := jsonValue(w.b[vStart:w.i], w.maps)
 				if !ok {
 					return false
 				}
-				keep[key] = v // a repeated key: the last one wins, as in the decoder
+				keep.set(id, v) // a repeated key: the last one wins, as in the decoder
 			}
 		}
 		if done, ok := w.after('}'); !ok || done {

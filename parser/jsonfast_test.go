@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -78,7 +79,7 @@ func TestFastJSONEqualsDecoder(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Errorf("%.300q:\n fast %+v, %v\n slow %+v, %v", in, got, gotErr, want, wantErr)
 		}
-		if _, _, ok := fastJSONObject([]byte(in), nil, nil); ok {
+		if _, ok := fastJSONObject([]byte(in), &jsonMembers{}, nil); ok {
 			fast++
 		}
 	}
@@ -86,4 +87,24 @@ func TestFastJSONEqualsDecoder(t *testing.T) {
 		t.Errorf("the fast decoder took %d of %d inputs; it should take every valid object", fast, len(inputs))
 	}
 	t.Logf("%d inputs, %d through the fast decoder", len(inputs), fast)
+}
+
+// TestJSONKeyRefs: every key recordFromObject reads is numbered, and so is
+// the first part of a dotted one: a key left out would never be found.
+func TestJSONKeyRefs(t *testing.T) {
+	for _, list := range [][]string{jsonTimeKeys, jsonLevelKeys, jsonLoggerKeys, jsonThreadKeys, jsonMsgKeys,
+		jsonFullKeys, jsonThrownKeys, jsonStackKeys, jsonErrorTypeKeys, jsonErrorMsgKeys, jsonShapeKeys} {
+		for _, k := range list {
+			r := jsonRef(k)
+			if r.flat < 0 || jsonKeys[r.flat].name != k {
+				t.Errorf("%q: numbered %d", k, r.flat)
+			}
+			if strings.Contains(k, ".") && (r.first < 0 || !strings.HasPrefix(k, jsonKeys[r.first].name+".")) {
+				t.Errorf("%q: first part numbered %d", k, r.first)
+			}
+		}
+	}
+	if _, ok := jsonKeyID("endOfBatch"); ok {
+		t.Error("a key no list names is numbered")
+	}
 }

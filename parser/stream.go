@@ -114,7 +114,7 @@ type stream struct {
 	jsonAt   int32
 	jsonN    int            // physical lines in jsonBuf
 	jsonScan jsonScan       // the balance of jsonBuf so far
-	jsonObj  map[string]any // the members of one-line JSON records, reused
+	jsonObj  jsonMembers    // the members of one-line JSON records, reused
 	jsonMaps jsonMaps       // and the maps of the objects nested in them
 
 	lastTOD int64
@@ -499,9 +499,8 @@ func (s *stream) jsonStart(no int32, b []byte, phys int) {
 	// Nearly every line of a JSON log is one whole object: decoded once,
 	// without the balance scan below, which would find it complete.
 	if !s.opts.Reference {
-		if obj, exception, ok := fastJSONObject(b, s.jsonObj, &s.jsonMaps); ok {
-			s.jsonObj = obj
-			jr, err := recordFromObject(obj, exception)
+		if exception, ok := fastJSONObject(b, &s.jsonObj, &s.jsonMaps); ok {
+			jr, err := recordFromObject(&s.jsonObj, exception)
 			s.jsonDecoded(no, no, phys, jr, err, b)
 			return
 		}
@@ -897,7 +896,7 @@ func (s *stream) release() {
 	s.reports = reportCache{}
 	s.folds = nil // a piece joined later folds into what the joined stream remembers
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
-	s.jsonObj = nil // its strings may hold on to a line buffer
+	s.jsonObj = jsonMembers{} // its strings may hold on to a line buffer
 	s.jsonMaps = jsonMaps{}
 }
 
