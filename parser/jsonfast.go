@@ -91,8 +91,8 @@ func jsonKeyID(k string) (int, bool) {
 // jsonMembers are the members of one JSON record that recordFromObject can
 // read, by the number of their key (jsonKeys).
 type jsonMembers struct {
-	vals []any
-	has  []bool
+	vals   []any
+	has    []bool
 	setIDs []int // the numbers set, to empty them again
 }
 

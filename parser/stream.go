@@ -112,10 +112,10 @@ type stream struct {
 	recLines int // physical lines of rec so far
 	jsonBuf  []byte
 	jsonAt   int32
-	jsonN    int            // physical lines in jsonBuf
-	jsonScan jsonScan       // the balance of jsonBuf so far
-	jsonObj  jsonMembers    // the members of one-line JSON records, reused
-	jsonMaps jsonMaps       // and the maps of the objects nested in them
+	jsonN    int         // physical lines in jsonBuf
+	jsonScan jsonScan    // the balance of jsonBuf so far
+	jsonObj  jsonMembers // the members of one-line JSON records, reused
+	jsonMaps jsonMaps    // and the maps of the objects nested in them
 
 	lastTOD int64
 	day     int64
