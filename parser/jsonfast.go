@@ -301,9 +301,20 @@ func (w *jsonWalker) object(keep *jsonMembers) bool {
 			}
 			if known {
 				w.exception = w.exception || jsonKeys[id].exception
-				v, ok := jsonValue(w.b[vStart:w.i], w.maps)
-				if !ok {
-					return false
+				var v any
+				if w.b[vStart] == '"' {
+					// a string (most members read) was checked just now:
+					// not walked again to decode it
+					if raw := w.b[vStart+1 : w.i-1]; w.plain {
+						v = jsonView(raw)
+					} else {
+						v = jsonUnquote(raw)
+					}
+				} else {
+					var ok bool
+					if v, ok = jsonValue(w.b[vStart:w.i], w.maps); !ok {
+						return false
+					}
 				}
 				keep.set(id, v) // a repeated key: the last one wins, as in the decoder
 			}
