@@ -40,9 +40,10 @@ func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool)
 }
 
 // readShards reads bytes [0, end) of f, if it is a kubectl --prefix file
-// or a YARN aggregated log, on workers shards, and joins them into one reader that has not ended
-// the read: each stream is as a sequential read of those bytes leaves it,
-// so a follow can read on with it. lines: the lines read.
+// or a YARN aggregated log, on workers shards, and joins them into one
+// reader that has not ended the read: each stream is as a sequential read
+// of those bytes leaves it, so a follow can read on with it. lines: the
+// lines read.
 func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSON bool, end int64, workers int) (_ *fileReader, lines int32, ok bool) {
 	// The wrapper is decided on the first 64 lines, as readFile decides it.
 	lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
