@@ -62,6 +62,17 @@ func NewFollower(paths []string, opts Options) *Follower {
 	return fl
 }
 
+// StdinFull is signalled when the Follower holds as much standard input as
+// it reads ahead of its reads, or when standard input ends: a Read should
+// come now rather than at the next tick. nil when it does not follow
+// standard input.
+func (fl *Follower) StdinFull() <-chan struct{} {
+	if fl.stdin == nil {
+		return nil
+	}
+	return fl.stdin.full
+}
+
 // Stdin tells how many bytes of standard input the Follower has read so
 // far and whether it has ended (EOF or a read error); 0 and false when it
 // does not follow standard input.

@@ -9,9 +9,11 @@ import (
 
 // stdinBuffered is the most standard input a follow holds read but not
 // yet taken by a poll: past it, the reading waits (and so does the
-// writer of the pipe), so that a fast pipe and a slow audit cannot fill
-// the memory.
-const stdinBuffered = 64 << 20
+// writer of the pipe) and says it is full (Follower.StdinFull), so that
+// the next poll comes at once. A fast pipe (kubectl logs -f prints a
+// pod's whole log before it follows) is read at the speed of the polls,
+// and cannot fill the memory.
+const stdinBuffered = 4 << 20
 
 // followedStdin is standard input as a follow reads it: a goroutine reads
 // it as it comes (a pipe blocks until it has something); each poll takes
@@ -25,6 +27,7 @@ type followedStdin struct {
 	read  int64      // bytes read so far
 	ended bool       // EOF or a read error (err)
 	err   error
+	full  chan struct{} // a poll should come now: the buffer is full, or the input ended
 
 	// owned by the poll that holds polling
 	polling sync.Mutex
@@ -37,7 +40,7 @@ type followedStdin struct {
 }
 
 func newFollowedStdin(r io.Reader) *followedStdin {
-	s := &followedStdin{}
+	s := &followedStdin{full: make(chan struct{}, 1)}
 	s.more = sync.NewCond(&s.mu)
 	s.hash.SetSeed(contentSeed)
 	go s.readAll(r)
@@ -49,7 +52,8 @@ func (s *followedStdin) readAll(r io.Reader) {
 	for {
 		n, err := r.Read(buf)
 		s.mu.Lock()
-		for len(s.taken) >= stdinBuffered {
+		for len(s.taken)+n > stdinBuffered {
+			s.wake()
 			s.more.Wait()
 		}
 		s.taken = append(s.taken, buf[:n]...)
@@ -60,9 +64,18 @@ func (s *followedStdin) readAll(r io.Reader) {
 				s.err = err
 			}
 			s.mu.Unlock()
+			s.wake()
 			return
 		}
 		s.mu.Unlock()
+	}
+}
+
+// wake asks for a poll now, without waiting for one to take it.
+func (s *followedStdin) wake() {
+	select {
+	case s.full <- struct{}{}:
+	default:
 	}
 }
 
@@ -90,33 +103,44 @@ func (s *followedStdin) poll(opts *Options, forced *Layout, forceJSON bool) file
 	data, _, readErr := s.take()
 	s.seen += int64(len(data))
 	s.hash.Write(data)
-	s.add(data, opts.MaxLine)
-	complete := bytes.LastIndexByte(s.data, '\n') + 1
-
-	if s.on == nil {
-		// the wrapper is decided on the first 64 lines: until they are
-		// all there, everything is read again at each poll
-		fr := &fileReader{path: "-", opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
-		lr := newLineReader(bytes.NewReader(s.data[:complete]), opts.MaxLine)
-		if looked, _ := fr.readLines(lr); looked == 64 {
-			s.on, s.lines = fr, lr.no
-			s.data = append([]byte(nil), s.data[complete:]...)
-			complete = 0
+	if s.over { // the rest of a line longer than MaxLine, up to its end
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			data = nil
+		} else {
+			s.over = false
+			data = data[i:]
 		}
 	}
+	// The complete lines are the one s.data began (if any) and data's up to
+	// its last newline; what data holds past it begins the next.
+	complete := bytes.LastIndexByte(data, '\n') + 1
+	if complete > 0 {
+		if s.on == nil {
+			s.data = append(s.data, data[:complete]...)
+			// the wrapper is decided on the first 64 lines: until they
+			// are all there, everything is read again at each poll
+			fr := &fileReader{path: "-", opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
+			lr := newLineReader(bytes.NewReader(s.data), opts.MaxLine)
+			if looked, _ := fr.readLines(lr); looked == 64 {
+				s.on, s.lines, s.data = fr, lr.no, nil
+			}
+		} else {
+			// read where they are: not copied together first
+			lr := newLineReader(io.MultiReader(bytes.NewReader(s.data), bytes.NewReader(data[:complete])), opts.MaxLine)
+			lr.no, lr.started = s.lines, true
+			s.on.feedLines(lr)
+			s.lines, s.data = lr.no, s.data[:0]
+		}
+	}
+	s.addIncomplete(data[complete:], opts.MaxLine)
+
 	if s.on == nil {
 		fr := &fileReader{path: "-", opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
 		lr := newLineReader(bytes.NewReader(s.data), opts.MaxLine)
 		fr.readLines(lr)
 		fr.finishFile(lr.no, readErr)
 		return fileResult{streams: fr.streams, content: contentKey{size: s.seen, sum: s.hash.Sum64()}}
-	}
-	if complete > 0 {
-		lr := newLineReader(bytes.NewReader(s.data[:complete]), opts.MaxLine)
-		lr.no, lr.started = s.lines, true
-		s.on.feedLines(lr)
-		s.lines = lr.no
-		s.data = append(s.data[:0], s.data[complete:]...)
 	}
 	last := s.on.copyForEnd()
 	lr := newLineReader(bytes.NewReader(s.data), opts.MaxLine)
@@ -126,31 +150,17 @@ func (s *followedStdin) poll(opts *Options, forced *Layout, forceJSON bool) file
 	return fileResult{streams: last.streams, content: contentKey{size: s.seen, sum: s.hash.Sum64()}}
 }
 
-// add appends what was read to data. Of a line longer than max only the
-// first max+1 bytes are kept: the line reader keeps max of them and marks
-// it truncated, as it does reading the whole line, and an endless line
-// does not fill the memory.
-func (s *followedStdin) add(b []byte, max int) {
-	for len(b) > 0 {
-		if s.over {
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				return
-			}
-			s.over = false
-			b = b[i:]
-		}
-		i := bytes.IndexByte(b, '\n')
-		if i >= 0 {
-			s.data = append(s.data, b[:i+1]...)
-			b = b[i+1:]
-			continue
-		}
-		s.data = append(s.data, b...)
-		if line := len(s.data) - (bytes.LastIndexByte(s.data, '\n') + 1); line > max+1 {
-			s.data = s.data[:len(s.data)-(line-max-1)]
-			s.over = true
-		}
+// addIncomplete appends b, which holds no newline, to the line that data
+// ends in. Of a line longer than max only the first max+1 bytes are kept:
+// the line reader keeps max of them and marks it truncated, as it does
+// reading the whole line, and an endless line does not fill the memory.
+func (s *followedStdin) addIncomplete(b []byte, max int) {
+	if len(b) == 0 {
 		return
+	}
+	s.data = append(s.data, b...)
+	if line := len(s.data) - (bytes.LastIndexByte(s.data, '\n') + 1); line > max+1 {
+		s.data = s.data[:len(s.data)-(line-max-1)]
+		s.over = true
 	}
 }

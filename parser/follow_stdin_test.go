@@ -34,7 +34,9 @@ func TestFollowerReadsStdin(t *testing.T) {
 		"prefix":   string(kubectlPrefix(r.Files, true, rand.New(rand.NewPCG(7, 8)))),
 		"crlf":     strings.ReplaceAll(r.Files["jobmanager.log"], "\n", "\r\n"),
 		"overlong": long,
-		"no-end":   strings.TrimSuffix(tm, "\n"),
+		// before the reader is kept (the wrapper is decided on 64 lines)
+		"overlong-first": strings.Repeat("z", 10000) + "\n" + tm,
+		"no-end":         strings.TrimSuffix(tm, "\n"),
 	}
 	for name, data := range inputs {
 		t.Run(name, func(t *testing.T) {

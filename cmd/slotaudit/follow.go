@@ -158,6 +158,10 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			}
 			return e.followSummary(enc, current)
 		}
+		var stdinFull <-chan struct{} // nil (never ready) without stdin
+		if e.follower != nil {
+			stdinFull = e.follower.StdinFull()
+		}
 		select {
 		case <-ctx.Done():
 			if current == nil {
@@ -165,6 +169,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			}
 			return e.followSummary(enc, current)
 		case <-time.After(wait):
+		case <-stdinFull: // a pipe that writes fast (kubectl logs -f prints the whole log first)
 		}
 	}
 }
