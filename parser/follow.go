@@ -206,7 +206,7 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 		}
 		// much kubectl --prefix output at once (a follow started on a
 		// running cluster): its pods are read on every core
-		if workers := opts.workers(); workers > 1 && opts.files < workers && end >= 2*opts.chunk() {
+		if workers := opts.shardsPerFile(); workers > 1 && end >= 2*opts.chunk() {
 			var ok bool
 			if st.on, st.lines, ok = readShards(f, path, opts, forced, forceJSON, end, workers); ok {
 				st.pieces += workers - 1 // and one below, as for any poll

@@ -18,11 +18,10 @@ import (
 // the workers. Each stream sees exactly the lines a sequential read gives
 // it, under the same numbers, so the join is exact. ok=false when the file
 // is not such a file or is too small to be worth it; the caller then reads
-// sequentially (as it does after a read error, which it reports). With as
-// many files as workers it is not worth it: every core has a file already.
+// sequentially (as it does after a read error, which it reports).
 func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool) (fileResult, bool) {
-	workers := opts.workers()
-	if workers < 2 || opts.files >= workers {
+	workers := opts.shardsPerFile()
+	if workers < 2 {
 		return fileResult{}, false
 	}
 	f, size, ok := openLarge(path, opts)
@@ -109,6 +108,14 @@ func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSO
 	}
 	joined.main = joined.byName[""]
 	return joined, shardLines[0], true
+}
+
+// shardsPerFile is how many shards read one file: the workers a file has
+// to itself. Every shard cuts every line of the file, so with fewer than
+// two workers to a file (as many files as cores) shards would only cut
+// lines over and over: the cores are busy with files of their own.
+func (o *Options) shardsPerFile() int {
+	return o.workers() / max(1, o.files)
 }
 
 // owns reports whether the shard reads the lines of the stream called

@@ -185,3 +185,16 @@ func yarnAggregated(files map[string]string) []byte {
 	}
 	return out.Bytes()
 }
+
+// TestShardsPerFile: a file gets the workers it has to itself, and no
+// shards below two.
+func TestShardsPerFile(t *testing.T) {
+	for _, c := range []struct{ workers, files, want int }{
+		{2, 1, 2}, {2, 2, 1}, {8, 1, 8}, {8, 3, 2}, {8, 5, 1}, {8, 0, 8}, {1, 1, 1},
+	} {
+		o := Options{Workers: c.workers, files: c.files}
+		if got := o.shardsPerFile(); got != c.want {
+			t.Errorf("%d workers, %d files: %d shards, want %d", c.workers, c.files, got, c.want)
+		}
+	}
+}

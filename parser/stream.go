@@ -73,9 +73,8 @@ type Options struct {
 	Stdin     interface{ Read([]byte) (int, error) }
 
 	ra *readAhead // set by read for its workers
-	// files is how many files read reads: with as many as workers, every
-	// core has a file of its own and shards would read lines twice for
-	// nothing (readFileSharded)
+	// files is how many files read reads: the cores a file has to itself
+	// decide how many shards read it (shardsPerFile)
 	files int
 }
 
