@@ -110,9 +110,11 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			if err != nil {
 				return err
 			}
-			// A re-audit reads everything: on big logs that grow all the
-			// time, wait at least as long as it took, so following takes at
-			// most half the machine.
+			// A re-audit reads only what was appended, but builds the
+			// model again from every event (and reads gzip inputs whole):
+			// on big logs that grow all the time, wait at least as long as
+			// it took, so following takes at most half the machine. A full
+			// standard input does not wait (StdinFull below).
 			wait = max(interval, time.Since(began))
 			first = false
 			if a != nil {
