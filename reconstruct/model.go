@@ -721,28 +721,42 @@ func (m *Model) before(i, j int) bool {
 }
 
 // estimateSkew finds, per TaskManager input, the smallest clock offset that
-// makes every "Receive slot request A" come after the RM's "Request slot …
-// with allocation id A" (the protocol's causality): the largest lag seen.
-// A clock behind the RM's is always corrected; one ahead of it only when
-// the lead exceeds minNegativeSkew. Times of different kinds (local wall
-// clock vs UTC, time of day) are not compared.
+// makes every TaskManager line that answers a message come after the line
+// that sent it (the protocol's causality): "Receive slot request A" after
+// the RM's "Request slot … with allocation id A" (legacy) or "Starting
+// allocation of slot A from R" (fine-grained), and "Received task T (X)"
+// after the JobMaster's "Deploying T … with attempt id X": the largest lag
+// seen. A clock behind the sender's is always corrected; one ahead of it
+// only when the lead exceeds minNegativeSkew. Times of different kinds
+// (local wall clock vs UTC, time of day) are not compared.
 func (m *Model) estimateSkew() {
 	evs := m.Result.Events
-	rmReq := map[parser.ID]int{}
+	sentAlloc := map[parser.ID]int{}
+	sentTask := map[string]int{}
 	for i := range evs {
-		if evs[i].Kind == parser.KindRMSlotRequest {
-			if _, ok := rmReq[evs[i].Alloc]; !ok {
-				rmReq[evs[i].Alloc] = i
+		ev := &evs[i]
+		switch {
+		case ev.Kind == parser.KindRMSlotRequest, ev.Kind == parser.KindRMAllocStart && ev.Alloc.IsSet():
+			if _, ok := sentAlloc[ev.Alloc]; !ok {
+				sentAlloc[ev.Alloc] = i
+			}
+		case ev.Kind == parser.KindJMDeploy && ev.Attempt != "":
+			if _, ok := sentTask[ev.Attempt]; !ok {
+				sentTask[ev.Attempt] = i
 			}
 		}
 	}
 	best := map[int32]Skew{}
 	for i := range evs {
 		tm := &evs[i]
-		if tm.Kind != parser.KindTMSlotRequest {
-			continue
+		var j int
+		var ok bool
+		switch {
+		case tm.Kind == parser.KindTMSlotRequest:
+			j, ok = sentAlloc[tm.Alloc]
+		case tm.Kind == parser.KindTMTaskReceived && tm.Attempt != "":
+			j, ok = sentTask[tm.Attempt]
 		}
-		j, ok := rmReq[tm.Alloc]
 		if !ok {
 			continue
 		}

@@ -18,6 +18,7 @@ type jmSlot struct {
 	fulfilled  bool
 	released   bool
 	attempt    string // the execution attempt deployed into it
+	proc       int    // the TaskManager process that offered it
 	task       string
 }
 
@@ -32,6 +33,10 @@ type job struct {
 	unneeded    int // offers to reject (the job scaled in)
 	checkpoint  int // last checkpoint id
 	duration    int64
+	declaring   bool // declarative: requirements about to be sent
+	declared    int  // declarative: the requirements the ResourceManager last heard
+	stallOffer  bool // slot-timeout fault: the pool handles the first offer only as the slot times out
+	graphID     string
 }
 
 // jobMaster is the JobManager's job masters and slot pool (one process).
@@ -40,6 +45,7 @@ type jobMaster struct {
 	jobs     map[string]*job
 	order    []*job
 	resource string // the JobManager's ResourceID, in heartbeat lines
+	leader   int    // JobMaster leaderships before the current one (jm-failover)
 }
 
 func newJobMaster(s *sim) *jobMaster {
@@ -52,7 +58,7 @@ func (p *jobMaster) reachable(jobID string) bool {
 }
 
 func (p *jobMaster) stateChange(j *job, to string, thrown ...string) {
-	p.s.jmLog("INFO", egLogger, fmt.Sprintf("Job %s (%s) switched from state %s to %s.", j.name, j.id, j.state, to), thrown...)
+	p.s.jmLog("INFO", p.s.f.EGLogger, fmt.Sprintf("Job %s (%s) switched from state %s to %s.", j.name, j.id, j.state, to), thrown...)
 	j.state = to
 }
 
@@ -71,6 +77,12 @@ func (p *jobMaster) submit(name string, parallelism, restarts int, duration int6
 
 func (p *jobMaster) requestSlot(j *job) *jmSlot {
 	s := p.s
+	if s.f.Declarative {
+		sl := &jmSlot{req: "SlotRequestId{" + s.hex() + "}", index: -1}
+		j.slots = append(j.slots, sl)
+		p.declare(j)
+		return sl
+	}
 	sl := &jmSlot{req: "SlotRequestId{" + s.hex() + "}", alloc: s.hex(), index: -1}
 	j.slots = append(j.slots, sl)
 	if s.f.RequestWithAlloc {
@@ -98,6 +110,9 @@ func (p *jobMaster) offer(t *taskManager, jobID string, offers []slotOffer) []bo
 	out := make([]bool, len(offers))
 	if j == nil || !p.reachable(jobID) {
 		return out
+	}
+	if s.f.Declarative {
+		return p.offerDeclarative(t, j, offers)
 	}
 	for k, o := range offers {
 		var mine *jmSlot
@@ -165,29 +180,53 @@ func (p *jobMaster) deploy(j *job, slots []*jmSlot) {
 		sl.task = fmt.Sprintf("Source: %s (%d/%d)", j.name, i+1, len(slots))
 		sl.attempt = s.hex()
 		t, sl := sl.tm, sl
-		s.jmLog("INFO", egLogger, fmt.Sprintf("%s (%s) switched from SCHEDULED to DEPLOYING.", sl.task, sl.attempt))
-		if f.DeployWithAlloc {
-			s.jmLog("INFO", egLogger, fmt.Sprintf("Deploying %s (attempt #%d) with attempt id %s to %s @ worker-%d (dataPort=41235) with allocation id %s", sl.task, j.attempt, sl.attempt, t.res, t.n, f.alloc(sl.alloc)))
-		} else {
-			s.jmLog("INFO", egLogger, fmt.Sprintf("Deploying %s (attempt #%d) to %s @ worker-%d (dataPort=41235)", sl.task, j.attempt, t.res, t.n))
+		if f.CompoundAttempt {
+			// ExecutionGraphID_JobVertexID_subtask_attempt (>= 1.16)
+			sl.task += fmt.Sprintf("#%d", j.attempt)
+			sl.attempt = fmt.Sprintf("%s_%s_%d_%d", j.graph(s), vertexOf(j), i, j.attempt)
 		}
-		att, proc := j.attempt, t.process
+		if f.Declarative {
+			s.jmLog("INFO", f.EGLogger, fmt.Sprintf("%s (%s) switched from SCHEDULED to DEPLOYING.", sl.task, sl.attempt))
+			if f.DeployVertexID {
+				s.jmLog("INFO", f.EGLogger, fmt.Sprintf("Deploying %s (attempt #%d) with attempt id %s and vertex id %s_%d to %s with allocation id %s", sl.task, j.attempt, sl.attempt, vertexOf(j), i, t.location(), sl.alloc))
+			} else {
+				s.jmLog("INFO", f.EGLogger, fmt.Sprintf("Deploying %s (attempt #%d) with attempt id %s to %s with allocation id %s", sl.task, j.attempt, sl.attempt, t.location(), sl.alloc))
+			}
+		} else {
+			s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("%s (%s) switched from SCHEDULED to DEPLOYING.", sl.task, sl.attempt))
+		}
+		if f.Declarative {
+		} else if f.DeployWithAlloc {
+			s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("Deploying %s (attempt #%d) with attempt id %s to %s @ worker-%d (dataPort=41235) with allocation id %s", sl.task, j.attempt, sl.attempt, t.res, t.n, f.alloc(sl.alloc)))
+		} else {
+			s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("Deploying %s (attempt #%d) to %s @ worker-%d (dataPort=41235)", sl.task, j.attempt, t.res, t.n))
+		}
+		att, proc, alloc := j.attempt, t.process, sl.alloc
 		s.after(s.rpc(), func() {
 			if t.process != proc {
 				return // the TaskManager process it was sent to is gone
 			}
-			t.submitTask(sl.task, sl.attempt, sl.alloc, j.id, func(ok bool) {
+			t.submitTask(sl.task, sl.attempt, alloc, j.id, func(ok bool) {
 				if j.attempt != att || j.state != "RUNNING" {
 					return
 				}
 				if ok {
-					s.jmLog("INFO", egLogger, fmt.Sprintf("%s (%s) switched from DEPLOYING to RUNNING.", sl.task, sl.attempt))
+					s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("%s (%s) switched from DEPLOYING to RUNNING.", sl.task, sl.attempt))
 					return
 				}
-				msg := fmt.Sprintf("No task slot allocated for job ID %s and allocation ID %s.", j.id, f.alloc(sl.alloc))
-				s.truth.expect("task-without-slot", "error", sl.alloc, t)
+				msg := fmt.Sprintf("No task slot allocated for job ID %s and allocation ID %s.", j.id, f.alloc(alloc))
+				// a slot that timed out before the JobMaster used it is the cause
+				s.truth.retag(alloc, "allocation-timeout", "slot-timeout", "error")
+				s.truth.expect("task-without-slot", "error", alloc, t)
 				exc := []string{"org.apache.flink.runtime.taskexecutor.exceptions.TaskSubmissionException: " + msg, "org.apache.flink.runtime.taskexecutor.TaskExecutor.submitTask(TaskExecutor.java:460)"}
-				s.jmLog("INFO", egLogger, fmt.Sprintf("%s (%s) switched from DEPLOYING to FAILED.", sl.task, sl.attempt), exc...)
+				if f.Declarative {
+					if versionMinor(f.Version) == 113 {
+						exc[0] = "java.util.concurrent.CompletionException: " + exc[0]
+					}
+					s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("%s (%s) switched from DEPLOYING to FAILED%s.", sl.task, sl.attempt, p.on(t)), exc...)
+				} else {
+					s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("%s (%s) switched from DEPLOYING to FAILED.", sl.task, sl.attempt), exc...)
+				}
 				p.fail(j, exc)
 			})
 		})
@@ -207,7 +246,7 @@ func (p *jobMaster) failTask(j *job) {
 	}
 	exc := []string{"java.io.IOException: Connection reset by peer", "sun.nio.ch.FileDispatcherImpl.read0(Native Method)"}
 	sl.tm.taskEnded(sl.attempt, sl.task, "FAILED", exc...)
-	s.jmLog("INFO", egLogger, fmt.Sprintf("%s (%s) switched from RUNNING to FAILED.", sl.task, sl.attempt), exc...)
+	s.jmLog("INFO", s.f.EGLogger, fmt.Sprintf("%s (%s) switched from RUNNING to FAILED%s.", sl.task, sl.attempt, p.on(sl.tm)), exc...)
 	p.fail(j, exc)
 }
 
@@ -249,16 +288,33 @@ func (p *jobMaster) finish(j *job, to string) {
 		}
 	}
 	p.stateChange(j, to)
+	if s.f.Declarative {
+		p.declare(j) // nothing is required any more
+	}
 	for _, sl := range j.slots {
 		if sl.released {
 			continue
 		}
 		sl.released = true
 		if !sl.fulfilled {
-			s.rm.cancel(sl.alloc)
+			if !s.f.Declarative { // the declared requirements say it
+				s.rm.cancel(sl.alloc)
+			}
 			continue
 		}
 		t, alloc, proc := sl.tm, sl.alloc, sl.tm.process
+		if s.f.Declarative {
+			// the pool returns the job's slots when the job ends
+			s.after(2+s.rng.Int64N(20), func() {
+				s.jmLog("INFO", s.f.PoolLogger, fmt.Sprintf("Releasing slot [%s].", alloc))
+				s.after(s.rpc(), func() {
+					if t.alive && t.process == proc {
+						t.freeSlot(alloc, fmt.Sprintf("Stopping JobMaster for job '%s' (%s).", j.name, j.id))
+					}
+				})
+			})
+			continue
+		}
 		s.after(idleTimeout, func() {
 			s.jmLog("INFO", spLogger, fmt.Sprintf("Releasing idle slot [%s].", s.f.alloc(alloc)))
 			s.after(s.rpc(), func() {
@@ -382,4 +438,29 @@ func (p *jobMaster) checkpoints(j *job, attempt int) {
 		s.after(30_000, tick)
 	}
 	s.after(30_000, tick)
+}
+
+// on is " on LOCATION" for a task's failure line from 1.12 on.
+func (p *jobMaster) on(t *taskManager) string {
+	if !p.s.f.Declarative || t == nil {
+		return ""
+	}
+	if versionMinor(p.s.f.Version) == 113 {
+		// 1.13 prints the logical slot, an object identity
+		return fmt.Sprintf(" on org.apache.flink.runtime.jobmaster.slotpool.SingleLogicalSlot@%08x", p.s.rng.Uint32())
+	}
+	return " on " + t.location()
+}
+
+// graph is the job's ExecutionGraphID (a new one per JobMaster leadership).
+func (j *job) graph(s *sim) string {
+	if j.graphID == "" {
+		j.graphID = s.hex()
+	}
+	return j.graphID
+}
+
+// vertexOf is the job's source vertex ID, stable per job.
+func vertexOf(j *job) string {
+	return j.id[16:] + j.id[:16]
 }

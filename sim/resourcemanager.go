@@ -14,12 +14,14 @@ const (
 type rmSlot struct {
 	state int
 	alloc string
+	job   string // declarative: the job the slot was assigned to
 	req   *rmRequest // the pending request it was assigned to
 }
 
 type rmTM struct {
-	tm    *taskManager
-	res   string
+	tm       *taskManager
+	res      string
+	instance string // the registration's InstanceID
 	slots []rmSlot
 }
 
@@ -37,13 +39,19 @@ type resourceManager struct {
 	tms     []*rmTM
 	pending []*rmRequest
 	logger  string
+	// declarative slot manager (>= 1.13)
+	jobs           []*rmJob
+	pendingWorkers int // replacement pods requested and not registered yet
 	// delay returns extra delivery delay for a requestSlot RPC (faults).
 	delay func(alloc string, tm *rmTM, index int) int64
 }
 
 func newResourceManager(s *sim) *resourceManager {
-	return &resourceManager{s: s, logger: "org.apache.flink.runtime.resourcemanager.StandaloneResourceManager",
-		delay: func(string, *rmTM, int) int64 { return 0 }}
+	logger := "org.apache.flink.runtime.resourcemanager.StandaloneResourceManager"
+	if s.f.Declarative && s.kubernetes() {
+		logger = "org.apache.flink.runtime.resourcemanager.active.ActiveResourceManager"
+	}
+	return &resourceManager{s: s, logger: logger, delay: func(string, *rmTM, int) int64 { return 0 }}
 }
 
 func (r *resourceManager) byRes(res string) *rmTM {
@@ -58,7 +66,7 @@ func (r *resourceManager) byRes(res string) *rmTM {
 // register a TaskManager process (a new one replaces the old registration).
 func (r *resourceManager) register(t *taskManager) {
 	s := r.s
-	s.jmLog("INFO", r.logger, fmt.Sprintf("Registering TaskManager with ResourceID %s (akka.tcp://flink@worker-%d:36717/user/taskmanager_0) at ResourceManager", t.res, t.n))
+	s.jmLog("INFO", r.logger, fmt.Sprintf("Registering TaskManager with ResourceID %s (%s) at ResourceManager", t.res, t.address()))
 	rt := r.byRes(t.res)
 	if rt != nil {
 		s.jmLog("DEBUG", r.logger, fmt.Sprintf("Replacing old registration of TaskExecutor %s.", t.res))
@@ -67,7 +75,23 @@ func (r *resourceManager) register(t *taskManager) {
 		rt = &rmTM{res: t.res}
 		r.tms = append(r.tms, rt)
 	}
-	rt.tm, rt.slots = t, make([]rmSlot, len(t.slots))
+	rt.tm, rt.slots, rt.instance = t, make([]rmSlot, s.cfg.Slots), t.instance
+	if s.f.Declarative {
+		if s.kubernetes() {
+			if r.pendingWorkers > 0 {
+				r.pendingWorkers--
+			}
+			s.jmLog("INFO", r.logger, fmt.Sprintf("Worker %s is registered.", t.res))
+		}
+		level := "DEBUG"
+		if s.f.Dynamic {
+			level = "INFO"
+		}
+		s.jmLog(level, s.f.SlotManagerLogger, fmt.Sprintf("Registering task executor %s under %s at the slot manager.", t.res, t.instance))
+		r.heartbeat(rt, t.process)
+		r.check()
+		return
+	}
 	s.jmLog("DEBUG", s.f.SlotManagerLogger, fmt.Sprintf("Registering TaskManager %s under %s at the SlotManager.", t.res, t.instance))
 	r.heartbeat(rt, t.process)
 	r.assign()
@@ -78,6 +102,9 @@ func (r *resourceManager) lost(t *taskManager) {
 	if rt := r.byRes(t.res); rt != nil {
 		r.unassign(rt)
 		rt.slots = nil
+	}
+	if r.s.f.Declarative {
+		r.check()
 	}
 }
 
@@ -100,7 +127,11 @@ func (r *resourceManager) heartbeat(rt *rmTM, proc int) {
 		if t == nil || !t.alive || t.process != proc {
 			return
 		}
-		r.slotReport(rt, t.report())
+		if s.f.Declarative {
+			r.slotReportDeclarative(rt, t.report())
+		} else {
+			r.slotReport(rt, t.report())
+		}
 		s.after(heartbeat, beat)
 	}
 	s.after(first, beat)
@@ -260,6 +291,10 @@ func (r *resourceManager) slotReport(rt *rmTM, report []reportSlot) {
 
 // slotFreed is the TaskManager's notifySlotAvailable.
 func (r *resourceManager) slotFreed(res string, idx int, alloc string) {
+	if r.s.f.Declarative {
+		r.slotFreedDeclarative(res, alloc)
+		return
+	}
 	rt := r.byRes(res)
 	if rt == nil || idx >= len(rt.slots) {
 		return

@@ -15,10 +15,19 @@ func (s *sim) scenario() {
 	for _, fault := range s.cfg.Inject {
 		switch fault {
 		case FaultOverwrite:
+			if s.f.Declarative {
+				s.overwriteDeclarative(phase)
+				phase += 60_000
+				break
+			}
 			s.overwrite(phase)
 			phase += 470_000
 		case FaultDelayedRequest:
-			s.staleRequest(phase, 0)
+			if s.f.Declarative {
+				s.staleRequestDeclarative(phase)
+			} else {
+				s.staleRequest(phase, 0)
+			}
 			phase += 30_000
 		}
 	}
@@ -36,6 +45,9 @@ func (s *sim) scenario() {
 				s.pool.failTask(j)
 			}
 		})
+	}
+	if s.f.Declarative {
+		s.modernFaults(later)
 	}
 	for _, fault := range s.cfg.Inject {
 		switch fault {
@@ -145,7 +157,7 @@ func (s *sim) heartbeatTimeout() {
 		exc := []string{"java.util.concurrent.TimeoutException: Heartbeat of TaskManager with id " + t.res + " timed out."}
 		for _, sl := range j.slots {
 			if sl.tm == t && !sl.released {
-				s.jmLog("INFO", egLogger, sl.task+" ("+sl.attempt+") switched from RUNNING to FAILED.", exc...)
+				s.jmLog("INFO", s.f.EGLogger, sl.task+" ("+sl.attempt+") switched from RUNNING to FAILED.", exc...)
 				break
 			}
 		}

@@ -26,7 +26,11 @@ const (
 )
 
 // Faults lists every injectable fault.
-var Faults = []string{FaultOverwrite, FaultDelayedRequest, FaultHeartbeatTimeout, FaultOfferReject, FaultTMRestart}
+var Faults = []string{FaultOverwrite, FaultDelayedRequest, FaultHeartbeatTimeout, FaultOfferReject, FaultTMRestart,
+	FaultTMLost, FaultSlotTimeout, FaultRequirementsShrink, FaultJMFailover, FaultNotEnoughResources}
+
+// LegacyFaults are the faults every version can take.
+var LegacyFaults = Faults[:5]
 
 // Config describes one simulated incident.
 type Config struct {
@@ -40,6 +44,10 @@ type Config struct {
 	Debug        bool   // write DEBUG records (slot reports, free causes, "No task slot allocated")
 	Format       string // text or json
 	Layout       string // text layout: default (the version's log4j layout) or logback
+	// Deployment is standalone (TaskManager ResourceIDs: random hex up to
+	// 1.11, host:port-6hex from 1.12) or kubernetes (native: pods named
+	// <cluster>-taskmanager-1-N, a lost pod replaced under a new name).
+	Deployment string
 	// Minutes the cluster runs (default 15). Beyond the default, ordinary
 	// jobs are resubmitted when they end, so the cluster stays busy: a
 	// long run is how benchmarks get gigabytes of realistic logs.
@@ -94,6 +102,9 @@ func Run(cfg Config) (*Result, error) {
 		if !contains(Faults, in) {
 			return nil, fmt.Errorf("inject %q: want one of %s", in, strings.Join(Faults, ", "))
 		}
+		if contains(ModernFaults, in) && !f.Declarative {
+			return nil, fmt.Errorf("inject %s needs the declarative protocol of Flink 1.13 or later, not %s", in, cfg.Flink)
+		}
 		if in == FaultOverwrite && cfg.Slots < 3 {
 			return nil, fmt.Errorf("inject overwrite needs at least 3 slots per TaskManager (the stale request, the first and the retried slot)")
 		}
@@ -109,6 +120,12 @@ func Run(cfg Config) (*Result, error) {
 	}
 	if cfg.Layout != "default" && cfg.Layout != "logback" {
 		return nil, fmt.Errorf("layout %q: want default or logback", cfg.Layout)
+	}
+	if cfg.Deployment == "" {
+		cfg.Deployment = "standalone"
+	}
+	if cfg.Deployment != "standalone" && cfg.Deployment != "kubernetes" {
+		return nil, fmt.Errorf("deployment %q: want standalone or kubernetes", cfg.Deployment)
 	}
 	s := newSim(cfg, f)
 	s.scenario()
@@ -196,7 +213,7 @@ func (s *sim) rpc() int64 { return 2 + s.rng.Int64N(8) }
 
 // jmLog writes a record of the JobManager process (RM and JobMaster).
 func (s *sim) jmLog(level, logger, msg string, thrown ...string) {
-	s.jm.add(record{at: s.now, level: level, logger: logger, thread: "flink-akka.actor.default-dispatcher-" + fmt.Sprint(2+s.rng.IntN(20)), msg: msg, thrown: thrown})
+	s.jm.add(record{at: s.now, level: level, logger: logger, thread: s.f.thread(2 + s.rng.IntN(20)), msg: msg, thrown: thrown})
 }
 
 func contains(list []string, x string) bool {
@@ -220,6 +237,7 @@ func (s *sim) finish() (*Result, error) {
 	}
 	files := []*logFile{s.jm}
 	for _, t := range s.tms {
+		files = append(files, t.oldFiles...)
 		files = append(files, t.file)
 	}
 	for i, l := range files {

@@ -118,9 +118,20 @@ func diff(got, want []string) (tp, fp, fn int, extra, missing []string) {
 
 func scenarioFor(version string, seed uint64) Config {
 	faults := []string{}
-	for k, f := range Faults {
-		if seed>>uint(k)&1 == 1 {
-			faults = append(faults, f)
+	modern := contains(ModernVersions, version)
+	if !modern {
+		for k, f := range LegacyFaults {
+			if seed>>uint(k)&1 == 1 {
+				faults = append(faults, f)
+			}
+		}
+	} else {
+		// every fault in about a third of the runs, drawn from the seed
+		rng := rand.New(rand.NewPCG(seed, 0x5eed))
+		for _, f := range Faults {
+			if rng.IntN(3) == 0 {
+				faults = append(faults, f)
+			}
 		}
 	}
 	format := "text"
@@ -137,8 +148,12 @@ func scenarioFor(version string, seed uint64) Config {
 	if seed%7 == 3 && format == "text" {
 		layout = "logback"
 	}
+	deployment := "standalone"
+	if modern && seed%3 == 2 {
+		deployment = "kubernetes"
+	}
 	return Config{Flink: version, TaskManagers: 2 + int(seed%3), Slots: 3 + int(seed%2), Jobs: 1 + int(seed%4), Failovers: int(seed % 3),
-		Inject: faults, Seed: seed, Debug: seed%2 == 0, Format: format, Layout: layout, Noise: noise}
+		Inject: faults, Seed: seed, Debug: seed%2 == 0, Format: format, Layout: layout, Noise: noise, Deployment: deployment}
 }
 
 // TestAuditFindsWhatWasInjected: for many seeds of every version family,

@@ -8,6 +8,7 @@ import (
 // tmSlot is one index of a TaskManager's slot table.
 type tmSlot struct {
 	state string // "" (free), ALLOCATED, ACTIVE
+	at    int64  // when it was allocated
 	alloc string
 	job   string
 	tasks int
@@ -30,6 +31,12 @@ type taskManager struct {
 	joining  map[string]bool   // job → registration at the JobManager under way
 	jmLost   map[string]bool   // job → its JobManager is unreachable from here
 	attempts map[string]string // execution attempt → allocation, for running tasks
+	dynamic  int               // the next dynamic slot index (>= numberOfTaskSlots, never reused)
+	pods     int               // pods this host has run (Kubernetes names a replacement anew)
+	oldFiles []*logFile        // the logs of pods this one replaced
+	// offerStall delays the JobMaster's handling of this TaskManager's next
+	// offer (the slot-timeout fault: a JobMaster busy past the slot timeout)
+	offerStall int64
 }
 
 func newTaskManager(s *sim, n int) *taskManager {
@@ -39,7 +46,7 @@ func newTaskManager(s *sim, n int) *taskManager {
 }
 
 func (t *taskManager) log(level, logger, msg string, thrown ...string) {
-	t.file.add(record{at: t.s.now + t.skew, level: level, logger: logger, thread: "flink-akka.actor.default-dispatcher-" + fmt.Sprint(2+t.s.rng.IntN(20)), msg: msg, thrown: thrown})
+	t.file.add(record{at: t.s.now + t.skew, level: level, logger: logger, thread: t.s.f.thread(2 + t.s.rng.IntN(20)), msg: msg, thrown: thrown})
 }
 
 func (t *taskManager) slotID(i int) string { return fmt.Sprintf("%s_%d", t.res, i) }
@@ -48,13 +55,27 @@ func (t *taskManager) slotID(i int) string { return fmt.Sprintf("%s_%d", t.res, 
 func (t *taskManager) start() {
 	s := t.s
 	t.process++
-	if s.f.Legacy {
+	switch {
+	case s.f.Legacy:
 		t.res = s.hex() // a standalone ResourceID is random per process
-	} else {
+	case s.f.Declarative && s.kubernetes():
+		// native Kubernetes: a replacement pod gets the next number, and
+		// its log is the pod's own (kubectl logs POD)
+		t.pods++
+		t.res = fmt.Sprintf("flink-taskmanager-1-%d", t.n+1+(t.pods-1)*s.cfg.TaskManagers)
+		if len(t.file.records) > 0 {
+			t.oldFiles = append(t.oldFiles, t.file)
+		}
+		t.file = &logFile{Name: t.res + ".log"}
+	case s.f.Declarative:
+		// standalone >= 1.12: rpc address and port, and six hex digits per process
+		t.res = fmt.Sprintf("10.0.%d.%d:%d-%s", 1+t.n/200, 10+t.n%200, 36000+t.n, s.hex()[:6])
+	default:
 		t.res = fmt.Sprintf("flink-taskmanager-1-%d", t.n) // a Kubernetes pod keeps its name across container restarts
 	}
 	t.instance = s.hex()
 	t.slots = make([]tmSlot, s.cfg.Slots)
+	t.dynamic = s.cfg.Slots
 	t.byAlloc, t.tickets = map[string]int{}, map[string]int{}
 	t.jobs, t.joining, t.jmLost, t.attempts = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]string{}
 	t.alive = true
@@ -64,7 +85,7 @@ func (t *taskManager) start() {
 	t.log("INFO", "org.apache.flink.configuration.GlobalConfiguration", fmt.Sprintf("Loading configuration property: taskmanager.numberOfTaskSlots, %d", s.cfg.Slots))
 	t.log("INFO", lg, "Starting TaskManager with ResourceID: "+t.res)
 	s.after(200+s.rng.Int64N(300), func() {
-		t.log("INFO", pkgTE+"TaskExecutorToResourceManagerConnection", fmt.Sprintf("Successful registration at resource manager akka.tcp://flink@jobmanager:6123/user/resourcemanager under registration id %s.", t.instance))
+		t.log("INFO", pkgTE+"TaskExecutorToResourceManagerConnection", fmt.Sprintf("Successful registration at resource manager %s under registration id %s.", s.rmAddress(), t.instance))
 		s.rm.register(t)
 	})
 }
@@ -76,6 +97,10 @@ func (t *taskManager) requestSlot(i int, alloc, job string, reply func(ok bool, 
 		return // the RPC is lost with the process
 	}
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Receive slot request %s for job %s from resource manager with leader id 00000000000000000000000000000000.", f.alloc(alloc), job))
+	if f.Declarative {
+		t.requestSlotDeclarative(i, alloc, job, reply)
+		return
+	}
 	sl := &t.slots[i]
 	if sl.state != "" {
 		if sl.alloc == alloc && sl.job == job {
@@ -137,7 +162,7 @@ func (t *taskManager) joinJob(job string) {
 
 func (t *taskManager) connect(job string) {
 	s := t.s
-	t.log("INFO", s.f.JobLeaderLogger, fmt.Sprintf("Successful registration at job manager akka.tcp://flink@jobmanager:6123/user/jobmanager_1 for job %s.", job))
+	t.log("INFO", s.f.JobLeaderLogger, fmt.Sprintf("Successful registration at job manager %s for job %s.", s.jmAddress(), job))
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Establish JobManager connection for job %s.", job))
 	t.jobs[job], t.joining[job] = true, false
 	t.offer(job)
@@ -161,7 +186,17 @@ func (t *taskManager) offer(job string) {
 	}
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Offer reserved slots to the leader of job %s.", job))
 	proc := t.process
-	s.after(s.rpc(), func() {
+	delay := s.rpc()
+	if j := s.pool.jobs[job]; j != nil && j.stallOffer {
+		// the JobMaster gets to the offer only as the first slot times out
+		j.stallOffer = false
+		first := s.now
+		for _, o := range offers {
+			first = min(first, t.slots[o.index].at)
+		}
+		delay = max(delay, first+slotTimeout+1-s.now)
+	}
+	s.after(delay, func() {
 		accepted := s.pool.offer(t, job, offers)
 		s.after(s.rpc(), func() {
 			if t.process != proc || !t.alive {
@@ -189,6 +224,16 @@ type slotOffer struct {
 func (t *taskManager) markActive(alloc string) {
 	i, ok := t.byAlloc[alloc]
 	if !ok {
+		if t.s.f.Declarative {
+			// the slot is gone (timed out) although the JobMaster accepted it
+			t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("Could not mark slot %s active.", alloc))
+			s, proc := t.s, t.process
+			s.after(s.rpc(), func() {
+				if t.process == proc {
+					s.pool.failSlot(t, alloc)
+				}
+			})
+		}
 		return
 	}
 	t.log("INFO", t.s.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.s.f.alloc(alloc)))
@@ -332,7 +377,7 @@ func (t *taskManager) loseJobManager(job string) {
 func (t *taskManager) regainJobManager(job string) {
 	t.jmLost[job] = false
 	if t.alive && len(t.jobSlots(job)) > 0 {
-		t.log("INFO", t.s.f.JobLeaderLogger, fmt.Sprintf("Try to register at job manager akka.tcp://flink@jobmanager:6123/user/jobmanager_1 with leader id %s.", uuid(t.s)))
+		t.log("INFO", t.s.f.JobLeaderLogger, fmt.Sprintf("Try to register at job manager %s with leader id %s.", t.s.jmAddress(), uuid(t.s)))
 		t.connect(job)
 	}
 }
@@ -351,10 +396,13 @@ func (t *taskManager) jobSlots(job string) []int {
 
 // report is the slot report sent with every heartbeat.
 func (t *taskManager) report() []reportSlot {
-	out := make([]reportSlot, len(t.slots))
+	out := make([]reportSlot, 0, len(t.slots))
 	for i, sl := range t.slots {
-		if sl.state != "" {
-			out[i] = reportSlot{alloc: sl.alloc, job: sl.job}
+		switch {
+		case sl.state != "":
+			out = append(out, reportSlot{index: i, alloc: sl.alloc, job: sl.job})
+		case i < t.s.cfg.Slots:
+			out = append(out, reportSlot{index: i}) // a free static slot; freed dynamic ones are gone
 		}
 	}
 	return out

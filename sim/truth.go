@@ -104,6 +104,15 @@ func (b *truthBuilder) expect(rule, severity, alloc string, t *taskManager) {
 	b.at = append(b.at, b.s.now)
 }
 
+// retag turns an expected finding about alloc into another rule's.
+func (b *truthBuilder) retag(alloc, from, to, severity string) {
+	for k := range b.findings {
+		if f := &b.findings[k]; f.Rule == from && f.AllocationID == alloc {
+			f.Rule, f.Severity = to, severity
+		}
+	}
+}
+
 func (b *truthBuilder) allocated(t *taskManager, i int, alloc, job string) {
 	a := b.allocs[alloc]
 	if a == nil {
@@ -179,7 +188,7 @@ func (b *truthBuilder) build() Truth {
 		tr.StdoutLines[file] = n
 	}
 	for _, f := range b.findings {
-		if f.Rule == "allocation-timeout" && !s.cfg.Debug {
+		if f.Rule == "allocation-timeout" && !s.cfg.Debug && f.Severity == "warning" {
 			f.Severity = "info" // the cause is logged only at DEBUG
 		}
 		tr.Findings = append(tr.Findings, f)
