@@ -6,11 +6,11 @@ import "fmt"
 // protocol: a process dies, a JobMaster is slow, a job shrinks, a leader
 // changes, a job asks for more than the cluster has.
 const (
-	FaultTMLost              = "tm-lost"              // a TaskManager dies without a word (OOM-killed pod); heartbeats time out; a replacement registers under a new ResourceID
-	FaultSlotTimeout         = "slot-timeout"         // the JobMaster handles an offer only as the slot times out on the TaskManager; the deployment into it fails
-	FaultRequirementsShrink  = "requirements-shrink"  // a job scales in while the slots it asked for are being allocated and offered
-	FaultJMFailover          = "jm-failover"          // a JobMaster loses leadership and a new leader takes the job over; TaskManagers re-offer their slots
-	FaultNotEnoughResources  = "not-enough-resources" // a job needs more slots than the cluster has
+	FaultTMLost             = "tm-lost"              // a TaskManager dies without a word (OOM-killed pod); heartbeats time out; a replacement registers under a new ResourceID
+	FaultSlotTimeout        = "slot-timeout"         // the JobMaster handles an offer only as the slot times out on the TaskManager; the deployment into it fails
+	FaultRequirementsShrink = "requirements-shrink"  // a job scales in while the slots it asked for are being allocated and offered
+	FaultJMFailover         = "jm-failover"          // a JobMaster loses leadership and a new leader takes the job over; TaskManagers re-offer their slots
+	FaultNotEnoughResources = "not-enough-resources" // a job needs more slots than the cluster has
 )
 
 // ModernFaults need the declarative protocol (Flink >= 1.13).

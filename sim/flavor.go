@@ -30,13 +30,13 @@ type flavor struct {
 	// Dynamic slots (>= 1.18, FineGrainedSlotManager by default): every
 	// request carries index -1 and the TaskManager numbers its slots from
 	// numberOfTaskSlots on, never reusing an index.
-	Dynamic         bool
-	Pekko           bool // RPC addresses and threads say pekko, not akka (>= 1.18)
-	DeployVertexID  bool // "Deploying … with attempt id X and vertex id V to …" (>= 1.15)
-	CompoundAttempt bool // ExecutionAttemptID prints as graph_vertex_subtask_attempt (>= 1.16)
-	JMHeartbeatLine bool // the JobMaster logs "Heartbeat of TaskManager with id R timed out." (>= 1.14)
-	DisconnectInfo  bool // the JobMaster's "Disconnect TaskExecutor R because: …" is INFO (>= 1.16)
-	DSMInfo         bool // DeclarativeSlotManager logs requirements at INFO and "Free slots: n" (>= 1.14)
+	Dynamic           bool
+	Pekko             bool // RPC addresses and threads say pekko, not akka (>= 1.18)
+	DeployVertexID    bool // "Deploying … with attempt id X and vertex id V to …" (>= 1.15)
+	CompoundAttempt   bool // ExecutionAttemptID prints as graph_vertex_subtask_attempt (>= 1.16)
+	JMHeartbeatLine   bool // the JobMaster logs "Heartbeat of TaskManager with id R timed out." (>= 1.14)
+	DisconnectInfo    bool // the JobMaster's "Disconnect TaskExecutor R because: …" is INFO (>= 1.16)
+	DSMInfo           bool // DeclarativeSlotManager logs requirements at INFO and "Free slots: n" (>= 1.14)
 	SlotTableLogger   string
 	JobLeaderLogger   string
 	SlotManagerLogger string

@@ -14,7 +14,7 @@ const (
 type rmSlot struct {
 	state int
 	alloc string
-	job   string // declarative: the job the slot was assigned to
+	job   string     // declarative: the job the slot was assigned to
 	req   *rmRequest // the pending request it was assigned to
 }
 
@@ -22,7 +22,7 @@ type rmTM struct {
 	tm       *taskManager
 	res      string
 	instance string // the registration's InstanceID
-	slots []rmSlot
+	slots    []rmSlot
 }
 
 // rmRequest is a pending slot request (legacy SlotManager: keyed by the
