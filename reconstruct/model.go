@@ -144,14 +144,16 @@ func (m *Model) groupProcesses() {
 		}
 		return "?" + m.Result.Files[ev.Pos.File].Name()
 	}
-	// Inputs of one TaskManager in time order, so a rotated file
-	// (taskmanager.log.1) comes before the current one whatever their names.
+	// Inputs in time order, so a rotated file (taskmanager.log.1) comes
+	// before the current one whatever their names — even when the older
+	// file's first process is another ResourceID than the one the newer
+	// file continues (a restart just before the rotation).
 	sort.SliceStable(inputs, func(a, b int) bool {
 		ea, eb := &evs[byInput[inputs[a]][0]], &evs[byInput[inputs[b]][0]]
-		if ra, rb := resourceOf(ea), resourceOf(eb); ra != rb {
-			return ra < rb
+		if ea.Time.Kind != eb.Time.Kind {
+			return ea.Time.Kind < eb.Time.Kind
 		}
-		if ea.Time.Kind == eb.Time.Kind && ea.Time.N != eb.Time.N {
+		if ea.Time.N != eb.Time.N {
 			return ea.Time.N < eb.Time.N
 		}
 		return inputs[a] < inputs[b]

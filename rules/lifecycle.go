@@ -25,9 +25,21 @@ no competing slot for the same AllocationID, is reported as information ("probab
 // allocation was not freed by the slot timeout (default 10 s).
 const timeoutFloor = 5.0
 
-func runAllocationTimeout(pass *Pass) {
+// timeout is a slot freed, never activated, by the slot timeout: proven
+// by the DEBUG cause (reason >= 0), or probable from INFO lines.
+type timeout struct {
+	a      *reconstruct.Allocation
+	h      reconstruct.Held
+	pr     *proc
+	reason int      // the "has timed out" free cause, -1 at INFO
+	sev    Severity // Warning when proven, Info when probable
+}
+
+// timeouts finds every slot the slot timeout freed before it was used.
+func timeouts(pass *Pass) []timeout {
 	m := pass.Model
 	evs := m.Result.Events
+	var out []timeout
 	for _, a := range m.Allocations {
 		for _, h := range a.Held {
 			if h.Prior || h.Freed < 0 {
@@ -64,23 +76,51 @@ func runAllocationTimeout(pass *Pass) {
 				}
 				sev = Info
 			}
-			f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}
-			f.SlotIndex, f.IndexNote = pr.index(h.Key)
-			f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s).", h.Resource, a.ID, a.Job))
-			after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
-			if reason >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, reason, "%.1f s later, never activated, it times out.", after))
-				f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and timed out after %.1f s: no JobManager accepted it",
-					capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
-			} else {
-				f.Evidence = append(f.Evidence, silent("No activation, no JobManager release and no other slot of %s appear in the log; the cause of the free is logged only at DEBUG.", a.ID))
-				f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and was freed %.1f s later, probably by the slot timeout (the cause is logged only at DEBUG)",
-					capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
-			}
-			f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED")))
-			f.FixedModel = "do the same: it times out unused slots too"
-			pass.Report(f)
+			out = append(out, timeout{a: a, h: h, pr: pr, reason: reason, sev: sev})
 		}
+	}
+	return out
+}
+
+// usedAfter returns the first JobManager line that uses the allocation
+// after event i (it matched the offer, deployed into it, or a deployment
+// into it failed), or -1.
+func usedAfter(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
+	for _, j := range a.Events {
+		switch m.Result.Events[j].Kind {
+		case parser.KindJMOfferMatched, parser.KindJMDeploy, parser.KindTaskNoSlot:
+			if m.Rank[j] > m.Rank[i] {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+func runAllocationTimeout(pass *Pass) {
+	m := pass.Model
+	evs := m.Result.Events
+	for _, to := range timeouts(pass) {
+		a, h, pr, reason, sev := to.a, to.h, to.pr, to.reason, to.sev
+		if usedAfter(m, a, h.Freed) >= 0 {
+			continue // the JobManager still counted on it: slot-timeout
+		}
+		f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}
+		f.SlotIndex, f.IndexNote = pr.index(h.Key)
+		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s).", h.Resource, a.ID, a.Job))
+		after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
+		if reason >= 0 {
+			f.Evidence = append(f.Evidence, evidence(m, reason, "%.1f s later, never activated, it times out.", after))
+			f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and timed out after %.1f s: no JobManager accepted it",
+				capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
+		} else {
+			f.Evidence = append(f.Evidence, silent("No activation, no JobManager release and no other slot of %s appear in the log; the cause of the free is logged only at DEBUG.", a.ID))
+			f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and was freed %.1f s later, probably by the slot timeout (the cause is logged only at DEBUG)",
+				capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
+		}
+		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED")))
+		f.FixedModel = "do the same: it times out unused slots too"
+		pass.Report(f)
 	}
 }
 

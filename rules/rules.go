@@ -141,6 +141,8 @@ var All = []*Rule{
 	DuplicateOffer,
 	ZombieSlot,
 	AllocationTimeout,
+	SlotTimeout,
+	TaskManagerLost,
 	SlotReportMismatch,
 	TaskWithoutSlot,
 	NoResourceAvailable,

@@ -1,0 +1,214 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// SlotTimeout finds slots the TaskManager's slot timeout freed while the
+// JobManager still counted on them.
+var SlotTimeout = &Rule{
+	ID: "slot-timeout",
+	Doc: `A slot was allocated on a TaskManager, never activated, and freed by the TaskManager's slot
+timeout (taskmanager.slot.timeout, 10 s by default) — and after that the JobManager used it: it
+matched the TaskManager's offer, deployed a task into it, or saw the deployment fail with "No task
+slot allocated". The offer reached a JobManager too busy (a long GC pause, a blocked main thread)
+to answer within the timeout, so both sides acted on a slot only one of them still had. The cause
+"The slot A has timed out." is DEBUG on the TaskManager; at INFO the free of a never-activated slot
+in state ALLOCATED about the timeout after its allocation, followed by the JobManager's use, shows
+it. Unlike allocation-timeout (nobody wanted the slot), this one fails a deployment.`,
+	Severity: Error,
+	Run:      runSlotTimeout,
+}
+
+func runSlotTimeout(pass *Pass) {
+	m := pass.Model
+	evs := m.Result.Events
+	for _, to := range timeouts(pass) {
+		a, h, pr := to.a, to.h, to.pr
+		used := usedAfter(m, a, h.Freed)
+		if used < 0 {
+			continue
+		}
+		f := Finding{Severity: Error, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}
+		f.SlotIndex, f.IndexNote = pr.index(h.Key)
+		after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
+		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s) and arms its slot timeout.", h.Resource, a.ID, a.Job))
+		for _, i := range pr.between(h.Allocated, h.Freed) {
+			if evs[i].Kind == parser.KindTMOffer && evs[i].Job == a.Job {
+				f.Evidence = append(f.Evidence, evidence(m, i, "The TaskManager offers the job's reserved slots to its JobManager; no answer comes before the timeout."))
+				break
+			}
+		}
+		how := "timed out"
+		if to.reason >= 0 {
+			f.Evidence = append(f.Evidence, evidence(m, to.reason, "%.1f s after the allocation, still not activated, the slot times out.", after))
+		} else {
+			how = "was freed, never activated, probably by the slot timeout (its cause is logged only at DEBUG),"
+			f.Evidence = append(f.Evidence, silent("No activation, no JobManager release and no other slot of %s appear before the free; the cause of the free is logged only at DEBUG.", a.ID))
+		}
+		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s: %s is gone from its table.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED"), a.ID))
+		use := "uses"
+		switch evs[used].Kind {
+		case parser.KindJMOfferMatched:
+			use = "accepts the offer of"
+		case parser.KindJMDeploy:
+			use = "deploys a task into"
+		case parser.KindTaskNoSlot:
+			use = "fails a deployment into"
+		}
+		f.Evidence = append(f.Evidence, evidence(m, used, "Afterwards the JobManager %s %s, which no longer exists on the TaskManager.", use, a.ID))
+		f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s %s %.1f s after its allocation, before the JobManager answered its offer; the JobManager then %s it anyway",
+			capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, how, after, use)
+		f.Message = strings.ReplaceAll(f.Message, ", before", " before")
+		f.FixedModel = "do the same: the slot timeout is the same in both tables; a longer taskmanager.slot.timeout, or a JobManager that answers in time, avoids it"
+		pass.Report(f)
+	}
+}
+
+// TaskManagerLost finds TaskManagers whose heartbeats timed out.
+var TaskManagerLost = &Rule{
+	ID: "taskmanager-lost",
+	Doc: `The ResourceManager or the JobManager stopped hearing from a TaskManager: its heartbeat timed out
+(heartbeat.timeout, 50 s by default) or it became unreachable. Every slot it held is gone and
+every task in them failed. When the TaskManager's own log is in the input and simply stops,
+without a shutdown line, the process died without a word (an OOM-killed pod, a killed host);
+when its log goes on, the network or a long pause cut it off. The finding lists the slots and
+tasks it took down and the TaskManager that registered next, if one did.`,
+	Severity: Warning,
+	Run:      runTaskManagerLost,
+}
+
+// lostWindow: heartbeat lines about one TaskManager this close together
+// (the ResourceManager's and each JobMaster's) are one loss.
+const lostWindow = 120e9
+
+func runTaskManagerLost(pass *Pass) {
+	m := pass.Model
+	evs := m.Result.Events
+	order := rankOrder(m)
+	type loss struct {
+		res   string
+		lines []int
+	}
+	var losses []*loss
+	open := map[string]*loss{}
+	for _, i := range order {
+		ev := &evs[i]
+		switch {
+		case ev.Kind == parser.KindHeartbeatTimeout && ev.Reason == "TaskManager" && ev.Resource != "" && ev.Component != parser.ComponentTM:
+		case ev.Kind == parser.KindRMTMRegister && ev.Resource != "":
+			delete(open, ev.Resource) // a new registration ends the episode
+			continue
+		default:
+			continue
+		}
+		res := bareResource(ev.Resource)
+		if l := open[res]; l != nil {
+			if t, u := aligned(m, l.lines[0]), aligned(m, i); t.Kind != u.Kind || u.N-t.N <= lostWindow {
+				l.lines = append(l.lines, i)
+				continue
+			}
+		}
+		l := &loss{res: res, lines: []int{i}}
+		open[res] = l
+		losses = append(losses, l)
+	}
+	for _, l := range losses {
+		first := l.lines[0]
+		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: evs[first].Time, Pos: evs[first].Pos}
+		for _, i := range l.lines {
+			who := "JobManager"
+			if evs[i].Component == parser.ComponentRM {
+				who = "ResourceManager"
+			}
+			f.Evidence = append(f.Evidence, evidence(m, i, "The %s stops hearing from TaskManager %s.", who, l.res))
+		}
+		// the TaskManager's own log: where it ends
+		var last *proc
+		for _, pr := range pass.processes() {
+			if pr.tm.Resource == l.res && len(pr.p.Events) > 0 && m.Rank[pr.p.Events[0]] < m.Rank[first] {
+				last = pr
+			}
+		}
+		died := "its log is not in the input"
+		var held []string
+		if last != nil {
+			end := last.lastEvent()
+			gap, ok := seconds(aligned(m, end), aligned(m, first))
+			switch {
+			case evs[end].Kind == parser.KindTMStopping:
+				died = "its log ends with a shutdown"
+			case ok && gap > 0:
+				died = fmt.Sprintf("its own log ends %.0f s earlier without a shutdown line: the process died without a word (killed, OOM)", gap)
+				f.Evidence = append(f.Evidence, evidence(m, end, "The TaskManager's log ends here, with no shutdown line."))
+			default:
+				died = "its own log goes on: the network or a long pause cut it off"
+			}
+			tab := last.r.Tables[last.model]
+			for _, sl := range tab.Slots() {
+				held = append(held, sl.Alloc.String())
+			}
+		}
+		sort.Strings(held)
+		var tasks []string
+		for _, i := range order {
+			ev := &evs[i]
+			if m.Rank[i] <= m.Rank[first] || len(tasks) >= 20 {
+				continue
+			}
+			if ev.Kind == parser.KindJMTaskFailed && strings.Contains(ev.Reason, l.res) && ev.Task != "" {
+				tasks = append(tasks, ev.Task)
+				if len(tasks) == 1 {
+					f.Evidence = append(f.Evidence, evidence(m, i, "A task in one of its slots fails with the lost heartbeat as its cause."))
+				}
+			}
+		}
+		next := ""
+		for _, i := range order {
+			ev := &evs[i]
+			if ev.Kind == parser.KindRMTMRegister && m.Rank[i] > m.Rank[first] && bareResource(ev.Resource) != l.res {
+				next = bareResource(ev.Resource)
+				f.Evidence = append(f.Evidence, evidence(m, i, "TaskManager %s registers next.", next))
+				break
+			}
+		}
+		msg := fmt.Sprintf("TaskManager %s was lost: its heartbeat timed out; %s", l.res, died)
+		if len(held) > 0 {
+			msg += fmt.Sprintf("; it held %d slot(s) (%s)", len(held), strings.Join(held, ", "))
+		}
+		if len(tasks) > 0 {
+			msg += fmt.Sprintf("; %d task(s) failed with it (%s)", len(tasks), strings.Join(tasks, ", "))
+		}
+		if next != "" {
+			msg += "; TaskManager " + next + " registered next"
+		}
+		f.Message = msg
+		f.FixedModel = "do the same: a lost TaskManager takes its slots down in both tables"
+		pass.Report(f)
+	}
+}
+
+// bareResource drops the "(host:port)" metadata YARN ResourceIDs carry
+// in 1.12+ messages.
+func bareResource(r string) string {
+	if i := strings.IndexByte(r, '('); i > 0 && strings.HasSuffix(r, ")") {
+		return r[:i]
+	}
+	return r
+}
+
+// rankOrder is every event index in the merged order.
+func rankOrder(m *reconstruct.Model) []int {
+	n := len(m.Result.Events)
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	sort.Slice(out, func(a, b int) bool { return m.Rank[out[a]] < m.Rank[out[b]] })
+	return out
+}
