@@ -29,6 +29,7 @@ func runTaskWithoutSlot(pass *Pass) {
 	m := pass.Model
 	evs := m.Result.Events
 	zombies := pass.Findings(ZombieSlot.ID)
+	timedOut := pass.Findings(SlotTimeout.ID)
 	for _, a := range m.Allocations {
 		var groups [][]int
 		for _, i := range a.Events {
@@ -78,7 +79,16 @@ func runTaskWithoutSlot(pass *Pass) {
 				f.FixedModel = fmt.Sprintf("accept the task into %s's slot: the fixed table never loses the map entry of a held slot", a.ID)
 			} else if freed := freedBefore(m, a, first); freed >= 0 {
 				cause = fmt.Sprintf("its slot was freed at %s before the task arrived", m.Result.Files.Position(evs[freed].Pos))
-				f.Evidence = append([]Evidence{evidence(m, freed, "The TaskManager frees %s's slot before the deployment.", a.ID)}, f.Evidence...)
+				says := "The TaskManager frees %s's slot before the deployment."
+				for _, st := range timedOut {
+					if st.Alloc == a.ID && st.Pos == evs[freed].Pos {
+						f.Causes = append(f.Causes, st.ID)
+						f.SlotIndex, f.IndexNote = st.SlotIndex, st.IndexNote
+						cause = fmt.Sprintf("its slot timed out on the TaskManager at %s, before the JobManager answered the offer (finding %s)", m.Result.Files.Position(evs[freed].Pos), st.ID)
+						says = "The TaskManager's slot timeout frees %s's slot before the deployment."
+					}
+				}
+				f.Evidence = append([]Evidence{evidence(m, freed, says, a.ID)}, f.Evidence...)
 			} else if !heldOnTM(a) {
 				cause = "the TaskManager's log is not in the input, so its slot table cannot be replayed"
 				f.IndexNote = "unknown: no TaskManager log of this allocation"

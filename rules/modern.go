@@ -44,27 +44,26 @@ func runSlotTimeout(pass *Pass) {
 				break
 			}
 		}
-		how := "timed out"
+		how := fmt.Sprintf("timed out %.1f s after its allocation", after)
 		if to.reason >= 0 {
 			f.Evidence = append(f.Evidence, evidence(m, to.reason, "%.1f s after the allocation, still not activated, the slot times out.", after))
 		} else {
-			how = "was freed, never activated, probably by the slot timeout (its cause is logged only at DEBUG),"
+			how = fmt.Sprintf("was freed %.1f s after its allocation, never activated (the slot timeout; its cause is logged only at DEBUG)", after)
 			f.Evidence = append(f.Evidence, silent("No activation, no JobManager release and no other slot of %s appear before the free; the cause of the free is logged only at DEBUG.", a.ID))
 		}
 		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s: %s is gone from its table.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED"), a.ID))
-		use := "uses"
+		use, used2 := "used", "uses"
 		switch evs[used].Kind {
 		case parser.KindJMOfferMatched:
-			use = "accepts the offer of"
+			use, used2 = "accepted its offer", "accepts the offer of"
 		case parser.KindJMDeploy:
-			use = "deploys a task into"
+			use, used2 = "deployed a task into it", "deploys a task into"
 		case parser.KindTaskNoSlot:
-			use = "fails a deployment into"
+			use, used2 = "failed to deploy into it", "fails a deployment into"
 		}
-		f.Evidence = append(f.Evidence, evidence(m, used, "Afterwards the JobManager %s %s, which no longer exists on the TaskManager.", use, a.ID))
-		f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s %s %.1f s after its allocation, before the JobManager answered its offer; the JobManager then %s it anyway",
-			capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, how, after, use)
-		f.Message = strings.ReplaceAll(f.Message, ", before", " before")
+		f.Evidence = append(f.Evidence, evidence(m, used, "Afterwards the JobManager %s %s, which no longer exists on the TaskManager.", used2, a.ID))
+		f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s %s, before the JobManager answered its offer; the JobManager then %s anyway",
+			capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, how, use)
 		f.FixedModel = "do the same: the slot timeout is the same in both tables; a longer taskmanager.slot.timeout, or a JobManager that answers in time, avoids it"
 		pass.Report(f)
 	}

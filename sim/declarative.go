@@ -189,7 +189,11 @@ func (r *resourceManager) check() {
 			}
 			delay := s.rpc() + r.delay(alloc, rt, idx)
 			s.after(delay, func() {
-				if t.process != proc {
+				if t.process != proc || !t.alive {
+					// the TaskManager is gone: the ask times out
+					s.after(rpcTimeout-delay, func() {
+						r.answerDeclarative(rt, req, false, "", []string{fmt.Sprintf("java.util.concurrent.TimeoutException: Invocation of [RemoteRpcInvocation(TaskExecutorGateway.requestSlot(SlotID, JobID, AllocationID, ResourceProfile, String, ResourceManagerId, Time))] at recipient [%s] timed out. This is usually caused by: 1) Flink's %s RPC system is overloaded 2) The recipient is not reachable", t.address(), map[bool]string{true: "Pekko", false: "Akka"}[f.Pekko])})
+					})
 					return
 				}
 				t.requestSlot(tmIndex, alloc, j.id, func(ok bool, occupant string, why []string) {
@@ -197,7 +201,7 @@ func (r *resourceManager) check() {
 				})
 			})
 		}
-		if missing > 0 && !r.workerPending() {
+		if missing > 0 && !r.workerPending() && s.now >= startupPeriod {
 			if f.Dynamic {
 				s.jmLog("WARN", f.SlotManagerLogger, fmt.Sprintf("Could not fulfill resource requirements of job %s.", j.id))
 			} else if f.DSMInfo {
@@ -225,6 +229,12 @@ func (r *resourceManager) freeCount() int {
 	}
 	return n
 }
+
+// startupPeriod is resourcemanager.standalone.start-up-time (by default
+// slot.request.timeout): until it has passed, the slot manager waits for
+// TaskManagers to register instead of telling JobMasters that their
+// requirements cannot be met.
+const startupPeriod = requestTimeout
 
 // workerPending: a replacement pod has been requested and not registered yet.
 func (r *resourceManager) workerPending() bool { return r.pendingWorkers > 0 }

@@ -20,6 +20,9 @@ var ModernFaults = []string{FaultTMLost, FaultSlotTimeout, FaultRequirementsShri
 // dies its ResourceManager and JobMaster notice.
 const heartbeatTimeoutMs = 50_000
 
+// rpcTimeout is the ask timeout of an RPC whose recipient never answers.
+const rpcTimeout = 10_000
+
 // modernFaults schedules the declarative-era faults after the ordinary jobs
 // have started.
 func (s *sim) modernFaults(later int64) {

@@ -193,8 +193,8 @@ func (r *resourceManager) assign() {
 
 func (r *resourceManager) freeSlot() (*rmTM, int) {
 	for _, rt := range r.tms {
-		if rt.tm == nil || !rt.tm.alive {
-			continue
+		if rt.tm == nil || !rt.tm.alive && !r.s.f.Declarative || rt.slots == nil {
+			continue // the declarative slot manager learns of a death from heartbeats
 		}
 		for i, sl := range rt.slots {
 			if sl.state == rmFree {

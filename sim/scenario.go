@@ -48,6 +48,7 @@ func (s *sim) scenario() {
 	}
 	if s.f.Declarative {
 		s.modernFaults(later)
+		s.after(startupPeriod, s.rm.check) // unmet requirements are reported from now on
 	}
 	for _, fault := range s.cfg.Inject {
 		switch fault {
