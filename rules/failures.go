@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -134,6 +135,7 @@ func runNoResourceAvailable(pass *Pass) {
 	m := pass.Model
 	evs := m.Result.Events
 	zombies := pass.Findings(ZombieSlot.ID)
+	lost := pass.Findings(TaskManagerLost.ID)
 	last := map[int32]int{} // input → last reported event, to fold repeats of one failure
 	for i := range evs {
 		ev := &evs[i]
@@ -170,8 +172,21 @@ func runNoResourceAvailable(pass *Pass) {
 			f.Evidence = append(f.Evidence, silent("At that time %d slot(s) are held by zombies that nothing can free: %s.", len(leaked), strings.Join(leaked, "; ")))
 			f.Message = fmt.Sprintf("the job could not get the slots it needed while %d slot(s) were leaked by zombies: %s", len(leaked), strings.Join(leaked, "; "))
 			f.FixedModel = "free the leaked slots when the JobManager releases them, so they can be offered again"
+		} else if l, ok := lostBefore(pass, lost, t); ok {
+			f.Causes = append(f.Causes, l.ID)
+			li := pass.state.byPos[l.Pos]
+			f.Evidence = append([]Evidence{evidence(m, li, "TaskManager %s was lost before (finding %s), and its slots with it.", l.Resource, l.ID)}, f.Evidence...)
+			f.Message = fmt.Sprintf("the job could not get the slots it needed after TaskManager %s was lost (finding %s)", l.Resource, l.ID)
+			if rq := capacity(m, i, ev.Job); rq != "" {
+				f.Message += "; " + rq
+			}
+			f.FixedModel = "do the same: no slot leak is involved"
 		} else {
-			f.Message = "the job could not get the slots it needed; no leaked slot is visible in the input, so the cluster may lack capacity"
+			f.Message = "the job could not get the slots it needed; no leaked slot and no lost TaskManager is visible in the input, so the cluster may lack capacity"
+			if rq := capacity(m, i, ev.Job); rq != "" {
+				f.Message = "the job could not get the slots it needed: " + rq + "; no leaked slot and no lost TaskManager is visible in the input, so the cluster lacks capacity"
+				f.Evidence = append(f.Evidence, capacityEvidence(m, i, ev.Job)...)
+			}
 			f.FixedModel = "do the same: no slot leak is involved"
 		}
 		pass.Report(f)
@@ -196,4 +211,90 @@ func taskAt(m *reconstruct.Model, i int) string {
 		}
 	}
 	return ""
+}
+
+// lostBefore returns the latest taskmanager-lost finding at or before t
+// (within lostBearing), when one exists.
+func lostBefore(pass *Pass, lost []Finding, t parser.Time) (Finding, bool) {
+	var best Finding
+	found := false
+	for _, l := range lost {
+		li, ok := pass.state.byPos[l.Pos]
+		if !ok {
+			continue
+		}
+		lt := aligned(pass.Model, li)
+		if lt.Kind != t.Kind || lt.N > t.N || t.N-lt.N > lostBearing {
+			continue
+		}
+		if !found || lt.N >= aligned(pass.Model, pass.state.byPos[best.Pos]).N {
+			best, found = l, true
+		}
+	}
+	return best, found
+}
+
+// lostBearing: a lost TaskManager explains a shortage this long after it.
+const lostBearing = 15 * 60e9
+
+var (
+	requiredSlots = regexp.MustCompile(`numberOfRequiredSlots=(\d+)`)
+	freeSlots     = regexp.MustCompile(`Free slots: (\d+)`)
+)
+
+// capacityLines returns the ResourceManager's latest requirements line and
+// "could not fulfill" line for the job before event i (-1 when absent). A
+// failure that names no job takes the latest of any job.
+func capacityLines(m *reconstruct.Model, i int, job parser.ID) (req, unmet int) {
+	req, unmet = -1, -1
+	evs := m.Result.Events
+	for j := range evs {
+		ev := &evs[j]
+		if m.Rank[j] > m.Rank[i] || job.IsSet() && ev.Job != job {
+			continue
+		}
+		switch ev.Kind {
+		case parser.KindRMRequirements:
+			if req < 0 || m.Rank[j] > m.Rank[req] {
+				req = j
+			}
+		case parser.KindRMNotFulfillable:
+			if unmet < 0 || m.Rank[j] > m.Rank[unmet] {
+				unmet = j
+			}
+		}
+	}
+	return req, unmet
+}
+
+// capacity says what the ResourceManager's lines show about the job's
+// shortage: the slots it required and the free slots there were.
+func capacity(m *reconstruct.Model, i int, job parser.ID) string {
+	req, unmet := capacityLines(m, i, job)
+	if unmet < 0 {
+		return ""
+	}
+	evs := m.Result.Events
+	out := fmt.Sprintf("the ResourceManager could not fulfill job %s's requirements", evs[unmet].Job)
+	if req >= 0 {
+		if g := requiredSlots.FindStringSubmatch(evs[req].Text()); g != nil {
+			out = fmt.Sprintf("job %s required %s slot(s) and the ResourceManager could not fulfill that", evs[unmet].Job, g[1])
+		}
+	}
+	if g := freeSlots.FindStringSubmatch(evs[unmet].Text()); g != nil {
+		out += fmt.Sprintf(" (%s free slot(s))", g[1])
+	}
+	return out
+}
+
+func capacityEvidence(m *reconstruct.Model, i int, job parser.ID) []Evidence {
+	req, unmet := capacityLines(m, i, job)
+	var out []Evidence
+	if req >= 0 {
+		out = append(out, evidence(m, req, "The ResourceManager receives the job's resource requirements."))
+	}
+	if unmet >= 0 {
+		out = append(out, evidence(m, unmet, "The ResourceManager cannot fulfill them with the slots registered."))
+	}
+	return out
 }
