@@ -96,12 +96,27 @@ func stackLines(thrown []string) []string {
 	return out
 }
 
-// jsonRecord renders a record as log4j 2's JsonLayout (compact) for 1.11+,
-// or as log4j 1's Logstash JSONEventLayoutV1 for older versions. Times are
-// the host's wall clock taken as UTC.
+// jsonRecord renders a record as log4j 2's JsonTemplateLayout with the ECS
+// template for the declarative era (1.13+), as its JsonLayout (compact) for
+// 1.11-1.12, or as log4j 1's Logstash JSONEventLayoutV1 for older versions.
+// Times are the host's wall clock taken as UTC.
 func jsonRecord(f *flavor, r record, t time.Time) string {
 	var obj map[string]any
-	if f.Log4j2 {
+	if f.Declarative {
+		// EcsLayout.json: dotted keys at the top level
+		obj = map[string]any{
+			"@timestamp":          t.UTC().Format("2006-01-02T15:04:05.000Z"),
+			"ecs.version":         "1.2.0",
+			"log.level":           r.level,
+			"message":             r.msg,
+			"process.thread.name": r.thread,
+			"log.logger":          r.logger,
+		}
+		if len(r.thrown) > 0 {
+			name, msg, _ := strings.Cut(r.thrown[0], ": ")
+			obj["error.type"], obj["error.message"], obj["error.stack_trace"] = name, msg, strings.Join(stackLines(r.thrown), "\n")
+		}
+	} else if f.Log4j2 {
 		obj = map[string]any{
 			"instant":    map[string]any{"epochSecond": t.Unix(), "nanoOfSecond": t.Nanosecond()},
 			"thread":     r.thread,
