@@ -48,7 +48,7 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 	// only known non-events is decided the same way when its logger would
 	// make it irrelevant unmatched too (see unmatched).
 	eventsOnly := !info.slot && !info.taskExecutor
-	if !reference && !mayMatchTemplate(msg, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.body) {
+	if !reference && !mayMatchTemplate(msg, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.body) && !hasCauseAnchor(msg, r.body) {
 		return unmatched(info, msg)
 	}
 	base := NewEvent("")
@@ -139,8 +139,15 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 		if e.Kind == KindJMNoResource && ok && ev.Kind == KindJMNoResource {
 			return
 		}
+		if e.Kind == KindTMFreeReason && comp == ComponentTM {
+			return // the TaskManager's own free already says it
+		}
+		if e.Kind == KindHeartbeatTimeout && ok && ev.Kind == KindHeartbeatTimeout {
+			return // the record's own message says it
+		}
 		x := base
 		x.Kind, x.Alloc, x.Job, x.Reason = e.Kind, e.Alloc, e.Job, e.Reason
+		x.Resource = e.Resource
 		x.Component = comp
 		if x.Component == ComponentUnknown && e.Kind == KindJMNoResource {
 			x.Component = ComponentJM
@@ -310,9 +317,14 @@ var (
 )
 
 // scanExceptions finds slot evidence in exception texts: every
-// "No task slot allocated for job ID J and allocation ID A." and the first
-// NoResourceAvailableException message.
+// "No task slot allocated for job ID J and allocation ID A.", the first
+// NoResourceAvailableException message, and (see scanCauses) the lost
+// TaskManagers, unfulfillable requests and slot timeouts that failed tasks
+// and pasted stack traces carry.
 func scanExceptions(msg, body []byte, emit func(Event)) {
+	if hasCauseAnchor(msg, body) {
+		scanCauses(msg, body, emit)
+	}
 	// Both anchors start with "No": one search for 'N' per part finds
 	// whether either is there, and most records hold neither.
 	if !hasNoAnchor(msg) && !hasNoAnchor(body) {
@@ -426,4 +438,85 @@ func shortenException(s string) string {
 		return head
 	}
 	return head + ":" + rest
+}
+
+var (
+	causedBy = []byte("Caused by: ")
+	// facts that exception texts carry, each with the template that reads it
+	causeTemplates = []struct {
+		anchor []byte
+		t      *template
+	}{
+		{[]byte("eartbeat of TaskManager with id "), compileTemplate(KindHeartbeatTimeout, ComponentUnknown, "Heartbeat of TaskManager with id {R} timed out.", "TaskManager")},
+		{[]byte("TaskManager with id "), compileTemplate(KindHeartbeatTimeout, ComponentUnknown, "TaskManager with id {R} is no longer reachable.", "TaskManager")},
+		{[]byte("Could not fulfill slot request "), compileTemplate(KindRMAllocFailed, ComponentUnknown, "Could not fulfill slot request {A}.{*}", "")},
+		{[]byte("The slot "), compileTemplate(KindTMFreeReason, ComponentUnknown, "The slot {A} has timed out.", "")},
+	}
+)
+
+// hasCauseAnchor reports whether a record may carry a fact scanCauses
+// reads: it has exception lines (a body, or a message that is itself an
+// exception line, as in a pasted trace) holding one of the anchors.
+func hasCauseAnchor(msg, body []byte) bool {
+	if len(body) == 0 && !bytes.HasPrefix(msg, causedBy) && !looksLikeExceptionHeader(msg) {
+		return false
+	}
+	for _, ct := range causeTemplates {
+		if bytes.Contains(msg, ct.anchor) || bytes.Contains(body, ct.anchor) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanCauses reads, from the exception lines of a record (a failed task's
+// cause, a pasted stack trace), the facts that arrive there without a
+// header of their own: a TaskManager whose heartbeat timed out or that
+// became unreachable, a slot request the ResourceManager could not fulfill,
+// a slot that timed out. Each is emitted once per record.
+func scanCauses(msg, body []byte, emit func(Event)) {
+	seen := map[string]bool{}
+	for _, part := range [][]byte{msg, body} {
+		for len(part) > 0 {
+			line := part
+			if nl := bytes.IndexByte(part, '\n'); nl >= 0 {
+				line, part = part[:nl], part[nl+1:]
+			} else {
+				part = nil
+			}
+			for _, ct := range causeTemplates {
+				i := bytes.Index(line, ct.anchor)
+				if i < 0 {
+					continue
+				}
+				// the template starts a little before the anchor
+				start := i
+				switch ct.t.kind {
+				case KindHeartbeatTimeout:
+					if ct.anchor[0] == 'e' {
+						start = i - 1 // "Heartbeat" or "heartbeat"
+					}
+				}
+				text := bytes.TrimRight(line[start:], " \r\t")
+				if len(text) > 0 && text[0] == 'h' {
+					text = append([]byte{'H'}, text[1:]...)
+				}
+				var ev Event
+				if !ct.t.match(text, &ev) {
+					continue
+				}
+				key := string(ct.t.kind) + ev.Resource + ev.Alloc.String()
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				e := NewEvent(ct.t.kind)
+				e.Resource, e.Alloc, e.Reason = ev.Resource, ev.Alloc, ct.t.reason
+				if e.Reason == "" {
+					e.Reason = capString(string(text), 400)
+				}
+				emit(e)
+			}
+		}
+	}
 }

@@ -83,8 +83,9 @@ tasks it took down and the TaskManager that registered next, if one did.`,
 }
 
 // lostWindow: heartbeat lines about one TaskManager this close together
-// (the ResourceManager's and each JobMaster's) are one loss.
-const lostWindow = 120e9
+// (the ResourceManager's and each JobMaster's: each notices within one
+// heartbeat interval of the others) are one loss.
+const lostWindow = 30e9
 
 func runTaskManagerLost(pass *Pass) {
 	m := pass.Model
@@ -121,11 +122,14 @@ func runTaskManagerLost(pass *Pass) {
 		first := l.lines[0]
 		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: evs[first].Time, Pos: evs[first].Pos}
 		for _, i := range l.lines {
-			who := "JobManager"
-			if evs[i].Component == parser.ComponentRM {
-				who = "ResourceManager"
+			switch evs[i].Component {
+			case parser.ComponentRM:
+				f.Evidence = append(f.Evidence, evidence(m, i, "The ResourceManager stops hearing from TaskManager %s.", l.res))
+			case parser.ComponentJM:
+				f.Evidence = append(f.Evidence, evidence(m, i, "The JobManager stops hearing from TaskManager %s.", l.res))
+			default:
+				f.Evidence = append(f.Evidence, evidence(m, i, "An exception says that the heartbeat of TaskManager %s timed out, or that it became unreachable.", l.res))
 			}
-			f.Evidence = append(f.Evidence, evidence(m, i, "The %s stops hearing from TaskManager %s.", who, l.res))
 		}
 		// the TaskManager's own log: where it ends
 		var last *proc

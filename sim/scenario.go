@@ -155,6 +155,8 @@ func (s *sim) heartbeatTimeout() {
 		}
 		t.loseJobManager(j.id)
 		j.restarts++
+		// the JobManager's side of the lost heartbeat: the failed task's cause
+		s.truth.expect("taskmanager-lost", "warning", "", t)
 		exc := []string{"java.util.concurrent.TimeoutException: Heartbeat of TaskManager with id " + t.res + " timed out."}
 		for _, sl := range j.slots {
 			if sl.tm == t && !sl.released {
