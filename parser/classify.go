@@ -142,12 +142,15 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 		if e.Kind == KindTMFreeReason && comp == ComponentTM {
 			return // the TaskManager's own free already says it
 		}
+		if e.Kind == KindTMAllocRefused && comp != ComponentTM {
+			return // a refusal is the TaskManager's own table's; elsewhere it is hearsay
+		}
 		if e.Kind == KindHeartbeatTimeout && ok && ev.Kind == KindHeartbeatTimeout {
 			return // the record's own message says it
 		}
 		x := base
 		x.Kind, x.Alloc, x.Job, x.Reason = e.Kind, e.Alloc, e.Job, e.Reason
-		x.Resource = e.Resource
+		x.Resource, x.SlotIndex = e.Resource, e.SlotIndex
 		x.Component = comp
 		if x.Component == ComponentUnknown && e.Kind == KindJMNoResource {
 			x.Component = ComponentJM
@@ -342,7 +345,7 @@ func scanExceptions(msg, body []byte, emit func(Event)) {
 				line = line[:nl]
 			}
 			line = bytes.TrimRight(line, " \r\t")
-			var ev Event
+			ev := NewEvent("")
 			if noSlotTemplate.match(line, &ev) {
 				ev.Reason = "TaskSubmissionException: " + string(line)
 				emit(ev)
@@ -364,7 +367,9 @@ func scanExceptions(msg, body []byte, emit func(Event)) {
 		if len(line) > 0 {
 			reason += ": " + capString(string(line), 400)
 		}
-		emit(Event{Kind: KindJMNoResource, Reason: reason})
+		ev := NewEvent(KindJMNoResource)
+		ev.Reason = reason
+		emit(ev)
 		return
 	}
 }
@@ -451,6 +456,8 @@ var (
 		{[]byte("TaskManager with id "), compileTemplate(KindHeartbeatTimeout, ComponentUnknown, "TaskManager with id {R} is no longer reachable.", "TaskManager")},
 		{[]byte("Could not fulfill slot request "), compileTemplate(KindRMAllocFailed, ComponentUnknown, "Could not fulfill slot request {A}.{*}", "")},
 		{[]byte("The slot "), compileTemplate(KindTMFreeReason, ComponentUnknown, "The slot {A} has timed out.", "")},
+		// 2.1 refuses a duplicate AllocationID with this exception only (DEBUG)
+		{[]byte("A slot with allocationId "), compileTemplate(KindTMAllocRefused, ComponentUnknown, "A slot with allocationId {A} and resource profile {P} is already assigned to job {J} with subtask index {N}.", "allocation id already allocated in another slot")},
 	}
 )
 
@@ -501,7 +508,7 @@ func scanCauses(msg, body []byte, emit func(Event)) {
 				if len(text) > 0 && text[0] == 'h' {
 					text = append([]byte{'H'}, text[1:]...)
 				}
-				var ev Event
+				ev := NewEvent("")
 				if !ct.t.match(text, &ev) {
 					continue
 				}
@@ -511,7 +518,7 @@ func scanCauses(msg, body []byte, emit func(Event)) {
 				}
 				seen[key] = true
 				e := NewEvent(ct.t.kind)
-				e.Resource, e.Alloc, e.Reason = ev.Resource, ev.Alloc, ct.t.reason
+				e.Resource, e.Alloc, e.Job, e.SlotIndex, e.Reason = ev.Resource, ev.Alloc, ev.Job, ev.SlotIndex, ct.t.reason
 				if e.Reason == "" {
 					e.Reason = capString(string(text), 400)
 				}

@@ -131,6 +131,14 @@ func (a *Audit) JSON() AuditJSON {
 	for i := range a.Model.Result.Inputs {
 		doc.Inputs = append(doc.Inputs, NewInputJSON(&a.Model.Result.Inputs[i]))
 	}
+	for _, tm := range a.Model.TaskManagers {
+		for _, p := range tm.Processes {
+			if int(p.Input) < len(doc.Inputs) {
+				in := &doc.Inputs[p.Input]
+				in.SlotTables = append(in.SlotTables, SlotTableJSON{ResourceID: tm.Resource, Model: p.Runs.String(), Why: p.RunsWhy})
+			}
+		}
+	}
 	for _, sk := range a.Model.Result.Skipped {
 		doc.Skipped = append(doc.Skipped, SkippedJSON{Path: sk.Path, Reason: sk.Reason})
 	}

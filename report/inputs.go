@@ -40,6 +40,17 @@ type InputJSON struct {
 	Last             string   `json:"last_time,omitempty"`
 	Error            string   `json:"error,omitempty"`
 	DuplicateOf      string   `json:"duplicate_of,omitempty"`
+	// SlotTables: for a TaskManager input, the table each of its processes
+	// ran (logs that mix versions are judged per process).
+	SlotTables []SlotTableJSON `json:"slot_tables,omitempty"`
+}
+
+// SlotTableJSON is the slot table one TaskManager process ran, and how
+// that is known.
+type SlotTableJSON struct {
+	ResourceID string `json:"resource_id"`
+	Model      string `json:"model"`
+	Why        string `json:"why"`
 }
 
 // NewInputJSON converts an input summary for output.

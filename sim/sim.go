@@ -35,6 +35,10 @@ var LegacyFaults = Faults[:5]
 // Config describes one simulated incident.
 type Config struct {
 	Flink        string   // version, one of Versions
+	// TMFlink, when set, is the version the TaskManagers run while the
+	// JobManager runs Flink (a rolling upgrade); both must speak the same
+	// slot protocol (legacy up to 1.12, declarative from 1.13).
+	TMFlink      string
 	TaskManagers int      // number of TaskManagers
 	Slots        int      // taskmanager.numberOfTaskSlots
 	Jobs         int      // ordinary jobs besides those the faults need
@@ -127,7 +131,17 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Deployment != "standalone" && cfg.Deployment != "kubernetes" {
 		return nil, fmt.Errorf("deployment %q: want standalone or kubernetes", cfg.Deployment)
 	}
+	tf := f
+	if cfg.TMFlink != "" && cfg.TMFlink != cfg.Flink {
+		if tf, err = flavorOf(cfg.TMFlink); err != nil {
+			return nil, err
+		}
+		if tf.Declarative != f.Declarative {
+			return nil, fmt.Errorf("taskmanagers on %s with a JobManager on %s: a rolling upgrade stays within one slot protocol (up to 1.12, or from 1.13)", cfg.TMFlink, cfg.Flink)
+		}
+	}
 	s := newSim(cfg, f)
+	s.tmFlavor = tf
 	s.scenario()
 	s.loop()
 	return s.finish()
@@ -158,8 +172,9 @@ func (q *queue) Pop() any {
 }
 
 type sim struct {
-	cfg   Config
-	f     *flavor
+	cfg      Config
+	f        *flavor // the JobManager's version
+	tmFlavor *flavor // the TaskManagers' version
 	rng   *rand.Rand
 	now   int64
 	q     queue

@@ -148,12 +148,20 @@ func scenarioFor(version string, seed uint64) Config {
 	if seed%7 == 3 && format == "text" {
 		layout = "logback"
 	}
-	deployment := "standalone"
+	deployment, tmFlink := "standalone", ""
 	if modern && seed%3 == 2 {
 		deployment = "kubernetes"
 	}
+	if modern && seed%7 == 5 {
+		// a rolling upgrade: the TaskManagers still run the release before
+		for k, v := range ModernVersions {
+			if v == version {
+				tmFlink = ModernVersions[(k+len(ModernVersions)-1)%len(ModernVersions)]
+			}
+		}
+	}
 	return Config{Flink: version, TaskManagers: 2 + int(seed%3), Slots: 3 + int(seed%2), Jobs: 1 + int(seed%4), Failovers: int(seed % 3),
-		Inject: faults, Seed: seed, Debug: seed%2 == 0, Format: format, Layout: layout, Noise: noise, Deployment: deployment}
+		Inject: faults, Seed: seed, Debug: seed%2 == 0, Format: format, Layout: layout, Noise: noise, Deployment: deployment, TMFlink: tmFlink}
 }
 
 // TestAuditFindsWhatWasInjected: for many seeds of every version family,

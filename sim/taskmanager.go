@@ -17,6 +17,7 @@ type tmSlot struct {
 // taskManager is one TaskManager host: its log file and its current process.
 type taskManager struct {
 	s        *sim
+	f        *flavor // the version this TaskManager runs (a rolling upgrade mixes them)
 	n        int
 	res      string
 	instance string
@@ -40,13 +41,13 @@ type taskManager struct {
 }
 
 func newTaskManager(s *sim, n int) *taskManager {
-	t := &taskManager{s: s, n: n, file: &logFile{Name: fmt.Sprintf("taskmanager-%d.log", n)}}
+	t := &taskManager{s: s, f: s.tmFlavor, n: n, file: &logFile{Name: fmt.Sprintf("taskmanager-%d.log", n)}}
 	t.skew = int64(s.rng.IntN(3001)) - 1500 // hosts' clocks differ by up to ±1.5 s
 	return t
 }
 
 func (t *taskManager) log(level, logger, msg string, thrown ...string) {
-	t.file.add(record{at: t.s.now + t.skew, level: level, logger: logger, thread: t.s.f.thread(2 + t.s.rng.IntN(20)), msg: msg, thrown: thrown})
+	t.file.add(record{at: t.s.now + t.skew, level: level, logger: logger, thread: t.f.thread(2 + t.s.rng.IntN(20)), msg: msg, thrown: thrown})
 }
 
 func (t *taskManager) slotID(i int) string { return fmt.Sprintf("%s_%d", t.res, i) }
@@ -56,9 +57,9 @@ func (t *taskManager) start() {
 	s := t.s
 	t.process++
 	switch {
-	case s.f.Legacy:
+	case t.f.Legacy:
 		t.res = s.hex() // a standalone ResourceID is random per process
-	case s.f.Declarative && s.kubernetes():
+	case t.f.Declarative && s.kubernetes():
 		// native Kubernetes: a replacement pod gets the next number, and
 		// its log is the pod's own (kubectl logs POD)
 		t.pods++
@@ -67,7 +68,7 @@ func (t *taskManager) start() {
 			t.oldFiles = append(t.oldFiles, t.file)
 		}
 		t.file = &logFile{Name: t.res + ".log"}
-	case s.f.Declarative:
+	case t.f.Declarative:
 		// standalone >= 1.12: rpc address and port, and six hex digits per process
 		t.res = fmt.Sprintf("10.0.%d.%d:%d-%s", 1+t.n/200, 10+t.n%200, 36000+t.n, s.hex()[:6])
 	default:
@@ -81,7 +82,7 @@ func (t *taskManager) start() {
 	t.alive = true
 	lg := "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"
 	t.log("INFO", lg, "--------------------------------------------------------------------------------")
-	t.log("INFO", lg, s.f.banner("TaskManager"))
+	t.log("INFO", lg, t.f.banner("TaskManager"))
 	t.log("INFO", "org.apache.flink.configuration.GlobalConfiguration", fmt.Sprintf("Loading configuration property: taskmanager.numberOfTaskSlots, %d", s.cfg.Slots))
 	t.log("INFO", lg, "Starting TaskManager with ResourceID: "+t.res)
 	s.after(200+s.rng.Int64N(300), func() {
@@ -92,7 +93,7 @@ func (t *taskManager) start() {
 
 // requestSlot is the RM's requestSlot RPC for index i.
 func (t *taskManager) requestSlot(i int, alloc, job string, reply func(ok bool, occupant string, why []string)) {
-	s, f := t.s, t.s.f
+	s, f := t.s, t.f
 	if !t.alive {
 		return // the RPC is lost with the process
 	}
@@ -149,7 +150,7 @@ func (t *taskManager) joinJob(job string) {
 		return
 	}
 	t.joining[job] = true
-	t.log("INFO", s.f.JobLeaderLogger, fmt.Sprintf("Add job %s for job leader monitoring.", job))
+	t.log("INFO", t.f.JobLeaderLogger, fmt.Sprintf("Add job %s for job leader monitoring.", job))
 	proc := t.process
 	s.after(50+s.rng.Int64N(100), func() {
 		if !t.alive || t.process != proc || !s.pool.reachable(job) || t.jmLost[job] {
@@ -162,7 +163,7 @@ func (t *taskManager) joinJob(job string) {
 
 func (t *taskManager) connect(job string) {
 	s := t.s
-	t.log("INFO", s.f.JobLeaderLogger, fmt.Sprintf("Successful registration at job manager %s for job %s.", s.jmAddress(), job))
+	t.log("INFO", t.f.JobLeaderLogger, fmt.Sprintf("Successful registration at job manager %s for job %s.", s.jmAddress(), job))
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Establish JobManager connection for job %s.", job))
 	t.jobs[job], t.joining[job] = true, false
 	t.offer(job)
@@ -224,7 +225,7 @@ type slotOffer struct {
 func (t *taskManager) markActive(alloc string) {
 	i, ok := t.byAlloc[alloc]
 	if !ok {
-		if t.s.f.Declarative {
+		if t.f.Declarative {
 			// the slot is gone (timed out) although the JobMaster accepted it
 			t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("Could not mark slot %s active.", alloc))
 			s, proc := t.s, t.process
@@ -236,7 +237,7 @@ func (t *taskManager) markActive(alloc string) {
 		}
 		return
 	}
-	t.log("INFO", t.s.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.s.f.alloc(alloc)))
+	t.log("INFO", t.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.f.alloc(alloc)))
 	if sl := &t.slots[i]; sl.state == "ALLOCATED" {
 		sl.state = "ACTIVE"
 		delete(t.tickets, alloc)
@@ -257,13 +258,13 @@ func (t *taskManager) armTimeout(alloc string) {
 		if !ok || t.tickets[alloc] != ticket || t.slots[i].state != "ALLOCATED" {
 			return // the timeout was cancelled (activated, freed or re-armed)
 		}
-		t.freeSlot(alloc, fmt.Sprintf("The slot %s has timed out.", s.f.alloc(alloc)))
+		t.freeSlot(alloc, fmt.Sprintf("The slot %s has timed out.", t.f.alloc(alloc)))
 	})
 }
 
 // freeSlot frees the slot the map leads to; an unknown id is a no-op.
 func (t *taskManager) freeSlot(alloc, cause string) {
-	s, f := t.s, t.s.f
+	s, f := t.s, t.f
 	t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("Free slot with allocation id %s because: %s", f.alloc(alloc), cause))
 	i, ok := t.byAlloc[alloc]
 	if !ok {
@@ -298,7 +299,7 @@ func (t *taskManager) freeSlot(alloc, cause string) {
 
 // submitTask is the JobMaster's submitTask RPC.
 func (t *taskManager) submitTask(task, attempt, alloc, job string, reply func(ok bool)) {
-	s, f := t.s, t.s.f
+	s, f := t.s, t.f
 	if !t.alive {
 		return
 	}
@@ -377,7 +378,7 @@ func (t *taskManager) loseJobManager(job string) {
 func (t *taskManager) regainJobManager(job string) {
 	t.jmLost[job] = false
 	if t.alive && len(t.jobSlots(job)) > 0 {
-		t.log("INFO", t.s.f.JobLeaderLogger, fmt.Sprintf("Try to register at job manager %s with leader id %s.", t.s.jmAddress(), uuid(t.s)))
+		t.log("INFO", t.f.JobLeaderLogger, fmt.Sprintf("Try to register at job manager %s with leader id %s.", t.s.jmAddress(), uuid(t.s)))
 		t.connect(job)
 	}
 }

@@ -11,6 +11,7 @@ import (
 type Truth struct {
 	Seed         uint64            `json:"seed"`
 	Flink        string            `json:"flink_version"`
+	TMFlink      string            `json:"taskmanager_flink_version,omitempty"`
 	Injected     []string          `json:"injected"`
 	Debug        bool              `json:"debug"`
 	Format       string            `json:"format"`
@@ -178,7 +179,7 @@ func (b *truthBuilder) build() Truth {
 			b.processEnded(t)
 		}
 	}
-	tr := Truth{Seed: s.cfg.Seed, Flink: s.cfg.Flink, Injected: append([]string{}, s.cfg.Inject...), Debug: s.cfg.Debug, Format: s.cfg.Format,
+	tr := Truth{Seed: s.cfg.Seed, Flink: s.cfg.Flink, TMFlink: s.cfg.TMFlink, Injected: append([]string{}, s.cfg.Inject...), Debug: s.cfg.Debug, Format: s.cfg.Format,
 		Layout: s.cfg.Layout, TaskManagers: s.cfg.TaskManagers, Slots: s.cfg.Slots, Jobs: s.cfg.Jobs, Failovers: s.cfg.Failovers, Minutes: s.cfg.Minutes,
 		Findings: []TruthFinding{}, Processes: b.procs, Allocations: []TruthAllocation{}, StdoutLines: map[string]int{}}
 	for file, n := range b.stdouts {

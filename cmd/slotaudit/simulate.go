@@ -76,6 +76,7 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 		},
 	}
 	cmd.Flags().StringVar(&cfg.Flink, "flink", "1.9.3", "Flink version to write ("+strings.Join(sim.Versions, ", ")+")")
+	cmd.Flags().StringVar(&cfg.TMFlink, "tm-flink", "", "Flink version the TaskManagers run, when it differs from the JobManager's (a rolling upgrade within one slot protocol)")
 	cmd.Flags().IntVar(&cfg.TaskManagers, "taskmanagers", 2, "number of TaskManagers")
 	cmd.Flags().IntVar(&cfg.Slots, "slots", 3, "slots per TaskManager")
 	cmd.Flags().IntVar(&cfg.Jobs, "jobs", 2, "ordinary jobs besides those the faults need")
