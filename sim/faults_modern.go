@@ -38,9 +38,11 @@ func (s *sim) modernFaults(later int64) {
 			})
 		case FaultRequirementsShrink:
 			s.after(at, func() {
-				par := min(3, s.cfg.TaskManagers*s.cfg.Slots)
+				// as many slots as are free (two at least), so the offers of
+				// all of them are in flight when the job scales in
+				par := max(2, min(3, s.rm.freeCount()))
 				j := s.pool.submit(fmt.Sprintf("rescaled-%d", k), par, 1, 60_000)
-				s.after(3+s.rng.Int64N(6), func() { s.pool.shrink(j, 1) })
+				s.after(15+s.rng.Int64N(25), func() { s.pool.shrink(j, 1) })
 			})
 		case FaultJMFailover:
 			s.after(at, s.jmFailover)
@@ -239,7 +241,7 @@ func (s *sim) overwriteDeclarative(at int64) {
 			}
 			done = true
 			t, proc, job := rt.tm, rt.tm.process, victim.id
-			s.after(d+s.rpc()+3, func() {
+			s.after(d+20+s.rpc(), func() { // after the first delivery (at most 10 ms)
 				if !t.alive || t.process != proc {
 					return
 				}
