@@ -34,7 +34,7 @@ var LegacyFaults = Faults[:5]
 
 // Config describes one simulated incident.
 type Config struct {
-	Flink        string   // version, one of Versions
+	Flink string // version, one of Versions
 	// TMFlink, when set, is the version the TaskManagers run while the
 	// JobManager runs Flink (a rolling upgrade); both must speak the same
 	// slot protocol (legacy up to 1.12, declarative from 1.13).
@@ -175,15 +175,15 @@ type sim struct {
 	cfg      Config
 	f        *flavor // the JobManager's version
 	tmFlavor *flavor // the TaskManagers' version
-	rng   *rand.Rand
-	now   int64
-	q     queue
-	seq   int
-	jm    *logFile
-	rm    *resourceManager
-	pool  *jobMaster
-	tms   []*taskManager
-	truth *truthBuilder
+	rng      *rand.Rand
+	now      int64
+	q        queue
+	seq      int
+	jm       *logFile
+	rm       *resourceManager
+	pool     *jobMaster
+	tms      []*taskManager
+	truth    *truthBuilder
 	// tickets numbers slot-timeout timers
 	tickets int
 	end     int64 // when the run stops (ms)
