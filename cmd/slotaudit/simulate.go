@@ -22,15 +22,26 @@ func newSimulateCmd(e *env) *cobra.Command {
 		Short: "Realistic multi-component logs with injected faults and ground truth",
 		Long: `simulate runs a model of Flink's slot protocol (ResourceManager, JobMaster slot pool,
 TaskManager slot tables of the version's semantics) and writes the logs such a cluster would
-write into DIR/logs: jobmanager.log (RM and JM) and one taskmanager-N.log per TaskManager, in
-that version's messages and layout, with clock skew between hosts; and DIR/truth.json: every
-allocation, every process's final slot table, and the findings a correct audit reports.
-'slotaudit audit DIR/logs' is then expected to report exactly those findings.
+write into DIR/logs: jobmanager.log (RM and JM) and one taskmanager-N.log per TaskManager (one
+log per pod with --deployment kubernetes), in that version's messages and layout, with clock
+skew between hosts; and DIR/truth.json: every allocation, every process's final slot table,
+and the findings a correct audit reports. 'slotaudit audit DIR/logs' is then expected to
+report exactly those findings.
 
-Faults (--inject, comma-separated): ` + strings.Join(sim.Faults, ", ") + `.
-The overwrite (FLINK-14589) is not scripted: a cancelled job's delayed request and a held-up
-request for the next job make the ResourceManager retry one AllocationID on a second slot, and
-the version's slot table decides what happens.
+Up to 1.12 the JobMaster asks for each slot under an AllocationID of its own and the
+ResourceManager retries it elsewhere on failure. From 1.13 the protocol is declarative: the
+JobMaster declares how many slots a job needs, the ResourceManager mints a fresh AllocationID
+for every slot it assigns (dynamic slot indexes from 1.18), and the slot pool matches offers
+to requirements.
+
+Faults (--inject, comma-separated): ` + strings.Join(sim.LegacyFaults, ", ") + `; from 1.13 also
+` + strings.Join(sim.ModernFaults, ", ") + `.
+Faults are reached through the protocol, not scripted: the overwrite (FLINK-14589) comes from
+a cancelled job's delayed request and a held-up request for the next job; on 1.13+, where no
+protocol path sends one AllocationID to two slots, it is a duplicated requestSlot delivery that
+the fixed table must refuse. tm-lost kills a TaskManager without a word (heartbeats time out,
+a replacement registers under a new ResourceID); slot-timeout makes the JobMaster answer an
+offer only as the slot times out; jm-failover moves a job to a new JobMaster leader.
 
 Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 		Args: cobra.NoArgs,
