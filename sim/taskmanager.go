@@ -35,9 +35,6 @@ type taskManager struct {
 	dynamic  int               // the next dynamic slot index (>= numberOfTaskSlots, never reused)
 	pods     int               // pods this host has run (Kubernetes names a replacement anew)
 	oldFiles []*logFile        // the logs of pods this one replaced
-	// offerStall delays the JobMaster's handling of this TaskManager's next
-	// offer (the slot-timeout fault: a JobMaster busy past the slot timeout)
-	offerStall int64
 }
 
 func newTaskManager(s *sim, n int) *taskManager {
