@@ -145,7 +145,9 @@ func (f *flavor) slotReport(resource string, slots []reportSlot) string {
 		return "SlotReport{\n\t" + strings.Join(entries, "\n\t") + "}"
 	}
 	if f.ReportMultiline {
-		return "SlotReport{" + strings.Join(entries, ", ") + "}"
+		// one entry, or more than ten: SlotReport.toString joins them with
+		// no separator at all
+		return "SlotReport{" + strings.Join(entries, "") + "}"
 	}
 	return "SlotReport{slotsStatus=[" + strings.Join(entries, ", ") + "]}"
 }
