@@ -27,13 +27,16 @@ var incidents = map[string]Config{
 	"sim-1.10.3-offer-reject-logback": {Flink: "1.10.3", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultOfferReject}, Seed: 16, Debug: true, Layout: "logback"},
 	"sim-1.11.6-tm-restart":           {Flink: "1.11.6", TaskManagers: 3, Slots: 2, Jobs: 3, Failovers: 1, Inject: []string{FaultTMRestart}, Seed: 17},
 	// the declarative era
-	"sim-1.18.1-tm-lost-slot-timeout":           {Flink: "1.18.1", TaskManagers: 2, Slots: 3, Jobs: 2, Failovers: 1, Inject: []string{FaultTMLost, FaultSlotTimeout}, Seed: 3},
-	"sim-1.14.6-slot-timeout-debug":             {Flink: "1.14.6", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultSlotTimeout}, Seed: 21, Debug: true},
-	"sim-2.1.0-k8s-tm-lost-json":                {Flink: "2.1.0", TaskManagers: 3, Slots: 2, Jobs: 2, Inject: []string{FaultTMLost}, Seed: 22, Format: "json", Deployment: "kubernetes"},
-	"sim-1.17.2-not-enough-resources":           {Flink: "1.17.2", TaskManagers: 2, Slots: 2, Jobs: 1, Inject: []string{FaultNotEnoughResources}, Seed: 23, Debug: true},
-	"sim-1.16.3-jm-failover-shrink":             {Flink: "1.16.3", TaskManagers: 4, Slots: 3, Jobs: 2, Inject: []string{FaultJMFailover, FaultRequirementsShrink}, Seed: 24, Debug: true},
-	"sim-1.15.4-overwrite-refused":              {Flink: "1.15.4", TaskManagers: 2, Slots: 3, Jobs: 1, Inject: []string{FaultOverwrite}, Seed: 25, Debug: true},
-	"sim-1.20.0-rolling-upgrade-1.19.1-logback": {Flink: "1.20.0", TMFlink: "1.19.1", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultTMLost, FaultOfferReject}, Seed: 26, Layout: "logback"},
+	"sim-1.18.1-tm-lost-slot-timeout": {Flink: "1.18.1", TaskManagers: 2, Slots: 3, Jobs: 2, Failovers: 1, Inject: []string{FaultTMLost, FaultSlotTimeout}, Seed: 3},
+	"sim-1.14.6-slot-timeout-debug":   {Flink: "1.14.6", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultSlotTimeout}, Seed: 21, Debug: true},
+	"sim-2.1.0-k8s-tm-lost-json":      {Flink: "2.1.0", TaskManagers: 3, Slots: 2, Jobs: 2, Inject: []string{FaultTMLost}, Seed: 22, Format: "json", Deployment: "kubernetes"},
+	"sim-1.17.2-not-enough-resources": {Flink: "1.17.2", TaskManagers: 2, Slots: 2, Jobs: 1, Inject: []string{FaultNotEnoughResources}, Seed: 23, Debug: true},
+	"sim-1.16.3-jm-failover-shrink":   {Flink: "1.16.3", TaskManagers: 4, Slots: 3, Jobs: 2, Inject: []string{FaultJMFailover, FaultRequirementsShrink}, Seed: 24, Debug: true},
+	"sim-1.15.4-overwrite-refused":    {Flink: "1.15.4", TaskManagers: 2, Slots: 3, Jobs: 1, Inject: []string{FaultOverwrite}, Seed: 25, Debug: true},
+	// a 1.17 TaskManager logs "Allocated slot for A." twice for an accepted
+	// dynamic duplicate: never the legacy two-"Allocated" overwrite
+	"sim-1.18.1-duplicate-on-1.17.2-taskmanagers": {Flink: "1.18.1", TMFlink: "1.17.2", TaskManagers: 2, Slots: 3, Jobs: 1, Inject: []string{FaultOverwrite}, Seed: 27},
+	"sim-1.20.0-rolling-upgrade-1.19.1-logback":   {Flink: "1.20.0", TMFlink: "1.19.1", TaskManagers: 2, Slots: 3, Jobs: 2, Inject: []string{FaultTMLost, FaultOfferReject}, Seed: 26, Layout: "logback"},
 }
 
 // TestIncidents: the simulated incidents in testdata/logs are what the
