@@ -201,25 +201,9 @@ func (p *jobMaster) leaderID() string {
 }
 
 // jobLeaderLost: the job's leader is gone; the JobManager connection is
-// closed and the job's active slots fall back to ALLOCATED with their
-// timeout re-armed, waiting for a new leader.
+// closed and the job's slots wait for a new leader.
 func (t *taskManager) jobLeaderLost(job, leader string) {
-	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("JobManager for job %s with leader id %s lost leadership.", job, leader))
-	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Close JobManager connection for job %s.", job))
-	delete(t.jobs, job)
-	t.jmLost[job] = true
-	for _, alloc := range sortedKeys(t.byAlloc) {
-		i := t.byAlloc[alloc]
-		if sl := &t.slots[i]; sl.job == job && sl.state == "ACTIVE" {
-			sl.state, sl.tasks = "ALLOCATED", 0
-			t.armTimeout(alloc)
-		}
-	}
-	for _, a := range sortedKeys(t.attempts) {
-		if alloc := t.attempts[a]; t.slots[t.byAlloc[alloc]].job == job {
-			delete(t.attempts, a)
-		}
-	}
+	t.closeJobManager(job, fmt.Sprintf("JobManager for job %s with leader id %s lost leadership.", job, leader), false)
 }
 
 // overwriteDeclarative: from 1.13 the ResourceManager mints a fresh

@@ -353,8 +353,15 @@ func (t *taskManager) taskEnded(attempt, task, to string, thrown ...string) {
 // loseJobManager: the JobManager's heartbeat times out; active slots of its
 // jobs fall back to ALLOCATED with their timeout re-armed.
 func (t *taskManager) loseJobManager(job string) {
-	s := t.s
-	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("The heartbeat of JobManager with id %s timed out.", s.pool.resource))
+	t.closeJobManager(job, fmt.Sprintf("The heartbeat of JobManager with id %s timed out.", t.s.pool.resource), true)
+}
+
+// closeJobManager closes the job's JobManager connection after the line
+// that says why: its active slots fall back to ALLOCATED with their timeout
+// re-armed, and its running tasks are forgotten (every job's, when the
+// whole JobManager is gone).
+func (t *taskManager) closeJobManager(job, why string, everyJob bool) {
+	t.log("INFO", pkgTE+"TaskExecutor", why)
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Close JobManager connection for job %s.", job))
 	delete(t.jobs, job)
 	t.jmLost[job] = true
@@ -366,7 +373,9 @@ func (t *taskManager) loseJobManager(job string) {
 		}
 	}
 	for _, a := range sortedKeys(t.attempts) {
-		delete(t.attempts, a)
+		if alloc := t.attempts[a]; everyJob || t.slots[t.byAlloc[alloc]].job == job {
+			delete(t.attempts, a)
+		}
 	}
 }
 
