@@ -373,7 +373,7 @@ func (t *taskManager) closeJobManager(job, why string, everyJob bool) {
 		}
 	}
 	for _, a := range sortedKeys(t.attempts) {
-		if alloc := t.attempts[a]; everyJob || t.slots[t.byAlloc[alloc]].job == job {
+		if i, ok := t.byAlloc[t.attempts[a]]; everyJob || !ok || t.slots[i].job == job {
 			delete(t.attempts, a)
 		}
 	}
