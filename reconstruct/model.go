@@ -726,15 +726,18 @@ func (m *Model) before(i, j int) bool {
 // makes every TaskManager line that answers a message come after the line
 // that sent it (the protocol's causality): "Receive slot request A" after
 // the RM's "Request slot … with allocation id A" (legacy) or "Starting
-// allocation of slot A from R" (fine-grained), and "Received task T (X)"
-// after the JobMaster's "Deploying T … with attempt id X": the largest lag
-// seen. A clock behind the sender's is always corrected; one ahead of it
+// allocation of slot A from R" (fine-grained), "Received task T (X)"
+// after the JobMaster's "Deploying T … with attempt id X", and the first
+// "Activate slot A" after the declarative pool's "Matched slot offer A"
+// (an accepted offer is what activates a slot; a task sent into it comes
+// later still): the largest lag seen. A clock behind the sender's is always corrected; one ahead of it
 // only when the lead exceeds minNegativeSkew. Times of different kinds
 // (local wall clock vs UTC, time of day) are not compared.
 func (m *Model) estimateSkew() {
 	evs := m.Result.Events
 	sentAlloc := map[parser.ID]int{}
 	sentTask := map[string]int{}
+	matched := map[parser.ID]int{}
 	for i := range evs {
 		ev := &evs[i]
 		switch {
@@ -746,8 +749,17 @@ func (m *Model) estimateSkew() {
 			if _, ok := sentTask[ev.Attempt]; !ok {
 				sentTask[ev.Attempt] = i
 			}
+		case ev.Kind == parser.KindJMOfferMatched && ev.Alloc.IsSet():
+			if _, ok := matched[ev.Alloc]; !ok {
+				matched[ev.Alloc] = i
+			}
 		}
 	}
+	type fileAlloc struct {
+		file  int32
+		alloc parser.ID
+	}
+	activated := map[fileAlloc]bool{}
 	best := map[int32]Skew{}
 	for i := range evs {
 		tm := &evs[i]
@@ -758,6 +770,9 @@ func (m *Model) estimateSkew() {
 			j, ok = sentAlloc[tm.Alloc]
 		case tm.Kind == parser.KindTMTaskReceived && tm.Attempt != "":
 			j, ok = sentTask[tm.Attempt]
+		case tm.Kind == parser.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tm.Pos.File, tm.Alloc}]:
+			activated[fileAlloc{tm.Pos.File, tm.Alloc}] = true
+			j, ok = matched[tm.Alloc]
 		}
 		if !ok {
 			continue

@@ -82,10 +82,13 @@ func timeouts(pass *Pass) []timeout {
 	return out
 }
 
-// usedAfter returns the first JobManager line that uses the allocation
+// usedSince returns the first JobManager line that uses the allocation
 // after event i (it matched the offer, deployed into it, or a deployment
-// into it failed), or -1.
-func usedAfter(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
+// into it failed), or -1. Called with the slot's allocation: for a slot the
+// TaskManager never activated, any such use came too late — an accepted
+// offer activates the slot, and so does a task that reaches it — so the
+// order of the use and the free across two clocks does not matter.
+func usedSince(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
 	for _, j := range a.Events {
 		switch m.Result.Events[j].Kind {
 		case parser.KindJMOfferMatched, parser.KindJMDeploy, parser.KindTaskNoSlot:
@@ -102,7 +105,7 @@ func runAllocationTimeout(pass *Pass) {
 	evs := m.Result.Events
 	for _, to := range timeouts(pass) {
 		a, h, pr, reason, sev := to.a, to.h, to.pr, to.reason, to.sev
-		if usedAfter(m, a, h.Freed) >= 0 {
+		if usedSince(m, a, h.Allocated) >= 0 {
 			continue // the JobManager still counted on it: slot-timeout
 		}
 		f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}

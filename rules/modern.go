@@ -30,7 +30,7 @@ func runSlotTimeout(pass *Pass) {
 	evs := m.Result.Events
 	for _, to := range timeouts(pass) {
 		a, h, pr := to.a, to.h, to.pr
-		used := usedAfter(m, a, h.Freed)
+		used := usedSince(m, a, h.Allocated)
 		if used < 0 {
 			continue
 		}
