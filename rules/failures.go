@@ -185,7 +185,7 @@ func runNoResourceAvailable(pass *Pass) {
 			f.Message = "the job could not get the slots it needed; no leaked slot and no lost TaskManager is visible in the input, so the cluster may lack capacity"
 			if rq := capacity(m, i, ev.Job); rq != "" {
 				f.Message = "the job could not get the slots it needed: " + rq + "; no leaked slot and no lost TaskManager is visible in the input, so the cluster lacks capacity"
-				f.Evidence = append(f.Evidence, capacityEvidence(m, i, ev.Job)...)
+				f.Evidence = append(capacityEvidence(m, i, ev.Job), f.Evidence...)
 			}
 			f.FixedModel = "do the same: no slot leak is involved"
 		}
