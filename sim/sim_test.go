@@ -179,6 +179,7 @@ func TestAuditFindsWhatWasInjected(t *testing.T) {
 	for _, v := range Versions {
 		t.Run(v, func(t *testing.T) {
 			tp, fp, fn := 0, 0, 0
+			byRule := map[string]int{}
 			for seed := uint64(1); seed <= uint64(seeds); seed++ {
 				cfg := scenarioFor(v, seed)
 				r, err := Run(cfg)
@@ -186,6 +187,9 @@ func TestAuditFindsWhatWasInjected(t *testing.T) {
 					t.Fatal(err)
 				}
 				got, want := auditRun(t, r)
+				for _, w := range want {
+					byRule[strings.Fields(w)[0]]++
+				}
 				a, b, c, extra, missing := diff(got, want)
 				tp, fp, fn = tp+a, fp+b, fn+c
 				if b+c > 0 && fp+fn <= 3*(b+c) {
@@ -208,7 +212,11 @@ func TestAuditFindsWhatWasInjected(t *testing.T) {
 				}
 			}
 			precision, recall := ratio(tp, tp+fp), ratio(tp, tp+fn)
-			t.Logf("%s: %d seeds, %d findings expected, precision %.4f recall %.4f", v, seeds, tp+fn, precision, recall)
+			var tally []string
+			for _, rule := range sortedKeys(byRule) {
+				tally = append(tally, fmt.Sprintf("%s %d", rule, byRule[rule]))
+			}
+			t.Logf("%s: %d seeds, %d findings expected (%s), precision %.4f recall %.4f", v, seeds, tp+fn, strings.Join(tally, ", "), precision, recall)
 			if fp+fn > 0 {
 				t.Errorf("precision %.4f recall %.4f, want 1.0 and 1.0", precision, recall)
 			}
