@@ -109,7 +109,7 @@ type Replay struct {
 	Indexes     map[int]IndexInfo // placeholder key → index and its provenance
 	// Conflicts are lines that named another index for a slot whose index
 	// an earlier line had already settled; the first one is kept.
-	Conflicts []string
+	Conflicts []IndexConflict
 	// checks are the probes compared with the table, in probe order; a
 	// check stands for the run of probes that came out the same (see
 	// Checks).
@@ -424,9 +424,19 @@ func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos parser.P
 	case info.Index < 0 || info.Source < src:
 		r.Indexes[key] = IndexInfo{Index: idx, Source: src, How: how, Pos: pos}
 	case info.Index != idx:
-		r.Conflicts = append(r.Conflicts, fmt.Sprintf("%s line %d prints index %d for a slot that %s line %d settled as index %d",
-			how, pos.Line, idx, info.How, info.Pos.Line, info.Index))
+		r.Conflicts = append(r.Conflicts, IndexConflict{Key: key, Index: idx, How: how, Pos: pos, Settled: info})
 	}
+}
+
+// IndexConflict is a line that names another index for a slot whose index
+// an earlier line settled: a slot keeps its index for life, so lines are
+// missing, two processes share a log, or the table broke its own rules.
+type IndexConflict struct {
+	Key     int        // the slot's placeholder key
+	Index   int        // the index this line names
+	How     string     // what kind of line it is ("free", "slot report", …)
+	Pos     parser.Pos // the line
+	Settled IndexInfo  // what the earlier line settled
 }
 
 // step records a free, activation or submission, and a divergence when

@@ -215,3 +215,53 @@ func rankOrder(m *reconstruct.Model) []int {
 	sort.Slice(out, func(a, b int) bool { return m.Rank[out[a]] < m.Rank[out[b]] })
 	return out
 }
+
+// SlotIndexConflict finds slots that two lines place at different indexes
+// on a TaskManager that runs the fixed table.
+var SlotIndexConflict = &Rule{
+	ID: "slot-index-conflict",
+	Doc: `Two lines of one TaskManager process place one slot at different indexes: a refusal, a free or
+a slot report names index N for an AllocationID that an earlier line placed at index M. A slot
+keeps its index for life, and the fixed slot table (Flink >= 1.10) keeps one slot per
+AllocationID with its map and its slots in step, so this is either a possible new bug in the
+table (the map and the slot disagree) or a sign that the log mixes lines of two processes or
+lost some. Reported only for TaskManagers that ran the fixed table: on the legacy table one
+AllocationID on two indexes is the FLINK-14589 overwrite, which slot-map-overwrite reports.`,
+	Severity: Warning,
+	Run:      runSlotIndexConflict,
+}
+
+func runSlotIndexConflict(pass *Pass) {
+	m := pass.Model
+	for _, pr := range pass.processes() {
+		if pr.model != reconstruct.Fixed {
+			continue
+		}
+		for _, c := range pr.r.Conflicts {
+			at, ok := pass.state.byPos[c.Pos]
+			if !ok {
+				continue
+			}
+			ev := m.Result.At(at)
+			alloc := ev.Alloc
+			if si := pr.createdAt(c.Key); si >= 0 {
+				alloc = pr.r.Steps[si].Alloc
+			}
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: alloc, Job: ev.Job, SlotIndex: c.Settled.Index,
+				IndexNote: fmt.Sprintf("%s from the %s at %s", c.Settled.Source, c.Settled.How, m.Result.Files.Position(c.Settled.Pos)),
+				Time: ev.Time, Pos: ev.Pos}
+			if a := m.Allocation(alloc); a != nil && !f.Job.IsSet() {
+				f.Job = a.Job
+			}
+			if si, ok := pass.state.byPos[c.Settled.Pos]; ok {
+				f.Evidence = append(f.Evidence, evidence(m, si, "This %s places %s's slot at index %d.", c.Settled.How, alloc, c.Settled.Index))
+			}
+			f.Evidence = append(f.Evidence, evidence(m, at, "This %s places the same slot at index %d.", c.How, c.Index))
+			f.Evidence = append(f.Evidence, silent("A slot keeps its index for life, and the fixed table holds one slot per AllocationID."))
+			f.Message = fmt.Sprintf("on TaskManager %s, which runs the fixed table (%s), a %s places %s at index %d while a %s placed it at index %d: the table's map and its slots disagree (a possible new bug), or the log mixes lines of two processes or lost some",
+				pr.tm.Resource, pr.runsNote(), c.How, alloc, c.Index, c.Settled.How, c.Settled.Index)
+			f.FixedModel = "keep one index per AllocationID: this is the fixed table's own invariant"
+			pass.Report(f)
+		}
+	}
+}

@@ -143,6 +143,7 @@ var All = []*Rule{
 	AllocationTimeout,
 	SlotTimeout,
 	TaskManagerLost,
+	SlotIndexConflict,
 	SlotReportMismatch,
 	TaskWithoutSlot,
 	NoResourceAvailable,
