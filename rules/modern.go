@@ -249,7 +249,7 @@ func runSlotIndexConflict(pass *Pass) {
 			}
 			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: alloc, Job: ev.Job, SlotIndex: c.Settled.Index,
 				IndexNote: fmt.Sprintf("%s from the %s at %s", c.Settled.Source, c.Settled.How, m.Result.Files.Position(c.Settled.Pos)),
-				Time: ev.Time, Pos: ev.Pos}
+				Time:      ev.Time, Pos: ev.Pos}
 			if a := m.Allocation(alloc); a != nil && !f.Job.IsSet() {
 				f.Job = a.Job
 			}
