@@ -17,6 +17,7 @@ import (
 func newSimulateCmd(e *env) *cobra.Command {
 	var cfg sim.Config
 	var inject, out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "simulate [flags] --out DIR",
 		Short: "Realistic multi-component logs with injected faults and ground truth",
@@ -54,22 +55,35 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			}
 			// Benchmark corpora run to gigabytes: each file is written as
 			// soon as it is rendered, without a copy, and let go. The
-			// directory is made then, so that bad flags leave nothing behind.
+			// directory is made then, so that bad flags leave nothing
+			// behind; files are staged and moved into place at the end.
 			logs := filepath.Join(out, "logs")
+			var dir *outDir
 			var names []string
 			cfg.Write = func(name, content string) error {
-				if names == nil {
-					if err := os.MkdirAll(logs, 0o755); err != nil {
+				if dir == nil {
+					var err error
+					if dir, err = openOutDir(out, force); err != nil {
+						return err
+					}
+					if err := dir.mkdir("logs"); err != nil {
 						return err
 					}
 				}
 				names = append(names, name)
-				return writeString(filepath.Join(logs, name), content)
+				return dir.write(filepath.Join("logs", name), []byte(content))
 			}
 			res, err := sim.Run(cfg)
 			if err != nil {
+				if dir != nil {
+					dir.abort()
+				}
 				var pe *os.PathError
-				if errors.As(err, &pe) {
+				var oe *errOutDir
+				switch {
+				case errors.As(err, &oe):
+					return &usageError{err}
+				case errors.As(err, &pe):
 					return err
 				}
 				return &usageError{err}
@@ -77,9 +91,15 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			sort.Strings(names)
 			truth, err := json.MarshalIndent(res.Truth, "", "  ")
 			if err != nil {
+				dir.abort()
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(out, "truth.json"), append(truth, '\n'), 0o644); err != nil {
+			if err := dir.write("truth.json", append(truth, '\n')); err != nil {
+				dir.abort()
+				return err
+			}
+			if err := dir.commit(); err != nil {
+				dir.abort()
 				return err
 			}
 			_, err = fmt.Fprintf(e.stdout, "wrote %s to %s and truth.json (%d findings expected) to %s\n", strings.Join(names, ", "), logs, len(res.Truth.Findings), out)
@@ -101,19 +121,9 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().StringVar(&cfg.Deployment, "deployment", "standalone", "standalone (TaskManager ResourceIDs host:port-6hex from 1.12) or kubernetes (native: pod names, a lost pod replaced under a new name)")
 	cmd.Flags().BoolVar(&cfg.Debug, "debug", false, "write DEBUG records (slot reports, free causes)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed and flags give the same files")
-	cmd.Flags().StringVar(&out, "out", "", "directory to write to")
+	cmd.Flags().StringVar(&out, "out", "", "directory to write to: absent or empty (a symlink is refused)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the logs/ and truth.json an earlier run wrote into --out")
 	return cmd
 }
 
 // writeString writes s to a new file at path without copying it.
-func writeString(path, s string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(s); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
