@@ -68,14 +68,23 @@ func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 			return nil, nil, &InputError{Path: p, Err: unwrapPathError(err)}
 		}
 		if !st.IsDir() {
+			if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
+				// a device never ends (/dev/zero) or is not a log at all
+				return nil, nil, &InputError{Path: p, Err: fmt.Errorf("not a regular file (%s): refusing to read it (standard input and named pipes are read when named)", modeName(st.Mode()))}
+			}
 			add(filepath.Clean(p))
 			continue
 		}
 		var files []string
+		root := p
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				// An unreadable subdirectory is reported, not fatal for the rest.
-				files = append(files, path)
+				if path == root {
+					return err
+				}
+				// An unreadable entry (lost+found, a file of another user)
+				// is reported and skipped, not fatal for the rest.
+				skipped = append(skipped, unreadable(path, d, err))
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -83,7 +92,12 @@ func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 			}
 			switch {
 			case d.Type().IsRegular():
-				files = append(files, path)
+				if f, err := os.Open(path); err != nil {
+					skipped = append(skipped, unreadable(path, d, err))
+				} else {
+					f.Close()
+					files = append(files, path)
+				}
 			case d.Type()&fs.ModeSymlink != 0:
 				target, err := os.Stat(path)
 				switch {
@@ -114,6 +128,30 @@ func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
 	return out, skipped, nil
+}
+
+// modeName says what kind of file a mode is, in words.
+func modeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeIrregular != 0:
+		return "an irregular file"
+	}
+	return m.Type().String()
+}
+
+// unreadable names a directory entry that could not be read.
+func unreadable(path string, d fs.DirEntry, err error) SkippedPath {
+	what := "file"
+	if d != nil && d.IsDir() {
+		what = "directory"
+	}
+	return SkippedPath{path, what + " that cannot be read: " + unwrapPathError(err).Error()}
 }
 
 func unwrapPathError(err error) error {
