@@ -52,8 +52,8 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		return nil, err
 	}
 	if opts.FlinkVersion != "" {
-		if _, ok := ParseVersion(opts.FlinkVersion); !ok {
-			return nil, fmt.Errorf("--flink-version %q: want a version such as 1.9.1 or 1.14", opts.FlinkVersion)
+		if !flagVersion.MatchString(opts.FlinkVersion) {
+			return nil, fmt.Errorf("--flink-version %q: want MAJOR.MINOR or MAJOR.MINOR.PATCH, such as 1.14 or 1.9.1", opts.FlinkVersion)
 		}
 	}
 	files, skipped, err := expandPaths(paths)

@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -11,6 +12,10 @@ import (
 type Version struct {
 	Major, Minor int
 }
+
+// flagVersion is what --flink-version accepts: exactly the forms its help
+// names (banners are read leniently by ParseVersion; a flag is not).
+var flagVersion = regexp.MustCompile(`^[1-9]\.(0|[1-9][0-9]?)(\.(0|[1-9][0-9]{0,2}))?$`)
 
 // ParseVersion reads "1.14.4", "1.18-SNAPSHOT", "2.0", ignoring the patch
 // level and any suffix.

@@ -163,7 +163,7 @@ type readFlags struct {
 
 func (f *readFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.layout, "layout", "", "force the layout of every input: json, a built-in name ("+strings.Join(parser.LayoutNames()[1:], ", ")+"), or a log4j conversion pattern such as '%d %-5p %c - %m%n'")
-	cmd.Flags().StringVar(&f.flinkVersion, "flink-version", "", "force the Flink version of every input (e.g. 1.9.1) instead of reading it from the banner or inferring it (reads faster: no version hints are looked for)")
+	cmd.Flags().StringVar(&f.flinkVersion, "flink-version", "", "force the Flink version of every input (MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 1.14 or 1.9.1) instead of reading it from the banner or inferring it (reads faster: no version hints are looked for)")
 }
 
 // read reads the paths and logs the parser's diagnostics.
