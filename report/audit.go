@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -172,8 +171,7 @@ func (a *Audit) WriteJSON(w io.Writer) error { return writeJSON(w, a.JSON()) }
 // ("type": "finding"), then the summary ("type": "summary").
 func (a *Audit) WriteNDJSON(w io.Writer) error {
 	doc := a.JSON()
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := NewJSONEncoder(w)
 	for _, in := range doc.Inputs {
 		if err := enc.Encode(struct {
 			Type string `json:"type"`

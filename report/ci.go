@@ -168,7 +168,7 @@ func (a *Audit) WriteSARIF(w io.Writer) error {
 	if err := a.SARIF().PrettyWrite(&b); err != nil {
 		return err
 	}
-	_, err := w.Write(b.Bytes())
+	_, err := w.Write(EscapeJSON(b.Bytes()))
 	return err
 }
 
@@ -261,7 +261,7 @@ func (a *Audit) WriteJUnit(w io.Writer) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(w)
+	enc := xml.NewEncoder(escapingWriter{w, EscapeXML})
 	enc.Indent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		return err

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -107,8 +106,7 @@ func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
 // WriteEvents writes one JSON object per line: every event, repeated slot
 // reports written out where their lines are.
 func WriteEvents(w io.Writer, res *parser.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := NewJSONEncoder(w)
 	for v := range res.All() {
 		if err := enc.Encode(NewEventJSON(res.Files, res.At(v))); err != nil {
 			return err

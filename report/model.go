@@ -153,8 +153,7 @@ func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Al
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := NewJSONEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -574,8 +573,7 @@ type indented struct {
 
 func newIndented(prefix string) *indented {
 	x := &indented{}
-	x.enc = json.NewEncoder(&x.buf)
-	x.enc.SetEscapeHTML(false)
+	x.enc = NewJSONEncoder(&x.buf)
 	x.enc.SetIndent(prefix, "  ")
 	return x
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -169,7 +168,7 @@ func writeRules(e *env, format string) error {
 		for _, r := range rules.All {
 			out = append(out, ruleJSON{ID: r.ID, Severity: r.Severity.String(), Doc: strings.Join(strings.Fields(r.Doc), " ")})
 		}
-		enc := json.NewEncoder(e.stdout)
+		enc := report.NewJSONEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"rules": out})
 	}

@@ -82,8 +82,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	enc := json.NewEncoder(e.stdout)
-	enc.SetEscapeHTML(false)
+	enc := report.NewJSONEncoder(e.stdout)
 	written := map[string]report.FindingJSON{} // by fingerprint
 	var order []string                         // fingerprints in the order written
 	var last []inputState

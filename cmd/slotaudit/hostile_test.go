@@ -60,14 +60,16 @@ func runHostile(t *testing.T, args ...string) hostileRun {
 
 // safeForTerminal reports the first byte sequence in s that a terminal
 // would act on: C0 controls other than newline and tab, DEL, C1 controls,
-// invalid UTF-8.
+// bidi controls (which reorder what is shown), invalid UTF-8. Every output
+// is held to it, JSON and XML included: they escape these too.
 func safeForTerminal(s string) (string, bool) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			return fmt.Sprintf("invalid UTF-8 byte %#x at %d", s[i], i), false
-		case r < 0x20 && r != '\n' && r != '\t', r == 0x7f, r >= 0x80 && r <= 0x9f:
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7f, r >= 0x80 && r <= 0x9f,
+			r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
 			return fmt.Sprintf("control %U at %d: %q", r, i, s[max(0, i-40):min(len(s), i+40)]), false
 		}
 		i += size
@@ -135,7 +137,9 @@ func TestHostileInputs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				evil := filepath.Join(t.TempDir(), "tm\x1b[31m\x1b]0;pwned\x07\r\u009b2J\x7f.log")
+				evil := filepath.Join(t.TempDir(), "tm\x1b[31m\x1b]0;pwned\x07\r\u009b2J\u009d0;x\u009c\u202egol.\u2066\x7f.log")
+				// and in log text: a C1 OSC and a bidi override inside a slot line
+				data = append(data, "2019-10-30 11:05:00,000 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor             - Receive slot request AllocationID{c81f4e2a9b3d5f7061e2d4c6b8a09f14} for job 7d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a from resource manager with leader id \u009d0;t\u009c\u202eevil\u202c.\n"...)
 				if err := os.WriteFile(evil, data, 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -157,8 +161,11 @@ func TestHostileInputs(t *testing.T) {
 					tc.check(t, in)
 				}
 			}
-			// What a person reads on a terminal: no escape sequence gets through.
-			for _, args := range [][]string{{"audit"}, {"timeline"}, {"slots", "--reports", "all"}, {"explain"}, {"audit", "--format", "markdown"}, {"audit", "--format", "github"}} {
+			// What a person reads on a terminal, and every machine format: no
+			// control or bidi sequence gets through raw.
+			for _, args := range [][]string{{"audit"}, {"timeline"}, {"slots", "--reports", "all"}, {"explain"}, {"audit", "--format", "markdown"}, {"audit", "--format", "github"},
+				{"audit", "--format", "json"}, {"audit", "--format", "ndjson"}, {"audit", "--format", "sarif"}, {"audit", "--format", "junit"},
+				{"events"}, {"timeline", "--format", "json"}, {"slots", "--format", "json", "--reports", "all"}} {
 				r := runHostile(t, append(append(args, "--log-level", "info"), paths...)...)
 				for name, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
 					if msg, ok := safeForTerminal(s); !ok {
