@@ -214,6 +214,9 @@ func jsonTime(key string, v any) (Time, bool) {
 		if !ok1 {
 			return Time{}, false
 		}
+		if sec < 0 || sec > maxEpochSeconds {
+			return implausible, true
+		}
 		return Time{Kind: TimeUTC, N: sec*1e9 + nano}, true
 	case json.Number:
 		f, err := x.Float64()
@@ -221,7 +224,12 @@ func jsonTime(key string, v any) (Time, bool) {
 			return Time{}, false
 		}
 		switch {
+		case f < 0 || f > 9e18:
+			return implausible, true
 		case key == "timeMillis" || f > 1e12 && f < 1e15:
+			if f > maxEpochSeconds*1e3 {
+				return implausible, true
+			}
 			return Time{Kind: TimeUTC, N: int64(f) * 1e6}, true
 		case f >= 1e15:
 			return Time{Kind: TimeUTC, N: int64(f)}, true
@@ -390,3 +398,7 @@ func (j *jsonScan) feed(b []byte) (broken bool) {
 
 // complete reports whether what was fed is one whole object.
 func (j *jsonScan) complete() bool { return j.started && j.depth == 0 && !j.inStr }
+
+// maxEpochSeconds bounds epoch seconds a decoder multiplies into
+// nanoseconds: beyond it (year 2262) the product overflows int64.
+const maxEpochSeconds = 9_000_000_000

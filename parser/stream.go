@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"math"
 	"bytes"
 	"fmt"
 	"path/filepath"
@@ -634,6 +635,13 @@ func (s *stream) finishRecord() {
 	s.sum.Records++
 	s.sum.RecordLines += s.recLines
 	s.recLines = 0
+	if !plausibleTime(r.time) {
+		// One absurd timestamp must not move a process's clock (every
+		// skew, order and duration rests on them) or change a verdict.
+		s.sum.Unparsed++
+		s.diag(r.start, "warning", "implausible timestamp (before 2010, after 2099 or out of range): the record's events are not used; counted as unparsed", r.first)
+		return
+	}
 	if !r.time.IsZero() {
 		if s.sum.First.IsZero() {
 			s.sum.First = r.time
@@ -931,4 +939,24 @@ func stripANSI(b []byte) []byte {
 		i++ // a two-byte escape
 	}
 	return out
+}
+
+// The window of plausible absolute timestamps: Flink's slot logs begin in
+// 2018; 2100 leaves room and stays far from int64 nanosecond overflow.
+var (
+	minPlausible = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	maxPlausible = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+)
+
+// implausible is the time a decoder gives a timestamp it read but that no
+// clock could have printed (out of range, overflowing).
+var implausible = Time{Kind: TimeUTC, N: math.MinInt64}
+
+// plausibleTime reports whether an absolute time lies in the window;
+// relative and time-of-day times, and no time, are not judged.
+func plausibleTime(t Time) bool {
+	if t.Kind != TimeUTC && t.Kind != TimeLocal {
+		return true
+	}
+	return t.N >= minPlausible && t.N < maxPlausible
 }

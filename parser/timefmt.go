@@ -278,7 +278,13 @@ func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
 				return Time{}, 0, false
 			}
 			if p.kind == dpUnixMillis {
+				if v > maxEpochSeconds*1000 {
+					return implausible, pos, true
+				}
 				return Time{Kind: TimeUTC, N: v * int64(time.Millisecond)}, pos, true
+			}
+			if v > maxEpochSeconds {
+				return implausible, pos, true
 			}
 			return Time{Kind: TimeUTC, N: v * int64(time.Second)}, pos, true
 		}
@@ -296,6 +302,8 @@ func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
 		return Time{}, 0, false
 	}
 	switch {
+	case f.hasDate && (year < 1700 || year > 2200):
+		return implausible, pos, true // UnixNano is undefined beyond 1678-2262
 	case f.hasDate:
 		tt := time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC)
 		if f.hasZone {

@@ -125,6 +125,14 @@ func TestHostileInputs(t *testing.T) {
 		{"near-ids.log", []int{exitOK}, "matches no known template; counted as unparsed",
 			func(t *testing.T, in map[string]any) { wantCount(t, in, "unparsed", 4) }},
 		{"ansi-and-control-tm.log", []int{exitFindings}, "", nil},
+		{"absurd-timestamps.log", []int{exitOK}, "implausible timestamp (before 2010, after 2099 or out of range)",
+			func(t *testing.T, in map[string]any) {
+				wantCount(t, in, "unparsed", 2)
+				wantCount(t, in, "events", 6)
+				if in["last_time"] != "2019-11-04T10:00:01.050" {
+					t.Errorf("last_time %v: an absurd timestamp moved the input's clock", in["last_time"])
+				}
+			}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join(hostileDir, tc.file)
