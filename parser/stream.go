@@ -1,9 +1,9 @@
 package parser
 
 import (
-	"math"
 	"bytes"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
