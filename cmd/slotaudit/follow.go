@@ -79,10 +79,48 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	if interval <= 0 {
 		return &usageError{fmt.Errorf("--poll %s: want a positive duration such as 250ms", interval)}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	enc := report.NewJSONEncoder(e.stdout)
+	// The first SIGINT or SIGTERM ends the follow at once, even in the
+	// middle of a long read: the summary of the last complete audit is
+	// written and the exit code says which signal (130, 143). A second one
+	// exits without a word.
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	caught := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case s := <-sigs:
+			caught <- s
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sigs:
+			os.Exit(signalCode(s))
+		case <-done:
+		}
+	}()
+	ended := func(current *report.Audit) error {
+		var err error
+		if current != nil {
+			err = e.followSummary(enc, current)
+		} else {
+			fmt.Fprintln(e.stderr, "slotaudit: the follow ended before its first audit was complete: no summary")
+		}
+		select {
+		case s := <-caught:
+			return signalError{s}
+		default:
+			return err
+		}
+	}
+
 	written := map[string]report.FindingJSON{} // by fingerprint
 	var order []string                         // fingerprints in the order written
 	var last []inputState
@@ -105,8 +143,27 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		} else if first || !sameState(state, last) {
 			last = state
 			began := time.Now()
-			a, err := e.followAudit(ctx, paths, rf, sev)
+			// the audit runs aside, so that a signal need not wait for it
+			type result struct {
+				a   *report.Audit
+				err error
+			}
+			out := make(chan result, 1)
+			go func() {
+				a, err := e.followAudit(ctx, paths, rf, sev)
+				out <- result{a, err}
+			}()
+			var r result
+			select {
+			case r = <-out:
+			case <-ctx.Done():
+				return ended(current)
+			}
+			a, err := r.a, r.err
 			if err != nil {
+				if ctx.Err() != nil {
+					return ended(current)
+				}
 				return err
 			}
 			// A re-audit reads only what was appended, but builds the
@@ -165,10 +222,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		}
 		select {
 		case <-ctx.Done():
-			if current == nil {
-				return nil
-			}
-			return e.followSummary(enc, current)
+			return ended(current)
 		case <-time.After(wait):
 		case <-stdinFull: // a pipe that writes fast (kubectl logs -f prints the whole log first)
 		}
@@ -207,4 +261,17 @@ func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, fa
 	}
 	m := reconstruct.Build(res)
 	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All}, nil
+}
+
+// signalError ends a follow that a signal stopped: exit 128 + the signal's
+// number, as a shell reports it.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "stopped by " + e.sig.String() }
+
+func signalCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return 128 + int(syscall.SIGTERM)
+	}
+	return 128 + int(syscall.SIGINT)
 }

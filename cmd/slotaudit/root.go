@@ -80,9 +80,12 @@ func (e *env) exitCode(err error) int {
 	var usage *usageError
 	var found findingsError
 	var input *parser.InputError
+	var sig signalError
 	switch {
 	case errors.As(err, &found):
 		return exitFindings
+	case errors.As(err, &sig):
+		return signalCode(sig.sig)
 	case errors.As(err, &nothing):
 		fmt.Fprintf(e.stderr, "slotaudit: %s\n", err)
 		fmt.Fprintf(e.stderr, "slotaudit: hint: are these Flink TaskManager/JobManager logs? the summary above shows what each input held\n")
