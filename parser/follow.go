@@ -2,10 +2,15 @@ package parser
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -30,6 +35,46 @@ type Follower struct {
 	mu    sync.Mutex
 	files map[string]*followed
 	stdin *followedStdin // when "-" is among the paths
+	// retired: what was read of files since rotated away, truncated,
+	// replaced or deleted, kept as inputs of their own (RotatedName) so
+	// that what they proved stays proven; rotations counts them per path
+	retired   []retiredSegment
+	rotations map[string]int
+	gone      map[string]bool // named paths that disappeared after being read
+	known     map[string]bool // named paths that existed at some read
+	// whole: files read whole at the last read (too short to cut yet,
+	// gzip, ...), with what that read gave, to retire if they are rotated
+	whole map[string]*wholeRead
+}
+
+// wholeRead is a file the last read read whole, and what it gave.
+type wholeRead struct {
+	info    os.FileInfo
+	size    int64
+	head    []byte
+	streams []*stream
+}
+
+// retiredSegment is what was read of one incarnation of a followed file.
+type retiredSegment struct {
+	path    string
+	streams []*stream // never drained: each Read hands out clones
+}
+
+// RotatedName names what a follow read of path before its n-th rotation
+// (truncation, replacement or deletion): an input of its own beside the
+// file's new content.
+func RotatedName(path string, n int) string { return fmt.Sprintf("%s (rotated %d)", path, n) }
+
+// UnrotatedName is the path a RotatedName was made from (path itself when
+// it is none).
+func UnrotatedName(path string) string {
+	if i := strings.LastIndex(path, " (rotated "); i > 0 && strings.HasSuffix(path, ")") {
+		if _, err := strconv.Atoi(path[i+len(" (rotated ") : len(path)-1]); err == nil {
+			return path[:i]
+		}
+	}
+	return path
 }
 
 type followed struct {
@@ -46,6 +91,9 @@ type followed struct {
 	// that has grown past its old size between two reads is caught by them
 	head, cutHead []byte
 	size          int64 // the size at the last read
+	// snap: the streams the last read returned, as undrained copies: what
+	// is kept if the file is rotated away before the next read
+	snap []*stream
 	// on: the reader that reads the file on when it cannot be cut (how is
 	// nil); it has read every complete line before cut, lines of them
 	on *fileReader
@@ -55,7 +103,7 @@ type followed struct {
 // among them, it starts reading opts.Stdin as it comes; each Read reads
 // what came since the last.
 func NewFollower(paths []string, opts Options) *Follower {
-	fl := &Follower{paths: paths, opts: opts, files: map[string]*followed{}}
+	fl := &Follower{paths: paths, opts: opts, files: map[string]*followed{}, rotations: map[string]int{}, gone: map[string]bool{}, known: map[string]bool{}, whole: map[string]*wholeRead{}}
 	if slices.Contains(paths, "-") && opts.Stdin != nil {
 		fl.stdin = newFollowedStdin(opts.Stdin)
 	}
@@ -120,10 +168,16 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	}
 	size := info.Size()
 	st := fl.state(path)
+	old := st
 	if st != nil && (!sameBytes(f, 0, st.head) || !sameBytes(f, st.cut, st.cutHead)) {
 		st = nil
 	}
 	if st == nil || !os.SameFile(st.info, info) || size < st.size {
+		if old != nil {
+			// rotated (copytruncate, rename and create, rewritten): what
+			// was read of the old content stays an input of its own
+			fl.retire(path, old)
+		}
 		how, ok, decided := chunkableHead(f, forced, forceJSON)
 		if !ok && !decided {
 			// too short to tell: read whole until it can be told, so
@@ -180,6 +234,7 @@ func (fl *Follower) readFile(path string, opts *Options, forced *Layout, forceJS
 	}
 	merged.finish()
 	merged.sum.Wrapper = st.how.wrapper
+	st.snap = []*stream{merged.clone()}
 	// The content key is left to Read, as for a file read in pieces: it
 	// hashes the first size bytes only when another input has that size.
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
@@ -243,6 +298,10 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 	}
 	last.finishFile(lr.no, nil)
 	st.head, st.cutHead = readAt(f, 0, size), readAt(f, st.cut, size)
+	st.snap = st.snap[:0]
+	for _, s := range last.streams {
+		st.snap = append(st.snap, s.clone())
+	}
 	fl.setState(path, st)
 	return fileResult{streams: last.streams, content: contentKey{size: size, lazy: true}, path: path}, true
 }
@@ -434,4 +493,201 @@ func (fl *Follower) Pieces() int {
 		}
 	}
 	return n
+}
+
+// retire keeps what was last read of path (st) as a retired segment.
+func (fl *Follower) retire(path string, st *followed) {
+	if st == nil || len(st.snap) == 0 {
+		return
+	}
+	fl.retireStreams(path, st.snap)
+	st.snap = nil
+}
+
+func (fl *Follower) retireStreams(path string, streams []*stream) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.rotations[path]++
+	name := RotatedName(path, fl.rotations[path])
+	seg := retiredSegment{path: name}
+	for _, s := range streams {
+		c := s.clone()
+		c.sum.Path = name
+		seg.streams = append(seg.streams, c)
+	}
+	fl.retired = append(fl.retired, seg)
+}
+
+// noteWhole remembers what a whole read of path gave (fr, not drained
+// yet), and retires what the previous whole read gave when the file was
+// rotated in between: replaced, shrunk, or no longer starting as it did.
+func (fl *Follower) noteWhole(path string, fr fileResult) {
+	if path == "-" || fr.err != nil {
+		return
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	head := make([]byte, min(info.Size(), 4096))
+	if f, err := os.Open(path); err == nil {
+		n, _ := f.ReadAt(head, 0)
+		head = head[:n]
+		f.Close()
+	}
+	fl.mu.Lock()
+	prev := fl.whole[path]
+	fl.mu.Unlock()
+	if prev != nil && (!os.SameFile(prev.info, info) || info.Size() < prev.size || !bytes.HasPrefix(head, prev.head[:min(len(prev.head), len(head))])) {
+		fl.retireStreams(path, prev.streams)
+	}
+	w := &wholeRead{info: info, size: info.Size(), head: head}
+	for _, s := range fr.streams {
+		w.streams = append(w.streams, s.clone())
+	}
+	fl.mu.Lock()
+	fl.whole[path] = w
+	fl.mu.Unlock()
+}
+
+// dropWhole forgets the last whole read of path: the file is read in
+// pieces from now on, which read that content again.
+func (fl *Follower) dropWhole(path string) {
+	fl.mu.Lock()
+	delete(fl.whole, path)
+	fl.mu.Unlock()
+}
+
+// retireWhole retires what the last whole read of path gave (the file is
+// gone, or now read in pieces).
+func (fl *Follower) retireWhole(path string) {
+	fl.mu.Lock()
+	w := fl.whole[path]
+	delete(fl.whole, path)
+	fl.mu.Unlock()
+	if w != nil {
+		fl.retireStreams(path, w.streams)
+	}
+}
+
+// present drops from paths the named files that are gone after having
+// been read (what was read of them is retired, and said once through
+// Gone), and notices those that came back.
+func (fl *Follower) present(paths []string) []string {
+	out := paths[:0:0]
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		_, err := os.Lstat(p)
+		fl.mu.Lock()
+		st, known := fl.files[p], fl.known[p]
+		fl.mu.Unlock()
+		switch {
+		case err == nil:
+			fl.mu.Lock()
+			delete(fl.gone, p)
+			fl.known[p] = true
+			fl.mu.Unlock()
+			out = append(out, p)
+		case errors.Is(err, fs.ErrNotExist) && known:
+			if st != nil {
+				fl.retire(p, st)
+				fl.setState(p, nil)
+			}
+			fl.retireWhole(p)
+			fl.mu.Lock()
+			fl.gone[p] = true
+			fl.mu.Unlock()
+		default:
+			out = append(out, p) // let the read say what is wrong
+		}
+	}
+	return out
+}
+
+// forget retires the files of the last read that a new listing no longer
+// holds (deleted from a directory given): unless the same file is listed
+// under another name (renamed), which is read there.
+func (fl *Follower) forget(listed []string) {
+	in := map[string]bool{}
+	var infos []os.FileInfo
+	for _, f := range listed {
+		in[f] = true
+		if fi, err := os.Stat(f); err == nil {
+			infos = append(infos, fi)
+		}
+	}
+	fl.mu.Lock()
+	var drop []string
+	for p := range fl.files {
+		if !in[p] && !slices.Contains(fl.paths, p) {
+			drop = append(drop, p)
+		}
+	}
+	var dropWhole []string
+	for p, w := range fl.whole {
+		if !in[p] && !slices.Contains(fl.paths, p) {
+			renamed := false
+			for _, fi := range infos {
+				renamed = renamed || os.SameFile(w.info, fi)
+			}
+			if renamed {
+				delete(fl.whole, p)
+			} else {
+				dropWhole = append(dropWhole, p)
+			}
+		}
+	}
+	fl.mu.Unlock()
+	slices.Sort(dropWhole)
+	for _, p := range dropWhole {
+		fl.retireWhole(p)
+	}
+	slices.Sort(drop)
+	for _, p := range drop {
+		st := fl.state(p)
+		renamed := false
+		for _, fi := range infos {
+			if st != nil && st.info != nil && os.SameFile(st.info, fi) {
+				renamed = true
+			}
+		}
+		if !renamed {
+			fl.retire(p, st)
+		}
+		fl.setState(p, nil)
+		fl.mu.Lock()
+		delete(fl.files, p)
+		fl.mu.Unlock()
+	}
+}
+
+// retiredResults hands out the retired segments for one read.
+func (fl *Follower) retiredResults() []fileResult {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	out := make([]fileResult, 0, len(fl.retired))
+	for _, seg := range fl.retired {
+		fr := fileResult{path: seg.path}
+		for _, s := range seg.streams {
+			fr.streams = append(fr.streams, s.clone())
+		}
+		out = append(out, fr)
+	}
+	return out
+}
+
+// Gone lists the named paths that disappeared after being read and have
+// not come back.
+func (fl *Follower) Gone() []string {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	var out []string
+	for p := range fl.gone {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
 }

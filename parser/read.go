@@ -56,9 +56,15 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			return nil, fmt.Errorf("--flink-version %q: want MAJOR.MINOR or MAJOR.MINOR.PATCH, such as 1.14 or 1.9.1", opts.FlinkVersion)
 		}
 	}
+	if fl != nil {
+		paths = fl.present(paths)
+	}
 	files, skipped, err := expandPaths(paths)
 	if err != nil {
 		return nil, err
+	}
+	if fl != nil {
+		fl.forget(files)
 	}
 	workers := opts.workers()
 	opts.files = len(files)
@@ -77,18 +83,20 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 				if fl != nil {
 					if fr, ok := fl.readFile(files[i], &opts, forced, forceJSON); ok {
 						results[i] = fr
+						fl.dropWhole(files[i]) // read in pieces from now on: the same content
 						continue
 					}
 				}
 				if fr, ok := readFileChunked(files[i], &opts, forced, forceJSON); ok {
 					results[i] = fr
-					continue
-				}
-				if fr, ok := readFileSharded(files[i], &opts, forced, forceJSON); ok {
+				} else if fr, ok := readFileSharded(files[i], &opts, forced, forceJSON); ok {
 					results[i] = fr
-					continue
+				} else {
+					results[i] = readFile(files[i], &opts, forced, forceJSON)
 				}
-				results[i] = readFile(files[i], &opts, forced, forceJSON)
+				if fl != nil {
+					fl.noteWhole(files[i], results[i])
+				}
 			}
 		}()
 	}
@@ -97,6 +105,9 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	if fl != nil {
+		results = append(results, fl.retiredResults()...)
+	}
 
 	res := &Result{Skipped: skipped}
 	total := 0

@@ -915,7 +915,8 @@ func (m *Model) collectHeld() {
 // rotationBase strips what log rotation adds to a file name: ".gz", then a
 // ".N" index or a ".YYYY-MM-DD…" date (log4j's RollingFileAppender).
 func rotationBase(path string) string {
-	p := strings.TrimSuffix(path, ".gz")
+	// what a follow read of a file before it was rotated away
+	p := strings.TrimSuffix(parser.UnrotatedName(path), ".gz")
 	if i := strings.LastIndexByte(p, '.'); i > 0 {
 		suffix := p[i+1:]
 		if suffix != "" && strings.Trim(suffix, "0123456789-_:T") == "" {

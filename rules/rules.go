@@ -111,7 +111,8 @@ func (p *Pass) Report(f Finding) {
 		// Findings about no allocation: one per input, named by its base
 		// name so the fingerprint does not depend on where the logs lie.
 		fi := p.Model.Result.Files[f.Pos.File]
-		key += "|" + filepath.Base(fi.Path) + "#" + fi.Stream + "|" + f.Job.String()
+		// (what a follow read before a rotation keeps the file's name)
+		key += "|" + filepath.Base(parser.UnrotatedName(fi.Path)) + "#" + fi.Stream + "|" + f.Job.String()
 	}
 	p.seen[key]++
 	if n := p.seen[key]; n > 1 {

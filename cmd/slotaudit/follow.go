@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -22,26 +25,61 @@ type inputState struct {
 	path  string
 	size  int64
 	mtime time.Time
-	ended bool // standard input: it has ended
+	ends  [2]uint64 // fingerprints of its first and last 4 KiB
+	ended bool      // standard input: it has ended
+	gone  bool      // a named path that does not exist (now)
 }
 
 // watch returns the state of every file the paths name (directories
 // expanded again, so files that appear are picked up).
-func watch(paths []string) ([]inputState, error) {
-	files, err := parser.ExpandPaths(paths)
-	if err != nil {
-		return nil, err
+func watch(paths []string) ([]inputState, []string, error) {
+	var files, missing []string
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		fs, err := parser.ExpandPaths([]string{p})
+		if err != nil {
+			if _, serr := os.Lstat(p); errors.Is(serr, os.ErrNotExist) {
+				missing = append(missing, p)
+				continue
+			}
+			return nil, nil, err
+		}
+		files = append(files, fs...)
 	}
-	out := make([]inputState, 0, len(files))
+	out := make([]inputState, 0, len(files)+len(missing))
+	for _, m := range missing {
+		out = append(out, inputState{path: m, gone: true})
+	}
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
 			// gone between listing and stat (rotation): seen next time
 			continue
 		}
-		out = append(out, inputState{path: f, size: st.Size(), mtime: st.ModTime()})
+		out = append(out, inputState{path: f, size: st.Size(), mtime: st.ModTime(), ends: ends(f, st.Size())})
 	}
-	return out, nil
+	return out, missing, nil
+}
+
+// ends fingerprints a file's first and last 4 KiB: a file rewritten with
+// the same size and modification time is noticed by its content.
+func ends(path string, size int64) [2]uint64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return [2]uint64{}
+	}
+	defer f.Close()
+	var out [2]uint64
+	for k, off := range []int64{0, max(0, size-4096)} {
+		buf := make([]byte, min(4096, size))
+		n, _ := f.ReadAt(buf, off)
+		h := fnv.New64a()
+		h.Write(buf[:n])
+		out[k] = h.Sum64()
+	}
+	return out
 }
 
 func sameState(a, b []inputState) bool {
@@ -126,9 +164,26 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	var last []inputState
 	var current *report.Audit
 	first := true
+	gone := map[string]bool{} // named inputs missing now, said once
 	wait := interval
 	for {
-		state, err := watch(paths)
+		state, missing, err := watch(paths)
+		if err == nil && len(missing) > 0 && first {
+			// an input missing from the start is a mistake, as for audit
+			err = &parser.InputError{Path: missing[0], Err: errors.New("no such file or directory")}
+		}
+		for _, m := range missing {
+			if !gone[m] {
+				gone[m] = true
+				e.log.Warn().Str("path", m).Msg("--follow: the input is gone; what was read of it is kept, the others are followed, and it is read again if it returns")
+			}
+		}
+		for m := range gone {
+			if !slices.Contains(missing, m) {
+				delete(gone, m)
+				e.log.Warn().Str("path", m).Msg("--follow: the input is back; its new content is read as it comes")
+			}
+		}
 		if e.follower != nil {
 			// standard input (a pipe from kubectl logs -f): how much came
 			if n, ended := e.follower.Stdin(); n > 0 || ended {

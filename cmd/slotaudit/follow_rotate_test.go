@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFollowSurvivesRotation: findings that lines already read proved stay
+// proven when their log is rotated (copytruncate; rename and create), and
+// when one input is deleted the others are still followed; a deleted input
+// that returns is read again.
+func TestFollowSurvivesRotation(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "logs")
+	tmData, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-tm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jmData, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-jm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tm, jm := filepath.Join(dir, "taskmanager.log"), filepath.Join(dir, "jobmanager.log")
+	other := filepath.Join(dir, "other", "taskmanager.log") // followed through its directory
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(tm, tmData, 0o644))
+	must(os.WriteFile(jm, jmData, 0o644))
+	must(os.MkdirAll(filepath.Dir(other), 0o755))
+	chatter := "2020-03-17 14:10:00,000 DEBUG org.apache.kafka.clients.FetchSessionHandler             - [Consumer clientId=c] fetch\n"
+	must(os.WriteFile(other, []byte(chatter), 0o644))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"audit", "--follow", "--poll", "30ms", tm, jm, filepath.Dir(other)}, nil, pw, &stderr)
+		pw.Close()
+	}()
+	lines := ndjsonLines(t, pr)
+	findings, retracted := map[string]bool{}, 0
+	drain := func() {
+		for quiet := false; !quiet; {
+			select {
+			case v := <-lines:
+				switch v["type"] {
+				case "finding":
+					findings[v["fingerprint"].(string)] = true
+				case "retracted":
+					retracted++
+					t.Errorf("retracted after a rotation: %v", v)
+				}
+			case <-time.After(400 * time.Millisecond):
+				quiet = true
+			}
+		}
+	}
+	drain()
+	proven := len(findings)
+	if proven != 6 {
+		t.Fatalf("%d findings before any rotation, want the race's 6", proven)
+	}
+
+	// copytruncate: the TaskManager's log is copied aside and emptied in
+	// place, then goes on (same inode)
+	must(os.WriteFile(tm+".1", tmData, 0o644))
+	must(os.Truncate(tm, 0))
+	f, err := os.OpenFile(tm, os.O_WRONLY|os.O_APPEND, 0)
+	must(err)
+	f.WriteString(strings.ReplaceAll(chatter, "14:10", "14:11"))
+	f.Close()
+	drain()
+
+	// rename and create: the JobManager's log is moved away, a new one begins
+	must(os.Rename(jm, jm+".1"))
+	must(os.WriteFile(jm, []byte(strings.ReplaceAll(chatter, "14:10", "14:12")), 0o644))
+	drain()
+
+	// one input deleted: the others go on being followed
+	must(os.Remove(tm))
+	f, err = os.OpenFile(other, os.O_WRONLY|os.O_APPEND, 0)
+	must(err)
+	f.WriteString(strings.ReplaceAll(chatter, "14:10", "14:13"))
+	f.Close()
+	drain()
+	// and it comes back
+	must(os.WriteFile(tm, []byte(strings.ReplaceAll(chatter, "14:10", "14:14")), 0o644))
+	drain()
+
+	cancel()
+	var last map[string]any
+	for v := range lines {
+		last = v
+	}
+	<-done
+	if len(findings) != proven || retracted != 0 {
+		t.Errorf("after rotations: %d findings, %d retracted; want %d and none", len(findings), retracted, proven)
+	}
+	if last == nil || last["type"] != "summary" || last["findings"] != float64(proven) {
+		t.Errorf("the summary %v does not count the %d proven findings", last, proven)
+	}
+	for _, want := range []string{"the input is gone", "the input is back"} {
+		if strings.Count(stderr.String(), want) != 1 {
+			t.Errorf("stderr says %q %d times, want once:\n%s", want, strings.Count(stderr.String(), want), stderr.String())
+		}
+	}
+}
+
+// TestFollowNoticesSameSizeRewrite: a log rewritten with other content of
+// the same size, its modification time put back, is read again.
+func TestFollowNoticesSameSizeRewrite(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "logs")
+	b, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-tm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jmData, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-jm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the same log with another AllocationID for the raced slot: as long
+	a := bytes.ReplaceAll(b, []byte("c81f4e2a9b3d5f7061e2d4c6b8a09f13"), []byte("d81f4e2a9b3d5f7061e2d4c6b8a09f13"))
+	dir, cmp := t.TempDir(), t.TempDir()
+	tm, jm := filepath.Join(dir, "taskmanager.log"), filepath.Join(dir, "jobmanager.log")
+	for p, data := range map[string][]byte{tm: a, jm: jmData, filepath.Join(cmp, "taskmanager.log"): b, filepath.Join(cmp, "jobmanager.log"): jmData} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := auditFingerprints(t, nil, cmp)
+	st, err := os.Stat(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"audit", "--follow", "--poll", "30ms", tm, jm}, nil, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := ndjsonLines(t, pr)
+	live := map[string]bool{}
+	drain := func() {
+		for quiet := false; !quiet; {
+			select {
+			case v := <-lines:
+				switch v["type"] {
+				case "finding":
+					live[v["fingerprint"].(string)] = true
+				case "retracted":
+					delete(live, v["fingerprint"].(string))
+				}
+			case <-time.After(400 * time.Millisecond):
+				quiet = true
+			}
+		}
+	}
+	drain()
+	if err := os.WriteFile(tm, b, 0o644); err != nil { // same size, other content
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tm, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	cancel()
+	for range lines {
+	}
+	<-done
+	for _, fp := range want {
+		if !live[fp] {
+			t.Errorf("finding %s of the rewritten content was never streamed", fp)
+		}
+	}
+}
