@@ -266,7 +266,9 @@ func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok
 		return nil, false, false
 	}
 	head = head[:n]
-	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || hasLoneCR(head) {
+		// gzip, or lines that end with a lone CR: read sequentially
+		// (openInput reads such a CR as a line end; pieces would not)
 		return nil, false, true
 	}
 	whole := head

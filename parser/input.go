@@ -192,9 +192,63 @@ func openInput(path string, stdin io.Reader, ra *readAhead) (io.Reader, func() e
 			return nil, nil, true, &InputError{Path: path, Err: fmt.Errorf("gzip: %w", err)}
 		}
 		ar := newAsyncReader(zr)
-		return ar, func() error { _ = ar.Close(); return closer() }, true, nil
+		return withCR(bufio.NewReaderSize(ar, 64<<10)), func() error { _ = ar.Close(); return closer() }, true, nil
 	}
-	return br, closer, false, nil
+	return withCR(br), closer, false, nil
+}
+
+// withCR reads a log whose lines end with a lone CR (classic Mac, some
+// Windows tools, a paste) as lines: when its first 64 KiB hold a CR that
+// no LF follows, every such CR is read as an LF. A log without one is
+// read as it is, at no cost.
+func withCR(br *bufio.Reader) io.Reader {
+	head, _ := br.Peek(64 << 10)
+	if !hasLoneCR(head) {
+		return br
+	}
+	return crReader{br}
+}
+
+// hasLoneCR reports a CR followed by something other than LF in b (a CR
+// at b's very end is undecided and not counted).
+func hasLoneCR(b []byte) bool {
+	for i := bytes.IndexByte(b, '\r'); i >= 0 && i+1 < len(b); {
+		if b[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// crReader turns every CR that no LF follows into an LF, byte for byte:
+// offsets and lengths stay what they are in the file.
+type crReader struct{ r *bufio.Reader }
+
+func (c crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	b := p[:n]
+	for i := bytes.IndexByte(b, '\r'); i >= 0; {
+		lf := false
+		if i+1 < len(b) {
+			lf = b[i+1] == '\n'
+		} else if next, e := c.r.Peek(1); e == nil {
+			lf = next[0] == '\n'
+		}
+		if !lf {
+			b[i] = '\n'
+		}
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return n, err
 }
 
 // lineReader reads physical lines of any length with bounded memory: a line

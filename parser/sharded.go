@@ -29,6 +29,9 @@ func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool)
 		return fileResult{}, false
 	}
 	defer f.Close()
+	if hasLoneCR(readAt(f, 0, min(size, 64<<10))) {
+		return fileResult{}, false // lone-CR line ends are read sequentially
+	}
 	fr, lines, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
 	if !ok {
 		return fileResult{}, false

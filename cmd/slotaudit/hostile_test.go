@@ -125,6 +125,7 @@ func TestHostileInputs(t *testing.T) {
 		{"near-ids.log", []int{exitOK}, "matches no known template; counted as unparsed",
 			func(t *testing.T, in map[string]any) { wantCount(t, in, "unparsed", 4) }},
 		{"ansi-and-control-tm.log", []int{exitFindings}, "", nil},
+		{"cr-only.log", []int{exitOK}, "", func(t *testing.T, in map[string]any) { wantCount(t, in, "events", 3); wantCount(t, in, "records", 3) }},
 		{"absurd-timestamps.log", []int{exitOK}, "implausible timestamp (before 2010, after 2099 or out of range)",
 			func(t *testing.T, in map[string]any) {
 				wantCount(t, in, "unparsed", 2)
