@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -251,6 +252,19 @@ func (c crReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxLines is the most lines an input is read to: events keep 32-bit line
+// numbers (memory per event), and a number must never wrap to a negative.
+// (A variable, so that a test can lower it.)
+var maxLines int32 = math.MaxInt32
+
+type tooManyLines struct{}
+
+func (tooManyLines) Error() string {
+	return fmt.Sprintf("more than %d lines: the input is read up to there", maxLines)
+}
+
+var errTooManyLines error = tooManyLines{}
+
 // lineReader reads physical lines of any length with bounded memory: a line
 // longer than max is cut at max bytes and the rest skipped, which the caller
 // counts. The returned slice is valid until the next call.
@@ -273,6 +287,10 @@ func newLineReader(r io.Reader, max int) *lineReader {
 // next returns the next line without its end-of-line bytes ("\n", "\r\n").
 // truncated reports that the line was longer than the limit.
 func (lr *lineReader) next() (line []byte, truncated bool, err error) {
+	if lr.no == maxLines {
+		// line numbers are 32-bit in every event: stop rather than wrap
+		return nil, false, errTooManyLines
+	}
 	lr.buf = lr.buf[:0]
 	// Nearly every line fits the buffer: hand out the buffer's own bytes
 	// (valid until the next read, as promised) instead of a copy.
