@@ -16,15 +16,7 @@ import (
 // when one input is deleted the others are still followed; a deleted input
 // that returns is read again.
 func TestFollowSurvivesRotation(t *testing.T) {
-	src := filepath.Join("..", "..", "testdata", "logs")
-	tmData, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-tm.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	jmData, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-jm.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmData, jmData := raceLogs(t)
 	dir := t.TempDir()
 	tm, jm := filepath.Join(dir, "taskmanager.log"), filepath.Join(dir, "jobmanager.log")
 	other := filepath.Join(dir, "other", "taskmanager.log") // followed through its directory
@@ -120,15 +112,7 @@ func TestFollowSurvivesRotation(t *testing.T) {
 // TestFollowNoticesSameSizeRewrite: a log rewritten with other content of
 // the same size, its modification time put back, is read again.
 func TestFollowNoticesSameSizeRewrite(t *testing.T) {
-	src := filepath.Join("..", "..", "testdata", "logs")
-	b, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-tm.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	jmData, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-jm.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, jmData := raceLogs(t)
 	// the same log with another AllocationID for the raced slot: as long
 	a := bytes.ReplaceAll(b, []byte("c81f4e2a9b3d5f7061e2d4c6b8a09f13"), []byte("d81f4e2a9b3d5f7061e2d4c6b8a09f13"))
 	dir, cmp := t.TempDir(), t.TempDir()
@@ -184,4 +168,20 @@ func TestFollowNoticesSameSizeRewrite(t *testing.T) {
 			t.Errorf("finding %s of the rewritten content was never streamed", fp)
 		}
 	}
+}
+
+// raceLogs are the TaskManager and JobManager logs of the 1.8.2 race at
+// DEBUG (six findings).
+func raceLogs(t *testing.T) (tm, jm []byte) {
+	t.Helper()
+	src := filepath.Join("..", "..", "testdata", "logs")
+	tm, err := os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-tm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jm, err = os.ReadFile(filepath.Join(src, "legacy-1.8.2-race-debug-jm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm, jm
 }
