@@ -256,7 +256,7 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 		return fail()
 	}
 	if st.on == nil {
-		if magic := readAt(f, 0, 2); bytes.Equal(magic, []byte{0x1f, 0x8b}) || hasLoneCR(readAt(f, 0, min(size, 64<<10))) {
+		if magic := readAt(f, 0, 2); bytes.Equal(magic, []byte{0x1f, 0x8b}) || loneCRHead(f) {
 			return fail() // gzip, lone-CR line ends: read whole (openInput)
 		}
 		// much kubectl --prefix output at once (a follow started on a

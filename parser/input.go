@@ -226,6 +226,14 @@ func hasLoneCR(b []byte) bool {
 	return false
 }
 
+// loneCRHead reports a lone CR in the first 64 KiB of f, as withCR
+// decides on them.
+func loneCRHead(f *os.File) bool {
+	head := make([]byte, 64<<10)
+	n, _ := f.ReadAt(head, 0)
+	return hasLoneCR(head[:n])
+}
+
 // crReader turns every CR that no LF follows into an LF, byte for byte:
 // offsets and lengths stay what they are in the file.
 type crReader struct{ r *bufio.Reader }

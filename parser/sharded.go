@@ -29,7 +29,7 @@ func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool)
 		return fileResult{}, false
 	}
 	defer f.Close()
-	if hasLoneCR(readAt(f, 0, min(size, 64<<10))) {
+	if loneCRHead(f) {
 		return fileResult{}, false // lone-CR line ends are read sequentially
 	}
 	fr, lines, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
