@@ -1,10 +1,11 @@
 // Package sim owns slotaudit's cluster simulator: a discrete-event model of
-// Flink's JM-driven slot protocol (ResourceManager, JobMaster slot pool,
-// TaskManager slot table of the version's semantics) that writes the logs a
+// Flink's slot protocol — JM-driven up to 1.12, declarative from 1.13
+// (declarative.go) — with its ResourceManager, JobMaster slot pool and
+// TaskManager slot table of the version's semantics, that writes the logs a
 // cluster of that version would write, with faults injected on purpose and
-// the ground truth recorded beside them. Faults are delays, losses and
-// restarts fed into the protocol; the FLINK-14589 race is one interleaving
-// the protocol reaches, not a script.
+// the ground truth recorded beside them. Faults are delays, losses, restarts
+// and leadership changes fed into the protocol; the FLINK-14589 race is one
+// interleaving the protocol reaches, not a script.
 package sim
 
 import (
