@@ -43,20 +43,15 @@ func TestFollowSurvivesRotation(t *testing.T) {
 	lines := ndjsonLines(t, pr)
 	findings, retracted := map[string]bool{}, 0
 	drain := func() {
-		for quiet := false; !quiet; {
-			select {
-			case v := <-lines:
-				switch v["type"] {
-				case "finding":
-					findings[v["fingerprint"].(string)] = true
-				case "retracted":
-					retracted++
-					t.Errorf("retracted after a rotation: %v", v)
-				}
-			case <-time.After(400 * time.Millisecond):
-				quiet = true
+		untilQuiet(lines, func(v map[string]any) {
+			switch v["type"] {
+			case "finding":
+				findings[v["fingerprint"].(string)] = true
+			case "retracted":
+				retracted++
+				t.Errorf("retracted after a rotation: %v", v)
 			}
-		}
+		})
 	}
 	drain()
 	proven := len(findings)
@@ -137,19 +132,14 @@ func TestFollowNoticesSameSizeRewrite(t *testing.T) {
 	lines := ndjsonLines(t, pr)
 	live := map[string]bool{}
 	drain := func() {
-		for quiet := false; !quiet; {
-			select {
-			case v := <-lines:
-				switch v["type"] {
-				case "finding":
-					live[v["fingerprint"].(string)] = true
-				case "retracted":
-					delete(live, v["fingerprint"].(string))
-				}
-			case <-time.After(400 * time.Millisecond):
-				quiet = true
+		untilQuiet(lines, func(v map[string]any) {
+			switch v["type"] {
+			case "finding":
+				live[v["fingerprint"].(string)] = true
+			case "retracted":
+				delete(live, v["fingerprint"].(string))
 			}
-		}
+		})
 	}
 	drain()
 	if err := os.WriteFile(tm, b, 0o644); err != nil { // same size, other content
@@ -184,4 +174,16 @@ func raceLogs(t *testing.T) (tm, jm []byte) {
 		t.Fatal(err)
 	}
 	return tm, jm
+}
+
+// untilQuiet hands take every line until none has come for 400 ms.
+func untilQuiet(lines <-chan map[string]any, take func(map[string]any)) {
+	for {
+		select {
+		case v := <-lines:
+			take(v)
+		case <-time.After(400 * time.Millisecond):
+			return
+		}
+	}
 }
