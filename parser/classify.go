@@ -468,6 +468,9 @@ func hasCauseAnchor(msg, body []byte) bool {
 	if len(body) == 0 && !bytes.HasPrefix(msg, causedBy) && !looksLikeExceptionHeader(msg) {
 		return false
 	}
+	if bytes.HasPrefix(msg, slotReportPrefix) {
+		return false // a DEBUG slot report's lines are SlotStatus entries, every heartbeat
+	}
 	for _, ct := range causeTemplates {
 		if bytes.Contains(msg, ct.anchor) || bytes.Contains(body, ct.anchor) {
 			return true
