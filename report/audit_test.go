@@ -193,10 +193,15 @@ func TestGitHubAnnotationLimit(t *testing.T) {
 	}
 }
 
-// TestREADMESession: the session the README shows is what audit and
-// explain print today (COLUMNS=100), so the README cannot drift.
+// TestREADMESession: the session docs/session.md shows is what audit and
+// explain print today (COLUMNS=100), and every line of the README's
+// shortened table is one of them, so neither can drift.
 func TestREADMESession(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := os.ReadFile(filepath.Join("..", "docs", "session.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,8 +230,20 @@ func TestREADMESession(t *testing.T) {
 		t.Fatal(err)
 	}
 	for what, out := range map[string]string{"audit table": table.String(), "explain story": story.String()} {
-		if !strings.Contains(string(readme), out) {
-			t.Errorf("README's %s is not what slotaudit prints now; regenerate it:\n%s", what, out)
+		if !strings.Contains(string(session), out) {
+			t.Errorf("docs/session.md's %s is not what slotaudit prints now; regenerate it:\n%s", what, out)
+		}
+	}
+	// the README's excerpt: between its audit command and the closing fence
+	_, excerpt, _ := strings.Cut(string(readme), "$ slotaudit audit testdata/logs/legacy-1.8.2-race-debug-tm.log")
+	excerpt, _, _ = strings.Cut(excerpt, "```")
+	lines := strings.Split(strings.TrimSpace(excerpt), "\n")[1:] // after the command's own line
+	if len(lines) < 5 {
+		t.Fatalf("the README's session excerpt is missing (%d lines)", len(lines))
+	}
+	for _, l := range lines {
+		if l != "…" && !strings.Contains(table.String(), l+"\n") {
+			t.Errorf("the README's session line %q is not in what audit prints now", l)
 		}
 	}
 }
