@@ -87,7 +87,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 // rangeRead is a range of a file read into one flushed stream.
 type rangeRead struct {
 	s      *stream
-	lines  int32 // lines read
+	lines  int64 // lines read
 	pieces int   // pieces read apart and joined into s
 	// the range ended inside a record that a sequential read would have
 	// gone on reading: a multi-line JSON object, or a line a container
@@ -141,7 +141,7 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 
 	pieces := len(offsets) - 1
 	streams := make([]*stream, pieces)
-	pieceLines := make([]int32, pieces)
+	pieceLines := make([]int64, pieces)
 	open := make([]bool, pieces)
 	failed := make([]error, pieces)
 	var wg sync.WaitGroup
@@ -273,7 +273,7 @@ func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok
 	}
 	whole := head
 	var look []pline
-	for no := int32(1); len(look) < detectLines; no++ {
+	for no := int64(1); len(look) < detectLines; no++ {
 		i := bytes.IndexByte(head, '\n')
 		if i < 0 {
 			break // the head ends mid-line: too long to judge, read sequentially
@@ -302,7 +302,7 @@ func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok
 		// joined), as the sequential read decides it
 		fr := &fileReader{opts: &Options{MaxLine: defaultMaxLine, MaxRecord: defaultMaxRecord}, forced: forced, forceJSON: forceJSON,
 			wrapper: w, byName: map[string]*stream{}}
-		for no := int32(1); fr.main == nil || !fr.main.decided; no++ {
+		for no := int64(1); fr.main == nil || !fr.main.decided; no++ {
 			i := bytes.IndexByte(whole, '\n')
 			if i < 0 {
 				return nil, false, false
@@ -401,7 +401,7 @@ func (s *stream) flushPiece() (openJSON bool) {
 
 // absorb appends the piece o, read after s, whose line 1 is line offset+1
 // of the file.
-func (s *stream) absorb(o *stream, offset int32) {
+func (s *stream) absorb(o *stream, offset int64) {
 	a, b := &s.sum, &o.sum
 	a.Lines += b.Lines
 	a.RecordLines += b.RecordLines

@@ -8,7 +8,7 @@ import (
 // record is one log record: a header line (or JSON object) plus its
 // continuation lines. Byte slices are owned by the record.
 type record struct {
-	start, end int32 // physical lines
+	start, end int64 // physical lines
 	time       Time
 	level      string
 	logger     []byte

@@ -106,7 +106,7 @@ const (
 // 1-based physical line number. Positions compare in (file, line) order.
 type Pos struct {
 	File int32
-	Line int32
+	Line int64
 }
 
 // Less orders positions by file, then line.
@@ -179,7 +179,7 @@ type SlotStatus struct {
 // SlotIndex and RequestedIndex -1, strings empty); nothing is invented.
 type Event struct {
 	Pos     Pos
-	EndLine int32 // last physical line of the record (stack traces, multi-line messages)
+	EndLine int64 // last physical line of the record (stack traces, multi-line messages)
 	// the event's repeats (see Repeat): in a Result, Repeats[rep-1:][:nrep];
 	// in a stream while it is handed over, which of its runs (+1)
 	rep       int32

@@ -11,15 +11,15 @@ import (
 // seeing them, draining the copy leaves the source whole, and drain leaves
 // nothing behind.
 func TestEventBlocks(t *testing.T) {
-	lines := func(b *eventBlocks) []int32 {
-		var got []int32
+	lines := func(b *eventBlocks) []int64 {
+		var got []int64
 		for ev := range b.all {
 			got = append(got, ev.Pos.Line)
 		}
 		if len(got) != b.len() {
 			panic("len and all disagree")
 		}
-		var back []int32
+		var back []int64
 		for ev := range b.backward {
 			back = append(back, ev.Pos.Line)
 		}
@@ -32,14 +32,14 @@ func TestEventBlocks(t *testing.T) {
 	add := func(b *eventBlocks, from, to int) {
 		for i := from; i < to; i++ {
 			ev := NewEvent(KindTMFree)
-			ev.Pos.Line = int32(i + 1)
+			ev.Pos.Line = int64(i + 1)
 			b.add(ev)
 		}
 	}
-	seq := func(from, to int) []int32 {
-		var s []int32
+	seq := func(from, to int) []int64 {
+		var s []int64
 		for i := from; i < to; i++ {
-			s = append(s, int32(i+1))
+			s = append(s, int64(i+1))
 		}
 		return s
 	}
@@ -73,7 +73,7 @@ func TestEventBlocks(t *testing.T) {
 			t.Fatalf("n=%d: the source saw the shared copy's new events or lost its own", n)
 		}
 
-		var got []int32
+		var got []int64
 		c.drain(func(evs []Event) {
 			for _, ev := range evs {
 				got = append(got, ev.Pos.Line)

@@ -83,7 +83,7 @@ type followed struct {
 	// read holds every complete record before cut, joined from the pieces
 	// read so far (flushed, not finished); lines counts its lines.
 	read   *stream
-	lines  int32
+	lines  int64
 	pieces int   // pieces joined into read
 	cut    int64 // where the unread part starts: the last record's header
 	// the first bytes of the file and of the line at cut, as last read: a

@@ -35,7 +35,7 @@ type followedStdin struct {
 	seen    int64  // bytes taken
 	hash    maphash.Hash
 	on      *fileReader
-	lines   int32
+	lines   int64
 	over    bool // the incomplete line is longer than MaxLine: its rest is skipped until its end
 }
 

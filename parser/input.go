@@ -260,10 +260,10 @@ func (c crReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// maxLines is the most lines an input is read to: events keep 32-bit line
-// numbers (memory per event), and a number must never wrap to a negative.
-// (A variable, so that a test can lower it.)
-var maxLines int32 = math.MaxInt32
+// maxLines is the most lines an input is read to. Line numbers are 64-bit,
+// so no real input reaches it; the guard remains so that a number can never
+// wrap to a negative. (A variable, so that a test can lower it.)
+var maxLines int64 = math.MaxInt64
 
 type tooManyLines struct{}
 
@@ -280,7 +280,7 @@ type lineReader struct {
 	br      *bufio.Reader
 	max     int
 	buf     []byte
-	no      int32
+	no      int64
 	started bool
 }
 
@@ -296,7 +296,7 @@ func newLineReader(r io.Reader, max int) *lineReader {
 // truncated reports that the line was longer than the limit.
 func (lr *lineReader) next() (line []byte, truncated bool, err error) {
 	if lr.no == maxLines {
-		// line numbers are 32-bit in every event: stop rather than wrap
+		// stop rather than wrap
 		return nil, false, errTooManyLines
 	}
 	lr.buf = lr.buf[:0]

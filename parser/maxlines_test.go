@@ -1,8 +1,10 @@
 package parser
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,7 +12,7 @@ import (
 // TestLineNumbersNeverWrap: an input longer than the line numbers events
 // keep is read up to the last number and says so; no number wraps.
 func TestLineNumbersNeverWrap(t *testing.T) {
-	defer func(n int32) { maxLines = n }(maxLines)
+	defer func(n int64) { maxLines = n }(maxLines)
 	maxLines = 10
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "logs", "legacy-1.8.2-race-debug-tm.log"))
 	if err != nil {
@@ -38,5 +40,23 @@ func TestLineNumbersNeverWrap(t *testing.T) {
 	}
 	if !said {
 		t.Errorf("no diagnostic says the input was read only up to line 10: %+v", res.Diagnostics)
+	}
+}
+
+// TestLineNumbersPast32Bits: a reader that is already past 2^31−1 lines
+// goes on counting; numbers are 64-bit from the reader to every event.
+func TestLineNumbersPast32Bits(t *testing.T) {
+	lr := newLineReader(strings.NewReader("a\nb\nc\n"), 1<<20)
+	lr.no = math.MaxInt32 - 1
+	var got []int64
+	for {
+		if _, _, err := lr.next(); err != nil {
+			break
+		}
+		got = append(got, lr.no)
+	}
+	want := []int64{math.MaxInt32, math.MaxInt32 + 1, math.MaxInt32 + 2}
+	if !slices.Equal(got, want) {
+		t.Errorf("line numbers %v, want %v", got, want)
 	}
 }

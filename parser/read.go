@@ -292,7 +292,7 @@ type fileReader struct {
 
 	// joining of partial lines (CRI "P", Docker pieces without "\n")
 	partial      []byte
-	partialStart int32
+	partialStart int64
 	partialLines int
 	partialOpen  bool
 
@@ -374,7 +374,7 @@ func (fr *fileReader) feedLines(lr *lineReader) error {
 
 // finishFile ends the read of every stream after the file's last line,
 // lines of them, or after readErr stopped it.
-func (fr *fileReader) finishFile(lines int32, readErr error) {
+func (fr *fileReader) finishFile(lines int64, readErr error) {
 	fr.flushPartial()
 	if len(fr.streams) == 0 {
 		fr.stream("", "", "") // an empty input still gets a summary
@@ -426,7 +426,7 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	return st
 }
 
-func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
+func (fr *fileReader) feed(no int64, b []byte, trunc bool) {
 	switch fr.wrapper {
 	case wrapYARN:
 		fr.feedYARN(no, b, trunc)
@@ -474,7 +474,7 @@ func (fr *fileReader) feed(no int32, b []byte, trunc bool) {
 }
 
 // join reassembles a line that the container runtime split into pieces.
-func (fr *fileReader) join(no int32, piece []byte, complete, trunc bool) {
+func (fr *fileReader) join(no int64, piece []byte, complete, trunc bool) {
 	if !fr.partialOpen {
 		if complete {
 			fr.stream("", "", "").line(no, piece, 1, trunc)
@@ -626,7 +626,7 @@ func cutKubePrefix(b []byte) ([]byte, []byte, bool) {
 
 // feedYARN splits `yarn logs -applicationId` output into one stream per
 // container log file.
-func (fr *fileReader) feedYARN(no int32, b []byte, trunc bool) {
+func (fr *fileReader) feedYARN(no int64, b []byte, trunc bool) {
 	framing := func() {
 		fr.pendingFraming++
 	}

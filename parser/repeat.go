@@ -24,8 +24,8 @@ import (
 type Repeat struct {
 	Time    int64 // Time.N; its kind is the event's
 	Of      int32 // the event it repeats (index into Result.Events)
-	Line    int32
-	EndLine int32
+	Line    int64
+	EndLine int64
 	// where its timestamp text is in the texts of its event's repeats
 	// (a uvarint length, then the bytes), or stampHead: the time printed
 	// in Flink's default layout and a space
@@ -212,7 +212,7 @@ func sameButWhen(a, b *Event) bool {
 
 // absorbRuns takes o's runs as they are, o's events being taken as they
 // are too (numbered from base in s; lines already shifted by offset).
-func (s *stream) absorbRuns(o *stream, base int, offset int32) {
+func (s *stream) absorbRuns(o *stream, base int, offset int64) {
 	for _, r := range o.runs {
 		r.event += int32(base)
 		for k := range r.reps {
@@ -235,9 +235,9 @@ func (s *stream) absorbRuns(o *stream, base int, offset int32) {
 // those s holds: a follow reads a poll's few lines as a piece, and each
 // heartbeat's report would otherwise be an event of its own. Events and
 // repeats are taken in line order, so every run stays in line order.
-func (s *stream) absorbFolding(o *stream, offset int32) {
+func (s *stream) absorbFolding(o *stream, offset int64) {
 	type item struct {
-		line int32
+		line int64
 		ev   *Event // an event of o, or nil
 		run  int    // else o's run,
 		rep  int    // and its repeat

@@ -46,7 +46,7 @@ func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool)
 // reader that has not ended the read: each stream is as a sequential read
 // of those bytes leaves it, so a follow can read on with it. lines: the
 // lines read.
-func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSON bool, end int64, workers int) (_ *fileReader, lines int32, ok bool) {
+func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSON bool, end int64, workers int) (_ *fileReader, lines int64, ok bool) {
 	// The wrapper is decided on the first 64 lines, as readFile decides it.
 	lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
 	var look []pline
@@ -63,7 +63,7 @@ func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSO
 	}
 
 	shards := make([]*fileReader, workers)
-	shardLines := make([]int32, workers)
+	shardLines := make([]int64, workers)
 	failed := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range shards {

@@ -87,7 +87,7 @@ const (
 )
 
 type pline struct {
-	no   int32
+	no   int64
 	text []byte
 	phys int // physical lines this logical line was joined from (container runtimes split long lines)
 }
@@ -111,7 +111,7 @@ type stream struct {
 	rec      *record
 	recLines int // physical lines of rec so far
 	jsonBuf  []byte
-	jsonAt   int32
+	jsonAt   int64
 	jsonN    int         // physical lines in jsonBuf
 	jsonScan jsonScan    // the balance of jsonBuf so far
 	jsonObj  jsonMembers // the members of one-line JSON records, reused
@@ -159,7 +159,7 @@ func newStream(idx int32, info FileInfo, opts *Options, forced *Layout, forceJSO
 	return s
 }
 
-func (s *stream) diag(line int32, sev, summary string, detail []byte) {
+func (s *stream) diag(line int64, sev, summary string, detail []byte) {
 	s.diagKind[summary]++
 	if s.diagKind[summary] > maxDiagsPerKind {
 		return
@@ -169,7 +169,7 @@ func (s *stream) diag(line int32, sev, summary string, detail []byte) {
 
 // line feeds one line (already unwrapped) to the stream; phys is the number
 // of physical lines it was joined from, normally 1.
-func (s *stream) line(no int32, b []byte, phys int, truncated bool) {
+func (s *stream) line(no int64, b []byte, phys int, truncated bool) {
 	s.sum.Lines += phys
 	if truncated {
 		s.sum.Truncated++
@@ -269,7 +269,7 @@ func detectLayout(lines []pline) (*Layout, bool) {
 	return best, false
 }
 
-func (s *stream) process(no int32, b []byte, phys int) {
+func (s *stream) process(no int64, b []byte, phys int) {
 	if s.jsonBuf != nil {
 		s.jsonContinue(no, b, phys)
 		return
@@ -343,7 +343,7 @@ func (s *stream) layoutMatches(b []byte) bool {
 	return ok
 }
 
-func (s *stream) stray(no int32, b []byte, phys int) {
+func (s *stream) stray(no int64, b []byte, phys int) {
 	s.sum.Stray += phys
 	if len(bytes.TrimSpace(b)) > 0 {
 		s.diag(no, "info", "line outside any log record (stdout output or garbage)", b)
@@ -406,7 +406,7 @@ func (s *stream) reuse() *record {
 	return r
 }
 
-func (s *stream) startRecord(no int32, line []byte, phys int, h header) {
+func (s *stream) startRecord(no int64, line []byte, phys int, h header) {
 	s.finishRecord()
 	r := s.reuse()
 	r.start, r.end, r.time, r.level = no, no, s.adjustTime(h.time), levelString(h.level)
@@ -418,7 +418,7 @@ func (s *stream) startRecord(no int32, line []byte, phys int, h header) {
 	s.rec, s.recLines = r, phys
 }
 
-func (s *stream) startHeaderless(no int32, line []byte, phys int) {
+func (s *stream) startHeaderless(no int64, line []byte, phys int) {
 	s.finishRecord()
 	r := s.reuse()
 	r.start, r.end, r.headerless = no, no, true
@@ -461,7 +461,7 @@ func ownLevel(level string) string {
 // levelString converts a level without allocating for the usual ones.
 func levelString(b []byte) string { return ownLevel(string(b)) }
 
-func (s *stream) appendBody(no int32, b []byte, phys int) {
+func (s *stream) appendBody(no int64, b []byte, phys int) {
 	r := s.rec
 	r.end = no
 	s.recLines += phys
@@ -495,7 +495,7 @@ func (s *stream) adjustTime(t Time) Time {
 	return Time{Kind: TimeOfDay, N: s.day*dayN + t.N}
 }
 
-func (s *stream) jsonStart(no int32, b []byte, phys int) {
+func (s *stream) jsonStart(no int64, b []byte, phys int) {
 	// Nearly every line of a JSON log is one whole object: decoded once,
 	// without the balance scan below, which would find it complete.
 	if !s.opts.Reference {
@@ -515,7 +515,7 @@ func (s *stream) jsonStart(no int32, b []byte, phys int) {
 }
 
 // jsonContinue collects a pretty-printed (multi-line) JSON object.
-func (s *stream) jsonContinue(no int32, b []byte, phys int) {
+func (s *stream) jsonContinue(no int64, b []byte, phys int) {
 	// A whole log record on its own line means the object collected so far
 	// was cut off (a truncated write, a hand-edited excerpt). A whole record,
 	// not just valid JSON: a nested member of a pretty-printed object ("{ "class"
@@ -549,7 +549,7 @@ func (s *stream) jsonContinue(no int32, b []byte, phys int) {
 }
 
 // finishJSONBuf ends an unterminated JSON object (the file or a limit cut it).
-func (s *stream) finishJSONBuf(last int32) {
+func (s *stream) finishJSONBuf(last int64) {
 	if s.jsonBuf == nil {
 		return
 	}
@@ -573,7 +573,7 @@ func (s *stream) finishJSONBuf(last int32) {
 	s.diag(s.jsonAt, "warning", "JSON object starting here is cut off ("+lines+"); counted as unparsed", first)
 }
 
-func (s *stream) jsonRecord(start, end int32, lines int, obj, first []byte) {
+func (s *stream) jsonRecord(start, end int64, lines int, obj, first []byte) {
 	jr, err := s.decodeJSON(obj)
 	if err != nil && end > start {
 		// A hand-wrapped object: a line break inside a string. Pretty-printed
@@ -594,7 +594,7 @@ func (s *stream) decodeJSON(b []byte) (jsonRecord, error) {
 }
 
 // jsonDecoded turns a decoded JSON record (or its error) into a record.
-func (s *stream) jsonDecoded(start, end int32, lines int, jr jsonRecord, err error, first []byte) {
+func (s *stream) jsonDecoded(start, end int64, lines int, jr jsonRecord, err error, first []byte) {
 	s.finishRecord()
 	if err != nil {
 		s.sum.Records++

@@ -25,7 +25,7 @@ func FuzzReplay(f *testing.F) {
 		for k := 0; k+1 < len(ops); k += 2 {
 			a, _ := parser.ParseID(ids[ops[k+1]%4])
 			idx := int(ops[k+1]/4) % 8
-			ev := parser.Event{Pos: parser.Pos{Line: int32(len(evs) + 1)}, Time: parser.Time{Kind: parser.TimeLocal, N: int64(len(evs)) * 1e9},
+			ev := parser.Event{Pos: parser.Pos{Line: int64(len(evs) + 1)}, Time: parser.Time{Kind: parser.TimeLocal, N: int64(len(evs)) * 1e9},
 				Component: parser.ComponentTM, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
 			switch ops[k] % 9 {
 			case 0:

@@ -23,7 +23,7 @@ func TestTimelineAcrossComponents(t *testing.T) {
 		t.Fatal("no timeline for A1")
 	}
 	var kinds []string
-	lastLine := map[int32]int32{}
+	lastLine := map[int32]int64{}
 	for _, i := range a.Events {
 		ev := res.Events[i]
 		kinds = append(kinds, string(ev.Kind))
@@ -80,7 +80,7 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 		t.Fatalf("A1 held %+v, want two slots", a)
 	}
 	first, second := a.Held[0], a.Held[1]
-	line := func(i int) int32 { return evs[i].Pos.Line }
+	line := func(i int) int64 { return evs[i].Pos.Line }
 	if line(first.Allocated) != 17 || first.Index.Index != 2 || first.Index.Source != IndexObserved ||
 		first.Index.How != "slot report" || first.Index.Pos.Line != 25 || first.Freed != -1 || !first.Zombie {
 		t.Errorf("first slot of A1 = %+v, want allocated at tm.log:17, index 2 observed in the slot report at jm.log:25, never freed, a zombie", first)
@@ -162,7 +162,7 @@ func TestRestartStartsEmptyTable(t *testing.T) {
 		index     int
 		how       string
 		replaced  bool
-		freedLine int32
+		freedLine int64
 	}{
 		{"a1a2a3a4b5b6c7c8d9d0e1e2f3f4a5a6", 0, "slot report", true, 0},
 		{"b7b8c9c0d1d2e3e4f5f6a7a8b9b0c1c2", 1, "slot report", true, 0},

@@ -34,10 +34,10 @@ func TestOrderByTimeEqualsScan(t *testing.T) {
 			t.Run(fmt.Sprintf("case%d/seed%d", ci, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, uint64(ci)))
 				res := &parser.Result{}
-				lines := map[int32]int32{}
+				lines := map[int32]int64{}
 				for i := 0; i < c.events; i++ {
 					f := int32(rng.IntN(c.inputs))
-					lines[f] += 1 + int32(rng.IntN(3))
+					lines[f] += 1 + int64(rng.IntN(3))
 					res.Events = append(res.Events, parser.Event{
 						Pos:  parser.Pos{File: f, Line: lines[f]},
 						Time: parser.Time{Kind: parser.TimeUTC, N: int64(rng.IntN(c.times))},

@@ -15,7 +15,7 @@ import (
 type EvidenceJSON struct {
 	Path      string `json:"path,omitempty"`
 	Stream    string `json:"stream,omitempty"`
-	Line      int32  `json:"line,omitempty"`
+	Line      int64  `json:"line,omitempty"`
 	Time      string `json:"time,omitempty"`
 	Component string `json:"component,omitempty"`
 	Text      string `json:"text,omitempty"`

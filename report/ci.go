@@ -198,7 +198,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Name      string        `xml:"name,attr"`
 	File      string        `xml:"file,attr,omitempty"`
-	Line      int32         `xml:"line,attr,omitempty"`
+	Line      int64         `xml:"line,attr,omitempty"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }

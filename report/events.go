@@ -20,8 +20,8 @@ type EventJSON struct {
 	ResourceID     string           `json:"resource_id,omitempty"`
 	Path           string           `json:"path"`
 	Stream         string           `json:"stream,omitempty"`
-	Line           int32            `json:"line"`
-	EndLine        int32            `json:"end_line,omitempty"`
+	Line           int64            `json:"line"`
+	EndLine        int64            `json:"end_line,omitempty"`
 	Level          string           `json:"level,omitempty"`
 	SlotID         string           `json:"slot_id,omitempty"`
 	Dynamic        bool             `json:"dynamic_slot,omitempty"`

@@ -30,7 +30,7 @@ type TimelineEventJSON struct {
 	SlotIndex *int   `json:"slot_index,omitempty"`
 	Path      string `json:"path"`
 	Stream    string `json:"stream,omitempty"`
-	Line      int32  `json:"line"`
+	Line      int64  `json:"line"`
 	Text      string `json:"text"`
 }
 
@@ -279,7 +279,7 @@ func orDash(s string) string {
 type PlaceJSON struct {
 	Path   string `json:"path"`
 	Stream string `json:"stream,omitempty"`
-	Line   int32  `json:"line"`
+	Line   int64  `json:"line"`
 }
 
 func place(m *reconstruct.Model, pos parser.Pos) *PlaceJSON {
