@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strings"
 
@@ -36,6 +37,8 @@ type env struct {
 	follower  *parser.Follower
 	// what the last read of a follow that found no evidence yet read
 	unjudged []parser.InputSummary
+	// guard ends the run before it runs out of memory (see memguard.go)
+	guard *memoryGuard
 }
 
 // usageError is a bad flag or argument; the command's usage hint follows it.
@@ -61,6 +64,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if e.guard != nil {
+		e.guard.stop()
+	}
 	return e.exitCode(err)
 }
 
@@ -103,7 +109,7 @@ func (e *env) exitCode(err error) int {
 }
 
 func newRootCmd(e *env) *cobra.Command {
-	var logLevel string
+	var logLevel, memLimit string
 	root := &cobra.Command{
 		Use:   "slotaudit",
 		Short: "Audit Apache Flink slot allocations from TaskManager, ResourceManager and JobManager logs",
@@ -113,7 +119,8 @@ happened to every slot allocation, with the log lines that prove it.
 PATH is a file, a directory (read recursively) or - for stdin; .gz is read transparently.
 
 Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above it;
-2 usage or input error; 3 the input held no slot-lifecycle evidence at all.`,
+2 usage or input error; 3 the input held no slot-lifecycle evidence at all;
+4 stopped before running out of memory (--memory-limit).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -122,10 +129,25 @@ Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above
 				return &usageError{fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", logLevel)}
 			}
 			e.log = newLogger(e.stderr, lvl)
+			var limits []memoryLimit
+			switch strings.ToLower(strings.TrimSpace(memLimit)) {
+			case "auto":
+				limits = discoverLimits("/sys/fs/cgroup", readSelfCgroup())
+			default:
+				n, err := parseByteSize(memLimit)
+				if err != nil {
+					return &usageError{fmt.Errorf("--memory-limit %w", err)}
+				}
+				if n > 0 {
+					limits = []memoryLimit{{bytes: n, source: "--memory-limit"}}
+				}
+			}
+			e.guard = startMemoryGuard(limits, e.stderr, os.Exit)
 			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn, error or disabled")
+	root.PersistentFlags().StringVar(&memLimit, "memory-limit", "auto", "stop with exit 4 and one line before using more memory than this (e.g. 2GiB); auto: the cgroup's limit and ulimit -v; 0: no limit")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newEventsCmd(e),
