@@ -203,9 +203,13 @@ func (a *Audit) WriteNDJSON(w io.Writer) error {
 }
 
 // WriteTable writes the findings as a table no wider than width columns,
-// then the summary and the inputs.
+// then the summary and the inputs. A width of 0 (unknown: a pipe) lets every
+// cell take the width its text needs.
 func (a *Audit) WriteTable(w io.Writer, width int) error {
 	doc := a.JSON()
+	if width <= 0 {
+		width = unlimited
+	}
 	if len(doc.Findings) == 0 {
 		fmt.Fprintln(w, "no findings")
 	} else {
@@ -269,9 +273,16 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 	return WriteInputSummary(w, a.Model.Result.Inputs, width)
 }
 
+// unlimited is the width of output that is not to be wrapped.
+const unlimited = 1 << 20
+
 // wrap breaks s into lines of at most width runes at spaces; a word
-// longer than a line (a path, an id) is cut.
+// longer than a line (a path, an id) is cut. A width of 0 or less does
+// not wrap.
 func wrap(s string, width int) string {
+	if width <= 0 {
+		width = unlimited
+	}
 	var out, line strings.Builder
 	n := 0
 	var words []string

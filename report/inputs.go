@@ -123,6 +123,9 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary) error {
 // WriteInputSummary writes the per-input table when it fits in width
 // columns, else one "key value" line per input, which wraps gracefully.
 func WriteInputSummary(w io.Writer, inputs []parser.InputSummary, width int) error {
+	if width <= 0 {
+		width = unlimited
+	}
 	var b strings.Builder
 	if err := WriteInputTable(&b, inputs); err != nil {
 		return err

@@ -61,18 +61,19 @@ func writeHeapProfile(e *env) {
 	}
 }
 
-// width is the terminal's width for tables: the terminal's own, else
-// $COLUMNS, else 120.
+// width is the width human output must fit: $COLUMNS when set, else the
+// terminal's own; 0 when neither is known (output into a pipe or a file),
+// which means "do not wrap": piped output never depends on a guessed width.
 func (e *env) width() int {
+	if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 0 {
+		return max(w, 40)
+	}
 	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 40 {
-			return w
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return max(w, 40)
 		}
 	}
-	if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 40 {
-		return w
-	}
-	return 120
+	return 0
 }
 
 func newAuditCmd(e *env) *cobra.Command {
