@@ -87,6 +87,7 @@ func TestGoldenAuditFormats(t *testing.T) {
 				write func(*bytes.Buffer) error
 			}{
 				{"table.txt", func(b *bytes.Buffer) error { return a.WriteTable(b, 120) }},
+				{"text.txt", func(b *bytes.Buffer) error { return a.WriteText(b, TextStyle{Width: 80}) }},
 				{"json", func(b *bytes.Buffer) error { return a.WriteJSON(b) }},
 				{"ndjson", func(b *bytes.Buffer) error { return a.WriteNDJSON(b) }},
 				{"sarif", func(b *bytes.Buffer) error { return a.WriteSARIF(b) }},
@@ -223,7 +224,7 @@ func TestREADMESession(t *testing.T) {
 	m := reconstruct.Build(res)
 	a := &Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
 	var table, story bytes.Buffer
-	if err := a.WriteTable(&table, 100); err != nil {
+	if err := a.WriteText(&table, TextStyle{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.WriteExplain(&story, []string{"c4b0db28"}); err != nil {

@@ -22,7 +22,7 @@ type findingsError struct{}
 
 func (findingsError) Error() string { return "findings at or above --fail-on" }
 
-var auditFormats = []string{"table", "json", "ndjson", "sarif", "junit", "github", "markdown"}
+var auditFormats = []string{"text", "table", "json", "ndjson", "sarif", "junit", "github", "markdown"}
 
 func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn string) (*report.Audit, error) {
 	sev, ok := rules.ParseSeverity(failOn)
@@ -61,6 +61,12 @@ func writeHeapProfile(e *env) {
 	}
 }
 
+// stdoutIsTerminal: standard output is a terminal (not a pipe or a file).
+func (e *env) stdoutIsTerminal() bool {
+	f, ok := e.stdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // width is the width human output must fit: $COLUMNS when set, else the
 // terminal's own; 0 when neither is known (output into a pipe or a file),
 // which means "do not wrap": piped output never depends on a guessed width.
@@ -88,7 +94,8 @@ func newAuditCmd(e *env) *cobra.Command {
 lists them). Each finding carries the log lines that prove it and what the fixed slot table
 (Flink >= 1.10) would have done.
 
-Formats: table (default), json, ndjson, sarif (2.1.0), junit, github (workflow annotations, at
+Formats: text (default: a finding per head line, its explanation indented below), table
+(boxed), json, ndjson, sarif (2.1.0), junit, github (workflow annotations, at
 most 10 errors and 10 warnings; the whole report goes to $GITHUB_STEP_SUMMARY when it is set),
 markdown. Every format includes the per-input summary.
 
@@ -137,8 +144,10 @@ error; 3 the input held no slot-lifecycle evidence.`,
 				err = a.WriteGitHub(e.stdout, os.Getenv("GITHUB_STEP_SUMMARY"))
 			case "markdown":
 				err = a.WriteMarkdown(e.stdout)
-			default:
+			case "table":
 				err = a.WriteTable(e.stdout, e.width())
+			default:
+				err = a.WriteText(e.stdout, report.TextStyle{Width: e.width(), Color: e.color, Quiet: e.quiet})
 			}
 			if err != nil {
 				return err
@@ -150,7 +159,7 @@ error; 3 the input held no slot-lifecycle evidence.`,
 		},
 	}
 	rf.register(cmd)
-	cmd.Flags().StringVar(&format, "format", "table", strings.Join(auditFormats, ", "))
+	cmd.Flags().StringVar(&format, "format", "text", strings.Join(auditFormats, ", "))
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: info, warning or error")
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")

@@ -39,6 +39,10 @@ type env struct {
 	unjudged []parser.InputSummary
 	// guard ends the run before it runs out of memory (see memguard.go)
 	guard *memoryGuard
+	// color: human output on stdout may use ANSI colour (--color)
+	color bool
+	// quiet: human output holds only the findings (--quiet)
+	quiet bool
 }
 
 // usageError is a bad flag or argument; the command's usage hint follows it.
@@ -77,6 +81,20 @@ func newLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
 	return zerolog.New(cw).Level(level)
 }
 
+// colorWanted decides --color: auto colours a terminal unless NO_COLOR is
+// set (to anything, https://no-color.org) or TERM is dumb.
+func colorWanted(mode string, terminal bool, getenv func(string) string) (bool, error) {
+	switch mode {
+	case "auto":
+		return terminal && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb", nil
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	}
+	return false, fmt.Errorf("--color %q: want auto, always or never", mode)
+}
+
 // exitCode is the one place where errors become exit codes and messages.
 func (e *env) exitCode(err error) int {
 	if err == nil {
@@ -109,7 +127,7 @@ func (e *env) exitCode(err error) int {
 }
 
 func newRootCmd(e *env) *cobra.Command {
-	var logLevel, memLimit string
+	var logLevel, memLimit, color string
 	root := &cobra.Command{
 		Use:   "slotaudit",
 		Short: "Audit Apache Flink slot allocations from TaskManager, ResourceManager and JobManager logs",
@@ -128,7 +146,13 @@ Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above
 			if err != nil || logLevel == "" {
 				return &usageError{fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", logLevel)}
 			}
+			if e.quiet && !cmd.Flags().Changed("log-level") {
+				lvl = zerolog.ErrorLevel
+			}
 			e.log = newLogger(e.stderr, lvl)
+			if e.color, err = colorWanted(color, e.stdoutIsTerminal(), os.Getenv); err != nil {
+				return &usageError{err}
+			}
 			var limits []memoryLimit
 			switch strings.ToLower(strings.TrimSpace(memLimit)) {
 			case "auto":
@@ -147,6 +171,8 @@ Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above
 		},
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn, error or disabled")
+	root.PersistentFlags().StringVar(&color, "color", "auto", "colour severities: auto (on a terminal, unless NO_COLOR is set), always or never")
+	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "print only the findings (no summary, hints or inputs table) and only errors on stderr")
 	root.PersistentFlags().StringVar(&memLimit, "memory-limit", "auto", "stop with exit 4 and one line before using more memory than this (e.g. 2GiB); auto: the cgroup's limit and ulimit -v; 0: no limit")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(

@@ -74,3 +74,30 @@ func TestParseByteSize(t *testing.T) {
 		}
 	}
 }
+
+// TestColorWanted: --color auto colours only a terminal, and NO_COLOR (any
+// value) or TERM=dumb turns it off; always and never are what they say.
+func TestColorWanted(t *testing.T) {
+	tests := []struct {
+		mode     string
+		terminal bool
+		env      map[string]string
+		want     bool
+		bad      bool
+	}{
+		{"auto", true, nil, true, false},
+		{"auto", false, nil, false, false},
+		{"auto", true, map[string]string{"NO_COLOR": "1"}, false, false},
+		{"auto", true, map[string]string{"NO_COLOR": "0"}, false, false},
+		{"auto", true, map[string]string{"TERM": "dumb"}, false, false},
+		{"always", false, map[string]string{"NO_COLOR": "1"}, true, false},
+		{"never", true, nil, false, false},
+		{"sometimes", true, nil, false, true},
+	}
+	for _, tc := range tests {
+		got, err := colorWanted(tc.mode, tc.terminal, func(k string) string { return tc.env[k] })
+		if got != tc.want || (err != nil) != tc.bad {
+			t.Errorf("colorWanted(%q, terminal %v, %v) = %v, %v; want %v", tc.mode, tc.terminal, tc.env, got, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// TextStyle says how the compact text output looks: its width (0: unknown,
+// do not wrap), whether severities are coloured, and whether only the
+// findings are written (no summary, hints or inputs).
+type TextStyle struct {
+	Width int
+	Color bool
+	Quiet bool
+}
+
+// ANSI styles for the compact output. Only these constant sequences ever
+// reach a terminal; log text is escaped before it is written.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[1;31m"
+	ansiYellow = "\x1b[1;33m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+	ansiBold   = "\x1b[1m"
+)
+
+// maxProse is the widest a finding's explanation is wrapped at.
+const maxProse = 100
+
+// findingIndent is how far a finding's explanation is indented below its
+// head line.
+const findingIndent = "    "
+
+// WriteText writes the findings compactly, as linters do: per finding a
+// head line — severity, rule, the line that shows it, the finding's ID —
+// and the explanation below it, indented and wrapped at the width. A
+// file:line is never cut: when the head line would be too wide, the place
+// gets a line of its own. Then the summary and the inputs, unless quiet.
+func (a *Audit) WriteText(w io.Writer, st TextStyle) error {
+	doc := a.JSON()
+	paint := func(code, s string) string {
+		if !st.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	bodyWidth := 0
+	if st.Width > 0 {
+		// prose longer than about 100 columns is hard to read, however wide
+		// the terminal
+		bodyWidth = min(max(st.Width-len(findingIndent), 20), maxProse)
+	}
+	var b strings.Builder
+	for _, f := range doc.Findings {
+		sev := f.Severity
+		switch sev {
+		case "error":
+			sev = paint(ansiRed, sev)
+		case "warning":
+			sev = paint(ansiYellow, sev)
+		default:
+			sev = paint(ansiCyan, sev)
+		}
+		head := sev + " " + paint(ansiBold, f.Rule)
+		headLen := len(f.Severity) + 1 + len(f.Rule)
+		where := ""
+		if f.Where != nil {
+			where = Escape(f.Where.String())
+		}
+		id := paint(ansiDim, f.ID)
+		switch {
+		case where == "":
+			fmt.Fprintf(&b, "%s %s\n", head, id)
+		case st.Width <= 0 || headLen+1+len([]rune(where))+1+len(f.ID) <= st.Width:
+			fmt.Fprintf(&b, "%s %s %s\n", head, where, id)
+		default:
+			fmt.Fprintf(&b, "%s %s\n%sat %s\n", head, id, findingIndent, where)
+		}
+		body := Escape(f.Message)
+		if f.Caveat != "" {
+			body += "\ncaveat: " + Escape(f.Caveat)
+		}
+		for _, para := range strings.Split(body, "\n") {
+			b.WriteString(indent(wrap(para, bodyWidth), findingIndent))
+			b.WriteByte('\n')
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	if st.Quiet {
+		return nil
+	}
+	s := doc.Summary
+	if len(doc.Findings) > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, wrap(summaryLine(s), st.Width))
+	if len(doc.Findings) > 0 {
+		fmt.Fprintln(w, wrap("'slotaudit explain --finding ID PATH...' tells the story of one finding, line by line.", st.Width))
+	}
+	fmt.Fprintln(w)
+	return WriteInputSummary(w, a.Model.Result.Inputs, st.Width)
+}
+
+// summaryLine counts the findings by severity, and what they are about.
+func summaryLine(s SummaryJSON) string {
+	if s.Findings == 0 {
+		return fmt.Sprintf("no findings; %s on %s", plural(s.Allocations, "allocation"), plural(s.TaskManagers, "TaskManager"))
+	}
+	return fmt.Sprintf("%s: %d error, %d warning, %d info; %s on %s",
+		plural(s.Findings, "finding"), s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"],
+		plural(s.Allocations, "allocation"), plural(s.TaskManagers, "TaskManager"))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// indent puts prefix before every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
