@@ -32,10 +32,14 @@ func ExpandPaths(paths []string) ([]string, error) {
 	return files, err
 }
 
-// SkippedPath is an entry of a directory that was not read, and why.
+// SkippedPath is a path that was not read, and why. Lost says that it was
+// meant to be read and could not be (missing, unreadable, refused, not
+// decodable): the audit of the rest is then partial. A link to a directory
+// or a FIFO inside a directory is skipped without being lost.
 type SkippedPath struct {
 	Path   string
 	Reason string
+	Lost   bool
 }
 
 // expandPaths is ExpandPaths, also returning the directory entries it did
@@ -45,6 +49,13 @@ type SkippedPath struct {
 // device is skipped and named.
 func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 	var skipped []SkippedPath
+	var firstLost *InputError
+	lose := func(e *InputError) {
+		if firstLost == nil {
+			firstLost = e
+		}
+		skipped = append(skipped, SkippedPath{Path: e.Path, Reason: e.Err.Error(), Lost: true})
+	}
 	seen := map[string]bool{}
 	var out []string
 	add := func(p string) {
@@ -66,12 +77,14 @@ func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, &InputError{Path: p, Err: unwrapPathError(err)}
+			lose(&InputError{Path: p, Err: unwrapPathError(err)})
+			continue
 		}
 		if !st.IsDir() {
 			if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
 				// a device never ends (/dev/zero) or is not a log at all
-				return nil, nil, &InputError{Path: p, Err: fmt.Errorf("not a regular file (%s): refusing to read it (standard input and named pipes are read when named)", modeName(st.Mode()))}
+				lose(&InputError{Path: p, Err: fmt.Errorf("not a regular file (%s): refusing to read it (standard input and named pipes are read when named)", modeName(st.Mode()))})
+				continue
 			}
 			add(filepath.Clean(p))
 			continue
@@ -103,28 +116,34 @@ func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 				target, err := os.Stat(path)
 				switch {
 				case err != nil:
-					skipped = append(skipped, SkippedPath{path, "symbolic link that cannot be followed: " + unwrapPathError(err).Error()})
+					skipped = append(skipped, SkippedPath{Path: path, Reason: "symbolic link that cannot be followed: " + unwrapPathError(err).Error()})
 				case target.IsDir():
-					skipped = append(skipped, SkippedPath{path, "symbolic link to a directory, not followed (give the directory itself to read it)"})
+					skipped = append(skipped, SkippedPath{Path: path, Reason: "symbolic link to a directory, not followed (give the directory itself to read it)"})
 				case target.Mode().IsRegular():
 					files = append(files, path)
 				default:
-					skipped = append(skipped, SkippedPath{path, "symbolic link to something that is not a regular file"})
+					skipped = append(skipped, SkippedPath{Path: path, Reason: "symbolic link to something that is not a regular file"})
 				}
 			case !d.IsDir():
-				skipped = append(skipped, SkippedPath{path, "not a regular file (" + d.Type().String() + ")"})
+				skipped = append(skipped, SkippedPath{Path: path, Reason: "not a regular file (" + d.Type().String() + ")"})
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, nil, &InputError{Path: p, Err: err}
+			lose(&InputError{Path: p, Err: unwrapPathError(err)})
+			continue
 		}
 		if len(files) == 0 {
-			return nil, nil, &InputError{Path: p, Err: errors.New("directory holds no files")}
+			lose(&InputError{Path: p, Err: errors.New("directory holds no files that can be read")})
+			continue
 		}
 		for _, f := range files {
 			add(f)
 		}
+	}
+	if len(out) == 0 && firstLost != nil {
+		// nothing at all could be read: that is an error, not a partial run
+		return nil, nil, firstLost
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
@@ -152,7 +171,7 @@ func unreadable(path string, d fs.DirEntry, err error) SkippedPath {
 	if d != nil && d.IsDir() {
 		what = "directory"
 	}
-	return SkippedPath{path, what + " that cannot be read: " + unwrapPathError(err).Error()}
+	return SkippedPath{Path: path, Reason: what + " that cannot be read: " + unwrapPathError(err).Error(), Lost: true}
 }
 
 func unwrapPathError(err error) error {

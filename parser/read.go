@@ -109,12 +109,33 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		results = append(results, fl.retiredResults()...)
 	}
 
+	// A file that vanished since the walk, or whose gzip header is broken,
+	// is lost like an unreadable one: named, and the rest is read.
+	kept := results[:0]
+	var firstErr error
+	for _, fr := range results {
+		if fr.err == nil {
+			kept = append(kept, fr)
+			continue
+		}
+		if firstErr == nil {
+			firstErr = fr.err
+		}
+		var ie *InputError
+		if errors.As(fr.err, &ie) {
+			skipped = append(skipped, SkippedPath{Path: ie.Path, Reason: ie.Err.Error(), Lost: true})
+		} else {
+			return nil, fr.err
+		}
+	}
+	if len(kept) == 0 && firstErr != nil {
+		return nil, firstErr
+	}
+	results = kept
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
 	res := &Result{Skipped: skipped}
 	total := 0
 	for _, fr := range results {
-		if fr.err != nil {
-			return nil, fr.err
-		}
 		for _, st := range fr.streams {
 			total += st.events.len()
 		}

@@ -55,7 +55,19 @@ type SummaryJSON struct {
 	TaskManagers int            `json:"taskmanagers"`
 	FailOn       string         `json:"fail_on"`
 	Failed       bool           `json:"failed"` // a finding at or above fail_on: exit code 1
+	// Status is complete, partial (an input could not be read, or only in
+	// part; the rest was audited) or nothing-to-judge (no slot-lifecycle
+	// evidence in what was read); Reason says why when it is not complete.
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
 }
+
+// The statuses of an audit.
+const (
+	StatusComplete       = "complete"
+	StatusPartial        = "partial"
+	StatusNothingToJudge = "nothing-to-judge"
+)
 
 // AuditJSON is `audit --format json`.
 type AuditJSON struct {
@@ -66,11 +78,13 @@ type AuditJSON struct {
 	Summary  SummaryJSON   `json:"summary"`
 }
 
-// SkippedJSON is a directory entry not read (a link that leads nowhere or
-// to a directory, a FIFO, a device).
+// SkippedJSON is a path not read (a link that leads nowhere or to a
+// directory, a FIFO, a device; or lost: a file that could not be read).
 type SkippedJSON struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Lost: it was meant to be read and could not be; the audit is partial.
+	Lost bool `json:"lost,omitempty"`
 }
 
 // Audit is a finished audit, ready for any output format.
@@ -79,6 +93,45 @@ type Audit struct {
 	Findings []rules.Finding
 	FailOn   rules.Severity
 	Rules    []*rules.Rule
+	// NothingToJudge: what was read held no slot-lifecycle evidence; the
+	// document still names every input, and says so.
+	NothingToJudge bool
+}
+
+// Status says whether the audit is complete, partial or had nothing to
+// judge, and why when it is not complete.
+func (a *Audit) Status() (status, reason string) {
+	res := a.Model.Result
+	var lost []string
+	for _, sk := range res.Skipped {
+		if sk.Lost {
+			lost = append(lost, sk.Path+": "+sk.Reason)
+		}
+	}
+	var cut []string
+	for _, in := range res.Inputs {
+		if in.Err != "" {
+			cut = append(cut, in.Path+": "+in.Err)
+		}
+	}
+	var why []string
+	if len(lost) > 0 {
+		why = append(why, fmt.Sprintf("%d input(s) could not be read (%s)", len(lost), strings.Join(lost, "; ")))
+	}
+	if len(cut) > 0 {
+		why = append(why, fmt.Sprintf("%d input(s) were read only in part (%s)", len(cut), strings.Join(cut, "; ")))
+	}
+	if a.NothingToJudge {
+		r := fmt.Sprintf("no slot-lifecycle evidence in %d input(s)", len(res.Inputs))
+		if len(why) > 0 {
+			r += "; " + strings.Join(why, "; ")
+		}
+		return StatusNothingToJudge, r
+	}
+	if len(why) > 0 {
+		return StatusPartial, strings.Join(why, "; ") + "; the rest was audited"
+	}
+	return StatusComplete, ""
 }
 
 // Failed reports whether a finding reaches the --fail-on severity.
@@ -139,7 +192,7 @@ func (a *Audit) JSON() AuditJSON {
 		}
 	}
 	for _, sk := range a.Model.Result.Skipped {
-		doc.Skipped = append(doc.Skipped, SkippedJSON{Path: sk.Path, Reason: sk.Reason})
+		doc.Skipped = append(doc.Skipped, SkippedJSON{Path: sk.Path, Reason: sk.Reason, Lost: sk.Lost})
 	}
 	for _, f := range a.Findings {
 		doc.Findings = append(doc.Findings, NewFindingJSON(a.Model, f))
@@ -160,6 +213,7 @@ func (a *Audit) summary() SummaryJSON {
 		s.BySeverity[f.Severity.String()]++
 		s.ByRule[f.Rule]++
 	}
+	s.Status, s.Reason = a.Status()
 	return s
 }
 

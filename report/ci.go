@@ -105,6 +105,30 @@ func (a *Audit) SARIF() *sarif.Report {
 	ok := true
 	inv := sarif.NewInvocation()
 	inv.ExecutionSuccessful = &ok
+	// What could not be read, or that nothing could be judged, is about the
+	// run rather than about a line: tool execution notifications.
+	for _, sk := range doc.Skipped {
+		if sk.Lost {
+			n := sarif.NewNotification()
+			n.Level = "warning"
+			n.Message = textMessage("not read: " + sk.Path + ": " + sk.Reason)
+			uri := artifactURI(sk.Path)
+			al := sarif.NewArtifactLocation()
+			al.URI = &uri
+			pl := sarif.NewPhysicalLocation()
+			pl.ArtifactLocation = al
+			loc := sarif.NewLocation()
+			loc.PhysicalLocation = pl
+			n.Locations = append(n.Locations, loc)
+			inv.AddToolExecutionNotification(n)
+		}
+	}
+	if doc.Summary.Status == StatusNothingToJudge {
+		n := sarif.NewNotification()
+		n.Level = "error"
+		n.Message = textMessage("nothing to judge: " + doc.Summary.Reason)
+		inv.AddToolExecutionNotification(n)
+	}
 	run.AddInvocation(inv)
 	props := sarif.NewPropertyBag()
 	props.Add("inputs", doc.Inputs)
@@ -244,6 +268,18 @@ func (a *Audit) WriteJUnit(w io.Writer) error {
 		out.Suites = append(out.Suites, s)
 	}
 	in := junitSuite{Name: "inputs"}
+	for _, sk := range doc.Skipped {
+		if sk.Lost {
+			in.Cases = append(in.Cases, junitCase{Classname: "slotaudit.inputs", Name: sk.Path,
+				Failure: &junitFailure{Type: "input", Message: Escape("not read: " + sk.Reason)}})
+			in.Failures++
+		}
+	}
+	if doc.Summary.Status == StatusNothingToJudge {
+		in.Cases = append(in.Cases, junitCase{Classname: "slotaudit.inputs", Name: "slot-lifecycle evidence",
+			Failure: &junitFailure{Type: "nothing-to-judge", Message: Escape(doc.Summary.Reason)}})
+		in.Failures++
+	}
 	for _, i := range doc.Inputs {
 		c := junitCase{Classname: "slotaudit.inputs", Name: inputName(i),
 			SystemOut: fmt.Sprintf("layout %s, flink %s, records %d, events %d, irrelevant %d, unparsed %d, stray lines %d",
@@ -344,6 +380,18 @@ func (a *Audit) WriteGitHub(w io.Writer, summaryPath string) error {
 	if _, err := fmt.Fprintln(w, line); err != nil {
 		return err
 	}
+	for _, sk := range doc.Skipped {
+		if sk.Lost {
+			if _, err := fmt.Fprintf(w, "::warning file=%s,title=slotaudit: input not read::%s\n", ghProperty(sk.Path), ghData(Escape(sk.Reason))); err != nil {
+				return err
+			}
+		}
+	}
+	if s.Status == StatusNothingToJudge {
+		if _, err := fmt.Fprintf(w, "::error title=slotaudit: nothing to judge::%s\n", ghData(Escape(s.Reason))); err != nil {
+			return err
+		}
+	}
 	for _, i := range doc.Inputs {
 		if _, err := fmt.Fprintf(w, "slotaudit: input %s: %s, flink %s, records %d, events %d, irrelevant %d, unparsed %d, stray %d\n",
 			Escape(inputName(i)), i.Layout, Escape(orDash(i.FlinkVersion)), i.Records, i.Events, i.Irrelevant, i.Unparsed, i.Stray); err != nil {
@@ -362,6 +410,19 @@ func (a *Audit) WriteGitHub(w io.Writer, summaryPath string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// mdVerdict is the run's verdict in one or two words.
+func mdVerdict(s SummaryJSON) string {
+	switch {
+	case s.Status == StatusNothingToJudge:
+		return "nothing to judge"
+	case s.Failed:
+		return "failed"
+	case s.Status == StatusPartial:
+		return "partial"
+	}
+	return "passed"
 }
 
 // ghData escapes a workflow command's message: control characters of log
@@ -390,7 +451,13 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "# slotaudit: %d finding(s)\n\n", s.Findings)
 	fmt.Fprintf(&b, "%d error, %d warning, %d info; %d allocation(s) on %d TaskManager(s); fails on %s: **%s**\n\n",
 		s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"], s.Allocations, s.TaskManagers, s.FailOn,
-		map[bool]string{true: "failed", false: "passed"}[s.Failed])
+		mdVerdict(s))
+	switch s.Status {
+	case StatusNothingToJudge:
+		fmt.Fprintf(&b, "**Nothing to judge:** %s\n\n", mdText(s.Reason))
+	case StatusPartial:
+		fmt.Fprintf(&b, "**Partial:** %s\n\n", mdText(s.Reason))
+	}
 	if len(doc.Findings) > 0 {
 		b.WriteString("| id | rule | severity | TaskManager | index | allocation | finding |\n|---|---|---|---|---|---|---|\n")
 		for _, f := range doc.Findings {

@@ -98,6 +98,9 @@ func (a *Audit) WriteText(w io.Writer, st TextStyle) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, wrap(summaryLine(s), st.Width))
+	if s.Status == StatusPartial {
+		fmt.Fprintln(w, wrap("partial: "+Escape(s.Reason), st.Width))
+	}
 	if len(doc.Findings) > 0 {
 		fmt.Fprintln(w, wrap("'slotaudit explain --finding ID PATH...' tells the story of one finding, line by line.", st.Width))
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
 )
@@ -30,6 +32,11 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 		return nil, &usageError{fmt.Errorf("--fail-on %q: want info, warning or error", failOn)}
 	}
 	m, err := e.build(cmd, args, rf)
+	var nothing *nothingToJudgeError
+	if errors.As(err, &nothing) {
+		// the documents still name every input and say why nothing was judged
+		return &report.Audit{Model: reconstruct.Build(nothing.res), FailOn: sev, Rules: rules.All, NothingToJudge: true}, err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +116,13 @@ with dated timestamps (bare or in CRI, Docker or kubectl --timestamps lines) are
 starts; others (kubectl --prefix, YARN, time-of-day layouts) are read on by a reader kept from
 change to change. Only gzip inputs are read again whole.
 
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or input
-error; 3 the input held no slot-lifecycle evidence.`,
+Every machine format is a complete document whatever the exit code: with nothing to judge
+(exit 3) it names every input and the reason (summary.status, summary.reason).
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage error, or
+no input could be read; 3 the input held no slot-lifecycle evidence; 5 partial: an input could
+not be read (it is named on stderr and in every format) and the rest held nothing at or above
+--fail-on.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list, _ := cmd.Flags().GetBool("rules"); list {
 				return writeRules(e, format)
@@ -128,9 +140,11 @@ error; 3 the input held no slot-lifecycle evidence.`,
 				return e.follow(cmd, args, &rf, failOn, poll)
 			}
 			a, err := e.audit(cmd, args, &rf, failOn)
-			if err != nil {
+			if a == nil || (a.NothingToJudge && (format == "text" || format == "table")) {
+				// people get the input table on stderr and the hint
 				return err
 			}
+			verdict := err
 			switch format {
 			case "json":
 				err = a.WriteJSON(e.stdout)
@@ -152,8 +166,13 @@ error; 3 the input held no slot-lifecycle evidence.`,
 			if err != nil {
 				return err
 			}
-			if a.Failed() {
+			switch status, _ := a.Status(); {
+			case verdict != nil:
+				return verdict
+			case a.Failed():
 				return findingsError{}
+			case status == report.StatusPartial:
+				return partialError{}
 			}
 			return nil
 		},

@@ -115,7 +115,7 @@ func TestHostileInputs(t *testing.T) {
 			func(t *testing.T, in map[string]any) { wantCount(t, in, "unparsed", 1) }},
 		{"invalid-utf8.log", []int{exitOK}, "", func(t *testing.T, in map[string]any) { wantCount(t, in, "events", 6) }},
 		{"crlf-bom.log", []int{exitOK}, "", func(t *testing.T, in map[string]any) { wantCount(t, in, "events", 6) }},
-		{"truncated.log.gz", []int{exitOK}, "input ends unexpectedly (truncated gzip?); the lines before it were read", nil},
+		{"truncated.log.gz", []int{exitPartial}, "input ends unexpectedly (truncated gzip?); the lines before it were read", nil},
 		{"corrupt.log.gz", []int{exitOK, exitFindings}, "read error", nil},
 		{"bad-header.log.gz", []int{exitUsage}, "gzip: invalid header", nil},
 		{"json-cut-and-wrong-types.json", []int{exitOK}, "holds a JSON object, not text",

@@ -48,7 +48,7 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 		if err := report.WriteInputTable(e.stderr, res.Inputs); err != nil {
 			return nil, err
 		}
-		return nil, &nothingToJudgeError{inputs: len(res.Inputs)}
+		return nil, &nothingToJudgeError{inputs: len(res.Inputs), res: res}
 	}
 	return reconstruct.Build(res), nil
 }

@@ -22,7 +22,15 @@ const (
 	exitFindings = 1 // findings at or above --fail-on
 	exitUsage    = 2 // usage or input error
 	exitNothing  = 3 // the input held no slot-lifecycle evidence at all
+	exitPartial  = 5 // an input could not be read; nothing at or above --fail-on in the rest
 )
+
+// partialError: an input could not be read (or only in part) and the rest
+// held nothing at or above --fail-on. The output says which; the exit code
+// keeps a CI step from passing on half the logs.
+type partialError struct{}
+
+func (partialError) Error() string { return "partial audit: an input could not be read" }
 
 // env is what every command needs from the outside world.
 type env struct {
@@ -52,7 +60,10 @@ func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
 // nothingToJudgeError means the inputs were read but held no slot evidence.
-type nothingToJudgeError struct{ inputs int }
+type nothingToJudgeError struct {
+	inputs int
+	res    *parser.Result // what was read, for the documents that name it
+}
 
 func (e *nothingToJudgeError) Error() string {
 	return fmt.Sprintf("no slot-lifecycle evidence in %d input(s)", e.inputs)
@@ -105,9 +116,12 @@ func (e *env) exitCode(err error) int {
 	var found findingsError
 	var input *parser.InputError
 	var sig signalError
+	var partial partialError
 	switch {
 	case errors.As(err, &found):
 		return exitFindings
+	case errors.As(err, &partial):
+		return exitPartial
 	case errors.As(err, &sig):
 		return signalCode(sig.sig)
 	case errors.As(err, &nothing):
@@ -137,8 +151,9 @@ happened to every slot allocation, with the log lines that prove it.
 PATH is a file, a directory (read recursively) or - for stdin; .gz is read transparently.
 
 Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above it;
-2 usage or input error; 3 the input held no slot-lifecycle evidence at all;
-4 stopped before running out of memory (--memory-limit).`,
+2 usage error, or no input could be read; 3 the input held no slot-lifecycle evidence at all;
+4 stopped before running out of memory (--memory-limit); 5 partial: an input could not be
+read and the rest held nothing at or above --fail-on.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -247,6 +262,10 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 				continue
 			}
 			e.reported["skip\x00"+sk.Path] = true
+		}
+		if sk.Lost {
+			e.log.Error().Str("path", sk.Path).Msg("not read: " + sk.Reason + "; the other inputs are audited")
+			continue
 		}
 		e.log.Warn().Str("path", sk.Path).Msg("not read: " + sk.Reason)
 	}
