@@ -399,9 +399,9 @@ func parseISOTime(s string) (Time, bool) {
 
 // ParseTimeArg reads a time given on the command line (`slots --at`) in the
 // forms events print: 2019-10-30T11:03:11.570 or "2019-10-30 11:03:11,570"
-// (local wall clock, as Flink logs it), a trailing Z or offset for an
-// instant, 15:04:05.000 (time of day, "+1d" for the next day), or +12.345s
-// (milliseconds since JVM start).
+// (local wall clock, as Flink logs it; also to the minute or the day), a
+// trailing Z or offset for an instant, 15:04:05.000 or 15:04 (time of day,
+// "+1d" for the next day), or +12.345s (milliseconds since JVM start).
 func ParseTimeArg(s string) (Time, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "+") && strings.HasSuffix(s, "s") {
@@ -420,11 +420,16 @@ func ParseTimeArg(s string) (Time, error) {
 		}
 		day, s = int64(n), s[:i]
 	}
-	for _, layout := range []string{"15:04:05.999999999", "15:04:05"} {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return Time{Kind: TimeLocal, N: t.UnixNano()}, nil
+		}
+	}
+	for _, layout := range []string{"15:04:05.999999999", "15:04:05", "15:04"} {
 		if t, err := time.Parse(layout, strings.Replace(s, ",", ".", 1)); err == nil {
 			tod := int64(t.Hour())*int64(time.Hour) + int64(t.Minute())*int64(time.Minute) + int64(t.Second())*int64(time.Second) + int64(t.Nanosecond())
 			return Time{Kind: TimeOfDay, N: day*int64(24*time.Hour) + tod}, nil
 		}
 	}
-	return Time{}, fmt.Errorf("time %q: want 2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s", s)
+	return Time{}, fmt.Errorf("time %q: want 2006-01-02T15:04:05.000 (or a part of it down to the day), 15:04:05.000 or +12.345s", s)
 }

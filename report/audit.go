@@ -60,6 +60,12 @@ type SummaryJSON struct {
 	// evidence in what was read); Reason says why when it is not complete.
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
+	// Filter, when one narrowed the findings: what it kept, how many it
+	// hid, and how many it kept because their time could not be compared
+	// with the window.
+	Filter      string `json:"filter,omitempty"`
+	Hidden      int    `json:"hidden_by_filter,omitempty"`
+	Undecidable int    `json:"kept_undecidable,omitempty"`
 }
 
 // The statuses of an audit.
@@ -96,6 +102,21 @@ type Audit struct {
 	// NothingToJudge: what was read held no slot-lifecycle evidence; the
 	// document still names every input, and says so.
 	NothingToJudge bool
+	// Filter narrows the findings shown (and judged for the exit code);
+	// Findings holds them all, so that a cause is still told.
+	Filter *Filter
+	shown  *Narrowed
+}
+
+// Shown returns the findings the filter keeps (all without one).
+func (a *Audit) Shown() []rules.Finding { return a.narrowed().Findings }
+
+func (a *Audit) narrowed() *Narrowed {
+	if a.shown == nil {
+		n := a.Filter.Findings(a.Model, a.Findings)
+		a.shown = &n
+	}
+	return a.shown
 }
 
 // Status says whether the audit is complete, partial or had nothing to
@@ -135,7 +156,7 @@ func (a *Audit) Status() (status, reason string) {
 }
 
 // Failed reports whether a finding reaches the --fail-on severity.
-func (a *Audit) Failed() bool { return rules.Max(a.Findings) >= a.FailOn }
+func (a *Audit) Failed() bool { return rules.Max(a.Shown()) >= a.FailOn }
 
 // NewFindingJSON converts a finding.
 func NewFindingJSON(m *reconstruct.Model, f rules.Finding) FindingJSON {
@@ -194,14 +215,15 @@ func (a *Audit) JSON() AuditJSON {
 	for _, sk := range a.Model.Result.Skipped {
 		doc.Skipped = append(doc.Skipped, SkippedJSON{Path: sk.Path, Reason: sk.Reason, Lost: sk.Lost})
 	}
-	for _, f := range a.Findings {
+	for _, f := range a.Shown() {
 		doc.Findings = append(doc.Findings, NewFindingJSON(a.Model, f))
 	}
 	return doc
 }
 
 func (a *Audit) summary() SummaryJSON {
-	s := SummaryJSON{Findings: len(a.Findings), BySeverity: map[string]int{}, ByRule: map[string]int{},
+	shown := a.Shown()
+	s := SummaryJSON{Findings: len(shown), BySeverity: map[string]int{}, ByRule: map[string]int{},
 		Allocations: len(a.Model.Allocations), TaskManagers: len(a.Model.TaskManagers), FailOn: a.FailOn.String(), Failed: a.Failed()}
 	for _, sev := range []rules.Severity{rules.Error, rules.Warning, rules.Info} {
 		s.BySeverity[sev.String()] = 0
@@ -209,11 +231,15 @@ func (a *Audit) summary() SummaryJSON {
 	for _, r := range a.Rules {
 		s.ByRule[r.ID] = 0
 	}
-	for _, f := range a.Findings {
+	for _, f := range shown {
 		s.BySeverity[f.Severity.String()]++
 		s.ByRule[f.Rule]++
 	}
 	s.Status, s.Reason = a.Status()
+	if a.Filter.Active() {
+		n := a.narrowed()
+		s.Filter, s.Hidden, s.Undecidable = a.Filter.String(), n.Hidden, n.Undecidable
+	}
 	return s
 }
 
@@ -452,7 +478,7 @@ func compactLine(s string) string {
 // order.
 func (a *Audit) FindingsAbout(alloc parser.ID) []string {
 	var ids []string
-	for _, f := range a.Findings {
+	for _, f := range a.Shown() {
 		if f.Alloc == alloc {
 			ids = append(ids, f.ID)
 		}
@@ -462,8 +488,9 @@ func (a *Audit) FindingsAbout(alloc parser.ID) []string {
 
 // FindingIDs returns every finding's ID, sorted as reported.
 func (a *Audit) FindingIDs() []string {
-	ids := make([]string, 0, len(a.Findings))
-	for _, f := range a.Findings {
+	shown := a.Shown()
+	ids := make([]string, 0, len(shown))
+	for _, f := range shown {
 		ids = append(ids, f.ID)
 	}
 	return ids

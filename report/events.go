@@ -105,10 +105,14 @@ func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
 
 // WriteEvents writes one JSON object per line: every event, repeated slot
 // reports written out where their lines are.
-func WriteEvents(w io.Writer, res *parser.Result) error {
+func WriteEvents(w io.Writer, res *parser.Result, keep func(*parser.Event) bool) error {
 	enc := NewJSONEncoder(w)
 	for v := range res.All() {
-		if err := enc.Encode(NewEventJSON(res.Files, res.At(v))); err != nil {
+		ev := res.At(v)
+		if keep != nil && !keep(ev) {
+			continue
+		}
+		if err := enc.Encode(NewEventJSON(res.Files, ev)); err != nil {
 			return err
 		}
 	}

@@ -98,6 +98,13 @@ func (a *Audit) WriteText(w io.Writer, st TextStyle) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, wrap(summaryLine(s), st.Width))
+	if s.Filter != "" {
+		line := fmt.Sprintf("shown: what %s keeps; %d more finding(s) hidden by it", Escape(s.Filter), s.Hidden)
+		if s.Undecidable > 0 {
+			line += fmt.Sprintf("; %d kept because their time cannot be compared with the window", s.Undecidable)
+		}
+		fmt.Fprintln(w, wrap(line, st.Width))
+	}
 	if s.Status == StatusPartial {
 		fmt.Fprintln(w, wrap("partial: "+Escape(s.Reason), st.Width))
 	}

@@ -40,7 +40,12 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	if err != nil {
 		return nil, err
 	}
-	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: sev, Rules: rules.All}
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: sev, Rules: rules.All, Filter: e.filter}
+	if e.filter != nil && e.narrow != nil {
+		if err := e.narrow.check(m, e.filter); err != nil {
+			return nil, err
+		}
+	}
 	writeHeapProfile(e)
 	return a, nil
 }
@@ -91,6 +96,7 @@ func (e *env) width() int {
 
 func newAuditCmd(e *env) *cobra.Command {
 	var rf readFlags
+	var nf narrowFlags
 	var format, failOn string
 	var follow bool
 	var poll time.Duration
@@ -132,6 +138,9 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 			}
 			if !contains(auditFormats, format) {
 				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(auditFormats, ", "))}
+			}
+			if err := e.narrowWith(&nf); err != nil {
+				return err
 			}
 			if follow {
 				if cmd.Flags().Changed("format") && format != "ndjson" {
@@ -178,6 +187,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 		},
 	}
 	rf.register(cmd)
+	nf.register(cmd, true, true)
 	cmd.Flags().StringVar(&format, "format", "text", strings.Join(auditFormats, ", "))
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: info, warning or error")
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
@@ -222,7 +232,8 @@ func contains(list []string, s string) bool {
 
 func newExplainCmd(e *env) *cobra.Command {
 	var rf readFlags
-	var finding, alloc string
+	var nf narrowFlags
+	var finding string
 	cmd := &cobra.Command{
 		Use:   "explain [--finding ID | --alloc A] PATH...",
 		Short: "The step-by-step story of one finding or allocation",
@@ -233,11 +244,10 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 (Flink >= 1.10) would have done. Without --finding or --alloc, every finding is told.`,
 		Args: needPaths("explain"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if finding != "" && alloc != "" {
+			if finding != "" && nf.alloc != "" {
 				return &usageError{fmt.Errorf("give --finding or --alloc, not both")}
 			}
-			want, err := allocFlag(alloc)
-			if err != nil {
+			if err := e.narrowWith(&nf); err != nil {
 				return err
 			}
 			a, err := e.audit(cmd, args, &rf, "error")
@@ -247,20 +257,22 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 			var ids []string
 			switch {
 			case finding != "":
+				// IDs are printed in lower case; a pasted one may not be
+				want := strings.ToLower(strings.TrimSpace(finding))
+				var all []string
 				for _, f := range a.Findings {
-					if f.ID == finding || f.Fingerprint == finding {
+					all = append(all, f.ID)
+					if f.ID == want || f.Fingerprint == want {
 						ids = append(ids, f.ID)
 					}
 				}
 				if len(ids) == 0 {
-					return fmt.Errorf("no finding %s in this input; 'slotaudit audit' lists the findings and their IDs", report.Escape(finding))
+					return fmt.Errorf("no finding %s in this input%s; its findings are %s ('slotaudit audit' lists them)", report.Escape(finding), didYouMean(want, all), listSome(all))
 				}
-			case alloc != "":
+			case nf.alloc != "":
+				want := e.filter.Alloc
 				ids = a.FindingsAbout(want)
 				if len(ids) == 0 {
-					if a.Model.Allocation(want) == nil {
-						return fmt.Errorf("no allocation %s in the input", want)
-					}
 					_, err := fmt.Fprintf(e.stdout, "no finding about %s; 'slotaudit timeline --alloc %s' shows its lines\n", want, want)
 					return err
 				}
@@ -276,6 +288,7 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 	}
 	rf.register(cmd)
 	cmd.Flags().StringVar(&finding, "finding", "", "the finding's ID (or fingerprint) from 'slotaudit audit'")
-	cmd.Flags().StringVar(&alloc, "alloc", "", "every finding about this AllocationID")
+	nf.register(cmd, true, true)
+	cmd.Flags().Lookup("alloc").Usage = "every finding about this AllocationID"
 	return cmd
 }

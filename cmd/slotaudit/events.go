@@ -10,6 +10,7 @@ import (
 
 type eventsOptions struct {
 	read      readFlags
+	narrow    narrowFlags
 	noSummary bool
 	paths     []string
 }
@@ -34,16 +35,21 @@ layout, Flink version, components, TaskManager, and what became of its records.`
 		},
 	}
 	opts.read.register(cmd)
+	opts.narrow.register(cmd, true, false)
 	cmd.Flags().BoolVar(&opts.noSummary, "no-summary", false, "do not print the per-input summary on stderr")
 	return cmd
 }
 
 func runEvents(cmd *cobra.Command, e *env, opts *eventsOptions) error {
+	f, err := opts.narrow.filter()
+	if err != nil {
+		return err
+	}
 	res, err := e.read(cmd.Context(), opts.paths, &opts.read)
 	if err != nil {
 		return err
 	}
-	if err := report.WriteEvents(e.stdout, res); err != nil {
+	if err := report.WriteEvents(e.stdout, res, f.EventFilter(res)); err != nil {
 		return err
 	}
 	if !opts.noSummary {

@@ -315,7 +315,7 @@ func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, fa
 		return nil, nil
 	}
 	m := reconstruct.Build(res)
-	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All}, nil
+	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All, Filter: e.filter}, nil
 }
 
 // signalError ends a follow that a signal stopped: exit 128 + the signal's

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,18 +18,6 @@ func needPaths(name string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// allocFlag reads an --alloc value: empty, or an AllocationID.
-func allocFlag(alloc string) (parser.ID, error) {
-	if alloc == "" {
-		return parser.ID{}, nil
-	}
-	id, ok := parser.ParseID(alloc)
-	if !ok {
-		return id, &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", alloc)}
-	}
-	return id, nil
 }
 
 func checkFormat(f string) error {
@@ -55,7 +43,8 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 
 func newTimelineCmd(e *env) *cobra.Command {
 	var rf readFlags
-	var alloc, format string
+	var nf narrowFlags
+	var format string
 	cmd := &cobra.Command{
 		Use:   "timeline [flags] PATH...",
 		Short: "Per-AllocationID timelines across TaskManager, ResourceManager and JobManager",
@@ -71,7 +60,7 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			want, err := allocFlag(alloc)
+			f, err := nf.filter()
 			if err != nil {
 				return err
 			}
@@ -79,13 +68,13 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if err != nil {
 				return err
 			}
-			only := m.Allocations
-			if want.IsSet() {
-				a := m.Allocation(want)
-				if a == nil {
-					return errors.New("no event names allocation " + want.String())
-				}
-				only = []*reconstruct.Allocation{a}
+			if err := nf.check(m, f); err != nil {
+				return err
+			}
+			only := f.Allocations(m, m.Allocations)
+			if len(only) == 0 && format != "json" {
+				_, err := fmt.Fprintf(e.stdout, "no allocation matches %s (%d in the input)\n", report.Escape(f.String()), len(m.Allocations))
+				return err
 			}
 			if format == "json" {
 				return report.WriteTimelineJSON(e.stdout, m, only)
@@ -94,13 +83,14 @@ left as a zombie, or dropped by a TaskManager restart.`,
 		},
 	}
 	rf.register(cmd)
-	cmd.Flags().StringVar(&alloc, "alloc", "", "show only this AllocationID")
+	nf.register(cmd, true, false)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
 }
 
 func newSlotsCmd(e *env) *cobra.Command {
 	var rf readFlags
+	var nf narrowFlags
 	var tm, model, format, at, reports string
 	cmd := &cobra.Command{
 		Use:   "slots [flags] PATH...",
@@ -129,6 +119,24 @@ ResourceManager logged are compared index by index with the table as it stood th
 			default:
 				return &usageError{fmt.Errorf("--model %q: want legacy, fixed or both", model)}
 			}
+			if nf.since != "" {
+				return &usageError{fmt.Errorf("slots shows each table at one time: --until (or --at) picks it; --since has no meaning here")}
+			}
+			if tm != "" {
+				if nf.taskmanager != "" && nf.taskmanager != tm {
+					return &usageError{fmt.Errorf("--tm and --taskmanager name different TaskManagers")}
+				}
+				nf.taskmanager = tm
+			}
+			if at == "" {
+				at = nf.until
+			} else if nf.until != "" {
+				return &usageError{fmt.Errorf("give --at or --until, not both")}
+			}
+			f, err := nf.filter()
+			if err != nil {
+				return err
+			}
 			var atTime parser.Time
 			if at != "" {
 				t, err := parser.ParseTimeArg(at)
@@ -140,6 +148,24 @@ ResourceManager logged are compared index by index with the table as it stood th
 			m, err := e.build(cmd, args, &rf)
 			if err != nil {
 				return err
+			}
+			if err := nf.check(m, f); err != nil {
+				return err
+			}
+			if t, ok := report.OnFirstDay(m.Result, atTime); ok {
+				atTime = t
+			}
+			// --job and --alloc keep the TaskManagers that held them
+			holders := map[string]bool{}
+			if f.Job.IsSet() || f.Alloc.IsSet() {
+				for _, a := range m.Allocations {
+					if f.Alloc.IsSet() && a.ID != f.Alloc || f.Job.IsSet() && a.Job != f.Job {
+						continue
+					}
+					for _, h := range a.Held {
+						holders[h.Resource] = true
+					}
+				}
 			}
 			var detail report.ReportDetail
 			switch reports {
@@ -154,7 +180,8 @@ ResourceManager logged are compared index by index with the table as it stood th
 			}
 			var out []report.SlotsTable
 			for _, t := range m.TaskManagers {
-				if tm != "" && t.Resource != tm {
+				if f.TaskManager != "" && !strings.EqualFold(t.Resource, f.TaskManager) ||
+					(f.Job.IsSet() || f.Alloc.IsSet()) && !holders[t.Resource] {
 					continue
 				}
 				// Every process's final table (a restart starts an empty one),
@@ -180,8 +207,11 @@ ResourceManager logged are compared index by index with the table as it stood th
 					}
 				}
 			}
-			if tm != "" && len(out) == 0 {
-				return errors.New("no TaskManager " + tm + " in the input")
+			if len(out) == 0 && (f.Job.IsSet() || f.Alloc.IsSet()) {
+				return fmt.Errorf("no TaskManager whose log is in the input held %s", f.String())
+			}
+			if len(out) == 0 && f.TaskManager != "" {
+				return fmt.Errorf("TaskManager %s is named in the input, but its own log is not there: 'slotaudit timeline --taskmanager %s' shows what the other components say of it", report.Escape(f.TaskManager), report.Escape(f.TaskManager))
 			}
 			if format == "json" {
 				return report.WriteSlotsTablesJSON(e.stdout, out)
@@ -190,7 +220,11 @@ ResourceManager logged are compared index by index with the table as it stood th
 		},
 	}
 	rf.register(cmd)
-	cmd.Flags().StringVar(&tm, "tm", "", "show only this TaskManager (ResourceID)")
+	nf.register(cmd, true, false)
+	cmd.Flags().StringVar(&tm, "tm", "", "the same as --taskmanager")
+	_ = cmd.Flags().MarkHidden("tm")
+	cmd.Flags().Lookup("until").Usage = "the tables as they stood at this time (the same as --at)"
+	_ = cmd.Flags().MarkHidden("since")
 	cmd.Flags().StringVar(&model, "model", "both", "legacy, fixed or both")
 	cmd.Flags().StringVar(&at, "at", "", "the table as it stood at this time of the TaskManager's own clock (2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")

@@ -51,6 +51,19 @@ type env struct {
 	color bool
 	// quiet: human output holds only the findings (--quiet)
 	quiet bool
+	// filter and narrow: what --since, --job, --only… keep (nil: all)
+	filter *report.Filter
+	narrow *narrowFlags
+}
+
+// narrowWith parses a command's narrowing flags into e.filter.
+func (e *env) narrowWith(nf *narrowFlags) error {
+	f, err := nf.filter()
+	if err != nil {
+		return err
+	}
+	e.filter, e.narrow = f, nf
+	return nil
 }
 
 // usageError is a bad flag or argument; the command's usage hint follows it.
