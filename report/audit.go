@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,6 +83,62 @@ type AuditJSON struct {
 	Skipped  []SkippedJSON `json:"skipped,omitempty"`
 	Findings []FindingJSON `json:"findings"`
 	Summary  SummaryJSON   `json:"summary"`
+	// MissingLogs names the TaskManagers the other components mention
+	// whose own logs are not in the input.
+	MissingLogs []MissingLogJSON `json:"missing_taskmanager_logs,omitempty"`
+}
+
+// MissingLogJSON is a TaskManager that the ResourceManager or JobManager
+// names but whose log was not given: its slot table cannot be replayed.
+type MissingLogJSON struct {
+	ResourceID string     `json:"resource_id"`
+	NamedBy    []string   `json:"named_by"` // components: rm, jm
+	First      *PlaceJSON `json:"first_named_at"`
+	Events     int        `json:"events"` // events of the other components about it
+	// Maybe: TaskManager logs in the input are identified only by their
+	// file names, so this one may be among them under another name.
+	Maybe bool `json:"maybe_given,omitempty"`
+}
+
+// MissingLogs lists the TaskManagers named by the ResourceManager or the
+// JobManager whose own logs are not in the input, in ResourceID order.
+func MissingLogs(m *reconstruct.Model) []MissingLogJSON {
+	res := m.Result
+	have := map[string]bool{}
+	guessed := false
+	for _, in := range res.Inputs {
+		if in.ResourceID == "" {
+			continue
+		}
+		have[strings.ToLower(in.ResourceID)] = true
+		guessed = guessed || in.ResourceIDSource == "file name"
+	}
+	for _, tm := range m.TaskManagers {
+		have[strings.ToLower(tm.Resource)] = true
+	}
+	byID := map[string]*MissingLogJSON{}
+	for i := range res.Events {
+		ev := &res.Events[i]
+		if ev.Resource == "" || (ev.Component != parser.ComponentRM && ev.Component != parser.ComponentJM) || have[strings.ToLower(ev.Resource)] {
+			continue
+		}
+		ml := byID[ev.Resource]
+		if ml == nil {
+			ml = &MissingLogJSON{ResourceID: ev.Resource, First: place(m, ev.Pos), Maybe: guessed}
+			byID[ev.Resource] = ml
+		}
+		ml.Events++
+		if c := string(ev.Component); !slices.Contains(ml.NamedBy, c) {
+			ml.NamedBy = append(ml.NamedBy, c)
+			sort.Strings(ml.NamedBy)
+		}
+	}
+	out := make([]MissingLogJSON, 0, len(byID))
+	for _, ml := range byID {
+		out = append(out, *ml)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ResourceID < out[j].ResourceID })
+	return out
 }
 
 // SkippedJSON is a path not read (a link that leads nowhere or to a
@@ -218,6 +275,7 @@ func (a *Audit) JSON() AuditJSON {
 	for _, f := range a.Shown() {
 		doc.Findings = append(doc.Findings, NewFindingJSON(a.Model, f))
 	}
+	doc.MissingLogs = MissingLogs(a.Model)
 	return doc
 }
 

@@ -452,6 +452,9 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "%d error, %d warning, %d info; %d allocation(s) on %d TaskManager(s); fails on %s: **%s**\n\n",
 		s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"], s.Allocations, s.TaskManagers, s.FailOn,
 		mdVerdict(s))
+	if line := missingLogsLine(doc.MissingLogs); line != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdText(line))
+	}
 	switch s.Status {
 	case StatusNothingToJudge:
 		fmt.Fprintf(&b, "**Nothing to judge:** %s\n\n", mdText(s.Reason))

@@ -108,11 +108,35 @@ func (a *Audit) WriteText(w io.Writer, st TextStyle) error {
 	if s.Status == StatusPartial {
 		fmt.Fprintln(w, wrap("partial: "+Escape(s.Reason), st.Width))
 	}
+	if line := missingLogsLine(doc.MissingLogs); line != "" {
+		fmt.Fprintln(w, wrap(line, st.Width))
+	}
 	if len(doc.Findings) > 0 {
 		fmt.Fprintln(w, wrap("'slotaudit explain --finding ID PATH...' tells the story of one finding, line by line.", st.Width))
 	}
 	fmt.Fprintln(w)
 	return WriteInputSummary(w, a.Model.Result.Inputs, st.Width)
+}
+
+// missingLogsLine names the TaskManagers whose logs are missing, or "".
+func missingLogsLine(missing []MissingLogJSON) string {
+	if len(missing) == 0 {
+		return ""
+	}
+	var names []string
+	for i, ml := range missing {
+		if i == 8 {
+			names = append(names, fmt.Sprintf("and %d more", len(missing)-8))
+			break
+		}
+		names = append(names, fmt.Sprintf("%s (named by %s, first at %s)", Escape(ml.ResourceID), strings.ToUpper(strings.Join(ml.NamedBy, "+")), Escape(ml.First.String())))
+	}
+	line := fmt.Sprintf("no log of %s named by the other components: %s; their slot tables cannot be replayed, add their logs for a full audit",
+		plural(len(missing), "TaskManager"), strings.Join(names, ", "))
+	if missing[0].Maybe {
+		line += " (some TaskManager logs here are known only by their file names and may be among them)"
+	}
+	return line
 }
 
 // summaryLine counts the findings by severity, and what they are about.
