@@ -26,7 +26,7 @@ func (e *errOutDir) Error() string { return e.msg }
 // openOutDir prepares dir: it must be absent, or an empty directory, or —
 // with force — a directory whose earlier set is replaced. A symlink is
 // never written through.
-func openOutDir(dir string, force bool) (*outDir, error) {
+func openOutDir(dir string, force bool, set string) (*outDir, error) {
 	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -48,7 +48,7 @@ func openOutDir(dir string, force bool) (*outDir, error) {
 			return nil, err
 		}
 		if !empty && !force {
-			return nil, &errOutDir{fmt.Sprintf("%s is not empty: refusing to mix two runs (--force replaces what an earlier run wrote there: logs/ and truth.json)", dir)}
+			return nil, &errOutDir{fmt.Sprintf("%s is not empty: refusing to mix two runs (--force replaces what an earlier run wrote there: %s)", dir, set)}
 		}
 	}
 	stage, err := os.MkdirTemp(dir, ".slotaudit-")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -54,6 +53,8 @@ type env struct {
 	// filter and narrow: what --since, --job, --only… keep (nil: all)
 	filter *report.Filter
 	narrow *narrowFlags
+	// ran is the command that ran ("slotaudit audit"), for hints
+	ran string
 }
 
 // narrowWith parses a command's narrowing flags into e.filter.
@@ -91,9 +92,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	if e.guard != nil {
 		e.guard.stop()
+	}
+	if ran != nil {
+		e.ran = ran.CommandPath()
 	}
 	return e.exitCode(err)
 }
@@ -119,6 +123,35 @@ func colorWanted(mode string, terminal bool, getenv func(string) string) (bool, 
 	return false, fmt.Errorf("--color %q: want auto, always or never", mode)
 }
 
+// helpFor is the command whose help a hint points to: the one that ran.
+func (e *env) helpFor() string {
+	if e.ran == "" {
+		return "slotaudit"
+	}
+	return e.ran
+}
+
+// unknownCommand rewrites cobra's "unknown command" error, whose
+// suggestions come on lines of their own, into one line and a hint.
+func unknownCommand(err error) (string, string, bool) {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "unknown command ") {
+		return "", "", false
+	}
+	head, rest, _ := strings.Cut(msg, "\n")
+	var sugg []string
+	for _, l := range strings.Split(rest, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Did you mean") {
+			sugg = append(sugg, "'slotaudit "+l+"'")
+		}
+	}
+	hint := "run 'slotaudit --help' for the commands"
+	if len(sugg) > 0 {
+		hint = "did you mean " + strings.Join(sugg, " or ") + "?"
+	}
+	return head, hint, true
+}
+
 // exitCode is the one place where errors become exit codes and messages.
 func (e *env) exitCode(err error) int {
 	if err == nil {
@@ -130,6 +163,10 @@ func (e *env) exitCode(err error) int {
 	var input *parser.InputError
 	var sig signalError
 	var partial partialError
+	if head, hint, ok := unknownCommand(err); ok {
+		fmt.Fprintf(e.stderr, "slotaudit: error: %s\nslotaudit: hint: %s\n", report.Escape(head), report.Escape(hint))
+		return exitUsage
+	}
 	switch {
 	case errors.As(err, &found):
 		return exitFindings
@@ -143,7 +180,7 @@ func (e *env) exitCode(err error) int {
 		return exitNothing
 	case errors.As(err, &usage):
 		fmt.Fprintf(e.stderr, "slotaudit: error: %s\n", report.Escape(err.Error()))
-		fmt.Fprintf(e.stderr, "slotaudit: hint: run 'slotaudit --help' for usage\n")
+		fmt.Fprintf(e.stderr, "slotaudit: hint: run '%s --help' for usage and examples\n", report.Escape(e.helpFor()))
 		return exitUsage
 	case errors.As(err, &input):
 		fmt.Fprintf(e.stderr, "slotaudit: error: %s\n", report.Escape(err.Error()))
@@ -211,7 +248,9 @@ read and the rest held nothing at or above --fail-on.`,
 		newExplainCmd(e),
 		newSimulateCmd(e),
 		newVersionCmd(e),
+		newManCmd(e),
 	)
+	finishCommands(root)
 	return root
 }
 
@@ -221,14 +260,7 @@ func newVersionCmd(e *env) *cobra.Command {
 		Short: "Print slotaudit's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, goV := "(devel)", ""
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				if bi.Main.Version != "" {
-					v = bi.Main.Version
-				}
-				goV = bi.GoVersion
-			}
-			_, err := fmt.Fprintf(e.stdout, "slotaudit %s %s\n", v, goV)
+			_, err := fmt.Fprintf(e.stdout, "slotaudit %s\n", versionString())
 			return err
 		},
 	}

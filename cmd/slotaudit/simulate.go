@@ -63,7 +63,7 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			cfg.Write = func(name, content string) error {
 				if dir == nil {
 					var err error
-					if dir, err = openOutDir(out, force); err != nil {
+					if dir, err = openOutDir(out, force, "logs/ and truth.json"); err != nil {
 						return err
 					}
 					if err := dir.mkdir("logs"); err != nil {

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/sim"
+)
+
+// versionString is the build's version and the Go that built it.
+func versionString() string {
+	v, goV := "(devel)", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		goV = " " + bi.GoVersion
+	}
+	return v + goV
+}
+
+// The bundled incident every example runs on, from a clone's root.
+const (
+	exTM = "testdata/logs/legacy-1.8.2-race-debug-tm.log"
+	exJM = "testdata/logs/legacy-1.8.2-race-debug-jm.log"
+)
+
+// examples are each command's "Examples:" section, kept in one place so
+// that they read as one manual.
+var examples = map[string]string{
+	"audit": `  # the verdict on the bundled FLINK-14589 race (exit 1: errors found)
+  slotaudit audit ` + exTM + ` ` + exJM + `
+
+  # a whole directory of logs; only the last two hours of the incident, only errors
+  slotaudit audit --since 2h --only zombie-slot,slot-map-overwrite logs/
+
+  # in CI: SARIF for code scanning, or annotations on GitHub Actions
+  slotaudit audit --format sarif logs/ > slotaudit.sarif
+  slotaudit audit --format github logs/
+
+  # straight from Kubernetes, and kept watching
+  kubectl logs deploy/flink-taskmanager | slotaudit audit -
+  kubectl logs -f flink-taskmanager-1-1 | slotaudit audit --follow -`,
+	"explain": `  # the story of one finding (its ID from 'slotaudit audit'), causes first
+  slotaudit explain --finding c4b0db28 ` + exTM + ` ` + exJM + `
+
+  # every finding about one AllocationID
+  slotaudit explain --alloc c81f4e2a9b3d5f7061e2d4c6b8a09f13 ` + exTM + ` ` + exJM,
+	"timeline": `  # every allocation across TaskManager, ResourceManager and JobManager
+  slotaudit timeline ` + exTM + ` ` + exJM + `
+
+  # one AllocationID; or one job's allocations in the last ten minutes, as JSON
+  slotaudit timeline --alloc c81f4e2a9b3d5f7061e2d4c6b8a09f13 ` + exTM + ` ` + exJM + `
+  slotaudit timeline --job 7d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a --since 10m --format json logs/`,
+	"slots": `  # each TaskManager's slot table at the end of its log, under both models
+  slotaudit slots ` + exTM + ` ` + exJM + `
+
+  # one TaskManager's table just before a free, under the fixed model only
+  slotaudit slots --taskmanager 9a3c5e7f1b2d4c6e8f0a1b2c3d4e5f60 --at 14:00:11.520 --model fixed ` + exTM,
+	"events": `  # the normalized events, one JSON object a line
+  slotaudit events ` + exTM + `
+
+  # one AllocationID's events with jq
+  slotaudit events --alloc c81f4e2a9b3d5f7061e2d4c6b8a09f13 --no-summary ` + exTM + ` | jq -c '[.time, .kind]'`,
+	"simulate": `  # a Flink 1.9.3 cluster that hits FLINK-14589, and its audit
+  slotaudit simulate --flink 1.9.3 --inject overwrite --debug --seed 11 --out /tmp/incident
+  slotaudit audit /tmp/incident/logs
+
+  # Flink 1.18 on Kubernetes: a TaskManager lost, a slot that times out
+  slotaudit simulate --flink 1.18.1 --deployment kubernetes --inject tm-lost,slot-timeout --out /tmp/modern`,
+	"version": `  slotaudit version`,
+	"man":     `  slotaudit man --out /tmp/man && man /tmp/man/man1/slotaudit-audit.1`,
+}
+
+// flagValues are the values each flag takes, for shell completion.
+var flagValues = map[string][]string{
+	"color":         {"auto", "always", "never"},
+	"model":         {"both", "legacy", "fixed"},
+	"reports":       {"differing", "all", "none"},
+	"fail-on":       {"error", "warning", "info"},
+	"log-level":     {"debug", "info", "warn", "error", "disabled"},
+	"deployment":    {"standalone", "kubernetes"},
+	"layout":        parser.LayoutNames(),
+	"flink":         sim.Versions,
+	"tm-flink":      sim.Versions,
+	"flink-version": sim.Versions,
+	"inject":        sim.Faults,
+	"memory-limit":  {"auto", "0", "1GiB", "4GiB"},
+}
+
+// formatValues are each command's --format values.
+var formatValues = map[string][]string{
+	"audit":    auditFormats,
+	"timeline": {"table", "json"},
+	"slots":    {"table", "json"},
+	"simulate": {"text", "json"},
+}
+
+// finishCommands gives every command its examples and completion of flag
+// values: the conventions a newcomer expects of a command-line tool.
+func finishCommands(root *cobra.Command) {
+	root.Version = versionString()
+	root.SetVersionTemplate("slotaudit {{.Version}}\n")
+	register := func(c *cobra.Command, name string, values []string) {
+		if c.Flags().Lookup(name) == nil && c.PersistentFlags().Lookup(name) == nil {
+			return
+		}
+		vals := append([]string(nil), values...)
+		_ = c.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return vals, cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+	for name, vals := range flagValues {
+		if root.PersistentFlags().Lookup(name) != nil {
+			register(root, name, vals)
+		}
+	}
+	for _, c := range root.Commands() {
+		if ex, ok := examples[c.Name()]; ok {
+			c.Example = ex
+		}
+		for name, vals := range flagValues {
+			if c.Flags().Lookup(name) != nil {
+				register(c, name, vals)
+			}
+		}
+		if vals, ok := formatValues[c.Name()]; ok {
+			register(c, "format", vals)
+		}
+	}
+}
+
+func newManCmd(e *env) *cobra.Command {
+	var out string
+	var force bool
+	cmd := &cobra.Command{
+		Use:    "man --out DIR",
+		Short:  "Write the manual pages (section 1) into DIR/man1",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return &usageError{fmt.Errorf("man needs --out DIR")}
+			}
+			pages, err := manPages(cmd.Root())
+			if err != nil {
+				return err
+			}
+			dir, err := openOutDir(out, force, "man1/")
+			if err != nil {
+				return &usageError{err}
+			}
+			if err := dir.mkdir("man1"); err != nil {
+				dir.abort()
+				return err
+			}
+			for _, name := range sortedNames(pages) {
+				if err := dir.write(filepath.Join("man1", name), pages[name]); err != nil {
+					dir.abort()
+					return err
+				}
+			}
+			if err := dir.commit(); err != nil {
+				dir.abort()
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "wrote %d manual pages to %s\n", len(pages), filepath.Join(out, "man1"))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory to write to: absent or empty (a symlink is refused)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the man1/ an earlier run wrote into --out")
+	return cmd
+}
+
+// manPages renders a page per visible command (slotaudit.1,
+// slotaudit-audit.1, …). The date is the commit's when the build records
+// it, else a fixed one: the same source gives the same pages.
+func manPages(root *cobra.Command) (map[string][]byte, error) {
+	root.DisableAutoGenTag = true
+	root.InitDefaultCompletionCmd() // as when it runs: the completion pages too
+	date := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, st := range bi.Settings {
+			if st.Key == "vcs.time" {
+				if t, err := time.Parse(time.RFC3339, st.Value); err == nil {
+					date = t
+				}
+			}
+		}
+	}
+	header := &doc.GenManHeader{Title: "SLOTAUDIT", Section: "1", Source: "slotaudit " + versionString(), Manual: "slotaudit manual", Date: &date}
+	pages := map[string][]byte{}
+	var walk func(c *cobra.Command) error
+	walk = func(c *cobra.Command) error {
+		if !c.IsAvailableCommand() && c != root {
+			return nil
+		}
+		var b bytes.Buffer
+		h := *header
+		h.Title = strings.ToUpper(strings.ReplaceAll(c.CommandPath(), " ", "-"))
+		if err := doc.GenMan(c, &h, &b); err != nil {
+			return err
+		}
+		pages[strings.ReplaceAll(c.CommandPath(), " ", "-")+".1"] = b.Bytes()
+		for _, sub := range c.Commands() {
+			if err := walk(sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return pages, walk(root)
+}
+
+func sortedNames(m map[string][]byte) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
