@@ -152,8 +152,8 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 			defer wg.Done()
 			for i := range work {
 				var r io.Reader = io.NewSectionReader(f, offsets[i], offsets[i+1]-offsets[i])
-				if opts.ra != nil {
-					r = countingReader{r, opts.ra}
+				if opts.ra != nil || opts.Progress != nil {
+					r = countingReader{r, opts.ra, opts.Progress}
 				}
 				rr, err := readRange(r, path, opts, c, offsets[i], offsets[i+1])
 				failed[i], open[i] = err, rr.open

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 )
 
 // InputError is an input that could not be read at all (missing file,
@@ -185,7 +186,7 @@ func unwrapPathError(err error) error {
 // openInput opens a path for reading ("-" is stdin) and transparently
 // decompresses gzip, recognised by its magic bytes rather than the name.
 // What is read from a file is counted for ra (nil: not counted).
-func openInput(path string, stdin io.Reader, ra *readAhead) (io.Reader, func() error, bool, error) {
+func openInput(path string, stdin io.Reader, ra *readAhead, progress *atomic.Int64) (io.Reader, func() error, bool, error) {
 	var r io.Reader
 	closer := func() error { return nil }
 	if path == "-" {
@@ -199,8 +200,8 @@ func openInput(path string, stdin io.Reader, ra *readAhead) (io.Reader, func() e
 			return nil, nil, false, &InputError{Path: path, Err: unwrapPathError(err)}
 		}
 		r, closer = f, f.Close
-		if ra != nil {
-			r = countingReader{f, ra}
+		if ra != nil || progress != nil {
+			r = countingReader{f, ra, progress}
 		}
 	}
 	br := bufio.NewReaderSize(r, 64<<10)

@@ -331,7 +331,7 @@ type fileReader struct {
 }
 
 func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileResult {
-	r, closer, gz, err := openInput(path, opts.Stdin, opts.ra)
+	r, closer, gz, err := openInput(path, opts.Stdin, opts.ra, opts.Progress)
 	if err != nil {
 		return fileResult{err: err}
 	}

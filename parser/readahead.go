@@ -106,14 +106,19 @@ func (ra *readAhead) stop() {
 	<-ra.finished
 }
 
-// countingReader tells ra how much of a file the parser has read.
+// countingReader tells ra (and a progress display) how much of a file the
+// parser has read.
 type countingReader struct {
-	r  io.Reader
-	ra *readAhead
+	r        io.Reader
+	ra       *readAhead
+	progress *atomic.Int64
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.ra.read(n)
+	if c.progress != nil && n > 0 {
+		c.progress.Add(int64(n))
+	}
 	return n, err
 }

@@ -74,8 +74,8 @@ func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSO
 		go func() {
 			defer wg.Done()
 			var r io.Reader = io.NewSectionReader(f, 0, end)
-			if opts.ra != nil && w == 0 {
-				r = countingReader{r, opts.ra} // the file is read ahead once
+			if (opts.ra != nil || opts.Progress != nil) && w == 0 {
+				r = countingReader{r, opts.ra, opts.Progress} // the file is read ahead (and counted) once
 			}
 			lr := newLineReader(r, opts.MaxLine)
 			_, failed[w] = fr.readLines(lr)

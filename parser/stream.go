@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,6 +73,9 @@ type Options struct {
 	// in one piece).
 	ChunkSize int
 	Stdin     interface{ Read([]byte) (int, error) }
+	// Progress, when set, has every byte read from an input file added to
+	// it (compressed bytes of a gzip), for a progress display.
+	Progress *atomic.Int64
 
 	ra *readAhead // set by read for its workers
 	// files is how many files read reads: the cores a file has to itself

@@ -292,7 +292,10 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 		}
 		res, err = e.follower.Read()
 	} else {
+		counter, prog := e.readProgress(paths)
+		opts.Progress = counter
 		res, err = parser.Read(paths, opts)
+		prog.stop()
 	}
 	if err != nil {
 		var input *parser.InputError
