@@ -33,20 +33,44 @@ func runTaskWithoutSlot(pass *Pass) {
 	timedOut := pass.Findings(SlotTimeout.ID)
 	for _, a := range m.Allocations {
 		var groups [][]int
+		var keys []attemptKey
+		lastG := -1 // the group an event joined last
+		near := func(g, i int) bool {
+			last := groups[g][len(groups[g])-1]
+			t, u := aligned(m, last), aligned(m, i)
+			return t.Kind == u.Kind && u.N-t.N <= sameFailure
+		}
 		for _, i := range a.Events {
 			if evs[i].Kind != parser.KindTaskNoSlot {
 				continue
 			}
-			if n := len(groups); n > 0 {
-				last := groups[n-1][len(groups[n-1])-1]
-				if t, u := aligned(m, last), aligned(m, i); t.Kind == u.Kind && u.N-t.N <= sameFailure {
-					groups[n-1] = append(groups[n-1], i)
-					continue
+			// One finding per failed execution attempt, however far apart
+			// the failures; lines that name no attempt (the job's own
+			// failure, repeating the cause) join the failure just before.
+			key := attemptOf(m, i)
+			joined := -1
+			if !key.empty() {
+				for g := range groups {
+					if keys[g].same(key) {
+						joined = g
+						break
+					}
 				}
+				if joined < 0 && lastG >= 0 && keys[lastG].empty() && near(lastG, i) {
+					joined = lastG
+				}
+			} else if lastG >= 0 && near(lastG, i) {
+				joined = lastG
 			}
-			groups = append(groups, []int{i})
+			if joined < 0 {
+				groups, keys = append(groups, nil), append(keys, attemptKey{})
+				joined = len(groups) - 1
+			}
+			groups[joined] = append(groups[joined], i)
+			keys[joined] = keys[joined].merge(key)
+			lastG = joined
 		}
-		for _, g := range groups {
+		for gi, g := range groups {
 			first := g[0]
 			f := Finding{Severity: Error, Resource: a.Resource, Alloc: a.ID, Job: a.Job, SlotIndex: -1,
 				Time: evs[first].Time, Pos: evs[first].Pos}
@@ -99,10 +123,58 @@ func runTaskWithoutSlot(pass *Pass) {
 			if f.IndexNote == "" {
 				f.IndexNote = "unknown: the failure does not name a slot"
 			}
-			f.Message = fmt.Sprintf("deployment into %s (job %s) failed with \"No task slot allocated\": %s", a.ID, f.Job, cause)
+			what := "deployment"
+			if k := keys[gi]; k.task != "" {
+				what += " of " + k.task
+				if k.attempt != "" {
+					what += " (" + k.attempt + ")"
+				}
+			}
+			f.Message = fmt.Sprintf("%s into %s (job %s) failed with \"No task slot allocated\": %s", what, a.ID, f.Job, cause)
 			pass.Report(f)
 		}
 	}
+}
+
+// attemptKey names an execution attempt as the lines print it: the task
+// with its subtask ("Map (2/4)") and, when printed, the attempt's ID.
+type attemptKey struct{ task, attempt string }
+
+func (k attemptKey) empty() bool { return k.task == "" && k.attempt == "" }
+
+// same: both IDs printed and equal; or one missing and the tasks equal.
+func (k attemptKey) same(o attemptKey) bool {
+	if k.attempt != "" && o.attempt != "" {
+		return k.attempt == o.attempt
+	}
+	return k.task != "" && k.task == o.task
+}
+
+func (k attemptKey) merge(o attemptKey) attemptKey {
+	if k.task == "" {
+		k.task = o.task
+	}
+	if k.attempt == "" {
+		k.attempt = o.attempt
+	}
+	return k
+}
+
+// attemptOf is the attempt a failed deployment's line is about, from its
+// own record (the JobManager's "T (X) switched from DEPLOYING to FAILED").
+// The TaskManager's refusal names no task: it refuses before it logs
+// "Received task" (TaskExecutor.submitTask), so its line joins the
+// JobManager's report by time.
+func attemptOf(m *reconstruct.Model, i int) attemptKey {
+	evs := m.Result.Events
+	var k attemptKey
+	for j := i; j >= 0 && evs[j].Pos == evs[i].Pos; j-- {
+		k = k.merge(attemptKey{evs[j].Task, evs[j].Attempt})
+	}
+	for j := i + 1; j < len(evs) && evs[j].Pos == evs[i].Pos; j++ {
+		k = k.merge(attemptKey{evs[j].Task, evs[j].Attempt})
+	}
+	return k
 }
 
 // freedBefore returns the TaskManager free of the allocation's last slot
