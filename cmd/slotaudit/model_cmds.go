@@ -45,7 +45,7 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 		return nil, err
 	}
 	if !hasEvidence(res) {
-		if err := report.WriteInputTable(e.stderr, res.Inputs); err != nil {
+		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
 			return nil, err
 		}
 		return nil, &nothingToJudgeError{inputs: len(res.Inputs)}
