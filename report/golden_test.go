@@ -68,7 +68,7 @@ func renderModel(t *testing.T, files []string) *bytes.Buffer {
 			t.Fatal(err)
 		}
 	}
-	must(WriteTimelineTable(&b, m, m.Allocations))
+	must(WriteTimelineTable(&b, m, m.Allocations, 0))
 	b.WriteString("\n")
 	var tms []TaskManagerJSON
 	for _, tm := range m.TaskManagers {

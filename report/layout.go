@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -212,6 +213,12 @@ func fieldLines(lead string, fields []field, width int) []string {
 		lines = append(lines, strings.TrimRight(cur, " "))
 	}
 	return lines
+}
+
+func writeFields(w io.Writer, width int, fields ...field) {
+	for _, l := range fieldLines("", fields, width) {
+		io.WriteString(w, l+"\n")
+	}
 }
 
 // grid is a table of text: a header and rows of cells (escaped already).
@@ -474,10 +481,57 @@ func (p places) path(path, stream string) string {
 	return glue(Escape(s))
 }
 
+// at is "file:line" as shown.
+func (p places) at(pl *PlaceJSON) string {
+	if pl == nil {
+		return ""
+	}
+	return p.path(pl.Path, pl.Stream) + ":" + strconv.FormatInt(pl.Line, 10)
+}
+
 // header writes, once, which directory the paths are relative to.
 func (p places) header(w io.Writer, what string, width int) {
 	if p.dir != "" {
 		writePara(w, "", "  ", what+" in "+glue(Escape(p.dir)), width)
 		io.WriteString(w, "\n")
 	}
+}
+
+// dayAndTime splits a time as the JSON prints it into its day
+// ("2020-03-17", "2021-03-14 UTC") and its time of day ("14:00:00.110");
+// ok is false for times without a date.
+func dayAndTime(t string) (day, clock string, ok bool) {
+	if len(t) < 19 || t[4] != '-' || t[7] != '-' || t[10] != 'T' {
+		return "", t, false
+	}
+	day, clock = t[:10], t[11:]
+	if strings.HasSuffix(clock, "Z") {
+		day, clock = day+" UTC", strings.TrimSuffix(clock, "Z")
+	}
+	return day, clock, true
+}
+
+// oneDay returns the day every dated time is on when all of them are on
+// the same one (and at least one is dated), else "".
+func oneDay(times []string) string {
+	day := ""
+	for _, t := range times {
+		if t == "" {
+			continue
+		}
+		d, _, ok := dayAndTime(t)
+		if !ok || day != "" && d != day {
+			return ""
+		}
+		day = d
+	}
+	return day
+}
+
+// clockOn shows t as its time of day when it is on day (dates said once).
+func clockOn(t, day string) string {
+	if d, c, ok := dayAndTime(t); ok && d == day {
+		return c
+	}
+	return t
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,12 +167,20 @@ func newTable(w io.Writer) *tablewriter.Table {
 	)
 }
 
-// WriteTimelineTable writes each timeline as a table of its steps. An
+// WriteTimelineTable writes each timeline as a table of its steps, laid
+// out for width columns (0: unknown, nothing wrapped). Paths are shown
+// relative to the directory all inputs share, said once; a block whose
+// times are all on one day says the day once and shows times of day. An
 // allocation line whose slot index a later line revealed shows it with
-// the evidence's kind; with skewed inputs an "aligned" column shows every
-// time on the clock the rows are ordered by.
-func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation) error {
-	skewed := len(skews(m)) > 0
+// the evidence's kind; when a row's input was shifted by a clock skew,
+// an "aligned" column shows the shift (or the time on the clock the rows
+// are ordered by, if that is shorter).
+func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation, width int) error {
+	w = ungluer{w}
+	pl := newPlaces(filePaths(m.Result.Files))
+	if len(only) > 0 {
+		pl.header(w, "files", width)
+	}
 	for n, a := range only {
 		j := NewAllocationJSON(m, a)
 		if n > 0 {
@@ -182,24 +191,67 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			idx = "none held"
 		}
 		if len(j.SlotIndexes) > 0 {
-			idx = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(j.SlotIndexes)), ", "), "[]")
+			// each index with how it is known (from the slot that held it)
+			how := map[int]string{}
+			for _, h := range j.Slots {
+				if h.Index != nil && how[*h.Index] == "" {
+					how[*h.Index] = heldIndex(h)
+				}
+			}
+			var list []string
+			for _, i := range j.SlotIndexes {
+				if how[i] == "" {
+					how[i] = fmt.Sprint(i)
+				}
+				list = append(list, how[i])
+			}
+			idx = Escape(strings.Join(list, ", "))
 		}
 		label := "slot index"
 		if len(j.SlotIndexes) > 1 {
 			label = "slot indexes"
 		}
-		fmt.Fprintf(w, "allocation %s  job %s  taskmanager %s  %s %s\n", j.AllocationID, orDash(j.JobID), orDash(Escape(j.ResourceID)), label, idx)
+		// The aligned column: only when a row was shifted, as the shift
+		// when that is shorter than the aligned time.
+		var times, both, shifts, aligned []string
+		shifted := false
+		for k, e := range j.Events {
+			times = append(times, e.Time)
+			both = append(both, e.Time, e.AlignedTime)
+			shift := ""
+			if e.AlignedTime != "" {
+				shifted = true
+				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Events[a.Events[k]].Pos.File].Offset)/1e9)
+			}
+			shifts = append(shifts, shift)
+		}
+		day := oneDay(times)
+		if shifted {
+			dayBoth := oneDay(both)
+			for _, e := range j.Events {
+				aligned = append(aligned, clockOn(e.AlignedTime, dayBoth))
+			}
+			if longest(aligned) <= longest(shifts) {
+				day, shifts = dayBoth, aligned
+			}
+		}
+		head := []field{{"allocation", j.AllocationID, true}, {"job", orDash(j.JobID), true},
+			{"taskmanager", orDash(Escape(j.ResourceID)), true}, {label, idx, false}}
+		if day != "" {
+			head = append(head, field{"date", day, true})
+		}
+		writeFields(w, width, head...)
 		for _, h := range j.Slots {
 			if h.Prior {
-				fmt.Fprintf(w, "PRIOR: index %s was held before the log begins (first shown at %s)\n", heldIndex(h), Escape(h.Allocated.String()))
+				writePara(w, "", "  ", fmt.Sprintf("PRIOR: index %s was held before the log begins (first shown at %s)", heldIndex(h), pl.at(h.Allocated)), width)
 			}
 			if h.Replaced != nil {
-				fmt.Fprintf(w, "RESTART: index %s, allocated at %s, was still held when the TaskManager process was replaced at %s (the new process starts with an empty table)\n",
-					heldIndex(h), Escape(h.Allocated.String()), Escape(h.Replaced.String()))
+				writePara(w, "", "  ", fmt.Sprintf("RESTART: index %s, allocated at %s, was still held when the TaskManager process was replaced at %s (the new process starts with an empty table)",
+					heldIndex(h), pl.at(h.Allocated), pl.at(h.Replaced)), width)
 			}
 			if h.Zombie {
-				fmt.Fprintf(w, "ZOMBIE: index %s, allocated at %s, is still held but the AllocationID map no longer leads to it\n",
-					heldIndex(h), Escape(h.Allocated.String()))
+				writePara(w, "", "  ", fmt.Sprintf("ZOMBIE: index %s, allocated at %s, is still held but the AllocationID map no longer leads to it",
+					heldIndex(h), pl.at(h.Allocated)), width)
 			}
 		}
 		// The rows that created a held slot, by line.
@@ -209,43 +261,83 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 				created[*h.Allocated] = h
 			}
 		}
-		t := newTable(w)
-		head := []string{"time", "comp", "event", "index", "where"}
-		if skewed {
-			head = []string{"time", "aligned", "comp", "event", "index", "where"}
+		g := &grid{heads: []string{"time", "comp", "event", "index", "where"}, wrap: []bool{false, false, false, true, false}}
+		if shifted {
+			g.heads = []string{"time", "aligned", "comp", "event", "index", "where"}
+			g.wrap = []bool{false, false, false, false, true, false}
 		}
-		t.Header(head)
-		for _, e := range j.Events {
+		for k, e := range j.Events {
 			i := ""
 			if e.SlotIndex != nil {
 				i = fmt.Sprint(*e.SlotIndex)
 			} else if h, ok := created[PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}]; ok {
-				i = heldIndex(h)
-			}
-			where := e.Path
-			if e.Stream != "" {
-				where += "#" + e.Stream
-			}
-			row := []string{e.Time, strings.ToUpper(e.Component), e.Kind, i, Escape(fmt.Sprintf("%s:%d", where, e.Line))}
-			if skewed {
-				aligned := e.AlignedTime
-				if aligned == "" {
-					aligned = e.Time
+				i = "?" // how it is known is in the header
+				if h.Index != nil {
+					i = fmt.Sprint(*h.Index)
 				}
-				row = append([]string{e.Time, aligned}, row[1:]...)
 			}
-			if err := t.Append(row); err != nil {
-				return err
+			row := []string{clockOn(e.Time, day), strings.ToUpper(e.Component), e.Kind, i, pl.at(&PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line})}
+			if shifted {
+				row = append([]string{row[0], shifts[k]}, row[1:]...)
+			}
+			g.add(row...)
+		}
+		if idx == "unknown" || idx == "none held" {
+			// no held slot has a known index: "?" says nothing the header does not
+			c := slices.Index(g.heads, "index")
+			for _, row := range g.rows {
+				if row[c] == "?" {
+					row[c] = ""
+				}
 			}
 		}
-		if err := t.Render(); err != nil {
+		if err := g.write(w, width); err != nil {
 			return err
 		}
 	}
-	for _, s := range skews(m) {
-		fmt.Fprintf(w, "\nclock skew assumed: %s shifted by %+.3f s (%s)\n", Escape(s.Path), s.OffsetS, Escape(s.Evidence))
+	for _, s := range skewNotes(m, pl) {
+		fmt.Fprintln(w)
+		writePara(w, "", "  ", s, width)
 	}
 	return nil
+}
+
+// skewNotes says, for each input shifted by a clock skew, by how much and
+// which lines force it (as skews does, with paths as shown).
+func skewNotes(m *reconstruct.Model, pl places) []string {
+	type note struct{ key, text string }
+	var notes []note
+	for file, sk := range m.Skew {
+		if sk.Offset == 0 {
+			continue
+		}
+		fi := m.Result.Files[file]
+		ev, rel := &m.Result.Events[sk.Because], &m.Result.Events[sk.Relative]
+		notes = append(notes, note{fi.Path + fi.Stream, fmt.Sprintf("clock skew assumed: %s shifted by %+.3f s (%s received %s before %s requested it)",
+			pl.path(fi.Path, fi.Stream), float64(sk.Offset)/1e9, pl.at(place(m, ev.Pos)), ev.Alloc, pl.at(place(m, rel.Pos)))})
+	}
+	sort.Slice(notes, func(i, j int) bool { return notes[i].key < notes[j].key })
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = n.text
+	}
+	return out
+}
+
+func filePaths(files parser.Files) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
+	}
+	return out
+}
+
+func longest(xs []string) int {
+	n := 0
+	for _, x := range xs {
+		n = max(n, runes(x))
+	}
+	return n
 }
 
 // replayedOn reports whether a TaskManager whose log is in the input saw

@@ -90,7 +90,7 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if format == "json" {
 				return report.WriteTimelineJSON(e.stdout, m, only)
 			}
-			return report.WriteTimelineTable(e.stdout, m, only)
+			return report.WriteTimelineTable(e.stdout, m, only, e.width())
 		},
 	}
 	rf.register(cmd)
