@@ -324,6 +324,9 @@ func skewNotes(m *reconstruct.Model, pl places) []string {
 	return out
 }
 
+// idWidth is the width of an AllocationID or a JobID (32 hex digits).
+const idWidth = 32
+
 func filePaths(files parser.Files) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
@@ -691,13 +694,20 @@ const (
 )
 
 // WriteSlotsTable writes one table per TaskManager and model, then its slot
-// reports compared index by index.
-func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) error {
+// reports compared index by index, laid out for width columns (0:
+// unknown, nothing wrapped), with paths relative to the directory the
+// files (the model's inputs) share.
+func WriteSlotsTable(w io.Writer, files parser.Files, tms []TaskManagerJSON, detail ReportDetail, width int) error {
+	w = ungluer{w}
+	pl := newPlaces(filePaths(files))
+	if len(tms) > 0 {
+		pl.header(w, "files", width)
+	}
 	for n, tm := range tms {
 		if n > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := writeSlotsText(w, tm, builtReports(tm.SlotReports), detail); err != nil {
+		if err := writeSlotsText(w, tm, builtReports(tm.SlotReports), detail, pl, width); err != nil {
 			return err
 		}
 	}
@@ -706,11 +716,17 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) er
 
 // WriteSlotsTablesText writes what WriteSlotsTable writes for the tables
 // built whole, rendering only the slot reports it shows, one at a time.
-func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail) error {
+func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail, width int) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	out := ungluer{bw}
+	var pl places
+	if len(tables) > 0 {
+		pl = newPlaces(filePaths(tables[0].M.Result.Files))
+		pl.header(out, "files", width)
+	}
 	for n, t := range tables {
 		if n > 0 {
-			fmt.Fprintln(bw)
+			fmt.Fprintln(out)
 		}
 		checks, n := t.checks()
 		src := reportSource{n: n, each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
@@ -728,7 +744,7 @@ func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail)
 				src.agreeing++
 			}
 		}
-		if err := writeSlotsText(bw, t.head(), src, detail); err != nil {
+		if err := writeSlotsText(out, t.head(), src, detail, pl, width); err != nil {
 			return err
 		}
 	}
@@ -763,31 +779,31 @@ func builtReports(reps []SlotReportJSON) reportSource {
 }
 
 // writeSlotsText writes one table, then its slot reports.
-func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detail ReportDetail) error {
-	fmt.Fprintf(w, "taskmanager %s  (%s model)\n", Escape(tm.ResourceID), tm.Model)
-	ran := "ran the " + tm.Runs.Model + " table: " + tm.Runs.Why
+func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detail ReportDetail, pl places, width int) error {
+	writeFields(w, width, field{"taskmanager", Escape(tm.ResourceID), true}, field{"", "(" + tm.Model + " model)", true})
+	ran := "ran the " + tm.Runs.Model + " table: " + Escape(tm.Runs.Why)
 	if tm.Runs.Where != nil {
-		ran += " (" + tm.Runs.Where.String() + ")"
+		ran += " (" + pl.at(tm.Runs.Where) + ")"
 	}
-	fmt.Fprintln(w, Escape(ran))
+	writePara(w, "", "  ", ran, width)
 	from := "log begins mid-story at "
 	if tm.FromStart {
 		from = "process starts at "
 	}
-	fmt.Fprint(w, Escape(from+tm.Process.String()))
+	from += pl.at(&tm.Process)
 	if tm.Restarts > 0 {
-		fmt.Fprintf(w, " (restart %d)", tm.Restarts)
+		from += fmt.Sprintf(" (restart %d)", tm.Restarts)
 	}
 	if tm.RestartedAt != nil {
-		fmt.Fprint(w, Escape("; the process was replaced at "+tm.RestartedAt.String()+", this is its last table"))
+		from += "; the process was replaced at " + pl.at(tm.RestartedAt) + ", this is its last table"
 	}
-	fmt.Fprintln(w)
+	writePara(w, "", "  ", from, width)
 	if len(tm.Slots) == 0 {
 		fmt.Fprintln(w, "no slot is held")
-		return writeReports(w, tm.Model, reports, detail)
+		return writeReports(w, tm.Model, reports, detail, pl, width)
 	}
-	t := newTable(w)
-	t.Header([]string{"index", "state", "allocation", "job", "in map", "index known from", "note"})
+	g := &grid{heads: []string{"index", "state", "allocation", "job", "in map", "index known from", "note"},
+		wrap: []bool{false, false, false, false, false, true, true}, reserve: []int{0, 0, idWidth, idWidth}}
 	for _, s := range tm.Slots {
 		idx := "?"
 		if s.Index != nil {
@@ -799,9 +815,9 @@ func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detai
 		}
 		known := s.IndexSource
 		if e := s.IndexEvidence; e != nil {
-			known += ": " + e.How
+			known += ": " + Escape(e.How)
 			if e.Where != nil {
-				known += ", " + e.Where.String()
+				known += ", " + pl.at(e.Where)
 			}
 		}
 		var notes []string
@@ -811,21 +827,19 @@ func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detai
 		if s.Prior {
 			notes = append(notes, "held before the log begins")
 		}
-		if err := t.Append([]string{idx, s.State, s.AllocationID, orDash(s.JobID), mapped, Escape(known), strings.Join(notes, "; ")}); err != nil {
-			return err
-		}
+		g.add(idx, s.State, s.AllocationID, orDash(s.JobID), mapped, known, strings.Join(notes, "; "))
 	}
-	if err := t.Render(); err != nil {
+	if err := g.write(w, width); err != nil {
 		return err
 	}
-	return writeReports(w, tm.Model, reports, detail)
+	return writeReports(w, tm.Model, reports, detail, pl, width)
 }
 
-func writeReports(w io.Writer, model string, reports reportSource, detail ReportDetail) error {
+func writeReports(w io.Writer, model string, reports reportSource, detail ReportDetail, pl places, width int) error {
 	if detail == ReportsNone || reports.n == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "slot reports: %d, %d agree with the %s table\n", reports.n, reports.agreeing, model)
+	writePara(w, "", "  ", fmt.Sprintf("slot reports: %d, %d agree with the %s table", reports.n, reports.agreeing, model), width)
 	show := func(agrees bool) bool { return detail != ReportsDiffering || !agrees }
 	return reports.each(show, func(rep SlotReportJSON) error {
 		verdict := "AGREES with"
@@ -834,11 +848,13 @@ func writeReports(w io.Writer, model string, reports reportSource, detail Report
 		}
 		after := "before the TaskManager's first line"
 		if rep.ComparedAfter != nil {
-			after = "after " + rep.ComparedAfter.String()
+			after = "after " + pl.at(rep.ComparedAfter)
 		}
-		fmt.Fprintf(w, "slot report %s at %s %s the table as it stood %s\n", Escape(rep.PlaceJSON.String()), rep.Time, verdict, Escape(after))
-		t := newTable(w)
-		t.Header([]string{"index", "reported allocation", "reported job", "replayed allocation", "replayed state", ""})
+		writePara(w, "", "  ", fmt.Sprintf("slot report %s at %s %s the table as it stood %s", pl.at(&rep.PlaceJSON), rep.Time, verdict, after), width)
+		// Every report of a table is laid out alike: its columns are as
+		// wide as the widest values they can hold.
+		g := &grid{heads: []string{"index", "", "reported allocation", "reported job", "replayed allocation", "replayed state"},
+			wrap: make([]bool, 6), reserve: []int{0, len("DIFFERS"), idWidth, idWidth, idWidth, len("ALLOCATED")}}
 		for _, s := range rep.Slots {
 			idx := "dynamic"
 			if s.Index != nil {
@@ -848,10 +864,8 @@ func writeReports(w io.Writer, model string, reports reportSource, detail Report
 			if !s.Agrees {
 				mark = "DIFFERS"
 			}
-			if err := t.Append([]string{idx, orDash(s.ReportedAllocationID), orDash(s.ReportedJobID), orDash(s.ReplayedAllocationID), s.ReplayedState, mark}); err != nil {
-				return err
-			}
+			g.add(idx, mark, orDash(s.ReportedAllocationID), orDash(s.ReportedJobID), orDash(s.ReplayedAllocationID), s.ReplayedState)
 		}
-		return t.Render()
+		return g.write(w, width)
 	})
 }

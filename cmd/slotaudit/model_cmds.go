@@ -186,7 +186,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 			if format == "json" {
 				return report.WriteSlotsTablesJSON(e.stdout, out)
 			}
-			return report.WriteSlotsTablesText(e.stdout, out, detail)
+			return report.WriteSlotsTablesText(e.stdout, out, detail, e.width())
 		},
 	}
 	rf.register(cmd)
