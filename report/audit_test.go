@@ -93,7 +93,7 @@ func TestGoldenAuditFormats(t *testing.T) {
 				{"junit.xml", func(b *bytes.Buffer) error { return a.WriteJUnit(b) }},
 				{"github.txt", func(b *bytes.Buffer) error { return a.WriteGitHub(b, "") }},
 				{"md", func(b *bytes.Buffer) error { return a.WriteMarkdown(b) }},
-				{"explain.txt", func(b *bytes.Buffer) error { return a.WriteExplain(b, a.FindingIDs()) }},
+				{"explain.txt", func(b *bytes.Buffer) error { return a.WriteExplain(b, a.FindingIDs(), 0) }},
 			} {
 				var b bytes.Buffer
 				if err := f.write(&b); err != nil {
@@ -226,7 +226,7 @@ func TestREADMESession(t *testing.T) {
 	if err := a.WriteTable(&table, 100); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.WriteExplain(&story, []string{"c4b0db28"}); err != nil {
+	if err := a.WriteExplain(&story, []string{"c4b0db28"}, 100); err != nil {
 		t.Fatal(err)
 	}
 	for what, out := range map[string]string{"audit table": table.String(), "explain story": story.String()} {

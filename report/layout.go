@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/slotaudit/slotaudit/parser"
 )
 
 // Human output is laid out for the width it is given: a boxed table when
@@ -534,4 +536,50 @@ func clockOn(t, day string) string {
 		return c
 	}
 	return t
+}
+
+// inText returns a function that shows, in escaped text a rule wrote,
+// every "file:line" of the inputs as the places do (relative to the
+// shared directory, kept whole), so that a story names a line one way.
+func (p places) inText(files parser.Files) func(string) string {
+	shown := map[string]string{} // name as written → as shown
+	for _, f := range files {
+		as := Escape(f.Name())
+		if s := p.path(f.Path, f.Stream); s != as {
+			shown[as] = s
+		}
+	}
+	if len(shown) == 0 {
+		return func(s string) string { return s }
+	}
+	dir := Escape(p.dir)
+	// at returns the name of the file:line that starts s[i:], if one does:
+	// the longest (of a.log and a.log.1, a.log.1:3 is a.log.1's line).
+	at := func(s string, i int) (string, bool) {
+		if i > 0 && strings.IndexByte(" ([\"'=,", s[i-1]) < 0 || !strings.HasPrefix(s[i:], dir) {
+			return "", false
+		}
+		name := ""
+		for j := i + len(dir); j+1 < len(s); j++ {
+			if s[j] == ':' && s[j+1] >= '0' && s[j+1] <= '9' {
+				if _, ok := shown[s[i:j]]; ok {
+					name = s[i:j]
+				}
+			}
+		}
+		return name, name != ""
+	}
+	return func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); {
+			if name, ok := at(s, i); ok {
+				b.WriteString(shown[name])
+				i += len(name)
+				continue
+			}
+			b.WriteByte(s[i])
+			i++
+		}
+		return b.String()
+	}
 }

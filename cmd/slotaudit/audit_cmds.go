@@ -248,7 +248,7 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 					return err
 				}
 			}
-			return a.WriteExplain(e.stdout, ids)
+			return a.WriteExplain(e.stdout, ids, e.width())
 		},
 	}
 	rf.register(cmd)
