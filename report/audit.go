@@ -454,11 +454,20 @@ func wrap(s string, width int) string {
 
 // WriteExplain tells the story of the findings (and the findings they
 // follow from, first) as numbered steps, each one sentence with the line
-// that justifies it, ending with what the fixed table would have done.
-func (a *Audit) WriteExplain(w io.Writer, ids []string) error {
+// that justifies it, ending with what the fixed table would have done;
+// laid out for width columns (0: unknown, nothing wrapped), with paths
+// relative to the directory the inputs share and, when all of a story's
+// lines are of one day, the day said once.
+func (a *Audit) WriteExplain(w io.Writer, ids []string, width int) error {
+	w = ungluer{w}
+	pl := newPlaces(filePaths(a.Model.Result.Files))
+	text := pl.inText(a.Model.Result.Files)
 	byID := map[string]rules.Finding{}
 	for _, f := range a.Findings {
 		byID[f.ID] = f
+	}
+	if len(ids) > 0 {
+		pl.header(w, "files", width)
 	}
 	told := map[string]bool{}
 	shown := map[EvidenceJSON]string{} // a line already quoted → where
@@ -475,33 +484,57 @@ func (a *Audit) WriteExplain(w io.Writer, ids []string) error {
 			}
 		}
 		fj := NewFindingJSON(a.Model, f)
-		fmt.Fprintf(w, "%s %s (%s): %s\n", fj.ID, fj.Rule, fj.Severity, Escape(fj.Message))
+		sub := func(key, value string) {
+			first := "   " + key + ": "
+			writePara(w, first, hang(runes(first), width), value, width)
+		}
+		writePara(w, fj.ID+" ", hang(runes(fj.ID)+1, width), fmt.Sprintf("%s (%s): %s", fj.Rule, fj.Severity, text(Escape(fj.Message))), width)
 		if fj.SlotIndex != nil || fj.IndexNote != "" {
-			fmt.Fprintf(w, "   slot index: %s\n", Escape(indexLine(fj)))
+			sub("slot index", text(Escape(indexLine(fj))))
 		}
 		if len(fj.Causes) > 0 {
-			fmt.Fprintf(w, "   follows from: %s\n", strings.Join(fj.Causes, ", "))
+			sub("follows from", strings.Join(fj.Causes, ", "))
 		}
 		if fj.Caveat != "" {
-			fmt.Fprintf(w, "   caveat: %s\n", Escape(fj.Caveat))
+			sub("caveat", text(Escape(fj.Caveat)))
+		}
+		var times []string
+		for _, e := range fj.Evidence {
+			if e.Path != "" {
+				times = append(times, e.Time)
+			}
+		}
+		day := oneDay(times)
+		if day != "" {
+			sub("date", day)
 		}
 		for n, e := range fj.Evidence {
-			fmt.Fprintf(w, "%3d. %s\n", n+1, Escape(e.Says))
+			num := fmt.Sprintf("%3d. ", n+1)
+			step := strings.Repeat(" ", runes(num))
+			writePara(w, num, step, text(Escape(e.Says)), width)
 			if e.Path == "" {
-				fmt.Fprintf(w, "     (no line shows this step)\n")
+				writePara(w, step, step, "(no line shows this step)", width)
 				continue
 			}
-			where := (&PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}).String()
-			fmt.Fprintf(w, "     %s  %s  %s\n", Escape(where), orDash(e.Time), strings.ToUpper(orDash(e.Component)))
+			where := pl.at(&PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line})
+			writePara(w, step, step+"  ", where+"  "+orDash(clockOn(e.Time, day))+"  "+strings.ToUpper(orDash(e.Component)), width)
 			key := EvidenceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}
 			if before, ok := shown[key]; ok {
-				fmt.Fprintf(w, "     (quoted above, %s)\n", before)
+				writePara(w, step, step, fmt.Sprintf("(quoted above, %s)", before), width)
 				continue
 			}
 			shown[key] = fmt.Sprintf("%s step %d", fj.ID, n+1)
-			fmt.Fprintf(w, "     | %s\n", Escape(compactLine(e.Text)))
+			quote := Escape(compactLine(e.Text))
+			if !fits(runes(step+"| "+quote), width) {
+				// wrapped, the padding between a layout's fields is only in the way
+				quote = strings.Join(strings.Fields(quote), " ")
+			}
+			for _, l := range para(step+"| ", step+"|   ", quote, width, true) {
+				fmt.Fprintln(w, l)
+			}
 		}
-		fmt.Fprintf(w, "   the fixed table (Flink >= 1.10) would: %s\n\n", Escape(fj.FixedModel))
+		sub("the fixed table (Flink >= 1.10) would", text(Escape(fj.FixedModel)))
+		fmt.Fprintln(w)
 		return nil
 	}
 	for _, id := range ids {
@@ -510,6 +543,15 @@ func (a *Audit) WriteExplain(w io.Writer, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// hang is the indent of a paragraph's lines after the first: as deep as
+// its first line's prefix when that leaves room, else five spaces.
+func hang(prefix, width int) string {
+	if width > 0 && prefix > width/3 {
+		prefix = 5
+	}
+	return strings.Repeat(" ", prefix)
 }
 
 func indexLine(f FindingJSON) string {

@@ -94,7 +94,7 @@ func TestGoldenAuditFormats(t *testing.T) {
 				{"junit.xml", func(b *bytes.Buffer) error { return a.WriteJUnit(b) }},
 				{"github.txt", func(b *bytes.Buffer) error { return a.WriteGitHub(b, "") }},
 				{"md", func(b *bytes.Buffer) error { return a.WriteMarkdown(b) }},
-				{"explain.txt", func(b *bytes.Buffer) error { return a.WriteExplain(b, a.FindingIDs()) }},
+				{"explain.txt", func(b *bytes.Buffer) error { return a.WriteExplain(b, a.FindingIDs(), 0) }},
 			} {
 				var b bytes.Buffer
 				if err := f.write(&b); err != nil {
@@ -195,8 +195,8 @@ func TestGitHubAnnotationLimit(t *testing.T) {
 }
 
 // TestREADMESession: the session docs/session.md shows is what audit and
-// explain print today (COLUMNS=100), and every line of the README's
-// shortened table is one of them, so neither can drift.
+// explain print today (COLUMNS=80; -update rewrites it), and every line of
+// the README's shortened excerpt is one of them, so neither can drift.
 func TestREADMESession(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
@@ -227,8 +227,25 @@ func TestREADMESession(t *testing.T) {
 	if err := a.WriteText(&table, TextStyle{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.WriteExplain(&story, []string{"c4b0db28"}); err != nil {
+	if err := a.WriteExplain(&story, []string{"c4b0db28"}, 80); err != nil {
 		t.Fatal(err)
+	}
+	if *update {
+		// each command's block runs from its "$ slotaudit …" line to the fence
+		doc := string(session)
+		for cmd, out := range map[string]string{"$ slotaudit audit ": table.String(), "$ slotaudit explain ": story.String()} {
+			at := strings.Index(doc, cmd)
+			if at < 0 {
+				t.Fatalf("docs/session.md has no %q block", cmd)
+			}
+			from := at + strings.Index(doc[at:], "\n") + 1
+			to := from + strings.Index(doc[from:], "```")
+			doc = doc[:from] + out + doc[to:]
+		}
+		if err := os.WriteFile(filepath.Join("..", "docs", "session.md"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		session = []byte(doc)
 	}
 	for what, out := range map[string]string{"audit table": table.String(), "explain story": story.String()} {
 		if !strings.Contains(string(session), out) {

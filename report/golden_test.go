@@ -68,7 +68,7 @@ func renderModel(t *testing.T, files []string) *bytes.Buffer {
 			t.Fatal(err)
 		}
 	}
-	must(WriteTimelineTable(&b, m, m.Allocations))
+	must(WriteTimelineTable(&b, m, m.Allocations, 0))
 	b.WriteString("\n")
 	var tms []TaskManagerJSON
 	for _, tm := range m.TaskManagers {
@@ -76,7 +76,7 @@ func renderModel(t *testing.T, files []string) *bytes.Buffer {
 			tms = append(tms, NewTaskManagerJSON(m, tm, s)...)
 		}
 	}
-	must(WriteSlotsTable(&b, tms, ReportsAll))
+	must(WriteSlotsTable(&b, m.Result.Files, tms, ReportsAll, 0))
 	b.WriteString("\n")
 	must(WriteTimelineJSON(&b, m, m.Allocations))
 	must(WriteSlotsJSON(&b, tms))

@@ -5,10 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -74,29 +70,31 @@ func NewInputJSON(in *parser.InputSummary) InputJSON {
 	}
 }
 
-// WriteInputTable writes the per-input summary as a plain ASCII table.
-func WriteInputTable(w io.Writer, inputs []parser.InputSummary) error {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-	)
-	t.Header([]string{"input", "layout", "flink", "components", "taskmanager", "records", "events", "irrelevant", "unparsed", "stray"})
+// WriteInputTable writes the per-input summary, laid out for width
+// columns (0: unknown, nothing wrapped): a table where it fits, else one
+// "key value" record per input. Paths are relative to the directory all
+// inputs share, said once.
+func WriteInputTable(w io.Writer, inputs []parser.InputSummary, width int) error {
+	w = ungluer{w}
+	paths := make([]string, len(inputs))
+	for i := range inputs {
+		paths[i] = inputs[i].Path
+	}
+	pl := newPlaces(paths)
+	pl.header(w, "inputs", width)
+	g := &grid{heads: []string{"input", "layout", "flink", "components", "taskmanager", "records", "events", "irrelevant", "unparsed", "stray"},
+		wrap: []bool{false, true, true, false, false, false, false, false, false, false}}
 	for i := range inputs {
 		in := &inputs[i]
-		name := in.Path
-		if in.Stream != "" {
-			name += "#" + in.Stream
-		}
-		layout := in.Layout
+		layout := Escape(in.Layout)
 		if in.Wrapper != "" {
-			layout = in.Wrapper + "/" + layout
+			layout = Escape(in.Wrapper) + "/" + layout
 		}
 		if in.Gzip {
 			layout = "gzip/" + layout
 		}
 		if in.DuplicateOf != "" {
-			layout = "duplicate of " + in.DuplicateOf
+			layout = "duplicate of " + pl.path(in.DuplicateOf, "")
 		}
 		ver := in.FlinkVersion
 		if ver == "" {
@@ -108,62 +106,15 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary) error {
 		for _, c := range in.Components {
 			comps = append(comps, strings.ToUpper(string(c)))
 		}
-		rows := []string{
-			Escape(name), layout, Escape(ver), strings.Join(comps, "+"), Escape(in.ResourceID),
+		g.add(pl.path(in.Path, in.Stream), layout, Escape(ver), strings.Join(comps, "+"), Escape(in.ResourceID),
 			fmt.Sprint(in.Records), fmt.Sprint(in.EventCount), fmt.Sprint(in.Irrelevant),
-			fmt.Sprint(in.Unparsed), fmt.Sprint(in.Stray),
-		}
-		if err := t.Append(rows); err != nil {
-			return err
-		}
+			fmt.Sprint(in.Unparsed), fmt.Sprint(in.Stray))
 	}
-	return t.Render()
+	return g.write(w, width)
 }
 
-// WriteInputSummary writes the per-input table when it fits in width
-// columns, else one "key value" line per input, which wraps gracefully.
+// WriteInputSummary writes the per-input summary of an audit: what
+// WriteInputTable writes.
 func WriteInputSummary(w io.Writer, inputs []parser.InputSummary, width int) error {
-	if width <= 0 {
-		width = unlimited
-	}
-	var b strings.Builder
-	if err := WriteInputTable(&b, inputs); err != nil {
-		return err
-	}
-	if fitsWidth(b.String(), width) {
-		_, err := io.WriteString(w, b.String())
-		return err
-	}
-	for i := range inputs {
-		j := NewInputJSON(&inputs[i])
-		name := j.Path
-		if j.Stream != "" {
-			name += "#" + j.Stream
-		}
-		ver := j.FlinkVersion
-		if ver == "" {
-			ver = "?"
-		}
-		line := fmt.Sprintf("input %s: %s, flink %s, %s", Escape(name), j.Layout, Escape(ver), strings.ToUpper(strings.Join(j.Components, "+")))
-		if j.ResourceID != "" {
-			line += ", taskmanager " + Escape(j.ResourceID)
-		}
-		line += fmt.Sprintf(", records %d, events %d, irrelevant %d, unparsed %d, stray %d", j.Records, j.Events, j.Irrelevant, j.Unparsed, j.Stray)
-		if j.DuplicateOf != "" {
-			line += ", duplicate of " + Escape(j.DuplicateOf) + " (its events are counted there)"
-		}
-		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func fitsWidth(s string, width int) bool {
-	for _, line := range strings.Split(s, "\n") {
-		if len([]rune(line)) > width {
-			return false
-		}
-	}
-	return true
+	return WriteInputTable(w, inputs, width)
 }

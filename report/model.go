@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,12 +167,20 @@ func newTable(w io.Writer) *tablewriter.Table {
 	)
 }
 
-// WriteTimelineTable writes each timeline as a table of its steps. An
+// WriteTimelineTable writes each timeline as a table of its steps, laid
+// out for width columns (0: unknown, nothing wrapped). Paths are shown
+// relative to the directory all inputs share, said once; a block whose
+// times are all on one day says the day once and shows times of day. An
 // allocation line whose slot index a later line revealed shows it with
-// the evidence's kind; with skewed inputs an "aligned" column shows every
-// time on the clock the rows are ordered by.
-func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation) error {
-	skewed := len(skews(m)) > 0
+// the evidence's kind; when a row's input was shifted by a clock skew,
+// an "aligned" column shows the shift (or the time on the clock the rows
+// are ordered by, if that is shorter).
+func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation, width int) error {
+	w = ungluer{w}
+	pl := newPlaces(filePaths(m.Result.Files))
+	if len(only) > 0 {
+		pl.header(w, "files", width)
+	}
 	for n, a := range only {
 		j := NewAllocationJSON(m, a)
 		if n > 0 {
@@ -182,24 +191,67 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			idx = "none held"
 		}
 		if len(j.SlotIndexes) > 0 {
-			idx = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(j.SlotIndexes)), ", "), "[]")
+			// each index with how it is known (from the slot that held it)
+			how := map[int]string{}
+			for _, h := range j.Slots {
+				if h.Index != nil && how[*h.Index] == "" {
+					how[*h.Index] = heldIndex(h)
+				}
+			}
+			var list []string
+			for _, i := range j.SlotIndexes {
+				if how[i] == "" {
+					how[i] = fmt.Sprint(i)
+				}
+				list = append(list, how[i])
+			}
+			idx = Escape(strings.Join(list, ", "))
 		}
 		label := "slot index"
 		if len(j.SlotIndexes) > 1 {
 			label = "slot indexes"
 		}
-		fmt.Fprintf(w, "allocation %s  job %s  taskmanager %s  %s %s\n", j.AllocationID, orDash(j.JobID), orDash(Escape(j.ResourceID)), label, idx)
+		// The aligned column: only when a row was shifted, as the shift
+		// when that is shorter than the aligned time.
+		var times, both, shifts, aligned []string
+		shifted := false
+		for k, e := range j.Events {
+			times = append(times, e.Time)
+			both = append(both, e.Time, e.AlignedTime)
+			shift := ""
+			if e.AlignedTime != "" {
+				shifted = true
+				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Events[a.Events[k]].Pos.File].Offset)/1e9)
+			}
+			shifts = append(shifts, shift)
+		}
+		day := oneDay(times)
+		if shifted {
+			dayBoth := oneDay(both)
+			for _, e := range j.Events {
+				aligned = append(aligned, clockOn(e.AlignedTime, dayBoth))
+			}
+			if longest(aligned) <= longest(shifts) {
+				day, shifts = dayBoth, aligned
+			}
+		}
+		head := []field{{"allocation", j.AllocationID, true}, {"job", orDash(j.JobID), true},
+			{"taskmanager", orDash(Escape(j.ResourceID)), true}, {label, idx, false}}
+		if day != "" {
+			head = append(head, field{"date", day, true})
+		}
+		writeFields(w, width, head...)
 		for _, h := range j.Slots {
 			if h.Prior {
-				fmt.Fprintf(w, "PRIOR: index %s was held before the log begins (first shown at %s)\n", heldIndex(h), Escape(h.Allocated.String()))
+				writePara(w, "", "  ", fmt.Sprintf("PRIOR: index %s was held before the log begins (first shown at %s)", heldIndex(h), pl.at(h.Allocated)), width)
 			}
 			if h.Replaced != nil {
-				fmt.Fprintf(w, "RESTART: index %s, allocated at %s, was still held when the TaskManager process was replaced at %s (the new process starts with an empty table)\n",
-					heldIndex(h), Escape(h.Allocated.String()), Escape(h.Replaced.String()))
+				writePara(w, "", "  ", fmt.Sprintf("RESTART: index %s, allocated at %s, was still held when the TaskManager process was replaced at %s (the new process starts with an empty table)",
+					heldIndex(h), pl.at(h.Allocated), pl.at(h.Replaced)), width)
 			}
 			if h.Zombie {
-				fmt.Fprintf(w, "ZOMBIE: index %s, allocated at %s, is still held but the AllocationID map no longer leads to it\n",
-					heldIndex(h), Escape(h.Allocated.String()))
+				writePara(w, "", "  ", fmt.Sprintf("ZOMBIE: index %s, allocated at %s, is still held but the AllocationID map no longer leads to it",
+					heldIndex(h), pl.at(h.Allocated)), width)
 			}
 		}
 		// The rows that created a held slot, by line.
@@ -209,43 +261,86 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 				created[*h.Allocated] = h
 			}
 		}
-		t := newTable(w)
-		head := []string{"time", "comp", "event", "index", "where"}
-		if skewed {
-			head = []string{"time", "aligned", "comp", "event", "index", "where"}
+		g := &grid{heads: []string{"time", "comp", "event", "index", "where"}, wrap: []bool{false, false, false, true, false}}
+		if shifted {
+			g.heads = []string{"time", "aligned", "comp", "event", "index", "where"}
+			g.wrap = []bool{false, false, false, false, true, false}
 		}
-		t.Header(head)
-		for _, e := range j.Events {
+		for k, e := range j.Events {
 			i := ""
 			if e.SlotIndex != nil {
 				i = fmt.Sprint(*e.SlotIndex)
 			} else if h, ok := created[PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}]; ok {
-				i = heldIndex(h)
-			}
-			where := e.Path
-			if e.Stream != "" {
-				where += "#" + e.Stream
-			}
-			row := []string{e.Time, strings.ToUpper(e.Component), e.Kind, i, Escape(fmt.Sprintf("%s:%d", where, e.Line))}
-			if skewed {
-				aligned := e.AlignedTime
-				if aligned == "" {
-					aligned = e.Time
+				i = "?" // how it is known is in the header
+				if h.Index != nil {
+					i = fmt.Sprint(*h.Index)
 				}
-				row = append([]string{e.Time, aligned}, row[1:]...)
 			}
-			if err := t.Append(row); err != nil {
-				return err
+			row := []string{clockOn(e.Time, day), strings.ToUpper(e.Component), e.Kind, i, pl.at(&PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line})}
+			if shifted {
+				row = append([]string{row[0], shifts[k]}, row[1:]...)
+			}
+			g.add(row...)
+		}
+		if idx == "unknown" || idx == "none held" {
+			// no held slot has a known index: "?" says nothing the header does not
+			c := slices.Index(g.heads, "index")
+			for _, row := range g.rows {
+				if row[c] == "?" {
+					row[c] = ""
+				}
 			}
 		}
-		if err := t.Render(); err != nil {
+		if err := g.write(w, width); err != nil {
 			return err
 		}
 	}
-	for _, s := range skews(m) {
-		fmt.Fprintf(w, "\nclock skew assumed: %s shifted by %+.3f s (%s)\n", Escape(s.Path), s.OffsetS, Escape(s.Evidence))
+	for _, s := range skewNotes(m, pl) {
+		fmt.Fprintln(w)
+		writePara(w, "", "  ", s, width)
 	}
 	return nil
+}
+
+// skewNotes says, for each input shifted by a clock skew, by how much and
+// which lines force it (as skews does, with paths as shown).
+func skewNotes(m *reconstruct.Model, pl places) []string {
+	type note struct{ key, text string }
+	var notes []note
+	for file, sk := range m.Skew {
+		if sk.Offset == 0 {
+			continue
+		}
+		fi := m.Result.Files[file]
+		ev, rel := &m.Result.Events[sk.Because], &m.Result.Events[sk.Relative]
+		notes = append(notes, note{fi.Path + fi.Stream, fmt.Sprintf("clock skew assumed: %s shifted by %+.3f s (%s received %s before %s requested it)",
+			pl.path(fi.Path, fi.Stream), float64(sk.Offset)/1e9, pl.at(place(m, ev.Pos)), ev.Alloc, pl.at(place(m, rel.Pos)))})
+	}
+	sort.Slice(notes, func(i, j int) bool { return notes[i].key < notes[j].key })
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = n.text
+	}
+	return out
+}
+
+// idWidth is the width of an AllocationID or a JobID (32 hex digits).
+const idWidth = 32
+
+func filePaths(files parser.Files) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
+	}
+	return out
+}
+
+func longest(xs []string) int {
+	n := 0
+	for _, x := range xs {
+		n = max(n, runes(x))
+	}
+	return n
 }
 
 // replayedOn reports whether a TaskManager whose log is in the input saw
@@ -599,13 +694,20 @@ const (
 )
 
 // WriteSlotsTable writes one table per TaskManager and model, then its slot
-// reports compared index by index.
-func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) error {
+// reports compared index by index, laid out for width columns (0:
+// unknown, nothing wrapped), with paths relative to the directory the
+// files (the model's inputs) share.
+func WriteSlotsTable(w io.Writer, files parser.Files, tms []TaskManagerJSON, detail ReportDetail, width int) error {
+	w = ungluer{w}
+	pl := newPlaces(filePaths(files))
+	if len(tms) > 0 {
+		pl.header(w, "files", width)
+	}
 	for n, tm := range tms {
 		if n > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := writeSlotsText(w, tm, builtReports(tm.SlotReports), detail); err != nil {
+		if err := writeSlotsText(w, tm, builtReports(tm.SlotReports), detail, pl, width); err != nil {
 			return err
 		}
 	}
@@ -614,11 +716,17 @@ func WriteSlotsTable(w io.Writer, tms []TaskManagerJSON, detail ReportDetail) er
 
 // WriteSlotsTablesText writes what WriteSlotsTable writes for the tables
 // built whole, rendering only the slot reports it shows, one at a time.
-func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail) error {
+func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail, width int) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	out := ungluer{bw}
+	var pl places
+	if len(tables) > 0 {
+		pl = newPlaces(filePaths(tables[0].M.Result.Files))
+		pl.header(out, "files", width)
+	}
 	for n, t := range tables {
 		if n > 0 {
-			fmt.Fprintln(bw)
+			fmt.Fprintln(out)
 		}
 		checks, n := t.checks()
 		src := reportSource{n: n, each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
@@ -636,7 +744,7 @@ func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail)
 				src.agreeing++
 			}
 		}
-		if err := writeSlotsText(bw, t.head(), src, detail); err != nil {
+		if err := writeSlotsText(out, t.head(), src, detail, pl, width); err != nil {
 			return err
 		}
 	}
@@ -671,31 +779,31 @@ func builtReports(reps []SlotReportJSON) reportSource {
 }
 
 // writeSlotsText writes one table, then its slot reports.
-func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detail ReportDetail) error {
-	fmt.Fprintf(w, "taskmanager %s  (%s model)\n", Escape(tm.ResourceID), tm.Model)
-	ran := "ran the " + tm.Runs.Model + " table: " + tm.Runs.Why
+func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detail ReportDetail, pl places, width int) error {
+	writeFields(w, width, field{"taskmanager", Escape(tm.ResourceID), true}, field{"", "(" + tm.Model + " model)", true})
+	ran := "ran the " + tm.Runs.Model + " table: " + Escape(tm.Runs.Why)
 	if tm.Runs.Where != nil {
-		ran += " (" + tm.Runs.Where.String() + ")"
+		ran += " (" + pl.at(tm.Runs.Where) + ")"
 	}
-	fmt.Fprintln(w, Escape(ran))
+	writePara(w, "", "  ", ran, width)
 	from := "log begins mid-story at "
 	if tm.FromStart {
 		from = "process starts at "
 	}
-	fmt.Fprint(w, Escape(from+tm.Process.String()))
+	from += pl.at(&tm.Process)
 	if tm.Restarts > 0 {
-		fmt.Fprintf(w, " (restart %d)", tm.Restarts)
+		from += fmt.Sprintf(" (restart %d)", tm.Restarts)
 	}
 	if tm.RestartedAt != nil {
-		fmt.Fprint(w, Escape("; the process was replaced at "+tm.RestartedAt.String()+", this is its last table"))
+		from += "; the process was replaced at " + pl.at(tm.RestartedAt) + ", this is its last table"
 	}
-	fmt.Fprintln(w)
+	writePara(w, "", "  ", from, width)
 	if len(tm.Slots) == 0 {
 		fmt.Fprintln(w, "no slot is held")
-		return writeReports(w, tm.Model, reports, detail)
+		return writeReports(w, tm.Model, reports, detail, pl, width)
 	}
-	t := newTable(w)
-	t.Header([]string{"index", "state", "allocation", "job", "in map", "index known from", "note"})
+	g := &grid{heads: []string{"index", "state", "allocation", "job", "in map", "index known from", "note"},
+		wrap: []bool{false, false, false, false, false, true, true}, reserve: []int{0, 0, idWidth, idWidth}}
 	for _, s := range tm.Slots {
 		idx := "?"
 		if s.Index != nil {
@@ -707,9 +815,9 @@ func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detai
 		}
 		known := s.IndexSource
 		if e := s.IndexEvidence; e != nil {
-			known += ": " + e.How
+			known += ": " + Escape(e.How)
 			if e.Where != nil {
-				known += ", " + e.Where.String()
+				known += ", " + pl.at(e.Where)
 			}
 		}
 		var notes []string
@@ -719,21 +827,19 @@ func writeSlotsText(w io.Writer, tm TaskManagerJSON, reports reportSource, detai
 		if s.Prior {
 			notes = append(notes, "held before the log begins")
 		}
-		if err := t.Append([]string{idx, s.State, s.AllocationID, orDash(s.JobID), mapped, Escape(known), strings.Join(notes, "; ")}); err != nil {
-			return err
-		}
+		g.add(idx, s.State, s.AllocationID, orDash(s.JobID), mapped, known, strings.Join(notes, "; "))
 	}
-	if err := t.Render(); err != nil {
+	if err := g.write(w, width); err != nil {
 		return err
 	}
-	return writeReports(w, tm.Model, reports, detail)
+	return writeReports(w, tm.Model, reports, detail, pl, width)
 }
 
-func writeReports(w io.Writer, model string, reports reportSource, detail ReportDetail) error {
+func writeReports(w io.Writer, model string, reports reportSource, detail ReportDetail, pl places, width int) error {
 	if detail == ReportsNone || reports.n == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "slot reports: %d, %d agree with the %s table\n", reports.n, reports.agreeing, model)
+	writePara(w, "", "  ", fmt.Sprintf("slot reports: %d, %d agree with the %s table", reports.n, reports.agreeing, model), width)
 	show := func(agrees bool) bool { return detail != ReportsDiffering || !agrees }
 	return reports.each(show, func(rep SlotReportJSON) error {
 		verdict := "AGREES with"
@@ -742,11 +848,13 @@ func writeReports(w io.Writer, model string, reports reportSource, detail Report
 		}
 		after := "before the TaskManager's first line"
 		if rep.ComparedAfter != nil {
-			after = "after " + rep.ComparedAfter.String()
+			after = "after " + pl.at(rep.ComparedAfter)
 		}
-		fmt.Fprintf(w, "slot report %s at %s %s the table as it stood %s\n", Escape(rep.PlaceJSON.String()), rep.Time, verdict, Escape(after))
-		t := newTable(w)
-		t.Header([]string{"index", "reported allocation", "reported job", "replayed allocation", "replayed state", ""})
+		writePara(w, "", "  ", fmt.Sprintf("slot report %s at %s %s the table as it stood %s", pl.at(&rep.PlaceJSON), rep.Time, verdict, after), width)
+		// Every report of a table is laid out alike: its columns are as
+		// wide as the widest values they can hold.
+		g := &grid{heads: []string{"index", "", "reported allocation", "reported job", "replayed allocation", "replayed state"},
+			wrap: make([]bool, 6), reserve: []int{0, len("DIFFERS"), idWidth, idWidth, idWidth, len("ALLOCATED")}}
 		for _, s := range rep.Slots {
 			idx := "dynamic"
 			if s.Index != nil {
@@ -756,10 +864,8 @@ func writeReports(w io.Writer, model string, reports reportSource, detail Report
 			if !s.Agrees {
 				mark = "DIFFERS"
 			}
-			if err := t.Append([]string{idx, orDash(s.ReportedAllocationID), orDash(s.ReportedJobID), orDash(s.ReplayedAllocationID), s.ReplayedState, mark}); err != nil {
-				return err
-			}
+			g.add(idx, mark, orDash(s.ReportedAllocationID), orDash(s.ReportedJobID), orDash(s.ReplayedAllocationID), s.ReplayedState)
 		}
-		return t.Render()
+		return g.write(w, width)
 	})
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -93,8 +94,10 @@ func TestSlotsStreamedEqualsBuilt(t *testing.T) {
 				}
 				compareWriters(t, "json", func(b *bytes.Buffer) error { return WriteSlotsJSON(b, built) },
 					func(b *bytes.Buffer) error { return WriteSlotsTablesJSON(b, tables) })
-				compareWriters(t, "text", func(b *bytes.Buffer) error { return WriteSlotsTable(b, built, detail) },
-					func(b *bytes.Buffer) error { return WriteSlotsTablesText(b, tables, detail) })
+				for _, width := range []int{0, 80} {
+					compareWriters(t, fmt.Sprintf("text at width %d", width), func(b *bytes.Buffer) error { return WriteSlotsTable(b, m.Result.Files, built, detail, width) },
+						func(b *bytes.Buffer) error { return WriteSlotsTablesText(b, tables, detail, width) })
+				}
 			}
 		})
 	}

@@ -91,7 +91,7 @@ func TestIncidents(t *testing.T) {
 			var out bytes.Buffer
 			must(t, a.WriteTable(&out, 120))
 			out.WriteString("\n")
-			must(t, a.WriteExplain(&out, a.FindingIDs()))
+			must(t, a.WriteExplain(&out, a.FindingIDs(), 120))
 			g := filepath.Join(golden, name+".audit.txt")
 			if *update {
 				must(t, os.WriteFile(g, out.Bytes(), 0o644))

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -82,11 +83,15 @@ func (e *env) stdoutIsTerminal() bool {
 // width is the width human output must fit: $COLUMNS when set, else the
 // terminal's own; 0 when neither is known (output into a pipe or a file),
 // which means "do not wrap": piped output never depends on a guessed width.
-func (e *env) width() int {
+func (e *env) width() int { return e.widthOf(e.stdout) }
+
+// widthOf is width for output written to w (standard error has its own
+// terminal, or none).
+func (e *env) widthOf(w io.Writer) int {
 	if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 0 {
 		return max(w, 40)
 	}
-	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
 			return max(w, 40)
 		}
@@ -283,7 +288,7 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 					return err
 				}
 			}
-			return a.WriteExplain(e.stdout, ids)
+			return a.WriteExplain(e.stdout, ids, e.width())
 		},
 	}
 	rf.register(cmd)

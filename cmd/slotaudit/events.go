@@ -53,7 +53,7 @@ func runEvents(cmd *cobra.Command, e *env, opts *eventsOptions) error {
 		return err
 	}
 	if !opts.noSummary {
-		if err := report.WriteInputTable(e.stderr, res.Inputs); err != nil {
+		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
 			return err
 		}
 	}

@@ -264,7 +264,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		// audited: the follow ends as an audit of it would.
 		if onlyStdin && len(last) == 1 && last[0].ended {
 			if current == nil {
-				if err := report.WriteInputTable(e.stderr, e.unjudged); err != nil {
+				if err := report.WriteInputTable(e.stderr, e.unjudged, e.widthOf(e.stderr)); err != nil {
 					return err
 				}
 				return &nothingToJudgeError{inputs: len(e.unjudged)}

@@ -33,7 +33,7 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 		return nil, err
 	}
 	if !hasEvidence(res) {
-		if err := report.WriteInputTable(e.stderr, res.Inputs); err != nil {
+		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
 			return nil, err
 		}
 		return nil, &nothingToJudgeError{inputs: len(res.Inputs), res: res}
@@ -79,7 +79,7 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if format == "json" {
 				return report.WriteTimelineJSON(e.stdout, m, only)
 			}
-			return report.WriteTimelineTable(e.stdout, m, only)
+			return report.WriteTimelineTable(e.stdout, m, only, e.width())
 		},
 	}
 	rf.register(cmd)
@@ -216,7 +216,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 			if format == "json" {
 				return report.WriteSlotsTablesJSON(e.stdout, out)
 			}
-			return report.WriteSlotsTablesText(e.stdout, out, detail)
+			return report.WriteSlotsTablesText(e.stdout, out, detail, e.width())
 		},
 	}
 	rf.register(cmd)
