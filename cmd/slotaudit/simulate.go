@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,25 +54,29 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			if inject != "" {
 				cfg.Inject = strings.Split(inject, ",")
 			}
-			// Benchmark corpora run to gigabytes: each file is written as
-			// soon as it is rendered, without a copy, and let go. The
-			// directory is made then, so that bad flags leave nothing
+			// Benchmark corpora run to gigabytes: each file is made when
+			// its process first logs and written as the simulation runs.
+			// The directory is made then, so that bad flags leave nothing
 			// behind; files are staged and moved into place at the end.
 			logs := filepath.Join(out, "logs")
 			var dir *outDir
 			var names []string
-			cfg.Write = func(name, content string) error {
+			cfg.Create = func(name string) (io.WriteCloser, error) {
 				if dir == nil {
 					var err error
 					if dir, err = openOutDir(out, force); err != nil {
-						return err
+						return nil, err
 					}
 					if err := dir.mkdir("logs"); err != nil {
-						return err
+						return nil, err
 					}
 				}
+				f, err := dir.create(filepath.Join("logs", name))
+				if err != nil {
+					return nil, err // not a nil *os.File in a non-nil interface
+				}
 				names = append(names, name)
-				return dir.write(filepath.Join("logs", name), []byte(content))
+				return f, nil
 			}
 			res, err := sim.Run(cfg)
 			if err != nil {
@@ -125,5 +130,3 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replace the logs/ and truth.json an earlier run wrote into --out")
 	return cmd
 }
-
-// writeString writes s to a new file at path without copying it.
