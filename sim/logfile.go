@@ -48,8 +48,9 @@ const logBuffer = 64 << 10
 type logFile struct {
 	Name  string
 	out   *output
-	tm    bool // a TaskManager's (its chatter is a TaskManager's)
-	n     int  // records added so far
+	tm    bool  // a TaskManager's (its chatter is a TaskManager's)
+	skew  int64 // the host's clock minus true time: no later record is older than now+skew
+	n     int   // records added so far
 	w     *bufio.Writer
 	c     io.Closer
 	noise *noiseSource
@@ -113,6 +114,16 @@ func (l *logFile) add(r record) {
 func (l *logFile) chatter(until int64) {
 	for l.noise != nil && l.noise.next <= until {
 		l.write(l.noise.record())
+	}
+}
+
+// catchUp writes the chatter due by true time now: every later record of
+// the file is at now+skew or after, so it would be written before that
+// record anyway, and a process that logs seldom (an idle TaskManager, a
+// replaced pod's file) does not leave its chatter all to the end.
+func (l *logFile) catchUp(now int64) {
+	if l.noise != nil && l.n > 0 {
+		l.chatter(min(now+l.skew, l.noise.until))
 	}
 }
 

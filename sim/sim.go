@@ -74,6 +74,11 @@ type Config struct {
 	// never in memory. The first error making, writing or closing a file
 	// ends the run and is Run's. Result.Files then stays empty.
 	Create func(name string) (io.WriteCloser, error)
+	// Progress, when set, is told how far the simulation is: from the
+	// event loop each time simulated time passes another 1% of the run,
+	// and once more with simulatedMs == totalMs when the loop is done
+	// (the last chatter is written and the files closed after that).
+	Progress func(simulatedMs, totalMs int64)
 }
 
 // Result is what a run produced: the files and the truth.
@@ -223,7 +228,7 @@ func newSim(cfg Config, f *flavor) *sim {
 		s.end = int64(cfg.Minutes) * 60_000
 	}
 	s.out = &output{f: f, format: cfg.Format, layout: cfg.Layout, debug: cfg.Debug, base: Base, seed: cfg.Seed, noise: cfg.Noise, until: s.end, create: cfg.Create}
-	s.jm = s.logFile("jobmanager.log", false)
+	s.jm = s.logFile("jobmanager.log", false, 0)
 	s.truth = newTruth(s)
 	s.rm = newResourceManager(s)
 	s.pool = newJobMaster(s)
@@ -231,28 +236,48 @@ func newSim(cfg Config, f *flavor) *sim {
 }
 
 // logFile is a new log file of the run.
-func (s *sim) logFile(name string, tm bool) *logFile {
-	return &logFile{Name: name, out: s.out, tm: tm}
+func (s *sim) logFile(name string, tm bool, skew int64) *logFile {
+	return &logFile{Name: name, out: s.out, tm: tm, skew: skew}
 }
 
-// after schedules fn delay ms from now.
+// after schedules fn delay ms from now. Time never runs back: a process's
+// records are in time order, which writing the chatter of a process that
+// logs seldom as time passes (catchUp) relies on.
 func (s *sim) after(delay int64, fn func()) {
+	if delay < 0 {
+		panic(fmt.Sprintf("sim: an event %d ms in the past", -delay))
+	}
 	s.seq++
 	heap.Push(&s.q, event{at: s.now + delay, seq: s.seq, fn: fn})
 }
 
 // loop runs the events in time order until the end of the run or the
-// first error writing a file.
+// first error writing a file. Each time simulated time passes another 1%
+// of the run, the files catch up with their chatter and Progress is told.
 func (s *sim) loop() {
+	step := max(s.end/100, 1)
+	tick := step
 	for s.q.Len() > 0 && s.out.err == nil {
 		e := heap.Pop(&s.q).(event)
 		if e.at > s.end {
 			break
 		}
 		s.now = e.at
+		if s.now >= tick {
+			tick = (s.now/step + 1) * step
+			for _, l := range s.out.made {
+				l.catchUp(s.now)
+			}
+			if s.cfg.Progress != nil {
+				s.cfg.Progress(s.now, s.end)
+			}
+		}
 		e.fn()
 	}
 	s.now = s.end
+	if s.cfg.Progress != nil && s.out.err == nil {
+		s.cfg.Progress(s.end, s.end)
+	}
 }
 
 // hex returns a fresh 32-hex-digit id.

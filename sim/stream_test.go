@@ -124,33 +124,36 @@ func TestCreateWritesWhatFilesHold(t *testing.T) {
 func TestCreateErrors(t *testing.T) {
 	errRefused := errors.New("refused")
 	for _, c := range []struct {
-		name string
-		make func(k int, f *memFile) error
-		want error
+		name    string
+		make    func(k int, f *memFile) error
+		want    error
+		stopsBy int64 // the run stops before this share (%) of it when > 0
 	}{
-		{"first file refused", func(k int, f *memFile) error { return errRefused }, errRefused},
+		{"first file refused", func(k int, f *memFile) error { return errRefused }, errRefused, 1},
 		{"second file refused", func(k int, f *memFile) error {
 			if k == 1 {
 				return errRefused
 			}
 			return nil
-		}, errRefused},
+		}, errRefused, 1},
 		{"a write fails mid-run", func(k int, f *memFile) error {
 			if k == 2 {
 				f.failAt = 200 << 10 // past the first buffer, long before the end
 			}
 			return nil
-		}, errDiskFull},
+		}, errDiskFull, 10},
 		{"a close fails", func(k int, f *memFile) error {
 			if k == 1 {
 				f.closeErr = errDiskFull
 			}
 			return nil
-		}, errDiskFull},
+		}, errDiskFull, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := &memFiles{t: t, make: c.make}
-			cfg := Config{Flink: "1.12.7", TaskManagers: 3, Slots: 3, Jobs: 3, Seed: 3, Debug: true, Noise: 50, Minutes: 60, Create: m.create}
+			var reached, total int64
+			cfg := Config{Flink: "1.12.7", TaskManagers: 3, Slots: 3, Jobs: 3, Seed: 3, Debug: true, Noise: 50, Minutes: 60,
+				Create: m.create, Progress: func(now, end int64) { reached, total = now, end }}
 			res, err := Run(cfg)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Run: %v, want %v", err, c.want)
@@ -163,6 +166,75 @@ func TestCreateErrors(t *testing.T) {
 					t.Errorf("%s closed %d times", f.name, f.closes)
 				}
 			}
+			if c.stopsBy > 0 && reached > total*c.stopsBy/100 {
+				t.Errorf("the run went on to %d of %d ms after the error", reached, total)
+			}
 		})
+	}
+}
+
+// TestProgress: Progress is told how far simulated time got, about every
+// 1% of the run and never more often, and last that the run is complete.
+func TestProgress(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		minutes int
+		total   int64
+	}{
+		{"default 15 minutes", 0, defaultRun},
+		{"7 minutes", 7, 7 * 60_000},
+		{"4 hours", 240, 240 * 60_000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var at []int64
+			cfg := Config{Flink: "1.17.2", TaskManagers: 2, Slots: 3, Jobs: 2, Seed: 4, Minutes: c.minutes,
+				Progress: func(now, total int64) {
+					if total != c.total {
+						t.Fatalf("total %d, want %d", total, c.total)
+					}
+					at = append(at, now)
+				}}
+			if _, err := Run(cfg); err != nil {
+				t.Fatal(err)
+			}
+			if len(at) < 20 || len(at) > 101 {
+				t.Fatalf("%d calls, want about one per 1%% of the run", len(at))
+			}
+			if last := at[len(at)-1]; last != c.total {
+				t.Errorf("last call at %d ms, want %d", last, c.total)
+			}
+			step := c.total / 100
+			for k := 1; k < len(at)-1; k++ {
+				if at[k]/step <= at[k-1]/step {
+					t.Errorf("calls at %d and %d ms: within one 1%% step", at[k-1], at[k])
+				}
+			}
+		})
+	}
+}
+
+// TestChatterKeepsUpWithTime: an idle TaskManager, which logs nothing
+// after its jobs ran once, still has its chatter written as simulated time
+// passes, not all at the end (a progress bar would stop at 100% while it
+// is written).
+func TestChatterKeepsUpWithTime(t *testing.T) {
+	m := &memFiles{t: t}
+	half := map[string]int{}
+	cfg := Config{Flink: "1.12.7", TaskManagers: 2, Slots: 3, Jobs: 1, Seed: 2, Debug: true, Noise: 20, Minutes: 60, Once: true,
+		Create: m.create,
+		Progress: func(now, total int64) {
+			if len(half) == 0 && now >= total/2 {
+				for _, f := range m.files {
+					half[f.name] = f.buf.Len()
+				}
+			}
+		}}
+	if _, err := Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range m.files {
+		if share := float64(half[f.name]) / float64(f.buf.Len()); share < 0.4 || share > 0.6 {
+			t.Errorf("%s: %.0f%% of it written halfway through the run", f.name, 100*share)
+		}
 	}
 }

@@ -40,7 +40,7 @@ type taskManager struct {
 func newTaskManager(s *sim, n int) *taskManager {
 	t := &taskManager{s: s, f: s.tmFlavor, n: n}
 	t.skew = int64(s.rng.IntN(3001)) - 1500 // hosts' clocks differ by up to ±1.5 s
-	t.file = s.logFile(fmt.Sprintf("taskmanager-%d.log", n), true)
+	t.file = s.logFile(fmt.Sprintf("taskmanager-%d.log", n), true, t.skew)
 	return t
 }
 
@@ -65,7 +65,7 @@ func (t *taskManager) start() {
 		if !t.file.empty() {
 			t.oldFiles = append(t.oldFiles, t.file)
 		}
-		t.file = s.logFile(t.res+".log", true)
+		t.file = s.logFile(t.res+".log", true, t.skew)
 	case t.f.Declarative:
 		// standalone >= 1.12: rpc address and port, and six hex digits per process
 		t.res = fmt.Sprintf("10.0.%d.%d:%d-%s", 1+t.n/200, 10+t.n%200, 36000+t.n, s.hex()[:6])
