@@ -1,9 +1,10 @@
 package sim
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"io"
 	"strings"
 	"time"
 )
@@ -11,7 +12,6 @@ import (
 // record is one log record as a process emits it, on the host's clock.
 type record struct {
 	at     int64 // host clock, ms since the scenario's base time
-	seq    int   // emission order, to keep records of one millisecond in order
 	level  string
 	logger string
 	thread string
@@ -20,47 +20,151 @@ type record struct {
 	raw    bool     // a stdout line, not a log record
 }
 
-// logFile collects the records of one file.
+// output is where the run's log files go: the layout every record is
+// written in, the chatter, and the files made so far. Records are written
+// as they are emitted, so a run's memory does not grow with its logs.
+type output struct {
+	f      *flavor // the JobManager's: every file is written in its layout
+	format string
+	layout string
+	debug  bool
+	base   time.Time
+	seed   uint64
+	noise  int   // chatter records per process and second, 0 for none
+	until  int64 // the end of the run: chatter goes on until then
+	create func(name string) (io.WriteCloser, error)
+	made   []*logFile // the files made, in the order they were
+	err    error      // the first error making or writing a file; nothing is written after it
+}
+
+// logBuffer is how much of a file is buffered before it is written.
+const logBuffer = 64 << 10
+
+// logFile is the log of one process (one file). A process logs in order,
+// so each record is written as it is added, in that order: nothing edits,
+// reorders or adds to a record afterwards (the exception lines given with
+// one are never changed later either). The file is made when its first
+// record arrives.
 type logFile struct {
-	Name    string
-	records []record
+	Name  string
+	out   *output
+	tm    bool  // a TaskManager's (its chatter is a TaskManager's)
+	skew  int64 // the host's clock minus true time: no later record is older than now+skew
+	n     int   // records added so far
+	w     *bufio.Writer
+	c     io.Closer
+	noise *noiseSource
 }
 
+// fileName is the name a log file is written under in the run's format.
+func (l *logFile) fileName() string {
+	if l.out.format == "json" {
+		return strings.TrimSuffix(l.Name, ".log") + ".json"
+	}
+	return l.Name
+}
+
+// empty reports whether nothing was logged to the file yet.
+func (l *logFile) empty() bool { return l.n == 0 }
+
+// open creates the file (and its chatter source) when it gets its first
+// record, or at the end of the run if it never does.
+func (l *logFile) open() bool {
+	o := l.out
+	if o.err != nil {
+		return false
+	}
+	wc, err := o.create(l.fileName())
+	if err != nil {
+		o.err = err
+		return false
+	}
+	l.w, l.c = bufio.NewWriterSize(errWriter{wc, o}, logBuffer), wc
+	o.made = append(o.made, l)
+	if o.noise > 0 && o.debug {
+		l.noise = newNoiseSource(o.seed, l.Name, o.noise, l.tm, o.until)
+	}
+	return true
+}
+
+// add writes a record, after the chatter due before it; a DEBUG record
+// only with debug.
 func (l *logFile) add(r record) {
-	r.seq = len(l.records)
-	l.records = append(l.records, r)
+	o := l.out
+	if l.w == nil && !l.open() || o.err != nil {
+		return
+	}
+	first := l.n == 0
+	l.n++
+	// Chatter runs from the process's first record to its last, between
+	// them in time (and on to the end of the run: close).
+	if first && l.noise != nil {
+		l.noise.next += r.at
+	}
+	if !first {
+		l.chatter(r.at)
+	}
+	if r.level == "DEBUG" && !o.debug {
+		return
+	}
+	l.write(r)
 }
 
-// render writes the file in a layout. Records keep their emission order
-// (a process logs in order; timestamps from different threads may still
-// interleave), DEBUG records are dropped unless debug.
-func (l *logFile) render(f *flavor, format, layout string, debug bool, base time.Time, noise *noiseSource) string {
-	recs := append([]record(nil), l.records...)
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
-	var b strings.Builder
-	for i, r := range recs {
-		// Noise runs from the process's first record to its last, between
-		// them in time.
-		if noise != nil && i == 0 {
-			noise.next += r.at
-		}
-		for noise != nil && i > 0 && noise.next <= r.at {
-			writeRecord(&b, f, format, layout, base, noise.record())
-		}
-		if r.level == "DEBUG" && !debug {
-			continue
-		}
-		writeRecord(&b, f, format, layout, base, r)
+// chatter writes the chatter due up to host time until (inclusive).
+func (l *logFile) chatter(until int64) {
+	for l.noise != nil && l.noise.next <= until {
+		l.write(l.noise.record())
 	}
-	// A process that stopped writing slot records still runs, and chatters,
-	// until the end of the run.
-	for noise != nil && len(recs) > 0 && noise.next <= noise.until {
-		writeRecord(&b, f, format, layout, base, noise.record())
-	}
-	return b.String()
 }
 
-func writeRecord(b *strings.Builder, f *flavor, format, layout string, base time.Time, r record) {
+// catchUp writes the chatter due by true time now: every later record of
+// the file is at now+skew or after, so it would be written before that
+// record anyway, and a process that logs seldom (an idle TaskManager, a
+// replaced pod's file) does not leave its chatter all to the end.
+func (l *logFile) catchUp(now int64) {
+	if l.noise != nil && l.n > 0 {
+		l.chatter(min(now+l.skew, l.noise.until))
+	}
+}
+
+// close writes the chatter due until the end of the run (a process that
+// stopped writing slot records still runs, and chatters), flushes and
+// closes the file; after an error it only closes it, as the run's files
+// are not to be used.
+func (l *logFile) close() error {
+	var err error
+	if l.out.err == nil {
+		if l.n > 0 {
+			l.chatter(l.out.until)
+		}
+		err = l.w.Flush()
+	}
+	if cerr := l.c.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (l *logFile) write(r record) {
+	writeRecord(l.w, l.out.f, l.out.format, l.out.layout, l.out.base, r)
+}
+
+// errWriter keeps the first error writing any file, so the run stops at
+// it (bufio.Writer keeps its error to itself until the next Flush).
+type errWriter struct {
+	w io.Writer
+	o *output
+}
+
+func (e errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.o.err == nil {
+		e.o.err = err
+	}
+	return n, err
+}
+
+func writeRecord(b *bufio.Writer, f *flavor, format, layout string, base time.Time, r record) {
 	t := base.Add(time.Duration(r.at) * time.Millisecond)
 	if r.raw {
 		b.WriteString(r.msg + "\n")

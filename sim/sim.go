@@ -11,6 +11,7 @@ package sim
 import (
 	"container/heap"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -65,15 +66,24 @@ type Config struct {
 	// ZooKeeper pings, checkpoint acks) each process writes per second when
 	// Debug is on; 0 writes none. Real DEBUG logs are mostly such records.
 	Noise int
-	// Write, when set, receives each file as soon as it is rendered, and
-	// Result.Files stays empty: a benchmark corpus of gigabytes is never
-	// all in memory at once.
-	Write func(name, content string) error
+	// Create, when set, makes each log file (named jobmanager.log,
+	// taskmanager-0.json, ...) when its process first logs, or at the end
+	// of the run for one that never does. Records are written to it,
+	// buffered, as they are emitted, and every file is closed before Run
+	// returns, also when it fails: a benchmark corpus of gigabytes is
+	// never in memory. The first error making, writing or closing a file
+	// ends the run and is Run's. Result.Files then stays empty.
+	Create func(name string) (io.WriteCloser, error)
+	// Progress, when set, is told how far the simulation is: from the
+	// event loop each time simulated time passes another 1% of the run,
+	// and once more with simulatedMs == totalMs when the loop is done
+	// (the last chatter is written and the files closed after that).
+	Progress func(simulatedMs, totalMs int64)
 }
 
 // Result is what a run produced: the files and the truth.
 type Result struct {
-	Files map[string]string // file name → content
+	Files map[string]string // file name → content, unless Config.Create made the files
 	Truth Truth
 }
 
@@ -143,10 +153,31 @@ func Run(cfg Config) (*Result, error) {
 	}
 	s := newSim(cfg, f)
 	s.tmFlavor = tf
+	var mem map[string]*strings.Builder
+	if cfg.Create == nil {
+		// tests read the files from Result.Files
+		mem = map[string]*strings.Builder{}
+		s.out.create = func(name string) (io.WriteCloser, error) {
+			b := &strings.Builder{}
+			mem[name] = b
+			return nopCloser{b}, nil
+		}
+	}
 	s.scenario()
 	s.loop()
-	return s.finish()
+	res, err := s.finish()
+	if err != nil {
+		return nil, err
+	}
+	for name, b := range mem {
+		res.Files[name] = b.String()
+	}
+	return res, nil
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 type event struct {
 	at  int64
@@ -180,6 +211,7 @@ type sim struct {
 	now      int64
 	q        queue
 	seq      int
+	out      *output
 	jm       *logFile
 	rm       *resourceManager
 	pool     *jobMaster
@@ -191,32 +223,61 @@ type sim struct {
 }
 
 func newSim(cfg Config, f *flavor) *sim {
-	s := &sim{cfg: cfg, f: f, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), jm: &logFile{Name: "jobmanager.log"}, end: defaultRun}
+	s := &sim{cfg: cfg, f: f, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), end: defaultRun}
 	if cfg.Minutes > 0 {
 		s.end = int64(cfg.Minutes) * 60_000
 	}
+	s.out = &output{f: f, format: cfg.Format, layout: cfg.Layout, debug: cfg.Debug, base: Base, seed: cfg.Seed, noise: cfg.Noise, until: s.end, create: cfg.Create}
+	s.jm = s.logFile("jobmanager.log", false, 0)
 	s.truth = newTruth(s)
 	s.rm = newResourceManager(s)
 	s.pool = newJobMaster(s)
 	return s
 }
 
-// after schedules fn delay ms from now.
+// logFile is a new log file of the run.
+func (s *sim) logFile(name string, tm bool, skew int64) *logFile {
+	return &logFile{Name: name, out: s.out, tm: tm, skew: skew}
+}
+
+// after schedules fn delay ms from now. Time never runs back: a process's
+// records are in time order, which writing the chatter of a process that
+// logs seldom as time passes (catchUp) relies on.
 func (s *sim) after(delay int64, fn func()) {
+	if delay < 0 {
+		panic(fmt.Sprintf("sim: an event %d ms in the past", -delay))
+	}
 	s.seq++
 	heap.Push(&s.q, event{at: s.now + delay, seq: s.seq, fn: fn})
 }
 
+// loop runs the events in time order until the end of the run or the
+// first error writing a file. Each time simulated time passes another 1%
+// of the run, the files catch up with their chatter and Progress is told.
 func (s *sim) loop() {
-	for s.q.Len() > 0 {
+	step := max(s.end/100, 1)
+	tick := step
+	for s.q.Len() > 0 && s.out.err == nil {
 		e := heap.Pop(&s.q).(event)
 		if e.at > s.end {
 			break
 		}
 		s.now = e.at
+		if s.now >= tick {
+			tick = (s.now/step + 1) * step
+			for _, l := range s.out.made {
+				l.catchUp(s.now)
+			}
+			if s.cfg.Progress != nil {
+				s.cfg.Progress(s.now, s.end)
+			}
+		}
 		e.fn()
 	}
 	s.now = s.end
+	if s.cfg.Progress != nil && s.out.err == nil {
+		s.cfg.Progress(s.end, s.end)
+	}
 }
 
 // hex returns a fresh 32-hex-digit id.
@@ -241,37 +302,29 @@ func contains(list []string, x string) bool {
 	return false
 }
 
-// finish renders the files (into Result.Files, or through Config.Write)
-// and the truth.
+// finish ends the files — a file nothing was logged to is made empty —
+// and builds the truth. Every file made is closed, whatever failed.
 func (s *sim) finish() (*Result, error) {
-	res := &Result{Files: map[string]string{}}
-	noise := func(name string, tm bool) *noiseSource {
-		if s.cfg.Noise <= 0 || !s.cfg.Debug {
-			return nil
-		}
-		return newNoiseSource(s.cfg.Seed, name, s.cfg.Noise, tm, s.end)
-	}
 	files := []*logFile{s.jm}
 	for _, t := range s.tms {
 		files = append(files, t.oldFiles...)
 		files = append(files, t.file)
 	}
-	for i, l := range files {
-		content := l.render(s.f, s.cfg.Format, s.cfg.Layout, s.cfg.Debug, Base, noise(l.Name, i > 0))
-		name := l.Name
-		if s.cfg.Format == "json" {
-			name = strings.TrimSuffix(name, ".log") + ".json"
-		}
-		if s.cfg.Write == nil {
-			res.Files[name] = content
-			continue
-		}
-		if err := s.cfg.Write(name, content); err != nil {
-			return nil, err
+	for _, l := range files {
+		if l.w == nil && !l.open() {
+			break
 		}
 	}
-	res.Truth = s.truth.build()
-	return res, nil
+	err := s.out.err
+	for _, l := range s.out.made {
+		if cerr := l.close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Files: map[string]string{}, Truth: s.truth.build()}, nil
 }
 
 // sortedKeys returns a map's keys in order.

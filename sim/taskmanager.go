@@ -38,8 +38,9 @@ type taskManager struct {
 }
 
 func newTaskManager(s *sim, n int) *taskManager {
-	t := &taskManager{s: s, f: s.tmFlavor, n: n, file: &logFile{Name: fmt.Sprintf("taskmanager-%d.log", n)}}
+	t := &taskManager{s: s, f: s.tmFlavor, n: n}
 	t.skew = int64(s.rng.IntN(3001)) - 1500 // hosts' clocks differ by up to ±1.5 s
+	t.file = s.logFile(fmt.Sprintf("taskmanager-%d.log", n), true, t.skew)
 	return t
 }
 
@@ -61,10 +62,10 @@ func (t *taskManager) start() {
 		// its log is the pod's own (kubectl logs POD)
 		t.pods++
 		t.res = fmt.Sprintf("flink-taskmanager-1-%d", t.n+1+(t.pods-1)*s.cfg.TaskManagers)
-		if len(t.file.records) > 0 {
+		if !t.file.empty() {
 			t.oldFiles = append(t.oldFiles, t.file)
 		}
-		t.file = &logFile{Name: t.res + ".log"}
+		t.file = s.logFile(t.res+".log", true, t.skew)
 	case t.f.Declarative:
 		// standalone >= 1.12: rpc address and port, and six hex digits per process
 		t.res = fmt.Sprintf("10.0.%d.%d:%d-%s", 1+t.n/200, 10+t.n%200, 36000+t.n, s.hex()[:6])

@@ -77,10 +77,9 @@ func (o *outDir) mkdir(rel string) error {
 	return os.Mkdir(filepath.Join(o.stage, rel), 0o755)
 }
 
-// write makes one file of the set, exclusively.
+// write makes one file of the set, exclusively, with its content.
 func (o *outDir) write(rel string, content []byte) error {
-	o.top(rel)
-	f, err := os.OpenFile(filepath.Join(o.stage, rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
+	f, err := o.create(rel)
 	if err != nil {
 		return err
 	}
@@ -89,6 +88,13 @@ func (o *outDir) write(rel string, content []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// create makes one file of the set, exclusively, for the caller to write
+// and close: a file too large to hold in memory is written as it is made.
+func (o *outDir) create(rel string) (*os.File, error) {
+	o.top(rel)
+	return os.OpenFile(filepath.Join(o.stage, rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
 }
 
 func (o *outDir) top(rel string) {

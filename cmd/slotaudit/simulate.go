@@ -1,9 +1,13 @@
 package main
 
 import (
+	"sync/atomic"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/term"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,27 +57,40 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			if inject != "" {
 				cfg.Inject = strings.Split(inject, ",")
 			}
-			// Benchmark corpora run to gigabytes: each file is written as
-			// soon as it is rendered, without a copy, and let go. The
-			// directory is made then, so that bad flags leave nothing
+			// Benchmark corpora run to gigabytes: each file is made when
+			// its process first logs and written as the simulation runs.
+			// The directory is made then, so that bad flags leave nothing
 			// behind; files are staged and moved into place at the end.
 			logs := filepath.Join(out, "logs")
 			var dir *outDir
 			var names []string
-			cfg.Write = func(name, content string) error {
+			cfg.Create = func(name string) (io.WriteCloser, error) {
 				if dir == nil {
 					var err error
 					if dir, err = openOutDir(out, force, "logs/ and truth.json"); err != nil {
-						return err
+						return nil, err
 					}
 					if err := dir.mkdir("logs"); err != nil {
-						return err
+						return nil, err
 					}
 				}
+				f, err := dir.create(filepath.Join("logs", name))
+				if err != nil {
+					return nil, err // not a nil *os.File in a non-nil interface
+				}
 				names = append(names, name)
-				return dir.write(filepath.Join("logs", name), []byte(content))
+				return f, nil
+			}
+			var prog *progress
+			if f, ok := e.stderr.(*os.File); ok && progressWanted(term.IsTerminal(int(f.Fd())), e.quiet, os.Getenv) {
+				// simulated milliseconds of the run, on a terminal only
+				var done atomic.Int64
+				total := int64(max(cfg.Minutes, 15)) * 60_000
+				cfg.Progress = func(ms, of int64) { done.Store(ms * total / max(of, 1)) }
+				prog = startProgress(e.stderr, "simulating", total, false, &done, progressDelay)
 			}
 			res, err := sim.Run(cfg)
+			prog.stop()
 			if err != nil {
 				if dir != nil {
 					dir.abort()
@@ -125,5 +142,3 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replace the logs/ and truth.json an earlier run wrote into --out")
 	return cmd
 }
-
-// writeString writes s to a new file at path without copying it.
