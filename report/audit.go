@@ -411,6 +411,10 @@ func (a *Audit) WriteTable(w io.Writer, width int) error {
 	return WriteInputSummary(w, a.Model.Result.Inputs, width)
 }
 
+// Wrap breaks s into lines of at most width runes at spaces (width 0 or
+// less: no wrapping), for human text outside this package: help, rules.
+func Wrap(s string, width int) string { return wrap(s, width) }
+
 // unlimited is the width of output that is not to be wrapped.
 const unlimited = 1 << 20
 

@@ -216,9 +216,17 @@ func writeRules(e *env, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"rules": out})
 	}
+	width := e.width()
+	if width > 0 {
+		width = max(width-4, 20)
+	}
 	for _, r := range rules.All {
 		fmt.Fprintf(e.stdout, "%s (%s)\n", r.ID, r.Severity)
-		for _, line := range strings.Split(r.Doc, "\n") {
+		doc := report.Wrap(strings.Join(strings.Fields(r.Doc), " "), min(width, 100))
+		if width <= 0 {
+			doc = r.Doc // into a pipe: the lines as written
+		}
+		for _, line := range strings.Split(doc, "\n") {
 			fmt.Fprintf(e.stdout, "    %s\n", line)
 		}
 		fmt.Fprintln(e.stdout)

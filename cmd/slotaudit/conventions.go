@@ -11,8 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 
 	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/sim"
 )
 
@@ -105,9 +107,48 @@ var formatValues = map[string][]string{
 	"simulate": {"text", "json"},
 }
 
+// helpWidth is the width help text is wrapped at: the terminal's (or
+// $COLUMNS), at most 100, else 80.
+func helpWidth(e *env) int {
+	w := e.width()
+	if w <= 0 {
+		return 80
+	}
+	return min(w, 100)
+}
+
+// reflow wraps the prose paragraphs of a help text at width; paragraphs
+// with an indented line (examples, lists) keep their lines.
+func reflow(text string, width int) string {
+	paras := strings.Split(text, "\n\n")
+	for i, p := range paras {
+		indented := false
+		for _, l := range strings.Split(p, "\n") {
+			indented = indented || strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")
+		}
+		if !indented {
+			paras[i] = report.Wrap(strings.Join(strings.Fields(p), " "), width)
+		}
+	}
+	return strings.Join(paras, "\n\n")
+}
+
 // finishCommands gives every command its examples and completion of flag
-// values: the conventions a newcomer expects of a command-line tool.
-func finishCommands(root *cobra.Command) {
+// values: the conventions a newcomer expects of a command-line tool. Help
+// text and flag descriptions are wrapped at the terminal's width.
+func finishCommands(root *cobra.Command, e *env) {
+	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string {
+		return strings.TrimRight(fs.FlagUsagesWrapped(helpWidth(e)), " \n")
+	})
+	tmpl := root.UsageTemplate()
+	tmpl = strings.ReplaceAll(tmpl, ".LocalFlags.FlagUsages | trimTrailingWhitespaces", "wrappedFlagUsages .LocalFlags")
+	tmpl = strings.ReplaceAll(tmpl, ".InheritedFlags.FlagUsages | trimTrailingWhitespaces", "wrappedFlagUsages .InheritedFlags")
+	root.SetUsageTemplate(tmpl)
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		c.Long = reflow(c.Long, helpWidth(e))
+		defaultHelp(c, args)
+	})
 	root.Version = versionString()
 	root.SetVersionTemplate("slotaudit {{.Version}}\n")
 	register := func(c *cobra.Command, name string, values []string) {

@@ -250,7 +250,7 @@ read and the rest held nothing at or above --fail-on.`,
 		newVersionCmd(e),
 		newManCmd(e),
 	)
-	finishCommands(root)
+	finishCommands(root, e)
 	return root
 }
 
