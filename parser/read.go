@@ -195,6 +195,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Pos.Less(res.Events[j].Pos) })
 	}
 	res.placeRepeats(pending)
+	joinIdentities(res)
 	// The streams' blocks, copied into res.Events, are garbage now, but a
 	// collection that ran during the copy saw them alive beside it, and
 	// set the next heap goal at twice both: the model built next would grow

@@ -110,7 +110,37 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary, width int) error
 			fmt.Sprint(in.Records), fmt.Sprint(in.EventCount), fmt.Sprint(in.Irrelevant),
 			fmt.Sprint(in.Unparsed), fmt.Sprint(in.Stray))
 	}
-	return g.write(w, width)
+	if err := g.write(w, width); err != nil {
+		return err
+	}
+	// How a TaskManager is known, when no banner says it: the provenance
+	// a reader needs to trust (or doubt) the joins made under that name.
+	for i := range inputs {
+		in := &inputs[i]
+		if in.ResourceID == "" || strings.HasPrefix(in.ResourceIDSource, "banner") || in.DuplicateOf != "" {
+			continue
+		}
+		line := fmt.Sprintf("taskmanager %s of %s: %s", Escape(in.ResourceID), pl.path(in.Path, in.Stream), Escape(identityWords(in.ResourceIDSource)))
+		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// identityWords says in words where an input's ResourceID comes from.
+func identityWords(src string) string {
+	switch src {
+	case "file name":
+		return "named after the file: no line of the inputs gives its ResourceID"
+	case "registration":
+		return "the one TaskManager its ResourceManager registered (a MiniCluster)"
+	case "container":
+		return "its YARN container"
+	case "pod":
+		return "its pod"
+	}
+	return src
 }
 
 // WriteInputSummary writes the per-input summary of an audit: what
