@@ -142,7 +142,8 @@ func runTaskManagerLost(pass *Pass) {
 		var held []string
 		if last != nil {
 			end := last.lastEvent()
-			gap, ok := seconds(aligned(m, end), aligned(m, first))
+			endT := last.logEnd(m)
+			gap, ok := seconds(parser.Time{Kind: endT.Kind, N: endT.N + m.Skew[last.p.Input].Offset}, aligned(m, first))
 			switch {
 			case evs[end].Kind == parser.KindTMStopping:
 				died = "its log ends with a shutdown"

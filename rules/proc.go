@@ -171,6 +171,56 @@ func (pr *proc) between(from, to int) []int {
 // lastEvent is the last event of the process.
 func (pr *proc) lastEvent() int { return pr.p.Events[len(pr.p.Events)-1] }
 
+// logEnd is the time of the last line of the process's log (of any record,
+// chatter too: the slot events may stop long before the log does), on the
+// log's own clock; the last slot event's time where the input kept none.
+func (pr *proc) logEnd(m *reconstruct.Model) parser.Time {
+	last := m.Result.TimeAt(pr.lastEvent())
+	if int(pr.p.Input) < len(m.Result.Inputs) {
+		if t := m.Result.Inputs[pr.p.Input].Last; t.Kind == last.Kind && t.N > last.N {
+			return t
+		}
+	}
+	return last
+}
+
+// evidenceEnd is where what a TaskManager process holds stops being seen:
+// the last line of its log; or, when the TaskManager was not seen to stop
+// (no shutdown line of its own, no heartbeat timeout or disconnection by
+// the others) and another input goes on longer, the last line of the
+// inputs. The time is on the process's own clock; why says which end.
+func (pr *proc) evidenceEnd(m *reconstruct.Model) (parser.Time, string) {
+	own := pr.logEnd(m)
+	evs := m.Result.Events
+	for _, i := range pr.p.Events {
+		if evs[i].Kind == parser.KindTMStopping {
+			return own, "the last line of its log, where it stopped"
+		}
+	}
+	for i := range evs {
+		switch evs[i].Kind {
+		case parser.KindHeartbeatTimeout, parser.KindRMTMClose, parser.KindJMTMDisconnect, parser.KindRMTMUnregister:
+			if strings.EqualFold(evs[i].Resource, pr.tm.Resource) {
+				return own, "the last line of its log (the other components lost it)"
+			}
+		}
+	}
+	off := m.Skew[pr.p.Input].Offset
+	best, bestPath := own.N+off, ""
+	for k, in := range m.Result.Inputs {
+		if int32(k) == pr.p.Input || in.Last.Kind != own.Kind || in.DuplicateOf != "" {
+			continue
+		}
+		if t := in.Last.N + m.Skew[int32(k)].Offset; t > best {
+			best, bestPath = t, in.Path
+		}
+	}
+	if bestPath != "" {
+		return parser.Time{Kind: own.Kind, N: best - off}, fmt.Sprintf("the last line of the inputs (%s), as the TaskManager was not seen to stop", bestPath)
+	}
+	return own, "the last line of its log"
+}
+
 // aligned is an event's time moved by its input's clock skew.
 func aligned(m *reconstruct.Model, i int) parser.Time {
 	t := m.Result.TimeAt(i)

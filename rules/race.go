@@ -239,12 +239,11 @@ func runZombieSlot(pass *Pass) {
 					break
 				}
 			}
-			end := pr.lastEvent()
-			endWhy := "the last line of its log"
+			endT, endWhy := pr.evidenceEnd(m)
 			if h.Replaced >= 0 {
-				end, endWhy = h.Replaced, "the restart of its TaskManager"
+				endT, endWhy = evs[h.Replaced].Time, "the restart of its TaskManager"
 			}
-			if s, ok := seconds(evs[pr.r.Steps[since].Event].Time, evs[end].Time); ok && s > 0 {
+			if s, ok := seconds(evs[pr.r.Steps[since].Event].Time, endT); ok && s > 0 {
 				f.ZombieSeconds = s
 			}
 			f.Message = fmt.Sprintf("on TaskManager %s, %s still holds %s (job %s) but the allocation map no longer leads to it: it can never be freed or used; unreachable since %s, %.1f slot-seconds until %s",

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -290,5 +291,42 @@ func TestRotatedLogJoined(t *testing.T) {
 	}
 	if len(m.TaskManagers) != 1 || len(m.TaskManagers[0].Processes) != 1 {
 		t.Errorf("want one TaskManager process across both files, got %d TaskManagers", len(m.TaskManagers))
+	}
+}
+
+// TestZombieSecondsRunToTheEndOfTheEvidence: a zombie is held until the
+// evidence ends, not until the TaskManager's last slot line: the last line
+// of its log, or of the inputs when the TaskManager was not seen to stop;
+// the message says which.
+func TestZombieSecondsRunToTheEndOfTheEvidence(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   []string
+		seconds float64
+		until   string
+	}{
+		// since 14:00:11.501 (TaskManager clock); the JobManager's log ends at
+		// 14:07:02.600, 1.496 s ahead of the TaskManager's clock
+		{"the JobManager's log goes on", logs("legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log"), 409.603, "until the last line of the inputs ("},
+		// alone: its log ends at its last line, 14:06:59.013
+		{"the TaskManager's log alone", logs("legacy-1.8.2-race-debug-tm.log"), 407.512, "until the last line of its log"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, fs := audit(t, tc.files...)
+			for _, f := range fs {
+				if f.Rule != "zombie-slot" {
+					continue
+				}
+				if tc.seconds > 0 && math.Abs(f.ZombieSeconds-tc.seconds) > 0.001 {
+					t.Errorf("%.3f slot-seconds, want %.3f", f.ZombieSeconds, tc.seconds)
+				}
+				if !strings.Contains(f.Message, tc.until) {
+					t.Errorf("message %q does not say %q", f.Message, tc.until)
+				}
+				return
+			}
+			t.Fatal("no zombie-slot finding")
+		})
 	}
 }
