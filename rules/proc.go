@@ -206,17 +206,17 @@ func (pr *proc) evidenceEnd(m *reconstruct.Model) (parser.Time, string) {
 		}
 	}
 	off := m.Skew[pr.p.Input].Offset
-	best, bestPath := own.N+off, ""
+	best, bestAt := own.N+off, ""
 	for k, in := range m.Result.Inputs {
 		if int32(k) == pr.p.Input || in.Last.Kind != own.Kind || in.DuplicateOf != "" {
 			continue
 		}
 		if t := in.Last.N + m.Skew[int32(k)].Offset; t > best {
-			best, bestPath = t, in.Path
+			best, bestAt = t, m.Result.Files.Position(parser.Pos{File: int32(k), Line: int64(in.Lines)})
 		}
 	}
-	if bestPath != "" {
-		return parser.Time{Kind: own.Kind, N: best - off}, fmt.Sprintf("the last line of the inputs (%s), as the TaskManager was not seen to stop", bestPath)
+	if bestAt != "" {
+		return parser.Time{Kind: own.Kind, N: best - off}, fmt.Sprintf("the last line of the inputs (%s), as the TaskManager was not seen to stop", bestAt)
 	}
 	return own, "the last line of its log"
 }
