@@ -823,6 +823,18 @@ func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
 	for s := range r.Steps {
 		r.Steps[s].Event = idx[r.Steps[s].Event]
 	}
+	// What the log shows held from before its first line (a slot first seen
+	// when it is freed, after at) was held at at too.
+	for _, st := range p.Replay.Steps {
+		if st.Op != "prior" {
+			continue
+		}
+		ev := &m.Result.Events[st.Event]
+		if ev.Time.Kind == at.Kind && ev.Time.N <= at.N {
+			continue // in the prefix: replayed above
+		}
+		r.holdPrior(st.Slot[0], st.Alloc, p.Replay.jobOf[st.Alloc], st.Event, ev.SlotState == "ACTIVE")
+	}
 	// Placeholders are numbered in event order, so a prefix replay has the
 	// same keys as the full one: indexes printed later still apply.
 	for key, info := range p.Replay.Indexes {

@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,5 +265,39 @@ func TestDynamicIndexCounter(t *testing.T) {
 	}
 	if len(r.Divergences) != 0 {
 		t.Errorf("divergences %+v", r.Divergences)
+	}
+}
+
+// TestReplayAtHoldsWhatWasHeldBeforeTheLog: in a log that begins mid-story,
+// a slot first shown after T (freed, refused as an occupant) was held at T
+// too, marked as held from before the first line.
+func TestReplayAtHoldsWhatWasHeldBeforeTheLog(t *testing.T) {
+	m := buildLogs(t, "midstory-1.14-rotated-tm.log")
+	tm := m.TaskManagers[0]
+	for _, tc := range []struct {
+		at   string
+		want []string
+	}{
+		// before the first line: only what was held before the log
+		{"2022-06-03T23:59:58.400", []string{"0f1e2d3c4b5a69788796a5b4c3d2e1f0", "9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49"}},
+		// after the allocation of 5a4b…, before the frees
+		{"2022-06-04T00:00:05", []string{"0f1e2d3c4b5a69788796a5b4c3d2e1f0", "5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d", "9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49"}},
+		// after the frees: nothing
+		{"2022-06-04T00:00:39", nil},
+	} {
+		at, err := parser.ParseTimeArg(tc.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := m.ProcessAt(tm, at)
+		r := m.ReplayAt(p, at)
+		var got []string
+		for _, s := range r.Tables[Fixed].Slots() {
+			got = append(got, s.Alloc.String())
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("at %s held %v, want %v", tc.at, got, tc.want)
+		}
 	}
 }

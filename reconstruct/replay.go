@@ -400,6 +400,28 @@ func (r *Replay) priorSlot(i int, alloc, job parser.ID, pos parser.Pos) int {
 	return key
 }
 
+// holdPrior puts in the tables a slot the full replay found held before
+// the log began, though the line that shows it comes after this (prefix)
+// replay ends: at any time of the log it was already held. key is the full
+// replay's placeholder; event is the first line that shows it, and active
+// says whether that line shows it ACTIVE.
+func (r *Replay) holdPrior(key int, alloc, job parser.ID, event int, active bool) {
+	if r.seen[alloc] {
+		return
+	}
+	r.seen[alloc] = true
+	r.Indexes[key] = IndexInfo{Index: -1}
+	r.life[key] = [2]int{-1, -1}
+	for _, t := range r.Tables {
+		t.Allocate(key, job, alloc)
+		if active {
+			t.MarkActive(alloc)
+		}
+	}
+	r.jobOf[alloc] = job
+	r.Steps = append(r.Steps, Step{Event: event, Op: "prior", Alloc: alloc, Slot: [2]int{key, key}})
+}
+
 // resolveHolder records that alloc holds index idx (a refusal printed it);
 // an id never seen allocated in a mid-story log held it before the log.
 func (r *Replay) resolveHolder(i int, alloc, job parser.ID, idx int, pos parser.Pos, how string) {

@@ -224,13 +224,13 @@ func (w window) contains(t parser.Time) (in, decided bool) {
 	return true, true
 }
 
-// OnFirstDay places a time of day on the first day of dated logs (its
-// "+Nd" days after): 14:00:12 means that time of the incident's first day.
-// ok is false when t is not a time of day or the logs carry no dates.
+// OnFirstDay puts a time given on the command line in the terms of dated
+// logs: a time of day on the logs' first day (its "+Nd" days after), so
+// 14:00:12 means that time of the incident's first day; an instant (…Z)
+// against logs that print local wall-clock time, or a local time against
+// logs that print instants, as the same reading. ok is false when nothing
+// needed changing or the logs carry no dates.
 func OnFirstDay(res *parser.Result, t parser.Time) (parser.Time, bool) {
-	if t.Kind != parser.TimeOfDay {
-		return t, false
-	}
 	first, kind := int64(-1), parser.TimeNone
 	for i := range res.Events {
 		e := res.Events[i].Time
@@ -241,8 +241,16 @@ func OnFirstDay(res *parser.Result, t parser.Time) (parser.Time, bool) {
 	if first < 0 {
 		return t, false
 	}
-	first -= first % int64(24*time.Hour)
-	return parser.Time{Kind: kind, N: first + t.N}, true
+	switch t.Kind {
+	case parser.TimeOfDay:
+		first -= first % int64(24*time.Hour)
+		return parser.Time{Kind: kind, N: first + t.N}, true
+	case parser.TimeLocal, parser.TimeUTC:
+		if t.Kind != kind {
+			return parser.Time{Kind: kind, N: t.N}, true
+		}
+	}
+	return t, false
 }
 
 // Narrowed is what a filter kept of a model's findings, allocations and
