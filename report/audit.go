@@ -53,7 +53,10 @@ type SummaryJSON struct {
 	BySeverity   map[string]int `json:"by_severity"`
 	ByRule       map[string]int `json:"by_rule"`
 	Allocations  int            `json:"allocations"`
-	TaskManagers int            `json:"taskmanagers"`
+	TaskManagers int            `json:"taskmanagers"` // with a log in the input, or named by the other components
+	// TaskManagersWithoutLog: of those, named by the ResourceManager or the
+	// JobManager only (missing_taskmanager_logs lists them)
+	TaskManagersWithoutLog int `json:"taskmanagers_without_log,omitempty"`
 	FailOn       string         `json:"fail_on"`
 	Failed       bool           `json:"failed"` // a finding at or above fail_on: exit code 1
 	// Status is complete, partial (an input could not be read, or only in
@@ -294,6 +297,8 @@ func (a *Audit) summary() SummaryJSON {
 		s.ByRule[f.Rule]++
 	}
 	s.Status, s.Reason = a.Status()
+	s.TaskManagersWithoutLog = len(MissingLogs(a.Model))
+	s.TaskManagers += s.TaskManagersWithoutLog
 	if a.Filter.Active() {
 		n := a.narrowed()
 		s.Filter, s.Hidden, s.Undecidable = a.Filter.String(), n.Hidden, n.Undecidable

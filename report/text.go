@@ -141,12 +141,16 @@ func missingLogsLine(missing []MissingLogJSON) string {
 
 // summaryLine counts the findings by severity, and what they are about.
 func summaryLine(s SummaryJSON) string {
+	tms := plural(s.TaskManagers, "TaskManager")
+	if s.TaskManagersWithoutLog > 0 {
+		tms += fmt.Sprintf(" (%d without a log)", s.TaskManagersWithoutLog)
+	}
 	if s.Findings == 0 {
-		return fmt.Sprintf("no findings; %s on %s", plural(s.Allocations, "allocation"), plural(s.TaskManagers, "TaskManager"))
+		return fmt.Sprintf("no findings; %s on %s", plural(s.Allocations, "allocation"), tms)
 	}
 	return fmt.Sprintf("%s: %d error, %d warning, %d info; %s on %s",
 		plural(s.Findings, "finding"), s.BySeverity["error"], s.BySeverity["warning"], s.BySeverity["info"],
-		plural(s.Allocations, "allocation"), plural(s.TaskManagers, "TaskManager"))
+		plural(s.Allocations, "allocation"), tms)
 }
 
 func plural(n int, noun string) string {

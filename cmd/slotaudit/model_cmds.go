@@ -210,11 +210,30 @@ ResourceManager logged are compared index by index with the table as it stood th
 			if len(out) == 0 && (f.Job.IsSet() || f.Alloc.IsSet()) {
 				return fmt.Errorf("no TaskManager whose log is in the input held %s", f.String())
 			}
+			if len(out) == 0 && !f.Active() {
+				why := "no TaskManager log among the inputs: a slot table is replayed from a TaskManager's own log"
+				if ml := report.MissingLogs(m); len(ml) > 0 {
+					var names []string
+					for _, x := range ml {
+						names = append(names, x.ResourceID)
+					}
+					why += fmt.Sprintf("; the other components name %s, whose logs are missing", listSome(names))
+				}
+				return &nothingToShowError{why}
+			}
 			if len(out) == 0 && f.TaskManager != "" {
 				return fmt.Errorf("TaskManager %s is named in the input, but its own log is not there: 'slotaudit timeline --taskmanager %s' shows what the other components say of it", report.Escape(f.TaskManager), report.Escape(f.TaskManager))
 			}
 			if format == "json" {
 				return report.WriteSlotsTablesJSON(e.stdout, out)
+			}
+			if f.TaskManager == "" && !f.Job.IsSet() && !f.Alloc.IsSet() {
+				defer func() {
+					for _, ml := range report.MissingLogs(m) {
+						fmt.Fprintf(e.stdout, "\nTaskManager %s is named by %s (first at %s): its log was not among the inputs, so its table cannot be shown\n",
+							report.Escape(ml.ResourceID), strings.ToUpper(strings.Join(ml.NamedBy, "+")), report.Escape(ml.First.String()))
+					}
+				}()
 			}
 			return report.WriteSlotsTablesText(e.stdout, out, detail, e.width())
 		},

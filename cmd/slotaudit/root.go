@@ -24,6 +24,13 @@ const (
 	exitPartial  = 5 // an input could not be read; nothing at or above --fail-on in the rest
 )
 
+// nothingToShowError: the input holds evidence, but nothing of what the
+// command shows (slots without any TaskManager log). Exit 3, as audit's
+// nothing to judge, with the reason on stderr.
+type nothingToShowError struct{ why string }
+
+func (e *nothingToShowError) Error() string { return e.why }
+
 // partialError: an input could not be read (or only in part) and the rest
 // held nothing at or above --fail-on. The output says which; the exit code
 // keeps a CI step from passing on half the logs.
@@ -174,6 +181,9 @@ func (e *env) exitCode(err error) int {
 		return exitPartial
 	case errors.As(err, &sig):
 		return signalCode(sig.sig)
+	case errors.As(err, new(*nothingToShowError)):
+		fmt.Fprintf(e.stderr, "slotaudit: %s\n", report.Escape(err.Error()))
+		return exitNothing
 	case errors.As(err, &nothing):
 		fmt.Fprintf(e.stderr, "slotaudit: %s\n", err)
 		fmt.Fprintf(e.stderr, "slotaudit: hint: are these Flink TaskManager/JobManager logs? the summary above shows what each input held\n")
