@@ -14,60 +14,137 @@ import (
 // allocationID), the JobMaster's deploy lines "to R … with allocation id A".
 // joinIdentities gives such a log the one ResourceID those lines agree on,
 // and says how it was found; when they name two, it warns and keeps the
-// file's name: an identity is never guessed.
+// file's name: an identity is never guessed. A file that holds several
+// TaskManager processes (a version banner each) is joined process by
+// process: a restarted TaskManager has a new ResourceID.
 
-// identityVote is the evidence for one candidate ResourceID of one input.
+// segment is one TaskManager process of a file: the events between two of
+// its version banners.
+type segment struct {
+	file int32
+	n    int
+}
+
+// identityVote is the evidence for one candidate ResourceID of a segment:
+// the AllocationIDs both sides name, and the deployments the JobManager
+// sent there that the TaskManager received.
 type identityVote struct {
-	allocs map[ID]bool
-	first  Pos // the first line of another component that names it
+	allocs  map[ID]bool
+	deploys int
+	first   Pos // the first line of another component that names it
+}
+
+// deployWindow: a task the JobManager deploys is received by the
+// TaskManager within this much of the deploy line (clock skew included).
+const deployWindow = 10e9
+
+// received is a task a TaskManager process received, and when.
+type received struct {
+	sg segment
+	t  Time
 }
 
 // joinIdentities runs once every input is read (see read).
 func joinIdentities(res *Result) {
-	byFile := map[int32]int{} // Files index → Inputs index of inputs to join
-	known := map[string]bool{}
+	// Every TaskManager input: its events without a ResourceID of their
+	// own (the head of a cut log), or named only after the file, are the
+	// ones to join.
+	byFile := map[int32]int{} // Files index → Inputs index
+	fileName := map[int32]string{}
 	for k, in := range res.Inputs {
-		if in.ResourceID == "" {
+		if in.DuplicateOf != "" {
 			continue
 		}
-		if in.ResourceIDSource == "file name" && in.DuplicateOf == "" {
-			byFile[in.File] = k
-			continue
+		byFile[in.File] = k
+		if in.ResourceIDSource == "file name" {
+			fileName[in.File] = in.ResourceID
 		}
-		known[strings.ToLower(in.ResourceID)] = true
 	}
-	if len(byFile) == 0 {
-		return
+	// a process that names itself: its ResourceID is taken, except for the
+	// other processes of its own log (a pod keeps its name across container
+	// restarts)
+	selfNamed := map[string]map[string]bool{}
+	for _, in := range res.Inputs {
+		if in.ResourceID != "" && in.ResourceIDSource != "file name" && in.DuplicateOf == "" {
+			r := strings.ToLower(in.ResourceID)
+			if selfNamed[r] == nil {
+				selfNamed[r] = map[string]bool{}
+			}
+			selfNamed[r][rotationFamily(in.Path)+"\x00"+in.Stream] = true
+		}
 	}
-	// The AllocationIDs each such log's TaskManager held.
-	owner := map[ID][]int32{}
+	for i := range res.Events {
+		if ev := &res.Events[i]; ev.Kind == KindMetaTMID && ev.Resource != "" {
+			r := strings.ToLower(ev.Resource)
+			if selfNamed[r] == nil {
+				selfNamed[r] = map[string]bool{}
+			}
+			selfNamed[r][rotationFamily(res.Files[ev.Pos.File].Path)+"\x00"+res.Files[ev.Pos.File].Stream] = true
+		}
+	}
+	takenElsewhere := func(r string, f int32) bool {
+		fams := selfNamed[strings.ToLower(r)]
+		return len(fams) > 1 || len(fams) == 1 && !fams[rotationFamily(res.Files[f].Path)+"\x00"+res.Files[f].Stream]
+	}
+	unnamed := func(ev *Event) bool {
+		if ev.Resource == "" {
+			return true
+		}
+		n, ok := fileName[ev.Pos.File]
+		return ok && ev.Resource == n
+	}
+	// Each event of those files, its segment; and the AllocationIDs each
+	// segment's TaskManager held.
+	segOf := make(map[int]segment)
+	owner := map[ID][]segment{}
+	tasks := map[string][]received{}
+	banners := map[int32]int{}
 	for i := range res.Events {
 		ev := &res.Events[i]
-		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != ComponentTM || !ev.Alloc.IsSet() {
+		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != ComponentTM {
+			continue
+		}
+		if ev.Kind != KindMetaVersion && !unnamed(ev) {
+			continue
+		}
+		if ev.Kind == KindMetaVersion && (banners[ev.Pos.File] > 0 || hasTMEventBefore(res, i)) {
+			banners[ev.Pos.File]++
+		}
+		sg := segment{ev.Pos.File, banners[ev.Pos.File]}
+		segOf[i] = sg
+		if ev.Kind == KindTMTaskReceived && ev.Task != "" {
+			tasks[ev.Task] = append(tasks[ev.Task], received{sg, ev.Time})
+		}
+		if !ev.Alloc.IsSet() {
 			continue
 		}
 		switch ev.Kind {
 		case KindTMSlotRequest, KindTMAllocated, KindTMOffer, KindTMActivate, KindTMFree, KindTMFreeReason, KindTMTaskReceived:
-			if o := owner[ev.Alloc]; len(o) == 0 || o[len(o)-1] != ev.Pos.File {
-				owner[ev.Alloc] = append(o, ev.Pos.File)
+			if o := owner[ev.Alloc]; len(o) == 0 || o[len(o)-1] != sg {
+				owner[ev.Alloc] = append(o, sg)
 			}
 		}
 	}
-	votes := map[int32]map[string]*identityVote{}
+	votes := map[segment]map[string]*identityVote{}
+	voteFor := func(sg segment, resource string, pos Pos) *identityVote {
+		if votes[sg] == nil {
+			votes[sg] = map[string]*identityVote{}
+		}
+		v := votes[sg][resource]
+		if v == nil {
+			v = &identityVote{allocs: map[ID]bool{}, first: pos}
+			votes[sg][resource] = v
+		}
+		return v
+	}
 	vote := func(alloc ID, resource string, pos Pos) {
-		if !alloc.IsSet() || resource == "" || known[strings.ToLower(resource)] {
+		if !alloc.IsSet() || resource == "" {
 			return
 		}
-		for _, f := range owner[alloc] {
-			if votes[f] == nil {
-				votes[f] = map[string]*identityVote{}
+		for _, sg := range owner[alloc] {
+			if !takenElsewhere(resource, sg.file) {
+				voteFor(sg, resource, pos).allocs[alloc] = true
 			}
-			v := votes[f][resource]
-			if v == nil {
-				v = &identityVote{allocs: map[ID]bool{}, first: pos}
-				votes[f][resource] = v
-			}
-			v.allocs[alloc] = true
 		}
 	}
 	for i := range res.Events {
@@ -79,59 +156,136 @@ func joinIdentities(res *Result) {
 		for _, s := range ev.Slots {
 			vote(s.Alloc, s.Resource, ev.Pos)
 		}
-	}
-	files := make([]int32, 0, len(votes))
-	for f := range votes {
-		files = append(files, f)
-	}
-	sort.Slice(files, func(i, j int) bool { return files[i] < files[j] })
-	// A ResourceID two logs both claim is no one's: each keeps its name.
-	claims := map[string][]int32{}
-	for _, f := range files {
-		if len(votes[f]) == 1 {
-			for r := range votes[f] {
-				claims[strings.ToLower(r)] = append(claims[strings.ToLower(r)], f)
+		// Before 1.10 a deploy line names no AllocationID: the task and
+		// the time tie it to the TaskManager that received it.
+		if ev.Kind == KindJMDeploy && ev.Task != "" && ev.Resource != "" {
+			var hit *received
+			for k, r := range tasks[ev.Task] {
+				if d := r.t.N - ev.Time.N; r.t.Kind == ev.Time.Kind && d > -deployWindow && d < deployWindow {
+					if hit != nil && hit.sg != r.sg {
+						hit = nil // two processes received it then: no evidence
+						break
+					}
+					hit = &tasks[ev.Task][k]
+				}
+			}
+			if hit != nil && !takenElsewhere(ev.Resource, hit.sg.file) {
+				voteFor(hit.sg, ev.Resource, ev.Pos).deploys++
 			}
 		}
 	}
-	for _, f := range files {
-		cands := make([]string, 0, len(votes[f]))
-		for r := range votes[f] {
+	segs := make([]segment, 0, len(votes))
+	for sg := range votes {
+		segs = append(segs, sg)
+	}
+	sort.Slice(segs, func(i, j int) bool {
+		if segs[i].file != segs[j].file {
+			return segs[i].file < segs[j].file
+		}
+		return segs[i].n < segs[j].n
+	})
+	// A ResourceID that two files both claim is no one's: each keeps its
+	// name. (Two processes of one file may share one: a pod keeps its name
+	// across container restarts.)
+	// Rotated pieces of one log (taskmanager.log.1, taskmanager.log) are
+	// one claimant.
+	family := func(f int32) string {
+		fi := res.Files[f]
+		return rotationFamily(fi.Path) + "\x00" + fi.Stream
+	}
+	claims := map[string]map[string]bool{}
+	for _, sg := range segs {
+		if len(votes[sg]) == 1 {
+			for r := range votes[sg] {
+				r = strings.ToLower(r)
+				if claims[r] == nil {
+					claims[r] = map[string]bool{}
+				}
+				claims[r][family(sg.file)] = true
+			}
+		}
+	}
+	joined := map[segment]string{}
+	for _, sg := range segs {
+		cands := make([]string, 0, len(votes[sg]))
+		for r := range votes[sg] {
 			cands = append(cands, r)
 		}
 		sort.Strings(cands)
-		in := &res.Inputs[byFile[f]]
+		in := &res.Inputs[byFile[sg.file]]
 		if len(cands) > 1 {
 			var named []string
 			for _, r := range cands {
-				v := votes[f][r]
-				named = append(named, fmt.Sprintf("%s (%d AllocationID(s), first at %s)", r, len(v.allocs), res.Files.Position(v.first)))
+				v := votes[sg][r]
+				named = append(named, fmt.Sprintf("%s (%d AllocationID(s), %d deployment(s), first at %s)", r, len(v.allocs), v.deploys, res.Files.Position(v.first)))
 			}
-			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: Pos{File: f, Line: 1}, Severity: "warning",
+			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: Pos{File: sg.file, Line: 1}, Severity: "warning",
 				Summary: fmt.Sprintf("the other components report this TaskManager's AllocationIDs under %d ResourceIDs: %s; it keeps its file name %s", len(cands), strings.Join(named, ", "), in.ResourceID)})
 			continue
 		}
 		r := cands[0]
 		if c := claims[strings.ToLower(r)]; len(c) > 1 {
 			var others []string
-			for _, g := range c {
-				if g != f {
-					others = append(others, res.Files[g].Path)
+			for g := range c {
+				if g != family(sg.file) {
+					others = append(others, strings.SplitN(g, "\x00", 2)[0]+"…")
 				}
 			}
-			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: Pos{File: f, Line: 1}, Severity: "warning",
+			sort.Strings(others)
+			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: Pos{File: sg.file, Line: 1}, Severity: "warning",
 				Summary: fmt.Sprintf("its AllocationIDs are reported under ResourceID %s, as those of %s are: each keeps its file name", r, strings.Join(others, ", "))})
 			continue
 		}
-		v := votes[f][r]
-		old := in.ResourceID
+		joined[sg] = r
+		v := votes[sg][r]
+		if _, ok := fileName[sg.file]; !ok {
+			// the head of a log whose later process names itself: the
+			// input keeps that name, these events take r
+			continue
+		}
 		in.ResourceID = r
-		in.ResourceIDSource = fmt.Sprintf("joined by %d shared AllocationID(s) with %s", len(v.allocs), res.Files.Position(v.first))
-		for i := range res.Events {
-			ev := &res.Events[i]
-			if ev.Pos.File == f && ev.Component == ComponentTM && ev.Resource == old {
-				ev.Resource = r
-			}
+		var by []string
+		if len(v.allocs) > 0 {
+			by = append(by, fmt.Sprintf("%d shared AllocationID(s)", len(v.allocs)))
+		}
+		if v.deploys > 0 {
+			by = append(by, fmt.Sprintf("%d deployment(s) it received", v.deploys))
+		}
+		in.ResourceIDSource = fmt.Sprintf("joined by %s with %s", strings.Join(by, " and "), res.Files.Position(v.first))
+		if banners[sg.file] > 0 {
+			in.ResourceIDSource += fmt.Sprintf(" (process %d of %d in the file)", sg.n+1, banners[sg.file]+1)
 		}
 	}
+	if len(joined) == 0 {
+		return
+	}
+	for i, sg := range segOf {
+		if r, ok := joined[sg]; ok && unnamed(&res.Events[i]) {
+			res.Events[i].Resource = r
+		}
+	}
+}
+
+// hasTMEventBefore: a TaskManager event of the same file precedes event i,
+// so a version banner at i starts a second process rather than the first.
+func hasTMEventBefore(res *Result, i int) bool {
+	for j := i - 1; j >= 0 && res.Events[j].Pos.File == res.Events[i].Pos.File; j-- {
+		if res.Events[j].Component == ComponentTM && res.Events[j].Kind != KindMetaVersion && res.Events[j].Kind != KindMetaSlots && res.Events[j].Kind != KindMetaTMID {
+			return true
+		}
+	}
+	return false
+}
+
+// rotationFamily strips what log rotation adds to a file name: ".gz", then
+// a ".N" index or a ".YYYY-MM-DD…" date (log4j's RollingFileAppender); the
+// pieces of one rotated log share it.
+func rotationFamily(path string) string {
+	p := strings.TrimSuffix(UnrotatedName(path), ".gz")
+	if i := strings.LastIndexByte(p, '.'); i > 0 {
+		if suffix := p[i+1:]; suffix != "" && strings.Trim(suffix, "0123456789-_:T") == "" {
+			return p[:i]
+		}
+	}
+	return p
 }

@@ -767,6 +767,20 @@ func (s *stream) finish() {
 	if len(s.tmIDs) > 0 {
 		current = s.tmIDs[0]
 	}
+	// A file that begins in the middle of a process (rotated, cut) and
+	// holds a banner further down: the lines above the banner belong to an
+	// earlier process whose ResourceID the file never names. They are left
+	// unnamed here, for the other components' lines to name (see
+	// joinIdentities), rather than given the later process's.
+	for ev := range s.events.all {
+		if ev.Kind == KindMetaVersion || ev.Kind == KindMetaTMID {
+			break
+		}
+		if ev.Component == ComponentTM && len(s.tmIDs) > 0 && !strings.HasPrefix(string(ev.Kind), "meta.") {
+			current = ""
+			break
+		}
+	}
 	// For each banner, the ResourceID its process announces next, if it
 	// does before another banner: found walking back from the end.
 	announced := map[*Event]string{}
@@ -781,16 +795,22 @@ func (s *stream) finish() {
 		}
 	}
 	s.fills = []resourceFill{{0, current}}
-	i := 0
+	i, named := 0, false
 	for ev := range s.events.all {
 		switch {
 		case ev.Kind == KindMetaTMID && ev.Resource != "":
-			current = ev.Resource
+			current, named = ev.Resource, true
 		case ev.Kind == KindMetaVersion:
 			// A banner opens a new process: it is the ResourceID the
-			// process announces next, if it announces one.
+			// process announces next, if it announces one. The file's first
+			// process announcing none where later ones do (its line was
+			// cut) is not taken for theirs: it is left for joinIdentities.
+			// (A later one that has not named itself yet, in a follow,
+			// stays with the process before until it does.)
 			if id := announced[ev]; id != "" {
 				current = id
+			} else if len(s.tmIDs) > 0 && !named {
+				current = ""
 			}
 		}
 		if last := &s.fills[len(s.fills)-1]; current != last.resource {

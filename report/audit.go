@@ -56,9 +56,9 @@ type SummaryJSON struct {
 	TaskManagers int            `json:"taskmanagers"` // with a log in the input, or named by the other components
 	// TaskManagersWithoutLog: of those, named by the ResourceManager or the
 	// JobManager only (missing_taskmanager_logs lists them)
-	TaskManagersWithoutLog int `json:"taskmanagers_without_log,omitempty"`
-	FailOn       string         `json:"fail_on"`
-	Failed       bool           `json:"failed"` // a finding at or above fail_on: exit code 1
+	TaskManagersWithoutLog int    `json:"taskmanagers_without_log,omitempty"`
+	FailOn                 string `json:"fail_on"`
+	Failed                 bool   `json:"failed"` // a finding at or above fail_on: exit code 1
 	// Status is complete, partial (an input could not be read, or only in
 	// part; the rest was audited) or nothing-to-judge (no slot-lifecycle
 	// evidence in what was read); Reason says why when it is not complete.

@@ -62,6 +62,11 @@ type Config struct {
 	// idles (heartbeats, slot reports and chatter go on) with the same
 	// allocations, which is how a long log of long-running jobs looks.
 	Once bool
+	// CutBanners writes the logs of every other TaskManager without the
+	// line that begins them naming its ResourceID, as a rotated or cut log
+	// is: audit must then join them to their ResourceIDs by what the other
+	// components say of their AllocationIDs and deployments.
+	CutBanners bool
 	// Noise is how many unrelated DEBUG records (Kafka fetches, heartbeats,
 	// ZooKeeper pings, checkpoint acks) each process writes per second when
 	// Debug is on; 0 writes none. Real DEBUG logs are mostly such records.

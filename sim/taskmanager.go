@@ -82,7 +82,11 @@ func (t *taskManager) start() {
 	t.log("INFO", lg, "--------------------------------------------------------------------------------")
 	t.log("INFO", lg, t.f.banner("TaskManager"))
 	t.log("INFO", "org.apache.flink.configuration.GlobalConfiguration", fmt.Sprintf("Loading configuration property: taskmanager.numberOfTaskSlots, %d", s.cfg.Slots))
-	t.log("INFO", lg, "Starting TaskManager with ResourceID: "+t.res)
+	// A rotated or cut log loses only what its file began with: a process
+	// that starts later in the same file still names itself.
+	if !s.cfg.CutBanners || t.n%2 == 0 || t.process > 1 {
+		t.log("INFO", lg, "Starting TaskManager with ResourceID: "+t.res)
+	}
 	s.after(200+s.rng.Int64N(300), func() {
 		t.log("INFO", pkgTE+"TaskExecutorToResourceManagerConnection", fmt.Sprintf("Successful registration at resource manager %s under registration id %s.", s.rmAddress(), t.instance))
 		s.rm.register(t)

@@ -69,9 +69,13 @@ func TestFollowSurvivesRotation(t *testing.T) {
 	f.Close()
 	drain()
 
-	// rename and create: the JobManager's log is moved away, a new one begins
-	must(os.Rename(jm, jm+".1"))
-	must(os.WriteFile(jm, []byte(strings.ReplaceAll(chatter, "14:10", "14:12")), 0o644))
+	// rename and create: the JobManager's log is moved away, a new one begins.
+	// (Linked aside and replaced in one rename, so that no poll falls in the
+	// moment between the two and sees the input gone: on a loaded machine
+	// one did.)
+	must(os.Link(jm, jm+".1"))
+	must(os.WriteFile(jm+".new", []byte(strings.ReplaceAll(chatter, "14:10", "14:12")), 0o644))
+	must(os.Rename(jm+".new", jm))
 	drain()
 
 	// one input deleted: the others go on being followed
