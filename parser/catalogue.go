@@ -317,17 +317,34 @@ func matchTemplate(msg []byte, ev *Event) (*template, bool) {
 			cands[j], cands[j-1] = cands[j-1], cands[j]
 		}
 	}
+	// A template that reads the whole message wins over one that reads
+	// only its start (a custom build's words after it): the first of those
+	// is read again once every template has been tried.
+	var tailT *template
 	for _, i := range cands {
-		if t := catalogue[i]; t.match(msg, ev) {
+		if t := catalogue[i]; tryTemplate(t, msg, ev, &tailT) {
 			return t, true
 		}
 	}
 	for _, t := range templatesAnyStart {
-		if t.match(msg, ev) {
+		if tryTemplate(t, msg, ev, &tailT) {
 			return t, true
 		}
 	}
+	if tailT != nil && tailT.match(msg, ev) {
+		return tailT, true
+	}
 	return nil, false
+}
+
+// tryTemplate reports whether t reads the whole of msg (then ev holds what
+// it read); the first template that reads only its start is noted in tailT.
+func tryTemplate(t *template, msg []byte, ev *Event, tailT **template) bool {
+	ok, tail := t.matchTail(msg, ev, false)
+	if ok && tail && *tailT == nil {
+		*tailT = t
+	}
+	return ok && !tail
 }
 
 // componentOfLogger decides the component from a logger name: full
