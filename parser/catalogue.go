@@ -181,6 +181,22 @@ var catalogue = func() []*template {
 		{"", un, "Suspending the SlotManager.", ""},
 		{"", un, "Suspending the slot manager.", ""},
 		{"", un, "Matching resource requirements against available resources.", ""},
+		// From 1.18 the FineGrainedSlotManager's line goes on with a summary
+		// of what jobs miss and what TaskManagers hold (INFO, on every check
+		// that finds requirements unmet): one record with its lines in a
+		// log. A log shipper without a multi-line rule sends each line as a
+		// record of its own; these are its lines, TAB indents trimmed. No
+		// AllocationID, no slot: what matters of it is logged on its own
+		// lines (Could not fulfill resource requirements of job J,
+		// Starting allocation of slot A ...).
+		{"", un, "Missing resources:", ""},
+		{"", un, "Job {J}", ""},
+		{"", un, "ResourceRequirement{resourceProfile={P}, numberOfRequiredSlots={n}}", ""},
+		{"", un, "Current resources:", ""},
+		{"", un, "TaskManager {R}", ""},
+		{"", un, "Available: {P}", ""},
+		{"", un, "Total:     {P}", ""},
+		{"", un, "(none)", ""},
 		{"", un, "Received slot request [{Q}] for task: {*}", ""},
 		{"", un, "Create multi task slot [{Q}] in slot [{*}].", ""},
 		{"", un, "Create single task slot [{Q}] in multi task slot [{*}] for group {*}.", ""},
