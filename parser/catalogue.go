@@ -181,6 +181,22 @@ var catalogue = func() []*template {
 		{"", un, "Suspending the SlotManager.", ""},
 		{"", un, "Suspending the slot manager.", ""},
 		{"", un, "Matching resource requirements against available resources.", ""},
+		// From 1.18 the FineGrainedSlotManager's line goes on with a summary
+		// of what jobs miss and what TaskManagers hold (INFO, on every check
+		// that finds requirements unmet): one record with its lines in a
+		// log. A log shipper without a multi-line rule sends each line as a
+		// record of its own; these are its lines, TAB indents trimmed. No
+		// AllocationID, no slot: what matters of it is logged on its own
+		// lines (Could not fulfill resource requirements of job J,
+		// Starting allocation of slot A ...).
+		{"", un, "Missing resources:", ""},
+		{"", un, "Job {J}", ""},
+		{"", un, "ResourceRequirement{resourceProfile={P}, numberOfRequiredSlots={n}}", ""},
+		{"", un, "Current resources:", ""},
+		{"", un, "TaskManager {R}", ""},
+		{"", un, "Available: {P}", ""},
+		{"", un, "Total:     {P}", ""},
+		{"", un, "(none)", ""},
 		{"", un, "Received slot request [{Q}] for task: {*}", ""},
 		{"", un, "Create multi task slot [{Q}] in slot [{*}].", ""},
 		{"", un, "Create single task slot [{Q}] in multi task slot [{*}] for group {*}.", ""},
@@ -317,17 +333,34 @@ func matchTemplate(msg []byte, ev *Event) (*template, bool) {
 			cands[j], cands[j-1] = cands[j-1], cands[j]
 		}
 	}
+	// A template that reads the whole message wins over one that reads
+	// only its start (a custom build's words after it): the first of those
+	// is read again once every template has been tried.
+	var tailT *template
 	for _, i := range cands {
-		if t := catalogue[i]; t.match(msg, ev) {
+		if t := catalogue[i]; tryTemplate(t, msg, ev, &tailT) {
 			return t, true
 		}
 	}
 	for _, t := range templatesAnyStart {
-		if t.match(msg, ev) {
+		if tryTemplate(t, msg, ev, &tailT) {
 			return t, true
 		}
 	}
+	if tailT != nil && tailT.match(msg, ev) {
+		return tailT, true
+	}
 	return nil, false
+}
+
+// tryTemplate reports whether t reads the whole of msg (then ev holds what
+// it read); the first template that reads only its start is noted in tailT.
+func tryTemplate(t *template, msg []byte, ev *Event, tailT **template) bool {
+	ok, tail := t.matchTail(msg, ev, false)
+	if ok && tail && *tailT == nil {
+		*tailT = t
+	}
+	return ok && !tail
 }
 
 // componentOfLogger decides the component from a logger name: full

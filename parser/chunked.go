@@ -441,6 +441,9 @@ func (s *stream) absorb(o *stream, offset int64) {
 		if ev.EndLine > 0 {
 			ev.EndLine += offset
 		}
+		if ev.CauseLine > 0 {
+			ev.CauseLine += offset
+		}
 		s.noteEvent(ev)
 	}
 	if o.events.len() >= eventBlockLen/4 {

@@ -14,6 +14,9 @@ type record struct {
 	logger     []byte
 	msg        []byte // first line of the message
 	body       []byte // continuation lines / exception text, '\n'-joined
+	// bodyAt: the physical line each line of body was read from (text
+	// records; a JSON record's lines are all inside its object: none)
+	bodyAt     []int64
 	first      []byte // first physical line as read, for evidence
 	headerless bool
 	truncated  bool // continuation lines beyond the record limit were skipped
@@ -127,7 +130,7 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 	if comp == ComponentUnknown && ok {
 		comp = ev.Component
 	}
-	scanExceptions(msg, r.body, func(e Event) {
+	scanExceptions(msg, r, func(e Event) {
 		if e.Kind == KindTaskNoSlot {
 			for _, a := range noSlotSeen {
 				if a == e.Alloc {
@@ -151,6 +154,7 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 		x := base
 		x.Kind, x.Alloc, x.Job, x.Reason = e.Kind, e.Alloc, e.Job, e.Reason
 		x.Resource, x.SlotIndex = e.Resource, e.SlotIndex
+		x.CauseLine, x.CauseText = e.CauseLine, e.CauseText
 		x.Component = comp
 		if x.Component == ComponentUnknown && e.Kind == KindJMNoResource {
 			x.Component = ComponentJM
@@ -323,54 +327,94 @@ var (
 // "No task slot allocated for job ID J and allocation ID A.", the first
 // NoResourceAvailableException message, and (see scanCauses) the lost
 // TaskManagers, unfulfillable requests and slot timeouts that failed tasks
-// and pasted stack traces carry.
-func scanExceptions(msg, body []byte, emit func(Event)) {
-	if hasCauseAnchor(msg, body) {
-		scanCauses(msg, body, emit)
+// and pasted stack traces carry. msg is r's message, trimmed. An event read
+// below the record's first line carries that line (see causeLines).
+func scanExceptions(msg []byte, r *record, emit func(Event)) {
+	if hasCauseAnchor(msg, r.body) {
+		scanCauses(msg, r, emit)
 	}
 	// Both anchors start with "No": one search for 'N' per part finds
 	// whether either is there, and most records hold neither.
-	if !hasNoAnchor(msg) && !hasNoAnchor(body) {
+	if !hasNoAnchor(msg) && !hasNoAnchor(r.body) {
 		return
 	}
-	for _, part := range [][]byte{msg, body} {
-		rest := part
-		for {
+	causeLines(msg, r, func(line []byte, at causeAt) bool {
+		for rest := line; ; {
 			i := bytes.Index(rest, noSlotAnchor)
 			if i < 0 {
 				break
 			}
-			line := rest[i:]
-			if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
-				line = line[:nl]
-			}
-			line = bytes.TrimRight(line, " \r\t")
+			text := bytes.TrimRight(rest[i:], " \r\t")
 			ev := NewEvent("")
-			if noSlotTemplate.match(line, &ev) {
-				ev.Reason = "TaskSubmissionException: " + string(line)
+			if noSlotTemplate.match(text, &ev) {
+				ev.Reason = "TaskSubmissionException: " + string(text)
+				at.set(&ev, line)
 				emit(ev)
 			}
 			rest = rest[i+len(noSlotAnchor):]
 		}
-	}
-	for _, part := range [][]byte{msg, body} {
-		i := bytes.Index(part, noResourceClass)
+		return true
+	})
+	causeLines(msg, r, func(line []byte, at causeAt) bool {
+		i := bytes.Index(line, noResourceClass)
 		if i < 0 {
-			continue
+			return true
 		}
-		line := part[i+len(noResourceClass):]
-		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
-			line = line[:nl]
-		}
-		line = bytes.TrimSpace(bytes.TrimPrefix(line, []byte(":")))
+		text := bytes.TrimSpace(bytes.TrimPrefix(line[i+len(noResourceClass):], []byte(":")))
 		reason := "NoResourceAvailableException"
-		if len(line) > 0 {
-			reason += ": " + capString(string(line), 400)
+		if len(text) > 0 {
+			reason += ": " + capString(string(text), 400)
 		}
 		ev := NewEvent(KindJMNoResource)
 		ev.Reason = reason
+		at.set(&ev, line)
 		emit(ev)
+		return false
+	})
+}
+
+// causeAt is where a line of a record's exception text lies: below says it
+// is below the record's first line (a continuation line, or a line of a
+// JSON record's message or stack trace after the first); line is its
+// physical line (a JSON record's own line when it has none of its own).
+type causeAt struct {
+	below bool
+	line  int64
+}
+
+// set gives ev, read from text on the line at, that line as its cause
+// (nothing for the record's first line: that is the event's own Text).
+func (at causeAt) set(ev *Event, text []byte) {
+	if !at.below {
 		return
+	}
+	ev.CauseLine = at.line
+	ev.CauseText = capText(bytes.TrimRight(text, "\r"))
+}
+
+// causeLines calls fn with each line of r's exception text, its message
+// msg first and then its continuation lines, and where the line lies, until
+// fn returns false.
+func causeLines(msg []byte, r *record, fn func(line []byte, at causeAt) bool) {
+	for part, below := msg, false; ; part, below = r.body, true {
+		for k := 0; len(part) > 0; k++ {
+			line := part
+			if nl := bytes.IndexByte(part, '\n'); nl >= 0 {
+				line, part = part[:nl], part[nl+1:]
+			} else {
+				part = nil
+			}
+			at := causeAt{below, r.start}
+			if below && k < len(r.bodyAt) {
+				at.line = r.bodyAt[k]
+			}
+			if !fn(line, at) {
+				return
+			}
+		}
+		if below {
+			return
+		}
 	}
 }
 
@@ -483,50 +527,45 @@ func hasCauseAnchor(msg, body []byte) bool {
 // cause, a pasted stack trace), the facts that arrive there without a
 // header of their own: a TaskManager whose heartbeat timed out or that
 // became unreachable, a slot request the ResourceManager could not fulfill,
-// a slot that timed out. Each is emitted once per record.
-func scanCauses(msg, body []byte, emit func(Event)) {
+// a slot that timed out. Each is emitted once per record, with the first
+// line that says it.
+func scanCauses(msg []byte, r *record, emit func(Event)) {
 	seen := map[string]bool{}
-	for _, part := range [][]byte{msg, body} {
-		for len(part) > 0 {
-			line := part
-			if nl := bytes.IndexByte(part, '\n'); nl >= 0 {
-				line, part = part[:nl], part[nl+1:]
-			} else {
-				part = nil
+	causeLines(msg, r, func(line []byte, at causeAt) bool {
+		for _, ct := range causeTemplates {
+			i := bytes.Index(line, ct.anchor)
+			if i < 0 {
+				continue
 			}
-			for _, ct := range causeTemplates {
-				i := bytes.Index(line, ct.anchor)
-				if i < 0 {
-					continue
+			// the template starts a little before the anchor
+			start := i
+			switch ct.t.kind {
+			case KindHeartbeatTimeout:
+				if ct.anchor[0] == 'e' {
+					start = i - 1 // "Heartbeat" or "heartbeat"
 				}
-				// the template starts a little before the anchor
-				start := i
-				switch ct.t.kind {
-				case KindHeartbeatTimeout:
-					if ct.anchor[0] == 'e' {
-						start = i - 1 // "Heartbeat" or "heartbeat"
-					}
-				}
-				text := bytes.TrimRight(line[start:], " \r\t")
-				if len(text) > 0 && text[0] == 'h' {
-					text = append([]byte{'H'}, text[1:]...)
-				}
-				ev := NewEvent("")
-				if !ct.t.match(text, &ev) {
-					continue
-				}
-				key := string(ct.t.kind) + ev.Resource + ev.Alloc.String()
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				e := NewEvent(ct.t.kind)
-				e.Resource, e.Alloc, e.Job, e.SlotIndex, e.Reason = ev.Resource, ev.Alloc, ev.Job, ev.SlotIndex, ct.t.reason
-				if e.Reason == "" {
-					e.Reason = capString(string(text), 400)
-				}
-				emit(e)
 			}
+			text := bytes.TrimRight(line[start:], " \r\t")
+			if len(text) > 0 && text[0] == 'h' {
+				text = append([]byte{'H'}, text[1:]...)
+			}
+			ev := NewEvent("")
+			if !ct.t.match(text, &ev) {
+				continue
+			}
+			key := string(ct.t.kind) + ev.Resource + ev.Alloc.String()
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			e := NewEvent(ct.t.kind)
+			e.Resource, e.Alloc, e.Job, e.SlotIndex, e.Reason = ev.Resource, ev.Alloc, ev.Job, ev.SlotIndex, ct.t.reason
+			if e.Reason == "" {
+				e.Reason = capString(string(text), 400)
+			}
+			at.set(&e, line)
+			emit(e)
 		}
-	}
+		return true
+	})
 }

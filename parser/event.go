@@ -210,6 +210,18 @@ type Event struct {
 	Version string // meta.version: Flink version from the banner
 	Count   int    // meta.slots: configured number of task slots
 
+	// CauseLine and CauseText: the exception line inside the record (a
+	// "Caused by:" line, an exception's first line, below the record's
+	// first line) that the event was read from, when it was read from one:
+	// its physical line and its text as read (capped like Text). 0 and ""
+	// when the event comes from the record's message. A JSON record is one
+	// object: its exception lines are inside it, and CauseLine is its first
+	// line. Pos stays the record's first line, as for every event of the
+	// record: readers tell one record's events by it (rules join a failed
+	// task's cause to the task's own line so).
+	CauseLine int64
+	CauseText string
+
 	Slots []SlotStatus // rm.slot_report entries
 
 	// The record's first physical line as read (capped), for evidence:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -27,11 +28,41 @@ func seedLogs(f *testing.F, whole bool) {
 	}
 }
 
+// pathSeeds are logs for the paths the test logs do not take: messages
+// with a custom build's suffix, the FineGrainedSlotManager's resource
+// summary as one record and as a record per line, and exception lines that
+// carry an event of their own (a JobManager's failed task, a pasted trace
+// with blank lines).
+func pathSeeds() [][]byte {
+	const head = "2025-03-26 12:06:11,539 INFO  org.apache.flink.runtime.resourcemanager.slotmanager.FineGrainedSlotManager [] - "
+	const tm = "2023-11-02 17:05:07,014 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           [] - "
+	sum := summaryLines(false)
+	var split []string
+	for _, l := range summaryLines(true) {
+		split = append(split, `{"@timestamp":"2025-03-26T12:06:11.539Z","log.level":"INFO","log.logger":"org.apache.flink.runtime.resourcemanager.slotmanager.FineGrainedSlotManager","message":`+jsonQuote(l)+`}`)
+	}
+	return [][]byte{
+		[]byte(tm + "Allocated slot for " + tA + ". (custom suffix)\n" + tm + "Received task Source: orders (1/2). extra-words\n" +
+			tm + "Activate slot " + tA + "0. extra\n" + tm + "Received repeated offer for slot [" + tA + "]. Ignoring. x\n"),
+		[]byte(head + strings.Join(sum, "\n") + "\n" + head + "Could not fulfill resource requirements of job " + sumJ1 + ".\n"),
+		[]byte(strings.Join(split, "\n") + "\n"),
+		[]byte(strings.Join(summaryLines(true)[1:], "\r\n") + "\r\n"),
+		[]byte("2021-03-04 10:15:30,101 INFO  org.apache.flink.runtime.executiongraph.ExecutionGraph        [] - Source: orders (1/2) (5c2f0e1a9b8d7c6e5f4a3b2c1d0e9f8a) switched from SCHEDULED to FAILED on [unassigned resource].\n" +
+			"java.util.concurrent.CompletionException: org.apache.flink.runtime.jobmanager.scheduler.NoResourceAvailableException: No pooled slot available and request to ResourceManager for new slot failed\n" +
+			"\tat java.util.concurrent.CompletableFuture.encodeThrowable(CompletableFuture.java:292)\n" +
+			"Caused by: org.apache.flink.runtime.resourcemanager.exceptions.UnfulfillableSlotRequestException: Could not fulfill slot request " + tA + ". Requested resource profile (ResourceProfile{UNKNOWN}) is unfulfillable.\n" +
+			"\n\tat x.y(Z.java:1)\nCaused by: org.apache.flink.runtime.taskexecutor.exceptions.TaskSubmissionException: No task slot allocated for job ID " + tJ + " and allocation ID " + tA + ".\n"),
+	}
+}
+
 // FuzzReadStream feeds arbitrary bytes through the whole reader: wrapper
 // detection, layouts, records, classification. It must never panic, must give what the reference read gives, and must
 // account for every line.
 func FuzzReadStream(f *testing.F) {
 	seedLogs(f, true)
+	for _, b := range pathSeeds() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Read([]string{"-"}, Options{Stdin: bytes.NewReader(data), MaxLine: 4096, MaxRecord: 8192})
 		if err != nil {
@@ -56,6 +87,17 @@ func FuzzReadStream(f *testing.F) {
 // FuzzTemplates matches arbitrary messages against the catalogue.
 func FuzzTemplates(f *testing.F) {
 	seedLogs(f, false)
+	for _, b := range pathSeeds() {
+		for _, line := range bytes.Split(b, []byte{'\n'}) {
+			f.Add(line)
+		}
+	}
+	for _, msg := range append(summaryLines(false),
+		"Allocated slot for "+tA+". (custom suffix)", "Received task Source: orders (1/2). extra-words",
+		"Free slot TaskSlot(index:3, state:ACTIVE, resource profile: "+tP+", allocationId: "+tA+", jobId: "+tJ+"). x",
+		"Deploying Map (1/2) (attempt #0) to 10.0.0.5:40123-6b1e3c @ worker-3 (dataPort=35211) (custom)") {
+		f.Add([]byte(msg))
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		ev := NewEvent("")
 		matchTemplate(msg, &ev)
@@ -193,6 +235,10 @@ func FuzzChunkedRead(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Add(bytes.Repeat(data, 300/max(1, bytes.Count(data, []byte("\n")))+2))
+	}
+	// exception lines whose line numbers a piece shifts, and summaries
+	for _, data := range pathSeeds() {
 		f.Add(bytes.Repeat(data, 300/max(1, bytes.Count(data, []byte("\n")))+2))
 	}
 	dir := f.TempDir()

@@ -206,6 +206,8 @@ func sameButWhen(a, b *Event) bool {
 		a.Request == b.Request && a.Task == b.Task && a.Attempt == b.Attempt &&
 		a.From == b.From && a.To == b.To && a.Reason == b.Reason &&
 		a.Version == b.Version && a.Count == b.Count &&
+		// a repeat keeps no line of its own for a cause: never folded
+		a.CauseLine == b.CauseLine && a.CauseText == b.CauseText &&
 		slices.Equal(a.Slots, b.Slots) && a.textTail == b.textTail &&
 		a.rep == b.rep && a.nrep == b.nrep
 }

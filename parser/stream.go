@@ -406,7 +406,7 @@ func looksLikeExceptionHeader(b []byte) bool {
 // so one set of byte buffers serves every text record.
 func (s *stream) reuse() *record {
 	r := &s.recBuf
-	*r = record{logger: r.logger[:0], msg: r.msg[:0], body: r.body[:0], first: r.first[:0]}
+	*r = record{logger: r.logger[:0], msg: r.msg[:0], body: r.body[:0], bodyAt: r.bodyAt[:0], first: r.first[:0]}
 	return r
 }
 
@@ -482,6 +482,7 @@ func (s *stream) appendBody(no int64, b []byte, phys int) {
 		r.body = append(r.body, '\n')
 	}
 	r.body = append(r.body, b...)
+	r.bodyAt = append(r.bodyAt, no)
 }
 
 func (s *stream) adjustTime(t Time) Time {

@@ -43,6 +43,8 @@ type template struct {
 	anchorStr  string
 	anchorRare int
 	full       bool // match against message and continuation lines ({SR})
+	// tail: the message may go on past the template's end (see endsMessage)
+	tail bool
 }
 
 type phKind uint8
@@ -131,7 +133,26 @@ func compileTemplate(kind Kind, comp Component, text, reason string) *template {
 		}
 	}
 	t.anchorStr, t.anchorRare = string(t.anchor), rarestByte(t.anchor)
+	if last := t.segs[len(t.segs)-1]; last.ph == phLiteral && !t.full {
+		switch last.lit[len(last.lit)-1] {
+		case '.', ']', ')':
+			t.tail = true
+		}
+	}
 	return t
+}
+
+// endsMessage reports whether rest, what a message holds past a template's
+// end, is a tail the template may leave unread. Custom Flink builds (and
+// some vendors' patches) append their own words to a standard message:
+// "Allocated slot for A. (pool x)". A template whose text ends in a period
+// or a closing bracket (see compileTemplate) still reads such a message
+// when the words are separated from that last character by a blank;
+// anything glued to it ("A.x", or an ID's 33rd hex digit before the
+// period) makes it another message. A reading of the whole message is
+// preferred to one with a tail: a task name may hold ". " itself.
+func endsMessage(rest []byte) bool {
+	return len(rest) > 1 && (rest[0] == ' ' || rest[0] == '\t')
 }
 
 // rarestByte returns the index of the byte of lit least likely in a log
@@ -158,38 +179,78 @@ func rarestByte(lit []byte) int {
 	return best
 }
 
-// match fills ev from msg if the whole message has the template's shape.
+// match fills ev from msg if the whole message has the template's shape,
+// or starts with it and goes on after a blank (see endsMessage).
 func (t *template) match(msg []byte, ev *Event) bool {
+	ok, _ := t.matchTail(msg, ev, true)
+	return ok
+}
+
+// matchTail is match that says whether the message went on past the
+// template's end (tail), for matchTemplate, which prefers a template that
+// reads the whole message. ev gets what a whole reading finds, and what a
+// reading of the start finds when fillTail is set.
+func (t *template) matchTail(msg []byte, ev *Event, fillTail bool) (ok, tail bool) {
 	if len(t.prefix) > 0 && !bytes.HasPrefix(msg, t.prefix) {
-		return false
+		return false, false
 	}
 	if len(t.anchor) > 0 && !containsAt(msg, t.anchorStr, t.anchorRare) {
-		return false
+		return false, false
 	}
+	st := matchState{budget: matchBudget}
 	scratch := *ev
-	budget := matchBudget
-	if !t.matchAt(msg, 0, 0, &scratch, &budget) {
-		return false
+	if !t.matchAt(msg, 0, 0, &scratch, &st) {
+		if !st.tailSeen {
+			return false, false
+		}
+		if !fillTail {
+			return true, true
+		}
+		// No reading takes the whole message: the first that ends
+		// before a separated tail, found again (rare: the first pass
+		// keeps no copy of it, to stay cheap).
+		st = matchState{budget: matchBudget, takeTail: true}
+		scratch = *ev
+		if !t.matchAt(msg, 0, 0, &scratch, &st) {
+			return false, false
+		}
+		tail = true
 	}
 	scratch.Kind = t.kind
 	if t.reason != "" && scratch.Reason == "" {
 		scratch.Reason = t.reason
 	}
 	*ev = scratch
-	return true
+	return true, tail
 }
 
 // matchBudget bounds the steps one match may take: free-text placeholders
 // backtrack, and nested backtracking on a hostile line must stay linear-ish.
 const matchBudget = 4096
 
-func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
-	*budget--
-	if *budget < 0 {
+// matchState is what one match carries through its backtracking: the steps
+// left; whether some reading ended before a separated tail (tailSeen); and
+// whether such a reading is taken (takeTail, once no reading took the
+// whole message).
+type matchState struct {
+	budget             int
+	tailSeen, takeTail bool
+}
+
+func (t *template) matchAt(s []byte, si, pos int, ev *Event, st *matchState) bool {
+	st.budget--
+	if st.budget < 0 {
 		return false
 	}
 	if si == len(t.segs) {
-		return pos == len(s)
+		if pos == len(s) {
+			return true
+		}
+		if t.tail && endsMessage(s[pos:]) {
+			st.tailSeen = true
+			return st.takeTail
+		}
+		return false
 	}
 	sg := &t.segs[si]
 	rest := s[pos:]
@@ -198,7 +259,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
 		if !bytes.HasPrefix(rest, sg.lit) {
 			return false
 		}
-		return t.matchAt(s, si+1, pos+len(sg.lit), ev, budget)
+		return t.matchAt(s, si+1, pos+len(sg.lit), ev, st)
 	case phAlloc, phOther, phJob, phInstance:
 		id, n := scanHexID(rest)
 		if n == 0 {
@@ -214,7 +275,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
 		case phInstance:
 			ev.Instance = id
 		}
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phIndex, phReqIndex, phCount:
 		v, n := scanInt(rest)
 		if n == 0 {
@@ -228,7 +289,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
 		default:
 			ev.Count = v
 		}
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phAttempt:
 		n := 0
 		for n < len(rest) && (isHex(rest[n]) || rest[n] == '_') {
@@ -238,18 +299,18 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
 			return false
 		}
 		ev.Attempt = string(rest[:n])
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phRequest:
 		const w = "SlotRequestId{"
 		if bytes.HasPrefix(rest, []byte(w)) && len(rest) >= len(w)+33 && rest[len(w)+32] == '}' {
 			if _, ok := parseIDBytes(rest[len(w) : len(w)+32]); ok {
 				ev.Request = string(rest[len(w) : len(w)+32])
-				return t.matchAt(s, si+1, pos+len(w)+33, ev, budget)
+				return t.matchAt(s, si+1, pos+len(w)+33, ev, st)
 			}
 		}
 		if id, n := scanHexID(rest); n == 32 {
 			ev.Request = id.String()
-			return t.matchAt(s, si+1, pos+n, ev, budget)
+			return t.matchAt(s, si+1, pos+n, ev, st)
 		}
 		return false
 	case phFrom, phTo:
@@ -265,7 +326,7 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
 		} else {
 			ev.To = string(rest[:n])
 		}
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phVersion:
 		n := 0
 		for n < len(rest) && rest[n] != ',' && rest[n] != ' ' && rest[n] != ')' {
@@ -275,36 +336,36 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, budget *int) bool {
 			return false
 		}
 		ev.Version = string(rest[:n])
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phTaskSlot:
 		n, ok := parseTaskSlot(rest, ev)
 		if !ok {
 			return false
 		}
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phSlotReport:
 		n, ok := parseSlotReport(rest, ev)
 		if !ok {
 			return false
 		}
-		return t.matchAt(s, si+1, pos+n, ev, budget)
+		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phProfile:
 		if bytes.HasPrefix(rest, []byte("ResourceProfile{")) {
 			end := balancedEnd(rest, '{', '}')
 			if end < 0 {
 				return false
 			}
-			return t.matchAt(s, si+1, pos+end+1, ev, budget)
+			return t.matchAt(s, si+1, pos+end+1, ev, st)
 		}
-		return t.matchFree(s, si, pos, ev, budget)
+		return t.matchFree(s, si, pos, ev, st)
 	default:
-		return t.matchFree(s, si, pos, ev, budget)
+		return t.matchFree(s, si, pos, ev, st)
 	}
 }
 
 // matchFree matches free text up to an occurrence of the next literal,
 // shortest first, trying later occurrences when the rest does not match.
-func (t *template) matchFree(s []byte, si, pos int, ev *Event, budget *int) bool {
+func (t *template) matchFree(s []byte, si, pos int, ev *Event, st *matchState) bool {
 	if si+1 == len(t.segs) {
 		if !validFree(t.segs[si].ph, s[pos:]) {
 			return false
@@ -328,7 +389,7 @@ func (t *template) matchFree(s []byte, si, pos int, ev *Event, budget *int) bool
 			return false
 		}
 		t.setFree(t.segs[si].ph, s[pos:end], ev)
-		if t.matchAt(s, si+1, end, ev, budget) {
+		if t.matchAt(s, si+1, end, ev, st) {
 			return true
 		}
 		from = end + 1

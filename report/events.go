@@ -39,6 +39,10 @@ type EventJSON struct {
 	Count          int              `json:"count,omitempty"`
 	Slots          []SlotStatusJSON `json:"slots,omitempty"`
 	Text           string           `json:"text,omitempty"`
+	// the exception line inside the record that the event was read from
+	// (line and text stay the record's first line)
+	CauseLine int64  `json:"cause_line,omitempty"`
+	CauseText string `json:"cause_text,omitempty"`
 }
 
 // SlotStatusJSON is one entry of a slot report.
@@ -90,6 +94,8 @@ func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
 		Version:        ev.Version,
 		Count:          ev.Count,
 		Text:           ev.Text(),
+		CauseLine:      ev.CauseLine,
+		CauseText:      ev.CauseText,
 	}
 	if ev.EndLine > ev.Pos.Line {
 		out.EndLine = ev.EndLine
