@@ -239,7 +239,7 @@ func TestLayoutKeepsPathsWholeAndEscaped(t *testing.T) {
 			for _, p := range map[string][]string{
 				"timeline": {`task manager \x1b[2J.log:13`, "job manager.log:6"},
 				"slots":    {`task manager \x1b[2J.log:1`, "job manager.log:25"},
-				"explain":  {`task manager \x1b[2J.log:13`, "job manager.log:58"},
+				"explain":  {`task manager \x1b[2J.log:13`, "job manager.log:59"},
 				"inputs":   {`task manager \x1b[2J.log`, "job manager.log"},
 			}[out.name] {
 				if !anyLineHas(lines, p) {

@@ -212,9 +212,16 @@ func Max(fs []Finding) Severity {
 }
 
 // evidence turns event i into a line of proof.
+// A fact read from an exception inside a record is proven by that
+// exception's own line (which names the AllocationID), not by the
+// record's first line.
 func evidence(m *reconstruct.Model, i int, says string, args ...any) Evidence {
 	ev := m.Result.At(i)
-	return Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text(), Says: fmt.Sprintf(says, args...)}
+	e := Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text(), Says: fmt.Sprintf(says, args...)}
+	if ev.CauseLine > 0 && ev.CauseText != "" {
+		e.Pos.Line, e.Text = ev.CauseLine, ev.CauseText
+	}
+	return e
 }
 
 // silent is a step of the story that no line shows.
