@@ -19,6 +19,7 @@ AllocationID while a slot still holds it (a zombie, FLINK-14589). The line is DE
 TaskManager; at INFO it surfaces on the JobManager as the cause of a failed deployment. Linked to
 its root cause when the input shows it.`,
 	Severity: Error,
+	Requires: []*Rule{ZombieSlot, SlotTimeout},
 	Run:      runTaskWithoutSlot,
 }
 
@@ -200,6 +201,7 @@ acquire the minimum required resources"). Linked to the slots leaked by zombies 
 TaskManagers at that time, when the input shows any: then the failure is a consequence of the
 leak (error). Without a visible leak the cluster may simply lack capacity (warning).`,
 	Severity: Error,
+	Requires: []*Rule{ZombieSlot, TaskManagerLost},
 	Run:      runNoResourceAvailable,
 }
 

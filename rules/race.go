@@ -152,6 +152,7 @@ AllocationID is a no-op ("Could not free slot for allocation id"), every deploym
 ends. Reported with the time the slot became unreachable and the zombie slot-seconds seen in the
 log (a lower bound: the TaskManager may have lived on after its log ends).`,
 	Severity: Error,
+	Requires: []*Rule{SlotMapOverwrite, DuplicateOffer},
 	Run:      runZombieSlot,
 }
 
@@ -278,6 +279,7 @@ allocation map — which, under the legacy table, is the step that leaves the fi
 Seen as the free of a never-activated slot (reason "The slot was rejected by the JobManager." at
 DEBUG, state ALLOCATED at INFO) while the AllocationID holds another slot.`,
 	Severity: Warning,
+	Requires: []*Rule{SlotMapOverwrite},
 	Run:      runDuplicateOffer,
 }
 

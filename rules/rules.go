@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,7 +58,99 @@ type Rule struct {
 	ID       string   // stable, kebab-case; never reused for another meaning
 	Doc      string   // one paragraph: what it finds, why it matters, what it needs
 	Severity Severity // the most severe finding it reports
+	// Requires are the rules whose findings this one reads (its causes):
+	// they run first, also when only this rule is asked for.
+	Requires []*Rule
 	Run      func(*Pass)
+}
+
+var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// Validate checks a set of rules as go/analysis checks analyzers: IDs
+// unique and kebab-case, a doc whose first sentence says what the rule
+// finds, a run function, a known severity, and requirements that are in the
+// set and form no cycle.
+func Validate(rules []*Rule) error {
+	in := map[*Rule]bool{}
+	ids := map[string]bool{}
+	for _, r := range rules {
+		switch {
+		case r == nil:
+			return fmt.Errorf("a nil rule")
+		case !kebab.MatchString(r.ID):
+			return fmt.Errorf("rule %q: the ID is not kebab-case", r.ID)
+		case ids[r.ID]:
+			return fmt.Errorf("rule %q: two rules have this ID", r.ID)
+		case r.Run == nil:
+			return fmt.Errorf("rule %q: no Run", r.ID)
+		case r.Severity < Info || r.Severity > Error:
+			return fmt.Errorf("rule %q: severity %d", r.ID, r.Severity)
+		case len(strings.Fields(firstSentence(r.Doc))) < 4 || !strings.HasSuffix(firstSentence(r.Doc), "."):
+			return fmt.Errorf("rule %q: the doc does not begin with a sentence that says what it finds", r.ID)
+		}
+		ids[r.ID], in[r] = true, true
+	}
+	for _, r := range rules {
+		for _, q := range r.Requires {
+			if !in[q] {
+				return fmt.Errorf("rule %q requires %q, which is not in the set", r.ID, q.ID)
+			}
+		}
+	}
+	_, err := order(rules)
+	return err
+}
+
+// firstSentence is a doc's text up to its first period followed by a space
+// or the end.
+func firstSentence(doc string) string {
+	doc = strings.Join(strings.Fields(doc), " ")
+	if i := strings.Index(doc, ". "); i >= 0 {
+		return doc[:i+1]
+	}
+	return doc
+}
+
+// order is the rules with everything they require, each after what it
+// requires; otherwise in the order given (All's order for rules pulled in).
+func order(rules []*Rule) ([]*Rule, error) {
+	pos := map[*Rule]int{}
+	for i, r := range All {
+		pos[r] = i
+	}
+	for i, r := range rules {
+		if _, ok := pos[r]; !ok {
+			pos[r] = len(All) + i
+		}
+	}
+	var out []*Rule
+	state := map[*Rule]int{} // 1 visiting, 2 done
+	var visit func(r *Rule, path []string) error
+	visit = func(r *Rule, path []string) error {
+		switch state[r] {
+		case 1:
+			return fmt.Errorf("rules require each other in a cycle: %s", strings.Join(append(path, r.ID), " -> "))
+		case 2:
+			return nil
+		}
+		state[r] = 1
+		req := append([]*Rule(nil), r.Requires...)
+		sort.SliceStable(req, func(i, j int) bool { return pos[req[i]] < pos[req[j]] })
+		for _, q := range req {
+			if err := visit(q, append(path, r.ID)); err != nil {
+				return err
+			}
+		}
+		state[r] = 2
+		out = append(out, r)
+		return nil
+	}
+	for _, r := range rules {
+		if err := visit(r, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Evidence is one line of proof, or one step of the story that no line
@@ -124,8 +217,17 @@ func (p *Pass) Report(f Finding) {
 	*p.out = append(*p.out, f)
 }
 
-// Findings returns what earlier rules of this run reported for rule id.
+// Findings returns what a rule the running one requires reported. Reading
+// a rule it does not require is a programming error: that rule's findings
+// would depend on the order of a list.
 func (p *Pass) Findings(id string) []Finding {
+	required := false
+	for _, q := range p.Rule.Requires {
+		required = required || q.ID == id
+	}
+	if !required {
+		panic(fmt.Sprintf("rule %s reads the findings of %s without requiring it", p.Rule.ID, id))
+	}
 	var out []Finding
 	for _, f := range *p.out {
 		if f.Rule == id {
@@ -135,8 +237,8 @@ func (p *Pass) Findings(id string) []Finding {
 	return out
 }
 
-// All is every rule, in the order they run: rules that link a finding to
-// its root cause run after the rules that find causes.
+// All is every rule. Each runs after the rules it requires; otherwise in
+// this order.
 var All = []*Rule{
 	SlotMapOverwrite,
 	DuplicateOffer,
@@ -160,14 +262,19 @@ func ByID(id string) *Rule {
 	return nil
 }
 
-// Run applies the rules to the model and returns their findings in a
-// deterministic order: by time of the decisive line, then rule, then
-// fingerprint.
+// Run applies the rules (and the rules they require, before them) to the
+// model and returns their findings in a deterministic order: by time of the
+// decisive line, then rule, then fingerprint. The rules must pass Validate
+// (a test holds All to it).
 func Run(m *reconstruct.Model, rules []*Rule) []Finding {
 	var out []Finding
 	seen := map[string]int{}
 	state := newRunState(m)
-	for _, r := range rules {
+	ordered, err := order(rules)
+	if err != nil {
+		panic(err) // a programming error, caught by TestRulesValidate
+	}
+	for _, r := range ordered {
 		r.Run(&Pass{Model: m, Rule: r, out: &out, seen: seen, state: state})
 	}
 	// the rank of the first event at each finding's line (a repeated

@@ -330,3 +330,59 @@ func TestZombieSecondsRunToTheEndOfTheEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestRulesValidate: All passes Validate, and Validate refuses what would
+// make a verdict depend on a list's order or a typo.
+func TestRulesValidate(t *testing.T) {
+	if err := Validate(All); err != nil {
+		t.Fatalf("All: %v", err)
+	}
+	run := func(*Pass) {}
+	doc := "Finds something that matters here. More words."
+	a := &Rule{ID: "a-rule", Doc: doc, Run: run}
+	b := &Rule{ID: "b-rule", Doc: doc, Run: run, Requires: []*Rule{a}}
+	c1 := &Rule{ID: "c-one", Doc: doc, Run: run}
+	c2 := &Rule{ID: "c-two", Doc: doc, Run: run, Requires: []*Rule{c1}}
+	c1.Requires = []*Rule{c2}
+	tests := []struct {
+		name  string
+		rules []*Rule
+		bad   string
+	}{
+		{"fine", []*Rule{a, b}, ""},
+		{"duplicate ID", []*Rule{a, {ID: "a-rule", Doc: doc, Run: run}}, "two rules have this ID"},
+		{"not kebab-case", []*Rule{{ID: "Zombie_Slot", Doc: doc, Run: run}}, "not kebab-case"},
+		{"no run", []*Rule{{ID: "no-run", Doc: doc}}, "no Run"},
+		{"no doc", []*Rule{{ID: "no-doc", Doc: "todo", Run: run}}, "the doc does not begin"},
+		{"requirement outside the set", []*Rule{b}, "requires \"a-rule\", which is not in the set"},
+		{"cycle", []*Rule{c1, c2}, "cycle"},
+	}
+	for _, tc := range tests {
+		err := Validate(tc.rules)
+		if tc.bad == "" && err != nil || tc.bad != "" && (err == nil || !strings.Contains(err.Error(), tc.bad)) {
+			t.Errorf("%s: Validate = %v, want %q", tc.name, err, tc.bad)
+		}
+	}
+}
+
+// TestRunPullsInRequirements: asking for one rule runs the rules it
+// requires first, so its findings keep their causes.
+func TestRunPullsInRequirements(t *testing.T) {
+	m, all := audit(t, logs("legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log")...)
+	alone := Run(m, []*Rule{TaskWithoutSlot})
+	find := func(fs []Finding, rule string) *Finding {
+		for i := range fs {
+			if fs[i].Rule == rule {
+				return &fs[i]
+			}
+		}
+		return nil
+	}
+	want, got := find(all, TaskWithoutSlot.ID), find(alone, TaskWithoutSlot.ID)
+	if want == nil || got == nil || len(got.Causes) == 0 || strings.Join(got.Causes, ",") != strings.Join(want.Causes, ",") {
+		t.Fatalf("task-without-slot alone: %+v; in the full run: %+v", got, want)
+	}
+	if find(alone, ZombieSlot.ID) == nil {
+		t.Errorf("the zombie it follows from was not run")
+	}
+}
