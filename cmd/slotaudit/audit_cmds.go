@@ -25,7 +25,6 @@ type findingsError struct{}
 
 func (findingsError) Error() string { return "findings at or above --fail-on" }
 
-var auditFormats = []string{"text", "table", "json", "ndjson", "sarif", "junit", "github", "markdown"}
 
 func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn string) (*report.Audit, error) {
 	sev, ok := rules.ParseSeverity(failOn)
@@ -141,8 +140,9 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 			if len(args) == 0 {
 				return &usageError{fmt.Errorf("audit needs at least one PATH (a file, a directory, or - for stdin)")}
 			}
-			if !contains(auditFormats, format) {
-				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(auditFormats, ", "))}
+			out, ok := report.AuditFormat(format)
+			if !ok {
+				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(report.AuditFormatNames(), ", "))}
 			}
 			if err := e.narrowWith(&nf); err != nil {
 				return err
@@ -154,29 +154,12 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 				return e.follow(cmd, args, &rf, failOn, poll)
 			}
 			a, err := e.audit(cmd, args, &rf, failOn)
-			if a == nil || (a.NothingToJudge && (format == "text" || format == "table")) {
+			if a == nil || (a.NothingToJudge && !out.Machine) {
 				// people get the input table on stderr and the hint
 				return err
 			}
 			verdict := err
-			switch format {
-			case "json":
-				err = a.WriteJSON(e.stdout)
-			case "ndjson":
-				err = a.WriteNDJSON(e.stdout)
-			case "sarif":
-				err = a.WriteSARIF(e.stdout)
-			case "junit":
-				err = a.WriteJUnit(e.stdout)
-			case "github":
-				err = a.WriteGitHub(e.stdout, os.Getenv("GITHUB_STEP_SUMMARY"))
-			case "markdown":
-				err = a.WriteMarkdown(e.stdout)
-			case "table":
-				err = a.WriteTable(e.stdout, e.width())
-			default:
-				err = a.WriteText(e.stdout, report.TextStyle{Width: e.width(), Color: e.color, Quiet: e.quiet})
-			}
+			err = out.Write(a, e.stdout, report.FormatOptions{Width: e.width(), Color: e.color, Quiet: e.quiet, StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 			if err != nil {
 				return err
 			}
@@ -193,7 +176,11 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	}
 	rf.register(cmd)
 	nf.register(cmd, true, true)
-	cmd.Flags().StringVar(&format, "format", "text", strings.Join(auditFormats, ", "))
+	var formatHelp []string
+	for _, f := range report.AuditFormats {
+		formatHelp = append(formatHelp, f.Name+" ("+f.Doc+")")
+	}
+	cmd.Flags().StringVar(&format, "format", report.AuditFormats[0].Name, strings.Join(formatHelp, "; "))
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: info, warning or error")
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")

@@ -101,7 +101,7 @@ var flagValues = map[string][]string{
 
 // formatValues are each command's --format values.
 var formatValues = map[string][]string{
-	"audit":    auditFormats,
+	"audit":    report.AuditFormatNames(),
 	"timeline": {"table", "json"},
 	"slots":    {"table", "json"},
 	"simulate": {"text", "json"},

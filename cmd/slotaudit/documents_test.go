@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/slotaudit/slotaudit/report"
 )
 
 // TestMachineFormatsAreAlwaysDocuments: with nothing to judge (exit 3) and
@@ -38,7 +40,11 @@ func TestMachineFormatsAreAlwaysDocuments(t *testing.T) {
 			"::warning file=", "missing.log"},
 	}
 	for _, tc := range cases {
-		for _, format := range []string{"json", "ndjson", "sarif", "junit", "markdown", "github"} {
+		for _, f := range report.AuditFormats {
+			if !f.Machine {
+				continue
+			}
+			format := f.Name
 			t.Run(tc.name+"/"+format, func(t *testing.T) {
 				var stdout, stderr bytes.Buffer
 				code := Main(context.Background(), append([]string{"audit", "--format", format}, tc.args...), nil, &stdout, &stderr)
@@ -117,6 +123,8 @@ func TestMachineFormatsAreAlwaysDocuments(t *testing.T) {
 					if !bytes.Contains(out, []byte(tc.github)) {
 						t.Errorf("annotations lack %q:\n%s", tc.github, out)
 					}
+				default:
+					t.Errorf("machine format %s has no check here: add one", format)
 				}
 			})
 		}
