@@ -5,6 +5,17 @@ import (
 	"strings"
 )
 
+// The reasons the catalogue gives refusals and failures of the slot
+// protocol (Event.Reason). Other packages decide verdicts on them: they
+// compare these constants, never a wording.
+const (
+	ReasonAllocatedElsewhere = "allocation id already allocated in another slot"
+	ReasonIndexTaken         = "slot index already taken"
+	ReasonUnknownRMLeader    = "request from an unknown resource manager leader"
+	ReasonNoRM               = "request while no resource manager is connected"
+	ReasonOfferFailed        = "offer failed, slots freed"
+)
+
 // The templates below are Flink's slot-lifecycle messages, 1.5 to 2.x, from
 // ../shared/flink-log-catalogue.md (§4-§6, §10). Order matters where one
 // template is a prefix of another: the more specific comes first.
@@ -37,15 +48,15 @@ var catalogue = func() []*template {
 		{KindTMAllocRefused, tm, "Could not allocate slot for allocation id {A}.", "table refused the allocation"},
 		{KindTMAllocRefused, tm, "Could not allocate slot for {A}.", "table refused the allocation"},
 		{KindTMSlotOccupied, tm, "The slot {S} has already been allocated for a different job.", ""},
-		{KindTMAllocRefused, tm, "Allocation ID {A} is already allocated in {TS}.", "allocation id already allocated in another slot"},
-		{KindTMAllocRefused, tm, "Slot with index {N} already exist, with resource profile {P}, job id {J} and allocation id {O}.", "slot index already taken"},
+		{KindTMAllocRefused, tm, "Allocation ID {A} is already allocated in {TS}.", ReasonAllocatedElsewhere},
+		{KindTMAllocRefused, tm, "Slot with index {N} already exist, with resource profile {P}, job id {J} and allocation id {O}.", ReasonIndexTaken},
 		{KindTMAllocExists, tm, "Slot with allocationId {A} already exist, with resource profile {P}, job id {J} and index {N}. The required index is {M}. No further allocation necessary.", "duplicate accepted"},
 		{KindTMAllocExists, tm, "Slot with allocationId {A} already exist, with resource profile {P}, job id {J} and index {N}. The required index is {M}.", ""},
-		{KindTMAllocRefused, tm, "A slot with allocationId {A} and resource profile {P} is already assigned to job {J} with subtask index {N}.", "allocation id already allocated in another slot"},
-		{KindTMAllocRefused, tm, "The slot with index {N} is already assigned to another allocation with id {O}.", "slot index already taken"},
+		{KindTMAllocRefused, tm, "A slot with allocationId {A} and resource profile {P} is already assigned to job {J} with subtask index {N}.", ReasonAllocatedElsewhere},
+		{KindTMAllocRefused, tm, "The slot with index {N} is already assigned to another allocation with id {O}.", ReasonIndexTaken},
 		{KindTMAllocRefused, tm, "Cannot allocate the requested resources. Trying to allocate {*}, while the currently remaining available resources are {*}, total is {*}.", "resources exhausted"},
-		{KindTMAllocRefused, tm, "TaskManager is not connected to the resource manager {*}.", "request from an unknown resource manager leader"},
-		{KindTMAllocRefused, tm, "TaskManager is not connected to a resource manager.", "request while no resource manager is connected"},
+		{KindTMAllocRefused, tm, "TaskManager is not connected to the resource manager {*}.", ReasonUnknownRMLeader},
+		{KindTMAllocRefused, tm, "TaskManager is not connected to a resource manager.", ReasonNoRM},
 		{KindTMRecovered, tm, "Recovered slot allocation snapshots {*}.", ""},
 
 		// --- TaskManager: job leader, offer, activation (§4.3)
@@ -56,7 +67,7 @@ var catalogue = func() []*template {
 		{KindTMJMRejected, tm, "The JobManager under {*} rejected the registration for job {J}: {C}", ""},
 		{KindTMOffer, tm, "Offer reserved slots to the leader of job {J}.", ""},
 		{KindTMOfferFailed, tm, "Slot offering to JobManager did not finish in time. Retrying the slot offering.", "offer timed out, retrying"},
-		{KindTMOfferFailed, tm, "Slot offering to JobManager failed. Freeing the slots and returning them to the ResourceManager.", "offer failed, slots freed"},
+		{KindTMOfferFailed, tm, "Slot offering to JobManager failed. Freeing the slots and returning them to the ResourceManager.", ReasonOfferFailed},
 		{KindTMActivate, tm, "Activate slot {A}.", ""},
 		// ≤ 1.12 prints the JobID here, ≥ 1.13 the AllocationID: the id is
 		// kept as Other and the reader of the event decides by version.

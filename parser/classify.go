@@ -501,7 +501,7 @@ var (
 		{[]byte("Could not fulfill slot request "), compileTemplate(KindRMAllocFailed, ComponentUnknown, "Could not fulfill slot request {A}.{*}", "")},
 		{[]byte("The slot "), compileTemplate(KindTMFreeReason, ComponentUnknown, "The slot {A} has timed out.", "")},
 		// 2.1 refuses a duplicate AllocationID with this exception only (DEBUG)
-		{[]byte("A slot with allocationId "), compileTemplate(KindTMAllocRefused, ComponentUnknown, "A slot with allocationId {A} and resource profile {P} is already assigned to job {J} with subtask index {N}.", "allocation id already allocated in another slot")},
+		{[]byte("A slot with allocationId "), compileTemplate(KindTMAllocRefused, ComponentUnknown, "A slot with allocationId {A} and resource profile {P} is already assigned to job {J} with subtask index {N}.", ReasonAllocatedElsewhere)},
 	}
 )
 

@@ -274,7 +274,7 @@ func (m *Model) configure(p *Process) {
 	for _, i := range p.Events {
 		ev := &evs[i]
 		if ev.Kind == parser.KindTMAllocExists || ev.Kind == parser.KindTMAllocRefused &&
-			(ev.Reason == "allocation id already allocated in another slot" || ev.Reason == "slot index already taken") {
+			(ev.Reason == parser.ReasonAllocatedElsewhere || ev.Reason == parser.ReasonIndexTaken) {
 			p.Runs, p.RunsWhy, p.RunsPos = Fixed, "refusal line of the fixed table", ev.Pos
 			return
 		}
@@ -826,7 +826,7 @@ func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
 	// What the log shows held from before its first line (a slot first seen
 	// when it is freed, after at) was held at at too.
 	for _, st := range p.Replay.Steps {
-		if st.Op != "prior" {
+		if st.Op != OpPrior {
 			continue
 		}
 		ev := &m.Result.Events[st.Event]
@@ -888,14 +888,14 @@ func (m *Model) collectHeld() {
 			var ids []parser.ID
 			for _, st := range r.Steps {
 				switch {
-				case st.Op == "prior" || st.Op == "allocate" && !st.Skipped[model] &&
+				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[model] &&
 					(st.Results[model] == Accepted || st.Results[model] == Overwritten):
 					key := st.Slot[model]
-					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == "prior", Freed: -1, Index: r.Indexes[key], Replaced: -1}
+					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes[key], Replaced: -1}
 					open[key] = h
 					held = append(held, h)
 					ids = append(ids, st.Alloc)
-				case st.Op == "free" && !st.Skipped[model] && st.Results[model] == Accepted:
+				case st.Op == OpFree && !st.Skipped[model] && st.Results[model] == Accepted:
 					if h := open[st.Slot[model]]; h != nil {
 						h.Freed = st.Event
 						delete(open, st.Slot[model])

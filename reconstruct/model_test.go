@@ -119,7 +119,7 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 	var ops []string
 	for _, d := range r.Divergences {
 		st := r.Steps[d.Step]
-		ops = append(ops, st.Op+"@"+strconv.Itoa(int(evs[st.Event].Pos.Line)))
+		ops = append(ops, st.Op.String()+"@"+strconv.Itoa(int(evs[st.Event].Pos.Line)))
 	}
 	if got := strings.Join(ops, " "); got != "allocate@26 submit@35 free@41" {
 		t.Errorf("divergences %s, want allocate@26 submit@35 free@41", got)

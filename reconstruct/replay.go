@@ -31,10 +31,33 @@ type IndexInfo struct {
 	Pos parser.Pos
 }
 
+// Op is what a replay step does to the slot table. It prints as the word
+// the JSON outputs and the stories use.
+type Op uint8
+
+// The replay operations.
+const (
+	OpAllocate Op = iota + 1 // a slot allocated for an AllocationID
+	OpFree                   // the slot the map leads to is freed
+	OpActivate               // the slot is marked active
+	OpSubmit                 // a task is submitted into the slot
+	OpInactive               // the job's slots are marked inactive (JobManager connection closed)
+	OpPrior                  // a slot held before the log begins is put in the table
+)
+
+var opNames = [...]string{OpAllocate: "allocate", OpFree: "free", OpActivate: "activate", OpSubmit: "submit", OpInactive: "inactive", OpPrior: "prior"}
+
+func (o Op) String() string {
+	if int(o) < len(opNames) && opNames[o] != "" {
+		return opNames[o]
+	}
+	return fmt.Sprintf("op(%d)", uint8(o))
+}
+
 // Step is one observed TaskManager event applied to both models.
 type Step struct {
 	Event   int       // index into the replayed events
-	Op      string    // allocate, free, activate, submit, inactive, prior
+	Op      Op        // what the TaskManager did
 	Alloc   parser.ID // the AllocationID the op is about
 	Results [2]Result // [Legacy, Fixed]
 	Slot    [2]int    // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
@@ -274,7 +297,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			// duplicate request ("Slot with allocationId A already exist …"):
 			// nothing new was created.
 			delete(r.dupAck, ev.Alloc)
-			st := Step{Event: i, Op: "allocate", Alloc: ev.Alloc, Results: [2]Result{Idempotent, Idempotent}}
+			st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Results: [2]Result{Idempotent, Idempotent}}
 			for m, t := range r.Tables {
 				st.Slot[m], _ = t.Lookup(ev.Alloc)
 			}
@@ -287,7 +310,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 		}
 		r.seen[ev.Alloc] = true
 		job := r.jobOf[ev.Alloc]
-		st := Step{Event: i, Op: "allocate", Alloc: ev.Alloc, Slot: [2]int{key, key}}
+		st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int{key, key}}
 		for m, t := range r.Tables {
 			st.Results[m] = t.Allocate(key, job, ev.Alloc)
 		}
@@ -317,7 +340,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			// allocation id A'": the occupant's index.
 			r.resolveHolder(i, ev.Other, ev.Job, ev.SlotIndex, ev.Pos, "occupant")
 		}
-		if ev.Reason == "request from an unknown resource manager leader" || ev.Reason == "request while no resource manager is connected" {
+		if ev.Reason == parser.ReasonUnknownRMLeader || ev.Reason == parser.ReasonNoRM {
 			// Refused before the table saw it: no dynamic index was drawn.
 			r.reqs--
 			delete(r.lastReq, ev.Alloc)
@@ -327,7 +350,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 		if ev.Kind == parser.KindTMFree {
 			r.priorSlot(i, ev.Alloc, ev.Job, parser.Pos{})
 		}
-		st := Step{Event: i, Op: "free", Alloc: ev.Alloc}
+		st := Step{Event: i, Op: OpFree, Alloc: ev.Alloc}
 		legacyKey, _ := r.Tables[Legacy].Lookup(ev.Alloc)
 		for m, t := range r.Tables {
 			if m == int(Fixed) && r.refused[legacyKey] {
@@ -349,7 +372,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 		r.step(st)
 	case parser.KindTMActivate:
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], parser.Pos{})
-		st := Step{Event: i, Op: "activate", Alloc: ev.Alloc}
+		st := Step{Event: i, Op: OpActivate, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Results[m] = t.MarkActive(ev.Alloc)
 		}
@@ -359,12 +382,12 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			return // ≤ 1.11 prints no AllocationID: nothing to look up
 		}
 		if ev.Kind == parser.KindTaskNoSlot && len(r.Steps) > 0 {
-			if last := r.Steps[len(r.Steps)-1]; last.Op == "submit" && last.Alloc == ev.Alloc && r.event(last.Event).Kind == parser.KindTMTaskReceived {
+			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && last.Alloc == ev.Alloc && r.event(last.Event).Kind == parser.KindTMTaskReceived {
 				return // the refusal of the submission just replayed
 			}
 		}
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], parser.Pos{})
-		st := Step{Event: i, Op: "submit", Alloc: ev.Alloc}
+		st := Step{Event: i, Op: OpSubmit, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Results[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
 		}
@@ -373,7 +396,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 		for _, t := range r.Tables {
 			t.MarkInactive(ev.Job)
 		}
-		r.Steps = append(r.Steps, Step{Event: i, Op: "inactive"})
+		r.Steps = append(r.Steps, Step{Event: i, Op: OpInactive})
 	}
 }
 
@@ -396,7 +419,7 @@ func (r *Replay) priorSlot(i int, alloc, job parser.ID, pos parser.Pos) int {
 		t.Allocate(key, job, alloc)
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: i, Op: "prior", Alloc: alloc, Slot: [2]int{key, key}})
+	r.Steps = append(r.Steps, Step{Event: i, Op: OpPrior, Alloc: alloc, Slot: [2]int{key, key}})
 	return key
 }
 
@@ -419,7 +442,7 @@ func (r *Replay) holdPrior(key int, alloc, job parser.ID, event int, active bool
 		}
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: event, Op: "prior", Alloc: alloc, Slot: [2]int{key, key}})
+	r.Steps = append(r.Steps, Step{Event: event, Op: OpPrior, Alloc: alloc, Slot: [2]int{key, key}})
 }
 
 // resolveHolder records that alloc holds index idx (a refusal printed it);
@@ -470,11 +493,11 @@ func (r *Replay) step(st Step) {
 		switch {
 		case st.Results[Fixed] != Accepted && st.Results[Fixed] != Idempotent:
 			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Results[Fixed])
-		case st.Op == "free":
+		case st.Op == OpFree:
 			would = fmt.Sprintf("free %s's slot: its map still leads there, so no slot is left behind", st.Alloc)
-		case st.Op == "activate":
+		case st.Op == OpActivate:
 			would = fmt.Sprintf("activate %s's slot: its map still leads there", st.Alloc)
-		case st.Op == "submit":
+		case st.Op == OpSubmit:
 			would = fmt.Sprintf("accept the task into %s's slot instead of failing it with \"No task slot allocated\"", st.Alloc)
 		default:
 			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Results[Fixed])

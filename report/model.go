@@ -541,7 +541,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 	}
 	prior := map[int]bool{}
 	for _, st := range r.Steps {
-		if st.Op == "prior" {
+		if st.Op == reconstruct.OpPrior {
 			prior[st.Slot[reconstruct.Legacy]] = true
 		}
 	}

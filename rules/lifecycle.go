@@ -58,7 +58,7 @@ func timeouts(pass *Pass) []timeout {
 						reason = i
 					}
 				case parser.KindTMOfferFailed:
-					explained = explained || evs[i].Reason == "offer failed, slots freed"
+					explained = explained || evs[i].Reason == parser.ReasonOfferFailed
 				case parser.KindTMJMRejected, parser.KindTMFreeInactive, parser.KindTMStopping:
 					// the INFO line that gives another cause for the free
 					explained = explained || evs[i].Job == a.Job || !evs[i].Job.IsSet()
@@ -130,7 +130,7 @@ func runAllocationTimeout(pass *Pass) {
 // activated: was slot key ever activated (or used by a task) after step from?
 func (pr *proc) activated(key, from int) bool {
 	for _, st := range pr.r.Steps[from:] {
-		if (st.Op == "activate" || st.Op == "submit") && st.Slot[pr.model] == key &&
+		if (st.Op == reconstruct.OpActivate || st.Op == reconstruct.OpSubmit) && st.Slot[pr.model] == key &&
 			(st.Results[pr.model] == reconstruct.Accepted || st.Results[pr.model] == reconstruct.Idempotent) {
 			return true
 		}

@@ -68,7 +68,7 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 		if _, ok := ix.stepOf[st.Event]; !ok {
 			ix.stepOf[st.Event] = si
 		}
-		if st.Op == "allocate" || st.Op == "prior" {
+		if st.Op == reconstruct.OpAllocate || st.Op == reconstruct.OpPrior {
 			for _, key := range st.Slot {
 				if _, ok := ix.created[key]; !ok {
 					ix.created[key] = si
@@ -110,12 +110,12 @@ func creates(st reconstruct.Step, model reconstruct.Semantics) bool {
 	if st.Skipped[model] {
 		return false
 	}
-	return st.Op == "prior" || st.Op == "allocate" && (st.Results[model] == reconstruct.Accepted || st.Results[model] == reconstruct.Overwritten)
+	return st.Op == reconstruct.OpPrior || st.Op == reconstruct.OpAllocate && (st.Results[model] == reconstruct.Accepted || st.Results[model] == reconstruct.Overwritten)
 }
 
 // frees reports whether step st freed a slot in the model's table.
 func frees(st reconstruct.Step, model reconstruct.Semantics) bool {
-	return st.Op == "free" && !st.Skipped[model] && st.Results[model] == reconstruct.Accepted
+	return st.Op == reconstruct.OpFree && !st.Skipped[model] && st.Results[model] == reconstruct.Accepted
 }
 
 // heldBefore says which slots held alloc (step si's AllocationID) just

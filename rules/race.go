@@ -28,7 +28,7 @@ func runSlotMapOverwrite(pass *Pass) {
 	evs := m.Result.Events
 	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
-			if st.Op != "allocate" || st.Results[reconstruct.Legacy] != reconstruct.Overwritten {
+			if st.Op != reconstruct.OpAllocate || st.Results[reconstruct.Legacy] != reconstruct.Overwritten {
 				continue
 			}
 			held := pr.heldBefore(si, reconstruct.Legacy)
@@ -98,7 +98,7 @@ func reportPrevented(pass *Pass, pr *proc) {
 	evs := m.Result.Events
 	for k, i := range pr.p.Events {
 		ev := &evs[i]
-		refused := ev.Kind == parser.KindTMAllocRefused && ev.Alloc.IsSet() && ev.Reason == "allocation id already allocated in another slot"
+		refused := ev.Kind == parser.KindTMAllocRefused && ev.Alloc.IsSet() && ev.Reason == parser.ReasonAllocatedElsewhere
 		if ev.Kind == parser.KindTMAllocExists {
 			// 1.13+: "Slot with allocationId A already exist … index N. The
 			// required index is M." is a refusal only when "Could not
@@ -174,7 +174,7 @@ func runZombieSlot(pass *Pass) {
 					"TaskManager %s allocates a slot for %s: %s.", h.Resource, a.ID, pr.slotName(key)))
 				for si := created + 1; si < len(pr.r.Steps); si++ {
 					st := pr.r.Steps[si]
-					if st.Alloc == a.ID && st.Op == "activate" && st.Slot[pr.model] == key && st.Results[pr.model] == reconstruct.Accepted {
+					if st.Alloc == a.ID && st.Op == reconstruct.OpActivate && st.Slot[pr.model] == key && st.Results[pr.model] == reconstruct.Accepted {
 						f.Evidence = append(f.Evidence, evidence(m, st.Event, "The JobManager accepts it and the slot becomes ACTIVE."))
 						break
 					}
@@ -186,7 +186,7 @@ func runZombieSlot(pass *Pass) {
 				if st.Alloc != a.ID {
 					continue
 				}
-				if since < 0 && st.Op == "allocate" && st.Results[pr.model] == reconstruct.Overwritten {
+				if since < 0 && st.Op == reconstruct.OpAllocate && st.Results[pr.model] == reconstruct.Overwritten {
 					since = si
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
 						"A second slot is allocated for %s (%s): the AllocationID map now leads there, not to %s.", a.ID, pr.slotName(st.Slot[pr.model]), pr.slotName(key)))
@@ -199,7 +199,7 @@ func runZombieSlot(pass *Pass) {
 						pr.slotName(st.Slot[pr.model]), a.ID, pr.slotName(key), a.ID))
 					continue
 				}
-				if removed >= 0 && st.Op == "free" && st.Results[pr.model] == reconstruct.Unknown {
+				if removed >= 0 && st.Op == reconstruct.OpFree && st.Results[pr.model] == reconstruct.Unknown {
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
 						"A later release of %s frees nothing: the map no longer knows it.", a.ID))
 				}

@@ -25,7 +25,6 @@ type findingsError struct{}
 
 func (findingsError) Error() string { return "findings at or above --fail-on" }
 
-
 func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn string) (*report.Audit, error) {
 	sev, ok := rules.ParseSeverity(failOn)
 	if !ok {
