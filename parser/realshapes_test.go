@@ -1,7 +1,6 @@
 package parser_test
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -10,20 +9,20 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 )
 
-// The real, public Flink log excerpts beside the project (../shared/examples)
-// with notes on what a correct analysis concludes. The test skips where the
-// folder is absent; it never copies them.
-const examplesDir = "../../shared/examples"
+// The project's own logs in the shapes of real, public Flink log excerpts
+// (see testdata/README.md): the same layouts, wordings and event sequences,
+// with their own ids. A missing file fails the test: these are the only
+// checks against real-log shapes and must run in every clone.
+const realShapesDir = "../testdata/logs"
 
-func readExample(t *testing.T, name string) *parser.Result {
+func readRealShape(t *testing.T, name string) *parser.Result {
 	t.Helper()
-	path := filepath.Join(examplesDir, name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("%s not available: %v", path, err)
-	}
-	res, err := parser.Read([]string{path}, parser.Options{})
+	res, err := parser.Read([]string{filepath.Join(realShapesDir, name)}, parser.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(res.Inputs) == 0 {
+		t.Fatalf("%s: no input read", name)
 	}
 	return res
 }
@@ -77,13 +76,13 @@ func wantNoUnparsed(t *testing.T, res *parser.Result) {
 	}
 }
 
-func TestExample01TaskManager114(t *testing.T) {
-	res := readExample(t, "01-tm-1.14-standalone-full-lifecycle.log")
-	wantAllocs(t, res, "3b41f2b6c9f47bf531ac47e91afde9fb")
+func TestRealShape114TaskManagerLifecycle(t *testing.T) {
+	res := readRealShape(t, "real-1.14-standalone-lifecycle-tm.log")
+	wantAllocs(t, res, "8b8c764d1c0acb3dea13519a60a077bb")
 	wantNoUnparsed(t, res)
 	req := eventsOf(res, parser.KindTMSlotRequest)
-	if len(req) != 1 || req[0].Job.String() != "f69c1ca4892ecbc08d4247ded254f467" || req[0].SlotIndex != -1 {
-		t.Errorf("slot request = %+v, want one for job f69c1ca4… with no index", req)
+	if len(req) != 1 || req[0].Job.String() != "d142880e8427abeec12975fd55911ea2" || req[0].SlotIndex != -1 {
+		t.Errorf("slot request = %+v, want one for job d142880e… with no index", req)
 	}
 	if n := len(eventsOf(res, parser.KindTMActivate)); n != 3 {
 		t.Errorf("%d Activate events, want 3 (one per offer and per task)", n)
@@ -95,9 +94,9 @@ func TestExample01TaskManager114(t *testing.T) {
 	if len(free) != 1 || free[0].SlotIndex != 0 || free[0].SlotState != "ACTIVE" {
 		t.Errorf("free = %+v, want index 0 in state ACTIVE", free)
 	}
-	// the day jump: 2022-05-26 registration, 2022-05-27 job
+	// the day jump: 2023-02-12 registration, 2023-02-13 job
 	in := res.Inputs[0]
-	if got := in.First.String()[:10] + " " + in.Last.String()[:10]; got != "2022-05-26 2022-05-27" {
+	if got := in.First.String()[:10] + " " + in.Last.String()[:10]; got != "2023-02-12 2023-02-13" {
 		t.Errorf("first/last day = %s", got)
 	}
 	if v := in.VersionMin; v.IsZero() || (parser.Version{Major: 1, Minor: 14}).Less(v) || in.VersionMax.Less(parser.Version{Major: 1, Minor: 14}) {
@@ -105,46 +104,46 @@ func TestExample01TaskManager114(t *testing.T) {
 	}
 }
 
-func TestExample03SlotRequestIDIsNotAllocationID(t *testing.T) {
-	res := readExample(t, "03-jm-rm-1.10-standalone-slotpool.log")
-	wantAllocs(t, res, "0c281e95bf020f4088b3c54b47ea3c9d")
+func TestRealShape110SlotRequestIDIsNotAllocationID(t *testing.T) {
+	res := readRealShape(t, "real-1.10-standalone-slotpool-jm.log")
+	wantAllocs(t, res, "3134b65ab3adf32b1cc8fa650bdf6593")
 	wantNoUnparsed(t, res)
 	jmReq := eventsOf(res, parser.KindJMSlotRequest)
-	if len(jmReq) != 1 || jmReq[0].Request != "886601088399e7df846d7d1383d736a2" || jmReq[0].Alloc.IsSet() {
-		t.Errorf("JM slot request = %+v, want SlotRequestId 88660108… and no AllocationID", jmReq)
+	if len(jmReq) != 1 || jmReq[0].Request != "1a714a16e81c1aad236d31def0b9d299" || jmReq[0].Alloc.IsSet() {
+		t.Errorf("JM slot request = %+v, want SlotRequestId 1a714a16… and no AllocationID", jmReq)
 	}
 	rmReq := eventsOf(res, parser.KindRMSlotRequest)
-	if len(rmReq) != 1 || rmReq[0].Job.String() != "9d9ced6c7ac0a516b1958073f0edd4e4" || rmReq[0].Component != parser.ComponentRM {
+	if len(rmReq) != 1 || rmReq[0].Job.String() != "29ae36563d8b6da25a43a846eb31e7ea" || rmReq[0].Component != parser.ComponentRM {
 		t.Errorf("RM slot request = %+v", rmReq)
 	}
 	reg := eventsOf(res, parser.KindRMTMRegister)
-	if len(reg) != 2 || reg[0].Resource != "2c1556deb41732fd9124989609914a5c" || reg[1].Resource != reg[0].Resource {
+	if len(reg) != 2 || reg[0].Resource != "aba45ee6ebc57f4590641e1f037860cf" || reg[1].Resource != reg[0].Resource {
 		t.Errorf("registrations = %+v, want the same TaskManager twice", reg)
 	}
 	for _, d := range eventsOf(res, parser.KindJMDeploy) {
-		if d.Resource != "75eef81d20fd250ba7860a5e6a4c2153" || d.Alloc.IsSet() {
-			t.Errorf("deploy %+v: want TaskManager 75eef81d… and no allocation id (1.10)", d)
+		if d.Resource != "d1b61b4b171b2f3a9f889eeaf77ee09a" || d.Alloc.IsSet() {
+			t.Errorf("deploy %+v: want TaskManager d1b61b4b… and no allocation id (1.10)", d)
 		}
 	}
 }
 
-func TestExample05LegacyFreesAndNewJob(t *testing.T) {
-	res := readExample(t, "05-tm-1.8-zk-ha-job-switch-tm1.log")
-	wantAllocs(t, res, "c48aa5dac020842a0757df3f156602e2", "05779e6e4e4cea2a00abb6fb1914bd41",
-		"8eecf0ce4186b1d18679c0c5e0b5c06e", "2933096b8d0e4e738986ccf0c0a33f4b")
+func TestRealShape18LegacyFreesAndNewJob(t *testing.T) {
+	res := readRealShape(t, "real-1.8-zk-ha-job-switch-tm.log")
+	wantAllocs(t, res, "3931da53f50a0be52d057e0bd04ab300", "5ba9682170905f4ec5a399fc47f5edba",
+		"da514e287ba054769ba41cbb44f07539", "03870712d5f63adfa395d6cff31aeea0")
 	wantNoUnparsed(t, res)
-	want := map[string]int{"c48aa5dac020842a0757df3f156602e2": 4, "05779e6e4e4cea2a00abb6fb1914bd41": 0, "8eecf0ce4186b1d18679c0c5e0b5c06e": 1}
+	want := map[string]int{"3931da53f50a0be52d057e0bd04ab300": 4, "5ba9682170905f4ec5a399fc47f5edba": 0, "da514e287ba054769ba41cbb44f07539": 1}
 	free := eventsOf(res, parser.KindTMFree)
 	if len(free) != 3 {
 		t.Fatalf("%d frees, want 3", len(free))
 	}
 	for _, f := range free {
-		if idx, ok := want[f.Alloc.String()]; !ok || idx != f.SlotIndex || f.SlotState != "ACTIVE" || f.Job.String() != "7a1920a97535147e94747a4494dffc80" {
+		if idx, ok := want[f.Alloc.String()]; !ok || idx != f.SlotIndex || f.SlotState != "ACTIVE" || f.Job.String() != "5440698c83998e1705bb7a7af3d2e242" {
 			t.Errorf("free %s index %d state %s job %s: want index %d ACTIVE of the old job", f.Alloc, f.SlotIndex, f.SlotState, f.Job, idx)
 		}
 	}
 	for _, ev := range res.Events {
-		if ev.Alloc.String() == "2933096b8d0e4e738986ccf0c0a33f4b" && ev.SlotIndex != -1 {
+		if ev.Alloc.String() == "03870712d5f63adfa395d6cff31aeea0" && ev.SlotIndex != -1 {
 			t.Errorf("%s gave the new allocation index %d: the log never says it", ev.Kind, ev.SlotIndex)
 		}
 	}
@@ -153,15 +152,15 @@ func TestExample05LegacyFreesAndNewJob(t *testing.T) {
 	}
 }
 
-func TestExample07MiniCluster(t *testing.T) {
-	res := readExample(t, "07-minicluster-1.12-interleaved-free-allocated.log")
-	wantAllocs(t, res, "d73fe42189235dfaf22a937eb4556ee1")
+func TestRealShape112MiniCluster(t *testing.T) {
+	res := readRealShape(t, "real-1.12-minicluster-interleaved.log")
+	wantAllocs(t, res, "5bbd933e4a241d65099eec01407ec6a1")
 	wantNoUnparsed(t, res)
 	in := res.Inputs[0]
 	if strings.Join(componentNames(in.Components), ",") != "jm,rm,tm" {
 		t.Errorf("components = %v, want all three", in.Components)
 	}
-	if in.ResourceID != "a7c681c7-48a2-4491-803a-535036a51fcb" {
+	if in.ResourceID != "b044da05-ca4e-4810-84c1-dec8ee162646" {
 		t.Errorf("TaskManager = %q (%s), want the MiniCluster's UUID", in.ResourceID, in.ResourceIDSource)
 	}
 	if in.Stray != 6 {
@@ -172,7 +171,7 @@ func TestExample07MiniCluster(t *testing.T) {
 		t.Errorf("free = %+v", free)
 	}
 	for _, ev := range res.Events {
-		if ev.Request != "" && ev.Request != "1e28fd68790f78b4b48f557e8ba4d92f" {
+		if ev.Request != "" && ev.Request != "f9a51bb5d9fb33fdebd0bd6ba93e3c41" {
 			t.Errorf("unexpected SlotRequestId %s", ev.Request)
 		}
 	}
@@ -184,12 +183,12 @@ func TestExample07MiniCluster(t *testing.T) {
 	}
 }
 
-func TestExample10JSONNoAllocationID(t *testing.T) {
-	res := readExample(t, "10-json-k8s-1.11-jsonlayout-slot-task-failed.log")
-	wantAllocs(t, res) // SingleLogicalSlot@6929f626 is an object identity, not an id
+func TestRealShape111JSONNoAllocationID(t *testing.T) {
+	res := readRealShape(t, "real-1.11-k8s-jsonlayout-task-failed-jm.json")
+	wantAllocs(t, res) // SingleLogicalSlot@b0e812e9 is an object identity, not an id
 	wantNoUnparsed(t, res)
 	failed := eventsOf(res, parser.KindJMTaskFailed)
-	if len(failed) != 1 || failed[0].Attempt != "f682d65339f1ae8ed4d3cf8732b0300e" || !strings.Contains(failed[0].Reason, "RemoteTransportException") {
+	if len(failed) != 1 || failed[0].Attempt != "818f26ff6bff254199c973226b722641" || !strings.Contains(failed[0].Reason, "RemoteTransportException") {
 		t.Errorf("task failure = %+v", failed)
 	}
 	if in := res.Inputs[0]; in.Layout != "json" || in.Records != 16 || in.Stray != 0 {
