@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,18 +104,9 @@ func (f *Filter) String() string {
 		add("--alloc", f.Alloc.String())
 	}
 	add("--taskmanager", f.TaskManager)
-	add("--only", strings.Join(sortedKeys(f.Only), ","))
-	add("--disable", strings.Join(sortedKeys(f.Disable), ","))
+	add("--only", strings.Join(slices.Sorted(maps.Keys(f.Only)), ","))
+	add("--disable", strings.Join(slices.Sorted(maps.Keys(f.Disable)), ","))
 	return strings.Join(parts, " ")
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // window is a Filter's time window resolved against one model: bounds in

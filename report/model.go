@@ -126,18 +126,33 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 	return out
 }
 
-func skews(m *reconstruct.Model) []SkewJSON {
-	var out []SkewJSON
+// skewed is one input shifted by a clock skew, with the two lines that
+// force it.
+type skewed struct {
+	fi      parser.FileInfo
+	offset  int64
+	ev, rel *parser.Event // the TaskManager's early line, the ResourceManager's it had to follow
+}
+
+// skewsOf lists the inputs a clock skew shifts, by path.
+func skewsOf(m *reconstruct.Model) []skewed {
+	var out []skewed
 	for file, sk := range m.Skew {
 		if sk.Offset == 0 {
 			continue
 		}
-		fi := m.Result.Files[file]
-		ev, rel := &m.Result.Events[sk.Because], &m.Result.Events[sk.Relative]
-		out = append(out, SkewJSON{Path: fi.Path, Stream: fi.Stream, OffsetS: float64(sk.Offset) / 1e9,
-			Evidence: fmt.Sprintf("%s received %s before %s requested it", m.Result.Files.Position(ev.Pos), ev.Alloc, m.Result.Files.Position(rel.Pos))})
+		out = append(out, skewed{m.Result.Files[file], sk.Offset, &m.Result.Events[sk.Because], &m.Result.Events[sk.Relative]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path+out[i].Stream < out[j].Path+out[j].Stream })
+	sort.Slice(out, func(i, j int) bool { return out[i].fi.Path+out[i].fi.Stream < out[j].fi.Path+out[j].fi.Stream })
+	return out
+}
+
+func skews(m *reconstruct.Model) []SkewJSON {
+	var out []SkewJSON
+	for _, s := range skewsOf(m) {
+		out = append(out, SkewJSON{Path: s.fi.Path, Stream: s.fi.Stream, OffsetS: float64(s.offset) / 1e9,
+			Evidence: fmt.Sprintf("%s received %s before %s requested it", m.Result.Files.Position(s.ev.Pos), s.ev.Alloc, m.Result.Files.Position(s.rel.Pos))})
+	}
 	return out
 }
 
@@ -305,21 +320,10 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 // skewNotes says, for each input shifted by a clock skew, by how much and
 // which lines force it (as skews does, with paths as shown).
 func skewNotes(m *reconstruct.Model, pl places) []string {
-	type note struct{ key, text string }
-	var notes []note
-	for file, sk := range m.Skew {
-		if sk.Offset == 0 {
-			continue
-		}
-		fi := m.Result.Files[file]
-		ev, rel := &m.Result.Events[sk.Because], &m.Result.Events[sk.Relative]
-		notes = append(notes, note{fi.Path + fi.Stream, fmt.Sprintf("clock skew assumed: %s shifted by %+.3f s (%s received %s before %s requested it)",
-			pl.path(fi.Path, fi.Stream), float64(sk.Offset)/1e9, pl.at(place(m, ev.Pos)), ev.Alloc, pl.at(place(m, rel.Pos)))})
-	}
-	sort.Slice(notes, func(i, j int) bool { return notes[i].key < notes[j].key })
-	out := make([]string, len(notes))
-	for i, n := range notes {
-		out[i] = n.text
+	var out []string
+	for _, s := range skewsOf(m) {
+		out = append(out, fmt.Sprintf("clock skew assumed: %s shifted by %+.3f s (%s received %s before %s requested it)",
+			pl.path(s.fi.Path, s.fi.Stream), float64(s.offset)/1e9, pl.at(place(m, s.ev.Pos)), s.ev.Alloc, pl.at(place(m, s.rel.Pos))))
 	}
 	return out
 }

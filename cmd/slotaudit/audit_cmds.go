@@ -220,15 +220,6 @@ func writeRules(e *env, format string) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func newExplainCmd(e *env) *cobra.Command {
 	var rf readFlags
 	var nf narrowFlags

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -132,7 +134,7 @@ func (n *narrowFlags) check(m *reconstruct.Model, f *report.Filter) error {
 			}
 		}
 		if !jobs[f.Job.String()] {
-			all := keys(jobs)
+			all := slices.Sorted(maps.Keys(jobs))
 			return fmt.Errorf("no job %s in the input%s; it names %s", f.Job, didYouMean(f.Job.String(), all), listSome(all))
 		}
 	}
@@ -156,15 +158,6 @@ func allocExists(m *reconstruct.Model, id parser.ID) error {
 	}
 	sort.Strings(all)
 	return fmt.Errorf("no event names allocation %s%s; the input has %s", id, didYouMean(id.String(), all), listSome(all))
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // listSome names up to eight of a sorted list, and how many more there are.
