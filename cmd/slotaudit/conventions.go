@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
-	"github.com/spf13/pflag"
 
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/report"
@@ -117,6 +117,44 @@ func helpWidth(e *env) int {
 	return min(w, 100)
 }
 
+// writeUsage is cobra's usage text (its defaultUsageFunc, for what these
+// commands use: no aliases, groups or help topics) with flag descriptions
+// wrapped at width.
+func writeUsage(c *cobra.Command, width int) error {
+	w := c.OutOrStderr()
+	var b strings.Builder
+	b.WriteString("Usage:")
+	if c.Runnable() {
+		fmt.Fprintf(&b, "\n  %s", c.UseLine())
+	}
+	if c.HasAvailableSubCommands() {
+		fmt.Fprintf(&b, "\n  %s [command]", c.CommandPath())
+	}
+	if c.HasExample() {
+		fmt.Fprintf(&b, "\n\nExamples:\n%s", c.Example)
+	}
+	if c.HasAvailableSubCommands() {
+		b.WriteString("\n\nAvailable Commands:")
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() || sub.Name() == "help" {
+				fmt.Fprintf(&b, "\n  %-*s %s", sub.NamePadding(), sub.Name(), sub.Short)
+			}
+		}
+	}
+	if c.HasAvailableLocalFlags() {
+		fmt.Fprintf(&b, "\n\nFlags:\n%s", strings.TrimRight(c.LocalFlags().FlagUsagesWrapped(width), " \n"))
+	}
+	if c.HasAvailableInheritedFlags() {
+		fmt.Fprintf(&b, "\n\nGlobal Flags:\n%s", strings.TrimRight(c.InheritedFlags().FlagUsagesWrapped(width), " \n"))
+	}
+	if c.HasAvailableSubCommands() {
+		fmt.Fprintf(&b, "\n\nUse \"%s [command] --help\" for more information about a command.", c.CommandPath())
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // reflow wraps the prose paragraphs of a help text at width; paragraphs
 // with an indented line (examples, lists) keep their lines.
 func reflow(text string, width int) string {
@@ -137,20 +175,17 @@ func reflow(text string, width int) string {
 // values: the conventions a newcomer expects of a command-line tool. Help
 // text and flag descriptions are wrapped at the terminal's width.
 func finishCommands(root *cobra.Command, e *env) {
-	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string {
-		return strings.TrimRight(fs.FlagUsagesWrapped(helpWidth(e)), " \n")
-	})
-	tmpl := root.UsageTemplate()
-	tmpl = strings.ReplaceAll(tmpl, ".LocalFlags.FlagUsages | trimTrailingWhitespaces", "wrappedFlagUsages .LocalFlags")
-	tmpl = strings.ReplaceAll(tmpl, ".InheritedFlags.FlagUsages | trimTrailingWhitespaces", "wrappedFlagUsages .InheritedFlags")
-	root.SetUsageTemplate(tmpl)
+	// Go functions, not templates: a text/template in the binary makes the
+	// linker keep every exported method of every type put in an interface
+	// (reflection might call it), which linked an HTTP client and TLS
+	// (gojsonschema's loader, through go-sarif) into a log reader: +8 MB.
+	root.SetUsageFunc(func(c *cobra.Command) error { return writeUsage(c, helpWidth(e)) })
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		c.Long = reflow(c.Long, helpWidth(e))
 		defaultHelp(c, args)
 	})
 	root.Version = versionString()
-	root.SetVersionTemplate("slotaudit {{.Version}}\n")
 	register := func(c *cobra.Command, name string, values []string) {
 		if c.Flags().Lookup(name) == nil && c.PersistentFlags().Lookup(name) == nil {
 			return

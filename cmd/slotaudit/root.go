@@ -270,7 +270,7 @@ func newVersionCmd(e *env) *cobra.Command {
 		Short: "Print slotaudit's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(e.stdout, "slotaudit %s\n", versionString())
+			_, err := fmt.Fprintf(e.stdout, "slotaudit version %s\n", versionString())
 			return err
 		},
 	}
