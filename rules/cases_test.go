@@ -17,7 +17,9 @@ import (
 
 // TestRuleCases runs the data tests of rules/testdata/cases: one txtar
 // archive per case, in a directory per rule. The archive's files are the
-// logs; its comment holds the expectations, one per line:
+// logs; a file named "@PATH" stands for the project's log at PATH (from the
+// repository's root), so an incident already under testdata/logs is not
+// copied. The comment holds the expectations, one per line:
 //
 //	want FILE:LINE RULE /regexp of the message/
 //	none RULE
@@ -42,9 +44,10 @@ func TestRuleCases(t *testing.T) {
 		}
 		cases, _ := filepath.Glob(filepath.Join(dir, "*.txtar"))
 		for _, c := range cases {
-			covered[rule] = true
 			t.Run(rule+"/"+strings.TrimSuffix(filepath.Base(c), ".txtar"), func(t *testing.T) {
-				runCase(t, c)
+				for r := range runCase(t, c) {
+					covered[r] = true
+				}
 			})
 		}
 	}
@@ -57,7 +60,8 @@ func TestRuleCases(t *testing.T) {
 
 var wantLine = regexp.MustCompile(`^want (\S+):(\d+) (\S+) /(.*)/$`)
 
-func runCase(t *testing.T, path string) {
+// runCase runs one case and returns the rules it judged.
+func runCase(t *testing.T, path string) map[string]bool {
 	ar, err := txtar.ParseFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -65,8 +69,17 @@ func runCase(t *testing.T, path string) {
 	dir := t.TempDir()
 	var paths []string
 	for _, f := range ar.Files {
-		p := filepath.Join(dir, f.Name)
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+		data := f.Data
+		name := f.Name
+		if rel, ok := strings.CutPrefix(f.Name, "@"); ok {
+			b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(rel)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, name = b, filepath.Base(rel)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
@@ -124,4 +137,5 @@ func runCase(t *testing.T, path string) {
 			t.Errorf("no %s at %s matching /%s/", w.rule, w.place, w.msg)
 		}
 	}
+	return judged
 }
