@@ -1,0 +1,151 @@
+package reconstruct
+
+// This file holds allocations: each AllocationID's timeline across the
+// components and the slots it held.
+
+import (
+	"sort"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+func (m *Model) buildAllocations() {
+	evs := m.Result.Events
+	byID := map[parser.ID]*Allocation{}
+	// A job-state line whose cause quotes "No task slot allocated …" repeats
+	// the failure of a task line above it: one row per failure is enough,
+	// unless the job's line is the only one that shows it.
+	jobState := map[parser.Pos]bool{}
+	for i := range evs {
+		if evs[i].Kind == parser.KindJMJobState {
+			jobState[evs[i].Pos] = true
+		}
+	}
+	type inputAlloc struct {
+		file  int32
+		alloc parser.ID
+	}
+	noSlotShown := map[inputAlloc]bool{}
+	add := func(id parser.ID, i int) *Allocation {
+		a := byID[id]
+		if a == nil {
+			a = &Allocation{ID: id}
+			byID[id] = a
+			m.Allocations = append(m.Allocations, a)
+		}
+		a.Events = append(a.Events, i)
+		return a
+	}
+	// The slot request a TaskManager input is handling: a refusal line that
+	// names only the occupant of the index ("The slot with index N is
+	// already assigned to another allocation with id A'") belongs to it.
+	handling := map[int32]parser.ID{}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind == parser.KindTMSlotRequest {
+			handling[ev.Pos.File] = ev.Alloc
+		}
+		if !ev.Alloc.IsSet() {
+			if ev.Component == parser.ComponentTM && ev.Other.IsSet() && (ev.Kind == parser.KindTMAllocRefused || ev.Kind == parser.KindTMSlotOccupied) {
+				if req := handling[ev.Pos.File]; req.IsSet() {
+					add(req, i)
+				}
+				add(ev.Other, i) // the line shows the occupant's index
+			}
+			continue
+		}
+		if ev.Kind == parser.KindTaskNoSlot {
+			k := inputAlloc{ev.Pos.File, ev.Alloc}
+			if jobState[ev.Pos] && noSlotShown[k] {
+				continue
+			}
+			noSlotShown[k] = true
+		}
+		a := add(ev.Alloc, i)
+		if !a.Job.IsSet() && ev.Job.IsSet() {
+			a.Job = ev.Job
+		}
+		if ev.Component == parser.ComponentTM && ev.Resource != "" {
+			a.Resource = ev.Resource
+		} else if a.Resource == "" && ev.Resource != "" && (ev.Kind == parser.KindJMDeploy || ev.Kind == parser.KindRMAllocStart) {
+			a.Resource = ev.Resource
+		}
+	}
+	for _, a := range m.Allocations {
+		sort.Slice(a.Events, func(x, y int) bool { return m.Rank[a.Events[x]] < m.Rank[a.Events[y]] })
+	}
+	sort.Slice(m.Allocations, func(i, j int) bool {
+		return m.Rank[m.Allocations[i].Events[0]] < m.Rank[m.Allocations[j].Events[0]]
+	})
+}
+
+// oneResource reports whether every status names the same TaskManager.
+func oneResource(slots []parser.SlotStatus) bool {
+	for _, st := range slots[1:] {
+		if st.Resource != slots[0].Resource {
+			return false
+		}
+	}
+	return true
+}
+
+// Allocation returns the timeline of id, or nil.
+func (m *Model) Allocation(id parser.ID) *Allocation {
+	for _, a := range m.Allocations {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// collectHeld gives every allocation the slots it held, from the replay of
+// the table each TaskManager process ran, oldest first.
+func (m *Model) collectHeld() {
+	byID := map[parser.ID]*Allocation{}
+	for _, a := range m.Allocations {
+		byID[a.ID] = a
+	}
+	for _, tm := range m.TaskManagers {
+		for pi, p := range tm.Processes {
+			r, model := p.Replay, p.Runs
+			open := map[int]*Held{} // slot key → the slot while held
+			var held []*Held
+			var ids []parser.ID
+			for _, st := range r.Steps {
+				switch {
+				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[model] &&
+					(st.Results[model] == Accepted || st.Results[model] == Overwritten):
+					key := st.Slot[model]
+					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes[key], Replaced: -1}
+					open[key] = h
+					held = append(held, h)
+					ids = append(ids, st.Alloc)
+				case st.Op == OpFree && !st.Skipped[model] && st.Results[model] == Accepted:
+					if h := open[st.Slot[model]]; h != nil {
+						h.Freed = st.Event
+						delete(open, st.Slot[model])
+					}
+				}
+			}
+			for _, z := range r.Tables[model].Zombies() {
+				if h := open[z.Index]; h != nil {
+					h.Zombie = true
+				}
+			}
+			if pi+1 < len(tm.Processes) {
+				for _, h := range open {
+					h.Replaced = tm.Processes[pi+1].Events[0]
+				}
+			}
+			for k, h := range held {
+				if a := byID[ids[k]]; a != nil {
+					a.Held = append(a.Held, *h)
+				}
+			}
+		}
+	}
+	for _, a := range m.Allocations {
+		sort.SliceStable(a.Held, func(i, j int) bool { return m.Rank[a.Held[i].Allocated] < m.Rank[a.Held[j].Allocated] })
+	}
+}

@@ -1,0 +1,276 @@
+package reconstruct
+
+// This file holds causal order: events of all inputs in one order the
+// protocol allows, and the clock skew that order forces.
+
+import (
+	"time"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// minNegativeSkew: a TaskManager clock that runs ahead of the
+// ResourceManager's is corrected only beyond this (smaller leads are
+// indistinguishable from network latency).
+const minNegativeSkew = 50 * int64(time.Millisecond)
+
+// protocolRank orders events of one allocation that carry equal or
+// incomparable times by the protocol: the JM asks, the RM forwards, the TM
+// receives and allocates, offers, activates, tasks are deployed, the slot is
+// released and freed.
+var protocolRank = map[parser.Kind]int{
+	parser.KindJMSlotRequest: 0, parser.KindRMSlotRequest: 1, parser.KindRMAllocStart: 2,
+	parser.KindTMSlotRequest: 3, parser.KindTMAllocated: 4, parser.KindTMAllocRefused: 4, parser.KindTMAllocExists: 4,
+	parser.KindRMAllocFailed: 5, parser.KindJMFulfilled: 6, parser.KindJMOfferMatched: 6, parser.KindTMActivate: 7,
+	parser.KindJMDeploy: 8, parser.KindTMTaskReceived: 9, parser.KindTaskNoSlot: 10, parser.KindJMRelease: 11,
+	parser.KindTMFreeReason: 12, parser.KindTMFree: 13, parser.KindTMFreeUnknown: 13, parser.KindRMFree: 14,
+}
+
+// order merges the inputs into one sequence (Rank): each input keeps its
+// line order (timestamps within a file can go backwards with thread
+// interleaving), and at every step the earliest of the inputs' next events
+// by before is taken. Comparing only the inputs' heads keeps the result a
+// total order that is the same whatever the file order or core count.
+func (m *Model) order() {
+	res := m.Result
+	evs := res.Events
+	m.Rank = make([]int, res.Len())
+	var heads [][]int // per input: its events' indexes (see Result.At), in line order
+	where := map[int32]int{}
+	for i := range res.All() {
+		f := res.PosAt(i).File
+		h, ok := where[f]
+		if !ok {
+			h = len(heads)
+			where[f] = h
+			heads = append(heads, nil)
+		}
+		heads[h] = append(heads[h], i)
+	}
+	if sameTimeKind(evs) {
+		m.orderByTime(heads)
+		return
+	}
+	m.orderByScan(heads)
+}
+
+// orderByScan is the definition of the merge: at every step the heads are
+// scanned in input order and a head replaces the best so far when it is
+// before it. It costs events × inputs comparisons.
+func (m *Model) orderByScan(heads [][]int) {
+	for n := range m.Rank {
+		best := -1
+		for h := range heads {
+			if len(heads[h]) == 0 {
+				continue
+			}
+			if best < 0 || m.before(heads[h][0], heads[best][0]) {
+				best = h
+			}
+		}
+		m.Rank[heads[best][0]] = n
+		heads[best] = heads[best][1:]
+	}
+}
+
+// orderByTime gives orderByScan's result in events × log(inputs) when every
+// event's time is of one kind (the usual case: hundreds of TaskManager
+// files made the scan the slowest step after parsing). Then before decides
+// between heads of different adjusted times by time alone, so the scan
+// ends on a head of the least time: the first such head in input order
+// replaces any best of a later time, and heads of a later time never
+// replace it. Only among heads tied at the least time do protocol rank and
+// position decide, and before is not transitive there (rank for some pairs,
+// position for others), so those few are scanned in input order exactly as
+// orderByScan would.
+func (m *Model) orderByTime(heads [][]int) {
+	res := m.Result
+	offset := make([]int64, len(heads))
+	for h := range heads {
+		offset[h] = m.Skew[res.PosAt(heads[h][0]).File].Offset
+	}
+	q := make(headQueue, 0, len(heads))
+	for h := range heads {
+		q.push(headAt{res.TimeAt(heads[h][0]).N + offset[h], h})
+	}
+	var tied []headAt
+	for n := range m.Rank {
+		tied = append(tied[:0], q.pop())
+		for len(q) > 0 && q[0].t == tied[0].t {
+			tied = append(tied, q.pop()) // in input order: the queue breaks ties by h
+		}
+		best := 0
+		for k := 1; k < len(tied); k++ {
+			if m.before(heads[tied[k].h][0], heads[tied[best].h][0]) {
+				best = k
+			}
+		}
+		h := tied[best].h
+		m.Rank[heads[h][0]] = n
+		heads[h] = heads[h][1:]
+		for k, x := range tied {
+			switch {
+			case k != best:
+				q.push(x)
+			case len(heads[h]) > 0:
+				q.push(headAt{res.TimeAt(heads[h][0]).N + offset[h], h})
+			}
+		}
+	}
+}
+
+// sameTimeKind reports whether every event carries a time, all of one
+// kind (a repeat's is its event's).
+func sameTimeKind(evs []parser.Event) bool {
+	for i := range evs {
+		if evs[i].Time.Kind == parser.TimeNone || evs[i].Time.Kind != evs[0].Time.Kind {
+			return false
+		}
+	}
+	return true
+}
+
+// headAt is an input's next event's adjusted time and the input.
+type headAt struct {
+	t int64
+	h int
+}
+
+// headQueue is a binary min-heap of heads by time, then input order.
+type headQueue []headAt
+
+func (q headQueue) less(i, j int) bool {
+	return q[i].t < q[j].t || q[i].t == q[j].t && q[i].h < q[j].h
+}
+
+func (q *headQueue) push(x headAt) {
+	*q = append(*q, x)
+	s := *q
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (q *headQueue) pop() headAt {
+	s := *q
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	for i := 0; ; {
+		l, r, small := 2*i+1, 2*i+2, i
+		if l < len(s) && s.less(l, small) {
+			small = l
+		}
+		if r < len(s) && s.less(r, small) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		s[i], s[small] = s[small], s[i]
+		i = small
+	}
+	*q = s
+	return top
+}
+
+// before orders two events: within one input by line (timestamps within a
+// file can go backwards with thread interleaving); across inputs by time
+// when both times are of the same kind, then by protocol order, then by
+// position. Times are shifted by the estimated skew of their input.
+func (m *Model) before(i, j int) bool {
+	res := m.Result
+	pa, pb := res.PosAt(i), res.PosAt(j)
+	if pa.File == pb.File {
+		return pa.Less(pb)
+	}
+	if a, b := res.TimeAt(i), res.TimeAt(j); a.Kind == b.Kind && a.Kind != parser.TimeNone {
+		ta, tb := a.N+m.Skew[pa.File].Offset, b.N+m.Skew[pb.File].Offset
+		if ta != tb {
+			return ta < tb
+		}
+	}
+	ra, oka := protocolRank[res.Base(i).Kind]
+	rb, okb := protocolRank[res.Base(j).Kind]
+	if oka && okb && ra != rb {
+		return ra < rb
+	}
+	return pa.Less(pb)
+}
+
+// estimateSkew finds, per TaskManager input, the smallest clock offset that
+// makes every TaskManager line that answers a message come after the line
+// that sent it (the protocol's causality): "Receive slot request A" after
+// the RM's "Request slot … with allocation id A" (legacy) or "Starting
+// allocation of slot A from R" (fine-grained), "Received task T (X)"
+// after the JobMaster's "Deploying T … with attempt id X", and the first
+// "Activate slot A" after the declarative pool's "Matched slot offer A"
+// (an accepted offer is what activates a slot; a task sent into it comes
+// later still): the largest lag seen. A clock behind the sender's is always corrected; one ahead of it
+// only when the lead exceeds minNegativeSkew. Times of different kinds
+// (local wall clock vs UTC, time of day) are not compared.
+func (m *Model) estimateSkew() {
+	evs := m.Result.Events
+	sentAlloc := map[parser.ID]int{}
+	sentTask := map[string]int{}
+	matched := map[parser.ID]int{}
+	for i := range evs {
+		ev := &evs[i]
+		switch {
+		case ev.Kind == parser.KindRMSlotRequest, ev.Kind == parser.KindRMAllocStart && ev.Alloc.IsSet():
+			if _, ok := sentAlloc[ev.Alloc]; !ok {
+				sentAlloc[ev.Alloc] = i
+			}
+		case ev.Kind == parser.KindJMDeploy && ev.Attempt != "":
+			if _, ok := sentTask[ev.Attempt]; !ok {
+				sentTask[ev.Attempt] = i
+			}
+		case ev.Kind == parser.KindJMOfferMatched && ev.Alloc.IsSet():
+			if _, ok := matched[ev.Alloc]; !ok {
+				matched[ev.Alloc] = i
+			}
+		}
+	}
+	type fileAlloc struct {
+		file  int32
+		alloc parser.ID
+	}
+	activated := map[fileAlloc]bool{}
+	best := map[int32]Skew{}
+	for i := range evs {
+		tm := &evs[i]
+		var j int
+		var ok bool
+		switch {
+		case tm.Kind == parser.KindTMSlotRequest:
+			j, ok = sentAlloc[tm.Alloc]
+		case tm.Kind == parser.KindTMTaskReceived && tm.Attempt != "":
+			j, ok = sentTask[tm.Attempt]
+		case tm.Kind == parser.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tm.Pos.File, tm.Alloc}]:
+			activated[fileAlloc{tm.Pos.File, tm.Alloc}] = true
+			j, ok = matched[tm.Alloc]
+		}
+		if !ok {
+			continue
+		}
+		rm := &evs[j]
+		if rm.Pos.File == tm.Pos.File || rm.Time.Kind != tm.Time.Kind || rm.Time.Kind == parser.TimeNone {
+			continue
+		}
+		lag := rm.Time.N - tm.Time.N
+		if b, seen := best[tm.Pos.File]; !seen || lag > b.Offset {
+			best[tm.Pos.File] = Skew{Offset: lag, Because: i, Relative: j}
+		}
+	}
+	for file, sk := range best {
+		if sk.Offset > 0 || sk.Offset < -minNegativeSkew {
+			m.Skew[file] = sk
+		}
+	}
+}

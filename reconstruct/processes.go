@@ -1,0 +1,337 @@
+package reconstruct
+
+// This file holds process identity and replay: a TaskManager log split into
+// processes, each named and replayed under both models; the table at a time.
+
+import (
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+func (m *Model) groupProcesses() {
+	evs := m.Result.Events
+	byInput := map[int32][]int{}
+	var inputs []int32
+	for i := range evs {
+		if evs[i].Component != parser.ComponentTM {
+			continue
+		}
+		f := evs[i].Pos.File
+		if _, ok := byInput[f]; !ok {
+			inputs = append(inputs, f)
+		}
+		byInput[f] = append(byInput[f], i)
+	}
+	resourceOf := func(ev *parser.Event) string {
+		if ev.Resource != "" {
+			return ev.Resource
+		}
+		return "?" + m.Result.Files[ev.Pos.File].Name()
+	}
+	// Inputs in time order, so a rotated file (taskmanager.log.1) comes
+	// before the current one whatever their names — even when the older
+	// file's first process is another ResourceID than the one the newer
+	// file continues (a restart just before the rotation).
+	sort.SliceStable(inputs, func(a, b int) bool {
+		ea, eb := &evs[byInput[inputs[a]][0]], &evs[byInput[inputs[b]][0]]
+		if ea.Time.Kind != eb.Time.Kind {
+			return ea.Time.Kind < eb.Time.Kind
+		}
+		if ea.Time.N != eb.Time.N {
+			return ea.Time.N < eb.Time.N
+		}
+		return inputs[a] < inputs[b]
+	})
+	byRes := map[string]*TaskManager{}
+	for _, f := range inputs {
+		var cur *Process
+		for k, i := range byInput[f] {
+			ev := &evs[i]
+			// A banner starts a new process; a new input continues the
+			// TaskManager's latest process when it picks up where that one
+			// stopped (log rotation), else it starts one mid-story.
+			restart := ev.Kind == parser.KindMetaVersion
+			if cur == nil || restart {
+				res := resourceOf(ev)
+				tm := byRes[res]
+				if tm == nil {
+					tm = &TaskManager{Resource: res}
+					byRes[res] = tm
+					m.TaskManagers = append(m.TaskManagers, tm)
+				}
+				if k == 0 && !restart && m.continues(tm, ev) {
+					cur = tm.Processes[len(tm.Processes)-1]
+				} else {
+					cur = &Process{Input: f, Config: Config{FromStart: restart}}
+					tm.Processes = append(tm.Processes, cur)
+				}
+			}
+			cur.Events = append(cur.Events, i)
+		}
+	}
+	sort.Slice(m.TaskManagers, func(i, j int) bool { return m.TaskManagers[i].Resource < m.TaskManagers[j].Resource })
+}
+
+// continues reports whether ev, the first event of an input, carries on the
+// TaskManager's latest process from another input: that process's last
+// event is no later than ev (a rotated log), not a copy of the same lines.
+func (m *Model) continues(tm *TaskManager, ev *parser.Event) bool {
+	if len(tm.Processes) == 0 {
+		return false
+	}
+	last := tm.Processes[len(tm.Processes)-1]
+	prev := &m.Result.Events[last.Events[len(last.Events)-1]]
+	return prev.Pos.File != ev.Pos.File && prev.Time.Kind == ev.Time.Kind && prev.Time.Kind != parser.TimeNone && prev.Time.N <= ev.Time.N
+}
+
+// replayProcesses configures and replays every process, with the slot
+// reports that name it.
+func (m *Model) replayProcesses() {
+	m.assignReports()
+	evs := m.Result.Events
+	var procs []*Process
+	for _, tm := range m.TaskManagers {
+		procs = append(procs, tm.Processes...)
+	}
+	// Processes replay independently (each reads the shared events and
+	// writes only its own fields): one worker per CPU, the result the same
+	// whatever finishes first.
+	work := make(chan *Process)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(procs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				m.configure(p)
+				p.Replay = replayIndexed(evs, p.Events, p.Config)
+				// Replay steps and report checks index the process's events; map them back.
+				for s := range p.Replay.Steps {
+					p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
+				}
+				for c := range p.Replay.checks {
+					for k, a := range p.Replay.checks[c].After {
+						if a >= 0 {
+							p.Replay.checks[c].After[k] = int32(p.Events[a])
+						}
+					}
+				}
+			}
+		}()
+	}
+	// the biggest first, so one large TaskManager does not run alone at the end
+	order := append([]*Process(nil), procs...)
+	sort.SliceStable(order, func(i, j int) bool { return len(order[i].Events) > len(order[j].Events) })
+	for _, p := range order {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+}
+
+// configure fills in what the replay of p needs besides its events: the
+// slot count and version of its input, and which table it ran.
+func (m *Model) configure(p *Process) {
+	in := m.inputOf(p.Input)
+	evs := m.Result.Events
+	cfg := &p.Config
+	cfg.Slots = in.Slots
+	lo, hi := in.VersionMin, in.VersionMax
+	verText := in.FlinkVersion
+	for _, i := range p.Events {
+		ev := &evs[i]
+		switch ev.Kind {
+		case parser.KindMetaVersion:
+			// A banner names this process's version (an input may hold
+			// several processes), unless --flink-version overrides it.
+			if v, ok := parser.ParseVersion(ev.Version); ok && in.VersionSource != "flag" {
+				lo, hi, verText = v, v, ev.Version
+			}
+		case parser.KindMetaSlots:
+			cfg.Slots = ev.Count
+		}
+	}
+	cfg.StaticOnly = !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 13})
+	cfg.DynamicCounter = !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 13})
+
+	p.Runs, p.RunsWhy = Legacy, "assumed: the version is unknown and no refusal line shows the fixed table"
+	for _, i := range p.Events {
+		ev := &evs[i]
+		if ev.Kind == parser.KindTMAllocExists || ev.Kind == parser.KindTMAllocRefused &&
+			(ev.Reason == parser.ReasonAllocatedElsewhere || ev.Reason == parser.ReasonIndexTaken) {
+			p.Runs, p.RunsWhy, p.RunsPos = Fixed, "refusal line of the fixed table", ev.Pos
+			return
+		}
+	}
+	switch {
+	case !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 10}):
+		p.Runs, p.RunsWhy = Fixed, "version "+verText
+	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 8}):
+		p.Runs, p.RunsWhy = Legacy, "version "+verText
+	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 10}):
+		p.Runs, p.RunsWhy = Legacy, "assumed from version "+verText+" (a backport of the fix is possible)"
+	}
+}
+
+func (m *Model) inputOf(file int32) parser.InputSummary {
+	for _, in := range m.Result.Inputs {
+		if in.File == file {
+			return in
+		}
+	}
+	return parser.InputSummary{}
+}
+
+// ReplayAt replays a process's events up to time at (on the TaskManager's
+// own clock): the table as it stood then. Events whose time cannot be
+// compared with at (another time kind, no time) are kept in log order. It
+// returns nil when no event's time can be compared with at: the answer
+// would be the end state mislabelled as a point in time.
+func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
+	comparable := false
+	for _, i := range p.Events {
+		if m.Result.Events[i].Time.Kind == at.Kind {
+			comparable = true
+			break
+		}
+	}
+	if !comparable {
+		return nil
+	}
+	var idx []int
+	for _, i := range p.Events {
+		ev := &m.Result.Events[i]
+		if ev.Time.Kind == at.Kind && ev.Time.N > at.N {
+			break
+		}
+		idx = append(idx, i)
+	}
+	cfg := p.Config
+	cfg.Probes = nil // a prefix replay compares no report
+	r := replayIndexed(m.Result.Events, idx, cfg)
+	for s := range r.Steps {
+		r.Steps[s].Event = idx[r.Steps[s].Event]
+	}
+	// What the log shows held from before its first line (a slot first seen
+	// when it is freed, after at) was held at at too.
+	for _, st := range p.Replay.Steps {
+		if st.Op != OpPrior {
+			continue
+		}
+		ev := &m.Result.Events[st.Event]
+		if ev.Time.Kind == at.Kind && ev.Time.N <= at.N {
+			continue // in the prefix: replayed above
+		}
+		r.holdPrior(st.Slot[0], st.Alloc, p.Replay.jobOf[st.Alloc], st.Event, ev.SlotState == "ACTIVE")
+	}
+	// Placeholders are numbered in event order, so a prefix replay has the
+	// same keys as the full one: indexes printed later still apply.
+	for key, info := range p.Replay.Indexes {
+		if cur, ok := r.Indexes[key]; ok && info.Source != IndexUnknown && info.Source >= cur.Source {
+			r.Indexes[key] = info
+		}
+	}
+	return r
+}
+
+// ProcessAt returns the process of tm that was running at time at (on the
+// TaskManager's clock): the last one whose first event is not later than
+// at. Processes whose times cannot be compared with at are passed over;
+// nil when none can be.
+func (m *Model) ProcessAt(tm *TaskManager, at parser.Time) *Process {
+	var found *Process
+	for _, p := range tm.Processes {
+		first := m.Result.Events[p.Events[0]].Time
+		if first.Kind != at.Kind {
+			continue
+		}
+		if found == nil || first.N <= at.N {
+			found = p
+		}
+	}
+	return found
+}
+
+// rotationBase strips what log rotation adds to a file name: ".gz", then a
+// ".N" index or a ".YYYY-MM-DD…" date (log4j's RollingFileAppender).
+func rotationBase(path string) string {
+	// what a follow read of a file before it was rotated away
+	p := strings.TrimSuffix(parser.UnrotatedName(path), ".gz")
+	if i := strings.LastIndexByte(p, '.'); i > 0 {
+		suffix := p[i+1:]
+		if suffix != "" && strings.Trim(suffix, "0123456789-_:T") == "" {
+			return p[:i]
+		}
+	}
+	return p
+}
+
+// joinRotatedIdentities: a rotated TaskManager log names its ResourceID only
+// in the file that holds the process's start (taskmanager.log.1); the lines
+// of the newer file (taskmanager.log) up to its own first banner, if any,
+// belong to that process. They take the ResourceID of the latest sibling
+// file (same name up to the rotation suffix) that starts before it and
+// names one.
+func (m *Model) joinRotatedIdentities() {
+	evs := m.Result.Events
+	type info struct {
+		file  int32
+		first parser.Time
+		named string // the ResourceID its last process announced, "" if none
+	}
+	var tmInputs []info
+	seen := map[int32]bool{}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Component != parser.ComponentTM || seen[ev.Pos.File] {
+			continue
+		}
+		seen[ev.Pos.File] = true
+		tmInputs = append(tmInputs, info{file: ev.Pos.File, first: ev.Time})
+	}
+	for k := range tmInputs {
+		in := m.inputOf(tmInputs[k].file)
+		if in.ResourceIDSource != "file name" {
+			tmInputs[k].named = in.ResourceID
+		}
+	}
+	for _, a := range tmInputs {
+		if a.first.Kind == parser.TimeNone {
+			continue
+		}
+		fa := m.Result.Files[a.file]
+		var best *info
+		for k := range tmInputs {
+			b := &tmInputs[k]
+			fb := m.Result.Files[b.file]
+			if b.file == a.file || b.named == "" || fb.Stream != fa.Stream || rotationBase(fb.Path) != rotationBase(fa.Path) ||
+				b.first.Kind != a.first.Kind || b.first.N > a.first.N {
+				continue
+			}
+			if best == nil || b.first.N > best.first.N {
+				best = b
+			}
+		}
+		if best == nil {
+			continue
+		}
+		// The lines before the input's first banner continue the
+		// predecessor's process.
+		for i := range evs {
+			ev := &evs[i]
+			if ev.Pos.File != a.file {
+				continue
+			}
+			if ev.Kind == parser.KindMetaVersion || ev.Kind == parser.KindMetaTMID {
+				break
+			}
+			if ev.Component == parser.ComponentTM {
+				ev.Resource = best.named
+			}
+		}
+	}
+}

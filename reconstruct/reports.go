@@ -1,0 +1,177 @@
+package reconstruct
+
+// This file holds the ResourceManager's slot reports, assigned to the
+// process and the moment of the table each one shows.
+
+import (
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// ReportWindow is how long before the ResourceManager logged a slot report
+// the TaskManager may have built it: the heartbeat's round trip plus the
+// error of a skew estimate that is only a lower bound.
+const ReportWindow = 2 * int64(time.Second)
+
+// ReportLead is how far after a slot report's (skew-corrected) time a
+// TaskManager line may still describe the state the report shows: the skew
+// estimate of a TaskManager whose clock runs ahead is only as good as the
+// network latency and the noise floor below which it is not applied.
+const ReportLead = 250 * int64(time.Millisecond)
+
+// assignReports gives every slot report's entries to the TaskManager
+// process they describe: by the ResourceID in their SlotIDs, then by time
+// on the TaskManager's clock (the report's time moved by both inputs'
+// skew). A report that no process's clock can place is left out. Each
+// process gets its reports in time order, kept as runs (see
+// reportProbes).
+func (m *Model) assignReports() {
+	res := m.Result
+	evs := res.Events
+	byRes := map[string]*TaskManager{}
+	for _, tm := range m.TaskManagers {
+		byRes[tm.Resource] = tm
+	}
+	type placed struct {
+		at    int64 // on the process's clock
+		v     int32 // the report, for Result.At
+		slots int32 // its entries for the process: index into slotSets
+	}
+	got := map[*Process][]placed{}
+	var slotSets [][]parser.SlotStatus
+	// a report's entries for one TaskManager, the same slice for the
+	// repeats of one report
+	type setKey struct {
+		ev  *parser.Event
+		res string
+	}
+	setOf := map[setKey]int32{}
+	for i := range res.All() {
+		ev := res.Base(i)
+		if ev.Kind != parser.KindRMSlotReport || len(ev.Slots) == 0 {
+			continue
+		}
+		pos, when := res.PosAt(i), res.TimeAt(i)
+		var resources []string
+		if oneResource(ev.Slots) {
+			resources = []string{ev.Slots[0].Resource}
+		} else {
+			for _, st := range ev.Slots {
+				if !slices.Contains(resources, st.Resource) {
+					resources = append(resources, st.Resource)
+				}
+			}
+		}
+		for _, tmRes := range resources {
+			tm := byRes[tmRes]
+			if tm == nil {
+				continue
+			}
+			var target *Process
+			var at parser.Time
+			for _, p := range tm.Processes {
+				first := &evs[p.Events[0]]
+				if first.Time.Kind != when.Kind || when.Kind == parser.TimeNone {
+					continue
+				}
+				t := parser.Time{Kind: when.Kind, N: when.N + m.Skew[pos.File].Offset - m.Skew[p.Input].Offset}
+				if first.Time.N <= t.N {
+					target, at = p, t
+				}
+			}
+			if target == nil {
+				continue
+			}
+			k, ok := setOf[setKey{ev, tmRes}]
+			if !ok {
+				k = int32(len(slotSets))
+				setOf[setKey{ev, tmRes}] = k
+				if len(resources) == 1 {
+					// A TaskManager's report names only itself: its
+					// probes read the event's slots (read-only).
+					slotSets = append(slotSets, ev.Slots)
+				} else {
+					var mine []parser.SlotStatus
+					for _, st := range ev.Slots {
+						if st.Resource == tmRes {
+							mine = append(mine, st)
+						}
+					}
+					slotSets = append(slotSets, mine)
+				}
+			}
+			got[target] = append(got[target], placed{at.N, int32(i), k})
+		}
+	}
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			reps := got[p]
+			// in time order (reports from several ResourceManager inputs)
+			sort.SliceStable(reps, func(a, b int) bool { return reps[a].at < reps[b].at })
+			probes := &reportProbes{res: res}
+			for _, r := range reps {
+				shift := r.at - res.TimeAt(int(r.v)).N
+				if n := len(probes.runs); n > 0 {
+					last := &probes.runs[n-1]
+					if last.v+last.n == r.v && last.slots == r.slots && last.shift == shift {
+						last.n++
+						probes.n++
+						continue
+					}
+				}
+				probes.runs = append(probes.runs, reportRun{v: r.v, n: 1, shift: shift, slots: r.slots, start: int32(probes.n)})
+				probes.n++
+			}
+			probes.sets = slotSets
+			p.Config.Probes, p.reports = probes, probes
+			delete(got, p)
+		}
+	}
+}
+
+// reportProbes is a process's slot reports as probes, in time order. A
+// TaskManager at rest is sent the same report every heartbeat, which a
+// read keeps as repeats of one event (parser.Repeat) whose indexes for
+// Result.At follow one another: such reports are one run here, and each
+// Probe is made when the replay asks for it (a probe each was 64 bytes a
+// heartbeat).
+type reportProbes struct {
+	res  *parser.Result
+	runs []reportRun
+	sets [][]parser.SlotStatus
+	n    int
+}
+
+// reportRun is the reports v, v+1, … v+n-1 (indexes for Result.At), the
+// probes start, start+1, …: their times moved by shift, their entries
+// sets[slots].
+type reportRun struct {
+	v, n, start, slots int32
+	shift              int64
+}
+
+// Len returns the number of probes.
+func (p *reportProbes) Len() int { return p.n }
+
+// run returns the run probe k is in.
+func (p *reportProbes) run(k int) *reportRun {
+	r := sort.Search(len(p.runs), func(r int) bool { return int(p.runs[r].start) > k }) - 1
+	return &p.runs[r]
+}
+
+// Report returns probe k's report (an index for Result.At).
+func (p *reportProbes) Report(k int) int {
+	r := p.run(k)
+	return int(r.v) + k - int(r.start)
+}
+
+// Probe returns probe k.
+func (p *reportProbes) Probe(k int) Probe {
+	r := p.run(k)
+	v := int(r.v) + k - int(r.start)
+	t := p.res.TimeAt(v)
+	return Probe{At: parser.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.PosAt(v)}
+}
