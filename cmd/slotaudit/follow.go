@@ -159,8 +159,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		}
 	}
 
-	written := map[string]report.FindingJSON{} // by fingerprint
-	var order []string                         // fingerprints in the order written
+	var told report.FindingStream
 	var last []inputState
 	var current *report.Audit
 	first := true
@@ -230,14 +229,8 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			first = false
 			if a != nil {
 				current = a
-				now := map[string]report.FindingJSON{}
-				for _, f := range a.JSON().Findings {
-					now[f.Fingerprint] = f
-					if _, done := written[f.Fingerprint]; done {
-						continue
-					}
-					written[f.Fingerprint] = f
-					order = append(order, f.Fingerprint)
+				added, retracted := told.Update(a.JSON().Findings)
+				for _, f := range added {
 					if err := enc.Encode(struct {
 						Type string `json:"type"`
 						report.FindingJSON
@@ -245,19 +238,11 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 						return err
 					}
 				}
-				kept := order[:0]
-				for _, fp := range order {
-					if _, still := now[fp]; still {
-						kept = append(kept, fp)
-						continue
-					}
-					f := written[fp]
-					delete(written, fp)
+				for _, f := range retracted {
 					if err := enc.Encode(map[string]string{"type": "retracted", "id": f.ID, "fingerprint": f.Fingerprint, "rule": f.Rule}); err != nil {
 						return err
 					}
 				}
-				order = kept
 			}
 		}
 		// Standard input alone has ended, and everything it brought is
