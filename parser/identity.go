@@ -99,16 +99,22 @@ func joinIdentities(res *Result) {
 	owner := map[ID][]segment{}
 	tasks := map[string][]received{}
 	banners := map[int32]int{}
+	// a version banner after TaskManager events starts a second process;
+	// one before any starts the first (events are in file order)
+	sawTM := map[int32]bool{}
 	for i := range res.Events {
 		ev := &res.Events[i]
 		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != ComponentTM {
 			continue
 		}
+		if ev.Kind == KindMetaVersion && (banners[ev.Pos.File] > 0 || sawTM[ev.Pos.File]) {
+			banners[ev.Pos.File]++
+		}
+		if !strings.HasPrefix(string(ev.Kind), "meta.") {
+			sawTM[ev.Pos.File] = true
+		}
 		if ev.Kind != KindMetaVersion && !unnamed(ev) {
 			continue
-		}
-		if ev.Kind == KindMetaVersion && (banners[ev.Pos.File] > 0 || hasTMEventBefore(res, i)) {
-			banners[ev.Pos.File]++
 		}
 		sg := segment{ev.Pos.File, banners[ev.Pos.File]}
 		segOf[i] = sg
@@ -264,17 +270,6 @@ func joinIdentities(res *Result) {
 			res.Events[i].Resource = r
 		}
 	}
-}
-
-// hasTMEventBefore: a TaskManager event of the same file precedes event i,
-// so a version banner at i starts a second process rather than the first.
-func hasTMEventBefore(res *Result, i int) bool {
-	for j := i - 1; j >= 0 && res.Events[j].Pos.File == res.Events[i].Pos.File; j-- {
-		if res.Events[j].Component == ComponentTM && res.Events[j].Kind != KindMetaVersion && res.Events[j].Kind != KindMetaSlots && res.Events[j].Kind != KindMetaTMID {
-			return true
-		}
-	}
-	return false
 }
 
 // rotationFamily strips what log rotation adds to a file name: ".gz", then
