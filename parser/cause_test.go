@@ -4,13 +4,15 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // causeWant is an event read from an exception line inside a record: its
 // kind and AllocationID, the record's first line (Pos, and the line Text
 // shows), and the exception line itself (CauseLine, CauseText).
 type causeWant struct {
-	kind      Kind
+	kind      flinklog.Kind
 	alloc     string
 	pos       int64
 	causeLine int64
@@ -70,20 +72,20 @@ func TestCauseLineEvidence(t *testing.T) {
 		log  string
 		want []causeWant
 	}{
-		{"JobManager record, unfulfillable", jm, []causeWant{{KindRMAllocFailed, a3b9, 2, 5, jmLines[4]}, {KindJMNoResource, "", 2, 3, jmLines[2]}}},
-		{"JobManager record, could not fulfill", short, []causeWant{{KindRMAllocFailed, a3b9, 2, 5, strings.Split(short, "\n")[4]}, {KindJMNoResource, "", 2, 3, jmLines[2]}}},
-		{"JobManager record, no task slot", noSlot, []causeWant{{KindTaskNoSlot, tA, 1, 4, strings.Split(noSlot, "\n")[3]}}},
-		{"pasted trace without header", string(pasted), []causeWant{{KindTaskNoSlot, "ee409d04a999a6a6de9e6a96dd83d71b", 1, 3, pastedLines[2]}}},
+		{"JobManager record, unfulfillable", jm, []causeWant{{flinklog.KindRMAllocFailed, a3b9, 2, 5, jmLines[4]}, {flinklog.KindJMNoResource, "", 2, 3, jmLines[2]}}},
+		{"JobManager record, could not fulfill", short, []causeWant{{flinklog.KindRMAllocFailed, a3b9, 2, 5, strings.Split(short, "\n")[4]}, {flinklog.KindJMNoResource, "", 2, 3, jmLines[2]}}},
+		{"JobManager record, no task slot", noSlot, []causeWant{{flinklog.KindTaskNoSlot, tA, 1, 4, strings.Split(noSlot, "\n")[3]}}},
+		{"pasted trace without header", string(pasted), []causeWant{{flinklog.KindTaskNoSlot, "ee409d04a999a6a6de9e6a96dd83d71b", 1, 3, pastedLines[2]}}},
 		// blank lines between the pasted traces are not the record's, and
 		// the lines keep their own numbers
 		{"pasted traces with blank lines", string(causes), []causeWant{
-			{KindHeartbeatTimeout, "", 1, 4, causesLines[3]},
-			{KindRMAllocFailed, "5d3f1a2b4c6e8f0a1b3c5d7e9f1a3b5c", 1, 11, causesLines[10]},
-			{KindTMFreeReason, "7a9c1e3f5b7d9f1a3c5e7a9b1d3f5a7c", 1, 16, causesLines[15]},
-			{KindJMNoResource, "", 1, 9, causesLines[8]},
+			{flinklog.KindHeartbeatTimeout, "", 1, 4, causesLines[3]},
+			{flinklog.KindRMAllocFailed, "5d3f1a2b4c6e8f0a1b3c5d7e9f1a3b5c", 1, 11, causesLines[10]},
+			{flinklog.KindTMFreeReason, "7a9c1e3f5b7d9f1a3c5e7a9b1d3f5a7c", 1, 16, causesLines[15]},
+			{flinklog.KindJMNoResource, "", 1, 9, causesLines[8]},
 		}},
 		// a JSON record is one object: its exception lines are on its line
-		{"JSON, stack trace in its own field", ecs, []causeWant{{KindRMAllocFailed, a3b9, 1, 1,
+		{"JSON, stack trace in its own field", ecs, []causeWant{{flinklog.KindRMAllocFailed, a3b9, 1, 1,
 			"Caused by: org.apache.flink.runtime.resourcemanager.exceptions.UnfulfillableSlotRequestException: Could not fulfill slot request " + a3b9 + ". Requested resource profile (ResourceProfile{UNKNOWN}) is unfulfillable."}}},
 	}
 	for _, c := range cases {

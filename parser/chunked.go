@@ -423,15 +423,7 @@ func (s *stream) absorb(o *stream, offset int64) {
 	for c, n := range o.comps {
 		s.comps[c] += n
 	}
-	for _, h := range o.hints {
-		known := false
-		for _, x := range s.hints {
-			known = known || x.why == h.why
-		}
-		if !known {
-			s.hints = append(s.hints, h)
-		}
-	}
+	s.hints.Merge(&o.hints)
 	// A piece's events are taken as they are (its own: nothing else holds
 	// them), so a file read in 64 pieces is held once while it is joined,
 	// not twice; only a small piece (a follow's poll) is copied, so that a

@@ -1,6 +1,10 @@
 package parser
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+)
 
 // eventBlockLen is how many events a block holds (400 KB of them).
 const eventBlockLen = 1024
@@ -16,20 +20,20 @@ const eventBlockLen = 1024
 // Only the last block is ever appended to; the others may be less than
 // full (a joined piece's last).
 type eventBlocks struct {
-	blocks [][]Event
+	blocks [][]flinklog.Event
 	n      int
 }
 
 // add appends ev. The first block grows from small (most streams hold few
 // events); later blocks are made full-sized.
-func (b *eventBlocks) add(ev Event) {
+func (b *eventBlocks) add(ev flinklog.Event) {
 	k := len(b.blocks) - 1
 	if k < 0 || len(b.blocks[k]) >= eventBlockLen {
 		c := eventBlockLen
 		if k < 0 {
 			c = 16
 		}
-		b.blocks = append(b.blocks, make([]Event, 0, c))
+		b.blocks = append(b.blocks, make([]flinklog.Event, 0, c))
 		k++
 	}
 	b.blocks[k] = append(b.blocks[k], ev)
@@ -52,7 +56,7 @@ func (b *eventBlocks) adopt(o *eventBlocks) {
 func (b *eventBlocks) len() int { return b.n }
 
 // all yields the events in order, to read or to change in place.
-func (b *eventBlocks) all(yield func(*Event) bool) {
+func (b *eventBlocks) all(yield func(*flinklog.Event) bool) {
 	for _, blk := range b.blocks {
 		for i := range blk {
 			if !yield(&blk[i]) {
@@ -63,7 +67,7 @@ func (b *eventBlocks) all(yield func(*Event) bool) {
 }
 
 // backward yields the events last first.
-func (b *eventBlocks) backward(yield func(*Event) bool) {
+func (b *eventBlocks) backward(yield func(*flinklog.Event) bool) {
 	for k := len(b.blocks) - 1; k >= 0; k-- {
 		blk := b.blocks[k]
 		for i := len(blk) - 1; i >= 0; i-- {
@@ -78,7 +82,7 @@ func (b *eventBlocks) backward(yield func(*Event) bool) {
 // on the block after (a block shared with another stream stays its);
 // b is empty at the end. take must copy what it keeps and must not change
 // the block.
-func (b *eventBlocks) drain(take func([]Event)) {
+func (b *eventBlocks) drain(take func([]flinklog.Event)) {
 	for k := range b.blocks {
 		take(b.blocks[k])
 		b.blocks[k] = nil
@@ -92,9 +96,9 @@ func (b *eventBlocks) drain(take func([]Event)) {
 // A follow takes one per poll of a growing file, and copying every event
 // each time held them twice.
 func (b *eventBlocks) share() eventBlocks {
-	c := eventBlocks{blocks: append([][]Event(nil), b.blocks...), n: b.n}
+	c := eventBlocks{blocks: append([][]flinklog.Event(nil), b.blocks...), n: b.n}
 	if k := len(c.blocks) - 1; k >= 0 && len(c.blocks[k]) < cap(c.blocks[k]) {
-		c.blocks[k] = append(make([]Event, 0, cap(c.blocks[k])), c.blocks[k]...)
+		c.blocks[k] = append(make([]flinklog.Event, 0, cap(c.blocks[k])), c.blocks[k]...)
 	}
 	return c
 }

@@ -3,6 +3,8 @@ package parser
 import (
 	"slices"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestEventBlocks: events come back in order from all, backward and
@@ -31,7 +33,7 @@ func TestEventBlocks(t *testing.T) {
 	}
 	add := func(b *eventBlocks, from, to int) {
 		for i := from; i < to; i++ {
-			ev := NewEvent(KindTMFree)
+			ev := flinklog.NewEvent(flinklog.KindTMFree)
 			ev.Pos.Line = int64(i + 1)
 			b.add(ev)
 		}
@@ -74,7 +76,7 @@ func TestEventBlocks(t *testing.T) {
 		}
 
 		var got []int64
-		c.drain(func(evs []Event) {
+		c.drain(func(evs []flinklog.Event) {
 			for _, ev := range evs {
 				got = append(got, ev.Pos.Line)
 			}

@@ -3,6 +3,8 @@ package parser
 import (
 	"bytes"
 	"time"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // Flink's shipped log4j layout ("%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x
@@ -78,9 +80,9 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 	}
 	tod := int64(hh)*int64(time.Hour) + int64(mi)*int64(time.Minute) + int64(ss)*int64(time.Second) + int64(f1*10+int(f2))*int64(time.Millisecond)
 	if f.dated {
-		h.time = Time{Kind: TimeLocal, N: f.dayN + tod}
+		h.time = flinklog.Time{Kind: flinklog.TimeLocal, N: f.dayN + tod}
 	} else {
-		h.time = Time{Kind: TimeOfDay, N: tod}
+		h.time = flinklog.Time{Kind: flinklog.TimeOfDay, N: tod}
 	}
 	pos += 13
 	pos = skipBlanks(s, pos)

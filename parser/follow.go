@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // A Follower reads the same paths again and again as they grow (audit
@@ -354,7 +356,7 @@ func (s *stream) copyForEnd() *stream {
 	c.recBuf, c.rec = record{}, nil
 	if s.rec != nil {
 		r := *s.rec
-		r.logger, r.msg, r.body, r.first = bytes.Clone(r.logger), bytes.Clone(r.msg), bytes.Clone(r.body), bytes.Clone(r.first)
+		r.Logger, r.Msg, r.Body, r.First = bytes.Clone(r.Logger), bytes.Clone(r.Msg), bytes.Clone(r.Body), bytes.Clone(r.First)
 		c.recBuf = r
 		c.rec = &c.recBuf
 	}
@@ -364,7 +366,7 @@ func (s *stream) copyForEnd() *stream {
 		fast.prevLogger = bytes.Clone(fast.prevLogger)
 		c.fast = &fast
 	}
-	c.reports = reportCache{}
+	c.classifier.Forget()
 	// a logger's entry notes when its component was counted
 	c.loggers = make(map[string]*loggerInfo, len(s.loggers))
 	for name, info := range s.loggers {
@@ -464,10 +466,10 @@ func (s *stream) clone() *stream {
 	c.runAt, c.folds = maps.Clone(s.runAt), maps.Clone(s.folds)
 	c.jsonObj, c.jsonMaps = jsonMembers{}, jsonMaps{} // filled again for every record: not to be shared
 	c.diags = append([]Diagnostic(nil), s.diags...)
-	c.hints = append([]versionHint(nil), s.hints...)
+	c.hints = s.hints.Clone()
 	c.tmIDs = append([]string(nil), s.tmIDs...)
 	c.registered = append([]string(nil), s.registered...)
-	c.comps = make(map[Component]int, len(s.comps))
+	c.comps = make(map[flinklog.Component]int, len(s.comps))
 	for k, v := range s.comps {
 		c.comps[k] = v
 	}

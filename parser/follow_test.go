@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/sim"
 )
@@ -124,7 +125,7 @@ func TestFollowerRestartAcrossPolls(t *testing.T) {
 		// the activations between the second banner (line 2503) and tm-b
 		wantID, n := []string{"tm-a", "tm-b"}[poll], 0
 		for _, ev := range got.Events {
-			if ev.Kind == parser.KindTMActivate && ev.Pos.Line > 2503 && ev.Pos.Line <= 2503+1100 {
+			if ev.Kind == flinklog.KindTMActivate && ev.Pos.Line > 2503 && ev.Pos.Line <= 2503+1100 {
 				n++
 				if ev.Resource != wantID {
 					t.Fatalf("poll %d: line %d after the restart belongs to %q, want %q", poll, ev.Pos.Line, ev.Resource, wantID)

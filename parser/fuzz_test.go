@@ -84,48 +84,6 @@ func FuzzReadStream(f *testing.F) {
 	})
 }
 
-// FuzzTemplates matches arbitrary messages against the catalogue.
-func FuzzTemplates(f *testing.F) {
-	seedLogs(f, false)
-	for _, b := range pathSeeds() {
-		for _, line := range bytes.Split(b, []byte{'\n'}) {
-			f.Add(line)
-		}
-	}
-	for _, msg := range append(summaryLines(false),
-		"Allocated slot for "+tA+". (custom suffix)", "Received task Source: orders (1/2). extra-words",
-		"Free slot TaskSlot(index:3, state:ACTIVE, resource profile: "+tP+", allocationId: "+tA+", jobId: "+tJ+"). x",
-		"Deploying Map (1/2) (attempt #0) to 10.0.0.5:40123-6b1e3c @ worker-3 (dataPort=35211) (custom)") {
-		f.Add([]byte(msg))
-	}
-	f.Fuzz(func(t *testing.T, msg []byte) {
-		ev := NewEvent("")
-		matchTemplate(msg, &ev)
-		// The shortcut that decides most records without matching must
-		// decide as the full match does, whatever the logger.
-		for _, logger := range []string{
-			"org.apache.flink.runtime.taskexecutor.TaskExecutor",
-			"org.apache.flink.runtime.taskexecutor.slot.TaskSlotTable",
-			"org.apache.flink.runtime.heartbeat.HeartbeatManagerImpl",
-		} {
-			for _, body := range [][]byte{nil, msg} {
-				r := &record{msg: msg, body: body, logger: []byte(logger)}
-				info := newLoggerInfo(r.logger)
-				var slow []Event
-				ss, sw := classify(r, info, true, nil, func(e Event) { slow = append(slow, e) })
-				cache := &reportCache{}
-				for try := 0; try < 2; try++ { // the second from the cache
-					var fast []Event
-					fs, fw := classify(r, info, false, cache, func(e Event) { fast = append(fast, e) })
-					if fs != ss || fw != sw || !reflect.DeepEqual(fast, slow) {
-						t.Fatalf("logger %s body %t try %d: shortcut gives %v %q %+v, full match %v %q %+v", logger, body != nil, try, fs, fw, fast, ss, sw, slow)
-					}
-				}
-			}
-		}
-	})
-}
-
 // FuzzLayout compiles arbitrary conversion patterns and matches lines.
 func FuzzLayout(f *testing.F) {
 	f.Add("%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n", []byte("2019-06-24 16:14:09,975 INFO  org.X - y"))
@@ -200,24 +158,6 @@ func FuzzFlinkHeader(f *testing.F) {
 func sameHeader(a, b header) bool {
 	return a.time == b.time && bytes.Equal(a.level, b.level) && bytes.Equal(a.logger, b.logger) &&
 		bytes.Equal(a.thread, b.thread) && bytes.Equal(a.msg, b.msg) && a.ndcSeen == b.ndcSeen
-}
-
-// FuzzParseVersion: --flink-version and banners; a version that parses
-// prints back to something that parses to the same version.
-func FuzzParseVersion(f *testing.F) {
-	for _, s := range []string{"1.9.1", "1.14", "2.0.0", "1.10-SNAPSHOT", "<unknown>", "1.", "v1.8.2"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, ok := ParseVersion(s)
-		if !ok {
-			return
-		}
-		again, ok := ParseVersion(v.String())
-		if !ok || again != v {
-			t.Fatalf("%q -> %v -> %q -> %v %v", s, v, v.String(), again, ok)
-		}
-	})
 }
 
 // FuzzChunkedRead: a file read in pieces (on several cores) gives what a

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // A TaskManager log that never prints its own ResourceID (its banner was
@@ -29,9 +31,9 @@ type segment struct {
 // the AllocationIDs both sides name, and the deployments the JobManager
 // sent there that the TaskManager received.
 type identityVote struct {
-	allocs  map[ID]bool
+	allocs  map[flinklog.ID]bool
 	deploys int
-	first   Pos // the first line of another component that names it
+	first   flinklog.Pos // the first line of another component that names it
 }
 
 // deployWindow: a task the JobManager deploys is received by the
@@ -41,7 +43,7 @@ const deployWindow = 10e9
 // received is a task a TaskManager process received, and when.
 type received struct {
 	sg segment
-	t  Time
+	t  flinklog.Time
 }
 
 // joinIdentities runs once every input is read (see read).
@@ -74,7 +76,7 @@ func joinIdentities(res *Result) {
 		}
 	}
 	for i := range res.Events {
-		if ev := &res.Events[i]; ev.Kind == KindMetaTMID && ev.Resource != "" {
+		if ev := &res.Events[i]; ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
 			r := strings.ToLower(ev.Resource)
 			if selfNamed[r] == nil {
 				selfNamed[r] = map[string]bool{}
@@ -86,7 +88,7 @@ func joinIdentities(res *Result) {
 		fams := selfNamed[strings.ToLower(r)]
 		return len(fams) > 1 || len(fams) == 1 && !fams[rotationFamily(res.Files[f].Path)+"\x00"+res.Files[f].Stream]
 	}
-	unnamed := func(ev *Event) bool {
+	unnamed := func(ev *flinklog.Event) bool {
 		if ev.Resource == "" {
 			return true
 		}
@@ -96,7 +98,7 @@ func joinIdentities(res *Result) {
 	// Each event of those files, its segment; and the AllocationIDs each
 	// segment's TaskManager held.
 	segOf := make(map[int]segment)
-	owner := map[ID][]segment{}
+	owner := map[flinklog.ID][]segment{}
 	tasks := map[string][]received{}
 	banners := map[int32]int{}
 	// a version banner after TaskManager events starts a second process;
@@ -104,46 +106,46 @@ func joinIdentities(res *Result) {
 	sawTM := map[int32]bool{}
 	for i := range res.Events {
 		ev := &res.Events[i]
-		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != ComponentTM {
+		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != flinklog.ComponentTM {
 			continue
 		}
-		if ev.Kind == KindMetaVersion && (banners[ev.Pos.File] > 0 || sawTM[ev.Pos.File]) {
+		if ev.Kind == flinklog.KindMetaVersion && (banners[ev.Pos.File] > 0 || sawTM[ev.Pos.File]) {
 			banners[ev.Pos.File]++
 		}
 		if !strings.HasPrefix(string(ev.Kind), "meta.") {
 			sawTM[ev.Pos.File] = true
 		}
-		if ev.Kind != KindMetaVersion && !unnamed(ev) {
+		if ev.Kind != flinklog.KindMetaVersion && !unnamed(ev) {
 			continue
 		}
 		sg := segment{ev.Pos.File, banners[ev.Pos.File]}
 		segOf[i] = sg
-		if ev.Kind == KindTMTaskReceived && ev.Task != "" {
+		if ev.Kind == flinklog.KindTMTaskReceived && ev.Task != "" {
 			tasks[ev.Task] = append(tasks[ev.Task], received{sg, ev.Time})
 		}
 		if !ev.Alloc.IsSet() {
 			continue
 		}
 		switch ev.Kind {
-		case KindTMSlotRequest, KindTMAllocated, KindTMOffer, KindTMActivate, KindTMFree, KindTMFreeReason, KindTMTaskReceived:
+		case flinklog.KindTMSlotRequest, flinklog.KindTMAllocated, flinklog.KindTMOffer, flinklog.KindTMActivate, flinklog.KindTMFree, flinklog.KindTMFreeReason, flinklog.KindTMTaskReceived:
 			if o := owner[ev.Alloc]; len(o) == 0 || o[len(o)-1] != sg {
 				owner[ev.Alloc] = append(o, sg)
 			}
 		}
 	}
 	votes := map[segment]map[string]*identityVote{}
-	voteFor := func(sg segment, resource string, pos Pos) *identityVote {
+	voteFor := func(sg segment, resource string, pos flinklog.Pos) *identityVote {
 		if votes[sg] == nil {
 			votes[sg] = map[string]*identityVote{}
 		}
 		v := votes[sg][resource]
 		if v == nil {
-			v = &identityVote{allocs: map[ID]bool{}, first: pos}
+			v = &identityVote{allocs: map[flinklog.ID]bool{}, first: pos}
 			votes[sg][resource] = v
 		}
 		return v
 	}
-	vote := func(alloc ID, resource string, pos Pos) {
+	vote := func(alloc flinklog.ID, resource string, pos flinklog.Pos) {
 		if !alloc.IsSet() || resource == "" {
 			return
 		}
@@ -155,7 +157,7 @@ func joinIdentities(res *Result) {
 	}
 	for i := range res.Events {
 		ev := &res.Events[i]
-		if ev.Component != ComponentRM && ev.Component != ComponentJM {
+		if ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM {
 			continue
 		}
 		vote(ev.Alloc, ev.Resource, ev.Pos)
@@ -164,7 +166,7 @@ func joinIdentities(res *Result) {
 		}
 		// Before 1.10 a deploy line names no AllocationID: the task and
 		// the time tie it to the TaskManager that received it.
-		if ev.Kind == KindJMDeploy && ev.Task != "" && ev.Resource != "" {
+		if ev.Kind == flinklog.KindJMDeploy && ev.Task != "" && ev.Resource != "" {
 			var hit *received
 			for k, r := range tasks[ev.Task] {
 				if d := r.t.N - ev.Time.N; r.t.Kind == ev.Time.Kind && d > -deployWindow && d < deployWindow {
@@ -225,7 +227,7 @@ func joinIdentities(res *Result) {
 				v := votes[sg][r]
 				named = append(named, fmt.Sprintf("%s (%d AllocationID(s), %d deployment(s), first at %s)", r, len(v.allocs), v.deploys, res.Files.Position(v.first)))
 			}
-			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: Pos{File: sg.file, Line: 1}, Severity: "warning",
+			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: flinklog.Pos{File: sg.file, Line: 1}, Severity: "warning",
 				Summary: fmt.Sprintf("the other components report this TaskManager's AllocationIDs under %d ResourceIDs: %s; it keeps its file name %s", len(cands), strings.Join(named, ", "), in.ResourceID)})
 			continue
 		}
@@ -238,7 +240,7 @@ func joinIdentities(res *Result) {
 				}
 			}
 			sort.Strings(others)
-			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: Pos{File: sg.file, Line: 1}, Severity: "warning",
+			res.Diagnostics = append(res.Diagnostics, Diagnostic{Pos: flinklog.Pos{File: sg.file, Line: 1}, Severity: "warning",
 				Summary: fmt.Sprintf("its AllocationIDs are reported under ResourceID %s, as those of %s are: each keeps its file name", r, strings.Join(others, ", "))})
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestJoinIdentities: a TaskManager log without its banner takes the one
@@ -75,7 +77,7 @@ func TestJoinIdentities(t *testing.T) {
 				t.Errorf("identity %s (%s), want %s (%s…)", in.ResourceID, in.ResourceIDSource, tc.want, tc.src)
 			}
 			for i := range res.Events {
-				if ev := &res.Events[i]; ev.Pos.File == in.File && ev.Component == ComponentTM && ev.Resource != "" && ev.Resource != tc.want {
+				if ev := &res.Events[i]; ev.Pos.File == in.File && ev.Component == flinklog.ComponentTM && ev.Resource != "" && ev.Resource != tc.want {
 					t.Fatalf("event at line %d names TaskManager %s, the input %s", ev.Pos.Line, ev.Resource, tc.want)
 				}
 			}

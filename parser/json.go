@@ -7,11 +7,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // jsonRecord is a decoded JSON log event, whatever the layout's key names.
 type jsonRecord struct {
-	time    Time
+	time    flinklog.Time
 	level   string
 	logger  string
 	thread  string
@@ -206,22 +208,22 @@ func jsonString(obj *jsonMembers, keys []jsonKeyRef) string {
 	return ""
 }
 
-func jsonTime(key string, v any) (Time, bool) {
+func jsonTime(key string, v any) (flinklog.Time, bool) {
 	switch x := v.(type) {
 	case map[string]any: // log4j2 "instant": {"epochSecond": .., "nanoOfSecond": ..}
 		sec, ok1 := jsonInt(x["epochSecond"])
 		nano, _ := jsonInt(x["nanoOfSecond"])
 		if !ok1 {
-			return Time{}, false
+			return flinklog.Time{}, false
 		}
 		if sec < 0 || sec > maxEpochSeconds {
 			return implausible, true
 		}
-		return Time{Kind: TimeUTC, N: sec*1e9 + nano}, true
+		return flinklog.Time{Kind: flinklog.TimeUTC, N: sec*1e9 + nano}, true
 	case json.Number:
 		f, err := x.Float64()
 		if err != nil || f <= 0 || math.IsInf(f, 0) {
-			return Time{}, false
+			return flinklog.Time{}, false
 		}
 		switch {
 		case f < 0 || f > 9e18:
@@ -230,16 +232,16 @@ func jsonTime(key string, v any) (Time, bool) {
 			if f > maxEpochSeconds*1e3 {
 				return implausible, true
 			}
-			return Time{Kind: TimeUTC, N: int64(f) * 1e6}, true
+			return flinklog.Time{Kind: flinklog.TimeUTC, N: int64(f) * 1e6}, true
 		case f >= 1e15:
-			return Time{Kind: TimeUTC, N: int64(f)}, true
+			return flinklog.Time{Kind: flinklog.TimeUTC, N: int64(f)}, true
 		default: // seconds, possibly with a fraction (GELF)
-			return Time{Kind: TimeUTC, N: int64(math.Round(f * 1e9))}, true
+			return flinklog.Time{Kind: flinklog.TimeUTC, N: int64(math.Round(f * 1e9))}, true
 		}
 	case string:
 		return parseISOTime(x)
 	}
-	return Time{}, false
+	return flinklog.Time{}, false
 }
 
 func jsonInt(v any) (int64, bool) {

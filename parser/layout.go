@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // A Layout decodes the first line of a text log record into its header
@@ -42,7 +44,7 @@ type layoutElem struct {
 // header is what a layout extracts from a record's first line. Slices alias
 // the line.
 type header struct {
-	time    Time
+	time    flinklog.Time
 	level   []byte
 	logger  []byte
 	thread  []byte
@@ -220,6 +222,11 @@ func (l *Layout) timeOfDay() bool {
 	return false
 }
 
+// matchBudget bounds the steps one layout match may take: free-text
+// elements backtrack, and nested backtracking on a hostile line must stay
+// linear-ish (the bound flinklog's templates have too).
+const matchBudget = 4096
+
 // match decodes line with the layout.
 func (l *Layout) match(line []byte) (header, bool) {
 	var h header
@@ -269,7 +276,7 @@ func (l *Layout) matchAt(s []byte, ei, pos int, h *header, budget *int) bool {
 		if pos == start {
 			return false
 		}
-		h.time = Time{Kind: TimeRelative, N: v * 1e6}
+		h.time = flinklog.Time{Kind: flinklog.TimeRelative, N: v * 1e6}
 		return l.matchAt(s, ei+1, pos, h, budget)
 	case elLevel:
 		start := pos

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -96,4 +97,11 @@ func TestCompileLayoutErrors(t *testing.T) {
 	if _, _, err := ResolveLayout("log4j7"); err == nil {
 		t.Error("an unknown layout name was accepted")
 	}
+}
+
+// TestHostileLineIsBounded: a line built to make a layout's free-text
+// elements backtrack. The step budget keeps the match cheap.
+func TestHostileLineIsBounded(t *testing.T) {
+	l := builtinLayout("logback")
+	l.match([]byte("2020-01-01 00:00:00.000 [" + strings.Repeat("] INFO x - [", 5000))) // must return
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // Result is everything read from a set of inputs. Events are in position
@@ -20,7 +22,7 @@ import (
 type Result struct {
 	Files  Files
 	Inputs []InputSummary
-	Events []Event
+	Events []flinklog.Event
 	// Repeats are the slot reports kept as repeats of an event (see
 	// Repeat), grouped by the event, in the order of Events.
 	Repeats     []Repeat
@@ -143,7 +145,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// One allocation for all events. While they are copied in, the streams'
 	// blocks are still there (each is dropped once copied): for that moment
 	// the events are held twice; see the collection below.
-	res.Events = make([]Event, 0, total)
+	res.Events = make([]flinklog.Event, 0, total)
 	// The same log given twice (a copy under another name, a .gz of it) is
 	// read once: the later input (in path order) keeps its summary, marked
 	// as a duplicate, and contributes no events.
@@ -165,14 +167,14 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			if dupOf != "" {
 				sum.DuplicateOf, sum.EventCount, sum.EventRecs = dupOf, 0, 0
 				st.events, st.runs, st.runAt = eventBlocks{}, nil, nil
-				diags = []Diagnostic{{Pos: Pos{File: sum.File, Line: 1}, Severity: "warning",
+				diags = []Diagnostic{{Pos: flinklog.Pos{File: sum.File, Line: 1}, Severity: "warning",
 					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
 			}
 			sum.File += base
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.Inputs = append(res.Inputs, sum)
 			fill, mark := st.resourceFiller(), st.markRuns(&pending)
-			st.events.drain(func(evs []Event) {
+			st.events.drain(func(evs []flinklog.Event) {
 				at := len(res.Events)
 				res.Events = append(res.Events, evs...)
 				for i := range res.Events[at:] {
@@ -202,7 +204,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// the heap to four times the events before collecting again. Collected
 	// here, the goal follows what lives on. A collection costs a marking of
 	// the live heap; it is only worth it when the events are large.
-	if total*int(unsafe.Sizeof(Event{})) >= collectAfterHandoff {
+	if total*int(unsafe.Sizeof(flinklog.Event{})) >= collectAfterHandoff {
 		runtime.GC()
 	}
 	return res, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -32,13 +33,13 @@ func gzipTo(t *testing.T, src, dst string) {
 }
 
 // stripPaths makes two results comparable when only the file names differ.
-func stripPaths(res *parser.Result) ([]parser.Event, []parser.InputSummary) {
+func stripPaths(res *parser.Result) ([]flinklog.Event, []parser.InputSummary) {
 	ins := append([]parser.InputSummary(nil), res.Inputs...)
 	for i := range ins {
 		ins[i].Path, ins[i].Gzip = "", false
 		ins[i].ResourceID = strings.TrimSuffix(ins[i].ResourceID, ".log")
 	}
-	evs := append([]parser.Event(nil), res.Events...)
+	evs := append([]flinklog.Event(nil), res.Events...)
 	for i := range evs {
 		evs[i].Resource = strings.TrimSuffix(evs[i].Resource, ".log")
 	}
@@ -176,7 +177,7 @@ func TestPrettyJSONWithOneLineMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := res.Inputs[0]
-	if in.Records != 1 || in.Unparsed != 0 || len(res.Events) != 1 || res.Events[0].Kind != parser.KindTMActivate {
+	if in.Records != 1 || in.Unparsed != 0 || len(res.Events) != 1 || res.Events[0].Kind != flinklog.KindTMActivate {
 		t.Errorf("pretty object with one-line members: %+v, events %+v", in, res.Events)
 	}
 }

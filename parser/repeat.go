@@ -6,6 +6,8 @@ import (
 	"iter"
 	"slices"
 	"time"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // A Repeat is a slot report that says, word for word, what an earlier
@@ -46,13 +48,13 @@ const defaultStamp = "2006-01-02 15:04:05,000"
 
 // appendStamp appends the text a record at t printed before its level in
 // Flink's default layouts.
-func appendStamp(b []byte, t Time) []byte {
+func appendStamp(b []byte, t flinklog.Time) []byte {
 	return append(time.Unix(0, t.N).UTC().AppendFormat(b, defaultStamp), ' ')
 }
 
 // isStamp reports whether head is appendStamp of t.
-func isStamp(head string, t Time) bool {
-	if t.Kind != TimeLocal || len(head) != len(defaultStamp)+1 {
+func isStamp(head string, t flinklog.Time) bool {
+	if t.Kind != flinklog.TimeLocal || len(head) != len(defaultStamp)+1 {
 		return false
 	}
 	var buf [len(defaultStamp) + 1]byte
@@ -70,13 +72,13 @@ type repeatRun struct {
 
 // add appends ev as a repeat and returns how many bytes of text it
 // stored.
-func (r *repeatRun) add(ev *Event) int {
+func (r *repeatRun) add(ev *flinklog.Event) int {
 	rp := Repeat{Time: ev.Time.N, Line: ev.Pos.Line, EndLine: ev.EndLine, head: stampHead}
 	n := len(r.heads)
-	if !isStamp(ev.textHead, ev.Time) {
+	if head, _ := ev.TextParts(); !isStamp(head, ev.Time) {
 		rp.head = uint32(len(r.heads))
-		r.heads = binary.AppendUvarint(r.heads, uint64(len(ev.textHead)))
-		r.heads = append(r.heads, ev.textHead...)
+		r.heads = binary.AppendUvarint(r.heads, uint64(len(head)))
+		r.heads = append(r.heads, head...)
 	}
 	r.reps = append(r.reps, rp)
 	return len(r.heads) - n
@@ -101,12 +103,12 @@ func (r *repeatRun) addFrom(o *repeatRun, k int) int {
 // sender and slots (by a sum of them). sameButWhen decides.
 type foldKey struct {
 	tail     string
-	instance ID
+	instance flinklog.ID
 	n        int
 	sum      uint64
 }
 
-func keyOf(ev *Event) foldKey {
+func keyOf(ev *flinklog.Event) foldKey {
 	// FNV-1a, by hand: through hash.Hash every string was a copy
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
@@ -119,20 +121,21 @@ func keyOf(ev *Event) foldKey {
 		mix(0)
 		mix(byte(st.Index))
 		mix(byte(st.Index >> 8))
-		for _, c := range st.Alloc.b {
+		for _, c := range st.Alloc.Bytes() {
 			mix(c)
 		}
-		for _, c := range st.Job.b {
+		for _, c := range st.Job.Bytes() {
 			mix(c)
 		}
 	}
-	return foldKey{tail: ev.textTail, instance: ev.Instance, n: len(ev.Slots), sum: h}
+	_, tail := ev.TextParts()
+	return foldKey{tail: tail, instance: ev.Instance, n: len(ev.Slots), sum: h}
 }
 
 // folded is the report a foldKey last found: the event as added (to
 // compare) and its index in the stream's events.
 type folded struct {
-	ev Event
+	ev flinklog.Event
 	at int32
 }
 
@@ -145,14 +148,14 @@ const maxFolds = 4096
 // events get its ResourceID by position at the end (resourceFiller): a
 // repeat could need another than its event. The reference read folds
 // nothing, so that tests compare folding with not folding.
-func (s *stream) foldable(ev *Event) bool {
-	return ev.Kind == KindRMSlotReport && ev.Component != ComponentTM && !s.opts.Reference && s.headBytes < maxHeadBytes
+func (s *stream) foldable(ev *flinklog.Event) bool {
+	return ev.Kind == flinklog.KindRMSlotReport && ev.Component != flinklog.ComponentTM && !s.opts.Reference && s.headBytes < maxHeadBytes
 }
 
 // foldInto returns the event of the stream that foldable ev repeats, or
 // -1: then ev is remembered as the event it is about to be, the stream's
 // next.
-func (s *stream) foldInto(ev *Event) int32 {
+func (s *stream) foldInto(ev *flinklog.Event) int32 {
 	key := keyOf(ev)
 	if f, ok := s.folds[key]; ok && sameButWhen(&f.ev, ev) {
 		return f.at
@@ -180,7 +183,7 @@ func (s *stream) runOf(at int32) *repeatRun {
 
 // fold records ev as a repeat of an earlier report of the stream when
 // there is one, and reports whether it did; otherwise the caller adds it.
-func (s *stream) fold(ev *Event) bool {
+func (s *stream) fold(ev *flinklog.Event) bool {
 	if !s.foldable(ev) {
 		return false
 	}
@@ -196,7 +199,11 @@ func (s *stream) fold(ev *Event) bool {
 // every field of the event but its line, last line, time and the
 // timestamp text before its level. TestSameButWhenSeesEveryField changes
 // each field in turn.
-func sameButWhen(a, b *Event) bool {
+func sameButWhen(a, b *flinklog.Event) bool {
+	_, aTail := a.TextParts()
+	_, bTail := b.TextParts()
+	aRep, aN := a.RepeatSpan()
+	bRep, bN := b.RepeatSpan()
 	return a.Pos.File == b.Pos.File && a.Time.Kind == b.Time.Kind &&
 		a.Level == b.Level && a.Component == b.Component && a.Kind == b.Kind &&
 		a.Alloc == b.Alloc && a.Job == b.Job && a.Other == b.Other && a.Instance == b.Instance &&
@@ -208,8 +215,8 @@ func sameButWhen(a, b *Event) bool {
 		a.Version == b.Version && a.Count == b.Count &&
 		// a repeat keeps no line of its own for a cause: never folded
 		a.CauseLine == b.CauseLine && a.CauseText == b.CauseText &&
-		slices.Equal(a.Slots, b.Slots) && a.textTail == b.textTail &&
-		a.rep == b.rep && a.nrep == b.nrep
+		slices.Equal(a.Slots, b.Slots) && aTail == bTail &&
+		aRep == bRep && aN == bN
 }
 
 // absorbRuns takes o's runs as they are, o's events being taken as they
@@ -240,9 +247,9 @@ func (s *stream) absorbRuns(o *stream, base int, offset int64) {
 func (s *stream) absorbFolding(o *stream, offset int64) {
 	type item struct {
 		line int64
-		ev   *Event // an event of o, or nil
-		run  int    // else o's run,
-		rep  int    // and its repeat
+		ev   *flinklog.Event // an event of o, or nil
+		run  int             // else o's run,
+		rep  int             // and its repeat
 	}
 	var items []item
 	for ev := range o.events.all {
@@ -286,15 +293,15 @@ func (s *stream) absorbFolding(o *stream, offset int64) {
 // markRuns returns what hands a stream's events over: called with each
 // event in order, it marks an event that has repeats with its run in
 // pending (rep = index+1), which it appends to.
-func (s *stream) markRuns(pending *[]*repeatRun) func(ev *Event) {
+func (s *stream) markRuns(pending *[]*repeatRun) func(ev *flinklog.Event) {
 	if len(s.runs) == 0 {
-		return func(*Event) {}
+		return func(*flinklog.Event) {}
 	}
 	i := int32(0)
-	return func(ev *Event) {
+	return func(ev *flinklog.Event) {
 		if k, ok := s.runAt[i]; ok {
 			*pending = append(*pending, &s.runs[k])
-			ev.rep = int32(len(*pending))
+			ev.SetRepeatSpan(int32(len(*pending)), 0)
 		}
 		i++
 	}
@@ -314,11 +321,12 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 	r.Repeats = make([]Repeat, 0, n)
 	for i := range r.Events {
 		ev := &r.Events[i]
-		if ev.rep == 0 {
+		mark, _ := ev.RepeatSpan()
+		if mark == 0 {
 			continue
 		}
-		run := pending[ev.rep-1]
-		ev.rep, ev.nrep = int32(len(r.Repeats)+1), int32(len(run.reps))
+		run := pending[mark-1]
+		ev.SetRepeatSpan(int32(len(r.Repeats)+1), int32(len(run.reps)))
 		for _, rp := range run.reps {
 			rp.Of = int32(i)
 			r.Repeats = append(r.Repeats, rp)
@@ -335,11 +343,11 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 
 // RepeatsOf returns the repeats of event i, in line order.
 func (r *Result) RepeatsOf(i int) []Repeat {
-	ev := &r.Events[i]
-	if ev.rep == 0 {
+	first, n := r.Events[i].RepeatSpan()
+	if first == 0 {
 		return nil
 	}
-	return r.Repeats[ev.rep-1 : ev.rep-1+ev.nrep]
+	return r.Repeats[first-1 : first-1+n]
 }
 
 // Len counts events and repeats: the events an unfolded read would have.
@@ -349,45 +357,46 @@ func (r *Result) Len() int { return len(r.Events) + len(r.Repeats) }
 
 // At returns event v: Events[v], or the repeat it names written out as the
 // event it stands for (a copy).
-func (r *Result) At(v int) *Event {
+func (r *Result) At(v int) *flinklog.Event {
 	if v < len(r.Events) {
 		return &r.Events[v]
 	}
 	rp := &r.Repeats[v-len(r.Events)]
 	ev := r.Events[rp.Of]
 	ev.Pos.Line, ev.EndLine, ev.Time.N = rp.Line, rp.EndLine, rp.Time
-	ev.rep, ev.nrep = 0, 0
+	ev.SetRepeatSpan(0, 0)
+	_, tail := ev.TextParts()
 	if rp.head == stampHead {
-		ev.textHead = string(appendStamp(nil, ev.Time))
+		ev.SetText(string(appendStamp(nil, ev.Time)), tail)
 		return &ev
 	}
 	heads := r.heads[rp.Of]
 	n, w := binary.Uvarint(heads[rp.head:])
-	ev.textHead = string(heads[int(rp.head)+w:][:n])
+	ev.SetText(string(heads[int(rp.head)+w:][:n]), tail)
 	return &ev
 }
 
 // PosAt returns the position of event v (see At) without writing it out.
-func (r *Result) PosAt(v int) Pos {
+func (r *Result) PosAt(v int) flinklog.Pos {
 	if v < len(r.Events) {
 		return r.Events[v].Pos
 	}
 	rp := &r.Repeats[v-len(r.Events)]
-	return Pos{File: r.Events[rp.Of].Pos.File, Line: rp.Line}
+	return flinklog.Pos{File: r.Events[rp.Of].Pos.File, Line: rp.Line}
 }
 
 // TimeAt returns the time of event v (see At) without writing it out.
-func (r *Result) TimeAt(v int) Time {
+func (r *Result) TimeAt(v int) flinklog.Time {
 	if v < len(r.Events) {
 		return r.Events[v].Time
 	}
 	rp := &r.Repeats[v-len(r.Events)]
-	return Time{Kind: r.Events[rp.Of].Time.Kind, N: rp.Time}
+	return flinklog.Time{Kind: r.Events[rp.Of].Time.Kind, N: rp.Time}
 }
 
 // Base returns the event that v is or repeats: everything but its
 // position, time and text is v's (read only).
-func (r *Result) Base(v int) *Event {
+func (r *Result) Base(v int) *flinklog.Event {
 	if v < len(r.Events) {
 		return &r.Events[v]
 	}
@@ -411,7 +420,8 @@ func (r *Result) All() iter.Seq[int] {
 				return
 			}
 			if reps := r.RepeatsOf(i); len(reps) > 0 {
-				q.push(repeatCursor{Pos{File: at.File, Line: reps[0].Line}, int(r.Events[i].rep - 1), int(r.Events[i].rep-1) + len(reps)})
+				first, _ := r.Events[i].RepeatSpan()
+				q.push(repeatCursor{flinklog.Pos{File: at.File, Line: reps[0].Line}, int(first - 1), int(first-1) + len(reps)})
 			}
 		}
 		for len(q) > 0 {
@@ -424,7 +434,7 @@ func (r *Result) All() iter.Seq[int] {
 
 // repeatCursor is the next repeat of one event to yield: Repeats[k:end].
 type repeatCursor struct {
-	pos    Pos
+	pos    flinklog.Pos
 	k, end int
 }
 
@@ -480,11 +490,11 @@ func (q repeatQueue) down(i int) {
 
 // Expanded returns every event with the repeats written out, in the order
 // of All: what a read that folded nothing returns as Events.
-func (r *Result) Expanded() []Event {
-	out := make([]Event, 0, r.Len())
+func (r *Result) Expanded() []flinklog.Event {
+	out := make([]flinklog.Event, 0, r.Len())
 	for v := range r.All() {
 		ev := *r.At(v)
-		ev.rep, ev.nrep = 0, 0
+		ev.SetRepeatSpan(0, 0)
 		out = append(out, ev)
 	}
 	return out

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestSameButWhenSeesEveryField: a report folded into an earlier one
@@ -14,9 +16,9 @@ import (
 // changing any one of them must make two reports differ. A field added to
 // Event and forgotten in sameButWhen fails here.
 func TestSameButWhenSeesEveryField(t *testing.T) {
-	base := NewEvent(KindRMSlotReport)
-	base.Slots = []SlotStatus{{SlotID: "tm_0", Resource: "tm", Index: 0}}
-	base.textHead, base.textTail = "2024-01-01 00:00:00,000 ", "DEBUG x - Received slot report"
+	base := flinklog.NewEvent(flinklog.KindRMSlotReport)
+	base.Slots = []flinklog.SlotStatus{{SlotID: "tm_0", Resource: "tm", Index: 0}}
+	base.SetText("2024-01-01 00:00:00,000 ", "DEBUG x - Received slot report")
 	whenOnly := map[string]bool{"Pos.Line": true, "EndLine": true, "Time.N": true, "textHead": true}
 	n := 0
 	var walk func(path string, v reflect.Value)
@@ -27,13 +29,13 @@ func TestSameButWhenSeesEveryField(t *testing.T) {
 			if path != "" {
 				p = path + "." + name
 			}
-			if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(ID{}) {
+			if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(flinklog.ID{}) {
 				walk(p, f)
 				continue
 			}
 			n++
 			b := base
-			b.Slots = append([]SlotStatus(nil), base.Slots...)
+			b.Slots = append([]flinklog.SlotStatus(nil), base.Slots...)
 			changeField(t, p, fieldByPath(reflect.ValueOf(&b).Elem(), p))
 			if got := sameButWhen(&base, &b); got != whenOnly[p] {
 				t.Errorf("changing %s: sameButWhen = %v, want %v", p, got, whenOnly[p])
@@ -78,11 +80,10 @@ func changeField(t *testing.T, name string, f reflect.Value) {
 	case reflect.Bool:
 		f.SetBool(!f.Bool())
 	case reflect.Slice: // Slots
-		s := f.Interface().([]SlotStatus)
+		s := f.Interface().([]flinklog.SlotStatus)
 		s[0].Index++
 	case reflect.Struct: // ID
-		id := ID{set: true}
-		id.b[0] = 1
+		id, _ := flinklog.ParseID("01000000000000000000000000000000")
 		f.Set(reflect.ValueOf(id))
 	default:
 		t.Fatalf("%s: cannot change a %s", name, f.Kind())

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // InputSummary accounts for one logical input (a file, or one stream inside
@@ -23,13 +25,13 @@ type InputSummary struct {
 	Wrapper string // docker-json, cri, kubectl-prefix, kubectl-timestamps, yarn, or ""
 	Gzip    bool
 
-	Components       []Component
+	Components       []flinklog.Component
 	ResourceID       string
 	ResourceIDSource string // banner, registration, container, pod, file name
 	FlinkVersion     string // "1.14.4", or a range such as "1.11-1.12"
 	VersionSource    string // banner, inferred, flag
-	VersionMin       Version
-	VersionMax       Version
+	VersionMin       flinklog.Version
+	VersionMax       flinklog.Version
 	Slots            int // taskmanager.numberOfTaskSlots, 0 if not logged
 
 	Lines       int
@@ -42,7 +44,7 @@ type InputSummary struct {
 	Stray       int // lines outside any record (stdout noise, garbage)
 	Framing     int // wrapper lines (YARN headers)
 	Truncated   int // lines or records cut at the size limit
-	First, Last Time
+	First, Last flinklog.Time
 	Err         string // a read error that stopped this input early
 	// DuplicateOf names an earlier input with the same content: this one's
 	// events were not counted again.
@@ -51,7 +53,7 @@ type InputSummary struct {
 
 // Diagnostic is something the parser could not read, with where and why.
 type Diagnostic struct {
-	Pos      Pos
+	Pos      flinklog.Pos
 	Severity string // "warning" or "info"
 	Summary  string
 	Detail   string // the offending text, capped
@@ -96,6 +98,14 @@ type pline struct {
 	phys int // physical lines this logical line was joined from (container runtimes split long lines)
 }
 
+// record is one log record in assembly: what Classify reads, and what
+// only reading needs to know of it. Byte slices are owned by the record.
+type record struct {
+	flinklog.Record
+	headerless bool
+	truncated  bool // continuation lines beyond the record limit were skipped
+}
+
 // stream turns the lines of one logical input into records and events.
 type stream struct {
 	idx    int32
@@ -110,7 +120,9 @@ type stream struct {
 	decided bool
 	pending []pline
 	recBuf  record // the buffers every text record reuses
-	reports reportCache
+	// classifier holds what classifying remembers across records (the
+	// matches of recent slot reports)
+	classifier flinklog.Classifier
 
 	rec      *record
 	recLines int // physical lines of rec so far
@@ -126,12 +138,10 @@ type stream struct {
 	seenTOD bool
 
 	ndcYes, ndcNo int
-	hints         []versionHint
-	// hints already found in some message, not searched for again
-	hintAllocID, hintAkka, hintPekko bool
+	hints         flinklog.VersionHints
 	// the version is given (--flink-version): what hints say is never read
 	versionGiven bool
-	comps        map[Component]int
+	comps        map[flinklog.Component]int
 	tmIDs        []string // from "Starting TaskManager with ResourceID"
 	registered   []string // TaskManagers named by RM/JM lines of the same file
 	nameHint     string   // container / pod name from a wrapper
@@ -156,9 +166,10 @@ type stream struct {
 var hintsAlways = false
 
 func newStream(idx int32, info FileInfo, opts *Options, forced *Layout, forceJSON bool) *stream {
-	s := &stream{idx: idx, opts: opts, forced: forced, forceJ: forceJSON, comps: map[Component]int{}, diagKind: map[string]int{}}
+	s := &stream{idx: idx, opts: opts, forced: forced, forceJ: forceJSON, comps: map[flinklog.Component]int{}, diagKind: map[string]int{}}
+	s.classifier.Reference = opts.Reference
 	s.sum.File, s.sum.Path, s.sum.Stream = idx, info.Path, info.Stream
-	_, given := ParseVersion(opts.FlinkVersion)
+	_, given := flinklog.ParseVersion(opts.FlinkVersion)
 	s.versionGiven = given && !hintsAlways
 	return s
 }
@@ -168,7 +179,15 @@ func (s *stream) diag(line int64, sev, summary string, detail []byte) {
 	if s.diagKind[summary] > maxDiagsPerKind {
 		return
 	}
-	s.diags = append(s.diags, Diagnostic{Pos: Pos{File: s.idx, Line: line}, Severity: sev, Summary: summary, Detail: capString(string(detail), 200)})
+	s.diags = append(s.diags, Diagnostic{Pos: flinklog.Pos{File: s.idx, Line: line}, Severity: sev, Summary: summary, Detail: capString(string(detail), 200)})
+}
+
+// capString caps a diagnostic's detail at n bytes, marking the cut.
+func capString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // line feeds one line (already unwrapped) to the stream; phys is the number
@@ -370,35 +389,7 @@ func isContinuation(b []byte) bool {
 			return true
 		}
 	}
-	return looksLikeExceptionHeader(b)
-}
-
-// looksLikeExceptionHeader matches "pkg.Class: message", "pkg.Class" and
-// "pkg.Outer$Inner: message": a dotted Java name whose last part starts upper
-// case and ends in Exception, Error or Throwable, or any dotted name followed
-// by ": ".
-func looksLikeExceptionHeader(b []byte) bool {
-	end := bytes.IndexByte(b, ':')
-	name := b
-	if end >= 0 {
-		name = b[:end]
-	}
-	if len(name) < 3 || bytes.IndexByte(name, '.') < 0 || bytes.ContainsAny(name, " \t/") {
-		return false
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c == '_') {
-			return false
-		}
-	}
-	last := name[bytes.LastIndexByte(name, '.')+1:]
-	if len(last) == 0 || !(last[0] >= 'A' && last[0] <= 'Z') {
-		return false
-	}
-	if end >= 0 {
-		return true
-	}
-	return bytes.HasSuffix(last, []byte("Exception")) || bytes.HasSuffix(last, []byte("Error")) || bytes.HasSuffix(last, []byte("Throwable"))
+	return flinklog.LooksLikeExceptionHeader(b)
 }
 
 // reuse hands out the stream's record buffer, emptied: a record is
@@ -406,28 +397,28 @@ func looksLikeExceptionHeader(b []byte) bool {
 // so one set of byte buffers serves every text record.
 func (s *stream) reuse() *record {
 	r := &s.recBuf
-	*r = record{logger: r.logger[:0], msg: r.msg[:0], body: r.body[:0], bodyAt: r.bodyAt[:0], first: r.first[:0]}
+	*r = record{Record: flinklog.Record{Logger: r.Logger[:0], Msg: r.Msg[:0], Body: r.Body[:0], BodyAt: r.BodyAt[:0], First: r.First[:0]}}
 	return r
 }
 
 func (s *stream) startRecord(no int64, line []byte, phys int, h header) {
 	s.finishRecord()
 	r := s.reuse()
-	r.start, r.end, r.time, r.level = no, no, s.adjustTime(h.time), levelString(h.level)
-	r.logger = append(r.logger, h.logger...)
-	r.msg = append(r.msg, h.msg...)
-	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
-	r.msgAt = len(line) - len(h.msg) // the message ends the line in every layout but a rare custom one; see splitText
-	r.levelAt = offsetIn(line, h.level)
+	r.Start, r.End, r.Time, r.Level = no, no, s.adjustTime(h.time), levelString(h.level)
+	r.Logger = append(r.Logger, h.logger...)
+	r.Msg = append(r.Msg, h.msg...)
+	r.First = append(r.First, line[:min(len(line), flinklog.MaxTextLen+1)]...)
+	r.MsgAt = len(line) - len(h.msg) // the message ends the line in every layout but a rare custom one; see splitText
+	r.LevelAt = offsetIn(line, h.level)
 	s.rec, s.recLines = r, phys
 }
 
 func (s *stream) startHeaderless(no int64, line []byte, phys int) {
 	s.finishRecord()
 	r := s.reuse()
-	r.start, r.end, r.headerless = no, no, true
-	r.msg = append(r.msg, line...)
-	r.first = append(r.first, line[:min(len(line), maxTextLen+1)]...)
+	r.Start, r.End, r.headerless = no, no, true
+	r.Msg = append(r.Msg, line...)
+	r.First = append(r.First, line[:min(len(line), flinklog.MaxTextLen+1)]...)
 	s.rec, s.recLines = r, phys
 }
 
@@ -467,26 +458,26 @@ func levelString(b []byte) string { return ownLevel(string(b)) }
 
 func (s *stream) appendBody(no int64, b []byte, phys int) {
 	r := s.rec
-	r.end = no
+	r.End = no
 	s.recLines += phys
 	if r.truncated {
 		return
 	}
-	if len(r.body)+len(b)+1 > s.opts.MaxRecord {
+	if len(r.Body)+len(b)+1 > s.opts.MaxRecord {
 		r.truncated = true
 		s.sum.Truncated++
 		s.diag(no, "warning", fmt.Sprintf("record longer than %d bytes: the rest of it is not read", s.opts.MaxRecord), nil)
 		return
 	}
-	if len(r.body) > 0 {
-		r.body = append(r.body, '\n')
+	if len(r.Body) > 0 {
+		r.Body = append(r.Body, '\n')
 	}
-	r.body = append(r.body, b...)
-	r.bodyAt = append(r.bodyAt, no)
+	r.Body = append(r.Body, b...)
+	r.BodyAt = append(r.BodyAt, no)
 }
 
-func (s *stream) adjustTime(t Time) Time {
-	if t.Kind != TimeOfDay {
+func (s *stream) adjustTime(t flinklog.Time) flinklog.Time {
+	if t.Kind != flinklog.TimeOfDay {
 		return t
 	}
 	const dayN = int64(24 * time.Hour)
@@ -497,7 +488,7 @@ func (s *stream) adjustTime(t Time) Time {
 	}
 	s.seenTOD = true
 	s.lastTOD = t.N
-	return Time{Kind: TimeOfDay, N: s.day*dayN + t.N}
+	return flinklog.Time{Kind: flinklog.TimeOfDay, N: s.day*dayN + t.N}
 }
 
 func (s *stream) jsonStart(no int64, b []byte, phys int) {
@@ -614,18 +605,18 @@ func (s *stream) jsonDecoded(start, end int64, lines int, jr jsonRecord, err err
 	r := s.reuse()
 	// the record's strings may share the line's bytes (fastJSONObject): the
 	// level is kept in events, so it gets its own
-	r.start, r.end, r.time, r.level = start, end, s.adjustTime(jr.time), ownLevel(jr.level)
-	r.logger = append(r.logger, jr.logger...)
+	r.Start, r.End, r.Time, r.Level = start, end, s.adjustTime(jr.time), ownLevel(jr.level)
+	r.Logger = append(r.Logger, jr.logger...)
 	msg, rest, _ := strings.Cut(jr.msg, "\n")
-	r.msg = append(r.msg, msg...)
-	r.body = append(r.body, rest...)
+	r.Msg = append(r.Msg, msg...)
+	r.Body = append(r.Body, rest...)
 	if jr.thrown != "" {
 		if rest != "" {
-			r.body = append(r.body, '\n')
+			r.Body = append(r.Body, '\n')
 		}
-		r.body = append(r.body, jr.thrown...)
+		r.Body = append(r.Body, jr.thrown...)
 	}
-	r.first = append(r.first, first[:min(len(first), maxTextLen+1)]...)
+	r.First = append(r.First, first[:min(len(first), flinklog.MaxTextLen+1)]...)
 	s.rec, s.recLines = r, lines
 	s.finishRecord()
 }
@@ -640,28 +631,28 @@ func (s *stream) finishRecord() {
 	s.sum.Records++
 	s.sum.RecordLines += s.recLines
 	s.recLines = 0
-	if !plausibleTime(r.time) {
+	if !plausibleTime(r.Time) {
 		// One absurd timestamp must not move a process's clock (every
 		// skew, order and duration rests on them) or change a verdict.
 		s.sum.Unparsed++
-		s.diag(r.start, "warning", "implausible timestamp (before 2010, after 2099 or out of range): the record's events are not used; counted as unparsed", r.first)
+		s.diag(r.Start, "warning", "implausible timestamp (before 2010, after 2099 or out of range): the record's events are not used; counted as unparsed", r.First)
 		return
 	}
-	if !r.time.IsZero() {
+	if !r.Time.IsZero() {
 		if s.sum.First.IsZero() {
-			s.sum.First = r.time
+			s.sum.First = r.Time
 		}
-		s.sum.Last = r.time
+		s.sum.Last = r.Time
 	}
-	info := s.logger(r.logger)
+	info := s.logger(r.Logger)
 	if !s.versionGiven {
-		s.collectHints(r, info)
+		s.hints.Note(&r.Record, &info.LoggerInfo)
 	}
 	// The first event is held until the record is done: a record that
 	// gives one slot report may repeat an earlier one (fold).
 	n := 0
-	var first Event
-	status, why := classify(r, info, s.opts.Reference, &s.reports, func(ev Event) {
+	var first flinklog.Event
+	status, why := s.classifier.Classify(&r.Record, &info.LoggerInfo, func(ev flinklog.Event) {
 		ev.Pos.File = s.idx
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
@@ -680,33 +671,33 @@ func (s *stream) finishRecord() {
 		s.events.add(first)
 	}
 	// Only which components an input holds matters: noted once per logger.
-	if info.comp != ComponentUnknown && !info.counted {
-		s.comps[info.comp]++
+	if info.Component != flinklog.ComponentUnknown && !info.counted {
+		s.comps[info.Component]++
 		info.counted = true
 	}
 	switch status {
-	case statusEvents:
+	case flinklog.StatusEvents:
 		s.sum.EventRecs++
 		s.sum.EventCount += n
-	case statusUnparsed:
+	case flinklog.StatusUnparsed:
 		s.sum.Unparsed++
-		s.diag(r.start, "warning", why+"; counted as unparsed", r.first)
+		s.diag(r.Start, "warning", why+"; counted as unparsed", r.First)
 	default:
 		s.sum.Irrelevant++
 	}
 }
 
-func (s *stream) noteEvent(ev *Event) {
+func (s *stream) noteEvent(ev *flinklog.Event) {
 	switch ev.Kind {
-	case KindMetaTMID:
+	case flinklog.KindMetaTMID:
 		s.tmIDs = appendUnique(s.tmIDs, ev.Resource)
-	case KindRMTMRegister, KindRMTMClose, KindJMDeploy:
+	case flinklog.KindRMTMRegister, flinklog.KindRMTMClose, flinklog.KindJMDeploy:
 		// TaskManagers that the RM or JM in this file talk about: in a
 		// MiniCluster file, a single one is the TaskManager of the file.
 		s.registered = appendUnique(s.registered, ev.Resource)
-	case KindMetaSlots:
+	case flinklog.KindMetaSlots:
 		s.sum.Slots = ev.Count
-	case KindMetaVersion:
+	case flinklog.KindMetaVersion:
 		if s.sum.VersionSource != "flag" && ev.Version != "" {
 			s.sum.FlinkVersion = ev.Version
 			s.sum.VersionSource = "banner"
@@ -747,7 +738,7 @@ func (s *stream) finish() {
 		}
 	}
 	for c := range s.comps {
-		if c != ComponentUnknown {
+		if c != flinklog.ComponentUnknown {
 			s.sum.Components = append(s.sum.Components, c)
 		}
 	}
@@ -774,23 +765,23 @@ func (s *stream) finish() {
 	// unnamed here, for the other components' lines to name (see
 	// joinIdentities), rather than given the later process's.
 	for ev := range s.events.all {
-		if ev.Kind == KindMetaVersion || ev.Kind == KindMetaTMID {
+		if ev.Kind == flinklog.KindMetaVersion || ev.Kind == flinklog.KindMetaTMID {
 			break
 		}
-		if ev.Component == ComponentTM && len(s.tmIDs) > 0 && !strings.HasPrefix(string(ev.Kind), "meta.") {
+		if ev.Component == flinklog.ComponentTM && len(s.tmIDs) > 0 && !strings.HasPrefix(string(ev.Kind), "meta.") {
 			current = ""
 			break
 		}
 	}
 	// For each banner, the ResourceID its process announces next, if it
 	// does before another banner: found walking back from the end.
-	announced := map[*Event]string{}
+	announced := map[*flinklog.Event]string{}
 	next := ""
 	for ev := range s.events.backward {
 		switch {
-		case ev.Kind == KindMetaTMID && ev.Resource != "":
+		case ev.Kind == flinklog.KindMetaTMID && ev.Resource != "":
 			next = ev.Resource
-		case ev.Kind == KindMetaVersion:
+		case ev.Kind == flinklog.KindMetaVersion:
 			announced[ev] = next
 			next = ""
 		}
@@ -799,9 +790,9 @@ func (s *stream) finish() {
 	i, named := 0, false
 	for ev := range s.events.all {
 		switch {
-		case ev.Kind == KindMetaTMID && ev.Resource != "":
+		case ev.Kind == flinklog.KindMetaTMID && ev.Resource != "":
 			current, named = ev.Resource, true
-		case ev.Kind == KindMetaVersion:
+		case ev.Kind == flinklog.KindMetaVersion:
 			// A banner opens a new process: it is the ResourceID the
 			// process announces next, if it announces one. The file's first
 			// process announcing none where later ones do (its line was
@@ -830,13 +821,13 @@ type resourceFill struct {
 
 // resourceFiller returns what completes the stream's events in order as
 // they are handed over: the ResourceID settled by finish.
-func (s *stream) resourceFiller() func(ev *Event) {
+func (s *stream) resourceFiller() func(ev *flinklog.Event) {
 	i, k := 0, 0
-	return func(ev *Event) {
+	return func(ev *flinklog.Event) {
 		for k+1 < len(s.fills) && s.fills[k+1].from <= i {
 			k++
 		}
-		if k < len(s.fills) && ev.Component == ComponentTM && ev.Resource == "" && s.fills[k].resource != "" {
+		if k < len(s.fills) && ev.Component == flinklog.ComponentTM && ev.Resource == "" && s.fills[k].resource != "" {
 			ev.Resource = s.fills[k].resource
 		}
 		i++
@@ -844,7 +835,7 @@ func (s *stream) resourceFiller() func(ev *Event) {
 }
 
 func (s *stream) settleIdentity() {
-	hasTM := s.comps[ComponentTM] > 0
+	hasTM := s.comps[flinklog.ComponentTM] > 0
 	switch {
 	case len(s.tmIDs) == 1:
 		s.sum.ResourceID, s.sum.ResourceIDSource = s.tmIDs[0], "banner"
@@ -855,7 +846,7 @@ func (s *stream) settleIdentity() {
 		s.diag(0, "info", fmt.Sprintf("the file holds %d TaskManager ResourceIDs (restarts?): %s", len(s.tmIDs), strings.Join(s.tmIDs, ", ")), nil)
 	case hasTM && s.nameHint != "":
 		s.sum.ResourceID, s.sum.ResourceIDSource = s.nameHint, s.nameHintSrc
-	case hasTM && len(s.registered) == 1 && s.comps[ComponentRM] > 0:
+	case hasTM && len(s.registered) == 1 && s.comps[flinklog.ComponentRM] > 0:
 		// MiniCluster: one TaskManager registered at the RM in the same file.
 		s.sum.ResourceID, s.sum.ResourceIDSource = s.registered[0], "registration"
 	case hasTM:
@@ -872,31 +863,18 @@ func (s *stream) settleIdentity() {
 	}
 }
 
-// loggerInfo is what a record's logger alone says, remembered per logger
-// name: a log has a few hundred loggers and millions of records. Past
-// maxLoggerCache names (hostile input) it stops remembering rather than
-// grow.
+// loggerInfo is what a record's logger alone says (flinklog.LoggerInfo),
+// remembered per logger name: a log has a few hundred loggers and millions
+// of records. Past maxLoggerCache names (hostile input) it stops
+// remembering rather than grow.
 type loggerInfo struct {
-	comp Component
-	// slot: a slot class (unmatched messages are unparsed); taskExecutor:
-	// a TaskExecutor class of the TaskManager (unmatched messages about
-	// slots are unparsed)
-	slot, taskExecutor bool
-	// hintClass: the class name may tell the version (collectHints)
-	hintClass bool
+	flinklog.LoggerInfo
 	// counted: the component has been noted for the input
 	counted bool
 }
 
 func newLoggerInfo(logger []byte) *loggerInfo {
-	info := &loggerInfo{comp: componentOfLogger(logger), slot: slotLogger(logger)}
-	info.taskExecutor = info.comp == ComponentTM && bytes.Contains(logger, []byte("TaskExecutor"))
-	cls := logger
-	if i := bytes.LastIndexByte(cls, '.'); i >= 0 {
-		cls = cls[i+1:]
-	}
-	info.hintClass = versionHintClass(string(cls))
-	return info
+	return &loggerInfo{LoggerInfo: flinklog.NewLoggerInfo(logger)}
 }
 
 func (s *stream) logger(logger []byte) *loggerInfo {
@@ -925,7 +903,7 @@ const maxLoggerCache = 4096
 // read in pieces keeps up to 64 finished pieces until it joins them.
 func (s *stream) release() {
 	s.recBuf = record{}
-	s.reports = reportCache{}
+	s.classifier.Forget()
 	s.folds = nil // a piece joined later folds into what the joined stream remembers
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
 	s.jsonObj = jsonMembers{} // its strings may hold on to a line buffer
@@ -975,12 +953,12 @@ var (
 
 // implausible is the time a decoder gives a timestamp it read but that no
 // clock could have printed (out of range, overflowing).
-var implausible = Time{Kind: TimeUTC, N: math.MinInt64}
+var implausible = flinklog.Time{Kind: flinklog.TimeUTC, N: math.MinInt64}
 
 // plausibleTime reports whether an absolute time lies in the window;
 // relative and time-of-day times, and no time, are not judged.
-func plausibleTime(t Time) bool {
-	if t.Kind != TimeUTC && t.Kind != TimeLocal {
+func plausibleTime(t flinklog.Time) bool {
+	if t.Kind != flinklog.TimeUTC && t.Kind != flinklog.TimeLocal {
 		return true
 	}
 	return t.N >= minPlausible && t.N < maxPlausible

@@ -3,6 +3,8 @@ package parser
 import (
 	"strings"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // The FineGrainedSlotManager's resource summary (INFO, Flink 1.18 to 2.1;
@@ -117,7 +119,7 @@ func TestResourceSummary(t *testing.T) {
 				t.Errorf("diagnostic %s: %s %q", d.Severity, d.Summary, d.Detail)
 			}
 			for _, ev := range res.Events {
-				if ev.Kind != KindRMAllocStart || ev.Alloc.String() != tA {
+				if ev.Kind != flinklog.KindRMAllocStart || ev.Alloc.String() != tA {
 					t.Errorf("unexpected event %s %q", ev.Kind, ev.Text())
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/sim"
 )
 
@@ -65,17 +66,18 @@ func TestSlotReportTextShared(t *testing.T) {
 			for v := range r.All() {
 				ev := r.At(v)
 				want := lines[ev.Pos.Line-1]
-				if len(want) > maxTextLen {
-					want = want[:maxTextLen] + "…"
+				if len(want) > flinklog.MaxTextLen {
+					want = want[:flinklog.MaxTextLen] + "…"
 				}
 				if got := ev.Text(); got != want {
 					t.Fatalf("line %d (%s): evidence\n got  %.200q\n want %.200q", ev.Pos.Line, ev.Kind, got, want)
 				}
-				if ev.Kind == KindRMSlotReport {
+				if ev.Kind == flinklog.KindRMSlotReport {
 					reports++
-					tails[unsafe.Pointer(unsafe.StringData(ev.textTail))] = true
-					if c.maxHead > 0 && len(ev.textHead) > c.maxHead {
-						t.Fatalf("line %d: a report keeps %q of its own; only its timestamp differs from the last", ev.Pos.Line, ev.textHead)
+					head, tail := ev.TextParts()
+					tails[unsafe.Pointer(unsafe.StringData(tail))] = true
+					if c.maxHead > 0 && len(head) > c.maxHead {
+						t.Fatalf("line %d: a report keeps %q of its own; only its timestamp differs from the last", ev.Pos.Line, head)
 					}
 					if strings.HasSuffix(ev.Text(), "…") {
 						cut++

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // dateFormat is a compiled java.text.SimpleDateFormat pattern (the subset
@@ -175,7 +177,7 @@ var monthNames = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "au
 
 // parse reads a timestamp at the start of s. It returns the time and the
 // number of bytes consumed, or ok=false.
-func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
+func (f *dateFormat) parse(s []byte) (t flinklog.Time, n int, ok bool) {
 	year, month, day := 1970, 1, 1
 	hour, minute, sec, nanos := 0, 0, 0, 0
 	pm, hasAMPM := false, false
@@ -200,11 +202,11 @@ func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
 			good = true
 			for j := 0; j < len(p.lit); j++ {
 				if pos >= len(s) {
-					return Time{}, 0, false
+					return flinklog.Time{}, 0, false
 				}
 				want, got := p.lit[j], s[pos]
 				if got != want && !lenientSep(want, got, f.parts, pi) {
-					return Time{}, 0, false
+					return flinklog.Time{}, 0, false
 				}
 				pos++
 			}
@@ -275,21 +277,21 @@ func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
 				pos++
 			}
 			if pos == start {
-				return Time{}, 0, false
+				return flinklog.Time{}, 0, false
 			}
 			if p.kind == dpUnixMillis {
 				if v > maxEpochSeconds*1000 {
 					return implausible, pos, true
 				}
-				return Time{Kind: TimeUTC, N: v * int64(time.Millisecond)}, pos, true
+				return flinklog.Time{Kind: flinklog.TimeUTC, N: v * int64(time.Millisecond)}, pos, true
 			}
 			if v > maxEpochSeconds {
 				return implausible, pos, true
 			}
-			return Time{Kind: TimeUTC, N: v * int64(time.Second)}, pos, true
+			return flinklog.Time{Kind: flinklog.TimeUTC, N: v * int64(time.Second)}, pos, true
 		}
 		if !good {
-			return Time{}, 0, false
+			return flinklog.Time{}, 0, false
 		}
 	}
 	if hasAMPM {
@@ -299,7 +301,7 @@ func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
 		}
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
-		return Time{}, 0, false
+		return flinklog.Time{}, 0, false
 	}
 	switch {
 	case f.hasDate && (year < 1700 || year > 2200):
@@ -307,12 +309,12 @@ func (f *dateFormat) parse(s []byte) (t Time, n int, ok bool) {
 	case f.hasDate:
 		tt := time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC)
 		if f.hasZone {
-			return Time{Kind: TimeUTC, N: tt.UnixNano() - int64(zoneOff)*int64(time.Second)}, pos, true
+			return flinklog.Time{Kind: flinklog.TimeUTC, N: tt.UnixNano() - int64(zoneOff)*int64(time.Second)}, pos, true
 		}
-		return Time{Kind: TimeLocal, N: tt.UnixNano()}, pos, true
+		return flinklog.Time{Kind: flinklog.TimeLocal, N: tt.UnixNano()}, pos, true
 	default:
 		d := int64(hour)*int64(time.Hour) + int64(minute)*int64(time.Minute) + int64(sec)*int64(time.Second) + int64(nanos)
-		return Time{Kind: TimeOfDay, N: d}, pos, true
+		return flinklog.Time{Kind: flinklog.TimeOfDay, N: d}, pos, true
 	}
 }
 
@@ -375,10 +377,10 @@ func parseZone(s []byte, pos *int) (int, bool) {
 // parseISOTime parses the timestamps JSON layouts and container runtimes
 // write: RFC 3339 with or without a zone and fraction, a space or '_' in
 // place of 'T' (seen in a custom @timestamp: 2020-11-27_02:55:53.417).
-func parseISOTime(s string) (Time, bool) {
+func parseISOTime(s string) (flinklog.Time, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) < 19 {
-		return Time{}, false
+		return flinklog.Time{}, false
 	}
 	b := []byte(s)
 	if b[10] == '_' || b[10] == ' ' {
@@ -386,15 +388,15 @@ func parseISOTime(s string) (Time, bool) {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, string(b)); err == nil {
-			return Time{Kind: TimeUTC, N: t.UnixNano()}, true
+			return flinklog.Time{Kind: flinklog.TimeUTC, N: t.UnixNano()}, true
 		}
 	}
 	// No zone: local wall-clock time. Accept ',' before the fraction too.
 	str := strings.Replace(string(b), ",", ".", 1)
 	if t, err := time.Parse("2006-01-02T15:04:05.999999999", str); err == nil {
-		return Time{Kind: TimeLocal, N: t.UnixNano()}, true
+		return flinklog.Time{Kind: flinklog.TimeLocal, N: t.UnixNano()}, true
 	}
-	return Time{}, false
+	return flinklog.Time{}, false
 }
 
 // ParseTimeArg reads a time given on the command line (`slots --at`) in the
@@ -402,11 +404,11 @@ func parseISOTime(s string) (Time, bool) {
 // (local wall clock, as Flink logs it; also to the minute or the day), a
 // trailing Z or offset for an instant, 15:04:05.000 or 15:04 (time of day,
 // "+1d" for the next day), or +12.345s (milliseconds since JVM start).
-func ParseTimeArg(s string) (Time, error) {
+func ParseTimeArg(s string) (flinklog.Time, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "+") && strings.HasSuffix(s, "s") {
 		if d, err := time.ParseDuration(s[1:]); err == nil {
-			return Time{Kind: TimeRelative, N: int64(d)}, nil
+			return flinklog.Time{Kind: flinklog.TimeRelative, N: int64(d)}, nil
 		}
 	}
 	if t, ok := parseISOTime(s); ok {
@@ -416,20 +418,20 @@ func ParseTimeArg(s string) (Time, error) {
 	if i := strings.Index(s, "+"); i > 0 && strings.HasSuffix(s, "d") {
 		n, err := strconv.Atoi(s[i+1 : len(s)-1])
 		if err != nil {
-			return Time{}, fmt.Errorf("time %q: bad day offset", s)
+			return flinklog.Time{}, fmt.Errorf("time %q: bad day offset", s)
 		}
 		day, s = int64(n), s[:i]
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return Time{Kind: TimeLocal, N: t.UnixNano()}, nil
+			return flinklog.Time{Kind: flinklog.TimeLocal, N: t.UnixNano()}, nil
 		}
 	}
 	for _, layout := range []string{"15:04:05.999999999", "15:04:05", "15:04"} {
 		if t, err := time.Parse(layout, strings.Replace(s, ",", ".", 1)); err == nil {
 			tod := int64(t.Hour())*int64(time.Hour) + int64(t.Minute())*int64(time.Minute) + int64(t.Second())*int64(time.Second) + int64(t.Nanosecond())
-			return Time{Kind: TimeOfDay, N: day*int64(24*time.Hour) + tod}, nil
+			return flinklog.Time{Kind: flinklog.TimeOfDay, N: day*int64(24*time.Hour) + tod}, nil
 		}
 	}
-	return Time{}, fmt.Errorf("time %q: want 2006-01-02T15:04:05.000 (or a part of it down to the day), 15:04:05.000 or +12.345s", s)
+	return flinklog.Time{}, fmt.Errorf("time %q: want 2006-01-02T15:04:05.000 (or a part of it down to the day), 15:04:05.000 or +12.345s", s)
 }

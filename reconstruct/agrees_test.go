@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestAgreesEqualsCompare: agrees gives compare's verdict on random
@@ -15,13 +15,13 @@ import (
 // stack arrays.
 func TestAgreesEqualsCompare(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	ids := make([]parser.ID, 4)
+	ids := make([]flinklog.ID, 4)
 	for i := range ids {
-		ids[i], _ = parser.ParseID(fmt.Sprintf("%032x", i+1))
+		ids[i], _ = flinklog.ParseID(fmt.Sprintf("%032x", i+1))
 	}
-	anID := func() parser.ID {
+	anID := func() flinklog.ID {
 		if rng.IntN(4) == 0 {
-			return parser.ID{} // free
+			return flinklog.ID{} // free
 		}
 		return ids[rng.IntN(len(ids))]
 	}
@@ -43,19 +43,19 @@ func TestAgreesEqualsCompare(t *testing.T) {
 			}
 			slots = append(slots, Slot{Index: key, State: Allocated, Alloc: ids[rng.IntN(len(ids))]})
 		}
-		var reported []parser.SlotStatus
+		var reported []flinklog.SlotStatus
 		for k := rng.IntN(5); k > 0; k-- {
 			idx := rng.IntN(4)
 			if rng.IntN(5) == 0 {
 				idx = -1 // dynamic
 			}
-			reported = append(reported, parser.SlotStatus{Index: idx, Alloc: anID()})
+			reported = append(reported, flinklog.SlotStatus{Index: idx, Alloc: anID()})
 		}
 		if n%3 == 0 {
 			// the usual case: the report shows the table as it is
 			reported = reported[:0]
 			for _, s := range slots {
-				reported = append(reported, parser.SlotStatus{Index: r.IndexOf(s.Index), Alloc: s.Alloc})
+				reported = append(reported, flinklog.SlotStatus{Index: r.IndexOf(s.Index), Alloc: s.Alloc})
 			}
 		}
 		_, want := r.compare(reported, slots)

@@ -6,27 +6,27 @@ package reconstruct
 import (
 	"sort"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 func (m *Model) buildAllocations() {
 	evs := m.Result.Events
-	byID := map[parser.ID]*Allocation{}
+	byID := map[flinklog.ID]*Allocation{}
 	// A job-state line whose cause quotes "No task slot allocated …" repeats
 	// the failure of a task line above it: one row per failure is enough,
 	// unless the job's line is the only one that shows it.
-	jobState := map[parser.Pos]bool{}
+	jobState := map[flinklog.Pos]bool{}
 	for i := range evs {
-		if evs[i].Kind == parser.KindJMJobState {
+		if evs[i].Kind == flinklog.KindJMJobState {
 			jobState[evs[i].Pos] = true
 		}
 	}
 	type inputAlloc struct {
 		file  int32
-		alloc parser.ID
+		alloc flinklog.ID
 	}
 	noSlotShown := map[inputAlloc]bool{}
-	add := func(id parser.ID, i int) *Allocation {
+	add := func(id flinklog.ID, i int) *Allocation {
 		a := byID[id]
 		if a == nil {
 			a = &Allocation{ID: id}
@@ -39,14 +39,14 @@ func (m *Model) buildAllocations() {
 	// The slot request a TaskManager input is handling: a refusal line that
 	// names only the occupant of the index ("The slot with index N is
 	// already assigned to another allocation with id A'") belongs to it.
-	handling := map[int32]parser.ID{}
+	handling := map[int32]flinklog.ID{}
 	for i := range evs {
 		ev := &evs[i]
-		if ev.Kind == parser.KindTMSlotRequest {
+		if ev.Kind == flinklog.KindTMSlotRequest {
 			handling[ev.Pos.File] = ev.Alloc
 		}
 		if !ev.Alloc.IsSet() {
-			if ev.Component == parser.ComponentTM && ev.Other.IsSet() && (ev.Kind == parser.KindTMAllocRefused || ev.Kind == parser.KindTMSlotOccupied) {
+			if ev.Component == flinklog.ComponentTM && ev.Other.IsSet() && (ev.Kind == flinklog.KindTMAllocRefused || ev.Kind == flinklog.KindTMSlotOccupied) {
 				if req := handling[ev.Pos.File]; req.IsSet() {
 					add(req, i)
 				}
@@ -54,7 +54,7 @@ func (m *Model) buildAllocations() {
 			}
 			continue
 		}
-		if ev.Kind == parser.KindTaskNoSlot {
+		if ev.Kind == flinklog.KindTaskNoSlot {
 			k := inputAlloc{ev.Pos.File, ev.Alloc}
 			if jobState[ev.Pos] && noSlotShown[k] {
 				continue
@@ -65,9 +65,9 @@ func (m *Model) buildAllocations() {
 		if !a.Job.IsSet() && ev.Job.IsSet() {
 			a.Job = ev.Job
 		}
-		if ev.Component == parser.ComponentTM && ev.Resource != "" {
+		if ev.Component == flinklog.ComponentTM && ev.Resource != "" {
 			a.Resource = ev.Resource
-		} else if a.Resource == "" && ev.Resource != "" && (ev.Kind == parser.KindJMDeploy || ev.Kind == parser.KindRMAllocStart) {
+		} else if a.Resource == "" && ev.Resource != "" && (ev.Kind == flinklog.KindJMDeploy || ev.Kind == flinklog.KindRMAllocStart) {
 			a.Resource = ev.Resource
 		}
 	}
@@ -80,7 +80,7 @@ func (m *Model) buildAllocations() {
 }
 
 // oneResource reports whether every status names the same TaskManager.
-func oneResource(slots []parser.SlotStatus) bool {
+func oneResource(slots []flinklog.SlotStatus) bool {
 	for _, st := range slots[1:] {
 		if st.Resource != slots[0].Resource {
 			return false
@@ -90,7 +90,7 @@ func oneResource(slots []parser.SlotStatus) bool {
 }
 
 // Allocation returns the timeline of id, or nil.
-func (m *Model) Allocation(id parser.ID) *Allocation {
+func (m *Model) Allocation(id flinklog.ID) *Allocation {
 	for _, a := range m.Allocations {
 		if a.ID == id {
 			return a
@@ -102,7 +102,7 @@ func (m *Model) Allocation(id parser.ID) *Allocation {
 // collectHeld gives every allocation the slots it held, from the replay of
 // the table each TaskManager process ran, oldest first.
 func (m *Model) collectHeld() {
-	byID := map[parser.ID]*Allocation{}
+	byID := map[flinklog.ID]*Allocation{}
 	for _, a := range m.Allocations {
 		byID[a.ID] = a
 	}
@@ -111,7 +111,7 @@ func (m *Model) collectHeld() {
 			r, model := p.Replay, p.Runs
 			open := map[int]*Held{} // slot key → the slot while held
 			var held []*Held
-			var ids []parser.ID
+			var ids []flinklog.ID
 			for _, st := range r.Steps {
 				switch {
 				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[model] &&

@@ -3,7 +3,7 @@ package reconstruct
 import (
 	"testing"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // FuzzReplay drives both slot tables with arbitrary sequences of
@@ -19,41 +19,41 @@ func FuzzReplay(f *testing.F) {
 			ops = ops[:400]
 		}
 		ids := []string{"8c9d5f0e3a1b4c2d9e8f7a6b5c4d3e2f", "4d281fc2b655ae175b84d7592d68df69", "96d6a9d2c1ebb6a838c37a83a6372c1b", "3efcec47613ad2bb7f461d431324a64a"}
-		job, _ := parser.ParseID("f9743e6b86a8c4a8dfb0bfa20b9a86ad")
-		var evs []parser.Event
+		job, _ := flinklog.ParseID("f9743e6b86a8c4a8dfb0bfa20b9a86ad")
+		var evs []flinklog.Event
 		var probes []Probe
 		for k := 0; k+1 < len(ops); k += 2 {
-			a, _ := parser.ParseID(ids[ops[k+1]%4])
+			a, _ := flinklog.ParseID(ids[ops[k+1]%4])
 			idx := int(ops[k+1]/4) % 8
-			ev := parser.Event{Pos: parser.Pos{Line: int64(len(evs) + 1)}, Time: parser.Time{Kind: parser.TimeLocal, N: int64(len(evs)) * 1e9},
-				Component: parser.ComponentTM, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
+			ev := flinklog.Event{Pos: flinklog.Pos{Line: int64(len(evs) + 1)}, Time: flinklog.Time{Kind: flinklog.TimeLocal, N: int64(len(evs)) * 1e9},
+				Component: flinklog.ComponentTM, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
 			switch ops[k] % 9 {
 			case 0:
-				ev.Kind = parser.KindTMSlotRequest
+				ev.Kind = flinklog.KindTMSlotRequest
 			case 1:
-				ev.Kind = parser.KindTMAllocated
+				ev.Kind = flinklog.KindTMAllocated
 			case 2:
-				ev.Kind, ev.SlotIndex, ev.SlotState = parser.KindTMFree, idx, "ALLOCATED"
+				ev.Kind, ev.SlotIndex, ev.SlotState = flinklog.KindTMFree, idx, "ALLOCATED"
 			case 3:
-				ev.Kind = parser.KindTMActivate
+				ev.Kind = flinklog.KindTMActivate
 			case 4:
-				ev.Kind = parser.KindTaskNoSlot
+				ev.Kind = flinklog.KindTaskNoSlot
 			case 5:
-				ev.Kind, ev.SlotIndex, ev.Reason = parser.KindTMAllocRefused, idx, "allocation id already allocated in another slot"
+				ev.Kind, ev.SlotIndex, ev.Reason = flinklog.KindTMAllocRefused, idx, "allocation id already allocated in another slot"
 			case 6:
-				ev.Kind, ev.SlotIndex, ev.RequestedIndex = parser.KindTMAllocExists, idx, (idx+1)%8
+				ev.Kind, ev.SlotIndex, ev.RequestedIndex = flinklog.KindTMAllocExists, idx, (idx+1)%8
 			case 7:
-				ev.Kind = parser.KindTMFreeUnknown
+				ev.Kind = flinklog.KindTMFreeUnknown
 			case 8:
-				ev.Kind, ev.Alloc = parser.KindTMJMClose, parser.ID{}
+				ev.Kind, ev.Alloc = flinklog.KindTMJMClose, flinklog.ID{}
 				probes = append(probes, Probe{At: ev.Time, Window: ReportWindow, Pos: ev.Pos,
-					Slots: []parser.SlotStatus{{Index: idx, Alloc: a, Job: job}}})
+					Slots: []flinklog.SlotStatus{{Index: idx, Alloc: a, Job: job}}})
 			}
 			evs = append(evs, ev)
 		}
 		r := ReplayTM(evs, Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: ProbeList(probes)})
 		fixed := r.Tables[Fixed]
-		seen := map[parser.ID]bool{}
+		seen := map[flinklog.ID]bool{}
 		for _, s := range fixed.Slots() {
 			if seen[s.Alloc] {
 				t.Fatalf("fixed table holds %s twice: %s", s.Alloc, fixed)

@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -47,7 +48,7 @@ type Process struct {
 	// that is known ("refusal line", "version 1.6.2", "assumed: …").
 	Runs    Semantics
 	RunsWhy string
-	RunsPos parser.Pos // the line that shows it, when one does
+	RunsPos flinklog.Pos // the line that shows it, when one does
 }
 
 // Report returns the slot report that the process's probe k is (an
@@ -57,8 +58,8 @@ func (p *Process) Report(k int) int { return p.reports.Report(k) }
 // Allocation is one AllocationID's timeline across TaskManager,
 // ResourceManager and JobManager.
 type Allocation struct {
-	ID       parser.ID
-	Job      parser.ID
+	ID       flinklog.ID
+	Job      flinklog.ID
 	Resource string // the TaskManager that held it, when known
 	Events   []int  // indexes into Result.Events, ordered (see Build)
 	// Held are the slots it occupied on TaskManagers whose log is in the

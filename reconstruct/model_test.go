@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -18,7 +19,7 @@ func TestTimelineAcrossComponents(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := Build(res)
-	a1, _ := parser.ParseID("4d281fc2b655ae175b84d7592d68df69")
+	a1, _ := flinklog.ParseID("4d281fc2b655ae175b84d7592d68df69")
 	a := m.Allocation(a1)
 	if a == nil {
 		t.Fatal("no timeline for A1")
@@ -75,7 +76,7 @@ func buildLogs(t *testing.T, names ...string) *Model {
 func TestSlotReportsAgainstTables(t *testing.T) {
 	m := buildLogs(t, "legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log")
 	evs := m.Result.Events
-	a1, _ := parser.ParseID("c81f4e2a9b3d5f7061e2d4c6b8a09f13")
+	a1, _ := flinklog.ParseID("c81f4e2a9b3d5f7061e2d4c6b8a09f13")
 	a := m.Allocation(a1)
 	if a == nil || len(a.Held) != 2 {
 		t.Fatalf("A1 held %+v, want two slots", a)
@@ -170,7 +171,7 @@ func TestRestartStartsEmptyTable(t *testing.T) {
 		{"c3c4d5d6e7e8f9f0a1a2b3b4c5c6d7d8", 1, "only index left", false, 0},
 		{"d9d0e1e2f3f4a5a6b7b8c9c0d1d2e3e4", 0, "free", false, 48},
 	} {
-		id, _ := parser.ParseID(tc.alloc)
+		id, _ := flinklog.ParseID(tc.alloc)
 		a := m.Allocation(id)
 		if a == nil || len(a.Held) != 1 {
 			t.Errorf("%s: held %+v, want one slot", tc.alloc, a)
@@ -185,7 +186,7 @@ func TestRestartStartsEmptyTable(t *testing.T) {
 		}
 	}
 	// The inference hangs on D's free: index 0 taken while C was held.
-	c, _ := parser.ParseID("c3c4d5d6e7e8f9f0a1a2b3b4c5c6d7d8")
+	c, _ := flinklog.ParseID("c3c4d5d6e7e8f9f0a1a2b3b4c5c6d7d8")
 	if h := m.Allocation(c).Held[0]; h.Index.Source != IndexInferred || h.Index.Pos.Line != 48 {
 		t.Errorf("C's index evidence %+v, want inferred from line 48", h.Index)
 	}
@@ -221,7 +222,7 @@ func TestMidStoryPriorSlots(t *testing.T) {
 		{"5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d", false, 0, "free", 1},
 		{"7b6a5f4e3d2c1b0a9f8e7d6c5b4a3928", false, -1, "", 0}, // refused: index 3 is X's
 	} {
-		id, _ := parser.ParseID(tc.alloc)
+		id, _ := flinklog.ParseID(tc.alloc)
 		a := m.Allocation(id)
 		if a == nil || len(a.Held) != tc.held {
 			t.Errorf("%s: %+v, want %d held slots", tc.alloc, a, tc.held)
@@ -248,7 +249,7 @@ func TestDynamicIndexCounter(t *testing.T) {
 		"3f4e5d6c7b8a9102f8e7d6c5b4a3120f": 6, "4a5f6e7d8c9b0a13a9f8e7d6c5b4231a": 7,
 	}
 	for s, idx := range want {
-		id, _ := parser.ParseID(s)
+		id, _ := flinklog.ParseID(s)
 		a := m.Allocation(id)
 		if a == nil || len(a.Held) != 1 || a.Held[0].Index.Index != idx {
 			t.Errorf("%s: %+v, want index %d", s, a, idx)

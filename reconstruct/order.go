@@ -6,7 +6,7 @@ package reconstruct
 import (
 	"time"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // minNegativeSkew: a TaskManager clock that runs ahead of the
@@ -18,12 +18,12 @@ const minNegativeSkew = 50 * int64(time.Millisecond)
 // incomparable times by the protocol: the JM asks, the RM forwards, the TM
 // receives and allocates, offers, activates, tasks are deployed, the slot is
 // released and freed.
-var protocolRank = map[parser.Kind]int{
-	parser.KindJMSlotRequest: 0, parser.KindRMSlotRequest: 1, parser.KindRMAllocStart: 2,
-	parser.KindTMSlotRequest: 3, parser.KindTMAllocated: 4, parser.KindTMAllocRefused: 4, parser.KindTMAllocExists: 4,
-	parser.KindRMAllocFailed: 5, parser.KindJMFulfilled: 6, parser.KindJMOfferMatched: 6, parser.KindTMActivate: 7,
-	parser.KindJMDeploy: 8, parser.KindTMTaskReceived: 9, parser.KindTaskNoSlot: 10, parser.KindJMRelease: 11,
-	parser.KindTMFreeReason: 12, parser.KindTMFree: 13, parser.KindTMFreeUnknown: 13, parser.KindRMFree: 14,
+var protocolRank = map[flinklog.Kind]int{
+	flinklog.KindJMSlotRequest: 0, flinklog.KindRMSlotRequest: 1, flinklog.KindRMAllocStart: 2,
+	flinklog.KindTMSlotRequest: 3, flinklog.KindTMAllocated: 4, flinklog.KindTMAllocRefused: 4, flinklog.KindTMAllocExists: 4,
+	flinklog.KindRMAllocFailed: 5, flinklog.KindJMFulfilled: 6, flinklog.KindJMOfferMatched: 6, flinklog.KindTMActivate: 7,
+	flinklog.KindJMDeploy: 8, flinklog.KindTMTaskReceived: 9, flinklog.KindTaskNoSlot: 10, flinklog.KindJMRelease: 11,
+	flinklog.KindTMFreeReason: 12, flinklog.KindTMFree: 13, flinklog.KindTMFreeUnknown: 13, flinklog.KindRMFree: 14,
 }
 
 // order merges the inputs into one sequence (Rank): each input keeps its
@@ -121,9 +121,9 @@ func (m *Model) orderByTime(heads [][]int) {
 
 // sameTimeKind reports whether every event carries a time, all of one
 // kind (a repeat's is its event's).
-func sameTimeKind(evs []parser.Event) bool {
+func sameTimeKind(evs []flinklog.Event) bool {
 	for i := range evs {
-		if evs[i].Time.Kind == parser.TimeNone || evs[i].Time.Kind != evs[0].Time.Kind {
+		if evs[i].Time.Kind == flinklog.TimeNone || evs[i].Time.Kind != evs[0].Time.Kind {
 			return false
 		}
 	}
@@ -190,7 +190,7 @@ func (m *Model) before(i, j int) bool {
 	if pa.File == pb.File {
 		return pa.Less(pb)
 	}
-	if a, b := res.TimeAt(i), res.TimeAt(j); a.Kind == b.Kind && a.Kind != parser.TimeNone {
+	if a, b := res.TimeAt(i), res.TimeAt(j); a.Kind == b.Kind && a.Kind != flinklog.TimeNone {
 		ta, tb := a.N+m.Skew[pa.File].Offset, b.N+m.Skew[pb.File].Offset
 		if ta != tb {
 			return ta < tb
@@ -217,21 +217,21 @@ func (m *Model) before(i, j int) bool {
 // (local wall clock vs UTC, time of day) are not compared.
 func (m *Model) estimateSkew() {
 	evs := m.Result.Events
-	sentAlloc := map[parser.ID]int{}
+	sentAlloc := map[flinklog.ID]int{}
 	sentTask := map[string]int{}
-	matched := map[parser.ID]int{}
+	matched := map[flinklog.ID]int{}
 	for i := range evs {
 		ev := &evs[i]
 		switch {
-		case ev.Kind == parser.KindRMSlotRequest, ev.Kind == parser.KindRMAllocStart && ev.Alloc.IsSet():
+		case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
 			if _, ok := sentAlloc[ev.Alloc]; !ok {
 				sentAlloc[ev.Alloc] = i
 			}
-		case ev.Kind == parser.KindJMDeploy && ev.Attempt != "":
+		case ev.Kind == flinklog.KindJMDeploy && ev.Attempt != "":
 			if _, ok := sentTask[ev.Attempt]; !ok {
 				sentTask[ev.Attempt] = i
 			}
-		case ev.Kind == parser.KindJMOfferMatched && ev.Alloc.IsSet():
+		case ev.Kind == flinklog.KindJMOfferMatched && ev.Alloc.IsSet():
 			if _, ok := matched[ev.Alloc]; !ok {
 				matched[ev.Alloc] = i
 			}
@@ -239,7 +239,7 @@ func (m *Model) estimateSkew() {
 	}
 	type fileAlloc struct {
 		file  int32
-		alloc parser.ID
+		alloc flinklog.ID
 	}
 	activated := map[fileAlloc]bool{}
 	best := map[int32]Skew{}
@@ -248,11 +248,11 @@ func (m *Model) estimateSkew() {
 		var j int
 		var ok bool
 		switch {
-		case tm.Kind == parser.KindTMSlotRequest:
+		case tm.Kind == flinklog.KindTMSlotRequest:
 			j, ok = sentAlloc[tm.Alloc]
-		case tm.Kind == parser.KindTMTaskReceived && tm.Attempt != "":
+		case tm.Kind == flinklog.KindTMTaskReceived && tm.Attempt != "":
 			j, ok = sentTask[tm.Attempt]
-		case tm.Kind == parser.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tm.Pos.File, tm.Alloc}]:
+		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tm.Pos.File, tm.Alloc}]:
 			activated[fileAlloc{tm.Pos.File, tm.Alloc}] = true
 			j, ok = matched[tm.Alloc]
 		}
@@ -260,7 +260,7 @@ func (m *Model) estimateSkew() {
 			continue
 		}
 		rm := &evs[j]
-		if rm.Pos.File == tm.Pos.File || rm.Time.Kind != tm.Time.Kind || rm.Time.Kind == parser.TimeNone {
+		if rm.Pos.File == tm.Pos.File || rm.Time.Kind != tm.Time.Kind || rm.Time.Kind == flinklog.TimeNone {
 			continue
 		}
 		lag := rm.Time.N - tm.Time.N

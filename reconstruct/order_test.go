@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -16,8 +17,8 @@ import (
 // one event. Mutation check: breaking heap ties by time alone, or taking the
 // first tied head without the scan, fails this test.
 func TestOrderByTimeEqualsScan(t *testing.T) {
-	kinds := []parser.Kind{parser.KindJMSlotRequest, parser.KindRMSlotRequest, parser.KindTMSlotRequest,
-		parser.KindTMAllocated, parser.KindTMFree, parser.KindRMFree, parser.KindMetaSlots, parser.KindMetaTMID}
+	kinds := []flinklog.Kind{flinklog.KindJMSlotRequest, flinklog.KindRMSlotRequest, flinklog.KindTMSlotRequest,
+		flinklog.KindTMAllocated, flinklog.KindTMFree, flinklog.KindRMFree, flinklog.KindMetaSlots, flinklog.KindMetaTMID}
 	cases := []struct {
 		inputs, events, times int
 		skew                  bool
@@ -38,14 +39,14 @@ func TestOrderByTimeEqualsScan(t *testing.T) {
 				for i := 0; i < c.events; i++ {
 					f := int32(rng.IntN(c.inputs))
 					lines[f] += 1 + int64(rng.IntN(3))
-					res.Events = append(res.Events, parser.Event{
-						Pos:  parser.Pos{File: f, Line: lines[f]},
-						Time: parser.Time{Kind: parser.TimeUTC, N: int64(rng.IntN(c.times))},
+					res.Events = append(res.Events, flinklog.Event{
+						Pos:  flinklog.Pos{File: f, Line: lines[f]},
+						Time: flinklog.Time{Kind: flinklog.TimeUTC, N: int64(rng.IntN(c.times))},
 						Kind: kinds[rng.IntN(len(kinds))],
 					})
 				}
 				// Inputs' events arrive grouped by input, as Read returns them.
-				slices.SortStableFunc(res.Events, func(a, b parser.Event) int { return int(a.Pos.File) - int(b.Pos.File) })
+				slices.SortStableFunc(res.Events, func(a, b flinklog.Event) int { return int(a.Pos.File) - int(b.Pos.File) })
 				m := &Model{Result: res, Skew: map[int32]Skew{}}
 				if c.skew {
 					for f := int32(0); f < int32(c.inputs); f++ {
@@ -67,7 +68,7 @@ func TestOrderByTimeEqualsScan(t *testing.T) {
 	}
 }
 
-func headsOf(evs []parser.Event) [][]int {
+func headsOf(evs []flinklog.Event) [][]int {
 	var heads [][]int
 	where := map[int32]int{}
 	for i := range evs {

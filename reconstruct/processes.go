@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -17,7 +18,7 @@ func (m *Model) groupProcesses() {
 	byInput := map[int32][]int{}
 	var inputs []int32
 	for i := range evs {
-		if evs[i].Component != parser.ComponentTM {
+		if evs[i].Component != flinklog.ComponentTM {
 			continue
 		}
 		f := evs[i].Pos.File
@@ -26,7 +27,7 @@ func (m *Model) groupProcesses() {
 		}
 		byInput[f] = append(byInput[f], i)
 	}
-	resourceOf := func(ev *parser.Event) string {
+	resourceOf := func(ev *flinklog.Event) string {
 		if ev.Resource != "" {
 			return ev.Resource
 		}
@@ -54,7 +55,7 @@ func (m *Model) groupProcesses() {
 			// A banner starts a new process; a new input continues the
 			// TaskManager's latest process when it picks up where that one
 			// stopped (log rotation), else it starts one mid-story.
-			restart := ev.Kind == parser.KindMetaVersion
+			restart := ev.Kind == flinklog.KindMetaVersion
 			if cur == nil || restart {
 				res := resourceOf(ev)
 				tm := byRes[res]
@@ -79,13 +80,13 @@ func (m *Model) groupProcesses() {
 // continues reports whether ev, the first event of an input, carries on the
 // TaskManager's latest process from another input: that process's last
 // event is no later than ev (a rotated log), not a copy of the same lines.
-func (m *Model) continues(tm *TaskManager, ev *parser.Event) bool {
+func (m *Model) continues(tm *TaskManager, ev *flinklog.Event) bool {
 	if len(tm.Processes) == 0 {
 		return false
 	}
 	last := tm.Processes[len(tm.Processes)-1]
 	prev := &m.Result.Events[last.Events[len(last.Events)-1]]
-	return prev.Pos.File != ev.Pos.File && prev.Time.Kind == ev.Time.Kind && prev.Time.Kind != parser.TimeNone && prev.Time.N <= ev.Time.N
+	return prev.Pos.File != ev.Pos.File && prev.Time.Kind == ev.Time.Kind && prev.Time.Kind != flinklog.TimeNone && prev.Time.N <= ev.Time.N
 }
 
 // replayProcesses configures and replays every process, with the slot
@@ -145,34 +146,34 @@ func (m *Model) configure(p *Process) {
 	for _, i := range p.Events {
 		ev := &evs[i]
 		switch ev.Kind {
-		case parser.KindMetaVersion:
+		case flinklog.KindMetaVersion:
 			// A banner names this process's version (an input may hold
 			// several processes), unless --flink-version overrides it.
-			if v, ok := parser.ParseVersion(ev.Version); ok && in.VersionSource != "flag" {
+			if v, ok := flinklog.ParseVersion(ev.Version); ok && in.VersionSource != "flag" {
 				lo, hi, verText = v, v, ev.Version
 			}
-		case parser.KindMetaSlots:
+		case flinklog.KindMetaSlots:
 			cfg.Slots = ev.Count
 		}
 	}
-	cfg.StaticOnly = !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 13})
-	cfg.DynamicCounter = !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 13})
+	cfg.StaticOnly = !hi.IsZero() && hi.Less(flinklog.Version{Major: 1, Minor: 13})
+	cfg.DynamicCounter = !lo.IsZero() && !lo.Less(flinklog.Version{Major: 1, Minor: 13})
 
 	p.Runs, p.RunsWhy = Legacy, "assumed: the version is unknown and no refusal line shows the fixed table"
 	for _, i := range p.Events {
 		ev := &evs[i]
-		if ev.Kind == parser.KindTMAllocExists || ev.Kind == parser.KindTMAllocRefused &&
-			(ev.Reason == parser.ReasonAllocatedElsewhere || ev.Reason == parser.ReasonIndexTaken) {
+		if ev.Kind == flinklog.KindTMAllocExists || ev.Kind == flinklog.KindTMAllocRefused &&
+			(ev.Reason == flinklog.ReasonAllocatedElsewhere || ev.Reason == flinklog.ReasonIndexTaken) {
 			p.Runs, p.RunsWhy, p.RunsPos = Fixed, "refusal line of the fixed table", ev.Pos
 			return
 		}
 	}
 	switch {
-	case !lo.IsZero() && !lo.Less(parser.Version{Major: 1, Minor: 10}):
+	case !lo.IsZero() && !lo.Less(flinklog.Version{Major: 1, Minor: 10}):
 		p.Runs, p.RunsWhy = Fixed, "version "+verText
-	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 8}):
+	case !hi.IsZero() && hi.Less(flinklog.Version{Major: 1, Minor: 8}):
 		p.Runs, p.RunsWhy = Legacy, "version "+verText
-	case !hi.IsZero() && hi.Less(parser.Version{Major: 1, Minor: 10}):
+	case !hi.IsZero() && hi.Less(flinklog.Version{Major: 1, Minor: 10}):
 		p.Runs, p.RunsWhy = Legacy, "assumed from version "+verText+" (a backport of the fix is possible)"
 	}
 }
@@ -191,7 +192,7 @@ func (m *Model) inputOf(file int32) parser.InputSummary {
 // compared with at (another time kind, no time) are kept in log order. It
 // returns nil when no event's time can be compared with at: the answer
 // would be the end state mislabelled as a point in time.
-func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
+func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	comparable := false
 	for _, i := range p.Events {
 		if m.Result.Events[i].Time.Kind == at.Kind {
@@ -242,7 +243,7 @@ func (m *Model) ReplayAt(p *Process, at parser.Time) *Replay {
 // TaskManager's clock): the last one whose first event is not later than
 // at. Processes whose times cannot be compared with at are passed over;
 // nil when none can be.
-func (m *Model) ProcessAt(tm *TaskManager, at parser.Time) *Process {
+func (m *Model) ProcessAt(tm *TaskManager, at flinklog.Time) *Process {
 	var found *Process
 	for _, p := range tm.Processes {
 		first := m.Result.Events[p.Events[0]].Time
@@ -280,14 +281,14 @@ func (m *Model) joinRotatedIdentities() {
 	evs := m.Result.Events
 	type info struct {
 		file  int32
-		first parser.Time
+		first flinklog.Time
 		named string // the ResourceID its last process announced, "" if none
 	}
 	var tmInputs []info
 	seen := map[int32]bool{}
 	for i := range evs {
 		ev := &evs[i]
-		if ev.Component != parser.ComponentTM || seen[ev.Pos.File] {
+		if ev.Component != flinklog.ComponentTM || seen[ev.Pos.File] {
 			continue
 		}
 		seen[ev.Pos.File] = true
@@ -300,7 +301,7 @@ func (m *Model) joinRotatedIdentities() {
 		}
 	}
 	for _, a := range tmInputs {
-		if a.first.Kind == parser.TimeNone {
+		if a.first.Kind == flinklog.TimeNone {
 			continue
 		}
 		fa := m.Result.Files[a.file]
@@ -326,10 +327,10 @@ func (m *Model) joinRotatedIdentities() {
 			if ev.Pos.File != a.file {
 				continue
 			}
-			if ev.Kind == parser.KindMetaVersion || ev.Kind == parser.KindMetaTMID {
+			if ev.Kind == flinklog.KindMetaVersion || ev.Kind == flinklog.KindMetaTMID {
 				break
 			}
-			if ev.Component == parser.ComponentTM {
+			if ev.Component == flinklog.ComponentTM {
 				ev.Resource = best.named
 			}
 		}

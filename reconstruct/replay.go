@@ -3,7 +3,7 @@ package reconstruct
 import (
 	"fmt"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // IndexSource says how the replay knows a slot's index.
@@ -28,7 +28,7 @@ type IndexInfo struct {
 	// Pos is the line that printed it; for an inference, the last line it
 	// hangs on (for "only index left", the one that settled the last other
 	// index). Zero when unknown.
-	Pos parser.Pos
+	Pos flinklog.Pos
 }
 
 // Op is what a replay step does to the slot table. It prints as the word
@@ -56,12 +56,12 @@ func (o Op) String() string {
 
 // Step is one observed TaskManager event applied to both models.
 type Step struct {
-	Event   int       // index into the replayed events
-	Op      Op        // what the TaskManager did
-	Alloc   parser.ID // the AllocationID the op is about
-	Results [2]Result // [Legacy, Fixed]
-	Slot    [2]int    // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
-	Skipped [2]bool   // the model would never have seen this step (it follows from a refused allocation)
+	Event   int         // index into the replayed events
+	Op      Op          // what the TaskManager did
+	Alloc   flinklog.ID // the AllocationID the op is about
+	Results [2]Result   // [Legacy, Fixed]
+	Slot    [2]int      // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
+	Skipped [2]bool     // the model would never have seen this step (it follows from a refused allocation)
 }
 
 // Divergence is a step whose outcome differs between the models.
@@ -114,10 +114,10 @@ func (l ProbeList) Probe(k int) Probe { return l[k] }
 // Probe is a slot report (as the ResourceManager logged it) to compare with
 // the replayed table at a time of the TaskManager's own clock.
 type Probe struct {
-	At     parser.Time         // the report's time, moved to the TaskManager's clock
-	Window int64               // how far before At the TaskManager may have built it (ns); see also ReportLead
-	Slots  []parser.SlotStatus // the report's entries for this TaskManager
-	Pos    parser.Pos          // the report's line
+	At     flinklog.Time         // the report's time, moved to the TaskManager's clock
+	Window int64                 // how far before At the TaskManager may have built it (ns); see also ReportLead
+	Slots  []flinklog.SlotStatus // the report's entries for this TaskManager
+	Pos    flinklog.Pos          // the report's line
 }
 
 // Replay is one TaskManager process replayed under both models from the
@@ -139,17 +139,17 @@ type Replay struct {
 	checks []ReportCheck
 
 	cfg     Config
-	all     []parser.Event // the events, of which idx picks this process's
+	all     []flinklog.Event // the events, of which idx picks this process's
 	idx     []int
-	next    int                     // next placeholder key (-1, -2, …)
-	jobOf   map[parser.ID]parser.ID // AllocationID → JobID from its slot request
-	refused map[int]bool            // legacy placeholders the fixed table refused to create
-	seen    map[parser.ID]bool      // AllocationIDs allocated (or found held) in this process
-	dupAck  map[parser.ID]bool      // an accepted duplicate was announced; its "Allocated slot" creates nothing
-	life    map[int][2]int          // key → [step born, step freed) in the legacy table; freed -1 while held
-	request map[int]int             // key → ordinal of the slot request that created it
-	reqs    int                     // slot requests that reached the table
-	lastReq map[parser.ID]int       // AllocationID → ordinal of its latest slot request
+	next    int                         // next placeholder key (-1, -2, …)
+	jobOf   map[flinklog.ID]flinklog.ID // AllocationID → JobID from its slot request
+	refused map[int]bool                // legacy placeholders the fixed table refused to create
+	seen    map[flinklog.ID]bool        // AllocationIDs allocated (or found held) in this process
+	dupAck  map[flinklog.ID]bool        // an accepted duplicate was announced; its "Allocated slot" creates nothing
+	life    map[int][2]int              // key → [step born, step freed) in the legacy table; freed -1 while held
+	request map[int]int                 // key → ordinal of the slot request that created it
+	reqs    int                         // slot requests that reached the table
+	lastReq map[flinklog.ID]int         // AllocationID → ordinal of its latest slot request
 	// The table states inside the probes' windows (see takeSnapshots):
 	// states[s] is shared by the probes [probe when it was taken,
 	// stateHi[s]); probe p holds those of states[first[p]:last[p]+1].
@@ -162,13 +162,13 @@ type Replay struct {
 // snapshot is both tables as they stood after event After (-1: before any).
 type snapshot struct {
 	After int
-	Until parser.Time // the time of the next event: the state held until then (zero: end of log)
+	Until flinklog.Time // the time of the next event: the state held until then (zero: end of log)
 	Slots [2][]Slot
 }
 
 // ReplayTM replays the events of one TaskManager process (in log order)
 // under both models. Events of other components are ignored.
-func ReplayTM(events []parser.Event, cfg Config) *Replay {
+func ReplayTM(events []flinklog.Event, cfg Config) *Replay {
 	idx := make([]int, len(events))
 	for i := range idx {
 		idx[i] = i
@@ -179,17 +179,17 @@ func ReplayTM(events []parser.Event, cfg Config) *Replay {
 // replayIndexed replays the events all[idx[0]], all[idx[1]], … without
 // copying them: a model's processes are views into one event slice. Step
 // and snapshot positions count in idx.
-func replayIndexed(all []parser.Event, idx []int, cfg Config) *Replay {
+func replayIndexed(all []flinklog.Event, idx []int, cfg Config) *Replay {
 	r := newReplay(all, idx, cfg)
 	for i := range idx {
 		ev := &all[idx[i]]
-		if ev.Component != parser.ComponentTM && ev.Component != parser.ComponentUnknown {
+		if ev.Component != flinklog.ComponentTM && ev.Component != flinklog.ComponentUnknown {
 			continue
 		}
 		r.takeSnapshots(ev.Time, i-1)
 		r.apply(i, ev)
 	}
-	r.takeSnapshots(parser.Time{}, len(idx)-1)
+	r.takeSnapshots(flinklog.Time{}, len(idx)-1)
 	r.resolveFromReports()
 	r.inferDynamicCounter()
 	r.inferOnlyIndexLeft()
@@ -201,13 +201,13 @@ func replayIndexed(all []parser.Event, idx []int, cfg Config) *Replay {
 }
 
 // newReplay is a replay of all[idx[…]] that has not begun.
-func newReplay(all []parser.Event, idx []int, cfg Config) *Replay {
+func newReplay(all []flinklog.Event, idx []int, cfg Config) *Replay {
 	r := &Replay{
 		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		Indexes: map[int]IndexInfo{},
 		cfg:     cfg, all: all, idx: idx, next: -1,
-		jobOf: map[parser.ID]parser.ID{}, refused: map[int]bool{}, seen: map[parser.ID]bool{},
-		dupAck: map[parser.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[parser.ID]int{},
+		jobOf: map[flinklog.ID]flinklog.ID{}, refused: map[int]bool{}, seen: map[flinklog.ID]bool{},
+		dupAck: map[flinklog.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[flinklog.ID]int{},
 	}
 	if r.cfg.Probes == nil {
 		r.cfg.Probes = ProbeList(nil)
@@ -220,7 +220,7 @@ func newReplay(all []parser.Event, idx []int, cfg Config) *Replay {
 }
 
 // event is the replay's i-th event.
-func (r *Replay) event(i int) *parser.Event { return &r.all[r.idx[i]] }
+func (r *Replay) event(i int) *flinklog.Event { return &r.all[r.idx[i]] }
 
 // takeSnapshots records the tables as they stand after event after, for
 // every probe whose window an event at time t enters or leaves; a zero t
@@ -234,8 +234,8 @@ func (r *Replay) event(i int) *parser.Event { return &r.all[r.idx[i]] }
 // after grows from call to call, so a probe takes each state once, and
 // those it takes are the states from the first to the last it was
 // visited by whose range reaches it (see statesOf).
-func (r *Replay) takeSnapshots(t parser.Time, after int) {
-	end := t.Kind == parser.TimeNone
+func (r *Replay) takeSnapshots(t flinklog.Time, after int) {
+	end := t.Kind == flinklog.TimeNone
 	closed := 0
 	s := -1
 	for p := r.probe; p < r.cfg.Probes.Len(); p++ {
@@ -285,13 +285,13 @@ func (r *Replay) newKey(step int) int {
 	return key
 }
 
-func (r *Replay) apply(i int, ev *parser.Event) {
+func (r *Replay) apply(i int, ev *flinklog.Event) {
 	switch ev.Kind {
-	case parser.KindTMSlotRequest:
+	case flinklog.KindTMSlotRequest:
 		r.jobOf[ev.Alloc] = ev.Job
 		r.lastReq[ev.Alloc] = r.reqs
 		r.reqs++
-	case parser.KindTMAllocated:
+	case flinklog.KindTMAllocated:
 		if r.dupAck[ev.Alloc] {
 			// 1.13–1.17 log "Allocated slot for A." after accepting a
 			// duplicate request ("Slot with allocationId A already exist …"):
@@ -321,14 +321,14 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			r.diverge(st, fmt.Sprintf("refuse the request (SlotAllocationException to the ResourceManager): %s already holds a slot, which stays its only one", ev.Alloc))
 		}
 		r.Steps = append(r.Steps, st)
-	case parser.KindTMAllocExists:
+	case flinklog.KindTMAllocExists:
 		// "Slot with allocationId A already exist, … index N. The required
 		// index is M." prints the index A holds; an accepted duplicate
 		// follows with "Allocated slot for A.", a refused one with "Could
 		// not allocate slot for A.".
 		r.dupAck[ev.Alloc] = true
 		r.resolveHolder(i, ev.Alloc, ev.Job, ev.SlotIndex, ev.Pos, "refusal")
-	case parser.KindTMAllocRefused:
+	case flinklog.KindTMAllocRefused:
 		delete(r.dupAck, ev.Alloc)
 		switch {
 		case ev.Alloc.IsSet() && ev.SlotIndex >= 0:
@@ -340,15 +340,15 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			// allocation id A'": the occupant's index.
 			r.resolveHolder(i, ev.Other, ev.Job, ev.SlotIndex, ev.Pos, "occupant")
 		}
-		if ev.Reason == parser.ReasonUnknownRMLeader || ev.Reason == parser.ReasonNoRM {
+		if ev.Reason == flinklog.ReasonUnknownRMLeader || ev.Reason == flinklog.ReasonNoRM {
 			// Refused before the table saw it: no dynamic index was drawn.
 			r.reqs--
 			delete(r.lastReq, ev.Alloc)
 		}
-	case parser.KindTMFree, parser.KindTMFreeUnknown:
+	case flinklog.KindTMFree, flinklog.KindTMFreeUnknown:
 		delete(r.dupAck, ev.Alloc)
-		if ev.Kind == parser.KindTMFree {
-			r.priorSlot(i, ev.Alloc, ev.Job, parser.Pos{})
+		if ev.Kind == flinklog.KindTMFree {
+			r.priorSlot(i, ev.Alloc, ev.Job, flinklog.Pos{})
 		}
 		st := Step{Event: i, Op: OpFree, Alloc: ev.Alloc}
 		legacyKey, _ := r.Tables[Legacy].Lookup(ev.Alloc)
@@ -365,34 +365,34 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 			if l, ok := r.life[st.Slot[Legacy]]; ok {
 				r.life[st.Slot[Legacy]] = [2]int{l[0], len(r.Steps)}
 			}
-			if ev.Kind == parser.KindTMFree && ev.SlotIndex >= 0 {
+			if ev.Kind == flinklog.KindTMFree && ev.SlotIndex >= 0 {
 				r.resolve(st.Slot[Legacy], ev.SlotIndex, IndexObserved, "free", ev.Pos)
 			}
 		}
 		r.step(st)
-	case parser.KindTMActivate:
-		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], parser.Pos{})
+	case flinklog.KindTMActivate:
+		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
 		st := Step{Event: i, Op: OpActivate, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Results[m] = t.MarkActive(ev.Alloc)
 		}
 		r.step(st)
-	case parser.KindTMTaskReceived, parser.KindTaskNoSlot:
+	case flinklog.KindTMTaskReceived, flinklog.KindTaskNoSlot:
 		if !ev.Alloc.IsSet() {
 			return // ≤ 1.11 prints no AllocationID: nothing to look up
 		}
-		if ev.Kind == parser.KindTaskNoSlot && len(r.Steps) > 0 {
-			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && last.Alloc == ev.Alloc && r.event(last.Event).Kind == parser.KindTMTaskReceived {
+		if ev.Kind == flinklog.KindTaskNoSlot && len(r.Steps) > 0 {
+			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && last.Alloc == ev.Alloc && r.event(last.Event).Kind == flinklog.KindTMTaskReceived {
 				return // the refusal of the submission just replayed
 			}
 		}
-		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], parser.Pos{})
+		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
 		st := Step{Event: i, Op: OpSubmit, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Results[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
 		}
 		r.step(st)
-	case parser.KindTMJMClose:
+	case flinklog.KindTMJMClose:
 		for _, t := range r.Tables {
 			t.MarkInactive(ev.Job)
 		}
@@ -405,7 +405,7 @@ func (r *Replay) apply(i int, ev *parser.Event) {
 // is in view held a slot before the log begins. It is put in both tables
 // (a "prior" step) so the operation finds it, instead of reporting a
 // failure the TaskManager never had.
-func (r *Replay) priorSlot(i int, alloc, job parser.ID, pos parser.Pos) int {
+func (r *Replay) priorSlot(i int, alloc, job flinklog.ID, pos flinklog.Pos) int {
 	if r.cfg.FromStart || !alloc.IsSet() || r.seen[alloc] {
 		return 0
 	}
@@ -428,7 +428,7 @@ func (r *Replay) priorSlot(i int, alloc, job parser.ID, pos parser.Pos) int {
 // replay ends: at any time of the log it was already held. key is the full
 // replay's placeholder; event is the first line that shows it, and active
 // says whether that line shows it ACTIVE.
-func (r *Replay) holdPrior(key int, alloc, job parser.ID, event int, active bool) {
+func (r *Replay) holdPrior(key int, alloc, job flinklog.ID, event int, active bool) {
 	if r.seen[alloc] {
 		return
 	}
@@ -447,7 +447,7 @@ func (r *Replay) holdPrior(key int, alloc, job parser.ID, event int, active bool
 
 // resolveHolder records that alloc holds index idx (a refusal printed it);
 // an id never seen allocated in a mid-story log held it before the log.
-func (r *Replay) resolveHolder(i int, alloc, job parser.ID, idx int, pos parser.Pos, how string) {
+func (r *Replay) resolveHolder(i int, alloc, job flinklog.ID, idx int, pos flinklog.Pos, how string) {
 	if !alloc.IsSet() || idx < 0 {
 		return
 	}
@@ -460,7 +460,7 @@ func (r *Replay) resolveHolder(i int, alloc, job parser.ID, idx int, pos parser.
 // resolve records that placeholder key is index idx. An observation
 // overrides an inference; a contradiction between observations keeps the
 // first and is recorded.
-func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos parser.Pos) {
+func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos flinklog.Pos) {
 	if key >= 0 {
 		return
 	}
@@ -477,11 +477,11 @@ func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos parser.P
 // an earlier line settled: a slot keeps its index for life, so lines are
 // missing, two processes share a log, or the table broke its own rules.
 type IndexConflict struct {
-	Key     int        // the slot's placeholder key
-	Index   int        // the index this line names
-	How     string     // what kind of line it is ("free", "slot report", …)
-	Pos     parser.Pos // the line
-	Settled IndexInfo  // what the earlier line settled
+	Key     int          // the slot's placeholder key
+	Index   int          // the index this line names
+	How     string       // what kind of line it is ("free", "slot report", …)
+	Pos     flinklog.Pos // the line
+	Settled IndexInfo    // what the earlier line settled
 }
 
 // step records a free, activation or submission, and a divergence when
@@ -544,7 +544,7 @@ func (r *Replay) inferDynamicCounter() {
 	if !r.cfg.DynamicCounter || !r.cfg.FromStart || r.cfg.Slots <= 0 {
 		return
 	}
-	var witness parser.Pos
+	var witness flinklog.Pos
 	for key, ord := range r.request {
 		info := r.Indexes[key]
 		if info.Source != IndexObserved {
@@ -588,7 +588,7 @@ func (r *Replay) inferOnlyIndexLeft() {
 				continue
 			}
 			taken := map[int]bool{}
-			var last parser.Pos // the latest line that settled a taken index
+			var last flinklog.Pos // the latest line that settled a taken index
 			for _, o := range keys {
 				if info := r.Indexes[o]; o != k && info.Index >= 0 && r.overlaps(k, o) {
 					taken[info.Index] = true

@@ -3,10 +3,11 @@ package reconstruct
 import (
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
-func readLog(t *testing.T, name string) []parser.Event {
+func readLog(t *testing.T, name string) []flinklog.Event {
 	t.Helper()
 	res, err := parser.Read([]string{"../testdata/logs/" + name}, parser.Options{})
 	if err != nil {
@@ -23,7 +24,7 @@ func readLog(t *testing.T, name string) []parser.Event {
 func TestReplayLegacyRace(t *testing.T) {
 	evs := readLog(t, "legacy-1.6.2-race-tm.log")
 	r := ReplayTM(evs, Config{FromStart: true})
-	a1, _ := parser.ParseID("4d281fc2b655ae175b84d7592d68df69")
+	a1, _ := flinklog.ParseID("4d281fc2b655ae175b84d7592d68df69")
 	if len(r.Divergences) != 1 {
 		t.Fatalf("%d divergences, want 1: %+v", len(r.Divergences), r.Divergences)
 	}

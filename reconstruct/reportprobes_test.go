@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/sim"
 )
@@ -124,11 +125,11 @@ func probesOneByOne(m *Model) map[*Process]*oneByOne {
 	}
 	for i := range res.All() {
 		ev := res.At(i)
-		if ev.Kind != parser.KindRMSlotReport || len(ev.Slots) == 0 {
+		if ev.Kind != flinklog.KindRMSlotReport || len(ev.Slots) == 0 {
 			continue
 		}
 		var resources []string
-		per := map[string][]parser.SlotStatus{}
+		per := map[string][]flinklog.SlotStatus{}
 		for _, st := range ev.Slots {
 			if _, ok := per[st.Resource]; !ok {
 				resources = append(resources, st.Resource)
@@ -141,13 +142,13 @@ func probesOneByOne(m *Model) map[*Process]*oneByOne {
 				continue
 			}
 			var target *Process
-			var at parser.Time
+			var at flinklog.Time
 			for _, p := range tm.Processes {
 				first := &res.Events[p.Events[0]]
-				if first.Time.Kind != ev.Time.Kind || ev.Time.Kind == parser.TimeNone {
+				if first.Time.Kind != ev.Time.Kind || ev.Time.Kind == flinklog.TimeNone {
 					continue
 				}
-				t := parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + m.Skew[ev.Pos.File].Offset - m.Skew[p.Input].Offset}
+				t := flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + m.Skew[ev.Pos.File].Offset - m.Skew[p.Input].Offset}
 				if first.Time.N <= t.N {
 					target, at = p, t
 				}

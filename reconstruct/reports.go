@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -41,17 +42,17 @@ func (m *Model) assignReports() {
 		slots int32 // its entries for the process: index into slotSets
 	}
 	got := map[*Process][]placed{}
-	var slotSets [][]parser.SlotStatus
+	var slotSets [][]flinklog.SlotStatus
 	// a report's entries for one TaskManager, the same slice for the
 	// repeats of one report
 	type setKey struct {
-		ev  *parser.Event
+		ev  *flinklog.Event
 		res string
 	}
 	setOf := map[setKey]int32{}
 	for i := range res.All() {
 		ev := res.Base(i)
-		if ev.Kind != parser.KindRMSlotReport || len(ev.Slots) == 0 {
+		if ev.Kind != flinklog.KindRMSlotReport || len(ev.Slots) == 0 {
 			continue
 		}
 		pos, when := res.PosAt(i), res.TimeAt(i)
@@ -71,13 +72,13 @@ func (m *Model) assignReports() {
 				continue
 			}
 			var target *Process
-			var at parser.Time
+			var at flinklog.Time
 			for _, p := range tm.Processes {
 				first := &evs[p.Events[0]]
-				if first.Time.Kind != when.Kind || when.Kind == parser.TimeNone {
+				if first.Time.Kind != when.Kind || when.Kind == flinklog.TimeNone {
 					continue
 				}
-				t := parser.Time{Kind: when.Kind, N: when.N + m.Skew[pos.File].Offset - m.Skew[p.Input].Offset}
+				t := flinklog.Time{Kind: when.Kind, N: when.N + m.Skew[pos.File].Offset - m.Skew[p.Input].Offset}
 				if first.Time.N <= t.N {
 					target, at = p, t
 				}
@@ -94,7 +95,7 @@ func (m *Model) assignReports() {
 					// probes read the event's slots (read-only).
 					slotSets = append(slotSets, ev.Slots)
 				} else {
-					var mine []parser.SlotStatus
+					var mine []flinklog.SlotStatus
 					for _, st := range ev.Slots {
 						if st.Resource == tmRes {
 							mine = append(mine, st)
@@ -141,7 +142,7 @@ func (m *Model) assignReports() {
 type reportProbes struct {
 	res  *parser.Result
 	runs []reportRun
-	sets [][]parser.SlotStatus
+	sets [][]flinklog.SlotStatus
 	n    int
 }
 
@@ -173,5 +174,5 @@ func (p *reportProbes) Probe(k int) Probe {
 	r := p.run(k)
 	v := int(r.v) + k - int(r.start)
 	t := p.res.TimeAt(v)
-	return Probe{At: parser.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.PosAt(v)}
+	return Probe{At: flinklog.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.PosAt(v)}
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // ReportCheck is one slot report compared, index by index, with the
@@ -76,10 +76,10 @@ func (r *Replay) CheckCount() int {
 
 // ReportRow is one slot as the report shows it and as the replay holds it.
 type ReportRow struct {
-	Index    int       // the slot's index; -1 for a dynamic slot the report names without one
-	Reported parser.ID // AllocationID the report shows (unset: free)
-	Job      parser.ID // JobID the report shows
-	Replayed Slot      // the replayed slot (Index is its key; State Free when the replay holds none)
+	Index    int         // the slot's index; -1 for a dynamic slot the report names without one
+	Reported flinklog.ID // AllocationID the report shows (unset: free)
+	Job      flinklog.ID // JobID the report shows
+	Replayed Slot        // the replayed slot (Index is its key; State Free when the replay holds none)
 	Agrees   bool
 }
 
@@ -92,7 +92,7 @@ func (r *Replay) resolveFromReports() {
 	var snaps []*snapshot
 	for p := range r.cfg.Probes.Len() {
 		pr := r.cfg.Probes.Probe(p)
-		reported := map[parser.ID][]int{}
+		reported := map[flinklog.ID][]int{}
 		for _, st := range pr.Slots {
 			if st.Alloc.IsSet() && st.Index >= 0 {
 				reported[st.Alloc] = append(reported[st.Alloc], st.Index)
@@ -130,7 +130,7 @@ func (r *Replay) resolveFromReports() {
 
 // snapshotHolding returns the latest legacy-table state of snaps (a
 // probe's window) in which alloc holds exactly n slots.
-func snapshotHolding(snaps []*snapshot, alloc parser.ID, n int) ([]Slot, bool) {
+func snapshotHolding(snaps []*snapshot, alloc flinklog.ID, n int) ([]Slot, bool) {
 	for s := len(snaps) - 1; s >= 0; s-- {
 		slots := snaps[s].Slots[Legacy]
 		held := 0
@@ -165,7 +165,7 @@ func (r *Replay) compareReports() {
 		// older than its line; the skew estimate is approximate).
 		at := len(snaps) - 1
 		for s, snap := range snaps {
-			if snap.Until.Kind == parser.TimeNone || snap.Until.N > pr.At.N {
+			if snap.Until.Kind == flinklog.TimeNone || snap.Until.N > pr.At.N {
 				at = s
 				break
 			}
@@ -213,7 +213,7 @@ func sameRows(a, b []ReportRow) bool {
 // hours: such a check shares the rows of the one before (rows are only
 // read), so a long log's checks cost what its changes cost, not what its
 // heartbeats do.
-func (r *Replay) compareKept(m int, reported []parser.SlotStatus, slots []Slot) ([]ReportRow, bool) {
+func (r *Replay) compareKept(m int, reported []flinklog.SlotStatus, slots []Slot) ([]ReportRow, bool) {
 	last := &r.lastKept[m]
 	if last.rows != nil && slices.Equal(last.reported, reported) && slices.Equal(last.slots, slots) {
 		return last.rows, last.agrees
@@ -225,7 +225,7 @@ func (r *Replay) compareKept(m int, reported []parser.SlotStatus, slots []Slot) 
 
 // keptCompare is the last compareKept of one model.
 type keptCompare struct {
-	reported []parser.SlotStatus
+	reported []flinklog.SlotStatus
 	slots    []Slot
 	rows     []ReportRow
 	agrees   bool
@@ -236,7 +236,7 @@ type keptCompare struct {
 // maps were a quarter of all the bytes an audit of a DEBUG log allocated;
 // here a report is lined up on the stack. TestAgreesEqualsCompare checks
 // that the verdicts are the same.
-func (r *Replay) agrees(reported []parser.SlotStatus, slots []Slot) bool {
+func (r *Replay) agrees(reported []flinklog.SlotStatus, slots []Slot) bool {
 	const most = 64
 	if len(slots) > most {
 		_, ok := r.compare(reported, slots)
@@ -285,7 +285,7 @@ func (r *Replay) agrees(reported []parser.SlotStatus, slots []Slot) bool {
 }
 
 // compare lines up a report with one table state, index by index.
-func (r *Replay) compare(reported []parser.SlotStatus, slots []Slot) ([]ReportRow, bool) {
+func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]ReportRow, bool) {
 	claimed := make([]bool, len(slots))
 	byIndex := map[int]int{}
 	for i, s := range slots {
@@ -293,7 +293,7 @@ func (r *Replay) compare(reported []parser.SlotStatus, slots []Slot) ([]ReportRo
 			byIndex[idx] = i
 		}
 	}
-	claimUnindexed := func(alloc parser.ID) int {
+	claimUnindexed := func(alloc flinklog.ID) int {
 		for i, s := range slots {
 			if !claimed[i] && s.Alloc == alloc && r.IndexOf(s.Index) < 0 {
 				return i

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestCompareKeptSharesOnlyEqualInputs: a check whose report and table
@@ -12,19 +12,19 @@ import (
 // a copy; any difference in either, or the other model, gets rows of its
 // own, equal to compare's.
 func TestCompareKeptSharesOnlyEqualInputs(t *testing.T) {
-	a1, _ := parser.ParseID("4d281fc2b655ae175b84d7592d68df69")
-	a2, _ := parser.ParseID("5e392fd3c766bf286c95e8603e79e070")
-	report := func(alloc parser.ID) []parser.SlotStatus {
-		return []parser.SlotStatus{{SlotID: "tm_0", Resource: "tm", Index: 0, Alloc: alloc}, {SlotID: "tm_1", Resource: "tm", Index: 1}}
+	a1, _ := flinklog.ParseID("4d281fc2b655ae175b84d7592d68df69")
+	a2, _ := flinklog.ParseID("5e392fd3c766bf286c95e8603e79e070")
+	report := func(alloc flinklog.ID) []flinklog.SlotStatus {
+		return []flinklog.SlotStatus{{SlotID: "tm_0", Resource: "tm", Index: 0, Alloc: alloc}, {SlotID: "tm_1", Resource: "tm", Index: 1}}
 	}
-	table := func(alloc parser.ID) []Slot {
+	table := func(alloc flinklog.ID) []Slot {
 		return []Slot{{Index: 0, State: Active, Alloc: alloc}}
 	}
 	r := &Replay{Indexes: map[int]IndexInfo{}}
 	steps := []struct {
 		name     string
 		model    Semantics
-		reported []parser.SlotStatus
+		reported []flinklog.SlotStatus
 		slots    []Slot
 		shares   bool // the rows are the previous step's of that model
 	}{

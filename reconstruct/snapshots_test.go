@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestSharedStatesEqualPerProbeSnapshots: the probes' window states, kept
@@ -20,15 +20,15 @@ func TestSharedStatesEqualPerProbeSnapshots(t *testing.T) {
 		at := int64(0)
 		for range rng.IntN(40) {
 			at += rng.Int64N(3 * int64(ReportWindow))
-			probes = append(probes, Probe{At: parser.Time{Kind: parser.TimeLocal, N: at}, Window: ReportWindow})
+			probes = append(probes, Probe{At: flinklog.Time{Kind: flinklog.TimeLocal, N: at}, Window: ReportWindow})
 		}
 		r := newReplay(nil, nil, Config{Probes: ProbeList(probes)})
 		// the definition: per probe, a copy of the tables each time its
 		// window is visited, unless its last one is after the same event
 		want := make([][]snapshot, len(probes))
 		first := 0
-		define := func(tm parser.Time, after int) {
-			end := tm.Kind == parser.TimeNone
+		define := func(tm flinklog.Time, after int) {
+			end := tm.Kind == flinklog.TimeNone
 			closed := 0
 			for p := first; p < len(probes); p++ {
 				pr := probes[p]
@@ -53,18 +53,18 @@ func TestSharedStatesEqualPerProbeSnapshots(t *testing.T) {
 			default:
 				now += rng.Int64N(4 * int64(ReportWindow))
 			}
-			tm := parser.Time{Kind: parser.TimeLocal, N: now}
+			tm := flinklog.Time{Kind: flinklog.TimeLocal, N: now}
 			if rng.IntN(10) == 0 {
-				tm.Kind = parser.TimeRelative
+				tm.Kind = flinklog.TimeRelative
 			}
 			define(tm, i-1)
 			r.takeSnapshots(tm, i-1)
-			alloc, _ := parser.ParseID(fmtID(round*100 + i + 1))
+			alloc, _ := flinklog.ParseID(fmtID(round*100 + i + 1))
 			r.Tables[Legacy].Allocate(i%4, alloc, alloc)
 			r.Tables[Fixed].Allocate(i%3, alloc, alloc)
 		}
-		define(parser.Time{}, 1000)
-		r.takeSnapshots(parser.Time{}, 1000)
+		define(flinklog.Time{}, 1000)
+		r.takeSnapshots(flinklog.Time{}, 1000)
 		var buf []*snapshot
 		for p := range probes {
 			buf = r.statesOf(p, buf)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // Semantics selects the slot-table behaviour a replay follows (the
@@ -48,8 +48,8 @@ func (s SlotState) String() string {
 type Slot struct {
 	Index int
 	State SlotState
-	Alloc parser.ID
-	Job   parser.ID
+	Alloc flinklog.ID
+	Job   flinklog.ID
 }
 
 // Result says what one table operation did.
@@ -74,12 +74,12 @@ func (r Result) String() string {
 type Table struct {
 	model   Semantics
 	slots   map[int]*Slot
-	byAlloc map[parser.ID]int
+	byAlloc map[flinklog.ID]int
 }
 
 // NewTable returns an empty table following model.
 func NewTable(model Semantics) *Table {
-	return &Table{model: model, slots: map[int]*Slot{}, byAlloc: map[parser.ID]int{}}
+	return &Table{model: model, slots: map[int]*Slot{}, byAlloc: map[flinklog.ID]int{}}
 }
 
 // Semantics returns the table's behaviour.
@@ -90,7 +90,7 @@ func (t *Table) Semantics() Semantics { return t.model }
 // is occupied; an index already holding (job, alloc) is idempotent; an
 // AllocationID already on another index overwrites the map (legacy) or is
 // refused (fixed).
-func (t *Table) Allocate(index int, job, alloc parser.ID) Result {
+func (t *Table) Allocate(index int, job, alloc flinklog.ID) Result {
 	if s, ok := t.slots[index]; ok && s.State != Free {
 		if s.Alloc == alloc && s.Job == job {
 			return Idempotent
@@ -112,7 +112,7 @@ func (t *Table) Allocate(index int, job, alloc parser.ID) Result {
 
 // Free replays freeSlot(alloc): the slot the map points at becomes free; an
 // AllocationID the map does not know is a no-op. It returns the index freed.
-func (t *Table) Free(alloc parser.ID) (int, Result) {
+func (t *Table) Free(alloc flinklog.ID) (int, Result) {
 	idx, ok := t.byAlloc[alloc]
 	if !ok {
 		return -1, Unknown
@@ -123,7 +123,7 @@ func (t *Table) Free(alloc parser.ID) (int, Result) {
 }
 
 // MarkActive replays markSlotActive(alloc) (offer accepted) through the map.
-func (t *Table) MarkActive(alloc parser.ID) (int, Result) {
+func (t *Table) MarkActive(alloc flinklog.ID) (int, Result) {
 	idx, ok := t.byAlloc[alloc]
 	if !ok {
 		return -1, Unknown
@@ -139,7 +139,7 @@ func (t *Table) MarkActive(alloc parser.ID) (int, Result) {
 // SubmitTask replays tryMarkSlotActive(job, alloc) on task submission: the
 // map must lead to a slot of that job, else "No task slot allocated for job
 // ID … and allocation ID …".
-func (t *Table) SubmitTask(job, alloc parser.ID) (int, Result) {
+func (t *Table) SubmitTask(job, alloc flinklog.ID) (int, Result) {
 	idx, ok := t.byAlloc[alloc]
 	if !ok || (job.IsSet() && t.slots[idx].Job != job) {
 		return -1, Unknown
@@ -150,7 +150,7 @@ func (t *Table) SubmitTask(job, alloc parser.ID) (int, Result) {
 
 // MarkInactive replays the JobManager connection loss: active slots of the
 // job fall back to ALLOCATED (through the map, so a zombie is not touched).
-func (t *Table) MarkInactive(job parser.ID) {
+func (t *Table) MarkInactive(job flinklog.ID) {
 	for a, idx := range t.byAlloc {
 		if s := t.slots[idx]; s.Job == job && s.State == Active && s.Alloc == a {
 			s.State = Allocated
@@ -169,7 +169,7 @@ func (t *Table) Slots() []Slot {
 }
 
 // Lookup returns the index the AllocationID map holds for alloc.
-func (t *Table) Lookup(alloc parser.ID) (int, bool) {
+func (t *Table) Lookup(alloc flinklog.ID) (int, bool) {
 	idx, ok := t.byAlloc[alloc]
 	return idx, ok
 }

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-func id(s string) parser.ID {
-	v, ok := parser.ParseID(s + strings.Repeat("0", 32-len(s)))
+func id(s string) flinklog.ID {
+	v, ok := flinklog.ParseID(s + strings.Repeat("0", 32-len(s)))
 	if !ok {
 		panic(s)
 	}
@@ -28,19 +28,19 @@ type op struct {
 	want  [2]Result // [legacy, fixed]
 }
 
-func alloc(idx int, job, a parser.ID, legacy, fixed Result) op {
+func alloc(idx int, job, a flinklog.ID, legacy, fixed Result) op {
 	return op{fmt.Sprintf("allocate(%d, %.8s…)", idx, a), func(t *Table) Result { return t.Allocate(idx, job, a) }, [2]Result{legacy, fixed}}
 }
 
-func free(a parser.ID, r Result) op {
+func free(a flinklog.ID, r Result) op {
 	return op{fmt.Sprintf("free(%.8s…)", a), func(t *Table) Result { _, res := t.Free(a); return res }, [2]Result{r, r}}
 }
 
-func activate(a parser.ID, legacy, fixed Result) op {
+func activate(a flinklog.ID, legacy, fixed Result) op {
 	return op{fmt.Sprintf("markActive(%.8s…)", a), func(t *Table) Result { _, res := t.MarkActive(a); return res }, [2]Result{legacy, fixed}}
 }
 
-func submit(job, a parser.ID, legacy, fixed Result) op {
+func submit(job, a flinklog.ID, legacy, fixed Result) op {
 	return op{fmt.Sprintf("submitTask(%.8s…)", a), func(t *Table) Result { _, res := t.SubmitTask(job, a); return res }, [2]Result{legacy, fixed}}
 }
 

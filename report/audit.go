@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/rules"
 )
@@ -122,7 +122,7 @@ func MissingLogs(m *reconstruct.Model) []MissingLogJSON {
 	byID := map[string]*MissingLogJSON{}
 	for i := range res.Events {
 		ev := &res.Events[i]
-		if ev.Resource == "" || (ev.Component != parser.ComponentRM && ev.Component != parser.ComponentJM) || have[strings.ToLower(ev.Resource)] {
+		if ev.Resource == "" || (ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM) || have[strings.ToLower(ev.Resource)] {
 			continue
 		}
 		ml := byID[ev.Resource]
@@ -585,7 +585,7 @@ func compactLine(s string) string {
 
 // FindingsAbout returns the IDs of the findings about an AllocationID, in
 // order.
-func (a *Audit) FindingsAbout(alloc parser.ID) []string {
+func (a *Audit) FindingsAbout(alloc flinklog.ID) []string {
 	var ids []string
 	for _, f := range a.Shown() {
 		if f.Alloc == alloc {

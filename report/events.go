@@ -3,6 +3,7 @@ package report
 import (
 	"io"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -62,7 +63,7 @@ func optInt(v int) *int {
 }
 
 // NewEventJSON converts an event for output.
-func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
+func NewEventJSON(files parser.Files, ev *flinklog.Event) EventJSON {
 	var fi parser.FileInfo
 	if int(ev.Pos.File) < len(files) {
 		fi = files[ev.Pos.File]
@@ -111,7 +112,7 @@ func NewEventJSON(files parser.Files, ev *parser.Event) EventJSON {
 
 // WriteEvents writes one JSON object per line: every event, repeated slot
 // reports written out where their lines are.
-func WriteEvents(w io.Writer, res *parser.Result, keep func(*parser.Event) bool) error {
+func WriteEvents(w io.Writer, res *parser.Result, keep func(*flinklog.Event) bool) error {
 	enc := NewJSONEncoder(w)
 	for v := range res.All() {
 		ev := res.At(v)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/rules"
@@ -20,8 +21,8 @@ import (
 // afterwards, so a filter never creates a finding nor hides a cause.
 type Filter struct {
 	Since, Until Bound
-	Job          parser.ID
-	Alloc        parser.ID
+	Job          flinklog.ID
+	Alloc        flinklog.ID
 	TaskManager  string          // a ResourceID, compared without case
 	Only         map[string]bool // rules to keep (empty: all)
 	Disable      map[string]bool // rules to drop
@@ -33,7 +34,7 @@ type Filter struct {
 // two hours of the incident, not of the clock).
 type Bound struct {
 	Arg  string        // as given ("" for no bound)
-	At   parser.Time   // an absolute or time-of-day bound
+	At   flinklog.Time // an absolute or time-of-day bound
 	Back time.Duration // a bound counted back from the logs' end (At unset)
 }
 
@@ -112,7 +113,7 @@ func (f *Filter) String() string {
 // window is a Filter's time window resolved against one model: bounds in
 // the kinds of time its events carry.
 type window struct {
-	since, until []parser.Time // one per time kind the bound can be compared with
+	since, until []flinklog.Time // one per time kind the bound can be compared with
 	hasSince     bool
 	hasUntil     bool
 }
@@ -122,56 +123,56 @@ type window struct {
 // on the logs' first day (and the days after, "+1d") for dated logs.
 func (f *Filter) resolve(res *parser.Result) window {
 	var w window
-	latest := map[parser.TimeKind]int64{}
+	latest := map[flinklog.TimeKind]int64{}
 	firstDay := int64(-1)
-	times := func(yield func(parser.Time) bool) {
+	times := func(yield func(flinklog.Time) bool) {
 		for i := range res.Events {
 			if !yield(res.Events[i].Time) {
 				return
 			}
 		}
 		for _, rp := range res.Repeats { // a repeat may be the last line
-			if !yield(parser.Time{Kind: res.Events[rp.Of].Time.Kind, N: rp.Time}) {
+			if !yield(flinklog.Time{Kind: res.Events[rp.Of].Time.Kind, N: rp.Time}) {
 				return
 			}
 		}
 	}
 	for t := range times {
-		if t.Kind == parser.TimeNone {
+		if t.Kind == flinklog.TimeNone {
 			continue
 		}
 		if n, ok := latest[t.Kind]; !ok || t.N > n {
 			latest[t.Kind] = t.N
 		}
-		if (t.Kind == parser.TimeLocal || t.Kind == parser.TimeUTC) && (firstDay < 0 || t.N < firstDay) {
+		if (t.Kind == flinklog.TimeLocal || t.Kind == flinklog.TimeUTC) && (firstDay < 0 || t.N < firstDay) {
 			firstDay = t.N
 		}
 	}
 	if firstDay >= 0 {
 		firstDay -= firstDay % int64(24*time.Hour)
 	}
-	place := func(b Bound) []parser.Time {
+	place := func(b Bound) []flinklog.Time {
 		if b.Arg == "" {
 			return nil
 		}
 		if b.Back > 0 {
-			var out []parser.Time
-			for _, k := range []parser.TimeKind{parser.TimeLocal, parser.TimeUTC, parser.TimeOfDay, parser.TimeRelative} {
+			var out []flinklog.Time
+			for _, k := range []flinklog.TimeKind{flinklog.TimeLocal, flinklog.TimeUTC, flinklog.TimeOfDay, flinklog.TimeRelative} {
 				if n, ok := latest[k]; ok {
-					out = append(out, parser.Time{Kind: k, N: n - int64(b.Back)})
+					out = append(out, flinklog.Time{Kind: k, N: n - int64(b.Back)})
 				}
 			}
 			return out
 		}
-		out := []parser.Time{b.At}
+		out := []flinklog.Time{b.At}
 		switch b.At.Kind {
-		case parser.TimeLocal:
-			out = append(out, parser.Time{Kind: parser.TimeUTC, N: b.At.N})
-		case parser.TimeUTC:
-			out = append(out, parser.Time{Kind: parser.TimeLocal, N: b.At.N})
-		case parser.TimeOfDay:
+		case flinklog.TimeLocal:
+			out = append(out, flinklog.Time{Kind: flinklog.TimeUTC, N: b.At.N})
+		case flinklog.TimeUTC:
+			out = append(out, flinklog.Time{Kind: flinklog.TimeLocal, N: b.At.N})
+		case flinklog.TimeOfDay:
 			if firstDay >= 0 {
-				out = append(out, parser.Time{Kind: parser.TimeLocal, N: firstDay + b.At.N}, parser.Time{Kind: parser.TimeUTC, N: firstDay + b.At.N})
+				out = append(out, flinklog.Time{Kind: flinklog.TimeLocal, N: firstDay + b.At.N}, flinklog.Time{Kind: flinklog.TimeUTC, N: firstDay + b.At.N})
 			}
 		}
 		return out
@@ -184,17 +185,17 @@ func (f *Filter) resolve(res *parser.Result) window {
 // contains reports whether t is in the window; decided is false when t
 // cannot be compared with a bound (another kind of time): such a time is
 // kept, and the caller says so.
-func (w window) contains(t parser.Time) (in, decided bool) {
+func (w window) contains(t flinklog.Time) (in, decided bool) {
 	if !w.hasSince && !w.hasUntil {
 		return true, true
 	}
-	cmp := func(bounds []parser.Time) (parser.Time, bool) {
+	cmp := func(bounds []flinklog.Time) (flinklog.Time, bool) {
 		for _, b := range bounds {
 			if b.Kind == t.Kind {
 				return b, true
 			}
 		}
-		return parser.Time{}, false
+		return flinklog.Time{}, false
 	}
 	if w.hasSince {
 		b, ok := cmp(w.since)
@@ -223,11 +224,11 @@ func (w window) contains(t parser.Time) (in, decided bool) {
 // against logs that print local wall-clock time, or a local time against
 // logs that print instants, as the same reading. ok is false when nothing
 // needed changing or the logs carry no dates.
-func OnFirstDay(res *parser.Result, t parser.Time) (parser.Time, bool) {
-	first, kind := int64(-1), parser.TimeNone
+func OnFirstDay(res *parser.Result, t flinklog.Time) (flinklog.Time, bool) {
+	first, kind := int64(-1), flinklog.TimeNone
 	for i := range res.Events {
 		e := res.Events[i].Time
-		if (e.Kind == parser.TimeLocal || e.Kind == parser.TimeUTC) && (first < 0 || e.N < first) {
+		if (e.Kind == flinklog.TimeLocal || e.Kind == flinklog.TimeUTC) && (first < 0 || e.N < first) {
 			first, kind = e.N, e.Kind
 		}
 	}
@@ -235,12 +236,12 @@ func OnFirstDay(res *parser.Result, t parser.Time) (parser.Time, bool) {
 		return t, false
 	}
 	switch t.Kind {
-	case parser.TimeOfDay:
+	case flinklog.TimeOfDay:
 		first -= first % int64(24*time.Hour)
-		return parser.Time{Kind: kind, N: first + t.N}, true
-	case parser.TimeLocal, parser.TimeUTC:
+		return flinklog.Time{Kind: kind, N: first + t.N}, true
+	case flinklog.TimeLocal, flinklog.TimeUTC:
 		if t.Kind != kind {
-			return parser.Time{Kind: kind, N: t.N}, true
+			return flinklog.Time{Kind: kind, N: t.N}, true
 		}
 	}
 	return t, false
@@ -331,12 +332,12 @@ func (f *Filter) Allocations(m *reconstruct.Model, all []*reconstruct.Allocation
 // the AllocationID (as the allocation or the other one it names) and the
 // TaskManager. An event that prints no job (or no ResourceID) is kept only
 // when the filter does not ask for one.
-func (f *Filter) EventFilter(res *parser.Result) func(ev *parser.Event) bool {
+func (f *Filter) EventFilter(res *parser.Result) func(ev *flinklog.Event) bool {
 	if !f.Active() {
 		return nil
 	}
 	w := f.resolve(res)
-	return func(ev *parser.Event) bool {
+	return func(ev *flinklog.Event) bool {
 		if f.Alloc.IsSet() && ev.Alloc != f.Alloc && ev.Other != f.Alloc ||
 			f.Job.IsSet() && ev.Job != f.Job ||
 			f.TaskManager != "" && !strings.EqualFold(ev.Resource, f.TaskManager) {

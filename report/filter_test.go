@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -12,24 +13,24 @@ func TestParseBound(t *testing.T) {
 	tests := []struct {
 		in   string
 		back time.Duration
-		at   parser.Time
+		at   flinklog.Time
 		bad  bool
 	}{
-		{"2h", 2 * time.Hour, parser.Time{}, false},
-		{"90m", 90 * time.Minute, parser.Time{}, false},
-		{"1d", 24 * time.Hour, parser.Time{}, false},
-		{"1d12h", 36 * time.Hour, parser.Time{}, false},
-		{"2020-03-17T14:00:11.501", 0, parser.Time{Kind: parser.TimeLocal, N: day + int64(14*time.Hour+11501*time.Millisecond)}, false},
-		{"2020-03-17 14:01", 0, parser.Time{Kind: parser.TimeLocal, N: day + int64(14*time.Hour+time.Minute)}, false},
-		{"2020-03-17", 0, parser.Time{Kind: parser.TimeLocal, N: day}, false},
-		{"2020-03-17T14:00:00Z", 0, parser.Time{Kind: parser.TimeUTC, N: day + int64(14*time.Hour)}, false},
-		{"14:00", 0, parser.Time{Kind: parser.TimeOfDay, N: int64(14 * time.Hour)}, false},
-		{"14:00:30.5", 0, parser.Time{Kind: parser.TimeOfDay, N: int64(14*time.Hour + 30500*time.Millisecond)}, false},
-		{"+12.5s", 0, parser.Time{Kind: parser.TimeRelative, N: int64(12500 * time.Millisecond)}, false},
-		{"-2h", 0, parser.Time{}, true},
-		{"0s", 0, parser.Time{}, true},
-		{"yesterday", 0, parser.Time{}, true},
-		{"99999d", 0, parser.Time{}, true},
+		{"2h", 2 * time.Hour, flinklog.Time{}, false},
+		{"90m", 90 * time.Minute, flinklog.Time{}, false},
+		{"1d", 24 * time.Hour, flinklog.Time{}, false},
+		{"1d12h", 36 * time.Hour, flinklog.Time{}, false},
+		{"2020-03-17T14:00:11.501", 0, flinklog.Time{Kind: flinklog.TimeLocal, N: day + int64(14*time.Hour+11501*time.Millisecond)}, false},
+		{"2020-03-17 14:01", 0, flinklog.Time{Kind: flinklog.TimeLocal, N: day + int64(14*time.Hour+time.Minute)}, false},
+		{"2020-03-17", 0, flinklog.Time{Kind: flinklog.TimeLocal, N: day}, false},
+		{"2020-03-17T14:00:00Z", 0, flinklog.Time{Kind: flinklog.TimeUTC, N: day + int64(14*time.Hour)}, false},
+		{"14:00", 0, flinklog.Time{Kind: flinklog.TimeOfDay, N: int64(14 * time.Hour)}, false},
+		{"14:00:30.5", 0, flinklog.Time{Kind: flinklog.TimeOfDay, N: int64(14*time.Hour + 30500*time.Millisecond)}, false},
+		{"+12.5s", 0, flinklog.Time{Kind: flinklog.TimeRelative, N: int64(12500 * time.Millisecond)}, false},
+		{"-2h", 0, flinklog.Time{}, true},
+		{"0s", 0, flinklog.Time{}, true},
+		{"yesterday", 0, flinklog.Time{}, true},
+		{"99999d", 0, flinklog.Time{}, true},
 	}
 	for _, tc := range tests {
 		b, err := ParseBound("--since", tc.in)
@@ -48,10 +49,10 @@ func TestParseBound(t *testing.T) {
 // latest time; a time no bound can be compared with is kept, undecided.
 func TestWindow(t *testing.T) {
 	day := time.Date(2020, 3, 17, 0, 0, 0, 0, time.UTC).UnixNano()
-	at := func(h, m int) parser.Time {
-		return parser.Time{Kind: parser.TimeLocal, N: day + int64(time.Duration(h)*time.Hour+time.Duration(m)*time.Minute)}
+	at := func(h, m int) flinklog.Time {
+		return flinklog.Time{Kind: flinklog.TimeLocal, N: day + int64(time.Duration(h)*time.Hour+time.Duration(m)*time.Minute)}
 	}
-	res := &parser.Result{Events: []parser.Event{{Time: at(13, 0)}, {Time: at(14, 0)}, {Time: at(15, 30)}}}
+	res := &parser.Result{Events: []flinklog.Event{{Time: at(13, 0)}, {Time: at(14, 0)}, {Time: at(15, 30)}}}
 	bound := func(s string) Bound {
 		b, err := ParseBound("--since", s)
 		if err != nil {
@@ -62,7 +63,7 @@ func TestWindow(t *testing.T) {
 	tests := []struct {
 		name         string
 		since, until string
-		t            parser.Time
+		t            flinklog.Time
 		in, decided  bool
 	}{
 		{"no bounds", "", "", at(1, 0), true, true},

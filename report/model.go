@@ -15,6 +15,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
@@ -73,9 +74,9 @@ type SkewJSON struct {
 
 // targetOnly are kinds whose printed slot is one the ResourceManager
 // aimed a request at, not one the allocation is known to have held.
-var targetOnly = map[parser.Kind]bool{
-	parser.KindRMAllocFailed: true, parser.KindRMAllocStart: true, parser.KindRMSlotOccupied: true,
-	parser.KindJMDeploy: true, parser.KindTMSlotOccupied: true,
+var targetOnly = map[flinklog.Kind]bool{
+	flinklog.KindRMAllocFailed: true, flinklog.KindRMAllocStart: true, flinklog.KindRMSlotOccupied: true,
+	flinklog.KindJMDeploy: true, flinklog.KindTMSlotOccupied: true,
 }
 
 // NewAllocationJSON converts a timeline. Slot indexes are those of the
@@ -118,8 +119,8 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 			Time: ev.Time.String(), Component: string(ev.Component), Kind: string(ev.Kind), SlotIndex: optInt(ev.SlotIndex),
 			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, Text: ev.Text(),
 		}
-		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != parser.TimeNone {
-			e.AlignedTime = parser.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()
+		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != flinklog.TimeNone {
+			e.AlignedTime = flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()
 		}
 		out.Events = append(out.Events, e)
 	}
@@ -131,7 +132,7 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 type skewed struct {
 	fi      parser.FileInfo
 	offset  int64
-	ev, rel *parser.Event // the TaskManager's early line, the ResourceManager's it had to follow
+	ev, rel *flinklog.Event // the TaskManager's early line, the ResourceManager's it had to follow
 }
 
 // skewsOf lists the inputs a clock skew shifts, by path.
@@ -351,7 +352,7 @@ func longest(xs []string) int {
 // the allocation: then holding no slot is a fact, not a gap in the input.
 func replayedOn(m *reconstruct.Model, a *reconstruct.Allocation) bool {
 	for _, i := range a.Events {
-		if m.Result.Events[i].Component == parser.ComponentTM {
+		if m.Result.Events[i].Component == flinklog.ComponentTM {
 			return true
 		}
 	}
@@ -381,7 +382,7 @@ type PlaceJSON struct {
 	Line   int64  `json:"line"`
 }
 
-func place(m *reconstruct.Model, pos parser.Pos) *PlaceJSON {
+func place(m *reconstruct.Model, pos flinklog.Pos) *PlaceJSON {
 	if pos.Line == 0 || int(pos.File) >= len(m.Result.Files) {
 		return nil
 	}

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -42,7 +42,7 @@ func runTaskWithoutSlot(pass *Pass) {
 			return t.Kind == u.Kind && u.N-t.N <= sameFailure
 		}
 		for _, i := range a.Events {
-			if evs[i].Kind != parser.KindTaskNoSlot {
+			if evs[i].Kind != flinklog.KindTaskNoSlot {
 				continue
 			}
 			// One finding per failed execution attempt, however far apart
@@ -80,7 +80,7 @@ func runTaskWithoutSlot(pass *Pass) {
 			}
 			for _, i := range g {
 				who := "The TaskManager"
-				if evs[i].Component != parser.ComponentTM {
+				if evs[i].Component != flinklog.ComponentTM {
 					who = "The JobManager"
 				} else if evs[i].Resource != "" {
 					f.Resource = evs[i].Resource // the TaskManager that refused the task
@@ -213,7 +213,7 @@ func runNoResourceAvailable(pass *Pass) {
 	last := map[int32]int{} // input → last reported event, to fold repeats of one failure
 	for i := range evs {
 		ev := &evs[i]
-		if ev.Kind != parser.KindJMNoResource {
+		if ev.Kind != flinklog.KindJMNoResource {
 			continue
 		}
 		if j, ok := last[ev.Pos.File]; ok {
@@ -289,7 +289,7 @@ func taskAt(m *reconstruct.Model, i int) string {
 
 // lostBefore returns the latest taskmanager-lost finding at or before t
 // (within lostBearing), when one exists.
-func lostBefore(pass *Pass, lost []Finding, t parser.Time) (Finding, bool) {
+func lostBefore(pass *Pass, lost []Finding, t flinklog.Time) (Finding, bool) {
 	var best Finding
 	found := false
 	for _, l := range lost {
@@ -319,7 +319,7 @@ var (
 // capacityLines returns the ResourceManager's latest requirements line and
 // "could not fulfill" line for the job before event i (-1 when absent). A
 // failure that names no job takes the latest of any job.
-func capacityLines(m *reconstruct.Model, i int, job parser.ID) (req, unmet int) {
+func capacityLines(m *reconstruct.Model, i int, job flinklog.ID) (req, unmet int) {
 	req, unmet = -1, -1
 	evs := m.Result.Events
 	for j := range evs {
@@ -328,11 +328,11 @@ func capacityLines(m *reconstruct.Model, i int, job parser.ID) (req, unmet int) 
 			continue
 		}
 		switch ev.Kind {
-		case parser.KindRMRequirements:
+		case flinklog.KindRMRequirements:
 			if req < 0 || m.Rank[j] > m.Rank[req] {
 				req = j
 			}
-		case parser.KindRMNotFulfillable:
+		case flinklog.KindRMNotFulfillable:
 			if unmet < 0 || m.Rank[j] > m.Rank[unmet] {
 				unmet = j
 			}
@@ -343,7 +343,7 @@ func capacityLines(m *reconstruct.Model, i int, job parser.ID) (req, unmet int) 
 
 // capacity says what the ResourceManager's lines show about the job's
 // shortage: the slots it required and the free slots there were.
-func capacity(m *reconstruct.Model, i int, job parser.ID) string {
+func capacity(m *reconstruct.Model, i int, job flinklog.ID) string {
 	req, unmet := capacityLines(m, i, job)
 	if unmet < 0 {
 		return ""
@@ -361,7 +361,7 @@ func capacity(m *reconstruct.Model, i int, job parser.ID) string {
 	return out
 }
 
-func capacityEvidence(m *reconstruct.Model, i int, job parser.ID) []Evidence {
+func capacityEvidence(m *reconstruct.Model, i int, job flinklog.ID) []Evidence {
 	req, unmet := capacityLines(m, i, job)
 	var out []Evidence
 	if req >= 0 {

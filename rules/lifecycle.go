@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -53,13 +53,13 @@ func timeouts(pass *Pass) []timeout {
 			reason, explained := -1, false
 			for _, i := range pr.between(h.Allocated, h.Freed) {
 				switch evs[i].Kind {
-				case parser.KindTMFreeReason:
+				case flinklog.KindTMFreeReason:
 					if evs[i].Alloc == a.ID {
 						reason = i
 					}
-				case parser.KindTMOfferFailed:
-					explained = explained || evs[i].Reason == parser.ReasonOfferFailed
-				case parser.KindTMJMRejected, parser.KindTMFreeInactive, parser.KindTMStopping:
+				case flinklog.KindTMOfferFailed:
+					explained = explained || evs[i].Reason == flinklog.ReasonOfferFailed
+				case flinklog.KindTMJMRejected, flinklog.KindTMFreeInactive, flinklog.KindTMStopping:
 					// the INFO line that gives another cause for the free
 					explained = explained || evs[i].Job == a.Job || !evs[i].Job.IsSet()
 				}
@@ -91,7 +91,7 @@ func timeouts(pass *Pass) []timeout {
 func usedSince(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
 	for _, j := range a.Events {
 		switch m.Result.Events[j].Kind {
-		case parser.KindJMOfferMatched, parser.KindJMDeploy, parser.KindTaskNoSlot:
+		case flinklog.KindJMOfferMatched, flinklog.KindJMDeploy, flinklog.KindTaskNoSlot:
 			if m.Rank[j] > m.Rank[i] {
 				return j
 			}
@@ -144,7 +144,7 @@ func (pr *proc) activated(key, from int) bool {
 // releasedBefore: did the JobManager release the allocation before event i?
 func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) bool {
 	for _, j := range a.Events {
-		if m.Result.Events[j].Kind == parser.KindJMRelease && m.Rank[j] < m.Rank[i] {
+		if m.Result.Events[j].Kind == flinklog.KindJMRelease && m.Rank[j] < m.Rank[i] {
 			return true
 		}
 	}
@@ -229,7 +229,7 @@ func runSlotReportMismatch(pass *Pass) {
 	}
 }
 
-func holder(id parser.ID) string {
+func holder(id flinklog.ID) string {
 	if !id.IsSet() {
 		return "free"
 	}

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -39,7 +39,7 @@ func runSlotTimeout(pass *Pass) {
 		after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
 		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s) and arms its slot timeout.", h.Resource, a.ID, a.Job))
 		for _, i := range pr.between(h.Allocated, h.Freed) {
-			if evs[i].Kind == parser.KindTMOffer && evs[i].Job == a.Job {
+			if evs[i].Kind == flinklog.KindTMOffer && evs[i].Job == a.Job {
 				f.Evidence = append(f.Evidence, evidence(m, i, "The TaskManager offers the job's reserved slots to its JobManager; no answer comes before the timeout."))
 				break
 			}
@@ -54,11 +54,11 @@ func runSlotTimeout(pass *Pass) {
 		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s: %s is gone from its table.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED"), a.ID))
 		use, used2 := "used", "uses"
 		switch evs[used].Kind {
-		case parser.KindJMOfferMatched:
+		case flinklog.KindJMOfferMatched:
 			use, used2 = "accepted its offer", "accepts the offer of"
-		case parser.KindJMDeploy:
+		case flinklog.KindJMDeploy:
 			use, used2 = "deployed a task into it", "deploys a task into"
-		case parser.KindTaskNoSlot:
+		case flinklog.KindTaskNoSlot:
 			use, used2 = "failed to deploy into it", "fails a deployment into"
 		}
 		f.Evidence = append(f.Evidence, evidence(m, used, "Afterwards the JobManager %s %s, which no longer exists on the TaskManager.", used2, a.ID))
@@ -100,8 +100,8 @@ func runTaskManagerLost(pass *Pass) {
 	for _, i := range order {
 		ev := &evs[i]
 		switch {
-		case ev.Kind == parser.KindHeartbeatTimeout && ev.Reason == "TaskManager" && ev.Resource != "" && ev.Component != parser.ComponentTM:
-		case ev.Kind == parser.KindRMTMRegister && ev.Resource != "":
+		case ev.Kind == flinklog.KindHeartbeatTimeout && ev.Reason == "TaskManager" && ev.Resource != "" && ev.Component != flinklog.ComponentTM:
+		case ev.Kind == flinklog.KindRMTMRegister && ev.Resource != "":
 			delete(open, ev.Resource) // a new registration ends the episode
 			continue
 		default:
@@ -123,9 +123,9 @@ func runTaskManagerLost(pass *Pass) {
 		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: evs[first].Time, Pos: evs[first].Pos}
 		for _, i := range l.lines {
 			switch evs[i].Component {
-			case parser.ComponentRM:
+			case flinklog.ComponentRM:
 				f.Evidence = append(f.Evidence, evidence(m, i, "The ResourceManager stops hearing from TaskManager %s.", l.res))
-			case parser.ComponentJM:
+			case flinklog.ComponentJM:
 				f.Evidence = append(f.Evidence, evidence(m, i, "The JobManager stops hearing from TaskManager %s.", l.res))
 			default:
 				f.Evidence = append(f.Evidence, evidence(m, i, "An exception says that the heartbeat of TaskManager %s timed out, or that it became unreachable.", l.res))
@@ -143,9 +143,9 @@ func runTaskManagerLost(pass *Pass) {
 		if last != nil {
 			end := last.lastEvent()
 			endT := last.logEnd(m)
-			gap, ok := seconds(parser.Time{Kind: endT.Kind, N: endT.N + m.Skew[last.p.Input].Offset}, aligned(m, first))
+			gap, ok := seconds(flinklog.Time{Kind: endT.Kind, N: endT.N + m.Skew[last.p.Input].Offset}, aligned(m, first))
 			switch {
-			case evs[end].Kind == parser.KindTMStopping:
+			case evs[end].Kind == flinklog.KindTMStopping:
 				died = "its log ends with a shutdown"
 			case ok && gap > 0:
 				died = fmt.Sprintf("its own log ends %.0f s earlier without a shutdown line: the process died without a word (killed, OOM)", gap)
@@ -165,7 +165,7 @@ func runTaskManagerLost(pass *Pass) {
 			if m.Rank[i] <= m.Rank[first] || len(tasks) >= 20 {
 				continue
 			}
-			if ev.Kind == parser.KindJMTaskFailed && strings.Contains(ev.Reason, l.res) && ev.Task != "" {
+			if ev.Kind == flinklog.KindJMTaskFailed && strings.Contains(ev.Reason, l.res) && ev.Task != "" {
 				tasks = append(tasks, ev.Task)
 				if len(tasks) == 1 {
 					f.Evidence = append(f.Evidence, evidence(m, i, "A task in one of its slots fails with the lost heartbeat as its cause."))
@@ -175,7 +175,7 @@ func runTaskManagerLost(pass *Pass) {
 		next := ""
 		for _, i := range order {
 			ev := &evs[i]
-			if ev.Kind == parser.KindRMTMRegister && m.Rank[i] > m.Rank[first] && bareResource(ev.Resource) != l.res {
+			if ev.Kind == flinklog.KindRMTMRegister && m.Rank[i] > m.Rank[first] && bareResource(ev.Resource) != l.res {
 				next = bareResource(ev.Resource)
 				f.Evidence = append(f.Evidence, evidence(m, i, "TaskManager %s registers next.", next))
 				break

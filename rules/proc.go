@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -38,11 +38,11 @@ type heldSet struct {
 type runState struct {
 	procs map[*reconstruct.Process]*proc
 	order []*proc
-	byPos map[parser.Pos]int // first event at a line
+	byPos map[flinklog.Pos]int // first event at a line
 }
 
 func newRunState(m *reconstruct.Model) *runState {
-	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[parser.Pos]int{}}
+	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[flinklog.Pos]int{}}
 	for i := range m.Result.Events {
 		if _, ok := st.byPos[m.Result.Events[i].Pos]; !ok {
 			st.byPos[m.Result.Events[i].Pos] = i
@@ -77,7 +77,7 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 		}
 	}
 	for _, model := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
-		keys := map[parser.ID][]int{}
+		keys := map[flinklog.ID][]int{}
 		hs := make([]heldSet, len(r.Steps))
 		for si, st := range r.Steps {
 			if k := keys[st.Alloc]; len(k) > 0 {
@@ -174,7 +174,7 @@ func (pr *proc) lastEvent() int { return pr.p.Events[len(pr.p.Events)-1] }
 // logEnd is the time of the last line of the process's log (of any record,
 // chatter too: the slot events may stop long before the log does), on the
 // log's own clock; the last slot event's time where the input kept none.
-func (pr *proc) logEnd(m *reconstruct.Model) parser.Time {
+func (pr *proc) logEnd(m *reconstruct.Model) flinklog.Time {
 	last := m.Result.TimeAt(pr.lastEvent())
 	if int(pr.p.Input) < len(m.Result.Inputs) {
 		if t := m.Result.Inputs[pr.p.Input].Last; t.Kind == last.Kind && t.N > last.N {
@@ -189,17 +189,17 @@ func (pr *proc) logEnd(m *reconstruct.Model) parser.Time {
 // (no shutdown line of its own, no heartbeat timeout or disconnection by
 // the others) and another input goes on longer, the last line of the
 // inputs. The time is on the process's own clock; why says which end.
-func (pr *proc) evidenceEnd(m *reconstruct.Model) (parser.Time, string) {
+func (pr *proc) evidenceEnd(m *reconstruct.Model) (flinklog.Time, string) {
 	own := pr.logEnd(m)
 	evs := m.Result.Events
 	for _, i := range pr.p.Events {
-		if evs[i].Kind == parser.KindTMStopping {
+		if evs[i].Kind == flinklog.KindTMStopping {
 			return own, "the last line of its log, where it stopped"
 		}
 	}
 	for i := range evs {
 		switch evs[i].Kind {
-		case parser.KindHeartbeatTimeout, parser.KindRMTMClose, parser.KindJMTMDisconnect, parser.KindRMTMUnregister:
+		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
 			if strings.EqualFold(evs[i].Resource, pr.tm.Resource) {
 				return own, "the last line of its log (the other components lost it)"
 			}
@@ -212,27 +212,27 @@ func (pr *proc) evidenceEnd(m *reconstruct.Model) (parser.Time, string) {
 			continue
 		}
 		if t := in.Last.N + m.Skew[int32(k)].Offset; t > best {
-			best, bestAt = t, m.Result.Files.Position(parser.Pos{File: int32(k), Line: int64(in.Lines)})
+			best, bestAt = t, m.Result.Files.Position(flinklog.Pos{File: int32(k), Line: int64(in.Lines)})
 		}
 	}
 	if bestAt != "" {
-		return parser.Time{Kind: own.Kind, N: best - off}, fmt.Sprintf("the last line of the inputs (%s), as the TaskManager was not seen to stop", bestAt)
+		return flinklog.Time{Kind: own.Kind, N: best - off}, fmt.Sprintf("the last line of the inputs (%s), as the TaskManager was not seen to stop", bestAt)
 	}
 	return own, "the last line of its log"
 }
 
 // aligned is an event's time moved by its input's clock skew.
-func aligned(m *reconstruct.Model, i int) parser.Time {
+func aligned(m *reconstruct.Model, i int) flinklog.Time {
 	t := m.Result.TimeAt(i)
-	if t.Kind == parser.TimeNone {
+	if t.Kind == flinklog.TimeNone {
 		return t
 	}
-	return parser.Time{Kind: t.Kind, N: t.N + m.Skew[m.Result.PosAt(i).File].Offset}
+	return flinklog.Time{Kind: t.Kind, N: t.N + m.Skew[m.Result.PosAt(i).File].Offset}
 }
 
 // seconds between two times of the same kind; ok false when incomparable.
-func seconds(a, b parser.Time) (float64, bool) {
-	if a.Kind != b.Kind || a.Kind == parser.TimeNone {
+func seconds(a, b flinklog.Time) (float64, bool) {
+	if a.Kind != b.Kind || a.Kind == flinklog.TimeNone {
 		return 0, false
 	}
 	return float64(b.N-a.N) / 1e9, true

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -55,7 +55,7 @@ func runSlotMapOverwrite(pass *Pass) {
 				lo, hi := m.Rank[pr.r.Steps[oldStep].Event], m.Rank[st.Event]
 				for _, i := range a.Events {
 					ev := &evs[i]
-					if m.Rank[i] <= lo || m.Rank[i] >= hi || ev.Kind != parser.KindRMAllocFailed {
+					if m.Rank[i] <= lo || m.Rank[i] >= hi || ev.Kind != flinklog.KindRMAllocFailed {
 						continue
 					}
 					why := ev.Reason
@@ -67,7 +67,7 @@ func runSlotMapOverwrite(pass *Pass) {
 				}
 			}
 			for _, i := range pr.between(pr.r.Steps[max(oldStep, 0)].Event, st.Event) {
-				if evs[i].Kind == parser.KindTMSlotRequest && evs[i].Alloc == st.Alloc {
+				if evs[i].Kind == flinklog.KindTMSlotRequest && evs[i].Alloc == st.Alloc {
 					f.Evidence = append(f.Evidence, evidence(m, i, "A second slot request for %s reaches the TaskManager.", st.Alloc))
 				}
 			}
@@ -98,8 +98,8 @@ func reportPrevented(pass *Pass, pr *proc) {
 	evs := m.Result.Events
 	for k, i := range pr.p.Events {
 		ev := &evs[i]
-		refused := ev.Kind == parser.KindTMAllocRefused && ev.Alloc.IsSet() && ev.Reason == parser.ReasonAllocatedElsewhere
-		if ev.Kind == parser.KindTMAllocExists {
+		refused := ev.Kind == flinklog.KindTMAllocRefused && ev.Alloc.IsSet() && ev.Reason == flinklog.ReasonAllocatedElsewhere
+		if ev.Kind == flinklog.KindTMAllocExists {
 			// 1.13+: "Slot with allocationId A already exist … index N. The
 			// required index is M." is a refusal only when "Could not
 			// allocate slot for A" follows.
@@ -108,7 +108,7 @@ func reportPrevented(pass *Pass, pr *proc) {
 				if next.Alloc != ev.Alloc {
 					continue
 				}
-				refused = next.Kind == parser.KindTMAllocRefused
+				refused = next.Kind == flinklog.KindTMAllocRefused
 				break
 			}
 		}
@@ -214,7 +214,7 @@ func runZombieSlot(pass *Pass) {
 			f.Since = f.Time
 			// The JobManager's releases that no TaskManager free follows.
 			for _, i := range a.Events {
-				if evs[i].Kind == parser.KindJMRelease && m.Rank[i] > m.Rank[pr.r.Steps[since].Event] {
+				if evs[i].Kind == flinklog.KindJMRelease && m.Rank[i] > m.Rank[pr.r.Steps[since].Event] {
 					f.Evidence = append(f.Evidence, evidence(m, i,
 						"The JobManager releases %s; no \"Free slot\" line for %s follows on the TaskManager.", a.ID, a.ID))
 				}
@@ -304,9 +304,9 @@ func runDuplicateOffer(pass *Pass) {
 			var offer, reason = -1, -1
 			for _, i := range pr.between(allocEv, st.Event) {
 				switch ev := &evs[i]; {
-				case ev.Kind == parser.KindTMOffer && offer < 0:
+				case ev.Kind == flinklog.KindTMOffer && offer < 0:
 					offer = i
-				case ev.Kind == parser.KindTMFreeReason && ev.Alloc == st.Alloc:
+				case ev.Kind == flinklog.KindTMFreeReason && ev.Alloc == st.Alloc:
 					reason = i
 				}
 			}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
@@ -156,9 +157,9 @@ func order(rules []*Rule) ([]*Rule, error) {
 // Evidence is one line of proof, or one step of the story that no line
 // shows (Pos.Line == 0: e.g. the JobManager's silent rejection of an offer).
 type Evidence struct {
-	Pos       parser.Pos
-	Time      parser.Time
-	Component parser.Component
+	Pos       flinklog.Pos
+	Time      flinklog.Time
+	Component flinklog.Component
 	Text      string // the record's first line as read
 	Says      string // the one sentence this line contributes
 }
@@ -169,20 +170,20 @@ type Finding struct {
 	Fingerprint string // stable across runs: rule, TaskManager, AllocationID, index, occurrence
 	Rule        string
 	Severity    Severity
-	Resource    string    // TaskManager ResourceID, when known
-	SlotIndex   int       // -1 when unknown
-	IndexNote   string    // how the index is known, or why it is not
-	Alloc       parser.ID // the AllocationID, when the finding is about one
-	Job         parser.ID
-	Time        parser.Time // the decisive line's time
-	Pos         parser.Pos  // the decisive line
+	Resource    string      // TaskManager ResourceID, when known
+	SlotIndex   int         // -1 when unknown
+	IndexNote   string      // how the index is known, or why it is not
+	Alloc       flinklog.ID // the AllocationID, when the finding is about one
+	Job         flinklog.ID
+	Time        flinklog.Time // the decisive line's time
+	Pos         flinklog.Pos  // the decisive line
 	Message     string
 	Evidence    []Evidence
 	FixedModel  string   // what the fixed table (>= 1.10) would have done
 	Causes      []string // IDs of findings this one follows from
 	// Since and ZombieSeconds: for zombie-slot, when the slot became
 	// unreachable and how long it stayed held in the log (a lower bound).
-	Since         parser.Time
+	Since         flinklog.Time
 	ZombieSeconds float64
 }
 
@@ -279,7 +280,7 @@ func Run(m *reconstruct.Model, rules []*Rule) []Finding {
 	}
 	// the rank of the first event at each finding's line (a repeated
 	// slot report's line is its alone)
-	first := map[parser.Pos]int{}
+	first := map[flinklog.Pos]int{}
 	for _, f := range out {
 		first[f.Pos] = -1
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
@@ -212,10 +213,10 @@ func TestSlotReportMismatchOnLostLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := parser.ParseID("3b9d7f1e5c2a4086d9e1f3a5c7b90e24")
+	a2, _ := flinklog.ParseID("3b9d7f1e5c2a4086d9e1f3a5c7b90e24")
 	kept := res.Events[:0]
 	for _, ev := range res.Events {
-		if ev.Kind == parser.KindTMFree && ev.Alloc == a2 {
+		if ev.Kind == flinklog.KindTMFree && ev.Alloc == a2 {
 			continue
 		}
 		kept = append(kept, ev)

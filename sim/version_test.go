@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -33,7 +34,7 @@ func TestVersionInferredWithoutBanner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := parser.ParseVersion(v)
+			want, _ := flinklog.ParseVersion(v)
 			for _, in := range res.Inputs {
 				if in.VersionSource == "banner" {
 					t.Errorf("%s %s %s: the banner was cut, yet the source is banner", v, format, filepath.Base(in.Path))

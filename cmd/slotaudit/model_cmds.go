@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
@@ -137,7 +138,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 			if err != nil {
 				return err
 			}
-			var atTime parser.Time
+			var atTime flinklog.Time
 			if at != "" {
 				t, err := parser.ParseTimeArg(at)
 				if err != nil {

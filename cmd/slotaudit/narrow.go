@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
@@ -67,14 +67,14 @@ func (n *narrowFlags) filter() (*report.Filter, error) {
 		return nil, &usageError{err}
 	}
 	if n.job != "" {
-		id, ok := parser.ParseID(n.job)
+		id, ok := flinklog.ParseID(n.job)
 		if !ok {
 			return nil, &usageError{fmt.Errorf("--job %q: want a JobID of 32 hex digits", n.job)}
 		}
 		f.Job = id
 	}
 	if n.alloc != "" {
-		id, ok := parser.ParseID(n.alloc)
+		id, ok := flinklog.ParseID(n.alloc)
 		if !ok {
 			return nil, &usageError{fmt.Errorf("--alloc %q: want an AllocationID of 32 hex digits", n.alloc)}
 		}
@@ -148,7 +148,7 @@ func (n *narrowFlags) check(m *reconstruct.Model, f *report.Filter) error {
 
 // allocExists is nil when an event names the AllocationID; otherwise an
 // error that lists the closest ones that exist.
-func allocExists(m *reconstruct.Model, id parser.ID) error {
+func allocExists(m *reconstruct.Model, id flinklog.ID) error {
 	if m.Allocation(id) != nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package parser
+package flinklog
 
 import "encoding/hex"
 
@@ -10,6 +10,10 @@ type ID struct {
 	b   [16]byte
 	set bool
 }
+
+// Bytes returns the ID's 16 bytes (all zero for an absent ID), for a
+// reader that hashes IDs without printing them.
+func (id ID) Bytes() [16]byte { return id.b }
 
 // IsSet reports whether the ID was read from a log line.
 func (id ID) IsSet() bool { return id.set }

@@ -1,4 +1,4 @@
-package parser
+package flinklog
 
 import (
 	"fmt"
@@ -102,8 +102,9 @@ const (
 	KindMetaSlots           Kind = "meta.slots"              // Loading configuration property: taskmanager.numberOfTaskSlots, n
 )
 
-// Pos is a compact source position: an index into a [Files] table and a
-// 1-based physical line number. Positions compare in (file, line) order.
+// Pos is a compact source position: an index into the reader's table of
+// inputs (parser.Files) and a 1-based physical line number. Positions
+// compare in (file, line) order.
 type Pos struct {
 	File int32
 	Line int64
@@ -180,8 +181,8 @@ type SlotStatus struct {
 type Event struct {
 	Pos     Pos
 	EndLine int64 // last physical line of the record (stack traces, multi-line messages)
-	// the event's repeats (see Repeat): in a Result, Repeats[rep-1:][:nrep];
-	// in a stream while it is handed over, which of its runs (+1)
+	// rep and nrep: a reader's bookkeeping of the records that repeat
+	// the event (see RepeatSpan); placed where Event has padding
 	rep       int32
 	Time      Time
 	Level     Level
@@ -199,7 +200,7 @@ type Event struct {
 	RequestedIndex int    // index a request asked for (1.13+ "The required index is M"), -1 unknown
 	SlotState      string // state printed in TaskSlot(...): ALLOCATED, ACTIVE, RELEASING
 	Dynamic        bool   // the SlotID named a dynamic slot (<resource>_dynamic)
-	nrep           int32  // how many repeats (see rep)
+	nrep           int32  // see rep
 
 	Request string // SlotRequestId (JM-internal; never an AllocationID)
 	Task    string // task name with subtask
@@ -233,36 +234,33 @@ type Event struct {
 }
 
 // Text returns the record's first physical line as read (capped at
-// maxTextLen bytes and "…"), for evidence.
+// MaxTextLen bytes and "…"), for evidence.
 func (e *Event) Text() string { return e.textHead + e.textTail }
+
+// SetText sets what Text returns, in the two parts an event keeps: head,
+// the part of the line before the message (a slot report's timestamp),
+// and tail, the rest. A reader that writes a repeated slot report back out
+// gives it its own head and the tail it shares with the report it repeats.
+func (e *Event) SetText(head, tail string) { e.textHead, e.textTail = head, tail }
+
+// TextParts returns the two parts of Text as SetText or Classify set them.
+// Identical slot reports share one tail string: comparing tails is how a
+// reader tells that two reports printed the same message.
+func (e *Event) TextParts() (head, tail string) { return e.textHead, e.textTail }
+
+// RepeatSpan returns the two numbers a reader of many records keeps in an
+// event for the records that repeat it (package parser: the event's
+// Repeats in a Result, or its run while it is handed over). This package
+// never reads or sets them and gives them no meaning: they live in Event
+// because they travel with it while a reader sorts events, and fit in the
+// padding between its fields (an event is no larger for them). NewEvent
+// and Classify leave them 0.
+func (e *Event) RepeatSpan() (first, n int32) { return e.rep, e.nrep }
+
+// SetRepeatSpan sets what RepeatSpan returns.
+func (e *Event) SetRepeatSpan(first, n int32) { e.rep, e.nrep = first, n }
 
 // NewEvent returns an event with unknown indexes.
 func NewEvent(kind Kind) Event {
 	return Event{Kind: kind, SlotIndex: -1, RequestedIndex: -1}
-}
-
-// FileInfo describes one logical input: a file, or one stream inside a file
-// (a YARN container's log, one pod in kubectl --prefix output).
-type FileInfo struct {
-	Path   string // path as given (or "-" for stdin)
-	Stream string // stream name inside the file, "" for the whole file
-}
-
-// Name returns "path" or "path#stream".
-func (f FileInfo) Name() string {
-	if f.Stream == "" {
-		return f.Path
-	}
-	return f.Path + "#" + f.Stream
-}
-
-// Files resolves [Pos] values to names. Index 0 is the first input.
-type Files []FileInfo
-
-// Position returns "name:line" for p, the form editors and CI annotations use.
-func (fs Files) Position(p Pos) string {
-	if int(p.File) < 0 || int(p.File) >= len(fs) {
-		return fmt.Sprintf("?:%d", p.Line)
-	}
-	return fmt.Sprintf("%s:%d", fs[p.File].Name(), p.Line)
 }

@@ -1,4 +1,4 @@
-package parser
+package flinklog
 
 import (
 	"bytes"
@@ -372,6 +372,40 @@ func tryTemplate(t *template, msg []byte, ev *Event, tailT **template) bool {
 		*tailT = t
 	}
 	return ok && !tail
+}
+
+// LoggerInfo is what a record's logger name alone says. A log has a few
+// hundred loggers and millions of records: a reader computes it once per
+// logger name (NewLoggerInfo) and hands it to Classify and
+// VersionHints.Note with every record of that logger.
+type LoggerInfo struct {
+	// Component is the component the logger belongs to, or
+	// ComponentUnknown when the name does not say (the message template
+	// decides then).
+	Component Component
+	// SlotClass: a class whose messages are all about slots; such a
+	// record that matches no template is unparsed, not irrelevant.
+	SlotClass bool
+	// TaskExecutor: a TaskExecutor class of the TaskManager; such a
+	// record that mentions slots and matches no template is unparsed.
+	TaskExecutor bool
+	// VersionClass: the class name itself may bound the Flink version
+	// (VersionHints.Note).
+	VersionClass bool
+}
+
+// NewLoggerInfo reads a logger name as a layout printed it: full, abbreviated
+// by logback, or a bare class name. An empty name (a layout that prints
+// none) says nothing.
+func NewLoggerInfo(logger []byte) LoggerInfo {
+	info := LoggerInfo{Component: componentOfLogger(logger), SlotClass: slotLogger(logger)}
+	info.TaskExecutor = info.Component == ComponentTM && bytes.Contains(logger, []byte("TaskExecutor"))
+	cls := logger
+	if i := bytes.LastIndexByte(cls, '.'); i >= 0 {
+		cls = cls[i+1:]
+	}
+	info.VersionClass = versionHintClass(string(cls))
+	return info
 }
 
 // componentOfLogger decides the component from a logger name: full

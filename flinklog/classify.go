@@ -1,64 +1,90 @@
-package parser
+package flinklog
 
 import (
 	"bytes"
 	"strings"
 )
 
-// record is one log record: a header line (or JSON object) plus its
-// continuation lines. Byte slices are owned by the record.
-type record struct {
-	start, end int64 // physical lines
-	time       Time
-	level      string
-	logger     []byte
-	msg        []byte // first line of the message
-	body       []byte // continuation lines / exception text, '\n'-joined
-	// bodyAt: the physical line each line of body was read from (text
+// Record is one log record as a reader assembled it: a header line (or
+// JSON object) and its continuation lines. Classify reads it and keeps
+// none of its slices: a reader may reuse their memory for the next record.
+type Record struct {
+	Start, End int64 // the record's first and last physical lines
+	Time       Time
+	Level      string
+	Logger     []byte // the logger name as printed, "" when the layout prints none
+	Msg        []byte // the first line of the message
+	Body       []byte // continuation lines / exception text, '\n'-joined
+	// BodyAt: the physical line each line of Body was read from (text
 	// records; a JSON record's lines are all inside its object: none)
-	bodyAt     []int64
-	first      []byte // first physical line as read, for evidence
-	headerless bool
-	truncated  bool // continuation lines beyond the record limit were skipped
-	msgAt      int  // where the message starts in first (0 when not known)
-	levelAt    int  // where the level starts in first (0 when not known)
+	BodyAt []int64
+	First  []byte // the first physical line as read, for evidence (see MaxTextLen)
+	MsgAt  int    // where the message starts in First (0 when not known)
+	// LevelAt: where the level starts in First (0 when not known)
+	LevelAt int
 }
 
-type classStatus uint8
+// Status is what Classify made of a record.
+type Status uint8
 
+// The statuses of a record.
 const (
-	statusIrrelevant classStatus = iota
-	statusEvents
-	statusUnparsed
+	StatusIrrelevant Status = iota // a record the slot lifecycle does not need
+	StatusEvents                   // the record gave at least one event
+	StatusUnparsed                 // a slot message that matches no known template
 )
 
-// maxTextLen caps Event.Text: evidence shows the line, not megabytes of it.
-const maxTextLen = 2048
+// MaxTextLen caps Event.Text: evidence shows the line, not megabytes of
+// it. A reader keeps the first MaxTextLen+1 bytes of a record's first line
+// in Record.First: the byte past the cap tells Classify that it cut.
+const MaxTextLen = 2048
 
-// classify turns a record into events. It returns statusUnparsed with a
-// reason when the record comes from a slot class (or mentions slots on the
-// TaskExecutor) but matches no known template.
+// A Classifier turns records into events. It remembers the matches of
+// recent slot reports (a DEBUG JobManager logs the same ones every
+// heartbeat), so one Classifier serves the records of one input in turn;
+// the zero value is ready.
+type Classifier struct {
+	// Reference turns off every shortcut (skipping records that cannot
+	// match, the slot report cache): the slow path that the fast one is
+	// tested against. The events are the same.
+	Reference bool
+	reports   reportCache
+}
+
+// Forget lets go of what the classifier remembers (its memory, not its
+// settings): the next record is classified as by a new one.
+func (c *Classifier) Forget() { c.reports = reportCache{} }
+
+// Classify turns a record into events, handing each to emit in order. It
+// returns StatusUnparsed with a reason when the record comes from a slot
+// class (or mentions slots on the TaskExecutor) but matches no known
+// template.
 //
-// info is what the logger says (newLoggerInfo), which callers cache.
-//
-// reports, when not nil, remembers recent slot reports' matches (see
-// reportCache); reference turns every shortcut off.
-func classify(r *record, info *loggerInfo, reference bool, reports *reportCache, emit func(Event)) (classStatus, string) {
-	msg := bytes.TrimSpace(r.msg)
-	logComp := info.comp
+// info is what the record's logger says (NewLoggerInfo), which callers
+// cache. Each event's Pos.Line is the record's first line (Pos.File is the
+// caller's to set), and its Text the record's first line.
+func (c *Classifier) Classify(r *Record, info *LoggerInfo, emit func(Event)) (Status, string) {
+	return classify(r, info, c.Reference, &c.reports, emit)
+}
+
+// classify is Classify. reports, when not nil, remembers recent slot
+// reports' matches (see reportCache); reference turns every shortcut off.
+func classify(r *Record, info *LoggerInfo, reference bool, reports *reportCache, emit func(Event)) (Status, string) {
+	msg := bytes.TrimSpace(r.Msg)
+	logComp := info.Component
 	// Most records can match no template and hold no exception evidence:
 	// they are decided without building an event. A record that can match
 	// only known non-events is decided the same way when its logger would
 	// make it irrelevant unmatched too (see unmatched).
-	eventsOnly := !info.slot && !info.taskExecutor
-	if !reference && !mayMatchTemplate(msg, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.body) && !hasCauseAnchor(msg, r.body) {
+	eventsOnly := !info.SlotClass && !info.TaskExecutor
+	if !reference && !mayMatchTemplate(msg, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.Body) && !hasCauseAnchor(msg, r.Body) {
 		return unmatched(info, msg)
 	}
 	base := NewEvent("")
-	base.Pos = Pos{Line: r.start}
-	base.EndLine = r.end
-	base.Time = r.time
-	base.Level = Level(r.level)
+	base.Pos = Pos{Line: r.Start}
+	base.EndLine = r.End
+	base.Time = r.Time
+	base.Level = Level(r.Level)
 
 	n := 0
 	var head, tail string
@@ -67,9 +93,9 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 		// for those that do.
 		if n == 0 {
 			if ev.Kind == KindRMSlotReport {
-				head, tail = splitText(r.first, shareAt(r), reports)
+				head, tail = splitText(r.First, shareAt(r), reports)
 			} else {
-				head = capText(r.first)
+				head = capText(r.First)
 			}
 		}
 		ev.textHead, ev.textTail = head, tail
@@ -79,8 +105,8 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 
 	ev := base
 	full := msg
-	if len(r.body) > 0 && bytes.HasPrefix(msg, []byte("Received slot report from instance")) {
-		full = append(append(append([]byte(nil), msg...), '\n'), r.body...)
+	if len(r.Body) > 0 && bytes.HasPrefix(msg, []byte("Received slot report from instance")) {
+		full = append(append(append([]byte(nil), msg...), '\n'), r.Body...)
 	}
 	var t *template
 	var ok bool
@@ -105,10 +131,10 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 			if ev.Component == ComponentTM {
 				ev.Kind = KindTMTaskFailed
 			}
-			ev.Reason = exceptionSummary(msg, r.body)
+			ev.Reason = exceptionSummary(msg, r.Body)
 		case KindJMJobState, KindRMAllocFailed, KindTMOfferFailed, KindTaskNoSlot, KindTMAllocRefused:
 			if ev.Reason == "" || ev.Kind == KindRMAllocFailed || ev.Kind == KindJMJobState {
-				if s := exceptionSummary(nil, r.body); s != "" {
+				if s := exceptionSummary(nil, r.Body); s != "" {
 					ev.Reason = s
 				}
 			}
@@ -164,9 +190,9 @@ func classify(r *record, info *loggerInfo, reference bool, reports *reportCache,
 
 	switch {
 	case n > 0:
-		return statusEvents, ""
+		return StatusEvents, ""
 	case ok:
-		return statusIrrelevant, ""
+		return StatusIrrelevant, ""
 	}
 	return unmatched(info, msg)
 }
@@ -244,14 +270,14 @@ func (c *reportCache) internTail(rest []byte, cut bool) string {
 }
 
 // unmatched decides a record that gave no event and matched no template.
-func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
+func unmatched(info *LoggerInfo, msg []byte) (Status, string) {
 	switch {
-	case info.slot && len(msg) > 0:
-		return statusUnparsed, "message from a slot class matches no known template"
-	case info.taskExecutor && containsFold(msg, "slot"):
-		return statusUnparsed, "TaskExecutor message about slots matches no known template"
+	case info.SlotClass && len(msg) > 0:
+		return StatusUnparsed, "message from a slot class matches no known template"
+	case info.TaskExecutor && containsFold(msg, "slot"):
+		return StatusUnparsed, "TaskExecutor message about slots matches no known template"
 	}
-	return statusIrrelevant, ""
+	return StatusIrrelevant, ""
 }
 
 // shareAt is where the part of r's first line that the same report sent
@@ -259,10 +285,10 @@ func unmatched(info *loggerInfo, msg []byte) (classStatus, string) {
 // before the level (the thread, which varies, is shared by the reports of
 // one dispatcher thread: a few strings for a day of heartbeats). Without a
 // known level before the message, it is where the message starts.
-func shareAt(r *record) int {
+func shareAt(r *Record) int {
 	at := messageAt(r)
-	if r.levelAt > 0 && r.levelAt < at {
-		return r.levelAt
+	if r.LevelAt > 0 && r.LevelAt < at {
+		return r.LevelAt
 	}
 	return at
 }
@@ -272,11 +298,11 @@ func shareAt(r *record) int {
 // bytes appear (the line starts with its timestamp, the message sits inside
 // the object). Any answer keeps the evidence exact (see splitText); a good
 // one lets identical reports share their text.
-func messageAt(r *record) int {
-	if r.msgAt > 0 || len(r.msg) == 0 {
-		return r.msgAt
+func messageAt(r *Record) int {
+	if r.MsgAt > 0 || len(r.Msg) == 0 {
+		return r.MsgAt
 	}
-	return max(0, bytes.Index(r.first, r.msg[:min(len(r.msg), 64)]))
+	return max(0, bytes.Index(r.First, r.Msg[:min(len(r.Msg), 64)]))
 }
 
 // splitText is capText(first) cut in two at msgAt (clamped): the head,
@@ -284,9 +310,9 @@ func messageAt(r *record) int {
 // tail is the capped line; cutting where the message starts is what lets
 // reports that differ only in their timestamp share the tail.
 func splitText(first []byte, msgAt int, c *reportCache) (head, tail string) {
-	b, cut := first, len(first) > maxTextLen
+	b, cut := first, len(first) > MaxTextLen
 	if cut {
-		b = b[:maxTextLen]
+		b = b[:MaxTextLen]
 	}
 	msgAt = max(0, min(msgAt, len(b)))
 	head = string(b[:msgAt])
@@ -302,11 +328,11 @@ func splitText(first []byte, msgAt int, c *reportCache) (head, tail string) {
 }
 
 func capText(b []byte) string {
-	if len(b) > maxTextLen {
+	if len(b) > MaxTextLen {
 		// one allocation: slot reports are cut here on every heartbeat
 		var sb strings.Builder
-		sb.Grow(maxTextLen + len("…"))
-		sb.Write(b[:maxTextLen])
+		sb.Grow(MaxTextLen + len("…"))
+		sb.Write(b[:MaxTextLen])
 		sb.WriteString("…")
 		return sb.String()
 	}
@@ -329,13 +355,13 @@ var (
 // TaskManagers, unfulfillable requests and slot timeouts that failed tasks
 // and pasted stack traces carry. msg is r's message, trimmed. An event read
 // below the record's first line carries that line (see causeLines).
-func scanExceptions(msg []byte, r *record, emit func(Event)) {
-	if hasCauseAnchor(msg, r.body) {
+func scanExceptions(msg []byte, r *Record, emit func(Event)) {
+	if hasCauseAnchor(msg, r.Body) {
 		scanCauses(msg, r, emit)
 	}
 	// Both anchors start with "No": one search for 'N' per part finds
 	// whether either is there, and most records hold neither.
-	if !hasNoAnchor(msg) && !hasNoAnchor(r.body) {
+	if !hasNoAnchor(msg) && !hasNoAnchor(r.Body) {
 		return
 	}
 	causeLines(msg, r, func(line []byte, at causeAt) bool {
@@ -395,8 +421,8 @@ func (at causeAt) set(ev *Event, text []byte) {
 // causeLines calls fn with each line of r's exception text, its message
 // msg first and then its continuation lines, and where the line lies, until
 // fn returns false.
-func causeLines(msg []byte, r *record, fn func(line []byte, at causeAt) bool) {
-	for part, below := msg, false; ; part, below = r.body, true {
+func causeLines(msg []byte, r *Record, fn func(line []byte, at causeAt) bool) {
+	for part, below := msg, false; ; part, below = r.Body, true {
 		for k := 0; len(part) > 0; k++ {
 			line := part
 			if nl := bytes.IndexByte(part, '\n'); nl >= 0 {
@@ -404,9 +430,9 @@ func causeLines(msg []byte, r *record, fn func(line []byte, at causeAt) bool) {
 			} else {
 				part = nil
 			}
-			at := causeAt{below, r.start}
-			if below && k < len(r.bodyAt) {
-				at.line = r.bodyAt[k]
+			at := causeAt{below, r.Start}
+			if below && k < len(r.BodyAt) {
+				at.line = r.BodyAt[k]
 			}
 			if !fn(line, at) {
 				return
@@ -452,7 +478,7 @@ func exceptionSummary(msg, body []byte) string {
 		}
 		isCause := bytes.HasPrefix(l, []byte("Caused by: "))
 		l = bytes.TrimPrefix(l, []byte("Caused by: "))
-		if !looksLikeExceptionHeader(l) {
+		if !LooksLikeExceptionHeader(l) {
 			continue
 		}
 		s := shortenException(string(l))
@@ -509,7 +535,7 @@ var (
 // reads: it has exception lines (a body, or a message that is itself an
 // exception line, as in a pasted trace) holding one of the anchors.
 func hasCauseAnchor(msg, body []byte) bool {
-	if len(body) == 0 && !bytes.HasPrefix(msg, causedBy) && !looksLikeExceptionHeader(msg) {
+	if len(body) == 0 && !bytes.HasPrefix(msg, causedBy) && !LooksLikeExceptionHeader(msg) {
 		return false
 	}
 	if bytes.HasPrefix(msg, slotReportPrefix) {
@@ -529,7 +555,7 @@ func hasCauseAnchor(msg, body []byte) bool {
 // became unreachable, a slot request the ResourceManager could not fulfill,
 // a slot that timed out. Each is emitted once per record, with the first
 // line that says it.
-func scanCauses(msg []byte, r *record, emit func(Event)) {
+func scanCauses(msg []byte, r *Record, emit func(Event)) {
 	seen := map[string]bool{}
 	causeLines(msg, r, func(line []byte, at causeAt) bool {
 		for _, ct := range causeTemplates {
@@ -568,4 +594,35 @@ func scanCauses(msg []byte, r *record, emit func(Event)) {
 		}
 		return true
 	})
+}
+
+// LooksLikeExceptionHeader reports whether a line starts a Java exception
+// text. It matches "pkg.Class: message", "pkg.Class" and
+// "pkg.Outer$Inner: message": a dotted Java name whose last part starts upper
+// case and ends in Exception, Error or Throwable, or any dotted name followed
+// by ": ". A reader takes such a line for a continuation of the record
+// above it (a stack trace pasted without indentation); Classify reads
+// exception texts by it.
+func LooksLikeExceptionHeader(b []byte) bool {
+	end := bytes.IndexByte(b, ':')
+	name := b
+	if end >= 0 {
+		name = b[:end]
+	}
+	if len(name) < 3 || bytes.IndexByte(name, '.') < 0 || bytes.ContainsAny(name, " \t/") {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c == '_') {
+			return false
+		}
+	}
+	last := name[bytes.LastIndexByte(name, '.')+1:]
+	if len(last) == 0 || !(last[0] >= 'A' && last[0] <= 'Z') {
+		return false
+	}
+	if end >= 0 {
+		return true
+	}
+	return bytes.HasSuffix(last, []byte("Exception")) || bytes.HasSuffix(last, []byte("Error")) || bytes.HasSuffix(last, []byte("Throwable"))
 }

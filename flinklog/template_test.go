@@ -1,4 +1,4 @@
-package parser
+package flinklog
 
 import (
 	"strings"
@@ -159,8 +159,6 @@ func TestHostileMessageIsBounded(t *testing.T) {
 	msg := []byte("Deploying " + strings.Repeat("x (attempt #1) with attempt id  to  @  with allocation id ", 2000))
 	ev := NewEvent("")
 	matchTemplate(msg, &ev) // must return; the result does not matter
-	l := builtinLayout("logback")
-	l.match([]byte("2020-01-01 00:00:00.000 [" + strings.Repeat("] INFO x - [", 5000)))
 }
 
 // TestSlotReportOneLine: the ≤ 1.11 SlotReport prints on one line, with a

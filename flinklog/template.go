@@ -1,4 +1,4 @@
-package parser
+package flinklog
 
 import (
 	"bytes"

@@ -1,0 +1,120 @@
+package flinklog
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// seedLogLines adds the lines of the project's test logs to a fuzz corpus:
+// whole lines, header and all, and what a layout would leave of them.
+func seedLogLines(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/logs/*")
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for _, line := range bytes.Split(data, []byte{'\n'}) {
+			f.Add(line)
+		}
+	}
+}
+
+// messageSeeds are messages for the paths the test logs do not take:
+// custom builds' suffixes, the FineGrainedSlotManager's resource summary
+// line by line, and exception lines that carry an event of their own.
+func messageSeeds() []string {
+	return []string{
+		"Allocated slot for " + tA + ". (custom suffix)", "Received task Source: orders (1/2). extra-words",
+		"Activate slot " + tA + "0. extra", "Received repeated offer for slot [" + tA + "]. Ignoring. x",
+		"Free slot TaskSlot(index:3, state:ACTIVE, resource profile: " + tP + ", allocationId: " + tA + ", jobId: " + tJ + "). x",
+		"Deploying Map (1/2) (attempt #0) to 10.0.0.5:40123-6b1e3c @ worker-3 (dataPort=35211) (custom)",
+		"Matching resource requirements against available resources.", "Missing resources:", "Job " + tJ,
+		"ResourceRequirement{resourceProfile=ResourceProfile{UNKNOWN}, numberOfRequiredSlots=1}",
+		"Current resources:", "(none)", "TaskManager 172.19.0.3:35889-20872d", "Available: " + tP, "Total:     " + tP,
+		"Source: orders (1/2) (5c2f0e1a9b8d7c6e5f4a3b2c1d0e9f8a) switched from SCHEDULED to FAILED on [unassigned resource].",
+		"java.util.concurrent.CompletionException: org.apache.flink.runtime.jobmanager.scheduler.NoResourceAvailableException: No pooled slot available and request to ResourceManager for new slot failed",
+		"Caused by: org.apache.flink.runtime.resourcemanager.exceptions.UnfulfillableSlotRequestException: Could not fulfill slot request " + tA + ". Requested resource profile (ResourceProfile{UNKNOWN}) is unfulfillable.",
+		"Caused by: org.apache.flink.runtime.taskexecutor.exceptions.TaskSubmissionException: No task slot allocated for job ID " + tJ + " and allocation ID " + tA + ".",
+	}
+}
+
+// FuzzTemplates matches arbitrary messages against the catalogue, and
+// classifies them as records of a few loggers: Classify's shortcuts (and
+// its slot report cache) must decide as the full match does.
+func FuzzTemplates(f *testing.F) {
+	seedLogLines(f)
+	for _, msg := range messageSeeds() {
+		f.Add([]byte(msg))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		ev := NewEvent("")
+		matchTemplate(msg, &ev)
+		for _, logger := range []string{
+			"org.apache.flink.runtime.taskexecutor.TaskExecutor",
+			"org.apache.flink.runtime.taskexecutor.slot.TaskSlotTable",
+			"org.apache.flink.runtime.heartbeat.HeartbeatManagerImpl",
+		} {
+			for _, body := range [][]byte{nil, msg} {
+				r := &Record{Msg: msg, Body: body, Logger: []byte(logger)}
+				info := NewLoggerInfo(r.Logger)
+				var slow []Event
+				ss, sw := classify(r, &info, true, nil, func(e Event) { slow = append(slow, e) })
+				var c Classifier
+				for try := 0; try < 2; try++ { // the second from the cache
+					var fast []Event
+					fs, fw := c.Classify(r, &info, func(e Event) { fast = append(fast, e) })
+					if fs != ss || fw != sw || !reflect.DeepEqual(fast, slow) {
+						t.Fatalf("logger %s body %t try %d: shortcut gives %v %q %+v, full match %v %q %+v", logger, body != nil, try, fs, fw, fast, ss, sw, slow)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzParseVersion: --flink-version and banners; a version that parses
+// prints back to something that parses to the same version.
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"1.9.1", "1.14", "2.0.0", "1.10-SNAPSHOT", "<unknown>", "1.", "v1.8.2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := ParseVersion(s)
+		if !ok {
+			return
+		}
+		again, ok := ParseVersion(v.String())
+		if !ok || again != v {
+			t.Fatalf("%q -> %v -> %q -> %v %v", s, v, v.String(), again, ok)
+		}
+	})
+}
+
+// FuzzParseID: an ID that parses prints as 32 lower-case hex digits that
+// parse to the same ID, and the templates' scanner reads the same ID from
+// the same text.
+func FuzzParseID(f *testing.F) {
+	for _, s := range []string{tA, "8C9D5F0E3A1B4C2D9E8F7A6B5C4D3E2F", "00000000000000000000000000000000", tA + "0", tA[1:], "AllocationID{" + tA + "}", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, ok := ParseID(s)
+		if !ok {
+			if id.IsSet() {
+				t.Fatalf("%q: not an ID, yet set: %v", s, id)
+			}
+			return
+		}
+		again, ok := ParseID(id.String())
+		if !ok || again != id || len(id.String()) != 32 || id.String() != string(bytes.ToLower([]byte(s))) {
+			t.Fatalf("%q -> %q -> %v %v", s, id, again, ok)
+		}
+		if scanned, n := scanHexID([]byte(s)); n != 32 || scanned != id {
+			t.Fatalf("%q: ParseID reads %v, scanHexID %v (%d bytes)", s, id, scanned, n)
+		}
+	})
+}

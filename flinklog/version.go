@@ -1,0 +1,272 @@
+package flinklog
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Version is a Flink major.minor version; the zero value is unknown.
+type Version struct {
+	Major, Minor int
+}
+
+// ParseVersion reads "1.14.4", "1.18-SNAPSHOT", "2.0", ignoring the patch
+// level and any suffix.
+func ParseVersion(s string) (Version, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "v")
+	maj, rest, ok := strings.Cut(s, ".")
+	if !ok {
+		return Version{}, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	a, err1 := strconv.Atoi(maj)
+	b, err2 := strconv.Atoi(rest[:end])
+	if err1 != nil || err2 != nil || a < 1 || a > 9 {
+		return Version{}, false
+	}
+	return Version{a, b}, true
+}
+
+// IsZero reports an unknown version.
+func (v Version) IsZero() bool { return v.Major == 0 }
+
+// Less orders versions.
+func (v Version) Less(w Version) bool {
+	if v.Major != w.Major {
+		return v.Major < w.Major
+	}
+	return v.Minor < w.Minor
+}
+
+// String prints "major.minor", or "" for an unknown version.
+func (v Version) String() string {
+	if v.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d", v.Major, v.Minor)
+}
+
+// Family names the version families whose slot logging differs:
+// "<=1.9" (legacy slot table), "1.10-1.13", "1.14-1.18", "1.19+".
+func (v Version) Family() string {
+	switch {
+	case v.IsZero():
+		return ""
+	case v.Less(Version{1, 10}):
+		return "<=1.9"
+	case v.Less(Version{1, 14}):
+		return "1.10-1.13"
+	case v.Less(Version{1, 19}):
+		return "1.14-1.18"
+	}
+	return "1.19+"
+}
+
+// VersionHint bounds the Flink version from one shape seen in a log: the
+// version is at least Min and at most Max (a zero bound is open). Why
+// names the shape, for the reader of a conflict.
+type VersionHint struct {
+	Min, Max Version
+	Why      string
+}
+
+func v(a, b int) Version { return Version{a, b} }
+
+var (
+	anyV = Version{}
+)
+
+// VersionHints collects what the records of one input say about its Flink
+// version, each shape once. The zero value is empty and ready.
+type VersionHints struct {
+	list []VersionHint
+	// hints already found in some message, not searched for again
+	seenAllocID, seenAkka, seenPekko bool
+}
+
+// Len returns how many hints were collected.
+func (h *VersionHints) Len() int { return len(h.list) }
+
+// Add notes a hint unless one with the same Why is noted already (a shape
+// bounds the version the same way wherever it is seen).
+func (h *VersionHints) Add(x VersionHint) {
+	for _, k := range h.list {
+		if k.Why == x.Why {
+			return
+		}
+	}
+	h.list = append(h.list, x)
+}
+
+// Merge adds o's hints (see Add): the hints of an input read in pieces
+// are those of its pieces.
+func (h *VersionHints) Merge(o *VersionHints) {
+	for _, x := range o.list {
+		h.Add(x)
+	}
+}
+
+// Clone returns a copy that notes hints without changing h.
+func (h *VersionHints) Clone() VersionHints {
+	c := *h
+	c.list = append([]VersionHint(nil), h.list...)
+	return c
+}
+
+// Range returns the tightest bounds the hints give, each with the hint
+// that gives it: lo is the highest Min, hi the lowest Max (zero Versions
+// when no hint bounds that side). The first hint to give a bound names
+// it. hi below lo is a conflict, for the caller to report.
+func (h *VersionHints) Range() (lo, hi Version, loWhy, hiWhy string) {
+	for _, x := range h.list {
+		if !x.Min.IsZero() && (lo.IsZero() || lo.Less(x.Min)) {
+			lo, loWhy = x.Min, x.Why
+		}
+		if !x.Max.IsZero() && (hi.IsZero() || x.Max.Less(hi)) {
+			hi, hiWhy = x.Max, x.Why
+		}
+	}
+	return lo, hi, loWhy, hiWhy
+}
+
+// Note adds what a record's logger and message say about the version
+// (catalogue §1, §4-§6: loggers and templates changed across releases).
+// lg is what the record's logger says (NewLoggerInfo).
+func (h *VersionHints) Note(r *Record, lg *LoggerInfo) {
+	cls := r.Logger
+	if lg.VersionClass {
+		if i := bytes.LastIndexByte(cls, '.'); i >= 0 {
+			cls = cls[i+1:]
+		}
+	} else {
+		cls = nil // no case of the switch below
+	}
+	msg := r.Msg
+	add := func(min, max Version, why string) { h.Add(VersionHint{min, max, why}) }
+	switch string(cls) {
+	case "TaskSlotTableImpl":
+		add(v(1, 10), anyV, "logger TaskSlotTableImpl")
+	case "TaskSlotTable":
+		if bytes.HasPrefix(msg, []byte("Activate slot")) || bytes.HasPrefix(msg, []byte("Free slot")) {
+			add(anyV, v(1, 9), "logger TaskSlotTable")
+		}
+	case "DefaultJobLeaderService":
+		add(v(1, 11), anyV, "logger DefaultJobLeaderService")
+	case "JobLeaderService":
+		add(anyV, v(1, 10), "logger JobLeaderService")
+	case "DefaultExecutionGraph":
+		add(v(1, 13), anyV, "logger DefaultExecutionGraph")
+	case "ExecutionGraph":
+		if bytes.Contains(msg, []byte(" switched from ")) || bytes.HasPrefix(msg, []byte("Deploying ")) {
+			add(anyV, v(1, 12), "logger ExecutionGraph")
+		}
+	case "SlotPoolImpl":
+		add(v(1, 8), v(1, 13), "logger SlotPoolImpl")
+	case "SlotPool":
+		if bytes.Contains(r.Logger, []byte("slotpool")) {
+			add(anyV, v(1, 7), "logger SlotPool")
+		}
+	case "DeclarativeSlotManager":
+		add(v(1, 12), v(1, 18), "logger DeclarativeSlotManager")
+	case "SlotManagerImpl":
+		add(v(1, 10), v(1, 13), "logger SlotManagerImpl")
+	case "SlotManager":
+		if bytes.Contains(r.Logger, []byte("slotmanager")) {
+			add(anyV, v(1, 9), "logger SlotManager")
+		}
+	case "FineGrainedSlotManager", "DefaultSlotStatusSyncer", "DeclarativeSlotPoolBridge", "DefaultDeclarativeSlotPool":
+		add(v(1, 13), anyV, "logger "+string(cls))
+	}
+	// The hints found anywhere in a message are searched for until found
+	// once: every record is scanned, and these scans were a fifth of the
+	// time on a noisy log.
+	switch {
+	case !h.seenAllocID && containsAt(msg, "AllocationID{", 12):
+		h.seenAllocID = true
+		add(v(1, 6), v(1, 7), "AllocationID{...} printing")
+	case bytes.HasPrefix(msg, []byte("Allocated slot for ")):
+		if bytes.Contains(msg, []byte(" with resources ")) {
+			add(v(1, 18), anyV, "Allocated slot ... with resources")
+		} else {
+			add(anyV, v(1, 17), "Allocated slot for A.")
+		}
+	case bytes.HasPrefix(msg, []byte("Received task ")):
+		if bytes.Contains(msg, []byte("deploy into slot with allocation id")) {
+			add(v(1, 12), anyV, "Received task ... deploy into slot")
+		} else {
+			add(anyV, v(1, 11), "Received task T.")
+		}
+	case bytes.HasPrefix(msg, []byte("Deploying ")):
+		switch {
+		case bytes.Contains(msg, []byte(" and vertex id ")):
+			add(v(1, 15), anyV, "Deploying ... vertex id")
+		case bytes.Contains(msg, []byte(" with allocation id ")):
+			add(v(1, 12), v(1, 14), "Deploying ... with allocation id")
+		case bytes.Contains(msg, []byte(" @ ")):
+			add(v(1, 8), v(1, 11), "Deploying ... to R @ host")
+		}
+	case bytes.HasPrefix(msg, []byte("Request slot with profile ")):
+		add(anyV, v(1, 13), "RM Request slot with profile")
+	case bytes.HasPrefix(msg, []byte("Requesting new slot [")):
+		if bytes.Contains(msg, []byte(" with allocation id ")) {
+			add(v(1, 12), v(1, 13), "Requesting new slot ... with allocation id")
+		} else {
+			add(v(1, 6), v(1, 11), "Requesting new slot [Q]")
+		}
+	case bytes.HasPrefix(msg, []byte("Slot with allocationId ")):
+		add(v(1, 13), anyV, "Slot with allocationId ... already exist")
+	case bytes.HasPrefix(msg, []byte("Starting allocation of slot ")) && bytes.Contains(msg, []byte(" from ")):
+		add(v(1, 14), anyV, "Starting allocation of slot A from R")
+	case bytes.HasPrefix(msg, []byte("Received resource requirements from job")):
+		add(v(1, 12), anyV, "resource requirements")
+	}
+	if (h.seenPekko && h.seenAkka) || !containsSchemeSep(msg) {
+		return
+	}
+	if !h.seenPekko && (bytes.Contains(msg, []byte("pekko://")) || bytes.Contains(msg, []byte("pekko.tcp://"))) {
+		h.seenPekko = true
+		add(v(1, 18), anyV, "pekko RPC addresses")
+	} else if !h.seenAkka && (bytes.Contains(msg, []byte("akka://")) || bytes.Contains(msg, []byte("akka.tcp://"))) {
+		h.seenAkka = true
+		add(anyV, v(1, 17), "akka RPC addresses")
+	}
+}
+
+// containsSchemeSep reports whether b contains "://".
+func containsSchemeSep(b []byte) bool { return containsAt(b, "://", 1) }
+
+// containsAt reports whether b contains pat, searching for pat[rare]
+// first: bytes.Contains searches for the first byte, and ':' or 'A' are
+// everywhere in log messages while '/' or '{' are not.
+func containsAt(b []byte, pat string, rare int) bool {
+	c := pat[rare]
+	for off := rare; off < len(b); {
+		i := bytes.IndexByte(b[off:], c)
+		if i < 0 {
+			return false
+		}
+		at := off + i - rare
+		if at+len(pat) <= len(b) && string(b[at:at+len(pat)]) == pat {
+			return true
+		}
+		off += i + 1
+	}
+	return false
+}
+
+// versionHintClass reports whether Note has a case for the class.
+func versionHintClass(cls string) bool {
+	switch cls {
+	case "TaskSlotTableImpl", "TaskSlotTable", "DefaultJobLeaderService", "JobLeaderService", "DefaultExecutionGraph",
+		"ExecutionGraph", "SlotPoolImpl", "SlotPool", "DeclarativeSlotManager", "SlotManagerImpl", "SlotManager",
+		"FineGrainedSlotManager", "DefaultSlotStatusSyncer", "DeclarativeSlotPoolBridge", "DefaultDeclarativeSlotPool":
+		return true
+	}
+	return false
+}
