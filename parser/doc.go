@@ -1,13 +1,17 @@
 // Package parser turns Flink log files into a stream of typed slot-lifecycle
 // events.
 //
-// It owns everything between bytes on disk and [Event] values: opening paths
+// It owns everything between bytes on disk and records: opening paths
 // (files, directories, stdin, gzip), splitting multiplexed inputs (YARN
 // aggregated logs, kubectl --prefix output, Docker json-file and CRI
 // wrappers) into streams, detecting each stream's layout (Flink's log4j 1 and
 // log4j 2 patterns, logback, relative-millisecond test layouts, any log4j
 // conversion pattern, and JSON layouts), assembling multi-line records, and
-// classifying each record by logger and message template into an [Event].
+// reading large files in pieces, shards, ahead or as they grow (follow).
+// What a record means is package flinklog's: each record is handed to a
+// [flinklog.Classifier], which turns it into [flinklog.Event] values by its
+// logger and message template; the parser places them (file, order), folds
+// repeated slot reports and settles per-input facts (identity, version).
 //
 // Every physical line is accounted for: it is part of a record that became an
 // event, part of a record known to be irrelevant, part of a record counted as
