@@ -19,7 +19,10 @@ type Record struct {
 	// records; a JSON record's lines are all inside its object: none)
 	BodyAt []int64
 	First  []byte // the first physical line as read, for evidence (see MaxTextLen)
-	MsgAt  int    // where the message starts in First (0 when not known)
+	// MsgAt: where the message starts in First (0 when not known). Any
+	// value keeps Text exact; the right one lets identical slot reports
+	// share the text of their message (see splitText).
+	MsgAt int
 	// LevelAt: where the level starts in First (0 when not known)
 	LevelAt int
 }

@@ -408,7 +408,7 @@ func (s *stream) startRecord(no int64, line []byte, phys int, h header) {
 	r.Logger = append(r.Logger, h.logger...)
 	r.Msg = append(r.Msg, h.msg...)
 	r.First = append(r.First, line[:min(len(line), flinklog.MaxTextLen+1)]...)
-	r.MsgAt = len(line) - len(h.msg) // the message ends the line in every layout but a rare custom one; see splitText
+	r.MsgAt = len(line) - len(h.msg) // the message ends the line in every layout but a rare custom one; see flinklog.Record.MsgAt
 	r.LevelAt = offsetIn(line, h.level)
 	s.rec, s.recLines = r, phys
 }
@@ -601,7 +601,7 @@ func (s *stream) jsonDecoded(start, end int64, lines int, jr jsonRecord, err err
 	}
 	// The buffers text records reuse: a record's bytes were copied anew
 	// for every JSON record, a quarter of all a JSON log's reading allocated
-	// (classify copies what it keeps).
+	// (Classify copies what it keeps).
 	r := s.reuse()
 	// the record's strings may share the line's bytes (fastJSONObject): the
 	// level is kept in events, so it gets its own
