@@ -121,13 +121,17 @@ func (f followerStdin) StdinFull() <-chan struct{} {
 }
 
 // followSummary writes the "summary" line that ends a follow, and says
-// with the exit code whether findings reached --fail-on.
+// with the exit code, as audit does, whether findings reached --fail-on
+// or else an input could not be read (or only in part).
 func followSummary(session *follow.Session) error {
 	if err := session.WriteSummary(); err != nil {
 		return err
 	}
-	if session.Current.Failed() {
+	switch status, _ := session.Current.Status(); {
+	case session.Current.Failed():
 		return findingsError{}
+	case status == report.StatusPartial:
+		return partialError{}
 	}
 	return nil
 }
