@@ -1,7 +1,10 @@
 package parser
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
+	"fmt"
 	"hash/maphash"
 	"io"
 	"sync"
@@ -48,6 +51,21 @@ func newFollowedStdin(r io.Reader) *followedStdin {
 }
 
 func (s *followedStdin) readAll(r io.Reader) {
+	// a gzip stream (zcat's input piped as it is) is decompressed as it
+	// comes, as Read does for a gzip input, not read as binary lines
+	br := bufio.NewReaderSize(r, 64<<10)
+	r = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			s.mu.Lock()
+			s.ended, s.err = true, fmt.Errorf("gzip: %w", err)
+			s.mu.Unlock()
+			s.wake()
+			return
+		}
+		r = zr
+	}
 	buf := make([]byte, 256<<10)
 	for {
 		n, err := r.Read(buf)

@@ -609,13 +609,33 @@ func (w *jsonWalker) decode() (any, bool) {
 	return json.Number(jsonView(w.b[start:w.i])), true
 }
 
-// jsonView is b as a string that shares b's bytes (see fastJSONObject).
+// jsonView is b as a string that shares b's bytes, not a copy of them.
+//
+// It is worth its unsafety: BenchmarkJSONStrings reads the JSON test logs
+// with views and with copies; views make 44% fewer allocations (79.7k
+// against 141.5k per 4 MB read), 15% fewer bytes allocated, and the read
+// 8-10% faster.
+//
+// The contract that makes it safe: a view lives only as long as the line's
+// bytes are not reused, that is until the stream has built the record from
+// the members (jsonDecoded). Everything a record keeps is copied out of
+// them there (appended to the record's own buffers; the level through
+// ownLevel, since strings.ToUpper of an upper-case level is the view
+// itself). TestJSONViewsReadAsCopies holds the decoding with views to the
+// decoding with copies.
 func jsonView(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
+	if jsonCopyStrings {
+		return string(b)
+	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// jsonCopyStrings makes jsonView copy (for the benchmark and the test that
+// hold views to their worth and their contract).
+var jsonCopyStrings = false
 
 // jsonUnquote decodes the text of a string str has checked (between its
 // quotes) as encoding/json does: escapes decoded, a surrogate pair joined,

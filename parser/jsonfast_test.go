@@ -2,10 +2,12 @@ package parser
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,5 +109,56 @@ func TestJSONKeyRefs(t *testing.T) {
 	}
 	if _, ok := jsonKeyID("endOfBatch"); ok {
 		t.Error("a key no list names is numbered")
+	}
+}
+
+// TestJSONViewsReadAsCopies: decoding with views gives what decoding with
+// copies gives. Every JSON test log, read three times over, gives the same
+// events both ways.
+func TestJSONViewsReadAsCopies(t *testing.T) {
+	names, err := filepath.Glob("../testdata/logs/*.json")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no JSON test logs: %v", err)
+	}
+	read := func(data []byte, copies bool) []string {
+		jsonCopyStrings = copies
+		defer func() { jsonCopyStrings = false }()
+		res, err := Read([]string{"-"}, Options{Stdin: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for v := range res.All() {
+			ev := res.At(v)
+			out = append(out, fmt.Sprintf("%+v %q", *ev, ev.Text()))
+		}
+		return out
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = bytes.Repeat(data, 3)
+		views, copies := read(data, false), read(data, true)
+		if len(views) == 0 {
+			t.Errorf("%s: no events", name)
+		}
+		if !slices.Equal(views, copies) {
+			t.Errorf("%s: events read with views differ from those read with copies", name)
+		}
+	}
+}
+
+// BenchmarkJSONStrings: what jsonView's sharing is worth, against copies.
+func BenchmarkJSONStrings(b *testing.B) {
+	data := benchInput(b, "1.19.1-jsonlayout-tm.json", "1.20.0-ecs-jm.json")
+	for _, copies := range []bool{false, true} {
+		name := map[bool]string{false: "view", true: "copy"}[copies]
+		b.Run(name, func(b *testing.B) {
+			jsonCopyStrings = copies
+			defer func() { jsonCopyStrings = false }()
+			benchRead(b, data)
+		})
 	}
 }

@@ -108,27 +108,27 @@ func (m *Model) collectHeld() {
 	}
 	for _, tm := range m.TaskManagers {
 		for pi, p := range tm.Processes {
-			r, model := p.Replay, p.Runs
+			r, sem := p.Replay, p.Runs
 			open := map[int]*Held{} // slot key → the slot while held
 			var held []*Held
 			var ids []flinklog.ID
 			for _, st := range r.Steps {
 				switch {
-				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[model] &&
-					(st.Results[model] == Accepted || st.Results[model] == Overwritten):
-					key := st.Slot[model]
+				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
+					(st.Outcomes[sem] == Accepted || st.Outcomes[sem] == Overwritten):
+					key := st.Slot[sem]
 					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes[key], Replaced: -1}
 					open[key] = h
 					held = append(held, h)
 					ids = append(ids, st.Alloc)
-				case st.Op == OpFree && !st.Skipped[model] && st.Results[model] == Accepted:
-					if h := open[st.Slot[model]]; h != nil {
+				case st.Op == OpFree && !st.Skipped[sem] && st.Outcomes[sem] == Accepted:
+					if h := open[st.Slot[sem]]; h != nil {
 						h.Freed = st.Event
-						delete(open, st.Slot[model])
+						delete(open, st.Slot[sem])
 					}
 				}
 			}
-			for _, z := range r.Tables[model].Zombies() {
+			for _, z := range r.Tables[sem].Zombies() {
 				if h := open[z.Index]; h != nil {
 					h.Zombie = true
 				}

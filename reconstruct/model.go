@@ -51,9 +51,9 @@ type Process struct {
 	RunsPos flinklog.Pos // the line that shows it, when one does
 }
 
-// Report returns the slot report that the process's probe k is (an
+// SlotReport returns the slot report that the process's probe k is (an
 // index for Result.At: a report may be a repeat).
-func (p *Process) Report(k int) int { return p.reports.Report(k) }
+func (p *Process) SlotReport(k int) int { return p.reports.Report(k) }
 
 // Allocation is one AllocationID's timeline across TaskManager,
 // ResourceManager and JobManager.

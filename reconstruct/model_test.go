@@ -98,7 +98,7 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 	if r.CheckCount() != 8 {
 		t.Fatalf("%d slot reports compared, want 8", r.CheckCount())
 	}
-	var last *ReportCheck
+	var last *SlotReportCheck
 	for k, chk := range r.Checks() {
 		if !chk.Agrees[Legacy] {
 			t.Errorf("report %d (jm.log:%d) differs from the legacy table: %+v", k, p.Config.Probes.Probe(k).Pos.Line, chk.Rows(Legacy))

@@ -56,19 +56,19 @@ func (o Op) String() string {
 
 // Step is one observed TaskManager event applied to both models.
 type Step struct {
-	Event   int         // index into the replayed events
-	Op      Op          // what the TaskManager did
-	Alloc   flinklog.ID // the AllocationID the op is about
-	Results [2]Result   // [Legacy, Fixed]
-	Slot    [2]int      // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
-	Skipped [2]bool     // the model would never have seen this step (it follows from a refused allocation)
+	Event    int         // index into the replayed events
+	Op       Op          // what the TaskManager did
+	Alloc    flinklog.ID // the AllocationID the op is about
+	Outcomes [2]Outcome  // [Legacy, Fixed]
+	Slot     [2]int      // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
+	Skipped  [2]bool     // the model would never have seen this step (it follows from a refused allocation)
 }
 
 // Divergence is a step whose outcome differs between the models.
 type Divergence struct {
 	Step   int // index into Replay.Steps
-	Legacy Result
-	Fixed  Result
+	Legacy Outcome
+	Fixed  Outcome
 	// What the fixed table would have done instead, in a sentence.
 	FixedWould string
 }
@@ -136,7 +136,7 @@ type Replay struct {
 	// checks are the probes compared with the table, in probe order; a
 	// check stands for the run of probes that came out the same (see
 	// Checks).
-	checks []ReportCheck
+	checks []SlotReportCheck
 
 	cfg     Config
 	all     []flinklog.Event // the events, of which idx picks this process's
@@ -297,7 +297,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			// duplicate request ("Slot with allocationId A already exist …"):
 			// nothing new was created.
 			delete(r.dupAck, ev.Alloc)
-			st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Results: [2]Result{Idempotent, Idempotent}}
+			st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Outcomes: [2]Outcome{Idempotent, Idempotent}}
 			for m, t := range r.Tables {
 				st.Slot[m], _ = t.Lookup(ev.Alloc)
 			}
@@ -312,9 +312,9 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		job := r.jobOf[ev.Alloc]
 		st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int{key, key}}
 		for m, t := range r.Tables {
-			st.Results[m] = t.Allocate(key, job, ev.Alloc)
+			st.Outcomes[m] = t.Allocate(key, job, ev.Alloc)
 		}
-		if st.Results[Legacy] == Overwritten && st.Results[Fixed] == Refused {
+		if st.Outcomes[Legacy] == Overwritten && st.Outcomes[Fixed] == Refused {
 			r.refused[key] = true
 			prev, _ := r.Tables[Fixed].Lookup(ev.Alloc)
 			st.Slot[Fixed] = prev
@@ -359,9 +359,9 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 				st.Skipped[m] = true
 				continue
 			}
-			st.Slot[m], st.Results[m] = t.Free(ev.Alloc)
+			st.Slot[m], st.Outcomes[m] = t.Free(ev.Alloc)
 		}
-		if st.Results[Legacy] == Accepted {
+		if st.Outcomes[Legacy] == Accepted {
 			if l, ok := r.life[st.Slot[Legacy]]; ok {
 				r.life[st.Slot[Legacy]] = [2]int{l[0], len(r.Steps)}
 			}
@@ -374,7 +374,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
 		st := Step{Event: i, Op: OpActivate, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
-			st.Slot[m], st.Results[m] = t.MarkActive(ev.Alloc)
+			st.Slot[m], st.Outcomes[m] = t.MarkActive(ev.Alloc)
 		}
 		r.step(st)
 	case flinklog.KindTMTaskReceived, flinklog.KindTaskNoSlot:
@@ -389,7 +389,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
 		st := Step{Event: i, Op: OpSubmit, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
-			st.Slot[m], st.Results[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
+			st.Slot[m], st.Outcomes[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
 		}
 		r.step(st)
 	case flinklog.KindTMJMClose:
@@ -488,11 +488,11 @@ type IndexConflict struct {
 // the models' outcomes differ: after an overwrite the legacy map has lost
 // an AllocationID that the fixed table still holds.
 func (r *Replay) step(st Step) {
-	if st.Results[Legacy] != st.Results[Fixed] && !st.Skipped[Legacy] && !st.Skipped[Fixed] {
+	if st.Outcomes[Legacy] != st.Outcomes[Fixed] && !st.Skipped[Legacy] && !st.Skipped[Fixed] {
 		var would string
 		switch {
-		case st.Results[Fixed] != Accepted && st.Results[Fixed] != Idempotent:
-			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Results[Fixed])
+		case st.Outcomes[Fixed] != Accepted && st.Outcomes[Fixed] != Idempotent:
+			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Outcomes[Fixed])
 		case st.Op == OpFree:
 			would = fmt.Sprintf("free %s's slot: its map still leads there, so no slot is left behind", st.Alloc)
 		case st.Op == OpActivate:
@@ -500,7 +500,7 @@ func (r *Replay) step(st Step) {
 		case st.Op == OpSubmit:
 			would = fmt.Sprintf("accept the task into %s's slot instead of failing it with \"No task slot allocated\"", st.Alloc)
 		default:
-			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Results[Fixed])
+			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Outcomes[Fixed])
 		}
 		r.diverge(st, would)
 	}
@@ -508,7 +508,7 @@ func (r *Replay) step(st Step) {
 }
 
 func (r *Replay) diverge(st Step, fixedWould string) {
-	r.Divergences = append(r.Divergences, Divergence{Step: len(r.Steps), Legacy: st.Results[Legacy], Fixed: st.Results[Fixed], FixedWould: fixedWould})
+	r.Divergences = append(r.Divergences, Divergence{Step: len(r.Steps), Legacy: st.Outcomes[Legacy], Fixed: st.Outcomes[Fixed], FixedWould: fixedWould})
 }
 
 // IndexOf returns the real index of a slot key: itself when it is already an

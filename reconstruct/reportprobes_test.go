@@ -60,8 +60,8 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 					t.Fatalf("%s: %d probes, want %d", cfg.Flink, p.Config.Probes.Len(), len(w.probes))
 				}
 				for k := range w.probes {
-					if got := p.Config.Probes.Probe(k); !reflect.DeepEqual(got, w.probes[k]) || p.Report(k) != w.reports[k] {
-						t.Fatalf("%s: probe %d %+v (report %d), want %+v (report %d)", cfg.Flink, k, got, p.Report(k), w.probes[k], w.reports[k])
+					if got := p.Config.Probes.Probe(k); !reflect.DeepEqual(got, w.probes[k]) || p.SlotReport(k) != w.reports[k] {
+						t.Fatalf("%s: probe %d %+v (report %d), want %+v (report %d)", cfg.Flink, k, got, p.SlotReport(k), w.probes[k], w.reports[k])
 					}
 				}
 				// the same replay with the probes one by one
@@ -76,7 +76,7 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 				if p.Replay.CheckCount() != ref.CheckCount() || p.Replay.CheckCount() != len(w.probes) {
 					t.Fatalf("%s: %d checks, one by one %d, probes %d", cfg.Flink, p.Replay.CheckCount(), ref.CheckCount(), len(w.probes))
 				}
-				var got, exp []ReportCheck
+				var got, exp []SlotReportCheck
 				for _, c := range p.Replay.Checks() {
 					got = append(got, *c)
 				}
@@ -95,7 +95,7 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 					}
 				}
 				reports += len(w.probes)
-				runs += len(p.reports.runs)
+				runs += len(p.reports.series)
 				checks += len(p.Replay.checks)
 			}
 		}

@@ -27,7 +27,7 @@ const ReportLead = 250 * int64(time.Millisecond)
 // process they describe: by the ResourceID in their SlotIDs, then by time
 // on the TaskManager's clock (the report's time moved by both inputs'
 // skew). A report that no process's clock can place is left out. Each
-// process gets its reports in time order, kept as runs (see
+// process gets its reports in time order, kept as series (see
 // reportProbes).
 func (m *Model) assignReports() {
 	res := m.Result
@@ -115,15 +115,15 @@ func (m *Model) assignReports() {
 			probes := &reportProbes{res: res}
 			for _, r := range reps {
 				shift := r.at - res.TimeAt(int(r.v)).N
-				if n := len(probes.runs); n > 0 {
-					last := &probes.runs[n-1]
+				if n := len(probes.series); n > 0 {
+					last := &probes.series[n-1]
 					if last.v+last.n == r.v && last.slots == r.slots && last.shift == shift {
 						last.n++
 						probes.n++
 						continue
 					}
 				}
-				probes.runs = append(probes.runs, reportRun{v: r.v, n: 1, shift: shift, slots: r.slots, start: int32(probes.n)})
+				probes.series = append(probes.series, reportSeries{v: r.v, n: 1, shift: shift, slots: r.slots, start: int32(probes.n)})
 				probes.n++
 			}
 			probes.sets = slotSets
@@ -136,20 +136,20 @@ func (m *Model) assignReports() {
 // reportProbes is a process's slot reports as probes, in time order. A
 // TaskManager at rest is sent the same report every heartbeat, which a
 // read keeps as repeats of one event (parser.Repeat) whose indexes for
-// Result.At follow one another: such reports are one run here, and each
+// Result.At follow one another: such reports are one series here, and each
 // Probe is made when the replay asks for it (a probe each was 64 bytes a
 // heartbeat).
 type reportProbes struct {
-	res  *parser.Result
-	runs []reportRun
-	sets [][]flinklog.SlotStatus
-	n    int
+	res    *parser.Result
+	series []reportSeries
+	sets   [][]flinklog.SlotStatus
+	n      int
 }
 
-// reportRun is the reports v, v+1, … v+n-1 (indexes for Result.At), the
+// reportSeries is the reports v, v+1, … v+n-1 (indexes for Result.At), the
 // probes start, start+1, …: their times moved by shift, their entries
 // sets[slots].
-type reportRun struct {
+type reportSeries struct {
 	v, n, start, slots int32
 	shift              int64
 }
@@ -157,21 +157,21 @@ type reportRun struct {
 // Len returns the number of probes.
 func (p *reportProbes) Len() int { return p.n }
 
-// run returns the run probe k is in.
-func (p *reportProbes) run(k int) *reportRun {
-	r := sort.Search(len(p.runs), func(r int) bool { return int(p.runs[r].start) > k }) - 1
-	return &p.runs[r]
+// seriesOf returns the series probe k is in.
+func (p *reportProbes) seriesOf(k int) *reportSeries {
+	r := sort.Search(len(p.series), func(r int) bool { return int(p.series[r].start) > k }) - 1
+	return &p.series[r]
 }
 
 // Report returns probe k's report (an index for Result.At).
 func (p *reportProbes) Report(k int) int {
-	r := p.run(k)
+	r := p.seriesOf(k)
 	return int(r.v) + k - int(r.start)
 }
 
 // Probe returns probe k.
 func (p *reportProbes) Probe(k int) Probe {
-	r := p.run(k)
+	r := p.seriesOf(k)
 	v := int(r.v) + k - int(r.start)
 	t := p.res.TimeAt(v)
 	return Probe{At: flinklog.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.PosAt(v)}

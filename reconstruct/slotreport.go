@@ -8,12 +8,12 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// ReportCheck is one slot report compared, index by index, with the
+// SlotReportCheck is one slot report compared, index by index, with the
 // replayed table of each model. A DEBUG log holds one per heartbeat per
 // TaskManager: it is kept small (24 bytes), and a TaskManager at rest
 // compares the same report with the same table for hours, so its checks
 // share their rows.
-type ReportCheck struct {
+type SlotReportCheck struct {
 	Probe int32 // index into Config.Probes (whose Pos is the report's line)
 	N     int32 // the probes Probe, Probe+1, … that came out the same
 	// After is the event (index into the replayed events; -1: before any)
@@ -21,25 +21,25 @@ type ReportCheck struct {
 	// report's window that agrees, else the state at the report's time.
 	After  [2]int32
 	Agrees [2]bool
-	rows   *[2][]ReportRow
+	rows   *[2][]SlotReportRow
 }
 
 // Rows returns the report's slots lined up with model m's table (read
 // only: checks share them).
-func (c *ReportCheck) Rows(m Semantics) []ReportRow { return c.rows[m] }
+func (c *SlotReportCheck) Rows(m Semantics) []SlotReportRow { return c.rows[m] }
 
 // mergeChecks is off only for the test that compares merged checks with
 // a check per report.
 var mergeChecks = true
 
-func (c *ReportCheck) sameAs(d *ReportCheck) bool {
+func (c *SlotReportCheck) sameAs(d *SlotReportCheck) bool {
 	return c.After == d.After && c.Agrees == d.Agrees && c.rows == d.rows
 }
 
 // Checks yields every probe compared with the tables, in probe order, with
 // its check (shared by the probes of a run: read only).
-func (r *Replay) Checks() iter.Seq2[int, *ReportCheck] {
-	return func(yield func(int, *ReportCheck) bool) {
+func (r *Replay) Checks() iter.Seq2[int, *SlotReportCheck] {
+	return func(yield func(int, *SlotReportCheck) bool) {
 		for c := range r.checks {
 			chk := &r.checks[c]
 			for k := chk.Probe; k < chk.Probe+chk.N; k++ {
@@ -52,8 +52,8 @@ func (r *Replay) Checks() iter.Seq2[int, *ReportCheck] {
 }
 
 // ChecksBackward yields what Checks yields, last first.
-func (r *Replay) ChecksBackward() iter.Seq2[int, *ReportCheck] {
-	return func(yield func(int, *ReportCheck) bool) {
+func (r *Replay) ChecksBackward() iter.Seq2[int, *SlotReportCheck] {
+	return func(yield func(int, *SlotReportCheck) bool) {
 		for c := len(r.checks) - 1; c >= 0; c-- {
 			chk := &r.checks[c]
 			for k := chk.Probe + chk.N - 1; k >= chk.Probe; k-- {
@@ -74,8 +74,8 @@ func (r *Replay) CheckCount() int {
 	return n
 }
 
-// ReportRow is one slot as the report shows it and as the replay holds it.
-type ReportRow struct {
+// SlotReportRow is one slot as the report shows it and as the replay holds it.
+type SlotReportRow struct {
 	Index    int         // the slot's index; -1 for a dynamic slot the report names without one
 	Reported flinklog.ID // AllocationID the report shows (unset: free)
 	Job      flinklog.ID // JobID the report shows
@@ -151,15 +151,15 @@ func snapshotHolding(snaps []*snapshot, alloc flinklog.ID, n int) ([]Slot, bool)
 // report's time is shown with its differences.
 func (r *Replay) compareReports() {
 	var snaps []*snapshot
-	var rows *[2][]ReportRow // the last check's
+	var rows *[2][]SlotReportRow // the last check's
 	for p := range r.cfg.Probes.Len() {
 		pr := r.cfg.Probes.Probe(p)
 		snaps = r.statesOf(p, snaps)
 		if len(snaps) == 0 {
 			continue
 		}
-		chk := ReportCheck{Probe: int32(p), N: 1}
-		var pair [2][]ReportRow
+		chk := SlotReportCheck{Probe: int32(p), N: 1}
+		var pair [2][]SlotReportRow
 		// The table as it stood at the report's time, else the nearest
 		// state inside the window that agrees with it (the report may be
 		// older than its line; the skew estimate is approximate).
@@ -204,7 +204,7 @@ func (r *Replay) compareReports() {
 
 // sameRows reports whether a and b are the same rows (one slice, as
 // compareKept shares them), not merely equal ones.
-func sameRows(a, b []ReportRow) bool {
+func sameRows(a, b []SlotReportRow) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
@@ -213,7 +213,7 @@ func sameRows(a, b []ReportRow) bool {
 // hours: such a check shares the rows of the one before (rows are only
 // read), so a long log's checks cost what its changes cost, not what its
 // heartbeats do.
-func (r *Replay) compareKept(m int, reported []flinklog.SlotStatus, slots []Slot) ([]ReportRow, bool) {
+func (r *Replay) compareKept(m int, reported []flinklog.SlotStatus, slots []Slot) ([]SlotReportRow, bool) {
 	last := &r.lastKept[m]
 	if last.rows != nil && slices.Equal(last.reported, reported) && slices.Equal(last.slots, slots) {
 		return last.rows, last.agrees
@@ -227,7 +227,7 @@ func (r *Replay) compareKept(m int, reported []flinklog.SlotStatus, slots []Slot
 type keptCompare struct {
 	reported []flinklog.SlotStatus
 	slots    []Slot
-	rows     []ReportRow
+	rows     []SlotReportRow
 	agrees   bool
 }
 
@@ -285,7 +285,7 @@ func (r *Replay) agrees(reported []flinklog.SlotStatus, slots []Slot) bool {
 }
 
 // compare lines up a report with one table state, index by index.
-func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]ReportRow, bool) {
+func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]SlotReportRow, bool) {
 	claimed := make([]bool, len(slots))
 	byIndex := map[int]int{}
 	for i, s := range slots {
@@ -301,10 +301,10 @@ func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]Report
 		}
 		return -1
 	}
-	var rows []ReportRow
+	var rows []SlotReportRow
 	all := true
 	for _, st := range reported {
-		row := ReportRow{Index: st.Index, Reported: st.Alloc, Job: st.Job}
+		row := SlotReportRow{Index: st.Index, Reported: st.Alloc, Job: st.Job}
 		i, ok := -1, false
 		if st.Index >= 0 {
 			i, ok = byIndex[st.Index]
@@ -327,7 +327,7 @@ func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]Report
 	for i, s := range slots {
 		if !claimed[i] {
 			// held in the replay, absent from (or free in) the report
-			rows = append(rows, ReportRow{Index: r.IndexOf(s.Index), Replayed: s})
+			rows = append(rows, SlotReportRow{Index: r.IndexOf(s.Index), Replayed: s})
 			all = false
 		}
 	}

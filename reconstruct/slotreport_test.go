@@ -37,7 +37,7 @@ func TestCompareKeptSharesOnlyEqualInputs(t *testing.T) {
 		{"table free", Legacy, report(a2), nil, false},
 		{"same again", Legacy, report(a2), nil, true},
 	}
-	prev := map[Semantics][]ReportRow{}
+	prev := map[Semantics][]SlotReportRow{}
 	for _, s := range steps {
 		rows, agrees := r.compareKept(int(s.model), s.reported, s.slots)
 		want, wantAgrees := r.compare(s.reported, s.slots)

@@ -52,45 +52,45 @@ type Slot struct {
 	Job   flinklog.ID
 }
 
-// Result says what one table operation did.
-type Result uint8
+// Outcome says what one table operation did.
+type Outcome uint8
 
 // Operation results. The names say what a TaskManager log would show.
 const (
-	Accepted    Result = iota // the table changed as asked
-	Idempotent                // the request was already satisfied; nothing changed
-	Overwritten               // legacy only: accepted, and the AllocationID map entry of another index was overwritten
-	Refused                   // fixed: the AllocationID already holds another slot
-	Occupied                  // the index holds another allocation
-	Unknown                   // the AllocationID is not in the map (free is a no-op; activation or task submission fails)
+	Accepted    Outcome = iota // the table changed as asked
+	Idempotent                 // the request was already satisfied; nothing changed
+	Overwritten                // legacy only: accepted, and the AllocationID map entry of another index was overwritten
+	Refused                    // fixed: the AllocationID already holds another slot
+	Occupied                   // the index holds another allocation
+	Unknown                    // the AllocationID is not in the map (free is a no-op; activation or task submission fails)
 )
 
-func (r Result) String() string {
+func (r Outcome) String() string {
 	return [...]string{"accepted", "idempotent", "overwritten", "refused", "occupied", "unknown"}[r]
 }
 
 // Table is one TaskManager's slot table: index → slot, and the AllocationID
 // map that frees, activations and task submissions go through.
 type Table struct {
-	model   Semantics
+	sem     Semantics
 	slots   map[int]*Slot
 	byAlloc map[flinklog.ID]int
 }
 
 // NewTable returns an empty table following model.
-func NewTable(model Semantics) *Table {
-	return &Table{model: model, slots: map[int]*Slot{}, byAlloc: map[flinklog.ID]int{}}
+func NewTable(sem Semantics) *Table {
+	return &Table{sem: sem, slots: map[int]*Slot{}, byAlloc: map[flinklog.ID]int{}}
 }
 
 // Semantics returns the table's behaviour.
-func (t *Table) Semantics() Semantics { return t.model }
+func (t *Table) Semantics() Semantics { return t.sem }
 
 // Allocate replays allocate(index, job, alloc) as TaskExecutor.requestSlot
 // and the table do it (catalogue §7.2): an index holding another allocation
 // is occupied; an index already holding (job, alloc) is idempotent; an
 // AllocationID already on another index overwrites the map (legacy) or is
 // refused (fixed).
-func (t *Table) Allocate(index int, job, alloc flinklog.ID) Result {
+func (t *Table) Allocate(index int, job, alloc flinklog.ID) Outcome {
 	if s, ok := t.slots[index]; ok && s.State != Free {
 		if s.Alloc == alloc && s.Job == job {
 			return Idempotent
@@ -98,7 +98,7 @@ func (t *Table) Allocate(index int, job, alloc flinklog.ID) Result {
 		return Occupied
 	}
 	if prev, ok := t.byAlloc[alloc]; ok && prev != index {
-		if t.model == Fixed {
+		if t.sem == Fixed {
 			return Refused
 		}
 		t.slots[index] = &Slot{Index: index, State: Allocated, Alloc: alloc, Job: job}
@@ -112,7 +112,7 @@ func (t *Table) Allocate(index int, job, alloc flinklog.ID) Result {
 
 // Free replays freeSlot(alloc): the slot the map points at becomes free; an
 // AllocationID the map does not know is a no-op. It returns the index freed.
-func (t *Table) Free(alloc flinklog.ID) (int, Result) {
+func (t *Table) Free(alloc flinklog.ID) (int, Outcome) {
 	idx, ok := t.byAlloc[alloc]
 	if !ok {
 		return -1, Unknown
@@ -123,7 +123,7 @@ func (t *Table) Free(alloc flinklog.ID) (int, Result) {
 }
 
 // MarkActive replays markSlotActive(alloc) (offer accepted) through the map.
-func (t *Table) MarkActive(alloc flinklog.ID) (int, Result) {
+func (t *Table) MarkActive(alloc flinklog.ID) (int, Outcome) {
 	idx, ok := t.byAlloc[alloc]
 	if !ok {
 		return -1, Unknown
@@ -139,7 +139,7 @@ func (t *Table) MarkActive(alloc flinklog.ID) (int, Result) {
 // SubmitTask replays tryMarkSlotActive(job, alloc) on task submission: the
 // map must lead to a slot of that job, else "No task slot allocated for job
 // ID … and allocation ID …".
-func (t *Table) SubmitTask(job, alloc flinklog.ID) (int, Result) {
+func (t *Table) SubmitTask(job, alloc flinklog.ID) (int, Outcome) {
 	idx, ok := t.byAlloc[alloc]
 	if !ok || (job.IsSet() && t.slots[idx].Job != job) {
 		return -1, Unknown

@@ -24,24 +24,24 @@ var (
 // op is one step of a table test, written like the Flink unit test it mirrors.
 type op struct {
 	name  string
-	apply func(t *Table) Result
-	want  [2]Result // [legacy, fixed]
+	apply func(t *Table) Outcome
+	want  [2]Outcome // [legacy, fixed]
 }
 
-func alloc(idx int, job, a flinklog.ID, legacy, fixed Result) op {
-	return op{fmt.Sprintf("allocate(%d, %.8s…)", idx, a), func(t *Table) Result { return t.Allocate(idx, job, a) }, [2]Result{legacy, fixed}}
+func alloc(idx int, job, a flinklog.ID, legacy, fixed Outcome) op {
+	return op{fmt.Sprintf("allocate(%d, %.8s…)", idx, a), func(t *Table) Outcome { return t.Allocate(idx, job, a) }, [2]Outcome{legacy, fixed}}
 }
 
-func free(a flinklog.ID, r Result) op {
-	return op{fmt.Sprintf("free(%.8s…)", a), func(t *Table) Result { _, res := t.Free(a); return res }, [2]Result{r, r}}
+func free(a flinklog.ID, r Outcome) op {
+	return op{fmt.Sprintf("free(%.8s…)", a), func(t *Table) Outcome { _, res := t.Free(a); return res }, [2]Outcome{r, r}}
 }
 
-func activate(a flinklog.ID, legacy, fixed Result) op {
-	return op{fmt.Sprintf("markActive(%.8s…)", a), func(t *Table) Result { _, res := t.MarkActive(a); return res }, [2]Result{legacy, fixed}}
+func activate(a flinklog.ID, legacy, fixed Outcome) op {
+	return op{fmt.Sprintf("markActive(%.8s…)", a), func(t *Table) Outcome { _, res := t.MarkActive(a); return res }, [2]Outcome{legacy, fixed}}
 }
 
-func submit(job, a flinklog.ID, legacy, fixed Result) op {
-	return op{fmt.Sprintf("submitTask(%.8s…)", a), func(t *Table) Result { _, res := t.SubmitTask(job, a); return res }, [2]Result{legacy, fixed}}
+func submit(job, a flinklog.ID, legacy, fixed Outcome) op {
+	return op{fmt.Sprintf("submitTask(%.8s…)", a), func(t *Table) Outcome { _, res := t.SubmitTask(job, a); return res }, [2]Outcome{legacy, fixed}}
 }
 
 // TestModels replays the situations of Flink's own slot-table unit tests

@@ -3,5 +3,6 @@
 // escaping that keeps untrusted log text from reaching a terminal raw.
 //
 // It decides nothing about slots; it only presents what the other packages
-// found.
+// found. Words mean what the glossary in package reconstruct says; "report"
+// alone is this package, never Flink's slot report.
 package report

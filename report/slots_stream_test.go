@@ -79,7 +79,7 @@ func TestSlotsStreamedEqualsBuilt(t *testing.T) {
 								j.SlotReports = nil
 							}
 							built = append(built, j)
-							tables = append(tables, SlotsTable{M: m, TM: tm, P: p, R: p.Replay, Model: s, Reports: detail != ReportsNone})
+							tables = append(tables, SlotsTable{M: m, TM: tm, P: p, R: p.Replay, Semantics: s, Reports: detail != ReportsNone})
 							if detail == ReportsAll {
 								for _, rep := range j.SlotReports {
 									if rep.Agrees {

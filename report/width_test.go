@@ -78,7 +78,7 @@ func humanOutputs(t *testing.T, paths []string) []humanOutput {
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
 			for _, s := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
-				tables = append(tables, SlotsTable{M: m, TM: tm, P: p, R: p.Replay, Model: s, Reports: true})
+				tables = append(tables, SlotsTable{M: m, TM: tm, P: p, R: p.Replay, Semantics: s, Reports: true})
 				j := NewReplayJSON(m, tm, p, p.Replay, s)
 				slots.places = append(slots.places, Escape(j.ResourceID), at(&j.Process))
 				for _, sl := range j.Slots {

@@ -130,11 +130,11 @@ func runAllocationTimeout(pass *Pass) {
 // activated: was slot key ever activated (or used by a task) after step from?
 func (pr *proc) activated(key, from int) bool {
 	for _, st := range pr.r.Steps[from:] {
-		if (st.Op == reconstruct.OpActivate || st.Op == reconstruct.OpSubmit) && st.Slot[pr.model] == key &&
-			(st.Results[pr.model] == reconstruct.Accepted || st.Results[pr.model] == reconstruct.Idempotent) {
+		if (st.Op == reconstruct.OpActivate || st.Op == reconstruct.OpSubmit) && st.Slot[pr.sem] == key &&
+			(st.Outcomes[pr.sem] == reconstruct.Accepted || st.Outcomes[pr.sem] == reconstruct.Idempotent) {
 			return true
 		}
-		if frees(st, pr.model) && st.Slot[pr.model] == key {
+		if frees(st, pr.sem) && st.Slot[pr.sem] == key {
 			return false
 		}
 	}
@@ -154,7 +154,7 @@ func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) bool
 // competing: did the AllocationID hold another slot when h was freed?
 func competing(pr *proc, h reconstruct.Held) bool {
 	si, ok := pr.ix.stepOf[h.Freed]
-	return ok && pr.heldBefore(si, pr.model).n > 1
+	return ok && pr.heldBefore(si, pr.sem).n > 1
 }
 
 // SlotReportMismatch finds DEBUG slot reports that disagree with the table.
@@ -173,7 +173,7 @@ func runSlotReportMismatch(pass *Pass) {
 	m := pass.Model
 	for _, pr := range pass.processes() {
 		other := reconstruct.Fixed
-		if pr.model == reconstruct.Fixed {
+		if pr.sem == reconstruct.Fixed {
 			other = reconstruct.Legacy
 		}
 		// Reports repeat every heartbeat: a disagreement that persists is
@@ -181,13 +181,13 @@ func runSlotReportMismatch(pass *Pass) {
 		open := map[string]*Finding{}
 		var order []string
 		for k, chk := range pr.r.Checks() {
-			if chk.Agrees[pr.model] {
+			if chk.Agrees[pr.sem] {
 				continue
 			}
-			rep := pr.p.Report(k)
+			rep := pr.p.SlotReport(k)
 			var diffs []string
 			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.TimeAt(rep), Pos: m.Result.PosAt(rep)}
-			for _, row := range chk.Rows(pr.model) {
+			for _, row := range chk.Rows(pr.sem) {
 				if row.Agrees {
 					continue
 				}
@@ -208,13 +208,13 @@ func runSlotReportMismatch(pass *Pass) {
 				continue
 			}
 			f.Evidence = append(f.Evidence, evidence(m, rep, "The ResourceManager logs TaskManager %s's slot report: %s.", pr.tm.Resource, strings.Join(diffs, "; ")))
-			if after := chk.After[pr.model]; after >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, int(after), "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.model))
+			if after := chk.After[pr.sem]; after >= 0 {
+				f.Evidence = append(f.Evidence, evidence(m, int(after), "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.sem))
 			} else {
-				f.Evidence = append(f.Evidence, silent("The %s table replayed from the TaskManager's log before its first line holds otherwise.", pr.model))
+				f.Evidence = append(f.Evidence, silent("The %s table replayed from the TaskManager's log before its first line holds otherwise.", pr.sem))
 			}
 			f.Message = fmt.Sprintf("a slot report of TaskManager %s disagrees with the %s table replayed from its log (%s): lines may be missing from the log",
-				pr.tm.Resource, pr.model, strings.Join(diffs, "; "))
+				pr.tm.Resource, pr.sem, strings.Join(diffs, "; "))
 			if chk.Agrees[other] {
 				f.FixedModel = fmt.Sprintf("match this report (the %s table's replay agrees with it)", other)
 			} else {

@@ -153,7 +153,7 @@ func runTaskManagerLost(pass *Pass) {
 			default:
 				died = "its own log goes on: the network or a long pause cut it off"
 			}
-			tab := last.r.Tables[last.model]
+			tab := last.r.Tables[last.sem]
 			for _, sl := range tab.Slots() {
 				held = append(held, sl.Alloc.String())
 			}
@@ -235,7 +235,7 @@ AllocationID on two indexes is the FLINK-14589 overwrite, which slot-map-overwri
 func runSlotIndexConflict(pass *Pass) {
 	m := pass.Model
 	for _, pr := range pass.processes() {
-		if pr.model != reconstruct.Fixed {
+		if pr.sem != reconstruct.Fixed {
 			continue
 		}
 		for _, c := range pr.r.Conflicts {

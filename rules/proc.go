@@ -11,12 +11,12 @@ import (
 // proc is one TaskManager process, judged by the table it ran, with the
 // indexes that keep the rules linear in the number of steps.
 type proc struct {
-	m     *reconstruct.Model
-	tm    *reconstruct.TaskManager
-	p     *reconstruct.Process
-	r     *reconstruct.Replay
-	model reconstruct.Semantics
-	ix    *procIndex
+	m   *reconstruct.Model
+	tm  *reconstruct.TaskManager
+	p   *reconstruct.Process
+	r   *reconstruct.Replay
+	sem reconstruct.Semantics
+	ix  *procIndex
 }
 
 // procIndex is computed once per process and shared by the rules of a run.
@@ -50,7 +50,7 @@ func newRunState(m *reconstruct.Model) *runState {
 	}
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
-			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, model: p.Runs, ix: indexProcess(p)}
+			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, sem: p.Runs, ix: indexProcess(p)}
 			st.procs[p] = pr
 			st.order = append(st.order, pr)
 		}
@@ -76,7 +76,7 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 			}
 		}
 	}
-	for _, model := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
+	for _, sem := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
 		keys := map[flinklog.ID][]int{}
 		hs := make([]heldSet, len(r.Steps))
 		for si, st := range r.Steps {
@@ -84,19 +84,19 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 				hs[si] = heldSet{n: len(k), first: k[0], last: k[len(k)-1]}
 			}
 			switch {
-			case creates(st, model):
-				keys[st.Alloc] = append(keys[st.Alloc], st.Slot[model])
-			case frees(st, model):
+			case creates(st, sem):
+				keys[st.Alloc] = append(keys[st.Alloc], st.Slot[sem])
+			case frees(st, sem):
 				k := keys[st.Alloc]
 				for j, key := range k {
-					if key == st.Slot[model] {
+					if key == st.Slot[sem] {
 						keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
 						break
 					}
 				}
 			}
 		}
-		ix.held[model] = hs
+		ix.held[sem] = hs
 	}
 	return ix
 }
@@ -106,22 +106,22 @@ func (p *Pass) processes() []*proc { return p.state.order }
 func (p *Pass) procFor(proc *reconstruct.Process) *proc { return p.state.procs[proc] }
 
 // creates reports whether step st created a slot in the model's table.
-func creates(st reconstruct.Step, model reconstruct.Semantics) bool {
-	if st.Skipped[model] {
+func creates(st reconstruct.Step, sem reconstruct.Semantics) bool {
+	if st.Skipped[sem] {
 		return false
 	}
-	return st.Op == reconstruct.OpPrior || st.Op == reconstruct.OpAllocate && (st.Results[model] == reconstruct.Accepted || st.Results[model] == reconstruct.Overwritten)
+	return st.Op == reconstruct.OpPrior || st.Op == reconstruct.OpAllocate && (st.Outcomes[sem] == reconstruct.Accepted || st.Outcomes[sem] == reconstruct.Overwritten)
 }
 
 // frees reports whether step st freed a slot in the model's table.
-func frees(st reconstruct.Step, model reconstruct.Semantics) bool {
-	return st.Op == reconstruct.OpFree && !st.Skipped[model] && st.Results[model] == reconstruct.Accepted
+func frees(st reconstruct.Step, sem reconstruct.Semantics) bool {
+	return st.Op == reconstruct.OpFree && !st.Skipped[sem] && st.Outcomes[sem] == reconstruct.Accepted
 }
 
 // heldBefore says which slots held alloc (step si's AllocationID) just
 // before step si, in the model's table.
-func (pr *proc) heldBefore(si int, model reconstruct.Semantics) heldSet {
-	return pr.ix.held[model][si]
+func (pr *proc) heldBefore(si int, sem reconstruct.Semantics) heldSet {
+	return pr.ix.held[sem][si]
 }
 
 // createdAt returns the step that created slot key, or -1.

@@ -28,7 +28,7 @@ func runSlotMapOverwrite(pass *Pass) {
 	evs := m.Result.Events
 	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
-			if st.Op != reconstruct.OpAllocate || st.Results[reconstruct.Legacy] != reconstruct.Overwritten {
+			if st.Op != reconstruct.OpAllocate || st.Outcomes[reconstruct.Legacy] != reconstruct.Overwritten {
 				continue
 			}
 			held := pr.heldBefore(si, reconstruct.Legacy)
@@ -78,7 +78,7 @@ func runSlotMapOverwrite(pass *Pass) {
 			if f.FixedModel == "" {
 				f.FixedModel = fmt.Sprintf("refuse the second request for %s: it already holds a slot, which stays its only one", st.Alloc)
 			}
-			if pr.model == reconstruct.Fixed {
+			if pr.sem == reconstruct.Fixed {
 				f.Message = fmt.Sprintf("%s was allocated on a second slot of TaskManager %s while its first slot still held it, although this TaskManager runs the fixed table (%s), which refuses that: a new bug, or lines are missing from the log",
 					st.Alloc, pr.tm.Resource, pr.runsNote())
 			} else {
@@ -174,7 +174,7 @@ func runZombieSlot(pass *Pass) {
 					"TaskManager %s allocates a slot for %s: %s.", h.Resource, a.ID, pr.slotName(key)))
 				for si := created + 1; si < len(pr.r.Steps); si++ {
 					st := pr.r.Steps[si]
-					if st.Alloc == a.ID && st.Op == reconstruct.OpActivate && st.Slot[pr.model] == key && st.Results[pr.model] == reconstruct.Accepted {
+					if st.Alloc == a.ID && st.Op == reconstruct.OpActivate && st.Slot[pr.sem] == key && st.Outcomes[pr.sem] == reconstruct.Accepted {
 						f.Evidence = append(f.Evidence, evidence(m, st.Event, "The JobManager accepts it and the slot becomes ACTIVE."))
 						break
 					}
@@ -186,20 +186,20 @@ func runZombieSlot(pass *Pass) {
 				if st.Alloc != a.ID {
 					continue
 				}
-				if since < 0 && st.Op == reconstruct.OpAllocate && st.Results[pr.model] == reconstruct.Overwritten {
+				if since < 0 && st.Op == reconstruct.OpAllocate && st.Outcomes[pr.sem] == reconstruct.Overwritten {
 					since = si
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
-						"A second slot is allocated for %s (%s): the AllocationID map now leads there, not to %s.", a.ID, pr.slotName(st.Slot[pr.model]), pr.slotName(key)))
+						"A second slot is allocated for %s (%s): the AllocationID map now leads there, not to %s.", a.ID, pr.slotName(st.Slot[pr.sem]), pr.slotName(key)))
 					continue
 				}
-				if since >= 0 && removed < 0 && frees(st, pr.model) && st.Slot[pr.model] != key {
+				if since >= 0 && removed < 0 && frees(st, pr.sem) && st.Slot[pr.sem] != key {
 					removed = si
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
 						"The TaskManager frees %s through the map and removes %s from it: %s still holds %s and nothing leads to it any more.",
-						pr.slotName(st.Slot[pr.model]), a.ID, pr.slotName(key), a.ID))
+						pr.slotName(st.Slot[pr.sem]), a.ID, pr.slotName(key), a.ID))
 					continue
 				}
-				if removed >= 0 && st.Op == reconstruct.OpFree && st.Results[pr.model] == reconstruct.Unknown {
+				if removed >= 0 && st.Op == reconstruct.OpFree && st.Outcomes[pr.sem] == reconstruct.Unknown {
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
 						"A later release of %s frees nothing: the map no longer knows it.", a.ID))
 				}
@@ -225,17 +225,17 @@ func runZombieSlot(pass *Pass) {
 				if idx < 0 {
 					break
 				}
-				if rt, st := aligned(m, pr.p.Report(k)), aligned(m, pr.r.Steps[since].Event); rt.Kind == st.Kind && rt.N < st.N {
+				if rt, st := aligned(m, pr.p.SlotReport(k)), aligned(m, pr.r.Steps[since].Event); rt.Kind == st.Kind && rt.N < st.N {
 					break
 				}
 				shown := false
-				for _, row := range chk.Rows(pr.model) {
+				for _, row := range chk.Rows(pr.sem) {
 					if row.Index == idx && row.Reported == a.ID {
 						shown = true
 					}
 				}
 				if shown {
-					f.Evidence = append(f.Evidence, evidence(m, pr.p.Report(k),
+					f.Evidence = append(f.Evidence, evidence(m, pr.p.SlotReport(k),
 						"The ResourceManager's slot report still shows index %d held by %s.", idx, a.ID))
 					break
 				}
@@ -288,14 +288,14 @@ func runDuplicateOffer(pass *Pass) {
 	evs := m.Result.Events
 	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
-			if !frees(st, pr.model) {
+			if !frees(st, pr.sem) {
 				continue
 			}
-			held := pr.heldBefore(si, pr.model)
-			if held.n < 2 || held.last != st.Slot[pr.model] {
+			held := pr.heldBefore(si, pr.sem)
+			if held.n < 2 || held.last != st.Slot[pr.sem] {
 				continue
 			}
-			key, other := st.Slot[pr.model], held.first
+			key, other := st.Slot[pr.sem], held.first
 			created := pr.createdAt(key)
 			if created < 0 {
 				continue

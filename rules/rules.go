@@ -4,6 +4,9 @@
 // golang.org/x/tools/go/analysis analyzers). A rule reports findings; every
 // finding carries the log lines that prove it, each with the one sentence it
 // contributes to the story, and what the fixed slot table would have done.
+//
+// Words (model, semantics, slot report, cause…) mean what the glossary in
+// package reconstruct says.
 package rules
 
 import (

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -239,4 +240,46 @@ func ndjsonLines(t *testing.T, r io.Reader) <-chan map[string]any {
 		close(lines)
 	}()
 	return lines
+}
+
+// TestFollowStdinGzip: a gzip stream on standard input is followed as it
+// is decompressed, as audit reads it, and when it ends the exit code is
+// audit's: 1 for the findings of a complete stream, 5 (partial) for one
+// cut short that holds nothing at or above --fail-on.
+func TestFollowStdinGzip(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "logs", "legacy-1.8.2-race-debug-tm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(data)
+	zw.Close()
+	for _, tc := range []struct {
+		name   string
+		stream []byte
+		code   int
+		status string
+	}{
+		{"complete", zipped.Bytes(), exitFindings, "complete"},
+		{"cut short", zipped.Bytes()[:zipped.Len()/2], exitPartial, "partial"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, stderr bytes.Buffer
+			code := Main(context.Background(), []string{"audit", "--follow", "--poll", "10ms", "-"}, bytes.NewReader(tc.stream), &out, &stderr)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d (stderr: %s)", code, tc.code, stderr.String())
+			}
+			var last map[string]any
+			for v := range ndjsonLines(t, &out) {
+				last = v
+			}
+			if last["type"] != "summary" || last["status"] != tc.status {
+				t.Errorf("last line %v; want the summary, status %q", last, tc.status)
+			}
+			if want := auditFingerprints(t, bytes.NewReader(tc.stream), "-"); len(want) == 0 && tc.code == exitFindings {
+				t.Error("audit of the stream finds nothing: pick another log")
+			}
+		})
+	}
 }

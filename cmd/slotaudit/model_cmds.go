@@ -204,7 +204,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 				}
 				for k, p := range procs {
 					for _, s := range models {
-						out = append(out, report.SlotsTable{M: m, TM: t, P: p, R: replays[k], Model: s, Reports: detail != report.ReportsNone})
+						out = append(out, report.SlotsTable{M: m, TM: t, P: p, R: replays[k], Semantics: s, Reports: detail != report.ReportsNone})
 					}
 				}
 			}

@@ -470,10 +470,10 @@ type TaskManagerJSON struct {
 
 // NewTaskManagerJSON renders the final table of every process of a
 // TaskManager under a model, oldest first, with every slot report compared.
-func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model reconstruct.Semantics) []TaskManagerJSON {
+func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, sem reconstruct.Semantics) []TaskManagerJSON {
 	var out []TaskManagerJSON
 	for _, p := range tm.Processes {
-		out = append(out, NewReplayJSON(m, tm, p, p.Replay, model))
+		out = append(out, NewReplayJSON(m, tm, p, p.Replay, sem))
 	}
 	return out
 }
@@ -482,8 +482,8 @@ func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, model
 // or a prefix of it as it stood at --at), with every slot report compared
 // (only the full replay has them). It is what WriteSlotsTablesJSON writes
 // for a SlotsTable, built whole.
-func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, model reconstruct.Semantics) TaskManagerJSON {
-	t := SlotsTable{M: m, TM: tm, P: p, R: r, Model: model, Reports: true}
+func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, sem reconstruct.Semantics) TaskManagerJSON {
+	t := SlotsTable{M: m, TM: tm, P: p, R: r, Semantics: sem, Reports: true}
 	out := t.head()
 	checks, _ := t.checks()
 	for k, chk := range checks {
@@ -499,32 +499,32 @@ func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconst
 // per TaskManager per heartbeat, and rendering them all before writing
 // the first took gigabytes.
 type SlotsTable struct {
-	M       *reconstruct.Model
-	TM      *reconstruct.TaskManager
-	P       *reconstruct.Process
-	R       *reconstruct.Replay
-	Model   reconstruct.Semantics
-	Reports bool
+	M         *reconstruct.Model
+	TM        *reconstruct.TaskManager
+	P         *reconstruct.Process
+	R         *reconstruct.Replay
+	Semantics reconstruct.Semantics
+	Reports   bool
 }
 
 // checks returns the slot reports the table shows (probe numbers and
 // their checks) and how many.
-func (t SlotsTable) checks() (iter.Seq2[int, *reconstruct.ReportCheck], int) {
+func (t SlotsTable) checks() (iter.Seq2[int, *reconstruct.SlotReportCheck], int) {
 	if !t.Reports || t.R != t.P.Replay {
-		return func(func(int, *reconstruct.ReportCheck) bool) {}, 0
+		return func(func(int, *reconstruct.SlotReportCheck) bool) {}, 0
 	}
 	return t.R.Checks(), t.R.CheckCount()
 }
 
-func (t SlotsTable) report(k int, chk *reconstruct.ReportCheck) SlotReportJSON {
-	return newSlotReportJSON(t.M, t.P, k, chk, t.Model)
+func (t SlotsTable) report(k int, chk *reconstruct.SlotReportCheck) SlotReportJSON {
+	return newSlotReportJSON(t.M, t.P, k, chk, t.Semantics)
 }
 
 // head renders the table without its slot reports.
 func (t SlotsTable) head() TaskManagerJSON {
-	m, tm, p, r, model := t.M, t.TM, t.P, t.R, t.Model
-	tab := r.Tables[model]
-	out := TaskManagerJSON{ResourceID: tm.Resource, Model: model.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{},
+	m, tm, p, r, sem := t.M, t.TM, t.P, t.R, t.Semantics
+	tab := r.Tables[sem]
+	out := TaskManagerJSON{ResourceID: tm.Resource, Model: sem.String(), Slots: []SlotJSON{}, AllocationMap: map[string]*int{},
 		Runs:      RunsJSON{Model: p.Runs.String(), Why: p.RunsWhy, Where: place(m, p.RunsPos)},
 		FromStart: p.Config.FromStart,
 	}
@@ -581,16 +581,16 @@ func (t SlotsTable) head() TaskManagerJSON {
 	return out
 }
 
-func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, k int, chk *reconstruct.ReportCheck, model reconstruct.Semantics) SlotReportJSON {
-	rep := p.Report(k)
-	out := SlotReportJSON{Time: m.Result.TimeAt(rep).String(), Agrees: chk.Agrees[model], Slots: []ReportSlotJSON{}}
+func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, k int, chk *reconstruct.SlotReportCheck, sem reconstruct.Semantics) SlotReportJSON {
+	rep := p.SlotReport(k)
+	out := SlotReportJSON{Time: m.Result.TimeAt(rep).String(), Agrees: chk.Agrees[sem], Slots: []ReportSlotJSON{}}
 	if pl := place(m, m.Result.PosAt(rep)); pl != nil {
 		out.PlaceJSON = *pl
 	}
-	if a := chk.After[model]; a >= 0 {
+	if a := chk.After[sem]; a >= 0 {
 		out.ComparedAfter = place(m, m.Result.Events[a].Pos)
 	}
-	for _, row := range chk.Rows(model) {
+	for _, row := range chk.Rows(sem) {
 		rs := ReportSlotJSON{Index: optInt(row.Index), ReportedAllocationID: row.Reported.String(), ReportedJobID: row.Job.String(), Agrees: row.Agrees,
 			ReplayedState: row.Replayed.State.String(), ReplayedAllocationID: row.Replayed.Alloc.String()}
 		out.Slots = append(out.Slots, rs)
@@ -736,7 +736,7 @@ func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail,
 		checks, n := t.checks()
 		src := reportSource{n: n, each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
 			for k, chk := range checks {
-				if show(chk.Agrees[t.Model]) {
+				if show(chk.Agrees[t.Semantics]) {
 					if err := f(t.report(k, chk)); err != nil {
 						return err
 					}
@@ -745,7 +745,7 @@ func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail,
 			return nil
 		}}
 		for _, chk := range checks {
-			if chk.Agrees[t.Model] {
+			if chk.Agrees[t.Semantics] {
 				src.agreeing++
 			}
 		}
