@@ -36,8 +36,8 @@ func auditOf(paths ...string) (*report.Audit, error) {
 		return nil, err
 	}
 	evidence := false
-	for i := range res.Events {
-		evidence = evidence || !strings.HasPrefix(string(res.Events[i].Kind), "meta.")
+	for i := range res.All() {
+		evidence = evidence || !strings.HasPrefix(string(res.Base(i).Kind), "meta.")
 	}
 	if !evidence {
 		return nil, nil

@@ -74,7 +74,7 @@ func TestChunkedJoinAdoptsLargePieces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Repeats) == 0 {
+	if len(got.repeats) == 0 {
 		t.Fatal("no slot report was folded: the DEBUG run does not test joining repeats")
 	}
 	requireSameResult(t, got, want)

@@ -20,9 +20,11 @@
 //
 // A slot report that repeats an earlier one of the same input word for word
 // (a DEBUG ResourceManager logs one per TaskManager and heartbeat) is kept
-// as a [Repeat] of that event rather than as an event: [Result.All] and
-// [Result.At] give every event back, repeats written out where their lines
-// are, so memory follows what changed, not how long the log ran.
+// as a [Repeat] of that event rather than as an event, so memory follows
+// what changed, not how long the log ran. Readers never see the folding:
+// every event, a repeat or not, is named by an [EventRef], [Result.Event]
+// gives it (a repeat written out), and [Result.All] walks them all in
+// position order.
 //
 // The parser does not order events across files, join them by AllocationID or
 // replay slot tables; that is package reconstruct.

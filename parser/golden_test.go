@@ -43,7 +43,7 @@ func renderGolden(t *testing.T, res *parser.Result) []byte {
 	}
 	b.WriteString("# events\n")
 	for v := range res.All() {
-		j, err := json.Marshal(report.NewEventJSON(files, res.At(v)))
+		j, err := json.Marshal(report.NewEventJSON(files, res.Event(v)))
 		if err != nil {
 			t.Fatal(err)
 		}

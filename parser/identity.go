@@ -75,8 +75,8 @@ func joinIdentities(res *Result) {
 			selfNamed[r][rotationFamily(in.Path)+"\x00"+in.Stream] = true
 		}
 	}
-	for i := range res.Events {
-		if ev := &res.Events[i]; ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
+	for i := range res.events {
+		if ev := &res.events[i]; ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
 			r := strings.ToLower(ev.Resource)
 			if selfNamed[r] == nil {
 				selfNamed[r] = map[string]bool{}
@@ -104,8 +104,8 @@ func joinIdentities(res *Result) {
 	// a version banner after TaskManager events starts a second process;
 	// one before any starts the first (events are in file order)
 	sawTM := map[int32]bool{}
-	for i := range res.Events {
-		ev := &res.Events[i]
+	for i := range res.events {
+		ev := &res.events[i]
 		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != flinklog.ComponentTM {
 			continue
 		}
@@ -155,8 +155,8 @@ func joinIdentities(res *Result) {
 			}
 		}
 	}
-	for i := range res.Events {
-		ev := &res.Events[i]
+	for i := range res.events {
+		ev := &res.events[i]
 		if ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM {
 			continue
 		}
@@ -268,8 +268,8 @@ func joinIdentities(res *Result) {
 		return
 	}
 	for i, sg := range segOf {
-		if r, ok := joined[sg]; ok && unnamed(&res.Events[i]) {
-			res.Events[i].Resource = r
+		if r, ok := joined[sg]; ok && unnamed(&res.events[i]) {
+			res.events[i].Resource = r
 		}
 	}
 }

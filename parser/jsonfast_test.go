@@ -129,7 +129,7 @@ func TestJSONViewsReadAsCopies(t *testing.T) {
 		}
 		var out []string
 		for v := range res.All() {
-			ev := res.At(v)
+			ev := res.Event(v)
 			out = append(out, fmt.Sprintf("%+v %q", *ev, ev.Text()))
 		}
 		return out

@@ -8,24 +8,26 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// Result is everything read from a set of inputs. Events are in position
-// order: by input (inputs sorted by path), then by line.
+// Result is everything read from a set of inputs. Its events are known by
+// [EventRef]: [Result.All] walks them in position order (by input, inputs
+// sorted by path, then by line), and [Result.Event] gives one.
 type Result struct {
 	Files  Files
 	Inputs []InputSummary
-	Events []flinklog.Event
-	// Repeats are the slot reports kept as repeats of an event (see
-	// Repeat), grouped by the event, in the order of Events.
-	Repeats     []Repeat
+	// events are the events as read, in position order; a slot report
+	// that repeats one of them word for word is not among them but in
+	// repeats (see Repeat), grouped by the event, in the order of events.
+	events      []flinklog.Event
+	repeats     []Repeat
 	heads       map[int32][]byte // the timestamp texts of each event's repeats (see Repeat.head)
 	Diagnostics []Diagnostic
 	// Skipped names the directory entries not read (links that lead
@@ -145,7 +147,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// One allocation for all events. While they are copied in, the streams'
 	// blocks are still there (each is dropped once copied): for that moment
 	// the events are held twice; see the collection below.
-	res.Events = make([]flinklog.Event, 0, total)
+	res.events = make([]flinklog.Event, 0, total)
 	// The same log given twice (a copy under another name, a .gz of it) is
 	// read once: the later input (in path order) keeps its summary, marked
 	// as a duplicate, and contributes no events.
@@ -175,10 +177,10 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			res.Inputs = append(res.Inputs, sum)
 			fill, mark := st.resourceFiller(), st.markRuns(&pending)
 			st.events.drain(func(evs []flinklog.Event) {
-				at := len(res.Events)
-				res.Events = append(res.Events, evs...)
-				for i := range res.Events[at:] {
-					ev := &res.Events[at+i]
+				at := len(res.events)
+				res.events = append(res.events, evs...)
+				for i := range res.events[at:] {
+					ev := &res.events[at+i]
 					ev.Pos.File += base
 					fill(ev)
 					mark(ev)
@@ -193,8 +195,8 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// Streams of one file interleave (YARN, kubectl --prefix): order by
 	// position, unless they are in order already (sorting moves 400-byte
 	// events).
-	if !sort.SliceIsSorted(res.Events, func(i, j int) bool { return res.Events[i].Pos.Less(res.Events[j].Pos) }) {
-		sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Pos.Less(res.Events[j].Pos) })
+	if !sort.SliceIsSorted(res.events, func(i, j int) bool { return res.events[i].Pos.Less(res.events[j].Pos) }) {
+		sort.SliceStable(res.events, func(i, j int) bool { return res.events[i].Pos.Less(res.events[j].Pos) })
 	}
 	res.placeRepeats(pending)
 	joinIdentities(res)
@@ -204,7 +206,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// the heap to four times the events before collecting again. Collected
 	// here, the goal follows what lives on. A collection costs a marking of
 	// the live heap; it is only worth it when the events are large.
-	if total*int(unsafe.Sizeof(flinklog.Event{})) >= collectAfterHandoff {
+	if total*eventSize >= collectAfterHandoff {
 		runtime.GC()
 	}
 	return res, nil
@@ -720,3 +722,6 @@ func isYARNHeader(b []byte) bool {
 	}
 	return false
 }
+
+// eventSize is what one event takes in Result's slice.
+var eventSize = int(reflect.TypeFor[flinklog.Event]().Size())

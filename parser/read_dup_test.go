@@ -66,8 +66,8 @@ func TestSameLogTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(thrice.Events) != len(once.Events) {
-				t.Errorf("%d events from three copies, want %d (once)", len(thrice.Events), len(once.Events))
+			if len(thrice.events) != len(once.events) {
+				t.Errorf("%d events from three copies, want %d (once)", len(thrice.events), len(once.events))
 			}
 			if len(thrice.Inputs) != 3 || thrice.Inputs[0].DuplicateOf != "" || thrice.Inputs[1].DuplicateOf != a || thrice.Inputs[2].DuplicateOf != a {
 				t.Errorf("inputs: %+v", thrice.Inputs)

@@ -39,7 +39,7 @@ func stripPaths(res *parser.Result) ([]flinklog.Event, []parser.InputSummary) {
 		ins[i].Path, ins[i].Gzip = "", false
 		ins[i].ResourceID = strings.TrimSuffix(ins[i].ResourceID, ".log")
 	}
-	evs := append([]flinklog.Event(nil), res.Events...)
+	evs := res.Expanded()
 	for i := range evs {
 		evs[i].Resource = strings.TrimSuffix(evs[i].Resource, ".log")
 	}
@@ -82,8 +82,8 @@ func TestTruncatedGzipKeepsWhatItHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := res.Inputs[0]
-	if in.Err == "" || len(res.Events) == 0 {
-		t.Errorf("truncated gzip: err %q, %d events; want an error noted and the events before the cut", in.Err, len(res.Events))
+	if in.Err == "" || res.Len() == 0 {
+		t.Errorf("truncated gzip: err %q, %d events; want an error noted and the events before the cut", in.Err, res.Len())
 	}
 }
 
@@ -96,7 +96,7 @@ func TestStdinAndDirectories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Inputs[0].Path != "-" || len(res.Events) == 0 {
+	if res.Inputs[0].Path != "-" || res.Len() == 0 {
 		t.Errorf("stdin: %+v", res.Inputs)
 	}
 	dir := t.TempDir()
@@ -153,8 +153,8 @@ func TestOverlongLineIsCountedNotFatal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in := res.Inputs[0]; in.Truncated != 1 || in.Lines != 3 || len(res.Events) != 2 {
-		t.Errorf("overlong line: %+v, %d events", in, len(res.Events))
+	if in := res.Inputs[0]; in.Truncated != 1 || in.Lines != 3 || res.Len() != 2 {
+		t.Errorf("overlong line: %+v, %d events", in, res.Len())
 	}
 }
 
@@ -177,7 +177,7 @@ func TestPrettyJSONWithOneLineMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := res.Inputs[0]
-	if in.Records != 1 || in.Unparsed != 0 || len(res.Events) != 1 || res.Events[0].Kind != flinklog.KindTMActivate {
-		t.Errorf("pretty object with one-line members: %+v, events %+v", in, res.Events)
+	if in.Records != 1 || in.Unparsed != 0 || res.Len() != 1 || res.Event(0).Kind != flinklog.KindTMActivate {
+		t.Errorf("pretty object with one-line members: %+v, events %+v", in, res.Expanded())
 	}
 }

@@ -30,7 +30,7 @@ func readRealShape(t *testing.T, name string) *parser.Result {
 
 func allocSet(res *parser.Result) []string {
 	seen := map[string]bool{}
-	for _, ev := range res.Events {
+	for _, ev := range res.Expanded() {
 		for _, id := range []flinklog.ID{ev.Alloc, ev.Other} {
 			if id.IsSet() {
 				seen[id.String()] = true
@@ -52,7 +52,7 @@ func allocSet(res *parser.Result) []string {
 
 func eventsOf(res *parser.Result, kind flinklog.Kind) []flinklog.Event {
 	var out []flinklog.Event
-	for _, ev := range res.Events {
+	for _, ev := range res.Expanded() {
 		if ev.Kind == kind {
 			out = append(out, ev)
 		}
@@ -143,7 +143,7 @@ func TestRealShape18LegacyFreesAndNewJob(t *testing.T) {
 			t.Errorf("free %s index %d state %s job %s: want index %d ACTIVE of the old job", f.Alloc, f.SlotIndex, f.SlotState, f.Job, idx)
 		}
 	}
-	for _, ev := range res.Events {
+	for _, ev := range res.Expanded() {
 		if ev.Alloc.String() == "03870712d5f63adfa395d6cff31aeea0" && ev.SlotIndex != -1 {
 			t.Errorf("%s gave the new allocation index %d: the log never says it", ev.Kind, ev.SlotIndex)
 		}
@@ -171,7 +171,7 @@ func TestRealShape112MiniCluster(t *testing.T) {
 	if len(free) != 1 || free[0].SlotIndex != 0 || free[0].SlotState != "ALLOCATED" || free[0].Resource != in.ResourceID {
 		t.Errorf("free = %+v", free)
 	}
-	for _, ev := range res.Events {
+	for _, ev := range res.Expanded() {
 		if ev.Request != "" && ev.Request != "f9a51bb5d9fb33fdebd0bd6ba93e3c41" {
 			t.Errorf("unexpected SlotRequestId %s", ev.Request)
 		}

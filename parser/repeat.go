@@ -20,12 +20,12 @@ import (
 // back).
 //
 // A Result keeps the first report of each kind as an event and the later
-// ones as its repeats ([Result.Repeats]); [Result.At] gives a repeat back
-// as the event it stands for, and [Result.All] walks events and repeats in
-// the order the events of an unfolded read would have.
+// ones as its repeats; [Result.Event] gives a repeat back as the event it
+// stands for, and [Result.All] walks events and repeats in the order the
+// events of an unfolded read would have.
 type Repeat struct {
 	Time    int64 // Time.N; its kind is the event's
-	Of      int32 // the event it repeats (index into Result.Events)
+	Of      int32 // the event it repeats (its place among the events as read)
 	Line    int64
 	EndLine int64
 	// where its timestamp text is in the texts of its event's repeats
@@ -318,18 +318,18 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 	for _, run := range pending {
 		n += len(run.reps)
 	}
-	r.Repeats = make([]Repeat, 0, n)
-	for i := range r.Events {
-		ev := &r.Events[i]
+	r.repeats = make([]Repeat, 0, n)
+	for i := range r.events {
+		ev := &r.events[i]
 		mark, _ := ev.RepeatSpan()
 		if mark == 0 {
 			continue
 		}
 		run := pending[mark-1]
-		ev.SetRepeatSpan(int32(len(r.Repeats)+1), int32(len(run.reps)))
+		ev.SetRepeatSpan(int32(len(r.repeats)+1), int32(len(run.reps)))
 		for _, rp := range run.reps {
 			rp.Of = int32(i)
-			r.Repeats = append(r.Repeats, rp)
+			r.repeats = append(r.repeats, rp)
 		}
 		// shared with the stream, which only ever appends to them
 		if len(run.heads) > 0 {
@@ -341,28 +341,42 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 	}
 }
 
-// RepeatsOf returns the repeats of event i, in line order.
-func (r *Result) RepeatsOf(i int) []Repeat {
-	first, n := r.Events[i].RepeatSpan()
+// EventRef names one event of a [Result]: an event as read, or a slot
+// report folded as a repeat of one (see Repeat). It is the only way to
+// name an event outside this package: [Result.Event] gives the event it
+// names whichever it is, so no reader counts events in two ways. Refs
+// below the number of events as read name them; the rest name repeats.
+// Ordering refs is not ordering events: [Result.All] walks them in
+// position order. Two facts about refs readers may use: the events read
+// from one record have refs that follow one another, and so do the
+// repeats of one event, in line order.
+type EventRef int32
+
+// repeatsOf returns the repeats of event i, in line order.
+func (r *Result) repeatsOf(i int) []Repeat {
+	first, n := r.events[i].RepeatSpan()
 	if first == 0 {
 		return nil
 	}
-	return r.Repeats[first-1 : first-1+n]
+	return r.repeats[first-1 : first-1+n]
 }
 
-// Len counts events and repeats: the events an unfolded read would have.
-// Indexes below len(Events) name events, the others repeats
-// (len(Events)+k is Repeats[k]).
-func (r *Result) Len() int { return len(r.Events) + len(r.Repeats) }
+// Len counts the events: those read and the repeats, the events a read
+// that folded nothing would have. Every ref below it names one.
+func (r *Result) Len() int { return len(r.events) + len(r.repeats) }
 
-// At returns event v: Events[v], or the repeat it names written out as the
-// event it stands for (a copy).
-func (r *Result) At(v int) *flinklog.Event {
-	if v < len(r.Events) {
-		return &r.Events[v]
+// Event returns the event ref names. A repeat is written out as the event
+// it stands for, into a copy: what the pointer leads to is read only.
+func (r *Result) Event(ref EventRef) *flinklog.Event {
+	if int(ref) < len(r.events) {
+		return &r.events[ref]
 	}
-	rp := &r.Repeats[v-len(r.Events)]
-	ev := r.Events[rp.Of]
+	return r.repeatEvent(ref)
+}
+
+func (r *Result) repeatEvent(ref EventRef) *flinklog.Event {
+	rp := &r.repeats[int(ref)-len(r.events)]
+	ev := r.events[rp.Of]
 	ev.Pos.Line, ev.EndLine, ev.Time.N = rp.Line, rp.EndLine, rp.Time
 	ev.SetRepeatSpan(0, 0)
 	_, tail := ev.TextParts()
@@ -376,51 +390,54 @@ func (r *Result) At(v int) *flinklog.Event {
 	return &ev
 }
 
-// PosAt returns the position of event v (see At) without writing it out.
-func (r *Result) PosAt(v int) flinklog.Pos {
-	if v < len(r.Events) {
-		return r.Events[v].Pos
+// Pos returns the position of the event ref names, without writing a
+// repeat out.
+func (r *Result) Pos(ref EventRef) flinklog.Pos {
+	if int(ref) < len(r.events) {
+		return r.events[ref].Pos
 	}
-	rp := &r.Repeats[v-len(r.Events)]
-	return flinklog.Pos{File: r.Events[rp.Of].Pos.File, Line: rp.Line}
+	rp := &r.repeats[int(ref)-len(r.events)]
+	return flinklog.Pos{File: r.events[rp.Of].Pos.File, Line: rp.Line}
 }
 
-// TimeAt returns the time of event v (see At) without writing it out.
-func (r *Result) TimeAt(v int) flinklog.Time {
-	if v < len(r.Events) {
-		return r.Events[v].Time
+// Time returns the time of the event ref names, without writing a repeat
+// out.
+func (r *Result) Time(ref EventRef) flinklog.Time {
+	if int(ref) < len(r.events) {
+		return r.events[ref].Time
 	}
-	rp := &r.Repeats[v-len(r.Events)]
-	return flinklog.Time{Kind: r.Events[rp.Of].Time.Kind, N: rp.Time}
+	rp := &r.repeats[int(ref)-len(r.events)]
+	return flinklog.Time{Kind: r.events[rp.Of].Time.Kind, N: rp.Time}
 }
 
-// Base returns the event that v is or repeats: everything but its
-// position, time and text is v's (read only).
-func (r *Result) Base(v int) *flinklog.Event {
-	if v < len(r.Events) {
-		return &r.Events[v]
+// Base returns the event as read that ref is or repeats: everything but
+// its position, time and text is the event's (read only), without writing
+// a repeat out.
+func (r *Result) Base(ref EventRef) *flinklog.Event {
+	if int(ref) < len(r.events) {
+		return &r.events[ref]
 	}
-	return &r.Events[r.Repeats[v-len(r.Events)].Of]
+	return &r.events[r.repeats[int(ref)-len(r.events)].Of]
 }
 
-// All yields every event and repeat (see At) in position order: the order
-// of Events in a read that kept every report as an event.
-func (r *Result) All() iter.Seq[int] {
-	return func(yield func(int) bool) {
+// All yields the ref of every event, repeats included, in position order:
+// the order of the events of a read that folded nothing.
+func (r *Result) All() iter.Seq[EventRef] {
+	return func(yield func(EventRef) bool) {
 		// the repeats of events already passed, by their next position
 		var q repeatQueue
-		for i := range r.Events {
-			at := r.Events[i].Pos
+		for i := range r.events {
+			at := r.events[i].Pos
 			for len(q) > 0 && q[0].pos.Less(at) {
 				if !yield(q.next(r)) {
 					return
 				}
 			}
-			if !yield(i) {
+			if !yield(EventRef(i)) {
 				return
 			}
-			if reps := r.RepeatsOf(i); len(reps) > 0 {
-				first, _ := r.Events[i].RepeatSpan()
+			if reps := r.repeatsOf(i); len(reps) > 0 {
+				first, _ := r.events[i].RepeatSpan()
 				q.push(repeatCursor{flinklog.Pos{File: at.File, Line: reps[0].Line}, int(first - 1), int(first-1) + len(reps)})
 			}
 		}
@@ -443,12 +460,12 @@ type repeatCursor struct {
 type repeatQueue []repeatCursor
 
 // next returns the first repeat (as an index for At) and moves its cursor.
-func (q *repeatQueue) next(r *Result) int {
+func (q *repeatQueue) next(r *Result) EventRef {
 	s := *q
-	v := len(r.Events) + s[0].k
+	v := EventRef(len(r.events) + s[0].k)
 	s[0].k++
 	if s[0].k < s[0].end {
-		s[0].pos.Line = r.Repeats[s[0].k].Line
+		s[0].pos.Line = r.repeats[s[0].k].Line
 	} else {
 		s[0] = s[len(s)-1]
 		s = s[:len(s)-1]
@@ -493,9 +510,26 @@ func (q repeatQueue) down(i int) {
 func (r *Result) Expanded() []flinklog.Event {
 	out := make([]flinklog.Event, 0, r.Len())
 	for v := range r.All() {
-		ev := *r.At(v)
+		ev := *r.Event(v)
 		ev.SetRepeatSpan(0, 0)
 		out = append(out, ev)
 	}
 	return out
+}
+
+// NewResult returns a read result that holds events as read, nothing
+// folded, in position order (a stable sort of them), for files: what a
+// reader of logs it cannot read yet, or a test, builds by hand.
+func NewResult(files Files, events []flinklog.Event) *Result {
+	evs := slices.Clone(events)
+	slices.SortStableFunc(evs, func(a, b flinklog.Event) int {
+		switch {
+		case a.Pos.Less(b.Pos):
+			return -1
+		case b.Pos.Less(a.Pos):
+			return 1
+		}
+		return 0
+	})
+	return &Result{Files: files, events: evs}
 }

@@ -138,13 +138,13 @@ func TestRepeatsAcrossInterleavedStreams(t *testing.T) {
 	if len(got.Inputs) != 2 {
 		t.Fatalf("%d inputs, want the two pods", len(got.Inputs))
 	}
-	if len(got.Repeats) < 500 || len(want.Repeats) != 0 {
-		t.Fatalf("%d repeats (reference %d): want most reports folded, none in the reference", len(got.Repeats), len(want.Repeats))
+	if len(got.repeats) < 500 || len(want.repeats) != 0 {
+		t.Fatalf("%d repeats (reference %d): want most reports folded, none in the reference", len(got.repeats), len(want.repeats))
 	}
 	requireSameResult(t, got, want)
-	for v := range got.Len() {
-		if v >= len(got.Events) && got.PosAt(v) != got.At(v).Pos || got.TimeAt(v) != got.At(v).Time {
-			t.Fatalf("%d: PosAt/TimeAt disagree with At", v)
+	for v := range EventRef(got.Len()) {
+		if ev := got.Event(v); got.Pos(v) != ev.Pos || got.Time(v) != ev.Time || got.Base(v).Kind != ev.Kind {
+			t.Fatalf("%d: Pos/Time/Base disagree with Event", v)
 		}
 	}
 }
@@ -190,23 +190,23 @@ func TestRepeatHeads(t *testing.T) {
 				t.Fatal(err)
 			}
 			switch {
-			case c.maxHeads == 0 && len(res.Repeats) < 150:
-				t.Fatalf("%d repeats of 200 reports", len(res.Repeats))
-			case c.maxHeads > 0 && (len(res.Repeats) < 20 || len(res.Repeats) > 100):
-				t.Fatalf("%d repeats of 200 reports: folding should stop at %d bytes of texts", len(res.Repeats), c.maxHeads)
+			case c.maxHeads == 0 && len(res.repeats) < 150:
+				t.Fatalf("%d repeats of 200 reports", len(res.repeats))
+			case c.maxHeads > 0 && (len(res.repeats) < 20 || len(res.repeats) > 100):
+				t.Fatalf("%d repeats of 200 reports: folding should stop at %d bytes of texts", len(res.repeats), c.maxHeads)
 			}
 			stamped := 0
-			for _, rp := range res.Repeats {
+			for _, rp := range res.repeats {
 				if rp.head == stampHead {
 					stamped++
 				}
 			}
-			if (stamped == len(res.Repeats)) != c.stamped || c.stamped != (len(res.heads) == 0) {
-				t.Errorf("%d of %d repeats stamped, %d bytes of heads stored", stamped, len(res.Repeats), len(res.heads))
+			if (stamped == len(res.repeats)) != c.stamped || c.stamped != (len(res.heads) == 0) {
+				t.Errorf("%d of %d repeats stamped, %d bytes of heads stored", stamped, len(res.repeats), len(res.heads))
 			}
 			i := 0
 			for v := range res.All() {
-				if got := res.At(v).Text(); got != want[i] {
+				if got := res.Event(v).Text(); got != want[i] {
 					t.Fatalf("report %d: text\n got  %q\n want %q", i, got, want[i])
 				}
 				i++

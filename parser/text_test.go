@@ -64,7 +64,7 @@ func TestSlotReportTextShared(t *testing.T) {
 			reports, cut := 0, 0
 			tails := map[unsafe.Pointer]bool{}
 			for v := range r.All() {
-				ev := r.At(v)
+				ev := r.Event(v)
 				want := lines[ev.Pos.Line-1]
 				if len(want) > flinklog.MaxTextLen {
 					want = want[:flinklog.MaxTextLen] + "…"

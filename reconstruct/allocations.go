@@ -7,18 +7,19 @@ import (
 	"sort"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 )
 
 func (m *Model) buildAllocations() {
-	evs := m.Result.Events
+	res := m.Result
 	byID := map[flinklog.ID]*Allocation{}
 	// A job-state line whose cause quotes "No task slot allocated …" repeats
 	// the failure of a task line above it: one row per failure is enough,
 	// unless the job's line is the only one that shows it.
 	jobState := map[flinklog.Pos]bool{}
-	for i := range evs {
-		if evs[i].Kind == flinklog.KindJMJobState {
-			jobState[evs[i].Pos] = true
+	for i := range res.All() {
+		if res.Base(i).Kind == flinklog.KindJMJobState {
+			jobState[res.Pos(i)] = true
 		}
 	}
 	type inputAlloc struct {
@@ -26,7 +27,7 @@ func (m *Model) buildAllocations() {
 		alloc flinklog.ID
 	}
 	noSlotShown := map[inputAlloc]bool{}
-	add := func(id flinklog.ID, i int) *Allocation {
+	add := func(id flinklog.ID, i parser.EventRef) *Allocation {
 		a := byID[id]
 		if a == nil {
 			a = &Allocation{ID: id}
@@ -40,8 +41,11 @@ func (m *Model) buildAllocations() {
 	// names only the occupant of the index ("The slot with index N is
 	// already assigned to another allocation with id A'") belongs to it.
 	handling := map[int32]flinklog.ID{}
-	for i := range evs {
-		ev := &evs[i]
+	for i := range res.All() {
+		if b := res.Base(i); !b.Alloc.IsSet() && !b.Other.IsSet() {
+			continue // nothing to add (a slot report, a repeat of one): not written out
+		}
+		ev := res.Event(i)
 		if ev.Kind == flinklog.KindTMSlotRequest {
 			handling[ev.Pos.File] = ev.Alloc
 		}

@@ -19,10 +19,10 @@
 //     line outside any record; an unparsed record is a record of a slot
 //     class that matches no known message. Both are counted, never dropped.
 //   - Event: one slot-lifecycle fact read from one record (flinklog.Event).
-//     Its Kind says what it means. Event index: its place in
-//     parser.Result.Events. Repeat: a slot report that says, word for word,
-//     what an earlier one of the same stream said, kept as a repeat of that
-//     event; indexes for parser.Result.At count events, then repeats.
+//     Its Kind says what it means. An event is named by a parser.EventRef
+//     and given by parser.Result.Event. Repeat: a slot report that says,
+//     word for word, what an earlier one of the same stream said, kept as
+//     a repeat of that event; it has a ref like any event.
 //   - Read result: parser.Result, all that one read gave. (Result means
 //     nothing else: what one table operation did is an [Outcome].)
 //   - Process: one run of a TaskManager (or JobManager) process, from its

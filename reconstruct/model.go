@@ -6,7 +6,7 @@ import (
 )
 
 // Model is everything reconstructed from one read: per-TaskManager replays
-// and per-AllocationID timelines. Event indexes refer to Result.Events.
+// and per-AllocationID timelines. Events are named by parser.EventRef.
 type Model struct {
 	Result       *parser.Result
 	TaskManagers []*TaskManager
@@ -15,7 +15,7 @@ type Model struct {
 	// when ordering it against other inputs, with the pair that forced it.
 	Skew map[int32]Skew
 	// Rank is every event's place in the merged order of all inputs,
-	// indexed like Result.At: events, then repeated slot reports.
+	// indexed by EventRef.
 	Rank []int
 }
 
@@ -24,8 +24,8 @@ type Model struct {
 // of a slot request after the ResourceManager's request of it.
 type Skew struct {
 	Offset   int64
-	Because  int // the TM event (index into Result.Events) that was early
-	Relative int // the RM event it had to follow
+	Because  parser.EventRef // the TM event that was early
+	Relative parser.EventRef // the RM event it had to follow
 }
 
 // TaskManager is one TaskManager (by ResourceID) and its processes: a
@@ -37,8 +37,8 @@ type TaskManager struct {
 
 // Process is one TaskManager JVM's events and their replay.
 type Process struct {
-	Input  int32 // the input (Files index) its events come from
-	Events []int // indexes into Result.Events, in log order
+	Input  int32             // the input (Files index) its events come from
+	Events []parser.EventRef // in log order
 	Replay *Replay
 	Config Config
 	// the slot reports compared with its table, in Config.Probes order
@@ -51,17 +51,17 @@ type Process struct {
 	RunsPos flinklog.Pos // the line that shows it, when one does
 }
 
-// SlotReport returns the slot report that the process's probe k is (an
-// index for Result.At: a report may be a repeat).
-func (p *Process) SlotReport(k int) int { return p.reports.Report(k) }
+// SlotReport returns the slot report that the process's probe k is (it
+// may be a repeat).
+func (p *Process) SlotReport(k int) parser.EventRef { return p.reports.Report(k) }
 
 // Allocation is one AllocationID's timeline across TaskManager,
 // ResourceManager and JobManager.
 type Allocation struct {
 	ID       flinklog.ID
 	Job      flinklog.ID
-	Resource string // the TaskManager that held it, when known
-	Events   []int  // indexes into Result.Events, ordered (see Build)
+	Resource string            // the TaskManager that held it, when known
+	Events   []parser.EventRef // ordered (see Build)
 	// Held are the slots it occupied on TaskManagers whose log is in the
 	// input, in the table each process ran, oldest first.
 	Held []Held
@@ -73,20 +73,19 @@ type Held struct {
 	Resource string // the TaskManager's ResourceID
 	Process  *Process
 	Key      int // the slot's key in the process's replayed tables (see Replay.Indexes)
-	// Allocated is the event that created the slot (index into
-	// Result.Events); for a slot held before a mid-story log begins, the
-	// first line that shows it.
-	Allocated int
+	// Allocated is the event that created the slot; for a slot held
+	// before a mid-story log begins, the first line that shows it.
+	Allocated parser.EventRef
 	Prior     bool // held before the log begins
 	// Freed is the event that freed it, -1 while it is held at the end of
 	// the log.
-	Freed  int
+	Freed  parser.EventRef
 	Index  IndexInfo
 	Zombie bool // held at the end, but the AllocationID map no longer leads to it
 	// Replaced is the first event of the next process of the same
 	// TaskManager when the slot was still held as this one ended (the
 	// restart dropped it), else -1.
-	Replaced int
+	Replaced parser.EventRef
 }
 
 // Build reconstructs the model from a read.

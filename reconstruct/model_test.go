@@ -27,7 +27,7 @@ func TestTimelineAcrossComponents(t *testing.T) {
 	var kinds []string
 	lastLine := map[int32]int64{}
 	for _, i := range a.Events {
-		ev := res.Events[i]
+		ev := res.Event(i)
 		kinds = append(kinds, string(ev.Kind))
 		if ev.Pos.Line < lastLine[ev.Pos.File] {
 			t.Errorf("timeline breaks the order of %s at line %d", res.Files[ev.Pos.File].Path, ev.Pos.Line)
@@ -44,9 +44,9 @@ func TestTimelineAcrossComponents(t *testing.T) {
 	if a.Resource != "6ffd65caf4e9039487d3d4bc2d9b5d88" || a.Job.String() != "f9743e6b86a8c4a8dfb0bfa20b9a86ad" {
 		t.Errorf("A1 resource %q job %s", a.Resource, a.Job)
 	}
-	tmFile := res.Events[a.Events[1]].Pos.File
+	tmFile := res.Event(a.Events[1]).Pos.File
 	// RM "Request slot" 11:03:52,011 vs TM "Receive slot request" 11:03:11,516.
-	if sk := m.Skew[tmFile]; sk.Offset != 40495e6 || res.Events[sk.Because].Pos.Line != 24 {
+	if sk := m.Skew[tmFile]; sk.Offset != 40495e6 || res.Event(sk.Because).Pos.Line != 24 {
 		t.Errorf("skew of the TaskManager input = %+v, want 40.495 s forced by line 24", sk)
 	}
 	if len(m.TaskManagers) != 1 || len(m.TaskManagers[0].Processes) != 1 || len(m.TaskManagers[0].Processes[0].Replay.Divergences) != 1 {
@@ -75,14 +75,14 @@ func buildLogs(t *testing.T, names ...string) *Model {
 // fixed table would have freed.
 func TestSlotReportsAgainstTables(t *testing.T) {
 	m := buildLogs(t, "legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log")
-	evs := m.Result.Events
+	res := m.Result
 	a1, _ := flinklog.ParseID("c81f4e2a9b3d5f7061e2d4c6b8a09f13")
 	a := m.Allocation(a1)
 	if a == nil || len(a.Held) != 2 {
 		t.Fatalf("A1 held %+v, want two slots", a)
 	}
 	first, second := a.Held[0], a.Held[1]
-	line := func(i int) int64 { return evs[i].Pos.Line }
+	line := func(i parser.EventRef) int64 { return res.Event(i).Pos.Line }
 	if line(first.Allocated) != 17 || first.Index.Index != 2 || first.Index.Source != IndexObserved ||
 		first.Index.How != "slot report" || first.Index.Pos.Line != 25 || first.Freed != -1 || !first.Zombie {
 		t.Errorf("first slot of A1 = %+v, want allocated at tm.log:17, index 2 observed in the slot report at jm.log:25, never freed, a zombie", first)
@@ -120,7 +120,7 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 	var ops []string
 	for _, d := range r.Divergences {
 		st := r.Steps[d.Step]
-		ops = append(ops, st.Op.String()+"@"+strconv.Itoa(int(evs[st.Event].Pos.Line)))
+		ops = append(ops, st.Op.String()+"@"+strconv.Itoa(int(res.Event(st.Event).Pos.Line)))
 	}
 	if got := strings.Join(ops, " "); got != "allocate@26 submit@35 free@41" {
 		t.Errorf("divergences %s, want allocate@26 submit@35 free@41", got)
@@ -143,14 +143,14 @@ func TestSlotReportsAgainstTables(t *testing.T) {
 // indexes from its slot report), and are dropped, not carried over.
 func TestRestartStartsEmptyTable(t *testing.T) {
 	m := buildLogs(t, "fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log")
-	evs := m.Result.Events
+	res := m.Result
 	if len(m.TaskManagers) != 1 || len(m.TaskManagers[0].Processes) != 2 {
 		t.Fatalf("want one TaskManager with two processes, got %+v", m.TaskManagers)
 	}
 	p1, p2 := m.TaskManagers[0].Processes[0], m.TaskManagers[0].Processes[1]
-	if !p1.Config.FromStart || !p2.Config.FromStart || evs[p2.Events[0]].Pos.Line != 28 {
+	if !p1.Config.FromStart || !p2.Config.FromStart || res.Event(p2.Events[0]).Pos.Line != 28 {
 		t.Errorf("processes start at lines %d and %d (from start %v %v), want 2 and 28",
-			evs[p1.Events[0]].Pos.Line, evs[p2.Events[0]].Pos.Line, p1.Config.FromStart, p2.Config.FromStart)
+			res.Event(p1.Events[0]).Pos.Line, res.Event(p2.Events[0]).Pos.Line, p1.Config.FromStart, p2.Config.FromStart)
 	}
 	agrees := false
 	for _, chk := range p1.Replay.Checks() {
@@ -181,7 +181,7 @@ func TestRestartStartsEmptyTable(t *testing.T) {
 		if h.Index.Index != tc.index || h.Index.How != tc.how || (h.Replaced >= 0) != tc.replaced {
 			t.Errorf("%s: %+v, want index %d by %q, replaced %v", tc.alloc, h, tc.index, tc.how, tc.replaced)
 		}
-		if tc.freedLine > 0 && (h.Freed < 0 || evs[h.Freed].Pos.Line != tc.freedLine) {
+		if tc.freedLine > 0 && (h.Freed < 0 || res.Event(h.Freed).Pos.Line != tc.freedLine) {
 			t.Errorf("%s: freed at event %d, want line %d", tc.alloc, h.Freed, tc.freedLine)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 )
 
 // minNegativeSkew: a TaskManager clock that runs ahead of the
@@ -33,12 +34,11 @@ var protocolRank = map[flinklog.Kind]int{
 // total order that is the same whatever the file order or core count.
 func (m *Model) order() {
 	res := m.Result
-	evs := res.Events
 	m.Rank = make([]int, res.Len())
-	var heads [][]int // per input: its events' indexes (see Result.At), in line order
+	var heads [][]parser.EventRef // per input: its events, in line order
 	where := map[int32]int{}
 	for i := range res.All() {
-		f := res.PosAt(i).File
+		f := res.Pos(i).File
 		h, ok := where[f]
 		if !ok {
 			h = len(heads)
@@ -47,7 +47,7 @@ func (m *Model) order() {
 		}
 		heads[h] = append(heads[h], i)
 	}
-	if sameTimeKind(evs) {
+	if sameTimeKind(res) {
 		m.orderByTime(heads)
 		return
 	}
@@ -57,7 +57,7 @@ func (m *Model) order() {
 // orderByScan is the definition of the merge: at every step the heads are
 // scanned in input order and a head replaces the best so far when it is
 // before it. It costs events × inputs comparisons.
-func (m *Model) orderByScan(heads [][]int) {
+func (m *Model) orderByScan(heads [][]parser.EventRef) {
 	for n := range m.Rank {
 		best := -1
 		for h := range heads {
@@ -83,15 +83,15 @@ func (m *Model) orderByScan(heads [][]int) {
 // position decide, and before is not transitive there (rank for some pairs,
 // position for others), so those few are scanned in input order exactly as
 // orderByScan would.
-func (m *Model) orderByTime(heads [][]int) {
+func (m *Model) orderByTime(heads [][]parser.EventRef) {
 	res := m.Result
 	offset := make([]int64, len(heads))
 	for h := range heads {
-		offset[h] = m.Skew[res.PosAt(heads[h][0]).File].Offset
+		offset[h] = m.Skew[res.Pos(heads[h][0]).File].Offset
 	}
 	q := make(headQueue, 0, len(heads))
 	for h := range heads {
-		q.push(headAt{res.TimeAt(heads[h][0]).N + offset[h], h})
+		q.push(headAt{res.Time(heads[h][0]).N + offset[h], h})
 	}
 	var tied []headAt
 	for n := range m.Rank {
@@ -113,7 +113,7 @@ func (m *Model) orderByTime(heads [][]int) {
 			case k != best:
 				q.push(x)
 			case len(heads[h]) > 0:
-				q.push(headAt{res.TimeAt(heads[h][0]).N + offset[h], h})
+				q.push(headAt{res.Time(heads[h][0]).N + offset[h], h})
 			}
 		}
 	}
@@ -121,9 +121,9 @@ func (m *Model) orderByTime(heads [][]int) {
 
 // sameTimeKind reports whether every event carries a time, all of one
 // kind (a repeat's is its event's).
-func sameTimeKind(evs []flinklog.Event) bool {
-	for i := range evs {
-		if evs[i].Time.Kind == flinklog.TimeNone || evs[i].Time.Kind != evs[0].Time.Kind {
+func sameTimeKind(res *parser.Result) bool {
+	for i := range parser.EventRef(res.Len()) {
+		if k := res.Time(i).Kind; k == flinklog.TimeNone || k != res.Time(0).Kind {
 			return false
 		}
 	}
@@ -184,13 +184,13 @@ func (q *headQueue) pop() headAt {
 // file can go backwards with thread interleaving); across inputs by time
 // when both times are of the same kind, then by protocol order, then by
 // position. Times are shifted by the estimated skew of their input.
-func (m *Model) before(i, j int) bool {
+func (m *Model) before(i, j parser.EventRef) bool {
 	res := m.Result
-	pa, pb := res.PosAt(i), res.PosAt(j)
+	pa, pb := res.Pos(i), res.Pos(j)
 	if pa.File == pb.File {
 		return pa.Less(pb)
 	}
-	if a, b := res.TimeAt(i), res.TimeAt(j); a.Kind == b.Kind && a.Kind != flinklog.TimeNone {
+	if a, b := res.Time(i), res.Time(j); a.Kind == b.Kind && a.Kind != flinklog.TimeNone {
 		ta, tb := a.N+m.Skew[pa.File].Offset, b.N+m.Skew[pb.File].Offset
 		if ta != tb {
 			return ta < tb
@@ -216,12 +216,17 @@ func (m *Model) before(i, j int) bool {
 // only when the lead exceeds minNegativeSkew. Times of different kinds
 // (local wall clock vs UTC, time of day) are not compared.
 func (m *Model) estimateSkew() {
-	evs := m.Result.Events
-	sentAlloc := map[flinklog.ID]int{}
-	sentTask := map[string]int{}
-	matched := map[flinklog.ID]int{}
-	for i := range evs {
-		ev := &evs[i]
+	res := m.Result
+	sentAlloc := map[flinklog.ID]parser.EventRef{}
+	sentTask := map[string]parser.EventRef{}
+	matched := map[flinklog.ID]parser.EventRef{}
+	for i := range res.All() {
+		switch res.Base(i).Kind {
+		case flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched:
+		default:
+			continue // not written out
+		}
+		ev := res.Event(i)
 		switch {
 		case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
 			if _, ok := sentAlloc[ev.Alloc]; !ok {
@@ -243,9 +248,14 @@ func (m *Model) estimateSkew() {
 	}
 	activated := map[fileAlloc]bool{}
 	best := map[int32]Skew{}
-	for i := range evs {
-		tm := &evs[i]
-		var j int
+	for i := range res.All() {
+		switch res.Base(i).Kind {
+		case flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate:
+		default:
+			continue // not written out
+		}
+		tm := res.Event(i)
+		var j parser.EventRef
 		var ok bool
 		switch {
 		case tm.Kind == flinklog.KindTMSlotRequest:
@@ -259,7 +269,7 @@ func (m *Model) estimateSkew() {
 		if !ok {
 			continue
 		}
-		rm := &evs[j]
+		rm := res.Event(j)
 		if rm.Pos.File == tm.Pos.File || rm.Time.Kind != tm.Time.Kind || rm.Time.Kind == flinklog.TimeNone {
 			continue
 		}

@@ -34,32 +34,31 @@ func TestOrderByTimeEqualsScan(t *testing.T) {
 		for seed := uint64(0); seed < 30; seed++ {
 			t.Run(fmt.Sprintf("case%d/seed%d", ci, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, uint64(ci)))
-				res := &parser.Result{}
+				var evs []flinklog.Event
 				lines := map[int32]int64{}
 				for i := 0; i < c.events; i++ {
 					f := int32(rng.IntN(c.inputs))
 					lines[f] += 1 + int64(rng.IntN(3))
-					res.Events = append(res.Events, flinklog.Event{
+					evs = append(evs, flinklog.Event{
 						Pos:  flinklog.Pos{File: f, Line: lines[f]},
 						Time: flinklog.Time{Kind: flinklog.TimeUTC, N: int64(rng.IntN(c.times))},
 						Kind: kinds[rng.IntN(len(kinds))],
 					})
 				}
-				// Inputs' events arrive grouped by input, as Read returns them.
-				slices.SortStableFunc(res.Events, func(a, b flinklog.Event) int { return int(a.Pos.File) - int(b.Pos.File) })
+				res := parser.NewResult(nil, evs)
 				m := &Model{Result: res, Skew: map[int32]Skew{}}
 				if c.skew {
 					for f := int32(0); f < int32(c.inputs); f++ {
 						m.Skew[f] = Skew{Offset: int64(rng.IntN(3) - 1)}
 					}
 				}
-				if !sameTimeKind(res.Events) {
+				if !sameTimeKind(res) {
 					t.Fatal("the fast path would not be taken")
 				}
 				m.order()
 				fast := m.Rank
-				m.Rank = make([]int, len(res.Events))
-				m.orderByScan(headsOf(res.Events))
+				m.Rank = make([]int, res.Len())
+				m.orderByScan(headsOf(res))
 				if !slices.Equal(fast, m.Rank) {
 					t.Fatalf("heap merge differs from the scan:\n heap %v\n scan %v", fast[:min(40, len(fast))], m.Rank[:min(40, len(fast))])
 				}
@@ -68,14 +67,14 @@ func TestOrderByTimeEqualsScan(t *testing.T) {
 	}
 }
 
-func headsOf(evs []flinklog.Event) [][]int {
-	var heads [][]int
+func headsOf(res *parser.Result) [][]parser.EventRef {
+	var heads [][]parser.EventRef
 	where := map[int32]int{}
-	for i := range evs {
-		h, ok := where[evs[i].Pos.File]
+	for i := range res.All() {
+		h, ok := where[res.Pos(i).File]
 		if !ok {
 			h = len(heads)
-			where[evs[i].Pos.File] = h
+			where[res.Pos(i).File] = h
 			heads = append(heads, nil)
 		}
 		heads[h] = append(heads[h], i)

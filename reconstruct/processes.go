@@ -14,14 +14,14 @@ import (
 )
 
 func (m *Model) groupProcesses() {
-	evs := m.Result.Events
-	byInput := map[int32][]int{}
+	read := m.Result
+	byInput := map[int32][]parser.EventRef{}
 	var inputs []int32
-	for i := range evs {
-		if evs[i].Component != flinklog.ComponentTM {
+	for i := range read.All() {
+		if read.Base(i).Component != flinklog.ComponentTM {
 			continue
 		}
-		f := evs[i].Pos.File
+		f := read.Pos(i).File
 		if _, ok := byInput[f]; !ok {
 			inputs = append(inputs, f)
 		}
@@ -38,7 +38,7 @@ func (m *Model) groupProcesses() {
 	// file's first process is another ResourceID than the one the newer
 	// file continues (a restart just before the rotation).
 	sort.SliceStable(inputs, func(a, b int) bool {
-		ea, eb := &evs[byInput[inputs[a]][0]], &evs[byInput[inputs[b]][0]]
+		ea, eb := read.Event(byInput[inputs[a]][0]), read.Event(byInput[inputs[b]][0])
 		if ea.Time.Kind != eb.Time.Kind {
 			return ea.Time.Kind < eb.Time.Kind
 		}
@@ -51,7 +51,7 @@ func (m *Model) groupProcesses() {
 	for _, f := range inputs {
 		var cur *Process
 		for k, i := range byInput[f] {
-			ev := &evs[i]
+			ev := read.Event(i)
 			// A banner starts a new process; a new input continues the
 			// TaskManager's latest process when it picks up where that one
 			// stopped (log rotation), else it starts one mid-story.
@@ -85,7 +85,7 @@ func (m *Model) continues(tm *TaskManager, ev *flinklog.Event) bool {
 		return false
 	}
 	last := tm.Processes[len(tm.Processes)-1]
-	prev := &m.Result.Events[last.Events[len(last.Events)-1]]
+	prev := m.Result.Event(last.Events[len(last.Events)-1])
 	return prev.Pos.File != ev.Pos.File && prev.Time.Kind == ev.Time.Kind && prev.Time.Kind != flinklog.TimeNone && prev.Time.N <= ev.Time.N
 }
 
@@ -93,7 +93,6 @@ func (m *Model) continues(tm *TaskManager, ev *flinklog.Event) bool {
 // reports that name it.
 func (m *Model) replayProcesses() {
 	m.assignReports()
-	evs := m.Result.Events
 	var procs []*Process
 	for _, tm := range m.TaskManagers {
 		procs = append(procs, tm.Processes...)
@@ -109,18 +108,7 @@ func (m *Model) replayProcesses() {
 			defer wg.Done()
 			for p := range work {
 				m.configure(p)
-				p.Replay = replayIndexed(evs, p.Events, p.Config)
-				// Replay steps and report checks index the process's events; map them back.
-				for s := range p.Replay.Steps {
-					p.Replay.Steps[s].Event = p.Events[p.Replay.Steps[s].Event]
-				}
-				for c := range p.Replay.checks {
-					for k, a := range p.Replay.checks[c].After {
-						if a >= 0 {
-							p.Replay.checks[c].After[k] = int32(p.Events[a])
-						}
-					}
-				}
+				p.Replay = replayIndexed(m.Result, p.Events, p.Config)
 			}
 		}()
 	}
@@ -138,13 +126,13 @@ func (m *Model) replayProcesses() {
 // slot count and version of its input, and which table it ran.
 func (m *Model) configure(p *Process) {
 	in := m.inputOf(p.Input)
-	evs := m.Result.Events
+	read := m.Result
 	cfg := &p.Config
 	cfg.Slots = in.Slots
 	lo, hi := in.VersionMin, in.VersionMax
 	verText := in.FlinkVersion
 	for _, i := range p.Events {
-		ev := &evs[i]
+		ev := read.Event(i)
 		switch ev.Kind {
 		case flinklog.KindMetaVersion:
 			// A banner names this process's version (an input may hold
@@ -161,7 +149,7 @@ func (m *Model) configure(p *Process) {
 
 	p.Runs, p.RunsWhy = Legacy, "assumed: the version is unknown and no refusal line shows the fixed table"
 	for _, i := range p.Events {
-		ev := &evs[i]
+		ev := read.Event(i)
 		if ev.Kind == flinklog.KindTMAllocExists || ev.Kind == flinklog.KindTMAllocRefused &&
 			(ev.Reason == flinklog.ReasonAllocatedElsewhere || ev.Reason == flinklog.ReasonIndexTaken) {
 			p.Runs, p.RunsWhy, p.RunsPos = Fixed, "refusal line of the fixed table", ev.Pos
@@ -195,7 +183,7 @@ func (m *Model) inputOf(file int32) parser.InputSummary {
 func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	comparable := false
 	for _, i := range p.Events {
-		if m.Result.Events[i].Time.Kind == at.Kind {
+		if m.Result.Event(i).Time.Kind == at.Kind {
 			comparable = true
 			break
 		}
@@ -203,9 +191,9 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	if !comparable {
 		return nil
 	}
-	var idx []int
+	var idx []parser.EventRef
 	for _, i := range p.Events {
-		ev := &m.Result.Events[i]
+		ev := m.Result.Event(i)
 		if ev.Time.Kind == at.Kind && ev.Time.N > at.N {
 			break
 		}
@@ -213,17 +201,14 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	}
 	cfg := p.Config
 	cfg.Probes = nil // a prefix replay compares no report
-	r := replayIndexed(m.Result.Events, idx, cfg)
-	for s := range r.Steps {
-		r.Steps[s].Event = idx[r.Steps[s].Event]
-	}
+	r := replayIndexed(m.Result, idx, cfg)
 	// What the log shows held from before its first line (a slot first seen
 	// when it is freed, after at) was held at at too.
 	for _, st := range p.Replay.Steps {
 		if st.Op != OpPrior {
 			continue
 		}
-		ev := &m.Result.Events[st.Event]
+		ev := m.Result.Event(st.Event)
 		if ev.Time.Kind == at.Kind && ev.Time.N <= at.N {
 			continue // in the prefix: replayed above
 		}
@@ -246,7 +231,7 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 func (m *Model) ProcessAt(tm *TaskManager, at flinklog.Time) *Process {
 	var found *Process
 	for _, p := range tm.Processes {
-		first := m.Result.Events[p.Events[0]].Time
+		first := m.Result.Event(p.Events[0]).Time
 		if first.Kind != at.Kind {
 			continue
 		}
@@ -278,7 +263,7 @@ func rotationBase(path string) string {
 // file (same name up to the rotation suffix) that starts before it and
 // names one.
 func (m *Model) joinRotatedIdentities() {
-	evs := m.Result.Events
+	read := m.Result
 	type info struct {
 		file  int32
 		first flinklog.Time
@@ -286,13 +271,12 @@ func (m *Model) joinRotatedIdentities() {
 	}
 	var tmInputs []info
 	seen := map[int32]bool{}
-	for i := range evs {
-		ev := &evs[i]
-		if ev.Component != flinklog.ComponentTM || seen[ev.Pos.File] {
+	for i := range read.All() {
+		if read.Base(i).Component != flinklog.ComponentTM || seen[read.Pos(i).File] {
 			continue
 		}
-		seen[ev.Pos.File] = true
-		tmInputs = append(tmInputs, info{file: ev.Pos.File, first: ev.Time})
+		seen[read.Pos(i).File] = true
+		tmInputs = append(tmInputs, info{file: read.Pos(i).File, first: read.Time(i)})
 	}
 	for k := range tmInputs {
 		in := m.inputOf(tmInputs[k].file)
@@ -322,15 +306,16 @@ func (m *Model) joinRotatedIdentities() {
 		}
 		// The lines before the input's first banner continue the
 		// predecessor's process.
-		for i := range evs {
-			ev := &evs[i]
-			if ev.Pos.File != a.file {
+		for i := range read.All() {
+			if read.Pos(i).File != a.file {
 				continue
 			}
-			if ev.Kind == flinklog.KindMetaVersion || ev.Kind == flinklog.KindMetaTMID {
+			if k := read.Base(i).Kind; k == flinklog.KindMetaVersion || k == flinklog.KindMetaTMID {
 				break
 			}
-			if ev.Component == flinklog.ComponentTM {
+			// a TaskManager's events are never folded: the event itself,
+			// not a copy, takes the ResourceID
+			if ev := read.Event(i); ev.Component == flinklog.ComponentTM {
 				ev.Resource = best.named
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 )
 
 // IndexSource says how the replay knows a slot's index.
@@ -56,12 +57,12 @@ func (o Op) String() string {
 
 // Step is one observed TaskManager event applied to both models.
 type Step struct {
-	Event    int         // index into the replayed events
-	Op       Op          // what the TaskManager did
-	Alloc    flinklog.ID // the AllocationID the op is about
-	Outcomes [2]Outcome  // [Legacy, Fixed]
-	Slot     [2]int      // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
-	Skipped  [2]bool     // the model would never have seen this step (it follows from a refused allocation)
+	Event    parser.EventRef // the event (while the replay runs: its place among the replayed events)
+	Op       Op              // what the TaskManager did
+	Alloc    flinklog.ID     // the AllocationID the op is about
+	Outcomes [2]Outcome      // [Legacy, Fixed]
+	Slot     [2]int          // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
+	Skipped  [2]bool         // the model would never have seen this step (it follows from a refused allocation)
 }
 
 // Divergence is a step whose outcome differs between the models.
@@ -139,8 +140,8 @@ type Replay struct {
 	checks []SlotReportCheck
 
 	cfg     Config
-	all     []flinklog.Event // the events, of which idx picks this process's
-	idx     []int
+	events  eventSource // the events, of which idx picks this process's
+	idx     []parser.EventRef
 	next    int                         // next placeholder key (-1, -2, …)
 	jobOf   map[flinklog.ID]flinklog.ID // AllocationID → JobID from its slot request
 	refused map[int]bool                // legacy placeholders the fixed table refused to create
@@ -166,23 +167,35 @@ type snapshot struct {
 	Slots [2][]Slot
 }
 
-// ReplayTM replays the events of one TaskManager process (in log order)
-// under both models. Events of other components are ignored.
-func ReplayTM(events []flinklog.Event, cfg Config) *Replay {
-	idx := make([]int, len(events))
-	for i := range idx {
-		idx[i] = i
-	}
-	return replayIndexed(events, idx, cfg)
+// eventSource gives events by ref: a read's (parser.Result), or a slice's.
+type eventSource interface {
+	Event(parser.EventRef) *flinklog.Event
 }
 
-// replayIndexed replays the events all[idx[0]], all[idx[1]], … without
-// copying them: a model's processes are views into one event slice. Step
-// and snapshot positions count in idx.
-func replayIndexed(all []flinklog.Event, idx []int, cfg Config) *Replay {
-	r := newReplay(all, idx, cfg)
+// sliceEvents is a slice of events, ref k naming the k-th.
+type sliceEvents []flinklog.Event
+
+func (s sliceEvents) Event(ref parser.EventRef) *flinklog.Event { return &s[ref] }
+
+// ReplayTM replays the events of one TaskManager process (in log order)
+// under both semantics. Events of other components are ignored. The
+// replay's refs name the events by their place in events.
+func ReplayTM(events []flinklog.Event, cfg Config) *Replay {
+	idx := make([]parser.EventRef, len(events))
 	for i := range idx {
-		ev := &all[idx[i]]
+		idx[i] = parser.EventRef(i)
+	}
+	return replayIndexed(sliceEvents(events), idx, cfg)
+}
+
+// replayIndexed replays the events idx names, in that order, without
+// copying them: a model's processes are views into one read. While it
+// runs, steps and snapshots count places in idx; when it returns, the
+// steps and the report checks name their events by ref.
+func replayIndexed(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
+	r := newReplay(events, idx, cfg)
+	for i := range idx {
+		ev := events.Event(idx[i])
 		if ev.Component != flinklog.ComponentTM && ev.Component != flinklog.ComponentUnknown {
 			continue
 		}
@@ -197,15 +210,25 @@ func replayIndexed(all []flinklog.Event, idx []int, cfg Config) *Replay {
 	// The states inside the reports' windows were only for the steps
 	// above.
 	r.states, r.stateHi, r.first, r.last = nil, nil, nil, nil
+	for s := range r.Steps {
+		r.Steps[s].Event = idx[r.Steps[s].Event]
+	}
+	for c := range r.checks {
+		for k, a := range r.checks[c].After {
+			if a >= 0 {
+				r.checks[c].After[k] = idx[a]
+			}
+		}
+	}
 	return r
 }
 
-// newReplay is a replay of all[idx[…]] that has not begun.
-func newReplay(all []flinklog.Event, idx []int, cfg Config) *Replay {
+// newReplay is a replay of the events idx names that has not begun.
+func newReplay(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 	r := &Replay{
 		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		Indexes: map[int]IndexInfo{},
-		cfg:     cfg, all: all, idx: idx, next: -1,
+		cfg:     cfg, events: events, idx: idx, next: -1,
 		jobOf: map[flinklog.ID]flinklog.ID{}, refused: map[int]bool{}, seen: map[flinklog.ID]bool{},
 		dupAck: map[flinklog.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[flinklog.ID]int{},
 	}
@@ -220,7 +243,7 @@ func newReplay(all []flinklog.Event, idx []int, cfg Config) *Replay {
 }
 
 // event is the replay's i-th event.
-func (r *Replay) event(i int) *flinklog.Event { return &r.all[r.idx[i]] }
+func (r *Replay) event(i int) *flinklog.Event { return r.events.Event(r.idx[i]) }
 
 // takeSnapshots records the tables as they stand after event after, for
 // every probe whose window an event at time t enters or leaves; a zero t
@@ -297,7 +320,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			// duplicate request ("Slot with allocationId A already exist …"):
 			// nothing new was created.
 			delete(r.dupAck, ev.Alloc)
-			st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Outcomes: [2]Outcome{Idempotent, Idempotent}}
+			st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Outcomes: [2]Outcome{Idempotent, Idempotent}}
 			for m, t := range r.Tables {
 				st.Slot[m], _ = t.Lookup(ev.Alloc)
 			}
@@ -310,7 +333,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		}
 		r.seen[ev.Alloc] = true
 		job := r.jobOf[ev.Alloc]
-		st := Step{Event: i, Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int{key, key}}
+		st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int{key, key}}
 		for m, t := range r.Tables {
 			st.Outcomes[m] = t.Allocate(key, job, ev.Alloc)
 		}
@@ -350,7 +373,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		if ev.Kind == flinklog.KindTMFree {
 			r.priorSlot(i, ev.Alloc, ev.Job, flinklog.Pos{})
 		}
-		st := Step{Event: i, Op: OpFree, Alloc: ev.Alloc}
+		st := Step{Event: parser.EventRef(i), Op: OpFree, Alloc: ev.Alloc}
 		legacyKey, _ := r.Tables[Legacy].Lookup(ev.Alloc)
 		for m, t := range r.Tables {
 			if m == int(Fixed) && r.refused[legacyKey] {
@@ -372,7 +395,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		r.step(st)
 	case flinklog.KindTMActivate:
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
-		st := Step{Event: i, Op: OpActivate, Alloc: ev.Alloc}
+		st := Step{Event: parser.EventRef(i), Op: OpActivate, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Outcomes[m] = t.MarkActive(ev.Alloc)
 		}
@@ -382,12 +405,12 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			return // ≤ 1.11 prints no AllocationID: nothing to look up
 		}
 		if ev.Kind == flinklog.KindTaskNoSlot && len(r.Steps) > 0 {
-			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && last.Alloc == ev.Alloc && r.event(last.Event).Kind == flinklog.KindTMTaskReceived {
+			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && last.Alloc == ev.Alloc && r.event(int(last.Event)).Kind == flinklog.KindTMTaskReceived {
 				return // the refusal of the submission just replayed
 			}
 		}
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
-		st := Step{Event: i, Op: OpSubmit, Alloc: ev.Alloc}
+		st := Step{Event: parser.EventRef(i), Op: OpSubmit, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
 			st.Slot[m], st.Outcomes[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
 		}
@@ -396,7 +419,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		for _, t := range r.Tables {
 			t.MarkInactive(ev.Job)
 		}
-		r.Steps = append(r.Steps, Step{Event: i, Op: OpInactive})
+		r.Steps = append(r.Steps, Step{Event: parser.EventRef(i), Op: OpInactive})
 	}
 }
 
@@ -419,7 +442,7 @@ func (r *Replay) priorSlot(i int, alloc, job flinklog.ID, pos flinklog.Pos) int 
 		t.Allocate(key, job, alloc)
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: i, Op: OpPrior, Alloc: alloc, Slot: [2]int{key, key}})
+	r.Steps = append(r.Steps, Step{Event: parser.EventRef(i), Op: OpPrior, Alloc: alloc, Slot: [2]int{key, key}})
 	return key
 }
 
@@ -428,7 +451,7 @@ func (r *Replay) priorSlot(i int, alloc, job flinklog.ID, pos flinklog.Pos) int 
 // replay ends: at any time of the log it was already held. key is the full
 // replay's placeholder; event is the first line that shows it, and active
 // says whether that line shows it ACTIVE.
-func (r *Replay) holdPrior(key int, alloc, job flinklog.ID, event int, active bool) {
+func (r *Replay) holdPrior(key int, alloc, job flinklog.ID, event parser.EventRef, active bool) {
 	if r.seen[alloc] {
 		return
 	}

@@ -13,7 +13,7 @@ func readLog(t *testing.T, name string) []flinklog.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Events
+	return res.Expanded()
 }
 
 // TestReplayLegacyRace: the 1.6.2 TaskManager log of the FLINK-14589 race at

@@ -68,7 +68,7 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 				cfgList := p.Config
 				cfgList.Probes = ProbeList(w.probes)
 				mergeChecks = false
-				ref := replayIndexed(m.Result.Events, p.Events, cfgList)
+				ref := replayIndexed(m.Result, p.Events, cfgList)
 				mergeChecks = true
 				if len(ref.checks) != len(w.probes) {
 					t.Fatalf("%d checks unmerged, want one per report", len(ref.checks))
@@ -84,12 +84,7 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 					exp = append(exp, *c)
 				}
 				for k := range got {
-					after := exp[k].After
-					for s, a := range after {
-						if a >= 0 {
-							after[s] = int32(p.Events[a])
-						}
-					}
+					after := exp[k].After // both name events by ref
 					if got[k].After != after || got[k].Agrees != exp[k].Agrees || !slices.Equal(got[k].Rows(Legacy), exp[k].Rows(Legacy)) || !slices.Equal(got[k].Rows(Fixed), exp[k].Rows(Fixed)) {
 						t.Fatalf("%s: report %d compares as %+v, one by one %+v", cfg.Flink, k, got[k], exp[k])
 					}
@@ -108,7 +103,7 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 
 type oneByOne struct {
 	probes  []Probe
-	reports []int
+	reports []parser.EventRef
 }
 
 // probesOneByOne is assignReports as it was: a probe per report, sorted
@@ -124,7 +119,7 @@ func probesOneByOne(m *Model) map[*Process]*oneByOne {
 		}
 	}
 	for i := range res.All() {
-		ev := res.At(i)
+		ev := res.Event(i)
 		if ev.Kind != flinklog.KindRMSlotReport || len(ev.Slots) == 0 {
 			continue
 		}
@@ -144,7 +139,7 @@ func probesOneByOne(m *Model) map[*Process]*oneByOne {
 			var target *Process
 			var at flinklog.Time
 			for _, p := range tm.Processes {
-				first := &res.Events[p.Events[0]]
+				first := res.Event(p.Events[0])
 				if first.Time.Kind != ev.Time.Kind || ev.Time.Kind == flinklog.TimeNone {
 					continue
 				}
@@ -166,7 +161,7 @@ func probesOneByOne(m *Model) map[*Process]*oneByOne {
 			idx[k] = k
 		}
 		sort.SliceStable(idx, func(a, b int) bool { return o.probes[idx[a]].At.N < o.probes[idx[b]].At.N })
-		probes, reports := make([]Probe, len(idx)), make([]int, len(idx))
+		probes, reports := make([]Probe, len(idx)), make([]parser.EventRef, len(idx))
 		for k, j := range idx {
 			probes[k], reports[k] = o.probes[j], o.reports[j]
 		}

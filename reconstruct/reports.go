@@ -31,15 +31,14 @@ const ReportLead = 250 * int64(time.Millisecond)
 // reportProbes).
 func (m *Model) assignReports() {
 	res := m.Result
-	evs := res.Events
 	byRes := map[string]*TaskManager{}
 	for _, tm := range m.TaskManagers {
 		byRes[tm.Resource] = tm
 	}
 	type placed struct {
-		at    int64 // on the process's clock
-		v     int32 // the report, for Result.At
-		slots int32 // its entries for the process: index into slotSets
+		at    int64           // on the process's clock
+		v     parser.EventRef // the report
+		slots int32           // its entries for the process: index into slotSets
 	}
 	got := map[*Process][]placed{}
 	var slotSets [][]flinklog.SlotStatus
@@ -55,7 +54,7 @@ func (m *Model) assignReports() {
 		if ev.Kind != flinklog.KindRMSlotReport || len(ev.Slots) == 0 {
 			continue
 		}
-		pos, when := res.PosAt(i), res.TimeAt(i)
+		pos, when := res.Pos(i), res.Time(i)
 		var resources []string
 		if oneResource(ev.Slots) {
 			resources = []string{ev.Slots[0].Resource}
@@ -74,7 +73,7 @@ func (m *Model) assignReports() {
 			var target *Process
 			var at flinklog.Time
 			for _, p := range tm.Processes {
-				first := &evs[p.Events[0]]
+				first := res.Event(p.Events[0])
 				if first.Time.Kind != when.Kind || when.Kind == flinklog.TimeNone {
 					continue
 				}
@@ -104,7 +103,7 @@ func (m *Model) assignReports() {
 					slotSets = append(slotSets, mine)
 				}
 			}
-			got[target] = append(got[target], placed{at.N, int32(i), k})
+			got[target] = append(got[target], placed{at.N, i, k})
 		}
 	}
 	for _, tm := range m.TaskManagers {
@@ -114,10 +113,10 @@ func (m *Model) assignReports() {
 			sort.SliceStable(reps, func(a, b int) bool { return reps[a].at < reps[b].at })
 			probes := &reportProbes{res: res}
 			for _, r := range reps {
-				shift := r.at - res.TimeAt(int(r.v)).N
+				shift := r.at - res.Time(r.v).N
 				if n := len(probes.series); n > 0 {
 					last := &probes.series[n-1]
-					if last.v+last.n == r.v && last.slots == r.slots && last.shift == shift {
+					if last.v+parser.EventRef(last.n) == r.v && last.slots == r.slots && last.shift == shift {
 						last.n++
 						probes.n++
 						continue
@@ -135,8 +134,8 @@ func (m *Model) assignReports() {
 
 // reportProbes is a process's slot reports as probes, in time order. A
 // TaskManager at rest is sent the same report every heartbeat, which a
-// read keeps as repeats of one event (parser.Repeat) whose indexes for
-// Result.At follow one another: such reports are one series here, and each
+// read keeps as repeats of one event (parser.Repeat) whose refs follow
+// one another: such reports are one series here, and each
 // Probe is made when the replay asks for it (a probe each was 64 bytes a
 // heartbeat).
 type reportProbes struct {
@@ -146,12 +145,12 @@ type reportProbes struct {
 	n      int
 }
 
-// reportSeries is the reports v, v+1, … v+n-1 (indexes for Result.At), the
-// probes start, start+1, …: their times moved by shift, their entries
-// sets[slots].
+// reportSeries is the reports v, v+1, … v+n-1, the probes start,
+// start+1, …: their times moved by shift, their entries sets[slots].
 type reportSeries struct {
-	v, n, start, slots int32
-	shift              int64
+	v               parser.EventRef
+	n, start, slots int32
+	shift           int64
 }
 
 // Len returns the number of probes.
@@ -163,16 +162,16 @@ func (p *reportProbes) seriesOf(k int) *reportSeries {
 	return &p.series[r]
 }
 
-// Report returns probe k's report (an index for Result.At).
-func (p *reportProbes) Report(k int) int {
+// Report returns probe k's report.
+func (p *reportProbes) Report(k int) parser.EventRef {
 	r := p.seriesOf(k)
-	return int(r.v) + k - int(r.start)
+	return r.v + parser.EventRef(k-int(r.start))
 }
 
 // Probe returns probe k.
 func (p *reportProbes) Probe(k int) Probe {
 	r := p.seriesOf(k)
-	v := int(r.v) + k - int(r.start)
-	t := p.res.TimeAt(v)
-	return Probe{At: flinklog.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.PosAt(v)}
+	v := r.v + parser.EventRef(k-int(r.start))
+	t := p.res.Time(v)
+	return Probe{At: flinklog.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.Pos(v)}
 }

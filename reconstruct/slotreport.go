@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 )
 
 // SlotReportCheck is one slot report compared, index by index, with the
@@ -16,10 +17,10 @@ import (
 type SlotReportCheck struct {
 	Probe int32 // index into Config.Probes (whose Pos is the report's line)
 	N     int32 // the probes Probe, Probe+1, … that came out the same
-	// After is the event (index into the replayed events; -1: before any)
-	// after which the table was compared: the latest state inside the
-	// report's window that agrees, else the state at the report's time.
-	After  [2]int32
+	// After is the event (-1: before any) after which the table was
+	// compared: the latest state inside the report's window that agrees,
+	// else the state at the report's time.
+	After  [2]parser.EventRef
 	Agrees [2]bool
 	rows   *[2][]SlotReportRow
 }
@@ -187,7 +188,7 @@ func (r *Replay) compareReports() {
 				}
 			}
 			pair[m], chk.Agrees[m] = r.compareKept(m, pr.Slots, snaps[chosen].Slots[m])
-			chk.After[m] = int32(snaps[chosen].After)
+			chk.After[m] = parser.EventRef(snaps[chosen].After)
 		}
 		if rows == nil || !sameRows(rows[Legacy], pair[Legacy]) || !sameRows(rows[Fixed], pair[Fixed]) {
 			rows = &pair

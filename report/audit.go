@@ -120,11 +120,11 @@ func MissingLogs(m *reconstruct.Model) []MissingLogJSON {
 		have[strings.ToLower(tm.Resource)] = true
 	}
 	byID := map[string]*MissingLogJSON{}
-	for i := range res.Events {
-		ev := &res.Events[i]
-		if ev.Resource == "" || (ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM) || have[strings.ToLower(ev.Resource)] {
+	for i := range res.All() {
+		if b := res.Base(i); b.Resource == "" || (b.Component != flinklog.ComponentRM && b.Component != flinklog.ComponentJM) || have[strings.ToLower(b.Resource)] {
 			continue
 		}
+		ev := res.Event(i)
 		ml := byID[ev.Resource]
 		if ml == nil {
 			ml = &MissingLogJSON{ResourceID: ev.Resource, First: place(m, ev.Pos), Maybe: guessed}

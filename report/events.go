@@ -115,7 +115,7 @@ func NewEventJSON(files parser.Files, ev *flinklog.Event) EventJSON {
 func WriteEvents(w io.Writer, res *parser.Result, keep func(*flinklog.Event) bool) error {
 	enc := NewJSONEncoder(w)
 	for v := range res.All() {
-		ev := res.At(v)
+		ev := res.Event(v)
 		if keep != nil && !keep(ev) {
 			continue
 		}

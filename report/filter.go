@@ -126,13 +126,8 @@ func (f *Filter) resolve(res *parser.Result) window {
 	latest := map[flinklog.TimeKind]int64{}
 	firstDay := int64(-1)
 	times := func(yield func(flinklog.Time) bool) {
-		for i := range res.Events {
-			if !yield(res.Events[i].Time) {
-				return
-			}
-		}
-		for _, rp := range res.Repeats { // a repeat may be the last line
-			if !yield(flinklog.Time{Kind: res.Events[rp.Of].Time.Kind, N: rp.Time}) {
+		for i := range parser.EventRef(res.Len()) {
+			if !yield(res.Time(i)) {
 				return
 			}
 		}
@@ -226,8 +221,8 @@ func (w window) contains(t flinklog.Time) (in, decided bool) {
 // needed changing or the logs carry no dates.
 func OnFirstDay(res *parser.Result, t flinklog.Time) (flinklog.Time, bool) {
 	first, kind := int64(-1), flinklog.TimeNone
-	for i := range res.Events {
-		e := res.Events[i].Time
+	for i := range parser.EventRef(res.Len()) {
+		e := res.Time(i)
 		if (e.Kind == flinklog.TimeLocal || e.Kind == flinklog.TimeUTC) && (first < 0 || e.N < first) {
 			first, kind = e.N, e.Kind
 		}
@@ -306,7 +301,7 @@ func (f *Filter) keepAllocation(m *reconstruct.Model, a *reconstruct.Allocation,
 		return true
 	}
 	for _, i := range a.Events {
-		if in, _ := w.contains(m.Result.Events[i].Time); in {
+		if in, _ := w.contains(m.Result.Event(i).Time); in {
 			return true
 		}
 	}

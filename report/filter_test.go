@@ -52,7 +52,7 @@ func TestWindow(t *testing.T) {
 	at := func(h, m int) flinklog.Time {
 		return flinklog.Time{Kind: flinklog.TimeLocal, N: day + int64(time.Duration(h)*time.Hour+time.Duration(m)*time.Minute)}
 	}
-	res := &parser.Result{Events: []flinklog.Event{{Time: at(13, 0)}, {Time: at(14, 0)}, {Time: at(15, 30)}}}
+	res := parser.NewResult(nil, []flinklog.Event{{Time: at(13, 0)}, {Time: at(14, 0)}, {Time: at(15, 30)}})
 	bound := func(s string) Bound {
 		b, err := ParseBound("--since", s)
 		if err != nil {

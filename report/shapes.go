@@ -95,22 +95,22 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 	}
 	for _, h := range a.Held {
 		hj := HeldSlotJSON{ResourceID: h.Resource, IndexSource: h.Index.Source.String(),
-			Allocated: place(m, res.Events[h.Allocated].Pos), Prior: h.Prior, Zombie: h.Zombie}
+			Allocated: place(m, res.Event(h.Allocated).Pos), Prior: h.Prior, Zombie: h.Zombie}
 		if h.Index.Index >= 0 {
 			hj.Index = optInt(h.Index.Index)
 			hj.IndexEvidence = &IndexEvidenceJSON{How: h.Index.How, Where: place(m, h.Index.Pos)}
 			addIndex(h.Index.Index)
 		}
 		if h.Freed >= 0 {
-			hj.Freed = place(m, res.Events[h.Freed].Pos)
+			hj.Freed = place(m, res.Event(h.Freed).Pos)
 		}
 		if h.Replaced >= 0 {
-			hj.Replaced = place(m, res.Events[h.Replaced].Pos)
+			hj.Replaced = place(m, res.Event(h.Replaced).Pos)
 		}
 		out.Slots = append(out.Slots, hj)
 	}
 	for _, i := range a.Events {
-		ev := &res.Events[i]
+		ev := res.Event(i)
 		fi := res.Files[ev.Pos.File]
 		if len(a.Held) == 0 && ev.Alloc == a.ID && !targetOnly[ev.Kind] {
 			addIndex(ev.SlotIndex)
@@ -142,7 +142,7 @@ func skewsOf(m *reconstruct.Model) []skewed {
 		if sk.Offset == 0 {
 			continue
 		}
-		out = append(out, skewed{m.Result.Files[file], sk.Offset, &m.Result.Events[sk.Because], &m.Result.Events[sk.Relative]})
+		out = append(out, skewed{m.Result.Files[file], sk.Offset, m.Result.Event(sk.Because), m.Result.Event(sk.Relative)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].fi.Path+out[i].fi.Stream < out[j].fi.Path+out[j].fi.Stream })
 	return out
@@ -237,7 +237,7 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			shift := ""
 			if e.AlignedTime != "" {
 				shifted = true
-				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Events[a.Events[k]].Pos.File].Offset)/1e9)
+				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Event(a.Events[k]).Pos.File].Offset)/1e9)
 			}
 			shifts = append(shifts, shift)
 		}
@@ -352,7 +352,7 @@ func longest(xs []string) int {
 // the allocation: then holding no slot is a fact, not a gap in the input.
 func replayedOn(m *reconstruct.Model, a *reconstruct.Allocation) bool {
 	for _, i := range a.Events {
-		if m.Result.Events[i].Component == flinklog.ComponentTM {
+		if m.Result.Event(i).Component == flinklog.ComponentTM {
 			return true
 		}
 	}
@@ -528,7 +528,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 		Runs:      RunsJSON{Model: p.Runs.String(), Why: p.RunsWhy, Where: place(m, p.RunsPos)},
 		FromStart: p.Config.FromStart,
 	}
-	if pl := place(m, m.Result.Events[p.Events[0]].Pos); pl != nil {
+	if pl := place(m, m.Result.Event(p.Events[0]).Pos); pl != nil {
 		out.Process = *pl
 	}
 	for k, q := range tm.Processes {
@@ -537,7 +537,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 		}
 		out.Restarts = k
 		if k+1 < len(tm.Processes) {
-			out.RestartedAt = place(m, m.Result.Events[tm.Processes[k+1].Events[0]].Pos)
+			out.RestartedAt = place(m, m.Result.Event(tm.Processes[k+1].Events[0]).Pos)
 		}
 	}
 	zombies := map[int]bool{}
@@ -583,12 +583,12 @@ func (t SlotsTable) head() TaskManagerJSON {
 
 func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, k int, chk *reconstruct.SlotReportCheck, sem reconstruct.Semantics) SlotReportJSON {
 	rep := p.SlotReport(k)
-	out := SlotReportJSON{Time: m.Result.TimeAt(rep).String(), Agrees: chk.Agrees[sem], Slots: []ReportSlotJSON{}}
-	if pl := place(m, m.Result.PosAt(rep)); pl != nil {
+	out := SlotReportJSON{Time: m.Result.Time(rep).String(), Agrees: chk.Agrees[sem], Slots: []ReportSlotJSON{}}
+	if pl := place(m, m.Result.Pos(rep)); pl != nil {
 		out.PlaceJSON = *pl
 	}
 	if a := chk.After[sem]; a >= 0 {
-		out.ComparedAfter = place(m, m.Result.Events[a].Pos)
+		out.ComparedAfter = place(m, m.Result.Event(a).Pos)
 	}
 	for _, row := range chk.Rows(sem) {
 		rs := ReportSlotJSON{Index: optInt(row.Index), ReportedAllocationID: row.Reported.String(), ReportedJobID: row.Job.String(), Agrees: row.Agrees,

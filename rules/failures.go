@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -29,20 +30,20 @@ const sameFailure = 5e9
 
 func runTaskWithoutSlot(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	zombies := pass.Findings(ZombieSlot.ID)
 	timedOut := pass.Findings(SlotTimeout.ID)
 	for _, a := range m.Allocations {
-		var groups [][]int
+		var groups [][]parser.EventRef
 		var keys []attemptKey
 		lastG := -1 // the group an event joined last
-		near := func(g, i int) bool {
+		near := func(g int, i parser.EventRef) bool {
 			last := groups[g][len(groups[g])-1]
 			t, u := aligned(m, last), aligned(m, i)
 			return t.Kind == u.Kind && u.N-t.N <= sameFailure
 		}
 		for _, i := range a.Events {
-			if evs[i].Kind != flinklog.KindTaskNoSlot {
+			if res.Event(i).Kind != flinklog.KindTaskNoSlot {
 				continue
 			}
 			// One finding per failed execution attempt, however far apart
@@ -74,16 +75,16 @@ func runTaskWithoutSlot(pass *Pass) {
 		for gi, g := range groups {
 			first := g[0]
 			f := Finding{Severity: Error, Resource: a.Resource, Alloc: a.ID, Job: a.Job, SlotIndex: -1,
-				Time: evs[first].Time, Pos: evs[first].Pos}
+				Time: res.Event(first).Time, Pos: res.Event(first).Pos}
 			if !f.Job.IsSet() {
-				f.Job = evs[first].Job
+				f.Job = res.Event(first).Job
 			}
 			for _, i := range g {
 				who := "The TaskManager"
-				if evs[i].Component != flinklog.ComponentTM {
+				if res.Event(i).Component != flinklog.ComponentTM {
 					who = "The JobManager"
-				} else if evs[i].Resource != "" {
-					f.Resource = evs[i].Resource // the TaskManager that refused the task
+				} else if res.Event(i).Resource != "" {
+					f.Resource = res.Event(i).Resource // the TaskManager that refused the task
 				}
 				what := "a task"
 				if t := taskAt(m, i); t != "" {
@@ -104,13 +105,13 @@ func runTaskWithoutSlot(pass *Pass) {
 				f.Evidence = append(f.Evidence, silent("The lookup goes through the allocation map, which no longer knows %s although a slot still holds it.", a.ID))
 				f.FixedModel = fmt.Sprintf("accept the task into %s's slot: the fixed table never loses the map entry of a held slot", a.ID)
 			} else if freed := freedBefore(m, a, first); freed >= 0 {
-				cause = fmt.Sprintf("its slot was freed at %s before the task arrived", m.Result.Files.Position(evs[freed].Pos))
+				cause = fmt.Sprintf("its slot was freed at %s before the task arrived", m.Result.Files.Position(res.Event(freed).Pos))
 				says := "The TaskManager frees %s's slot before the deployment."
 				for _, st := range timedOut {
-					if st.Alloc == a.ID && st.Pos == evs[freed].Pos {
+					if st.Alloc == a.ID && st.Pos == res.Event(freed).Pos {
 						f.Causes = append(f.Causes, st.ID)
 						f.SlotIndex, f.IndexNote = st.SlotIndex, st.IndexNote
-						cause = fmt.Sprintf("its slot timed out on the TaskManager at %s, before the JobManager answered the offer (finding %s)", m.Result.Files.Position(evs[freed].Pos), st.ID)
+						cause = fmt.Sprintf("its slot timed out on the TaskManager at %s, before the JobManager answered the offer (finding %s)", m.Result.Files.Position(res.Event(freed).Pos), st.ID)
 						says = "The TaskManager's slot timeout frees %s's slot before the deployment."
 					}
 				}
@@ -166,22 +167,23 @@ func (k attemptKey) merge(o attemptKey) attemptKey {
 // The TaskManager's refusal names no task: it refuses before it logs
 // "Received task" (TaskExecutor.submitTask), so its line joins the
 // JobManager's report by time.
-func attemptOf(m *reconstruct.Model, i int) attemptKey {
-	evs := m.Result.Events
+func attemptOf(m *reconstruct.Model, i parser.EventRef) attemptKey {
+	res := m.Result
 	var k attemptKey
-	for j := i; j >= 0 && evs[j].Pos == evs[i].Pos; j-- {
-		k = k.merge(attemptKey{evs[j].Task, evs[j].Attempt})
+	// the events of one record have refs that follow one another
+	for j := i; j >= 0 && res.Event(j).Pos == res.Event(i).Pos; j-- {
+		k = k.merge(attemptKey{res.Event(j).Task, res.Event(j).Attempt})
 	}
-	for j := i + 1; j < len(evs) && evs[j].Pos == evs[i].Pos; j++ {
-		k = k.merge(attemptKey{evs[j].Task, evs[j].Attempt})
+	for j := i + 1; int(j) < res.Len() && res.Event(j).Pos == res.Event(i).Pos; j++ {
+		k = k.merge(attemptKey{res.Event(j).Task, res.Event(j).Attempt})
 	}
 	return k
 }
 
 // freedBefore returns the TaskManager free of the allocation's last slot
 // before event i, or -1 when a slot of it was still held.
-func freedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
-	last := -1
+func freedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i parser.EventRef) parser.EventRef {
+	last := parser.EventRef(-1)
 	for _, h := range a.Held {
 		if h.Freed < 0 || m.Rank[h.Freed] > m.Rank[i] {
 			return -1
@@ -207,15 +209,15 @@ leak (error). Without a visible leak the cluster may simply lack capacity (warni
 
 func runNoResourceAvailable(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	zombies := pass.Findings(ZombieSlot.ID)
 	lost := pass.Findings(TaskManagerLost.ID)
-	last := map[int32]int{} // input → last reported event, to fold repeats of one failure
-	for i := range evs {
-		ev := &evs[i]
-		if ev.Kind != flinklog.KindJMNoResource {
+	last := map[int32]parser.EventRef{} // input → last reported event, to fold repeats of one failure
+	for i := range res.All() {
+		if res.Base(i).Kind != flinklog.KindJMNoResource {
 			continue
 		}
+		ev := res.Event(i)
 		if j, ok := last[ev.Pos.File]; ok {
 			if t, u := aligned(m, j), aligned(m, i); t.Kind == u.Kind && u.N-t.N <= sameFailure {
 				continue
@@ -269,19 +271,19 @@ func runNoResourceAvailable(pass *Pass) {
 
 // taskAt is the task named by event i's record (the exception scan's event
 // carries no task; the record's own task-failure event does).
-func taskAt(m *reconstruct.Model, i int) string {
-	evs := m.Result.Events
-	if evs[i].Task != "" {
-		return evs[i].Task
+func taskAt(m *reconstruct.Model, i parser.EventRef) string {
+	res := m.Result
+	if res.Event(i).Task != "" {
+		return res.Event(i).Task
 	}
-	for j := i - 1; j >= 0 && evs[j].Pos == evs[i].Pos; j-- {
-		if evs[j].Task != "" {
-			return evs[j].Task
+	for j := i - 1; j >= 0 && res.Event(j).Pos == res.Event(i).Pos; j-- {
+		if res.Event(j).Task != "" {
+			return res.Event(j).Task
 		}
 	}
-	for j := i + 1; j < len(evs) && evs[j].Pos == evs[i].Pos; j++ {
-		if evs[j].Task != "" {
-			return evs[j].Task
+	for j := i + 1; int(j) < res.Len() && res.Event(j).Pos == res.Event(i).Pos; j++ {
+		if res.Event(j).Task != "" {
+			return res.Event(j).Task
 		}
 	}
 	return ""
@@ -319,11 +321,11 @@ var (
 // capacityLines returns the ResourceManager's latest requirements line and
 // "could not fulfill" line for the job before event i (-1 when absent). A
 // failure that names no job takes the latest of any job.
-func capacityLines(m *reconstruct.Model, i int, job flinklog.ID) (req, unmet int) {
+func capacityLines(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) (req, unmet parser.EventRef) {
 	req, unmet = -1, -1
-	evs := m.Result.Events
-	for j := range evs {
-		ev := &evs[j]
+	res := m.Result
+	for j := range res.All() {
+		ev := res.Base(j) // kind and job: a repeat is not written out
 		if m.Rank[j] > m.Rank[i] || job.IsSet() && ev.Job != job {
 			continue
 		}
@@ -343,25 +345,25 @@ func capacityLines(m *reconstruct.Model, i int, job flinklog.ID) (req, unmet int
 
 // capacity says what the ResourceManager's lines show about the job's
 // shortage: the slots it required and the free slots there were.
-func capacity(m *reconstruct.Model, i int, job flinklog.ID) string {
+func capacity(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) string {
 	req, unmet := capacityLines(m, i, job)
 	if unmet < 0 {
 		return ""
 	}
-	evs := m.Result.Events
-	out := fmt.Sprintf("the ResourceManager could not fulfill job %s's requirements", evs[unmet].Job)
+	res := m.Result
+	out := fmt.Sprintf("the ResourceManager could not fulfill job %s's requirements", res.Event(unmet).Job)
 	if req >= 0 {
-		if g := requiredSlots.FindStringSubmatch(evs[req].Text()); g != nil {
-			out = fmt.Sprintf("job %s required %s slot(s) and the ResourceManager could not fulfill that", evs[unmet].Job, g[1])
+		if g := requiredSlots.FindStringSubmatch(res.Event(req).Text()); g != nil {
+			out = fmt.Sprintf("job %s required %s slot(s) and the ResourceManager could not fulfill that", res.Event(unmet).Job, g[1])
 		}
 	}
-	if g := freeSlots.FindStringSubmatch(evs[unmet].Text()); g != nil {
+	if g := freeSlots.FindStringSubmatch(res.Event(unmet).Text()); g != nil {
 		out += fmt.Sprintf(" (%s free slot(s))", g[1])
 	}
 	return out
 }
 
-func capacityEvidence(m *reconstruct.Model, i int, job flinklog.ID) []Evidence {
+func capacityEvidence(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) []Evidence {
 	req, unmet := capacityLines(m, i, job)
 	var out []Evidence
 	if req >= 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -31,14 +32,14 @@ type timeout struct {
 	a      *reconstruct.Allocation
 	h      reconstruct.Held
 	pr     *proc
-	reason int      // the "has timed out" free cause, -1 at INFO
-	sev    Severity // Warning when proven, Info when probable
+	reason parser.EventRef // the "has timed out" free cause, -1 at INFO
+	sev    Severity        // Warning when proven, Info when probable
 }
 
 // timeouts finds every slot the slot timeout freed before it was used.
 func timeouts(pass *Pass) []timeout {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	var out []timeout
 	for _, a := range m.Allocations {
 		for _, h := range a.Held {
@@ -50,28 +51,28 @@ func timeouts(pass *Pass) []timeout {
 			if created < 0 || pr.activated(h.Key, created) {
 				continue
 			}
-			reason, explained := -1, false
+			reason, explained := parser.EventRef(-1), false
 			for _, i := range pr.between(h.Allocated, h.Freed) {
-				switch evs[i].Kind {
+				switch res.Event(i).Kind {
 				case flinklog.KindTMFreeReason:
-					if evs[i].Alloc == a.ID {
+					if res.Event(i).Alloc == a.ID {
 						reason = i
 					}
 				case flinklog.KindTMOfferFailed:
-					explained = explained || evs[i].Reason == flinklog.ReasonOfferFailed
+					explained = explained || res.Event(i).Reason == flinklog.ReasonOfferFailed
 				case flinklog.KindTMJMRejected, flinklog.KindTMFreeInactive, flinklog.KindTMStopping:
 					// the INFO line that gives another cause for the free
-					explained = explained || evs[i].Job == a.Job || !evs[i].Job.IsSet()
+					explained = explained || res.Event(i).Job == a.Job || !res.Event(i).Job.IsSet()
 				}
 			}
 			sev := Warning
 			if reason >= 0 {
-				if !strings.Contains(evs[reason].Reason, "has timed out") {
+				if !strings.Contains(res.Event(reason).Reason, "has timed out") {
 					continue
 				}
 			} else {
-				after, ok := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
-				if !ok || explained || after < timeoutFloor || evs[h.Freed].SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, h) {
+				after, ok := seconds(res.Event(h.Allocated).Time, res.Event(h.Freed).Time)
+				if !ok || explained || after < timeoutFloor || res.Event(h.Freed).SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, h) {
 					continue
 				}
 				sev = Info
@@ -88,9 +89,9 @@ func timeouts(pass *Pass) []timeout {
 // TaskManager never activated, any such use came too late — an accepted
 // offer activates the slot, and so does a task that reaches it — so the
 // order of the use and the free across two clocks does not matter.
-func usedSince(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
+func usedSince(m *reconstruct.Model, a *reconstruct.Allocation, i parser.EventRef) parser.EventRef {
 	for _, j := range a.Events {
-		switch m.Result.Events[j].Kind {
+		switch m.Result.Event(j).Kind {
 		case flinklog.KindJMOfferMatched, flinklog.KindJMDeploy, flinklog.KindTaskNoSlot:
 			if m.Rank[j] > m.Rank[i] {
 				return j
@@ -102,16 +103,16 @@ func usedSince(m *reconstruct.Model, a *reconstruct.Allocation, i int) int {
 
 func runAllocationTimeout(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	for _, to := range timeouts(pass) {
 		a, h, pr, reason, sev := to.a, to.h, to.pr, to.reason, to.sev
 		if usedSince(m, a, h.Allocated) >= 0 {
 			continue // the JobManager still counted on it: slot-timeout
 		}
-		f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}
+		f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: res.Event(h.Freed).Time, Pos: res.Event(h.Freed).Pos}
 		f.SlotIndex, f.IndexNote = pr.index(h.Key)
 		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s).", h.Resource, a.ID, a.Job))
-		after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
+		after, _ := seconds(res.Event(h.Allocated).Time, res.Event(h.Freed).Time)
 		if reason >= 0 {
 			f.Evidence = append(f.Evidence, evidence(m, reason, "%.1f s later, never activated, it times out.", after))
 			f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and timed out after %.1f s: no JobManager accepted it",
@@ -121,7 +122,7 @@ func runAllocationTimeout(pass *Pass) {
 			f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and was freed %.1f s later, probably by the slot timeout (the cause is logged only at DEBUG)",
 				capitalize(pr.slotName(h.Key)), a.ID, a.Job, h.Resource, after)
 		}
-		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED")))
+		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s.", pr.slotName(h.Key), orWord(res.Event(h.Freed).SlotState, "ALLOCATED")))
 		f.FixedModel = "do the same: it times out unused slots too"
 		pass.Report(f)
 	}
@@ -142,9 +143,9 @@ func (pr *proc) activated(key, from int) bool {
 }
 
 // releasedBefore: did the JobManager release the allocation before event i?
-func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i int) bool {
+func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i parser.EventRef) bool {
 	for _, j := range a.Events {
-		if m.Result.Events[j].Kind == flinklog.KindJMRelease && m.Rank[j] < m.Rank[i] {
+		if m.Result.Event(j).Kind == flinklog.KindJMRelease && m.Rank[j] < m.Rank[i] {
 			return true
 		}
 	}
@@ -186,7 +187,7 @@ func runSlotReportMismatch(pass *Pass) {
 			}
 			rep := pr.p.SlotReport(k)
 			var diffs []string
-			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.TimeAt(rep), Pos: m.Result.PosAt(rep)}
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, SlotIndex: -1, Time: m.Result.Time(rep), Pos: m.Result.Pos(rep)}
 			for _, row := range chk.Rows(pr.sem) {
 				if row.Agrees {
 					continue
@@ -209,7 +210,7 @@ func runSlotReportMismatch(pass *Pass) {
 			}
 			f.Evidence = append(f.Evidence, evidence(m, rep, "The ResourceManager logs TaskManager %s's slot report: %s.", pr.tm.Resource, strings.Join(diffs, "; ")))
 			if after := chk.After[pr.sem]; after >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, int(after), "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.sem))
+				f.Evidence = append(f.Evidence, evidence(m, after, "The %s table replayed from the TaskManager's log up to this line holds otherwise.", pr.sem))
 			} else {
 				f.Evidence = append(f.Evidence, silent("The %s table replayed from the TaskManager's log before its first line holds otherwise.", pr.sem))
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -27,19 +28,19 @@ it. Unlike allocation-timeout (nobody wanted the slot), this one fails a deploym
 
 func runSlotTimeout(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	for _, to := range timeouts(pass) {
 		a, h, pr := to.a, to.h, to.pr
 		used := usedSince(m, a, h.Allocated)
 		if used < 0 {
 			continue
 		}
-		f := Finding{Severity: Error, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: evs[h.Freed].Time, Pos: evs[h.Freed].Pos}
+		f := Finding{Severity: Error, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: res.Event(h.Freed).Time, Pos: res.Event(h.Freed).Pos}
 		f.SlotIndex, f.IndexNote = pr.index(h.Key)
-		after, _ := seconds(evs[h.Allocated].Time, evs[h.Freed].Time)
+		after, _ := seconds(res.Event(h.Allocated).Time, res.Event(h.Freed).Time)
 		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s) and arms its slot timeout.", h.Resource, a.ID, a.Job))
 		for _, i := range pr.between(h.Allocated, h.Freed) {
-			if evs[i].Kind == flinklog.KindTMOffer && evs[i].Job == a.Job {
+			if res.Event(i).Kind == flinklog.KindTMOffer && res.Event(i).Job == a.Job {
 				f.Evidence = append(f.Evidence, evidence(m, i, "The TaskManager offers the job's reserved slots to its JobManager; no answer comes before the timeout."))
 				break
 			}
@@ -51,9 +52,9 @@ func runSlotTimeout(pass *Pass) {
 			how = fmt.Sprintf("was freed %.1f s after its allocation, never activated (the slot timeout; its cause is logged only at DEBUG)", after)
 			f.Evidence = append(f.Evidence, silent("No activation, no JobManager release and no other slot of %s appear before the free; the cause of the free is logged only at DEBUG.", a.ID))
 		}
-		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s: %s is gone from its table.", pr.slotName(h.Key), orWord(evs[h.Freed].SlotState, "ALLOCATED"), a.ID))
+		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s: %s is gone from its table.", pr.slotName(h.Key), orWord(res.Event(h.Freed).SlotState, "ALLOCATED"), a.ID))
 		use, used2 := "used", "uses"
-		switch evs[used].Kind {
+		switch res.Event(used).Kind {
 		case flinklog.KindJMOfferMatched:
 			use, used2 = "accepted its offer", "accepts the offer of"
 		case flinklog.KindJMDeploy:
@@ -89,16 +90,19 @@ const lostWindow = 30e9
 
 func runTaskManagerLost(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	order := rankOrder(m)
 	type loss struct {
 		res   string
-		lines []int
+		lines []parser.EventRef
 	}
 	var losses []*loss
 	open := map[string]*loss{}
 	for _, i := range order {
-		ev := &evs[i]
+		if k := res.Base(i).Kind; k != flinklog.KindHeartbeatTimeout && k != flinklog.KindRMTMRegister {
+			continue // a repeated slot report is not written out to be passed over
+		}
+		ev := res.Event(i)
 		switch {
 		case ev.Kind == flinklog.KindHeartbeatTimeout && ev.Reason == "TaskManager" && ev.Resource != "" && ev.Component != flinklog.ComponentTM:
 		case ev.Kind == flinklog.KindRMTMRegister && ev.Resource != "":
@@ -114,15 +118,15 @@ func runTaskManagerLost(pass *Pass) {
 				continue
 			}
 		}
-		l := &loss{res: res, lines: []int{i}}
+		l := &loss{res: res, lines: []parser.EventRef{i}}
 		open[res] = l
 		losses = append(losses, l)
 	}
 	for _, l := range losses {
 		first := l.lines[0]
-		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: evs[first].Time, Pos: evs[first].Pos}
+		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: res.Event(first).Time, Pos: res.Event(first).Pos}
 		for _, i := range l.lines {
-			switch evs[i].Component {
+			switch res.Event(i).Component {
 			case flinklog.ComponentRM:
 				f.Evidence = append(f.Evidence, evidence(m, i, "The ResourceManager stops hearing from TaskManager %s.", l.res))
 			case flinklog.ComponentJM:
@@ -145,7 +149,7 @@ func runTaskManagerLost(pass *Pass) {
 			endT := last.logEnd(m)
 			gap, ok := seconds(flinklog.Time{Kind: endT.Kind, N: endT.N + m.Skew[last.p.Input].Offset}, aligned(m, first))
 			switch {
-			case evs[end].Kind == flinklog.KindTMStopping:
+			case res.Event(end).Kind == flinklog.KindTMStopping:
 				died = "its log ends with a shutdown"
 			case ok && gap > 0:
 				died = fmt.Sprintf("its own log ends %.0f s earlier without a shutdown line: the process died without a word (killed, OOM)", gap)
@@ -161,7 +165,7 @@ func runTaskManagerLost(pass *Pass) {
 		sort.Strings(held)
 		var tasks []string
 		for _, i := range order {
-			ev := &evs[i]
+			ev := res.Event(i)
 			if m.Rank[i] <= m.Rank[first] || len(tasks) >= 20 {
 				continue
 			}
@@ -174,7 +178,7 @@ func runTaskManagerLost(pass *Pass) {
 		}
 		next := ""
 		for _, i := range order {
-			ev := &evs[i]
+			ev := res.Event(i)
 			if ev.Kind == flinklog.KindRMTMRegister && m.Rank[i] > m.Rank[first] && bareResource(ev.Resource) != l.res {
 				next = bareResource(ev.Resource)
 				f.Evidence = append(f.Evidence, evidence(m, i, "TaskManager %s registers next.", next))
@@ -206,12 +210,11 @@ func bareResource(r string) string {
 	return r
 }
 
-// rankOrder is every event index in the merged order.
-func rankOrder(m *reconstruct.Model) []int {
-	n := len(m.Result.Events)
-	out := make([]int, n)
+// rankOrder is every event in the merged order.
+func rankOrder(m *reconstruct.Model) []parser.EventRef {
+	out := make([]parser.EventRef, m.Result.Len())
 	for i := range out {
-		out[i] = i
+		out[i] = parser.EventRef(i)
 	}
 	sort.Slice(out, func(a, b int) bool { return m.Rank[out[a]] < m.Rank[out[b]] })
 	return out
@@ -243,7 +246,7 @@ func runSlotIndexConflict(pass *Pass) {
 			if !ok {
 				continue
 			}
-			ev := m.Result.At(at)
+			ev := m.Result.Event(at)
 			alloc := ev.Alloc
 			if si := pr.createdAt(c.Key); si >= 0 {
 				alloc = pr.r.Steps[si].Alloc

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -21,9 +22,9 @@ type proc struct {
 
 // procIndex is computed once per process and shared by the rules of a run.
 type procIndex struct {
-	created map[int]int // slot key → the step that created it
-	pos     map[int]int // event (index into Result.Events) → its place in the process
-	stepOf  map[int]int // event → the step it was replayed as
+	created map[int]int             // slot key → the step that created it
+	pos     map[parser.EventRef]int // event → its place in the process
+	stepOf  map[parser.EventRef]int // event → the step it was replayed as
 	// held[model][si]: the slots holding step si's AllocationID just
 	// before step si, in the model's table.
 	held [2][]heldSet
@@ -38,14 +39,14 @@ type heldSet struct {
 type runState struct {
 	procs map[*reconstruct.Process]*proc
 	order []*proc
-	byPos map[flinklog.Pos]int // first event at a line
+	byPos map[flinklog.Pos]parser.EventRef // first event at a line
 }
 
 func newRunState(m *reconstruct.Model) *runState {
-	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[flinklog.Pos]int{}}
-	for i := range m.Result.Events {
-		if _, ok := st.byPos[m.Result.Events[i].Pos]; !ok {
-			st.byPos[m.Result.Events[i].Pos] = i
+	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[flinklog.Pos]parser.EventRef{}}
+	for i := range m.Result.All() {
+		if _, ok := st.byPos[m.Result.Pos(i)]; !ok {
+			st.byPos[m.Result.Pos(i)] = i
 		}
 	}
 	for _, tm := range m.TaskManagers {
@@ -60,7 +61,7 @@ func newRunState(m *reconstruct.Model) *runState {
 
 func indexProcess(p *reconstruct.Process) *procIndex {
 	r := p.Replay
-	ix := &procIndex{created: map[int]int{}, pos: make(map[int]int, len(p.Events)), stepOf: make(map[int]int, len(r.Steps))}
+	ix := &procIndex{created: map[int]int{}, pos: make(map[parser.EventRef]int, len(p.Events)), stepOf: make(map[parser.EventRef]int, len(r.Steps))}
 	for k, i := range p.Events {
 		ix.pos[i] = k
 	}
@@ -157,9 +158,9 @@ func (pr *proc) slotName(key int) string {
 	return "a slot whose index no line printed"
 }
 
-// between returns the process's events (indexes into Result.Events)
-// strictly between two of its events, in log order.
-func (pr *proc) between(from, to int) []int {
+// between returns the process's events strictly between two of its
+// events, in log order.
+func (pr *proc) between(from, to parser.EventRef) []parser.EventRef {
 	a, okA := pr.ix.pos[from]
 	b, okB := pr.ix.pos[to]
 	if !okA || !okB || b <= a {
@@ -169,13 +170,13 @@ func (pr *proc) between(from, to int) []int {
 }
 
 // lastEvent is the last event of the process.
-func (pr *proc) lastEvent() int { return pr.p.Events[len(pr.p.Events)-1] }
+func (pr *proc) lastEvent() parser.EventRef { return pr.p.Events[len(pr.p.Events)-1] }
 
 // logEnd is the time of the last line of the process's log (of any record,
 // chatter too: the slot events may stop long before the log does), on the
 // log's own clock; the last slot event's time where the input kept none.
 func (pr *proc) logEnd(m *reconstruct.Model) flinklog.Time {
-	last := m.Result.TimeAt(pr.lastEvent())
+	last := m.Result.Time(pr.lastEvent())
 	if int(pr.p.Input) < len(m.Result.Inputs) {
 		if t := m.Result.Inputs[pr.p.Input].Last; t.Kind == last.Kind && t.N > last.N {
 			return t
@@ -191,16 +192,16 @@ func (pr *proc) logEnd(m *reconstruct.Model) flinklog.Time {
 // inputs. The time is on the process's own clock; why says which end.
 func (pr *proc) evidenceEnd(m *reconstruct.Model) (flinklog.Time, string) {
 	own := pr.logEnd(m)
-	evs := m.Result.Events
+	res := m.Result
 	for _, i := range pr.p.Events {
-		if evs[i].Kind == flinklog.KindTMStopping {
+		if res.Event(i).Kind == flinklog.KindTMStopping {
 			return own, "the last line of its log, where it stopped"
 		}
 	}
-	for i := range evs {
-		switch evs[i].Kind {
+	for i := range res.All() {
+		switch ev := res.Base(i); ev.Kind {
 		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
-			if strings.EqualFold(evs[i].Resource, pr.tm.Resource) {
+			if strings.EqualFold(ev.Resource, pr.tm.Resource) {
 				return own, "the last line of its log (the other components lost it)"
 			}
 		}
@@ -222,12 +223,12 @@ func (pr *proc) evidenceEnd(m *reconstruct.Model) (flinklog.Time, string) {
 }
 
 // aligned is an event's time moved by its input's clock skew.
-func aligned(m *reconstruct.Model, i int) flinklog.Time {
-	t := m.Result.TimeAt(i)
+func aligned(m *reconstruct.Model, i parser.EventRef) flinklog.Time {
+	t := m.Result.Time(i)
 	if t.Kind == flinklog.TimeNone {
 		return t
 	}
-	return flinklog.Time{Kind: t.Kind, N: t.N + m.Skew[m.Result.PosAt(i).File].Offset}
+	return flinklog.Time{Kind: t.Kind, N: t.N + m.Skew[m.Result.Pos(i).File].Offset}
 }
 
 // seconds between two times of the same kind; ok false when incomparable.

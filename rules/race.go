@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
@@ -25,7 +26,7 @@ information (the fix at work); an overwrite there is a new bug and is reported a
 
 func runSlotMapOverwrite(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
 			if st.Op != reconstruct.OpAllocate || st.Outcomes[reconstruct.Legacy] != reconstruct.Overwritten {
@@ -38,12 +39,12 @@ func runSlotMapOverwrite(pass *Pass) {
 			oldKey, newKey := held.first, st.Slot[reconstruct.Legacy]
 			oldStep := pr.createdAt(oldKey)
 			a := m.Allocation(st.Alloc)
-			job := evs[st.Event].Job
+			job := res.Event(st.Event).Job
 			if a != nil && !job.IsSet() {
 				job = a.Job
 			}
 			f := Finding{Severity: Error, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: job,
-				Time: evs[st.Event].Time, Pos: evs[st.Event].Pos}
+				Time: res.Event(st.Event).Time, Pos: res.Event(st.Event).Pos}
 			f.SlotIndex, f.IndexNote = pr.index(oldKey)
 			newIdx, newNote := pr.index(newKey)
 			f.IndexNote = fmt.Sprintf("first slot: %s; second slot: %s", indexPhrase(f.SlotIndex, f.IndexNote), indexPhrase(newIdx, newNote))
@@ -54,7 +55,7 @@ func runSlotMapOverwrite(pass *Pass) {
 			if a != nil && oldStep >= 0 {
 				lo, hi := m.Rank[pr.r.Steps[oldStep].Event], m.Rank[st.Event]
 				for _, i := range a.Events {
-					ev := &evs[i]
+					ev := res.Event(i)
 					if m.Rank[i] <= lo || m.Rank[i] >= hi || ev.Kind != flinklog.KindRMAllocFailed {
 						continue
 					}
@@ -67,7 +68,7 @@ func runSlotMapOverwrite(pass *Pass) {
 				}
 			}
 			for _, i := range pr.between(pr.r.Steps[max(oldStep, 0)].Event, st.Event) {
-				if evs[i].Kind == flinklog.KindTMSlotRequest && evs[i].Alloc == st.Alloc {
+				if res.Event(i).Kind == flinklog.KindTMSlotRequest && res.Event(i).Alloc == st.Alloc {
 					f.Evidence = append(f.Evidence, evidence(m, i, "A second slot request for %s reaches the TaskManager.", st.Alloc))
 				}
 			}
@@ -95,16 +96,16 @@ func runSlotMapOverwrite(pass *Pass) {
 // work — information, not an error.
 func reportPrevented(pass *Pass, pr *proc) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	for k, i := range pr.p.Events {
-		ev := &evs[i]
+		ev := res.Event(i)
 		refused := ev.Kind == flinklog.KindTMAllocRefused && ev.Alloc.IsSet() && ev.Reason == flinklog.ReasonAllocatedElsewhere
 		if ev.Kind == flinklog.KindTMAllocExists {
 			// 1.13+: "Slot with allocationId A already exist … index N. The
 			// required index is M." is a refusal only when "Could not
 			// allocate slot for A" follows.
 			for _, j := range pr.p.Events[k+1:] {
-				next := &evs[j]
+				next := res.Event(j)
 				if next.Alloc != ev.Alloc {
 					continue
 				}
@@ -158,7 +159,7 @@ log (a lower bound: the TaskManager may have lived on after its log ends).`,
 
 func runZombieSlot(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	for _, a := range m.Allocations {
 		for _, h := range a.Held {
 			if !h.Zombie {
@@ -207,14 +208,14 @@ func runZombieSlot(pass *Pass) {
 			if since < 0 {
 				continue // unreachable without an overwrite in view: the replay cannot say since when
 			}
-			f.Pos, f.Time = evs[pr.r.Steps[since].Event].Pos, evs[pr.r.Steps[since].Event].Time
+			f.Pos, f.Time = res.Event(pr.r.Steps[since].Event).Pos, res.Event(pr.r.Steps[since].Event).Time
 			if removed >= 0 {
-				f.Pos, f.Time = evs[pr.r.Steps[removed].Event].Pos, evs[pr.r.Steps[removed].Event].Time
+				f.Pos, f.Time = res.Event(pr.r.Steps[removed].Event).Pos, res.Event(pr.r.Steps[removed].Event).Time
 			}
 			f.Since = f.Time
 			// The JobManager's releases that no TaskManager free follows.
 			for _, i := range a.Events {
-				if evs[i].Kind == flinklog.KindJMRelease && m.Rank[i] > m.Rank[pr.r.Steps[since].Event] {
+				if res.Event(i).Kind == flinklog.KindJMRelease && m.Rank[i] > m.Rank[pr.r.Steps[since].Event] {
 					f.Evidence = append(f.Evidence, evidence(m, i,
 						"The JobManager releases %s; no \"Free slot\" line for %s follows on the TaskManager.", a.ID, a.ID))
 				}
@@ -242,13 +243,13 @@ func runZombieSlot(pass *Pass) {
 			}
 			endT, endWhy := pr.evidenceEnd(m)
 			if h.Replaced >= 0 {
-				endT, endWhy = evs[h.Replaced].Time, "the restart of its TaskManager"
+				endT, endWhy = res.Event(h.Replaced).Time, "the restart of its TaskManager"
 			}
-			if s, ok := seconds(evs[pr.r.Steps[since].Event].Time, endT); ok && s > 0 {
+			if s, ok := seconds(res.Event(pr.r.Steps[since].Event).Time, endT); ok && s > 0 {
 				f.ZombieSeconds = s
 			}
 			f.Message = fmt.Sprintf("on TaskManager %s, %s still holds %s (job %s) but the allocation map no longer leads to it: it can never be freed or used; unreachable since %s, %.1f slot-seconds until %s",
-				h.Resource, pr.slotName(key), a.ID, a.Job, evs[pr.r.Steps[since].Event].Time, f.ZombieSeconds, endWhy)
+				h.Resource, pr.slotName(key), a.ID, a.Job, res.Event(pr.r.Steps[since].Event).Time, f.ZombieSeconds, endWhy)
 			f.FixedModel = fmt.Sprintf("refuse the second request for %s, so its one slot stays reachable and is freed when the JobManager releases it", a.ID)
 			for _, rule := range []string{SlotMapOverwrite.ID, DuplicateOffer.ID} {
 				for _, c := range pass.Findings(rule) {
@@ -285,7 +286,7 @@ DEBUG, state ALLOCATED at INFO) while the AllocationID holds another slot.`,
 
 func runDuplicateOffer(pass *Pass) {
 	m := pass.Model
-	evs := m.Result.Events
+	res := m.Result
 	for _, pr := range pass.processes() {
 		for si, st := range pr.r.Steps {
 			if !frees(st, pr.sem) {
@@ -301,34 +302,34 @@ func runDuplicateOffer(pass *Pass) {
 				continue
 			}
 			allocEv := pr.r.Steps[created].Event
-			var offer, reason = -1, -1
+			var offer, reason parser.EventRef = -1, -1
 			for _, i := range pr.between(allocEv, st.Event) {
-				switch ev := &evs[i]; {
+				switch ev := res.Event(i); {
 				case ev.Kind == flinklog.KindTMOffer && offer < 0:
 					offer = i
 				case ev.Kind == flinklog.KindTMFreeReason && ev.Alloc == st.Alloc:
 					reason = i
 				}
 			}
-			rejected := reason >= 0 && strings.Contains(evs[reason].Reason, "rejected by the JobManager")
+			rejected := reason >= 0 && strings.Contains(res.Event(reason).Reason, "rejected by the JobManager")
 			if reason >= 0 && !rejected {
 				continue // freed for another reason
 			}
-			if reason < 0 && (offer < 0 || evs[st.Event].SlotState != "ALLOCATED") {
+			if reason < 0 && (offer < 0 || res.Event(st.Event).SlotState != "ALLOCATED") {
 				continue
 			}
-			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: evs[st.Event].Job,
-				Time: evs[st.Event].Time, Pos: evs[st.Event].Pos}
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: res.Event(st.Event).Job,
+				Time: res.Event(st.Event).Time, Pos: res.Event(st.Event).Pos}
 			f.SlotIndex, f.IndexNote = pr.index(key)
 			f.Evidence = append(f.Evidence, evidence(m, allocEv, "A second slot is allocated for %s: %s.", st.Alloc, pr.slotName(key)))
 			if offer >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, offer, "The TaskManager offers its unconfirmed slots of job %s, the second slot of %s among them.", evs[offer].Job, st.Alloc))
+				f.Evidence = append(f.Evidence, evidence(m, offer, "The TaskManager offers its unconfirmed slots of job %s, the second slot of %s among them.", res.Event(offer).Job, st.Alloc))
 			}
 			f.Evidence = append(f.Evidence, silent("The JobManager already holds %s from %s and rejects the offer of the same AllocationID from another slot, without a log line.", st.Alloc, pr.slotName(other)))
 			if rejected {
 				f.Evidence = append(f.Evidence, evidence(m, reason, "The TaskManager frees %s because the JobManager rejected it.", st.Alloc))
 			}
-			f.Evidence = append(f.Evidence, evidence(m, st.Event, "It frees %s through the map, in state %s: never activated.", pr.slotName(key), orWord(evs[st.Event].SlotState, "ALLOCATED")))
+			f.Evidence = append(f.Evidence, evidence(m, st.Event, "It frees %s through the map, in state %s: never activated.", pr.slotName(key), orWord(res.Event(st.Event).SlotState, "ALLOCATED")))
 			f.Message = fmt.Sprintf("TaskManager %s offered %s from a second slot (%s) while the JobManager held it from %s; the JobManager rejected the offer silently and the TaskManager freed the second slot through the map",
 				pr.tm.Resource, st.Alloc, pr.slotName(key), pr.slotName(other))
 			f.FixedModel = fmt.Sprintf("never create a second slot for %s, so there is no second offer", st.Alloc)

@@ -287,9 +287,9 @@ func Run(m *reconstruct.Model, rules []*Rule) []Finding {
 	for _, f := range out {
 		first[f.Pos] = -1
 	}
-	for i := range m.Result.Len() {
-		if r, ok := first[m.Result.PosAt(i)]; ok && r < 0 {
-			first[m.Result.PosAt(i)] = m.Rank[i]
+	for i := range parser.EventRef(m.Result.Len()) {
+		if r, ok := first[m.Result.Pos(i)]; ok && r < 0 {
+			first[m.Result.Pos(i)] = m.Rank[i]
 		}
 	}
 	rank := func(f Finding) int {
@@ -326,8 +326,8 @@ func Max(fs []Finding) Severity {
 // A fact read from an exception inside a record is proven by that
 // exception's own line (which names the AllocationID), not by the
 // record's first line.
-func evidence(m *reconstruct.Model, i int, says string, args ...any) Evidence {
-	ev := m.Result.At(i)
+func evidence(m *reconstruct.Model, i parser.EventRef, says string, args ...any) Evidence {
+	ev := m.Result.Event(i)
 	e := Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text(), Says: fmt.Sprintf(says, args...)}
 	if ev.CauseLine > 0 && ev.CauseText != "" {
 		e.Pos.Line, e.Text = ev.CauseLine, ev.CauseText

@@ -128,8 +128,8 @@ func (n *narrowFlags) check(m *reconstruct.Model, f *report.Filter) error {
 	}
 	if f.Job.IsSet() {
 		jobs := map[string]bool{}
-		for i := range m.Result.Events {
-			if j := m.Result.Events[i].Job; j.IsSet() {
+		for i := range m.Result.All() {
+			if j := m.Result.Base(i).Job; j.IsSet() {
 				jobs[j.String()] = true
 			}
 		}

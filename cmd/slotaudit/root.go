@@ -350,8 +350,8 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 
 // hasEvidence reports whether any event is about slots (not only file facts).
 func hasEvidence(res *parser.Result) bool {
-	for i := range res.Events {
-		if !strings.HasPrefix(string(res.Events[i].Kind), "meta.") {
+	for i := range res.All() {
+		if !strings.HasPrefix(string(res.Base(i).Kind), "meta.") {
 			return true
 		}
 	}
