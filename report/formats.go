@@ -42,6 +42,8 @@ var AuditFormats = []Format{
 		func(a *Audit, w io.Writer, o FormatOptions) error { return a.WriteGitHub(w, o.StepSummary) }},
 	{"markdown", "a Markdown report", true,
 		func(a *Audit, w io.Writer, _ FormatOptions) error { return a.WriteMarkdown(w) }},
+	{"html", "one self-contained HTML page: each TaskManager's slot occupancy drawn, the stories, the inputs (as 'slotaudit report --html FILE')", true,
+		func(a *Audit, w io.Writer, _ FormatOptions) error { return a.WriteHTML(w) }},
 }
 
 // AuditFormat returns the format of that name.

@@ -57,6 +57,11 @@ var examples = map[string]string{
 
   # every finding about one AllocationID
   slotaudit explain --alloc c81f4e2a9b3d5f7061e2d4c6b8a09f13 ` + exTM + ` ` + exJM,
+	"report": `  # the audit as one HTML page: each TaskManager's slots drawn over time, the stories
+  slotaudit report --html race.html ` + exTM + ` ` + exJM + `
+
+  # a CI artifact from a directory of logs, failing the step on errors
+  slotaudit report --html slotaudit.html logs/`,
 	"timeline": `  # every allocation across TaskManager, ResourceManager and JobManager
   slotaudit timeline ` + exTM + ` ` + exJM + `
 

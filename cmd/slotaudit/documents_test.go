@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"html"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,6 +119,18 @@ func TestMachineFormatsAreAlwaysDocuments(t *testing.T) {
 				case "markdown":
 					if !bytes.Contains(out, []byte(tc.markdown)) {
 						t.Errorf("markdown lacks %q:\n%s", tc.markdown, out)
+					}
+				case "html":
+					page := string(out)
+					if !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "</html>") {
+						t.Fatalf("not a whole page:\n%s", page)
+					}
+					inputs := page[strings.Index(page, `<section id="inputs">`):]
+					if n := strings.Count(inputs[:strings.Index(inputs, "</table>")], "<tr>"); n != 2 { // the head and one input
+						t.Errorf("%d table rows in the inputs section; want a head and 1 input", n)
+					}
+					if !strings.Contains(page, tc.status+": "+html.EscapeString(tc.reason)) {
+						t.Errorf("the page does not say %s: %s", tc.status, tc.reason)
 					}
 				case "github":
 					if !bytes.Contains(out, []byte(tc.github)) {

@@ -1,0 +1,471 @@
+package report
+
+// This file holds the occupancy model of the HTML report: each
+// TaskManager's slot table over time, as bars per slot row, built from the
+// replays under both semantics.
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+// Bar ends: why a period of occupancy stops where it is drawn.
+const (
+	endFreed    = "freed"           // the table freed the slot
+	endEvidence = "end-of-evidence" // still held when the logs end
+	endRestart  = "restart"         // the process was replaced by a restart
+	endReplaced = "replaced"        // the legacy table allocated the index again over it
+)
+
+// occupancy is one TaskManager's slot table over time under one semantics.
+type occupancy struct {
+	TM   string
+	Sem  reconstruct.Semantics
+	Ran  bool // the table the TaskManager really ran (else: what the other would have done)
+	Kind flinklog.TimeKind
+	From int64 // aligned nanoseconds
+	To   int64
+	Rows []occRow
+	Bars []*occBar
+	// Marks are findings and refusals at a time on a row.
+	Marks  []occMark
+	Breaks []occBreak
+	// Agg: occupancy of the bars drawn in aggregate, per row and bucket
+	// (fraction of the bucket held); nil when every bar is drawn.
+	Agg        [][]float64
+	Aggregated int // bars folded into Agg
+	Untimed    int // periods that could not be placed: their lines carry no time
+	// Dynamic counts the distinct dynamic indexes packed into lanes.
+	Dynamic int
+}
+
+// occRow is one slot index of the table, a lane of dynamic slots, or the
+// row of slots whose index no line printed.
+type occRow struct {
+	Label string
+	Index int // the slot index; -1 for unknown, dynamicRow+k for dynamic lane k
+}
+
+// dynamicRow numbers the lanes of dynamic slots: a dynamic slot (Flink
+// 1.13+ hands out indexes past the configured ones, one per request) has
+// no place of its own, so dynamic slots are packed into as few lanes as
+// never overlap; a day of a session cluster had 2,500 distinct indexes on
+// one TaskManager.
+const dynamicRow = 1 << 30
+
+// occBar is one period during which an AllocationID held a slot.
+type occBar struct {
+	Row        int
+	Key        int // the replay's slot key
+	Alloc, Job flinklog.ID
+	Start, End int64
+	// Active are the stretches in which the slot was ACTIVE.
+	Active    [][2]int64
+	Zombie    bool
+	Prior     bool // held before the log begins
+	EndReason string
+	Index     reconstruct.IndexInfo
+	Evidence  []parser.EventRef
+	Findings  []string
+	activeAt  int64 // while building: ACTIVE since (0: not active)
+	dynamic   bool  // a dynamic slot: drawn in a lane (see dynamicRow)
+}
+
+// occMark is a finding or a table refusal on a row at a time.
+type occMark struct {
+	Row     int
+	At      int64
+	Kind    string // overwrite, refusal, timeout, tm-lost, deploy-failed, finding
+	Finding string // its ID, "" for a refusal without one
+	Alloc   flinklog.ID
+	Says    string
+}
+
+// occBreak is a restart or a rotated log: a new process, or a process's
+// events continuing in another input.
+type occBreak struct {
+	At    int64
+	Kind  string // restart, rotation
+	Label string
+}
+
+// markKind maps a rule to the marker it is drawn as.
+var markKind = map[string]string{
+	rules.SlotMapOverwrite.ID:  "overwrite",
+	rules.SlotTimeout.ID:       "timeout",
+	rules.AllocationTimeout.ID: "timeout",
+	rules.TaskManagerLost.ID:   "tm-lost",
+	rules.TaskWithoutSlot.ID:   "deploy-failed",
+}
+
+// maxBarsDrawn: a chart with more periods than this draws the quiet ones
+// (not a zombie, in no finding) in aggregate.
+const maxBarsDrawn = 400
+
+// aggBuckets: the time buckets of an aggregated row.
+const aggBuckets = 120
+
+// occupancies builds the charts of every TaskManager with a log: under the
+// semantics it ran, and for a legacy TaskManager under the fixed ones too.
+func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
+	res := m.Result
+	aligned := func(ref parser.EventRef) (flinklog.Time, bool) {
+		t := res.Time(ref)
+		if t.Kind == flinklog.TimeNone {
+			return t, false
+		}
+		t.N += m.Skew[res.Pos(ref).File].Offset
+		return t, true
+	}
+	// the end of the evidence, per time kind: the latest aligned time
+	end := map[flinklog.TimeKind]int64{}
+	for ref := range parser.EventRef(res.Len()) {
+		if t, ok := aligned(ref); ok {
+			if e, seen := end[t.Kind]; !seen || t.N > e {
+				end[t.Kind] = t.N
+			}
+		}
+	}
+	var out []*occupancy
+	for _, tm := range m.TaskManagers {
+		var sems []reconstruct.Semantics
+		for _, p := range tm.Processes {
+			if !slices.Contains(sems, p.Runs) {
+				sems = append(sems, p.Runs)
+			}
+			if p.Runs == reconstruct.Legacy && !slices.Contains(sems, reconstruct.Fixed) {
+				sems = append(sems, reconstruct.Fixed)
+			}
+		}
+		slices.Sort(sems)
+		for _, sem := range sems {
+			if o := buildOccupancy(m, tm, sem, aligned, end, findings); o != nil {
+				out = append(out, o)
+			}
+		}
+	}
+	// a bar's index provenance is a line of its own: found in one pass
+	want := map[flinklog.Pos][]*occBar{}
+	for _, o := range out {
+		for _, b := range o.Bars {
+			if pos := b.Index.Pos; pos.Line > 0 && !slices.ContainsFunc(b.Evidence, func(r parser.EventRef) bool { return res.Pos(r) == pos }) {
+				want[pos] = append(want[pos], b)
+			}
+		}
+	}
+	if len(want) > 0 {
+		for ref := range res.All() {
+			if bars, ok := want[res.Pos(ref)]; ok {
+				for _, b := range bars {
+					b.Evidence = append(b.Evidence, ref)
+				}
+				delete(want, res.Pos(ref))
+			}
+		}
+	}
+	return out
+}
+
+// buildOccupancy replays tm's processes' steps under sem into bars.
+func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem reconstruct.Semantics,
+	aligned func(parser.EventRef) (flinklog.Time, bool), end map[flinklog.TimeKind]int64, findings []rules.Finding) *occupancy {
+	res := m.Result
+	o := &occupancy{TM: tm.Resource, Sem: sem, Kind: flinklog.TimeNone}
+	// the chart's clock: the kind of the TaskManager's first timed event
+	for _, p := range tm.Processes {
+		for _, ref := range p.Events {
+			if t, ok := aligned(ref); ok {
+				o.Kind, o.From = t.Kind, t.N
+				break
+			}
+		}
+		if o.Kind != flinklog.TimeNone {
+			break
+		}
+	}
+	if o.Kind == flinklog.TimeNone {
+		return nil
+	}
+	o.To = max(end[o.Kind], o.From)
+	at := func(ref parser.EventRef) (int64, bool) {
+		t, ok := aligned(ref)
+		if !ok || t.Kind != o.Kind {
+			return 0, false
+		}
+		return t.N, true
+	}
+	rowOf := map[int]int{} // slot index (-1 unknown) → row
+	row := func(index int) int {
+		if r, ok := rowOf[index]; ok {
+			return r
+		}
+		label := strconv.Itoa(index)
+		switch {
+		case index >= dynamicRow:
+			label = "dyn " + strconv.Itoa(index-dynamicRow+1)
+		case index < 0:
+			label = "unknown"
+		}
+		o.Rows = append(o.Rows, occRow{Label: label, Index: index})
+		rowOf[index] = len(o.Rows) - 1
+		return len(o.Rows) - 1
+	}
+	for pi, p := range tm.Processes {
+		ran := p.Runs == sem
+		o.Ran = o.Ran || ran
+		for i := range p.Config.Slots {
+			row(i)
+		}
+		r := p.Replay
+		indexOf := func(key int) reconstruct.IndexInfo {
+			if key >= 0 {
+				if info, ok := r.Indexes[key]; ok && info.Index >= 0 {
+					return info
+				}
+				return reconstruct.IndexInfo{Index: key, Source: reconstruct.IndexObserved}
+			}
+			return r.Indexes[key]
+		}
+		start, _ := at(p.Events[0])
+		if pi > 0 {
+			o.Breaks = append(o.Breaks, occBreak{At: start, Kind: "restart", Label: "restart: a new process, an empty table"})
+		}
+		for k := 1; k < len(p.Events); k++ {
+			if f := res.Pos(p.Events[k]).File; f != res.Pos(p.Events[k-1]).File {
+				if t, ok := at(p.Events[k]); ok {
+					o.Breaks = append(o.Breaks, occBreak{At: t, Kind: "rotation", Label: "the log continues in " + res.Files[f].Name()})
+				}
+			}
+		}
+		first := len(o.Bars)
+		open := map[int]*occBar{}
+		closeBar := func(b *occBar, t int64, why string) {
+			b.End, b.EndReason = max(t, b.Start), why
+			if b.activeAt != 0 {
+				b.Active = append(b.Active, [2]int64{b.activeAt, b.End})
+				b.activeAt = 0
+			}
+			delete(open, b.Key)
+		}
+		for _, st := range r.Steps {
+			if st.Skipped[sem] {
+				continue
+			}
+			t, timed := at(st.Event)
+			key := st.Slot[sem]
+			switch st.Op {
+			case reconstruct.OpPrior, reconstruct.OpAllocate:
+				switch st.Outcomes[sem] {
+				case reconstruct.Accepted, reconstruct.Overwritten:
+				case reconstruct.Refused:
+					if timed {
+						o.Marks = append(o.Marks, occMark{Row: row(indexOf(key).Index), At: t, Kind: "refusal", Alloc: st.Alloc,
+							Says: fmt.Sprintf("the %s table refuses %s: it already holds another slot", sem, st.Alloc)})
+					}
+					continue
+				default:
+					if st.Op != reconstruct.OpPrior {
+						continue
+					}
+				}
+				if !timed {
+					o.Untimed++
+					continue
+				}
+				if st.Op == reconstruct.OpPrior {
+					t = start // held before the first line
+				}
+				if old := open[key]; old != nil {
+					closeBar(old, t, endReplaced)
+				}
+				b := &occBar{Key: key, Alloc: st.Alloc, Job: res.Base(st.Event).Job, Start: t, Prior: st.Op == reconstruct.OpPrior,
+					Evidence: []parser.EventRef{st.Event}}
+				if !b.Job.IsSet() {
+					if a := m.Allocation(st.Alloc); a != nil {
+						b.Job = a.Job
+					}
+				}
+				if st.Op == reconstruct.OpPrior && res.Base(st.Event).SlotState == "ACTIVE" {
+					b.activeAt = t
+				}
+				open[key] = b
+				o.Bars = append(o.Bars, b)
+			case reconstruct.OpActivate:
+				if b := open[key]; b != nil && timed && b.activeAt == 0 {
+					b.activeAt = max(t, b.Start)
+					b.Evidence = append(b.Evidence, st.Event)
+				}
+			case reconstruct.OpInactive:
+				job := res.Base(st.Event).Job
+				for _, b := range open {
+					if b.Job == job && b.activeAt != 0 && timed {
+						b.Active = append(b.Active, [2]int64{b.activeAt, max(t, b.activeAt)})
+						b.activeAt = 0
+					}
+				}
+			case reconstruct.OpFree:
+				if st.Outcomes[sem] != reconstruct.Accepted {
+					continue
+				}
+				if b := open[key]; b != nil && timed {
+					b.Evidence = append(b.Evidence, st.Event)
+					closeBar(b, t, endFreed)
+				}
+			}
+		}
+		// what is still held when the process ends
+		zombie := map[int]bool{}
+		for _, z := range r.Tables[sem].Zombies() {
+			zombie[z.Index] = true
+		}
+		stop, why := o.To, endEvidence
+		if pi+1 < len(tm.Processes) {
+			if t, ok := at(tm.Processes[pi+1].Events[0]); ok {
+				stop, why = t, endRestart
+			}
+		}
+		keys := make([]int, 0, len(open))
+		for k := range open {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			b := open[k]
+			b.Zombie = zombie[k] && why == endEvidence
+			closeBar(b, stop, why)
+		}
+		for _, b := range o.Bars[first:] {
+			b.Index = indexOf(b.Key)
+			if b.dynamic = b.Index.How == "dynamic index counter" || p.Config.Slots > 0 && b.Index.Index >= p.Config.Slots; !b.dynamic {
+				b.Row = row(b.Index.Index)
+			}
+		}
+	}
+	// dynamic slots into lanes, first fit by start
+	var dyn []*occBar
+	indexes := map[int]bool{}
+	for _, b := range o.Bars {
+		if b.dynamic {
+			dyn = append(dyn, b)
+			indexes[b.Index.Index] = true
+		}
+	}
+	o.Dynamic = len(indexes)
+	slices.SortStableFunc(dyn, func(a, b *occBar) int { return cmp.Compare(a.Start, b.Start) })
+	var laneEnd []int64
+	for _, b := range dyn {
+		lane := slices.IndexFunc(laneEnd, func(e int64) bool { return e <= b.Start })
+		if lane < 0 {
+			lane = len(laneEnd)
+			laneEnd = append(laneEnd, 0)
+		}
+		laneEnd[lane] = b.End
+		b.Row = row(dynamicRow + lane)
+	}
+	// findings: the bars they are about, and markers
+	for _, f := range findings {
+		if f.Resource != tm.Resource {
+			continue
+		}
+		for _, b := range o.Bars {
+			if f.Alloc.IsSet() && b.Alloc == f.Alloc && !slices.Contains(b.Findings, f.ID) {
+				b.Findings = append(b.Findings, f.ID)
+			}
+		}
+		kind, ok := markKind[f.Rule]
+		if !ok {
+			if f.Rule == rules.ZombieSlot.ID {
+				continue // the hatched bar is its mark
+			}
+			kind = "finding"
+		}
+		t := f.Time
+		if t.Kind == flinklog.TimeNone {
+			continue
+		}
+		t.N += m.Skew[f.Pos.File].Offset
+		if t.Kind != o.Kind {
+			continue
+		}
+		r := -1
+		for _, b := range o.Bars { // the row of the bar it is about
+			if f.Alloc.IsSet() && b.Alloc == f.Alloc && b.Start <= t.N && (b.Index.Index == f.SlotIndex || f.SlotIndex < 0) {
+				r = b.Row
+			}
+		}
+		if r < 0 {
+			r = row(f.SlotIndex)
+		}
+		o.Marks = append(o.Marks, occMark{Row: r, At: t.N, Kind: kind, Finding: f.ID, Alloc: f.Alloc, Says: f.Message})
+	}
+	// rows in index order, unknown last
+	order := make([]int, len(o.Rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ia, ib := o.Rows[a].Index, o.Rows[b].Index
+		if (ia < 0) != (ib < 0) {
+			if ia < 0 {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(ia, ib)
+	})
+	moved := make([]int, len(o.Rows))
+	rows := make([]occRow, len(o.Rows))
+	for to, from := range order {
+		moved[from] = to
+		rows[to] = o.Rows[from]
+	}
+	o.Rows = rows
+	for _, b := range o.Bars {
+		b.Row = moved[b.Row]
+	}
+	for i := range o.Marks {
+		o.Marks[i].Row = moved[o.Marks[i].Row]
+	}
+	slices.SortStableFunc(o.Marks, func(a, b occMark) int { return cmp.Compare(a.At, b.At) })
+	o.aggregate()
+	return o
+}
+
+// aggregate folds the quiet bars of a crowded chart into per-row buckets:
+// a thousand short allocations of a session cluster are a texture, not a
+// story, while zombies and the allocations of findings stay bars.
+func (o *occupancy) aggregate() {
+	if len(o.Bars) <= maxBarsDrawn || o.To <= o.From {
+		return
+	}
+	o.Agg = make([][]float64, len(o.Rows))
+	for i := range o.Agg {
+		o.Agg[i] = make([]float64, aggBuckets)
+	}
+	width := float64(o.To-o.From) / aggBuckets
+	kept := o.Bars[:0]
+	for _, b := range o.Bars {
+		if b.Zombie || len(b.Findings) > 0 {
+			kept = append(kept, b)
+			continue
+		}
+		o.Aggregated++
+		for k := max(0, int(float64(b.Start-o.From)/width)); k < aggBuckets; k++ {
+			lo, hi := o.From+int64(float64(k)*width), o.From+int64(float64(k+1)*width)
+			if lo >= b.End {
+				break
+			}
+			if overlap := min(hi, b.End) - max(lo, b.Start); overlap > 0 {
+				o.Agg[b.Row][k] += float64(overlap) / width
+			}
+		}
+	}
+	o.Bars = kept
+}
