@@ -133,6 +133,11 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 			}
 		}
 	}
+	// an "Allocated slot" line names no job: its allocation's timeline does
+	jobOf := make(map[flinklog.ID]flinklog.ID, len(m.Allocations))
+	for _, a := range m.Allocations {
+		jobOf[a.ID] = a.Job
+	}
 	var out []*occupancy
 	for _, tm := range m.TaskManagers {
 		var sems []reconstruct.Semantics
@@ -146,7 +151,7 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 		}
 		slices.Sort(sems)
 		for _, sem := range sems {
-			if o := buildOccupancy(m, tm, sem, aligned, end, findings); o != nil {
+			if o := buildOccupancy(m, tm, sem, aligned, end, findings, jobOf); o != nil {
 				out = append(out, o)
 			}
 		}
@@ -175,7 +180,8 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 
 // buildOccupancy replays tm's processes' steps under sem into bars.
 func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem reconstruct.Semantics,
-	aligned func(parser.EventRef) (flinklog.Time, bool), end map[flinklog.TimeKind]int64, findings []rules.Finding) *occupancy {
+	aligned func(parser.EventRef) (flinklog.Time, bool), end map[flinklog.TimeKind]int64, findings []rules.Finding,
+	jobOf map[flinklog.ID]flinklog.ID) *occupancy {
 	res := m.Result
 	o := &occupancy{TM: tm.Resource, Sem: sem, Kind: flinklog.TimeNone}
 	// the chart's clock: the kind of the TaskManager's first timed event
@@ -288,9 +294,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				b := &occBar{Key: key, Alloc: st.Alloc, Job: res.Base(st.Event).Job, Start: t, Prior: st.Op == reconstruct.OpPrior,
 					Evidence: []parser.EventRef{st.Event}}
 				if !b.Job.IsSet() {
-					if a := m.Allocation(st.Alloc); a != nil {
-						b.Job = a.Job
-					}
+					b.Job = jobOf[st.Alloc]
 				}
 				if st.Op == reconstruct.OpPrior && res.Base(st.Event).SlotState == "ACTIVE" {
 					b.activeAt = t
