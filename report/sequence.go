@@ -43,7 +43,7 @@ import (
 //	rm.alloc_start           RM → TM           request slot[, index N]
 //	tm.slot_request          RM → TM           request slot (receipt)
 //	tm.allocated             note TM           allocated[ index N]
-//	tm.alloc_exists          note TM           already holds index N[, M required] / duplicate accepted
+//	tm.alloc_exists          note TM           already holds index N[, required index M] / duplicate accepted, holds index N
 //	tm.alloc_refused         note TM           refused: <reason> (index taken by …, …)
 //	tm.slot_occupied         note TM           refused: slot taken by another job
 //	rm.alloc_failed          note RM           request failed[: <reason>]
@@ -63,7 +63,7 @@ import (
 //	tm.task_received         JM → TM           deploy <task> (receipt)
 //	tm.task_no_slot          note TM           task refused: no slot
 //	tm.task_no_slot (JM)     TM → JM           task refused: no slot (the TaskSubmissionException's answer)
-//	jm.release               JM → TM           release [idle] slot (freeSlot)
+//	jm.release               JM → TM           release [idle] slot[: <cause>] (freeSlot)
 //	tm.free_reason           note TM           free: <cause>
 //	tm.free                  note TM           freed[ index N][ (STATE)]
 //	tm.free_unknown          note TM           free failed: allocation unknown
