@@ -12,6 +12,8 @@ import (
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/rules"
 )
 
@@ -443,7 +445,10 @@ func ghProperty(s string) string {
 
 // WriteMarkdown writes the audit as Markdown: the summary, a table of the
 // findings, each finding's story, and the inputs. Log text goes into code
-// spans and blocks; every other text from the logs is HTML-escaped.
+// spans and blocks; every other text from the logs is HTML-escaped. Under
+// the first finding that names an AllocationID, a Mermaid sequenceDiagram
+// (GitHub draws it) shows that allocation's messages between the
+// components (NewSequenceJSON); later findings about it point there.
 func (a *Audit) WriteMarkdown(w io.Writer) error {
 	doc := a.JSON()
 	s := doc.Summary
@@ -471,7 +476,8 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", f.ID, f.Rule, f.Severity, mdCell(orDash(f.ResourceID)), idx, orDash(f.AllocationID), mdCell(f.Message))
 		}
 		b.WriteString("\n")
-		for _, f := range doc.Findings {
+		seq, shown := newSequences(a), a.Shown()
+		for k, f := range doc.Findings {
 			fmt.Fprintf(&b, "## %s `%s` (%s)\n\n%s\n\n", f.ID, f.Rule, f.Severity, mdText(f.Message))
 			if f.SlotIndex != nil || f.IndexNote != "" {
 				fmt.Fprintf(&b, "- slot index: %s\n", mdText(indexLine(f)))
@@ -492,6 +498,7 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(&b, "   %stext\n   %s\n   %s\n", fence, text, fence)
 			}
 			fmt.Fprintf(&b, "\n**The fixed table (Flink ≥ 1.10) would:** %s\n\n", mdText(f.FixedModel))
+			seq.write(&b, shown[k].Alloc, f.ID)
 		}
 	}
 	b.WriteString("## Inputs\n\n| input | layout | flink | components | taskmanager | records | events | irrelevant | unparsed | stray |\n|---|---|---|---|---|---|---|---|---|---|\n")
@@ -501,6 +508,52 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// sequences draws, under the findings of a Markdown report, the sequence
+// diagram of each AllocationID they name: once, under the first finding
+// that names it.
+type sequences struct {
+	m      *reconstruct.Model
+	allocs map[flinklog.ID]*reconstruct.Allocation
+	drawn  map[flinklog.ID]string // AllocationID → the finding it is drawn under
+}
+
+func newSequences(a *Audit) *sequences {
+	s := &sequences{m: a.Model, allocs: map[flinklog.ID]*reconstruct.Allocation{}, drawn: map[flinklog.ID]string{}}
+	for _, al := range a.Model.Allocations {
+		s.allocs[al.ID] = al
+	}
+	return s
+}
+
+// write draws id's sequence under finding, or says under which finding it
+// is drawn; nothing for a finding about no AllocationID, or one no event
+// of the input names.
+func (s *sequences) write(b *strings.Builder, id flinklog.ID, finding string) {
+	if !id.IsSet() {
+		return
+	}
+	if at, ok := s.drawn[id]; ok {
+		fmt.Fprintf(b, "The messages of `%s` between the components are drawn under %s.\n\n", id, at)
+		return
+	}
+	al := s.allocs[id]
+	if al == nil {
+		return
+	}
+	var d strings.Builder
+	day, ok := writeMermaid(&d, s.m, al)
+	if !ok {
+		return
+	}
+	s.drawn[id] = finding
+	when := ""
+	if day != "" {
+		when = " (" + day + ")"
+	}
+	fence := fenceFor(d.String())
+	fmt.Fprintf(b, "The messages of `%s` between the components, in causal order%s:\n\n%smermaid\n%s%s\n\n", id, when, fence, d.String(), fence)
 }
 
 // mdText makes log-derived text safe as Markdown prose: control characters
