@@ -82,7 +82,10 @@ article.finding { border-left: 4px solid #ccc; padding: 2px 12px; margin: 14px 0
 article.finding:target { background: #fffbe6; }
 .story li { margin: 4px 0; } .note { color: #555; font-size: 12px; }
 table { border-collapse: collapse; font-size: 12px; } td, th { border: 1px solid #ddd; padding: 3px 6px; text-align: left; } td.num { text-align: right; }
-svg.sequence { width: 100%; height: auto; background: #fcfcfc; border: 1px solid #eee; }
+svg.sequence { width: 100%; max-width: 1000px; height: auto; background: #fcfcfc; border: 1px solid #eee; }
+.lifeline { stroke: #bbb; stroke-dasharray: 3 3; } .head { fill: #eef3f8; stroke: #7a8ca0; } .head-label { font: 11px sans-serif; fill: #223; }
+.arrow { stroke: #333; stroke-width: 1.2; } .arrow-label, .note-text { font: 10.5px sans-serif; fill: #222; } .seq-time { font: 9.5px ui-monospace, monospace; fill: #777; }
+.note-box { fill: #fff8d6; stroke: #d8c16a; } .message:hover .arrow-label, .message:hover .note-text { font-weight: 600; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
 `
 
@@ -224,6 +227,11 @@ type htmlEvidence struct {
 type htmlFinding struct {
 	FindingJSON
 	Story []htmlEvidence
+	// Seq is the sequence diagram of the finding's AllocationID, drawn
+	// under the first finding that names it; SeqAt names that finding for
+	// the later ones.
+	Seq   *SequenceJSON
+	SeqAt string
 }
 
 // htmlPage prepares everything the template shows.
@@ -259,8 +267,20 @@ func (a *Audit) htmlPage() htmlPage {
 		p.Charts = append(p.Charts, t)
 		i += n
 	}
+	allocs := make(map[string]*reconstruct.Allocation, len(m.Allocations))
+	for _, a := range m.Allocations {
+		allocs[a.ID.String()] = a
+	}
+	drawn := map[string]string{} // AllocationID → the finding its diagram is under
 	for _, f := range doc.Findings {
 		hf := htmlFinding{FindingJSON: f}
+		if a := allocs[f.AllocationID]; a != nil {
+			if at, ok := drawn[f.AllocationID]; ok {
+				hf.SeqAt = at
+			} else if seq := NewSequenceJSON(m, a); len(seq.Steps) > 0 {
+				hf.Seq, drawn[f.AllocationID] = &seq, f.ID
+			}
+		}
 		for _, e := range f.Evidence {
 			ev := htmlEvidence{Says: e.Says, Time: e.Time, Text: capShown(e.Text)}
 			if e.Path != "" {
@@ -500,7 +520,7 @@ func writePage(w io.Writer, p *htmlPage) error {
 		pf("</ul>\n")
 	}
 	pf(`</nav>
-<svg width="0" height="0" aria-hidden="true" focusable="false"><defs><pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="2.5" height="6" fill="#b00020"></rect></pattern></defs></svg>
+<svg width="0" height="0" aria-hidden="true" focusable="false"><defs><marker id="arrowhead" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#333"></path></marker><pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="2.5" height="6" fill="#b00020"></rect></pattern></defs></svg>
 <section id="charts">
 <h2>Slot occupancy over time</h2>
 <p class="legend"><span>bars: one allocation period per slot, coloured by job; pale while ALLOCATED, solid while ACTIVE</span><span>hatched, red outline: a zombie, held to the end of the evidence</span><span>dashed line: a restart (or, grey, a rotated log)</span><span>markers: `)
@@ -655,7 +675,109 @@ func writeStory(pf func(string, ...any), f *htmlFinding) {
 	if f.FixedModel != "" {
 		pf("<p><strong>The fixed table:</strong> %s</p>\n", esc(f.FixedModel))
 	}
+	switch {
+	case f.Seq != nil:
+		writeSequence(pf, f.Seq)
+	case f.SeqAt != "":
+		pf(`<p class="note">The messages of %s are drawn under <a href="#finding-%s">%s</a>.</p>`+"\n", esc(f.AllocationID), esc(f.SeqAt), esc(f.SeqAt))
+	}
 	pf("</article>\n")
+}
+
+// Sequence diagram geometry.
+const (
+	seqWidth  = 760
+	seqMargin = 90
+	seqHead   = 40
+	seqRow    = 24
+)
+
+// writeSequence draws an allocation's messages between the components:
+// a lifeline per participant, an arrow per message, a note per local
+// step, capped like the Mermaid diagram (the first and last steps, and a
+// count of those between). Each step's full line is in its title.
+func writeSequence(pf func(string, ...any), seq *SequenceJSON) {
+	steps := seq.Steps
+	skipped := 0
+	if len(steps) > maxDiagramSteps {
+		skipped = len(steps) - maxDiagramSteps
+		steps = append(append([]SequenceStepJSON(nil), steps[:diagramHead]...), steps[len(steps)-(maxDiagramSteps-diagramHead):]...)
+	}
+	n := len(seq.Participants)
+	col := map[string]float64{}
+	for i, p := range seq.Participants {
+		x := float64(seqWidth) / 2
+		if n > 1 {
+			x = seqMargin + float64(i)*float64(seqWidth-2*seqMargin)/float64(n-1)
+		}
+		col[p] = x
+	}
+	rows := len(steps)
+	if skipped > 0 {
+		rows++
+	}
+	height := seqHead + rows*seqRow + 12
+	pf(`<figure><figcaption>The messages of AllocationID <code>%s</code> between the components, in causal order (hover a step for its line)</figcaption>`+"\n", esc(seq.AllocationID))
+	pf(`<svg class="sequence" data-alloc="%s" viewBox="0 0 %d %d" role="img" aria-label="sequence of %s">`+"\n", esc(seq.AllocationID), seqWidth, height, esc(seq.AllocationID))
+	for _, p := range seq.Participants {
+		x := col[p]
+		pf(`<g class="participant"><line class="lifeline" x1="%.1f" x2="%.1f" y1="%d" y2="%d"></line><rect class="head" x="%.1f" y="4" width="160" height="24" rx="3"></rect><text class="head-label" x="%.1f" y="20" text-anchor="middle">%s</text><title>%s</title></g>`+"\n",
+			x, x, 28, height-4, x-80, x, esc(cutText(p, 26)), esc(p))
+	}
+	y := seqHead
+	draw := func(st SequenceStepJSON) {
+		y += seqRow
+		title := st.Time
+		if st.Where != nil {
+			title += " " + st.Where.String()
+		}
+		if st.Text != "" {
+			title += "\n" + capShown(st.Text)
+		}
+		x1, x2 := col[st.From], col[st.To]
+		pf(`<g class="message" data-from="%s" data-to="%s" data-kind="%s"><title>%s</title>`, esc(st.From), esc(st.To), esc(st.Kind), esc(title))
+		pf(`<text class="seq-time" x="4" y="%d">%s</text>`, y, esc(clockOf(st.Time)))
+		if st.From == st.To {
+			says := cutText(st.Says, 52)
+			w := min(float64(len([]rune(says)))*5.6+14, 300)
+			nx := min(max(x1-w/2, 4), seqWidth-4-w) // on its lifeline, inside the drawing
+			pf(`<rect class="note-box" x="%.1f" y="%d" width="%.1f" height="18" rx="2"></rect><text class="note-text" x="%.1f" y="%d">%s</text>`,
+				nx, y-13, w, nx+6, y, esc(says))
+		} else {
+			pf(`<line class="arrow" x1="%.1f" x2="%.1f" y1="%d" y2="%d" marker-end="url(#arrowhead)"></line><text class="arrow-label" x="%.1f" y="%d" text-anchor="middle">%s</text>`,
+				x1, x2, y, y, (x1+x2)/2, y-4, esc(cutText(st.Says, 60)))
+		}
+		pf("</g>\n")
+	}
+	for i, st := range steps {
+		if skipped > 0 && i == diagramHead {
+			y += seqRow
+			pf(`<text class="note-text" x="%d" y="%d" text-anchor="middle">… %d more steps …</text>`+"\n", seqWidth/2, y, skipped)
+		}
+		draw(st)
+	}
+	pf("</svg></figure>\n")
+}
+
+// clockOf is the time of day of a time as report prints it (the aligned
+// one when there is one).
+func clockOf(t string) string {
+	if i := strings.Index(t, "aligned "); i >= 0 {
+		t = strings.TrimSuffix(t[i+len("aligned "):], ")")
+	}
+	if i := strings.IndexByte(t, 'T'); i >= 0 {
+		t = t[i+1:]
+	}
+	return t
+}
+
+// cutText shortens s to n runes, with an ellipsis.
+func cutText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // writeInputs writes the inputs summary: nothing read is hidden.
