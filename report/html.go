@@ -232,7 +232,14 @@ type htmlFinding struct {
 	// the later ones.
 	Seq   *SequenceJSON
 	SeqAt string
+	// Brief: past maxStories, a finding is shown without its story.
+	Brief bool
 }
+
+// maxStories: the findings told in full, with their sequence diagrams
+// (about 5 KB each); the rest are shown briefly, so that a cluster with
+// thousands of findings still makes a page a browser opens at once.
+var maxStories = 200
 
 // htmlPage prepares everything the template shows.
 func (a *Audit) htmlPage() htmlPage {
@@ -273,8 +280,8 @@ func (a *Audit) htmlPage() htmlPage {
 	}
 	drawn := map[string]string{} // AllocationID → the finding its diagram is under
 	for _, f := range doc.Findings {
-		hf := htmlFinding{FindingJSON: f}
-		if a := allocs[f.AllocationID]; a != nil {
+		hf := htmlFinding{FindingJSON: f, Brief: len(p.Stories) >= maxStories}
+		if a := allocs[f.AllocationID]; a != nil && !hf.Brief {
 			if at, ok := drawn[f.AllocationID]; ok {
 				hf.SeqAt = at
 			} else if seq := NewSequenceJSON(m, a); len(seq.Steps) > 0 {
@@ -543,6 +550,9 @@ func writePage(w io.Writer, p *htmlPage) error {
 		pf("</div>\n")
 	}
 	pf("</section>\n<section id=\"findings\">\n<h2>Stories</h2>\n")
+	if n := len(p.Stories) - maxStories; n > 0 {
+		pf("<p class=\"note\">The first %d findings are told in full; the other %d are shown briefly: <code>slotaudit explain --finding ID</code> tells any of them.</p>\n", maxStories, n)
+	}
 	for _, f := range p.Stories {
 		writeStory(pf, &f)
 	}
@@ -657,6 +667,10 @@ func writeStory(pf func(string, ...any), f *htmlFinding) {
 			pf(`<a href="#finding-%s">%s</a>`, esc(c), esc(c))
 		}
 		pf(".</p>\n")
+	}
+	if f.Brief {
+		pf("</article>\n")
+		return
 	}
 	pf(`<ol class="story">`)
 	for _, e := range f.Story {

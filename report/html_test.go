@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"encoding/base64"
 	"html"
 	"os"
@@ -180,5 +181,30 @@ func TestHTMLDrawsTheRace(t *testing.T) {
 	}
 	if strings.Contains(charts[1], `data-zombie="true"`) {
 		t.Error("the fixed table would have left a zombie")
+	}
+}
+
+// TestHTMLBriefPastMaxStories: past maxStories findings, the rest keep
+// their article (markers and the finding list link to it) without the
+// story or the diagram, and the page says so.
+func TestHTMLBriefPastMaxStories(t *testing.T) {
+	defer func(n int) { maxStories = n }(maxStories)
+	maxStories = 2
+	a := auditLogs(t, rules.Error, "legacy-1.8.2-race-debug-tm.log", "legacy-1.8.2-race-debug-jm.log")
+	page := htmlOf(t, a)
+	ids := a.FindingIDs()
+	if len(ids) <= 2 {
+		t.Fatalf("%d findings: the test needs more than 2", len(ids))
+	}
+	for _, id := range ids {
+		if !strings.Contains(page, `id="finding-`+id+`"`) {
+			t.Errorf("no article for finding %s", id)
+		}
+	}
+	if got := strings.Count(page, `<ol class="story">`); got != 2 {
+		t.Errorf("%d stories told; want 2", got)
+	}
+	if !strings.Contains(page, fmt.Sprintf("the other %d are shown briefly", len(ids)-2)) {
+		t.Error("the page does not say that findings are shown briefly")
 	}
 }
