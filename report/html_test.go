@@ -3,8 +3,8 @@ package report
 import (
 	"bytes"
 	"crypto/sha256"
-	"fmt"
 	"encoding/base64"
+	"fmt"
 	"html"
 	"os"
 	"path/filepath"
