@@ -252,6 +252,9 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 		}
 		first := len(o.Bars)
 		open := map[int]*occBar{}
+		// the table's AllocationID map: what MarkInactive goes through
+		// (a zombie is not touched: the legacy table cannot reach it)
+		mapped := map[flinklog.ID]int{}
 		closeBar := func(b *occBar, t int64, why string) {
 			b.End, b.EndReason = max(t, b.Start), why
 			if b.activeAt != 0 {
@@ -300,8 +303,13 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 					b.activeAt = t
 				}
 				open[key] = b
+				mapped[st.Alloc] = key
 				o.Bars = append(o.Bars, b)
-			case reconstruct.OpActivate:
+			case reconstruct.OpActivate, reconstruct.OpSubmit:
+				// a task submitted into a slot marks it active too
+				if st.Outcomes[sem] != reconstruct.Accepted {
+					continue
+				}
 				if b := open[key]; b != nil && timed && b.activeAt == 0 {
 					b.activeAt = max(t, b.Start)
 					b.Evidence = append(b.Evidence, st.Event)
@@ -309,7 +317,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 			case reconstruct.OpInactive:
 				job := res.Base(st.Event).Job
 				for _, b := range open {
-					if b.Job == job && b.activeAt != 0 && timed {
+					if k, ok := mapped[b.Alloc]; ok && k == b.Key && b.Job == job && b.activeAt != 0 && timed {
 						b.Active = append(b.Active, [2]int64{b.activeAt, max(t, b.activeAt)})
 						b.activeAt = 0
 					}
@@ -318,6 +326,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				if st.Outcomes[sem] != reconstruct.Accepted {
 					continue
 				}
+				delete(mapped, st.Alloc)
 				if b := open[key]; b != nil && timed {
 					b.Evidence = append(b.Evidence, st.Event)
 					closeBar(b, t, endFreed)
