@@ -9,10 +9,12 @@ package main
 //     side by side;
 //   - in it g.slot-row[data-slot]: one per slot index, plus "unknown" only
 //     when some slot's index is unknown;
-//   - rect.bar[data-alloc][data-job][data-state][data-zombie][data-start]
-//     [data-end][data-end-reason], tabindex="0": state allocated|active,
-//     zombie true|false, RFC 3339 times with milliseconds on the aligned
-//     clock, end reason freed|end-of-evidence|restart;
+//   - in it rect.bar[data-alloc][data-job][data-state][data-zombie]
+//     [data-start][data-end][data-end-reason], tabindex="0": state
+//     allocated|active, zombie true|false, RFC 3339 times with milliseconds
+//     on the aligned clock, end reason freed|end-of-evidence|restart; a bar's
+//     row is the g.slot-row it is in, or its own data-slot, or else the row
+//     it is drawn across (see chartBars);
 //   - .marker[data-kind]: overwrite, refusal, timeout, tm-lost, deploy-failed;
 //   - #detail (role="status"), filled on hover and on focus of a bar with the
 //     AllocationID, the job, the index provenance and .evidence-line
@@ -422,12 +424,12 @@ func TestHTMLReportInBrowser(t *testing.T) {
 
 	t.Run("bars", func(t *testing.T) {
 		p := p.With(t)
-		bars := p.Attrs("rect.bar")
+		bars := chartBars(p, "svg.occupancy")
 		if len(bars) == 0 {
-			t.Fatal("no rect.bar")
+			t.Fatal("no rect.bar[data-alloc] in any svg.occupancy")
 		}
-		if n := p.Count("svg.occupancy g.slot-row rect.bar"); n != len(bars) {
-			t.Errorf("%d of %d bars are inside an svg.occupancy's g.slot-row", n, len(bars))
+		if n := p.Count("rect.bar[data-alloc]"); n != len(bars) {
+			t.Errorf("%d of %d bars are outside every svg.occupancy", n-len(bars), n)
 		}
 		checks := []struct {
 			attr string
@@ -443,6 +445,9 @@ func TestHTMLReportInBrowser(t *testing.T) {
 			{"tabindex", oneOf([]string{"0"})},
 		}
 		for i, bar := range bars {
+			if bar[rowKey] == "" {
+				t.Errorf("bar %d (%s) is in no g.slot-row", i, bar["data-alloc"])
+			}
 			for _, c := range checks {
 				v, ok := bar[c.attr]
 				if !ok {
@@ -459,17 +464,28 @@ func TestHTMLReportInBrowser(t *testing.T) {
 
 	t.Run("zombie", func(t *testing.T) {
 		p := p.With(t)
+		bars := chartBars(p, legacy)
+		slot := func(row string) (out []map[string]string) {
+			for _, b := range bars {
+				if b["data-alloc"] == raceAlloc && b[rowKey] == row {
+					out = append(out, b)
+				}
+			}
+			return out
+		}
 		// The first slot, on the legacy table: a zombie to the end.
-		zombie := fmt.Sprintf(`%s g.slot-row[data-slot=%q] rect.bar[data-alloc=%q]`, legacy, facts.zombieIndex, raceAlloc)
-		checkSlotBars(t, p, zombie, facts, map[string]string{
+		checkSlotBars(t, "legacy slot "+facts.zombieIndex+" of "+raceAlloc, slot(facts.zombieIndex), facts, map[string]string{
 			"data-zombie": "true", "data-end-reason": "end-of-evidence", "data-state": facts.state,
 		}, facts.allocated, facts.end)
-		if n := p.Count(legacy + ` rect.bar[data-zombie="true"]`); n != p.Count(zombie+`[data-zombie="true"]`) {
-			t.Errorf("%d zombie bars on the legacy chart, want only %s's at index %s", n, raceAlloc, facts.zombieIndex)
+		for _, b := range bars {
+			if b["data-zombie"] == "true" && (b["data-alloc"] != raceAlloc || b[rowKey] != facts.zombieIndex) {
+				t.Errorf("a zombie bar of %s on slot %s of the legacy chart; the only zombie is %s's at index %s", b["data-alloc"], b[rowKey], raceAlloc, facts.zombieIndex)
+			}
 		}
 		// The second slot: freed, no zombie.
-		second := fmt.Sprintf(`%s g.slot-row[data-slot=%q] rect.bar[data-alloc=%q]`, legacy, facts.freedIndex, raceAlloc)
-		checkSlotBars(t, p, second, facts, map[string]string{"data-zombie": "false", "data-end-reason": "freed"}, time.Time{}, facts.freed)
+		checkSlotBars(t, "legacy slot "+facts.freedIndex+" of "+raceAlloc, slot(facts.freedIndex), facts, map[string]string{
+			"data-zombie": "false", "data-end-reason": "freed",
+		}, time.Time{}, facts.freed)
 		// The fixed table keeps one slot per AllocationID: nothing to lose.
 		if n := p.Count(fixed + ` rect.bar[data-zombie="true"]`); n != 0 {
 			t.Errorf("%d zombie bars on the fixed chart; the fixed table cannot lose a slot from its map", n)
@@ -604,7 +620,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	})
 
 	t.Run("detail panel", func(t *testing.T) {
-		zombie := fmt.Sprintf(`%s g.slot-row[data-slot=%q] rect.bar[data-alloc=%q][data-end-reason="end-of-evidence"]`, legacy, facts.zombieIndex, raceAlloc)
+		zombie := fmt.Sprintf(`%s rect.bar[data-alloc=%q][data-zombie="true"]`, legacy, raceAlloc)
 		for _, how := range []struct {
 			name string
 			do   func(p *browsertest.Page, sel string)
@@ -639,8 +655,8 @@ func TestHTMLReportInBrowser(t *testing.T) {
 
 	t.Run("every bar fills the detail panel", func(t *testing.T) {
 		p := b.Open(t, race)
-		for i, bar := range p.Attrs("rect.bar") {
-			p.HoverNth("rect.bar", i)
+		for i, bar := range p.Attrs("rect.bar[data-alloc]") {
+			p.HoverNth("rect.bar[data-alloc]", i)
 			p.WaitFor(`document.getElementById('detail').textContent.includes(`+browsertest.JSString(bar["data-alloc"])+`)`, time.Second)
 			if text := p.Texts("#detail")[0]; !strings.Contains(text, bar["data-alloc"]) || !strings.Contains(text, bar["data-job"]) {
 				t.Errorf("hovering bar %d (%s, job %s): #detail says %q", i, bar["data-alloc"], bar["data-job"], squash(text))
@@ -685,8 +701,10 @@ func TestHTMLReportInBrowser(t *testing.T) {
 
 	t.Run("screenshot", func(t *testing.T) {
 		p := p.With(t)
-		first := p.Attrs("svg.occupancy")[0]["data-tm"]
-		png := p.Screenshot(fmt.Sprintf(`svg.occupancy[data-tm=%q]`, first), 16)
+		// The first TaskManager's charts, with their captions when they are
+		// figures.
+		charts := fmt.Sprintf(`svg.occupancy[data-tm=%q]`, p.Attrs("svg.occupancy")[0]["data-tm"])
+		png := p.Screenshot(charts+", figure:has(> "+charts+")", 4)
 		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "legacy-1.8.2-race.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -707,14 +725,46 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	})
 }
 
+// rowKey is where chartBars puts a bar's row among its attributes.
+const rowKey = "(row)"
+
+// chartBars returns the bars (rect.bar[data-alloc]) of the charts that
+// match the selector, each with its attributes and, under rowKey, its row:
+// the data-slot of the g.slot-row it is in, else its own data-slot, else
+// that of the row it is drawn across (the last g.slot-row whose top is
+// above its middle); "" when none.
+func chartBars(p *browsertest.Page, selector string) []map[string]string {
+	var out []map[string]string
+	p.Eval(`(() => {
+		const out = [];
+		for (const svg of document.querySelectorAll(`+browsertest.JSString(selector)+`)) {
+			const rows = Array.from(svg.querySelectorAll('g.slot-row'), g => ({slot: g.dataset.slot, top: g.getBoundingClientRect().top}))
+				.sort((a, b) => a.top - b.top);
+			for (const bar of svg.querySelectorAll('rect.bar[data-alloc]')) {
+				const a = Object.fromEntries(Array.from(bar.attributes, x => [x.name, x.value]));
+				const g = bar.closest('g.slot-row');
+				let row = g ? g.dataset.slot : bar.dataset.slot;
+				if (row === undefined) {
+					const r = bar.getBoundingClientRect(), mid = r.top + r.height / 2;
+					for (const x of rows) if (x.top <= mid) row = x.slot;
+				}
+				a[`+browsertest.JSString(rowKey)+`] = row || '';
+				out.push(a);
+			}
+		}
+		return out;
+	})()`, &out)
+	return out
+}
+
 // checkSlotBars checks the bars of one slot (one bar, or one per state):
 // attributes every one has, the job, where the slot starts (when start is
 // not zero) and that the last ends at end with want.
-func checkSlotBars(t *testing.T, p *browsertest.Page, sel string, facts raceFacts, want map[string]string, start, end time.Time) {
+func checkSlotBars(t *testing.T, what string, bars []map[string]string, facts raceFacts, want map[string]string, start, end time.Time) {
 	t.Helper()
-	bars := p.Attrs(sel)
+	sel := what
 	if len(bars) == 0 {
-		t.Errorf("no %s", sel)
+		t.Errorf("no bar for %s", what)
 		return
 	}
 	last, first := bars[0], bars[0]
@@ -745,44 +795,70 @@ func checkSlotBars(t *testing.T, p *browsertest.Page, sel string, facts raceFact
 }
 
 // checkEvidenceLines checks the .evidence-line texts: each names an input's
-// path:line and shows that line's text; one of them is line want.
+// path:line and shows that line's text (whole, or cut short with "…"); one
+// of them is line want ("name.log:17").
 func checkEvidenceLines(t *testing.T, lines []string, facts raceFacts, want string) {
 	t.Helper()
 	if len(lines) == 0 {
 		t.Error("no .evidence-line in #detail")
 		return
 	}
-	where := regexp.MustCompile(`([^\s:]+):(\d+)`)
-	inputs := map[string]logFile{filepath.Base(facts.tm.path): facts.tm, filepath.Base(facts.jm.path): facts.jm}
 	found := false
 	for _, l := range lines {
-		var at string
-		for _, m := range where.FindAllStringSubmatch(l, -1) {
-			if f, ok := inputs[filepath.Base(m[1])]; ok {
-				n, _ := strconv.Atoi(m[2])
-				if n < 1 || n > len(f.lines) {
-					t.Errorf(".evidence-line names %s:%d, past the end of the file", filepath.Base(m[1]), n)
-					break
-				}
-				at = filepath.Base(m[1]) + ":" + m[2]
-				text := f.lines[n-1]
-				if _, msg, ok := strings.Cut(text, " - "); ok {
-					text = msg
-				}
-				if !strings.Contains(squash(l), squash(text)) {
-					t.Errorf(".evidence-line %s does not show its line's text %q:\n%s", at, squash(text), squash(l))
-				}
-				break
-			}
-		}
+		at := evidenceAt(l, facts.tm, facts.jm)
 		if at == "" {
-			t.Errorf(".evidence-line names no input's path:line: %q", squash(l))
+			t.Errorf(".evidence-line names no input's path:line followed by that line's text: %q", squash(l))
 		}
 		found = found || at == want
 	}
 	if !found {
 		t.Errorf("no .evidence-line for %s (the allocation); lines:\n%s", want, strings.Join(lines, "\n"))
 	}
+}
+
+// evidenceAt returns the "name.log:N" an evidence line's text names when
+// the text after it shows line N of that input; "" when it names none.
+// The page may put the line's text right after the number, so every
+// reading of the digits is tried.
+func evidenceAt(text string, inputs ...logFile) string {
+	for _, f := range inputs {
+		name := filepath.Base(f.path) + ":"
+		for rest := text; ; {
+			i := strings.Index(rest, name)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(name):]
+			digits := len(rest) - len(strings.TrimLeft(rest, "0123456789"))
+			for k := digits; k > 0; k-- {
+				n, _ := strconv.Atoi(rest[:k])
+				if n >= 1 && n <= len(f.lines) && showsLine(rest[k:], f.lines[n-1]) {
+					return name + rest[:k]
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// showsLine reports whether text shows the log line: its message (what
+// follows " - ") whole, or its first 30 characters and more up to a "…"
+// that cuts it short. White space is squashed on both sides.
+func showsLine(text, line string) bool {
+	if _, msg, ok := strings.Cut(line, " - "); ok {
+		line = msg
+	}
+	l, m := squash(text), squash(line)
+	if strings.Contains(l, m) {
+		return true
+	}
+	head := m[:min(len(m), 30)]
+	i := strings.Index(l, head)
+	if i < 0 {
+		return false
+	}
+	shown, _, cut := strings.Cut(l[i:], "…")
+	return cut && strings.HasPrefix(m, strings.TrimRight(shown, " "))
 }
 
 // checkCSPMeta checks the page's policy: one meta in head, before any
@@ -852,15 +928,19 @@ func checkCSPMeta(t *testing.T, p *browsertest.Page) {
 }
 
 // The hostile copy of the race TaskManager log: a made-up allocation whose
-// free reason (a line the allocation's timeline shows) carries markup, a
-// task name and an unparsed slot line with markup, and a file name with
-// markup and quotes, which every table of inputs and every evidence line
-// shows.
+// lines carry markup where Flink's messages carry free text (the resource
+// profile of its allocation and of its free, which the detail panel
+// quotes, and its free reason), a task name and an unparsed slot line with
+// markup, and a file name with markup and quotes, which the table of
+// inputs and every evidence line shows.
 const (
 	hostileAlloc = "d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6"
 	hostileJob   = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 	hostileName  = `tm-<img src=x onerror=alert(7)>"'&amp;.log`
 )
+
+// hostileMarkup is the free text of the hostile lines.
+const hostileMarkup = `<script>alert(1)</script></svg><img src=x onerror=alert(2)> javascript:alert(3) "double" 'single' &amp; &lt;b&gt;`
 
 // hostileText is what the page must show as text, never act on.
 var hostileText = []string{
@@ -872,10 +952,10 @@ var hostileText = []string{
 }
 
 const hostileLines = `2020-03-17 14:06:59,100 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           - Receive slot request ` + hostileAlloc + ` for job ` + hostileJob + ` from resource manager with leader id 00000000000000000000000000000000.
-2020-03-17 14:06:59,101 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           - Allocated slot for ` + hostileAlloc + `.
+2020-03-17 14:06:59,101 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           - Allocated slot for ` + hostileAlloc + ` with resources ResourceProfile{` + hostileMarkup + `}.
 2020-03-17 14:06:59,150 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           - Received task Source: <script>alert(1)</script> (1/1).
-2020-03-17 14:06:59,200 DEBUG org.apache.flink.runtime.taskexecutor.TaskExecutor           - Free slot with allocation id ` + hostileAlloc + ` because: <script>alert(1)</script></svg><img src=x onerror=alert(2)> javascript:alert(3) "double" 'single' &amp; &lt;b&gt;
-2020-03-17 14:06:59,201 INFO  org.apache.flink.runtime.taskexecutor.slot.TaskSlotTable     - Free slot TaskSlot(index:0, state:ALLOCATED, resource profile: ResourceProfile{cpuCores=1.7976931348623157E308, heapMemoryInMB=2147483647, directMemoryInMB=2147483647, nativeMemoryInMB=2147483647, networkMemoryInMB=2147483647}, allocationId: ` + hostileAlloc + `, jobId: ` + hostileJob + `).
+2020-03-17 14:06:59,200 DEBUG org.apache.flink.runtime.taskexecutor.TaskExecutor           - Free slot with allocation id ` + hostileAlloc + ` because: ` + hostileMarkup + `
+2020-03-17 14:06:59,201 INFO  org.apache.flink.runtime.taskexecutor.slot.TaskSlotTable     - Free slot TaskSlot(index:0, state:ALLOCATED, resource profile: ResourceProfile{` + hostileMarkup + `}, allocationId: ` + hostileAlloc + `, jobId: ` + hostileJob + `).
 2020-03-17 14:06:59,300 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           - Slot <script>alert(4)</script> for "quoted" 'job' went <b>odd</b>.
 `
 
@@ -913,8 +993,8 @@ func testHostileReport(t *testing.T, b *browsertest.Browser, charts int) {
 			t.Errorf("the page does not show %q as text (with a bar of %s focused or hovered)", s, hostileAlloc)
 		}
 	}
-	for i := range p.Count("rect.bar") {
-		p.HoverNth("rect.bar", i)
+	for i := range p.Count("rect.bar[data-alloc]") {
+		p.HoverNth("rect.bar[data-alloc]", i)
 	}
 	for i := range p.Count(`#finding-list a[href^="#finding-"]`) {
 		p.ClickNth(`#finding-list a[href^="#finding-"]`, i)

@@ -112,7 +112,7 @@ type Browser struct {
 
 // Start starts a browser for t and its subtests, or skips t: under -short,
 // and when no browser is found and [Required] is false. A browser that is
-// found but does not start fails t.
+// found but does not start, three times over, fails t.
 func Start(t testing.TB) *Browser {
 	t.Helper()
 	if testing.Short() {
@@ -125,6 +125,29 @@ func Start(t testing.TB) *Browser {
 		}
 		t.Skipf("browser tests need chromium: apt-get install chromium, or set $%s (%v); skipped because $%s is not set", BrowserEnv, err, RequiredEnv)
 	}
+	// A browser that dies while it starts (seen once in about a hundred starts
+	// on a loaded machine, with nothing in its output but D-Bus noise) gets two
+	// more tries; one that does not start three times fails the test.
+	var errs []string
+	for try := 1; try <= 3; try++ {
+		start := time.Now()
+		ctx, stop, err := launch(path, t.TempDir())
+		if err == nil {
+			t.Cleanup(stop)
+			t.Logf("browser %s started in %v", path, time.Since(start).Round(time.Millisecond))
+			return &Browser{Path: path, ctx: ctx}
+		}
+		stop()
+		errs = append(errs, fmt.Sprintf("try %d: %v", try, err))
+		t.Logf("starting %s, try %d: %v", path, try, err)
+	}
+	t.Fatalf("starting %s:\n%s", path, strings.Join(errs, "\n"))
+	return nil
+}
+
+// launch starts the browser at path with its profile in dir, and returns
+// its context and what stops it.
+func launch(path, dir string) (context.Context, func(), error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // CI runs as root, where the sandbox cannot start
@@ -132,17 +155,14 @@ func Start(t testing.TB) *Browser {
 		chromedp.WindowSize(Width, Height),
 		chromedp.Flag("force-device-scale-factor", "1"),
 		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	start := time.Now()
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout: it would stop the browser
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	t.Logf("browser %s started in %v", path, time.Since(start).Round(time.Millisecond))
-	return &Browser{Path: path, ctx: ctx}
+	stop := func() { cancel(); cancelAlloc() }
+	// Start the browser now, and with no timeout: the first run's context
+	// is the browser's life.
+	return ctx, stop, chromedp.Do(ctx)
 }
 
 // Request is a network request a page made (or tried to: a request the
@@ -500,9 +520,11 @@ func (p *Page) mustMatch(selector string, i int) {
 }
 
 // center scrolls element i (0-based, in document order) of those that
-// match the selector into the middle of the viewport and returns the
-// centre of its box, in viewport coordinates. It fails the test when
-// another element covers that point: a mouse there would reach that one.
+// match the selector into the middle of the viewport and returns a point
+// where the mouse reaches it, in viewport coordinates: the centre of its
+// box, or when something covers the centre, the first point of a 5x5 grid
+// over the box that the element (or a descendant) is on top at. It fails
+// the test when no such point exists: a reader's mouse could not reach it.
 func (p *Page) center(selector string, i int) (x, y float64) {
 	p.t.Helper()
 	p.mustMatch(selector, i)
@@ -512,12 +534,18 @@ func (p *Page) center(selector string, i int) (x, y float64) {
 	}
 	p.Eval(`(() => { const e = document.querySelectorAll(`+jsString(selector)+`)[`+fmt.Sprint(i)+`];
 		e.scrollIntoView({block: 'center', inline: 'center'});
-		const b = e.getBoundingClientRect(), x = b.left + b.width / 2, y = b.top + b.height / 2;
-		const hit = document.elementFromPoint(x, y);
-		const covered = hit && hit !== e && !e.contains(hit) ? hit.outerHTML.slice(0, 120) : '';
-		return {X: x, Y: y, Covered: covered}; })()`, &c)
+		const b = e.getBoundingClientRect();
+		const on = (x, y) => { const h = document.elementFromPoint(x, y); return h && (h === e || e.contains(h)); };
+		const points = [[0.5, 0.5]];
+		for (const fy of [0.1, 0.3, 0.5, 0.7, 0.9]) for (const fx of [0.1, 0.3, 0.5, 0.7, 0.9]) points.push([fx, fy]);
+		for (const [fx, fy] of points) {
+			const x = b.left + b.width * fx, y = b.top + b.height * fy;
+			if (on(x, y)) return {X: x, Y: y, Covered: ''};
+		}
+		const x = b.left + b.width / 2, y = b.top + b.height / 2, h = document.elementFromPoint(x, y);
+		return {X: x, Y: y, Covered: h ? h.outerHTML.slice(0, 160) : '(nothing: outside the viewport)'}; })()`, &c)
 	if c.Covered != "" {
-		p.t.Fatalf("%s #%d: at its centre (%.0f, %.0f) the mouse would reach another element: %s", selector, i, c.X, c.Y, c.Covered)
+		p.t.Fatalf("%s #%d: no point of its box reaches it; at its centre (%.0f, %.0f) is %s", selector, i, c.X, c.Y, c.Covered)
 	}
 	return c.X, c.Y
 }
@@ -526,9 +554,9 @@ func (p *Page) center(selector string, i int) (x, y float64) {
 func (p *Page) Hover(selector string) { p.t.Helper(); p.HoverNth(selector, 0) }
 
 // HoverNth scrolls element i (0-based, in document order) of those that
-// match the selector into view and moves the mouse to the centre of its box
-// (an Input.dispatchMouseEvent mouseMoved, as a real mouse sends), then lets
-// the page react.
+// match the selector into view and moves the mouse onto it, at the centre of
+// its box unless something covers that (an Input.dispatchMouseEvent
+// mouseMoved, as a real mouse sends), then lets the page react.
 func (p *Page) HoverNth(selector string, i int) {
 	p.t.Helper()
 	x, y := p.center(selector, i)
@@ -564,8 +592,8 @@ func (p *Page) FocusNth(selector string, i int) {
 func (p *Page) Click(selector string) { p.t.Helper(); p.ClickNth(selector, 0) }
 
 // ClickNth scrolls element i (0-based) of those that match the selector
-// into view and clicks the centre of its box with the left mouse button,
-// then lets the page react.
+// into view and clicks it with the left mouse button, where HoverNth would
+// put the mouse, then lets the page react.
 func (p *Page) ClickNth(selector string, i int) {
 	p.t.Helper()
 	x, y := p.center(selector, i)
