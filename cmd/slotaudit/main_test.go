@@ -13,7 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected output inside testdata/script/*.txtar")
+var update = flag.Bool("update", false, "rewrite the expected output inside testdata/script/*.txtar, and the README's screenshot testdata/screenshots/*.png (TestHTMLReportInBrowser)")
 
 var manyIDs = flag.Int("ids", 200_000, "distinct AllocationIDs in TestManyDistinctAllocationIDs")
 
