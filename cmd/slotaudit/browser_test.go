@@ -11,11 +11,13 @@ package main
 //     when some slot's index is unknown;
 //   - in it rect.bar[data-alloc][data-job][data-state][data-zombie]
 //     [data-start][data-end][data-end-reason], tabindex="0": state
-//     allocated|active, zombie true|false, RFC 3339 times with milliseconds
-//     on the aligned clock, end reason freed|end-of-evidence|restart; a bar's
+//     allocated|active, zombie true|false, times with milliseconds as the
+//     report prints them (ISO 8601; with Z or an offset only when the logs
+//     carry one: a log4j wall clock has no zone) on the aligned clock, end reason freed|end-of-evidence|restart; a bar's
 //     row is the g.slot-row it is in, or its own data-slot, or else the row
 //     it is drawn across (see chartBars);
-//   - .marker[data-kind]: overwrite, refusal, timeout, tm-lost, deploy-failed;
+//   - .marker[data-kind]: overwrite, refusal, timeout, tm-lost, deploy-failed,
+//     or finding (another rule's finding on the slot);
 //   - #detail (role="status"), filled on hover and on focus of a bar with the
 //     AllocationID, the job, the index provenance and .evidence-line
 //     elements (path:line and the log text);
@@ -72,7 +74,7 @@ const raceAlloc = "c81f4e2a9b3d5f7061e2d4c6b8a09f13"
 var (
 	barStates   = []string{"allocated", "active"}
 	endReasons  = []string{"freed", "end-of-evidence", "restart"}
-	markerKinds = []string{"overwrite", "refusal", "timeout", "tm-lost", "deploy-failed"}
+	markerKinds = []string{"overwrite", "refusal", "timeout", "tm-lost", "deploy-failed", "finding"}
 	semantics   = []string{"legacy", "fixed"}
 )
 
@@ -210,26 +212,30 @@ func (r raceFacts) String() string {
 // as the logs (which carry no zone) print it.
 func stamp(ts time.Time) string { return ts.Format("2006-01-02T15:04:05.000") }
 
-// rfc3339ms is an RFC 3339 time with milliseconds, as data-start and
-// data-end must be.
-var rfc3339ms = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$`)
+// isoMillis is an ISO 8601 time with milliseconds, as data-start and
+// data-end must be: a zone only when the logs carry one.
+var isoMillis = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)?$`)
 
 // pageTime parses a data-start or data-end value into what stamp gives.
 func pageTime(v string) (string, error) {
-	if !rfc3339ms.MatchString(v) {
-		return "", fmt.Errorf("%q is not an RFC 3339 time with milliseconds", v)
+	if !isoMillis.MatchString(v) {
+		return "", fmt.Errorf("%q is not an ISO 8601 time with milliseconds", v)
 	}
-	ts, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return "", err
+	ts := instant(v)
+	if ts.IsZero() {
+		return "", fmt.Errorf("%q does not parse", v)
 	}
 	return stamp(ts), nil
 }
 
 // instant parses a data-start or data-end value to compare it with
-// another; zero when it is not a time.
+// another; zero when it is not a time. A time without a zone is read as
+// the wall clock it is.
 func instant(v string) time.Time {
-	ts, _ := time.Parse(time.RFC3339, v)
+	if ts, err := time.Parse(time.RFC3339, v); err == nil {
+		return ts
+	}
+	ts, _ := time.Parse("2006-01-02T15:04:05.000", v)
 	return ts
 }
 
