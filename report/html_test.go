@@ -208,3 +208,21 @@ func TestHTMLBriefPastMaxStories(t *testing.T) {
 		t.Error("the page does not say that findings are shown briefly")
 	}
 }
+
+// TestHTMLDrawsRestart: a TaskManager container restarted under the same
+// ResourceID is one chart with a break where the new process begins; the
+// slots the first process still held end there ("restart"), and the new
+// process's table starts empty.
+func TestHTMLDrawsRestart(t *testing.T) {
+	page := htmlOf(t, auditLogs(t, rules.Error, "fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"))
+	charts := strings.Split(page, `<svg class="occupancy"`)[1:]
+	if len(charts) != 1 {
+		t.Fatalf("%d charts; want one for the one TaskManager", len(charts))
+	}
+	if n := strings.Count(charts[0], `class="break restart"`); n != 1 {
+		t.Errorf("%d restart breaks; want 1", n)
+	}
+	if n := strings.Count(charts[0], `data-end-reason="restart"`); n != 2 {
+		t.Errorf("%d bars end at the restart; want the 2 slots the first process held", n)
+	}
+}
