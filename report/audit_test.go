@@ -95,6 +95,7 @@ func TestGoldenAuditFormats(t *testing.T) {
 				{"github.txt", func(b *bytes.Buffer) error { return a.WriteGitHub(b, "") }},
 				{"md", func(b *bytes.Buffer) error { return a.WriteMarkdown(b) }},
 				{"explain.txt", func(b *bytes.Buffer) error { return a.WriteExplain(b, a.FindingIDs(), 0) }},
+				{"timesketch.jsonl", func(b *bytes.Buffer) error { return a.WriteTimesketch(b) }},
 			} {
 				var b bytes.Buffer
 				if err := f.write(&b); err != nil {

@@ -42,6 +42,8 @@ var AuditFormats = []Format{
 		func(a *Audit, w io.Writer, o FormatOptions) error { return a.WriteGitHub(w, o.StepSummary) }},
 	{"markdown", "a Markdown report", true,
 		func(a *Audit, w io.Writer, _ FormatOptions) error { return a.WriteMarkdown(w) }},
+	{"timesketch", "Timesketch JSONL: every event and finding with message, datetime and timestamp_desc, and allocation_id, job_id, resource_id, slot_index, rule, finding_id", true,
+		func(a *Audit, w io.Writer, _ FormatOptions) error { return a.WriteTimesketch(w) }},
 	{"html", "one self-contained HTML page: each TaskManager's slot occupancy drawn, the stories, the inputs (as 'slotaudit report --html FILE')", true,
 		func(a *Audit, w io.Writer, _ FormatOptions) error { return a.WriteHTML(w) }},
 }

@@ -113,7 +113,9 @@ lists them). Each finding carries the log lines that prove it and what the fixed
 Formats: text (default: a finding per head line, its explanation indented below), table
 (boxed), json, ndjson, sarif (2.1.0), junit, github (workflow annotations, at
 most 10 errors and 10 warnings; the whole report goes to $GITHUB_STEP_SUMMARY when it is set),
-markdown. Every format includes the per-input summary.
+markdown (a Mermaid sequence diagram per finding's allocation), html (one self-contained page, as
+slotaudit report --html), timesketch (JSONL of every event and finding for Timesketch's import).
+Every format includes the per-input summary.
 
 --follow keeps watching the inputs (files, directories for new files, and standard input, as in
 kubectl logs -f POD | slotaudit audit --follow -) and writes ndjson as they grow: a "finding"

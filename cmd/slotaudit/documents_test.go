@@ -120,6 +120,33 @@ func TestMachineFormatsAreAlwaysDocuments(t *testing.T) {
 					if !bytes.Contains(out, []byte(tc.markdown)) {
 						t.Errorf("markdown lacks %q:\n%s", tc.markdown, out)
 					}
+				case "timesketch":
+					var lines []map[string]any
+					sc := bufio.NewScanner(bytes.NewReader(out))
+					sc.Buffer(nil, 1<<20)
+					for sc.Scan() {
+						var v map[string]any
+						if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+							t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
+						}
+						for _, k := range []string{"message", "datetime", "timestamp_desc"} { // what Timesketch requires
+							if s, _ := v[k].(string); s == "" {
+								t.Fatalf("line %q lacks %s", sc.Text(), k)
+							}
+						}
+						lines = append(lines, v)
+					}
+					inputs := 0
+					for _, l := range lines {
+						if l["data_type"] == "slotaudit:input" {
+							inputs++
+						}
+					}
+					last := lines[len(lines)-1]
+					msg, _ := last["message"].(string)
+					if inputs != 1 || last["data_type"] != "slotaudit:summary" || !strings.Contains(msg, tc.status+": "+tc.reason) {
+						t.Errorf("%d input lines, last line %v; want 1 and a summary saying %s: %s", inputs, last, tc.status, tc.reason)
+					}
 				case "html":
 					page := string(out)
 					if !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "</html>") {
