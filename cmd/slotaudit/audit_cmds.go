@@ -164,15 +164,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 			if err != nil {
 				return err
 			}
-			switch status, _ := a.Status(); {
-			case verdict != nil:
-				return verdict
-			case a.Failed():
-				return findingsError{}
-			case status == report.StatusPartial:
-				return partialError{}
-			}
-			return nil
+			return auditExit(a, verdict)
 		},
 	}
 	rf.register(cmd)
@@ -187,6 +179,21 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
 	return cmd
+}
+
+// auditExit is the exit an audit ends with once its output is written:
+// the reading's own verdict (nothing to judge), else findings at or above
+// --fail-on (1), else a partial read (5), else success.
+func auditExit(a *report.Audit, verdict error) error {
+	switch status, _ := a.Status(); {
+	case verdict != nil:
+		return verdict
+	case a.Failed():
+		return findingsError{}
+	case status == report.StatusPartial:
+		return partialError{}
+	}
+	return nil
 }
 
 func writeRules(e *env, format string) error {

@@ -127,13 +127,7 @@ func followSummary(session *follow.Session) error {
 	if err := session.WriteSummary(); err != nil {
 		return err
 	}
-	switch status, _ := session.Current.Status(); {
-	case session.Current.Failed():
-		return findingsError{}
-	case status == report.StatusPartial:
-		return partialError{}
-	}
-	return nil
+	return auditExit(session.Current, nil)
 }
 
 // followAudit audits the inputs as they are now; nil (no error) while they

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-
-	"github.com/slotaudit/slotaudit/report"
 )
 
 // newReportCmd is `slotaudit report --html FILE PATH...`: the audit as one
@@ -62,15 +60,7 @@ in every case but nothing to judge. --html - writes it to standard output.`,
 				}
 				fmt.Fprintf(e.stderr, "slotaudit: wrote %s (%d KB): open it in a browser\n", htmlOut, (page.Len()+1023)/1024)
 			}
-			switch status, _ := a.Status(); {
-			case verdict != nil:
-				return verdict
-			case a.Failed():
-				return findingsError{}
-			case status == report.StatusPartial:
-				return partialError{}
-			}
-			return nil
+			return auditExit(a, verdict)
 		},
 	}
 	rf.register(cmd)
