@@ -75,7 +75,9 @@ var pushdownWords = func() []string {
 		}
 	}
 	// a word inside another word makes it redundant
-	sort.Slice(words, func(i, j int) bool { return len(words[i]) < len(words[j]) || len(words[i]) == len(words[j]) && words[i] < words[j] })
+	sort.Slice(words, func(i, j int) bool {
+		return len(words[i]) < len(words[j]) || len(words[i]) == len(words[j]) && words[i] < words[j]
+	})
 	var out []string
 	for _, w := range words {
 		dup := false
