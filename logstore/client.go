@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +89,16 @@ type Request struct {
 func (r Request) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL)
+	if form, err := url.ParseQuery(r.Body); r.ContentType == "application/x-www-form-urlencoded" && err == nil {
+		// the form's fields decoded, one a line, in the order sent
+		fmt.Fprintf(&b, "    (%s)\n", r.ContentType)
+		for _, kv := range strings.Split(r.Body, "&") {
+			k, _, _ := strings.Cut(kv, "=")
+			k, _ = url.QueryUnescape(k)
+			fmt.Fprintf(&b, "    %s=%s\n", k, form.Get(k))
+		}
+		return b.String()
+	}
 	if r.Body != "" {
 		for _, l := range strings.Split(r.Body, "\n") {
 			fmt.Fprintf(&b, "    %s\n", l)

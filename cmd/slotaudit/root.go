@@ -175,6 +175,8 @@ func (e *env) exitCode(err error) int {
 		return exitUsage
 	}
 	switch {
+	case errors.As(err, new(dryRunDone)):
+		return exitOK
 	case errors.As(err, &found):
 		return exitFindings
 	case errors.As(err, &partial):
@@ -209,6 +211,9 @@ func newRootCmd(e *env) *cobra.Command {
 happened to every slot allocation, with the log lines that prove it.
 
 PATH is a file, a directory (read recursively) or - for stdin; .gz is read transparently.
+A PATH may also name a log store to fetch from: victorialogs+http://HOST:9428,
+loki+https://HOST, opensearch+https://HOST/INDEX or elasticsearch+https://HOST/INDEX
+(--query selects, --since/--until bound the time range, --dry-run shows the requests).
 
 Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above it;
 2 usage error, or no input could be read; 3 the input held no slot-lifecycle evidence at all;
@@ -281,9 +286,16 @@ func newVersionCmd(e *env) *cobra.Command {
 type readFlags struct {
 	layout       string
 	flinkVersion string
+	// query and dryRun: for PATHs that name a log store (live.go)
+	query  string
+	dryRun bool
+	cmd    *cobra.Command // for --since and --until, the stores' time range
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
+	cmd.Flags().StringVar(&f.query, "query", "", "for a PATH that names a log store: its selector (LogsQL for VictoriaLogs, a LogQL stream selector for Loki, a query-DSL JSON object or a Lucene query string for OpenSearch/Elasticsearch); --since/--until are the time range asked for (default: the last hour)")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the requests that would be sent to the log stores among the PATHs (method, URL, body; no credentials) and exit 0 without fetching")
 	cmd.Flags().StringVar(&f.layout, "layout", "", "force the layout of every input: json, a built-in name ("+strings.Join(parser.LayoutNames()[1:], ", ")+"), or a log4j conversion pattern such as '%d %-5p %c - %m%n'")
 	cmd.Flags().StringVar(&f.flinkVersion, "flink-version", "", "force the Flink version of every input (MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 1.14 or 1.9.1) instead of reading it from the banner or inferring it (reads faster: no version hints are looked for)")
 }
@@ -293,9 +305,13 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	if _, _, err := parser.ResolveLayout(f.layout); err != nil {
 		return nil, &usageError{err}
 	}
+	paths, live, err := e.fetchLive(ctx, paths, f)
+	if err != nil {
+		return nil, err
+	}
+	defer live.cleanup()
 	opts := parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin}
 	var res *parser.Result
-	var err error
 	if e.following {
 		// --follow: the same paths again and again; read what was appended
 		if e.follower == nil {
@@ -311,9 +327,15 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	if err != nil {
 		var input *parser.InputError
 		if errors.As(err, &input) {
+			if live != nil {
+				input.Path = live.name(input.Path)
+			}
 			return nil, err
 		}
 		return nil, &usageError{err}
+	}
+	if live != nil {
+		live.rename(res)
 	}
 	for _, sk := range res.Skipped {
 		if e.reported != nil {
