@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/logstore/vlogstest"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/rules"
@@ -60,7 +61,7 @@ func TestPushdownChangesNoVerdict(t *testing.T) {
 					t.Skip("gzip")
 				}
 				var out bytes.Buffer
-				for _, rec := range records(string(b)) {
+				for _, rec := range vlogstest.Records(string(b), flinklog.LooksLikeExceptionHeader) {
 					all++
 					if flinklog.MatchesPushdown(rec) {
 						kept++
@@ -94,26 +95,6 @@ func TestPushdownChangesNoVerdict(t *testing.T) {
 }
 
 var position = regexp.MustCompile(`([\w./-]+\.(log|json|txt)):\d+`)
-
-// records cuts a log's text into records, each with its line ends.
-func records(text string) []string {
-	var out []string
-	for _, line := range strings.SplitAfter(text, "\n") {
-		if line == "" {
-			continue
-		}
-		body := strings.TrimRight(line, "\r\n")
-		cont := len(out) > 0 && (body == "" || body[0] == ' ' || body[0] == '\t' || body[0] == '}' || body[0] == ']' ||
-			strings.HasPrefix(body, "Caused by:") || strings.HasPrefix(body, "...") ||
-			flinklog.LooksLikeExceptionHeader([]byte(body)))
-		if cont {
-			out[len(out)-1] += line
-			continue
-		}
-		out = append(out, line)
-	}
-	return out
-}
 
 // audit reads dir and says what an audit makes of it, positions left out
 // (the cut log has fewer lines).
