@@ -213,4 +213,3 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
