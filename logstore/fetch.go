@@ -64,7 +64,10 @@ func (s Stats) Summary() string {
 		msg += fmt.Sprintf(" of %d the store matched", s.Matched)
 	}
 	if s.Selected >= 0 {
-		msg += fmt.Sprintf("; the query selects %d in the time range, the others hold none of the words slotaudit reads", s.Selected)
+		msg += fmt.Sprintf("; the query selects %d in the time range", s.Selected)
+		if n := s.Selected - max(s.Matched, s.Fetched); n > 0 {
+			msg += fmt.Sprintf(", the other %d hold none of the words slotaudit reads", n)
+		}
 	}
 	if s.Pages > 1 {
 		msg += fmt.Sprintf(" (%d pages)", s.Pages)
