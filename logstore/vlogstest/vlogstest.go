@@ -24,7 +24,8 @@ import (
 	"time"
 )
 
-// Version is the VictoriaLogs release the tests run.
+// Version is the VictoriaLogs release the tests run (.ci/run installs
+// the same: VLOGS_VERSION).
 const Version = "v1.52.2"
 
 // Module is what go install builds it from.
