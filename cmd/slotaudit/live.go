@@ -144,7 +144,7 @@ func (e *env) fetchLive(ctx context.Context, paths []string, f *readFlags) ([]st
 	if e.following {
 		return nil, nil, &usageError{errors.New("--follow watches files and standard input; a log store is fetched once: leave out --follow")}
 	}
-	start, end, why, err := liveRange(f.cmd, time.Now())
+	start, end, why, err := liveRange(e.running, time.Now())
 	if err != nil {
 		return nil, nil, &usageError{err}
 	}

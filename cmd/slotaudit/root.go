@@ -62,6 +62,11 @@ type env struct {
 	narrow *narrowFlags
 	// ran is the command that ran ("slotaudit audit"), for hints
 	ran string
+	// running is the command that runs, for the flags a log store's time
+	// range is read from (--since, --until). Not kept in readFlags: cobra
+	// keeps flags with completions in a global map, and through them
+	// whatever their values point to, for the life of the process.
+	running *cobra.Command
 }
 
 // narrowWith parses a command's narrowing flags into e.filter.
@@ -222,6 +227,7 @@ read and the rest held nothing at or above --fail-on.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			e.running = cmd
 			lvl, err := zerolog.ParseLevel(strings.ToLower(logLevel))
 			if err != nil || logLevel == "" {
 				return &usageError{fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", logLevel)}
@@ -289,11 +295,9 @@ type readFlags struct {
 	// query and dryRun: for PATHs that name a log store (live.go)
 	query  string
 	dryRun bool
-	cmd    *cobra.Command // for --since and --until, the stores' time range
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
-	f.cmd = cmd
 	cmd.Flags().StringVar(&f.query, "query", "", "for a PATH that names a log store: its selector (LogsQL for VictoriaLogs, a LogQL stream selector for Loki, a query-DSL JSON object or a Lucene query string for OpenSearch/Elasticsearch); --since/--until are the time range asked for (default: the last hour)")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the requests that would be sent to the log stores among the PATHs (method, URL, body; no credentials) and exit 0 without fetching")
 	cmd.Flags().StringVar(&f.layout, "layout", "", "force the layout of every input: json, a built-in name ("+strings.Join(parser.LayoutNames()[1:], ", ")+"), or a log4j conversion pattern such as '%d %-5p %c - %m%n'")
