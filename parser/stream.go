@@ -49,6 +49,8 @@ type InputSummary struct {
 	// DuplicateOf names an earlier input with the same content: this one's
 	// events were not counted again.
 	DuplicateOf string
+	// Fetched: the input was fetched from a log store (nil for files).
+	Fetched *Fetched
 }
 
 // Diagnostic is something the parser could not read, with where and why.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/slotaudit/slotaudit/parser"
 )
@@ -36,9 +37,23 @@ type InputJSON struct {
 	Last             string   `json:"last_time,omitempty"`
 	Error            string   `json:"error,omitempty"`
 	DuplicateOf      string   `json:"duplicate_of,omitempty"`
+	// Fetched: an input fetched from a log store, how (see FetchedJSON).
+	Fetched *FetchedJSON `json:"fetched,omitempty"`
 	// SlotTables: for a TaskManager input, the table each of its processes
 	// ran (logs that mix versions are judged per process).
 	SlotTables []SlotTableJSON `json:"slot_tables,omitempty"`
+}
+
+// FetchedJSON is how an input fetched from a log store came to be: the
+// query, the time range, and the records the store sent against those it
+// counted (-1: the store does not count).
+type FetchedJSON struct {
+	Query    string `json:"query"`
+	Start    string `json:"start"`
+	End      string `json:"end"`
+	Records  int64  `json:"records"`
+	Matched  int64  `json:"matched"`
+	Selected int64  `json:"selected"`
 }
 
 // SlotTableJSON is the slot table one TaskManager process ran, and how
@@ -67,7 +82,16 @@ func NewInputJSON(in *parser.InputSummary) InputJSON {
 		Lines: in.Lines, Records: in.Records, Events: in.EventCount, EventRecords: in.EventRecs,
 		Irrelevant: in.Irrelevant, Unparsed: in.Unparsed, Stray: in.Stray, Framing: in.Framing,
 		Truncated: in.Truncated, First: in.First.String(), Last: in.Last.String(), Error: in.Err, DuplicateOf: in.DuplicateOf,
+		Fetched: fetchedJSON(in.Fetched),
 	}
+}
+
+func fetchedJSON(f *parser.Fetched) *FetchedJSON {
+	if f == nil {
+		return nil
+	}
+	return &FetchedJSON{Query: f.Query, Start: f.Start.UTC().Format(time.RFC3339Nano), End: f.End.UTC().Format(time.RFC3339Nano),
+		Records: f.Records, Matched: f.Matched, Selected: f.Selected}
 }
 
 // WriteInputTable writes the per-input summary, laid out for width
@@ -112,6 +136,19 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary, width int) error
 	}
 	if err := g.write(w, width); err != nil {
 		return err
+	}
+	// What each store sent, once per source.
+	said := map[*parser.Fetched]bool{}
+	for i := range inputs {
+		in := &inputs[i]
+		if in.Fetched == nil || said[in.Fetched] {
+			continue
+		}
+		said[in.Fetched] = true
+		line := fmt.Sprintf("%s: %s", pl.path(in.Path, ""), Escape(in.Fetched.Summary))
+		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
+			return err
+		}
 	}
 	// How a TaskManager is known, when no banner says it: the provenance
 	// a reader needs to trust (or doubt) the joins made under that name.

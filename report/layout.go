@@ -445,8 +445,8 @@ func sharedDir(paths []string) string {
 	dir, first := "", true
 	for _, p := range paths {
 		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			return ""
+		if i < 0 || strings.Contains(p, "://") {
+			return "" // a log store's URL is shown whole
 		}
 		d := p[:i+1]
 		if first {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slotaudit/slotaudit/follow"
+	"github.com/slotaudit/slotaudit/logstore"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
@@ -34,6 +35,11 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	}
 	if interval <= 0 {
 		return &usageError{fmt.Errorf("--poll %s: want a positive duration such as 250ms", interval)}
+	}
+	for _, p := range paths {
+		if logstore.IsSource(p) {
+			return &usageError{fmt.Errorf("--follow watches files and standard input; a log store (%s) is fetched once: leave out --follow", report.Escape(p))}
+		}
 	}
 	// The first SIGINT or SIGTERM ends the follow at once, even in the
 	// middle of a long read: the summary of the last complete audit is

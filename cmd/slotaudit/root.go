@@ -62,6 +62,11 @@ type env struct {
 	narrow *narrowFlags
 	// ran is the command that ran ("slotaudit audit"), for hints
 	ran string
+	// running is the command that runs, for the flags a log store's time
+	// range is read from (--since, --until). Not kept in readFlags: cobra
+	// keeps flags with completions in a global map, and through them
+	// whatever their values point to, for the life of the process.
+	running *cobra.Command
 }
 
 // narrowWith parses a command's narrowing flags into e.filter.
@@ -175,6 +180,8 @@ func (e *env) exitCode(err error) int {
 		return exitUsage
 	}
 	switch {
+	case errors.As(err, new(dryRunDone)):
+		return exitOK
 	case errors.As(err, &found):
 		return exitFindings
 	case errors.As(err, &partial):
@@ -209,6 +216,9 @@ func newRootCmd(e *env) *cobra.Command {
 happened to every slot allocation, with the log lines that prove it.
 
 PATH is a file, a directory (read recursively) or - for stdin; .gz is read transparently.
+A PATH may also name a log store to fetch from: victorialogs+http://HOST:9428,
+loki+https://HOST, opensearch+https://HOST/INDEX or elasticsearch+https://HOST/INDEX
+(--query selects, --since/--until bound the time range, --dry-run shows the requests).
 
 Exit codes: 0 analysed and nothing at or above --fail-on; 1 findings at or above it;
 2 usage error, or no input could be read; 3 the input held no slot-lifecycle evidence at all;
@@ -217,6 +227,7 @@ read and the rest held nothing at or above --fail-on.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			e.running = cmd
 			lvl, err := zerolog.ParseLevel(strings.ToLower(logLevel))
 			if err != nil || logLevel == "" {
 				return &usageError{fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", logLevel)}
@@ -281,9 +292,14 @@ func newVersionCmd(e *env) *cobra.Command {
 type readFlags struct {
 	layout       string
 	flinkVersion string
+	// query and dryRun: for PATHs that name a log store (live.go)
+	query  string
+	dryRun bool
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.query, "query", "", "for a PATH that names a log store: its selector (LogsQL for VictoriaLogs, a LogQL stream selector for Loki, a query-DSL JSON object or a Lucene query string for OpenSearch/Elasticsearch); --since/--until are the time range asked for (default: the last hour)")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the requests that would be sent to the log stores among the PATHs (method, URL, body; no credentials) and exit 0 without fetching")
 	cmd.Flags().StringVar(&f.layout, "layout", "", "force the layout of every input: json, a built-in name ("+strings.Join(parser.LayoutNames()[1:], ", ")+"), or a log4j conversion pattern such as '%d %-5p %c - %m%n'")
 	cmd.Flags().StringVar(&f.flinkVersion, "flink-version", "", "force the Flink version of every input (MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 1.14 or 1.9.1) instead of reading it from the banner or inferring it (reads faster: no version hints are looked for)")
 }
@@ -293,9 +309,13 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	if _, _, err := parser.ResolveLayout(f.layout); err != nil {
 		return nil, &usageError{err}
 	}
+	paths, live, err := e.fetchLive(ctx, paths, f)
+	if err != nil {
+		return nil, err
+	}
+	defer live.cleanup()
 	opts := parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin}
 	var res *parser.Result
-	var err error
 	if e.following {
 		// --follow: the same paths again and again; read what was appended
 		if e.follower == nil {
@@ -311,9 +331,15 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	if err != nil {
 		var input *parser.InputError
 		if errors.As(err, &input) {
+			if live != nil {
+				input.Path = live.name(input.Path)
+			}
 			return nil, err
 		}
 		return nil, &usageError{err}
+	}
+	if live != nil {
+		live.rename(res)
 	}
 	for _, sk := range res.Skipped {
 		if e.reported != nil {
