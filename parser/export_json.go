@@ -135,10 +135,40 @@ func skipOpened(dec *json.Decoder) error {
 	return nil
 }
 
-// sniffJSON tells which JSON export head begins, from its first value.
+// sniffJSON tells which JSON export head begins, from its first value,
+// or (one record a line) from the first of its first lines that tells.
 func sniffJSON(head []byte) string {
 	dec := json.NewDecoder(bytes.NewReader(head))
-	n, _ := sniffValue(dec, 3)
+	n, _ := sniffValue(dec, 4)
+	kind := sniffKind(n)
+	if kind != "" || n == nil || n.kind != '{' {
+		return kind
+	}
+	// a record without the members that tell (a line without its
+	// message): the next lines may tell, if they are all objects
+	lines := bytes.Split(head, []byte("\n"))
+	for i := 1; i < len(lines) && i < 16; i++ {
+		l := bytes.TrimSpace(lines[i])
+		if len(l) == 0 {
+			continue
+		}
+		if l[0] != '{' {
+			return ""
+		}
+		n, _ := sniffValue(json.NewDecoder(bytes.NewReader(l)), 4)
+		switch k := sniffKind(n); k {
+		case wrapESNDJSON, wrapLogcliJSONL, wrapVictoria:
+			return k
+		case "":
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// sniffKind tells which export a value begins.
+func sniffKind(n *sniffNode) string {
 	if n == nil {
 		return ""
 	}
@@ -165,7 +195,7 @@ func sniffJSON(head []byte) string {
 	// Loki: {"status":"success","data":{"resultType":"streams","result":[…]}}
 	// (https://grafana.com/docs/loki/latest/reference/loki-http-api/#query-logs-within-a-range-of-time)
 	if d := n.get("data"); d != nil {
-		if d.kind == '{' && d.text("resultType") == "streams" {
+		if d.kind == '{' && (d.text("resultType") == "streams" || d.text("resultType") == "" && d.get("result").get("").has("stream") && d.get("result").get("").has("values")) {
 			return wrapLokiRange
 		}
 		// Datadog: {"data":[{"id","type":"log","attributes":{…}}],"links","meta"}
@@ -179,7 +209,7 @@ func sniffJSON(head []byte) string {
 	// API_GetLogEvents.html: no logStreamName, nextForwardToken)
 	if ev := n.get("events"); ev != nil && ev.kind == '[' {
 		e := ev.get("")
-		if e != nil && e.kind == '{' && e.has("message") && e.has("timestamp") && e.has("ingestionTime", "eventId", "logStreamName") ||
+		if e != nil && e.kind == '{' && (e.has("message") && e.has("timestamp") && e.has("logStreamName") || e.has("ingestionTime", "eventId")) ||
 			e == nil && n.has("nextToken", "nextForwardToken", "nextBackwardToken", "searchedLogStreams") {
 			return wrapCWEvents
 		}
@@ -697,9 +727,9 @@ func lokiValueItem(b []byte) exportItem {
 	}
 	if len(v) < 2 || json.Unmarshal(v[1], &it.text) != nil {
 		if it.time.IsZero() {
-			it.bad = "a value that is not [\"<nanoseconds>\", \"<line>\"]"
+			it.bad = "neither a timestamp nor a message (a value is [\"<nanoseconds>\", \"<line>\"])"
 		} else {
-			it.bad = "a value without its line"
+			it.bad = "no message (a value is [\"<nanoseconds>\", \"<line>\"])"
 		}
 		it.detail = b
 	}

@@ -131,7 +131,7 @@ func (s *followedStdin) poll(opts *Options, forced *Layout, forceJSON bool) file
 	if !s.decided {
 		s.raw = append(s.raw, data...)
 		kind := detectExport(s.raw[:min(len(s.raw), exportHeadSize)])
-		if kind != "" || ended || len(s.raw) >= exportHeadSize || s.on != nil {
+		if kind != "" || ended || len(s.raw) >= exportHeadSize {
 			s.decided, s.export, s.all = true, kind, s.raw
 			if kind == "" {
 				s.all = nil
