@@ -167,3 +167,30 @@ func TestExportBrokenJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestExportOddDocuments: a page whose members are not what the shape
+// has (hits a number, an error response) is read past, said in an info
+// diagnostic, and the pages after it are read.
+func TestExportOddDocuments(t *testing.T) {
+	const hit = `{"_index":"i","_id":"1","_source":{"@timestamp":"2020-03-17T13:59:28.500Z","message":"2020-03-17 13:59:28,500 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           - Allocated slot for e6a0c2b4d8f1379520c4e6a8b1d3f5a7.","kubernetes":{"pod":{"name":"tm-1"}}}}`
+	text := `{"took":1,"timed_out":false,"hits":5,"x":{"hits":[1]}}` + "\n" +
+		`{"error":{"type":"search_phase_execution_exception"},"status":400}` + "\n" +
+		`{"took":1,"timed_out":false,"hits":{"hits":"none"}}` + "\n" +
+		`{"took":1,"timed_out":false,"hits":{"hits":[` + hit + `]}}` + "\n"
+	res, err := Read([]string{"-"}, Options{Stdin: strings.NewReader(text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Inputs) != 1 || res.Inputs[0].EventCount != 1 || res.Inputs[0].Lines != 4 || res.Inputs[0].Framing != 3 {
+		t.Fatalf("inputs %+v, want one with 1 event, 4 lines of which 3 framing", res.Inputs)
+	}
+	notes := 0
+	for _, d := range res.Diagnostics {
+		if strings.Contains(d.Summary, "holds no log records") {
+			notes++
+		}
+	}
+	if notes != 3 {
+		t.Errorf("%d notes of documents without records, want 3: %+v", notes, res.Diagnostics)
+	}
+}

@@ -189,7 +189,7 @@ func sniffKind(n *sniffNode) string {
 	// (https://www.elastic.co/guide/en/elasticsearch/reference/current/search-search.html#search-api-response-body),
 	// with "_scroll_id" or "pit_id" first in scroll and PIT pages.
 	if h := n.get("hits"); h != nil && h.kind == '{' && (n.has("took", "timed_out", "_shards", "_scroll_id", "pit_id") || h.has("hits") && h.has("total", "max_score")) ||
-		n.has("took") && n.has("timed_out") && !n.has("hits") {
+		n.has("took") && n.has("timed_out") {
 		return wrapESSearch
 	}
 	// Loki: {"status":"success","data":{"resultType":"streams","result":[…]}}
@@ -336,11 +336,11 @@ func (w *docWalk) document(tok json.Token) error {
 		}
 		return w.array(w.record)
 	case wrapESSearch:
-		return w.path(d, []string{"hits", "hits"}, w.record)
+		return w.path(tok, []string{"hits", "hits"}, w.record)
 	case wrapCWEvents:
-		return w.path(d, []string{"events"}, w.record)
+		return w.path(tok, []string{"events"}, w.record)
 	case wrapDatadogJSON:
-		return w.path(d, []string{"data"}, w.record)
+		return w.path(tok, []string{"data"}, w.record)
 	case wrapLokiRange:
 		if d != '{' {
 			return w.skipRest(tok)
@@ -379,11 +379,12 @@ func (w *docWalk) document(tok json.Token) error {
 	return w.skipRest(tok)
 }
 
-// path follows the members named by keys from an object (whose '{' is d)
-// to an array, and calls elem for each of its elements.
-func (w *docWalk) path(d json.Delim, keys []string, elem func() error) error {
-	if d != '{' {
-		return w.skipRest(d)
+// path follows the members named by keys from an object (whose '{' is
+// the token tok) to an array, and calls elem for each of its elements;
+// any other value is read past.
+func (w *docWalk) path(tok json.Token, keys []string, elem func() error) error {
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return w.skipRest(tok)
 	}
 	return w.object(func(k string) error {
 		if k != keys[0] {
@@ -399,13 +400,8 @@ func (w *docWalk) path(d json.Delim, keys []string, elem func() error) error {
 		if err != nil {
 			return err
 		}
-		return w.path(delimOf(tok), keys[1:], elem)
+		return w.path(tok, keys[1:], elem)
 	})
-}
-
-func delimOf(tok json.Token) json.Delim {
-	d, _ := tok.(json.Delim)
-	return d
 }
 
 // object calls member with each key of the object whose '{' was read;

@@ -297,9 +297,8 @@ func (x *exportReader) readCSV(br *bufio.Reader) (int64, error) {
 		}
 		end := r.InputOffset()
 		first, _ := r.FieldPos(0)
-		last, _ := r.FieldPos(len(row) - 1)
-		last += strings.Count(row[len(row)-1], "\n")
-		x.add(csvItem(cols, row), int64(first), int64(last), x.base+prev, x.base+end, false)
+		last := lc.lineAt(max(end-1, 0)) // the line of its last byte
+		x.add(csvItem(cols, row), min(int64(first), last), last, x.base+prev, x.base+end, false)
 		prev = end
 	}
 }
