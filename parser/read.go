@@ -20,7 +20,9 @@ import (
 
 // Result is everything read from a set of inputs. Its events are known by
 // [EventRef]: [Result.All] walks them in position order (by input, inputs
-// sorted by path, then by line), and [Result.Event] gives one.
+// sorted by path, then by line; the input of a log-store export's origin
+// in the order of the store's time, see export.go), and [Result.Event]
+// gives one.
 type Result struct {
 	Files  Files
 	Inputs []InputSummary
