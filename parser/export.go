@@ -25,7 +25,7 @@ package parser
 // Memory: a first pass reads the export as it comes (JSON documents
 // through a streaming token walk, one hit or entry decoded at a time;
 // NDJSON and CSV one record at a time) and keeps, per record, its origin,
-// time, place and where its bytes are (exportRec, some 70 bytes). A second
+// time, place and where its bytes are (exportRec, 48 bytes). A second
 // pass reads each record's bytes again, origin by origin in time order,
 // and hands its message over. An input that cannot be read twice (gzip,
 // standard input, lone-CR line ends) keeps each record's message from the
@@ -41,6 +41,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 )
@@ -90,18 +91,17 @@ type exportOrigin struct {
 }
 
 // exportRec is a record the first pass keeps: enough to put it in order,
-// find its bytes again and account for its lines.
+// find its bytes again and account for its lines (48 bytes).
 type exportRec struct {
-	t       int64 // the store's time (Time.N); a record without one sorts after the one before it
-	tie     int64
-	line    int64 // the physical line where it begins
-	start   int64 // its bytes in the file (for the second pass)
-	size    int32
-	phys    int32 // physical lines it is counted for (lines no record before it claimed)
-	rec     int32 // its place among the records that begin on its line (Pos.Rec)
-	kind    flinklog.TimeKind
-	obj     bool
-	payload string // its message, when the input cannot be read twice
+	t     int64 // the store's time (Time.N); a record without one sorts after the one before it
+	tie   int64
+	line  int64 // the physical line where it begins
+	start int64 // its bytes in the file (for the second pass); the index of its message in payloads when the input cannot be read twice
+	size  int32
+	phys  int32 // physical lines it is counted for (lines no record before it claimed)
+	rec   int32 // its place among the records that begin on its line (Pos.Rec)
+	kind  flinklog.TimeKind
+	obj   bool
 }
 
 // exportBad is a record counted as unparsed, with why.
@@ -114,11 +114,12 @@ type exportBad struct {
 
 // exportStream gathers one origin's records.
 type exportStream struct {
-	origin  exportOrigin
-	recs    []exportRec
-	bad     []exportBad
-	framing int   // framing lines counted with it (those before its records)
-	lastT   int64 // the time of its last timed record
+	origin   exportOrigin
+	recs     []exportRec
+	payloads []string // the records' messages, when the input cannot be read twice
+	bad      []exportBad
+	framing  int   // framing lines counted with it (those before its records)
+	lastT    int64 // the time of its last timed record
 }
 
 // exportReader is the first pass over an export, and the second.
@@ -213,7 +214,8 @@ func (x *exportReader) add(it exportItem, first, last, start, end int64, json bo
 		r.t, es.lastT = it.time.N, it.time.N
 	}
 	if x.keep {
-		r.payload = it.text
+		r.start = int64(len(es.payloads))
+		es.payloads = append(es.payloads, it.text)
 	}
 	es.recs = append(es.recs, r)
 }
@@ -267,7 +269,7 @@ func (x *exportReader) finish(lines int64, seekable bool) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var buf []byte
+	streams := make([]*stream, len(names))
 	for k, n := range names {
 		es := x.byName[n]
 		st := x.fr.stream(es.origin.name, es.origin.hint, es.origin.hintSrc)
@@ -282,45 +284,73 @@ func (x *exportReader) finish(lines int64, seekable bool) {
 		for _, b := range es.bad {
 			st.exportUnparsed(b.line, b.phys, b.why, b.detail)
 		}
-		slices.SortStableFunc(es.recs, func(a, b exportRec) int {
-			if c := cmp.Compare(a.t, b.t); c != 0 {
-				return c
+		streams[k] = st
+	}
+	// The origins' streams are fed on every core: each reads its own
+	// records (ReadAt shares the file).
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(x.fr.opts.workers(), len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for k := range work {
+				x.feed(x.byName[names[k]], streams[k], f, &buf)
 			}
-			return cmp.Compare(a.tie, b.tie)
-		})
-		var group dupGroup
-		dups, firstDup := 0, int64(0)
-		for i := range es.recs {
-			r := &es.recs[i]
-			text, obj := r.payload, r.obj
-			if !x.keep {
-				var why string
-				text, obj, why = x.reread(f, r, &buf)
-				if why != "" {
-					st.exportUnparsed(r.line, int(r.phys), why, nil)
-					continue
-				}
-			}
-			if group.seen(r, text) {
-				st.exportDuplicate(r.line, int(r.phys))
-				if dups == 0 {
-					firstDup = r.line
-				}
-				dups++
+		}()
+	}
+	for k := range names {
+		work <- k
+	}
+	close(work)
+	wg.Wait()
+}
+
+// feed gives st the records of es in time order, duplicates counted and
+// left out.
+func (x *exportReader) feed(es *exportStream, st *stream, f *os.File, buf *[]byte) {
+	slices.SortStableFunc(es.recs, func(a, b exportRec) int {
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.tie, b.tie)
+	})
+	var group dupGroup
+	dups, firstDup := 0, int64(0)
+	for i := range es.recs {
+		r := &es.recs[i]
+		var text string
+		obj := r.obj
+		if x.keep {
+			text = es.payloads[r.start]
+			es.payloads[r.start] = ""
+		} else {
+			var why string
+			text, obj, why = x.reread(f, r, buf)
+			if why != "" {
+				st.exportUnparsed(r.line, int(r.phys), why, nil)
 				continue
 			}
-			t := flinklog.Time{}
-			if r.kind != flinklog.TimeNone {
-				t = flinklog.Time{Kind: r.kind, N: r.t}
+		}
+		if group.seen(r, text) {
+			st.exportDuplicate(r.line, int(r.phys))
+			if dups == 0 {
+				firstDup = r.line
 			}
-			st.exportRecord(r.line, r.rec, text, int(r.phys), t, obj)
-			r.payload = ""
+			dups++
+			continue
 		}
-		if dups > 0 {
-			st.diag(firstDup, "info", fmt.Sprintf("%d records of this origin repeat an earlier one exactly (same time and text: export pages that overlap); each is read once", dups), nil)
+		t := flinklog.Time{}
+		if r.kind != flinklog.TimeNone {
+			t = flinklog.Time{Kind: r.kind, N: r.t}
 		}
-		es.recs = nil
+		st.exportRecord(r.line, r.rec, text, int(r.phys), t, obj)
 	}
+	if dups > 0 {
+		st.diag(firstDup, "info", fmt.Sprintf("%d records of this origin repeat an earlier one exactly (same time and text: export pages that overlap); each is read once", dups), nil)
+	}
+	es.recs, es.payloads = nil, nil
 }
 
 // reread reads a record's bytes again and decodes its message.

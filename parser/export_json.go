@@ -650,61 +650,56 @@ func noMessage(it exportItem) string {
 // sourceItem reads a stored document (an Elasticsearch _source, a
 // Filebeat or Fluent Bit event): raw log line(s) in message or log, or a
 // JSON layout's record (it names its logger), handed over as the object.
-func sourceItem(src []byte) exportItem {
-	m, err := decodeObject(src)
-	if err != nil {
-		return exportItem{bad: "_source: " + err.Error(), detail: src}
-	}
+// raw gives the document's own bytes, asked for only then.
+func sourceItem(m map[string]any, raw func() []byte) exportItem {
 	it, hasMsg, structured := storedRecord(func(k string) (any, bool) { return lookup(m, k) })
 	if structured {
 		var b bytes.Buffer
-		if json.Compact(&b, src) == nil {
+		if json.Compact(&b, raw()) == nil {
 			it.text, it.obj = b.String(), true
 			return it
 		}
 	}
 	if !hasMsg {
-		it.bad, it.detail = noMessage(it), src
+		it.bad, it.detail = noMessage(it), raw()
 	}
 	return it
 }
 
 // esDocItem reads a search hit or an elasticdump line:
 // {"_index","_id","_source":{…}} (or "fields":{"k":[v]} when _source was
-// left out), or a bare _source object.
+// left out), or a bare _source object. It is decoded once, into a map.
 func esDocItem(b []byte) exportItem {
-	var h struct {
-		Source json.RawMessage `json:"_source"`
-		Fields map[string]any  `json:"fields"`
-		Index  *string         `json:"_index"`
+	m, err := decodeObject(b)
+	if err != nil {
+		return exportItem{bad: err.Error(), detail: b}
 	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		return exportItem{bad: "invalid JSON: " + jsonErrText(err), detail: b}
+	if src, ok := m["_source"].(map[string]any); ok {
+		return sourceItem(src, func() []byte {
+			var h struct {
+				Source json.RawMessage `json:"_source"`
+			}
+			_ = json.Unmarshal(b, &h)
+			return h.Source
+		})
 	}
-	switch {
-	case len(h.Source) > 0 && !bytes.Equal(h.Source, []byte("null")):
-		return sourceItem(h.Source)
-	case h.Fields != nil:
+	if fields, ok := m["fields"].(map[string]any); ok {
 		// the fields API: every value is a list
-		m := map[string]any{}
-		for k, v := range h.Fields {
+		for k, v := range fields {
 			if l, ok := v.([]any); ok && len(l) > 0 {
-				v = l[0]
+				fields[k] = l[0]
 			}
-			if f, ok := v.(float64); ok {
-				v = json.Number(strconv.FormatFloat(f, 'f', -1, 64))
-			}
-			m[k] = v
 		}
-		it, hasMsg, _ := storedRecord(func(k string) (any, bool) { v, ok := m[k]; return v, ok })
+		it, hasMsg, _ := storedRecord(func(k string) (any, bool) { v, ok := fields[k]; return v, ok })
 		if !hasMsg {
 			it.bad, it.detail = noMessage(it), b
 		}
 		return it
-	case h.Index != nil:
+	}
+	if _, ok := m["_index"]; ok {
 		return exportItem{bad: "a hit without _source or fields", detail: b}
 	}
-	return sourceItem(b)
+	return sourceItem(m, func() []byte { return b })
 }
 
 // lokiValueItem reads one of a Loki stream's values: ["<ns>","<line>"],
