@@ -194,3 +194,50 @@ func TestExportOddDocuments(t *testing.T) {
 		t.Errorf("%d notes of documents without records, want 3: %+v", notes, res.Diagnostics)
 	}
 }
+
+// TestExportTimeForMessagesWithoutOne: a message without a timestamp of
+// its own takes its record's: a line in a layout without a date (given
+// with --layout), a JSON object without a time member, a line of no
+// layout at all. The records come out in the order of those times.
+func TestExportTimeForMessagesWithoutOne(t *testing.T) {
+	const a1, a2 = "e6a0c2b4d8f1379520c4e6a8b1d3f5a7", "3b9d7f1e5c2a4086d9e1f3a5c7b90e24"
+	want := []string{"2020-03-17T13:59:28.500Z", "2020-03-17T13:59:29.250Z"}
+	cases := []struct {
+		name, layout, text string
+	}{
+		{"layout without a date", "%-5p %c - %m%n",
+			`{"events":[{"logStreamName":"tm-1","timestamp":1584453569250,"message":"INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor - Allocated slot for ` + a2 + `.","ingestionTime":1,"eventId":"2"},` +
+				`{"logStreamName":"tm-1","timestamp":1584453568500,"message":"INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor - Allocated slot for ` + a1 + `.","ingestionTime":1,"eventId":"1"}]}`},
+		{"JSON object without a time", "",
+			`{"status":"success","data":{"resultType":"streams","result":[{"stream":{"pod":"tm-1"},"values":[` +
+				`["1584453569250000000","{\"log.level\":\"INFO\",\"log.logger\":\"org.apache.flink.runtime.taskexecutor.TaskExecutor\",\"message\":\"Allocated slot for ` + a2 + `.\"}"],` +
+				`["1584453568500000000","{\"log.level\":\"INFO\",\"log.logger\":\"org.apache.flink.runtime.taskexecutor.TaskExecutor\",\"message\":\"Allocated slot for ` + a1 + `.\"}"]]}]}}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := Read([]string{"-"}, Options{Stdin: strings.NewReader(c.text), Layout: c.layout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := range res.All() {
+				ev := res.Event(i)
+				got = append(got, ev.Time.String())
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("event times %v, want %v (the records' own, in order)", got, want)
+			}
+		})
+	}
+	t.Run("no layout", func(t *testing.T) {
+		text := "2020-03-17T13:59:29.250Z a line without a header\n2020-03-17T13:59:28.500Z another\n"
+		res, err := Read([]string{"-"}, Options{Stdin: strings.NewReader(text)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := res.Inputs[0]
+		if in.Wrapper != wrapCWS3 || in.Layout != "headerless" || in.First.String() != want[0] || in.Last.String() != want[1] {
+			t.Errorf("read as %s/%s from %s to %s, want cloudwatch-s3/headerless from %s to %s", in.Wrapper, in.Layout, in.First, in.Last, want[0], want[1])
+		}
+	})
+}
