@@ -121,7 +121,11 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary, width int) error
 		if in.Duplicates == 0 {
 			continue
 		}
-		line := fmt.Sprintf("%s: %d of its records repeat an earlier one exactly (same time and text): each is read once", pl.path(in.Path, in.Stream), in.Duplicates)
+		verb := "repeat"
+		if in.Duplicates == 1 {
+			verb = "repeats"
+		}
+		line := fmt.Sprintf("%s: %d of its records %s an earlier one exactly (same time and text): each is read once", pl.path(in.Path, in.Stream), in.Duplicates, verb)
 		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
 			return err
 		}
