@@ -104,18 +104,26 @@ const (
 
 // Pos is a compact source position: an index into the reader's table of
 // inputs (parser.Files) and a 1-based physical line number. Positions
-// compare in (file, line) order.
+// compare in (file, line, rec) order.
 type Pos struct {
 	File int32
+	// Rec tells apart records that begin on the same physical line: 0 for
+	// the first (every record of a log file), 1, 2, … for the next ones
+	// (the hits of a log-store export saved as one line of JSON). Equal
+	// positions are one record's.
+	Rec  int32
 	Line int64
 }
 
-// Less orders positions by file, then line.
+// Less orders positions by file, then line, then record on the line.
 func (p Pos) Less(q Pos) bool {
 	if p.File != q.File {
 		return p.File < q.File
 	}
-	return p.Line < q.Line
+	if p.Line != q.Line {
+		return p.Line < q.Line
+	}
+	return p.Rec < q.Rec
 }
 
 // TimeKind says what a record's timestamp means. Flink's default layouts

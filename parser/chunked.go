@@ -271,6 +271,9 @@ func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok
 		// (openInput reads such a CR as a line end; pieces would not)
 		return nil, false, true
 	}
+	if detectExport(head[:min(len(head), exportHeadSize)]) != "" {
+		return nil, false, true // a log-store export is read whole (readExport)
+	}
 	whole := head
 	var look []pline
 	for no := int64(1); len(look) < detectLines; no++ {
@@ -285,7 +288,7 @@ func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok
 		if bytes.IndexByte(line, 0x1b) >= 0 {
 			line = stripANSI(line)
 		}
-		look = append(look, pline{no, line, 1})
+		look = append(look, pline{no: no, text: line, phys: 1})
 		head = head[i+1:]
 	}
 	if len(look) < detectLines {

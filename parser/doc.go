@@ -4,7 +4,8 @@
 // It owns everything between bytes on disk and records: opening paths
 // (files, directories, stdin, gzip), splitting multiplexed inputs (YARN
 // aggregated logs, kubectl --prefix output, Docker json-file and CRI
-// wrappers) into streams, detecting each stream's layout (Flink's log4j 1 and
+// wrappers, log-store exports: see export.go) into streams, detecting each
+// stream's layout (Flink's log4j 1 and
 // log4j 2 patterns, logback, relative-millisecond test layouts, any log4j
 // conversion pattern, and JSON layouts), assembling multi-line records, and
 // reading large files in pieces, shards, ahead or as they grow (follow).
@@ -15,8 +16,9 @@
 //
 // Every physical line is accounted for: it is part of a record that became an
 // event, part of a record known to be irrelevant, part of a record counted as
-// unparsed (with a [Diagnostic]), or a stray non-record line (also counted).
-// Nothing is dropped silently.
+// unparsed (with a [Diagnostic]), part of an export's record that repeats
+// another (a duplicate), a wrapper's or an export's own framing, or a stray
+// non-record line (also counted). Nothing is dropped silently.
 //
 // A slot report that repeats an earlier one of the same input word for word
 // (a DEBUG ResourceManager logs one per TaskManager and heartbeat) is kept

@@ -258,8 +258,8 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 		return fail()
 	}
 	if st.on == nil {
-		if magic := readAt(f, 0, 2); bytes.Equal(magic, []byte{0x1f, 0x8b}) || loneCRHead(f) {
-			return fail() // gzip, lone-CR line ends: read whole (openInput)
+		if magic := readAt(f, 0, 2); bytes.Equal(magic, []byte{0x1f, 0x8b}) || loneCRHead(f) || exportFile(f) {
+			return fail() // gzip, lone-CR line ends, a log-store export: read whole (openInput, readExport)
 		}
 		// much kubectl --prefix output at once (a follow started on a
 		// running cluster): its pods are read on every core

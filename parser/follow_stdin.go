@@ -40,6 +40,13 @@ type followedStdin struct {
 	on      *fileReader
 	lines   int64
 	over    bool // the incomplete line is longer than MaxLine: its rest is skipped until its end
+	// A log-store export is static: it is read whole at every poll. raw
+	// holds what came until its first bytes decide whether it is one
+	// (decided), export names it, all holds it.
+	raw     []byte
+	decided bool
+	export  string
+	all     []byte
 }
 
 func newFollowedStdin(r io.Reader) *followedStdin {
@@ -118,9 +125,31 @@ func (s *followedStdin) take() (data []byte, ended bool, err error) {
 func (s *followedStdin) poll(opts *Options, forced *Layout, forceJSON bool) fileResult {
 	s.polling.Lock()
 	defer s.polling.Unlock()
-	data, _, readErr := s.take()
+	data, ended, readErr := s.take()
 	s.seen += int64(len(data))
 	s.hash.Write(data)
+	if !s.decided {
+		s.raw = append(s.raw, data...)
+		kind := detectExport(s.raw[:min(len(s.raw), exportHeadSize)])
+		if kind != "" || ended || len(s.raw) >= exportHeadSize {
+			s.decided, s.export, s.all = true, kind, s.raw
+			if kind == "" {
+				s.all = nil
+			}
+			s.raw = nil
+		}
+	} else if s.export != "" {
+		s.all = append(s.all, data...)
+	}
+	if s.export != "" {
+		fr := &fileReader{path: "-", opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}, wrapper: s.export}
+		lines, err := fr.readExport(bufio.NewReaderSize(bytes.NewReader(s.all), 64<<10), s.export, false)
+		if err == nil {
+			err = readErr
+		}
+		fr.finishFile(lines, err)
+		return fileResult{streams: fr.streams, content: contentKey{size: s.seen, sum: s.hash.Sum64()}}
+	}
 	if s.over { // the rest of a line longer than MaxLine, up to its end
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,9 @@ import (
 
 // Result is everything read from a set of inputs. Its events are known by
 // [EventRef]: [Result.All] walks them in position order (by input, inputs
-// sorted by path, then by line), and [Result.Event] gives one.
+// sorted by path, then by line; the input of a log-store export's origin
+// in the order of the store's time, see export.go), and [Result.Event]
+// gives one.
 type Result struct {
 	Files  Files
 	Inputs []InputSummary
@@ -154,6 +157,9 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	settleContentKeys(results)
 	firstWith := map[contentKey]string{}
 	var pending []*repeatRun
+	// byTime: the inputs whose events are in time order, not line order
+	// (a log-store export's streams)
+	var byTime map[int32]bool
 	for _, fr := range results {
 		base := int32(len(res.Files))
 		dupOf := ""
@@ -173,6 +179,12 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
 			}
 			sum.File += base
+			if st.byTime {
+				if byTime == nil {
+					byTime = map[int32]bool{}
+				}
+				byTime[sum.File] = true
+			}
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.Inputs = append(res.Inputs, sum)
 			fill, mark := st.resourceFiller(), st.markRuns(&pending)
@@ -194,9 +206,16 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	}
 	// Streams of one file interleave (YARN, kubectl --prefix): order by
 	// position, unless they are in order already (sorting moves 400-byte
-	// events).
-	if !sort.SliceIsSorted(res.events, func(i, j int) bool { return res.events[i].Pos.Less(res.events[j].Pos) }) {
-		sort.SliceStable(res.events, func(i, j int) bool { return res.events[i].Pos.Less(res.events[j].Pos) })
+	// events). An export's stream keeps the time order it was read in.
+	less := func(i, j int) bool {
+		a, b := res.events[i].Pos, res.events[j].Pos
+		if a.File != b.File || byTime == nil || !byTime[a.File] {
+			return a.Less(b)
+		}
+		return false
+	}
+	if !sort.SliceIsSorted(res.events, less) {
+		sort.SliceStable(res.events, less)
 	}
 	res.placeRepeats(pending)
 	joinIdentities(res)
@@ -347,9 +366,26 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	hr := &hashingReader{r: r, skip: lazy}
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
-	lr := newLineReader(hr, opts.MaxLine)
+	br := bufio.NewReaderSize(hr, 64<<10)
+	// A log-store export is told by its first bytes (its lines may be one
+	// JSON document, or longer than a line may be).
+	// (A layout given applies to the records' messages.)
+	head, _ := br.Peek(exportHeadSize)
+	if kind := detectExport(head); kind != "" {
+		fr.wrapper = kind
+		seekable := lazy && !hasLoneCR(head)
+		lines, readErr := fr.readExport(br, kind, seekable)
+		fr.finishFile(lines, readErr)
+		return fr.result(hr, lazy, path)
+	}
+	lr := newLineReader(br, opts.MaxLine)
 	_, readErr := fr.readLines(lr)
 	fr.finishFile(lr.no, readErr)
+	return fr.result(hr, lazy, path)
+}
+
+// result is what readFile read, with the content key of what hr read.
+func (fr *fileReader) result(hr *hashingReader, lazy bool, path string) fileResult {
 	if lazy {
 		return fileResult{streams: fr.streams, content: contentKey{size: hr.size, lazy: true}, path: path}
 	}
@@ -370,7 +406,7 @@ func (fr *fileReader) readLines(lr *lineReader) (looked int, readErr error) {
 			}
 			break
 		}
-		look = append(look, pline{lr.no, append([]byte(nil), line...), 1})
+		look = append(look, pline{no: lr.no, text: append([]byte(nil), line...), phys: 1})
 		lookTrunc = append(lookTrunc, trunc)
 	}
 	fr.wrapper, fr.kubeTS = detectWrapper(look)

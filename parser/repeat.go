@@ -204,7 +204,7 @@ func sameButWhen(a, b *flinklog.Event) bool {
 	_, bTail := b.TextParts()
 	aRep, aN := a.RepeatSpan()
 	bRep, bN := b.RepeatSpan()
-	return a.Pos.File == b.Pos.File && a.Time.Kind == b.Time.Kind &&
+	return a.Pos.File == b.Pos.File && a.Pos.Rec == b.Pos.Rec && a.Time.Kind == b.Time.Kind &&
 		a.Level == b.Level && a.Component == b.Component && a.Kind == b.Kind &&
 		a.Alloc == b.Alloc && a.Job == b.Job && a.Other == b.Other && a.Instance == b.Instance &&
 		a.Resource == b.Resource && a.SlotID == b.SlotID &&

@@ -29,8 +29,8 @@ func readFileSharded(path string, opts *Options, forced *Layout, forceJSON bool)
 		return fileResult{}, false
 	}
 	defer f.Close()
-	if loneCRHead(f) {
-		return fileResult{}, false // lone-CR line ends are read sequentially
+	if loneCRHead(f) || exportFile(f) {
+		return fileResult{}, false // lone-CR line ends and exports are read sequentially
 	}
 	fr, lines, ok := readShards(f, path, opts, forced, forceJSON, size, workers)
 	if !ok {
@@ -55,7 +55,7 @@ func readShards(f *os.File, path string, opts *Options, forced *Layout, forceJSO
 		if err != nil {
 			break
 		}
-		look = append(look, pline{lr.no, append([]byte(nil), line...), 1})
+		look = append(look, pline{no: lr.no, text: append([]byte(nil), line...), phys: 1})
 	}
 	wrapper, _ := detectWrapper(look)
 	if wrapper != wrapKubePrefix && wrapper != wrapYARN || len(look) < 64 {

@@ -15,14 +15,17 @@ import (
 
 // InputSummary accounts for one logical input (a file, or one stream inside
 // a file). Lines = Framing + Stray + the lines of all Records, and Records =
-// the records that gave Events + Irrelevant + Unparsed: nothing read is left
-// out of the sums.
+// the records that gave Events + Irrelevant + Unparsed + Duplicates: nothing
+// read is left out of the sums.
 type InputSummary struct {
-	File    int32
-	Path    string
-	Stream  string
-	Layout  string // detected or forced layout; "headerless" when none was found
-	Wrapper string // docker-json, cri, kubectl-prefix, kubectl-timestamps, yarn, or ""
+	File   int32
+	Path   string
+	Stream string
+	Layout string // detected or forced layout; "headerless" when none was found
+	// Wrapper: docker-json, cri, kubectl-prefix, kubectl-timestamps, yarn,
+	// a log-store export's name (elasticsearch-search, loki-query-range,
+	// …: see exportKinds), or ""
+	Wrapper string
 	Gzip    bool
 
 	Components       []flinklog.Component
@@ -42,7 +45,11 @@ type InputSummary struct {
 	Irrelevant  int
 	Unparsed    int
 	Stray       int // lines outside any record (stdout noise, garbage)
-	Framing     int // wrapper lines (YARN headers)
+	Framing     int // wrapper lines (YARN headers, an export's JSON structure or CSV header)
+	// Duplicates: records of a log-store export that repeat an earlier
+	// record of the same origin exactly (time and text): pages that
+	// overlap. Counted among Records, read once.
+	Duplicates  int
 	Truncated   int // lines or records cut at the size limit
 	First, Last flinklog.Time
 	Err         string // a read error that stopped this input early
@@ -98,14 +105,27 @@ type pline struct {
 	no   int64
 	text []byte
 	phys int // physical lines this logical line was joined from (container runtimes split long lines)
+	// a line of a log-store export's record (see stream.exp), and the
+	// record's own time
+	exp uint8
+	ext flinklog.Time
+	rec int32
 }
+
+// What a line of a log-store export is (stream.exp).
+const (
+	expNone  uint8 = iota // a line of a log file
+	expStart              // the first line of an export record's message
+	expCont               // a further line of it: part of the record the first began
+)
 
 // record is one log record in assembly: what Classify reads, and what
 // only reading needs to know of it. Byte slices are owned by the record.
 type record struct {
 	flinklog.Record
 	headerless bool
-	truncated  bool // continuation lines beyond the record limit were skipped
+	truncated  bool  // continuation lines beyond the record limit were skipped
+	rec        int32 // Pos.Rec of its events
 }
 
 // stream turns the lines of one logical input into records and events.
@@ -148,6 +168,15 @@ type stream struct {
 	registered   []string // TaskManagers named by RM/JM lines of the same file
 	nameHint     string   // container / pod name from a wrapper
 	nameHintSrc  string
+
+	// A log-store export's stream (readExport): its records were put in
+	// time order, so its events are not in line order (byTime; nothing is
+	// folded, see Repeat); exp and ext say what the line being read is and
+	// the time its export record has, for a message without one.
+	byTime bool
+	exp    uint8
+	ext    flinklog.Time
+	extRec int32 // the record's place among those beginning on its line (Pos.Rec)
 
 	loggers    map[string]*loggerInfo
 	lastLogger []byte
@@ -204,7 +233,7 @@ func (s *stream) line(no int64, b []byte, phys int, truncated bool) {
 		b = stripANSI(b)
 	}
 	if !s.decided {
-		s.pending = append(s.pending, pline{no, append([]byte(nil), b...), phys})
+		s.pending = append(s.pending, pline{no, append([]byte(nil), b...), phys, s.exp, s.ext, s.extRec})
 		if len(s.pending) >= detectLines {
 			s.decide()
 		}
@@ -246,9 +275,12 @@ func (s *stream) decide() {
 	}
 	pend := s.pending
 	s.pending = nil
+	exp, ext, rec := s.exp, s.ext, s.extRec
 	for _, p := range pend {
+		s.exp, s.ext, s.extRec = p.exp, p.ext, p.rec
 		s.process(p.no, p.text, p.phys)
 	}
+	s.exp, s.ext, s.extRec = exp, ext, rec
 }
 
 // detectLayout scores every built-in layout on the first lines and picks the
@@ -297,6 +329,12 @@ func detectLayout(lines []pline) (*Layout, bool) {
 func (s *stream) process(no int64, b []byte, phys int) {
 	if s.jsonBuf != nil {
 		s.jsonContinue(no, b, phys)
+		return
+	}
+	if s.exp == expCont && s.rec != nil {
+		// the store holds the message as one record: its lines are the
+		// record's, whatever they look like
+		s.appendBody(no, b, phys)
 		return
 	}
 	// the first byte after blanks (bytes.TrimLeft built a set on every
@@ -406,7 +444,11 @@ func (s *stream) reuse() *record {
 func (s *stream) startRecord(no int64, line []byte, phys int, h header) {
 	s.finishRecord()
 	r := s.reuse()
-	r.Start, r.End, r.Time, r.Level = no, no, s.adjustTime(h.time), levelString(h.level)
+	t := h.time
+	if t.IsZero() && s.exp != expNone {
+		t = s.ext // a layout without a date: the export record's time
+	}
+	r.Start, r.End, r.Time, r.Level, r.rec = no, no, s.adjustTime(t), levelString(h.level), s.extRec
 	r.Logger = append(r.Logger, h.logger...)
 	r.Msg = append(r.Msg, h.msg...)
 	r.First = append(r.First, line[:min(len(line), flinklog.MaxTextLen+1)]...)
@@ -418,7 +460,10 @@ func (s *stream) startRecord(no int64, line []byte, phys int, h header) {
 func (s *stream) startHeaderless(no int64, line []byte, phys int) {
 	s.finishRecord()
 	r := s.reuse()
-	r.Start, r.End, r.headerless = no, no, true
+	r.Start, r.End, r.headerless, r.rec = no, no, true, s.extRec
+	if s.exp != expNone {
+		r.Time = s.ext // a message without a header: the export record's time
+	}
 	r.Msg = append(r.Msg, line...)
 	r.First = append(r.First, line[:min(len(line), flinklog.MaxTextLen+1)]...)
 	s.rec, s.recLines = r, phys
@@ -605,9 +650,12 @@ func (s *stream) jsonDecoded(start, end int64, lines int, jr jsonRecord, err err
 	// for every JSON record, a quarter of all a JSON log's reading allocated
 	// (Classify copies what it keeps).
 	r := s.reuse()
+	if jr.time.IsZero() && s.exp != expNone {
+		jr.time = s.ext // an object without a time: the export record's
+	}
 	// the record's strings may share the line's bytes (fastJSONObject): the
 	// level is kept in events, so it gets its own
-	r.Start, r.End, r.Time, r.Level = start, end, s.adjustTime(jr.time), ownLevel(jr.level)
+	r.Start, r.End, r.Time, r.Level, r.rec = start, end, s.adjustTime(jr.time), ownLevel(jr.level), s.extRec
 	r.Logger = append(r.Logger, jr.logger...)
 	msg, rest, _ := strings.Cut(jr.msg, "\n")
 	r.Msg = append(r.Msg, msg...)
@@ -655,7 +703,7 @@ func (s *stream) finishRecord() {
 	n := 0
 	var first flinklog.Event
 	status, why := s.classifier.Classify(&r.Record, &info.LoggerInfo, func(ev flinklog.Event) {
-		ev.Pos.File = s.idx
+		ev.Pos.File, ev.Pos.Rec = s.idx, r.rec
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
 		switch n {
@@ -669,7 +717,7 @@ func (s *stream) finishRecord() {
 		}
 		n++
 	})
-	if n == 1 && !s.fold(&first) {
+	if n == 1 && (s.byTime || !s.fold(&first)) {
 		s.events.add(first)
 	}
 	// Only which components an input holds matters: noted once per logger.

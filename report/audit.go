@@ -14,13 +14,17 @@ import (
 
 // EvidenceJSON is one line of proof (or one step no line shows: no path).
 type EvidenceJSON struct {
-	Path      string `json:"path,omitempty"`
-	Stream    string `json:"stream,omitempty"`
-	Line      int64  `json:"line,omitempty"`
-	Time      string `json:"time,omitempty"`
-	Component string `json:"component,omitempty"`
-	Text      string `json:"text,omitempty"`
-	Says      string `json:"says"`
+	Path   string `json:"path,omitempty"`
+	Stream string `json:"stream,omitempty"`
+	Line   int64  `json:"line,omitempty"`
+	// RecordOnLine tells apart records that begin on the same line (the
+	// records of a log-store export's page saved on one line): omitted for
+	// the first, as for every record of a log file (flinklog.Pos.Rec).
+	RecordOnLine int32  `json:"record_on_line,omitempty"`
+	Time         string `json:"time,omitempty"`
+	Component    string `json:"component,omitempty"`
+	Text         string `json:"text,omitempty"`
+	Says         string `json:"says"`
 }
 
 // FindingJSON is one finding as the contract shapes it, with extensions.
@@ -236,7 +240,7 @@ func NewFindingJSON(m *reconstruct.Model, f rules.Finding) FindingJSON {
 	for _, e := range f.Evidence {
 		ej := EvidenceJSON{Says: e.Says, Text: e.Text, Time: e.Time.String(), Component: string(e.Component)}
 		if p := place(m, e.Pos); p != nil {
-			ej.Path, ej.Stream, ej.Line = p.Path, p.Stream, p.Line
+			ej.Path, ej.Stream, ej.Line, ej.RecordOnLine = p.Path, p.Stream, p.Line, p.RecordOnLine
 		}
 		out.Evidence = append(out.Evidence, ej)
 	}
@@ -527,7 +531,7 @@ func (a *Audit) WriteExplain(w io.Writer, ids []string, width int) error {
 			}
 			where := pl.at(&PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line})
 			writePara(w, step, step+"  ", where+"  "+orDash(clockOn(e.Time, day))+"  "+strings.ToUpper(orDash(e.Component)), width)
-			key := EvidenceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}
+			key := EvidenceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line, RecordOnLine: e.RecordOnLine}
 			if before, ok := shown[key]; ok {
 				writePara(w, step, step, fmt.Sprintf("(quoted above, %s)", before), width)
 				continue

@@ -74,6 +74,8 @@ var raceSets = map[string][]string{
 	"fixed-1.10-refuse":    {"fixed-1.10.0-refused-duplicate-tm.log"},
 	"race-on-fixed-1.10.3": {"fixed-1.10.3-race-refused-tm.log", "fixed-1.10.3-race-refused-jm.log"},
 	"healthy-1.11":         {"fixed-1.11.3-k8s-restart-tm.log", "fixed-1.11.3-k8s-restart-jm.log"},
+	// the race-1.8.2-debug logs as Loki gives them back (testdata/exports)
+	"race-1.8.2-loki-export": {"../exports/race-1.8.2/loki-query-range.json"},
 }
 
 // TestGoldenAuditFormats renders every audit format for the race variants,

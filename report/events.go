@@ -22,6 +22,7 @@ type EventJSON struct {
 	Path           string           `json:"path"`
 	Stream         string           `json:"stream,omitempty"`
 	Line           int64            `json:"line"`
+	RecordOnLine   int32            `json:"record_on_line,omitempty"`
 	EndLine        int64            `json:"end_line,omitempty"`
 	Level          string           `json:"level,omitempty"`
 	SlotID         string           `json:"slot_id,omitempty"`
@@ -79,6 +80,7 @@ func NewEventJSON(files parser.Files, ev *flinklog.Event) EventJSON {
 		Path:           fi.Path,
 		Stream:         fi.Stream,
 		Line:           ev.Pos.Line,
+		RecordOnLine:   ev.Pos.Rec,
 		Level:          string(ev.Level),
 		SlotID:         ev.SlotID,
 		Dynamic:        ev.Dynamic,

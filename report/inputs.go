@@ -32,6 +32,7 @@ type InputJSON struct {
 	Unparsed         int      `json:"unparsed"`
 	Stray            int      `json:"stray_lines"`
 	Framing          int      `json:"framing_lines,omitempty"`
+	Duplicates       int      `json:"duplicates,omitempty"`
 	Truncated        int      `json:"truncated,omitempty"`
 	First            string   `json:"first_time,omitempty"`
 	Last             string   `json:"last_time,omitempty"`
@@ -80,7 +81,7 @@ func NewInputJSON(in *parser.InputSummary) InputJSON {
 		FlinkVersion: in.FlinkVersion, VersionSource: in.VersionSource, VersionFamily: fam,
 		Layout: in.Layout, Wrapper: in.Wrapper, Gzip: in.Gzip, Slots: in.Slots,
 		Lines: in.Lines, Records: in.Records, Events: in.EventCount, EventRecords: in.EventRecs,
-		Irrelevant: in.Irrelevant, Unparsed: in.Unparsed, Stray: in.Stray, Framing: in.Framing,
+		Irrelevant: in.Irrelevant, Unparsed: in.Unparsed, Stray: in.Stray, Framing: in.Framing, Duplicates: in.Duplicates,
 		Truncated: in.Truncated, First: in.First.String(), Last: in.Last.String(), Error: in.Err, DuplicateOf: in.DuplicateOf,
 		Fetched: fetchedJSON(in.Fetched),
 	}
@@ -146,6 +147,22 @@ func WriteInputTable(w io.Writer, inputs []parser.InputSummary, width int) error
 		}
 		said[in.Fetched] = true
 		line := fmt.Sprintf("%s: %s", pl.path(in.Path, ""), Escape(in.Fetched.Summary))
+		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
+			return err
+		}
+	}
+	// Records a log-store export held twice (pages that overlap): counted
+	// among the records, read once.
+	for i := range inputs {
+		in := &inputs[i]
+		if in.Duplicates == 0 {
+			continue
+		}
+		verb := "repeat"
+		if in.Duplicates == 1 {
+			verb = "repeats"
+		}
+		line := fmt.Sprintf("%s: %d of its records %s an earlier one exactly (same time and text): each is read once", pl.path(in.Path, in.Stream), in.Duplicates, verb)
 		if _, err := fmt.Fprintln(w, strings.ReplaceAll(wrap(line, width-2), "\n", "\n  ")); err != nil {
 			return err
 		}

@@ -33,7 +33,11 @@ type TimelineEventJSON struct {
 	Path      string `json:"path"`
 	Stream    string `json:"stream,omitempty"`
 	Line      int64  `json:"line"`
-	Text      string `json:"text"`
+	// RecordOnLine tells apart records that begin on the same line (the
+	// records of a log-store export's page saved on one line): omitted for
+	// the first, as for every record of a log file (flinklog.Pos.Rec).
+	RecordOnLine int32  `json:"record_on_line,omitempty"`
+	Text         string `json:"text"`
 }
 
 // HeldSlotJSON is one slot an allocation occupied on a TaskManager.
@@ -117,7 +121,7 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 		}
 		e := TimelineEventJSON{
 			Time: ev.Time.String(), Component: string(ev.Component), Kind: string(ev.Kind), SlotIndex: optInt(ev.SlotIndex),
-			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, Text: ev.Text(),
+			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, RecordOnLine: ev.Pos.Rec, Text: ev.Text(),
 		}
 		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != flinklog.TimeNone {
 			e.AlignedTime = flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()
@@ -286,7 +290,7 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			i := ""
 			if e.SlotIndex != nil {
 				i = fmt.Sprint(*e.SlotIndex)
-			} else if h, ok := created[PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line}]; ok {
+			} else if h, ok := created[PlaceJSON{Path: e.Path, Stream: e.Stream, Line: e.Line, RecordOnLine: e.RecordOnLine}]; ok {
 				i = "?" // how it is known is in the header
 				if h.Index != nil {
 					i = fmt.Sprint(*h.Index)
@@ -380,6 +384,10 @@ type PlaceJSON struct {
 	Path   string `json:"path"`
 	Stream string `json:"stream,omitempty"`
 	Line   int64  `json:"line"`
+	// RecordOnLine tells apart records that begin on the same line (the
+	// records of a log-store export's page saved on one line): omitted for
+	// the first, as for every record of a log file (flinklog.Pos.Rec).
+	RecordOnLine int32 `json:"record_on_line,omitempty"`
 }
 
 func place(m *reconstruct.Model, pos flinklog.Pos) *PlaceJSON {
@@ -387,7 +395,7 @@ func place(m *reconstruct.Model, pos flinklog.Pos) *PlaceJSON {
 		return nil
 	}
 	fi := m.Result.Files[pos.File]
-	return &PlaceJSON{Path: fi.Path, Stream: fi.Stream, Line: pos.Line}
+	return &PlaceJSON{Path: fi.Path, Stream: fi.Stream, Line: pos.Line, RecordOnLine: pos.Rec}
 }
 
 func (p *PlaceJSON) String() string {

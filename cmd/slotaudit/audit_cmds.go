@@ -125,7 +125,7 @@ input, the follow ends when it does, with the summary line and the exit code of 
 Each change reads only what was appended to an uncompressed log: logs in JSON or in a layout
 with dated timestamps (bare or in CRI, Docker or kubectl --timestamps lines) are cut at record
 starts; others (kubectl --prefix, YARN, time-of-day layouts) are read on by a reader kept from
-change to change. Only gzip inputs are read again whole.
+change to change. Only gzip inputs and log-store exports (static files) are read again whole.
 
 Every machine format is a complete document whatever the exit code: with nothing to judge
 (exit 3) it names every input and the reason (summary.status, summary.reason).
