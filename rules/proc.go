@@ -18,6 +18,9 @@ type proc struct {
 	r   *reconstruct.Replay
 	sem reconstruct.Semantics
 	ix  *procIndex
+	// lostByOthers: the other components lost this TaskManager (a
+	// heartbeat timeout, a closed or unregistered connection)
+	lostByOthers bool
 }
 
 // procIndex is computed once per process and shared by the rules of a run.
@@ -44,14 +47,19 @@ type runState struct {
 
 func newRunState(m *reconstruct.Model) *runState {
 	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[flinklog.Pos]parser.EventRef{}}
+	lost := map[string]bool{} // ResourceIDs, lower case, that the others lost
 	for i := range m.Result.All() {
 		if _, ok := st.byPos[m.Result.Pos(i)]; !ok {
 			st.byPos[m.Result.Pos(i)] = i
 		}
+		switch ev := m.Result.Base(i); ev.Kind {
+		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
+			lost[strings.ToLower(ev.Resource)] = true
+		}
 	}
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
-			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, sem: p.Runs, ix: indexProcess(p)}
+			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, sem: p.Runs, ix: indexProcess(p), lostByOthers: lost[strings.ToLower(tm.Resource)]}
 			st.procs[p] = pr
 			st.order = append(st.order, pr)
 		}
@@ -198,13 +206,8 @@ func (pr *proc) evidenceEnd(m *reconstruct.Model) (flinklog.Time, string) {
 			return own, "the last line of its log, where it stopped"
 		}
 	}
-	for i := range res.All() {
-		switch ev := res.Base(i); ev.Kind {
-		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
-			if strings.EqualFold(ev.Resource, pr.tm.Resource) {
-				return own, "the last line of its log (the other components lost it)"
-			}
-		}
+	if pr.lostByOthers {
+		return own, "the last line of its log (the other components lost it)"
 	}
 	off := m.Skew[pr.p.Input].Offset
 	best, bestAt := own.N+off, ""
