@@ -81,6 +81,10 @@ func (m *Model) buildAllocations() {
 	sort.Slice(m.Allocations, func(i, j int) bool {
 		return m.Rank[m.Allocations[i].Events[0]] < m.Rank[m.Allocations[j].Events[0]]
 	})
+	// rules and reports look allocations up by ID once per finding or
+	// bar: a scan each time was quadratic in a session cluster's
+	// allocations
+	m.allocationOf = byID
 }
 
 // oneResource reports whether every status names the same TaskManager.
@@ -95,7 +99,10 @@ func oneResource(slots []flinklog.SlotStatus) bool {
 
 // Allocation returns the timeline of id, or nil.
 func (m *Model) Allocation(id flinklog.ID) *Allocation {
-	for _, a := range m.Allocations {
+	if m.allocationOf != nil {
+		return m.allocationOf[id]
+	}
+	for _, a := range m.Allocations { // a model put together by hand
 		if a.ID == id {
 			return a
 		}

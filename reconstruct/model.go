@@ -11,6 +11,8 @@ type Model struct {
 	Result       *parser.Result
 	TaskManagers []*TaskManager
 	Allocations  []*Allocation
+	// allocationOf indexes Allocations by ID (see Allocation)
+	allocationOf map[flinklog.ID]*Allocation
 	// Skew is the clock offset (nanoseconds) added to an input's times
 	// when ordering it against other inputs, with the pair that forced it.
 	Skew map[int32]Skew
