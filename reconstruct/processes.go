@@ -268,6 +268,9 @@ func (m *Model) joinRotatedIdentities() {
 		file  int32
 		first flinklog.Time
 		named string // the ResourceID its last process announced, "" if none
+		// family: the stream and the file name without its rotation
+		// suffix; only inputs of one family continue one another
+		family string
 	}
 	var tmInputs []info
 	seen := map[int32]bool{}
@@ -278,23 +281,31 @@ func (m *Model) joinRotatedIdentities() {
 		seen[read.Pos(i).File] = true
 		tmInputs = append(tmInputs, info{file: read.Pos(i).File, first: read.Time(i)})
 	}
+	inputs := make(map[int32]*parser.InputSummary, len(read.Inputs))
+	for k := range read.Inputs {
+		if _, ok := inputs[read.Inputs[k].File]; !ok {
+			inputs[read.Inputs[k].File] = &read.Inputs[k]
+		}
+	}
+	// Each input is compared only with its family: comparing every pair
+	// was quadratic, 1.3 s of a 1.7 s audit of 3,000 TaskManager logs.
+	families := map[string][]int{}
 	for k := range tmInputs {
-		in := m.inputOf(tmInputs[k].file)
-		if in.ResourceIDSource != "file name" {
+		if in := inputs[tmInputs[k].file]; in != nil && in.ResourceIDSource != "file name" {
 			tmInputs[k].named = in.ResourceID
 		}
+		fi := read.Files[tmInputs[k].file]
+		tmInputs[k].family = fi.Stream + "\x00" + rotationBase(fi.Path)
+		families[tmInputs[k].family] = append(families[tmInputs[k].family], k)
 	}
 	for _, a := range tmInputs {
 		if a.first.Kind == flinklog.TimeNone {
 			continue
 		}
-		fa := m.Result.Files[a.file]
 		var best *info
-		for k := range tmInputs {
+		for _, k := range families[a.family] {
 			b := &tmInputs[k]
-			fb := m.Result.Files[b.file]
-			if b.file == a.file || b.named == "" || fb.Stream != fa.Stream || rotationBase(fb.Path) != rotationBase(fa.Path) ||
-				b.first.Kind != a.first.Kind || b.first.N > a.first.N {
+			if b.file == a.file || b.named == "" || b.first.Kind != a.first.Kind || b.first.N > a.first.N {
 				continue
 			}
 			if best == nil || b.first.N > best.first.N {
