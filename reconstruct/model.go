@@ -13,6 +13,8 @@ type Model struct {
 	Allocations  []*Allocation
 	// allocationOf indexes Allocations by ID (see Allocation)
 	allocationOf map[flinklog.ID]*Allocation
+	// inputAt indexes Result.Inputs by file (see inputOf)
+	inputAt map[int32]int
 	// Skew is the clock offset (nanoseconds) added to an input's times
 	// when ordering it against other inputs, with the pair that forced it.
 	Skew map[int32]Skew
@@ -93,6 +95,7 @@ type Held struct {
 // Build reconstructs the model from a read.
 func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
+	m.indexInputs()
 	m.joinRotatedIdentities()
 	m.groupProcesses()
 	m.estimateSkew()

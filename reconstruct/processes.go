@@ -167,12 +167,21 @@ func (m *Model) configure(p *Process) {
 }
 
 func (m *Model) inputOf(file int32) parser.InputSummary {
-	for _, in := range m.Result.Inputs {
-		if in.File == file {
-			return in
-		}
+	if k, ok := m.inputAt[file]; ok {
+		return m.Result.Inputs[k]
 	}
 	return parser.InputSummary{}
+}
+
+// indexInputs indexes the read's input summaries by file (the first of a
+// file's), for inputOf: a scan per process was quadratic in TaskManagers.
+func (m *Model) indexInputs() {
+	m.inputAt = make(map[int32]int, len(m.Result.Inputs))
+	for k := range m.Result.Inputs {
+		if _, ok := m.inputAt[m.Result.Inputs[k].File]; !ok {
+			m.inputAt[m.Result.Inputs[k].File] = k
+		}
+	}
 }
 
 // ReplayAt replays a process's events up to time at (on the TaskManager's
@@ -281,17 +290,11 @@ func (m *Model) joinRotatedIdentities() {
 		seen[read.Pos(i).File] = true
 		tmInputs = append(tmInputs, info{file: read.Pos(i).File, first: read.Time(i)})
 	}
-	inputs := make(map[int32]*parser.InputSummary, len(read.Inputs))
-	for k := range read.Inputs {
-		if _, ok := inputs[read.Inputs[k].File]; !ok {
-			inputs[read.Inputs[k].File] = &read.Inputs[k]
-		}
-	}
 	// Each input is compared only with its family: comparing every pair
 	// was quadratic, 1.3 s of a 1.7 s audit of 3,000 TaskManager logs.
 	families := map[string][]int{}
 	for k := range tmInputs {
-		if in := inputs[tmInputs[k].file]; in != nil && in.ResourceIDSource != "file name" {
+		if in := m.inputOf(tmInputs[k].file); in.ResourceIDSource != "file name" {
 			tmInputs[k].named = in.ResourceID
 		}
 		fi := read.Files[tmInputs[k].file]
