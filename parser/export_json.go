@@ -118,8 +118,15 @@ func skipValue(dec *json.Decoder) error {
 
 // skipOpened reads past the rest of an object or array whose opening
 // delimiter was just read.
-func skipOpened(dec *json.Decoder) error {
-	for depth := 1; depth > 0; {
+func skipOpened(dec *json.Decoder) error { return skipDepth(dec, nil) }
+
+// skipDepth reads tokens until the value whose opening delimiter was just
+// read is closed; every, when set, is called before each 1024th token.
+func skipDepth(dec *json.Decoder, every func()) error {
+	for depth, n := 1, 0; depth > 0; n++ {
+		if every != nil && n%1024 == 1023 {
+			every()
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return err
@@ -461,23 +468,7 @@ func (w *docWalk) skipRest(tok json.Token) error {
 	if !ok || d == '}' || d == ']' {
 		return nil
 	}
-	for depth, n := 1, 0; depth > 0; n++ {
-		if n%1024 == 1023 {
-			w.lc.lineAt(w.dec.InputOffset())
-		}
-		tok, err := w.dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-	}
-	return nil
+	return skipDepth(w.dec, func() { w.lc.lineAt(w.dec.InputOffset()) })
 }
 
 // raw decodes the next value as its bytes, and where they are.
