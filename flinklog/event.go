@@ -239,6 +239,10 @@ type Event struct {
 	// reports before it: a DEBUG JobManager log holds one every heartbeat
 	// per TaskManager, for as long as the log runs.
 	textHead, textTail string
+	// textAway: the text was let go (see LetTextGo); textSum is the sum
+	// of what it was
+	textAway bool
+	textSum  uint32
 }
 
 // Text returns the record's first physical line as read (capped at
@@ -249,12 +253,27 @@ func (e *Event) Text() string { return e.textHead + e.textTail }
 // the part of the line before the message (a slot report's timestamp),
 // and tail, the rest. A reader that writes a repeated slot report back out
 // gives it its own head and the tail it shares with the report it repeats.
-func (e *Event) SetText(head, tail string) { e.textHead, e.textTail = head, tail }
+func (e *Event) SetText(head, tail string) {
+	e.textHead, e.textTail, e.textAway, e.textSum = head, tail, false, 0
+}
 
 // TextParts returns the two parts of Text as SetText or Classify set them.
 // Identical slot reports share one tail string: comparing tails is how a
 // reader tells that two reports printed the same message.
 func (e *Event) TextParts() (head, tail string) { return e.textHead, e.textTail }
+
+// LetTextGo drops the event's text and keeps sum, the sum of it that
+// the reader that let it go computed: a reader of a file it can read
+// again keeps evidence as positions and reads the text back when it is
+// written (parser.Result.Text), checking it against sum. Text returns ""
+// after.
+func (e *Event) LetTextGo(sum uint32) {
+	e.textHead, e.textTail, e.textAway, e.textSum = "", "", true, sum
+}
+
+// TextAway reports whether LetTextGo dropped the text, and the sum it
+// kept.
+func (e *Event) TextAway() (sum uint32, away bool) { return e.textSum, e.textAway }
 
 // RepeatSpan returns the two numbers a reader of many records keeps in an
 // event for the records that repeat it (package parser: the event's

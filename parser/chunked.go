@@ -100,7 +100,8 @@ type rangeRead struct {
 // layout (and the wrapper) the file's first lines decide, as a sequential
 // read does: a range may be too short to decide the same on its own.
 func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to int64) (rangeRead, error) {
-	fr := &fileReader{path: path, opts: opts, forced: c.layout, forceJSON: c.json, wrapper: c.wrapper, byName: map[string]*stream{}}
+	// a range of a regular file, neither gzip nor lone-CR (chunkableInput)
+	fr := &fileReader{path: path, opts: opts, forced: c.layout, forceJSON: c.json, wrapper: c.wrapper, byName: map[string]*stream{}, reread: true}
 	lr := newLineReader(bufio.NewReaderSize(r, int(min(to-from+1, 64<<10))), opts.MaxLine)
 	lr.started = from > 0 // a byte-order mark only opens the file
 	failed := fr.feedLines(lr)

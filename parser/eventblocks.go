@@ -22,11 +22,21 @@ const eventBlockLen = 1024
 type eventBlocks struct {
 	blocks [][]flinklog.Event
 	n      int
+	// away: the stream's input can be read again by position (see
+	// Result.Text), so its events let their text go as they are added
+	away bool
 }
 
 // add appends ev. The first block grows from small (most streams hold few
-// events); later blocks are made full-sized.
+// events); later blocks are made full-sized. When b lets texts go, ev's
+// goes, but for a slot report that later ones may repeat: a repeat is
+// written out with its event's text (Result.Event).
 func (b *eventBlocks) add(ev flinklog.Event) {
+	if b.away && ev.Kind != flinklog.KindRMSlotReport {
+		if _, away := ev.TextAway(); !away {
+			ev.LetTextGo(textSum(ev.Text()))
+		}
+	}
 	k := len(b.blocks) - 1
 	if k < 0 || len(b.blocks[k]) >= eventBlockLen {
 		c := eventBlockLen
@@ -49,7 +59,7 @@ func (b *eventBlocks) adopt(o *eventBlocks) {
 	}
 	b.blocks = append(b.blocks, o.blocks...)
 	b.n += o.n
-	*o = eventBlocks{}
+	*o = eventBlocks{away: o.away}
 }
 
 // len returns the number of events.
@@ -87,7 +97,7 @@ func (b *eventBlocks) drain(take func([]flinklog.Event)) {
 		take(b.blocks[k])
 		b.blocks[k] = nil
 	}
-	*b = eventBlocks{}
+	*b = eventBlocks{away: b.away}
 }
 
 // share returns blocks holding the same events that can be appended to
@@ -96,7 +106,7 @@ func (b *eventBlocks) drain(take func([]flinklog.Event)) {
 // A follow takes one per poll of a growing file, and copying every event
 // each time held them twice.
 func (b *eventBlocks) share() eventBlocks {
-	c := eventBlocks{blocks: append([][]flinklog.Event(nil), b.blocks...), n: b.n}
+	c := eventBlocks{blocks: append([][]flinklog.Event(nil), b.blocks...), n: b.n, away: b.away}
 	if k := len(c.blocks) - 1; k >= 0 && len(c.blocks[k]) < cap(c.blocks[k]) {
 		c.blocks[k] = append(make([]flinklog.Event, 0, cap(c.blocks[k])), c.blocks[k]...)
 	}

@@ -58,7 +58,7 @@ func eventFacts(res *parser.Result, texts bool) []string {
 		ev := res.Event(i)
 		s := fmt.Sprintf("%s %s %s %s %s %s %d", ev.Time, ev.Component, ev.Kind, ev.Alloc, ev.Resource, ev.Task, ev.SlotIndex)
 		if texts {
-			s += " " + ev.Text() + " | " + ev.CauseText
+			s += " " + res.Text(i) + " | " + ev.CauseText
 		}
 		out = append(out, s)
 	}
@@ -198,7 +198,7 @@ func TestExportPositionsLeadToRecords(t *testing.T) {
 					if ev.Pos.Rec > 0 {
 						onOneLine++
 					}
-					first, _, _ := strings.Cut(ev.Text(), "\n")
+					first, _, _ := strings.Cut(res.Text(i), "\n")
 					want := first
 					if strings.HasSuffix(shape, "-csv") {
 						want = strings.ReplaceAll(first, `"`, `""`)
@@ -214,10 +214,10 @@ func TestExportPositionsLeadToRecords(t *testing.T) {
 						t.Fatalf("%s: the record of %q is not at line %d", res.Files.Position(ev.Pos), first, ev.Pos.Line)
 					}
 					key := flinklogPos{ev.Pos.File, ev.Pos.Rec, ev.Pos.Line}
-					if prev, ok := texts[key]; ok && prev != ev.Text() {
-						t.Fatalf("%s (record %d on the line): two records share a position: %q and %q", res.Files.Position(ev.Pos), ev.Pos.Rec, prev, ev.Text())
+					if prev, ok := texts[key]; ok && prev != res.Text(i) {
+						t.Fatalf("%s (record %d on the line): two records share a position: %q and %q", res.Files.Position(ev.Pos), ev.Pos.Rec, prev, res.Text(i))
 					}
-					texts[key] = ev.Text()
+					texts[key] = res.Text(i)
 				}
 				if bytes.Count(data, []byte("\n")) < 5 && onOneLine == 0 {
 					t.Errorf("one-line pages, but no record is told apart on its line")

@@ -270,7 +270,7 @@ func (fl *Follower) readOn(f *os.File, path string, opts *Options, forced *Layou
 			}
 		}
 		if st.on == nil {
-			fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}}
+			fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}, reread: true}
 			lr := newLineReader(io.NewSectionReader(f, 0, end), opts.MaxLine)
 			// the wrapper is decided on the first 64 lines, which must be
 			// there and complete to be the ones a whole read decides on

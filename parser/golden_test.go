@@ -42,8 +42,10 @@ func renderGolden(t *testing.T, res *parser.Result) []byte {
 		fmt.Fprintf(&b, "# input %s\n", j)
 	}
 	b.WriteString("# events\n")
+	shown := *res // the same events, under the base names
+	shown.Files = files
 	for v := range res.All() {
-		j, err := json.Marshal(report.NewEventJSON(files, res.Event(v)))
+		j, err := json.Marshal(report.NewEventJSON(&shown, v))
 		if err != nil {
 			t.Fatal(err)
 		}

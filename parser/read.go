@@ -33,6 +33,11 @@ type Result struct {
 	repeats     []Repeat
 	heads       map[int32][]byte // the timestamp texts of each event's repeats (see Repeat.head)
 	Diagnostics []Diagnostic
+	rereader    *lineSource // see Text
+	// readFrom is the path each of Files was read from, which Text reads
+	// again: a caller may rename Files for its output
+	readFrom []string
+	maxLine  int // Options.MaxLine of the read: a line read again is cut where it was
 	// Skipped names the directory entries not read (links that lead
 	// nowhere or to directories, FIFOs, devices).
 	Skipped []SkippedPath
@@ -140,7 +145,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	}
 	results = kept
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
-	res := &Result{Skipped: skipped}
+	res := &Result{Skipped: skipped, maxLine: opts.MaxLine}
 	total := 0
 	for _, fr := range results {
 		for _, st := range fr.streams {
@@ -174,7 +179,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			sum, diags := st.sum, st.diags
 			if dupOf != "" {
 				sum.DuplicateOf, sum.EventCount, sum.EventRecs = dupOf, 0, 0
-				st.events, st.runs, st.runAt = eventBlocks{}, nil, nil
+				st.events, st.runs, st.runAt = eventBlocks{away: st.events.away}, nil, nil
 				diags = []Diagnostic{{Pos: flinklog.Pos{File: sum.File, Line: 1}, Severity: "warning",
 					Summary: "same content as " + dupOf + ": its events are counted once, from there"}}
 			}
@@ -186,6 +191,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 				byTime[sum.File] = true
 			}
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
+			res.readFrom = append(res.readFrom, sum.Path)
 			res.Inputs = append(res.Inputs, sum)
 			fill, mark := st.resourceFiller(), st.markRuns(&pending)
 			st.events.drain(func(evs []flinklog.Event) {
@@ -331,6 +337,10 @@ type fileReader struct {
 
 	wrapper string
 	kubeTS  bool // kubectl --prefix output that also has --timestamps
+	// reread: the input is a regular file, read as it is (no gzip, no
+	// lone-CR line ends), that Result.Text can read again by line; its
+	// unwrapped streams let their events' texts go (eventBlocks.away)
+	reread bool
 	streams []*stream
 	byName  map[string]*stream
 	main    *stream // the stream called "", once it exists
@@ -378,6 +388,8 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		fr.finishFile(lines, readErr)
 		return fr.result(hr, lazy, path)
 	}
+	_, crLines := r.(crReader)
+	fr.reread = lazy && !crLines
 	lr := newLineReader(br, opts.MaxLine)
 	_, readErr := fr.readLines(lr)
 	fr.finishFile(lr.no, readErr)
@@ -479,6 +491,9 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 		idx = fr.order[name]
 	}
 	st := newStream(idx, FileInfo{Path: fr.path, Stream: name}, fr.opts, fr.forced, fr.forceJSON)
+	// the reference read keeps every text, for the tests that compare
+	// the texts read back with it
+	st.events.away = fr.reread && fr.wrapper == wrapNone && name == "" && !fr.opts.Reference
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)

@@ -204,6 +204,8 @@ func sameButWhen(a, b *flinklog.Event) bool {
 	_, bTail := b.TextParts()
 	aRep, aN := a.RepeatSpan()
 	bRep, bN := b.RepeatSpan()
+	aSum, aAway := a.TextAway()
+	bSum, bAway := b.TextAway()
 	return a.Pos.File == b.Pos.File && a.Pos.Rec == b.Pos.Rec && a.Time.Kind == b.Time.Kind &&
 		a.Level == b.Level && a.Component == b.Component && a.Kind == b.Kind &&
 		a.Alloc == b.Alloc && a.Job == b.Job && a.Other == b.Other && a.Instance == b.Instance &&
@@ -215,7 +217,7 @@ func sameButWhen(a, b *flinklog.Event) bool {
 		a.Version == b.Version && a.Count == b.Count &&
 		// a repeat keeps no line of its own for a cause: never folded
 		a.CauseLine == b.CauseLine && a.CauseText == b.CauseText &&
-		slices.Equal(a.Slots, b.Slots) && aTail == bTail &&
+		slices.Equal(a.Slots, b.Slots) && aTail == bTail && aSum == bSum && aAway == bAway &&
 		aRep == bRep && aN == bN
 }
 
@@ -506,12 +508,18 @@ func (q repeatQueue) down(i int) {
 }
 
 // Expanded returns every event with the repeats written out, in the order
-// of All: what a read that folded nothing returns as Events.
+// of All: what a read that folded nothing returns as Events. Each one's
+// text is whole (its TextParts head is empty), read again if it was let
+// go.
 func (r *Result) Expanded() []flinklog.Event {
 	out := make([]flinklog.Event, 0, r.Len())
 	for v := range r.All() {
 		ev := *r.Event(v)
 		ev.SetRepeatSpan(0, 0)
+		// every text whole, as read or read again, so that reads compare
+		// whichever kept it
+		text := r.Text(v)
+		ev.SetText("", text)
 		out = append(out, ev)
 	}
 	return out

@@ -75,7 +75,7 @@ func changeField(t *testing.T, name string, f reflect.Value) {
 		f.SetString(f.String() + "x")
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		f.SetInt(f.Int() + 1)
-	case reflect.Uint8:
+	case reflect.Uint8, reflect.Uint32:
 		f.SetUint(f.Uint() + 1)
 	case reflect.Bool:
 		f.SetBool(!f.Bool())

@@ -69,7 +69,7 @@ func TestSlotReportTextShared(t *testing.T) {
 				if len(want) > flinklog.MaxTextLen {
 					want = want[:flinklog.MaxTextLen] + "…"
 				}
-				if got := ev.Text(); got != want {
+				if got := r.Text(v); got != want {
 					t.Fatalf("line %d (%s): evidence\n got  %.200q\n want %.200q", ev.Pos.Line, ev.Kind, got, want)
 				}
 				if ev.Kind == flinklog.KindRMSlotReport {

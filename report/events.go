@@ -63,8 +63,9 @@ func optInt(v int) *int {
 	return &v
 }
 
-// NewEventJSON converts an event for output.
-func NewEventJSON(files parser.Files, ev *flinklog.Event) EventJSON {
+// NewEventJSON converts the event ref names for output.
+func NewEventJSON(res *parser.Result, ref parser.EventRef) EventJSON {
+	files, ev := res.Files, res.Event(ref)
 	var fi parser.FileInfo
 	if int(ev.Pos.File) < len(files) {
 		fi = files[ev.Pos.File]
@@ -96,7 +97,7 @@ func NewEventJSON(files parser.Files, ev *flinklog.Event) EventJSON {
 		Reason:         ev.Reason,
 		Version:        ev.Version,
 		Count:          ev.Count,
-		Text:           ev.Text(),
+		Text:           res.Text(ref),
 		CauseLine:      ev.CauseLine,
 		CauseText:      ev.CauseText,
 	}
@@ -121,7 +122,7 @@ func WriteEvents(w io.Writer, res *parser.Result, keep func(*flinklog.Event) boo
 		if keep != nil && !keep(ev) {
 			continue
 		}
-		if err := enc.Encode(NewEventJSON(res.Files, ev)); err != nil {
+		if err := enc.Encode(NewEventJSON(res, v)); err != nil {
 			return err
 		}
 	}

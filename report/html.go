@@ -441,7 +441,7 @@ func (p *htmlPage) detail(m *reconstruct.Model, o *occupancy, b *occBar, id stri
 			continue
 		}
 		ev := res.Event(ref)
-		d.Evidence = append(d.Evidence, htmlEvidence{Where: res.Files.Position(ev.Pos), Time: ev.Time.String(), Text: capShown(ev.Text())})
+		d.Evidence = append(d.Evidence, htmlEvidence{Where: res.Files.Position(ev.Pos), Time: ev.Time.String(), Text: capShown(res.Text(ref))})
 	}
 	return d
 }

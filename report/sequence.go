@@ -217,7 +217,7 @@ func newSequence(m *reconstruct.Model, a *reconstruct.Allocation) (SequenceJSON,
 				st.Time += " (aligned " + st.aligned + ")"
 			}
 		}
-		pos, text := ev.Pos, ev.Text()
+		pos, text := ev.Pos, res.Text(i)
 		if ev.CauseLine > 0 && ev.CauseText != "" {
 			pos.Line, text = ev.CauseLine, ev.CauseText
 		}

@@ -121,7 +121,7 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 		}
 		e := TimelineEventJSON{
 			Time: ev.Time.String(), Component: string(ev.Component), Kind: string(ev.Kind), SlotIndex: optInt(ev.SlotIndex),
-			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, RecordOnLine: ev.Pos.Rec, Text: ev.Text(),
+			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, RecordOnLine: ev.Pos.Rec, Text: res.Text(i),
 		}
 		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != flinklog.TimeNone {
 			e.AlignedTime = flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()

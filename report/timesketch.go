@@ -100,7 +100,7 @@ func (a *Audit) WriteTimesketch(w io.Writer) error {
 			}
 		}
 		fi := res.Files[ev.Pos.File]
-		line := TimesketchEventJSON{Message: ev.Text(), Datetime: dt, Timestamp: us, TimeNote: note,
+		line := TimesketchEventJSON{Message: res.Text(ref), Datetime: dt, Timestamp: us, TimeNote: note,
 			TimestampDesc: "Flink log line (" + string(ev.Component) + ")", DataType: "flink:slot:event",
 			Kind: string(ev.Kind), Component: string(ev.Component), ResourceID: ev.Resource,
 			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, SlotIndex: optInt(ev.SlotIndex)}

@@ -353,11 +353,11 @@ func capacity(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) string {
 	res := m.Result
 	out := fmt.Sprintf("the ResourceManager could not fulfill job %s's requirements", res.Event(unmet).Job)
 	if req >= 0 {
-		if g := requiredSlots.FindStringSubmatch(res.Event(req).Text()); g != nil {
+		if g := requiredSlots.FindStringSubmatch(res.Text(req)); g != nil {
 			out = fmt.Sprintf("job %s required %s slot(s) and the ResourceManager could not fulfill that", res.Event(unmet).Job, g[1])
 		}
 	}
-	if g := freeSlots.FindStringSubmatch(res.Event(unmet).Text()); g != nil {
+	if g := freeSlots.FindStringSubmatch(res.Text(unmet)); g != nil {
 		out += fmt.Sprintf(" (%s free slot(s))", g[1])
 	}
 	return out

@@ -328,7 +328,7 @@ func Max(fs []Finding) Severity {
 // record's first line.
 func evidence(m *reconstruct.Model, i parser.EventRef, says string, args ...any) Evidence {
 	ev := m.Result.Event(i)
-	e := Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: ev.Text(), Says: fmt.Sprintf(says, args...)}
+	e := Evidence{Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Text: m.Result.Text(i), Says: fmt.Sprintf(says, args...)}
 	if ev.CauseLine > 0 && ev.CauseText != "" {
 		e.Pos.Line, e.Text = ev.CauseLine, ev.CauseText
 	}

@@ -1,0 +1,251 @@
+package parser
+
+// This file reads evidence texts back by position. An event of a regular
+// file read as it is keeps no text (eventBlocks.away): a busy cluster's
+// logs hold millions of events, and their first lines were most of what a
+// read kept in memory (0.74 of 2.56 GB of live heap on 225,000
+// allocations), while only the few that become evidence are ever shown.
+// Result.Text reads such an event's line from the file again when it is
+// written, by its line number, and checks it against the sum kept.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+)
+
+// textSum is the sum an event keeps of the text it lets go: FNV-1a.
+func textSum(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+// lineMarkEvery: a file's line index marks where every lineMarkEvery-th
+// line starts (8 bytes per 64 lines), so a line is read back by one pread
+// of the lines after a mark.
+const lineMarkEvery = 64
+
+// Text returns the text of the event ref names: its record's first
+// physical line as read (capped at flinklog.MaxTextLen bytes and "…"). An
+// event that let its text go reads it back from its file. When the file
+// cannot be read, or its line is no longer what was read (a file rewritten
+// since), Text says so in place of the text, in brackets: evidence is
+// never silently replaced by other text.
+func (r *Result) Text(ref EventRef) string {
+	ev := r.Base(ref)
+	sum, away := ev.TextAway()
+	if !away {
+		return r.Event(ref).Text()
+	}
+	pos := r.Pos(ref)
+	if int(pos.File) < 0 || int(pos.File) >= len(r.readFrom) {
+		return "[text not kept: unknown input]"
+	}
+	path := r.readFrom[pos.File]
+	text, err := r.lines().read(path, pos.Line, r.maxLine)
+	if err != nil {
+		return fmt.Sprintf("[line %d of %s could not be read again: %v]", pos.Line, path, err)
+	}
+	if textSum(text) != sum {
+		return fmt.Sprintf("[line %d of %s changed since it was read]", pos.Line, path)
+	}
+	return text
+}
+
+// lines returns the result's re-reader, made on first use: the lines of
+// one read are read back through one index per file.
+func (r *Result) lines() *lineSource {
+	linesMu.Lock()
+	defer linesMu.Unlock()
+	if r.rereader == nil {
+		r.rereader = &lineSource{files: map[string]*lineIndex{}}
+	}
+	return r.rereader
+}
+
+// linesMu guards the making of Results' re-readers.
+var linesMu sync.Mutex
+
+// lineSource reads lines of files back by number. One file stays open:
+// a directory of thousands of TaskManager logs must not hold as many
+// descriptors.
+type lineSource struct {
+	mu    sync.Mutex
+	files map[string]*lineIndex
+	open  *os.File
+	path  string // open's
+	buf   []byte
+}
+
+// lineIndex marks where lines of one file start, as far as it was read.
+type lineIndex struct {
+	marks []int64 // marks[k]: where line k*lineMarkEvery+1 starts
+	lines int64   // complete lines counted
+	end   int64   // where the line after them starts
+}
+
+func (ls *lineSource) file(path string) (*os.File, error) {
+	if ls.open != nil && ls.path == path {
+		return ls.open, nil
+	}
+	if ls.open != nil {
+		_ = ls.open.Close()
+		ls.open = nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	ls.open, ls.path = f, path
+	return f, nil
+}
+
+// read returns line no (1-based) of path as a read of it gave the
+// record's text: without its end of line and (line 1) a byte-order mark,
+// terminal escapes removed, capped as flinklog caps text.
+func (ls *lineSource) read(path string, no int64, maxLine int) (string, error) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	f, err := ls.file(path)
+	if err != nil {
+		return "", err
+	}
+	ix := ls.files[path]
+	if ix == nil {
+		ix = &lineIndex{marks: []int64{0}}
+		ls.files[path] = ix
+	}
+	if err := ls.extend(f, ix, no); err != nil {
+		return "", err
+	}
+	if no < 1 || no > ix.lines+1 {
+		return "", fmt.Errorf("the file has %d lines now", ix.lines)
+	}
+	k := (no - 1) / lineMarkEvery
+	at, skip := ix.marks[k], (no-1)%lineMarkEvery
+	line, err := ls.lineAt(f, at, skip, maxLine)
+	if err != nil {
+		return "", err
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if no == 1 {
+		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+	}
+	if bytes.IndexByte(line, 0x1b) >= 0 {
+		line = stripANSI(line)
+	}
+	return capText(line), nil
+}
+
+// cutLine is what lineReader makes of a line read whole (its "\n"
+// included, when it has one): cut at max bytes, end of line stripped.
+func cutLine(b []byte, max int) []byte {
+	if len(b) > max {
+		b = b[:max]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+// capText is the text flinklog keeps of a record's first line.
+func capText(line []byte) string {
+	if len(line) > flinklog.MaxTextLen {
+		return string(line[:flinklog.MaxTextLen]) + "…"
+	}
+	return string(line)
+}
+
+// extend counts lines of f from where ix stopped until line no starts
+// (or the file ends), marking every lineMarkEvery-th.
+func (ls *lineSource) extend(f *os.File, ix *lineIndex, no int64) error {
+	if ix.lines >= no {
+		return nil
+	}
+	if cap(ls.buf) < 256<<10 {
+		ls.buf = make([]byte, 256<<10)
+	}
+	buf := ls.buf[:256<<10]
+	for ix.lines < no {
+		n, err := f.ReadAt(buf, ix.end)
+		chunk := buf[:n]
+		for len(chunk) > 0 && ix.lines < no {
+			i := bytes.IndexByte(chunk, '\n')
+			if i < 0 {
+				break
+			}
+			ix.end += int64(i) + 1
+			ix.lines++
+			chunk = chunk[i+1:]
+			if ix.lines%lineMarkEvery == 0 {
+				ix.marks = append(ix.marks, ix.end)
+			}
+		}
+		if ix.lines >= no {
+			return nil
+		}
+		if n < len(buf) || err != nil {
+			if err != nil && err != io.EOF {
+				return err
+			}
+			return nil // the last line may have no end of line
+		}
+		if len(chunk) == n {
+			// no end of line in a whole buffer: a line longer than it;
+			// go on after what was looked at
+			ix.end += int64(n)
+			continue
+		}
+	}
+	return nil
+}
+
+// lineAt returns the line that starts skip lines after offset at, cut at
+// maxLine bytes as the read cut it (its end of line included, when it
+// fits: finishLine strips it).
+func (ls *lineSource) lineAt(f *os.File, at, skip int64, maxLine int) ([]byte, error) {
+	if maxLine <= 0 {
+		maxLine = defaultMaxLine
+	}
+	var out []byte
+	for {
+		n, err := f.ReadAt(ls.buf[:cap(ls.buf)], at)
+		chunk := ls.buf[:n]
+		for skip > 0 {
+			i := bytes.IndexByte(chunk, '\n')
+			if i < 0 {
+				break
+			}
+			chunk, at, skip = chunk[i+1:], at+int64(i)+1, skip-1
+		}
+		if skip > 0 {
+			if n == 0 || err != nil && err != io.EOF {
+				return nil, fmt.Errorf("line not found")
+			}
+			at += int64(len(chunk))
+			continue
+		}
+		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+			return cutLine(append(out, chunk[:i+1]...), maxLine), nil
+		}
+		out = append(out, chunk...)
+		if n == 0 || err != nil || len(out) > maxLine {
+			out = cutLine(out, maxLine)
+			if err != nil && err != io.EOF {
+				return nil, err
+			}
+			return out, nil
+		}
+		at += int64(len(chunk))
+	}
+}
