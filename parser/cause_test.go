@@ -22,7 +22,7 @@ type causeWant struct {
 // causeEvents returns the events of res that come from exception lines.
 func causeEvents(res *Result) []causeWant {
 	var out []causeWant
-	for _, ev := range res.events {
+	for _, ev := range res.events.list() {
 		if ev.CauseLine == 0 {
 			continue
 		}
@@ -103,7 +103,7 @@ func TestCauseLineEvidence(t *testing.T) {
 					t.Errorf("event %d:\n got  %+v\n want %+v", i, got[i], c.want[i])
 				}
 			}
-			for _, ev := range res.events {
+			for _, ev := range res.events.list() {
 				if ev.CauseLine != 0 && ev.Text() == ev.CauseText {
 					t.Errorf("%s: Text is the exception line %q; it is the record's first line, which Pos names", ev.Kind, ev.Text())
 				}

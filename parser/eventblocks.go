@@ -112,3 +112,111 @@ func (b *eventBlocks) share() eventBlocks {
 	}
 	return c
 }
+
+// storeShift: eventStore.look has an entry per 1<<storeShift events.
+const storeShift = 10
+
+// minKept: a stream's block of at least this many events, three quarters
+// full or more, joins the store as it is; smaller ones are copied into a
+// block of the store's own. The blocks that start within one look window
+// are then few, and a kept block wastes at most a quarter of itself.
+const minKept = 256
+
+// eventStore is a read's events, in the blocks the streams filled: handing
+// events over to a Result used to copy every one of them into one array
+// (1.5 GB, and a quarter of the CPU of an allocation-dense read: copying
+// 448-byte events with pointers in them runs the collector's write
+// barriers on every word), and for that moment held them twice. Blocks of
+// any length are indexed by look, a block per window of 1<<storeShift
+// events, and a short walk.
+type eventStore struct {
+	blocks [][]flinklog.Event
+	starts []int   // starts[k]: the index of blocks[k]'s first event; one more entry: n
+	look   []int32 // look[w]: the block that holds event w<<storeShift
+	n      int
+	small  []flinklog.Event // the store's own block that short blocks are copied into
+}
+
+// take appends blk's events, calling fix on each where it is kept. keep:
+// blk is the caller's to give (a follow's blocks are shared with its
+// streams, and are always copied).
+func (s *eventStore) take(blk []flinklog.Event, keep bool, fix func(*flinklog.Event)) {
+	if keep && len(blk) >= minKept && 4*len(blk) >= 3*cap(blk) {
+		s.closeSmall()
+		for i := range blk {
+			fix(&blk[i])
+		}
+		s.push(blk)
+		return
+	}
+	for _, ev := range blk {
+		if len(s.small) == cap(s.small) {
+			s.closeSmall()
+			s.small = make([]flinklog.Event, 0, eventBlockLen)
+		}
+		s.small = append(s.small, ev)
+		fix(&s.small[len(s.small)-1])
+	}
+}
+
+func (s *eventStore) closeSmall() {
+	if len(s.small) > 0 {
+		s.push(s.small)
+	}
+	s.small = nil
+}
+
+func (s *eventStore) push(blk []flinklog.Event) {
+	s.blocks = append(s.blocks, blk)
+	s.starts = append(s.starts, s.n)
+	s.n += len(blk)
+}
+
+// seal ends the taking and indexes the blocks.
+func (s *eventStore) seal() {
+	s.closeSmall()
+	s.starts = append(s.starts[:len(s.blocks)], s.n)
+	s.look = make([]int32, 0, s.n>>storeShift+1)
+	k := 0
+	for w := 0; w<<storeShift < s.n; w++ {
+		for s.starts[k+1] <= w<<storeShift {
+			k++
+		}
+		s.look = append(s.look, int32(k))
+	}
+}
+
+// storeOf returns a sealed store of evs.
+func storeOf(evs []flinklog.Event) eventStore {
+	s := eventStore{}
+	if len(evs) > 0 {
+		s.push(evs)
+	}
+	s.seal()
+	return s
+}
+
+// len returns the number of events.
+func (s *eventStore) len() int { return s.n }
+
+// at returns event i, to read or to change in place.
+func (s *eventStore) at(i int) *flinklog.Event {
+	k := int(s.look[i>>storeShift])
+	for s.starts[k+1] <= i {
+		k++
+	}
+	return &s.blocks[k][i-s.starts[k]]
+}
+
+// list returns the events as one slice (a copy, unless there is one
+// block): for sorting and for tests.
+func (s *eventStore) list() []flinklog.Event {
+	if len(s.blocks) == 1 {
+		return s.blocks[0]
+	}
+	out := make([]flinklog.Event, 0, s.n)
+	for _, b := range s.blocks {
+		out = append(out, b...)
+	}
+	return out
+}

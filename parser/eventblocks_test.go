@@ -92,3 +92,73 @@ func TestEventBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestEventStoreIndexes: blocks of every length, kept or copied, give
+// back every event at its index, in order, each fixed once.
+func TestEventStoreIndexes(t *testing.T) {
+	cases := []struct {
+		name string
+		lens []int
+		keep bool
+	}{
+		{"none", nil, true},
+		{"one short", []int{3}, true},
+		{"full blocks", []int{1024, 1024, 1024}, true},
+		{"short between long", []int{1024, 5, 700, 1, 1, 300, 1024, 17}, true},
+		{"many short", []int{1, 2, 3, 200, 255, 256, 1000, 9, 9, 9, 9, 9, 1024, 513}, true},
+		{"a follow copies", []int{1024, 5, 700, 1024}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s eventStore
+			line := int64(0)
+			kept := 0
+			for _, n := range c.lens {
+				blk := make([]flinklog.Event, n)
+				for i := range blk {
+					line++
+					blk[i] = flinklog.NewEvent(flinklog.KindTMFree)
+					blk[i].Pos.Line = line
+				}
+				s.take(blk, c.keep, func(ev *flinklog.Event) {
+					if ev.EndLine != 0 {
+						t.Fatalf("line %d fixed twice", ev.Pos.Line)
+					}
+					ev.EndLine = ev.Pos.Line
+				})
+				if n > 0 && &blk[0] == s.at0(s.n-n) {
+					kept++
+					if !c.keep {
+						t.Fatalf("a block of %d was kept in a follow", n)
+					}
+				}
+			}
+			s.seal()
+			if s.len() != int(line) {
+				t.Fatalf("%d events, want %d", s.len(), line)
+			}
+			for i := 0; i < s.len(); i++ {
+				if ev := s.at(i); ev.Pos.Line != int64(i+1) || ev.EndLine != ev.Pos.Line {
+					t.Fatalf("at(%d) is line %d (fixed %d)", i, ev.Pos.Line, ev.EndLine)
+				}
+			}
+			if c.keep && slices.Max(append([]int{0}, c.lens...)) >= minKept && kept == 0 {
+				t.Fatalf("no block kept")
+			}
+		})
+	}
+}
+
+// at0 is at before seal: a walk of the blocks.
+func (s *eventStore) at0(i int) *flinklog.Event {
+	for k, b := range append(s.blocks, s.small) {
+		start := s.n - len(s.small)
+		if k < len(s.blocks) {
+			start = s.starts[k]
+		}
+		if i >= start && i < start+len(b) {
+			return &b[i-start]
+		}
+	}
+	return nil
+}

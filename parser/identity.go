@@ -75,8 +75,8 @@ func joinIdentities(res *Result) {
 			selfNamed[r][rotationFamily(in.Path)+"\x00"+in.Stream] = true
 		}
 	}
-	for i := range res.events {
-		if ev := &res.events[i]; ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
+	for i := 0; i < res.events.len(); i++ {
+		if ev := res.events.at(int(i)); ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
 			r := strings.ToLower(ev.Resource)
 			if selfNamed[r] == nil {
 				selfNamed[r] = map[string]bool{}
@@ -104,8 +104,8 @@ func joinIdentities(res *Result) {
 	// a version banner after TaskManager events starts a second process;
 	// one before any starts the first (events are in file order)
 	sawTM := map[int32]bool{}
-	for i := range res.events {
-		ev := &res.events[i]
+	for i := 0; i < res.events.len(); i++ {
+		ev := res.events.at(int(i))
 		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != flinklog.ComponentTM {
 			continue
 		}
@@ -155,8 +155,8 @@ func joinIdentities(res *Result) {
 			}
 		}
 	}
-	for i := range res.events {
-		ev := &res.events[i]
+	for i := 0; i < res.events.len(); i++ {
+		ev := res.events.at(int(i))
 		if ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM {
 			continue
 		}
@@ -268,8 +268,8 @@ func joinIdentities(res *Result) {
 		return
 	}
 	for i, sg := range segOf {
-		if r, ok := joined[sg]; ok && unnamed(&res.events[i]) {
-			res.events[i].Resource = r
+		if r, ok := joined[sg]; ok && unnamed(res.events.at(int(i))) {
+			res.events.at(int(i)).Resource = r
 		}
 	}
 }

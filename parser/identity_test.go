@@ -76,8 +76,8 @@ func TestJoinIdentities(t *testing.T) {
 			if in.ResourceID != tc.want || !strings.HasPrefix(in.ResourceIDSource, tc.src) {
 				t.Errorf("identity %s (%s), want %s (%s…)", in.ResourceID, in.ResourceIDSource, tc.want, tc.src)
 			}
-			for i := range res.events {
-				if ev := &res.events[i]; ev.Pos.File == in.File && ev.Component == flinklog.ComponentTM && ev.Resource != "" && ev.Resource != tc.want {
+			for i := range res.events.list() {
+				if ev := res.events.at(i); ev.Pos.File == in.File && ev.Component == flinklog.ComponentTM && ev.Resource != "" && ev.Resource != tc.want {
 					t.Fatalf("event at line %d names TaskManager %s, the input %s", ev.Pos.Line, ev.Resource, tc.want)
 				}
 			}

@@ -29,7 +29,7 @@ func TestLineNumbersNeverWrap(t *testing.T) {
 	if got := res.Inputs[0].Lines; got != 10 {
 		t.Errorf("%d lines read, want 10", got)
 	}
-	for _, ev := range res.events {
+	for _, ev := range res.events.list() {
 		if ev.Pos.Line < 1 || ev.Pos.Line > 10 {
 			t.Errorf("event at line %d", ev.Pos.Line)
 		}

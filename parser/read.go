@@ -29,7 +29,7 @@ type Result struct {
 	// events are the events as read, in position order; a slot report
 	// that repeats one of them word for word is not among them but in
 	// repeats (see Repeat), grouped by the event, in the order of events.
-	events      []flinklog.Event
+	events      eventStore
 	repeats     []Repeat
 	heads       map[int32][]byte // the timestamp texts of each event's repeats (see Repeat.head)
 	Diagnostics []Diagnostic
@@ -152,10 +152,6 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			total += st.events.len()
 		}
 	}
-	// One allocation for all events. While they are copied in, the streams'
-	// blocks are still there (each is dropped once copied): for that moment
-	// the events are held twice; see the collection below.
-	res.events = make([]flinklog.Event, 0, total)
 	// The same log given twice (a copy under another name, a .gz of it) is
 	// read once: the later input (in path order) keeps its summary, marked
 	// as a duplicate, and contributes no events.
@@ -195,14 +191,11 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			res.Inputs = append(res.Inputs, sum)
 			fill, mark := st.resourceFiller(), st.markRuns(&pending)
 			st.events.drain(func(evs []flinklog.Event) {
-				at := len(res.events)
-				res.events = append(res.events, evs...)
-				for i := range res.events[at:] {
-					ev := &res.events[at+i]
+				res.events.take(evs, fl == nil, func(ev *flinklog.Event) {
 					ev.Pos.File += base
 					fill(ev)
 					mark(ev)
-				}
+				})
 			})
 			for i := range diags {
 				diags[i].Pos.File += base
@@ -213,25 +206,32 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	// Streams of one file interleave (YARN, kubectl --prefix): order by
 	// position, unless they are in order already (sorting moves 400-byte
 	// events). An export's stream keeps the time order it was read in.
-	less := func(i, j int) bool {
-		a, b := res.events[i].Pos, res.events[j].Pos
+	res.events.seal()
+	less := func(a, b flinklog.Pos) bool {
 		if a.File != b.File || byTime == nil || !byTime[a.File] {
 			return a.Less(b)
 		}
 		return false
 	}
-	if !sort.SliceIsSorted(res.events, less) {
-		sort.SliceStable(res.events, less)
+	sorted := true
+	for i := 1; i < res.events.len() && sorted; i++ {
+		sorted = !less(res.events.at(i).Pos, res.events.at(i-1).Pos)
+	}
+	if !sorted {
+		evs := res.events.list()
+		sort.SliceStable(evs, func(i, j int) bool { return less(evs[i].Pos, evs[j].Pos) })
+		res.events = storeOf(evs)
 	}
 	res.placeRepeats(pending)
 	joinIdentities(res)
-	// The streams' blocks, copied into res.Events, are garbage now, but a
-	// collection that ran during the copy saw them alive beside it, and
-	// set the next heap goal at twice both: the model built next would grow
-	// the heap to four times the events before collecting again. Collected
-	// here, the goal follows what lives on. A collection costs a marking of
-	// the live heap; it is only worth it when the events are large.
-	if total*eventSize >= collectAfterHandoff {
+	// A follow's streams' blocks, copied into res.events, are garbage now,
+	// but a collection that ran during the copy saw them alive beside it,
+	// and set the next heap goal at twice both: the model built next would
+	// grow the heap to four times the events before collecting again.
+	// Collected here, the goal follows what lives on. A collection costs a
+	// marking of the live heap; it is only worth it when the events are
+	// large, and only a follow copies them (eventStore).
+	if fl != nil && total*eventSize >= collectAfterHandoff {
 		runtime.GC()
 	}
 	return res, nil

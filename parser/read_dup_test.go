@@ -66,8 +66,8 @@ func TestSameLogTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(thrice.events) != len(once.events) {
-				t.Errorf("%d events from three copies, want %d (once)", len(thrice.events), len(once.events))
+			if thrice.events.len() != once.events.len() {
+				t.Errorf("%d events from three copies, want %d (once)", thrice.events.len(), once.events.len())
 			}
 			if len(thrice.Inputs) != 3 || thrice.Inputs[0].DuplicateOf != "" || thrice.Inputs[1].DuplicateOf != a || thrice.Inputs[2].DuplicateOf != a {
 				t.Errorf("inputs: %+v", thrice.Inputs)

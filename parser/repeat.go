@@ -321,8 +321,8 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 		n += len(run.reps)
 	}
 	r.repeats = make([]Repeat, 0, n)
-	for i := range r.events {
-		ev := &r.events[i]
+	for i := 0; i < r.events.len(); i++ {
+		ev := r.events.at(int(i))
 		mark, _ := ev.RepeatSpan()
 		if mark == 0 {
 			continue
@@ -356,7 +356,7 @@ type EventRef int32
 
 // repeatsOf returns the repeats of event i, in line order.
 func (r *Result) repeatsOf(i int) []Repeat {
-	first, n := r.events[i].RepeatSpan()
+	first, n := r.events.at(int(i)).RepeatSpan()
 	if first == 0 {
 		return nil
 	}
@@ -365,20 +365,20 @@ func (r *Result) repeatsOf(i int) []Repeat {
 
 // Len counts the events: those read and the repeats, the events a read
 // that folded nothing would have. Every ref below it names one.
-func (r *Result) Len() int { return len(r.events) + len(r.repeats) }
+func (r *Result) Len() int { return r.events.len() + len(r.repeats) }
 
 // Event returns the event ref names. A repeat is written out as the event
 // it stands for, into a copy: what the pointer leads to is read only.
 func (r *Result) Event(ref EventRef) *flinklog.Event {
-	if int(ref) < len(r.events) {
-		return &r.events[ref]
+	if int(ref) < r.events.len() {
+		return r.events.at(int(ref))
 	}
 	return r.repeatEvent(ref)
 }
 
 func (r *Result) repeatEvent(ref EventRef) *flinklog.Event {
-	rp := &r.repeats[int(ref)-len(r.events)]
-	ev := r.events[rp.Of]
+	rp := &r.repeats[int(ref)-r.events.len()]
+	ev := *r.events.at(int(rp.Of))
 	ev.Pos.Line, ev.EndLine, ev.Time.N = rp.Line, rp.EndLine, rp.Time
 	ev.SetRepeatSpan(0, 0)
 	_, tail := ev.TextParts()
@@ -395,31 +395,31 @@ func (r *Result) repeatEvent(ref EventRef) *flinklog.Event {
 // Pos returns the position of the event ref names, without writing a
 // repeat out.
 func (r *Result) Pos(ref EventRef) flinklog.Pos {
-	if int(ref) < len(r.events) {
-		return r.events[ref].Pos
+	if int(ref) < r.events.len() {
+		return r.events.at(int(ref)).Pos
 	}
-	rp := &r.repeats[int(ref)-len(r.events)]
-	return flinklog.Pos{File: r.events[rp.Of].Pos.File, Line: rp.Line}
+	rp := &r.repeats[int(ref)-r.events.len()]
+	return flinklog.Pos{File: r.events.at(int(rp.Of)).Pos.File, Line: rp.Line}
 }
 
 // Time returns the time of the event ref names, without writing a repeat
 // out.
 func (r *Result) Time(ref EventRef) flinklog.Time {
-	if int(ref) < len(r.events) {
-		return r.events[ref].Time
+	if int(ref) < r.events.len() {
+		return r.events.at(int(ref)).Time
 	}
-	rp := &r.repeats[int(ref)-len(r.events)]
-	return flinklog.Time{Kind: r.events[rp.Of].Time.Kind, N: rp.Time}
+	rp := &r.repeats[int(ref)-r.events.len()]
+	return flinklog.Time{Kind: r.events.at(int(rp.Of)).Time.Kind, N: rp.Time}
 }
 
 // Base returns the event as read that ref is or repeats: everything but
 // its position, time and text is the event's (read only), without writing
 // a repeat out.
 func (r *Result) Base(ref EventRef) *flinklog.Event {
-	if int(ref) < len(r.events) {
-		return &r.events[ref]
+	if int(ref) < r.events.len() {
+		return r.events.at(int(ref))
 	}
-	return &r.events[r.repeats[int(ref)-len(r.events)].Of]
+	return r.events.at(int(r.repeats[int(ref)-r.events.len()].Of))
 }
 
 // All yields the ref of every event, repeats included, in position order:
@@ -428,8 +428,8 @@ func (r *Result) All() iter.Seq[EventRef] {
 	return func(yield func(EventRef) bool) {
 		// the repeats of events already passed, by their next position
 		var q repeatQueue
-		for i := range r.events {
-			at := r.events[i].Pos
+		for i := 0; i < r.events.len(); i++ {
+			at := r.events.at(int(i)).Pos
 			for len(q) > 0 && q[0].pos.Less(at) {
 				if !yield(q.next(r)) {
 					return
@@ -439,7 +439,7 @@ func (r *Result) All() iter.Seq[EventRef] {
 				return
 			}
 			if reps := r.repeatsOf(i); len(reps) > 0 {
-				first, _ := r.events[i].RepeatSpan()
+				first, _ := r.events.at(int(i)).RepeatSpan()
 				q.push(repeatCursor{flinklog.Pos{File: at.File, Line: reps[0].Line}, int(first - 1), int(first-1) + len(reps)})
 			}
 		}
@@ -464,7 +464,7 @@ type repeatQueue []repeatCursor
 // next returns the first repeat (as an index for At) and moves its cursor.
 func (q *repeatQueue) next(r *Result) EventRef {
 	s := *q
-	v := EventRef(len(r.events) + s[0].k)
+	v := EventRef(r.events.len() + s[0].k)
 	s[0].k++
 	if s[0].k < s[0].end {
 		s[0].pos.Line = r.repeats[s[0].k].Line
@@ -539,5 +539,5 @@ func NewResult(files Files, events []flinklog.Event) *Result {
 		}
 		return 0
 	})
-	return &Result{Files: files, events: evs}
+	return &Result{Files: files, events: storeOf(evs)}
 }

@@ -28,7 +28,7 @@ func TestSuffixKeptInEvidence(t *testing.T) {
 		t.Fatalf("records with suffixes: %d gave events, %d unparsed; want %d, 0 (%+v)", in.EventRecs, in.Unparsed, len(lines), res.Diagnostics)
 	}
 	kinds := []flinklog.Kind{flinklog.KindTMSlotRequest, flinklog.KindTMAllocated, flinklog.KindTMActivate, flinklog.KindTMTaskReceived}
-	for i, ev := range res.events {
+	for i, ev := range res.events.list() {
 		if ev.Kind != kinds[i] || ev.Text() != lines[i] {
 			t.Errorf("event %d: %s %q, want %s with the whole line %q", i, ev.Kind, ev.Text(), kinds[i], lines[i])
 		}

@@ -118,7 +118,7 @@ func TestResourceSummary(t *testing.T) {
 			for _, d := range res.Diagnostics {
 				t.Errorf("diagnostic %s: %s %q", d.Severity, d.Summary, d.Detail)
 			}
-			for _, ev := range res.events {
+			for _, ev := range res.events.list() {
 				if ev.Kind != flinklog.KindRMAllocStart || ev.Alloc.String() != tA {
 					t.Errorf("unexpected event %s %q", ev.Kind, ev.Text())
 				}
