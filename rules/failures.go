@@ -229,7 +229,7 @@ func runNoResourceAvailable(pass *Pass) {
 		var leaked []string
 		t := aligned(m, i)
 		for _, z := range zombies {
-			zi, ok := pass.state.byPos[z.Pos]
+			zi, ok := pass.state.eventAt(z.Pos)
 			if !ok {
 				continue
 			}
@@ -250,7 +250,7 @@ func runNoResourceAvailable(pass *Pass) {
 			f.FixedModel = "free the leaked slots when the JobManager releases them, so they can be offered again"
 		} else if l, ok := lostBefore(pass, lost, t); ok {
 			f.Causes = append(f.Causes, l.ID)
-			li := pass.state.byPos[l.Pos]
+			li, _ := pass.state.eventAt(l.Pos) // lostBefore found it
 			f.Evidence = append([]Evidence{evidence(m, li, "TaskManager %s was lost before (finding %s), and its slots with it.", l.Resource, l.ID)}, f.Evidence...)
 			f.Message = fmt.Sprintf("the job could not get the slots it needed after TaskManager %s was lost (finding %s)", l.Resource, l.ID)
 			if rq := capacity(m, i, ev.Job); rq != "" {
@@ -294,8 +294,9 @@ func taskAt(m *reconstruct.Model, i parser.EventRef) string {
 func lostBefore(pass *Pass, lost []Finding, t flinklog.Time) (Finding, bool) {
 	var best Finding
 	found := false
+	var bestAt parser.EventRef
 	for _, l := range lost {
-		li, ok := pass.state.byPos[l.Pos]
+		li, ok := pass.state.eventAt(l.Pos)
 		if !ok {
 			continue
 		}
@@ -303,7 +304,8 @@ func lostBefore(pass *Pass, lost []Finding, t flinklog.Time) (Finding, bool) {
 		if lt.Kind != t.Kind || lt.N > t.N || t.N-lt.N > lostBearing {
 			continue
 		}
-		if !found || lt.N >= aligned(pass.Model, pass.state.byPos[best.Pos]).N {
+		if !found || lt.N >= aligned(pass.Model, bestAt).N {
+			bestAt = li
 			best, found = l, true
 		}
 	}

@@ -242,7 +242,7 @@ func runSlotIndexConflict(pass *Pass) {
 			continue
 		}
 		for _, c := range pr.r.Conflicts {
-			at, ok := pass.state.byPos[c.Pos]
+			at, ok := pass.state.eventAt(c.Pos)
 			if !ok {
 				continue
 			}
@@ -257,7 +257,7 @@ func runSlotIndexConflict(pass *Pass) {
 			if a := m.Allocation(alloc); a != nil && !f.Job.IsSet() {
 				f.Job = a.Job
 			}
-			if si, ok := pass.state.byPos[c.Settled.Pos]; ok {
+			if si, ok := pass.state.eventAt(c.Settled.Pos); ok {
 				f.Evidence = append(f.Evidence, evidence(m, si, "This %s places %s's slot at index %d.", c.Settled.How, alloc, c.Settled.Index))
 			}
 			f.Evidence = append(f.Evidence, evidence(m, at, "This %s places the same slot at index %d.", c.How, c.Index))

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -42,20 +43,39 @@ type heldSet struct {
 type runState struct {
 	procs map[*reconstruct.Process]*proc
 	order []*proc
-	byPos map[flinklog.Pos]parser.EventRef // first event at a line
+	// byPos is every event's ref by position, those of one record in
+	// the order All gives them (see eventAt): a map of every position
+	// cost 50 bytes an event and a tenth of an allocation-dense audit's
+	// time
+	byPos []parser.EventRef
+	res   *parser.Result
+}
+
+// eventAt returns the first event at position p (the first All gives).
+func (st *runState) eventAt(p flinklog.Pos) (parser.EventRef, bool) {
+	i := sort.Search(len(st.byPos), func(i int) bool { return !st.res.Pos(st.byPos[i]).Less(p) })
+	if i < len(st.byPos) && st.res.Pos(st.byPos[i]) == p {
+		return st.byPos[i], true
+	}
+	return -1, false
 }
 
 func newRunState(m *reconstruct.Model) *runState {
-	st := &runState{procs: map[*reconstruct.Process]*proc{}, byPos: map[flinklog.Pos]parser.EventRef{}}
+	st := &runState{procs: map[*reconstruct.Process]*proc{}, res: m.Result, byPos: make([]parser.EventRef, 0, m.Result.Len())}
 	lost := map[string]bool{} // ResourceIDs, lower case, that the others lost
+	sorted := true
 	for i := range m.Result.All() {
-		if _, ok := st.byPos[m.Result.Pos(i)]; !ok {
-			st.byPos[m.Result.Pos(i)] = i
+		if n := len(st.byPos); n > 0 && m.Result.Pos(i).Less(m.Result.Pos(st.byPos[n-1])) {
+			sorted = false // a log-store export's events are in time order
 		}
+		st.byPos = append(st.byPos, i)
 		switch ev := m.Result.Base(i); ev.Kind {
 		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
 			lost[strings.ToLower(ev.Resource)] = true
 		}
+	}
+	if !sorted {
+		sort.SliceStable(st.byPos, func(a, b int) bool { return m.Result.Pos(st.byPos[a]).Less(m.Result.Pos(st.byPos[b])) })
 	}
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
