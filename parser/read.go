@@ -340,7 +340,7 @@ type fileReader struct {
 	// reread: the input is a regular file, read as it is (no gzip, no
 	// lone-CR line ends), that Result.Text can read again by line; its
 	// unwrapped streams let their events' texts go (eventBlocks.away)
-	reread bool
+	reread  bool
 	streams []*stream
 	byName  map[string]*stream
 	main    *stream // the stream called "", once it exists
