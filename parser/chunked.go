@@ -432,14 +432,8 @@ func (s *stream) absorb(o *stream, offset int64) {
 	// them), so a file read in 64 pieces is held once while it is joined,
 	// not twice; only a small piece (a follow's poll) is copied, so that a
 	// long follow does not keep a block per poll.
+	o.events.shiftLines(offset)
 	for ev := range o.events.all {
-		ev.Pos.Line += offset
-		if ev.EndLine > 0 {
-			ev.EndLine += offset
-		}
-		if ev.CauseLine > 0 {
-			ev.CauseLine += offset
-		}
 		s.noteEvent(ev)
 	}
 	if o.events.len() >= eventBlockLen/4 {

@@ -60,7 +60,7 @@ func TestChunkedJoinAdoptsLargePieces(t *testing.T) {
 	st := fr.streams[0]
 	adopted := false
 	for _, blk := range st.events.blocks[:max(0, len(st.events.blocks)-1)] {
-		adopted = adopted || len(blk) < eventBlockLen
+		adopted = adopted || len(blk.evs) < eventBlockLen
 	}
 	if !adopted {
 		t.Fatalf("%d events in %d blocks: no piece was taken as it is", st.events.len(), len(st.events.blocks))

@@ -6,21 +6,21 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// eventBlockLen is how many events a block holds (400 KB of them).
+// eventBlockLen is how many events a block holds (168 KB of them).
 const eventBlockLen = 1024
 
-// eventBlocks is a stream's events in blocks of up to eventBlockLen:
-// appending never copies the events already there, joining a piece of a
-// file takes its blocks as they are, and whoever takes the events drops
-// each block once it is copied. A DEBUG JobManager log holds nearly all of
-// a run's events in one stream; as one slice, growing it held the old
+// eventBlocks is a stream's events, packed (packed.go), in blocks of up
+// to eventBlockLen: appending never copies the events already there,
+// joining a piece of a file takes its blocks as they are, and a Result
+// keeps them (eventStore). A DEBUG JobManager log holds nearly all of a
+// run's events in one stream; as one slice, growing it held the old
 // array beside the new, and joining pieces or handing the events over
 // held two copies at once.
 //
 // Only the last block is ever appended to; the others may be less than
 // full (a joined piece's last).
 type eventBlocks struct {
-	blocks [][]flinklog.Event
+	blocks []*eventBlock
 	n      int
 	// away: the stream's input can be read again by position (see
 	// Result.Text), so its events let their text go as they are added
@@ -38,15 +38,17 @@ func (b *eventBlocks) add(ev flinklog.Event) {
 		}
 	}
 	k := len(b.blocks) - 1
-	if k < 0 || len(b.blocks[k]) >= eventBlockLen {
+	if k < 0 || len(b.blocks[k].evs) >= eventBlockLen {
 		c := eventBlockLen
 		if k < 0 {
 			c = 16
+		} else {
+			b.blocks[k].close()
 		}
-		b.blocks = append(b.blocks, make([]flinklog.Event, 0, c))
+		b.blocks = append(b.blocks, newEventBlock(c))
 		k++
 	}
-	b.blocks[k] = append(b.blocks[k], ev)
+	b.blocks[k].push(&ev)
 	b.n++
 }
 
@@ -54,8 +56,12 @@ func (b *eventBlocks) add(ev flinklog.Event) {
 // block b was filling is cut to its length first, so that what it would
 // have held is not kept empty for the rest of the run.
 func (b *eventBlocks) adopt(o *eventBlocks) {
-	if k := len(b.blocks) - 1; k >= 0 && len(b.blocks[k]) < cap(b.blocks[k]) {
-		b.blocks[k] = slices.Clone(b.blocks[k])
+	if k := len(b.blocks) - 1; k >= 0 {
+		blk := b.blocks[k]
+		if len(blk.evs) < cap(blk.evs) {
+			blk.evs = slices.Clone(blk.evs)
+		}
+		blk.close()
 	}
 	b.blocks = append(b.blocks, o.blocks...)
 	b.n += o.n
@@ -65,35 +71,47 @@ func (b *eventBlocks) adopt(o *eventBlocks) {
 // len returns the number of events.
 func (b *eventBlocks) len() int { return b.n }
 
-// all yields the events in order, to read or to change in place.
+// all yields the events in order, written out into one Event reused for
+// each: what it points to is valid until the next, and read only.
 func (b *eventBlocks) all(yield func(*flinklog.Event) bool) {
+	var ev flinklog.Event
 	for _, blk := range b.blocks {
-		for i := range blk {
-			if !yield(&blk[i]) {
+		for i := range blk.evs {
+			blk.unpack(&blk.evs[i], &ev)
+			if !yield(&ev) {
 				return
 			}
 		}
 	}
 }
 
-// backward yields the events last first.
+// backward yields the events last first, as all does.
 func (b *eventBlocks) backward(yield func(*flinklog.Event) bool) {
+	var ev flinklog.Event
 	for k := len(b.blocks) - 1; k >= 0; k-- {
 		blk := b.blocks[k]
-		for i := len(blk) - 1; i >= 0; i-- {
-			if !yield(&blk[i]) {
+		for i := len(blk.evs) - 1; i >= 0; i-- {
+			blk.unpack(&blk.evs[i], &ev)
+			if !yield(&ev) {
 				return
 			}
 		}
 	}
 }
 
-// drain calls take with each block's events in order and drops b's hold
-// on the block after (a block shared with another stream stays its);
-// b is empty at the end. take must copy what it keeps and must not change
-// the block.
-func (b *eventBlocks) drain(take func([]flinklog.Event)) {
+// shiftLines moves every event's lines by offset.
+func (b *eventBlocks) shiftLines(offset int64) {
+	for _, blk := range b.blocks {
+		blk.shiftLines(offset)
+	}
+}
+
+// drain calls take with each block in order and drops b's hold on it
+// after; b is empty at the end. A block shared with another stream (a
+// follow's: see share) must be copied by take, not changed.
+func (b *eventBlocks) drain(take func(*eventBlock)) {
 	for k := range b.blocks {
+		b.blocks[k].close()
 		take(b.blocks[k])
 		b.blocks[k] = nil
 	}
@@ -106,9 +124,15 @@ func (b *eventBlocks) drain(take func([]flinklog.Event)) {
 // A follow takes one per poll of a growing file, and copying every event
 // each time held them twice.
 func (b *eventBlocks) share() eventBlocks {
-	c := eventBlocks{blocks: append([][]flinklog.Event(nil), b.blocks...), n: b.n, away: b.away}
-	if k := len(c.blocks) - 1; k >= 0 && len(c.blocks[k]) < cap(c.blocks[k]) {
-		c.blocks[k] = append(make([]flinklog.Event, 0, cap(c.blocks[k])), c.blocks[k]...)
+	c := eventBlocks{blocks: append([]*eventBlock(nil), b.blocks...), n: b.n, away: b.away}
+	if k := len(c.blocks) - 1; k >= 0 {
+		o := c.blocks[k]
+		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
+			extras: slices.Clone(o.extras), strIx: make(map[string]uint32, len(o.strs))}
+		for i, s := range cp.strs {
+			cp.strIx[s] = uint32(i)
+		}
+		c.blocks[k] = cp
 	}
 	return c
 }
@@ -124,52 +148,52 @@ const minKept = 256
 
 // eventStore is a read's events, in the blocks the streams filled: handing
 // events over to a Result used to copy every one of them into one array
-// (1.5 GB, and a quarter of the CPU of an allocation-dense read: copying
-// 448-byte events with pointers in them runs the collector's write
-// barriers on every word), and for that moment held them twice. Blocks of
-// any length are indexed by look, a block per window of 1<<storeShift
-// events, and a short walk.
+// (on a 225,000-allocation cluster, a quarter of the CPU: copying 448-byte
+// events with pointers in them runs the collector's write barriers on
+// every word), and for that moment held them twice. Blocks of any length
+// are indexed by look, a block per window of 1<<storeShift events, and a
+// short walk.
 type eventStore struct {
-	blocks [][]flinklog.Event
+	blocks []*eventBlock
 	starts []int   // starts[k]: the index of blocks[k]'s first event; one more entry: n
 	look   []int32 // look[w]: the block that holds event w<<storeShift
 	n      int
-	small  []flinklog.Event // the store's own block that short blocks are copied into
+	small  *eventBlock // the store's own block that short blocks are copied into
 }
 
 // take appends blk's events, calling fix on each where it is kept. keep:
 // blk is the caller's to give (a follow's blocks are shared with its
 // streams, and are always copied).
-func (s *eventStore) take(blk []flinklog.Event, keep bool, fix func(*flinklog.Event)) {
-	if keep && len(blk) >= minKept && 4*len(blk) >= 3*cap(blk) {
+func (s *eventStore) take(blk *eventBlock, keep bool, fix func(*eventBlock, *packedEvent)) {
+	if keep && len(blk.evs) >= minKept && 4*len(blk.evs) >= 3*cap(blk.evs) {
 		s.closeSmall()
-		for i := range blk {
-			fix(&blk[i])
+		for i := range blk.evs {
+			fix(blk, &blk.evs[i])
 		}
 		s.push(blk)
 		return
 	}
-	for _, ev := range blk {
-		if len(s.small) == cap(s.small) {
+	for i := range blk.evs {
+		if s.small == nil || len(s.small.evs) == eventBlockLen {
 			s.closeSmall()
-			s.small = make([]flinklog.Event, 0, eventBlockLen)
+			s.small = newEventBlock(eventBlockLen)
 		}
-		s.small = append(s.small, ev)
-		fix(&s.small[len(s.small)-1])
+		fix(s.small, s.small.copyFrom(blk, &blk.evs[i]))
 	}
 }
 
 func (s *eventStore) closeSmall() {
-	if len(s.small) > 0 {
+	if s.small != nil && len(s.small.evs) > 0 {
+		s.small.close()
 		s.push(s.small)
 	}
 	s.small = nil
 }
 
-func (s *eventStore) push(blk []flinklog.Event) {
+func (s *eventStore) push(blk *eventBlock) {
 	s.blocks = append(s.blocks, blk)
 	s.starts = append(s.starts, s.n)
-	s.n += len(blk)
+	s.n += len(blk.evs)
 }
 
 // seal ends the taking and indexes the blocks.
@@ -189,8 +213,20 @@ func (s *eventStore) seal() {
 // storeOf returns a sealed store of evs.
 func storeOf(evs []flinklog.Event) eventStore {
 	s := eventStore{}
-	if len(evs) > 0 {
-		s.push(evs)
+	var blk *eventBlock
+	for i := range evs {
+		if blk == nil || len(blk.evs) == eventBlockLen {
+			if blk != nil {
+				blk.close()
+				s.push(blk)
+			}
+			blk = newEventBlock(min(eventBlockLen, len(evs)-i))
+		}
+		blk.push(&evs[i])
+	}
+	if blk != nil {
+		blk.close()
+		s.push(blk)
 	}
 	s.seal()
 	return s
@@ -199,24 +235,49 @@ func storeOf(evs []flinklog.Event) eventStore {
 // len returns the number of events.
 func (s *eventStore) len() int { return s.n }
 
-// at returns event i, to read or to change in place.
-func (s *eventStore) at(i int) *flinklog.Event {
+// at returns event i packed, and its block.
+func (s *eventStore) at(i int) (*eventBlock, *packedEvent) {
 	k := int(s.look[i>>storeShift])
 	for s.starts[k+1] <= i {
 		k++
 	}
-	return &s.blocks[k][i-s.starts[k]]
+	b := s.blocks[k]
+	return b, &b.evs[i-s.starts[k]]
 }
 
-// list returns the events as one slice (a copy, unless there is one
-// block): for sorting and for tests.
+// event returns event i written out (a copy).
+func (s *eventStore) event(i int) *flinklog.Event {
+	b, p := s.at(i)
+	return b.event(p)
+}
+
+// read writes event i out into ev and returns it: for a walk of every
+// event that keeps none of them.
+func (s *eventStore) read(i int, ev *flinklog.Event) *flinklog.Event {
+	b, p := s.at(i)
+	b.unpack(p, ev)
+	return ev
+}
+
+// pos returns event i's position.
+func (s *eventStore) pos(i int) flinklog.Pos {
+	_, p := s.at(i)
+	return flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line}
+}
+
+// setResource names the TaskManager of event i.
+func (s *eventStore) setResource(i int, r string) {
+	b, p := s.at(i)
+	p.resource = b.str(r)
+}
+
+// list returns the events written out, in order: for sorting and for
+// tests.
 func (s *eventStore) list() []flinklog.Event {
-	if len(s.blocks) == 1 {
-		return s.blocks[0]
-	}
-	out := make([]flinklog.Event, 0, s.n)
-	for _, b := range s.blocks {
-		out = append(out, b...)
+	out := make([]flinklog.Event, s.n)
+	for i := range out {
+		b, p := s.at(i)
+		b.unpack(p, &out[i])
 	}
 	return out
 }

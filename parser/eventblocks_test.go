@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -76,9 +78,9 @@ func TestEventBlocks(t *testing.T) {
 		}
 
 		var got []int64
-		c.drain(func(evs []flinklog.Event) {
-			for _, ev := range evs {
-				got = append(got, ev.Pos.Line)
+		c.drain(func(blk *eventBlock) {
+			for _, p := range blk.evs {
+				got = append(got, p.line)
 			}
 		})
 		if !slices.Equal(got, seq(0, n+eventBlockLen+3)) {
@@ -94,7 +96,8 @@ func TestEventBlocks(t *testing.T) {
 }
 
 // TestEventStoreIndexes: blocks of every length, kept or copied, give
-// back every event at its index, in order, each fixed once.
+// back every event at its index, in order, fixed once, with the strings
+// and extras of the block it was packed in.
 func TestEventStoreIndexes(t *testing.T) {
 	cases := []struct {
 		name string
@@ -114,19 +117,30 @@ func TestEventStoreIndexes(t *testing.T) {
 			line := int64(0)
 			kept := 0
 			for _, n := range c.lens {
-				blk := make([]flinklog.Event, n)
-				for i := range blk {
+				blk := newEventBlock(n)
+				for range n {
 					line++
-					blk[i] = flinklog.NewEvent(flinklog.KindTMFree)
-					blk[i].Pos.Line = line
-				}
-				s.take(blk, c.keep, func(ev *flinklog.Event) {
-					if ev.EndLine != 0 {
-						t.Fatalf("line %d fixed twice", ev.Pos.Line)
+					ev := flinklog.NewEvent(flinklog.KindTMFree)
+					ev.Pos.Line = line
+					ev.Resource = fmt.Sprintf("tm-%d", line%7)
+					if line%3 == 0 {
+						ev.Reason = fmt.Sprintf("reason %d", line)
 					}
-					ev.EndLine = ev.Pos.Line
+					blk.push(&ev)
+				}
+				blk.close()
+				var first *packedEvent
+				if n > 0 {
+					first = &blk.evs[0]
+				}
+				s.take(blk, c.keep, func(b *eventBlock, p *packedEvent) {
+					if p.endLine != 0 {
+						t.Fatalf("line %d fixed twice", p.line)
+					}
+					p.endLine = p.line
+					p.slotID = b.str(fmt.Sprintf("slot-%d", p.line%5))
 				})
-				if n > 0 && &blk[0] == s.at0(s.n-n) {
+				if n > 0 && len(s.blocks) > 0 && &s.blocks[len(s.blocks)-1].evs[0] == first {
 					kept++
 					if !c.keep {
 						t.Fatalf("a block of %d was kept in a follow", n)
@@ -138,8 +152,15 @@ func TestEventStoreIndexes(t *testing.T) {
 				t.Fatalf("%d events, want %d", s.len(), line)
 			}
 			for i := 0; i < s.len(); i++ {
-				if ev := s.at(i); ev.Pos.Line != int64(i+1) || ev.EndLine != ev.Pos.Line {
-					t.Fatalf("at(%d) is line %d (fixed %d)", i, ev.Pos.Line, ev.EndLine)
+				ev := s.event(i)
+				l := int64(i + 1)
+				reason := ""
+				if l%3 == 0 {
+					reason = fmt.Sprintf("reason %d", l)
+				}
+				if ev.Pos.Line != l || ev.EndLine != l || ev.Kind != flinklog.KindTMFree || ev.Resource != fmt.Sprintf("tm-%d", l%7) ||
+					ev.Reason != reason || ev.SlotID != fmt.Sprintf("slot-%d", l%5) || ev.SlotIndex != -1 {
+					t.Fatalf("event %d: %+v", i, ev)
 				}
 			}
 			if c.keep && slices.Max(append([]int{0}, c.lens...)) >= minKept && kept == 0 {
@@ -149,16 +170,26 @@ func TestEventStoreIndexes(t *testing.T) {
 	}
 }
 
-// at0 is at before seal: a walk of the blocks.
-func (s *eventStore) at0(i int) *flinklog.Event {
-	for k, b := range append(s.blocks, s.small) {
-		start := s.n - len(s.small)
-		if k < len(s.blocks) {
-			start = s.starts[k]
-		}
-		if i >= start && i < start+len(b) {
-			return &b[i-start]
+// TestPackedEventRoundTrip: every field of an event comes back from its
+// block as it went in.
+func TestPackedEventRoundTrip(t *testing.T) {
+	alloc, _ := flinklog.ParseID("0123456789abcdef0123456789abcdef")
+	job, _ := flinklog.ParseID("fedcba9876543210fedcba9876543210")
+	full := flinklog.Event{Pos: flinklog.Pos{File: 3, Rec: 2, Line: 1 << 40}, EndLine: 1<<40 + 5,
+		Time: flinklog.Time{Kind: flinklog.TimeUTC, N: 1234567890123}, Level: "WARN", Component: flinklog.ComponentRM,
+		Kind: flinklog.KindRMSlotReport, Alloc: alloc, Job: job, Other: alloc, Instance: job, Resource: "tm-1", SlotID: "tm-1_3",
+		SlotIndex: 1 << 35, RequestedIndex: -7, SlotState: "ACTIVE", Dynamic: true, Request: "r", Task: "t", Attempt: "a",
+		From: "f", To: "o", Reason: "why", Version: "1.9.3", Count: 4, CauseLine: 99, CauseText: "Caused by: x",
+		Slots: []flinklog.SlotStatus{{SlotID: "tm-1_0", Resource: "tm-1", Index: 0, Alloc: alloc, Job: job}}}
+	full.SetText("head ", "tail")
+	full.SetRepeatSpan(5, 6)
+	away := flinklog.NewEvent(flinklog.KindTMActivate)
+	away.LetTextGo(77)
+	for _, ev := range []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away} {
+		b := newEventBlock(1)
+		b.push(&ev)
+		if got := b.event(&b.evs[0]); !reflect.DeepEqual(*got, ev) {
+			t.Errorf("packed and written out:\n got  %+v\n want %+v", *got, ev)
 		}
 	}
-	return nil
 }

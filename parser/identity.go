@@ -75,8 +75,9 @@ func joinIdentities(res *Result) {
 			selfNamed[r][rotationFamily(in.Path)+"\x00"+in.Stream] = true
 		}
 	}
+	var scratch flinklog.Event
 	for i := 0; i < res.events.len(); i++ {
-		if ev := res.events.at(int(i)); ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
+		if ev := res.events.read(i, &scratch); ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
 			r := strings.ToLower(ev.Resource)
 			if selfNamed[r] == nil {
 				selfNamed[r] = map[string]bool{}
@@ -105,7 +106,7 @@ func joinIdentities(res *Result) {
 	// one before any starts the first (events are in file order)
 	sawTM := map[int32]bool{}
 	for i := 0; i < res.events.len(); i++ {
-		ev := res.events.at(int(i))
+		ev := res.events.read(i, &scratch)
 		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != flinklog.ComponentTM {
 			continue
 		}
@@ -156,7 +157,7 @@ func joinIdentities(res *Result) {
 		}
 	}
 	for i := 0; i < res.events.len(); i++ {
-		ev := res.events.at(int(i))
+		ev := res.events.read(i, &scratch)
 		if ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM {
 			continue
 		}
@@ -268,8 +269,8 @@ func joinIdentities(res *Result) {
 		return
 	}
 	for i, sg := range segOf {
-		if r, ok := joined[sg]; ok && unnamed(res.events.at(int(i))) {
-			res.events.at(int(i)).Resource = r
+		if r, ok := joined[sg]; ok && unnamed(res.events.read(i, &scratch)) {
+			res.events.setResource(i, r)
 		}
 	}
 }

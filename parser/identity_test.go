@@ -77,7 +77,7 @@ func TestJoinIdentities(t *testing.T) {
 				t.Errorf("identity %s (%s), want %s (%s…)", in.ResourceID, in.ResourceIDSource, tc.want, tc.src)
 			}
 			for i := range res.events.list() {
-				if ev := res.events.at(i); ev.Pos.File == in.File && ev.Component == flinklog.ComponentTM && ev.Resource != "" && ev.Resource != tc.want {
+				if ev := res.events.event(i); ev.Pos.File == in.File && ev.Component == flinklog.ComponentTM && ev.Resource != "" && ev.Resource != tc.want {
 					t.Fatalf("event at line %d names TaskManager %s, the input %s", ev.Pos.Line, ev.Resource, tc.want)
 				}
 			}

@@ -190,11 +190,11 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			res.readFrom = append(res.readFrom, sum.Path)
 			res.Inputs = append(res.Inputs, sum)
 			fill, mark := st.resourceFiller(), st.markRuns(&pending)
-			st.events.drain(func(evs []flinklog.Event) {
-				res.events.take(evs, fl == nil, func(ev *flinklog.Event) {
-					ev.Pos.File += base
-					fill(ev)
-					mark(ev)
+			st.events.drain(func(blk *eventBlock) {
+				res.events.take(blk, fl == nil, func(b *eventBlock, p *packedEvent) {
+					p.file += base
+					fill(b, p)
+					mark(p)
 				})
 			})
 			for i := range diags {
@@ -215,7 +215,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	}
 	sorted := true
 	for i := 1; i < res.events.len() && sorted; i++ {
-		sorted = !less(res.events.at(i).Pos, res.events.at(i-1).Pos)
+		sorted = !less(res.events.pos(i), res.events.pos(i-1))
 	}
 	if !sorted {
 		evs := res.events.list()

@@ -255,7 +255,8 @@ func (s *stream) absorbFolding(o *stream, offset int64) {
 	}
 	var items []item
 	for ev := range o.events.all {
-		items = append(items, item{line: ev.Pos.Line, ev: ev})
+		c := *ev // all reuses what ev points to
+		items = append(items, item{line: ev.Pos.Line, ev: &c})
 	}
 	for k := range o.runs {
 		for j := range o.runs[k].reps {
@@ -295,15 +296,15 @@ func (s *stream) absorbFolding(o *stream, offset int64) {
 // markRuns returns what hands a stream's events over: called with each
 // event in order, it marks an event that has repeats with its run in
 // pending (rep = index+1), which it appends to.
-func (s *stream) markRuns(pending *[]*repeatRun) func(ev *flinklog.Event) {
+func (s *stream) markRuns(pending *[]*repeatRun) func(p *packedEvent) {
 	if len(s.runs) == 0 {
-		return func(*flinklog.Event) {}
+		return func(*packedEvent) {}
 	}
 	i := int32(0)
-	return func(ev *flinklog.Event) {
+	return func(p *packedEvent) {
 		if k, ok := s.runAt[i]; ok {
 			*pending = append(*pending, &s.runs[k])
-			ev.SetRepeatSpan(int32(len(*pending)), 0)
+			p.rep, p.nrep = int32(len(*pending)), 0
 		}
 		i++
 	}
@@ -322,13 +323,13 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 	}
 	r.repeats = make([]Repeat, 0, n)
 	for i := 0; i < r.events.len(); i++ {
-		ev := r.events.at(int(i))
-		mark, _ := ev.RepeatSpan()
+		_, ev := r.events.at(i)
+		mark := ev.rep
 		if mark == 0 {
 			continue
 		}
 		run := pending[mark-1]
-		ev.SetRepeatSpan(int32(len(r.repeats)+1), int32(len(run.reps)))
+		ev.rep, ev.nrep = int32(len(r.repeats)+1), int32(len(run.reps))
 		for _, rp := range run.reps {
 			rp.Of = int32(i)
 			r.repeats = append(r.repeats, rp)
@@ -356,7 +357,8 @@ type EventRef int32
 
 // repeatsOf returns the repeats of event i, in line order.
 func (r *Result) repeatsOf(i int) []Repeat {
-	first, n := r.events.at(int(i)).RepeatSpan()
+	_, p := r.events.at(i)
+	first, n := p.rep, p.nrep
 	if first == 0 {
 		return nil
 	}
@@ -367,59 +369,90 @@ func (r *Result) repeatsOf(i int) []Repeat {
 // that folded nothing would have. Every ref below it names one.
 func (r *Result) Len() int { return r.events.len() + len(r.repeats) }
 
-// Event returns the event ref names. A repeat is written out as the event
-// it stands for, into a copy: what the pointer leads to is read only.
+// Event returns the event ref names, written out into a copy of its own:
+// changing it changes nothing in r.
 func (r *Result) Event(ref EventRef) *flinklog.Event {
 	if int(ref) < r.events.len() {
-		return r.events.at(int(ref))
+		return r.events.event(int(ref))
 	}
 	return r.repeatEvent(ref)
 }
 
 func (r *Result) repeatEvent(ref EventRef) *flinklog.Event {
 	rp := &r.repeats[int(ref)-r.events.len()]
-	ev := *r.events.at(int(rp.Of))
+	ev := r.events.event(int(rp.Of))
 	ev.Pos.Line, ev.EndLine, ev.Time.N = rp.Line, rp.EndLine, rp.Time
 	ev.SetRepeatSpan(0, 0)
 	_, tail := ev.TextParts()
 	if rp.head == stampHead {
 		ev.SetText(string(appendStamp(nil, ev.Time)), tail)
-		return &ev
+		return ev
 	}
 	heads := r.heads[rp.Of]
 	n, w := binary.Uvarint(heads[rp.head:])
 	ev.SetText(string(heads[int(rp.head)+w:][:n]), tail)
-	return &ev
+	return ev
 }
 
-// Pos returns the position of the event ref names, without writing a
-// repeat out.
-func (r *Result) Pos(ref EventRef) flinklog.Pos {
-	if int(ref) < r.events.len() {
-		return r.events.at(int(ref)).Pos
-	}
-	rp := &r.repeats[int(ref)-r.events.len()]
-	return flinklog.Pos{File: r.events.at(int(rp.Of)).Pos.File, Line: rp.Line}
-}
-
-// Time returns the time of the event ref names, without writing a repeat
-// out.
-func (r *Result) Time(ref EventRef) flinklog.Time {
-	if int(ref) < r.events.len() {
-		return r.events.at(int(ref)).Time
-	}
-	rp := &r.repeats[int(ref)-r.events.len()]
-	return flinklog.Time{Kind: r.events.at(int(rp.Of)).Time.Kind, N: rp.Time}
-}
-
-// Base returns the event as read that ref is or repeats: everything but
-// its position, time and text is the event's (read only), without writing
-// a repeat out.
-func (r *Result) Base(ref EventRef) *flinklog.Event {
+// base returns the packed event that ref is or repeats, and its block.
+func (r *Result) base(ref EventRef) (*eventBlock, *packedEvent) {
 	if int(ref) < r.events.len() {
 		return r.events.at(int(ref))
 	}
 	return r.events.at(int(r.repeats[int(ref)-r.events.len()].Of))
+}
+
+// Pos returns the position of the event ref names, without writing it
+// out.
+func (r *Result) Pos(ref EventRef) flinklog.Pos {
+	if int(ref) < r.events.len() {
+		return r.events.pos(int(ref))
+	}
+	rp := &r.repeats[int(ref)-r.events.len()]
+	_, p := r.events.at(int(rp.Of))
+	return flinklog.Pos{File: p.file, Rec: p.rec, Line: rp.Line}
+}
+
+// Time returns the time of the event ref names, without writing it out.
+func (r *Result) Time(ref EventRef) flinklog.Time {
+	if int(ref) < r.events.len() {
+		_, p := r.events.at(int(ref))
+		return flinklog.Time{Kind: p.timeKind, N: p.timeN}
+	}
+	rp := &r.repeats[int(ref)-r.events.len()]
+	_, p := r.events.at(int(rp.Of))
+	return flinklog.Time{Kind: p.timeKind, N: rp.Time}
+}
+
+// Kind returns the kind of the event ref names, without writing it out.
+func (r *Result) Kind(ref EventRef) flinklog.Kind {
+	b, p := r.base(ref)
+	return flinklog.Kind(b.strs[p.kind])
+}
+
+// BaseRef returns the ref of the event as read that ref is or repeats:
+// what the repeats of one report share.
+func (r *Result) BaseRef(ref EventRef) EventRef {
+	if int(ref) < r.events.len() {
+		return ref
+	}
+	return EventRef(r.repeats[int(ref)-r.events.len()].Of)
+}
+
+// SetResource names the TaskManager of the event ref names, as a reader
+// that joins a rotated log to its process learns it. A repeat takes the
+// ResourceID of the event it repeats (a TaskManager's events are never
+// folded).
+func (r *Result) SetResource(ref EventRef, resource string) {
+	b, p := r.base(ref)
+	p.resource = b.str(resource)
+}
+
+// Base returns the event as read that ref is or repeats, written out: all
+// but its position, time and text is the event's.
+func (r *Result) Base(ref EventRef) *flinklog.Event {
+	b, p := r.base(ref)
+	return b.event(p)
 }
 
 // All yields the ref of every event, repeats included, in position order:
@@ -429,7 +462,7 @@ func (r *Result) All() iter.Seq[EventRef] {
 		// the repeats of events already passed, by their next position
 		var q repeatQueue
 		for i := 0; i < r.events.len(); i++ {
-			at := r.events.at(int(i)).Pos
+			at := r.events.pos(i)
 			for len(q) > 0 && q[0].pos.Less(at) {
 				if !yield(q.next(r)) {
 					return
@@ -439,7 +472,8 @@ func (r *Result) All() iter.Seq[EventRef] {
 				return
 			}
 			if reps := r.repeatsOf(i); len(reps) > 0 {
-				first, _ := r.events.at(int(i)).RepeatSpan()
+				_, p := r.events.at(i)
+				first := p.rep
 				q.push(repeatCursor{flinklog.Pos{File: at.File, Line: reps[0].Line}, int(first - 1), int(first-1) + len(reps)})
 			}
 		}
@@ -540,4 +574,22 @@ func NewResult(files Files, events []flinklog.Event) *Result {
 		return 0
 	})
 	return &Result{Files: files, events: storeOf(evs)}
+}
+
+// Head is what most walks of every event look at, read without writing
+// the event out (Result.Head).
+type Head struct {
+	Kind              flinklog.Kind
+	Component         flinklog.Component
+	Resource          string
+	Alloc, Job, Other flinklog.ID
+}
+
+// Head returns the head of the event ref names (a repeat's is its
+// event's): a walk of every event that only decides which to look at
+// costs no copy of each.
+func (r *Result) Head(ref EventRef) Head {
+	b, p := r.base(ref)
+	return Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
+		Resource: b.strs[p.resource], Alloc: p.alloc, Job: p.job, Other: p.other}
 }

@@ -39,11 +39,11 @@ const lineMarkEvery = 64
 // since), Text says so in place of the text, in brackets: evidence is
 // never silently replaced by other text.
 func (r *Result) Text(ref EventRef) string {
-	ev := r.Base(ref)
-	sum, away := ev.TextAway()
-	if !away {
+	if _, p := r.base(ref); !p.textAway {
 		return r.Event(ref).Text()
 	}
+	_, p := r.base(ref)
+	sum := p.textSum
 	pos := r.Pos(ref)
 	if int(pos.File) < 0 || int(pos.File) >= len(r.readFrom) {
 		return "[text not kept: unknown input]"

@@ -825,14 +825,16 @@ func (s *stream) finish() {
 	}
 	// For each banner, the ResourceID its process announces next, if it
 	// does before another banner: found walking back from the end.
-	announced := map[*flinklog.Event]string{}
+	announced := map[int]string{} // by the banner's index
 	next := ""
+	at := s.events.len()
 	for ev := range s.events.backward {
+		at--
 		switch {
 		case ev.Kind == flinklog.KindMetaTMID && ev.Resource != "":
 			next = ev.Resource
 		case ev.Kind == flinklog.KindMetaVersion:
-			announced[ev] = next
+			announced[at] = next
 			next = ""
 		}
 	}
@@ -849,7 +851,7 @@ func (s *stream) finish() {
 			// cut) is not taken for theirs: it is left for joinIdentities.
 			// (A later one that has not named itself yet, in a follow,
 			// stays with the process before until it does.)
-			if id := announced[ev]; id != "" {
+			if id := announced[i]; id != "" {
 				current = id
 			} else if len(s.tmIDs) > 0 && !named {
 				current = ""
@@ -871,14 +873,14 @@ type resourceFill struct {
 
 // resourceFiller returns what completes the stream's events in order as
 // they are handed over: the ResourceID settled by finish.
-func (s *stream) resourceFiller() func(ev *flinklog.Event) {
+func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent) {
 	i, k := 0, 0
-	return func(ev *flinklog.Event) {
+	return func(b *eventBlock, p *packedEvent) {
 		for k+1 < len(s.fills) && s.fills[k+1].from <= i {
 			k++
 		}
-		if k < len(s.fills) && ev.Component == flinklog.ComponentTM && ev.Resource == "" && s.fills[k].resource != "" {
-			ev.Resource = s.fills[k].resource
+		if k < len(s.fills) && p.resource == 0 && s.fills[k].resource != "" && b.strs[p.component] == string(flinklog.ComponentTM) {
+			p.resource = b.str(s.fills[k].resource)
 		}
 		i++
 	}

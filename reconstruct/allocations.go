@@ -18,7 +18,7 @@ func (m *Model) buildAllocations() {
 	// unless the job's line is the only one that shows it.
 	jobState := map[flinklog.Pos]bool{}
 	for i := range res.All() {
-		if res.Base(i).Kind == flinklog.KindJMJobState {
+		if res.Kind(i) == flinklog.KindJMJobState {
 			jobState[res.Pos(i)] = true
 		}
 	}
@@ -42,16 +42,18 @@ func (m *Model) buildAllocations() {
 	// already assigned to another allocation with id A'") belongs to it.
 	handling := map[int32]flinklog.ID{}
 	for i := range res.All() {
-		if b := res.Base(i); !b.Alloc.IsSet() && !b.Other.IsSet() {
-			continue // nothing to add (a slot report, a repeat of one): not written out
+		// every event is looked at: read field by field, not written out
+		ev := res.Head(i)
+		if !ev.Alloc.IsSet() && !ev.Other.IsSet() {
+			continue // nothing to add (a slot report, a repeat of one)
 		}
-		ev := res.Event(i)
+		pos := res.Pos(i)
 		if ev.Kind == flinklog.KindTMSlotRequest {
-			handling[ev.Pos.File] = ev.Alloc
+			handling[pos.File] = ev.Alloc
 		}
 		if !ev.Alloc.IsSet() {
 			if ev.Component == flinklog.ComponentTM && ev.Other.IsSet() && (ev.Kind == flinklog.KindTMAllocRefused || ev.Kind == flinklog.KindTMSlotOccupied) {
-				if req := handling[ev.Pos.File]; req.IsSet() {
+				if req := handling[pos.File]; req.IsSet() {
 					add(req, i)
 				}
 				add(ev.Other, i) // the line shows the occupant's index
@@ -59,8 +61,8 @@ func (m *Model) buildAllocations() {
 			continue
 		}
 		if ev.Kind == flinklog.KindTaskNoSlot {
-			k := inputAlloc{ev.Pos.File, ev.Alloc}
-			if jobState[ev.Pos] && noSlotShown[k] {
+			k := inputAlloc{pos.File, ev.Alloc}
+			if jobState[pos] && noSlotShown[k] {
 				continue
 			}
 			noSlotShown[k] = true

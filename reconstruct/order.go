@@ -196,8 +196,8 @@ func (m *Model) before(i, j parser.EventRef) bool {
 			return ta < tb
 		}
 	}
-	ra, oka := protocolRank[res.Base(i).Kind]
-	rb, okb := protocolRank[res.Base(j).Kind]
+	ra, oka := protocolRank[res.Kind(i)]
+	rb, okb := protocolRank[res.Kind(j)]
 	if oka && okb && ra != rb {
 		return ra < rb
 	}
@@ -221,7 +221,7 @@ func (m *Model) estimateSkew() {
 	sentTask := map[string]parser.EventRef{}
 	matched := map[flinklog.ID]parser.EventRef{}
 	for i := range res.All() {
-		switch res.Base(i).Kind {
+		switch res.Kind(i) {
 		case flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched:
 		default:
 			continue // not written out
@@ -249,33 +249,37 @@ func (m *Model) estimateSkew() {
 	activated := map[fileAlloc]bool{}
 	best := map[int32]Skew{}
 	for i := range res.All() {
-		switch res.Base(i).Kind {
+		switch res.Kind(i) {
 		case flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate:
 		default:
 			continue // not written out
 		}
-		tm := res.Event(i)
+		// read field by field: every TaskManager receipt is looked at
+		tm := res.Head(i)
+		tmPos, tmTime := res.Pos(i), res.Time(i)
 		var j parser.EventRef
 		var ok bool
 		switch {
 		case tm.Kind == flinklog.KindTMSlotRequest:
 			j, ok = sentAlloc[tm.Alloc]
-		case tm.Kind == flinklog.KindTMTaskReceived && tm.Attempt != "":
-			j, ok = sentTask[tm.Attempt]
-		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tm.Pos.File, tm.Alloc}]:
-			activated[fileAlloc{tm.Pos.File, tm.Alloc}] = true
+		case tm.Kind == flinklog.KindTMTaskReceived:
+			if attempt := res.Event(i).Attempt; attempt != "" {
+				j, ok = sentTask[attempt]
+			}
+		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
+			activated[fileAlloc{tmPos.File, tm.Alloc}] = true
 			j, ok = matched[tm.Alloc]
 		}
 		if !ok {
 			continue
 		}
-		rm := res.Event(j)
-		if rm.Pos.File == tm.Pos.File || rm.Time.Kind != tm.Time.Kind || rm.Time.Kind == flinklog.TimeNone {
+		rmPos, rmTime := res.Pos(j), res.Time(j)
+		if rmPos.File == tmPos.File || rmTime.Kind != tmTime.Kind || rmTime.Kind == flinklog.TimeNone {
 			continue
 		}
-		lag := rm.Time.N - tm.Time.N
-		if b, seen := best[tm.Pos.File]; !seen || lag > b.Offset {
-			best[tm.Pos.File] = Skew{Offset: lag, Because: i, Relative: j}
+		lag := rmTime.N - tmTime.N
+		if b, seen := best[tmPos.File]; !seen || lag > b.Offset {
+			best[tmPos.File] = Skew{Offset: lag, Because: i, Relative: j}
 		}
 	}
 	for file, sk := range best {

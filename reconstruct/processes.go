@@ -18,7 +18,7 @@ func (m *Model) groupProcesses() {
 	byInput := map[int32][]parser.EventRef{}
 	var inputs []int32
 	for i := range read.All() {
-		if read.Base(i).Component != flinklog.ComponentTM {
+		if read.Head(i).Component != flinklog.ComponentTM {
 			continue
 		}
 		f := read.Pos(i).File
@@ -38,12 +38,12 @@ func (m *Model) groupProcesses() {
 	// file's first process is another ResourceID than the one the newer
 	// file continues (a restart just before the rotation).
 	sort.SliceStable(inputs, func(a, b int) bool {
-		ea, eb := read.Event(byInput[inputs[a]][0]), read.Event(byInput[inputs[b]][0])
-		if ea.Time.Kind != eb.Time.Kind {
-			return ea.Time.Kind < eb.Time.Kind
+		ta, tb := read.Time(byInput[inputs[a]][0]), read.Time(byInput[inputs[b]][0])
+		if ta.Kind != tb.Kind {
+			return ta.Kind < tb.Kind
 		}
-		if ea.Time.N != eb.Time.N {
-			return ea.Time.N < eb.Time.N
+		if ta.N != tb.N {
+			return ta.N < tb.N
 		}
 		return inputs[a] < inputs[b]
 	})
@@ -51,12 +51,12 @@ func (m *Model) groupProcesses() {
 	for _, f := range inputs {
 		var cur *Process
 		for k, i := range byInput[f] {
-			ev := read.Event(i)
 			// A banner starts a new process; a new input continues the
 			// TaskManager's latest process when it picks up where that one
 			// stopped (log rotation), else it starts one mid-story.
-			restart := ev.Kind == flinklog.KindMetaVersion
+			restart := read.Kind(i) == flinklog.KindMetaVersion
 			if cur == nil || restart {
+				ev := read.Event(i)
 				res := resourceOf(ev)
 				tm := byRes[res]
 				if tm == nil {
@@ -132,6 +132,9 @@ func (m *Model) configure(p *Process) {
 	lo, hi := in.VersionMin, in.VersionMax
 	verText := in.FlinkVersion
 	for _, i := range p.Events {
+		if k := read.Kind(i); k != flinklog.KindMetaVersion && k != flinklog.KindMetaSlots {
+			continue
+		}
 		ev := read.Event(i)
 		switch ev.Kind {
 		case flinklog.KindMetaVersion:
@@ -149,6 +152,9 @@ func (m *Model) configure(p *Process) {
 
 	p.Runs, p.RunsWhy = Legacy, "assumed: the version is unknown and no refusal line shows the fixed table"
 	for _, i := range p.Events {
+		if k := read.Kind(i); k != flinklog.KindTMAllocExists && k != flinklog.KindTMAllocRefused {
+			continue
+		}
 		ev := read.Event(i)
 		if ev.Kind == flinklog.KindTMAllocExists || ev.Kind == flinklog.KindTMAllocRefused &&
 			(ev.Reason == flinklog.ReasonAllocatedElsewhere || ev.Reason == flinklog.ReasonIndexTaken) {
@@ -192,7 +198,7 @@ func (m *Model) indexInputs() {
 func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	comparable := false
 	for _, i := range p.Events {
-		if m.Result.Event(i).Time.Kind == at.Kind {
+		if m.Result.Time(i).Kind == at.Kind {
 			comparable = true
 			break
 		}
@@ -240,7 +246,7 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 func (m *Model) ProcessAt(tm *TaskManager, at flinklog.Time) *Process {
 	var found *Process
 	for _, p := range tm.Processes {
-		first := m.Result.Event(p.Events[0]).Time
+		first := m.Result.Time(p.Events[0])
 		if first.Kind != at.Kind {
 			continue
 		}
@@ -284,7 +290,7 @@ func (m *Model) joinRotatedIdentities() {
 	var tmInputs []info
 	seen := map[int32]bool{}
 	for i := range read.All() {
-		if read.Base(i).Component != flinklog.ComponentTM || seen[read.Pos(i).File] {
+		if read.Head(i).Component != flinklog.ComponentTM || seen[read.Pos(i).File] {
 			continue
 		}
 		seen[read.Pos(i).File] = true
@@ -324,13 +330,11 @@ func (m *Model) joinRotatedIdentities() {
 			if read.Pos(i).File != a.file {
 				continue
 			}
-			if k := read.Base(i).Kind; k == flinklog.KindMetaVersion || k == flinklog.KindMetaTMID {
+			if k := read.Kind(i); k == flinklog.KindMetaVersion || k == flinklog.KindMetaTMID {
 				break
 			}
-			// a TaskManager's events are never folded: the event itself,
-			// not a copy, takes the ResourceID
-			if ev := read.Event(i); ev.Component == flinklog.ComponentTM {
-				ev.Resource = best.named
+			if read.Head(i).Component == flinklog.ComponentTM {
+				read.SetResource(i, best.named)
 			}
 		}
 	}

@@ -45,13 +45,16 @@ func (m *Model) assignReports() {
 	// a report's entries for one TaskManager, the same slice for the
 	// repeats of one report
 	type setKey struct {
-		ev  *flinklog.Event
+		ev  parser.EventRef // the report as read (see BaseRef)
 		res string
 	}
 	setOf := map[setKey]int32{}
 	for i := range res.All() {
+		if res.Kind(i) != flinklog.KindRMSlotReport {
+			continue
+		}
 		ev := res.Base(i)
-		if ev.Kind != flinklog.KindRMSlotReport || len(ev.Slots) == 0 {
+		if len(ev.Slots) == 0 {
 			continue
 		}
 		pos, when := res.Pos(i), res.Time(i)
@@ -85,10 +88,10 @@ func (m *Model) assignReports() {
 			if target == nil {
 				continue
 			}
-			k, ok := setOf[setKey{ev, tmRes}]
+			k, ok := setOf[setKey{res.BaseRef(i), tmRes}]
 			if !ok {
 				k = int32(len(slotSets))
-				setOf[setKey{ev, tmRes}] = k
+				setOf[setKey{res.BaseRef(i), tmRes}] = k
 				if len(resources) == 1 {
 					// A TaskManager's report names only itself: its
 					// probes read the event's slots (read-only).

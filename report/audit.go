@@ -125,7 +125,7 @@ func MissingLogs(m *reconstruct.Model) []MissingLogJSON {
 	}
 	byID := map[string]*MissingLogJSON{}
 	for i := range res.All() {
-		if b := res.Base(i); b.Resource == "" || (b.Component != flinklog.ComponentRM && b.Component != flinklog.ComponentJM) || have[strings.ToLower(b.Resource)] {
+		if b := res.Head(i); b.Resource == "" || (b.Component != flinklog.ComponentRM && b.Component != flinklog.ComponentJM) || have[strings.ToLower(b.Resource)] {
 			continue
 		}
 		ev := res.Event(i)

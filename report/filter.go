@@ -301,7 +301,7 @@ func (f *Filter) keepAllocation(m *reconstruct.Model, a *reconstruct.Allocation,
 		return true
 	}
 	for _, i := range a.Events {
-		if in, _ := w.contains(m.Result.Event(i).Time); in {
+		if in, _ := w.contains(m.Result.Time(i)); in {
 			return true
 		}
 	}

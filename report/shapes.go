@@ -99,17 +99,17 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 	}
 	for _, h := range a.Held {
 		hj := HeldSlotJSON{ResourceID: h.Resource, IndexSource: h.Index.Source.String(),
-			Allocated: place(m, res.Event(h.Allocated).Pos), Prior: h.Prior, Zombie: h.Zombie}
+			Allocated: place(m, res.Pos(h.Allocated)), Prior: h.Prior, Zombie: h.Zombie}
 		if h.Index.Index >= 0 {
 			hj.Index = optInt(h.Index.Index)
 			hj.IndexEvidence = &IndexEvidenceJSON{How: h.Index.How, Where: place(m, h.Index.Pos)}
 			addIndex(h.Index.Index)
 		}
 		if h.Freed >= 0 {
-			hj.Freed = place(m, res.Event(h.Freed).Pos)
+			hj.Freed = place(m, res.Pos(h.Freed))
 		}
 		if h.Replaced >= 0 {
-			hj.Replaced = place(m, res.Event(h.Replaced).Pos)
+			hj.Replaced = place(m, res.Pos(h.Replaced))
 		}
 		out.Slots = append(out.Slots, hj)
 	}
@@ -241,7 +241,7 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			shift := ""
 			if e.AlignedTime != "" {
 				shifted = true
-				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Event(a.Events[k]).Pos.File].Offset)/1e9)
+				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Pos(a.Events[k]).File].Offset)/1e9)
 			}
 			shifts = append(shifts, shift)
 		}
@@ -356,7 +356,7 @@ func longest(xs []string) int {
 // the allocation: then holding no slot is a fact, not a gap in the input.
 func replayedOn(m *reconstruct.Model, a *reconstruct.Allocation) bool {
 	for _, i := range a.Events {
-		if m.Result.Event(i).Component == flinklog.ComponentTM {
+		if m.Result.Head(i).Component == flinklog.ComponentTM {
 			return true
 		}
 	}
@@ -536,7 +536,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 		Runs:      RunsJSON{Model: p.Runs.String(), Why: p.RunsWhy, Where: place(m, p.RunsPos)},
 		FromStart: p.Config.FromStart,
 	}
-	if pl := place(m, m.Result.Event(p.Events[0]).Pos); pl != nil {
+	if pl := place(m, m.Result.Pos(p.Events[0])); pl != nil {
 		out.Process = *pl
 	}
 	for k, q := range tm.Processes {
@@ -545,7 +545,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 		}
 		out.Restarts = k
 		if k+1 < len(tm.Processes) {
-			out.RestartedAt = place(m, m.Result.Event(tm.Processes[k+1].Events[0]).Pos)
+			out.RestartedAt = place(m, m.Result.Pos(tm.Processes[k+1].Events[0]))
 		}
 	}
 	zombies := map[int]bool{}
@@ -596,7 +596,7 @@ func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, k int, chk 
 		out.PlaceJSON = *pl
 	}
 	if a := chk.After[sem]; a >= 0 {
-		out.ComparedAfter = place(m, m.Result.Event(a).Pos)
+		out.ComparedAfter = place(m, m.Result.Pos(a))
 	}
 	for _, row := range chk.Rows(sem) {
 		rs := ReportSlotJSON{Index: optInt(row.Index), ReportedAllocationID: row.Reported.String(), ReportedJobID: row.Job.String(), Agrees: row.Agrees,

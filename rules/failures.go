@@ -43,7 +43,7 @@ func runTaskWithoutSlot(pass *Pass) {
 			return t.Kind == u.Kind && u.N-t.N <= sameFailure
 		}
 		for _, i := range a.Events {
-			if res.Event(i).Kind != flinklog.KindTaskNoSlot {
+			if res.Kind(i) != flinklog.KindTaskNoSlot {
 				continue
 			}
 			// One finding per failed execution attempt, however far apart
@@ -75,16 +75,16 @@ func runTaskWithoutSlot(pass *Pass) {
 		for gi, g := range groups {
 			first := g[0]
 			f := Finding{Severity: Error, Resource: a.Resource, Alloc: a.ID, Job: a.Job, SlotIndex: -1,
-				Time: res.Event(first).Time, Pos: res.Event(first).Pos}
+				Time: res.Time(first), Pos: res.Pos(first)}
 			if !f.Job.IsSet() {
-				f.Job = res.Event(first).Job
+				f.Job = res.Head(first).Job
 			}
 			for _, i := range g {
 				who := "The TaskManager"
-				if res.Event(i).Component != flinklog.ComponentTM {
+				if res.Head(i).Component != flinklog.ComponentTM {
 					who = "The JobManager"
-				} else if res.Event(i).Resource != "" {
-					f.Resource = res.Event(i).Resource // the TaskManager that refused the task
+				} else if res.Head(i).Resource != "" {
+					f.Resource = res.Head(i).Resource // the TaskManager that refused the task
 				}
 				what := "a task"
 				if t := taskAt(m, i); t != "" {
@@ -105,13 +105,13 @@ func runTaskWithoutSlot(pass *Pass) {
 				f.Evidence = append(f.Evidence, silent("The lookup goes through the allocation map, which no longer knows %s although a slot still holds it.", a.ID))
 				f.FixedModel = fmt.Sprintf("accept the task into %s's slot: the fixed table never loses the map entry of a held slot", a.ID)
 			} else if freed := freedBefore(m, a, first); freed >= 0 {
-				cause = fmt.Sprintf("its slot was freed at %s before the task arrived", m.Result.Files.Position(res.Event(freed).Pos))
+				cause = fmt.Sprintf("its slot was freed at %s before the task arrived", m.Result.Files.Position(res.Pos(freed)))
 				says := "The TaskManager frees %s's slot before the deployment."
 				for _, st := range timedOut {
-					if st.Alloc == a.ID && st.Pos == res.Event(freed).Pos {
+					if st.Alloc == a.ID && st.Pos == res.Pos(freed) {
 						f.Causes = append(f.Causes, st.ID)
 						f.SlotIndex, f.IndexNote = st.SlotIndex, st.IndexNote
-						cause = fmt.Sprintf("its slot timed out on the TaskManager at %s, before the JobManager answered the offer (finding %s)", m.Result.Files.Position(res.Event(freed).Pos), st.ID)
+						cause = fmt.Sprintf("its slot timed out on the TaskManager at %s, before the JobManager answered the offer (finding %s)", m.Result.Files.Position(res.Pos(freed)), st.ID)
 						says = "The TaskManager's slot timeout frees %s's slot before the deployment."
 					}
 				}
@@ -171,10 +171,10 @@ func attemptOf(m *reconstruct.Model, i parser.EventRef) attemptKey {
 	res := m.Result
 	var k attemptKey
 	// the events of one record have refs that follow one another
-	for j := i; j >= 0 && res.Event(j).Pos == res.Event(i).Pos; j-- {
+	for j := i; j >= 0 && res.Pos(j) == res.Pos(i); j-- {
 		k = k.merge(attemptKey{res.Event(j).Task, res.Event(j).Attempt})
 	}
-	for j := i + 1; int(j) < res.Len() && res.Event(j).Pos == res.Event(i).Pos; j++ {
+	for j := i + 1; int(j) < res.Len() && res.Pos(j) == res.Pos(i); j++ {
 		k = k.merge(attemptKey{res.Event(j).Task, res.Event(j).Attempt})
 	}
 	return k
@@ -214,7 +214,7 @@ func runNoResourceAvailable(pass *Pass) {
 	lost := pass.Findings(TaskManagerLost.ID)
 	last := map[int32]parser.EventRef{} // input → last reported event, to fold repeats of one failure
 	for i := range res.All() {
-		if res.Base(i).Kind != flinklog.KindJMNoResource {
+		if res.Kind(i) != flinklog.KindJMNoResource {
 			continue
 		}
 		ev := res.Event(i)
@@ -276,12 +276,12 @@ func taskAt(m *reconstruct.Model, i parser.EventRef) string {
 	if res.Event(i).Task != "" {
 		return res.Event(i).Task
 	}
-	for j := i - 1; j >= 0 && res.Event(j).Pos == res.Event(i).Pos; j-- {
+	for j := i - 1; j >= 0 && res.Pos(j) == res.Pos(i); j-- {
 		if res.Event(j).Task != "" {
 			return res.Event(j).Task
 		}
 	}
-	for j := i + 1; int(j) < res.Len() && res.Event(j).Pos == res.Event(i).Pos; j++ {
+	for j := i + 1; int(j) < res.Len() && res.Pos(j) == res.Pos(i); j++ {
 		if res.Event(j).Task != "" {
 			return res.Event(j).Task
 		}
@@ -327,7 +327,7 @@ func capacityLines(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) (re
 	req, unmet = -1, -1
 	res := m.Result
 	for j := range res.All() {
-		ev := res.Base(j) // kind and job: a repeat is not written out
+		ev := res.Head(j) // kind and job: a repeat is not written out
 		if m.Rank[j] > m.Rank[i] || job.IsSet() && ev.Job != job {
 			continue
 		}
@@ -353,10 +353,10 @@ func capacity(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) string {
 		return ""
 	}
 	res := m.Result
-	out := fmt.Sprintf("the ResourceManager could not fulfill job %s's requirements", res.Event(unmet).Job)
+	out := fmt.Sprintf("the ResourceManager could not fulfill job %s's requirements", res.Head(unmet).Job)
 	if req >= 0 {
 		if g := requiredSlots.FindStringSubmatch(res.Text(req)); g != nil {
-			out = fmt.Sprintf("job %s required %s slot(s) and the ResourceManager could not fulfill that", res.Event(unmet).Job, g[1])
+			out = fmt.Sprintf("job %s required %s slot(s) and the ResourceManager could not fulfill that", res.Head(unmet).Job, g[1])
 		}
 	}
 	if g := freeSlots.FindStringSubmatch(res.Text(unmet)); g != nil {

@@ -53,16 +53,16 @@ func timeouts(pass *Pass) []timeout {
 			}
 			reason, explained := parser.EventRef(-1), false
 			for _, i := range pr.between(h.Allocated, h.Freed) {
-				switch res.Event(i).Kind {
+				switch res.Kind(i) {
 				case flinklog.KindTMFreeReason:
-					if res.Event(i).Alloc == a.ID {
+					if res.Head(i).Alloc == a.ID {
 						reason = i
 					}
 				case flinklog.KindTMOfferFailed:
 					explained = explained || res.Event(i).Reason == flinklog.ReasonOfferFailed
 				case flinklog.KindTMJMRejected, flinklog.KindTMFreeInactive, flinklog.KindTMStopping:
 					// the INFO line that gives another cause for the free
-					explained = explained || res.Event(i).Job == a.Job || !res.Event(i).Job.IsSet()
+					explained = explained || res.Head(i).Job == a.Job || !res.Head(i).Job.IsSet()
 				}
 			}
 			sev := Warning
@@ -71,7 +71,7 @@ func timeouts(pass *Pass) []timeout {
 					continue
 				}
 			} else {
-				after, ok := seconds(res.Event(h.Allocated).Time, res.Event(h.Freed).Time)
+				after, ok := seconds(res.Time(h.Allocated), res.Time(h.Freed))
 				if !ok || explained || after < timeoutFloor || res.Event(h.Freed).SlotState != "ALLOCATED" || releasedBefore(m, a, h.Freed) || competing(pr, h) {
 					continue
 				}
@@ -91,7 +91,7 @@ func timeouts(pass *Pass) []timeout {
 // order of the use and the free across two clocks does not matter.
 func usedSince(m *reconstruct.Model, a *reconstruct.Allocation, i parser.EventRef) parser.EventRef {
 	for _, j := range a.Events {
-		switch m.Result.Event(j).Kind {
+		switch m.Result.Kind(j) {
 		case flinklog.KindJMOfferMatched, flinklog.KindJMDeploy, flinklog.KindTaskNoSlot:
 			if m.Rank[j] > m.Rank[i] {
 				return j
@@ -109,10 +109,10 @@ func runAllocationTimeout(pass *Pass) {
 		if usedSince(m, a, h.Allocated) >= 0 {
 			continue // the JobManager still counted on it: slot-timeout
 		}
-		f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: res.Event(h.Freed).Time, Pos: res.Event(h.Freed).Pos}
+		f := Finding{Severity: sev, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: res.Time(h.Freed), Pos: res.Pos(h.Freed)}
 		f.SlotIndex, f.IndexNote = pr.index(h.Key)
 		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s).", h.Resource, a.ID, a.Job))
-		after, _ := seconds(res.Event(h.Allocated).Time, res.Event(h.Freed).Time)
+		after, _ := seconds(res.Time(h.Allocated), res.Time(h.Freed))
 		if reason >= 0 {
 			f.Evidence = append(f.Evidence, evidence(m, reason, "%.1f s later, never activated, it times out.", after))
 			f.Message = fmt.Sprintf("%s for %s (job %s) on TaskManager %s was never activated and timed out after %.1f s: no JobManager accepted it",
@@ -145,7 +145,7 @@ func (pr *proc) activated(key, from int) bool {
 // releasedBefore: did the JobManager release the allocation before event i?
 func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i parser.EventRef) bool {
 	for _, j := range a.Events {
-		if m.Result.Event(j).Kind == flinklog.KindJMRelease && m.Rank[j] < m.Rank[i] {
+		if m.Result.Kind(j) == flinklog.KindJMRelease && m.Rank[j] < m.Rank[i] {
 			return true
 		}
 	}

@@ -35,12 +35,12 @@ func runSlotTimeout(pass *Pass) {
 		if used < 0 {
 			continue
 		}
-		f := Finding{Severity: Error, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: res.Event(h.Freed).Time, Pos: res.Event(h.Freed).Pos}
+		f := Finding{Severity: Error, Resource: h.Resource, Alloc: a.ID, Job: a.Job, Time: res.Time(h.Freed), Pos: res.Pos(h.Freed)}
 		f.SlotIndex, f.IndexNote = pr.index(h.Key)
-		after, _ := seconds(res.Event(h.Allocated).Time, res.Event(h.Freed).Time)
+		after, _ := seconds(res.Time(h.Allocated), res.Time(h.Freed))
 		f.Evidence = append(f.Evidence, evidence(m, h.Allocated, "TaskManager %s allocates a slot for %s (job %s) and arms its slot timeout.", h.Resource, a.ID, a.Job))
 		for _, i := range pr.between(h.Allocated, h.Freed) {
-			if res.Event(i).Kind == flinklog.KindTMOffer && res.Event(i).Job == a.Job {
+			if res.Kind(i) == flinklog.KindTMOffer && res.Head(i).Job == a.Job {
 				f.Evidence = append(f.Evidence, evidence(m, i, "The TaskManager offers the job's reserved slots to its JobManager; no answer comes before the timeout."))
 				break
 			}
@@ -54,7 +54,7 @@ func runSlotTimeout(pass *Pass) {
 		}
 		f.Evidence = append(f.Evidence, evidence(m, h.Freed, "The TaskManager frees %s in state %s: %s is gone from its table.", pr.slotName(h.Key), orWord(res.Event(h.Freed).SlotState, "ALLOCATED"), a.ID))
 		use, used2 := "used", "uses"
-		switch res.Event(used).Kind {
+		switch res.Kind(used) {
 		case flinklog.KindJMOfferMatched:
 			use, used2 = "accepted its offer", "accepts the offer of"
 		case flinklog.KindJMDeploy:
@@ -99,7 +99,7 @@ func runTaskManagerLost(pass *Pass) {
 	var losses []*loss
 	open := map[string]*loss{}
 	for _, i := range order {
-		if k := res.Base(i).Kind; k != flinklog.KindHeartbeatTimeout && k != flinklog.KindRMTMRegister {
+		if k := res.Kind(i); k != flinklog.KindHeartbeatTimeout && k != flinklog.KindRMTMRegister {
 			continue // a repeated slot report is not written out to be passed over
 		}
 		ev := res.Event(i)
@@ -124,9 +124,9 @@ func runTaskManagerLost(pass *Pass) {
 	}
 	for _, l := range losses {
 		first := l.lines[0]
-		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: res.Event(first).Time, Pos: res.Event(first).Pos}
+		f := Finding{Severity: Warning, Resource: l.res, SlotIndex: -1, IndexNote: "not about one slot", Time: res.Time(first), Pos: res.Pos(first)}
 		for _, i := range l.lines {
-			switch res.Event(i).Component {
+			switch res.Head(i).Component {
 			case flinklog.ComponentRM:
 				f.Evidence = append(f.Evidence, evidence(m, i, "The ResourceManager stops hearing from TaskManager %s.", l.res))
 			case flinklog.ComponentJM:
@@ -149,7 +149,7 @@ func runTaskManagerLost(pass *Pass) {
 			endT := last.logEnd(m)
 			gap, ok := seconds(flinklog.Time{Kind: endT.Kind, N: endT.N + m.Skew[last.p.Input].Offset}, aligned(m, first))
 			switch {
-			case res.Event(end).Kind == flinklog.KindTMStopping:
+			case res.Kind(end) == flinklog.KindTMStopping:
 				died = "its log ends with a shutdown"
 			case ok && gap > 0:
 				died = fmt.Sprintf("its own log ends %.0f s earlier without a shutdown line: the process died without a word (killed, OOM)", gap)

@@ -69,7 +69,7 @@ func newRunState(m *reconstruct.Model) *runState {
 			sorted = false // a log-store export's events are in time order
 		}
 		st.byPos = append(st.byPos, i)
-		switch ev := m.Result.Base(i); ev.Kind {
+		switch ev := m.Result.Head(i); ev.Kind {
 		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
 			lost[strings.ToLower(ev.Resource)] = true
 		}
@@ -222,7 +222,7 @@ func (pr *proc) evidenceEnd(m *reconstruct.Model) (flinklog.Time, string) {
 	own := pr.logEnd(m)
 	res := m.Result
 	for _, i := range pr.p.Events {
-		if res.Event(i).Kind == flinklog.KindTMStopping {
+		if res.Kind(i) == flinklog.KindTMStopping {
 			return own, "the last line of its log, where it stopped"
 		}
 	}

@@ -39,12 +39,12 @@ func runSlotMapOverwrite(pass *Pass) {
 			oldKey, newKey := held.first, st.Slot[reconstruct.Legacy]
 			oldStep := pr.createdAt(oldKey)
 			a := m.Allocation(st.Alloc)
-			job := res.Event(st.Event).Job
+			job := res.Head(st.Event).Job
 			if a != nil && !job.IsSet() {
 				job = a.Job
 			}
 			f := Finding{Severity: Error, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: job,
-				Time: res.Event(st.Event).Time, Pos: res.Event(st.Event).Pos}
+				Time: res.Time(st.Event), Pos: res.Pos(st.Event)}
 			f.SlotIndex, f.IndexNote = pr.index(oldKey)
 			newIdx, newNote := pr.index(newKey)
 			f.IndexNote = fmt.Sprintf("first slot: %s; second slot: %s", indexPhrase(f.SlotIndex, f.IndexNote), indexPhrase(newIdx, newNote))
@@ -68,7 +68,7 @@ func runSlotMapOverwrite(pass *Pass) {
 				}
 			}
 			for _, i := range pr.between(pr.r.Steps[max(oldStep, 0)].Event, st.Event) {
-				if res.Event(i).Kind == flinklog.KindTMSlotRequest && res.Event(i).Alloc == st.Alloc {
+				if res.Kind(i) == flinklog.KindTMSlotRequest && res.Head(i).Alloc == st.Alloc {
 					f.Evidence = append(f.Evidence, evidence(m, i, "A second slot request for %s reaches the TaskManager.", st.Alloc))
 				}
 			}
@@ -98,6 +98,9 @@ func reportPrevented(pass *Pass, pr *proc) {
 	m := pass.Model
 	res := m.Result
 	for k, i := range pr.p.Events {
+		if kind := res.Kind(i); kind != flinklog.KindTMAllocRefused && kind != flinklog.KindTMAllocExists {
+			continue
+		}
 		ev := res.Event(i)
 		refused := ev.Kind == flinklog.KindTMAllocRefused && ev.Alloc.IsSet() && ev.Reason == flinklog.ReasonAllocatedElsewhere
 		if ev.Kind == flinklog.KindTMAllocExists {
@@ -105,11 +108,10 @@ func reportPrevented(pass *Pass, pr *proc) {
 			// required index is M." is a refusal only when "Could not
 			// allocate slot for A" follows.
 			for _, j := range pr.p.Events[k+1:] {
-				next := res.Event(j)
-				if next.Alloc != ev.Alloc {
+				if res.Head(j).Alloc != ev.Alloc {
 					continue
 				}
-				refused = next.Kind == flinklog.KindTMAllocRefused
+				refused = res.Kind(j) == flinklog.KindTMAllocRefused
 				break
 			}
 		}
@@ -208,14 +210,14 @@ func runZombieSlot(pass *Pass) {
 			if since < 0 {
 				continue // unreachable without an overwrite in view: the replay cannot say since when
 			}
-			f.Pos, f.Time = res.Event(pr.r.Steps[since].Event).Pos, res.Event(pr.r.Steps[since].Event).Time
+			f.Pos, f.Time = res.Pos(pr.r.Steps[since].Event), res.Time(pr.r.Steps[since].Event)
 			if removed >= 0 {
-				f.Pos, f.Time = res.Event(pr.r.Steps[removed].Event).Pos, res.Event(pr.r.Steps[removed].Event).Time
+				f.Pos, f.Time = res.Pos(pr.r.Steps[removed].Event), res.Time(pr.r.Steps[removed].Event)
 			}
 			f.Since = f.Time
 			// The JobManager's releases that no TaskManager free follows.
 			for _, i := range a.Events {
-				if res.Event(i).Kind == flinklog.KindJMRelease && m.Rank[i] > m.Rank[pr.r.Steps[since].Event] {
+				if res.Kind(i) == flinklog.KindJMRelease && m.Rank[i] > m.Rank[pr.r.Steps[since].Event] {
 					f.Evidence = append(f.Evidence, evidence(m, i,
 						"The JobManager releases %s; no \"Free slot\" line for %s follows on the TaskManager.", a.ID, a.ID))
 				}
@@ -243,13 +245,13 @@ func runZombieSlot(pass *Pass) {
 			}
 			endT, endWhy := pr.evidenceEnd(m)
 			if h.Replaced >= 0 {
-				endT, endWhy = res.Event(h.Replaced).Time, "the restart of its TaskManager"
+				endT, endWhy = res.Time(h.Replaced), "the restart of its TaskManager"
 			}
-			if s, ok := seconds(res.Event(pr.r.Steps[since].Event).Time, endT); ok && s > 0 {
+			if s, ok := seconds(res.Time(pr.r.Steps[since].Event), endT); ok && s > 0 {
 				f.ZombieSeconds = s
 			}
 			f.Message = fmt.Sprintf("on TaskManager %s, %s still holds %s (job %s) but the allocation map no longer leads to it: it can never be freed or used; unreachable since %s, %.1f slot-seconds until %s",
-				h.Resource, pr.slotName(key), a.ID, a.Job, res.Event(pr.r.Steps[since].Event).Time, f.ZombieSeconds, endWhy)
+				h.Resource, pr.slotName(key), a.ID, a.Job, res.Time(pr.r.Steps[since].Event), f.ZombieSeconds, endWhy)
 			f.FixedModel = fmt.Sprintf("refuse the second request for %s, so its one slot stays reachable and is freed when the JobManager releases it", a.ID)
 			for _, rule := range []string{SlotMapOverwrite.ID, DuplicateOffer.ID} {
 				for _, c := range pass.Findings(rule) {
@@ -318,12 +320,12 @@ func runDuplicateOffer(pass *Pass) {
 			if reason < 0 && (offer < 0 || res.Event(st.Event).SlotState != "ALLOCATED") {
 				continue
 			}
-			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: res.Event(st.Event).Job,
-				Time: res.Event(st.Event).Time, Pos: res.Event(st.Event).Pos}
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: res.Head(st.Event).Job,
+				Time: res.Time(st.Event), Pos: res.Pos(st.Event)}
 			f.SlotIndex, f.IndexNote = pr.index(key)
 			f.Evidence = append(f.Evidence, evidence(m, allocEv, "A second slot is allocated for %s: %s.", st.Alloc, pr.slotName(key)))
 			if offer >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, offer, "The TaskManager offers its unconfirmed slots of job %s, the second slot of %s among them.", res.Event(offer).Job, st.Alloc))
+				f.Evidence = append(f.Evidence, evidence(m, offer, "The TaskManager offers its unconfirmed slots of job %s, the second slot of %s among them.", res.Head(offer).Job, st.Alloc))
 			}
 			f.Evidence = append(f.Evidence, silent("The JobManager already holds %s from %s and rejects the offer of the same AllocationID from another slot, without a log line.", st.Alloc, pr.slotName(other)))
 			if rejected {

@@ -129,7 +129,7 @@ func (n *narrowFlags) check(m *reconstruct.Model, f *report.Filter) error {
 	if f.Job.IsSet() {
 		jobs := map[string]bool{}
 		for i := range m.Result.All() {
-			if j := m.Result.Base(i).Job; j.IsSet() {
+			if j := m.Result.Head(i).Job; j.IsSet() {
 				jobs[j.String()] = true
 			}
 		}

@@ -378,7 +378,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 // hasEvidence reports whether any event is about slots (not only file facts).
 func hasEvidence(res *parser.Result) bool {
 	for i := range res.All() {
-		if !strings.HasPrefix(string(res.Base(i).Kind), "meta.") {
+		if !strings.HasPrefix(string(res.Kind(i)), "meta.") {
 			return true
 		}
 	}
