@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -185,7 +186,11 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	full.SetRepeatSpan(5, 6)
 	away := flinklog.NewEvent(flinklog.KindTMActivate)
 	away.LetTextGo(77)
-	for _, ev := range []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away} {
+	edges := flinklog.NewEvent(flinklog.KindTMFree)
+	edges.SlotIndex, edges.RequestedIndex = math.MinInt32, math.MaxInt32
+	other := flinklog.NewEvent(flinklog.KindTMAllocRefused)
+	other.Other = alloc
+	for _, ev := range []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other} {
 		b := newEventBlock(1)
 		b.push(&ev)
 		if got := b.event(&b.evs[0]); !reflect.DeepEqual(*got, ev) {

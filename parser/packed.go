@@ -6,30 +6,44 @@ package parser
 // Kept as they were, they were most of an allocation-dense audit's memory,
 // the collector marked every pointer in them on each cycle, and writing
 // them into fresh memory cost more CPU than classifying the records (page
-// faults). A packedEvent is 168 bytes without a pointer: strings are
+// faults). A packedEvent is 120 bytes without a pointer: strings are
 // numbers into the table of the block it is in, and what few events say
-// beyond IDs, a slot and a resource (a task, a reason, a slot list, a
-// text kept) is in the block's extras.
+// beyond an AllocationID, a JobID, a slot and a resource (a task, a
+// reason, a slot list, a second ID, a text kept) is in the block's
+// extras.
 
 import (
+	"math"
+
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // packedEvent is a flinklog.Event in an eventBlock.
 type packedEvent struct {
-	line, endLine  int64
-	timeN          int64
-	slotIndex      int64
-	requestedIndex int64
-	file, rec      int32
-	rep, nrep      int32
-	textSum        uint32
+	line, endLine int64
+	timeN         int64
+	file, rec     int32
+	rep, nrep     int32
+	// slot indexes; bigIndex when the extras hold it (past int32)
+	slotIndex, requestedIndex int32
+	textSum                   uint32
 	// numbers into the block's strs (0 is "")
 	resource, slotID, level, component, kind uint32
 	extra                                    uint32 // 1 + its place in the block's extras, 0 for none
-	alloc, job, other, instance              flinklog.ID
+	alloc, job                               flinklog.ID
 	timeKind                                 flinklog.TimeKind
 	dynamic, textAway                        bool
+}
+
+// bigIndex marks a slot index the extras hold.
+const bigIndex = math.MinInt32
+
+// packIndex returns n as packed, and whether the extras must hold it.
+func packIndex(n int) (int32, bool) {
+	if n > math.MaxInt32 || n <= bigIndex {
+		return bigIndex, true
+	}
+	return int32(n), false
 }
 
 // eventExtra is what an event says that most do not; its strings are
@@ -41,11 +55,14 @@ type eventExtra struct {
 	count                                                        int
 	causeLine                                                    int64
 	slots                                                        []flinklog.SlotStatus
+	other, instance                                              flinklog.ID
+	slotIndex, requestedIndex                                    int // when the event's are bigIndex
 }
 
 func (x *eventExtra) zero() bool {
 	return x.slotState|x.request|x.task|x.attempt|x.from|x.to|x.reason|x.version|x.causeText|x.textHead|x.textTail == 0 &&
-		x.count == 0 && x.causeLine == 0 && x.slots == nil
+		x.count == 0 && x.causeLine == 0 && x.slots == nil && x.other == flinklog.ID{} && x.instance == flinklog.ID{} &&
+		x.slotIndex == 0 && x.requestedIndex == 0
 }
 
 // eventBlock is up to eventBlockLen packed events and the strings and
@@ -94,17 +111,24 @@ func (b *eventBlock) close() { b.strIx = nil }
 func (b *eventBlock) push(ev *flinklog.Event) {
 	p := packedEvent{
 		line: ev.Pos.Line, endLine: ev.EndLine, timeN: ev.Time.N, timeKind: ev.Time.Kind,
-		slotIndex: int64(ev.SlotIndex), requestedIndex: int64(ev.RequestedIndex),
 		file: ev.Pos.File, rec: ev.Pos.Rec,
 		resource: b.str(ev.Resource), slotID: b.str(ev.SlotID), level: b.str(string(ev.Level)),
 		component: b.str(string(ev.Component)), kind: b.str(string(ev.Kind)),
-		alloc: ev.Alloc, job: ev.Job, other: ev.Other, instance: ev.Instance, dynamic: ev.Dynamic,
+		alloc: ev.Alloc, job: ev.Job, dynamic: ev.Dynamic,
 	}
 	p.rep, p.nrep = ev.RepeatSpan()
 	p.textSum, p.textAway = ev.TextAway()
 	x := eventExtra{slotState: b.str(ev.SlotState), request: b.str(ev.Request), task: b.str(ev.Task),
 		attempt: b.str(ev.Attempt), from: b.str(ev.From), to: b.str(ev.To), reason: b.str(ev.Reason),
-		version: b.str(ev.Version), causeText: b.str(ev.CauseText), count: ev.Count, causeLine: ev.CauseLine, slots: ev.Slots}
+		version: b.str(ev.Version), causeText: b.str(ev.CauseText), count: ev.Count, causeLine: ev.CauseLine, slots: ev.Slots,
+		other: ev.Other, instance: ev.Instance}
+	var big bool
+	if p.slotIndex, big = packIndex(ev.SlotIndex); big {
+		x.slotIndex = ev.SlotIndex
+	}
+	if p.requestedIndex, big = packIndex(ev.RequestedIndex); big {
+		x.requestedIndex = ev.RequestedIndex
+	}
 	head, tail := ev.TextParts()
 	x.textHead, x.textTail = b.str(head), b.str(tail)
 	if !x.zero() {
@@ -138,7 +162,7 @@ func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 		EndLine: p.endLine, Time: flinklog.Time{Kind: p.timeKind, N: p.timeN},
 		Level: flinklog.Level(b.strs[p.level]), Component: flinklog.Component(b.strs[p.component]),
 		Kind:  flinklog.Kind(b.strs[p.kind]),
-		Alloc: p.alloc, Job: p.job, Other: p.other, Instance: p.instance,
+		Alloc: p.alloc, Job: p.job,
 		Resource: b.strs[p.resource], SlotID: b.strs[p.slotID],
 		SlotIndex: int(p.slotIndex), RequestedIndex: int(p.requestedIndex), Dynamic: p.dynamic,
 	}
@@ -147,6 +171,13 @@ func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 		ev.SlotState, ev.Request, ev.Task, ev.Attempt = s[x.slotState], s[x.request], s[x.task], s[x.attempt]
 		ev.From, ev.To, ev.Reason, ev.Version, ev.CauseText = s[x.from], s[x.to], s[x.reason], s[x.version], s[x.causeText]
 		ev.Count, ev.CauseLine, ev.Slots = x.count, x.causeLine, x.slots
+		ev.Other, ev.Instance = x.other, x.instance
+		if p.slotIndex == bigIndex {
+			ev.SlotIndex = x.slotIndex
+		}
+		if p.requestedIndex == bigIndex {
+			ev.RequestedIndex = x.requestedIndex
+		}
 		ev.SetText(s[x.textHead], s[x.textTail])
 	}
 	if p.textAway {

@@ -590,6 +590,10 @@ type Head struct {
 // costs no copy of each.
 func (r *Result) Head(ref EventRef) Head {
 	b, p := r.base(ref)
-	return Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
-		Resource: b.strs[p.resource], Alloc: p.alloc, Job: p.job, Other: p.other}
+	h := Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
+		Resource: b.strs[p.resource], Alloc: p.alloc, Job: p.job}
+	if p.extra > 0 {
+		h.Other = b.extras[p.extra-1].other
+	}
+	return h
 }
