@@ -461,20 +461,24 @@ func (r *Result) All() iter.Seq[EventRef] {
 	return func(yield func(EventRef) bool) {
 		// the repeats of events already passed, by their next position
 		var q repeatQueue
-		for i := 0; i < r.events.len(); i++ {
-			at := r.events.pos(i)
-			for len(q) > 0 && q[0].pos.Less(at) {
-				if !yield(q.next(r)) {
+		i := 0 // the blocks are walked in order: no lookup per event
+		for _, b := range r.events.blocks {
+			for k := range b.evs {
+				p := &b.evs[k]
+				at := flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line}
+				for len(q) > 0 && q[0].pos.Less(at) {
+					if !yield(q.next(r)) {
+						return
+					}
+				}
+				if !yield(EventRef(i)) {
 					return
 				}
-			}
-			if !yield(EventRef(i)) {
-				return
-			}
-			if reps := r.repeatsOf(i); len(reps) > 0 {
-				_, p := r.events.at(i)
-				first := p.rep
-				q.push(repeatCursor{flinklog.Pos{File: at.File, Line: reps[0].Line}, int(first - 1), int(first-1) + len(reps)})
+				if p.rep > 0 && p.nrep > 0 {
+					first := int(p.rep - 1)
+					q.push(repeatCursor{flinklog.Pos{File: at.File, Line: r.repeats[first].Line}, first, first + int(p.nrep)})
+				}
+				i++
 			}
 		}
 		for len(q) > 0 {
