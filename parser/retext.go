@@ -73,16 +73,26 @@ func (r *Result) lines() *lineSource {
 // linesMu guards the making of Results' re-readers.
 var linesMu sync.Mutex
 
-// lineSource reads lines of files back by number. One file stays open:
-// a directory of thousands of TaskManager logs must not hold as many
-// descriptors.
+// lineSource reads lines of files back by number. Up to maxOpenLines
+// files stay open, the least recently read closed first: a timeline
+// alternates between the JobManager's file and a TaskManager's line by
+// line, and a directory of thousands of TaskManager logs must not hold as
+// many descriptors.
 type lineSource struct {
 	mu    sync.Mutex
 	files map[string]*lineIndex
-	open  *os.File
-	path  string // open's
+	open  []openFile // most recently read last
 	buf   []byte
 }
+
+type openFile struct {
+	path string
+	f    *os.File
+}
+
+// maxOpenLines bounds the files a lineSource keeps open (the soft limit
+// of descriptors is often 1024).
+const maxOpenLines = 32
 
 // lineIndex marks where lines of one file start, as far as it was read.
 type lineIndex struct {
@@ -92,18 +102,22 @@ type lineIndex struct {
 }
 
 func (ls *lineSource) file(path string) (*os.File, error) {
-	if ls.open != nil && ls.path == path {
-		return ls.open, nil
+	for k := len(ls.open) - 1; k >= 0; k-- {
+		if o := ls.open[k]; o.path == path {
+			copy(ls.open[k:], ls.open[k+1:])
+			ls.open[len(ls.open)-1] = o
+			return o.f, nil
+		}
 	}
-	if ls.open != nil {
-		_ = ls.open.Close()
-		ls.open = nil
+	if len(ls.open) >= maxOpenLines {
+		_ = ls.open[0].f.Close()
+		ls.open = append(ls.open[:0], ls.open[1:]...)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
-	ls.open, ls.path = f, path
+	ls.open = append(ls.open, openFile{path, f})
 	return f, nil
 }
 
