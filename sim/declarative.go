@@ -61,7 +61,7 @@ func (t *taskManager) requestSlotDeclarative(i int, alloc, job string, reply fun
 		t.dynamic++
 	}
 	if prev, held := t.byAlloc[alloc]; held {
-		p := t.slots[prev]
+		p := t.slots.get(prev)
 		accepted := p.job == job && (i < 0 || i == prev)
 		switch {
 		case f.Version == "2.1.0" && accepted:
@@ -93,18 +93,15 @@ func (t *taskManager) requestSlotDeclarative(i int, alloc, job string, reply fun
 		s.after(s.rpc(), func() { reply(false, "", exc) })
 		return
 	}
-	if i >= 0 && t.slots[i].state != "" {
+	if i >= 0 && t.slots.get(i).state != "" {
 		t.log("INFO", te, fmt.Sprintf("The slot %s has already been allocated for a different job.", t.slotID(i)))
-		occ := t.slots[i].alloc
+		occ := t.slots.get(i).alloc
 		s.after(s.rpc(), func() {
 			reply(false, occ, []string{fmt.Sprintf("org.apache.flink.runtime.taskexecutor.exceptions.SlotOccupiedException: The slot %s has already been allocated for a different job.", t.slotID(i))})
 		})
 		return
 	}
-	for len(t.slots) <= idx {
-		t.slots = append(t.slots, tmSlot{})
-	}
-	t.slots[idx] = tmSlot{state: "ALLOCATED", alloc: alloc, job: job, at: s.now}
+	t.slots.set(idx, tmSlot{state: "ALLOCATED", alloc: alloc, job: job, at: s.now})
 	t.byAlloc[alloc] = idx
 	if f.Dynamic {
 		t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Allocated slot for %s with resources %s.", alloc, f.TMProfile))
@@ -136,6 +133,19 @@ func (r *resourceManager) job(id string) *rmJob {
 	return j
 }
 
+// forget drops an ended job from the slot manager's jobs, which every
+// check walks: a long run ends millions. A new slice, as a caller may be
+// ranging over the old one.
+func (r *resourceManager) forget(id string) {
+	kept := make([]*rmJob, 0, len(r.jobs))
+	for _, j := range r.jobs {
+		if j.id != id {
+			kept = append(kept, j)
+		}
+	}
+	r.jobs = kept
+}
+
 // requirements is the JobMaster's declareRequiredResources.
 func (r *resourceManager) requirements(jobID string, n int) {
 	s, f := r.s, r.s.f
@@ -145,6 +155,9 @@ func (r *resourceManager) requirements(jobID string, n int) {
 			s.jmLog("INFO", f.SlotManagerLogger, fmt.Sprintf("Clearing resource requirements of job %s", jobID))
 		}
 		j.required = 0
+		if s.pool.jobs[jobID] == nil {
+			r.forget(jobID) // the job has ended: it requires nothing again
+		}
 		return
 	}
 	s.jmLog("INFO", f.SlotManagerLogger, fmt.Sprintf("Received resource requirements from job %s: [ResourceRequirement{resourceProfile=%s, numberOfRequiredSlots=%d}]", jobID, f.JMProfile, n))

@@ -126,21 +126,27 @@ func (b *truthBuilder) allocated(t *taskManager, i int, alloc, job string) {
 func (b *truthBuilder) stdout(file string) { b.stdouts[file]++ }
 
 func (b *truthBuilder) activated(t *taskManager, i int) {
-	b.active[activeKey{t, t.process, i, t.slots[i].alloc}] = true
+	b.active[activeKey{t, t.process, i, t.slots.get(i).alloc}] = true
+}
+
+// freed forgets that slot i of t was active once it is freed, so that
+// what is remembered is what is held, not every allocation of a long run.
+func (b *truthBuilder) freed(t *taskManager, i int) {
+	delete(b.active, activeKey{t, t.process, i, t.slots.get(i).alloc})
 }
 
 func (b *truthBuilder) wasActive(t *taskManager, i int) bool {
-	return b.active[activeKey{t, t.process, i, t.slots[i].alloc}]
+	return b.active[activeKey{t, t.process, i, t.slots.get(i).alloc}]
 }
 
 // zombies are the slots of t's table the map no longer leads to.
 func zombies(t *taskManager) []int {
 	var out []int
-	for i, sl := range t.slots {
+	t.slots.each(func(i int, sl *tmSlot) {
 		if sl.state != "" && t.byAlloc[sl.alloc] != i {
 			out = append(out, i)
 		}
-	}
+	})
 	return out
 }
 
@@ -162,13 +168,13 @@ func (b *truthBuilder) processEnded(t *taskManager) {
 	z := map[int]bool{}
 	for _, i := range zombies(t) {
 		z[i] = true
-		b.expect("zombie-slot", "error", t.slots[i].alloc, t)
+		b.expect("zombie-slot", "error", t.slots.get(i).alloc, t)
 	}
-	for i, sl := range t.slots {
+	t.slots.each(func(i int, sl *tmSlot) {
 		if sl.state != "" {
 			p.Slots = append(p.Slots, TruthSlot{Index: i, AllocationID: sl.alloc, JobID: sl.job, State: sl.state, Zombie: z[i]})
 		}
-	}
+	})
 	b.procs = append(b.procs, p)
 }
 
