@@ -309,8 +309,19 @@ func (p *jobMaster) finish(j *job, to string) {
 		}
 		t, alloc, proc := sl.tm, sl.alloc, sl.tm.process
 		if s.f.Declarative {
-			// the pool returns the job's slots when the job ends
-			s.after(2+s.rng.Int64N(20), func() {
+			// The pool returns the job's slots when the job ends. In the
+			// session workload they are returned only once the cleared
+			// requirements (declared 1 ms from now, an RPC away) have
+			// reached the slot manager, as in Flink, where the pool lowers
+			// them as the tasks finish: else a slot freed first is handed
+			// to the ended job again and times out, which a healthy
+			// cluster's allocations never do. Other runs keep the race,
+			// and so the logs they always had.
+			release := int64(2)
+			if s.cfg.JobSeconds > 0 {
+				release = 12
+			}
+			s.after(release+s.rng.Int64N(20), func() {
 				s.jmLog("INFO", s.f.PoolLogger, fmt.Sprintf("Releasing slot [%s].", alloc))
 				s.after(s.rpc(), func() {
 					if t.alive && t.process == proc {
