@@ -3,6 +3,7 @@ package sim
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"encoding/hex"
@@ -31,11 +32,15 @@ type allocRec struct {
 	seq        uint64 // the order the allocations happened in
 }
 
-func (a allocRec) less(b allocRec) bool {
-	if a.alloc != b.alloc {
-		return a.alloc < b.alloc
+func (a allocRec) less(b allocRec) bool { return a.compare(b) < 0 }
+
+// compare orders records by AllocationID, then as they happened: seq is
+// unique, so the order is total and an unstable sort gives it.
+func (a allocRec) compare(b allocRec) int {
+	if c := strings.Compare(a.alloc, b.alloc); c != 0 {
+		return c
 	}
-	return a.seq < b.seq
+	return cmp.Compare(a.seq, b.seq)
 }
 
 // spillEvery is how many records a batch holds before it is spilled (about
@@ -80,7 +85,7 @@ func (st *allocStore) add(alloc, job, res string, index int) {
 const recSize = 16 + 16 + 4 + 4 + 8
 
 func (st *allocStore) spillBatch() error {
-	slices.SortStableFunc(st.batch, func(a, b allocRec) int { return strings.Compare(a.alloc, b.alloc) })
+	slices.SortFunc(st.batch, allocRec.compare)
 	f, err := st.temp()
 	if err != nil {
 		return err
@@ -178,7 +183,7 @@ func (st *allocStore) each(fn func(TruthAllocation) error) error {
 	if st.err != nil {
 		return st.err
 	}
-	slices.SortStableFunc(st.batch, func(a, b allocRec) int { return strings.Compare(a.alloc, b.alloc) })
+	slices.SortFunc(st.batch, allocRec.compare)
 	h := sources{}
 	all := []*source{{recs: st.batch}}
 	for _, f := range st.runs {
