@@ -61,7 +61,7 @@ func (t *taskManager) requestSlotDeclarative(i int, alloc, job string, reply fun
 		t.dynamic++
 	}
 	if prev, held := t.byAlloc[alloc]; held {
-		p := t.slots[prev]
+		p := t.slots.get(prev)
 		accepted := p.job == job && (i < 0 || i == prev)
 		switch {
 		case f.Version == "2.1.0" && accepted:
@@ -93,18 +93,15 @@ func (t *taskManager) requestSlotDeclarative(i int, alloc, job string, reply fun
 		s.after(s.rpc(), func() { reply(false, "", exc) })
 		return
 	}
-	if i >= 0 && t.slots[i].state != "" {
+	if i >= 0 && t.slots.get(i).state != "" {
 		t.log("INFO", te, fmt.Sprintf("The slot %s has already been allocated for a different job.", t.slotID(i)))
-		occ := t.slots[i].alloc
+		occ := t.slots.get(i).alloc
 		s.after(s.rpc(), func() {
 			reply(false, occ, []string{fmt.Sprintf("org.apache.flink.runtime.taskexecutor.exceptions.SlotOccupiedException: The slot %s has already been allocated for a different job.", t.slotID(i))})
 		})
 		return
 	}
-	for len(t.slots) <= idx {
-		t.slots = append(t.slots, tmSlot{})
-	}
-	t.slots[idx] = tmSlot{state: "ALLOCATED", alloc: alloc, job: job, at: s.now}
+	t.slots.set(idx, tmSlot{state: "ALLOCATED", alloc: alloc, job: job, at: s.now})
 	t.byAlloc[alloc] = idx
 	if f.Dynamic {
 		t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Allocated slot for %s with resources %s.", alloc, f.TMProfile))
@@ -136,6 +133,19 @@ func (r *resourceManager) job(id string) *rmJob {
 	return j
 }
 
+// forget drops an ended job from the slot manager's jobs, which every
+// check walks: a long run ends millions. A new slice, as a caller may be
+// ranging over the old one.
+func (r *resourceManager) forget(id string) {
+	kept := make([]*rmJob, 0, len(r.jobs))
+	for _, j := range r.jobs {
+		if j.id != id {
+			kept = append(kept, j)
+		}
+	}
+	r.jobs = kept
+}
+
 // requirements is the JobMaster's declareRequiredResources.
 func (r *resourceManager) requirements(jobID string, n int) {
 	s, f := r.s, r.s.f
@@ -145,6 +155,9 @@ func (r *resourceManager) requirements(jobID string, n int) {
 			s.jmLog("INFO", f.SlotManagerLogger, fmt.Sprintf("Clearing resource requirements of job %s", jobID))
 		}
 		j.required = 0
+		if s.pool.jobs[jobID] == nil {
+			r.forget(jobID) // the job has ended: it requires nothing again
+		}
 		return
 	}
 	s.jmLog("INFO", f.SlotManagerLogger, fmt.Sprintf("Received resource requirements from job %s: [ResourceRequirement{resourceProfile=%s, numberOfRequiredSlots=%d}]", jobID, f.JMProfile, n))
@@ -152,13 +165,14 @@ func (r *resourceManager) requirements(jobID string, n int) {
 	r.check()
 }
 
-// held counts the slots the slot manager has given a job (pending or allocated).
-func (r *resourceManager) held(jobID string) int {
-	n := 0
+// held counts the slots the slot manager has given each job (pending or
+// allocated), in one walk of the slots rather than one per job.
+func (r *resourceManager) held() map[string]int {
+	n := make(map[string]int, len(r.jobs))
 	for _, rt := range r.tms {
 		for _, sl := range rt.slots {
-			if sl.state != rmFree && sl.job == jobID {
-				n++
+			if sl.state != rmFree {
+				n[sl.job]++
 			}
 		}
 	}
@@ -169,11 +183,14 @@ func (r *resourceManager) held(jobID string) int {
 // each under a fresh AllocationID, and says so when it cannot.
 func (r *resourceManager) check() {
 	s, f := r.s, r.s.f
+	// what each job holds, counted before any is given more: a job is
+	// given slots only for itself, so the others' counts stay right
+	held := r.held()
 	if f.Dynamic {
-		r.matchingBlock()
+		r.matchingBlock(held)
 	}
 	for _, j := range r.jobs {
-		missing := j.required - r.held(j.id)
+		missing := j.required - held[j.id]
 		for ; missing > 0; missing-- {
 			rt, idx := r.freeSlot()
 			if rt == nil {
@@ -298,7 +315,11 @@ func (r *resourceManager) slotReportDeclarative(rt *rmTM, report []reportSlot) {
 	if f.Dynamic {
 		logger = pkgRM + "slotmanager.DefaultSlotStatusSyncer"
 	}
-	s.jmLog("DEBUG", logger, fmt.Sprintf("Received slot report from instance %s: %s.", rt.tm.instance, f.slotReport(rt.res, report)))
+	msg := "" // the longest record, and only ever written at DEBUG
+	if s.cfg.Debug {
+		msg = fmt.Sprintf("Received slot report from instance %s: %s.", rt.tm.instance, f.slotReport(rt.res, report))
+	}
+	s.jmLog("DEBUG", logger, msg)
 	reported := map[string]bool{}
 	for _, rep := range report {
 		if rep.alloc != "" {
@@ -528,11 +549,11 @@ func (p *jobMaster) failSlot(t *taskManager, alloc string) {
 // matchingBlock is FineGrainedSlotManager's INFO snapshot (1.18+), logged
 // when some job misses resources: what is missing, and each TaskManager's
 // available and total resources.
-func (r *resourceManager) matchingBlock() {
+func (r *resourceManager) matchingBlock(held map[string]int) {
 	s, f := r.s, r.s.f
 	var missing []string
 	for _, j := range r.jobs {
-		if n := j.required - r.held(j.id); n > 0 {
+		if n := j.required - held[j.id]; n > 0 {
 			missing = append(missing, fmt.Sprintf("\t Job %s\n\t\tResourceRequirement{resourceProfile=%s, numberOfRequiredSlots=%d}", j.id, f.JMProfile, n))
 		}
 	}
@@ -558,8 +579,23 @@ func (r *resourceManager) matchingBlock() {
 	s.jmLog("INFO", f.SlotManagerLogger, "Matching resource requirements against available resources.\nMissing resources:\n"+strings.Join(missing, "\n")+"\nCurrent resources:\n"+strings.Join(current, "\n"))
 }
 
-// tmTotal is the resource profile of n default slots.
+// tmTotal is the resource profile of n default slots; those of up to 64
+// are made once, as the matching block prints two per TaskManager.
 func tmTotal(n int) string {
+	if n < len(tmTotals) {
+		return tmTotals[n]
+	}
+	return makeTMTotal(n)
+}
+
+var tmTotals = func() (t [65]string) {
+	for n := range t {
+		t[n] = makeTMTotal(n)
+	}
+	return t
+}()
+
+func makeTMTotal(n int) string {
 	if n == 0 {
 		return "ResourceProfile{cpuCores=0, taskHeapMemory=0 bytes, taskOffHeapMemory=0 bytes, managedMemory=0 bytes, networkMemory=0 bytes}"
 	}

@@ -197,7 +197,7 @@ func (s *sim) jmFailover() {
 
 // leaderID is the current JobMaster leader id (a JobMasterId).
 func (p *jobMaster) leaderID() string {
-	return fmt.Sprintf("%08x%024x", 0x5eed0000+p.leader, uint64(len(p.order)))
+	return fmt.Sprintf("%08x%024x", 0x5eed0000+p.leader, uint64(p.submitted))
 }
 
 // jobLeaderLost: the job's leader is gone; the JobManager connection is
@@ -233,7 +233,7 @@ func (s *sim) overwriteDeclarative(at int64) {
 				if !s.f.Dynamic {
 					held, ok := t.byAlloc[a]
 					for i := 0; i < s.cfg.Slots && ok; i++ {
-						if i != held && t.slots[i].state == "" {
+						if i != held && t.slots.get(i).state == "" {
 							dup = i
 							break
 						}

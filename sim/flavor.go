@@ -205,10 +205,26 @@ func (f *flavor) rpcScheme() string {
 	return "akka.tcp"
 }
 
-// thread is a dispatcher thread's name.
+// thread is a dispatcher thread's name. Every record names one, so the
+// names of the first threads are made once.
 func (f *flavor) thread(n int) string {
+	if n < len(threadNames[0]) {
+		if f.Pekko {
+			return threadNames[1][n]
+		}
+		return threadNames[0][n]
+	}
 	if f.Pekko {
 		return fmt.Sprintf("flink-pekko.actor.default-dispatcher-%d", n)
 	}
 	return fmt.Sprintf("flink-akka.actor.default-dispatcher-%d", n)
 }
+
+// threadNames are the akka and the pekko dispatcher threads 0 to 31.
+var threadNames = func() (names [2][32]string) {
+	for n := range names[0] {
+		names[0][n] = fmt.Sprintf("flink-akka.actor.default-dispatcher-%d", n)
+		names[1][n] = fmt.Sprintf("flink-pekko.actor.default-dispatcher-%d", n)
+	}
+	return names
+}()

@@ -37,15 +37,19 @@ type job struct {
 	declared    int  // declarative: the requirements the ResourceManager last heard
 	stallOffer  bool // slot-timeout fault: the pool handles the first offer only as the slot times out
 	graphID     string
+	ended       func() // called once the job has ended (finished, failed or cancelled)
 }
 
 // jobMaster is the JobManager's job masters and slot pool (one process).
 type jobMaster struct {
 	s        *sim
-	jobs     map[string]*job
-	order    []*job
-	resource string // the JobManager's ResourceID, in heartbeat lines
-	leader   int    // JobMaster leaderships before the current one (jm-failover)
+	jobs     map[string]*job // the jobs that have not ended, by JobID
+	order    []*job          // the same, in the order they were submitted
+	resource string          // the JobManager's ResourceID, in heartbeat lines
+	leader   int             // JobMaster leaderships before the current one (jm-failover)
+	// submitted counts the jobs ever submitted (order holds only those
+	// that have not ended)
+	submitted int
 }
 
 func newJobMaster(s *sim) *jobMaster {
@@ -68,6 +72,7 @@ func (p *jobMaster) submit(name string, parallelism, restarts int, duration int6
 	j := &job{id: s.hex(), name: name, parallelism: parallelism, state: "CREATED", restarts: restarts, duration: duration}
 	p.jobs[j.id] = j
 	p.order = append(p.order, j)
+	p.submitted++
 	p.stateChange(j, "RUNNING")
 	for i := 0; i < parallelism; i++ {
 		p.requestSlot(j)
@@ -304,8 +309,19 @@ func (p *jobMaster) finish(j *job, to string) {
 		}
 		t, alloc, proc := sl.tm, sl.alloc, sl.tm.process
 		if s.f.Declarative {
-			// the pool returns the job's slots when the job ends
-			s.after(2+s.rng.Int64N(20), func() {
+			// The pool returns the job's slots when the job ends. In the
+			// session workload they are returned only once the cleared
+			// requirements (declared 1 ms from now, an RPC away) have
+			// reached the slot manager, as in Flink, where the pool lowers
+			// them as the tasks finish: else a slot freed first is handed
+			// to the ended job again and times out, which a healthy
+			// cluster's allocations never do. Other runs keep the race,
+			// and so the logs they always had.
+			release := int64(2)
+			if s.cfg.JobSeconds > 0 {
+				release = 12
+			}
+			s.after(release+s.rng.Int64N(20), func() {
 				s.jmLog("INFO", s.f.PoolLogger, fmt.Sprintf("Releasing slot [%s].", alloc))
 				s.after(s.rpc(), func() {
 					if t.alive && t.process == proc {
@@ -324,6 +340,31 @@ func (p *jobMaster) finish(j *job, to string) {
 			})
 		})
 	}
+	p.forget(j)
+	if ended := j.ended; ended != nil {
+		j.ended = nil
+		ended()
+	}
+}
+
+// forget drops an ended job from the JobManager's jobs: a long run submits
+// millions, and nothing asks for an ended one but what already holds it
+// (an unknown JobID is answered as an ended one is). A job whose first
+// offer is still to be stalled (slot-timeout) is kept, as the offer looks
+// it up.
+func (p *jobMaster) forget(j *job) {
+	if j.stallOffer {
+		return
+	}
+	delete(p.jobs, j.id)
+	// a new slice: a caller may be ranging over the old one
+	kept := make([]*job, 0, len(p.order))
+	for _, o := range p.order {
+		if o != j {
+			kept = append(kept, o)
+		}
+	}
+	p.order = kept
 }
 
 // cancelJob: the user cancels a job before it got its slots.

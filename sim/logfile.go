@@ -3,10 +3,10 @@ package sim
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // record is one log record as a process emits it, on the host's clock.
@@ -54,6 +54,7 @@ type logFile struct {
 	w     *bufio.Writer
 	c     io.Closer
 	noise *noiseSource
+	clock stampCache
 }
 
 // fileName is the name a log file is written under in the run's format.
@@ -146,8 +147,43 @@ func (l *logFile) close() error {
 }
 
 func (l *logFile) write(r record) {
-	writeRecord(l.w, l.out.f, l.out.format, l.out.layout, l.out.base, r)
+	writeRecord(l.w, l.out.f, l.out.format, l.out.layout, l.out.base, r, &l.clock)
 }
+
+// stampCache holds the text of the last second a file's records were
+// stamped with: a record's time is that and its milliseconds, and
+// formatting the whole time for each record was a tenth of a long run.
+type stampCache struct {
+	sec  int64
+	text string // "2006-01-02 15:04:05" of sec; "" before the first record
+}
+
+// stamp appends the record time at (ms since base) as "2006-01-02
+// 15:04:05" and sep and three digits of milliseconds, as time.Format does.
+func (c *stampCache) stamp(b *bufio.Writer, base time.Time, at int64, sep byte) {
+	sec, ms := at/1000, at%1000
+	if ms < 0 {
+		sec, ms = sec-1, ms+1000
+	}
+	if c.text == "" || sec != c.sec {
+		c.sec, c.text = sec, base.Add(time.Duration(sec)*time.Second).Format("2006-01-02 15:04:05")
+	}
+	b.WriteString(c.text)
+	b.WriteByte(sep)
+	b.WriteByte(byte('0' + ms/100))
+	b.WriteByte(byte('0' + ms/10%10))
+	b.WriteByte(byte('0' + ms%10))
+}
+
+// pad writes s and spaces up to width characters, as %-*s does.
+func pad(b *bufio.Writer, s string, width int) {
+	b.WriteString(s)
+	if n := utf8.RuneCountInString(s); n < width {
+		b.WriteString(spaces[:min(width-n, len(spaces))])
+	}
+}
+
+const spaces = "                                                                " // 64
 
 // errWriter keeps the first error writing any file, so the run stops at
 // it (bufio.Writer keeps its error to itself until the next Flush).
@@ -164,27 +200,47 @@ func (e errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func writeRecord(b *bufio.Writer, f *flavor, format, layout string, base time.Time, r record) {
-	t := base.Add(time.Duration(r.at) * time.Millisecond)
+func writeRecord(b *bufio.Writer, f *flavor, format, layout string, base time.Time, r record, clock *stampCache) {
 	if r.raw {
-		b.WriteString(r.msg + "\n")
-		return
-	}
-	if format == "json" {
-		b.WriteString(jsonRecord(f, r, t))
+		b.WriteString(r.msg)
 		b.WriteByte('\n')
 		return
 	}
-	ts := t.Format("2006-01-02 15:04:05,000")
-	if layout == "logback" {
-		fmt.Fprintf(b, "%s [%s] %-5s %s - %s\n", t.Format("2006-01-02 15:04:05.000"), r.thread, r.level, r.logger, r.msg)
-	} else if f.Log4j2 {
-		fmt.Fprintf(b, "%s %-5s %-60s [] - %s\n", ts, r.level, r.logger, r.msg)
-	} else {
-		fmt.Fprintf(b, "%s %-5s %-60s  - %s\n", ts, r.level, r.logger, r.msg)
+	if format == "json" {
+		b.WriteString(jsonRecord(f, r, base.Add(time.Duration(r.at)*time.Millisecond)))
+		b.WriteByte('\n')
+		return
 	}
+	// by hand rather than with fmt: a month of a session cluster is
+	// tens of millions of records
+	if layout == "logback" {
+		// "%s [%s] %-5s %s - %s\n"
+		clock.stamp(b, base, r.at, '.')
+		b.WriteString(" [")
+		b.WriteString(r.thread)
+		b.WriteString("] ")
+		pad(b, r.level, 5)
+		b.WriteByte(' ')
+		b.WriteString(r.logger)
+	} else {
+		// "%s %-5s %-60s [] - %s\n" (log4j 2), "%s %-5s %-60s  - %s\n" (log4j 1)
+		clock.stamp(b, base, r.at, ',')
+		b.WriteByte(' ')
+		pad(b, r.level, 5)
+		b.WriteByte(' ')
+		pad(b, r.logger, 60)
+		if f.Log4j2 {
+			b.WriteString(" []")
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString(" - ")
+	b.WriteString(r.msg)
+	b.WriteByte('\n')
 	for _, line := range stackLines(r.thrown) {
-		b.WriteString(line + "\n")
+		b.WriteString(line)
+		b.WriteByte('\n')
 	}
 }
 

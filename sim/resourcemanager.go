@@ -248,7 +248,11 @@ func (r *resourceManager) drop(req *rmRequest) {
 func (r *resourceManager) slotReport(rt *rmTM, report []reportSlot) {
 	s := r.s
 	if s.f.ReportContent {
-		s.jmLog("DEBUG", s.f.SlotManagerLogger, fmt.Sprintf("Received slot report from instance %s: %s.", rt.tm.instance, s.f.slotReport(rt.res, report)))
+		msg := "" // the longest record, and only ever written at DEBUG
+		if s.cfg.Debug {
+			msg = fmt.Sprintf("Received slot report from instance %s: %s.", rt.tm.instance, s.f.slotReport(rt.res, report))
+		}
+		s.jmLog("DEBUG", s.f.SlotManagerLogger, msg)
 	} else {
 		s.jmLog("DEBUG", s.f.SlotManagerLogger, fmt.Sprintf("Received slot report from instance %s.", rt.tm.instance))
 	}

@@ -32,13 +32,18 @@ func (s *sim) scenario() {
 		}
 	}
 	capacity := s.cfg.TaskManagers * s.cfg.Slots
-	for k := 0; k < s.cfg.Jobs; k++ {
-		at := phase + int64(k)*7000 + s.rng.Int64N(3000)
-		par := 1 + s.rng.IntN(max(1, min(3, capacity/max(1, s.cfg.Jobs))))
-		duration := 60_000 + s.rng.Int64N(120_000)
-		s.after(at, func() { s.workload(k, par, duration) })
-	}
 	later := phase + int64(s.cfg.Jobs)*7000 + 10_000
+	if s.cfg.JobSeconds > 0 {
+		s.sessionJobs(phase)
+		later = phase + int64(s.cfg.JobSeconds)*1000 + 10_000
+	} else {
+		for k := 0; k < s.cfg.Jobs; k++ {
+			at := phase + int64(k)*7000 + s.rng.Int64N(3000)
+			par := 1 + s.rng.IntN(max(1, min(3, capacity/max(1, s.cfg.Jobs))))
+			duration := 60_000 + s.rng.Int64N(120_000)
+			s.after(at, func() { s.workload(k, par, duration) })
+		}
+	}
 	for k := 0; k < s.cfg.Failovers; k++ {
 		s.after(later+int64(k)*9000+s.rng.Int64N(4000), func() {
 			if j := s.runningJob(); j != nil {
@@ -188,3 +193,32 @@ func (s *sim) workload(k, par int, duration int64) {
 	}
 	s.after(duration, watch)
 }
+
+// sessionJobs starts the session cluster's workload (Config.JobSeconds):
+// Jobs lanes, their first jobs spread over one job's run, each lane
+// submitting its next job (a new JobID) a moment after the last one ended.
+func (s *sim) sessionJobs(from int64) {
+	run := int64(s.cfg.JobSeconds) * 1000
+	// A finished job's slots stay held until the JobMaster releases them:
+	// at once from 1.13, after slot.idle.timeout before. Parallelism is
+	// drawn so that every lane's share of the cluster holds its jobs.
+	hold := int64(1)
+	if !s.f.Declarative {
+		hold = (run + idleTimeout + run - 1) / run
+	}
+	share := int64(s.cfg.TaskManagers*s.cfg.Slots) / int64(max(1, s.cfg.Jobs)) / hold
+	maxPar := int(max(1, min(3, share)))
+	var next func()
+	next = func() {
+		s.sessions++
+		j := s.pool.submit(jobName(s.sessions), 1+s.rng.IntN(maxPar), 1, run)
+		j.ended = func() { s.after(sessionGap+s.rng.Int64N(sessionGap), next) }
+	}
+	for k := 0; k < s.cfg.Jobs; k++ {
+		s.after(from+int64(k)*run/int64(s.cfg.Jobs)+s.rng.Int64N(1000), next)
+	}
+}
+
+// sessionGap is the least time between one session job's end and the
+// next one's submission in its lane (ms); the gap is up to twice that.
+const sessionGap = 500

@@ -9,10 +9,10 @@
 package sim
 
 import (
-	"container/heap"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -54,14 +54,24 @@ type Config struct {
 	// 1.11, host:port-6hex from 1.12) or kubernetes (native: pods named
 	// <cluster>-taskmanager-1-N, a lost pod replaced under a new name).
 	Deployment string
-	// Minutes the cluster runs (default 15). Beyond the default, ordinary
-	// jobs are resubmitted when they end, so the cluster stays busy: a
-	// long run is how benchmarks get gigabytes of realistic logs.
+	// Minutes the cluster runs (default 15, at most 31 days). Beyond the
+	// default, ordinary jobs are resubmitted when they end, so the cluster
+	// stays busy: a long run is how benchmarks get gigabytes of realistic
+	// logs.
 	Minutes int
 	// Once: ordinary jobs run once even in a longer run; the cluster then
 	// idles (heartbeats, slot reports and chatter go on) with the same
 	// allocations, which is how a long log of long-running jobs looks.
 	Once bool
+	// JobSeconds, when above 0, makes the ordinary jobs a session
+	// cluster's: each runs this many seconds once deployed, then finishes,
+	// and another job (a new JobID) is submitted in its place a moment
+	// later, for the whole run. Jobs is then how many run at once. Every
+	// job's slots go through their whole lifecycle (requested, allocated,
+	// offered, activated, deployed into, released and freed), so the logs
+	// are dense with allocations, as those of a SQL gateway or of batch
+	// jobs on a session cluster are.
+	JobSeconds int
 	// CutBanners writes the logs of every other TaskManager without the
 	// line that begins them naming its ResourceID, as a rotated or cut log
 	// is: audit must then join them to their ResourceIDs by what the other
@@ -84,6 +94,18 @@ type Config struct {
 	// and once more with simulatedMs == totalMs when the loop is done
 	// (the last chatter is written and the files closed after that).
 	Progress func(simulatedMs, totalMs int64)
+	// CreateTruth, when set, makes the file the truth is written to at the
+	// end of the run (truth.json): the bytes json.MarshalIndent(Truth, "",
+	// "  ") and a newline give, with the allocations streamed into it
+	// rather than held. Result.Truth.Allocations then stays empty. Until
+	// then the allocations are kept as small records, and every 131,072 of
+	// them are sorted and spilled to a scratch file, so that a run of
+	// millions of allocations keeps only those of its last batch in memory.
+	CreateTruth func() (io.WriteCloser, error)
+	// CreateTemp makes a scratch file for CreateTruth's spilled batches
+	// (default: os.CreateTemp in the system's temporary directory). Run
+	// closes and removes every one before it returns.
+	CreateTemp func() (*os.File, error)
 }
 
 // Result is what a run produced: the files and the truth.
@@ -101,59 +123,75 @@ const (
 	requestTimeout = 300_000 // slot.request.timeout
 	idleTimeout    = 30_000  // slot.idle.timeout
 	defaultRun     = 900_000 // the simulation stops; what is held then stays held
+	// maxMinutes is the longest run: a month of a busy session cluster
+	// (millions of allocations) is what memory benchmarks need.
+	maxMinutes = 31 * 24 * 60
 )
 
 // Run simulates one incident.
 func Run(cfg Config) (*Result, error) {
+	res, _, err := run(cfg)
+	return res, err
+}
+
+// run is Run, and the simulation's state at its end (for tests of what
+// it holds).
+func run(cfg Config) (*Result, *sim, error) {
 	f, err := flavorOf(cfg.Flink)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if cfg.Minutes < 0 || cfg.Minutes > 7*24*60 {
-		return nil, fmt.Errorf("minutes %d: want 0 (15 minutes) to a week", cfg.Minutes)
+	if cfg.Minutes < 0 || cfg.Minutes > maxMinutes {
+		return nil, nil, fmt.Errorf("minutes %d: want 0 (15 minutes) to %d (31 days)", cfg.Minutes, maxMinutes)
 	}
 	if cfg.Noise < 0 || cfg.Noise > 10_000 {
-		return nil, fmt.Errorf("noise %d: want 0 to 10000 records per second", cfg.Noise)
+		return nil, nil, fmt.Errorf("noise %d: want 0 to 10000 records per second", cfg.Noise)
+	}
+	if cfg.JobSeconds < 0 || cfg.JobSeconds > 24*60*60 {
+		return nil, nil, fmt.Errorf("job-seconds %d: want 0 (long-running jobs) to a day", cfg.JobSeconds)
+	}
+	if cfg.JobSeconds > 0 && cfg.Once {
+		return nil, nil, fmt.Errorf("job-seconds and once: short jobs keep being submitted, once runs each job once; choose one")
 	}
 	if cfg.TaskManagers < 1 || cfg.Slots < 1 {
-		return nil, fmt.Errorf("need at least one TaskManager with one slot")
+		return nil, nil, fmt.Errorf("need at least one TaskManager with one slot")
 	}
 	for _, in := range cfg.Inject {
 		if !contains(Faults, in) {
-			return nil, fmt.Errorf("inject %q: want one of %s", in, strings.Join(Faults, ", "))
+			return nil, nil, fmt.Errorf("inject %q: want one of %s", in, strings.Join(Faults, ", "))
 		}
 		if contains(ModernFaults, in) && !f.Declarative {
-			return nil, fmt.Errorf("inject %s needs the declarative protocol of Flink 1.13 or later, not %s", in, cfg.Flink)
+			return nil, nil, fmt.Errorf("inject %s needs the declarative protocol of Flink 1.13 or later, not %s", in, cfg.Flink)
 		}
 		if in == FaultOverwrite && cfg.Slots < 3 {
-			return nil, fmt.Errorf("inject overwrite needs at least 3 slots per TaskManager (the stale request, the first and the retried slot)")
+			return nil, nil, fmt.Errorf("inject overwrite needs at least 3 slots per TaskManager (the stale request, the first and the retried slot)")
 		}
 	}
 	if cfg.Format == "" {
 		cfg.Format = "text"
 	}
 	if cfg.Format != "text" && cfg.Format != "json" {
-		return nil, fmt.Errorf("format %q: want text or json", cfg.Format)
+		return nil, nil, fmt.Errorf("format %q: want text or json", cfg.Format)
 	}
 	if cfg.Layout == "" {
 		cfg.Layout = "default"
 	}
 	if cfg.Layout != "default" && cfg.Layout != "logback" {
-		return nil, fmt.Errorf("layout %q: want default or logback", cfg.Layout)
+		return nil, nil, fmt.Errorf("layout %q: want default or logback", cfg.Layout)
 	}
 	if cfg.Deployment == "" {
 		cfg.Deployment = "standalone"
 	}
 	if cfg.Deployment != "standalone" && cfg.Deployment != "kubernetes" {
-		return nil, fmt.Errorf("deployment %q: want standalone or kubernetes", cfg.Deployment)
+		return nil, nil, fmt.Errorf("deployment %q: want standalone or kubernetes", cfg.Deployment)
 	}
 	tf := f
 	if cfg.TMFlink != "" && cfg.TMFlink != cfg.Flink {
 		if tf, err = flavorOf(cfg.TMFlink); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if tf.Declarative != f.Declarative {
-			return nil, fmt.Errorf("taskmanagers on %s with a JobManager on %s: a rolling upgrade stays within one slot protocol (up to 1.12, or from 1.13)", cfg.TMFlink, cfg.Flink)
+			return nil, nil, fmt.Errorf("taskmanagers on %s with a JobManager on %s: a rolling upgrade stays within one slot protocol (up to 1.12, or from 1.13)", cfg.TMFlink, cfg.Flink)
 		}
 	}
 	s := newSim(cfg, f)
@@ -172,12 +210,12 @@ func Run(cfg Config) (*Result, error) {
 	s.loop()
 	res, err := s.finish()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for name, b := range mem {
 		res.Files[name] = b.String()
 	}
-	return res, nil
+	return res, s, nil
 }
 
 type nopCloser struct{ io.Writer }
@@ -190,22 +228,60 @@ type event struct {
 	fn  func()
 }
 
+// queue is the events to come, a binary heap by time and then by the
+// order they were scheduled in (seq is unique: the order is total, so
+// any heap pops the same sequence). Typed rather than container/heap's
+// interface: a month's run pops billions.
 type queue []event
 
 func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
+
+func (a event) before(b event) bool {
+	if a.at != b.at {
+		return a.at < b.at
 	}
-	return q[i].seq < q[j].seq
+	return a.seq < b.seq
 }
-func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *queue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
+
+func (q *queue) push(e event) {
+	h := append(*q, e)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h[i].before(h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	*q = h
+}
+
+func (q *queue) pop() event {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = event{} // the closure is no longer reachable from here
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		c := l
+		if r := l + 1; r < n && h[r].before(h[l]) {
+			c = r
+		}
+		if !h[c].before(h[i]) {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	*q = h
+	return top
 }
 
 type sim struct {
@@ -225,6 +301,8 @@ type sim struct {
 	// tickets numbers slot-timeout timers
 	tickets int
 	end     int64 // when the run stops (ms)
+	// sessions counts the session workload's jobs, which name them
+	sessions int
 }
 
 func newSim(cfg Config, f *flavor) *sim {
@@ -253,7 +331,7 @@ func (s *sim) after(delay int64, fn func()) {
 		panic(fmt.Sprintf("sim: an event %d ms in the past", -delay))
 	}
 	s.seq++
-	heap.Push(&s.q, event{at: s.now + delay, seq: s.seq, fn: fn})
+	s.q.push(event{at: s.now + delay, seq: s.seq, fn: fn})
 }
 
 // loop runs the events in time order until the end of the run or the
@@ -263,7 +341,7 @@ func (s *sim) loop() {
 	step := max(s.end/100, 1)
 	tick := step
 	for s.q.Len() > 0 && s.out.err == nil {
-		e := heap.Pop(&s.q).(event)
+		e := s.q.pop()
 		if e.at > s.end {
 			break
 		}
@@ -285,9 +363,21 @@ func (s *sim) loop() {
 	}
 }
 
-// hex returns a fresh 32-hex-digit id.
+// hex returns a fresh 32-hex-digit id: two draws, the first printed first.
 func (s *sim) hex() string {
-	return fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
+	var b [32]byte
+	putHex(b[:16], s.rng.Uint64())
+	putHex(b[16:], s.rng.Uint64())
+	return string(b[:])
+}
+
+// putHex writes v as 16 lowercase hex digits, as %016x does.
+func putHex(dst []byte, v uint64) {
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		dst[i] = digits[v&15]
+		v >>= 4
+	}
 }
 
 // rpc is a network delay: a few milliseconds.
@@ -310,6 +400,7 @@ func contains(list []string, x string) bool {
 // finish ends the files — a file nothing was logged to is made empty —
 // and builds the truth. Every file made is closed, whatever failed.
 func (s *sim) finish() (*Result, error) {
+	defer s.truth.allocs.close()
 	files := []*logFile{s.jm}
 	for _, t := range s.tms {
 		files = append(files, t.oldFiles...)
@@ -329,7 +420,24 @@ func (s *sim) finish() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Files: map[string]string{}, Truth: s.truth.build()}, nil
+	tr, err := s.truth.build()
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.CreateTruth != nil {
+		w, err := s.cfg.CreateTruth()
+		if err != nil {
+			return nil, err
+		}
+		err = writeTruth(w, tr, s.truth.allocs)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Files: map[string]string{}, Truth: tr}, nil
 }
 
 // sortedKeys returns a map's keys in order.

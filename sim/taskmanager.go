@@ -25,7 +25,7 @@ type taskManager struct {
 	skew     int64 // host clock minus true time, ms
 	alive    bool
 	process  int
-	slots    []tmSlot
+	slots    slotTable
 	byAlloc  map[string]int    // the AllocationID map: under the legacy table a plain put
 	tickets  map[string]int    // allocation → slot-timeout ticket
 	jobs     map[string]bool   // job → JobManager connection established
@@ -73,7 +73,7 @@ func (t *taskManager) start() {
 		t.res = fmt.Sprintf("flink-taskmanager-1-%d", t.n) // a Kubernetes pod keeps its name across container restarts
 	}
 	t.instance = s.hex()
-	t.slots = make([]tmSlot, s.cfg.Slots)
+	t.slots = newSlotTable(s.cfg.Slots)
 	t.dynamic = s.cfg.Slots
 	t.byAlloc, t.tickets = map[string]int{}, map[string]int{}
 	t.jobs, t.joining, t.jmLost, t.attempts = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]string{}
@@ -104,7 +104,7 @@ func (t *taskManager) requestSlot(i int, alloc, job string, reply func(ok bool, 
 		t.requestSlotDeclarative(i, alloc, job, reply)
 		return
 	}
-	sl := &t.slots[i]
+	sl := t.slots.ptr(i)
 	if sl.state != "" {
 		if sl.alloc == alloc && sl.job == job {
 			s.after(s.rpc(), func() { reply(true, "", nil) }) // same index, same allocation: silent success
@@ -119,7 +119,7 @@ func (t *taskManager) requestSlot(i int, alloc, job string, reply func(ok bool, 
 	}
 	if prev, held := t.byAlloc[alloc]; held && prev != i {
 		if !f.Legacy {
-			p := t.slots[prev]
+			p := t.slots.get(prev)
 			t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Allocation ID %s is already allocated in %s.", f.alloc(alloc), f.taskSlot(prev, p.state, alloc, p.job)))
 			t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Could not allocate slot for %s.", f.alloc(alloc)))
 			s.truth.expect("slot-map-overwrite", "info", alloc, t)
@@ -131,7 +131,7 @@ func (t *taskManager) requestSlot(i int, alloc, job string, reply func(ok bool, 
 		// The legacy table's plain put: the map now leads to i; prev still holds alloc.
 		s.truth.expect("slot-map-overwrite", "error", alloc, t)
 	}
-	*sl = tmSlot{state: "ALLOCATED", alloc: alloc, job: job}
+	t.slots.set(i, tmSlot{state: "ALLOCATED", alloc: alloc, job: job})
 	t.byAlloc[alloc] = i
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Allocated slot for %s.", f.alloc(alloc)))
 	s.truth.allocated(t, i, alloc, job)
@@ -156,7 +156,7 @@ func (t *taskManager) joinJob(job string) {
 	proc := t.process
 	s.after(50+s.rng.Int64N(100), func() {
 		if !t.alive || t.process != proc || !s.pool.reachable(job) || t.jmLost[job] {
-			t.joining[job] = false
+			delete(t.joining, job)
 			return // a gone job's leader is never found: its slots time out
 		}
 		t.connect(job)
@@ -167,7 +167,8 @@ func (t *taskManager) connect(job string) {
 	s := t.s
 	t.log("INFO", t.f.JobLeaderLogger, fmt.Sprintf("Successful registration at job manager %s for job %s.", s.jmAddress(), job))
 	t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Establish JobManager connection for job %s.", job))
-	t.jobs[job], t.joining[job] = true, false
+	t.jobs[job] = true
+	delete(t.joining, job) // not set to false: a long run joins millions of jobs
 	t.offer(job)
 }
 
@@ -178,11 +179,11 @@ func (t *taskManager) offer(job string) {
 		return
 	}
 	var offers []slotOffer
-	for i, sl := range t.slots {
+	t.slots.each(func(i int, sl *tmSlot) {
 		if sl.state == "ALLOCATED" && sl.job == job {
 			offers = append(offers, slotOffer{alloc: sl.alloc, index: i})
 		}
-	}
+	})
 	if len(offers) == 0 {
 		t.log("DEBUG", pkgTE+"TaskExecutor", fmt.Sprintf("There are no unassigned slots for the job %s.", job))
 		return
@@ -195,7 +196,7 @@ func (t *taskManager) offer(job string) {
 		j.stallOffer = false
 		first := s.now
 		for _, o := range offers {
-			first = min(first, t.slots[o.index].at)
+			first = min(first, t.slots.get(o.index).at)
 		}
 		delay = max(delay, first+slotTimeout+1-s.now)
 	}
@@ -240,7 +241,7 @@ func (t *taskManager) markActive(alloc string) {
 		return
 	}
 	t.log("INFO", t.f.SlotTableLogger, fmt.Sprintf("Activate slot %s.", t.f.alloc(alloc)))
-	if sl := &t.slots[i]; sl.state == "ALLOCATED" {
+	if sl := t.slots.ptr(i); sl.state == "ALLOCATED" {
 		sl.state = "ACTIVE"
 		delete(t.tickets, alloc)
 		t.s.truth.activated(t, i)
@@ -257,7 +258,7 @@ func (t *taskManager) armTimeout(alloc string) {
 			return
 		}
 		i, ok := t.byAlloc[alloc]
-		if !ok || t.tickets[alloc] != ticket || t.slots[i].state != "ALLOCATED" {
+		if !ok || t.tickets[alloc] != ticket || t.slots.get(i).state != "ALLOCATED" {
 			return // the timeout was cancelled (activated, freed or re-armed)
 		}
 		t.freeSlot(alloc, fmt.Sprintf("The slot %s has timed out.", t.f.alloc(alloc)))
@@ -275,18 +276,19 @@ func (t *taskManager) freeSlot(alloc, cause string) {
 			f.SlotTableLogger+".freeSlot(TaskSlotTable.java:309)")
 		return
 	}
-	sl := t.slots[i]
+	sl := t.slots.get(i)
 	t.log("INFO", f.SlotTableLogger, fmt.Sprintf("Free slot %s.", f.taskSlot(i, sl.state, alloc, sl.job)))
 	if cause == fmt.Sprintf("The slot %s has timed out.", f.alloc(alloc)) && !s.truth.wasActive(t, i) {
 		s.truth.expect("allocation-timeout", "warning", alloc, t)
 	}
-	t.slots[i] = tmSlot{}
+	s.truth.freed(t, i)
+	t.slots.clear(i)
 	delete(t.byAlloc, alloc)
 	delete(t.tickets, alloc)
 	res := t.res
 	s.after(s.rpc(), func() { s.rm.slotFreed(res, i, alloc) })
 	for _, other := range t.byAlloc {
-		if t.slots[other].job == sl.job {
+		if t.slots.get(other).job == sl.job {
 			return
 		}
 	}
@@ -306,7 +308,7 @@ func (t *taskManager) submitTask(task, attempt, alloc, job string, reply func(ok
 		return
 	}
 	i, ok := t.byAlloc[alloc]
-	if !ok || t.slots[i].job != job {
+	if !ok || t.slots.get(i).job != job {
 		msg := fmt.Sprintf("No task slot allocated for job ID %s and allocation ID %s.", job, f.alloc(alloc))
 		t.log("DEBUG", pkgTE+"TaskExecutor", msg, "org.apache.flink.runtime.taskexecutor.exceptions.TaskSubmissionException: "+msg,
 			"org.apache.flink.runtime.taskexecutor.TaskExecutor.submitTask(TaskExecutor.java:460)")
@@ -318,7 +320,7 @@ func (t *taskManager) submitTask(task, attempt, alloc, job string, reply func(ok
 	} else {
 		t.log("INFO", pkgTE+"TaskExecutor", fmt.Sprintf("Received task %s.", task))
 	}
-	sl := &t.slots[i]
+	sl := t.slots.ptr(i)
 	if sl.state == "ALLOCATED" {
 		sl.state = "ACTIVE"
 		delete(t.tickets, alloc)
@@ -350,8 +352,8 @@ func (t *taskManager) taskEnded(attempt, task, to string, thrown ...string) {
 	}
 	delete(t.attempts, attempt)
 	t.log("INFO", "org.apache.flink.runtime.taskmanager.Task", fmt.Sprintf("%s (%s) switched from RUNNING to %s.", task, attempt, to), thrown...)
-	if i, ok := t.byAlloc[alloc]; ok && t.slots[i].tasks > 0 {
-		t.slots[i].tasks--
+	if i, ok := t.byAlloc[alloc]; ok && t.slots.get(i).tasks > 0 {
+		t.slots.ptr(i).tasks--
 	}
 }
 
@@ -372,13 +374,13 @@ func (t *taskManager) closeJobManager(job, why string, everyJob bool) {
 	t.jmLost[job] = true
 	for _, alloc := range sortedKeys(t.byAlloc) {
 		i := t.byAlloc[alloc]
-		if sl := &t.slots[i]; sl.job == job && sl.state == "ACTIVE" {
+		if sl := t.slots.ptr(i); sl.job == job && sl.state == "ACTIVE" {
 			sl.state, sl.tasks = "ALLOCATED", 0
 			t.armTimeout(alloc)
 		}
 	}
 	for _, a := range sortedKeys(t.attempts) {
-		if i, ok := t.byAlloc[t.attempts[a]]; everyJob || !ok || t.slots[i].job == job {
+		if i, ok := t.byAlloc[t.attempts[a]]; everyJob || !ok || t.slots.get(i).job == job {
 			delete(t.attempts, a)
 		}
 	}
@@ -387,7 +389,7 @@ func (t *taskManager) closeJobManager(job, why string, everyJob bool) {
 // regainJobManager: the JobManager is reachable again; the TaskManager
 // registers and re-offers the job's slots.
 func (t *taskManager) regainJobManager(job string) {
-	t.jmLost[job] = false
+	delete(t.jmLost, job)
 	if t.alive && len(t.jobSlots(job)) > 0 {
 		t.log("INFO", t.f.JobLeaderLogger, fmt.Sprintf("Try to register at job manager %s with leader id %s.", t.s.jmAddress(), uuid(t.s)))
 		t.connect(job)
@@ -397,26 +399,26 @@ func (t *taskManager) regainJobManager(job string) {
 // jobSlots are the indexes holding the job's allocations, mapped or not.
 func (t *taskManager) jobSlots(job string) []int {
 	var out []int
-	for i, sl := range t.slots {
+	t.slots.each(func(i int, sl *tmSlot) {
 		if sl.state != "" && sl.job == job {
 			out = append(out, i)
 		}
-	}
+	})
 	sort.Ints(out)
 	return out
 }
 
 // report is the slot report sent with every heartbeat.
 func (t *taskManager) report() []reportSlot {
-	out := make([]reportSlot, 0, len(t.slots))
-	for i, sl := range t.slots {
+	out := make([]reportSlot, 0, t.slots.size())
+	t.slots.each(func(i int, sl *tmSlot) {
 		switch {
 		case sl.state != "":
 			out = append(out, reportSlot{index: i, alloc: sl.alloc, job: sl.job})
 		case i < t.s.cfg.Slots:
 			out = append(out, reportSlot{index: i}) // a free static slot; freed dynamic ones are gone
 		}
-	}
+	})
 	return out
 }
 

@@ -67,7 +67,7 @@ type truthBuilder struct {
 	findings []TruthFinding
 	at       []int64 // true time of each finding, to fold repeats as audit does
 	procs    []TruthProcess
-	allocs   map[string]*TruthAllocation
+	allocs   *allocStore
 	active   map[activeKey]bool
 	stdouts  map[string]int
 }
@@ -80,7 +80,7 @@ type activeKey struct {
 }
 
 func newTruth(s *sim) *truthBuilder {
-	return &truthBuilder{s: s, allocs: map[string]*TruthAllocation{}, active: map[activeKey]bool{}, stdouts: map[string]int{}}
+	return &truthBuilder{s: s, allocs: newAllocStore(s.cfg.CreateTruth != nil, s.cfg.CreateTemp), active: map[activeKey]bool{}, stdouts: map[string]int{}}
 }
 
 // sameFailure folds repeats of one failure within this window, as audit does.
@@ -114,33 +114,37 @@ func (b *truthBuilder) retag(alloc, from, to, severity string) {
 	}
 }
 
+// allocated records that t allocated index i to alloc for job. An
+// AllocationID allocated again (a retried request, the legacy overwrite)
+// keeps the job and TaskManager of its first allocation and gains an index.
 func (b *truthBuilder) allocated(t *taskManager, i int, alloc, job string) {
-	a := b.allocs[alloc]
-	if a == nil {
-		a = &TruthAllocation{AllocationID: alloc, JobID: job, ResourceID: t.res}
-		b.allocs[alloc] = a
-	}
-	a.Indexes = append(a.Indexes, i)
+	b.allocs.add(alloc, job, t.res, i)
 }
 
 func (b *truthBuilder) stdout(file string) { b.stdouts[file]++ }
 
 func (b *truthBuilder) activated(t *taskManager, i int) {
-	b.active[activeKey{t, t.process, i, t.slots[i].alloc}] = true
+	b.active[activeKey{t, t.process, i, t.slots.get(i).alloc}] = true
+}
+
+// freed forgets that slot i of t was active once it is freed, so that
+// what is remembered is what is held, not every allocation of a long run.
+func (b *truthBuilder) freed(t *taskManager, i int) {
+	delete(b.active, activeKey{t, t.process, i, t.slots.get(i).alloc})
 }
 
 func (b *truthBuilder) wasActive(t *taskManager, i int) bool {
-	return b.active[activeKey{t, t.process, i, t.slots[i].alloc}]
+	return b.active[activeKey{t, t.process, i, t.slots.get(i).alloc}]
 }
 
 // zombies are the slots of t's table the map no longer leads to.
 func zombies(t *taskManager) []int {
 	var out []int
-	for i, sl := range t.slots {
+	t.slots.each(func(i int, sl *tmSlot) {
 		if sl.state != "" && t.byAlloc[sl.alloc] != i {
 			out = append(out, i)
 		}
-	}
+	})
 	return out
 }
 
@@ -162,17 +166,19 @@ func (b *truthBuilder) processEnded(t *taskManager) {
 	z := map[int]bool{}
 	for _, i := range zombies(t) {
 		z[i] = true
-		b.expect("zombie-slot", "error", t.slots[i].alloc, t)
+		b.expect("zombie-slot", "error", t.slots.get(i).alloc, t)
 	}
-	for i, sl := range t.slots {
+	t.slots.each(func(i int, sl *tmSlot) {
 		if sl.state != "" {
 			p.Slots = append(p.Slots, TruthSlot{Index: i, AllocationID: sl.alloc, JobID: sl.job, State: sl.state, Zombie: z[i]})
 		}
-	}
+	})
 	b.procs = append(b.procs, p)
 }
 
-func (b *truthBuilder) build() Truth {
+// build returns the truth; its allocations only when they are not to be
+// streamed into the truth's file (Config.CreateTruth).
+func (b *truthBuilder) build() (Truth, error) {
 	s := b.s
 	for _, t := range s.tms {
 		if t.alive {
@@ -194,8 +200,14 @@ func (b *truthBuilder) build() Truth {
 		}
 		tr.Findings = append(tr.Findings, f)
 	}
-	for _, k := range sortedKeys(b.allocs) {
-		tr.Allocations = append(tr.Allocations, *b.allocs[k])
+	if s.cfg.CreateTruth == nil {
+		err := b.allocs.each(func(a TruthAllocation) error {
+			tr.Allocations = append(tr.Allocations, a)
+			return nil
+		})
+		if err != nil {
+			return tr, err
+		}
 	}
 	sort.SliceStable(tr.Processes, func(i, j int) bool {
 		if tr.Processes[i].File != tr.Processes[j].File {
@@ -203,5 +215,5 @@ func (b *truthBuilder) build() Truth {
 		}
 		return tr.Processes[i].Process < tr.Processes[j].Process
 	})
-	return tr
+	return tr, nil
 }

@@ -83,7 +83,10 @@ var examples = map[string]string{
   slotaudit audit /tmp/incident/logs
 
   # Flink 1.18 on Kubernetes: a TaskManager lost, a slot that times out
-  slotaudit simulate --flink 1.18.1 --deployment kubernetes --inject tm-lost,slot-timeout --out /tmp/modern`,
+  slotaudit simulate --flink 1.18.1 --deployment kubernetes --inject tm-lost,slot-timeout --out /tmp/modern
+
+  # a week of a session cluster's 10-second jobs (about 1.6 million allocations)
+  slotaudit simulate --flink 1.12.7 --taskmanagers 20 --slots 8 --jobs 20 --job-seconds 10 --minutes 10080 --out /tmp/session`,
 	"version": `  slotaudit version`,
 	"man":     `  slotaudit man --out /tmp/man && man /tmp/man/man1/slotaudit-audit.1`,
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"sync/atomic"
 
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +48,16 @@ the fixed table must refuse. tm-lost kills a TaskManager without a word (heartbe
 a replacement registers under a new ResourceID); slot-timeout makes the JobMaster answer an
 offer only as the slot times out; jm-failover moves a job to a new JobMaster leader.
 
+A longer run (--minutes, up to 31 days) keeps the cluster busy: each ordinary job is
+submitted again when it ends. --job-seconds S makes it a session cluster (a SQL gateway,
+batch jobs): --jobs jobs at a time, each running S seconds, then replaced a moment later by
+a new job under a new JobID, each asking for 1 to 3 slots (fewer when the cluster has no room
+for that: up to 1.12 an ended job's slots are held 30 s more). Every allocation goes through
+its whole lifecycle across the three components, over and over: about jobs x 2 x 60 / (S + 1)
+allocations a simulated minute. Faults combine with it. A month of it, millions of
+allocations, is written in bounded memory: the logs as they are made, and the allocations of
+truth.json kept in sorted batches spilled beside the output and merged into it at the end.
+
 Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,15 +74,19 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 			logs := filepath.Join(out, "logs")
 			var dir *outDir
 			var names []string
+			open := func() error {
+				if dir != nil {
+					return nil
+				}
+				var err error
+				if dir, err = openOutDir(out, force, "logs/ and truth.json"); err != nil {
+					return err
+				}
+				return dir.mkdir("logs")
+			}
 			cfg.Create = func(name string) (io.WriteCloser, error) {
-				if dir == nil {
-					var err error
-					if dir, err = openOutDir(out, force, "logs/ and truth.json"); err != nil {
-						return nil, err
-					}
-					if err := dir.mkdir("logs"); err != nil {
-						return nil, err
-					}
+				if err := open(); err != nil {
+					return nil, err
 				}
 				f, err := dir.create(filepath.Join("logs", name))
 				if err != nil {
@@ -81,6 +94,25 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 				}
 				names = append(names, name)
 				return f, nil
+			}
+			// A month of allocations is streamed into truth.json; the
+			// batches spilled until then go to the staging directory, on
+			// the disk the logs go to (not a /tmp that may be memory).
+			cfg.CreateTruth = func() (io.WriteCloser, error) {
+				if err := open(); err != nil {
+					return nil, err
+				}
+				f, err := dir.create("truth.json")
+				if err != nil {
+					return nil, err
+				}
+				return f, nil
+			}
+			cfg.CreateTemp = func() (*os.File, error) {
+				if err := open(); err != nil {
+					return nil, err
+				}
+				return os.CreateTemp(dir.stage, ".truth-*")
 			}
 			var prog *progress
 			if f, ok := e.stderr.(*os.File); ok && progressWanted(term.IsTerminal(int(f.Fd())), e.quiet, os.Getenv) {
@@ -107,15 +139,6 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 				return &usageError{err}
 			}
 			sort.Strings(names)
-			truth, err := json.MarshalIndent(res.Truth, "", "  ")
-			if err != nil {
-				dir.abort()
-				return err
-			}
-			if err := dir.write("truth.json", append(truth, '\n')); err != nil {
-				dir.abort()
-				return err
-			}
 			if err := dir.commit(); err != nil {
 				dir.abort()
 				return err
@@ -131,8 +154,9 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().IntVar(&cfg.Jobs, "jobs", 2, "ordinary jobs besides those the faults need")
 	cmd.Flags().IntVar(&cfg.Failovers, "failovers", 1, "task failures that restart a running job")
 	cmd.Flags().IntVar(&cfg.Noise, "noise", 0, "unrelated DEBUG records (Kafka fetches, heartbeats, ZooKeeper pings) per process and second, with --debug: real DEBUG logs are mostly these")
-	cmd.Flags().IntVar(&cfg.Minutes, "minutes", 0, "how long the cluster runs (0: 15 minutes); longer runs keep resubmitting jobs, for benchmark corpora")
+	cmd.Flags().IntVar(&cfg.Minutes, "minutes", 0, "how long the cluster runs, up to 44640 (31 days; 0: 15 minutes); longer runs keep resubmitting jobs, for benchmark corpora")
 	cmd.Flags().BoolVar(&cfg.Once, "once", false, "ordinary jobs run once even when --minutes is longer: the same allocations, a longer log")
+	cmd.Flags().IntVar(&cfg.JobSeconds, "job-seconds", 0, "a session cluster's short jobs: each ordinary job runs this many seconds, then the next is submitted in its place, for the whole run; --jobs is how many run at once (0: long-running jobs)")
 	cmd.Flags().StringVar(&inject, "inject", "", "faults to inject: "+strings.Join(sim.Faults, ","))
 	cmd.Flags().StringVar(&cfg.Format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&cfg.Layout, "layout", "default", "text layout: default (the version's log4j layout) or logback")
