@@ -1,7 +1,10 @@
 package flinklog
 
 import (
+	"bytes"
+	"encoding/binary"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -111,4 +114,195 @@ func templateLiterals(t *template) string {
 // letterWords splits s into its runs of ASCII letters.
 func letterWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+}
+
+// Anchors are the texts that decide which records a reader must hand to
+// Classify and VersionHints.Note: a record whose message and continuation
+// lines hold none of them, and whose logger and message NeedsClassify
+// does not single out, gives no event, is irrelevant and bounds no
+// version. They are case-sensitive, as Classify reads: each event
+// template's anchor (its longest literal, which matchTemplate checks
+// before anything else), the exception texts scanExceptions reads, the
+// message shapes VersionHints.Note reads, and the RPC addresses it reads
+// (akka:// and pekko://, with or without .tcp). A reader that finds them
+// per piece (FindAnchors) and classifies only the records holding one
+// gives what classifying every record gives.
+func Anchors() []string { return append([]string(nil), anchorSet.anchors...) }
+
+// NeedsClassify reports whether a record must be classified whatever
+// anchors it holds: its logger is a slot class (an unknown message is
+// unparsed, not irrelevant) or bounds the version by its name, or it is
+// the TaskExecutor's and mentions slots in any case. msg is the record's
+// first message line.
+func NeedsClassify(info *LoggerInfo, msg []byte) bool {
+	return info.SlotClass || info.VersionClass || info.TaskExecutor && containsFoldASCII(msg, "slot")
+}
+
+// containsFoldASCII is containsFold without the lower-cased copy: for a
+// word of ASCII letters the two agree (no other character lower-cases to
+// an ASCII letter of it, and invalid UTF-8 is replaced, never joined).
+func containsFoldASCII(b []byte, word string) bool {
+	first := word[0]
+	for i := 0; i+len(word) <= len(b); i++ {
+		if b[i]|0x20 != first {
+			continue
+		}
+		k := 1
+		for k < len(word) && b[i+k]|0x20 == word[k] {
+			k++
+		}
+		if k == len(word) {
+			return true
+		}
+	}
+	return false
+}
+
+// FindAnchors appends to hits where an anchor starts in b, every
+// occurrence at least once, in increasing order (an occurrence may be
+// given twice). It looks at one place in anchorStride: every anchor is at
+// least anchorStride+anchorGram-1 bytes long, so each occurrence holds
+// one of those places, and a bitmap of the 4-byte grams that can sit
+// there (anchorSet) says where an anchor may be, checked then in full.
+// The RPC addresses, shorter, are found by their rare '/'.
+func FindAnchors(b []byte, hits []int) []int {
+	start := len(hits)
+	a := &anchorSet
+	for p := 0; p+anchorGram <= len(b); p += anchorStride {
+		g := binary.LittleEndian.Uint32(b[p:])
+		h := gramHash(g)
+		if a.bits[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		for _, r := range a.grams[g] {
+			w := a.anchors[r.anchor]
+			if q := p - int(r.off); q >= 0 && q+len(w) <= len(b) && string(b[q:q+len(w)]) == w {
+				hits = append(hits, q)
+			}
+		}
+	}
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '/')
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 1
+		if i < 1 || i+1 >= len(b) || b[i-1] != ':' || b[i+1] != '/' {
+			continue
+		}
+		for _, sch := range rpcSchemes {
+			if q := i - 1 - len(sch); q >= 0 && string(b[q:i-1]) == sch {
+				hits = append(hits, q)
+				break
+			}
+		}
+	}
+	found := hits[start:]
+	for i := 1; i < len(found); i++ {
+		for j := i; j > 0 && found[j] < found[j-1]; j-- {
+			found[j], found[j-1] = found[j-1], found[j]
+		}
+	}
+	return hits
+}
+
+// rpcSchemes: what VersionHints.Note looks for before "://" (the longer
+// first: "akka.tcp" ends like no other).
+var rpcSchemes = []string{"pekko.tcp", "akka.tcp", "pekko", "akka"}
+
+const (
+	anchorGram   = 4
+	anchorStride = 6
+	// anchorMin: the shortest anchor FindAnchors' sampling finds
+	anchorMin = anchorStride + anchorGram - 1
+)
+
+// gramHash spreads a 4-byte gram over the bitmap's 2^16 bits.
+func gramHash(g uint32) uint32 { return (g * 0x9e3779b1) >> 16 }
+
+type gramRef struct {
+	anchor int32 // index in anchors
+	off    int32 // where the gram sits in it
+}
+
+var anchorSet = func() (a struct {
+	anchors []string
+	bits    [1 << 16 / 64]uint64
+	grams   map[uint32][]gramRef
+}) {
+	set := map[string]bool{string(noSlotAnchor): true, string(noResourceClass): true}
+	for _, t := range catalogue {
+		if t.kind != "" {
+			set[string(t.anchor)] = true
+		}
+	}
+	for _, ct := range causeTemplates {
+		set[string(ct.anchor)] = true
+	}
+	for _, h := range hintAnchors {
+		set[h] = true
+	}
+	// an anchor holding another adds nothing
+	for w := range set {
+		for o := range set {
+			if o != w && strings.Contains(w, o) {
+				delete(set, w)
+				break
+			}
+		}
+	}
+	for w := range set {
+		a.anchors = append(a.anchors, w)
+	}
+	sort.Strings(a.anchors)
+	a.grams = map[uint32][]gramRef{}
+	for i, w := range a.anchors {
+		if len(w) < anchorMin {
+			panic("flinklog: anchor " + strconv.Quote(w) + " is shorter than FindAnchors can find")
+		}
+		// the grams of anchorStride consecutive places, the rarest run
+		best, bestScore := 0, -1<<30
+		for at := 0; at+anchorStride+anchorGram-1 <= len(w); at++ {
+			score := 0
+			for _, c := range []byte(w[at : at+anchorStride+anchorGram-1]) {
+				score += byteRarity(c)
+			}
+			if score > bestScore {
+				best, bestScore = at, score
+			}
+		}
+		for k := best; k < best+anchorStride; k++ {
+			g := binary.LittleEndian.Uint32([]byte(w[k : k+anchorGram]))
+			h := gramHash(g)
+			a.bits[h>>6] |= 1 << (h & 63)
+			a.grams[g] = append(a.grams[g], gramRef{int32(i), int32(k)})
+		}
+	}
+	return a
+}()
+
+// byteRarity weighs a byte by how seldom log text holds it (see
+// rarestByte): FindAnchors samples the rarest run of an anchor, so that
+// common text (a heartbeat's "Received ") is seldom checked in full.
+func byteRarity(c byte) int {
+	switch {
+	case c == ' ':
+		return -2
+	case c >= 'a' && c <= 'z':
+		return 0
+	case c >= '0' && c <= '9', c == '.', c == ',', c == ':', c == '-', c == '=':
+		return 1
+	case c >= 'A' && c <= 'Z':
+		return 2
+	}
+	return 3
+}
+
+// hintAnchors: the message shapes VersionHints.Note reads (besides its
+// loggers and the RPC addresses).
+var hintAnchors = []string{
+	"AllocationID{", "Allocated slot for ", "Received task ", "Deploying ", "Request slot with profile ",
+	"Requesting new slot [", "Slot with allocationId ", "Starting allocation of slot ",
+	"Received resource requirements from job",
 }

@@ -64,3 +64,52 @@ func TestPushdownWordsAreLetters(t *testing.T) {
 		t.Errorf("a checkpoint line passes the pushdown: it filters nothing")
 	}
 }
+
+// TestFindAnchorsFindsEveryOccurrence: every anchor is found wherever it
+// sits (every alignment to the sampling), among text or alone, and text
+// without one gives nothing.
+func TestFindAnchorsFindsEveryOccurrence(t *testing.T) {
+	fillers := []string{"", "x", "Received heartbeat request from ", "0123456789abcdef ", "slo", "ot ak://"}
+	for _, w := range append(Anchors(), "akka://", "akka.tcp://", "pekko://", "pekko.tcp://") {
+		for pad := 0; pad < 2*anchorStride; pad++ {
+			for _, fill := range fillers {
+				text := strings.Repeat("-", pad) + fill + w + fill
+				at := pad + len(fill)
+				hits := FindAnchors([]byte(text), nil)
+				found := false
+				for _, h := range hits {
+					found = found || h == at
+				}
+				if !found {
+					t.Errorf("%q at %d of %q: found %v", w, at, text, hits)
+				}
+			}
+		}
+	}
+	for _, text := range []string{"", "Completed checkpoint 17 (12345 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).",
+		"Received heartbeat request from 861ef3e8f7038a6775e842a376565d67.", "see http://example.com/x", "://", "akka:/"} {
+		if hits := FindAnchors([]byte(text), nil); len(hits) > 0 {
+			t.Errorf("%q: anchors at %v", text, hits)
+		}
+	}
+}
+
+// TestAnchorsCoverWhatClassifyReads: each event template's anchor, the
+// exception texts and the version-hint shapes hold an anchor.
+func TestAnchorsCoverWhatClassifyReads(t *testing.T) {
+	texts := []string{string(noSlotAnchor), string(noResourceClass)}
+	for _, tpl := range catalogue {
+		if tpl.kind != "" {
+			texts = append(texts, string(tpl.anchor))
+		}
+	}
+	for _, ct := range causeTemplates {
+		texts = append(texts, string(ct.anchor))
+	}
+	texts = append(texts, hintAnchors...)
+	for _, s := range texts {
+		if len(FindAnchors([]byte(s), nil)) == 0 {
+			t.Errorf("%q holds no anchor", s)
+		}
+	}
+}
