@@ -125,7 +125,7 @@ func letterWords(s string) []string {
 // before anything else), the exception texts scanExceptions reads, the
 // message shapes VersionHints.Note reads, and the RPC addresses it reads
 // (akka:// and pekko://, with or without .tcp). A reader that finds them
-// per piece (FindAnchors) and classifies only the records holding one
+// (HasAnchor) and classifies only the records holding one
 // gives what classifying every record gives.
 func Anchors() []string { return append([]string(nil), anchorSet.anchors...) }
 
@@ -158,15 +158,12 @@ func containsFoldASCII(b []byte, word string) bool {
 	return false
 }
 
-// FindAnchors appends to hits where an anchor starts in b, every
-// occurrence at least once, in increasing order (an occurrence may be
-// given twice). It looks at one place in anchorStride: every anchor is at
-// least anchorStride+anchorGram-1 bytes long, so each occurrence holds
-// one of those places, and a bitmap of the 4-byte grams that can sit
-// there (anchorSet) says where an anchor may be, checked then in full.
-// The RPC addresses, shorter, are found by their rare '/'.
-func FindAnchors(b []byte, hits []int) []int {
-	start := len(hits)
+// HasAnchor reports whether b holds an anchor (see Anchors). It looks at
+// one place in anchorStride: every anchor is at least anchorMin bytes
+// long, so each occurrence holds one of those places, and a bitmap of the
+// 4-byte grams that can sit there says where an anchor may be, checked
+// then in full. The RPC addresses, shorter, are found by their rare '/'.
+func HasAnchor(b []byte) bool {
 	a := &anchorSet
 	for p := 0; p+anchorGram <= len(b); p += anchorStride {
 		g := binary.LittleEndian.Uint32(b[p:])
@@ -174,17 +171,24 @@ func FindAnchors(b []byte, hits []int) []int {
 		if a.bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for _, r := range a.grams[g] {
-			w := a.anchors[r.anchor]
-			if q := p - int(r.off); q >= 0 && q+len(w) <= len(b) && string(b[q:q+len(w)]) == w {
-				hits = append(hits, q)
+		for k := h & tableMask; a.table[k].n > 0; k = (k + 1) & tableMask {
+			e := &a.table[k]
+			if e.gram != g {
+				continue
 			}
+			for _, r := range a.refs[e.first : e.first+e.n] {
+				w := a.anchors[r.anchor]
+				if q := p - int(r.off); q >= 0 && q+len(w) <= len(b) && string(b[q:q+len(w)]) == w {
+					return true
+				}
+			}
+			break
 		}
 	}
 	for off := 0; ; {
 		i := bytes.IndexByte(b[off:], '/')
 		if i < 0 {
-			break
+			return false
 		}
 		i += off
 		off = i + 1
@@ -193,18 +197,10 @@ func FindAnchors(b []byte, hits []int) []int {
 		}
 		for _, sch := range rpcSchemes {
 			if q := i - 1 - len(sch); q >= 0 && string(b[q:i-1]) == sch {
-				hits = append(hits, q)
-				break
+				return true
 			}
 		}
 	}
-	found := hits[start:]
-	for i := 1; i < len(found); i++ {
-		for j := i; j > 0 && found[j] < found[j-1]; j-- {
-			found[j], found[j-1] = found[j-1], found[j]
-		}
-	}
-	return hits
 }
 
 // rpcSchemes: what VersionHints.Note looks for before "://" (the longer
@@ -213,10 +209,13 @@ var rpcSchemes = []string{"pekko.tcp", "akka.tcp", "pekko", "akka"}
 
 const (
 	anchorGram   = 4
-	anchorStride = 6
+	anchorStride = 7
 	// anchorMin: the shortest anchor FindAnchors' sampling finds
 	anchorMin = anchorStride + anchorGram - 1
 )
+
+// tableMask: anchorSet.table's size, less one
+const tableMask = 4095
 
 // gramHash spreads a 4-byte gram over the bitmap's 2^16 bits.
 func gramHash(g uint32) uint32 { return (g * 0x9e3779b1) >> 16 }
@@ -226,10 +225,21 @@ type gramRef struct {
 	off    int32 // where the gram sits in it
 }
 
+// gramEntry is a slot of anchorSet's table: a gram and its refs.
+type gramEntry struct {
+	gram     uint32
+	first, n uint16 // refs[first:first+n]; n=0: an empty slot
+}
+
+// anchorSet: the anchors, the bitmap of their sampled grams (by gramHash)
+// and, for a gram the bitmap lets through, where it sits in which
+// anchors (an open-addressed table: a map lookup per hit cost a fifth of
+// the search).
 var anchorSet = func() (a struct {
 	anchors []string
 	bits    [1 << 16 / 64]uint64
-	grams   map[uint32][]gramRef
+	table   [tableMask + 1]gramEntry
+	refs    []gramRef
 }) {
 	set := map[string]bool{string(noSlotAnchor): true, string(noResourceClass): true}
 	for _, t := range catalogue {
@@ -238,7 +248,8 @@ var anchorSet = func() (a struct {
 		}
 	}
 	for _, ct := range causeTemplates {
-		set[string(ct.anchor)] = true
+		// any literal the template reads will do: its longest
+		set[string(ct.t.anchor)] = true
 	}
 	for _, h := range hintAnchors {
 		set[h] = true
@@ -256,10 +267,11 @@ var anchorSet = func() (a struct {
 		a.anchors = append(a.anchors, w)
 	}
 	sort.Strings(a.anchors)
-	a.grams = map[uint32][]gramRef{}
+	grams := map[uint32][]gramRef{}
+	var order []uint32
 	for i, w := range a.anchors {
-		if len(w) < anchorMin {
-			panic("flinklog: anchor " + strconv.Quote(w) + " is shorter than FindAnchors can find")
+		if len(w) < anchorMin || strings.ContainsAny(w, "\r\n") {
+			panic("flinklog: anchor " + strconv.Quote(w) + " is shorter than HasAnchor finds, or spans lines")
 		}
 		// the grams of anchorStride consecutive places, the rarest run
 		best, bestScore := 0, -1<<30
@@ -267,6 +279,11 @@ var anchorSet = func() (a struct {
 			score := 0
 			for _, c := range []byte(w[at : at+anchorStride+anchorGram-1]) {
 				score += byteRarity(c)
+			}
+			for k := at; k < at+anchorStride; k++ {
+				if commonGrams[w[k:k+anchorGram]] {
+					score -= 8
+				}
 			}
 			if score > bestScore {
 				best, bestScore = at, score
@@ -276,8 +293,22 @@ var anchorSet = func() (a struct {
 			g := binary.LittleEndian.Uint32([]byte(w[k : k+anchorGram]))
 			h := gramHash(g)
 			a.bits[h>>6] |= 1 << (h & 63)
-			a.grams[g] = append(a.grams[g], gramRef{int32(i), int32(k)})
+			if grams[g] == nil {
+				order = append(order, g)
+			}
+			grams[g] = append(grams[g], gramRef{int32(i), int32(k)})
 		}
+	}
+	if 2*len(order) > len(a.table) {
+		panic("flinklog: the anchors' grams overfill their table")
+	}
+	for _, g := range order {
+		k := gramHash(g) & tableMask
+		for a.table[k].n > 0 {
+			k = (k + 1) & tableMask
+		}
+		a.table[k] = gramEntry{gram: g, first: uint16(len(a.refs)), n: uint16(len(grams[g]))}
+		a.refs = append(a.refs, grams[g]...)
 	}
 	return a
 }()
@@ -298,6 +329,21 @@ func byteRarity(c byte) int {
 	}
 	return 3
 }
+
+// commonGrams are 4-byte grams that log text is full of (English,
+// heartbeats, Kafka fetches, logger names): a run of an anchor holding
+// one would make HasAnchor check many places in full.
+var commonGrams = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`tion atio ing_ the_ _the and_ _and from rom_ _fro with ith_ _wit for_ _for
+		requ eque ques uest est_ Rece ecei ceiv eive ived ved_ Mana mana anag nage ager ger_ sour ourc urce rce_
+		esou reso Star tart art_ able arti tche ask_ Task task _to_ _res _man _of_ _job _slo _sl ed_t er_f
+		ent_ _is_ _in_ ion_ _fro t_re _req ted_ _at_ ffse fset set_ Fetc etch tch_ hear eart artb rtbe tbea beat eat_
+		Hear _hea time ime. _off t_of acti orte rofi ofil file ing. _Tas sk_m k_ma _Man Mana ager`) {
+		m[strings.ReplaceAll(w, "_", " ")] = true
+	}
+	return m
+}()
 
 // hintAnchors: the message shapes VersionHints.Note reads (besides its
 // loggers and the RPC addresses).

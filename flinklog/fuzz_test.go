@@ -120,7 +120,7 @@ func FuzzParseID(f *testing.F) {
 }
 
 // FuzzAnchors: a record whose message and continuation lines hold no
-// anchor (FindAnchors), and that NeedsClassify does not single out, is
+// anchor (HasAnchor), and that NeedsClassify does not single out, is
 // irrelevant, gives no event and bounds no version: what a reader that
 // classifies only the records holding an anchor relies on.
 func FuzzAnchors(f *testing.F) {
@@ -133,7 +133,7 @@ func FuzzAnchors(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, logger string, msg, body []byte) {
 		info := NewLoggerInfo([]byte(logger))
-		if NeedsClassify(&info, msg) || len(FindAnchors(msg, nil)) > 0 || len(FindAnchors(body, nil)) > 0 {
+		if NeedsClassify(&info, msg) || HasAnchor(msg) || HasAnchor(body) {
 			return
 		}
 		var lines []int64
