@@ -58,6 +58,7 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 // matchTime decodes the timestamp and the blank after it; ok=false means:
 // ask the general matcher. pos is where the level's blanks start.
 func (f *flinkHeader) matchTime(s []byte) (t flinklog.Time, pos int, ok bool) {
+	farYear := false
 	if f.dated {
 		// yyyy-MM-dd HH:mm:ss,SSS
 		if len(s) < 24 || s[4] != '-' || s[7] != '-' || s[10] != ' ' {
@@ -75,6 +76,10 @@ func (f *flinkHeader) matchTime(s []byte) (t flinklog.Time, pos int, ok bool) {
 			f.dayKey = key
 			f.dayN = time.Date(y1*100+y2, time.Month(mo), d, 0, 0, 0, 0, time.UTC).UnixNano()
 		}
+		// UnixNano is undefined beyond 1678-2262: such a year reads as no
+		// clock could have printed it, as the general matcher reads it
+		// (wrapped around, the year 5020 was a plausible time)
+		farYear = y1*100+y2 < 1700 || y1*100+y2 > 2200
 		pos = 11
 	} else if len(s) < 13 {
 		return t, 0, false
@@ -92,7 +97,9 @@ func (f *flinkHeader) matchTime(s []byte) (t flinklog.Time, pos int, ok bool) {
 		return t, 0, false
 	}
 	tod := int64(hh)*int64(time.Hour) + int64(mi)*int64(time.Minute) + int64(ss)*int64(time.Second) + int64(f1*10+int(f2))*int64(time.Millisecond)
-	if f.dated {
+	if farYear {
+		t = implausible
+	} else if f.dated {
 		t = flinklog.Time{Kind: flinklog.TimeLocal, N: f.dayN + tod}
 	} else {
 		t = flinklog.Time{Kind: flinklog.TimeOfDay, N: tod}

@@ -139,6 +139,7 @@ func FuzzFlinkHeader(f *testing.F) {
 	seedLogs(f, false)
 	f.Add([]byte("2019-06-24 16:14:09,975 INFO  org.X [] - y"))
 	f.Add([]byte("16:14:09,975 DEBUG org.X                 - y"))
+	f.Add([]byte("5020-02-11 09:00:14,748 DEBUG org.X - a year past int64 nanoseconds"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, name := range []string{"flink", "flink-time"} {
 			l := builtinLayout(name)
