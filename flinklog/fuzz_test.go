@@ -131,6 +131,14 @@ func FuzzAnchors(f *testing.F) {
 	for _, tpl := range catalogue {
 		f.Add("org.apache.flink.runtime.jobmaster.JobMaster", []byte(tpl.text), []byte(""))
 	}
+	// every shape VersionHints.Note reads in a message
+	for _, msg := range []string{"Allocated slot for a with resources b", "Received task x, deploy into slot with allocation id a",
+		"Deploying x (attempt #1) to y @ z", "Deploying x with allocation id a", "Deploying x and vertex id v", "Request slot with profile p",
+		"Requesting new slot [q] with allocation id a", "Requesting new slot [q]", "Slot with allocationId a already exist",
+		"Starting allocation of slot a from r", "Received resource requirements from job j", "x AllocationID{a} y",
+		"at akka://flink@h:6123", "at pekko.tcp://flink@h:6123", "at akka.tcp://flink@h:6123"} {
+		f.Add("org.example.Chatter", []byte(msg), []byte(""))
+	}
 	f.Fuzz(func(t *testing.T, logger string, msg, body []byte) {
 		info := NewLoggerInfo([]byte(logger))
 		if NeedsClassify(&info, msg) || HasAnchor(msg) || HasAnchor(body) {
