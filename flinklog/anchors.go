@@ -248,8 +248,15 @@ var anchorSet = func() (a struct {
 		}
 	}
 	for _, ct := range causeTemplates {
-		// any literal the template reads will do: its longest
-		set[string(ct.t.anchor)] = true
+		// what scanCauses looks for ("eartbeat of…" finds "heartbeat of…"
+		// too, which it reads as "Heartbeat of…"); one too short to find
+		// is replaced by the template's longest literal, which the text it
+		// reads holds as it is
+		w := ct.anchor
+		if len(w) < anchorMin {
+			w = ct.t.anchor
+		}
+		set[string(w)] = true
 	}
 	for _, h := range hintAnchors {
 		set[h] = true

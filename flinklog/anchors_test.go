@@ -98,7 +98,10 @@ func TestAnchorsCoverWhatClassifyReads(t *testing.T) {
 		}
 	}
 	for _, ct := range causeTemplates {
-		texts = append(texts, string(ct.t.anchor))
+		texts = append(texts, string(ct.t.anchor), ct.t.text)
+		if strings.HasPrefix(ct.t.text, "Heartbeat") {
+			texts = append(texts, "h"+ct.t.text[1:]) // scanCauses reads it as "Heartbeat"
+		}
 	}
 	texts = append(texts, hintAnchors...)
 	for _, s := range texts {
