@@ -42,9 +42,21 @@ import (
 // decoded once.
 type headerField struct {
 	text   []byte // from the level's blanks to the dash, inclusive
+	level  []byte // inside text
 	logger []byte // inside text
 	ndc    bool
 	info   *loggerInfo // the stream's, once a record of it is finished
+}
+
+// header is what matchRest decodes of line when the field starts at pos
+// of it (and the timestamp is t): the same, read from the field.
+func (f *headerField) header(line []byte, pos int, t flinklog.Time) header {
+	in := func(part []byte) []byte {
+		at := pos + cap(f.text) - cap(part)
+		return line[at : at+len(part)]
+	}
+	return header{time: t, level: in(f.level), logger: in(f.logger), ndcSeen: f.ndc,
+		msg: line[skipBlanks(line, pos+len(f.text)):]}
 }
 
 // fieldCache holds the fields last decoded, by a hash of their bytes.
@@ -81,6 +93,7 @@ type lazyRec struct {
 	bodyLen int   // the length its Body would have (appendBody)
 	t       flinklog.Time
 	field   *headerField
+	fieldAt int // where the field starts in the header line
 }
 
 // blockReady reports whether feedBlock may read the stream's next lines:
@@ -180,6 +193,8 @@ func (s *stream) startLazy(b []byte, no int64, off, next int, text []byte) bool 
 		f = &headerField{text: bytes.Clone(text[pos : dash+1]), ndc: h.ndcSeen}
 		at := offsetIn(text, h.logger) - pos
 		f.logger = f.text[at : at+len(h.logger)]
+		at = offsetIn(text, h.level) - pos
+		f.level = f.text[at : at+len(h.level)]
 		if cached {
 			s.fields[slot] = f
 		}
@@ -195,8 +210,8 @@ func (s *stream) startLazy(b []byte, no int64, off, next int, text []byte) bool 
 	} else {
 		s.ndcNo++
 	}
-	s.lz = lazyRec{on: true, no: no, lines: 1, hdr: off, msgAt: off + skipBlanks(text, pos+len(f.text)),
-		hdrEnd: off + len(text), end: next, t: t, field: f}
+	s.lz = lazyRec{on: true, no: no, lines: 1, hdr: off, field: f, fieldAt: pos, msgAt: off + skipBlanks(text, pos+len(f.text)),
+		hdrEnd: off + len(text), end: next, t: t}
 	return true
 }
 
@@ -270,8 +285,7 @@ func (s *stream) materialize(b []byte) {
 	}
 	lz.on = false
 	line := b[lz.hdr:lz.hdrEnd]
-	h, _ := s.matchHeader(line)
-	s.startRecord(lz.no, line, 1, h)
+	s.startRecord(lz.no, line, 1, lz.field.header(line, lz.fieldAt, lz.t))
 	no := lz.no
 	for off := lz.hdrEnd; ; {
 		off += bytes.IndexByte(b[off:], '\n') + 1
