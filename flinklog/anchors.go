@@ -203,14 +203,13 @@ func HasAnchor(b []byte) bool {
 	}
 }
 
-// rpcSchemes: what VersionHints.Note looks for before "://" (the longer
-// first: "akka.tcp" ends like no other).
+// rpcSchemes: what VersionHints.Note looks for right before "://".
 var rpcSchemes = []string{"pekko.tcp", "akka.tcp", "pekko", "akka"}
 
 const (
 	anchorGram   = 4
 	anchorStride = 7
-	// anchorMin: the shortest anchor FindAnchors' sampling finds
+	// anchorMin: the shortest anchor HasAnchor's sampling finds
 	anchorMin = anchorStride + anchorGram - 1
 )
 
@@ -321,7 +320,7 @@ var anchorSet = func() (a struct {
 }()
 
 // byteRarity weighs a byte by how seldom log text holds it (see
-// rarestByte): FindAnchors samples the rarest run of an anchor, so that
+// rarestByte): HasAnchor samples the rarest run of an anchor, so that
 // common text (a heartbeat's "Received ") is seldom checked in full.
 func byteRarity(c byte) int {
 	switch {
