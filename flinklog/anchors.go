@@ -1,7 +1,10 @@
 package flinklog
 
 import (
+	"bytes"
+	"encoding/binary"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -111,4 +114,247 @@ func templateLiterals(t *template) string {
 // letterWords splits s into its runs of ASCII letters.
 func letterWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+}
+
+// Anchors are the texts that decide which records a reader must hand to
+// Classify and VersionHints.Note: a record whose message and continuation
+// lines hold none of them, and whose logger and message NeedsClassify
+// does not single out, gives no event, is irrelevant and bounds no
+// version. They are case-sensitive, as Classify reads: each event
+// template's anchor (its longest literal, which matchTemplate checks
+// before anything else), the exception texts scanExceptions reads, the
+// message shapes VersionHints.Note reads, and the RPC addresses it reads
+// (akka:// and pekko://, with or without .tcp). A reader that finds them
+// (HasAnchor) and classifies only the records holding one
+// gives what classifying every record gives.
+func Anchors() []string { return append([]string(nil), anchorSet.anchors...) }
+
+// NeedsClassify reports whether a record must be classified whatever
+// anchors it holds: its logger is a slot class (an unknown message is
+// unparsed, not irrelevant) or bounds the version by its name, or it is
+// the TaskExecutor's and mentions slots in any case. msg is the record's
+// first message line.
+func NeedsClassify(info *LoggerInfo, msg []byte) bool {
+	return info.SlotClass || info.VersionClass || info.TaskExecutor && containsFoldASCII(msg, "slot")
+}
+
+// containsFoldASCII is containsFold without the lower-cased copy: for a
+// word of ASCII letters the two agree (no other character lower-cases to
+// an ASCII letter of it, and invalid UTF-8 is replaced, never joined).
+func containsFoldASCII(b []byte, word string) bool {
+	first := word[0]
+	for i := 0; i+len(word) <= len(b); i++ {
+		if b[i]|0x20 != first {
+			continue
+		}
+		k := 1
+		for k < len(word) && b[i+k]|0x20 == word[k] {
+			k++
+		}
+		if k == len(word) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasAnchor reports whether b holds an anchor (see Anchors). It looks at
+// one place in anchorStride: every anchor is at least anchorMin bytes
+// long, so each occurrence holds one of those places, and a bitmap of the
+// 4-byte grams that can sit there says where an anchor may be, checked
+// then in full. The RPC addresses, shorter, are found by their rare '/'.
+func HasAnchor(b []byte) bool {
+	a := &anchorSet
+	for p := 0; p+anchorGram <= len(b); p += anchorStride {
+		g := binary.LittleEndian.Uint32(b[p:])
+		h := gramHash(g)
+		if a.bits[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		for k := h & tableMask; a.table[k].n > 0; k = (k + 1) & tableMask {
+			e := &a.table[k]
+			if e.gram != g {
+				continue
+			}
+			for _, r := range a.refs[e.first : e.first+e.n] {
+				w := a.anchors[r.anchor]
+				if q := p - int(r.off); q >= 0 && q+len(w) <= len(b) && string(b[q:q+len(w)]) == w {
+					return true
+				}
+			}
+			break
+		}
+	}
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '/')
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 1
+		if i < 1 || i+1 >= len(b) || b[i-1] != ':' || b[i+1] != '/' {
+			continue
+		}
+		for _, sch := range rpcSchemes {
+			if q := i - 1 - len(sch); q >= 0 && string(b[q:i-1]) == sch {
+				return true
+			}
+		}
+	}
+}
+
+// rpcSchemes: what VersionHints.Note looks for right before "://".
+var rpcSchemes = []string{"pekko.tcp", "akka.tcp", "pekko", "akka"}
+
+const (
+	anchorGram   = 4
+	anchorStride = 7
+	// anchorMin: the shortest anchor HasAnchor's sampling finds
+	anchorMin = anchorStride + anchorGram - 1
+)
+
+// tableMask: anchorSet.table's size, less one
+const tableMask = 4095
+
+// gramHash spreads a 4-byte gram over the bitmap's 2^16 bits.
+func gramHash(g uint32) uint32 { return (g * 0x9e3779b1) >> 16 }
+
+type gramRef struct {
+	anchor int32 // index in anchors
+	off    int32 // where the gram sits in it
+}
+
+// gramEntry is a slot of anchorSet's table: a gram and its refs.
+type gramEntry struct {
+	gram     uint32
+	first, n uint16 // refs[first:first+n]; n=0: an empty slot
+}
+
+// anchorSet: the anchors, the bitmap of their sampled grams (by gramHash)
+// and, for a gram the bitmap lets through, where it sits in which
+// anchors (an open-addressed table: a map lookup per hit cost a fifth of
+// the search).
+var anchorSet = func() (a struct {
+	anchors []string
+	bits    [1 << 16 / 64]uint64
+	table   [tableMask + 1]gramEntry
+	refs    []gramRef
+}) {
+	set := map[string]bool{string(noSlotAnchor): true, string(noResourceClass): true}
+	for _, t := range catalogue {
+		if t.kind != "" {
+			set[string(t.anchor)] = true
+		}
+	}
+	for _, ct := range causeTemplates {
+		// what scanCauses looks for ("eartbeat of…" finds "heartbeat of…"
+		// too, which it reads as "Heartbeat of…"); one too short to find
+		// is replaced by the template's longest literal, which the text it
+		// reads holds as it is
+		w := ct.anchor
+		if len(w) < anchorMin {
+			w = ct.t.anchor
+		}
+		set[string(w)] = true
+	}
+	for _, h := range hintAnchors {
+		set[h] = true
+	}
+	// an anchor holding another adds nothing
+	for w := range set {
+		for o := range set {
+			if o != w && strings.Contains(w, o) {
+				delete(set, w)
+				break
+			}
+		}
+	}
+	for w := range set {
+		a.anchors = append(a.anchors, w)
+	}
+	sort.Strings(a.anchors)
+	grams := map[uint32][]gramRef{}
+	var order []uint32
+	for i, w := range a.anchors {
+		if len(w) < anchorMin || strings.ContainsAny(w, "\r\n") {
+			panic("flinklog: anchor " + strconv.Quote(w) + " is shorter than HasAnchor finds, or spans lines")
+		}
+		// the grams of anchorStride consecutive places, the rarest run
+		best, bestScore := 0, -1<<30
+		for at := 0; at+anchorStride+anchorGram-1 <= len(w); at++ {
+			score := 0
+			for _, c := range []byte(w[at : at+anchorStride+anchorGram-1]) {
+				score += byteRarity(c)
+			}
+			for k := at; k < at+anchorStride; k++ {
+				if commonGrams[w[k:k+anchorGram]] {
+					score -= 8
+				}
+			}
+			if score > bestScore {
+				best, bestScore = at, score
+			}
+		}
+		for k := best; k < best+anchorStride; k++ {
+			g := binary.LittleEndian.Uint32([]byte(w[k : k+anchorGram]))
+			h := gramHash(g)
+			a.bits[h>>6] |= 1 << (h & 63)
+			if grams[g] == nil {
+				order = append(order, g)
+			}
+			grams[g] = append(grams[g], gramRef{int32(i), int32(k)})
+		}
+	}
+	if 2*len(order) > len(a.table) {
+		panic("flinklog: the anchors' grams overfill their table")
+	}
+	for _, g := range order {
+		k := gramHash(g) & tableMask
+		for a.table[k].n > 0 {
+			k = (k + 1) & tableMask
+		}
+		a.table[k] = gramEntry{gram: g, first: uint16(len(a.refs)), n: uint16(len(grams[g]))}
+		a.refs = append(a.refs, grams[g]...)
+	}
+	return a
+}()
+
+// byteRarity weighs a byte by how seldom log text holds it (see
+// rarestByte): HasAnchor samples the rarest run of an anchor, so that
+// common text (a heartbeat's "Received ") is seldom checked in full.
+func byteRarity(c byte) int {
+	switch {
+	case c == ' ':
+		return -2
+	case c >= 'a' && c <= 'z':
+		return 0
+	case c >= '0' && c <= '9', c == '.', c == ',', c == ':', c == '-', c == '=':
+		return 1
+	case c >= 'A' && c <= 'Z':
+		return 2
+	}
+	return 3
+}
+
+// commonGrams are 4-byte grams that log text is full of (English,
+// heartbeats, Kafka fetches, logger names): a run of an anchor holding
+// one would make HasAnchor check many places in full.
+var commonGrams = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`tion atio ing_ the_ _the and_ _and from rom_ _fro with ith_ _wit for_ _for
+		requ eque ques uest est_ Rece ecei ceiv eive ived ved_ Mana mana anag nage ager ger_ sour ourc urce rce_
+		esou reso Star tart art_ able arti tche ask_ Task task _to_ _res _man _of_ _job _slo _sl ed_t er_f
+		ent_ _is_ _in_ ion_ _fro t_re _req ted_ _at_ ffse fset set_ Fetc etch tch_ hear eart artb rtbe tbea beat eat_
+		Hear _hea time ime. _off t_of acti orte rofi ofil file ing. _Tas sk_m k_ma _Man Mana ager`) {
+		m[strings.ReplaceAll(w, "_", " ")] = true
+	}
+	return m
+}()
+
+// hintAnchors: the message shapes VersionHints.Note reads (besides its
+// loggers and the RPC addresses).
+var hintAnchors = []string{
+	"AllocationID{", "Allocated slot for ", "Received task ", "Deploying ", "Request slot with profile ",
+	"Requesting new slot [", "Slot with allocationId ", "Starting allocation of slot ",
+	"Received resource requirements from job",
 }

@@ -64,3 +64,49 @@ func TestPushdownWordsAreLetters(t *testing.T) {
 		t.Errorf("a checkpoint line passes the pushdown: it filters nothing")
 	}
 }
+
+// TestHasAnchorFindsEveryOccurrence: every anchor is found wherever it
+// sits (every alignment to the sampling), among text or alone, and text
+// without one holds none.
+func TestHasAnchorFindsEveryOccurrence(t *testing.T) {
+	fillers := []string{"", "x", "Received heartbeat request from ", "0123456789abcdef ", "slo", "ot ak://"}
+	for _, w := range append(Anchors(), "akka://", "akka.tcp://", "pekko://", "pekko.tcp://") {
+		for pad := 0; pad < 2*anchorStride; pad++ {
+			for _, fill := range fillers {
+				text := strings.Repeat("-", pad) + fill + w + fill
+				if !HasAnchor([]byte(text)) {
+					t.Errorf("%q: no anchor found in %q", w, text)
+				}
+			}
+		}
+	}
+	for _, text := range []string{"", "Completed checkpoint 17 (12345 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).",
+		"Received heartbeat request from 861ef3e8f7038a6775e842a376565d67.", "see http://example.com/x", "://", "akka:/", "/"} {
+		if HasAnchor([]byte(text)) {
+			t.Errorf("%q: an anchor found", text)
+		}
+	}
+}
+
+// TestAnchorsCoverWhatClassifyReads: each event template's anchor, the
+// exception texts and the version-hint shapes hold an anchor.
+func TestAnchorsCoverWhatClassifyReads(t *testing.T) {
+	texts := []string{string(noSlotAnchor), string(noResourceClass)}
+	for _, tpl := range catalogue {
+		if tpl.kind != "" {
+			texts = append(texts, string(tpl.anchor))
+		}
+	}
+	for _, ct := range causeTemplates {
+		texts = append(texts, string(ct.t.anchor), ct.t.text)
+		if strings.HasPrefix(ct.t.text, "Heartbeat") {
+			texts = append(texts, "h"+ct.t.text[1:]) // scanCauses reads it as "Heartbeat"
+		}
+	}
+	texts = append(texts, hintAnchors...)
+	for _, s := range texts {
+		if !HasAnchor([]byte(s)) {
+			t.Errorf("%q holds no anchor", s)
+		}
+	}
+}

@@ -570,8 +570,8 @@ func scanCauses(msg []byte, r *Record, emit func(Event)) {
 			start := i
 			switch ct.t.kind {
 			case KindHeartbeatTimeout:
-				if ct.anchor[0] == 'e' {
-					start = i - 1 // "Heartbeat" or "heartbeat"
+				if ct.anchor[0] == 'e' && i > 0 {
+					start = i - 1 // "Heartbeat" or "heartbeat" (a line that starts "eartbeat" is neither)
 				}
 			}
 			text := bytes.TrimRight(line[start:], " \r\t")

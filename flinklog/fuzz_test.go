@@ -118,3 +118,47 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAnchors: a record whose message and continuation lines hold no
+// anchor (HasAnchor), and that NeedsClassify does not single out, is
+// irrelevant, gives no event and bounds no version: what a reader that
+// classifies only the records holding an anchor relies on.
+func FuzzAnchors(f *testing.F) {
+	f.Add("org.apache.flink.runtime.taskexecutor.TaskExecutor", []byte("Received task Source (1/2)."), []byte(""))
+	f.Add("org.apache.kafka.clients.consumer.internals.Fetcher", []byte("Fetch READ_UNCOMMITTED at offset 1"), []byte("\tat x.y(Z.java:1)"))
+	f.Add("org.apache.flink.runtime.executiongraph.ExecutionGraph", []byte("Deploying x (attempt #0) to y @ z"), []byte(""))
+	f.Add("x.Y", []byte("Connecting to akka.tcp://flink@h:6123/user"), []byte("Caused by: java.lang.Exception: No task slot allocated for job ID 1 and allocation ID 2."))
+	for _, tpl := range catalogue {
+		f.Add("org.apache.flink.runtime.jobmaster.JobMaster", []byte(tpl.text), []byte(""))
+	}
+	// every shape VersionHints.Note reads in a message
+	for _, msg := range []string{"Allocated slot for a with resources b", "Received task x, deploy into slot with allocation id a",
+		"Deploying x (attempt #1) to y @ z", "Deploying x with allocation id a", "Deploying x and vertex id v", "Request slot with profile p",
+		"Requesting new slot [q] with allocation id a", "Requesting new slot [q]", "Slot with allocationId a already exist",
+		"Starting allocation of slot a from r", "Received resource requirements from job j", "x AllocationID{a} y",
+		"at akka://flink@h:6123", "at pekko.tcp://flink@h:6123", "at akka.tcp://flink@h:6123"} {
+		f.Add("org.example.Chatter", []byte(msg), []byte(""))
+	}
+	f.Fuzz(func(t *testing.T, logger string, msg, body []byte) {
+		info := NewLoggerInfo([]byte(logger))
+		if NeedsClassify(&info, msg) || HasAnchor(msg) || HasAnchor(body) {
+			return
+		}
+		var lines []int64
+		for range bytes.Split(body, []byte{'\n'}) {
+			lines = append(lines, int64(len(lines)+2))
+		}
+		r := &Record{Start: 1, End: int64(len(lines) + 1), Logger: []byte(logger), Msg: msg, Body: body, BodyAt: lines, First: msg}
+		events := 0
+		var c Classifier
+		status, _ := c.Classify(r, &info, func(Event) { events++ })
+		if status != StatusIrrelevant || events > 0 {
+			t.Fatalf("no anchor in %q / %q, yet status %d with %d events", msg, body, status, events)
+		}
+		var h VersionHints
+		h.Note(r, &info)
+		if h.Len() > 0 {
+			t.Fatalf("no anchor in %q, yet hints %+v", msg, h.list)
+		}
+	})
+}

@@ -44,31 +44,49 @@ func digits2(s []byte, i int) (int, bool) {
 // match returns the header and decided=true when it is sure of the answer;
 // decided=false means: ask the general matcher.
 func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
-	pos := 0
+	t, pos, ok := f.matchTime(s)
+	if !ok {
+		return header{}, false, false
+	}
+	h.time = t
+	if !f.matchRest(s, pos, &h) {
+		return header{}, false, false
+	}
+	return h, true, true
+}
+
+// matchTime decodes the timestamp and the blank after it; ok=false means:
+// ask the general matcher. pos is where the level's blanks start.
+func (f *flinkHeader) matchTime(s []byte) (t flinklog.Time, pos int, ok bool) {
+	farYear := false
 	if f.dated {
 		// yyyy-MM-dd HH:mm:ss,SSS
 		if len(s) < 24 || s[4] != '-' || s[7] != '-' || s[10] != ' ' {
-			return header{}, false, false
+			return t, 0, false
 		}
 		y1, ok1 := digits2(s, 0)
 		y2, ok2 := digits2(s, 2)
 		mo, ok3 := digits2(s, 5)
 		d, ok4 := digits2(s, 8)
 		if !(ok1 && ok2 && ok3 && ok4) || mo < 1 || mo > 12 || d < 1 || d > 31 {
-			return header{}, false, false
+			return t, 0, false
 		}
 		key := (y1*100+y2)*10000 + mo*100 + d
 		if key != f.dayKey {
 			f.dayKey = key
 			f.dayN = time.Date(y1*100+y2, time.Month(mo), d, 0, 0, 0, 0, time.UTC).UnixNano()
 		}
+		// UnixNano is undefined beyond 1678-2262: such a year reads as no
+		// clock could have printed it, as the general matcher reads it
+		// (wrapped around, the year 5020 was a plausible time)
+		farYear = y1*100+y2 < 1700 || y1*100+y2 > 2200
 		pos = 11
 	} else if len(s) < 13 {
-		return header{}, false, false
+		return t, 0, false
 	}
 	// HH:mm:ss,SSS then a blank
 	if s[pos+2] != ':' || s[pos+5] != ':' || s[pos+8] != ',' || len(s) < pos+13 {
-		return header{}, false, false
+		return t, 0, false
 	}
 	hh, ok1 := digits2(s, pos)
 	mi, ok2 := digits2(s, pos+3)
@@ -76,15 +94,23 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 	f1, ok4 := digits2(s, pos+9)
 	f2 := s[pos+11] - '0'
 	if !(ok1 && ok2 && ok3 && ok4) || f2 > 9 || hh > 23 || mi > 59 || ss > 60 || s[pos+12] != ' ' {
-		return header{}, false, false
+		return t, 0, false
 	}
 	tod := int64(hh)*int64(time.Hour) + int64(mi)*int64(time.Minute) + int64(ss)*int64(time.Second) + int64(f1*10+int(f2))*int64(time.Millisecond)
-	if f.dated {
-		h.time = flinklog.Time{Kind: flinklog.TimeLocal, N: f.dayN + tod}
+	if farYear {
+		t = implausible
+	} else if f.dated {
+		t = flinklog.Time{Kind: flinklog.TimeLocal, N: f.dayN + tod}
 	} else {
-		h.time = flinklog.Time{Kind: flinklog.TimeOfDay, N: tod}
+		t = flinklog.Time{Kind: flinklog.TimeOfDay, N: tod}
 	}
-	pos += 13
+	return t, pos + 13, true
+}
+
+// matchRest decodes what follows the timestamp, from pos: the level, the
+// logger, log4j 2's NDC and the dash before the message. false means: ask
+// the general matcher.
+func (f *flinkHeader) matchRest(s []byte, pos int, h *header) bool {
 	pos = skipBlanks(s, pos)
 	// level
 	start := pos
@@ -92,7 +118,7 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 		pos++
 	}
 	if !isLevel(s[start:pos]) {
-		return header{}, false, false
+		return false
 	}
 	h.level = s[start:pos]
 	pos = skipBlanks(s, pos)
@@ -107,12 +133,12 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 				break
 			}
 			if k == loggerBad {
-				return header{}, false, false
+				return false
 			}
 			pos++
 		}
 		if pos == start {
-			return header{}, false, false
+			return false
 		}
 		f.prevLogger = append(f.prevLogger[:0], s[start:pos]...)
 	}
@@ -125,16 +151,16 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 			end++
 		}
 		if end == len(s) {
-			return header{}, false, false
+			return false
 		}
 		h.ndcSeen = true
 		pos = skipBlanks(s, end+1)
 	}
 	if pos >= len(s) || s[pos] != '-' {
-		return header{}, false, false
+		return false
 	}
 	h.msg = s[skipBlanks(s, pos+1):]
-	return h, true, true
+	return true
 }
 
 const (

@@ -374,6 +374,7 @@ func (s *stream) copyForEnd() *stream {
 		c.loggers[name] = &own
 	}
 	c.lastLogger, c.lastInfo = bytes.Clone(s.lastLogger), nil
+	c.fields = nil // they point into the original's logger entries
 	if s.lastInfo != nil {
 		if info, ok := c.loggers[string(s.lastLogger)]; ok && s.loggers[string(s.lastLogger)] == s.lastInfo {
 			c.lastInfo = info

@@ -139,6 +139,7 @@ func FuzzFlinkHeader(f *testing.F) {
 	seedLogs(f, false)
 	f.Add([]byte("2019-06-24 16:14:09,975 INFO  org.X [] - y"))
 	f.Add([]byte("16:14:09,975 DEBUG org.X                 - y"))
+	f.Add([]byte("5020-02-11 09:00:14,748 DEBUG org.X - a year past int64 nanoseconds"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, name := range []string{"flink", "flink-time"} {
 			l := builtinLayout(name)
@@ -202,6 +203,64 @@ func FuzzChunkedRead(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got.Inputs, ref.Inputs) || !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(got.Expanded(), ref.Expanded()) {
 			t.Fatalf("read in pieces differs from the sequential read")
+		}
+	})
+}
+
+// fastTextHead is detectLines records in Flink's layout: after them a
+// stream's layout is decided, and what follows is read by the text hot
+// path (feedBlock), line reader block by block.
+func fastTextHead(dated bool) []byte {
+	var b bytes.Buffer
+	for i := range detectLines {
+		ts := fmt.Sprintf("2021-03-14 09:%02d:%02d,%03d ", i/60%60, i%60, i%1000)
+		if !dated {
+			ts = ts[11:]
+		}
+		fmt.Fprintf(&b, "%sDEBUG org.apache.kafka.clients.consumer.internals.Fetcher           - [Consumer clientId=consumer-3] Fetch %d\n", ts, i)
+	}
+	return b.Bytes()
+}
+
+// FuzzFastText: whatever follows a head that decides Flink's layout, the
+// text hot path reads what the reference read reads (events, positions,
+// texts, counts, summaries, diagnostics), with lines and records cut at
+// small limits, and accounts for every line.
+func FuzzFastText(f *testing.F) {
+	seedLogs(f, true)
+	for _, b := range pathSeeds() {
+		f.Add(b)
+	}
+	f.Add([]byte("2021-03-14 10:00:00,000 INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor           [] - Received task Source (1/2).\n\tat x\n\x1b[31mred\x1b[0m\n{\"a\":1}\n"))
+	heads := [][]byte{fastTextHead(true), fastTextHead(false)}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, head := range heads {
+			in := append(append([]byte(nil), head...), data...)
+			opts := func(ref bool) Options {
+				return Options{Stdin: bytes.NewReader(in), MaxLine: 300, MaxRecord: 600, Reference: ref}
+			}
+			got, err := Read([]string{"-"}, opts(false))
+			if err != nil {
+				return
+			}
+			for _, sum := range got.Inputs {
+				if sum.RecordLines+sum.Stray+sum.Framing != sum.Lines {
+					t.Fatalf("lines not accounted: %+v", sum)
+				}
+			}
+			ref, err := Read([]string{"-"}, opts(true))
+			if err != nil {
+				t.Fatalf("the reference read fails: %v", err)
+			}
+			if !reflect.DeepEqual(got.Inputs, ref.Inputs) {
+				t.Fatalf("summaries differ:\n fast %+v\n  ref %+v", got.Inputs, ref.Inputs)
+			}
+			if !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) {
+				t.Fatalf("diagnostics differ:\n fast %+v\n  ref %+v", got.Diagnostics, ref.Diagnostics)
+			}
+			if !reflect.DeepEqual(got.Expanded(), ref.Expanded()) {
+				t.Fatalf("events differ")
+			}
 		}
 	})
 }

@@ -435,6 +435,19 @@ func (fr *fileReader) readLines(lr *lineReader) (looked int, readErr error) {
 // stopped it, if any (not io.EOF).
 func (fr *fileReader) feedLines(lr *lineReader) error {
 	for {
+		// the text hot path: the complete lines already in the buffer, in
+		// one go (see feedBlock)
+		if st := fr.main; fr.wrapper == wrapNone && st != nil && lr.started && st.blockReady() {
+			if n := lr.br.Buffered(); n > 0 {
+				buf, _ := lr.br.Peek(n)
+				if end := bytes.LastIndexByte(buf, '\n'); end >= 0 && int64(end+1) < maxLines-lr.no {
+					if used := st.feedBlock(buf[:end+1], &lr.no, lr.max); used > 0 {
+						_, _ = lr.br.Discard(used)
+						continue
+					}
+				}
+			}
+		}
 		line, trunc, err := lr.next()
 		if err != nil {
 			if err != io.EOF {

@@ -182,6 +182,11 @@ type stream struct {
 	lastLogger []byte
 	lastInfo   *loggerInfo
 
+	// the text hot path (feedBlock): the record in progress where it lies
+	// in the block, and the header fields decoded
+	lz     lazyRec
+	fields *fieldCache
+
 	events    eventBlocks
 	runs      []repeatRun        // repeated slot reports (see fold)
 	runAt     map[int32]int      // the run of each event that has one
@@ -958,6 +963,7 @@ func (s *stream) release() {
 	s.classifier.Forget()
 	s.folds = nil // a piece joined later folds into what the joined stream remembers
 	s.loggers, s.lastLogger, s.lastInfo = nil, nil, nil
+	s.fields = nil            // the fields' logger entries are the cache's
 	s.jsonObj = jsonMembers{} // its strings may hold on to a line buffer
 	s.jsonMaps = jsonMaps{}
 }
