@@ -51,7 +51,12 @@ type Classifier struct {
 	// match, the slot report cache): the slow path that the fast one is
 	// tested against. The events are the same.
 	Reference bool
-	reports   reportCache
+	// SumText: events keep a sum of their text, not the text (see
+	// Event.LetTextGo), but for slot reports, whose repeats are written
+	// out from it. A reader that can read a record's line again sets it:
+	// the text of every event was a string made for each and dropped.
+	SumText bool
+	reports reportCache
 }
 
 // Forget lets go of what the classifier remembers (its memory, not its
@@ -67,12 +72,12 @@ func (c *Classifier) Forget() { c.reports = reportCache{} }
 // cache. Each event's Pos.Line is the record's first line (Pos.File is the
 // caller's to set), and its Text the record's first line.
 func (c *Classifier) Classify(r *Record, info *LoggerInfo, emit func(Event)) (Status, string) {
-	return classify(r, info, c.Reference, &c.reports, emit)
+	return classify(r, info, c.Reference, c.SumText, &c.reports, emit)
 }
 
 // classify is Classify. reports, when not nil, remembers recent slot
 // reports' matches (see reportCache); reference turns every shortcut off.
-func classify(r *Record, info *LoggerInfo, reference bool, reports *reportCache, emit func(Event)) (Status, string) {
+func classify(r *Record, info *LoggerInfo, reference, sumText bool, reports *reportCache, emit func(Event)) (Status, string) {
 	msg := bytes.TrimSpace(r.Msg)
 	logComp := info.Component
 	// Most records can match no template and hold no exception evidence:
@@ -91,17 +96,25 @@ func classify(r *Record, info *LoggerInfo, reference bool, reports *reportCache,
 
 	n := 0
 	var head, tail string
+	var sum uint32
 	out := func(ev Event) {
 		// Most records give no event: the evidence text is copied only
 		// for those that do.
 		if n == 0 {
-			if ev.Kind == KindRMSlotReport {
+			switch {
+			case ev.Kind == KindRMSlotReport:
 				head, tail = splitText(r.First, shareAt(r), reports)
-			} else {
+			case sumText:
+				sum = cappedSum(r.First)
+			default:
 				head = capText(r.First)
 			}
 		}
-		ev.textHead, ev.textTail = head, tail
+		if sumText && ev.Kind != KindRMSlotReport {
+			ev.LetTextGo(sum)
+		} else {
+			ev.SetText(head, tail)
+		}
 		n++
 		emit(ev)
 	}
@@ -328,6 +341,34 @@ func splitText(first []byte, msgAt int, c *reportCache) (head, tail string) {
 		return head, tail
 	}
 	return head, c.internTail(rest, cut)
+}
+
+// TextSum is the sum an event that lets its text go keeps of it
+// (Event.LetTextGo): 32-bit FNV-1a.
+func TextSum(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+// cappedSum is TextSum(capText(b)), without making the string.
+func cappedSum(b []byte) uint32 {
+	cut := len(b) > MaxTextLen
+	if cut {
+		b = b[:MaxTextLen]
+	}
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	if cut {
+		for _, c := range []byte("…") {
+			h = (h ^ uint32(c)) * 16777619
+		}
+	}
+	return h
 }
 
 func capText(b []byte) string {

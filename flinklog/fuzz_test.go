@@ -62,7 +62,7 @@ func FuzzTemplates(f *testing.F) {
 				r := &Record{Msg: msg, Body: body, Logger: []byte(logger)}
 				info := NewLoggerInfo(r.Logger)
 				var slow []Event
-				ss, sw := classify(r, &info, true, nil, func(e Event) { slow = append(slow, e) })
+				ss, sw := classify(r, &info, true, false, nil, func(e Event) { slow = append(slow, e) })
 				var c Classifier
 				for try := 0; try < 2; try++ { // the second from the cache
 					var fast []Event

@@ -507,6 +507,7 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	// the reference read keeps every text, for the tests that compare
 	// the texts read back with it
 	st.events.away = fr.reread && fr.wrapper == wrapNone && name == "" && !fr.opts.Reference
+	st.classifier.SumText = st.events.away // no text made to be dropped
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)

@@ -18,14 +18,8 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// textSum is the sum an event keeps of the text it lets go: FNV-1a.
-func textSum(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint32(s[i])) * 16777619
-	}
-	return h
-}
+// textSum is the sum an event keeps of the text it lets go.
+func textSum(s string) uint32 { return flinklog.TextSum(s) }
 
 // lineMarkEvery: a file's line index marks where every lineMarkEvery-th
 // line starts (8 bytes per 64 lines), so a line is read back by one pread
