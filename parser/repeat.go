@@ -355,16 +355,6 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 // repeats of one event, in line order.
 type EventRef int32
 
-// repeatsOf returns the repeats of event i, in line order.
-func (r *Result) repeatsOf(i int) []Repeat {
-	_, p := r.events.at(i)
-	first, n := p.rep, p.nrep
-	if first == 0 {
-		return nil
-	}
-	return r.repeats[first-1 : first-1+n]
-}
-
 // Len counts the events: those read and the repeats, the events a read
 // that folded nothing would have. Every ref below it names one.
 func (r *Result) Len() int { return r.events.len() + len(r.repeats) }
