@@ -159,17 +159,8 @@ func endsMessage(rest []byte) bool {
 // message: punctuation other than the everyday ".,:-=", then upper case, then
 // the rest; the first of equals.
 func rarestByte(lit []byte) int {
-	rank := func(c byte) int {
-		switch {
-		case c >= 'a' && c <= 'z', c == ' ':
-			return 0
-		case c >= '0' && c <= '9', c == '.', c == ',', c == ':', c == '-', c == '=':
-			return 1
-		case c >= 'A' && c <= 'Z':
-			return 2
-		}
-		return 3
-	}
+	// a blank is as common as a letter here (byteRarity ranks it below)
+	rank := func(c byte) int { return max(byteRarity(c), 0) }
 	best := 0
 	for i := range lit {
 		if rank(lit[i]) > rank(lit[best]) {
