@@ -203,6 +203,13 @@ func (g *memoryGuard) run() {
 		}
 		metrics.Read(samples)
 		inUse := int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+		// What the runtime has mapped and not returned counts memory it
+		// never touched: an audit of a million allocations showed 17 GiB
+		// in use against 10.7 GB resident (issue 26). A cgroup counts what
+		// is resident; where the system says, that is what is in use.
+		if rss := statm(1); rss > 0 && rss < inUse {
+			inUse = rss
+		}
 		virtual := int64(-1)
 		for _, l := range g.limits {
 			used := inUse
@@ -228,16 +235,20 @@ func (g *memoryGuard) run() {
 
 // vmSize is the process's address space in bytes (/proc/self/statm), or 0
 // where it cannot be read.
-func vmSize() int64 {
+func vmSize() int64 { return statm(0) }
+
+// statm returns field k of /proc/self/statm in bytes (0: the address
+// space, 1: what is resident), or 0 where it cannot be read.
+func statm(k int) int64 {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
 		return 0
 	}
 	f := strings.Fields(string(b))
-	if len(f) == 0 {
+	if len(f) <= k {
 		return 0
 	}
-	pages, err := strconv.ParseInt(f[0], 10, 64)
+	pages, err := strconv.ParseInt(f[k], 10, 64)
 	if err != nil {
 		return 0
 	}
