@@ -253,15 +253,15 @@ func runNoResourceAvailable(pass *Pass) {
 			li, _ := pass.state.eventAt(l.Pos) // lostBefore found it
 			f.Evidence = append([]Evidence{evidence(m, li, "TaskManager %s was lost before (finding %s), and its slots with it.", l.Resource, l.ID)}, f.Evidence...)
 			f.Message = fmt.Sprintf("the job could not get the slots it needed after TaskManager %s was lost (finding %s)", l.Resource, l.ID)
-			if rq := capacity(m, i, ev.Job); rq != "" {
+			if rq := capacity(pass, i, ev.Job); rq != "" {
 				f.Message += "; " + rq
 			}
 			f.FixedModel = "do the same: no slot leak is involved"
 		} else {
 			f.Message = "the job could not get the slots it needed; no leaked slot and no lost TaskManager is visible in the input, so the cluster may lack capacity"
-			if rq := capacity(m, i, ev.Job); rq != "" {
+			if rq := capacity(pass, i, ev.Job); rq != "" {
 				f.Message = "the job could not get the slots it needed: " + rq + "; no leaked slot and no lost TaskManager is visible in the input, so the cluster lacks capacity"
-				f.Evidence = append(capacityEvidence(m, i, ev.Job), f.Evidence...)
+				f.Evidence = append(capacityEvidence(pass, i, ev.Job), f.Evidence...)
 			}
 			f.FixedModel = "do the same: no slot leak is involved"
 		}
@@ -323,10 +323,10 @@ var (
 // capacityLines returns the ResourceManager's latest requirements line and
 // "could not fulfill" line for the job before event i (-1 when absent). A
 // failure that names no job takes the latest of any job.
-func capacityLines(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) (req, unmet parser.EventRef) {
+func capacityLines(pass *Pass, i parser.EventRef, job flinklog.ID) (req, unmet parser.EventRef) {
 	req, unmet = -1, -1
-	res := m.Result
-	for j := range res.All() {
+	m, res := pass.Model, pass.Model.Result
+	for _, j := range pass.state.capacity {
 		ev := res.Head(j) // kind and job: a repeat is not written out
 		if m.Rank[j] > m.Rank[i] || job.IsSet() && ev.Job != job {
 			continue
@@ -347,8 +347,9 @@ func capacityLines(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) (re
 
 // capacity says what the ResourceManager's lines show about the job's
 // shortage: the slots it required and the free slots there were.
-func capacity(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) string {
-	req, unmet := capacityLines(m, i, job)
+func capacity(pass *Pass, i parser.EventRef, job flinklog.ID) string {
+	m := pass.Model
+	req, unmet := capacityLines(pass, i, job)
 	if unmet < 0 {
 		return ""
 	}
@@ -365,8 +366,9 @@ func capacity(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) string {
 	return out
 }
 
-func capacityEvidence(m *reconstruct.Model, i parser.EventRef, job flinklog.ID) []Evidence {
-	req, unmet := capacityLines(m, i, job)
+func capacityEvidence(pass *Pass, i parser.EventRef, job flinklog.ID) []Evidence {
+	m := pass.Model
+	req, unmet := capacityLines(pass, i, job)
 	var out []Evidence
 	if req >= 0 {
 		out = append(out, evidence(m, req, "The ResourceManager receives the job's resource requirements."))

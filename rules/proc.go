@@ -49,6 +49,10 @@ type runState struct {
 	// time
 	byPos []parser.EventRef
 	res   *parser.Result
+	// capacity: the ResourceManager's requirements and "could not
+	// fulfill" lines, in All's order (see capacityLines, which looked
+	// through every event once per shortage)
+	capacity []parser.EventRef
 }
 
 // eventAt returns the first event at position p (the first All gives).
@@ -69,6 +73,9 @@ func newRunState(m *reconstruct.Model) *runState {
 			sorted = false // a log-store export's events are in time order
 		}
 		st.byPos = append(st.byPos, i)
+		if k := m.Result.Kind(i); k == flinklog.KindRMRequirements || k == flinklog.KindRMNotFulfillable {
+			st.capacity = append(st.capacity, i)
+		}
 		switch ev := m.Result.Head(i); ev.Kind {
 		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
 			lost[strings.ToLower(ev.Resource)] = true

@@ -197,6 +197,10 @@ type Pass struct {
 	out   *[]Finding
 	seen  map[string]int
 	state *runState
+	// found: the findings of each required rule, gathered once (they are
+	// complete before this rule runs); a rule that asked once per zombie
+	// walked every finding each time
+	found map[string][]Finding
 }
 
 // Report adds a finding of the running rule, filling in its rule,
@@ -232,12 +236,19 @@ func (p *Pass) Findings(id string) []Finding {
 	if !required {
 		panic(fmt.Sprintf("rule %s reads the findings of %s without requiring it", p.Rule.ID, id))
 	}
+	if out, ok := p.found[id]; ok {
+		return out
+	}
 	var out []Finding
 	for _, f := range *p.out {
 		if f.Rule == id {
 			out = append(out, f)
 		}
 	}
+	if p.found == nil {
+		p.found = map[string][]Finding{}
+	}
+	p.found[id] = out
 	return out
 }
 
