@@ -368,6 +368,16 @@ func (r *Result) Event(ref EventRef) *flinklog.Event {
 	return r.repeatEvent(ref)
 }
 
+// ReadEvent writes the event ref names out into dst and returns dst: a
+// walk of many events that keeps none of them makes no copy of each.
+func (r *Result) ReadEvent(ref EventRef, dst *flinklog.Event) *flinklog.Event {
+	if int(ref) < r.events.len() {
+		return r.events.read(int(ref), dst)
+	}
+	*dst = *r.repeatEvent(ref)
+	return dst
+}
+
 func (r *Result) repeatEvent(ref EventRef) *flinklog.Event {
 	rp := &r.repeats[int(ref)-r.events.len()]
 	ev := r.events.event(int(rp.Of))

@@ -194,8 +194,19 @@ func ReplayTM(events []flinklog.Event, cfg Config) *Replay {
 // steps and the report checks name their events by ref.
 func replayIndexed(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 	r := newReplay(events, idx, cfg)
+	// every event of the process is read once: into one Event, when the
+	// source can (apply keeps none of them)
+	reader, _ := events.(interface {
+		ReadEvent(parser.EventRef, *flinklog.Event) *flinklog.Event
+	})
+	var scratch flinklog.Event
 	for i := range idx {
-		ev := events.Event(idx[i])
+		var ev *flinklog.Event
+		if reader != nil {
+			ev = reader.ReadEvent(idx[i], &scratch)
+		} else {
+			ev = events.Event(idx[i])
+		}
 		if ev.Component != flinklog.ComponentTM && ev.Component != flinklog.ComponentUnknown {
 			continue
 		}
