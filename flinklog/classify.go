@@ -2,6 +2,7 @@ package flinklog
 
 import (
 	"bytes"
+	"hash/crc32"
 	"strings"
 )
 
@@ -344,31 +345,18 @@ func splitText(first []byte, msgAt int, c *reportCache) (head, tail string) {
 }
 
 // TextSum is the sum an event that lets its text go keeps of it
-// (Event.LetTextGo): 32-bit FNV-1a.
-func TextSum(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint32(s[i])) * 16777619
-	}
-	return h
-}
+// (Event.LetTextGo): CRC-32C, which the CPU computes (a byte-at-a-time
+// FNV of every event's line was 4 % of an allocation-dense audit).
+func TextSum(s string) uint32 { return crc32.Update(0, castagnoli, []byte(s)) }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // cappedSum is TextSum(capText(b)), without making the string.
 func cappedSum(b []byte) uint32 {
-	cut := len(b) > MaxTextLen
-	if cut {
-		b = b[:MaxTextLen]
+	if len(b) <= MaxTextLen {
+		return crc32.Update(0, castagnoli, b)
 	}
-	h := uint32(2166136261)
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	if cut {
-		for _, c := range []byte("…") {
-			h = (h ^ uint32(c)) * 16777619
-		}
-	}
-	return h
+	return crc32.Update(crc32.Update(0, castagnoli, b[:MaxTextLen]), castagnoli, []byte("…"))
 }
 
 func capText(b []byte) string {
