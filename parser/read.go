@@ -204,8 +204,9 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		}
 	}
 	// Streams of one file interleave (YARN, kubectl --prefix): order by
-	// position, unless they are in order already (sorting moves 400-byte
-	// events). An export's stream keeps the time order it was read in.
+	// position, unless they are in order already (sorting writes every
+	// event out and packs it again). An export's stream keeps the time
+	// order it was read in.
 	res.events.seal()
 	less := func(a, b flinklog.Pos) bool {
 		if a.File != b.File || byTime == nil || !byTime[a.File] {
