@@ -207,6 +207,20 @@ leak (error). Without a visible leak the cluster may simply lack capacity (warni
 	Run:      runNoResourceAvailable,
 }
 
+// maxNamedZombies: a shortage's message and evidence name this many
+// zombies and count the rest (its causes list them all). Naming every one
+// made each finding as long as the zombies were many: 248 KB a finding,
+// and an audit's output the square of its findings (bench/findings-scale).
+const maxNamedZombies = 20
+
+// nameSome joins the first max of names and says how many more there are.
+func nameSome(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more (the finding's causes name them all)", strings.Join(names[:max], "; "), len(names)-max)
+}
+
 func runNoResourceAvailable(pass *Pass) {
 	m := pass.Model
 	res := m.Result
@@ -245,8 +259,9 @@ func runNoResourceAvailable(pass *Pass) {
 		}
 		if len(leaked) > 0 {
 			f.Severity = Error
-			f.Evidence = append(f.Evidence, silent("At that time %d slot(s) are held by zombies that nothing can free: %s.", len(leaked), strings.Join(leaked, "; ")))
-			f.Message = fmt.Sprintf("the job could not get the slots it needed while %d slot(s) were leaked by zombies: %s", len(leaked), strings.Join(leaked, "; "))
+			named := nameSome(leaked, maxNamedZombies)
+			f.Evidence = append(f.Evidence, silent("At that time %d slot(s) are held by zombies that nothing can free: %s.", len(leaked), named))
+			f.Message = fmt.Sprintf("the job could not get the slots it needed while %d slot(s) were leaked by zombies: %s", len(leaked), named)
 			f.FixedModel = "free the leaked slots when the JobManager releases them, so they can be offered again"
 		} else if l, ok := lostBefore(pass, lost, t); ok {
 			f.Causes = append(f.Causes, l.ID)

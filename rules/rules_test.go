@@ -399,3 +399,21 @@ func TestRunPullsInRequirements(t *testing.T) {
 		t.Errorf("the zombie it follows from was not run")
 	}
 }
+
+// TestNameSome: a list past the limit names the first and counts the rest.
+func TestNameSome(t *testing.T) {
+	for _, c := range []struct {
+		names []string
+		max   int
+		want  string
+	}{
+		{nil, 2, ""},
+		{[]string{"a"}, 2, "a"},
+		{[]string{"a", "b"}, 2, "a; b"},
+		{[]string{"a", "b", "c", "d"}, 2, "a; b; and 2 more (the finding's causes name them all)"},
+	} {
+		if got := nameSome(c.names, c.max); got != c.want {
+			t.Errorf("nameSome(%q, %d) = %q, want %q", c.names, c.max, got, c.want)
+		}
+	}
+}
