@@ -15,6 +15,9 @@ type ID struct {
 // reader that hashes IDs without printing them.
 func (id ID) Bytes() [16]byte { return id.b }
 
+// IDFromBytes returns the (set) ID of the 16 bytes b, as Bytes gave them.
+func IDFromBytes(b [16]byte) ID { return ID{b: b, set: true} }
+
 // IsSet reports whether the ID was read from a log line.
 func (id ID) IsSet() bool { return id.set }
 

@@ -128,7 +128,7 @@ func (b *eventBlocks) share() eventBlocks {
 	if k := len(c.blocks) - 1; k >= 0 {
 		o := c.blocks[k]
 		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
-			extras: slices.Clone(o.extras), strIx: make(map[string]uint32, len(o.strs))}
+			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists), strIx: make(map[string]uint32, len(o.strs))}
 		for i, s := range cp.strs {
 			cp.strIx[s] = uint32(i)
 		}

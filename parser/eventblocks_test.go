@@ -190,11 +190,43 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	edges.SlotIndex, edges.RequestedIndex = math.MinInt32, math.MaxInt32
 	other := flinklog.NewEvent(flinklog.KindTMAllocRefused)
 	other.Other = alloc
-	for _, ev := range []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other} {
+	cause := flinklog.NewEvent(flinklog.KindJMTaskFailed)
+	cause.Task, cause.CauseLine, cause.Other = "Map (1/2)", 12, job
+	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause}
+	for _, ev := range evs {
 		b := newEventBlock(1)
 		b.push(&ev)
 		if got := b.event(&b.evs[0]); !reflect.DeepEqual(*got, ev) {
 			t.Errorf("packed and written out:\n got  %+v\n want %+v", *got, ev)
+		}
+	}
+	// one block holding them all (each event's extras found among the
+	// others'), copied into another, then moved by some lines
+	one, two := newEventBlock(1), newEventBlock(1)
+	for i := range evs {
+		one.push(&evs[i])
+	}
+	for i := range one.evs {
+		two.copyFrom(one, &one.evs[i])
+	}
+	two.shiftLines(10)
+	for i, ev := range evs {
+		if got := one.event(&one.evs[i]); !reflect.DeepEqual(*got, ev) {
+			t.Errorf("event %d of a shared block:\n got  %+v\n want %+v", i, *got, ev)
+		}
+		if got := one.otherOf(&one.evs[i]); got != ev.Other {
+			t.Errorf("event %d: other %v, want %v", i, got, ev.Other)
+		}
+		want := ev
+		want.Pos.Line += 10
+		if want.EndLine > 0 {
+			want.EndLine += 10
+		}
+		if want.CauseLine > 0 {
+			want.CauseLine += 10
+		}
+		if got := two.event(&two.evs[i]); !reflect.DeepEqual(*got, want) {
+			t.Errorf("event %d copied and shifted:\n got  %+v\n want %+v", i, *got, want)
 		}
 	}
 }

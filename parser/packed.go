@@ -13,7 +13,9 @@ package parser
 // extras.
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 )
@@ -48,7 +50,11 @@ func packIndex(n int) (int32, bool) {
 
 // eventExtra is what an event says that most do not; its strings are
 // numbers into the block's strs, as a packedEvent's are (a task's name,
-// a state, a reason repeat from event to event).
+// a state, a reason repeat from event to event). A block keeps it encoded
+// in its words (putExtra): a bit mask of the fields set, then theirs. As a
+// struct of every field, at 136 bytes, the extras of an allocation-dense
+// read (a JobManager's task transitions all have some) were a quarter of
+// its memory; encoded, a transition's take 20.
 type eventExtra struct {
 	slotState, request, task, attempt, from, to, reason, version uint32
 	causeText, textHead, textTail                                uint32
@@ -59,20 +65,181 @@ type eventExtra struct {
 	slotIndex, requestedIndex                                    int // when the event's are bigIndex
 }
 
-func (x *eventExtra) zero() bool {
-	return x.slotState|x.request|x.task|x.attempt|x.from|x.to|x.reason|x.version|x.causeText|x.textHead|x.textTail == 0 &&
-		x.count == 0 && x.causeLine == 0 && x.slots == nil && x.other == flinklog.ID{} && x.instance == flinklog.ID{} &&
-		x.slotIndex == 0 && x.requestedIndex == 0
+// The fields of an encoded eventExtra, in the order their words follow
+// its mask.
+const (
+	xSlotState = 1 << iota
+	xRequest
+	xTask
+	xAttempt
+	xFrom
+	xTo
+	xReason
+	xVersion
+	xCauseText
+	xTextHead
+	xTextTail
+	xCount          // two words
+	xCauseLine      // two words
+	xSlots          // one: the list's place in the block's slotLists
+	xOther          // four
+	xInstance       // four
+	xSlotIndex      // two
+	xRequestedIndex // two
+)
+
+// strFields lists the string fields of x in the order of their bits.
+func (x *eventExtra) strFields() [11]*uint32 {
+	return [11]*uint32{&x.slotState, &x.request, &x.task, &x.attempt, &x.from, &x.to, &x.reason, &x.version,
+		&x.causeText, &x.textHead, &x.textTail}
+}
+
+func putID(w []uint32, x flinklog.ID) []uint32 {
+	id := x.Bytes()
+	return append(w, binary.LittleEndian.Uint32(id[0:]), binary.LittleEndian.Uint32(id[4:]),
+		binary.LittleEndian.Uint32(id[8:]), binary.LittleEndian.Uint32(id[12:]))
+}
+
+func getID(w []uint32) flinklog.ID {
+	var id [16]byte
+	binary.LittleEndian.PutUint32(id[0:], w[0])
+	binary.LittleEndian.PutUint32(id[4:], w[1])
+	binary.LittleEndian.PutUint32(id[8:], w[2])
+	binary.LittleEndian.PutUint32(id[12:], w[3])
+	return flinklog.IDFromBytes(id)
+}
+
+func put64(w []uint32, n int64) []uint32 { return append(w, uint32(n), uint32(uint64(n)>>32)) }
+
+func get64(w []uint32) int64 { return int64(uint64(w[0]) | uint64(w[1])<<32) }
+
+// putExtra encodes x at the end of the block's words and returns 1 + where
+// it starts, or 0 when x holds nothing.
+func (b *eventBlock) putExtra(x *eventExtra) uint32 {
+	var mask uint32
+	for i, f := range x.strFields() {
+		if *f != 0 {
+			mask |= 1 << i
+		}
+	}
+	set := func(bit uint32, on bool) {
+		if on {
+			mask |= bit
+		}
+	}
+	set(xCount, x.count != 0)
+	set(xCauseLine, x.causeLine != 0)
+	set(xSlots, x.slots != nil)
+	set(xOther, x.other != flinklog.ID{})
+	set(xInstance, x.instance != flinklog.ID{})
+	set(xSlotIndex, x.slotIndex != 0)
+	set(xRequestedIndex, x.requestedIndex != 0)
+	if mask == 0 {
+		return 0
+	}
+	at := len(b.words)
+	w := append(b.words, mask)
+	for i, f := range x.strFields() {
+		if mask&(1<<i) != 0 {
+			w = append(w, *f)
+		}
+	}
+	if mask&xCount != 0 {
+		w = put64(w, int64(x.count))
+	}
+	if mask&xCauseLine != 0 {
+		w = put64(w, x.causeLine)
+	}
+	if mask&xSlots != 0 {
+		b.slotLists = append(b.slotLists, x.slots)
+		w = append(w, uint32(len(b.slotLists)-1))
+	}
+	if mask&xOther != 0 {
+		w = putID(w, x.other)
+	}
+	if mask&xInstance != 0 {
+		w = putID(w, x.instance)
+	}
+	if mask&xSlotIndex != 0 {
+		w = put64(w, int64(x.slotIndex))
+	}
+	if mask&xRequestedIndex != 0 {
+		w = put64(w, int64(x.requestedIndex))
+	}
+	b.words = w
+	return uint32(at + 1)
+}
+
+// extra decodes the extras of p into x (all zero when it has none).
+func (b *eventBlock) extra(p *packedEvent, x *eventExtra) {
+	*x = eventExtra{}
+	if p.extra == 0 {
+		return
+	}
+	w := b.words[p.extra-1:]
+	mask := w[0]
+	w = w[1:]
+	for i, f := range x.strFields() {
+		if mask&(1<<i) != 0 {
+			*f, w = w[0], w[1:]
+		}
+	}
+	if mask&xCount != 0 {
+		x.count, w = int(get64(w)), w[2:]
+	}
+	if mask&xCauseLine != 0 {
+		x.causeLine, w = get64(w), w[2:]
+	}
+	if mask&xSlots != 0 {
+		x.slots, w = b.slotLists[w[0]], w[1:]
+	}
+	if mask&xOther != 0 {
+		x.other, w = getID(w), w[4:]
+	}
+	if mask&xInstance != 0 {
+		x.instance, w = getID(w), w[4:]
+	}
+	if mask&xSlotIndex != 0 {
+		x.slotIndex, w = int(get64(w)), w[2:]
+	}
+	if mask&xRequestedIndex != 0 {
+		x.requestedIndex = int(get64(w))
+	}
+}
+
+// otherOf returns p's second ID without decoding the rest of its extras.
+func (b *eventBlock) otherOf(p *packedEvent) flinklog.ID {
+	if p.extra == 0 {
+		return flinklog.ID{}
+	}
+	w := b.words[p.extra-1:]
+	mask := w[0]
+	if mask&xOther == 0 {
+		return flinklog.ID{}
+	}
+	return getID(w[1+wordsBefore(mask, xOther):])
+}
+
+// wordsBefore returns how many words the fields of mask below bit take.
+func wordsBefore(mask, bit uint32) int {
+	below := mask & (bit - 1)
+	n := bits.OnesCount32(below & (xCount - 1))
+	n += 2 * bits.OnesCount32(below&(xCount|xCauseLine|xSlotIndex|xRequestedIndex))
+	n += bits.OnesCount32(below & xSlots)
+	n += 4 * bits.OnesCount32(below&(xOther|xInstance))
+	return n
 }
 
 // eventBlock is up to eventBlockLen packed events and the strings and
 // extras they name. Only the last block of a stream is added to; strIx
 // finds a string while it is.
 type eventBlock struct {
-	evs    []packedEvent
-	strs   []string
-	strIx  map[string]uint32
-	extras []eventExtra
+	evs   []packedEvent
+	strs  []string
+	strIx map[string]uint32
+	// the events' extras, encoded (putExtra), and the slot lists they hold
+	words     []uint32
+	slotLists [][]flinklog.SlotStatus
 }
 
 func newEventBlock(c int) *eventBlock {
@@ -131,10 +298,7 @@ func (b *eventBlock) push(ev *flinklog.Event) {
 	}
 	head, tail := ev.TextParts()
 	x.textHead, x.textTail = b.str(head), b.str(tail)
-	if !x.zero() {
-		b.extras = append(b.extras, x)
-		p.extra = uint32(len(b.extras))
-	}
+	p.extra = b.putExtra(&x)
 	b.evs = append(b.evs, p)
 }
 
@@ -144,12 +308,12 @@ func (b *eventBlock) copyFrom(src *eventBlock, p *packedEvent) *packedEvent {
 	q.resource, q.slotID = b.str(src.strs[p.resource]), b.str(src.strs[p.slotID])
 	q.level, q.component, q.kind = b.str(src.strs[p.level]), b.str(src.strs[p.component]), b.str(src.strs[p.kind])
 	if p.extra > 0 {
-		x := src.extras[p.extra-1]
-		for _, f := range []*uint32{&x.slotState, &x.request, &x.task, &x.attempt, &x.from, &x.to, &x.reason, &x.version, &x.causeText, &x.textHead, &x.textTail} {
+		var x eventExtra
+		src.extra(p, &x)
+		for _, f := range x.strFields() {
 			*f = b.str(src.strs[*f])
 		}
-		b.extras = append(b.extras, x)
-		q.extra = uint32(len(b.extras))
+		q.extra = b.putExtra(&x)
 	}
 	b.evs = append(b.evs, q)
 	return &b.evs[len(b.evs)-1]
@@ -167,7 +331,9 @@ func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 		SlotIndex: int(p.slotIndex), RequestedIndex: int(p.requestedIndex), Dynamic: p.dynamic,
 	}
 	if p.extra > 0 {
-		x, s := &b.extras[p.extra-1], b.strs
+		var x eventExtra
+		b.extra(p, &x)
+		s := b.strs
 		ev.SlotState, ev.Request, ev.Task, ev.Attempt = s[x.slotState], s[x.request], s[x.task], s[x.attempt]
 		ev.From, ev.To, ev.Reason, ev.Version, ev.CauseText = s[x.from], s[x.to], s[x.reason], s[x.version], s[x.causeText]
 		ev.Count, ev.CauseLine, ev.Slots = x.count, x.causeLine, x.slots
@@ -203,8 +369,11 @@ func (b *eventBlock) shiftLines(offset int64) {
 			p.endLine += offset
 		}
 		if p.extra > 0 {
-			if x := &b.extras[p.extra-1]; x.causeLine > 0 {
-				x.causeLine += offset
+			if w := b.words[p.extra-1:]; w[0]&xCauseLine != 0 {
+				at := w[1+wordsBefore(w[0], xCauseLine):]
+				if n := get64(at); n > 0 {
+					put64(at[:0], n+offset)
+				}
 			}
 		}
 	}

@@ -596,8 +596,6 @@ func (r *Result) Head(ref EventRef) Head {
 	b, p := r.base(ref)
 	h := Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
 		Resource: b.strs[p.resource], Alloc: p.alloc, Job: p.job}
-	if p.extra > 0 {
-		h.Other = b.extras[p.extra-1].other
-	}
+	h.Other = b.otherOf(p)
 	return h
 }
