@@ -38,7 +38,7 @@ func (b *eventBlocks) add(ev flinklog.Event) {
 		}
 	}
 	k := len(b.blocks) - 1
-	if k < 0 || len(b.blocks[k].evs) >= eventBlockLen {
+	if k < 0 || b.blocks[k].full() {
 		c := eventBlockLen
 		if k < 0 {
 			c = 16
@@ -128,9 +128,13 @@ func (b *eventBlocks) share() eventBlocks {
 	if k := len(c.blocks) - 1; k >= 0 {
 		o := c.blocks[k]
 		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
-			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists), strIx: make(map[string]uint32, len(o.strs))}
+			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists), strIx: make(map[string]uint32, len(o.strs)),
+			ids: slices.Clone(o.ids), idIx: make(map[flinklog.ID]uint16, len(o.ids))}
 		for i, s := range cp.strs {
 			cp.strIx[s] = uint32(i)
+		}
+		for i, x := range cp.ids[1:] {
+			cp.idIx[x] = uint16(i + 1)
 		}
 		c.blocks[k] = cp
 	}
@@ -174,7 +178,7 @@ func (s *eventStore) take(blk *eventBlock, keep bool, fix func(*eventBlock, *pac
 		return
 	}
 	for i := range blk.evs {
-		if s.small == nil || len(s.small.evs) == eventBlockLen {
+		if s.small == nil || s.small.full() {
 			s.closeSmall()
 			s.small = newEventBlock(eventBlockLen)
 		}
@@ -215,7 +219,7 @@ func storeOf(evs []flinklog.Event) eventStore {
 	s := eventStore{}
 	var blk *eventBlock
 	for i := range evs {
-		if blk == nil || len(blk.evs) == eventBlockLen {
+		if blk == nil || blk.full() {
 			if blk != nil {
 				blk.close()
 				s.push(blk)

@@ -135,11 +135,11 @@ func TestEventStoreIndexes(t *testing.T) {
 					first = &blk.evs[0]
 				}
 				s.take(blk, c.keep, func(b *eventBlock, p *packedEvent) {
-					if p.endLine != 0 {
+					if p.flags&pEndLine != 0 {
 						t.Fatalf("line %d fixed twice", p.line)
 					}
-					p.endLine = p.line
-					p.slotID = b.str(fmt.Sprintf("slot-%d", p.line%5))
+					p.flags |= pEndLine // EndLine: the line
+					p.slotID = b.str16(fmt.Sprintf("slot-%d", p.line%5))
 				})
 				if n > 0 && len(s.blocks) > 0 && &s.blocks[len(s.blocks)-1].evs[0] == first {
 					kept++
@@ -192,7 +192,12 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	other.Other = alloc
 	cause := flinklog.NewEvent(flinklog.KindJMTaskFailed)
 	cause.Task, cause.CauseLine, cause.Other = "Map (1/2)", 12, job
-	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause}
+	// an end line that is the line, a requested index 0, an ID of zero
+	// bytes that was read (not absent)
+	same := flinklog.NewEvent(flinklog.KindTMAllocated)
+	same.Pos.Line, same.EndLine, same.RequestedIndex = 9, 9, 0
+	same.Alloc, same.Job = flinklog.IDFromBytes([16]byte{}), alloc
+	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same}
 	for _, ev := range evs {
 		b := newEventBlock(1)
 		b.push(&ev)

@@ -20,22 +20,37 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// packedEvent is a flinklog.Event in an eventBlock.
+// packedEvent is a flinklog.Event in an eventBlock, in 64 bytes: writing
+// events into fresh memory is most of what keeping them costs (page
+// faults), so what most events do not say is in the extras, and IDs and
+// strings are numbers into the block's tables.
 type packedEvent struct {
-	line, endLine int64
-	timeN         int64
-	file, rec     int32
-	rep, nrep     int32
-	// slot indexes; bigIndex when the extras hold it (past int32)
-	slotIndex, requestedIndex int32
-	textSum                   uint32
-	// numbers into the block's strs (0 is "")
-	resource, slotID, level, component, kind uint32
-	extra                                    uint32 // 1 + its place in the block's extras, 0 for none
-	alloc, job                               flinklog.ID
-	timeKind                                 flinklog.TimeKind
-	dynamic, textAway                        bool
+	line      int64
+	timeN     int64
+	file, rec int32
+	rep, nrep int32
+	slotIndex int32 // bigIndex when the extras hold it (past int32)
+	textSum   uint32
+	extra     uint32 // 1 + where its extras start in the block's words, 0 for none
+	resource  uint32 // a number into the block's strs (0 is ""), changed after (SetResource)
+	// numbers into the block's ids (0 is none) and strs, set once
+	alloc, job                     uint16
+	slotID, level, component, kind uint16
+	timeKind                       flinklog.TimeKind
+	flags                          uint8
 }
+
+// packedEvent.flags
+const (
+	pDynamic  = 1 << iota
+	pTextAway // the text went: textSum holds its sum
+	pEndLine  // EndLine is the line (else the extras hold it, or it is 0)
+)
+
+// maxTable is how many strings or IDs a block's table may hold: an
+// event's fields are numbered in 16 bits. A block is full before a push
+// could go past it (see full).
+const maxTable = math.MaxUint16
 
 // bigIndex marks a slot index the extras hold.
 const bigIndex = math.MinInt32
@@ -62,7 +77,12 @@ type eventExtra struct {
 	causeLine                                                    int64
 	slots                                                        []flinklog.SlotStatus
 	other, instance                                              flinklog.ID
-	slotIndex, requestedIndex                                    int // when the event's are bigIndex
+	slotIndex                                                    int // when the event's is bigIndex
+	// the requested index, when requested; an end line other than the
+	// event's line, when not 0
+	requestedIndex int
+	requested      bool
+	endLine        int64
 }
 
 // The fields of an encoded eventExtra, in the order their words follow
@@ -86,6 +106,7 @@ const (
 	xInstance       // four
 	xSlotIndex      // two
 	xRequestedIndex // two
+	xEndLine        // two
 )
 
 // strFields lists the string fields of x in the order of their bits.
@@ -133,7 +154,8 @@ func (b *eventBlock) putExtra(x *eventExtra) uint32 {
 	set(xOther, x.other != flinklog.ID{})
 	set(xInstance, x.instance != flinklog.ID{})
 	set(xSlotIndex, x.slotIndex != 0)
-	set(xRequestedIndex, x.requestedIndex != 0)
+	set(xRequestedIndex, x.requested)
+	set(xEndLine, x.endLine != 0)
 	if mask == 0 {
 		return 0
 	}
@@ -165,6 +187,9 @@ func (b *eventBlock) putExtra(x *eventExtra) uint32 {
 	}
 	if mask&xRequestedIndex != 0 {
 		w = put64(w, int64(x.requestedIndex))
+	}
+	if mask&xEndLine != 0 {
+		w = put64(w, x.endLine)
 	}
 	b.words = w
 	return uint32(at + 1)
@@ -203,7 +228,10 @@ func (b *eventBlock) extra(p *packedEvent, x *eventExtra) {
 		x.slotIndex, w = int(get64(w)), w[2:]
 	}
 	if mask&xRequestedIndex != 0 {
-		x.requestedIndex = int(get64(w))
+		x.requestedIndex, x.requested, w = int(get64(w)), true, w[2:]
+	}
+	if mask&xEndLine != 0 {
+		x.endLine = get64(w)
 	}
 }
 
@@ -224,7 +252,7 @@ func (b *eventBlock) otherOf(p *packedEvent) flinklog.ID {
 func wordsBefore(mask, bit uint32) int {
 	below := mask & (bit - 1)
 	n := bits.OnesCount32(below & (xCount - 1))
-	n += 2 * bits.OnesCount32(below&(xCount|xCauseLine|xSlotIndex|xRequestedIndex))
+	n += 2 * bits.OnesCount32(below&(xCount|xCauseLine|xSlotIndex|xRequestedIndex|xEndLine))
 	n += bits.OnesCount32(below & xSlots)
 	n += 4 * bits.OnesCount32(below&(xOther|xInstance))
 	return n
@@ -237,13 +265,41 @@ type eventBlock struct {
 	evs   []packedEvent
 	strs  []string
 	strIx map[string]uint32
+	ids   []flinklog.ID
+	idIx  map[flinklog.ID]uint16
 	// the events' extras, encoded (putExtra), and the slot lists they hold
 	words     []uint32
 	slotLists [][]flinklog.SlotStatus
 }
 
 func newEventBlock(c int) *eventBlock {
-	return &eventBlock{evs: make([]packedEvent, 0, c), strs: []string{""}, strIx: map[string]uint32{}}
+	return &eventBlock{evs: make([]packedEvent, 0, c), strs: []string{""}, strIx: map[string]uint32{},
+		ids: []flinklog.ID{{}}, idIx: map[flinklog.ID]uint16{}}
+}
+
+// full reports whether the block takes no more events: it holds
+// eventBlockLen, or one more could number a string or an ID past 16 bits
+// (an event adds at most 16 strings and 2 IDs).
+func (b *eventBlock) full() bool {
+	return len(b.evs) >= eventBlockLen || len(b.strs) > maxTable-16 || len(b.ids) > maxTable-2
+}
+
+// str16 returns the number of s in the block's strings for a field of 16
+// bits, adding it (see full).
+func (b *eventBlock) str16(s string) uint16 { return uint16(b.str(s)) }
+
+// id returns the number of x in the block's IDs, adding it (see full).
+func (b *eventBlock) id(x flinklog.ID) uint16 {
+	if x == (flinklog.ID{}) {
+		return 0
+	}
+	if i, ok := b.idIx[x]; ok {
+		return i
+	}
+	b.ids = append(b.ids, x)
+	i := uint16(len(b.ids) - 1)
+	b.idIx[x] = i
+	return i
 }
 
 // str returns the number of s in the block's strings, adding it.
@@ -272,29 +328,41 @@ func (b *eventBlock) str(s string) uint32 {
 }
 
 // close drops what only adding needs.
-func (b *eventBlock) close() { b.strIx = nil }
+func (b *eventBlock) close() { b.strIx, b.idIx = nil, nil }
 
 // push packs ev at the end of the block.
 func (b *eventBlock) push(ev *flinklog.Event) {
 	p := packedEvent{
-		line: ev.Pos.Line, endLine: ev.EndLine, timeN: ev.Time.N, timeKind: ev.Time.Kind,
+		line: ev.Pos.Line, timeN: ev.Time.N, timeKind: ev.Time.Kind,
 		file: ev.Pos.File, rec: ev.Pos.Rec,
-		resource: b.str(ev.Resource), slotID: b.str(ev.SlotID), level: b.str(string(ev.Level)),
-		component: b.str(string(ev.Component)), kind: b.str(string(ev.Kind)),
-		alloc: ev.Alloc, job: ev.Job, dynamic: ev.Dynamic,
+		resource: b.str(ev.Resource), slotID: b.str16(ev.SlotID), level: b.str16(string(ev.Level)),
+		component: b.str16(string(ev.Component)), kind: b.str16(string(ev.Kind)),
+		alloc: b.id(ev.Alloc), job: b.id(ev.Job),
 	}
 	p.rep, p.nrep = ev.RepeatSpan()
-	p.textSum, p.textAway = ev.TextAway()
+	sum, away := ev.TextAway()
+	p.textSum = sum
+	if away {
+		p.flags |= pTextAway
+	}
+	if ev.Dynamic {
+		p.flags |= pDynamic
+	}
 	x := eventExtra{slotState: b.str(ev.SlotState), request: b.str(ev.Request), task: b.str(ev.Task),
 		attempt: b.str(ev.Attempt), from: b.str(ev.From), to: b.str(ev.To), reason: b.str(ev.Reason),
 		version: b.str(ev.Version), causeText: b.str(ev.CauseText), count: ev.Count, causeLine: ev.CauseLine, slots: ev.Slots,
 		other: ev.Other, instance: ev.Instance}
+	if ev.EndLine == ev.Pos.Line && ev.EndLine > 0 {
+		p.flags |= pEndLine
+	} else {
+		x.endLine = ev.EndLine
+	}
 	var big bool
 	if p.slotIndex, big = packIndex(ev.SlotIndex); big {
 		x.slotIndex = ev.SlotIndex
 	}
-	if p.requestedIndex, big = packIndex(ev.RequestedIndex); big {
-		x.requestedIndex = ev.RequestedIndex
+	if ev.RequestedIndex != -1 {
+		x.requestedIndex, x.requested = ev.RequestedIndex, true
 	}
 	head, tail := ev.TextParts()
 	x.textHead, x.textTail = b.str(head), b.str(tail)
@@ -305,8 +373,9 @@ func (b *eventBlock) push(ev *flinklog.Event) {
 // copyFrom appends src's event p (src may be another block).
 func (b *eventBlock) copyFrom(src *eventBlock, p *packedEvent) *packedEvent {
 	q := *p
-	q.resource, q.slotID = b.str(src.strs[p.resource]), b.str(src.strs[p.slotID])
-	q.level, q.component, q.kind = b.str(src.strs[p.level]), b.str(src.strs[p.component]), b.str(src.strs[p.kind])
+	q.resource, q.slotID = b.str(src.strs[p.resource]), b.str16(src.strs[p.slotID])
+	q.level, q.component, q.kind = b.str16(src.strs[p.level]), b.str16(src.strs[p.component]), b.str16(src.strs[p.kind])
+	q.alloc, q.job = b.id(src.ids[p.alloc]), b.id(src.ids[p.job])
 	if p.extra > 0 {
 		var x eventExtra
 		src.extra(p, &x)
@@ -322,13 +391,16 @@ func (b *eventBlock) copyFrom(src *eventBlock, p *packedEvent) *packedEvent {
 // unpack writes event p of the block out into ev.
 func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 	*ev = flinklog.Event{
-		Pos:     flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line},
-		EndLine: p.endLine, Time: flinklog.Time{Kind: p.timeKind, N: p.timeN},
+		Pos:   flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line},
+		Time:  flinklog.Time{Kind: p.timeKind, N: p.timeN},
 		Level: flinklog.Level(b.strs[p.level]), Component: flinklog.Component(b.strs[p.component]),
 		Kind:  flinklog.Kind(b.strs[p.kind]),
-		Alloc: p.alloc, Job: p.job,
+		Alloc: b.ids[p.alloc], Job: b.ids[p.job],
 		Resource: b.strs[p.resource], SlotID: b.strs[p.slotID],
-		SlotIndex: int(p.slotIndex), RequestedIndex: int(p.requestedIndex), Dynamic: p.dynamic,
+		SlotIndex: int(p.slotIndex), RequestedIndex: -1, Dynamic: p.flags&pDynamic != 0,
+	}
+	if p.flags&pEndLine != 0 {
+		ev.EndLine = p.line
 	}
 	if p.extra > 0 {
 		var x eventExtra
@@ -341,12 +413,15 @@ func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 		if p.slotIndex == bigIndex {
 			ev.SlotIndex = x.slotIndex
 		}
-		if p.requestedIndex == bigIndex {
+		if x.requested {
 			ev.RequestedIndex = x.requestedIndex
+		}
+		if x.endLine != 0 {
+			ev.EndLine = x.endLine
 		}
 		ev.SetText(s[x.textHead], s[x.textTail])
 	}
-	if p.textAway {
+	if p.flags&pTextAway != 0 {
 		ev.LetTextGo(p.textSum)
 	}
 	ev.SetRepeatSpan(p.rep, p.nrep)
@@ -364,15 +439,15 @@ func (b *eventBlock) event(p *packedEvent) *flinklog.Event {
 func (b *eventBlock) shiftLines(offset int64) {
 	for i := range b.evs {
 		p := &b.evs[i]
-		p.line += offset
-		if p.endLine > 0 {
-			p.endLine += offset
-		}
+		p.line += offset // an end line that is the line moves with it
 		if p.extra > 0 {
-			if w := b.words[p.extra-1:]; w[0]&xCauseLine != 0 {
-				at := w[1+wordsBefore(w[0], xCauseLine):]
-				if n := get64(at); n > 0 {
-					put64(at[:0], n+offset)
+			w := b.words[p.extra-1:]
+			for _, f := range [...]uint32{xCauseLine, xEndLine} {
+				if w[0]&f != 0 {
+					at := w[1+wordsBefore(w[0], f):]
+					if n := get64(at); n > 0 {
+						put64(at[:0], n+offset)
+					}
 				}
 			}
 		}

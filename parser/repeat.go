@@ -595,7 +595,7 @@ type Head struct {
 func (r *Result) Head(ref EventRef) Head {
 	b, p := r.base(ref)
 	h := Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
-		Resource: b.strs[p.resource], Alloc: p.alloc, Job: p.job}
+		Resource: b.strs[p.resource], Alloc: b.ids[p.alloc], Job: b.ids[p.job]}
 	h.Other = b.otherOf(p)
 	return h
 }

@@ -33,7 +33,7 @@ const lineMarkEvery = 64
 // since), Text says so in place of the text, in brackets: evidence is
 // never silently replaced by other text.
 func (r *Result) Text(ref EventRef) string {
-	if _, p := r.base(ref); !p.textAway {
+	if _, p := r.base(ref); p.flags&pTextAway == 0 {
 		return r.Event(ref).Text()
 	}
 	_, p := r.base(ref)

@@ -67,7 +67,7 @@ func TestTextReadAgain(t *testing.T) {
 			}
 			away, k := 0, 0
 			for v := range got.All() {
-				if _, p := got.base(v); p.textAway {
+				if _, p := got.base(v); p.flags&pTextAway != 0 {
 					away++
 				}
 				if g, w := got.Text(v), want.Text(wantRefs[k]); g != w {
