@@ -220,13 +220,14 @@ func (m *Model) estimateSkew() {
 	sentAlloc := map[flinklog.ID]parser.EventRef{}
 	sentTask := map[string]parser.EventRef{}
 	matched := map[flinklog.ID]parser.EventRef{}
+	var ev flinklog.Event // written out into, not allocated: one per request
 	for i := range res.All() {
 		switch res.Kind(i) {
 		case flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched:
 		default:
 			continue // not written out
 		}
-		ev := res.Event(i)
+		res.ReadEvent(i, &ev)
 		switch {
 		case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
 			if _, ok := sentAlloc[ev.Alloc]; !ok {
@@ -263,7 +264,7 @@ func (m *Model) estimateSkew() {
 		case tm.Kind == flinklog.KindTMSlotRequest:
 			j, ok = sentAlloc[tm.Alloc]
 		case tm.Kind == flinklog.KindTMTaskReceived:
-			if attempt := res.Event(i).Attempt; attempt != "" {
+			if attempt := res.ReadEvent(i, &ev).Attempt; attempt != "" {
 				j, ok = sentTask[attempt]
 			}
 		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
