@@ -77,44 +77,55 @@ func (m *Model) orderByScan(heads [][]parser.EventRef) {
 // event's time is of one kind (the usual case: hundreds of TaskManager
 // files made the scan the slowest step after parsing). Then before decides
 // between heads of different adjusted times by time alone, so the scan
-// ends on a head of the least time: the first such head in input order
-// replaces any best of a later time, and heads of a later time never
-// replace it. Only among heads tied at the least time do protocol rank and
-// position decide, and before is not transitive there (rank for some pairs,
-// position for others), so those few are scanned in input order exactly as
-// orderByScan would.
+// ends on a head of the least time. Among the heads tied at the least
+// time, in input order (which is file order, as positions compare), a
+// later head is before an earlier one only when both have a protocol rank
+// and its rank is lower: so the scan keeps the first tied head if it has
+// no rank, and otherwise ends on the first head of the lowest rank among
+// the ranked ones. Two heaps find those: every head by (time, input), the
+// ranked heads by (time, rank, input). Taking every tied head off one heap
+// and scanning them, as this did before, cost events × ties: a thousand
+// clusters logging at the same milliseconds made ordering quadratic.
 func (m *Model) orderByTime(heads [][]parser.EventRef) {
 	res := m.Result
 	offset := make([]int64, len(heads))
 	for h := range heads {
 		offset[h] = m.Skew[res.Pos(heads[h][0]).File].Offset
 	}
-	q := make(headQueue, 0, len(heads))
-	for h := range heads {
-		q.push(headAt{res.Time(heads[h][0]).N + offset[h], h})
+	// seq[h] counts the heads input h has given: an entry of an older
+	// head is stale, and dropped when it comes to the top
+	seq := make([]int32, len(heads))
+	all := make(headQueue, 0, len(heads))
+	ranked := make(headQueue, 0, len(heads))
+	add := func(h int) {
+		ref := heads[h][0]
+		t := res.Time(ref).N + offset[h]
+		all.push(headAt{t: t, h: h, seq: seq[h]})
+		if r, ok := protocolRank[res.Kind(ref)]; ok {
+			ranked.push(headAt{t: t, rank: r, h: h, seq: seq[h]})
+		}
 	}
-	var tied []headAt
+	fresh := func(q *headQueue) headAt {
+		for (*q)[0].seq != seq[(*q)[0].h] {
+			q.pop()
+		}
+		return (*q)[0]
+	}
+	for h := range heads {
+		add(h)
+	}
 	for n := range m.Rank {
-		tied = append(tied[:0], q.pop())
-		for len(q) > 0 && q[0].t == tied[0].t {
-			tied = append(tied, q.pop()) // in input order: the queue breaks ties by h
+		first := fresh(&all)
+		h := first.h
+		if _, ok := protocolRank[res.Kind(heads[h][0])]; ok {
+			// first is ranked, so ranked holds a head of its time
+			h = fresh(&ranked).h
 		}
-		best := 0
-		for k := 1; k < len(tied); k++ {
-			if m.before(heads[tied[k].h][0], heads[tied[best].h][0]) {
-				best = k
-			}
-		}
-		h := tied[best].h
 		m.Rank[heads[h][0]] = n
 		heads[h] = heads[h][1:]
-		for k, x := range tied {
-			switch {
-			case k != best:
-				q.push(x)
-			case len(heads[h]) > 0:
-				q.push(headAt{res.Time(heads[h][0]).N + offset[h], h})
-			}
+		seq[h]++
+		if len(heads[h]) > 0 {
+			add(h)
 		}
 	}
 }
@@ -130,17 +141,28 @@ func sameTimeKind(res *parser.Result) bool {
 	return true
 }
 
-// headAt is an input's next event's adjusted time and the input.
+// headAt is an input's next event's adjusted time, its protocol rank
+// (0 in a heap of every head), the input, and which of the input's heads
+// it is.
 type headAt struct {
-	t int64
-	h int
+	t    int64
+	rank int
+	h    int
+	seq  int32
 }
 
-// headQueue is a binary min-heap of heads by time, then input order.
+// headQueue is a binary min-heap of heads by time, rank, then input order.
 type headQueue []headAt
 
 func (q headQueue) less(i, j int) bool {
-	return q[i].t < q[j].t || q[i].t == q[j].t && q[i].h < q[j].h
+	a, b := &q[i], &q[j]
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	return a.h < b.h
 }
 
 func (q *headQueue) push(x headAt) {
