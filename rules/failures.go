@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -226,6 +227,8 @@ func runNoResourceAvailable(pass *Pass) {
 	res := m.Result
 	zombies := pass.Findings(ZombieSlot.ID)
 	lost := pass.Findings(TaskManagerLost.ID)
+	clusters := newClusterIndex(m)
+	zombiesOf, lostOf := clusters.place(m, zombies), clusters.place(m, lost)
 	last := map[int32]parser.EventRef{} // input → last reported event, to fold repeats of one failure
 	for i := range res.All() {
 		if res.Kind(i) != flinklog.KindJMNoResource {
@@ -242,7 +245,7 @@ func runNoResourceAvailable(pass *Pass) {
 		f.Evidence = append(f.Evidence, evidence(m, i, "The JobManager cannot get the slots the job needs: %s.", strings.TrimSuffix(ev.Reason, ".")))
 		var leaked []string
 		t := aligned(m, i)
-		for _, z := range zombies {
+		for _, z := range zombiesOf(ev.Pos.File) {
 			zi, ok := pass.state.eventAt(z.Pos)
 			if !ok {
 				continue
@@ -263,7 +266,7 @@ func runNoResourceAvailable(pass *Pass) {
 			f.Evidence = append(f.Evidence, silent("At that time %d slot(s) are held by zombies that nothing can free: %s.", len(leaked), named))
 			f.Message = fmt.Sprintf("the job could not get the slots it needed while %d slot(s) were leaked by zombies: %s", len(leaked), named)
 			f.FixedModel = "free the leaked slots when the JobManager releases them, so they can be offered again"
-		} else if l, ok := lostBefore(pass, lost, t); ok {
+		} else if l, ok := lostBefore(pass, lostOf(ev.Pos.File), t); ok {
 			f.Causes = append(f.Causes, l.ID)
 			li, _ := pass.state.eventAt(l.Pos) // lostBefore found it
 			f.Evidence = append([]Evidence{evidence(m, li, "TaskManager %s was lost before (finding %s), and its slots with it.", l.Resource, l.ID)}, f.Evidence...)
@@ -281,6 +284,92 @@ func runNoResourceAvailable(pass *Pass) {
 			f.FixedModel = "do the same: no slot leak is involved"
 		}
 		pass.Report(f)
+	}
+}
+
+// clusterIndex says which inputs of JobManager and ResourceManager lines
+// a finding about a TaskManager bears on: a slot leaked on a TaskManager
+// starves only the jobs of the ResourceManager it registered with. An
+// input is taken to be one cluster's JobManager process (in Flink the
+// ResourceManager runs in it, and logs to the same file); a TaskManager
+// belongs to the inputs whose ResourceManager or JobManager lines name it,
+// or name the allocation the finding is about.
+type clusterIndex struct {
+	// named: a TaskManager (ResourceID, lower case) → the inputs that
+	// name it, in order
+	named map[string][]int32
+	// known: the inputs that name some TaskManager (for the others, which
+	// cluster they are cannot be told)
+	known map[int32]bool
+}
+
+func newClusterIndex(m *reconstruct.Model) *clusterIndex {
+	c := &clusterIndex{named: map[string][]int32{}, known: map[int32]bool{}}
+	res := m.Result
+	for i := range res.All() {
+		h := res.Head(i)
+		if h.Resource == "" || h.Component != flinklog.ComponentRM && h.Component != flinklog.ComponentJM {
+			continue
+		}
+		f, r := res.Pos(i).File, strings.ToLower(h.Resource)
+		if in := c.named[r]; len(in) == 0 || in[len(in)-1] != f && !slices.Contains(in, f) {
+			c.named[r] = append(in, f)
+		}
+		c.known[f] = true
+	}
+	return c
+}
+
+// place returns, for an input, the findings of fs that bear on it, in
+// fs's order: those of its cluster, and those of TaskManagers no input
+// names (they may be anyone's). An input whose cluster cannot be told gets
+// them all, as every input did before: a thousand clusters' zombies each
+// named by every other cluster's shortage made an audit quadratic in its
+// findings, and the shortages blamed leaks they could not have suffered.
+func (c *clusterIndex) place(m *reconstruct.Model, fs []Finding) func(file int32) []Finding {
+	res := m.Result
+	byInput := map[int32][]int{}
+	var anyone []int
+	for k, f := range fs {
+		var in []int32
+		add := func(file int32) {
+			if !slices.Contains(in, file) {
+				in = append(in, file)
+			}
+		}
+		for _, file := range c.named[strings.ToLower(f.Resource)] {
+			add(file)
+		}
+		if a := m.Allocation(f.Alloc); f.Alloc.IsSet() && a != nil {
+			for _, e := range a.Events {
+				if h := res.Head(e); h.Component == flinklog.ComponentRM || h.Component == flinklog.ComponentJM {
+					add(res.Pos(e).File)
+				}
+			}
+		}
+		if len(in) == 0 {
+			anyone = append(anyone, k)
+		}
+		for _, file := range in {
+			byInput[file] = append(byInput[file], k)
+		}
+	}
+	return func(file int32) []Finding {
+		if !c.known[file] {
+			return fs
+		}
+		mine := byInput[file]
+		out := make([]Finding, 0, len(mine)+len(anyone))
+		for a, b := 0, 0; a < len(mine) || b < len(anyone); {
+			if b == len(anyone) || a < len(mine) && mine[a] < anyone[b] {
+				out = append(out, fs[mine[a]])
+				a++
+			} else {
+				out = append(out, fs[anyone[b]])
+				b++
+			}
+		}
+		return out
 	}
 }
 

@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -415,5 +417,62 @@ func TestNameSome(t *testing.T) {
 		if got := nameSome(c.names, c.max); got != c.want {
 			t.Errorf("nameSome(%q, %d) = %q, want %q", c.names, c.max, got, c.want)
 		}
+	}
+}
+
+// TestShortageBlamesItsOwnCluster: two copies of the 1.8.2 race, each a
+// cluster of its own (its IDs given their own first digits), have the same
+// incident at the same times. Each cluster's shortage names the zombie of
+// its own TaskManager and only that: a leak in one cluster cannot starve
+// another's jobs. Both shortages named both zombies before.
+func TestShortageBlamesItsOwnCluster(t *testing.T) {
+	dir := t.TempDir()
+	hex := regexp.MustCompile(`\b[0-9a-f]{4}([0-9a-f]{28})\b`)
+	var paths []string
+	for c, prefix := range []string{"0001", "0002"} {
+		for _, part := range []string{"jm", "tm"} {
+			b, err := os.ReadFile(logs("legacy-1.8.2-race-debug-" + part + ".log")[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, fmt.Sprintf("c%d-%s.log", c+1, part))
+			if err := os.WriteFile(p, hex.ReplaceAll(b, []byte(prefix+"$1")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+	}
+	m, fs := audit(t, paths...)
+	zombieOf := map[string]string{} // finding ID → its TaskManager
+	for _, f := range fs {
+		if f.Rule == ZombieSlot.ID {
+			zombieOf[f.ID] = f.Resource
+		}
+	}
+	if len(zombieOf) != 2 {
+		t.Fatalf("%d zombies, want one a cluster: %s", len(zombieOf), count(fs))
+	}
+	shortages := 0
+	for _, f := range fs {
+		if f.Rule != NoResourceAvailable.ID {
+			continue
+		}
+		shortages++
+		prefix := filepath.Base(m.Result.Files[f.Pos.File].Path)[:2] // c1, c2
+		want := map[string]string{"c1": "0001", "c2": "0002"}[prefix]
+		if len(f.Causes) != 1 {
+			t.Errorf("the shortage of %s is caused by %v, want its own cluster's zombie alone", prefix, f.Causes)
+		}
+		for _, c := range f.Causes {
+			if r := zombieOf[c]; !strings.HasPrefix(r, want) {
+				t.Errorf("the shortage of %s blames zombie %s on TaskManager %s, of the other cluster", prefix, c, r)
+			}
+		}
+		if f.Severity != Error {
+			t.Errorf("the shortage of %s is a %s, want an error (a leak of its own cluster)", prefix, f.Severity)
+		}
+	}
+	if shortages != 2 {
+		t.Errorf("%d shortages, want one a cluster", shortages)
 	}
 }
