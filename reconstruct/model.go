@@ -20,7 +20,7 @@ type Model struct {
 	Skew map[int32]Skew
 	// Rank is every event's place in the merged order of all inputs,
 	// indexed by EventRef.
-	Rank []int
+	Rank []int32
 }
 
 // Skew is an estimated clock offset of one input against the

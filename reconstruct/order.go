@@ -34,7 +34,7 @@ var protocolRank = map[flinklog.Kind]int{
 // total order that is the same whatever the file order or core count.
 func (m *Model) order() {
 	res := m.Result
-	m.Rank = make([]int, res.Len())
+	m.Rank = make([]int32, res.Len())
 	var heads [][]parser.EventRef // per input: its events, in line order
 	where := map[int32]int{}
 	for i := range res.All() {
@@ -68,7 +68,7 @@ func (m *Model) orderByScan(heads [][]parser.EventRef) {
 				best = h
 			}
 		}
-		m.Rank[heads[best][0]] = n
+		m.Rank[heads[best][0]] = int32(n)
 		heads[best] = heads[best][1:]
 	}
 }
@@ -121,7 +121,7 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 			// first is ranked, so ranked holds a head of its time
 			h = fresh(&ranked).h
 		}
-		m.Rank[heads[h][0]] = n
+		m.Rank[heads[h][0]] = int32(n)
 		heads[h] = heads[h][1:]
 		seq[h]++
 		if len(heads[h]) > 0 {

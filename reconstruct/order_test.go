@@ -57,7 +57,7 @@ func TestOrderByTimeEqualsScan(t *testing.T) {
 				}
 				m.order()
 				fast := m.Rank
-				m.Rank = make([]int, res.Len())
+				m.Rank = make([]int32, res.Len())
 				m.orderByScan(headsOf(res))
 				if !slices.Equal(fast, m.Rank) {
 					t.Fatalf("heap merge differs from the scan:\n heap %v\n scan %v", fast[:min(40, len(fast))], m.Rank[:min(40, len(fast))])

@@ -300,7 +300,7 @@ func Run(m *reconstruct.Model, rules []*Rule) []Finding {
 	}
 	for i := range parser.EventRef(m.Result.Len()) {
 		if r, ok := first[m.Result.Pos(i)]; ok && r < 0 {
-			first[m.Result.Pos(i)] = m.Rank[i]
+			first[m.Result.Pos(i)] = int(m.Rank[i])
 		}
 	}
 	rank := func(f Finding) int {
