@@ -163,26 +163,81 @@ type eventStore struct {
 	look   []int32 // look[w]: the block that holds event w<<storeShift
 	n      int
 	small  *eventBlock // the store's own block that short blocks are copied into
+	// A follow's blocks are shared with its streams, which go on to the
+	// next poll: they are never changed here. What handing them over
+	// sets is kept beside them: shared[k] for block k (nil for a block of
+	// the store's own, changed in place), and an event's repeat span or
+	// ResourceID set after it was taken. Copying them instead held every
+	// event of a follow twice.
+	shared    []*blockOverlay
+	spans     map[int32][2]int32
+	resources map[int32]string
 }
 
-// take appends blk's events, calling fix on each where it is kept. keep:
-// blk is the caller's to give (a follow's blocks are shared with its
-// streams, and are always copied).
-func (s *eventStore) take(blk *eventBlock, keep bool, fix func(*eventBlock, *packedEvent)) {
-	if keep && len(blk.evs) >= minKept && 4*len(blk.evs) >= 3*cap(blk.evs) {
+// blockOverlay is what handing a shared block over set: its events' file
+// is base more, and a TaskManager event of it that names no ResourceID
+// names that of the fill in effect (fills: from is relative to the block).
+type blockOverlay struct {
+	base  int32
+	fills []resourceFill
+}
+
+// handover completes a stream's events as a store takes them: its inputs'
+// number in the read (base, added to each event's file), the ResourceIDs
+// settled by finish (fill, and the fills it applies), the marks of the
+// events with repeats (mark), each called with the event's index in the
+// stream.
+type handover struct {
+	base  int32
+	fills []resourceFill
+	fill  func(b *eventBlock, p *packedEvent, i int)
+	mark  func(p *packedEvent, i int)
+	next  int // the stream's index of the next event taken
+}
+
+func (h *handover) fix(b *eventBlock, p *packedEvent, i int) {
+	p.file += h.base
+	h.fill(b, p, i)
+	h.mark(p, i)
+}
+
+// take appends blk's events, completing them (h). keep: blk is the
+// caller's to give, and is changed in place; a follow's (!keep) is shared
+// with its stream, and what h sets is kept beside it.
+func (s *eventStore) take(blk *eventBlock, keep bool, h *handover) {
+	at := h.next
+	h.next += len(blk.evs)
+	if len(blk.evs) >= minKept && 4*len(blk.evs) >= 3*cap(blk.evs) {
 		s.closeSmall()
-		for i := range blk.evs {
-			fix(blk, &blk.evs[i])
+		if keep {
+			for j := range blk.evs {
+				h.fix(blk, &blk.evs[j], at+j)
+			}
+			s.push(blk)
+			return
 		}
+		for j := range blk.evs {
+			q := blk.evs[j] // a copy: only a mark is looked for
+			if h.mark(&q, at+j); q.rep != blk.evs[j].rep || q.nrep != blk.evs[j].nrep {
+				if s.spans == nil {
+					s.spans = map[int32][2]int32{}
+				}
+				s.spans[int32(s.n+j)] = [2]int32{q.rep, q.nrep}
+			}
+		}
+		for len(s.shared) < len(s.blocks) {
+			s.shared = append(s.shared, nil)
+		}
+		s.shared = append(s.shared, &blockOverlay{base: h.base, fills: fillsOf(h.fills, at, len(blk.evs))})
 		s.push(blk)
 		return
 	}
-	for i := range blk.evs {
+	for j := range blk.evs {
 		if s.small == nil || s.small.full() {
 			s.closeSmall()
 			s.small = newEventBlock(eventBlockLen)
 		}
-		fix(s.small, s.small.copyFrom(blk, &blk.evs[i]))
+		h.fix(s.small, s.small.copyFrom(blk, &blk.evs[j]), at+j)
 	}
 }
 
@@ -239,40 +294,126 @@ func storeOf(evs []flinklog.Event) eventStore {
 // len returns the number of events.
 func (s *eventStore) len() int { return s.n }
 
-// at returns event i packed, and its block.
-func (s *eventStore) at(i int) (*eventBlock, *packedEvent) {
-	k := int(s.look[i>>storeShift])
+// locate returns the block of event i and its place there.
+func (s *eventStore) locate(i int) (k, j int) {
+	k = int(s.look[i>>storeShift])
 	for s.starts[k+1] <= i {
 		k++
 	}
+	return k, i - s.starts[k]
+}
+
+// at returns event i packed, and its block: as it lies in the block,
+// without what a shared block's overlay adds (file, ResourceID, repeat
+// span). Read those through pos, resourceAt and span.
+func (s *eventStore) at(i int) (*eventBlock, *packedEvent) {
+	k, j := s.locate(i)
 	b := s.blocks[k]
-	return b, &b.evs[i-s.starts[k]]
+	return b, &b.evs[j]
+}
+
+// overlay returns block k's overlay, nil for a block of the store's own.
+func (s *eventStore) overlay(k int) *blockOverlay {
+	if k < len(s.shared) {
+		return s.shared[k]
+	}
+	return nil
+}
+
+// baseOf returns what block k's events' file is short of.
+func (s *eventStore) baseOf(k int) int32 {
+	if ov := s.overlay(k); ov != nil {
+		return ov.base
+	}
+	return 0
+}
+
+// resourceAt returns the ResourceID of event i, the j-th of block k.
+func (s *eventStore) resourceAt(i, k, j int) string {
+	b := s.blocks[k]
+	p := &b.evs[j]
+	ov := s.overlay(k)
+	if ov == nil {
+		return b.strs[p.resource]
+	}
+	if r, ok := s.resources[int32(i)]; ok {
+		return r
+	}
+	for f := len(ov.fills) - 1; f >= 0; f-- {
+		if ov.fills[f].from <= j {
+			if fillsIn(b, p, ov.fills[f].resource) {
+				return ov.fills[f].resource
+			}
+			break
+		}
+	}
+	return b.strs[p.resource]
+}
+
+// span returns event i's repeat span (see flinklog.Event.RepeatSpan).
+func (s *eventStore) span(i int) (rep, nrep int32) {
+	k, j := s.locate(i)
+	if s.overlay(k) != nil {
+		sp := s.spans[int32(i)]
+		return sp[0], sp[1]
+	}
+	p := &s.blocks[k].evs[j]
+	return p.rep, p.nrep
+}
+
+// setSpan sets event i's repeat span.
+func (s *eventStore) setSpan(i int, rep, nrep int32) {
+	k, j := s.locate(i)
+	if s.overlay(k) != nil {
+		if s.spans == nil {
+			s.spans = map[int32][2]int32{}
+		}
+		s.spans[int32(i)] = [2]int32{rep, nrep}
+		return
+	}
+	p := &s.blocks[k].evs[j]
+	p.rep, p.nrep = rep, nrep
 }
 
 // event returns event i written out (a copy).
 func (s *eventStore) event(i int) *flinklog.Event {
-	b, p := s.at(i)
-	return b.event(p)
+	return s.read(i, new(flinklog.Event))
 }
 
 // read writes event i out into ev and returns it: for a walk of every
 // event that keeps none of them.
 func (s *eventStore) read(i int, ev *flinklog.Event) *flinklog.Event {
-	b, p := s.at(i)
-	b.unpack(p, ev)
+	k, j := s.locate(i)
+	b := s.blocks[k]
+	b.unpack(&b.evs[j], ev)
+	if ov := s.overlay(k); ov != nil {
+		ev.Pos.File += ov.base
+		ev.Resource = s.resourceAt(i, k, j)
+		sp := s.spans[int32(i)]
+		ev.SetRepeatSpan(sp[0], sp[1])
+	}
 	return ev
 }
 
 // pos returns event i's position.
 func (s *eventStore) pos(i int) flinklog.Pos {
-	_, p := s.at(i)
-	return flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line}
+	k, j := s.locate(i)
+	p := &s.blocks[k].evs[j]
+	return flinklog.Pos{File: p.file + s.baseOf(k), Rec: p.rec, Line: p.line}
 }
 
 // setResource names the TaskManager of event i.
 func (s *eventStore) setResource(i int, r string) {
-	b, p := s.at(i)
-	p.resource = b.str(r)
+	k, j := s.locate(i)
+	if s.overlay(k) != nil {
+		if s.resources == nil {
+			s.resources = map[int32]string{}
+		}
+		s.resources[int32(i)] = r
+		return
+	}
+	b := s.blocks[k]
+	b.evs[j].resource = b.str(r)
 }
 
 // list returns the events written out, in order: for sorting and for
@@ -280,8 +421,7 @@ func (s *eventStore) setResource(i int, r string) {
 func (s *eventStore) list() []flinklog.Event {
 	out := make([]flinklog.Event, s.n)
 	for i := range out {
-		b, p := s.at(i)
-		b.unpack(p, &out[i])
+		s.read(i, &out[i])
 	}
 	return out
 }

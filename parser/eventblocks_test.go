@@ -110,62 +110,122 @@ func TestEventStoreIndexes(t *testing.T) {
 		{"full blocks", []int{1024, 1024, 1024}, true},
 		{"short between long", []int{1024, 5, 700, 1, 1, 300, 1024, 17}, true},
 		{"many short", []int{1, 2, 3, 200, 255, 256, 1000, 9, 9, 9, 9, 9, 1024, 513}, true},
-		{"a follow copies", []int{1024, 5, 700, 1024}, false},
+		{"a follow shares", []int{1024, 5, 700, 1024}, false},
+		{"a follow, short between long", []int{1024, 5, 700, 1, 1, 300, 1024, 17, 1024}, false},
+	}
+	const base = 2
+	fills := []resourceFill{{0, ""}, {40, "tm-a"}, {1500, "tm-b"}, {1501, "tm-c"}, {3000, ""}}
+	fillAt := func(i int) string {
+		r := ""
+		for _, f := range fills {
+			if f.from <= i {
+				r = f.resource
+			}
+		}
+		return r
+	}
+	// every 7th event names its TaskManager itself; every 97th has repeats
+	ownResource := func(i int) string {
+		if i%7 == 0 {
+			return fmt.Sprintf("own-%d", i)
+		}
+		return ""
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var s eventStore
-			line := int64(0)
+			h := &handover{base: base, fills: fills}
+			var sf stream
+			sf.fills = fills
+			h.fill = sf.resourceFiller()
+			h.mark = func(p *packedEvent, i int) {
+				if i%97 == 0 {
+					p.rep, p.nrep = int32(i+1), 0
+				}
+			}
+			i := 0
 			kept := 0
+			type raw struct {
+				blk  *eventBlock
+				evs  []packedEvent
+				strs int
+			}
+			var shared []raw
 			for _, n := range c.lens {
 				blk := newEventBlock(n)
 				for range n {
-					line++
 					ev := flinklog.NewEvent(flinklog.KindTMFree)
-					ev.Pos.Line = line
-					ev.Resource = fmt.Sprintf("tm-%d", line%7)
-					if line%3 == 0 {
-						ev.Reason = fmt.Sprintf("reason %d", line)
+					ev.Component = flinklog.ComponentTM
+					ev.Pos.Line = int64(i + 1)
+					ev.Resource = ownResource(i)
+					if i%3 == 0 {
+						ev.Reason = fmt.Sprintf("reason %d", i)
 					}
 					blk.push(&ev)
+					i++
 				}
 				blk.close()
-				var first *packedEvent
-				if n > 0 {
-					first = &blk.evs[0]
-				}
-				s.take(blk, c.keep, func(b *eventBlock, p *packedEvent) {
-					if p.flags&pEndLine != 0 {
-						t.Fatalf("line %d fixed twice", p.line)
-					}
-					p.flags |= pEndLine // EndLine: the line
-					p.slotID = b.str16(fmt.Sprintf("slot-%d", p.line%5))
-				})
-				if n > 0 && len(s.blocks) > 0 && &s.blocks[len(s.blocks)-1].evs[0] == first {
+				before := raw{blk, slices.Clone(blk.evs), len(blk.strs)}
+				s.take(blk, c.keep, h)
+				if n > 0 && len(s.blocks) > 0 && s.blocks[len(s.blocks)-1] == blk {
 					kept++
 					if !c.keep {
-						t.Fatalf("a block of %d was kept in a follow", n)
+						shared = append(shared, before)
 					}
 				}
 			}
 			s.seal()
-			if s.len() != int(line) {
-				t.Fatalf("%d events, want %d", s.len(), line)
+			if s.len() != i {
+				t.Fatalf("%d events, want %d", s.len(), i)
+			}
+			// a ResourceID and a repeat span set after the handover
+			if s.len() > 1500 {
+				s.setResource(1500, "joined")
+				s.setSpan(1501, 9, 3)
 			}
 			for i := 0; i < s.len(); i++ {
 				ev := s.event(i)
-				l := int64(i + 1)
 				reason := ""
-				if l%3 == 0 {
-					reason = fmt.Sprintf("reason %d", l)
+				if i%3 == 0 {
+					reason = fmt.Sprintf("reason %d", i)
 				}
-				if ev.Pos.Line != l || ev.EndLine != l || ev.Kind != flinklog.KindTMFree || ev.Resource != fmt.Sprintf("tm-%d", l%7) ||
-					ev.Reason != reason || ev.SlotID != fmt.Sprintf("slot-%d", l%5) || ev.SlotIndex != -1 {
-					t.Fatalf("event %d: %+v", i, ev)
+				resource := ownResource(i)
+				if resource == "" {
+					resource = fillAt(i)
+				}
+				var rep, nrep int32
+				if i%97 == 0 {
+					rep = int32(i + 1)
+				}
+				switch i {
+				case 1500:
+					resource = "joined"
+				case 1501:
+					rep, nrep = 9, 3
+				}
+				gotRep, gotN := ev.RepeatSpan()
+				if ev.Pos.Line != int64(i+1) || ev.Pos.File != base || ev.Kind != flinklog.KindTMFree || ev.Resource != resource ||
+					ev.Reason != reason || ev.SlotIndex != -1 || gotRep != rep || gotN != nrep {
+					t.Fatalf("event %d: %+v (span %d,%d), want resource %q, span %d,%d", i, ev, gotRep, gotN, resource, rep, nrep)
+				}
+				if p := s.pos(i); p != ev.Pos {
+					t.Fatalf("event %d: pos %v, written out at %v", i, p, ev.Pos)
+				}
+				if k, j := s.locate(i); s.resourceAt(i, k, j) != resource {
+					t.Fatalf("event %d: resourceAt %q, want %q", i, s.resourceAt(i, k, j), resource)
+				}
+				if r, n := s.span(i); r != rep || n != nrep {
+					t.Fatalf("event %d: span %d,%d, want %d,%d", i, r, n, rep, nrep)
 				}
 			}
-			if c.keep && slices.Max(append([]int{0}, c.lens...)) >= minKept && kept == 0 {
+			if slices.Max(append([]int{0}, c.lens...)) >= minKept && kept == 0 {
 				t.Fatalf("no block kept")
+			}
+			// what a follow shares is as its stream left it
+			for _, r := range shared {
+				if !slices.Equal(r.blk.evs, r.evs) || len(r.blk.strs) != r.strs {
+					t.Fatalf("a shared block of %d events was changed", len(r.evs))
+				}
 			}
 		})
 	}

@@ -189,13 +189,9 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.readFrom = append(res.readFrom, sum.Path)
 			res.Inputs = append(res.Inputs, sum)
-			fill, mark := st.resourceFiller(), st.markRuns(&pending)
+			h := &handover{base: base, fills: st.fills, fill: st.resourceFiller(), mark: st.markRuns(&pending)}
 			st.events.drain(func(blk *eventBlock) {
-				res.events.take(blk, fl == nil, func(b *eventBlock, p *packedEvent) {
-					p.file += base
-					fill(b, p)
-					mark(p)
-				})
+				res.events.take(blk, fl == nil, h)
 			})
 			for i := range diags {
 				diags[i].Pos.File += base

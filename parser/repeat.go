@@ -296,17 +296,15 @@ func (s *stream) absorbFolding(o *stream, offset int64) {
 // markRuns returns what hands a stream's events over: called with each
 // event in order, it marks an event that has repeats with its run in
 // pending (rep = index+1), which it appends to.
-func (s *stream) markRuns(pending *[]*repeatRun) func(p *packedEvent) {
+func (s *stream) markRuns(pending *[]*repeatRun) func(p *packedEvent, i int) {
 	if len(s.runs) == 0 {
-		return func(*packedEvent) {}
+		return func(*packedEvent, int) {}
 	}
-	i := int32(0)
-	return func(p *packedEvent) {
-		if k, ok := s.runAt[i]; ok {
+	return func(p *packedEvent, i int) {
+		if k, ok := s.runAt[int32(i)]; ok {
 			*pending = append(*pending, &s.runs[k])
 			p.rep, p.nrep = int32(len(*pending)), 0
 		}
-		i++
 	}
 }
 
@@ -323,13 +321,12 @@ func (r *Result) placeRepeats(pending []*repeatRun) {
 	}
 	r.repeats = make([]Repeat, 0, n)
 	for i := 0; i < r.events.len(); i++ {
-		_, ev := r.events.at(i)
-		mark := ev.rep
+		mark, _ := r.events.span(i)
 		if mark == 0 {
 			continue
 		}
 		run := pending[mark-1]
-		ev.rep, ev.nrep = int32(len(r.repeats)+1), int32(len(run.reps))
+		r.events.setSpan(i, int32(len(r.repeats)+1), int32(len(run.reps)))
 		for _, rp := range run.reps {
 			rp.Of = int32(i)
 			r.repeats = append(r.repeats, rp)
@@ -409,8 +406,9 @@ func (r *Result) Pos(ref EventRef) flinklog.Pos {
 		return r.events.pos(int(ref))
 	}
 	rp := &r.repeats[int(ref)-r.events.len()]
-	_, p := r.events.at(int(rp.Of))
-	return flinklog.Pos{File: p.file, Rec: p.rec, Line: rp.Line}
+	at := r.events.pos(int(rp.Of))
+	at.Line = rp.Line
+	return at
 }
 
 // Time returns the time of the event ref names, without writing it out.
@@ -444,15 +442,13 @@ func (r *Result) BaseRef(ref EventRef) EventRef {
 // ResourceID of the event it repeats (a TaskManager's events are never
 // folded).
 func (r *Result) SetResource(ref EventRef, resource string) {
-	b, p := r.base(ref)
-	p.resource = b.str(resource)
+	r.events.setResource(int(r.BaseRef(ref)), resource)
 }
 
 // Base returns the event as read that ref is or repeats, written out: all
 // but its position, time and text is the event's.
 func (r *Result) Base(ref EventRef) *flinklog.Event {
-	b, p := r.base(ref)
-	return b.event(p)
+	return r.events.event(int(r.BaseRef(ref)))
 }
 
 // All yields the ref of every event, repeats included, in position order:
@@ -462,10 +458,11 @@ func (r *Result) All() iter.Seq[EventRef] {
 		// the repeats of events already passed, by their next position
 		var q repeatQueue
 		i := 0 // the blocks are walked in order: no lookup per event
-		for _, b := range r.events.blocks {
+		for kb, b := range r.events.blocks {
+			base := r.events.baseOf(kb)
 			for k := range b.evs {
 				p := &b.evs[k]
-				at := flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line}
+				at := flinklog.Pos{File: p.file + base, Rec: p.rec, Line: p.line}
 				for len(q) > 0 && q[0].pos.Less(at) {
 					if !yield(q.next(r)) {
 						return
@@ -474,9 +471,14 @@ func (r *Result) All() iter.Seq[EventRef] {
 				if !yield(EventRef(i)) {
 					return
 				}
-				if p.rep > 0 && p.nrep > 0 {
-					first := int(p.rep - 1)
-					q.push(repeatCursor{flinklog.Pos{File: at.File, Line: r.repeats[first].Line}, first, first + int(p.nrep)})
+				rep, nrep := p.rep, p.nrep
+				if r.events.overlay(kb) != nil {
+					sp := r.events.spans[int32(i)]
+					rep, nrep = sp[0], sp[1]
+				}
+				if rep > 0 && nrep > 0 {
+					first := int(rep - 1)
+					q.push(repeatCursor{flinklog.Pos{File: at.File, Line: r.repeats[first].Line}, first, first + int(nrep)})
 				}
 				i++
 			}
@@ -593,9 +595,12 @@ type Head struct {
 // event's): a walk of every event that only decides which to look at
 // costs no copy of each.
 func (r *Result) Head(ref EventRef) Head {
-	b, p := r.base(ref)
+	i := int(r.BaseRef(ref))
+	k, j := r.events.locate(i)
+	b := r.events.blocks[k]
+	p := &b.evs[j]
 	h := Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
-		Resource: b.strs[p.resource], Alloc: b.ids[p.alloc], Job: b.ids[p.job]}
+		Resource: r.events.resourceAt(i, k, j), Alloc: b.ids[p.alloc], Job: b.ids[p.job]}
 	h.Other = b.otherOf(p)
 	return h
 }

@@ -876,19 +876,38 @@ type resourceFill struct {
 	resource string
 }
 
-// resourceFiller returns what completes the stream's events in order as
-// they are handed over: the ResourceID settled by finish.
-func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent) {
-	i, k := 0, 0
-	return func(b *eventBlock, p *packedEvent) {
+// resourceFiller returns what completes the stream's events as they are
+// handed over, in order (i is the event's index in the stream, and never
+// goes back): the ResourceID settled by finish.
+func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent, i int) {
+	k := 0
+	return func(b *eventBlock, p *packedEvent, i int) {
 		for k+1 < len(s.fills) && s.fills[k+1].from <= i {
 			k++
 		}
-		if k < len(s.fills) && p.resource == 0 && s.fills[k].resource != "" && b.strs[p.component] == string(flinklog.ComponentTM) {
+		if k < len(s.fills) && fillsIn(b, p, s.fills[k].resource) {
 			p.resource = b.str(s.fills[k].resource)
 		}
-		i++
 	}
+}
+
+// fillsIn reports whether a fill of resource names the TaskManager of p:
+// a TaskManager event that names none.
+func fillsIn(b *eventBlock, p *packedEvent, resource string) bool {
+	return p.resource == 0 && resource != "" && b.strs[p.component] == string(flinklog.ComponentTM)
+}
+
+// fillsOf returns the stream's fills that apply to its events [at,
+// at+n), their from made relative to at.
+func fillsOf(fills []resourceFill, at, n int) []resourceFill {
+	var out []resourceFill
+	for k, f := range fills {
+		if k+1 < len(fills) && fills[k+1].from <= at || f.from >= at+n {
+			continue // over before the block, or begun after it
+		}
+		out = append(out, resourceFill{max(f.from-at, 0), f.resource})
+	}
+	return out
 }
 
 func (s *stream) settleIdentity() {
