@@ -1,7 +1,9 @@
 package reconstruct
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -615,6 +617,10 @@ func (r *Replay) inferOnlyIndexLeft() {
 		}
 	}
 	keys := sortedKeys(r.Indexes)
+	if !slices.ContainsFunc(keys, func(k int) bool { return r.Indexes[k].Index < 0 }) {
+		return // every index is known (the usual case from 1.10 on: frees print them)
+	}
+	near := r.heldMeanwhile(keys)
 	for changed := true; changed; {
 		changed = false
 		for _, k := range keys {
@@ -623,7 +629,7 @@ func (r *Replay) inferOnlyIndexLeft() {
 			}
 			taken := map[int]bool{}
 			var last flinklog.Pos // the latest line that settled a taken index
-			for _, o := range keys {
+			for _, o := range near(k) {
 				if info := r.Indexes[o]; o != k && info.Index >= 0 && r.overlaps(k, o) {
 					taken[info.Index] = true
 					if last.Less(info.Pos) {
@@ -644,16 +650,47 @@ func (r *Replay) inferOnlyIndexLeft() {
 	}
 }
 
+// heldMeanwhile returns, for a slot key, keys among which are all those
+// whose slots overlap it (see overlaps): those held when it was created,
+// and those created while it was held. Looking at every key for every
+// unknown one was quadratic in a TaskManager's allocations (a month of a
+// session cluster: hours); these are about as many as the slots a
+// TaskManager holds at once.
+func (r *Replay) heldMeanwhile(keys []int) func(k int) []int {
+	born := func(k int) int { return r.life[k][0] }
+	end := func(k int) int {
+		if l := r.life[k]; l[1] >= 0 {
+			return l[1]
+		}
+		return len(r.Steps) + 1
+	}
+	byBirth := slices.Clone(keys)
+	slices.SortStableFunc(byBirth, func(a, b int) int { return cmp.Compare(born(a), born(b)) })
+	before := make(map[int][]int, len(keys)) // held when the key was created, created before it
+	var held []int
+	for i := 0; i < len(byBirth); {
+		b := born(byBirth[i])
+		held = slices.DeleteFunc(held, func(o int) bool { return end(o) <= b })
+		j := i
+		for ; j < len(byBirth) && born(byBirth[j]) == b; j++ {
+			before[byBirth[j]] = slices.Clone(held)
+		}
+		held = append(held, byBirth[i:j]...)
+		i = j
+	}
+	return func(k int) []int {
+		lo, _ := slices.BinarySearchFunc(byBirth, born(k), func(o, b int) int { return cmp.Compare(born(o), b) })
+		hi, _ := slices.BinarySearchFunc(byBirth, end(k), func(o, b int) int { return cmp.Compare(born(o), b) })
+		return append(slices.Clip(before[k]), byBirth[lo:max(lo, hi)]...)
+	}
+}
+
 func sortedKeys(m map[int]IndexInfo) []int {
 	keys := make([]int, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	// Placeholders are -1, -2, … in allocation order: oldest first.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] > keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
+	slices.SortFunc(keys, func(a, b int) int { return cmp.Compare(b, a) })
 	return keys
 }
