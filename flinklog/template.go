@@ -313,9 +313,9 @@ func (t *template) matchAt(s []byte, si, pos int, ev *Event, st *matchState) boo
 			return false
 		}
 		if sg.ph == phFrom {
-			ev.From = string(rest[:n])
+			ev.From = stateName(rest[:n])
 		} else {
-			ev.To = string(rest[:n])
+			ev.To = stateName(rest[:n])
 		}
 		return t.matchAt(s, si+1, pos+n, ev, st)
 	case phVersion:
@@ -589,3 +589,40 @@ func parseSlotStatus(b []byte) SlotStatus {
 }
 
 func (t *template) String() string { return fmt.Sprintf("%s %q", t.kind, t.text) }
+
+// stateName returns the name of a task or job state as a string: one of
+// Flink's (ExecutionState, JobStatus) without allocating, as every job and
+// task transition of a busy cluster names two.
+func stateName(b []byte) string {
+	switch string(b) {
+	case "CREATED":
+		return "CREATED"
+	case "SCHEDULED":
+		return "SCHEDULED"
+	case "DEPLOYING":
+		return "DEPLOYING"
+	case "INITIALIZING":
+		return "INITIALIZING"
+	case "RUNNING":
+		return "RUNNING"
+	case "FINISHED":
+		return "FINISHED"
+	case "CANCELING":
+		return "CANCELING"
+	case "CANCELLING":
+		return "CANCELLING"
+	case "CANCELED":
+		return "CANCELED"
+	case "FAILING":
+		return "FAILING"
+	case "FAILED":
+		return "FAILED"
+	case "RESTARTING":
+		return "RESTARTING"
+	case "RECONCILING":
+		return "RECONCILING"
+	case "SUSPENDED":
+		return "SUSPENDED"
+	}
+	return string(b)
+}

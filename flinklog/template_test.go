@@ -183,3 +183,21 @@ func TestSlotReportOneLine(t *testing.T) {
 		t.Errorf("slot 1 = %+v, want free", s1)
 	}
 }
+
+// TestStateNameInterns: a state Flink names comes back as itself without
+// an allocation; any other word comes back as itself too.
+func TestStateNameInterns(t *testing.T) {
+	for _, s := range []string{"CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING", "FINISHED", "CANCELING",
+		"CANCELLING", "CANCELED", "FAILING", "FAILED", "RESTARTING", "RECONCILING", "SUSPENDED", "SOMETHING_NEW", "R"} {
+		b := []byte(s)
+		if got := stateName(b); got != s {
+			t.Errorf("stateName(%q) = %q", s, got)
+		}
+		if s == "SOMETHING_NEW" || s == "R" {
+			continue
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = stateName(b) }); n != 0 {
+			t.Errorf("stateName(%q) allocates %v times", s, n)
+		}
+	}
+}
