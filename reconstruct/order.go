@@ -37,13 +37,32 @@ func (m *Model) order() {
 	m.Rank = make([]int32, res.Len())
 	var heads [][]parser.EventRef // per input: its events, in line order
 	where := map[int32]int{}
+	// counted first: grown by appending, the inputs' lists were copied
+	// over and over (a JobManager's holds a third of a busy read's events)
+	// (All walks an input's events together: its number is looked up
+	// when the input changes)
+	var sizes []int
+	last, h := int32(-1), 0
 	for i := range res.All() {
-		f := res.Pos(i).File
-		h, ok := where[f]
-		if !ok {
-			h = len(heads)
-			where[f] = h
-			heads = append(heads, nil)
+		if f := res.Pos(i).File; f != last {
+			var ok bool
+			if h, ok = where[f]; !ok {
+				h = len(sizes)
+				where[f] = h
+				sizes = append(sizes, 0)
+			}
+			last = f
+		}
+		sizes[h]++
+	}
+	heads = make([][]parser.EventRef, len(sizes))
+	for h, n := range sizes {
+		heads[h] = make([]parser.EventRef, 0, n)
+	}
+	last = -1
+	for i := range res.All() {
+		if f := res.Pos(i).File; f != last {
+			h, last = where[f], f
 		}
 		heads[h] = append(heads[h], i)
 	}

@@ -15,16 +15,30 @@ import (
 
 func (m *Model) groupProcesses() {
 	read := m.Result
-	byInput := map[int32][]parser.EventRef{}
+	// Each input's TaskManager events, counted first, then in one array
+	// that its processes are slices of: grown by appending, and copied
+	// again into each process, they were copied over and over.
+	count := map[int32]int{}
 	var inputs []int32
 	for i := range read.All() {
 		if read.Head(i).Component != flinklog.ComponentTM {
 			continue
 		}
 		f := read.Pos(i).File
-		if _, ok := byInput[f]; !ok {
+		if _, ok := count[f]; !ok {
 			inputs = append(inputs, f)
 		}
+		count[f]++
+	}
+	byInput := make(map[int32][]parser.EventRef, len(inputs))
+	for _, f := range inputs {
+		byInput[f] = make([]parser.EventRef, 0, count[f])
+	}
+	for i := range read.All() {
+		if read.Head(i).Component != flinklog.ComponentTM {
+			continue
+		}
+		f := read.Pos(i).File
 		byInput[f] = append(byInput[f], i)
 	}
 	resourceOf := func(ev *flinklog.Event) string {
@@ -50,12 +64,27 @@ func (m *Model) groupProcesses() {
 	byRes := map[string]*TaskManager{}
 	for _, f := range inputs {
 		var cur *Process
-		for k, i := range byInput[f] {
+		evs := byInput[f]
+		from := 0 // where cur's events in this input begin
+		// hand cur the events [from, to) of the input
+		give := func(to int) {
+			if cur == nil || to == from {
+				return
+			}
+			if len(cur.Events) == 0 {
+				cur.Events = evs[from:to:to]
+			} else { // continued from another input (a rotated log)
+				cur.Events = append(cur.Events, evs[from:to]...)
+			}
+		}
+		for k, i := range evs {
 			// A banner starts a new process; a new input continues the
 			// TaskManager's latest process when it picks up where that one
 			// stopped (log rotation), else it starts one mid-story.
 			restart := read.Kind(i) == flinklog.KindMetaVersion
 			if cur == nil || restart {
+				give(k)
+				from = k
 				ev := read.Event(i)
 				res := resourceOf(ev)
 				tm := byRes[res]
@@ -71,8 +100,8 @@ func (m *Model) groupProcesses() {
 					tm.Processes = append(tm.Processes, cur)
 				}
 			}
-			cur.Events = append(cur.Events, i)
 		}
+		give(len(evs))
 	}
 	sort.Slice(m.TaskManagers, func(i, j int) bool { return m.TaskManagers[i].Resource < m.TaskManagers[j].Resource })
 }
