@@ -98,11 +98,28 @@ func runTaskManagerLost(pass *Pass) {
 	}
 	var losses []*loss
 	open := map[string]*loss{}
+	var scratch flinklog.Event // written out into, not allocated, for each
+	// the task failures and registrations, in causal order: each loss
+	// looks for those after it (it walked every event, written out, twice
+	// a loss)
+	var failed, registered []parser.EventRef
+	for _, i := range order {
+		switch res.Kind(i) {
+		case flinklog.KindJMTaskFailed:
+			failed = append(failed, i)
+		case flinklog.KindRMTMRegister:
+			registered = append(registered, i)
+		}
+	}
+	after := func(list []parser.EventRef, first parser.EventRef) []parser.EventRef {
+		k := sort.Search(len(list), func(k int) bool { return m.Rank[list[k]] > m.Rank[first] })
+		return list[k:]
+	}
 	for _, i := range order {
 		if k := res.Kind(i); k != flinklog.KindHeartbeatTimeout && k != flinklog.KindRMTMRegister {
 			continue // a repeated slot report is not written out to be passed over
 		}
-		ev := res.Event(i)
+		ev := res.ReadEvent(i, &scratch)
 		switch {
 		case ev.Kind == flinklog.KindHeartbeatTimeout && ev.Reason == "TaskManager" && ev.Resource != "" && ev.Component != flinklog.ComponentTM:
 		case ev.Kind == flinklog.KindRMTMRegister && ev.Resource != "":
@@ -164,12 +181,11 @@ func runTaskManagerLost(pass *Pass) {
 		}
 		sort.Strings(held)
 		var tasks []string
-		for _, i := range order {
-			ev := res.Event(i)
-			if m.Rank[i] <= m.Rank[first] || len(tasks) >= 20 {
-				continue
+		for _, i := range after(failed, first) {
+			if len(tasks) >= 20 {
+				break
 			}
-			if ev.Kind == flinklog.KindJMTaskFailed && strings.Contains(ev.Reason, l.res) && ev.Task != "" {
+			if ev := res.ReadEvent(i, &scratch); strings.Contains(ev.Reason, l.res) && ev.Task != "" {
 				tasks = append(tasks, ev.Task)
 				if len(tasks) == 1 {
 					f.Evidence = append(f.Evidence, evidence(m, i, "A task in one of its slots fails with the lost heartbeat as its cause."))
@@ -177,9 +193,8 @@ func runTaskManagerLost(pass *Pass) {
 			}
 		}
 		next := ""
-		for _, i := range order {
-			ev := res.Event(i)
-			if ev.Kind == flinklog.KindRMTMRegister && m.Rank[i] > m.Rank[first] && bareResource(ev.Resource) != l.res {
+		for _, i := range after(registered, first) {
+			if ev := res.ReadEvent(i, &scratch); bareResource(ev.Resource) != l.res {
 				next = bareResource(ev.Resource)
 				f.Evidence = append(f.Evidence, evidence(m, i, "TaskManager %s registers next.", next))
 				break
@@ -213,10 +228,25 @@ func bareResource(r string) string {
 // rankOrder is every event in the merged order.
 func rankOrder(m *reconstruct.Model) []parser.EventRef {
 	out := make([]parser.EventRef, m.Result.Len())
+	// The ranks of a built model are a permutation of the refs: its
+	// inverse is the order, without a sort.
 	for i := range out {
+		out[i] = -1
+	}
+	permutation := len(m.Rank) == len(out)
+	for i := 0; permutation && i < len(m.Rank); i++ {
+		r := m.Rank[i]
+		if permutation = r >= 0 && int(r) < len(out) && out[r] < 0; permutation {
+			out[r] = parser.EventRef(i)
+		}
+	}
+	if permutation {
+		return out
+	}
+	for i := range out { // a model put together by hand
 		out[i] = parser.EventRef(i)
 	}
-	sort.Slice(out, func(a, b int) bool { return m.Rank[out[a]] < m.Rank[out[b]] })
+	sort.SliceStable(out, func(a, b int) bool { return m.Rank[out[a]] < m.Rank[out[b]] })
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -474,5 +475,28 @@ func TestShortageBlamesItsOwnCluster(t *testing.T) {
 	}
 	if shortages != 2 {
 		t.Errorf("%d shortages, want one a cluster", shortages)
+	}
+}
+
+// TestRankOrderInvertsTheRanks: a built model's ranks are a permutation,
+// whose inverse is the causal order; it is the order a sort by rank gives.
+func TestRankOrderInvertsTheRanks(t *testing.T) {
+	m, _ := audit(t, logs("legacy-1.8.2-race-debug-jm.log", "legacy-1.8.2-race-debug-tm.log")...)
+	got := rankOrder(m)
+	want := make([]parser.EventRef, m.Result.Len())
+	for i := range want {
+		want[i] = parser.EventRef(i)
+	}
+	sort.SliceStable(want, func(a, b int) bool { return m.Rank[want[a]] < m.Rank[want[b]] })
+	if !slices.Equal(got, want) || len(got) < 50 {
+		t.Fatalf("%d events in rank order:\n got  %v\n want %v", len(got), got, want)
+	}
+	// ranks that are not a permutation (a model put together by hand)
+	m.Rank[0] = m.Rank[1]
+	got = rankOrder(m)
+	for k := 1; k < len(got); k++ {
+		if m.Rank[got[k]] < m.Rank[got[k-1]] {
+			t.Fatalf("not in rank order at %d", k)
+		}
 	}
 }
