@@ -375,6 +375,15 @@ func (s *eventStore) setSpan(i int, rep, nrep int32) {
 	p.rep, p.nrep = rep, nrep
 }
 
+// brief returns what a walk of every event decides by: event i's kind,
+// component, ResourceID and input, without writing it out.
+func (s *eventStore) brief(i int) (kind flinklog.Kind, comp flinklog.Component, resource string, file int32) {
+	k, j := s.locate(i)
+	b := s.blocks[k]
+	p := &b.evs[j]
+	return flinklog.Kind(b.strs[p.kind]), flinklog.Component(b.strs[p.component]), s.resourceAt(i, k, j), p.file + s.baseOf(k)
+}
+
 // event returns event i written out (a copy).
 func (s *eventStore) event(i int) *flinklog.Event {
 	return s.read(i, new(flinklog.Event))

@@ -76,7 +76,11 @@ func joinIdentities(res *Result) {
 		}
 	}
 	var scratch flinklog.Event
+	// (every event is looked at: written out only when it may count)
 	for i := 0; i < res.events.len(); i++ {
+		if kind, _, r, _ := res.events.brief(i); kind != flinklog.KindMetaTMID || r == "" {
+			continue
+		}
 		if ev := res.events.read(i, &scratch); ev.Kind == flinklog.KindMetaTMID && ev.Resource != "" {
 			r := strings.ToLower(ev.Resource)
 			if selfNamed[r] == nil {
@@ -106,10 +110,18 @@ func joinIdentities(res *Result) {
 	// one before any starts the first (events are in file order)
 	sawTM := map[int32]bool{}
 	for i := 0; i < res.events.len(); i++ {
-		ev := res.events.read(i, &scratch)
-		if _, ok := byFile[ev.Pos.File]; !ok || ev.Component != flinklog.ComponentTM {
+		kind, comp, r, file := res.events.brief(i)
+		if _, ok := byFile[file]; !ok || comp != flinklog.ComponentTM {
 			continue
 		}
+		if n, ok := fileName[file]; kind != flinklog.KindMetaVersion && sawTM[file] && r != "" && (!ok || r != n) {
+			// named, and past the first TaskManager event: decides nothing
+			// (what the code below would conclude without writing it out)
+			if !strings.HasPrefix(string(kind), "meta.") {
+				continue
+			}
+		}
+		ev := res.events.read(i, &scratch)
 		if ev.Kind == flinklog.KindMetaVersion && (banners[ev.Pos.File] > 0 || sawTM[ev.Pos.File]) {
 			banners[ev.Pos.File]++
 		}
@@ -156,11 +168,11 @@ func joinIdentities(res *Result) {
 			}
 		}
 	}
-	for i := 0; i < res.events.len(); i++ {
-		ev := res.events.read(i, &scratch)
-		if ev.Component != flinklog.ComponentRM && ev.Component != flinklog.ComponentJM {
+	for i := 0; i < res.events.len() && (len(owner) > 0 || len(tasks) > 0); i++ {
+		if _, comp, _, _ := res.events.brief(i); comp != flinklog.ComponentRM && comp != flinklog.ComponentJM {
 			continue
 		}
+		ev := res.events.read(i, &scratch)
 		vote(ev.Alloc, ev.Resource, ev.Pos)
 		for _, s := range ev.Slots {
 			vote(s.Alloc, s.Resource, ev.Pos)
