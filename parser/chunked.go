@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // defaultChunkSize is the least a piece of one large file is: a file at
@@ -448,8 +450,14 @@ func (s *stream) absorb(o *stream, offset int64) {
 	// not twice; only a small piece (a follow's poll) is copied, so that a
 	// long follow does not keep a block per poll.
 	o.events.shiftLines(offset)
-	for ev := range o.events.all {
-		s.noteEvent(ev)
+	var scratch flinklog.Event
+	for b, p := range o.events.walk {
+		switch flinklog.Kind(b.strs[p.kind]) {
+		case flinklog.KindMetaTMID, flinklog.KindRMTMRegister, flinklog.KindRMTMClose, flinklog.KindJMDeploy,
+			flinklog.KindMetaSlots, flinklog.KindMetaVersion: // what noteEvent reads
+			b.unpack(p, &scratch)
+			s.noteEvent(&scratch)
+		}
 	}
 	if o.events.len() >= eventBlockLen/4 {
 		s.absorbRuns(o, s.events.len(), offset)

@@ -85,6 +85,31 @@ func (b *eventBlocks) all(yield func(*flinklog.Event) bool) {
 	}
 }
 
+// walk yields every event where it lies, packed, in order: for a walk
+// that decides by a field or two (kind, resource), without writing each
+// event out.
+func (b *eventBlocks) walk(yield func(*eventBlock, *packedEvent) bool) {
+	for _, blk := range b.blocks {
+		for i := range blk.evs {
+			if !yield(blk, &blk.evs[i]) {
+				return
+			}
+		}
+	}
+}
+
+// walkBackward is walk, last first.
+func (b *eventBlocks) walkBackward(yield func(*eventBlock, *packedEvent) bool) {
+	for k := len(b.blocks) - 1; k >= 0; k-- {
+		blk := b.blocks[k]
+		for i := len(blk.evs) - 1; i >= 0; i-- {
+			if !yield(blk, &blk.evs[i]) {
+				return
+			}
+		}
+	}
+}
+
 // backward yields the events last first, as all does.
 func (b *eventBlocks) backward(yield func(*flinklog.Event) bool) {
 	var ev flinklog.Event
