@@ -154,7 +154,7 @@ func releasedBefore(m *reconstruct.Model, a *reconstruct.Allocation, i parser.Ev
 
 // competing: did the AllocationID hold another slot when h was freed?
 func competing(pr *proc, h reconstruct.Held) bool {
-	si, ok := pr.ix.stepOf[h.Freed]
+	si, ok := pr.stepOf(h.Freed)
 	return ok && pr.heldBefore(si, pr.sem).n > 1
 }
 

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,9 +28,14 @@ type proc struct {
 
 // procIndex is computed once per process and shared by the rules of a run.
 type procIndex struct {
-	created map[int]int             // slot key → the step that created it
-	pos     map[parser.EventRef]int // event → its place in the process
-	stepOf  map[parser.EventRef]int // event → the step it was replayed as
+	created map[int]int // slot key → the step that created it
+	// event → its place in the process, and → the step it was replayed
+	// as: found by binary search where the process's events and steps are
+	// in ref order (as a read gives them), in these maps only where not.
+	// As maps always, they were a tenth of an allocation-dense audit's
+	// memory.
+	pos    map[parser.EventRef]int
+	stepOf map[parser.EventRef]int
 	// held[model][si]: the slots holding step si's AllocationID just
 	// before step si, in the model's table.
 	held [2][]heldSet
@@ -96,12 +103,18 @@ func newRunState(m *reconstruct.Model) *runState {
 
 func indexProcess(p *reconstruct.Process) *procIndex {
 	r := p.Replay
-	ix := &procIndex{created: map[int]int{}, pos: make(map[parser.EventRef]int, len(p.Events)), stepOf: make(map[parser.EventRef]int, len(r.Steps))}
-	for k, i := range p.Events {
-		ix.pos[i] = k
+	ix := &procIndex{created: map[int]int{}}
+	if !slices.IsSorted(p.Events) {
+		ix.pos = make(map[parser.EventRef]int, len(p.Events))
+		for k, i := range p.Events {
+			ix.pos[i] = k
+		}
+	}
+	if !slices.IsSortedFunc(r.Steps, func(a, b reconstruct.Step) int { return cmp.Compare(a.Event, b.Event) }) {
+		ix.stepOf = make(map[parser.EventRef]int, len(r.Steps))
 	}
 	for si, st := range r.Steps {
-		if _, ok := ix.stepOf[st.Event]; !ok {
+		if _, ok := ix.stepOf[st.Event]; !ok && ix.stepOf != nil {
 			ix.stepOf[st.Event] = si
 		}
 		if st.Op == reconstruct.OpAllocate || st.Op == reconstruct.OpPrior {
@@ -196,12 +209,30 @@ func (pr *proc) slotName(key int) string {
 // between returns the process's events strictly between two of its
 // events, in log order.
 func (pr *proc) between(from, to parser.EventRef) []parser.EventRef {
-	a, okA := pr.ix.pos[from]
-	b, okB := pr.ix.pos[to]
+	a, okA := pr.posOf(from)
+	b, okB := pr.posOf(to)
 	if !okA || !okB || b <= a {
 		return nil
 	}
 	return pr.p.Events[a+1 : b]
+}
+
+// posOf returns where event i is among the process's events.
+func (pr *proc) posOf(i parser.EventRef) (int, bool) {
+	if pr.ix.pos != nil {
+		k, ok := pr.ix.pos[i]
+		return k, ok
+	}
+	return slices.BinarySearch(pr.p.Events, i)
+}
+
+// stepOf returns the first step event i was replayed as.
+func (pr *proc) stepOf(i parser.EventRef) (int, bool) {
+	if pr.ix.stepOf != nil {
+		si, ok := pr.ix.stepOf[i]
+		return si, ok
+	}
+	return slices.BinarySearchFunc(pr.r.Steps, i, func(st reconstruct.Step, i parser.EventRef) int { return cmp.Compare(st.Event, i) })
 }
 
 // lastEvent is the last event of the process.

@@ -500,3 +500,41 @@ func TestRankOrderInvertsTheRanks(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessIndexSearchesAsItMaps: where a process's events and steps are
+// in ref order they are found by binary search; the maps built when they
+// are not give the same answers.
+func TestProcessIndexSearchesAsItMaps(t *testing.T) {
+	m, _ := audit(t, logs("legacy-1.8.2-race-debug-jm.log", "legacy-1.8.2-race-debug-tm.log")...)
+	st := newRunState(m)
+	checked := 0
+	for _, pr := range st.order {
+		if pr.ix.pos != nil || pr.ix.stepOf != nil {
+			t.Fatalf("a read's process is not in ref order")
+		}
+		mapped := &proc{p: pr.p, r: pr.r, ix: &procIndex{pos: map[parser.EventRef]int{}, stepOf: map[parser.EventRef]int{}}}
+		for k, i := range pr.p.Events {
+			mapped.ix.pos[i] = k
+		}
+		for si, s := range pr.r.Steps {
+			if _, ok := mapped.ix.stepOf[s.Event]; !ok {
+				mapped.ix.stepOf[s.Event] = si
+			}
+		}
+		for i := range parser.EventRef(m.Result.Len()) {
+			a, okA := pr.posOf(i)
+			b, okB := mapped.posOf(i)
+			c, okC := pr.stepOf(i)
+			d, okD := mapped.stepOf(i)
+			if okA != okB || okA && a != b || okC != okD || okC && c != d {
+				t.Fatalf("event %d: place %d,%v / %d,%v; step %d,%v / %d,%v", i, a, okA, b, okB, c, okC, d, okD)
+			}
+			if okC {
+				checked++
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d events were replayed as steps", checked)
+	}
+}
