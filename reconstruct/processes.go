@@ -138,6 +138,7 @@ func (m *Model) replayProcesses() {
 			for p := range work {
 				m.configure(p)
 				p.Replay = replayIndexed(m.Result, p.Events, p.Config)
+				p.Replay.settle()
 			}
 		}()
 	}

@@ -236,6 +236,25 @@ func replayIndexed(events eventSource, idx []parser.EventRef, cfg Config) *Repla
 	return r
 }
 
+// settle drops what the replay looked up by AllocationID and slot key as
+// it went, once nothing will be replayed on top of it: a few maps with an
+// entry per allocation, a tenth of an allocation-dense audit's peak (which
+// comes at the end, when the rules run). The jobs of the slots held before
+// the log begins stay (ReplayAt holds them again).
+func (r *Replay) settle() {
+	var prior map[flinklog.ID]flinklog.ID
+	for _, st := range r.Steps {
+		if st.Op == OpPrior {
+			if prior == nil {
+				prior = map[flinklog.ID]flinklog.ID{}
+			}
+			prior[st.Alloc] = r.jobOf[st.Alloc]
+		}
+	}
+	r.jobOf = prior
+	r.refused, r.seen, r.dupAck, r.life, r.request, r.lastReq = nil, nil, nil, nil, nil, nil
+}
+
 // newReplay is a replay of the events idx names that has not begun.
 func newReplay(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 	r := &Replay{
