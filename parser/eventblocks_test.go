@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -292,6 +293,43 @@ func TestPackedEventRoundTrip(t *testing.T) {
 		}
 		if got := two.event(&two.evs[i]); !reflect.DeepEqual(*got, want) {
 			t.Errorf("event %d copied and shifted:\n got  %+v\n want %+v", i, *got, want)
+		}
+	}
+}
+
+// TestAllOfIsAllFiltered: the walk of a few kinds gives what All gives
+// filtered to them, in the same order, on every bundled log read at once
+// (DEBUG slot reports and their repeats among them).
+func TestAllOfIsAllFiltered(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*"))
+	if err != nil || len(paths) < 20 {
+		t.Fatalf("bundled logs: %v, %d", err, len(paths))
+	}
+	res, err := Read(paths, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kinds := range [][]flinklog.Kind{
+		{flinklog.KindTMActivate},
+		{flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched},
+		{flinklog.KindRMSlotReport},
+		{flinklog.KindRMSlotReport, flinklog.KindTMFree},
+		{"no.such.kind"},
+	} {
+		var want, got []EventRef
+		for i := range res.All() {
+			if slices.Contains(kinds, res.Kind(i)) {
+				want = append(want, i)
+			}
+		}
+		for i := range res.AllOf(kinds...) {
+			got = append(got, i)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: %d refs, want %d:\n got  %v\n want %v", kinds, len(got), len(want), got[:min(20, len(got))], want[:min(20, len(want))])
+		}
+		if len(want) == 0 && kinds[0] != "no.such.kind" {
+			t.Errorf("%v: no event of these kinds in the bundled logs", kinds)
 		}
 	}
 }

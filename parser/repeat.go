@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"iter"
+	"math"
 	"slices"
 	"time"
 
@@ -449,6 +450,45 @@ func (r *Result) SetResource(ref EventRef, resource string) {
 // but its position, time and text is the event's.
 func (r *Result) Base(ref EventRef) *flinklog.Event {
 	return r.events.event(int(r.BaseRef(ref)))
+}
+
+// AllOf yields the refs of the events of the given kinds, in the order
+// All gives them: for a walk that looks at a few kinds of a busy read's
+// millions of events, without a call per event. A block's events are
+// matched by their kind's number in its table of strings.
+func (r *Result) AllOf(kinds ...flinklog.Kind) iter.Seq[EventRef] {
+	if slices.Contains(kinds, flinklog.KindRMSlotReport) {
+		// repeats are slot reports, merged in by position: All's walk
+		return func(yield func(EventRef) bool) {
+			for i := range r.All() {
+				if slices.Contains(kinds, r.Kind(i)) && !yield(i) {
+					return
+				}
+			}
+		}
+	}
+	return func(yield func(EventRef) bool) {
+		i := 0
+		var want []uint16 // the kinds' numbers in the block's strings
+		for _, b := range r.events.blocks {
+			want = want[:0]
+			for k, s := range b.strs {
+				if k <= math.MaxUint16 && slices.Contains(kinds, flinklog.Kind(s)) {
+					want = append(want, uint16(k))
+				}
+			}
+			if len(want) == 0 {
+				i += len(b.evs)
+				continue
+			}
+			for k := range b.evs {
+				if slices.Contains(want, b.evs[k].kind) && !yield(EventRef(i)) {
+					return
+				}
+				i++
+			}
+		}
+	}
 }
 
 // All yields the ref of every event, repeats included, in position order:

@@ -17,10 +17,8 @@ func (m *Model) buildAllocations() {
 	// the failure of a task line above it: one row per failure is enough,
 	// unless the job's line is the only one that shows it.
 	jobState := map[flinklog.Pos]bool{}
-	for i := range res.All() {
-		if res.Kind(i) == flinklog.KindJMJobState {
-			jobState[res.Pos(i)] = true
-		}
+	for i := range res.AllOf(flinklog.KindJMJobState) {
+		jobState[res.Pos(i)] = true
 	}
 	type inputAlloc struct {
 		file  int32

@@ -262,12 +262,7 @@ func (m *Model) estimateSkew() {
 	sentTask := map[string]parser.EventRef{}
 	matched := map[flinklog.ID]parser.EventRef{}
 	var ev flinklog.Event // written out into, not allocated: one per request
-	for i := range res.All() {
-		switch res.Kind(i) {
-		case flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched:
-		default:
-			continue // not written out
-		}
+	for i := range res.AllOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched) {
 		res.ReadEvent(i, &ev)
 		switch {
 		case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
@@ -290,12 +285,7 @@ func (m *Model) estimateSkew() {
 	}
 	activated := map[fileAlloc]bool{}
 	best := map[int32]Skew{}
-	for i := range res.All() {
-		switch res.Kind(i) {
-		case flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate:
-		default:
-			continue // not written out
-		}
+	for i := range res.AllOf(flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate) {
 		// read field by field: every TaskManager receipt is looked at
 		tm := res.Head(i)
 		tmPos, tmTime := res.Pos(i), res.Time(i)

@@ -230,10 +230,7 @@ func runNoResourceAvailable(pass *Pass) {
 	clusters := newClusterIndex(m)
 	zombiesOf, lostOf := clusters.place(m, zombies), clusters.place(m, lost)
 	last := map[int32]parser.EventRef{} // input → last reported event, to fold repeats of one failure
-	for i := range res.All() {
-		if res.Kind(i) != flinklog.KindJMNoResource {
-			continue
-		}
+	for i := range res.AllOf(flinklog.KindJMNoResource) {
 		ev := res.Event(i)
 		if j, ok := last[ev.Pos.File]; ok {
 			if t, u := aligned(m, j), aligned(m, i); t.Kind == u.Kind && u.N-t.N <= sameFailure {

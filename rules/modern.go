@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
+	"iter"
+	"slices"
 	"sort"
 	"strings"
 
@@ -91,7 +94,6 @@ const lostWindow = 30e9
 func runTaskManagerLost(pass *Pass) {
 	m := pass.Model
 	res := m.Result
-	order := rankOrder(m)
 	type loss struct {
 		res   string
 		lines []parser.EventRef
@@ -101,24 +103,14 @@ func runTaskManagerLost(pass *Pass) {
 	var scratch flinklog.Event // written out into, not allocated, for each
 	// the task failures and registrations, in causal order: each loss
 	// looks for those after it (it walked every event, written out, twice
-	// a loss)
-	var failed, registered []parser.EventRef
-	for _, i := range order {
-		switch res.Kind(i) {
-		case flinklog.KindJMTaskFailed:
-			failed = append(failed, i)
-		case flinklog.KindRMTMRegister:
-			registered = append(registered, i)
-		}
-	}
+	// a loss, in an order sorted from all of them)
+	failed := byRank(m, res.AllOf(flinklog.KindJMTaskFailed))
+	registered := byRank(m, res.AllOf(flinklog.KindRMTMRegister))
 	after := func(list []parser.EventRef, first parser.EventRef) []parser.EventRef {
 		k := sort.Search(len(list), func(k int) bool { return m.Rank[list[k]] > m.Rank[first] })
 		return list[k:]
 	}
-	for _, i := range order {
-		if k := res.Kind(i); k != flinklog.KindHeartbeatTimeout && k != flinklog.KindRMTMRegister {
-			continue // a repeated slot report is not written out to be passed over
-		}
+	for _, i := range byRank(m, res.AllOf(flinklog.KindHeartbeatTimeout, flinklog.KindRMTMRegister)) {
 		ev := res.ReadEvent(i, &scratch)
 		switch {
 		case ev.Kind == flinklog.KindHeartbeatTimeout && ev.Reason == "TaskManager" && ev.Resource != "" && ev.Component != flinklog.ComponentTM:
@@ -225,28 +217,10 @@ func bareResource(r string) string {
 	return r
 }
 
-// rankOrder is every event in the merged order.
-func rankOrder(m *reconstruct.Model) []parser.EventRef {
-	out := make([]parser.EventRef, m.Result.Len())
-	// The ranks of a built model are a permutation of the refs: its
-	// inverse is the order, without a sort.
-	for i := range out {
-		out[i] = -1
-	}
-	permutation := len(m.Rank) == len(out)
-	for i := 0; permutation && i < len(m.Rank); i++ {
-		r := m.Rank[i]
-		if permutation = r >= 0 && int(r) < len(out) && out[r] < 0; permutation {
-			out[r] = parser.EventRef(i)
-		}
-	}
-	if permutation {
-		return out
-	}
-	for i := range out { // a model put together by hand
-		out[i] = parser.EventRef(i)
-	}
-	sort.SliceStable(out, func(a, b int) bool { return m.Rank[out[a]] < m.Rank[out[b]] })
+// byRank returns the refs of seq in causal order (the model's ranks).
+func byRank(m *reconstruct.Model, seq iter.Seq[parser.EventRef]) []parser.EventRef {
+	out := slices.Collect(seq)
+	slices.SortStableFunc(out, func(a, b parser.EventRef) int { return cmp.Compare(m.Rank[a], m.Rank[b]) })
 	return out
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -478,26 +477,28 @@ func TestShortageBlamesItsOwnCluster(t *testing.T) {
 	}
 }
 
-// TestRankOrderInvertsTheRanks: a built model's ranks are a permutation,
-// whose inverse is the causal order; it is the order a sort by rank gives.
-func TestRankOrderInvertsTheRanks(t *testing.T) {
+// TestByRankIsTheCausalOrder: the refs byRank gives are in rank order,
+// and for every event they are the inverse of the ranks (a permutation in
+// a built model).
+func TestByRankIsTheCausalOrder(t *testing.T) {
 	m, _ := audit(t, logs("legacy-1.8.2-race-debug-jm.log", "legacy-1.8.2-race-debug-tm.log")...)
-	got := rankOrder(m)
-	want := make([]parser.EventRef, m.Result.Len())
-	for i := range want {
-		want[i] = parser.EventRef(i)
+	got := byRank(m, m.Result.All())
+	if len(got) != m.Result.Len() || len(got) < 50 {
+		t.Fatalf("%d events in rank order, want %d", len(got), m.Result.Len())
 	}
-	sort.SliceStable(want, func(a, b int) bool { return m.Rank[want[a]] < m.Rank[want[b]] })
-	if !slices.Equal(got, want) || len(got) < 50 {
-		t.Fatalf("%d events in rank order:\n got  %v\n want %v", len(got), got, want)
+	for k, i := range got {
+		if int(m.Rank[i]) != k {
+			t.Fatalf("event %d has rank %d, is %d-th in rank order", i, m.Rank[i], k)
+		}
 	}
-	// ranks that are not a permutation (a model put together by hand)
-	m.Rank[0] = m.Rank[1]
-	got = rankOrder(m)
-	for k := 1; k < len(got); k++ {
-		if m.Rank[got[k]] < m.Rank[got[k-1]] {
+	kinds := byRank(m, m.Result.AllOf(flinklog.KindTMFree, flinklog.KindJMRelease))
+	for k := 1; k < len(kinds); k++ {
+		if m.Rank[kinds[k]] < m.Rank[kinds[k-1]] {
 			t.Fatalf("not in rank order at %d", k)
 		}
+	}
+	if len(kinds) < 3 {
+		t.Fatalf("only %d frees and releases", len(kinds))
 	}
 }
 
