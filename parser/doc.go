@@ -28,12 +28,16 @@
 // gives it (a repeat written out), and [Result.All] walks them all in
 // position order.
 //
-// Events are kept packed, without pointers (packed.go), and written out
-// into a copy when asked for: [Result.Kind], [Result.Head], [Result.Pos]
-// and [Result.Time] read what a walk of every event needs without one. An
+// Events are kept packed, 64 bytes without pointers (packed.go), and
+// written out into a copy when asked for: [Result.Kind], [Result.Head],
+// [Result.Pos] and [Result.Time] read what a walk of every event needs
+// without one, and [Result.AllOf] walks the events of a few kinds only. An
 // event of a regular file read as it is keeps a sum of its text, not the
 // text, and [Result.Text] reads its line again from the file (retext.go):
-// memory follows the events, not the bytes of their lines.
+// memory follows the events, not the bytes of their lines. A [Follower]'s
+// Results share its streams' blocks of events, and keep what the handover
+// sets (the input's number, ResourceIDs, repeat spans) beside them
+// (eventblocks.go), so a follow holds its events once.
 //
 // The parser does not order events across files, join them by AllocationID or
 // replay slot tables; that is package reconstruct.
