@@ -49,7 +49,8 @@ func inferOnlyIndexLeftByScan(r *Replay) {
 }
 
 // TestInferOnlyIndexLeftEqualsScan: on slots of random lives (some held to
-// the end, some created at the same step, some shorter than a step) with
+// the end, some from before the log, some created at the same step, some
+// shorter than a step) with
 // some indexes printed, the inference looking only at the slots held
 // meanwhile settles exactly what the scan of every slot settles, in the
 // same passes (the order an index is settled in decides the next).
@@ -67,7 +68,9 @@ func TestInferOnlyIndexLeftEqualsScan(t *testing.T) {
 				step += rng.IntN(3) // 0: born at the step of the one before
 				key := r.newKey(min(step, steps-1))
 				life := r.life[key]
-				switch rng.IntN(6) {
+				switch rng.IntN(7) {
+				case 6: // held since before the log (a prior slot)
+					life = [2]int{-1, -1}
 				case 0: // held to the end
 				case 1:
 					life[1] = life[0] // freed where it was made
