@@ -299,7 +299,8 @@ func TestPackedEventRoundTrip(t *testing.T) {
 
 // TestAllOfIsAllFiltered: the walk of a few kinds gives what All gives
 // filtered to them, in the same order, on every bundled log read at once
-// (DEBUG slot reports and their repeats among them).
+// (DEBUG slot reports and their repeats among them); and Attempt reads
+// what the event written out says.
 func TestAllOfIsAllFiltered(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*"))
 	if err != nil || len(paths) < 20 {
@@ -308,6 +309,17 @@ func TestAllOfIsAllFiltered(t *testing.T) {
 	res, err := Read(paths, Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	attempts := 0
+	for i := range res.All() {
+		if got, want := res.Attempt(i), res.Event(i).Attempt; got != want {
+			t.Fatalf("event %d: Attempt %q, written out %q", i, got, want)
+		} else if want != "" {
+			attempts++
+		}
+	}
+	if attempts < 10 {
+		t.Errorf("only %d events with an attempt in the bundled logs", attempts)
 	}
 	for _, kinds := range [][]flinklog.Kind{
 		{flinklog.KindTMActivate},

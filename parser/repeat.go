@@ -631,6 +631,20 @@ type Head struct {
 	Alloc, Job, Other flinklog.ID
 }
 
+// Attempt returns the attempt ID the event ref names (a task deployed or
+// received), without writing the event out.
+func (r *Result) Attempt(ref EventRef) string {
+	b, p := r.base(ref)
+	if p.extra == 0 {
+		return ""
+	}
+	w := b.words[p.extra-1:]
+	if w[0]&xAttempt == 0 {
+		return ""
+	}
+	return b.strs[w[1+wordsBefore(w[0], xAttempt)]]
+}
+
 // Head returns the head of the event ref names (a repeat's is its
 // event's): a walk of every event that only decides which to look at
 // costs no copy of each.

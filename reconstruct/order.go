@@ -261,17 +261,18 @@ func (m *Model) estimateSkew() {
 	sentAlloc := map[flinklog.ID]parser.EventRef{}
 	sentTask := map[string]parser.EventRef{}
 	matched := map[flinklog.ID]parser.EventRef{}
-	var ev flinklog.Event // written out into, not allocated: one per request
+	// (read field by field: every request is looked at)
 	for i := range res.AllOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched) {
-		res.ReadEvent(i, &ev)
-		switch {
+		switch ev := res.Head(i); {
 		case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
 			if _, ok := sentAlloc[ev.Alloc]; !ok {
 				sentAlloc[ev.Alloc] = i
 			}
-		case ev.Kind == flinklog.KindJMDeploy && ev.Attempt != "":
-			if _, ok := sentTask[ev.Attempt]; !ok {
-				sentTask[ev.Attempt] = i
+		case ev.Kind == flinklog.KindJMDeploy:
+			if attempt := res.Attempt(i); attempt != "" {
+				if _, ok := sentTask[attempt]; !ok {
+					sentTask[attempt] = i
+				}
 			}
 		case ev.Kind == flinklog.KindJMOfferMatched && ev.Alloc.IsSet():
 			if _, ok := matched[ev.Alloc]; !ok {
@@ -295,7 +296,7 @@ func (m *Model) estimateSkew() {
 		case tm.Kind == flinklog.KindTMSlotRequest:
 			j, ok = sentAlloc[tm.Alloc]
 		case tm.Kind == flinklog.KindTMTaskReceived:
-			if attempt := res.ReadEvent(i, &ev).Attempt; attempt != "" {
+			if attempt := res.Attempt(i); attempt != "" {
 				j, ok = sentTask[attempt]
 			}
 		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
