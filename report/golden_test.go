@@ -82,3 +82,43 @@ func renderModel(t *testing.T, files []string) *bytes.Buffer {
 	must(WriteSlotsJSON(&b, tms))
 	return &b
 }
+
+// TestTimelineJSONStreamedAsWhole: the timelines written an allocation at
+// a time are the bytes of the whole document encoded at once, with every
+// allocation, one, and none; with a clock skew (the 1.6.2 race's
+// TaskManager runs 40 s behind) and without.
+func TestTimelineJSONStreamedAsWhole(t *testing.T) {
+	for _, files := range [][]string{
+		{"legacy-1.6.2-race-jm.log", "legacy-1.6.2-race-tm.log"},
+		{"legacy-1.8.2-race-debug-jm.log", "legacy-1.8.2-race-debug-tm.log"},
+	} {
+		var paths []string
+		for _, f := range files {
+			paths = append(paths, filepath.Join("..", "testdata", "logs", f))
+		}
+		res, err := parser.Read(paths, parser.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := reconstruct.Build(res)
+		for _, only := range [][]*reconstruct.Allocation{m.Allocations, m.Allocations[:1], nil} {
+			doc := struct {
+				Allocations []AllocationJSON `json:"allocations"`
+				Skew        []SkewJSON       `json:"clock_skew,omitempty"`
+			}{Allocations: []AllocationJSON{}, Skew: skews(m)}
+			for _, a := range only {
+				doc.Allocations = append(doc.Allocations, NewAllocationJSON(m, a))
+			}
+			var whole, streamed bytes.Buffer
+			if err := writeJSON(&whole, doc); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteTimelineJSON(&streamed, m, only); err != nil {
+				t.Fatal(err)
+			}
+			if whole.String() != streamed.String() {
+				t.Errorf("%v, %d allocations:\n streamed %s\n whole    %s", files, len(only), streamed.String(), whole.String())
+			}
+		}
+	}
+}

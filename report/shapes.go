@@ -161,16 +161,51 @@ func skews(m *reconstruct.Model) []SkewJSON {
 	return out
 }
 
-// WriteTimelineJSON writes `{"allocations": [...], "clock_skew": [...]}`.
+// WriteTimelineJSON writes `{"allocations": [...], "clock_skew": [...]}`,
+// the bytes writeJSON would write for the whole document, an allocation at
+// a time: built whole, the timelines of a session cluster's 300,000
+// allocations (1.8 GB of JSON, their texts read back) took 9.5 GB and
+// 2.5 minutes.
 func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation) error {
-	doc := struct {
-		Allocations []AllocationJSON `json:"allocations"`
-		Skew        []SkewJSON       `json:"clock_skew,omitempty"`
-	}{Allocations: []AllocationJSON{}, Skew: skews(m)}
-	for _, a := range only {
-		doc.Allocations = append(doc.Allocations, NewAllocationJSON(m, a))
+	out := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	// one value, indented as it is inside the document (its first line
+	// not: it follows what is written before it)
+	value := func(v any, prefix string) ([]byte, error) {
+		buf.Reset()
+		enc := NewJSONEncoder(&buf)
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 	}
-	return writeJSON(w, doc)
+	out.WriteString("{\n  \"allocations\": [")
+	for k, a := range only {
+		b, err := value(NewAllocationJSON(m, a), "    ")
+		if err != nil {
+			return err
+		}
+		if k > 0 {
+			out.WriteString(",")
+		}
+		out.WriteString("\n    ")
+		out.Write(b)
+	}
+	if len(only) > 0 {
+		out.WriteString("\n  ")
+	}
+	out.WriteString("]")
+	if sk := skews(m); len(sk) > 0 {
+		b, err := value(sk, "  ")
+		if err != nil {
+			return err
+		}
+		out.WriteString(",\n  \"clock_skew\": ")
+		out.Write(b)
+	}
+	out.WriteString("\n}\n")
+	return out.Flush()
 }
 
 func writeJSON(w io.Writer, v any) error {
