@@ -2,10 +2,13 @@ package parser
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // TestTextReadAgain: every event of every bundled log, and of logs built
@@ -153,5 +156,47 @@ func TestTextManyFiles(t *testing.T) {
 	}
 	if n := len(res.lines().open); n > maxOpenLines {
 		t.Fatalf("%d files open", n)
+	}
+}
+
+// TestTextReadBackInAnyOrder: texts of one file asked for out of order
+// (backwards, then at random, past the piece kept from the last read and
+// back into it) are each their own line, long lines included.
+func TestTextReadBackInAnyOrder(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tm.log")
+	var b strings.Builder
+	var lines []string
+	for i := range 6000 {
+		pad := ""
+		if i%997 == 0 {
+			pad = " " + strings.Repeat("x", 70<<10) // longer than a piece
+		}
+		l := fmt.Sprintf("2021-03-14 09:%02d:%02d,%03d INFO  org.apache.flink.runtime.taskexecutor.slot.TaskSlotTableImpl [] - Activate slot %032x.%s", i/3600%60, i/60%60, i%1000, i, pad)
+		lines = append(lines, l)
+		b.WriteString(l + "\n")
+	}
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Read([]string{p}, Options{})
+	if err != nil || res.Len() != len(lines) {
+		t.Fatalf("read: %v, %d events", err, res.Len())
+	}
+	order := make([]int, len(lines))
+	for i := range order {
+		order[i] = len(lines) - 1 - i
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		order = append(order, rng.IntN(len(lines)))
+	}
+	for _, i := range order {
+		want := lines[i]
+		if len(want) > flinklog.MaxTextLen {
+			want = want[:flinklog.MaxTextLen] + "…"
+		}
+		if got := res.Text(EventRef(i)); got != want {
+			t.Fatalf("event %d: text %.80q…, want %.80q…", i, got, want)
+		}
 	}
 }
