@@ -110,15 +110,17 @@ func (ls *lineSource) file(path string) (*openFile, error) {
 			return o, nil
 		}
 	}
+	var spare []byte // the piece buffer of the file closed, for the one opened
 	if len(ls.open) >= maxOpenLines {
 		_ = ls.open[0].f.Close()
+		spare = ls.open[0].piece[:0]
 		ls.open = append(ls.open[:0], ls.open[1:]...)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
-	ls.open = append(ls.open, &openFile{path: path, f: f})
+	ls.open = append(ls.open, &openFile{path: path, f: f, piece: spare})
 	return ls.open[len(ls.open)-1], nil
 }
 
@@ -254,8 +256,8 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 	}
 	// From the piece read last, or a piece read from here (the line
 	// returned lies in it, until the next read of the file)
-	if o.piece == nil || at < o.at || at >= o.at+int64(len(o.piece)) {
-		if o.piece == nil {
+	if len(o.piece) == 0 || at < o.at || at >= o.at+int64(len(o.piece)) {
+		if cap(o.piece) < pieceSize {
 			o.piece = make([]byte, pieceSize)
 		}
 		n, err := o.f.ReadAt(o.piece[:pieceSize], at)
