@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -338,5 +339,49 @@ func TestFollowerFoldsAcrossPolls(t *testing.T) {
 	}
 	if fl.Pieces() < 5 {
 		t.Fatalf("%d pieces: the follow did not read incrementally", fl.Pieces())
+	}
+}
+
+// TestFollowerSharesBlocksAsReadWould: logs long enough that a follow's
+// Results share full blocks of events with its streams (a session
+// cluster's TaskManagers, DEBUG slot reports folded as repeats, ResourceIDs
+// filled in) give, poll after poll, what a fresh read gives.
+func TestFollowerSharesBlocksAsReadWould(t *testing.T) {
+	r, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 2, Slots: 4, Jobs: 4, JobSeconds: 10, Minutes: 90, Seed: 3, Debug: true,
+		Inject: []string{sim.FaultOverwrite}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	names := []string{"jobmanager.log", "taskmanager-0.log", "taskmanager-1.log"}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fl := parser.NewFollower([]string{dir}, parser.Options{})
+	for burst := 1; burst <= 3; burst++ {
+		for _, n := range names {
+			content := r.Files[n]
+			from, to := len(content)*(burst-1)/3, len(content)*burst/3
+			f, err := os.OpenFile(filepath.Join(dir, n), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(content[from:to])
+			f.Close()
+		}
+		got := followEqualsRead(t, fmt.Sprintf("burst %d", burst), fl, dir)
+		if burst == 3 {
+			perTM := 0
+			for _, in := range got.Inputs {
+				if strings.HasPrefix(in.Path, filepath.Join(dir, "taskmanager")) {
+					perTM = max(perTM, in.EventCount)
+				}
+			}
+			if perTM < 3*1024 {
+				t.Fatalf("a TaskManager log of %d events: too few for full blocks to be shared", perTM)
+			}
+		}
 	}
 }
