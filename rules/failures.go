@@ -225,12 +225,16 @@ func nameSome(names []string, max int) string {
 func runNoResourceAvailable(pass *Pass) {
 	m := pass.Model
 	res := m.Result
+	shortages := slices.Collect(res.AllOf(flinklog.KindJMNoResource))
+	if len(shortages) == 0 {
+		return // (the clusters are not worked out for nothing)
+	}
 	zombies := pass.Findings(ZombieSlot.ID)
 	lost := pass.Findings(TaskManagerLost.ID)
 	clusters := newClusterIndex(m)
 	zombiesOf, lostOf := clusters.place(m, zombies), clusters.place(m, lost)
 	last := map[int32]parser.EventRef{} // input → last reported event, to fold repeats of one failure
-	for i := range res.AllOf(flinklog.KindJMNoResource) {
+	for _, i := range shortages {
 		ev := res.Event(i)
 		if j, ok := last[ev.Pos.File]; ok {
 			if t, u := aligned(m, j), aligned(m, i); t.Kind == u.Kind && u.N-t.N <= sameFailure {
