@@ -114,12 +114,13 @@ func joinIdentities(res *Result) {
 		if _, ok := byFile[file]; !ok || comp != flinklog.ComponentTM {
 			continue
 		}
-		if n, ok := fileName[file]; kind != flinklog.KindMetaVersion && sawTM[file] && r != "" && (!ok || r != n) {
-			// named, and past the first TaskManager event: decides nothing
-			// (what the code below would conclude without writing it out)
-			if !strings.HasPrefix(string(kind), "meta.") {
-				continue
-			}
+		// A named event other than a banner decides nothing below, once
+		// it would not be the file's first TaskManager event: skipped
+		// without being written out.
+		n, inFile := fileName[file]
+		if named := r != "" && (!inFile || r != n); named && kind != flinklog.KindMetaVersion &&
+			(sawTM[file] || strings.HasPrefix(string(kind), "meta.")) {
+			continue
 		}
 		ev := res.events.read(i, &scratch)
 		if ev.Kind == flinklog.KindMetaVersion && (banners[ev.Pos.File] > 0 || sawTM[ev.Pos.File]) {
