@@ -3,9 +3,11 @@ package parser
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -153,7 +155,7 @@ func TestEventStoreIndexes(t *testing.T) {
 			}
 			var shared []raw
 			for _, n := range c.lens {
-				blk := newEventBlock(n)
+				blk := newEventBlock(n, nil)
 				for range n {
 					ev := flinklog.NewEvent(flinklog.KindTMFree)
 					ev.Component = flinklog.ComponentTM
@@ -260,7 +262,7 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	same.Alloc, same.Job = flinklog.IDFromBytes([16]byte{}), alloc
 	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same}
 	for _, ev := range evs {
-		b := newEventBlock(1)
+		b := newEventBlock(1, nil)
 		b.push(&ev)
 		if got := b.event(&b.evs[0]); !reflect.DeepEqual(*got, ev) {
 			t.Errorf("packed and written out:\n got  %+v\n want %+v", *got, ev)
@@ -268,7 +270,7 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	}
 	// one block holding them all (each event's extras found among the
 	// others'), copied into another, then moved by some lines
-	one, two := newEventBlock(1), newEventBlock(1)
+	one, two := newEventBlock(1, nil), newEventBlock(1, nil)
 	for i := range evs {
 		one.push(&evs[i])
 	}
@@ -342,6 +344,48 @@ func TestAllOfIsAllFiltered(t *testing.T) {
 		}
 		if len(want) == 0 && kinds[0] != "no.such.kind" {
 			t.Errorf("%v: no event of these kinds in the bundled logs", kinds)
+		}
+	}
+}
+
+// TestBlocksFindStringsThroughOneIndex fills blocks through one shared
+// index with more distinct strings and IDs than it has entries, each met
+// again in later blocks: every event reads back as it was added, and a
+// block numbers a string or an ID only once while it has its entry.
+func TestBlocksFindStringsThroughOneIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(26, 5))
+	var want []flinklog.Event
+	var b eventBlocks
+	for i := range 5 * eventBlockLen {
+		ev := flinklog.NewEvent(flinklog.KindTMAllocated)
+		ev.Pos.Line = int64(i + 1)
+		ev.Component = flinklog.ComponentTM
+		ev.Request = fmt.Sprintf("req-%d", rng.IntN(3*indexLen))
+		ev.Task = fmt.Sprintf("Map (%d/8)", rng.IntN(8)+1)
+		var raw [16]byte
+		raw[rng.IntN(16)] = byte(rng.IntN(256))
+		ev.Alloc = flinklog.IDFromBytes(raw)
+		want = append(want, ev)
+		b.add(ev)
+	}
+	var got []flinklog.Event
+	for ev := range b.all {
+		got = append(got, *ev)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("events read back differ from those added")
+	}
+	for k, blk := range b.blocks {
+		tasks := 0
+		for _, s := range blk.strs {
+			if strings.HasPrefix(s, "Map (") {
+				tasks++
+			}
+		}
+		// eight task names: a block that lost an entry to a collision may
+		// number one again, never each event's anew
+		if tasks > 32 {
+			t.Errorf("block %d numbers %d task names for 8 distinct ones", k, tasks)
 		}
 	}
 }

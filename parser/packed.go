@@ -14,6 +14,7 @@ package parser
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"math/bits"
 
@@ -262,19 +263,64 @@ func wordsBefore(mask, bit uint32) int {
 // extras they name. Only the last block of a stream is added to; strIx
 // finds a string while it is.
 type eventBlock struct {
-	evs   []packedEvent
-	strs  []string
-	strIx map[string]uint32
-	ids   []flinklog.ID
-	idIx  map[flinklog.ID]uint16
+	evs  []packedEvent
+	strs []string
+	ids  []flinklog.ID
+	// ix finds a string or an ID in strs and ids while the block is
+	// filled (nil once it is closed); gen: the block's entries in it
+	ix  *blockIndex
+	gen uint32
 	// the events' extras, encoded (putExtra), and the slot lists they hold
 	words     []uint32
 	slotLists [][]flinklog.SlotStatus
 }
 
-func newEventBlock(c int) *eventBlock {
-	return &eventBlock{evs: make([]packedEvent, 0, c), strs: []string{""}, strIx: map[string]uint32{},
-		ids: []flinklog.ID{{}}, idIx: map[flinklog.ID]uint16{}}
+// newEventBlock returns an empty block for c events, found in through ix
+// (a new index when nil): the blocks a stream fills one after another
+// share one.
+func newEventBlock(c int, ix *blockIndex) *eventBlock {
+	if ix == nil {
+		ix = &blockIndex{}
+	}
+	return &eventBlock{evs: make([]packedEvent, 0, c), strs: []string{""}, ids: []flinklog.ID{{}}, ix: ix, gen: ix.open()}
+}
+
+// blockIndex finds the strings and IDs of the block being filled in its
+// tables. One serves the blocks a stream fills in turn, its entries
+// tagged with the block they number in (gen): a pair of maps made for
+// every block of 1,024 events and grown from empty were a sixth of the
+// read of an allocation-dense log, and one map kept for the stream grew
+// as long with its unique strings (attempt and request IDs) and cost as
+// much. It is a cache of a fixed size, an entry per hash: a string or an
+// ID whose entry another took is added to the table again, which costs
+// a table entry, never a wrong number. A string met again in a later
+// block is the one kept before, so blocks share its bytes.
+type blockIndex struct {
+	gen  uint32
+	strs [indexLen]strEntry
+	ids  [indexLen]idEntry
+}
+
+type strEntry struct {
+	s      string
+	gen, i uint32
+}
+
+type idEntry struct {
+	id     flinklog.ID
+	gen, i uint32
+}
+
+// indexLen is how many entries a blockIndex has of each: a block names a
+// few hundred strings and IDs.
+const indexLen = 1 << 11
+
+var indexSeed = maphash.MakeSeed()
+
+// open starts the entries of a new block and returns its gen.
+func (x *blockIndex) open() uint32 {
+	x.gen++
+	return x.gen
 }
 
 // full reports whether the block takes no more events: it holds
@@ -293,13 +339,32 @@ func (b *eventBlock) id(x flinklog.ID) uint16 {
 	if x == (flinklog.ID{}) {
 		return 0
 	}
-	if i, ok := b.idIx[x]; ok {
-		return i
+	if b.ix == nil {
+		// a closed block, changed where it is handed over: looked through
+		for i, y := range b.ids {
+			if y == x {
+				return uint16(i)
+			}
+		}
+		b.ids = append(b.ids, x)
+		return uint16(len(b.ids) - 1)
+	}
+	e := &b.ix.ids[idSlot(x)]
+	if e.gen == b.gen && e.id == x {
+		return uint16(e.i)
 	}
 	b.ids = append(b.ids, x)
-	i := uint16(len(b.ids) - 1)
-	b.idIx[x] = i
-	return i
+	i := uint32(len(b.ids) - 1)
+	*e = idEntry{id: x, gen: b.gen, i: i}
+	return uint16(i)
+}
+
+// idSlot is x's entry in a blockIndex. IDs are random but for tests'
+// and hand-made ones, whose bytes may differ in a few places only.
+func idSlot(x flinklog.ID) uint32 {
+	b := x.Bytes()
+	lo, hi := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+	return uint32(((lo ^ hi*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9) >> (64 - 11))
 }
 
 // str returns the number of s in the block's strings, adding it.
@@ -307,7 +372,7 @@ func (b *eventBlock) str(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	if b.strIx == nil {
+	if b.ix == nil {
 		// a closed block, changed where it is handed over (a ResourceID
 		// filled in): few strings, looked through
 		for i, x := range b.strs {
@@ -318,17 +383,21 @@ func (b *eventBlock) str(s string) uint32 {
 		b.strs = append(b.strs, s)
 		return uint32(len(b.strs) - 1)
 	}
-	if i, ok := b.strIx[s]; ok {
-		return i
+	e := &b.ix.strs[maphash.String(indexSeed, s)&(indexLen-1)]
+	if e.s == s {
+		if e.gen == b.gen {
+			return e.i
+		}
+		s = e.s
 	}
 	b.strs = append(b.strs, s)
 	i := uint32(len(b.strs) - 1)
-	b.strIx[s] = i
+	*e = strEntry{s: s, gen: b.gen, i: i}
 	return i
 }
 
 // close drops what only adding needs.
-func (b *eventBlock) close() { b.strIx, b.idIx = nil, nil }
+func (b *eventBlock) close() { b.ix = nil }
 
 // push packs ev at the end of the block.
 func (b *eventBlock) push(ev *flinklog.Event) {

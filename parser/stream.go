@@ -885,12 +885,23 @@ type resourceFill struct {
 // goes back): the ResourceID settled by finish.
 func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent, i int) {
 	k := 0
+	// the number of the last fill's ResourceID in the last block filled:
+	// a closed block finds a string by looking through its table, once
+	// for each of its TaskManager events before
+	var last struct {
+		b *eventBlock
+		k int
+		n uint32
+	}
 	return func(b *eventBlock, p *packedEvent, i int) {
 		for k+1 < len(s.fills) && s.fills[k+1].from <= i {
 			k++
 		}
 		if k < len(s.fills) && fillsIn(b, p, s.fills[k].resource) {
-			p.resource = b.str(s.fills[k].resource)
+			if last.b != b || last.k != k {
+				last.b, last.k, last.n = b, k, b.str(s.fills[k].resource)
+			}
+			p.resource = last.n
 		}
 	}
 }
