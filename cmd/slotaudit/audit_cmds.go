@@ -39,7 +39,10 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	if err != nil {
 		return nil, err
 	}
-	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: sev, Rules: rules.All, Filter: e.filter}
+	began := time.Now()
+	findings := rules.Run(m, rules.All)
+	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("findings", len(findings)).Msg("rules run")
+	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
 	if e.filter != nil && e.narrow != nil {
 		if err := e.narrow.check(m, e.filter); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,7 +40,10 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 		}
 		return nil, &nothingToJudgeError{inputs: len(res.Inputs), res: res}
 	}
-	return reconstruct.Build(res), nil
+	began := time.Now()
+	m := reconstruct.Build(res)
+	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", len(m.Allocations)).Msg("model built")
+	return m, nil
 }
 
 func newTimelineCmd(e *env) *cobra.Command {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -325,8 +326,12 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	} else {
 		counter, prog := e.readProgress(paths)
 		opts.Progress = counter
+		began := time.Now()
 		res, err = parser.Read(paths, opts)
 		prog.stop()
+		if err == nil {
+			e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("inputs", len(res.Inputs)).Int("events", res.Len()).Msg("read")
+		}
 	}
 	if err != nil {
 		var input *parser.InputError
