@@ -1,6 +1,8 @@
 package reconstruct
 
 import (
+	"sync"
+
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
@@ -97,11 +99,18 @@ func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
 	m.indexInputs()
 	m.joinRotatedIdentities()
-	m.groupProcesses()
-	m.estimateSkew()
+	// From here on the events are only read, and steps that read them for
+	// fields of the model no other step of the pair touches run side by
+	// side: on an allocation-dense read each of these walks millions of
+	// events, and alone they kept the other cores idle.
+	var wg sync.WaitGroup
+	wg.Go(m.estimateSkew) // Skew
+	m.groupProcesses()    // TaskManagers and their processes
+	wg.Wait()
 	m.order()
-	m.replayProcesses()
-	m.buildAllocations()
+	wg.Go(m.buildAllocations) // Allocations
+	m.replayProcesses()       // each process's Config and Replay
+	wg.Wait()
 	m.collectHeld()
 	return m
 }

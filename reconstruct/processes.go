@@ -337,6 +337,11 @@ func (m *Model) joinRotatedIdentities() {
 		tmInputs[k].family = fi.Stream + "\x00" + rotationBase(fi.Path)
 		families[tmInputs[k].family] = append(families[tmInputs[k].family], k)
 	}
+	// the inputs that continue a predecessor's process, and the ResourceID
+	// it named: their TaskManager events before their first banner take it
+	// (in one walk of the events: a walk for each such input was as many
+	// walks of every event as a directory holds rotated logs)
+	fill := map[int32]string{}
 	for _, a := range tmInputs {
 		if a.first.Kind == flinklog.TimeNone {
 			continue
@@ -354,18 +359,28 @@ func (m *Model) joinRotatedIdentities() {
 		if best == nil {
 			continue
 		}
-		// The lines before the input's first banner continue the
-		// predecessor's process.
-		for i := range read.All() {
-			if read.Pos(i).File != a.file {
-				continue
+		fill[a.file] = best.named
+	}
+	if len(fill) == 0 {
+		return
+	}
+	// The lines before the input's first banner continue the predecessor's
+	// process.
+	for i := range read.All() {
+		f := read.Pos(i).File
+		named, ok := fill[f]
+		if !ok {
+			continue
+		}
+		if k := read.Kind(i); k == flinklog.KindMetaVersion || k == flinklog.KindMetaTMID {
+			delete(fill, f)
+			if len(fill) == 0 {
+				return
 			}
-			if k := read.Kind(i); k == flinklog.KindMetaVersion || k == flinklog.KindMetaTMID {
-				break
-			}
-			if read.Head(i).Component == flinklog.ComponentTM {
-				read.SetResource(i, best.named)
-			}
+			continue
+		}
+		if read.Head(i).Component == flinklog.ComponentTM {
+			read.SetResource(i, named)
 		}
 	}
 }

@@ -253,6 +253,11 @@ func (r *Replay) settle() {
 	}
 	r.jobOf = prior
 	r.refused, r.seen, r.dupAck, r.life, r.request, r.lastReq = nil, nil, nil, nil, nil, nil
+	// Steps was made for every event (newReplay); a process whose events
+	// are mostly not steps gives the rest back
+	if len(r.Steps) < cap(r.Steps)*3/4 {
+		r.Steps = slices.Clone(r.Steps)
+	}
 }
 
 // newReplay is a replay of the events idx names that has not begun.
@@ -260,7 +265,10 @@ func newReplay(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 	r := &Replay{
 		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		Indexes: map[int]IndexInfo{},
-		cfg:     cfg, events: events, idx: idx, next: -1,
+		// about a step an event: grown instead, the steps of a busy
+		// TaskManager (64 bytes each) were copied over and again
+		Steps: make([]Step, 0, len(idx)),
+		cfg:   cfg, events: events, idx: idx, next: -1,
 		jobOf: map[flinklog.ID]flinklog.ID{}, refused: map[int]bool{}, seen: map[flinklog.ID]bool{},
 		dupAck: map[flinklog.ID]bool{}, life: map[int][2]int{}, request: map[int]int{}, lastReq: map[flinklog.ID]int{},
 	}
