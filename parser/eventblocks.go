@@ -22,7 +22,6 @@ const eventBlockLen = 1024
 type eventBlocks struct {
 	blocks []*eventBlock
 	n      int
-	ix     *blockIndex // finds strings and IDs in the block being filled
 	// away: the stream's input can be read again by position (see
 	// Result.Text), so its events let their text go as they are added
 	away bool
@@ -46,10 +45,7 @@ func (b *eventBlocks) add(ev flinklog.Event) {
 		} else {
 			b.blocks[k].close()
 		}
-		if b.ix == nil {
-			b.ix = &blockIndex{}
-		}
-		b.blocks = append(b.blocks, newEventBlock(c, b.ix))
+		b.blocks = append(b.blocks, newEventBlock(c))
 		k++
 	}
 	b.blocks[k].push(&ev)
@@ -156,12 +152,11 @@ func (b *eventBlocks) share() eventBlocks {
 	c := eventBlocks{blocks: append([]*eventBlock(nil), b.blocks...), n: b.n, away: b.away}
 	if k := len(c.blocks) - 1; k >= 0 {
 		o := c.blocks[k]
-		ix := &blockIndex{}
+		ix := blockIndexes.Get().(*blockIndex)
 		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
 			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists),
 			ids: slices.Clone(o.ids), ix: ix, gen: ix.open()}
 		c.blocks[k] = cp
-		c.ix = ix
 	}
 	return c
 }
@@ -183,12 +178,11 @@ const minKept = 256
 // are indexed by look, a block per window of 1<<storeShift events, and a
 // short walk.
 type eventStore struct {
-	blocks  []*eventBlock
-	starts  []int   // starts[k]: the index of blocks[k]'s first event; one more entry: n
-	look    []int32 // look[w]: the block that holds event w<<storeShift
-	n       int
-	small   *eventBlock // the store's own block that short blocks are copied into
-	smallIx *blockIndex // finds strings and IDs in small
+	blocks []*eventBlock
+	starts []int   // starts[k]: the index of blocks[k]'s first event; one more entry: n
+	look   []int32 // look[w]: the block that holds event w<<storeShift
+	n      int
+	small  *eventBlock // the store's own block that short blocks are copied into
 	// A follow's blocks are shared with its streams, which go on to the
 	// next poll: they are never changed here. What handing them over
 	// sets is kept beside them: shared[k] for block k (nil for a block of
@@ -261,10 +255,7 @@ func (s *eventStore) take(blk *eventBlock, keep bool, h *handover) {
 	for j := range blk.evs {
 		if s.small == nil || s.small.full() {
 			s.closeSmall()
-			if s.smallIx == nil {
-				s.smallIx = &blockIndex{}
-			}
-			s.small = newEventBlock(eventBlockLen, s.smallIx)
+			s.small = newEventBlock(eventBlockLen)
 		}
 		h.fix(s.small, s.small.copyFrom(blk, &blk.evs[j]), at+j)
 	}
@@ -302,14 +293,13 @@ func (s *eventStore) seal() {
 func storeOf(evs []flinklog.Event) eventStore {
 	s := eventStore{}
 	var blk *eventBlock
-	ix := &blockIndex{}
 	for i := range evs {
 		if blk == nil || blk.full() {
 			if blk != nil {
 				blk.close()
 				s.push(blk)
 			}
-			blk = newEventBlock(min(eventBlockLen, len(evs)-i), ix)
+			blk = newEventBlock(min(eventBlockLen, len(evs)-i))
 		}
 		blk.push(&evs[i])
 	}

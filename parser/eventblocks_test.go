@@ -155,7 +155,7 @@ func TestEventStoreIndexes(t *testing.T) {
 			}
 			var shared []raw
 			for _, n := range c.lens {
-				blk := newEventBlock(n, nil)
+				blk := newEventBlock(n)
 				for range n {
 					ev := flinklog.NewEvent(flinklog.KindTMFree)
 					ev.Component = flinklog.ComponentTM
@@ -262,7 +262,7 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	same.Alloc, same.Job = flinklog.IDFromBytes([16]byte{}), alloc
 	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same}
 	for _, ev := range evs {
-		b := newEventBlock(1, nil)
+		b := newEventBlock(1)
 		b.push(&ev)
 		if got := b.event(&b.evs[0]); !reflect.DeepEqual(*got, ev) {
 			t.Errorf("packed and written out:\n got  %+v\n want %+v", *got, ev)
@@ -270,7 +270,7 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	}
 	// one block holding them all (each event's extras found among the
 	// others'), copied into another, then moved by some lines
-	one, two := newEventBlock(1, nil), newEventBlock(1, nil)
+	one, two := newEventBlock(1), newEventBlock(1)
 	for i := range evs {
 		one.push(&evs[i])
 	}
@@ -348,11 +348,12 @@ func TestAllOfIsAllFiltered(t *testing.T) {
 	}
 }
 
-// TestBlocksFindStringsThroughOneIndex fills blocks through one shared
-// index with more distinct strings and IDs than it has entries, each met
-// again in later blocks: every event reads back as it was added, and a
-// block numbers a string or an ID only once while it has its entry.
-func TestBlocksFindStringsThroughOneIndex(t *testing.T) {
+// TestBlocksFindStringsThroughIndexes fills blocks through the indexes
+// closed blocks pass on, with more distinct strings and IDs than an index
+// has entries, each met again in later blocks: every event reads back as
+// it was added, and a block numbers a string or an ID only once while it
+// has its entry.
+func TestBlocksFindStringsThroughIndexes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(26, 5))
 	var want []flinklog.Event
 	var b eventBlocks

@@ -17,6 +17,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"sync"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 )
@@ -275,18 +276,20 @@ type eventBlock struct {
 	slotLists [][]flinklog.SlotStatus
 }
 
-// newEventBlock returns an empty block for c events, found in through ix
-// (a new index when nil): the blocks a stream fills one after another
-// share one.
-func newEventBlock(c int, ix *blockIndex) *eventBlock {
-	if ix == nil {
-		ix = &blockIndex{}
-	}
+// newEventBlock returns an empty block for c events.
+func newEventBlock(c int) *eventBlock {
+	ix := blockIndexes.Get().(*blockIndex)
 	return &eventBlock{evs: make([]packedEvent, 0, c), strs: []string{""}, ids: []flinklog.ID{{}}, ix: ix, gen: ix.open()}
 }
 
+// blockIndexes: the indexes of closed blocks, for the next blocks to
+// open. A piece of a file read on its own opens a block; an index of
+// its own for each (100 KB) was fresh memory the kernel faulted in, a
+// tenth of the read of a chatty log.
+var blockIndexes = sync.Pool{New: func() any { return new(blockIndex) }}
+
 // blockIndex finds the strings and IDs of the block being filled in its
-// tables. One serves the blocks a stream fills in turn, its entries
+// tables. One serves the blocks that are filled in turn, its entries
 // tagged with the block they number in (gen): a pair of maps made for
 // every block of 1,024 events and grown from empty were a sixth of the
 // read of an allocation-dense log, and one map kept for the stream grew
@@ -397,7 +400,12 @@ func (b *eventBlock) str(s string) uint32 {
 }
 
 // close drops what only adding needs.
-func (b *eventBlock) close() { b.ix = nil }
+func (b *eventBlock) close() {
+	if b.ix != nil {
+		blockIndexes.Put(b.ix)
+		b.ix, b.gen = nil, 0
+	}
+}
 
 // push packs ev at the end of the block.
 func (b *eventBlock) push(ev *flinklog.Event) {
