@@ -316,7 +316,10 @@ type idEntry struct {
 
 // indexLen is how many entries a blockIndex has of each: a block names a
 // few hundred strings and IDs.
-const indexLen = 1 << 11
+const (
+	indexBits = 11
+	indexLen  = 1 << indexBits
+)
 
 var indexSeed = maphash.MakeSeed()
 
@@ -343,14 +346,7 @@ func (b *eventBlock) id(x flinklog.ID) uint16 {
 		return 0
 	}
 	if b.ix == nil {
-		// a closed block, changed where it is handed over: looked through
-		for i, y := range b.ids {
-			if y == x {
-				return uint16(i)
-			}
-		}
-		b.ids = append(b.ids, x)
-		return uint16(len(b.ids) - 1)
+		return uint16(lookThrough(&b.ids, x))
 	}
 	e := &b.ix.ids[idSlot(x)]
 	if e.gen == b.gen && e.id == x {
@@ -362,12 +358,25 @@ func (b *eventBlock) id(x flinklog.ID) uint16 {
 	return uint16(i)
 }
 
+// lookThrough returns the number of x in the table of a closed block,
+// adding it: such a block is changed only where it is handed over (a
+// ResourceID filled in, once per block), and has no index left.
+func lookThrough[T comparable](table *[]T, x T) uint32 {
+	for i, y := range *table {
+		if y == x {
+			return uint32(i)
+		}
+	}
+	*table = append(*table, x)
+	return uint32(len(*table) - 1)
+}
+
 // idSlot is x's entry in a blockIndex. IDs are random but for tests'
 // and hand-made ones, whose bytes may differ in a few places only.
 func idSlot(x flinklog.ID) uint32 {
 	b := x.Bytes()
 	lo, hi := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
-	return uint32(((lo ^ hi*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9) >> (64 - 11))
+	return uint32(((lo ^ hi*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9) >> (64 - indexBits))
 }
 
 // str returns the number of s in the block's strings, adding it.
@@ -376,15 +385,7 @@ func (b *eventBlock) str(s string) uint32 {
 		return 0
 	}
 	if b.ix == nil {
-		// a closed block, changed where it is handed over (a ResourceID
-		// filled in): few strings, looked through
-		for i, x := range b.strs {
-			if x == s {
-				return uint32(i)
-			}
-		}
-		b.strs = append(b.strs, s)
-		return uint32(len(b.strs) - 1)
+		return lookThrough(&b.strs, s)
 	}
 	e := &b.ix.strs[maphash.String(indexSeed, s)&(indexLen-1)]
 	if e.s == s {
