@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -78,6 +79,7 @@ func (b *eventBlocks) all(yield func(*flinklog.Event) bool) {
 	for _, blk := range b.blocks {
 		for i := range blk.evs {
 			blk.unpack(&blk.evs[i], &ev)
+			ev.SetRepeatSpan(blk.span(i))
 			if !yield(&ev) {
 				return
 			}
@@ -117,6 +119,7 @@ func (b *eventBlocks) backward(yield func(*flinklog.Event) bool) {
 		blk := b.blocks[k]
 		for i := len(blk.evs) - 1; i >= 0; i-- {
 			blk.unpack(&blk.evs[i], &ev)
+			ev.SetRepeatSpan(blk.span(i))
 			if !yield(&ev) {
 				return
 			}
@@ -154,7 +157,7 @@ func (b *eventBlocks) share() eventBlocks {
 		o := c.blocks[k]
 		ix := blockIndexes.Get().(*blockIndex)
 		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
-			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists),
+			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists), spans: maps.Clone(o.spans),
 			ids: slices.Clone(o.ids), ix: ix, gen: ix.open()}
 		c.blocks[k] = cp
 	}
@@ -205,20 +208,24 @@ type blockOverlay struct {
 // handover completes a stream's events as a store takes them: its inputs'
 // number in the read (base, added to each event's file), the ResourceIDs
 // settled by finish (fill, and the fills it applies), the marks of the
-// events with repeats (mark), each called with the event's index in the
-// stream.
+// events with repeats (mark: the repeat span's first, when event i has
+// repeats), each called with the event's index in the stream.
 type handover struct {
 	base  int32
 	fills []resourceFill
 	fill  func(b *eventBlock, p *packedEvent, i int)
-	mark  func(p *packedEvent, i int)
+	mark  func(i int) (rep int32, ok bool)
 	next  int // the stream's index of the next event taken
 }
 
-func (h *handover) fix(b *eventBlock, p *packedEvent, i int) {
+// fix completes event j of b, the stream's event i.
+func (h *handover) fix(b *eventBlock, j, i int) {
+	p := &b.evs[j]
 	p.file += h.base
 	h.fill(b, p, i)
-	h.mark(p, i)
+	if rep, ok := h.mark(i); ok {
+		b.setSpan(j, rep, 0)
+	}
 }
 
 // take appends blk's events, completing them (h). keep: blk is the
@@ -231,18 +238,17 @@ func (s *eventStore) take(blk *eventBlock, keep bool, h *handover) {
 		s.closeSmall()
 		if keep {
 			for j := range blk.evs {
-				h.fix(blk, &blk.evs[j], at+j)
+				h.fix(blk, j, at+j)
 			}
 			s.push(blk)
 			return
 		}
 		for j := range blk.evs {
-			q := blk.evs[j] // a copy: only a mark is looked for
-			if h.mark(&q, at+j); q.rep != blk.evs[j].rep || q.nrep != blk.evs[j].nrep {
+			if rep, ok := h.mark(at + j); ok {
 				if s.spans == nil {
 					s.spans = map[int32][2]int32{}
 				}
-				s.spans[int32(s.n+j)] = [2]int32{q.rep, q.nrep}
+				s.spans[int32(s.n+j)] = [2]int32{rep, 0}
 			}
 		}
 		for len(s.shared) < len(s.blocks) {
@@ -257,7 +263,7 @@ func (s *eventStore) take(blk *eventBlock, keep bool, h *handover) {
 			s.closeSmall()
 			s.small = newEventBlock(eventBlockLen)
 		}
-		h.fix(s.small, s.small.copyFrom(blk, &blk.evs[j]), at+j)
+		h.fix(s.small, s.small.copyFrom(blk, j), at+j)
 	}
 }
 
@@ -377,8 +383,7 @@ func (s *eventStore) span(i int) (rep, nrep int32) {
 		sp := s.spans[int32(i)]
 		return sp[0], sp[1]
 	}
-	p := &s.blocks[k].evs[j]
-	return p.rep, p.nrep
+	return s.blocks[k].span(j)
 }
 
 // setSpan sets event i's repeat span.
@@ -391,8 +396,7 @@ func (s *eventStore) setSpan(i int, rep, nrep int32) {
 		s.spans[int32(i)] = [2]int32{rep, nrep}
 		return
 	}
-	p := &s.blocks[k].evs[j]
-	p.rep, p.nrep = rep, nrep
+	s.blocks[k].setSpan(j, rep, nrep)
 }
 
 // brief returns what a walk of every event decides by: event i's kind,
@@ -415,6 +419,7 @@ func (s *eventStore) read(i int, ev *flinklog.Event) *flinklog.Event {
 	k, j := s.locate(i)
 	b := s.blocks[k]
 	b.unpack(&b.evs[j], ev)
+	ev.SetRepeatSpan(b.span(j))
 	if ov := s.overlay(k); ov != nil {
 		ev.Pos.File += ov.base
 		ev.Resource = s.resourceAt(i, k, j)
@@ -427,8 +432,10 @@ func (s *eventStore) read(i int, ev *flinklog.Event) *flinklog.Event {
 // pos returns event i's position.
 func (s *eventStore) pos(i int) flinklog.Pos {
 	k, j := s.locate(i)
-	p := &s.blocks[k].evs[j]
-	return flinklog.Pos{File: p.file + s.baseOf(k), Rec: p.rec, Line: p.line}
+	b := s.blocks[k]
+	at := b.pos(&b.evs[j])
+	at.File += s.baseOf(k)
+	return at
 }
 
 // setResource names the TaskManager of event i.
@@ -442,7 +449,7 @@ func (s *eventStore) setResource(i int, r string) {
 		return
 	}
 	b := s.blocks[k]
-	b.evs[j].resource = b.str(r)
+	b.evs[j].resource = b.str16(r)
 }
 
 // list returns the events written out, in order: for sorting and for

@@ -22,24 +22,27 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// packedEvent is a flinklog.Event in an eventBlock, in 64 bytes: writing
+// packedEvent is a flinklog.Event in an eventBlock, in 48 bytes: writing
 // events into fresh memory is most of what keeping them costs (page
-// faults), so what most events do not say is in the extras, and IDs and
-// strings are numbers into the block's tables.
+// faults), so what most events do not say is in the extras (a record's
+// number on its line, which only exports' lines have) or beside them (a
+// slot report's repeat span: eventBlock.spans), and IDs and strings are
+// numbers into the block's tables.
 type packedEvent struct {
 	line      int64
 	timeN     int64
-	file, rec int32
-	rep, nrep int32
+	file      int32
 	slotIndex int32 // bigIndex when the extras hold it (past int32)
 	textSum   uint32
 	extra     uint32 // 1 + where its extras start in the block's words, 0 for none
-	resource  uint32 // a number into the block's strs (0 is ""), changed after (SetResource)
-	// numbers into the block's ids (0 is none) and strs, set once
-	alloc, job                     uint16
-	slotID, level, component, kind uint16
-	timeKind                       flinklog.TimeKind
-	flags                          uint8
+	// numbers into the block's ids (0 is none) and strs (0 is ""), set
+	// once but resource, changed after (SetResource). Sixteen bits are
+	// enough for every string: a push adds at most 16 to the table of a
+	// block of 1,024 events, and a ResourceID filled in after, one a fill.
+	alloc, job                               uint16
+	resource, slotID, level, component, kind uint16
+	timeKind                                 flinklog.TimeKind
+	flags                                    uint8
 }
 
 // packedEvent.flags
@@ -47,6 +50,8 @@ const (
 	pDynamic  = 1 << iota
 	pTextAway // the text went: textSum holds its sum
 	pEndLine  // EndLine is the line (else the extras hold it, or it is 0)
+	pRec      // the extras hold the record's number on its line (Pos.Rec)
+	pSpan     // the block's spans hold a repeat span
 )
 
 // maxTable is how many strings or IDs a block's table may hold: an
@@ -85,6 +90,7 @@ type eventExtra struct {
 	requestedIndex int
 	requested      bool
 	endLine        int64
+	rec            int32
 }
 
 // The fields of an encoded eventExtra, in the order their words follow
@@ -109,6 +115,7 @@ const (
 	xSlotIndex      // two
 	xRequestedIndex // two
 	xEndLine        // two
+	xRec            // one
 )
 
 // strFields lists the string fields of x in the order of their bits.
@@ -158,6 +165,7 @@ func (b *eventBlock) putExtra(x *eventExtra) uint32 {
 	set(xSlotIndex, x.slotIndex != 0)
 	set(xRequestedIndex, x.requested)
 	set(xEndLine, x.endLine != 0)
+	set(xRec, x.rec != 0)
 	if mask == 0 {
 		return 0
 	}
@@ -192,6 +200,9 @@ func (b *eventBlock) putExtra(x *eventExtra) uint32 {
 	}
 	if mask&xEndLine != 0 {
 		w = put64(w, x.endLine)
+	}
+	if mask&xRec != 0 {
+		w = append(w, uint32(x.rec))
 	}
 	b.words = w
 	return uint32(at + 1)
@@ -233,7 +244,10 @@ func (b *eventBlock) extra(p *packedEvent, x *eventExtra) {
 		x.requestedIndex, x.requested, w = int(get64(w)), true, w[2:]
 	}
 	if mask&xEndLine != 0 {
-		x.endLine = get64(w)
+		x.endLine, w = get64(w), w[2:]
+	}
+	if mask&xRec != 0 {
+		x.rec = int32(w[0])
 	}
 }
 
@@ -257,7 +271,49 @@ func wordsBefore(mask, bit uint32) int {
 	n += 2 * bits.OnesCount32(below&(xCount|xCauseLine|xSlotIndex|xRequestedIndex|xEndLine))
 	n += bits.OnesCount32(below & xSlots)
 	n += 4 * bits.OnesCount32(below&(xOther|xInstance))
+	n += bits.OnesCount32(below & xRec)
 	return n
+}
+
+// recOf returns p's record number on its line (Pos.Rec) without decoding
+// the rest of its extras.
+func (b *eventBlock) recOf(p *packedEvent) int32 {
+	if p.flags&pRec == 0 {
+		return 0
+	}
+	w := b.words[p.extra-1:]
+	return int32(w[1+wordsBefore(w[0], xRec)])
+}
+
+// pos returns p's position, its file as the block numbers it.
+func (b *eventBlock) pos(p *packedEvent) flinklog.Pos {
+	return flinklog.Pos{File: p.file, Rec: b.recOf(p), Line: p.line}
+}
+
+// span returns event j's repeat span (flinklog.Event.RepeatSpan).
+func (b *eventBlock) span(j int) (rep, nrep int32) {
+	if b.evs[j].flags&pSpan == 0 {
+		return 0, 0
+	}
+	sp := b.spans[uint16(j)]
+	return sp[0], sp[1]
+}
+
+// setSpan sets event j's repeat span.
+func (b *eventBlock) setSpan(j int, rep, nrep int32) {
+	p := &b.evs[j]
+	if rep == 0 && nrep == 0 {
+		if p.flags&pSpan != 0 {
+			delete(b.spans, uint16(j))
+			p.flags &^= pSpan
+		}
+		return
+	}
+	if b.spans == nil {
+		b.spans = map[uint16][2]int32{}
+	}
+	b.spans[uint16(j)] = [2]int32{rep, nrep}
+	p.flags |= pSpan
 }
 
 // eventBlock is up to eventBlockLen packed events and the strings and
@@ -274,6 +330,9 @@ type eventBlock struct {
 	// the events' extras, encoded (putExtra), and the slot lists they hold
 	words     []uint32
 	slotLists [][]flinklog.SlotStatus
+	// spans: the repeat spans of the events flagged pSpan, by their place
+	// in evs (a slot report's, set as a read is handed over)
+	spans map[uint16][2]int32
 }
 
 // newEventBlock returns an empty block for c events.
@@ -411,13 +470,11 @@ func (b *eventBlock) close() {
 // push packs ev at the end of the block.
 func (b *eventBlock) push(ev *flinklog.Event) {
 	p := packedEvent{
-		line: ev.Pos.Line, timeN: ev.Time.N, timeKind: ev.Time.Kind,
-		file: ev.Pos.File, rec: ev.Pos.Rec,
-		resource: b.str(ev.Resource), slotID: b.str16(ev.SlotID), level: b.str16(string(ev.Level)),
+		line: ev.Pos.Line, timeN: ev.Time.N, timeKind: ev.Time.Kind, file: ev.Pos.File,
+		resource: b.str16(ev.Resource), slotID: b.str16(ev.SlotID), level: b.str16(string(ev.Level)),
 		component: b.str16(string(ev.Component)), kind: b.str16(string(ev.Kind)),
 		alloc: b.id(ev.Alloc), job: b.id(ev.Job),
 	}
-	p.rep, p.nrep = ev.RepeatSpan()
 	sum, away := ev.TextAway()
 	p.textSum = sum
 	if away {
@@ -444,14 +501,23 @@ func (b *eventBlock) push(ev *flinklog.Event) {
 	}
 	head, tail := ev.TextParts()
 	x.textHead, x.textTail = b.str(head), b.str(tail)
+	if ev.Pos.Rec != 0 {
+		x.rec = ev.Pos.Rec
+		p.flags |= pRec
+	}
 	p.extra = b.putExtra(&x)
 	b.evs = append(b.evs, p)
+	rep, nrep := ev.RepeatSpan()
+	b.setSpan(len(b.evs)-1, rep, nrep)
 }
 
-// copyFrom appends src's event p (src may be another block).
-func (b *eventBlock) copyFrom(src *eventBlock, p *packedEvent) *packedEvent {
+// copyFrom appends src's event j (src may be another block) and returns
+// its place in b.
+func (b *eventBlock) copyFrom(src *eventBlock, j int) int {
+	p := &src.evs[j]
 	q := *p
-	q.resource, q.slotID = b.str(src.strs[p.resource]), b.str16(src.strs[p.slotID])
+	q.flags &^= pSpan
+	q.resource, q.slotID = b.str16(src.strs[p.resource]), b.str16(src.strs[p.slotID])
 	q.level, q.component, q.kind = b.str16(src.strs[p.level]), b.str16(src.strs[p.component]), b.str16(src.strs[p.kind])
 	q.alloc, q.job = b.id(src.ids[p.alloc]), b.id(src.ids[p.job])
 	if p.extra > 0 {
@@ -463,13 +529,16 @@ func (b *eventBlock) copyFrom(src *eventBlock, p *packedEvent) *packedEvent {
 		q.extra = b.putExtra(&x)
 	}
 	b.evs = append(b.evs, q)
-	return &b.evs[len(b.evs)-1]
+	rep, nrep := src.span(j)
+	b.setSpan(len(b.evs)-1, rep, nrep)
+	return len(b.evs) - 1
 }
 
-// unpack writes event p of the block out into ev.
+// unpack writes event p of the block out into ev, all but its repeat
+// span (see event).
 func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 	*ev = flinklog.Event{
-		Pos:   flinklog.Pos{File: p.file, Rec: p.rec, Line: p.line},
+		Pos:   flinklog.Pos{File: p.file, Line: p.line},
 		Time:  flinklog.Time{Kind: p.timeKind, N: p.timeN},
 		Level: flinklog.Level(b.strs[p.level]), Component: flinklog.Component(b.strs[p.component]),
 		Kind:  flinklog.Kind(b.strs[p.kind]),
@@ -497,18 +566,19 @@ func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 		if x.endLine != 0 {
 			ev.EndLine = x.endLine
 		}
+		ev.Pos.Rec = x.rec
 		ev.SetText(s[x.textHead], s[x.textTail])
 	}
 	if p.flags&pTextAway != 0 {
 		ev.LetTextGo(p.textSum)
 	}
-	ev.SetRepeatSpan(p.rep, p.nrep)
 }
 
-// event returns event p of the block written out.
-func (b *eventBlock) event(p *packedEvent) *flinklog.Event {
+// event returns event j of the block written out, with its repeat span.
+func (b *eventBlock) event(j int) *flinklog.Event {
 	ev := new(flinklog.Event)
-	b.unpack(p, ev)
+	b.unpack(&b.evs[j], ev)
+	ev.SetRepeatSpan(b.span(j))
 	return ev
 }
 

@@ -295,17 +295,19 @@ func (s *stream) absorbFolding(o *stream, offset int64) {
 }
 
 // markRuns returns what hands a stream's events over: called with each
-// event in order, it marks an event that has repeats with its run in
-// pending (rep = index+1), which it appends to.
-func (s *stream) markRuns(pending *[]*repeatRun) func(p *packedEvent, i int) {
+// event in order, it says the repeat span's first of an event that has
+// repeats (its run's index in pending + 1), appending the run to pending.
+func (s *stream) markRuns(pending *[]*repeatRun) func(i int) (int32, bool) {
 	if len(s.runs) == 0 {
-		return func(*packedEvent, int) {}
+		return func(int) (int32, bool) { return 0, false }
 	}
-	return func(p *packedEvent, i int) {
-		if k, ok := s.runAt[int32(i)]; ok {
-			*pending = append(*pending, &s.runs[k])
-			p.rep, p.nrep = int32(len(*pending)), 0
+	return func(i int) (int32, bool) {
+		k, ok := s.runAt[int32(i)]
+		if !ok {
+			return 0, false
 		}
+		*pending = append(*pending, &s.runs[k])
+		return int32(len(*pending)), true
 	}
 }
 
@@ -501,8 +503,8 @@ func (r *Result) All() iter.Seq[EventRef] {
 		for kb, b := range r.events.blocks {
 			base := r.events.baseOf(kb)
 			for k := range b.evs {
-				p := &b.evs[k]
-				at := flinklog.Pos{File: p.file + base, Rec: p.rec, Line: p.line}
+				at := b.pos(&b.evs[k])
+				at.File += base
 				for len(q) > 0 && q[0].pos.Less(at) {
 					if !yield(q.next(r)) {
 						return
@@ -511,7 +513,7 @@ func (r *Result) All() iter.Seq[EventRef] {
 				if !yield(EventRef(i)) {
 					return
 				}
-				rep, nrep := p.rep, p.nrep
+				rep, nrep := b.span(k)
 				if r.events.overlay(kb) != nil {
 					sp := r.events.spans[int32(i)]
 					rep, nrep = sp[0], sp[1]

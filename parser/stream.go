@@ -891,7 +891,7 @@ func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent, i int) {
 	var last struct {
 		b *eventBlock
 		k int
-		n uint32
+		n uint16
 	}
 	return func(b *eventBlock, p *packedEvent, i int) {
 		for k+1 < len(s.fills) && s.fills[k+1].from <= i {
@@ -899,7 +899,7 @@ func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent, i int) {
 		}
 		if k < len(s.fills) && fillsIn(b, p, s.fills[k].resource) {
 			if last.b != b || last.k != k {
-				last.b, last.k, last.n = b, k, b.str(s.fills[k].resource)
+				last.b, last.k, last.n = b, k, b.str16(s.fills[k].resource)
 			}
 			p.resource = last.n
 		}
