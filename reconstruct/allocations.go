@@ -4,6 +4,7 @@ package reconstruct
 // components and the slots it held.
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -76,6 +77,10 @@ func (m *Model) buildAllocations() {
 		}
 	}
 	for _, a := range m.Allocations {
+		// grown by appending, a story of 21 events kept room for 32
+		if cap(a.Events)-len(a.Events) > len(a.Events)/4 {
+			a.Events = slices.Clone(a.Events)
+		}
 		sort.Slice(a.Events, func(x, y int) bool { return m.Rank[a.Events[x]] < m.Rank[a.Events[y]] })
 	}
 	sort.Slice(m.Allocations, func(i, j int) bool {
@@ -127,15 +132,15 @@ func (m *Model) collectHeld() {
 				switch {
 				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
 					(st.Outcomes[sem] == Accepted || st.Outcomes[sem] == Overwritten):
-					key := st.Slot[sem]
+					key := int(st.Slot[sem])
 					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes[key], Replaced: -1}
 					open[key] = h
 					held = append(held, h)
 					ids = append(ids, st.Alloc)
 				case st.Op == OpFree && !st.Skipped[sem] && st.Outcomes[sem] == Accepted:
-					if h := open[st.Slot[sem]]; h != nil {
+					if h := open[int(st.Slot[sem])]; h != nil {
 						h.Freed = st.Event
-						delete(open, st.Slot[sem])
+						delete(open, int(st.Slot[sem]))
 					}
 				}
 			}

@@ -63,8 +63,11 @@ type Step struct {
 	Op       Op              // what the TaskManager did
 	Alloc    flinklog.ID     // the AllocationID the op is about
 	Outcomes [2]Outcome      // [Legacy, Fixed]
-	Slot     [2]int          // slot key touched in each model (negative: a placeholder, see Replay.Indexes)
-	Skipped  [2]bool         // the model would never have seen this step (it follows from a refused allocation)
+	// Slot is the slot key touched in each model (negative: a
+	// placeholder, see Replay.Indexes); 32 bits keep a step at 36 bytes, a
+	// busy TaskManager's replay holds millions.
+	Slot    [2]int32
+	Skipped [2]bool // the model would never have seen this step (it follows from a refused allocation)
 }
 
 // Divergence is a step whose outcome differs between the models.
@@ -362,7 +365,8 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			delete(r.dupAck, ev.Alloc)
 			st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Outcomes: [2]Outcome{Idempotent, Idempotent}}
 			for m, t := range r.Tables {
-				st.Slot[m], _ = t.Lookup(ev.Alloc)
+				k, _ := t.Lookup(ev.Alloc)
+				st.Slot[m] = int32(k)
 			}
 			r.Steps = append(r.Steps, st)
 			return
@@ -373,14 +377,14 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		}
 		r.seen[ev.Alloc] = true
 		job := r.jobOf[ev.Alloc]
-		st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int{key, key}}
+		st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int32{int32(key), int32(key)}}
 		for m, t := range r.Tables {
 			st.Outcomes[m] = t.Allocate(key, job, ev.Alloc)
 		}
 		if st.Outcomes[Legacy] == Overwritten && st.Outcomes[Fixed] == Refused {
 			r.refused[key] = true
 			prev, _ := r.Tables[Fixed].Lookup(ev.Alloc)
-			st.Slot[Fixed] = prev
+			st.Slot[Fixed] = int32(prev)
 			r.diverge(st, fmt.Sprintf("refuse the request (SlotAllocationException to the ResourceManager): %s already holds a slot, which stays its only one", ev.Alloc))
 		}
 		r.Steps = append(r.Steps, st)
@@ -422,14 +426,15 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 				st.Skipped[m] = true
 				continue
 			}
-			st.Slot[m], st.Outcomes[m] = t.Free(ev.Alloc)
+			k, out := t.Free(ev.Alloc)
+			st.Slot[m], st.Outcomes[m] = int32(k), out
 		}
 		if st.Outcomes[Legacy] == Accepted {
-			if l, ok := r.life[st.Slot[Legacy]]; ok {
-				r.life[st.Slot[Legacy]] = [2]int{l[0], len(r.Steps)}
+			if l, ok := r.life[int(st.Slot[Legacy])]; ok {
+				r.life[int(st.Slot[Legacy])] = [2]int{l[0], len(r.Steps)}
 			}
 			if ev.Kind == flinklog.KindTMFree && ev.SlotIndex >= 0 {
-				r.resolve(st.Slot[Legacy], ev.SlotIndex, IndexObserved, "free", ev.Pos)
+				r.resolve(int(st.Slot[Legacy]), ev.SlotIndex, IndexObserved, "free", ev.Pos)
 			}
 		}
 		r.step(st)
@@ -437,7 +442,8 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
 		st := Step{Event: parser.EventRef(i), Op: OpActivate, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
-			st.Slot[m], st.Outcomes[m] = t.MarkActive(ev.Alloc)
+			k, out := t.MarkActive(ev.Alloc)
+			st.Slot[m], st.Outcomes[m] = int32(k), out
 		}
 		r.step(st)
 	case flinklog.KindTMTaskReceived, flinklog.KindTaskNoSlot:
@@ -452,7 +458,8 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
 		st := Step{Event: parser.EventRef(i), Op: OpSubmit, Alloc: ev.Alloc}
 		for m, t := range r.Tables {
-			st.Slot[m], st.Outcomes[m] = t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
+			k, out := t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
+			st.Slot[m], st.Outcomes[m] = int32(k), out
 		}
 		r.step(st)
 	case flinklog.KindTMJMClose:
@@ -482,7 +489,7 @@ func (r *Replay) priorSlot(i int, alloc, job flinklog.ID, pos flinklog.Pos) int 
 		t.Allocate(key, job, alloc)
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: parser.EventRef(i), Op: OpPrior, Alloc: alloc, Slot: [2]int{key, key}})
+	r.Steps = append(r.Steps, Step{Event: parser.EventRef(i), Op: OpPrior, Alloc: alloc, Slot: [2]int32{int32(key), int32(key)}})
 	return key
 }
 
@@ -505,7 +512,7 @@ func (r *Replay) holdPrior(key int, alloc, job flinklog.ID, event parser.EventRe
 		}
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: event, Op: OpPrior, Alloc: alloc, Slot: [2]int{key, key}})
+	r.Steps = append(r.Steps, Step{Event: event, Op: OpPrior, Alloc: alloc, Slot: [2]int32{int32(key), int32(key)}})
 }
 
 // resolveHolder records that alloc holds index idx (a refusal printed it);

@@ -268,7 +268,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				continue
 			}
 			t, timed := at(st.Event)
-			key := st.Slot[sem]
+			key := int(st.Slot[sem])
 			switch st.Op {
 			case reconstruct.OpPrior, reconstruct.OpAllocate:
 				switch st.Outcomes[sem] {

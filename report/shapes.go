@@ -590,7 +590,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 	prior := map[int]bool{}
 	for _, st := range r.Steps {
 		if st.Op == reconstruct.OpPrior {
-			prior[st.Slot[reconstruct.Legacy]] = true
+			prior[int(st.Slot[reconstruct.Legacy])] = true
 		}
 	}
 	// Known indexes ascending, then slots whose index is unknown, oldest

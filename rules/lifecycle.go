@@ -131,11 +131,11 @@ func runAllocationTimeout(pass *Pass) {
 // activated: was slot key ever activated (or used by a task) after step from?
 func (pr *proc) activated(key, from int) bool {
 	for _, st := range pr.r.Steps[from:] {
-		if (st.Op == reconstruct.OpActivate || st.Op == reconstruct.OpSubmit) && st.Slot[pr.sem] == key &&
+		if (st.Op == reconstruct.OpActivate || st.Op == reconstruct.OpSubmit) && int(st.Slot[pr.sem]) == key &&
 			(st.Outcomes[pr.sem] == reconstruct.Accepted || st.Outcomes[pr.sem] == reconstruct.Idempotent) {
 			return true
 		}
-		if frees(st, pr.sem) && st.Slot[pr.sem] == key {
+		if frees(st, pr.sem) && int(st.Slot[pr.sem]) == key {
 			return false
 		}
 	}

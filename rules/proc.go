@@ -119,8 +119,8 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 		}
 		if st.Op == reconstruct.OpAllocate || st.Op == reconstruct.OpPrior {
 			for _, key := range st.Slot {
-				if _, ok := ix.created[key]; !ok {
-					ix.created[key] = si
+				if _, ok := ix.created[int(key)]; !ok {
+					ix.created[int(key)] = si
 				}
 			}
 		}
@@ -134,11 +134,11 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 			}
 			switch {
 			case creates(st, sem):
-				keys[st.Alloc] = append(keys[st.Alloc], st.Slot[sem])
+				keys[st.Alloc] = append(keys[st.Alloc], int(st.Slot[sem]))
 			case frees(st, sem):
 				k := keys[st.Alloc]
 				for j, key := range k {
-					if key == st.Slot[sem] {
+					if key == int(st.Slot[sem]) {
 						keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
 						break
 					}

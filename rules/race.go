@@ -36,7 +36,7 @@ func runSlotMapOverwrite(pass *Pass) {
 			if held.n == 0 {
 				continue
 			}
-			oldKey, newKey := held.first, st.Slot[reconstruct.Legacy]
+			oldKey, newKey := held.first, int(st.Slot[reconstruct.Legacy])
 			oldStep := pr.createdAt(oldKey)
 			a := m.Allocation(st.Alloc)
 			job := res.Head(st.Event).Job
@@ -177,7 +177,7 @@ func runZombieSlot(pass *Pass) {
 					"TaskManager %s allocates a slot for %s: %s.", h.Resource, a.ID, pr.slotName(key)))
 				for si := created + 1; si < len(pr.r.Steps); si++ {
 					st := pr.r.Steps[si]
-					if st.Alloc == a.ID && st.Op == reconstruct.OpActivate && st.Slot[pr.sem] == key && st.Outcomes[pr.sem] == reconstruct.Accepted {
+					if st.Alloc == a.ID && st.Op == reconstruct.OpActivate && int(st.Slot[pr.sem]) == key && st.Outcomes[pr.sem] == reconstruct.Accepted {
 						f.Evidence = append(f.Evidence, evidence(m, st.Event, "The JobManager accepts it and the slot becomes ACTIVE."))
 						break
 					}
@@ -192,14 +192,14 @@ func runZombieSlot(pass *Pass) {
 				if since < 0 && st.Op == reconstruct.OpAllocate && st.Outcomes[pr.sem] == reconstruct.Overwritten {
 					since = si
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
-						"A second slot is allocated for %s (%s): the AllocationID map now leads there, not to %s.", a.ID, pr.slotName(st.Slot[pr.sem]), pr.slotName(key)))
+						"A second slot is allocated for %s (%s): the AllocationID map now leads there, not to %s.", a.ID, pr.slotName(int(st.Slot[pr.sem])), pr.slotName(key)))
 					continue
 				}
-				if since >= 0 && removed < 0 && frees(st, pr.sem) && st.Slot[pr.sem] != key {
+				if since >= 0 && removed < 0 && frees(st, pr.sem) && int(st.Slot[pr.sem]) != key {
 					removed = si
 					f.Evidence = append(f.Evidence, evidence(m, st.Event,
 						"The TaskManager frees %s through the map and removes %s from it: %s still holds %s and nothing leads to it any more.",
-						pr.slotName(st.Slot[pr.sem]), a.ID, pr.slotName(key), a.ID))
+						pr.slotName(int(st.Slot[pr.sem])), a.ID, pr.slotName(key), a.ID))
 					continue
 				}
 				if removed >= 0 && st.Op == reconstruct.OpFree && st.Outcomes[pr.sem] == reconstruct.Unknown {
@@ -295,10 +295,10 @@ func runDuplicateOffer(pass *Pass) {
 				continue
 			}
 			held := pr.heldBefore(si, pr.sem)
-			if held.n < 2 || held.last != st.Slot[pr.sem] {
+			if held.n < 2 || held.last != int(st.Slot[pr.sem]) {
 				continue
 			}
-			key, other := st.Slot[pr.sem], held.first
+			key, other := int(st.Slot[pr.sem]), held.first
 			created := pr.createdAt(key)
 			if created < 0 {
 				continue
