@@ -269,7 +269,7 @@ func newReplay(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		Indexes: map[int]IndexInfo{},
 		// about a step an event: grown instead, the steps of a busy
-		// TaskManager (64 bytes each) were copied over and again
+		// TaskManager were copied over and again
 		Steps: make([]Step, 0, len(idx)),
 		cfg:   cfg, events: events, idx: idx, next: -1,
 		jobOf: map[flinklog.ID]flinklog.ID{}, refused: map[int]bool{}, seen: map[flinklog.ID]bool{},
