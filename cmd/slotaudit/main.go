@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 )
 
@@ -16,6 +17,29 @@ import (
 // growth took the peak RSS of a 225,000-allocation audit from 1.87 to
 // 1.51 GB for the same CPU time (issue 26).
 const gcPercent = 50
+
+// gcPercentAfterRead is the growth target once the inputs are read, when
+// what was read holds more than bigRead bytes of heap (unless GOGC says
+// otherwise): it is kept to the end, and growth in proportion to it was
+// headroom the model and the rules did not need, a third of the peak RSS
+// of an allocation-dense audit (bench/README.md). A small read keeps the
+// first target: collecting its small heap more often only cost time.
+const (
+	gcPercentAfterRead = 20
+	bigRead            = 256 << 20
+)
+
+// settleGC lowers the growth target after a big read (gcPercentAfterRead).
+func settleGC() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	if live[0].Value.Kind() == metrics.KindUint64 && live[0].Value.Uint64() > bigRead {
+		debug.SetGCPercent(gcPercentAfterRead)
+	}
+}
 
 func main() {
 	if os.Getenv("GOGC") == "" {

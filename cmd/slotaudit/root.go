@@ -329,6 +329,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 		began := time.Now()
 		res, err = parser.Read(paths, opts)
 		prog.stop()
+		settleGC()
 		if err == nil {
 			e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("inputs", len(res.Inputs)).Int("events", res.Len()).Msg("read")
 		}
