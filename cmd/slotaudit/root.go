@@ -323,6 +323,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 			e.follower = parser.NewFollower(paths, opts)
 		}
 		res, err = e.follower.Read()
+		settleGC()
 	} else {
 		counter, prog := e.readProgress(paths)
 		opts.Progress = counter
