@@ -17,6 +17,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -459,12 +460,22 @@ func (b *eventBlock) str(s string) uint32 {
 	return i
 }
 
-// close drops what only adding needs.
+// close drops what only adding needs, and the room its tables grew for
+// and did not fill: appended to, a table of 700 strings kept room for 1,024.
 func (b *eventBlock) close() {
 	if b.ix != nil {
 		blockIndexes.Put(b.ix)
 		b.ix, b.gen = nil, 0
 	}
+	b.strs, b.ids, b.words, b.slotLists = fit(b.strs), fit(b.ids), fit(b.words), fit(b.slotLists)
+}
+
+// fit returns s without more than an eighth of room to grow.
+func fit[T any](s []T) []T {
+	if cap(s)-len(s) > len(s)/8+8 {
+		return slices.Clone(s)
+	}
+	return s
 }
 
 // push packs ev at the end of the block.
