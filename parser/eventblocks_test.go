@@ -259,10 +259,22 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	same := flinklog.NewEvent(flinklog.KindTMAllocated)
 	same.Pos.Line, same.EndLine, same.RequestedIndex = 9, 9, 0
 	same.Alloc, same.Job = flinklog.IDFromBytes([16]byte{}), alloc
-	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same}
+	// attempt IDs: 32 lower-case hex digits are kept as an ID, any other
+	// attempt (upper case, Flink 1.15's longer form) as its string
+	hexAttempt := flinklog.NewEvent(flinklog.KindJMDeploy)
+	hexAttempt.Attempt, hexAttempt.Task = "ba796d6204bda9af2071561fc5c7ecc9", "Map (1/2)"
+	upperAttempt := flinklog.NewEvent(flinklog.KindTMTaskReceived)
+	upperAttempt.Attempt = "BA796D6204BDA9AF2071561FC5C7ECC9"
+	longAttempt := flinklog.NewEvent(flinklog.KindTMTaskReceived)
+	longAttempt.Attempt = "ba796d6204bda9af2071561fc5c7ecc9_0a448493b4782967b150582570326227_1_0"
+	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same, hexAttempt, upperAttempt, longAttempt}
 	for _, ev := range evs {
 		b := newEventBlock(1)
 		b.push(&ev)
+		asString := map[string]bool{hexAttempt.Attempt: false, upperAttempt.Attempt: true, longAttempt.Attempt: true}
+		if want, ok := asString[ev.Attempt]; ok && slices.Contains(b.strs, ev.Attempt) != want {
+			t.Errorf("attempt %q: kept as a string: %v, want %v", ev.Attempt, !want, want)
+		}
 		if got := b.event(0); !reflect.DeepEqual(*got, ev) {
 			t.Errorf("packed and written out:\n got  %+v\n want %+v", *got, ev)
 		}

@@ -641,10 +641,13 @@ func (r *Result) Attempt(ref EventRef) string {
 		return ""
 	}
 	w := b.words[p.extra-1:]
-	if w[0]&xAttempt == 0 {
-		return ""
+	switch {
+	case w[0]&xAttempt != 0:
+		return b.strs[w[1+wordsBefore(w[0], xAttempt)]]
+	case w[0]&xAttemptID != 0:
+		return b.ids[w[1+wordsBefore(w[0], xAttemptID)]].String()
 	}
-	return b.strs[w[1+wordsBefore(w[0], xAttempt)]]
+	return ""
 }
 
 // Head returns the head of the event ref names (a repeat's is its
