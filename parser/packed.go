@@ -358,8 +358,8 @@ func newEventBlock(c int) *eventBlock {
 
 // blockIndexes: the indexes of closed blocks, for the next blocks to
 // open. A piece of a file read on its own opens a block; an index of
-// its own for each (100 KB) was fresh memory the kernel faulted in, a
-// tenth of the read of a chatty log.
+// its own for each (100 KB) was fresh memory the kernel faulted in (page
+// faults in eventBlock.id showed under perf on the 1 GB chatty corpus).
 var blockIndexes = sync.Pool{New: func() any { return new(blockIndex) }}
 
 // blockIndex finds the strings and IDs of the block being filled in its
