@@ -158,7 +158,7 @@ func (b *eventBlocks) share() eventBlocks {
 		ix := blockIndexes.Get().(*blockIndex)
 		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
 			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists), spans: maps.Clone(o.spans),
-			ids: slices.Clone(o.ids), ix: ix, gen: ix.open()}
+			ids: slices.Clone(o.ids), ix: ix, gen: ix.open(), baseTime: o.baseTime, hasBase: o.hasBase}
 		c.blocks[k] = cp
 	}
 	return c

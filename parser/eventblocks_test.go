@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -84,8 +85,8 @@ func TestEventBlocks(t *testing.T) {
 
 		var got []int64
 		c.drain(func(blk *eventBlock) {
-			for _, p := range blk.evs {
-				got = append(got, p.line)
+			for j := range blk.evs {
+				got = append(got, blk.lineOf(&blk.evs[j]))
 			}
 		})
 		if !slices.Equal(got, seq(0, n+eventBlockLen+3)) {
@@ -267,7 +268,25 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	upperAttempt.Attempt = "BA796D6204BDA9AF2071561FC5C7ECC9"
 	longAttempt := flinklog.NewEvent(flinklog.KindTMTaskReceived)
 	longAttempt.Attempt = "ba796d6204bda9af2071561fc5c7ecc9_0a448493b4782967b150582570326227_1_0"
-	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same, hexAttempt, upperAttempt, longAttempt}
+	// times: whole milliseconds near the block's first (in the record),
+	// 30 days on, no whole millisecond, an instant of 0, a TimeNone that
+	// has an N (in the extras); a line just below 2^32 (in the record)
+	const ms = int64(time.Millisecond)
+	first := flinklog.NewEvent(flinklog.KindTMActivate)
+	first.Time = flinklog.Time{Kind: flinklog.TimeLocal, N: 1615712400123 * ms}
+	near := first
+	near.Time.N -= 5 * ms
+	near.Pos.Line = math.MaxUint32 - 5
+	far := first
+	far.Time.N += 30 * 24 * int64(time.Hour)
+	odd := first
+	odd.Time.N += 7
+	epoch := first
+	epoch.Time = flinklog.Time{Kind: flinklog.TimeUTC}
+	noneWithN := first
+	noneWithN.Time = flinklog.Time{Kind: flinklog.TimeNone, N: first.Time.N}
+	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same, hexAttempt, upperAttempt, longAttempt,
+		first, near, far, odd, epoch, noneWithN}
 	for _, ev := range evs {
 		b := newEventBlock(1)
 		b.push(&ev)
@@ -289,6 +308,11 @@ func TestPackedEventRoundTrip(t *testing.T) {
 		two.copyFrom(one, i)
 	}
 	two.shiftLines(10)
+	three := newEventBlock(1)
+	for i := range two.evs {
+		three.copyFrom(two, i)
+	}
+	three.shiftLines(1 << 32) // every line past 2^32, into the extras
 	for i, ev := range evs {
 		if got := one.event(i); !reflect.DeepEqual(*got, ev) {
 			t.Errorf("event %d of a shared block:\n got  %+v\n want %+v", i, *got, ev)
@@ -307,6 +331,32 @@ func TestPackedEventRoundTrip(t *testing.T) {
 		if got := two.event(i); !reflect.DeepEqual(*got, want) {
 			t.Errorf("event %d copied and shifted:\n got  %+v\n want %+v", i, *got, want)
 		}
+		want.Pos.Line += 1 << 32
+		if want.EndLine > 0 {
+			want.EndLine += 1 << 32
+		}
+		if want.CauseLine > 0 {
+			want.CauseLine += 1 << 32
+		}
+		if got := three.event(i); !reflect.DeepEqual(*got, want) {
+			t.Errorf("event %d copied and shifted past 2^32:\n got  %+v\n want %+v", i, *got, want)
+		}
+	}
+	// which times the record holds, in a block whose first time is first's
+	times := newEventBlock(1)
+	var big []int
+	for i, ev := range []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), first, near, far, odd, epoch, noneWithN} {
+		times.push(&ev)
+		if times.evs[i].flags&pBigTime != 0 {
+			big = append(big, i)
+		}
+		if got := times.event(i); !reflect.DeepEqual(*got, ev) {
+			t.Errorf("time %d:\n got  %+v\n want %+v", i, *got, ev)
+		}
+	}
+	// far (past 2^31 ms), odd, epoch (50 years back), noneWithN
+	if want := []int{3, 4, 5, 6}; !slices.Equal(big, want) {
+		t.Errorf("times in the extras: %v, want %v", big, want)
 	}
 }
 
@@ -402,11 +452,11 @@ func TestBlocksFindStringsThroughIndexes(t *testing.T) {
 	}
 }
 
-// TestPackedEventSize: a packed event is 48 bytes. Every byte more is
+// TestPackedEventSize: a packed event is 40 bytes. Every byte more is
 // millions of bytes of fresh memory on an allocation-dense read; a field
 // added goes to the extras unless most events say it.
 func TestPackedEventSize(t *testing.T) {
-	if n := unsafe.Sizeof(packedEvent{}); n != 48 {
-		t.Errorf("packedEvent is %d bytes, want 48", n)
+	if n := unsafe.Sizeof(packedEvent{}); n != 40 {
+		t.Errorf("packedEvent is %d bytes, want 40", n)
 	}
 }

@@ -23,15 +23,16 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// packedEvent is a flinklog.Event in an eventBlock, in 48 bytes: writing
+// packedEvent is a flinklog.Event in an eventBlock, in 40 bytes: writing
 // events into fresh memory is most of what keeping them costs (page
 // faults), so what most events do not say is in the extras (a record's
-// number on its line, which only exports' lines have) or beside them (a
-// slot report's repeat span: eventBlock.spans), and IDs and strings are
-// numbers into the block's tables.
+// number on its line, which only exports' lines have; a line past 2^32; a
+// time that is no whole millisecond or more than 24 days from the block's
+// first) or beside them (a slot report's repeat span: eventBlock.spans),
+// and IDs and strings are numbers into the block's tables.
 type packedEvent struct {
-	line      int64
-	timeN     int64
+	line      uint32 // the line, unless pBigLine
+	timeMS    int32  // milliseconds since the block's baseTime, unless pBigTime or a TimeNone of 0
 	file      int32
 	slotIndex int32 // bigIndex when the extras hold it (past int32)
 	textSum   uint32
@@ -53,6 +54,8 @@ const (
 	pEndLine  // EndLine is the line (else the extras hold it, or it is 0)
 	pRec      // the extras hold the record's number on its line (Pos.Rec)
 	pSpan     // the block's spans hold a repeat span
+	pBigLine  // the extras hold the line
+	pBigTime  // the extras hold the time's N
 )
 
 // maxTable is how many strings or IDs a block's table may hold: an
@@ -98,6 +101,10 @@ type eventExtra struct {
 	// instead of a string of 48 each. A task's deployment, its transitions
 	// and its receipt all name it.
 	attemptID uint32
+	// line and timeN, when the packed event cannot hold them (pBigLine,
+	// bigTime and pBigTime)
+	line, timeN int64
+	bigTime     bool
 }
 
 // The fields of an encoded eventExtra, in the order their words follow
@@ -124,6 +131,8 @@ const (
 	xEndLine        // two
 	xRec            // one
 	xAttemptID      // one: an attempt ID of 32 lower-case hex digits, a number into the block's ids
+	xLine           // two
+	xTime           // two
 )
 
 // strFields lists the string fields of x in the order of their bits.
@@ -175,6 +184,8 @@ func (b *eventBlock) putExtra(x *eventExtra) uint32 {
 	set(xEndLine, x.endLine != 0)
 	set(xRec, x.rec != 0)
 	set(xAttemptID, x.attemptID != 0)
+	set(xLine, x.line != 0)
+	set(xTime, x.bigTime)
 	if mask == 0 {
 		return 0
 	}
@@ -215,6 +226,12 @@ func (b *eventBlock) putExtra(x *eventExtra) uint32 {
 	}
 	if mask&xAttemptID != 0 {
 		w = append(w, x.attemptID)
+	}
+	if mask&xLine != 0 {
+		w = put64(w, x.line)
+	}
+	if mask&xTime != 0 {
+		w = put64(w, x.timeN)
 	}
 	b.words = w
 	return uint32(at + 1)
@@ -262,7 +279,13 @@ func (b *eventBlock) extra(p *packedEvent, x *eventExtra) {
 		x.rec, w = int32(w[0]), w[1:]
 	}
 	if mask&xAttemptID != 0 {
-		x.attemptID = w[0]
+		x.attemptID, w = w[0], w[1:]
+	}
+	if mask&xLine != 0 {
+		x.line, w = get64(w), w[2:]
+	}
+	if mask&xTime != 0 {
+		x.timeN, x.bigTime = get64(w), true
 	}
 }
 
@@ -287,7 +310,58 @@ func wordsBefore(mask, bit uint32) int {
 	n += bits.OnesCount32(below & xSlots)
 	n += 4 * bits.OnesCount32(below&(xOther|xInstance))
 	n += bits.OnesCount32(below & (xRec | xAttemptID))
+	n += 2 * bits.OnesCount32(below&(xLine|xTime))
 	return n
+}
+
+// lineOf returns p's line.
+func (b *eventBlock) lineOf(p *packedEvent) int64 {
+	if p.flags&pBigLine == 0 {
+		return int64(p.line)
+	}
+	w := b.words[p.extra-1:]
+	return get64(w[1+wordsBefore(w[0], xLine):])
+}
+
+// timeOf returns p's time.
+func (b *eventBlock) timeOf(p *packedEvent) flinklog.Time {
+	switch {
+	case p.flags&pBigTime != 0:
+		w := b.words[p.extra-1:]
+		return flinklog.Time{Kind: p.timeKind, N: get64(w[1+wordsBefore(w[0], xTime):])}
+	case p.timeKind == flinklog.TimeNone && p.timeMS == 0:
+		return flinklog.Time{}
+	}
+	return flinklog.Time{Kind: p.timeKind, N: b.baseTime + int64(p.timeMS)*1e6}
+}
+
+// placeLineAndTime sets p's line and time, in p when it can hold them (a
+// line below 2^32; a time a whole number of milliseconds within 24 days
+// of the block's first, or a TimeNone of 0), else in x, its extras.
+func (b *eventBlock) placeLineAndTime(p *packedEvent, x *eventExtra, line int64, t flinklog.Time) {
+	p.flags &^= pBigLine | pBigTime
+	x.line, x.timeN, x.bigTime = 0, 0, false
+	if line >= 0 && line <= math.MaxUint32 {
+		p.line = uint32(line)
+	} else {
+		p.line, x.line = 0, line
+		p.flags |= pBigLine
+	}
+	p.timeKind, p.timeMS = t.Kind, 0
+	if t.Kind == flinklog.TimeNone && t.N == 0 {
+		return
+	}
+	if !b.hasBase {
+		b.baseTime, b.hasBase = t.N-t.N%1e6, true // a whole millisecond
+	}
+	d := t.N - b.baseTime
+	// a TimeNone at 0 ms from the base would read back as one of 0
+	if d%1e6 == 0 && d/1e6 >= math.MinInt32 && d/1e6 <= math.MaxInt32 && (t.Kind != flinklog.TimeNone || d != 0) {
+		p.timeMS = int32(d / 1e6)
+		return
+	}
+	x.timeN, x.bigTime = t.N, true
+	p.flags |= pBigTime
 }
 
 // recOf returns p's record number on its line (Pos.Rec) without decoding
@@ -302,7 +376,7 @@ func (b *eventBlock) recOf(p *packedEvent) int32 {
 
 // pos returns p's position, its file as the block numbers it.
 func (b *eventBlock) pos(p *packedEvent) flinklog.Pos {
-	return flinklog.Pos{File: p.file, Rec: b.recOf(p), Line: p.line}
+	return flinklog.Pos{File: p.file, Rec: b.recOf(p), Line: b.lineOf(p)}
 }
 
 // span returns event j's repeat span (flinklog.Event.RepeatSpan).
@@ -348,6 +422,10 @@ type eventBlock struct {
 	// spans: the repeat spans of the events flagged pSpan, by their place
 	// in evs (a slot report's, set as a read is handed over)
 	spans map[uint16][2]int32
+	// baseTime: what the events' timeMS count from (the first time pushed
+	// that is no TimeNone of 0)
+	baseTime int64
+	hasBase  bool
 }
 
 // newEventBlock returns an empty block for c events.
@@ -509,7 +587,7 @@ func fit[T any](s []T) []T {
 // push packs ev at the end of the block.
 func (b *eventBlock) push(ev *flinklog.Event) {
 	p := packedEvent{
-		line: ev.Pos.Line, timeN: ev.Time.N, timeKind: ev.Time.Kind, file: ev.Pos.File,
+		file:     ev.Pos.File,
 		resource: b.str16(ev.Resource), slotID: b.str16(ev.SlotID), level: b.str16(string(ev.Level)),
 		component: b.str16(string(ev.Component)), kind: b.str16(string(ev.Kind)),
 		alloc: b.id(ev.Alloc), job: b.id(ev.Job),
@@ -549,6 +627,7 @@ func (b *eventBlock) push(ev *flinklog.Event) {
 		x.rec = ev.Pos.Rec
 		p.flags |= pRec
 	}
+	b.placeLineAndTime(&p, &x, ev.Pos.Line, ev.Time)
 	p.extra = b.putExtra(&x)
 	b.evs = append(b.evs, p)
 	rep, nrep := ev.RepeatSpan()
@@ -564,17 +643,17 @@ func (b *eventBlock) copyFrom(src *eventBlock, j int) int {
 	q.resource, q.slotID = b.str16(src.strs[p.resource]), b.str16(src.strs[p.slotID])
 	q.level, q.component, q.kind = b.str16(src.strs[p.level]), b.str16(src.strs[p.component]), b.str16(src.strs[p.kind])
 	q.alloc, q.job = b.id(src.ids[p.alloc]), b.id(src.ids[p.job])
-	if p.extra > 0 {
-		var x eventExtra
-		src.extra(p, &x)
-		for _, f := range x.strFields() {
-			*f = b.str(src.strs[*f])
-		}
-		if x.attemptID != 0 {
-			x.attemptID = uint32(b.id(src.ids[x.attemptID]))
-		}
-		q.extra = b.putExtra(&x)
+	var x eventExtra
+	src.extra(p, &x)
+	for _, f := range x.strFields() {
+		*f = b.str(src.strs[*f])
 	}
+	if x.attemptID != 0 {
+		x.attemptID = uint32(b.id(src.ids[x.attemptID]))
+	}
+	// the time counts from this block's base, not src's
+	b.placeLineAndTime(&q, &x, src.lineOf(p), src.timeOf(p))
+	q.extra = b.putExtra(&x)
 	b.evs = append(b.evs, q)
 	rep, nrep := src.span(j)
 	b.setSpan(len(b.evs)-1, rep, nrep)
@@ -585,8 +664,8 @@ func (b *eventBlock) copyFrom(src *eventBlock, j int) int {
 // span (see event).
 func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 	*ev = flinklog.Event{
-		Pos:   flinklog.Pos{File: p.file, Line: p.line},
-		Time:  flinklog.Time{Kind: p.timeKind, N: p.timeN},
+		Pos:   flinklog.Pos{File: p.file, Line: b.lineOf(p)},
+		Time:  b.timeOf(p),
 		Level: flinklog.Level(b.strs[p.level]), Component: flinklog.Component(b.strs[p.component]),
 		Kind:  flinklog.Kind(b.strs[p.kind]),
 		Alloc: b.ids[p.alloc], Job: b.ids[p.job],
@@ -594,7 +673,7 @@ func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 		SlotIndex: int(p.slotIndex), RequestedIndex: -1, Dynamic: p.flags&pDynamic != 0,
 	}
 	if p.flags&pEndLine != 0 {
-		ev.EndLine = p.line
+		ev.EndLine = ev.Pos.Line
 	}
 	if p.extra > 0 {
 		var x eventExtra
@@ -637,7 +716,7 @@ func (b *eventBlock) event(j int) *flinklog.Event {
 func (b *eventBlock) shiftLines(offset int64) {
 	for i := range b.evs {
 		p := &b.evs[i]
-		p.line += offset // an end line that is the line moves with it
+		line := b.lineOf(p) + offset // an end line that is the line moves with it
 		if p.extra > 0 {
 			w := b.words[p.extra-1:]
 			for _, f := range [...]uint32{xCauseLine, xEndLine} {
@@ -649,5 +728,15 @@ func (b *eventBlock) shiftLines(offset int64) {
 				}
 			}
 		}
+		if p.flags&pBigLine == 0 && line >= 0 && line <= math.MaxUint32 {
+			p.line = uint32(line)
+			continue
+		}
+		// into or out of the extras: written anew (the old words stay,
+		// unused, as a line past 2^32 is rare beyond measure)
+		var x eventExtra
+		b.extra(p, &x)
+		b.placeLineAndTime(p, &x, line, b.timeOf(p))
+		p.extra = b.putExtra(&x)
 	}
 }

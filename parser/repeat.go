@@ -417,8 +417,8 @@ func (r *Result) Pos(ref EventRef) flinklog.Pos {
 // Time returns the time of the event ref names, without writing it out.
 func (r *Result) Time(ref EventRef) flinklog.Time {
 	if int(ref) < r.events.len() {
-		_, p := r.events.at(int(ref))
-		return flinklog.Time{Kind: p.timeKind, N: p.timeN}
+		b, p := r.events.at(int(ref))
+		return b.timeOf(p)
 	}
 	rp := &r.repeats[int(ref)-r.events.len()]
 	_, p := r.events.at(int(rp.Of))
