@@ -524,11 +524,19 @@ func parseTaskSlot(s []byte, ev *Event) (int, bool) {
 // labelled returns what follows the last occurrence of label in s. The last
 // one, because a resource profile's extended resources are free text.
 func labelled(s []byte, label string) ([]byte, bool) {
-	i := bytes.LastIndex(s, []byte(label))
-	if i < 0 {
-		return nil, false
+	// bytes.LastIndex hashes every byte (Rabin-Karp); the label's first
+	// byte is rare enough in these bodies to look for it alone.
+	for end := len(s) - len(label) + 1; end > 0; {
+		i := bytes.LastIndexByte(s[:end], label[0])
+		if i < 0 {
+			break
+		}
+		if string(s[i:i+len(label)]) == label {
+			return s[i+len(label):], true
+		}
+		end = i
 	}
-	return s[i+len(label):], true
+	return nil, false
 }
 
 // parseSlotReport reads "SlotReport{slotsStatus=[SlotStatus{...}, ...]}"

@@ -2,6 +2,8 @@ package parser_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -50,3 +52,47 @@ func BenchmarkReadOpenJSONObject(b *testing.B) {
 	}
 	benchReadBytes(b, buf.Bytes())
 }
+
+// sessionClusterLog is a simulated healthy 1.12.7 session cluster running
+// short jobs: nearly every record is a slot-lifecycle event, the shape
+// of issue 26's allocation-dense logs, written to a file so that it is
+// read as an audit reads files (texts by sum, read back later).
+func sessionClusterLog(b *testing.B, name string) string {
+	b.Helper()
+	res, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 4, Slots: 8, Jobs: 4, JobSeconds: 10, Seed: 26, Minutes: 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), name)
+	if err := os.WriteFile(path, []byte(res.Files[name]), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func benchReadFile(b *testing.B, path string) {
+	info, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(info.Size())
+	b.ReportAllocs()
+	events := 0
+	for b.Loop() {
+		res, err := parser.Read([]string{path}, parser.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = res.Len()
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReadSessionTM: a TaskManager of a session cluster, nearly all
+// of it slot lifecycle (the classifier's share of an allocation-dense
+// audit).
+func BenchmarkReadSessionTM(b *testing.B) { benchReadFile(b, sessionClusterLog(b, "taskmanager-0.log")) }
+
+// BenchmarkReadSessionJM: the JobManager and ResourceManager of that
+// session cluster.
+func BenchmarkReadSessionJM(b *testing.B) { benchReadFile(b, sessionClusterLog(b, "jobmanager.log")) }
