@@ -91,7 +91,9 @@ func benchReadFile(b *testing.B, path string) {
 // BenchmarkReadSessionTM: a TaskManager of a session cluster, nearly all
 // of it slot lifecycle (the classifier's share of an allocation-dense
 // audit).
-func BenchmarkReadSessionTM(b *testing.B) { benchReadFile(b, sessionClusterLog(b, "taskmanager-0.log")) }
+func BenchmarkReadSessionTM(b *testing.B) {
+	benchReadFile(b, sessionClusterLog(b, "taskmanager-0.log"))
+}
 
 // BenchmarkReadSessionJM: the JobManager and ResourceManager of that
 // session cluster.
