@@ -86,8 +86,8 @@ var (
 // version, each shape once. The zero value is empty and ready.
 type VersionHints struct {
 	list []VersionHint
-	// hints already found in some message, not searched for again
-	seenAllocID, seenAkka, seenPekko bool
+	// noted: the hints Note gave already (hint* bits), not looked for again
+	noted uint64
 }
 
 // Len returns how many hints were collected.
@@ -135,6 +135,44 @@ func (h *VersionHints) Range() (lo, hi Version, loWhy, hiWhy string) {
 	return lo, hi, loWhy, hiWhy
 }
 
+// The hints Note gives, one bit each in VersionHints.noted: once given, a
+// hint is not looked for again (a shape bounds the version the same way
+// wherever it is seen), and the scans of every message for them were an
+// eighth of a read of an allocation-dense JobManager log.
+const (
+	hintTaskSlotTableImpl uint64 = 1 << iota
+	hintTaskSlotTable
+	hintDefaultJobLeaderService
+	hintJobLeaderService
+	hintDefaultExecutionGraph
+	hintExecutionGraph
+	hintSlotPoolImpl
+	hintSlotPool
+	hintDeclarativeSlotManager
+	hintSlotManagerImpl
+	hintSlotManager
+	hintFineGrainedSlotManager
+	hintDefaultSlotStatusSyncer
+	hintDeclarativeSlotPoolBridge
+	hintDefaultDeclarativeSlotPool
+	hintAllocationIDBraces
+	hintAllocatedWithResources
+	hintAllocatedA
+	hintReceivedTaskIntoSlot
+	hintReceivedTask
+	hintDeployingVertexID
+	hintDeployingAllocationID
+	hintDeployingHost
+	hintRequestSlotProfile
+	hintRequestingNewSlotAllocationID
+	hintRequestingNewSlot
+	hintSlotAlreadyExist
+	hintStartingAllocationFrom
+	hintResourceRequirements
+	hintPekko
+	hintAkka
+)
+
 // Note adds what a record's logger and message say about the version
 // (catalogue §1, §4-§6: loggers and templates changed across releases).
 // lg is what the record's logger says (NewLoggerInfo).
@@ -148,93 +186,143 @@ func (h *VersionHints) Note(r *Record, lg *LoggerInfo) {
 		cls = nil // no case of the switch below
 	}
 	msg := r.Msg
-	add := func(min, max Version, why string) { h.Add(VersionHint{min, max, why}) }
+	add := func(bit uint64, min, max Version, why string) {
+		h.noted |= bit
+		h.Add(VersionHint{min, max, why})
+	}
+	// has reports whether every hint of bits is given already
+	has := func(bits uint64) bool { return h.noted&bits == bits }
 	switch string(cls) {
 	case "TaskSlotTableImpl":
-		add(v(1, 10), anyV, "logger TaskSlotTableImpl")
+		if !has(hintTaskSlotTableImpl) {
+			add(hintTaskSlotTableImpl, v(1, 10), anyV, "logger TaskSlotTableImpl")
+		}
 	case "TaskSlotTable":
-		if bytes.HasPrefix(msg, []byte("Activate slot")) || bytes.HasPrefix(msg, []byte("Free slot")) {
-			add(anyV, v(1, 9), "logger TaskSlotTable")
+		if !has(hintTaskSlotTable) && (bytes.HasPrefix(msg, []byte("Activate slot")) || bytes.HasPrefix(msg, []byte("Free slot"))) {
+			add(hintTaskSlotTable, anyV, v(1, 9), "logger TaskSlotTable")
 		}
 	case "DefaultJobLeaderService":
-		add(v(1, 11), anyV, "logger DefaultJobLeaderService")
+		if !has(hintDefaultJobLeaderService) {
+			add(hintDefaultJobLeaderService, v(1, 11), anyV, "logger DefaultJobLeaderService")
+		}
 	case "JobLeaderService":
-		add(anyV, v(1, 10), "logger JobLeaderService")
+		if !has(hintJobLeaderService) {
+			add(hintJobLeaderService, anyV, v(1, 10), "logger JobLeaderService")
+		}
 	case "DefaultExecutionGraph":
-		add(v(1, 13), anyV, "logger DefaultExecutionGraph")
+		if !has(hintDefaultExecutionGraph) {
+			add(hintDefaultExecutionGraph, v(1, 13), anyV, "logger DefaultExecutionGraph")
+		}
 	case "ExecutionGraph":
-		if bytes.Contains(msg, []byte(" switched from ")) || bytes.HasPrefix(msg, []byte("Deploying ")) {
-			add(anyV, v(1, 12), "logger ExecutionGraph")
+		if !has(hintExecutionGraph) && (bytes.Contains(msg, []byte(" switched from ")) || bytes.HasPrefix(msg, []byte("Deploying "))) {
+			add(hintExecutionGraph, anyV, v(1, 12), "logger ExecutionGraph")
 		}
 	case "SlotPoolImpl":
-		add(v(1, 8), v(1, 13), "logger SlotPoolImpl")
+		if !has(hintSlotPoolImpl) {
+			add(hintSlotPoolImpl, v(1, 8), v(1, 13), "logger SlotPoolImpl")
+		}
 	case "SlotPool":
-		if bytes.Contains(r.Logger, []byte("slotpool")) {
-			add(anyV, v(1, 7), "logger SlotPool")
+		if !has(hintSlotPool) && bytes.Contains(r.Logger, []byte("slotpool")) {
+			add(hintSlotPool, anyV, v(1, 7), "logger SlotPool")
 		}
 	case "DeclarativeSlotManager":
-		add(v(1, 12), v(1, 18), "logger DeclarativeSlotManager")
-	case "SlotManagerImpl":
-		add(v(1, 10), v(1, 13), "logger SlotManagerImpl")
-	case "SlotManager":
-		if bytes.Contains(r.Logger, []byte("slotmanager")) {
-			add(anyV, v(1, 9), "logger SlotManager")
+		if !has(hintDeclarativeSlotManager) {
+			add(hintDeclarativeSlotManager, v(1, 12), v(1, 18), "logger DeclarativeSlotManager")
 		}
-	case "FineGrainedSlotManager", "DefaultSlotStatusSyncer", "DeclarativeSlotPoolBridge", "DefaultDeclarativeSlotPool":
-		add(v(1, 13), anyV, "logger "+string(cls))
+	case "SlotManagerImpl":
+		if !has(hintSlotManagerImpl) {
+			add(hintSlotManagerImpl, v(1, 10), v(1, 13), "logger SlotManagerImpl")
+		}
+	case "SlotManager":
+		if !has(hintSlotManager) && bytes.Contains(r.Logger, []byte("slotmanager")) {
+			add(hintSlotManager, anyV, v(1, 9), "logger SlotManager")
+		}
+	case "FineGrainedSlotManager":
+		if !has(hintFineGrainedSlotManager) {
+			add(hintFineGrainedSlotManager, v(1, 13), anyV, "logger FineGrainedSlotManager")
+		}
+	case "DefaultSlotStatusSyncer":
+		if !has(hintDefaultSlotStatusSyncer) {
+			add(hintDefaultSlotStatusSyncer, v(1, 13), anyV, "logger DefaultSlotStatusSyncer")
+		}
+	case "DeclarativeSlotPoolBridge":
+		if !has(hintDeclarativeSlotPoolBridge) {
+			add(hintDeclarativeSlotPoolBridge, v(1, 13), anyV, "logger DeclarativeSlotPoolBridge")
+		}
+	case "DefaultDeclarativeSlotPool":
+		if !has(hintDefaultDeclarativeSlotPool) {
+			add(hintDefaultDeclarativeSlotPool, v(1, 13), anyV, "logger DefaultDeclarativeSlotPool")
+		}
 	}
-	// The hints found anywhere in a message are searched for until found
-	// once: every record is scanned, and these scans were a fifth of the
-	// time on a noisy log.
+	// The cases are told apart by the message's start, so skipping the
+	// scans of one whose hints are all given leaves the others as they
+	// were.
 	switch {
-	case !h.seenAllocID && containsAt(msg, "AllocationID{", 12):
-		h.seenAllocID = true
-		add(v(1, 6), v(1, 7), "AllocationID{...} printing")
+	case !has(hintAllocationIDBraces) && containsAt(msg, "AllocationID{", 12):
+		add(hintAllocationIDBraces, v(1, 6), v(1, 7), "AllocationID{...} printing")
 	case bytes.HasPrefix(msg, []byte("Allocated slot for ")):
+		if has(hintAllocatedWithResources | hintAllocatedA) {
+			break
+		}
 		if bytes.Contains(msg, []byte(" with resources ")) {
-			add(v(1, 18), anyV, "Allocated slot ... with resources")
+			add(hintAllocatedWithResources, v(1, 18), anyV, "Allocated slot ... with resources")
 		} else {
-			add(anyV, v(1, 17), "Allocated slot for A.")
+			add(hintAllocatedA, anyV, v(1, 17), "Allocated slot for A.")
 		}
 	case bytes.HasPrefix(msg, []byte("Received task ")):
+		if has(hintReceivedTaskIntoSlot | hintReceivedTask) {
+			break
+		}
 		if bytes.Contains(msg, []byte("deploy into slot with allocation id")) {
-			add(v(1, 12), anyV, "Received task ... deploy into slot")
+			add(hintReceivedTaskIntoSlot, v(1, 12), anyV, "Received task ... deploy into slot")
 		} else {
-			add(anyV, v(1, 11), "Received task T.")
+			add(hintReceivedTask, anyV, v(1, 11), "Received task T.")
 		}
 	case bytes.HasPrefix(msg, []byte("Deploying ")):
+		if has(hintDeployingVertexID | hintDeployingAllocationID | hintDeployingHost) {
+			break
+		}
 		switch {
 		case bytes.Contains(msg, []byte(" and vertex id ")):
-			add(v(1, 15), anyV, "Deploying ... vertex id")
+			add(hintDeployingVertexID, v(1, 15), anyV, "Deploying ... vertex id")
 		case bytes.Contains(msg, []byte(" with allocation id ")):
-			add(v(1, 12), v(1, 14), "Deploying ... with allocation id")
+			add(hintDeployingAllocationID, v(1, 12), v(1, 14), "Deploying ... with allocation id")
 		case bytes.Contains(msg, []byte(" @ ")):
-			add(v(1, 8), v(1, 11), "Deploying ... to R @ host")
+			add(hintDeployingHost, v(1, 8), v(1, 11), "Deploying ... to R @ host")
 		}
 	case bytes.HasPrefix(msg, []byte("Request slot with profile ")):
-		add(anyV, v(1, 13), "RM Request slot with profile")
+		if !has(hintRequestSlotProfile) {
+			add(hintRequestSlotProfile, anyV, v(1, 13), "RM Request slot with profile")
+		}
 	case bytes.HasPrefix(msg, []byte("Requesting new slot [")):
+		if has(hintRequestingNewSlotAllocationID | hintRequestingNewSlot) {
+			break
+		}
 		if bytes.Contains(msg, []byte(" with allocation id ")) {
-			add(v(1, 12), v(1, 13), "Requesting new slot ... with allocation id")
+			add(hintRequestingNewSlotAllocationID, v(1, 12), v(1, 13), "Requesting new slot ... with allocation id")
 		} else {
-			add(v(1, 6), v(1, 11), "Requesting new slot [Q]")
+			add(hintRequestingNewSlot, v(1, 6), v(1, 11), "Requesting new slot [Q]")
 		}
 	case bytes.HasPrefix(msg, []byte("Slot with allocationId ")):
-		add(v(1, 13), anyV, "Slot with allocationId ... already exist")
+		if !has(hintSlotAlreadyExist) {
+			add(hintSlotAlreadyExist, v(1, 13), anyV, "Slot with allocationId ... already exist")
+		}
 	case bytes.HasPrefix(msg, []byte("Starting allocation of slot ")) && bytes.Contains(msg, []byte(" from ")):
-		add(v(1, 14), anyV, "Starting allocation of slot A from R")
+		if !has(hintStartingAllocationFrom) {
+			add(hintStartingAllocationFrom, v(1, 14), anyV, "Starting allocation of slot A from R")
+		}
 	case bytes.HasPrefix(msg, []byte("Received resource requirements from job")):
-		add(v(1, 12), anyV, "resource requirements")
+		if !has(hintResourceRequirements) {
+			add(hintResourceRequirements, v(1, 12), anyV, "resource requirements")
+		}
 	}
-	if (h.seenPekko && h.seenAkka) || !containsSchemeSep(msg) {
+	if has(hintPekko|hintAkka) || !containsSchemeSep(msg) {
 		return
 	}
-	if !h.seenPekko && (bytes.Contains(msg, []byte("pekko://")) || bytes.Contains(msg, []byte("pekko.tcp://"))) {
-		h.seenPekko = true
-		add(v(1, 18), anyV, "pekko RPC addresses")
-	} else if !h.seenAkka && (bytes.Contains(msg, []byte("akka://")) || bytes.Contains(msg, []byte("akka.tcp://"))) {
-		h.seenAkka = true
-		add(anyV, v(1, 17), "akka RPC addresses")
+	if !has(hintPekko) && (bytes.Contains(msg, []byte("pekko://")) || bytes.Contains(msg, []byte("pekko.tcp://"))) {
+		add(hintPekko, v(1, 18), anyV, "pekko RPC addresses")
+	} else if !has(hintAkka) && (bytes.Contains(msg, []byte("akka://")) || bytes.Contains(msg, []byte("akka.tcp://"))) {
+		add(hintAkka, anyV, v(1, 17), "akka RPC addresses")
 	}
 }
 
