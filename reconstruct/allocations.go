@@ -13,7 +13,14 @@ import (
 
 func (m *Model) buildAllocations() {
 	res := m.Result
-	byID := map[flinklog.ID]*Allocation{}
+	// sized by the kind that names the most allocations: grown from
+	// empty, a session cluster's map was rehashed over and again
+	most := 0
+	for _, k := range []flinklog.Kind{flinklog.KindRMSlotRequest, flinklog.KindTMSlotRequest, flinklog.KindJMSlotRequest, flinklog.KindTMAllocated} {
+		most = max(most, res.CountOf(k))
+	}
+	byID := make(map[flinklog.ID]*Allocation, most)
+	m.Allocations = make([]*Allocation, 0, most)
 	// A job-state line whose cause quotes "No task slot allocated …" repeats
 	// the failure of a task line above it: one row per failure is enough,
 	// unless the job's line is the only one that shows it.
@@ -118,10 +125,7 @@ func (m *Model) Allocation(id flinklog.ID) *Allocation {
 // collectHeld gives every allocation the slots it held, from the replay of
 // the table each TaskManager process ran, oldest first.
 func (m *Model) collectHeld() {
-	byID := map[flinklog.ID]*Allocation{}
-	for _, a := range m.Allocations {
-		byID[a.ID] = a
-	}
+	byID := m.allocationOf
 	for _, tm := range m.TaskManagers {
 		for pi, p := range tm.Processes {
 			r, sem := p.Replay, p.Runs

@@ -258,9 +258,11 @@ func (m *Model) before(i, j parser.EventRef) bool {
 // (local wall clock vs UTC, time of day) are not compared.
 func (m *Model) estimateSkew() {
 	res := m.Result
-	sentAlloc := map[flinklog.ID]parser.EventRef{}
-	sentTask := map[string]parser.EventRef{}
-	matched := map[flinklog.ID]parser.EventRef{}
+	// sized by what they will hold at most: grown from empty, maps of a
+	// session cluster's every request were rehashed over and again
+	sentAlloc := make(map[flinklog.ID]parser.EventRef, res.CountOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart))
+	sentTask := make(map[parser.AttemptKey]parser.EventRef, res.CountOf(flinklog.KindJMDeploy))
+	matched := make(map[flinklog.ID]parser.EventRef, res.CountOf(flinklog.KindJMOfferMatched))
 	// (read field by field: every request is looked at)
 	for i := range res.AllOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched) {
 		switch ev := res.Head(i); {
@@ -269,7 +271,7 @@ func (m *Model) estimateSkew() {
 				sentAlloc[ev.Alloc] = i
 			}
 		case ev.Kind == flinklog.KindJMDeploy:
-			if attempt := res.Attempt(i); attempt != "" {
+			if attempt, ok := res.AttemptKey(i); ok {
 				if _, ok := sentTask[attempt]; !ok {
 					sentTask[attempt] = i
 				}
@@ -284,7 +286,7 @@ func (m *Model) estimateSkew() {
 		file  int32
 		alloc flinklog.ID
 	}
-	activated := map[fileAlloc]bool{}
+	activated := make(map[fileAlloc]bool, min(len(matched), res.CountOf(flinklog.KindTMActivate)))
 	best := map[int32]Skew{}
 	for i := range res.AllOf(flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate) {
 		// read field by field: every TaskManager receipt is looked at
@@ -296,7 +298,7 @@ func (m *Model) estimateSkew() {
 		case tm.Kind == flinklog.KindTMSlotRequest:
 			j, ok = sentAlloc[tm.Alloc]
 		case tm.Kind == flinklog.KindTMTaskReceived:
-			if attempt := res.Attempt(i); attempt != "" {
+			if attempt, has := res.AttemptKey(i); has {
 				j, ok = sentTask[attempt]
 			}
 		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
