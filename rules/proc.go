@@ -42,8 +42,11 @@ type procIndex struct {
 }
 
 type heldSet struct {
-	n           int
-	first, last int // oldest and newest slot key
+	// int32, as reconstruct.Step.Slot: there is one a step per model, and
+	// on a session cluster's millions of steps these sets were most of
+	// what the rules added to an audit's peak
+	n           int32
+	first, last int32 // oldest and newest slot key
 }
 
 // runState is what the rules of one run share.
@@ -53,8 +56,11 @@ type runState struct {
 	// byPos is every event's ref by position, those of one record in
 	// the order All gives them (see eventAt): a map of every position
 	// cost 50 bytes an event and a tenth of an allocation-dense audit's
-	// time
+	// time. When All gives refs 0, 1, 2, … in position order (no
+	// repeats, files read as they lie) it is left nil and n says how many:
+	// a ref is then its own place.
 	byPos []parser.EventRef
+	n     int
 	res   *parser.Result
 	// capacity: the ResourceManager's requirements and "could not
 	// fulfill" lines, in All's order (see capacityLines, which looked
@@ -64,22 +70,50 @@ type runState struct {
 
 // eventAt returns the first event at position p (the first All gives).
 func (st *runState) eventAt(p flinklog.Pos) (parser.EventRef, bool) {
-	i := sort.Search(len(st.byPos), func(i int) bool { return !st.res.Pos(st.byPos[i]).Less(p) })
-	if i < len(st.byPos) && st.res.Pos(st.byPos[i]) == p {
-		return st.byPos[i], true
+	at := func(i int) parser.EventRef {
+		if st.byPos == nil {
+			return parser.EventRef(i)
+		}
+		return st.byPos[i]
+	}
+	i := sort.Search(st.n, func(i int) bool { return !st.res.Pos(at(i)).Less(p) })
+	if i < st.n && st.res.Pos(at(i)) == p {
+		return at(i), true
 	}
 	return -1, false
 }
 
+// last returns the ref of the last event placed so far.
+func (st *runState) last() parser.EventRef {
+	if st.byPos == nil {
+		return parser.EventRef(st.n - 1)
+	}
+	return st.byPos[st.n-1]
+}
+
 func newRunState(m *reconstruct.Model) *runState {
-	st := &runState{procs: map[*reconstruct.Process]*proc{}, res: m.Result, byPos: make([]parser.EventRef, 0, m.Result.Len())}
+	st := &runState{procs: map[*reconstruct.Process]*proc{}, res: m.Result}
 	lost := map[string]bool{} // ResourceIDs, lower case, that the others lost
 	sorted := true
+	// byPos is written only once All strays from 0, 1, 2, …: a list of
+	// every ref was a fifth of what the rules added to a session
+	// cluster's peak
+	identity := true
 	for i := range m.Result.All() {
-		if n := len(st.byPos); n > 0 && m.Result.Pos(i).Less(m.Result.Pos(st.byPos[n-1])) {
+		if st.n > 0 && m.Result.Pos(i).Less(m.Result.Pos(st.last())) {
 			sorted = false // a log-store export's events are in time order
 		}
-		st.byPos = append(st.byPos, i)
+		if identity && i != parser.EventRef(st.n) {
+			identity = false
+			st.byPos = make([]parser.EventRef, st.n, m.Result.Len())
+			for k := range st.byPos {
+				st.byPos[k] = parser.EventRef(k)
+			}
+		}
+		if !identity {
+			st.byPos = append(st.byPos, i)
+		}
+		st.n++
 		if k := m.Result.Kind(i); k == flinklog.KindRMRequirements || k == flinklog.KindRMNotFulfillable {
 			st.capacity = append(st.capacity, i)
 		}
@@ -89,6 +123,12 @@ func newRunState(m *reconstruct.Model) *runState {
 		}
 	}
 	if !sorted {
+		if st.byPos == nil {
+			st.byPos = make([]parser.EventRef, st.n)
+			for k := range st.byPos {
+				st.byPos[k] = parser.EventRef(k)
+			}
+		}
 		sort.SliceStable(st.byPos, func(a, b int) bool { return m.Result.Pos(st.byPos[a]).Less(m.Result.Pos(st.byPos[b])) })
 	}
 	for _, tm := range m.TaskManagers {
@@ -126,19 +166,19 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 		}
 	}
 	for _, sem := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
-		keys := map[flinklog.ID][]int{}
+		keys := map[flinklog.ID][]int32{}
 		hs := make([]heldSet, len(r.Steps))
 		for si, st := range r.Steps {
 			if k := keys[st.Alloc]; len(k) > 0 {
-				hs[si] = heldSet{n: len(k), first: k[0], last: k[len(k)-1]}
+				hs[si] = heldSet{n: int32(len(k)), first: k[0], last: k[len(k)-1]}
 			}
 			switch {
 			case creates(st, sem):
-				keys[st.Alloc] = append(keys[st.Alloc], int(st.Slot[sem]))
+				keys[st.Alloc] = append(keys[st.Alloc], st.Slot[sem])
 			case frees(st, sem):
 				k := keys[st.Alloc]
 				for j, key := range k {
-					if key == int(st.Slot[sem]) {
+					if key == st.Slot[sem] {
 						keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
 						break
 					}

@@ -36,7 +36,7 @@ func runSlotMapOverwrite(pass *Pass) {
 			if held.n == 0 {
 				continue
 			}
-			oldKey, newKey := held.first, int(st.Slot[reconstruct.Legacy])
+			oldKey, newKey := int(held.first), int(st.Slot[reconstruct.Legacy])
 			oldStep := pr.createdAt(oldKey)
 			a := m.Allocation(st.Alloc)
 			job := res.Head(st.Event).Job
@@ -295,10 +295,10 @@ func runDuplicateOffer(pass *Pass) {
 				continue
 			}
 			held := pr.heldBefore(si, pr.sem)
-			if held.n < 2 || held.last != int(st.Slot[pr.sem]) {
+			if held.n < 2 || held.last != st.Slot[pr.sem] {
 				continue
 			}
-			key, other := int(st.Slot[pr.sem]), held.first
+			key, other := int(st.Slot[pr.sem]), int(held.first)
 			created := pr.createdAt(key)
 			if created < 0 {
 				continue
