@@ -28,7 +28,12 @@ type proc struct {
 
 // procIndex is computed once per process and shared by the rules of a run.
 type procIndex struct {
-	created map[int]int // slot key → the step that created it
+	// the step that created each slot key: a printed index's in created,
+	// a placeholder's (keys -1, -2, … as the replay made them, one an
+	// allocation on a TaskManager that prints no index) at createdNeg[-key-1]
+	// (-1: none), not in a map of every allocation
+	created    map[int]int
+	createdNeg []int32
 	// event → its place in the process, and → the step it was replayed
 	// as: found by binary search where the process's events and steps are
 	// in ref order (as a read gives them), in these maps only where not.
@@ -159,6 +164,17 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 		}
 		if st.Op == reconstruct.OpAllocate || st.Op == reconstruct.OpPrior {
 			for _, key := range st.Slot {
+				// (a negative index a log printed itself, far below the
+				// placeholders, stays in the map)
+				if k := int(-int64(key) - 1); key < 0 && k < 2*len(r.Steps)+2 {
+					for len(ix.createdNeg) <= k {
+						ix.createdNeg = append(ix.createdNeg, -1)
+					}
+					if ix.createdNeg[k] < 0 {
+						ix.createdNeg[k] = int32(si)
+					}
+					continue
+				}
 				if _, ok := ix.created[int(key)]; !ok {
 					ix.created[int(key)] = si
 				}
@@ -179,7 +195,13 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 				k := keys[st.Alloc]
 				for j, key := range k {
 					if key == st.Slot[sem] {
-						keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
+						if len(k) == 1 {
+							// the map holds what is held now, not every
+							// allocation the process saw
+							delete(keys, st.Alloc)
+						} else {
+							keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
+						}
 						break
 					}
 				}
@@ -215,6 +237,12 @@ func (pr *proc) heldBefore(si int, sem reconstruct.Semantics) heldSet {
 
 // createdAt returns the step that created slot key, or -1.
 func (pr *proc) createdAt(key int) int {
+	if k := -key - 1; key < 0 && k < 2*len(pr.r.Steps)+2 {
+		if k < len(pr.ix.createdNeg) {
+			return int(pr.ix.createdNeg[k])
+		}
+		return -1
+	}
 	if si, ok := pr.ix.created[key]; ok {
 		return si
 	}
