@@ -2,6 +2,7 @@ package reconstruct
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 
@@ -27,7 +28,7 @@ func TestAgreesEqualsCompare(t *testing.T) {
 	}
 	agreeing := 0
 	for n := 0; n < 200000; n++ {
-		r := &Replay{Indexes: map[int]IndexInfo{}}
+		r := &Replay{}
 		size := rng.IntN(5)
 		if n%1000 == 0 {
 			size = 70 // past agrees' stack arrays
@@ -38,7 +39,7 @@ func TestAgreesEqualsCompare(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				key = -1 - k // a placeholder, its index known or not
 				if rng.IntN(2) == 0 {
-					r.Indexes[key] = IndexInfo{Index: rng.IntN(4)}
+					r.Indexes.Set(key, IndexInfo{Index: rng.IntN(4)})
 				}
 			}
 			slots = append(slots, Slot{Index: key, State: Allocated, Alloc: ids[rng.IntN(len(ids))]})
@@ -60,7 +61,7 @@ func TestAgreesEqualsCompare(t *testing.T) {
 		}
 		_, want := r.compare(reported, slots)
 		if got := r.agrees(reported, slots); got != want {
-			t.Fatalf("case %d: agrees = %v, compare says %v\n report %+v\n table  %+v\n indexes %+v", n, got, want, reported, slots, r.Indexes)
+			t.Fatalf("case %d: agrees = %v, compare says %v\n report %+v\n table  %+v\n indexes %+v", n, got, want, reported, slots, maps.Collect(r.Indexes.All()))
 		}
 		if want {
 			agreeing++

@@ -137,7 +137,7 @@ func (m *Model) collectHeld() {
 				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
 					(st.Outcomes[sem] == Accepted || st.Outcomes[sem] == Overwritten):
 					key := int(st.Slot[sem])
-					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes[key], Replaced: -1}
+					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes.At(key), Replaced: -1}
 					open[key] = h
 					held = append(held, h)
 					ids = append(ids, st.Alloc)

@@ -68,7 +68,7 @@ func FuzzReplay(f *testing.F) {
 		}
 		// An index is printed (0-7 here) or follows from the static range or
 		// the dynamic counter (slots + one per request).
-		for key, info := range r.Indexes {
+		for key, info := range r.Indexes.All() {
 			if info.Index < -1 || info.Index > 8+len(evs) {
 				t.Fatalf("slot %d settled at index %d", key, info.Index)
 			}

@@ -13,22 +13,22 @@ import (
 // looked at for every unknown one. It is the definition the faster one is
 // held to.
 func inferOnlyIndexLeftByScan(r *Replay) {
-	for _, info := range r.Indexes {
+	for _, info := range r.Indexes.All() {
 		if info.Index >= r.cfg.Slots {
 			return
 		}
 	}
-	keys := sortedKeys(r.Indexes)
+	keys := r.Indexes.Keys()
 	for changed := true; changed; {
 		changed = false
 		for _, k := range keys {
-			if r.Indexes[k].Index >= 0 {
+			if r.Indexes.At(k).Index >= 0 {
 				continue
 			}
 			taken := map[int]bool{}
 			var last flinklog.Pos
 			for _, o := range keys {
-				if info := r.Indexes[o]; o != k && info.Index >= 0 && r.overlaps(k, o) {
+				if info := r.Indexes.At(o); o != k && info.Index >= 0 && r.overlaps(k, o) {
 					taken[info.Index] = true
 					if last.Less(info.Pos) {
 						last = info.Pos
@@ -40,7 +40,7 @@ func inferOnlyIndexLeftByScan(r *Replay) {
 			}
 			for idx := 0; idx < r.cfg.Slots; idx++ {
 				if !taken[idx] {
-					r.Indexes[k] = IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: last}
+					r.Indexes.Set(k, IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: last})
 					changed = true
 				}
 			}
@@ -79,15 +79,18 @@ func TestInferOnlyIndexLeftEqualsScan(t *testing.T) {
 				}
 				r.life[key] = life
 				if rng.IntN(3) == 0 {
-					r.Indexes[key] = IndexInfo{Index: rng.IntN(slots), Source: IndexObserved,
-						Pos: flinklog.Pos{Line: int64(1 + rng.IntN(1000))}}
+					r.Indexes.Set(key, IndexInfo{Index: rng.IntN(slots), Source: IndexObserved,
+						Pos: flinklog.Pos{Line: int64(1 + rng.IntN(1000))}})
 				}
 			}
-			want := &Replay{cfg: r.cfg, Steps: r.Steps, life: r.life, Indexes: maps.Clone(r.Indexes)}
+			want := &Replay{cfg: r.cfg, Steps: r.Steps, life: r.life}
+			for key, info := range r.Indexes.All() {
+				want.Indexes.Set(key, info)
+			}
 			inferOnlyIndexLeftByScan(want)
 			r.inferOnlyIndexLeft()
-			if !maps.Equal(r.Indexes, want.Indexes) {
-				t.Fatalf("slots %d, lives %v:\n got  %v\n want %v", slots, r.life, r.Indexes, want.Indexes)
+			if got, want := maps.Collect(r.Indexes.All()), maps.Collect(want.Indexes.All()); !maps.Equal(got, want) {
+				t.Fatalf("slots %d, lives %v:\n got  %v\n want %v", slots, r.life, got, want)
 			}
 		})
 	}
@@ -105,7 +108,7 @@ func BenchmarkInferOnlyIndexLeft(b *testing.B) {
 			key := r.newKey(2 * (i / slots))
 			r.life[key] = [2]int{2 * (i / slots), 2*(i/slots) + 2}
 			if i%2 == 0 {
-				r.Indexes[key] = IndexInfo{Index: i % slots, Source: IndexObserved, Pos: flinklog.Pos{Line: int64(i + 1)}}
+				r.Indexes.Set(key, IndexInfo{Index: i % slots, Source: IndexObserved, Pos: flinklog.Pos{Line: int64(i + 1)}})
 			}
 		}
 		return r

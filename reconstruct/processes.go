@@ -261,9 +261,9 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	}
 	// Placeholders are numbered in event order, so a prefix replay has the
 	// same keys as the full one: indexes printed later still apply.
-	for key, info := range p.Replay.Indexes {
-		if cur, ok := r.Indexes[key]; ok && info.Source != IndexUnknown && info.Source >= cur.Source {
-			r.Indexes[key] = info
+	for key, info := range p.Replay.Indexes.All() {
+		if cur, ok := r.Indexes.Get(key); ok && info.Source != IndexUnknown && info.Source >= cur.Source {
+			r.Indexes.Set(key, info)
 		}
 	}
 	return r

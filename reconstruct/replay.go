@@ -135,7 +135,7 @@ type Replay struct {
 	Tables      [2]*Table
 	Steps       []Step
 	Divergences []Divergence
-	Indexes     map[int]IndexInfo // placeholder key → index and its provenance
+	Indexes     IndexTable // placeholder key → index and its provenance
 	// Conflicts are lines that named another index for a slot whose index
 	// an earlier line had already settled; the first one is kept.
 	Conflicts []IndexConflict
@@ -255,6 +255,7 @@ func (r *Replay) settle() {
 		}
 	}
 	r.jobOf = prior
+	r.Indexes.fit()
 	r.refused, r.seen, r.dupAck, r.life, r.request, r.lastReq = nil, nil, nil, nil, nil, nil
 	// Steps was made for every event (newReplay); a process whose events
 	// are mostly not steps gives the rest back
@@ -266,8 +267,7 @@ func (r *Replay) settle() {
 // newReplay is a replay of the events idx names that has not begun.
 func newReplay(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 	r := &Replay{
-		Tables:  [2]*Table{NewTable(Legacy), NewTable(Fixed)},
-		Indexes: map[int]IndexInfo{},
+		Tables: [2]*Table{NewTable(Legacy), NewTable(Fixed)},
 		// about a step an event: grown instead, the steps of a busy
 		// TaskManager were copied over and again
 		Steps: make([]Step, 0, len(idx)),
@@ -346,7 +346,7 @@ func (r *Replay) statesOf(p int, buf []*snapshot) []*snapshot {
 func (r *Replay) newKey(step int) int {
 	key := r.next
 	r.next--
-	r.Indexes[key] = IndexInfo{Index: -1}
+	r.Indexes.Set(key, IndexInfo{Index: -1})
 	r.life[key] = [2]int{step, -1}
 	return key
 }
@@ -503,7 +503,7 @@ func (r *Replay) holdPrior(key int, alloc, job flinklog.ID, event parser.EventRe
 		return
 	}
 	r.seen[alloc] = true
-	r.Indexes[key] = IndexInfo{Index: -1}
+	r.Indexes.Set(key, IndexInfo{Index: -1})
 	r.life[key] = [2]int{-1, -1}
 	for _, t := range r.Tables {
 		t.Allocate(key, job, alloc)
@@ -534,10 +534,10 @@ func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos flinklog
 	if key >= 0 {
 		return
 	}
-	info := r.Indexes[key]
+	info := r.Indexes.At(key)
 	switch {
 	case info.Index < 0 || info.Source < src:
-		r.Indexes[key] = IndexInfo{Index: idx, Source: src, How: how, Pos: pos}
+		r.Indexes.Set(key, IndexInfo{Index: idx, Source: src, How: how, Pos: pos})
 	case info.Index != idx:
 		r.Conflicts = append(r.Conflicts, IndexConflict{Key: key, Index: idx, How: how, Pos: pos, Settled: info})
 	}
@@ -587,7 +587,7 @@ func (r *Replay) IndexOf(key int) int {
 	if key >= 0 {
 		return key
 	}
-	if info, ok := r.Indexes[key]; ok {
+	if info, ok := r.Indexes.Get(key); ok {
 		return info.Index
 	}
 	return -1
@@ -616,7 +616,7 @@ func (r *Replay) inferDynamicCounter() {
 	}
 	var witness flinklog.Pos
 	for key, ord := range r.request {
-		info := r.Indexes[key]
+		info := r.Indexes.At(key)
 		if info.Source != IndexObserved {
 			continue
 		}
@@ -631,8 +631,8 @@ func (r *Replay) inferDynamicCounter() {
 		return
 	}
 	for key, ord := range r.request {
-		if r.Indexes[key].Source == IndexUnknown {
-			r.Indexes[key] = IndexInfo{Index: r.cfg.Slots + ord, Source: IndexInferred, How: "dynamic index counter", Pos: witness}
+		if r.Indexes.At(key).Source == IndexUnknown {
+			r.Indexes.Set(key, IndexInfo{Index: r.cfg.Slots + ord, Source: IndexInferred, How: "dynamic index counter", Pos: witness})
 		}
 	}
 }
@@ -645,26 +645,26 @@ func (r *Replay) inferOnlyIndexLeft() {
 	if !r.cfg.StaticOnly || r.cfg.Slots <= 0 {
 		return
 	}
-	for _, info := range r.Indexes {
+	for _, info := range r.Indexes.All() {
 		if info.Index >= r.cfg.Slots {
 			return // a printed index outside the static range: the premise is wrong
 		}
 	}
-	keys := sortedKeys(r.Indexes)
-	if !slices.ContainsFunc(keys, func(k int) bool { return r.Indexes[k].Index < 0 }) {
+	keys := r.Indexes.Keys()
+	if !slices.ContainsFunc(keys, func(k int) bool { return r.Indexes.At(k).Index < 0 }) {
 		return // every index is known (the usual case from 1.10 on: frees print them)
 	}
 	near := r.heldMeanwhile(keys)
 	for changed := true; changed; {
 		changed = false
 		for _, k := range keys {
-			if r.Indexes[k].Index >= 0 {
+			if r.Indexes.At(k).Index >= 0 {
 				continue
 			}
 			taken := map[int]bool{}
 			var last flinklog.Pos // the latest line that settled a taken index
 			for _, o := range near(k) {
-				if info := r.Indexes[o]; o != k && info.Index >= 0 && r.overlaps(k, o) {
+				if info := r.Indexes.At(o); o != k && info.Index >= 0 && r.overlaps(k, o) {
 					taken[info.Index] = true
 					if last.Less(info.Pos) {
 						last = info.Pos
@@ -676,7 +676,7 @@ func (r *Replay) inferOnlyIndexLeft() {
 			}
 			for idx := 0; idx < r.cfg.Slots; idx++ {
 				if !taken[idx] {
-					r.Indexes[k] = IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: last}
+					r.Indexes.Set(k, IndexInfo{Index: idx, Source: IndexInferred, How: "only index left", Pos: last})
 					changed = true
 				}
 			}
@@ -717,14 +717,4 @@ func (r *Replay) heldMeanwhile(keys []int) func(k int) []int {
 		hi, _ := slices.BinarySearchFunc(byBirth, end(k), func(o, b int) int { return cmp.Compare(born(o), b) })
 		return append(slices.Clip(before[k]), byBirth[lo:max(lo, hi)]...)
 	}
-}
-
-func sortedKeys(m map[int]IndexInfo) []int {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Placeholders are -1, -2, … in allocation order: oldest first.
-	slices.SortFunc(keys, func(a, b int) int { return cmp.Compare(b, a) })
-	return keys
 }

@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -45,7 +46,7 @@ func TestReplayLegacyRace(t *testing.T) {
 	}
 	// the free of index 2 resolved the legacy placeholder of the second allocation
 	resolved := 0
-	for key, info := range r.Indexes {
+	for key, info := range r.Indexes.All() {
 		if info.Index == 2 {
 			resolved++
 			if !r.refused[key] {
@@ -54,7 +55,7 @@ func TestReplayLegacyRace(t *testing.T) {
 		}
 	}
 	if resolved != 1 {
-		t.Errorf("index 2 resolved %d times: %+v", resolved, r.Indexes)
+		t.Errorf("index 2 resolved %d times: %+v", resolved, maps.Collect(r.Indexes.All()))
 	}
 }
 
@@ -84,10 +85,10 @@ func TestReplayHealthyAgrees(t *testing.T) {
 func TestReplayResolvesIndexFromRefusal(t *testing.T) {
 	evs := readLog(t, "fixed-1.10.0-refused-duplicate-tm.log")
 	r := ReplayTM(evs, Config{FromStart: true})
-	if len(r.Indexes) != 1 || len(r.Conflicts) != 0 {
-		t.Fatalf("indexes %+v conflicts %v", r.Indexes, r.Conflicts)
+	if r.Indexes.Len() != 1 || len(r.Conflicts) != 0 {
+		t.Fatalf("indexes %+v conflicts %v", maps.Collect(r.Indexes.All()), r.Conflicts)
 	}
-	for _, info := range r.Indexes {
+	for _, info := range r.Indexes.All() {
 		if info.Index != 0 || info.Pos.Line != 11 || info.Source != IndexObserved {
 			t.Errorf("index %+v, want 0 observed at line 11 (Allocation ID … is already allocated in TaskSlot(index:0 …))", info)
 		}

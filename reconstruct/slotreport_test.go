@@ -20,7 +20,7 @@ func TestCompareKeptSharesOnlyEqualInputs(t *testing.T) {
 	table := func(alloc flinklog.ID) []Slot {
 		return []Slot{{Index: 0, State: Active, Alloc: alloc}}
 	}
-	r := &Replay{Indexes: map[int]IndexInfo{}}
+	r := &Replay{}
 	steps := []struct {
 		name     string
 		model    Semantics

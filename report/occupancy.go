@@ -232,12 +232,12 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 		r := p.Replay
 		indexOf := func(key int) reconstruct.IndexInfo {
 			if key >= 0 {
-				if info, ok := r.Indexes[key]; ok && info.Index >= 0 {
+				if info, ok := r.Indexes.Get(key); ok && info.Index >= 0 {
 					return info
 				}
 				return reconstruct.IndexInfo{Index: key, Source: reconstruct.IndexObserved}
 			}
-			return r.Indexes[key]
+			return r.Indexes.At(key)
 		}
 		start, _ := at(p.Events[0])
 		if pi > 0 {

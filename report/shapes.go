@@ -612,7 +612,7 @@ func (t SlotsTable) head() TaskManagerJSON {
 			IndexSource: reconstruct.IndexUnknown.String(), Mapped: inMap && key == s.Index, Prior: prior[s.Index]}
 		if idx := r.IndexOf(s.Index); idx >= 0 {
 			sj.Index = &idx
-			info := r.Indexes[s.Index]
+			info := r.Indexes.At(s.Index)
 			sj.IndexSource = info.Source.String()
 			sj.IndexEvidence = &IndexEvidenceJSON{How: info.How, Where: place(m, info.Pos)}
 		}

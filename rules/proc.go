@@ -254,7 +254,7 @@ func (pr *proc) index(key int) (int, string) {
 	if key >= 0 {
 		return key, "printed"
 	}
-	info := pr.r.Indexes[key]
+	info := pr.r.Indexes.At(key)
 	if info.Index < 0 {
 		return -1, "unknown: the TaskManager prints no index when it allocates, and no later free, refusal or slot report names this slot"
 	}
