@@ -452,7 +452,7 @@ func (s *stream) absorb(o *stream, offset int64) {
 	o.events.shiftLines(offset)
 	var scratch flinklog.Event
 	for b, p := range o.events.walk {
-		switch flinklog.Kind(b.strs[p.kind]) {
+		switch b.kindOf(p) {
 		case flinklog.KindMetaTMID, flinklog.KindRMTMRegister, flinklog.KindRMTMClose, flinklog.KindJMDeploy,
 			flinklog.KindMetaSlots, flinklog.KindMetaVersion: // what noteEvent reads
 			b.unpack(p, &scratch)

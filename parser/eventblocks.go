@@ -158,6 +158,7 @@ func (b *eventBlocks) share() eventBlocks {
 		ix := blockIndexes.Get().(*blockIndex)
 		cp := &eventBlock{evs: append(make([]packedEvent, 0, cap(o.evs)), o.evs...), strs: slices.Clone(o.strs),
 			words: slices.Clone(o.words), slotLists: slices.Clone(o.slotLists), spans: maps.Clone(o.spans),
+			shapes: slices.Clone(o.shapes), files: slices.Clone(o.files), lastShape: o.lastShape,
 			ids: slices.Clone(o.ids), ix: ix, gen: ix.open(), baseTime: o.baseTime, hasBase: o.hasBase}
 		c.blocks[k] = cp
 	}
@@ -218,10 +219,10 @@ type handover struct {
 	next  int // the stream's index of the next event taken
 }
 
-// fix completes event j of b, the stream's event i.
+// fix completes event j of b, the stream's event i (its file is
+// completed with the block's: see take).
 func (h *handover) fix(b *eventBlock, j, i int) {
 	p := &b.evs[j]
-	p.file += h.base
 	h.fill(b, p, i)
 	if rep, ok := h.mark(i); ok {
 		b.setSpan(j, rep, 0)
@@ -237,6 +238,9 @@ func (s *eventStore) take(blk *eventBlock, keep bool, h *handover) {
 	if len(blk.evs) >= minKept && 4*len(blk.evs) >= 3*cap(blk.evs) {
 		s.closeSmall()
 		if keep {
+			for f := range blk.files {
+				blk.files[f] += h.base
+			}
 			for j := range blk.evs {
 				h.fix(blk, j, at+j)
 			}
@@ -263,7 +267,7 @@ func (s *eventStore) take(blk *eventBlock, keep bool, h *handover) {
 			s.closeSmall()
 			s.small = newEventBlock(eventBlockLen)
 		}
-		h.fix(s.small, s.small.copyFrom(blk, j), at+j)
+		h.fix(s.small, s.small.copyFrom(blk, j, h.base), at+j)
 	}
 }
 
@@ -405,7 +409,7 @@ func (s *eventStore) brief(i int) (kind flinklog.Kind, comp flinklog.Component, 
 	k, j := s.locate(i)
 	b := s.blocks[k]
 	p := &b.evs[j]
-	return flinklog.Kind(b.strs[p.kind]), flinklog.Component(b.strs[p.component]), s.resourceAt(i, k, j), p.file + s.baseOf(k)
+	return b.kindOf(p), b.componentOf(p), s.resourceAt(i, k, j), b.files[p.file] + s.baseOf(k)
 }
 
 // event returns event i written out (a copy).

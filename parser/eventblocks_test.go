@@ -305,12 +305,12 @@ func TestPackedEventRoundTrip(t *testing.T) {
 		one.push(&evs[i])
 	}
 	for i := range one.evs {
-		two.copyFrom(one, i)
+		two.copyFrom(one, i, 0)
 	}
 	two.shiftLines(10)
 	three := newEventBlock(1)
 	for i := range two.evs {
-		three.copyFrom(two, i)
+		three.copyFrom(two, i, 0)
 	}
 	three.shiftLines(1 << 32) // every line past 2^32, into the extras
 	for i, ev := range evs {
@@ -452,11 +452,78 @@ func TestBlocksFindStringsThroughIndexes(t *testing.T) {
 	}
 }
 
-// TestPackedEventSize: a packed event is 40 bytes. Every byte more is
+// TestPackedEventSize: a packed event is 32 bytes. Every byte more is
 // millions of bytes of fresh memory on an allocation-dense read; a field
 // added goes to the extras unless most events say it.
 func TestPackedEventSize(t *testing.T) {
-	if n := unsafe.Sizeof(packedEvent{}); n != 40 {
-		t.Errorf("packedEvent is %d bytes, want 40", n)
+	if n := unsafe.Sizeof(packedEvent{}); n != 32 {
+		t.Errorf("packedEvent is %d bytes, want 32", n)
+	}
+}
+
+// TestBlocksTakeManyFilesAndShapes: a block numbers its events' files and
+// shapes (kind, level, component) in 8 bits, and takes no event past 255
+// of either: a stream of more shapes, and the store's block that copies
+// the short streams of 600 inputs (a directory of small TaskManager
+// logs), give every event back with its own.
+func TestBlocksTakeManyFilesAndShapes(t *testing.T) {
+	kinds := []flinklog.Kind{flinklog.KindTMFree, flinklog.KindTMAllocated, flinklog.KindRMSlotRequest}
+	shapeOf := func(i int) (flinklog.Kind, flinklog.Level, flinklog.Component) {
+		return kinds[i%3], flinklog.Level(fmt.Sprintf("L%d", i%700)), flinklog.Component([]string{"tm", "jm", "rm", ""}[i%4])
+	}
+	var s eventStore
+	noFill := func(*eventBlock, *packedEvent, int) {}
+	noMark := func(int) (int32, bool) { return 0, false }
+	// one long stream of 2,100 shapes, as pushed
+	var long eventBlocks
+	for i := range 2100 {
+		ev := flinklog.NewEvent("")
+		ev.Kind, ev.Level, ev.Component = shapeOf(i)
+		ev.Pos.Line = int64(i + 1)
+		long.add(ev)
+	}
+	for _, b := range long.blocks {
+		if len(b.shapes) > 255 || len(b.files) > 255 {
+			t.Fatalf("a block of %d shapes and %d files", len(b.shapes), len(b.files))
+		}
+	}
+	h := &handover{fill: noFill, mark: noMark}
+	long.drain(func(b *eventBlock) { s.take(b, true, h) })
+	// 600 short streams, each its own input (base), copied into the
+	// store's own blocks
+	for f := range 600 {
+		blk := newEventBlock(2)
+		for k := range 2 {
+			ev := flinklog.NewEvent("")
+			ev.Kind, ev.Level, ev.Component = shapeOf(2100 + 2*f + k)
+			ev.Pos.Line = int64(k + 1)
+			blk.push(&ev)
+		}
+		blk.close()
+		s.take(blk, true, &handover{base: int32(1 + f), fill: noFill, mark: noMark})
+	}
+	s.seal()
+	if s.len() != 3300 {
+		t.Fatalf("%d events, want 3300", s.len())
+	}
+	for i := range s.len() {
+		ev := s.event(i)
+		kind, level, comp := shapeOf(i)
+		file, line := int32(0), int64(i+1)
+		if i >= 2100 {
+			file, line = int32(1+(i-2100)/2), int64(1+(i-2100)%2)
+		}
+		if ev.Kind != kind || ev.Level != level || ev.Component != comp || ev.Pos.File != file || ev.Pos.Line != line {
+			t.Fatalf("event %d: %s %s %s at %d:%d, want %s %s %s at %d:%d", i,
+				ev.Kind, ev.Level, ev.Component, ev.Pos.File, ev.Pos.Line, kind, level, comp, file, line)
+		}
+		if k, _, _, f := s.brief(i); k != kind || f != file {
+			t.Fatalf("event %d: brief says %s in %d, want %s in %d", i, k, f, kind, file)
+		}
+	}
+	for _, b := range s.blocks {
+		if len(b.shapes) > 255 || len(b.files) > 255 {
+			t.Fatalf("a block of %d shapes and %d files", len(b.shapes), len(b.files))
+		}
 	}
 }

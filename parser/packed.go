@@ -33,18 +33,30 @@ import (
 type packedEvent struct {
 	line      uint32 // the line, unless pBigLine
 	timeMS    int32  // milliseconds since the block's baseTime, unless pBigTime or a TimeNone of 0
-	file      int32
-	slotIndex int32 // bigIndex when the extras hold it (past int32)
+	slotIndex int32  // bigIndex when the extras hold it (past int32)
 	textSum   uint32
 	extra     uint32 // 1 + where its extras start in the block's words, 0 for none
 	// numbers into the block's ids (0 is none) and strs (0 is ""), set
 	// once but resource, changed after (SetResource). Sixteen bits are
 	// enough for every string: a push adds at most 16 to the table of a
 	// block of 1,024 events, and a ResourceID filled in after, one a fill.
-	alloc, job                               uint16
-	resource, slotID, level, component, kind uint16
-	timeKind                                 flinklog.TimeKind
-	flags                                    uint8
+	alloc, job       uint16
+	resource, slotID uint16
+	// shape and file: numbers into the block's shapes (kind, level and
+	// component: a block holds a few dozen of them) and files (nearly
+	// always one). A block takes no event past 255 of either (full).
+	shape, file uint8
+	timeKind    flinklog.TimeKind
+	flags       uint8
+}
+
+// eventShape is what many events of a block share: their kind, level and
+// component. Numbered in 16 bits each among the block's strings, they
+// were 6 of an event's 40 bytes; numbered together in 8 bits, 1.
+type eventShape struct {
+	kind      flinklog.Kind
+	level     flinklog.Level
+	component flinklog.Component
 }
 
 // packedEvent.flags
@@ -376,7 +388,55 @@ func (b *eventBlock) recOf(p *packedEvent) int32 {
 
 // pos returns p's position, its file as the block numbers it.
 func (b *eventBlock) pos(p *packedEvent) flinklog.Pos {
-	return flinklog.Pos{File: p.file, Rec: b.recOf(p), Line: b.lineOf(p)}
+	return flinklog.Pos{File: b.files[p.file], Rec: b.recOf(p), Line: b.lineOf(p)}
+}
+
+// kindOf returns p's kind.
+func (b *eventBlock) kindOf(p *packedEvent) flinklog.Kind { return b.shapes[p.shape].kind }
+
+// componentOf returns p's component.
+func (b *eventBlock) componentOf(p *packedEvent) flinklog.Component {
+	return b.shapes[p.shape].component
+}
+
+// shapeNo returns the number of sh in the block's shapes, adding it (see
+// full). The last one found is looked at first: events of a kind come in
+// runs.
+func (b *eventBlock) shapeNo(sh eventShape) uint8 {
+	if n := len(b.shapes); n > 0 && b.shapes[b.lastShape] == sh {
+		return b.lastShape
+	}
+	for i, x := range b.shapes {
+		if x == sh {
+			b.lastShape = uint8(i)
+			return uint8(i)
+		}
+	}
+	b.shapes = append(b.shapes, sh)
+	b.lastShape = uint8(len(b.shapes) - 1)
+	return b.lastShape
+}
+
+// shapesOf appends to want the numbers of the block's shapes of kinds.
+func (b *eventBlock) shapesOf(kinds []flinklog.Kind, want []uint8) []uint8 {
+	for k, sh := range b.shapes {
+		if slices.Contains(kinds, sh.kind) {
+			want = append(want, uint8(k))
+		}
+	}
+	return want
+}
+
+// fileNo returns the number of file f in the block's files, adding it (see
+// full).
+func (b *eventBlock) fileNo(f int32) uint8 {
+	for i, x := range b.files {
+		if x == f {
+			return uint8(i)
+		}
+	}
+	b.files = append(b.files, f)
+	return uint8(len(b.files) - 1)
 }
 
 // span returns event j's repeat span (flinklog.Event.RepeatSpan).
@@ -409,9 +469,13 @@ func (b *eventBlock) setSpan(j int, rep, nrep int32) {
 // extras they name. Only the last block of a stream is added to; strIx
 // finds a string while it is.
 type eventBlock struct {
-	evs  []packedEvent
-	strs []string
-	ids  []flinklog.ID
+	evs    []packedEvent
+	strs   []string
+	ids    []flinklog.ID
+	shapes []eventShape
+	files  []int32 // the inputs the events are of, as the block numbers them (see eventStore.baseOf)
+	// lastShape: the shape shapeNo found last
+	lastShape uint8
 	// ix finds a string or an ID in strs and ids while the block is
 	// filled (nil once it is closed); gen: the block's entries in it
 	ix  *blockIndex
@@ -485,7 +549,8 @@ func (x *blockIndex) open() uint32 {
 // eventBlockLen, or one more could number a string or an ID past 16 bits
 // (an event adds at most 16 strings and 3 IDs).
 func (b *eventBlock) full() bool {
-	return len(b.evs) >= eventBlockLen || len(b.strs) > maxTable-16 || len(b.ids) > maxTable-3
+	return len(b.evs) >= eventBlockLen || len(b.strs) > maxTable-16 || len(b.ids) > maxTable-3 ||
+		len(b.shapes) >= math.MaxUint8 || len(b.files) >= math.MaxUint8
 }
 
 // attemptID returns the attempt a as an ID when it is 32 lower-case hex
@@ -587,9 +652,9 @@ func fit[T any](s []T) []T {
 // push packs ev at the end of the block.
 func (b *eventBlock) push(ev *flinklog.Event) {
 	p := packedEvent{
-		file:     ev.Pos.File,
-		resource: b.str16(ev.Resource), slotID: b.str16(ev.SlotID), level: b.str16(string(ev.Level)),
-		component: b.str16(string(ev.Component)), kind: b.str16(string(ev.Kind)),
+		file:     b.fileNo(ev.Pos.File),
+		resource: b.str16(ev.Resource), slotID: b.str16(ev.SlotID),
+		shape: b.shapeNo(eventShape{kind: ev.Kind, level: ev.Level, component: ev.Component}),
 		alloc: b.id(ev.Alloc), job: b.id(ev.Job),
 	}
 	sum, away := ev.TextAway()
@@ -634,14 +699,14 @@ func (b *eventBlock) push(ev *flinklog.Event) {
 	b.setSpan(len(b.evs)-1, rep, nrep)
 }
 
-// copyFrom appends src's event j (src may be another block) and returns
-// its place in b.
-func (b *eventBlock) copyFrom(src *eventBlock, j int) int {
+// copyFrom appends src's event j (src may be another block), its file
+// fileBase more, and returns its place in b.
+func (b *eventBlock) copyFrom(src *eventBlock, j int, fileBase int32) int {
 	p := &src.evs[j]
 	q := *p
 	q.flags &^= pSpan
 	q.resource, q.slotID = b.str16(src.strs[p.resource]), b.str16(src.strs[p.slotID])
-	q.level, q.component, q.kind = b.str16(src.strs[p.level]), b.str16(src.strs[p.component]), b.str16(src.strs[p.kind])
+	q.shape, q.file = b.shapeNo(src.shapes[p.shape]), b.fileNo(src.files[p.file]+fileBase)
 	q.alloc, q.job = b.id(src.ids[p.alloc]), b.id(src.ids[p.job])
 	var x eventExtra
 	src.extra(p, &x)
@@ -664,10 +729,10 @@ func (b *eventBlock) copyFrom(src *eventBlock, j int) int {
 // span (see event).
 func (b *eventBlock) unpack(p *packedEvent, ev *flinklog.Event) {
 	*ev = flinklog.Event{
-		Pos:   flinklog.Pos{File: p.file, Line: b.lineOf(p)},
+		Pos:   flinklog.Pos{File: b.files[p.file], Line: b.lineOf(p)},
 		Time:  b.timeOf(p),
-		Level: flinklog.Level(b.strs[p.level]), Component: flinklog.Component(b.strs[p.component]),
-		Kind:  flinklog.Kind(b.strs[p.kind]),
+		Level: b.shapes[p.shape].level, Component: b.shapes[p.shape].component,
+		Kind:  b.shapes[p.shape].kind,
 		Alloc: b.ids[p.alloc], Job: b.ids[p.job],
 		Resource: b.strs[p.resource], SlotID: b.strs[p.slotID],
 		SlotIndex: int(p.slotIndex), RequestedIndex: -1, Dynamic: p.flags&pDynamic != 0,

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"iter"
-	"math"
 	"slices"
 	"time"
 
@@ -428,7 +427,7 @@ func (r *Result) Time(ref EventRef) flinklog.Time {
 // Kind returns the kind of the event ref names, without writing it out.
 func (r *Result) Kind(ref EventRef) flinklog.Kind {
 	b, p := r.base(ref)
-	return flinklog.Kind(b.strs[p.kind])
+	return b.kindOf(p)
 }
 
 // BaseRef returns the ref of the event as read that ref is or repeats:
@@ -457,7 +456,7 @@ func (r *Result) Base(ref EventRef) *flinklog.Event {
 // AllOf yields the refs of the events of the given kinds, in the order
 // All gives them: for a walk that looks at a few kinds of a busy read's
 // millions of events, without a call per event. A block's events are
-// matched by their kind's number in its table of strings.
+// matched by the numbers of their shapes (eventShape).
 func (r *Result) AllOf(kinds ...flinklog.Kind) iter.Seq[EventRef] {
 	if slices.Contains(kinds, flinklog.KindRMSlotReport) {
 		// repeats are slot reports, merged in by position: All's walk
@@ -471,20 +470,15 @@ func (r *Result) AllOf(kinds ...flinklog.Kind) iter.Seq[EventRef] {
 	}
 	return func(yield func(EventRef) bool) {
 		i := 0
-		var want []uint16 // the kinds' numbers in the block's strings
+		var want []uint8 // the block's shapes of those kinds
 		for _, b := range r.events.blocks {
-			want = want[:0]
-			for k, s := range b.strs {
-				if k <= math.MaxUint16 && slices.Contains(kinds, flinklog.Kind(s)) {
-					want = append(want, uint16(k))
-				}
-			}
+			want = b.shapesOf(kinds, want[:0])
 			if len(want) == 0 {
 				i += len(b.evs)
 				continue
 			}
 			for k := range b.evs {
-				if slices.Contains(want, b.evs[k].kind) && !yield(EventRef(i)) {
+				if slices.Contains(want, b.evs[k].shape) && !yield(EventRef(i)) {
 					return
 				}
 				i++
@@ -506,19 +500,14 @@ func (r *Result) CountOf(kinds ...flinklog.Kind) int {
 		return n
 	}
 	n := 0
-	var want []uint16
+	var want []uint8
 	for _, b := range r.events.blocks {
-		want = want[:0]
-		for k, s := range b.strs {
-			if k <= math.MaxUint16 && slices.Contains(kinds, flinklog.Kind(s)) {
-				want = append(want, uint16(k))
-			}
-		}
+		want = b.shapesOf(kinds, want[:0])
 		if len(want) == 0 {
 			continue
 		}
 		for k := range b.evs {
-			if slices.Contains(want, b.evs[k].kind) {
+			if slices.Contains(want, b.evs[k].shape) {
 				n++
 			}
 		}
@@ -718,7 +707,7 @@ func (r *Result) Head(ref EventRef) Head {
 	k, j := r.events.locate(i)
 	b := r.events.blocks[k]
 	p := &b.evs[j]
-	h := Head{Kind: flinklog.Kind(b.strs[p.kind]), Component: flinklog.Component(b.strs[p.component]),
+	h := Head{Kind: b.kindOf(p), Component: b.componentOf(p),
 		Resource: r.events.resourceAt(i, k, j), Alloc: b.ids[p.alloc], Job: b.ids[p.job]}
 	h.Other = b.otherOf(p)
 	return h

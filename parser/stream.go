@@ -823,11 +823,11 @@ func (s *stream) finish() {
 	// it lies: written out, every event of a busy log was a tenth of a
 	// read)
 	for b, p := range s.events.walk {
-		kind := flinklog.Kind(b.strs[p.kind])
+		kind := b.kindOf(p)
 		if kind == flinklog.KindMetaVersion || kind == flinklog.KindMetaTMID {
 			break
 		}
-		if b.strs[p.component] == string(flinklog.ComponentTM) && len(s.tmIDs) > 0 && !strings.HasPrefix(string(kind), "meta.") {
+		if b.componentOf(p) == flinklog.ComponentTM && len(s.tmIDs) > 0 && !strings.HasPrefix(string(kind), "meta.") {
 			current = ""
 			break
 		}
@@ -839,7 +839,7 @@ func (s *stream) finish() {
 	at := s.events.len()
 	for b, p := range s.events.walkBackward {
 		at--
-		switch kind := flinklog.Kind(b.strs[p.kind]); {
+		switch kind := b.kindOf(p); {
 		case kind == flinklog.KindMetaTMID && b.strs[p.resource] != "":
 			next = b.strs[p.resource]
 		case kind == flinklog.KindMetaVersion:
@@ -850,7 +850,7 @@ func (s *stream) finish() {
 	s.fills = []resourceFill{{0, current}}
 	i, named := 0, false
 	for b, p := range s.events.walk {
-		switch kind := flinklog.Kind(b.strs[p.kind]); {
+		switch kind := b.kindOf(p); {
 		case kind == flinklog.KindMetaTMID && b.strs[p.resource] != "":
 			current, named = b.strs[p.resource], true
 		case kind == flinklog.KindMetaVersion:
@@ -909,7 +909,7 @@ func (s *stream) resourceFiller() func(b *eventBlock, p *packedEvent, i int) {
 // fillsIn reports whether a fill of resource names the TaskManager of p:
 // a TaskManager event that names none.
 func fillsIn(b *eventBlock, p *packedEvent, resource string) bool {
-	return p.resource == 0 && resource != "" && b.strs[p.component] == string(flinklog.ComponentTM)
+	return p.resource == 0 && resource != "" && b.componentOf(p) == flinklog.ComponentTM
 }
 
 // fillsOf returns the stream's fills that apply to its events [at,
