@@ -140,7 +140,7 @@ func (m *Model) collectHeld() {
 					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes.At(key), Replaced: -1}
 					open[key] = h
 					held = append(held, h)
-					ids = append(ids, st.Alloc)
+					ids = append(ids, r.AllocOf(st))
 				case st.Op == OpFree && !st.Skipped[sem] && st.Outcomes[sem] == Accepted:
 					if h := open[int(st.Slot[sem])]; h != nil {
 						h.Freed = st.Event

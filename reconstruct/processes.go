@@ -257,7 +257,7 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 		if ev.Time.Kind == at.Kind && ev.Time.N <= at.N {
 			continue // in the prefix: replayed above
 		}
-		r.holdPrior(int(st.Slot[0]), st.Alloc, p.Replay.jobOf[st.Alloc], st.Event, ev.SlotState == "ACTIVE")
+		r.holdPrior(int(st.Slot[0]), p.Replay.AllocOf(st), p.Replay.jobOf[p.Replay.AllocOf(st)], st.Event, ev.SlotState == "ACTIVE")
 	}
 	// Placeholders are numbered in event order, so a prefix replay has the
 	// same keys as the full one: indexes printed later still apply.

@@ -61,13 +61,46 @@ func (o Op) String() string {
 type Step struct {
 	Event    parser.EventRef // the event (while the replay runs: its place among the replayed events)
 	Op       Op              // what the TaskManager did
-	Alloc    flinklog.ID     // the AllocationID the op is about
 	Outcomes [2]Outcome      // [Legacy, Fixed]
+	Skipped  [2]bool         // the model would never have seen this step (it follows from a refused allocation)
 	// Slot is the slot key touched in each model (negative: a
-	// placeholder, see Replay.Indexes); 32 bits keep a step at 36 bytes, a
-	// busy TaskManager's replay holds millions.
-	Slot    [2]int32
-	Skipped [2]bool // the model would never have seen this step (it follows from a refused allocation)
+	// placeholder, see Replay.Indexes); 32 bits keep a step small: a busy
+	// TaskManager's replay holds millions.
+	Slot [2]int32
+	// alloc is the AllocationID the op is about, a number into the
+	// replay's allocs (see Replay.AllocOf): 17 bytes of it made a step 36
+	// bytes, and a process's steps name each of its allocations five
+	// times or so.
+	alloc int32
+}
+
+// AllocOf returns the AllocationID step st of the replay is about (the
+// zero ID for a step about none, such as OpInactive).
+func (r *Replay) AllocOf(st Step) flinklog.ID {
+	if st.alloc == 0 {
+		return flinklog.ID{}
+	}
+	return r.allocs[st.alloc]
+}
+
+// allocNo returns the number of id in the replay's allocs, adding it.
+func (r *Replay) allocNo(id flinklog.ID) int32 {
+	if !id.IsSet() {
+		return 0
+	}
+	if n, ok := r.allocAt[id]; ok {
+		return n
+	}
+	if len(r.allocs) == 0 {
+		r.allocs = append(r.allocs, flinklog.ID{})
+	}
+	if r.allocAt == nil {
+		r.allocAt = map[flinklog.ID]int32{}
+	}
+	n := int32(len(r.allocs))
+	r.allocs = append(r.allocs, id)
+	r.allocAt[id] = n
+	return n
 }
 
 // Divergence is a step whose outcome differs between the models.
@@ -136,6 +169,10 @@ type Replay struct {
 	Steps       []Step
 	Divergences []Divergence
 	Indexes     IndexTable // placeholder key → index and its provenance
+	// allocs are the AllocationIDs the steps name (allocs[0] is none);
+	// allocAt finds one's number while the replay runs
+	allocs  []flinklog.ID
+	allocAt map[flinklog.ID]int32
 	// Conflicts are lines that named another index for a slot whose index
 	// an earlier line had already settled; the first one is kept.
 	Conflicts []IndexConflict
@@ -251,12 +288,14 @@ func (r *Replay) settle() {
 			if prior == nil {
 				prior = map[flinklog.ID]flinklog.ID{}
 			}
-			prior[st.Alloc] = r.jobOf[st.Alloc]
+			prior[r.AllocOf(st)] = r.jobOf[r.AllocOf(st)]
 		}
 	}
 	r.jobOf = prior
 	r.Indexes.fit()
 	r.refused, r.seen, r.dupAck, r.life, r.request, r.lastReq = nil, nil, nil, nil, nil, nil
+	r.allocAt = nil
+	r.allocs = slices.Clip(r.allocs)
 	// Steps was made for every event (newReplay); a process whose events
 	// are mostly not steps gives the rest back
 	if len(r.Steps) < cap(r.Steps)*3/4 {
@@ -363,7 +402,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			// duplicate request ("Slot with allocationId A already exist …"):
 			// nothing new was created.
 			delete(r.dupAck, ev.Alloc)
-			st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Outcomes: [2]Outcome{Idempotent, Idempotent}}
+			st := Step{Event: parser.EventRef(i), Op: OpAllocate, alloc: r.allocNo(ev.Alloc), Outcomes: [2]Outcome{Idempotent, Idempotent}}
 			for m, t := range r.Tables {
 				k, _ := t.Lookup(ev.Alloc)
 				st.Slot[m] = int32(k)
@@ -377,7 +416,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		}
 		r.seen[ev.Alloc] = true
 		job := r.jobOf[ev.Alloc]
-		st := Step{Event: parser.EventRef(i), Op: OpAllocate, Alloc: ev.Alloc, Slot: [2]int32{int32(key), int32(key)}}
+		st := Step{Event: parser.EventRef(i), Op: OpAllocate, alloc: r.allocNo(ev.Alloc), Slot: [2]int32{int32(key), int32(key)}}
 		for m, t := range r.Tables {
 			st.Outcomes[m] = t.Allocate(key, job, ev.Alloc)
 		}
@@ -417,7 +456,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		if ev.Kind == flinklog.KindTMFree {
 			r.priorSlot(i, ev.Alloc, ev.Job, flinklog.Pos{})
 		}
-		st := Step{Event: parser.EventRef(i), Op: OpFree, Alloc: ev.Alloc}
+		st := Step{Event: parser.EventRef(i), Op: OpFree, alloc: r.allocNo(ev.Alloc)}
 		legacyKey, _ := r.Tables[Legacy].Lookup(ev.Alloc)
 		for m, t := range r.Tables {
 			if m == int(Fixed) && r.refused[legacyKey] {
@@ -440,7 +479,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		r.step(st)
 	case flinklog.KindTMActivate:
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
-		st := Step{Event: parser.EventRef(i), Op: OpActivate, Alloc: ev.Alloc}
+		st := Step{Event: parser.EventRef(i), Op: OpActivate, alloc: r.allocNo(ev.Alloc)}
 		for m, t := range r.Tables {
 			k, out := t.MarkActive(ev.Alloc)
 			st.Slot[m], st.Outcomes[m] = int32(k), out
@@ -451,12 +490,12 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			return // ≤ 1.11 prints no AllocationID: nothing to look up
 		}
 		if ev.Kind == flinklog.KindTaskNoSlot && len(r.Steps) > 0 {
-			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && last.Alloc == ev.Alloc && r.event(int(last.Event)).Kind == flinklog.KindTMTaskReceived {
+			if last := r.Steps[len(r.Steps)-1]; last.Op == OpSubmit && r.AllocOf(last) == ev.Alloc && r.event(int(last.Event)).Kind == flinklog.KindTMTaskReceived {
 				return // the refusal of the submission just replayed
 			}
 		}
 		r.priorSlot(i, ev.Alloc, r.jobOf[ev.Alloc], flinklog.Pos{})
-		st := Step{Event: parser.EventRef(i), Op: OpSubmit, Alloc: ev.Alloc}
+		st := Step{Event: parser.EventRef(i), Op: OpSubmit, alloc: r.allocNo(ev.Alloc)}
 		for m, t := range r.Tables {
 			k, out := t.SubmitTask(r.jobOf[ev.Alloc], ev.Alloc)
 			st.Slot[m], st.Outcomes[m] = int32(k), out
@@ -489,7 +528,7 @@ func (r *Replay) priorSlot(i int, alloc, job flinklog.ID, pos flinklog.Pos) int 
 		t.Allocate(key, job, alloc)
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: parser.EventRef(i), Op: OpPrior, Alloc: alloc, Slot: [2]int32{int32(key), int32(key)}})
+	r.Steps = append(r.Steps, Step{Event: parser.EventRef(i), Op: OpPrior, alloc: r.allocNo(alloc), Slot: [2]int32{int32(key), int32(key)}})
 	return key
 }
 
@@ -512,7 +551,7 @@ func (r *Replay) holdPrior(key int, alloc, job flinklog.ID, event parser.EventRe
 		}
 	}
 	r.jobOf[alloc] = job
-	r.Steps = append(r.Steps, Step{Event: event, Op: OpPrior, Alloc: alloc, Slot: [2]int32{int32(key), int32(key)}})
+	r.Steps = append(r.Steps, Step{Event: event, Op: OpPrior, alloc: r.allocNo(alloc), Slot: [2]int32{int32(key), int32(key)}})
 }
 
 // resolveHolder records that alloc holds index idx (a refusal printed it);
@@ -562,15 +601,15 @@ func (r *Replay) step(st Step) {
 		var would string
 		switch {
 		case st.Outcomes[Fixed] != Accepted && st.Outcomes[Fixed] != Idempotent:
-			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Outcomes[Fixed])
+			would = fmt.Sprintf("%s %s: %s", st.Op, r.AllocOf(st), st.Outcomes[Fixed])
 		case st.Op == OpFree:
-			would = fmt.Sprintf("free %s's slot: its map still leads there, so no slot is left behind", st.Alloc)
+			would = fmt.Sprintf("free %s's slot: its map still leads there, so no slot is left behind", r.AllocOf(st))
 		case st.Op == OpActivate:
-			would = fmt.Sprintf("activate %s's slot: its map still leads there", st.Alloc)
+			would = fmt.Sprintf("activate %s's slot: its map still leads there", r.AllocOf(st))
 		case st.Op == OpSubmit:
-			would = fmt.Sprintf("accept the task into %s's slot instead of failing it with \"No task slot allocated\"", st.Alloc)
+			would = fmt.Sprintf("accept the task into %s's slot instead of failing it with \"No task slot allocated\"", r.AllocOf(st))
 		default:
-			would = fmt.Sprintf("%s %s: %s", st.Op, st.Alloc, st.Outcomes[Fixed])
+			would = fmt.Sprintf("%s %s: %s", st.Op, r.AllocOf(st), st.Outcomes[Fixed])
 		}
 		r.diverge(st, would)
 	}

@@ -3,6 +3,7 @@ package reconstruct
 import (
 	"maps"
 	"testing"
+	"unsafe"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -31,7 +32,7 @@ func TestReplayLegacyRace(t *testing.T) {
 	}
 	d := r.Divergences[0]
 	st := r.Steps[d.Step]
-	if st.Alloc != a1 || d.Legacy != Overwritten || d.Fixed != Refused || evs[st.Event].Pos.Line != 33 {
+	if r.AllocOf(st) != a1 || d.Legacy != Overwritten || d.Fixed != Refused || evs[st.Event].Pos.Line != 33 {
 		t.Errorf("divergence %+v at step %+v (line %d), want the second 'Allocated slot for A1' (line 33)", d, st, evs[st.Event].Pos.Line)
 	}
 	zl := r.Tables[Legacy].Zombies()
@@ -95,5 +96,44 @@ func TestReplayResolvesIndexFromRefusal(t *testing.T) {
 	}
 	if len(r.Divergences) != 0 {
 		t.Errorf("a refused duplicate that logs no second allocation is no divergence: %+v", r.Divergences)
+	}
+}
+
+// TestStepsNameTheirAllocations: a step keeps its AllocationID as a number
+// into the replay's table of them; every step read from an event names
+// that event's AllocationID (a prior slot's, the one its line shows), an
+// OpInactive none, and a step stays 24 bytes.
+func TestStepsNameTheirAllocations(t *testing.T) {
+	if n := unsafe.Sizeof(Step{}); n != 24 {
+		t.Errorf("a Step is %d bytes, want 24", n)
+	}
+	for _, name := range []string{
+		"legacy-1.8.2-race-debug-tm.log", "fixed-1.10.0-refused-duplicate-tm.log", "fixed-1.18.1-dynamic-slots-tm.log",
+		"fixed-1.11.3-k8s-restart-tm.log",
+	} {
+		evs := readLog(t, name)
+		r := ReplayTM(evs, Config{FromStart: true})
+		named := 0
+		for si, st := range r.Steps {
+			got := r.AllocOf(st)
+			switch st.Op {
+			case OpInactive:
+				if got.IsSet() {
+					t.Errorf("%s: step %d (%s) names %s", name, si, st.Op, got)
+				}
+			case OpPrior:
+				if !got.IsSet() {
+					t.Errorf("%s: prior step %d names no AllocationID", name, si)
+				}
+			default:
+				if want := evs[st.Event].Alloc; got != want {
+					t.Errorf("%s: step %d (%s) names %s, its event %s", name, si, st.Op, got, want)
+				}
+				named++
+			}
+		}
+		if named == 0 {
+			t.Errorf("%s: no step read from an event", name)
+		}
 	}
 }

@@ -275,8 +275,8 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				case reconstruct.Accepted, reconstruct.Overwritten:
 				case reconstruct.Refused:
 					if timed {
-						o.Marks = append(o.Marks, occMark{Row: row(indexOf(key).Index), At: t, Kind: "refusal", Alloc: st.Alloc,
-							Says: fmt.Sprintf("the %s table refuses %s: it already holds another slot", sem, st.Alloc)})
+						o.Marks = append(o.Marks, occMark{Row: row(indexOf(key).Index), At: t, Kind: "refusal", Alloc: r.AllocOf(st),
+							Says: fmt.Sprintf("the %s table refuses %s: it already holds another slot", sem, r.AllocOf(st))})
 					}
 					continue
 				default:
@@ -294,16 +294,16 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				if old := open[key]; old != nil {
 					closeBar(old, t, endReplaced)
 				}
-				b := &occBar{Key: key, Alloc: st.Alloc, Job: res.Base(st.Event).Job, Start: t, Prior: st.Op == reconstruct.OpPrior,
+				b := &occBar{Key: key, Alloc: r.AllocOf(st), Job: res.Base(st.Event).Job, Start: t, Prior: st.Op == reconstruct.OpPrior,
 					Evidence: []parser.EventRef{st.Event}}
 				if !b.Job.IsSet() {
-					b.Job = jobOf[st.Alloc]
+					b.Job = jobOf[r.AllocOf(st)]
 				}
 				if st.Op == reconstruct.OpPrior && res.Base(st.Event).SlotState == "ACTIVE" {
 					b.activeAt = t
 				}
 				open[key] = b
-				mapped[st.Alloc] = key
+				mapped[r.AllocOf(st)] = key
 				o.Bars = append(o.Bars, b)
 			case reconstruct.OpActivate, reconstruct.OpSubmit:
 				// a task submitted into a slot marks it active too
@@ -326,7 +326,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				if st.Outcomes[sem] != reconstruct.Accepted {
 					continue
 				}
-				delete(mapped, st.Alloc)
+				delete(mapped, r.AllocOf(st))
 				if b := open[key]; b != nil && timed {
 					b.Evidence = append(b.Evidence, st.Event)
 					closeBar(b, t, endFreed)

@@ -253,7 +253,7 @@ func runSlotIndexConflict(pass *Pass) {
 			ev := m.Result.Event(at)
 			alloc := ev.Alloc
 			if si := pr.createdAt(c.Key); si >= 0 {
-				alloc = pr.r.Steps[si].Alloc
+				alloc = pr.r.AllocOf(pr.r.Steps[si])
 			}
 			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: alloc, Job: ev.Job, SlotIndex: c.Settled.Index,
 				IndexNote: fmt.Sprintf("%s from the %s at %s", c.Settled.Source, c.Settled.How, m.Result.Files.Position(c.Settled.Pos)),

@@ -185,22 +185,23 @@ func indexProcess(p *reconstruct.Process) *procIndex {
 		keys := map[flinklog.ID][]int32{}
 		hs := make([]heldSet, len(r.Steps))
 		for si, st := range r.Steps {
-			if k := keys[st.Alloc]; len(k) > 0 {
+			alloc := r.AllocOf(st)
+			if k := keys[alloc]; len(k) > 0 {
 				hs[si] = heldSet{n: int32(len(k)), first: k[0], last: k[len(k)-1]}
 			}
 			switch {
 			case creates(st, sem):
-				keys[st.Alloc] = append(keys[st.Alloc], st.Slot[sem])
+				keys[alloc] = append(keys[alloc], st.Slot[sem])
 			case frees(st, sem):
-				k := keys[st.Alloc]
+				k := keys[alloc]
 				for j, key := range k {
 					if key == st.Slot[sem] {
 						if len(k) == 1 {
 							// the map holds what is held now, not every
 							// allocation the process saw
-							delete(keys, st.Alloc)
+							delete(keys, alloc)
 						} else {
-							keys[st.Alloc] = append(k[:j:j], k[j+1:]...)
+							keys[alloc] = append(k[:j:j], k[j+1:]...)
 						}
 						break
 					}

@@ -38,19 +38,19 @@ func runSlotMapOverwrite(pass *Pass) {
 			}
 			oldKey, newKey := int(held.first), int(st.Slot[reconstruct.Legacy])
 			oldStep := pr.createdAt(oldKey)
-			a := m.Allocation(st.Alloc)
+			a := m.Allocation(pr.r.AllocOf(st))
 			job := res.Head(st.Event).Job
 			if a != nil && !job.IsSet() {
 				job = a.Job
 			}
-			f := Finding{Severity: Error, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: job,
+			f := Finding{Severity: Error, Resource: pr.tm.Resource, Alloc: pr.r.AllocOf(st), Job: job,
 				Time: res.Time(st.Event), Pos: res.Pos(st.Event)}
 			f.SlotIndex, f.IndexNote = pr.index(oldKey)
 			newIdx, newNote := pr.index(newKey)
 			f.IndexNote = fmt.Sprintf("first slot: %s; second slot: %s", indexPhrase(f.SlotIndex, f.IndexNote), indexPhrase(newIdx, newNote))
 			if oldStep >= 0 {
 				f.Evidence = append(f.Evidence, evidence(m, pr.r.Steps[oldStep].Event,
-					"TaskManager %s allocates a slot for %s: %s.", pr.tm.Resource, st.Alloc, pr.slotName(oldKey)))
+					"TaskManager %s allocates a slot for %s: %s.", pr.tm.Resource, pr.r.AllocOf(st), pr.slotName(oldKey)))
 			}
 			if a != nil && oldStep >= 0 {
 				lo, hi := m.Rank[pr.r.Steps[oldStep].Event], m.Rank[st.Event]
@@ -64,27 +64,27 @@ func runSlotMapOverwrite(pass *Pass) {
 						why = "its request failed"
 					}
 					f.Evidence = append(f.Evidence, evidence(m, i,
-						"The ResourceManager gives up %s's request on slot %s (%s) and sends the same request to another slot.", st.Alloc, ev.SlotID, strings.TrimSuffix(why, ".")))
+						"The ResourceManager gives up %s's request on slot %s (%s) and sends the same request to another slot.", pr.r.AllocOf(st), ev.SlotID, strings.TrimSuffix(why, ".")))
 				}
 			}
 			for _, i := range pr.between(pr.r.Steps[max(oldStep, 0)].Event, st.Event) {
-				if res.Kind(i) == flinklog.KindTMSlotRequest && res.Head(i).Alloc == st.Alloc {
-					f.Evidence = append(f.Evidence, evidence(m, i, "A second slot request for %s reaches the TaskManager.", st.Alloc))
+				if res.Kind(i) == flinklog.KindTMSlotRequest && res.Head(i).Alloc == pr.r.AllocOf(st) {
+					f.Evidence = append(f.Evidence, evidence(m, i, "A second slot request for %s reaches the TaskManager.", pr.r.AllocOf(st)))
 				}
 			}
 			f.Evidence = append(f.Evidence, evidence(m, st.Event,
 				"A second slot is allocated for %s while %s still holds it: the legacy table logs an allocation only for a free index, so this is another slot (%s), and the AllocationID map now leads only there.",
-				st.Alloc, pr.slotName(oldKey), pr.slotName(newKey)))
+				pr.r.AllocOf(st), pr.slotName(oldKey), pr.slotName(newKey)))
 			f.FixedModel = pr.fixedWould(si)
 			if f.FixedModel == "" {
-				f.FixedModel = fmt.Sprintf("refuse the second request for %s: it already holds a slot, which stays its only one", st.Alloc)
+				f.FixedModel = fmt.Sprintf("refuse the second request for %s: it already holds a slot, which stays its only one", pr.r.AllocOf(st))
 			}
 			if pr.sem == reconstruct.Fixed {
 				f.Message = fmt.Sprintf("%s was allocated on a second slot of TaskManager %s while its first slot still held it, although this TaskManager runs the fixed table (%s), which refuses that: a new bug, or lines are missing from the log",
-					st.Alloc, pr.tm.Resource, pr.runsNote())
+					pr.r.AllocOf(st), pr.tm.Resource, pr.runsNote())
 			} else {
 				f.Message = fmt.Sprintf("%s was allocated on a second slot of TaskManager %s while its first slot (%s) still held it: the allocation map now leads only to the second slot (FLINK-14589)",
-					st.Alloc, pr.tm.Resource, pr.slotName(oldKey))
+					pr.r.AllocOf(st), pr.tm.Resource, pr.slotName(oldKey))
 			}
 			pass.Report(f)
 		}
@@ -177,7 +177,7 @@ func runZombieSlot(pass *Pass) {
 					"TaskManager %s allocates a slot for %s: %s.", h.Resource, a.ID, pr.slotName(key)))
 				for si := created + 1; si < len(pr.r.Steps); si++ {
 					st := pr.r.Steps[si]
-					if st.Alloc == a.ID && st.Op == reconstruct.OpActivate && int(st.Slot[pr.sem]) == key && st.Outcomes[pr.sem] == reconstruct.Accepted {
+					if pr.r.AllocOf(st) == a.ID && st.Op == reconstruct.OpActivate && int(st.Slot[pr.sem]) == key && st.Outcomes[pr.sem] == reconstruct.Accepted {
 						f.Evidence = append(f.Evidence, evidence(m, st.Event, "The JobManager accepts it and the slot becomes ACTIVE."))
 						break
 					}
@@ -186,7 +186,7 @@ func runZombieSlot(pass *Pass) {
 			since, removed := -1, -1
 			for si := max(created, 0); si < len(pr.r.Steps); si++ {
 				st := pr.r.Steps[si]
-				if st.Alloc != a.ID {
+				if pr.r.AllocOf(st) != a.ID {
 					continue
 				}
 				if since < 0 && st.Op == reconstruct.OpAllocate && st.Outcomes[pr.sem] == reconstruct.Overwritten {
@@ -309,7 +309,7 @@ func runDuplicateOffer(pass *Pass) {
 				switch ev := res.Event(i); {
 				case ev.Kind == flinklog.KindTMOffer && offer < 0:
 					offer = i
-				case ev.Kind == flinklog.KindTMFreeReason && ev.Alloc == st.Alloc:
+				case ev.Kind == flinklog.KindTMFreeReason && ev.Alloc == pr.r.AllocOf(st):
 					reason = i
 				}
 			}
@@ -320,23 +320,23 @@ func runDuplicateOffer(pass *Pass) {
 			if reason < 0 && (offer < 0 || res.Event(st.Event).SlotState != "ALLOCATED") {
 				continue
 			}
-			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: st.Alloc, Job: res.Head(st.Event).Job,
+			f := Finding{Severity: Warning, Resource: pr.tm.Resource, Alloc: pr.r.AllocOf(st), Job: res.Head(st.Event).Job,
 				Time: res.Time(st.Event), Pos: res.Pos(st.Event)}
 			f.SlotIndex, f.IndexNote = pr.index(key)
-			f.Evidence = append(f.Evidence, evidence(m, allocEv, "A second slot is allocated for %s: %s.", st.Alloc, pr.slotName(key)))
+			f.Evidence = append(f.Evidence, evidence(m, allocEv, "A second slot is allocated for %s: %s.", pr.r.AllocOf(st), pr.slotName(key)))
 			if offer >= 0 {
-				f.Evidence = append(f.Evidence, evidence(m, offer, "The TaskManager offers its unconfirmed slots of job %s, the second slot of %s among them.", res.Head(offer).Job, st.Alloc))
+				f.Evidence = append(f.Evidence, evidence(m, offer, "The TaskManager offers its unconfirmed slots of job %s, the second slot of %s among them.", res.Head(offer).Job, pr.r.AllocOf(st)))
 			}
-			f.Evidence = append(f.Evidence, silent("The JobManager already holds %s from %s and rejects the offer of the same AllocationID from another slot, without a log line.", st.Alloc, pr.slotName(other)))
+			f.Evidence = append(f.Evidence, silent("The JobManager already holds %s from %s and rejects the offer of the same AllocationID from another slot, without a log line.", pr.r.AllocOf(st), pr.slotName(other)))
 			if rejected {
-				f.Evidence = append(f.Evidence, evidence(m, reason, "The TaskManager frees %s because the JobManager rejected it.", st.Alloc))
+				f.Evidence = append(f.Evidence, evidence(m, reason, "The TaskManager frees %s because the JobManager rejected it.", pr.r.AllocOf(st)))
 			}
 			f.Evidence = append(f.Evidence, evidence(m, st.Event, "It frees %s through the map, in state %s: never activated.", pr.slotName(key), orWord(res.Event(st.Event).SlotState, "ALLOCATED")))
 			f.Message = fmt.Sprintf("TaskManager %s offered %s from a second slot (%s) while the JobManager held it from %s; the JobManager rejected the offer silently and the TaskManager freed the second slot through the map",
-				pr.tm.Resource, st.Alloc, pr.slotName(key), pr.slotName(other))
-			f.FixedModel = fmt.Sprintf("never create a second slot for %s, so there is no second offer", st.Alloc)
+				pr.tm.Resource, pr.r.AllocOf(st), pr.slotName(key), pr.slotName(other))
+			f.FixedModel = fmt.Sprintf("never create a second slot for %s, so there is no second offer", pr.r.AllocOf(st))
 			for _, c := range pass.Findings(SlotMapOverwrite.ID) {
-				if c.Alloc == st.Alloc && c.Resource == pr.tm.Resource && c.Severity > Info {
+				if c.Alloc == pr.r.AllocOf(st) && c.Resource == pr.tm.Resource && c.Severity > Info {
 					f.Causes = append(f.Causes, c.ID)
 				}
 			}
