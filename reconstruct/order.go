@@ -119,8 +119,9 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 	add := func(h int) {
 		ref := heads[h][0]
 		t := res.Time(ref).N + offset[h]
-		all.push(headAt{t: t, h: h, seq: seq[h]})
-		if r, ok := protocolRank[res.Kind(ref)]; ok {
+		r, ok := protocolRank[res.Kind(ref)]
+		all.push(headAt{t: t, h: h, seq: seq[h], ranked: ok})
+		if ok {
 			ranked.push(headAt{t: t, rank: r, h: h, seq: seq[h]})
 		}
 	}
@@ -136,7 +137,7 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 	for n := range m.Rank {
 		first := fresh(&all)
 		h := first.h
-		if _, ok := protocolRank[res.Kind(heads[h][0])]; ok {
+		if first.ranked {
 			// first is ranked, so ranked holds a head of its time
 			h = fresh(&ranked).h
 		}
@@ -168,6 +169,9 @@ type headAt struct {
 	rank int
 	h    int
 	seq  int32
+	// ranked: the event has a protocol rank (in the heap of every head,
+	// where rank is 0, so that it is looked up once an event)
+	ranked bool
 }
 
 // headQueue is a binary min-heap of heads by time, rank, then input order.
