@@ -11,7 +11,10 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 )
 
-func (m *Model) buildAllocations() {
+// collectAllocations gathers each AllocationID's events, in read order:
+// it needs neither the skew nor the merged order, so it runs beside
+// the steps that make them (Build); sortAllocations orders them after.
+func (m *Model) collectAllocations() {
 	res := m.Result
 	// sized by the kind that names the most allocations: grown from
 	// empty, a session cluster's map was rehashed over and again
@@ -83,6 +86,15 @@ func (m *Model) buildAllocations() {
 			a.Resource = ev.Resource
 		}
 	}
+	// rules and reports look allocations up by ID once per finding or
+	// bar: a scan each time was quadratic in a session cluster's
+	// allocations
+	m.allocationOf = byID
+}
+
+// sortAllocations puts each allocation's events, and the allocations, in
+// the merged order (Rank).
+func (m *Model) sortAllocations() {
 	for _, a := range m.Allocations {
 		// grown by appending, a story of 21 events kept room for 32
 		if cap(a.Events)-len(a.Events) > len(a.Events)/4 {
@@ -93,10 +105,6 @@ func (m *Model) buildAllocations() {
 	sort.Slice(m.Allocations, func(i, j int) bool {
 		return m.Rank[m.Allocations[i].Events[0]] < m.Rank[m.Allocations[j].Events[0]]
 	})
-	// rules and reports look allocations up by ID once per finding or
-	// bar: a scan each time was quadratic in a session cluster's
-	// allocations
-	m.allocationOf = byID
 }
 
 // oneResource reports whether every status names the same TaskManager.

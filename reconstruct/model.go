@@ -103,14 +103,21 @@ func Build(res *parser.Result) *Model {
 	// fields of the model no other step of the pair touches run side by
 	// side: on an allocation-dense read each of these walks millions of
 	// events, and alone they kept the other cores idle.
-	var wg sync.WaitGroup
-	wg.Go(m.estimateSkew) // Skew
-	m.groupProcesses()    // TaskManagers and their processes
-	wg.Wait()
-	m.order()
-	wg.Go(m.buildAllocations) // Allocations
-	m.replayProcesses()       // each process's Config and Replay
-	wg.Wait()
+	// Each step starts as soon as what it reads is made: the replays
+	// need the skew (to place slot reports) and the processes, not the
+	// merged order; gathering the allocations' events needs neither.
+	// Run one after another, order and the allocations' walk kept a core
+	// idle for a third of the model's time on an allocation-dense read.
+	var skewed, collected, ordered sync.WaitGroup
+	skewed.Go(m.estimateSkew)          // Skew
+	collected.Go(m.collectAllocations) // Allocations, their events in read order
+	m.groupProcesses()                 // TaskManagers and their processes
+	skewed.Wait()
+	ordered.Go(m.order) // Rank
+	m.replayProcesses() // each process's Config and Replay
+	ordered.Wait()
+	collected.Wait()
+	m.sortAllocations()
 	m.collectHeld()
 	return m
 }
