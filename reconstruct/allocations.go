@@ -137,38 +137,40 @@ func (m *Model) collectHeld() {
 	for _, tm := range m.TaskManagers {
 		for pi, p := range tm.Processes {
 			r, sem := p.Replay, p.Runs
-			open := map[int]*Held{} // slot key → the slot while held
-			var held []*Held
+			// held as values, and open by their place in it: a Held on
+			// the heap for every allocation, only to be copied into
+			// Allocation.Held, was the model's most garbage
+			open := map[int]int{} // slot key → the slot while held, in held
+			var held []Held
 			var ids []flinklog.ID
 			for _, st := range r.Steps {
 				switch {
 				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
 					(st.Outcomes[sem] == Accepted || st.Outcomes[sem] == Overwritten):
 					key := int(st.Slot[sem])
-					h := &Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes.At(key), Replaced: -1}
-					open[key] = h
-					held = append(held, h)
+					open[key] = len(held)
+					held = append(held, Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes.At(key), Replaced: -1})
 					ids = append(ids, r.AllocOf(st))
 				case st.Op == OpFree && !st.Skipped[sem] && st.Outcomes[sem] == Accepted:
-					if h := open[int(st.Slot[sem])]; h != nil {
-						h.Freed = st.Event
+					if k, ok := open[int(st.Slot[sem])]; ok {
+						held[k].Freed = st.Event
 						delete(open, int(st.Slot[sem]))
 					}
 				}
 			}
 			for _, z := range r.Tables[sem].Zombies() {
-				if h := open[z.Index]; h != nil {
-					h.Zombie = true
+				if k, ok := open[z.Index]; ok {
+					held[k].Zombie = true
 				}
 			}
 			if pi+1 < len(tm.Processes) {
-				for _, h := range open {
-					h.Replaced = tm.Processes[pi+1].Events[0]
+				for _, k := range open {
+					held[k].Replaced = tm.Processes[pi+1].Events[0]
 				}
 			}
-			for k, h := range held {
+			for k := range held {
 				if a := byID[ids[k]]; a != nil {
-					a.Held = append(a.Held, *h)
+					a.Held = append(a.Held, held[k])
 				}
 			}
 		}

@@ -75,23 +75,26 @@ type Allocation struct {
 
 // Held is one slot an AllocationID occupied in a TaskManager process's
 // table. Under the legacy table one AllocationID can hold several at once.
+//
+// (The fields are in the order that packs them tightest: one is kept for
+// every allocation of a TaskManager whose log is given.)
 type Held struct {
 	Resource string // the TaskManager's ResourceID
 	Process  *Process
+	Index    IndexInfo
 	Key      int // the slot's key in the process's replayed tables (see Replay.Indexes)
 	// Allocated is the event that created the slot; for a slot held
 	// before a mid-story log begins, the first line that shows it.
 	Allocated parser.EventRef
-	Prior     bool // held before the log begins
 	// Freed is the event that freed it, -1 while it is held at the end of
 	// the log.
-	Freed  parser.EventRef
-	Index  IndexInfo
-	Zombie bool // held at the end, but the AllocationID map no longer leads to it
+	Freed parser.EventRef
 	// Replaced is the first event of the next process of the same
 	// TaskManager when the slot was still held as this one ended (the
 	// restart dropped it), else -1.
 	Replaced parser.EventRef
+	Prior    bool // held before the log begins
+	Zombie   bool // held at the end, but the AllocationID map no longer leads to it
 }
 
 // Build reconstructs the model from a read.
