@@ -2,6 +2,7 @@ package reconstruct
 
 import (
 	"sync"
+	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -23,6 +24,9 @@ type Model struct {
 	// Rank is every event's place in the merged order of all inputs,
 	// indexed by EventRef.
 	Rank []int32
+	// Stages are Build's steps and how long each took, in the order
+	// they ended: for diagnostics (--log-level debug), never an output.
+	Stages []Stage
 }
 
 // Skew is an estimated clock offset of one input against the
@@ -100,8 +104,6 @@ type Held struct {
 // Build reconstructs the model from a read.
 func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
-	m.indexInputs()
-	m.joinRotatedIdentities()
 	// From here on the events are only read, and steps that read them for
 	// fields of the model no other step of the pair touches run side by
 	// side: on an allocation-dense read each of these walks millions of
@@ -111,16 +113,38 @@ func Build(res *parser.Result) *Model {
 	// merged order; gathering the allocations' events needs neither.
 	// Run one after another, order and the allocations' walk kept a core
 	// idle for a third of the model's time on an allocation-dense read.
+	began := time.Now()
+	var mu sync.Mutex
+	timed := func(name string, step func()) func() {
+		return func() {
+			t := time.Now()
+			step()
+			mu.Lock()
+			m.Stages = append(m.Stages, Stage{Name: name, Began: t.Sub(began), Took: time.Since(t)})
+			mu.Unlock()
+		}
+	}
+	timed("identities", func() {
+		m.indexInputs()
+		m.joinRotatedIdentities()
+	})()
 	var skewed, collected, ordered sync.WaitGroup
-	skewed.Go(m.estimateSkew)          // Skew
-	collected.Go(m.collectAllocations) // Allocations, their events in read order
-	m.groupProcesses()                 // TaskManagers and their processes
+	skewed.Go(timed("skew", m.estimateSkew))                 // Skew
+	collected.Go(timed("allocations", m.collectAllocations)) // Allocations, their events in read order
+	timed("processes", m.groupProcesses)()                   // TaskManagers and their processes
 	skewed.Wait()
-	ordered.Go(m.order) // Rank
-	m.replayProcesses() // each process's Config and Replay
+	ordered.Go(timed("order", m.order))   // Rank
+	timed("replays", m.replayProcesses)() // each process's Config and Replay
 	ordered.Wait()
 	collected.Wait()
-	m.sortAllocations()
-	m.collectHeld()
+	timed("sort", m.sortAllocations)()
+	timed("held", m.collectHeld)()
 	return m
+}
+
+// Stage is one step of Build and when it ran, from Build's start: steps
+// run side by side, so their times add up to more than Build's.
+type Stage struct {
+	Name        string
+	Began, Took time.Duration
 }

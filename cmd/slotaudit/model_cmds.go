@@ -42,6 +42,9 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 	}
 	began := time.Now()
 	m := reconstruct.Build(res)
+	for _, st := range m.Stages {
+		e.log.Debug().Str("began", st.Began.Round(time.Millisecond).String()).Str("took", st.Took.Round(time.Millisecond).String()).Msg("model: " + st.Name)
+	}
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", len(m.Allocations)).Msg("model built")
 	return m, nil
 }
