@@ -22,7 +22,7 @@ func (m *Model) collectAllocations() {
 	for _, k := range []flinklog.Kind{flinklog.KindRMSlotRequest, flinklog.KindTMSlotRequest, flinklog.KindJMSlotRequest, flinklog.KindTMAllocated} {
 		most = max(most, res.CountOf(k))
 	}
-	byID := make(map[flinklog.ID]*Allocation, most)
+	byID := newIDIndex[*Allocation](most)
 	m.Allocations = make([]*Allocation, 0, most)
 	// A job-state line whose cause quotes "No task slot allocated …" repeats
 	// the failure of a task line above it: one row per failure is enough,
@@ -37,10 +37,10 @@ func (m *Model) collectAllocations() {
 	}
 	noSlotShown := map[inputAlloc]bool{}
 	add := func(id flinklog.ID, i parser.EventRef) *Allocation {
-		a := byID[id]
+		a, _ := byID.get(id)
 		if a == nil {
 			a = &Allocation{ID: id}
-			byID[id] = a
+			byID.set(id, a)
 			m.Allocations = append(m.Allocations, a)
 		}
 		a.Events = append(a.Events, i)
@@ -120,7 +120,8 @@ func oneResource(slots []flinklog.SlotStatus) bool {
 // Allocation returns the timeline of id, or nil.
 func (m *Model) Allocation(id flinklog.ID) *Allocation {
 	if m.allocationOf != nil {
-		return m.allocationOf[id]
+		a, _ := m.allocationOf.get(id)
+		return a
 	}
 	for _, a := range m.Allocations { // a model put together by hand
 		if a.ID == id {
@@ -169,7 +170,7 @@ func (m *Model) collectHeld() {
 				}
 			}
 			for k := range held {
-				if a := byID[ids[k]]; a != nil {
+				if a, _ := byID.get(ids[k]); a != nil {
 					a.Held = append(a.Held, held[k])
 				}
 			}

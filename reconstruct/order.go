@@ -264,15 +264,15 @@ func (m *Model) estimateSkew() {
 	res := m.Result
 	// sized by what they will hold at most: grown from empty, maps of a
 	// session cluster's every request were rehashed over and again
-	sentAlloc := make(map[flinklog.ID]parser.EventRef, res.CountOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart))
+	sentAlloc := newIDIndex[parser.EventRef](res.CountOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart))
 	sentTask := make(map[parser.AttemptKey]parser.EventRef, res.CountOf(flinklog.KindJMDeploy))
-	matched := make(map[flinklog.ID]parser.EventRef, res.CountOf(flinklog.KindJMOfferMatched))
+	matched := newIDIndex[parser.EventRef](res.CountOf(flinklog.KindJMOfferMatched))
 	// (read field by field: every request is looked at)
 	for i := range res.AllOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched) {
 		switch ev := res.Head(i); {
 		case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
-			if _, ok := sentAlloc[ev.Alloc]; !ok {
-				sentAlloc[ev.Alloc] = i
+			if _, ok := sentAlloc.get(ev.Alloc); !ok {
+				sentAlloc.set(ev.Alloc, i)
 			}
 		case ev.Kind == flinklog.KindJMDeploy:
 			if attempt, ok := res.AttemptKey(i); ok {
@@ -281,8 +281,8 @@ func (m *Model) estimateSkew() {
 				}
 			}
 		case ev.Kind == flinklog.KindJMOfferMatched && ev.Alloc.IsSet():
-			if _, ok := matched[ev.Alloc]; !ok {
-				matched[ev.Alloc] = i
+			if _, ok := matched.get(ev.Alloc); !ok {
+				matched.set(ev.Alloc, i)
 			}
 		}
 	}
@@ -290,7 +290,7 @@ func (m *Model) estimateSkew() {
 		file  int32
 		alloc flinklog.ID
 	}
-	activated := make(map[fileAlloc]bool, min(len(matched), res.CountOf(flinklog.KindTMActivate)))
+	activated := make(map[fileAlloc]bool, min(matched.len(), res.CountOf(flinklog.KindTMActivate)))
 	best := map[int32]Skew{}
 	for i := range res.AllOf(flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate) {
 		// read field by field: every TaskManager receipt is looked at
@@ -300,14 +300,14 @@ func (m *Model) estimateSkew() {
 		var ok bool
 		switch {
 		case tm.Kind == flinklog.KindTMSlotRequest:
-			j, ok = sentAlloc[tm.Alloc]
+			j, ok = sentAlloc.get(tm.Alloc)
 		case tm.Kind == flinklog.KindTMTaskReceived:
 			if attempt, has := res.AttemptKey(i); has {
 				j, ok = sentTask[attempt]
 			}
 		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
 			activated[fileAlloc{tmPos.File, tm.Alloc}] = true
-			j, ok = matched[tm.Alloc]
+			j, ok = matched.get(tm.Alloc)
 		}
 		if !ok {
 			continue
