@@ -3,9 +3,12 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -98,6 +101,24 @@ func (st *runState) last() parser.EventRef {
 
 func newRunState(m *reconstruct.Model) *runState {
 	st := &runState{procs: map[*reconstruct.Process]*proc{}, res: m.Result}
+	// Each process's index reads only its own replay: they are made on
+	// every core while this goroutine walks the events (one after the
+	// other, after the walk, they were most of the rules' time on a
+	// session cluster).
+	var procs []*reconstruct.Process
+	for _, tm := range m.TaskManagers {
+		procs = append(procs, tm.Processes...)
+	}
+	ixs := make([]*procIndex, len(procs))
+	var indexed sync.WaitGroup
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(procs)) {
+		indexed.Go(func() {
+			for k := int(next.Add(1) - 1); k < len(procs); k = int(next.Add(1) - 1) {
+				ixs[k] = indexProcess(procs[k])
+			}
+		})
+	}
 	lost := map[string]bool{} // ResourceIDs, lower case, that the others lost
 	sorted := true
 	// byPos is written only once All strays from 0, 1, 2, …: a list of
@@ -119,10 +140,9 @@ func newRunState(m *reconstruct.Model) *runState {
 			st.byPos = append(st.byPos, i)
 		}
 		st.n++
-		if k := m.Result.Kind(i); k == flinklog.KindRMRequirements || k == flinklog.KindRMNotFulfillable {
-			st.capacity = append(st.capacity, i)
-		}
 		switch ev := m.Result.Head(i); ev.Kind {
+		case flinklog.KindRMRequirements, flinklog.KindRMNotFulfillable:
+			st.capacity = append(st.capacity, i)
 		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
 			lost[strings.ToLower(ev.Resource)] = true
 		}
@@ -136,9 +156,12 @@ func newRunState(m *reconstruct.Model) *runState {
 		}
 		sort.SliceStable(st.byPos, func(a, b int) bool { return m.Result.Pos(st.byPos[a]).Less(m.Result.Pos(st.byPos[b])) })
 	}
+	indexed.Wait()
+	k := 0
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
-			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, sem: p.Runs, ix: indexProcess(p), lostByOthers: lost[strings.ToLower(tm.Resource)]}
+			pr := &proc{m: m, tm: tm, p: p, r: p.Replay, sem: p.Runs, ix: ixs[k], lostByOthers: lost[strings.ToLower(tm.Resource)]}
+			k++
 			st.procs[p] = pr
 			st.order = append(st.order, pr)
 		}
