@@ -4,6 +4,7 @@ package reconstruct
 // components and the slots it held.
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 
@@ -100,7 +101,10 @@ func (m *Model) sortAllocations() {
 		if cap(a.Events)-len(a.Events) > len(a.Events)/4 {
 			a.Events = slices.Clone(a.Events)
 		}
-		sort.Slice(a.Events, func(x, y int) bool { return m.Rank[a.Events[x]] < m.Rank[a.Events[y]] })
+		// (refs of equal rank are one event: any sort gives one order;
+		// sort.Slice's reflection, once an allocation, cost more than
+		// sorting)
+		slices.SortFunc(a.Events, func(x, y parser.EventRef) int { return cmp.Compare(m.Rank[x], m.Rank[y]) })
 	}
 	sort.Slice(m.Allocations, func(i, j int) bool {
 		return m.Rank[m.Allocations[i].Events[0]] < m.Rank[m.Allocations[j].Events[0]]
@@ -134,49 +138,60 @@ func (m *Model) Allocation(id flinklog.ID) *Allocation {
 // collectHeld gives every allocation the slots it held, from the replay of
 // the table each TaskManager process ran, oldest first.
 func (m *Model) collectHeld() {
-	byID := m.allocationOf
 	for _, tm := range m.TaskManagers {
-		for pi, p := range tm.Processes {
-			r, sem := p.Replay, p.Runs
-			// held as values, and open by their place in it: a Held on
-			// the heap for every allocation, only to be copied into
-			// Allocation.Held, was the model's most garbage
-			open := map[int]int{} // slot key → the slot while held, in held
-			var held []Held
-			var ids []flinklog.ID
-			for _, st := range r.Steps {
-				switch {
-				case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
-					(st.Outcomes[sem] == Accepted || st.Outcomes[sem] == Overwritten):
-					key := int(st.Slot[sem])
-					open[key] = len(held)
-					held = append(held, Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes.At(key), Replaced: -1})
-					ids = append(ids, r.AllocOf(st))
-				case st.Op == OpFree && !st.Skipped[sem] && st.Outcomes[sem] == Accepted:
-					if k, ok := open[int(st.Slot[sem])]; ok {
-						held[k].Freed = st.Event
-						delete(open, int(st.Slot[sem]))
-					}
-				}
-			}
-			for _, z := range r.Tables[sem].Zombies() {
-				if k, ok := open[z.Index]; ok {
-					held[k].Zombie = true
-				}
-			}
-			if pi+1 < len(tm.Processes) {
-				for _, k := range open {
-					held[k].Replaced = tm.Processes[pi+1].Events[0]
-				}
-			}
-			for k := range held {
-				if a, _ := byID.get(ids[k]); a != nil {
-					a.Held = append(a.Held, held[k])
+		for pi := range tm.Processes {
+			held, ids := heldIn(tm, pi)
+			for j, h := range held {
+				if a, _ := m.allocationOf.get(ids[j]); a != nil {
+					a.Held = append(a.Held, h)
 				}
 			}
 		}
 	}
 	for _, a := range m.Allocations {
-		sort.SliceStable(a.Held, func(i, j int) bool { return m.Rank[a.Held[i].Allocated] < m.Rank[a.Held[j].Allocated] })
+		// (one slot, nearly always: sort.SliceStable's reflection cost
+		// more than the rest of collectHeld)
+		if len(a.Held) > 1 {
+			slices.SortStableFunc(a.Held, func(x, y Held) int { return cmp.Compare(m.Rank[x.Allocated], m.Rank[y.Allocated]) })
+		}
 	}
+}
+
+// heldIn returns the slots process pi of tm held in the table it ran, in
+// the order its replay created them, and the AllocationID of each.
+func heldIn(tm *TaskManager, pi int) ([]Held, []flinklog.ID) {
+	p := tm.Processes[pi]
+	r, sem := p.Replay, p.Runs
+	// held as values, and open by their place in it: a Held on the heap
+	// for every allocation, only to be copied into Allocation.Held, was
+	// the model's most garbage
+	open := map[int]int{} // slot key → the slot while held, in held
+	var held []Held
+	var ids []flinklog.ID
+	for _, st := range r.Steps {
+		switch {
+		case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
+			(st.Outcomes[sem] == Accepted || st.Outcomes[sem] == Overwritten):
+			key := int(st.Slot[sem])
+			open[key] = len(held)
+			held = append(held, Held{Resource: tm.Resource, Process: p, Key: key, Allocated: st.Event, Prior: st.Op == OpPrior, Freed: -1, Index: r.Indexes.At(key), Replaced: -1})
+			ids = append(ids, r.AllocOf(st))
+		case st.Op == OpFree && !st.Skipped[sem] && st.Outcomes[sem] == Accepted:
+			if k, ok := open[int(st.Slot[sem])]; ok {
+				held[k].Freed = st.Event
+				delete(open, int(st.Slot[sem]))
+			}
+		}
+	}
+	for _, z := range r.Tables[sem].Zombies() {
+		if k, ok := open[z.Index]; ok {
+			held[k].Zombie = true
+		}
+	}
+	if pi+1 < len(tm.Processes) {
+		for _, k := range open {
+			held[k].Replaced = tm.Processes[pi+1].Events[0]
+		}
+	}
+	return held, ids
 }
