@@ -503,7 +503,15 @@ func capString(s string, n int) string {
 // root "Caused by:" if there is one, else the first exception line.
 func exceptionSummary(msg, body []byte) string {
 	var first, last string
-	for _, line := range bytes.Split(body, []byte{'\n'}) {
+	// (line by line where they lie: a job's state line, most often with
+	// no body at all, made a slice of lines every time)
+	for rest := body; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
 		l := bytes.TrimSpace(line)
 		if len(l) == 0 || bytes.HasPrefix(l, []byte("at ")) || bytes.HasPrefix(l, []byte("...")) {
 			continue

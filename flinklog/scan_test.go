@@ -52,3 +52,25 @@ func TestLabelled(t *testing.T) {
 		}
 	}
 }
+
+// TestExceptionSummary: the root "Caused by:" of a body, else its first
+// exception line, else a cause on the message line; stack frames, blank
+// lines and a last line without its newline read as lines.
+func TestExceptionSummary(t *testing.T) {
+	cases := []struct{ msg, body, want string }{
+		{"", "", ""},
+		{"Job x switched from state RUNNING to FAILING.", "", ""},
+		{"", "org.apache.flink.runtime.JobException: Recovery is suppressed\n\tat org.apache.flink.X.y(X.java:1)\n", "JobException: Recovery is suppressed"},
+		{"", "java.lang.RuntimeException: outer\n\tat a.b(C.java:1)\nCaused by: org.apache.flink.runtime.jobmanager.scheduler.NoResourceAvailableException: Could not acquire the minimum required resources.\n\t... 3 more",
+			"NoResourceAvailableException: Could not acquire the minimum required resources."},
+		{"", "java.lang.RuntimeException: a\r\nCaused by: java.lang.IllegalStateException: b\r\nCaused by: java.io.IOException: root", "IOException: root"},
+		{"", "\n\n   \njava.lang.Exception: late first line", "Exception: late first line"},
+		{"Task failed with failure cause: java.lang.Exception: on the message line", "", "java.lang.Exception: on the message line"},
+		{"", "not an exception\nat all", ""},
+	}
+	for _, c := range cases {
+		if got := exceptionSummary([]byte(c.msg), []byte(c.body)); got != c.want {
+			t.Errorf("exceptionSummary(%q, %q) = %q, want %q", c.msg, c.body, got, c.want)
+		}
+	}
+}

@@ -166,8 +166,16 @@ func heldIn(tm *TaskManager, pi int) ([]Held, []flinklog.ID) {
 	// for every allocation, only to be copied into Allocation.Held, was
 	// the model's most garbage
 	open := map[int]int{} // slot key → the slot while held, in held
-	var held []Held
-	var ids []flinklog.ID
+	// counted first: grown by appending, a busy process's lists were
+	// copied over and again (the model's most garbage)
+	n := 0
+	for _, st := range r.Steps {
+		if st.Op == OpPrior || st.Op == OpAllocate {
+			n++
+		}
+	}
+	held := make([]Held, 0, n)
+	ids := make([]flinklog.ID, 0, n)
 	for _, st := range r.Steps {
 		switch {
 		case st.Op == OpPrior || st.Op == OpAllocate && !st.Skipped[sem] &&
