@@ -527,3 +527,39 @@ func TestBlocksTakeManyFilesAndShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestAttemptKeys: two events' AttemptKeys are equal exactly when their
+// attempts are, whether the attempt was kept as an ID of the block (32
+// lower-case hex digits) or as a string (upper case, 1.15's long form);
+// ID says which it is.
+func TestAttemptKeys(t *testing.T) {
+	attempts := []string{"", "ba796d6204bda9af2071561fc5c7ecc9", "BA796D6204BDA9AF2071561FC5C7ECC9",
+		"ba796d6204bda9af2071561fc5c7ecc9_0a448493b4782967b150582570326227_1_0", "0a448493b4782967b150582570326227"}
+	var evs []flinklog.Event
+	for i := range 40 {
+		ev := flinklog.NewEvent(flinklog.KindJMDeploy)
+		ev.Pos = flinklog.Pos{Line: int64(i + 1)}
+		ev.Attempt = attempts[i*7%len(attempts)]
+		evs = append(evs, ev)
+	}
+	r := NewResult(nil, evs)
+	for i := range evs {
+		ki, oki := r.AttemptKey(EventRef(i))
+		if oki != (evs[i].Attempt != "") {
+			t.Fatalf("event %d (attempt %q): AttemptKey ok=%v", i, evs[i].Attempt, oki)
+		}
+		if !oki {
+			continue
+		}
+		id, text, isID := ki.ID()
+		if _, hex := attemptID(evs[i].Attempt); isID != hex || isID && id.String() != evs[i].Attempt || !isID && text != evs[i].Attempt {
+			t.Errorf("event %d: ID() = %s, %q, %v for attempt %q", i, id, text, isID, evs[i].Attempt)
+		}
+		for j := range evs {
+			kj, okj := r.AttemptKey(EventRef(j))
+			if okj && (ki == kj) != (evs[i].Attempt == evs[j].Attempt) {
+				t.Fatalf("events %d and %d (%q, %q): keys equal %v", i, j, evs[i].Attempt, evs[j].Attempt, ki == kj)
+			}
+		}
+	}
+}

@@ -681,6 +681,12 @@ type AttemptKey struct {
 	s  string
 }
 
+// ID returns the attempt as an ID when it is one of 32 lower-case hex
+// digits (ok), else its text.
+func (k AttemptKey) ID() (id flinklog.ID, text string, ok bool) {
+	return k.id, k.s, k.s == ""
+}
+
 // AttemptKey returns the key of the event's ExecutionAttemptID; false when
 // it names none (Attempt is "").
 func (r *Result) AttemptKey(ref EventRef) (AttemptKey, bool) {

@@ -265,7 +265,8 @@ func (m *Model) estimateSkew() {
 	// sized by what they will hold at most: grown from empty, maps of a
 	// session cluster's every request were rehashed over and again
 	sentAlloc := newIDIndex[parser.EventRef](res.CountOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart))
-	sentTask := make(map[parser.AttemptKey]parser.EventRef, res.CountOf(flinklog.KindJMDeploy))
+	sentTask := newIDIndex[parser.EventRef](res.CountOf(flinklog.KindJMDeploy))
+	sentTaskText := map[string]parser.EventRef{} // attempts that are no ID of 32 digits
 	matched := newIDIndex[parser.EventRef](res.CountOf(flinklog.KindJMOfferMatched))
 	// (read field by field: every request is looked at)
 	for i := range res.AllOf(flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched) {
@@ -276,8 +277,12 @@ func (m *Model) estimateSkew() {
 			}
 		case ev.Kind == flinklog.KindJMDeploy:
 			if attempt, ok := res.AttemptKey(i); ok {
-				if _, ok := sentTask[attempt]; !ok {
-					sentTask[attempt] = i
+				if id, text, isID := attempt.ID(); isID {
+					if _, ok := sentTask.get(id); !ok {
+						sentTask.set(id, i)
+					}
+				} else if _, ok := sentTaskText[text]; !ok {
+					sentTaskText[text] = i
 				}
 			}
 		case ev.Kind == flinklog.KindJMOfferMatched && ev.Alloc.IsSet():
@@ -303,7 +308,11 @@ func (m *Model) estimateSkew() {
 			j, ok = sentAlloc.get(tm.Alloc)
 		case tm.Kind == flinklog.KindTMTaskReceived:
 			if attempt, has := res.AttemptKey(i); has {
-				j, ok = sentTask[attempt]
+				if id, text, isID := attempt.ID(); isID {
+					j, ok = sentTask.get(id)
+				} else {
+					j, ok = sentTaskText[text]
+				}
 			}
 		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
 			activated[fileAlloc{tmPos.File, tm.Alloc}] = true
