@@ -3,7 +3,10 @@ package flinklog
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
+	"sync"
 	"testing"
+	"unsafe"
 )
 
 // TestParseIDBytesAgreesWithHex: the table-driven hex decoding accepts
@@ -72,5 +75,34 @@ func TestExceptionSummary(t *testing.T) {
 		if got := exceptionSummary([]byte(c.msg), []byte(c.body)); got != c.want {
 			t.Errorf("exceptionSummary(%q, %q) = %q, want %q", c.msg, c.body, got, c.want)
 		}
+	}
+}
+
+// TestInternText: the free texts templates read come back equal to their
+// bytes whatever the cache held, from many goroutines at once (go test
+// -race), and a text read again while the cache holds it is the same
+// string, not a copy.
+func TestInternText(t *testing.T) {
+	texts := [][]byte{nil, []byte("tm-1"), []byte("container_e01_1600000000000_0001_01_000002"),
+		bytes.Repeat([]byte("long cause "), 40), []byte("Source: orders (1/2)")}
+	for i := range 5000 {
+		texts = append(texts, fmt.Appendf(nil, "task-%d", i))
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for k := range 20000 {
+				v := texts[(k*(w+3))%len(texts)]
+				if got := internText(v); got != string(v) {
+					t.Errorf("internText(%q) = %q", v, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	a, b := internText([]byte("tm-1")), internText([]byte("tm-1"))
+	if unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Error("a text read twice in a row was made twice")
 	}
 }

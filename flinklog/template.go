@@ -3,8 +3,10 @@ package flinklog
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // A template is one Flink log message shape, written the way the catalogue
@@ -402,14 +404,42 @@ func validFree(ph phKind, v []byte) bool {
 func (t *template) setFree(ph phKind, v []byte, ev *Event) {
 	switch ph {
 	case phSlotID:
-		setSlotID(ev, string(v))
+		setSlotID(ev, internText(v))
 	case phResource:
-		ev.Resource = normalizeResource(string(v))
+		ev.Resource = normalizeResource(internText(v))
 	case phTask:
-		ev.Task = string(v)
+		ev.Task = internText(v)
 	case phCause:
-		ev.Reason = string(v)
+		ev.Reason = internText(v)
 	}
+}
+
+// freeTexts holds the free texts templates read last (ResourceIDs,
+// SlotIDs, task names, causes), by a hash of their bytes: a cluster
+// repeats them line after line, and a string made for every event was a
+// third of the objects an allocation-dense read allocated. A lossy cache
+// that every reader shares: an entry another text took only costs a
+// string, never a wrong one.
+var freeTexts [1 << 12]atomic.Pointer[string]
+
+var freeTextSeed = maphash.MakeSeed()
+
+// internText returns v as a string, the one made before when the cache
+// still holds it.
+func internText(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	if len(v) > 200 {
+		return string(v)
+	}
+	e := &freeTexts[maphash.Bytes(freeTextSeed, v)&uint64(len(freeTexts)-1)]
+	if p := e.Load(); p != nil && *p == string(v) {
+		return *p
+	}
+	s := string(v)
+	e.Store(&s)
+	return s
 }
 
 // setSlotID splits "<resource>_<index>" at the last '_'. ResourceIDs contain
