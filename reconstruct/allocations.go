@@ -28,9 +28,14 @@ func (m *Model) collectAllocations() {
 	// A job-state line whose cause quotes "No task slot allocated …" repeats
 	// the failure of a task line above it: one row per failure is enough,
 	// unless the job's line is the only one that shows it.
-	jobState := map[flinklog.Pos]bool{}
-	for i := range res.AllOf(flinklog.KindJMJobState) {
-		jobState[res.Pos(i)] = true
+	// (made only when some task found no slot: a session cluster's job
+	// state lines, one an allocation or more, filled it for nothing)
+	var jobState map[flinklog.Pos]bool
+	if res.CountOf(flinklog.KindTaskNoSlot) > 0 {
+		jobState = map[flinklog.Pos]bool{}
+		for i := range res.AllOf(flinklog.KindJMJobState) {
+			jobState[res.Pos(i)] = true
+		}
 	}
 	type inputAlloc struct {
 		file  int32
