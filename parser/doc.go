@@ -28,7 +28,7 @@
 // gives it (a repeat written out), and [Result.All] walks them all in
 // position order.
 //
-// Events are kept packed, 40 bytes without pointers (packed.go), and
+// Events are kept packed, 32 bytes without pointers (packed.go), and
 // written out into a copy when asked for: [Result.Kind], [Result.Head],
 // [Result.Pos] and [Result.Time] read what a walk of every event needs
 // without one, and [Result.AllOf] walks the events of a few kinds only. An

@@ -23,7 +23,7 @@ func (m *Model) collectAllocations() {
 	for _, k := range []flinklog.Kind{flinklog.KindRMSlotRequest, flinklog.KindTMSlotRequest, flinklog.KindJMSlotRequest, flinklog.KindTMAllocated} {
 		most = max(most, res.CountOf(k))
 	}
-	byID := newIDIndex[*Allocation](most)
+	byID := newAllocIndex(most)
 	m.Allocations = make([]*Allocation, 0, most)
 	// A job-state line whose cause quotes "No task slot allocated …" repeats
 	// the failure of a task line above it: one row per failure is enough,
@@ -43,10 +43,10 @@ func (m *Model) collectAllocations() {
 	}
 	noSlotShown := map[inputAlloc]bool{}
 	add := func(id flinklog.ID, i parser.EventRef) *Allocation {
-		a, _ := byID.get(id)
+		a := byID.get(id)
 		if a == nil {
 			a = &Allocation{ID: id}
-			byID.set(id, a)
+			byID.add(a)
 			m.Allocations = append(m.Allocations, a)
 		}
 		a.Events = append(a.Events, i)
@@ -129,8 +129,7 @@ func oneResource(slots []flinklog.SlotStatus) bool {
 // Allocation returns the timeline of id, or nil.
 func (m *Model) Allocation(id flinklog.ID) *Allocation {
 	if m.allocationOf != nil {
-		a, _ := m.allocationOf.get(id)
-		return a
+		return m.allocationOf.get(id)
 	}
 	for _, a := range m.Allocations { // a model put together by hand
 		if a.ID == id {
@@ -147,7 +146,7 @@ func (m *Model) collectHeld() {
 		for pi := range tm.Processes {
 			held, ids := heldIn(tm, pi)
 			for j, h := range held {
-				if a, _ := m.allocationOf.get(ids[j]); a != nil {
+				if a := m.allocationOf.get(ids[j]); a != nil {
 					a.Held = append(a.Held, h)
 				}
 			}

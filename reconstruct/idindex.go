@@ -62,3 +62,36 @@ func (x *idIndex[V]) set(id flinklog.ID, v V) {
 
 // len returns how many IDs the index holds.
 func (x *idIndex[V]) len() int { return len(x.byLo) + len(x.rest) }
+
+// allocIndex is idIndex for the model's allocations, which hold their own
+// ID: an entry is the pointer alone (16 bytes a slot with its key, where
+// an idIndex entry would also hold the ID), for an index kept to the end.
+type allocIndex struct {
+	byLo map[uint64]*Allocation
+	rest map[flinklog.ID]*Allocation
+}
+
+func newAllocIndex(n int) *allocIndex {
+	return &allocIndex{byLo: make(map[uint64]*Allocation, n)}
+}
+
+// get returns the allocation of id, or nil.
+func (x *allocIndex) get(id flinklog.ID) *Allocation {
+	if a := x.byLo[idLow(id)]; a != nil && a.ID == id {
+		return a
+	}
+	return x.rest[id]
+}
+
+// add indexes a, whose ID the index does not hold yet.
+func (x *allocIndex) add(a *Allocation) {
+	lo := idLow(a.ID)
+	if x.byLo[lo] == nil {
+		x.byLo[lo] = a
+		return
+	}
+	if x.rest == nil {
+		x.rest = map[flinklog.ID]*Allocation{}
+	}
+	x.rest[a.ID] = a
+}

@@ -59,6 +59,20 @@ func TestIDIndexActsAsAMap(t *testing.T) {
 				t.Fatalf("case %d: get(%s) = %d, %v at the end, want %d", n, k, got, ok, w)
 			}
 		}
+		// the allocations' index: each ID added once, found by it
+		ax := newAllocIndex(rng.IntN(50))
+		allocs := map[flinklog.ID]*Allocation{}
+		for _, k := range ids {
+			if allocs[k] == nil && rng.IntN(4) > 0 {
+				allocs[k] = &Allocation{ID: k}
+				ax.add(allocs[k])
+			}
+		}
+		for _, k := range ids {
+			if got := ax.get(k); got != allocs[k] {
+				t.Fatalf("case %d: allocation of %s is %p, want %p", n, k, got, allocs[k])
+			}
+		}
 		var zero idIndex[int]
 		if _, ok := zero.get(ids[0]); ok {
 			t.Fatal("an empty index holds an ID")

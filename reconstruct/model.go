@@ -15,7 +15,7 @@ type Model struct {
 	TaskManagers []*TaskManager
 	Allocations  []*Allocation
 	// allocationOf indexes Allocations by ID (see Allocation)
-	allocationOf *idIndex[*Allocation]
+	allocationOf *allocIndex
 	// inputAt indexes Result.Inputs by file (see inputOf)
 	inputAt map[int32]int
 	// Skew is the clock offset (nanoseconds) added to an input's times
