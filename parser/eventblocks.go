@@ -7,7 +7,7 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// eventBlockLen is how many events a block holds (168 KB of them).
+// eventBlockLen is how many events a block holds (32 KB of their records).
 const eventBlockLen = 1024
 
 // eventBlocks is a stream's events, packed (packed.go), in blocks of up

@@ -23,7 +23,7 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 )
 
-// packedEvent is a flinklog.Event in an eventBlock, in 40 bytes: writing
+// packedEvent is a flinklog.Event in an eventBlock, in 32 bytes: writing
 // events into fresh memory is most of what keeping them costs (page
 // faults), so what most events do not say is in the extras (a record's
 // number on its line, which only exports' lines have; a line past 2^32; a
