@@ -186,73 +186,54 @@ func (h *VersionHints) Note(r *Record, lg *LoggerInfo) {
 		cls = nil // no case of the switch below
 	}
 	msg := r.Msg
+	// add gives a hint once: one given already is not looked for again
 	add := func(bit uint64, min, max Version, why string) {
-		h.noted |= bit
-		h.Add(VersionHint{min, max, why})
+		if h.noted&bit == 0 {
+			h.noted |= bit
+			h.Add(VersionHint{min, max, why})
+		}
 	}
 	// has reports whether every hint of bits is given already
 	has := func(bits uint64) bool { return h.noted&bits == bits }
 	switch string(cls) {
 	case "TaskSlotTableImpl":
-		if !has(hintTaskSlotTableImpl) {
-			add(hintTaskSlotTableImpl, v(1, 10), anyV, "logger TaskSlotTableImpl")
-		}
+		add(hintTaskSlotTableImpl, v(1, 10), anyV, "logger TaskSlotTableImpl")
 	case "TaskSlotTable":
 		if !has(hintTaskSlotTable) && (bytes.HasPrefix(msg, []byte("Activate slot")) || bytes.HasPrefix(msg, []byte("Free slot"))) {
 			add(hintTaskSlotTable, anyV, v(1, 9), "logger TaskSlotTable")
 		}
 	case "DefaultJobLeaderService":
-		if !has(hintDefaultJobLeaderService) {
-			add(hintDefaultJobLeaderService, v(1, 11), anyV, "logger DefaultJobLeaderService")
-		}
+		add(hintDefaultJobLeaderService, v(1, 11), anyV, "logger DefaultJobLeaderService")
 	case "JobLeaderService":
-		if !has(hintJobLeaderService) {
-			add(hintJobLeaderService, anyV, v(1, 10), "logger JobLeaderService")
-		}
+		add(hintJobLeaderService, anyV, v(1, 10), "logger JobLeaderService")
 	case "DefaultExecutionGraph":
-		if !has(hintDefaultExecutionGraph) {
-			add(hintDefaultExecutionGraph, v(1, 13), anyV, "logger DefaultExecutionGraph")
-		}
+		add(hintDefaultExecutionGraph, v(1, 13), anyV, "logger DefaultExecutionGraph")
 	case "ExecutionGraph":
 		if !has(hintExecutionGraph) && (bytes.Contains(msg, []byte(" switched from ")) || bytes.HasPrefix(msg, []byte("Deploying "))) {
 			add(hintExecutionGraph, anyV, v(1, 12), "logger ExecutionGraph")
 		}
 	case "SlotPoolImpl":
-		if !has(hintSlotPoolImpl) {
-			add(hintSlotPoolImpl, v(1, 8), v(1, 13), "logger SlotPoolImpl")
-		}
+		add(hintSlotPoolImpl, v(1, 8), v(1, 13), "logger SlotPoolImpl")
 	case "SlotPool":
 		if !has(hintSlotPool) && bytes.Contains(r.Logger, []byte("slotpool")) {
 			add(hintSlotPool, anyV, v(1, 7), "logger SlotPool")
 		}
 	case "DeclarativeSlotManager":
-		if !has(hintDeclarativeSlotManager) {
-			add(hintDeclarativeSlotManager, v(1, 12), v(1, 18), "logger DeclarativeSlotManager")
-		}
+		add(hintDeclarativeSlotManager, v(1, 12), v(1, 18), "logger DeclarativeSlotManager")
 	case "SlotManagerImpl":
-		if !has(hintSlotManagerImpl) {
-			add(hintSlotManagerImpl, v(1, 10), v(1, 13), "logger SlotManagerImpl")
-		}
+		add(hintSlotManagerImpl, v(1, 10), v(1, 13), "logger SlotManagerImpl")
 	case "SlotManager":
 		if !has(hintSlotManager) && bytes.Contains(r.Logger, []byte("slotmanager")) {
 			add(hintSlotManager, anyV, v(1, 9), "logger SlotManager")
 		}
 	case "FineGrainedSlotManager":
-		if !has(hintFineGrainedSlotManager) {
-			add(hintFineGrainedSlotManager, v(1, 13), anyV, "logger FineGrainedSlotManager")
-		}
+		add(hintFineGrainedSlotManager, v(1, 13), anyV, "logger FineGrainedSlotManager")
 	case "DefaultSlotStatusSyncer":
-		if !has(hintDefaultSlotStatusSyncer) {
-			add(hintDefaultSlotStatusSyncer, v(1, 13), anyV, "logger DefaultSlotStatusSyncer")
-		}
+		add(hintDefaultSlotStatusSyncer, v(1, 13), anyV, "logger DefaultSlotStatusSyncer")
 	case "DeclarativeSlotPoolBridge":
-		if !has(hintDeclarativeSlotPoolBridge) {
-			add(hintDeclarativeSlotPoolBridge, v(1, 13), anyV, "logger DeclarativeSlotPoolBridge")
-		}
+		add(hintDeclarativeSlotPoolBridge, v(1, 13), anyV, "logger DeclarativeSlotPoolBridge")
 	case "DefaultDeclarativeSlotPool":
-		if !has(hintDefaultDeclarativeSlotPool) {
-			add(hintDefaultDeclarativeSlotPool, v(1, 13), anyV, "logger DefaultDeclarativeSlotPool")
-		}
+		add(hintDefaultDeclarativeSlotPool, v(1, 13), anyV, "logger DefaultDeclarativeSlotPool")
 	}
 	// The cases are told apart by the message's start, so skipping the
 	// scans of one whose hints are all given leaves the others as they
@@ -291,9 +272,7 @@ func (h *VersionHints) Note(r *Record, lg *LoggerInfo) {
 			add(hintDeployingHost, v(1, 8), v(1, 11), "Deploying ... to R @ host")
 		}
 	case bytes.HasPrefix(msg, []byte("Request slot with profile ")):
-		if !has(hintRequestSlotProfile) {
-			add(hintRequestSlotProfile, anyV, v(1, 13), "RM Request slot with profile")
-		}
+		add(hintRequestSlotProfile, anyV, v(1, 13), "RM Request slot with profile")
 	case bytes.HasPrefix(msg, []byte("Requesting new slot [")):
 		if has(hintRequestingNewSlotAllocationID | hintRequestingNewSlot) {
 			break
@@ -304,17 +283,11 @@ func (h *VersionHints) Note(r *Record, lg *LoggerInfo) {
 			add(hintRequestingNewSlot, v(1, 6), v(1, 11), "Requesting new slot [Q]")
 		}
 	case bytes.HasPrefix(msg, []byte("Slot with allocationId ")):
-		if !has(hintSlotAlreadyExist) {
-			add(hintSlotAlreadyExist, v(1, 13), anyV, "Slot with allocationId ... already exist")
-		}
+		add(hintSlotAlreadyExist, v(1, 13), anyV, "Slot with allocationId ... already exist")
 	case bytes.HasPrefix(msg, []byte("Starting allocation of slot ")) && bytes.Contains(msg, []byte(" from ")):
-		if !has(hintStartingAllocationFrom) {
-			add(hintStartingAllocationFrom, v(1, 14), anyV, "Starting allocation of slot A from R")
-		}
+		add(hintStartingAllocationFrom, v(1, 14), anyV, "Starting allocation of slot A from R")
 	case bytes.HasPrefix(msg, []byte("Received resource requirements from job")):
-		if !has(hintResourceRequirements) {
-			add(hintResourceRequirements, v(1, 12), anyV, "resource requirements")
-		}
+		add(hintResourceRequirements, v(1, 12), anyV, "resource requirements")
 	}
 	if has(hintPekko|hintAkka) || !containsSchemeSep(msg) {
 		return
