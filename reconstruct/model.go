@@ -104,15 +104,6 @@ type Held struct {
 // Build reconstructs the model from a read.
 func Build(res *parser.Result) *Model {
 	m := &Model{Result: res, Skew: map[int32]Skew{}}
-	// From here on the events are only read, and steps that read them for
-	// fields of the model no other step of the pair touches run side by
-	// side: on an allocation-dense read each of these walks millions of
-	// events, and alone they kept the other cores idle.
-	// Each step starts as soon as what it reads is made: the replays
-	// need the skew (to place slot reports) and the processes, not the
-	// merged order; gathering the allocations' events needs neither.
-	// Run one after another, order and the allocations' walk kept a core
-	// idle for a third of the model's time on an allocation-dense read.
 	began := time.Now()
 	var mu sync.Mutex
 	timed := func(name string, step func()) func() {
@@ -124,6 +115,14 @@ func Build(res *parser.Result) *Model {
 			mu.Unlock()
 		}
 	}
+	// The joins that rename events (rotated logs' ResourceIDs) come
+	// first. From there on the events are only read, and each step that
+	// fills its own fields of the model starts as soon as what it reads
+	// is made: on an allocation-dense read each walks millions of events.
+	// The replays need the skew (to place slot reports) and the
+	// processes, not the merged order; gathering the allocations' events
+	// needs neither. Run one after another, they kept a core idle for a
+	// third of the model's time.
 	timed("identities", func() {
 		m.indexInputs()
 		m.joinRotatedIdentities()
