@@ -107,7 +107,11 @@ func (s *stream) blockReady() bool {
 // feedBlock reads the complete lines of b (it ends with '\n'), numbering
 // them on from *no, as the line reader's lines would have been read; it
 // stops before a line longer than maxLine (with its newline), which the
-// line reader cuts, and returns how many bytes it read.
+// line reader cuts, and returns how many bytes it read. It leaves the
+// record in progress at the end, if it can, unread (see unreadLazy): its
+// continuation lines may lie past b, and read into a record then, it was
+// classified like evidence, once a block — most of the records a chatty
+// log classified for nothing.
 func (s *stream) feedBlock(b []byte, no *int64, maxLine int) int {
 	if s.fields == nil {
 		s.fields = new(fieldCache)
@@ -155,8 +159,26 @@ func (s *stream) feedBlock(b []byte, no *int64, maxLine int) int {
 		}
 		off = next
 	}
-	s.materialize(b)
+	if s.lz.on {
+		return s.unreadLazy(no)
+	}
 	return off
+}
+
+// unreadLazy takes back the record in progress, lazy still, as if its
+// lines had not been read, and returns where it starts in the block: the
+// next block starts with it.
+func (s *stream) unreadLazy(no *int64) int {
+	lz := &s.lz
+	lz.on = false
+	s.sum.Lines -= lz.lines
+	if lz.field.ndc {
+		s.ndcYes--
+	} else {
+		s.ndcNo--
+	}
+	*no -= int64(lz.lines)
+	return lz.hdr
 }
 
 // delegate reads a line feedBlock does not sort itself as the line reader's

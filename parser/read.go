@@ -443,6 +443,16 @@ func (fr *fileReader) feedLines(lr *lineReader) error {
 						continue
 					}
 				}
+				// Nothing read: the buffer holds one record, which
+				// feedBlock leaves for more of it to come. The buffer
+				// takes more behind it if it can (at the end of the input,
+				// or with one record the size of the buffer, the record is
+				// read line by line below).
+				if n < lr.br.Size() {
+					if more, _ := lr.br.Peek(lr.br.Size()); len(more) > n {
+						continue
+					}
+				}
 			}
 		}
 		line, trunc, err := lr.next()
