@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 )
 
@@ -64,15 +63,7 @@ func TestFastTextAcrossBuffers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got.Inputs, ref.Inputs) {
-			t.Fatalf("%s: summaries differ:\n fast %+v\n  ref %+v", src, got.Inputs, ref.Inputs)
-		}
-		if !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) {
-			t.Fatalf("%s: diagnostics differ", src)
-		}
-		if !reflect.DeepEqual(got.Expanded(), ref.Expanded()) {
-			t.Fatalf("%s: events differ", src)
-		}
+		requireSameResult(t, got, ref)
 		if got.Inputs[0].Records < 3000 || got.Len() < 500 {
 			t.Fatalf("%s: %d records, %d events: the log was not read as meant", src, got.Inputs[0].Records, got.Len())
 		}
