@@ -528,11 +528,11 @@ func TestBlocksTakeManyFilesAndShapes(t *testing.T) {
 	}
 }
 
-// TestAttemptKeys: two events' AttemptKeys are equal exactly when their
-// attempts are, whether the attempt was kept as an ID of the block (32
-// lower-case hex digits) or as a string (upper case, 1.15's long form);
-// ID says which it is.
-func TestAttemptKeys(t *testing.T) {
+// TestAttemptOf: an event's attempt comes back as an ID when the block
+// kept it as one (32 lower-case hex digits) and as its text otherwise
+// (upper case, 1.15's long form), so that two events' (ID, text) pairs are
+// equal exactly when their attempts are, and zero for an event without.
+func TestAttemptOf(t *testing.T) {
 	attempts := []string{"", "ba796d6204bda9af2071561fc5c7ecc9", "BA796D6204BDA9AF2071561FC5C7ECC9",
 		"ba796d6204bda9af2071561fc5c7ecc9_0a448493b4782967b150582570326227_1_0", "0a448493b4782967b150582570326227"}
 	var evs []flinklog.Event
@@ -543,22 +543,25 @@ func TestAttemptKeys(t *testing.T) {
 		evs = append(evs, ev)
 	}
 	r := NewResult(nil, evs)
+	type pair struct {
+		id   flinklog.ID
+		text string
+	}
 	for i := range evs {
-		ki, oki := r.AttemptKey(EventRef(i))
-		if oki != (evs[i].Attempt != "") {
-			t.Fatalf("event %d (attempt %q): AttemptKey ok=%v", i, evs[i].Attempt, oki)
-		}
-		if !oki {
-			continue
-		}
-		id, text, isID := ki.ID()
-		if _, hex := attemptID(evs[i].Attempt); isID != hex || isID && id.String() != evs[i].Attempt || !isID && text != evs[i].Attempt {
-			t.Errorf("event %d: ID() = %s, %q, %v for attempt %q", i, id, text, isID, evs[i].Attempt)
+		id, text := r.AttemptOf(EventRef(i))
+		_, hex := attemptID(evs[i].Attempt)
+		switch {
+		case evs[i].Attempt == "" && (id.IsSet() || text != ""):
+			t.Errorf("event %d names no attempt, AttemptOf says %s %q", i, id, text)
+		case hex && (id.String() != evs[i].Attempt || text != ""):
+			t.Errorf("event %d: attempt %q came back as %s %q, want the ID", i, evs[i].Attempt, id, text)
+		case !hex && evs[i].Attempt != "" && (id.IsSet() || text != evs[i].Attempt):
+			t.Errorf("event %d: attempt %q came back as %s %q, want the text", i, evs[i].Attempt, id, text)
 		}
 		for j := range evs {
-			kj, okj := r.AttemptKey(EventRef(j))
-			if okj && (ki == kj) != (evs[i].Attempt == evs[j].Attempt) {
-				t.Fatalf("events %d and %d (%q, %q): keys equal %v", i, j, evs[i].Attempt, evs[j].Attempt, ki == kj)
+			jd, jt := r.AttemptOf(EventRef(j))
+			if (pair{id, text} == pair{jd, jt}) != (evs[i].Attempt == evs[j].Attempt) {
+				t.Fatalf("events %d and %d (%q, %q): pairs equal %v", i, j, evs[i].Attempt, evs[j].Attempt, pair{id, text} == pair{jd, jt})
 			}
 		}
 	}

@@ -487,30 +487,14 @@ func (r *Result) AllOf(kinds ...flinklog.Kind) iter.Seq[EventRef] {
 	}
 }
 
-// CountOf returns how many events AllOf(kinds...) yields, counted
-// without yielding them: what a walk over a busy read's events sizes its
-// maps by before it fills them (grown from empty, their rehashing was a
-// third of the model's time on an allocation-dense read).
+// CountOf returns how many events AllOf(kinds...) yields: what a walk
+// over a busy read's events sizes its maps by before it fills them (grown
+// from empty, their rehashing was a third of the model's time on an
+// allocation-dense read).
 func (r *Result) CountOf(kinds ...flinklog.Kind) int {
-	if slices.Contains(kinds, flinklog.KindRMSlotReport) {
-		n := 0
-		for range r.AllOf(kinds...) {
-			n++
-		}
-		return n
-	}
 	n := 0
-	var want []uint8
-	for _, b := range r.events.blocks {
-		want = b.shapesOf(kinds, want[:0])
-		if len(want) == 0 {
-			continue
-		}
-		for k := range b.evs {
-			if slices.Contains(want, b.evs[k].shape) {
-				n++
-			}
-		}
+	for range r.AllOf(kinds...) {
+		n++
 	}
 	return n
 }
@@ -672,37 +656,24 @@ func (r *Result) Attempt(ref EventRef) string {
 	return ""
 }
 
-// AttemptKey is an event's ExecutionAttemptID as a map key: two events'
-// keys are equal when their Attempts are, and a key of the usual 32
-// lower-case hex digits is made without writing the digits out (a join of
-// every deployment to its receipt made a string of each).
-type AttemptKey struct {
-	id flinklog.ID
-	s  string
-}
-
-// ID returns the attempt as an ID when it is one of 32 lower-case hex
-// digits (ok), else its text.
-func (k AttemptKey) ID() (id flinklog.ID, text string, ok bool) {
-	return k.id, k.s, k.s == ""
-}
-
-// AttemptKey returns the key of the event's ExecutionAttemptID; false when
-// it names none (Attempt is "").
-func (r *Result) AttemptKey(ref EventRef) (AttemptKey, bool) {
+// AttemptOf returns the event's ExecutionAttemptID as the block keeps it:
+// an ID when it is 32 lower-case hex digits (Flink's own form), its text
+// otherwise, both zero when it names none. A join of every deployment to
+// its receipt keys the first by ID and the second by text, without
+// writing every ID out as Attempt does.
+func (r *Result) AttemptOf(ref EventRef) (id flinklog.ID, text string) {
 	b, p := r.base(ref)
 	if p.extra == 0 {
-		return AttemptKey{}, false
+		return flinklog.ID{}, ""
 	}
 	w := b.words[p.extra-1:]
 	switch {
 	case w[0]&xAttempt != 0:
-		s := b.strs[w[1+wordsBefore(w[0], xAttempt)]]
-		return AttemptKey{s: s}, s != ""
+		return flinklog.ID{}, b.strs[w[1+wordsBefore(w[0], xAttempt)]]
 	case w[0]&xAttemptID != 0:
-		return AttemptKey{id: b.ids[w[1+wordsBefore(w[0], xAttemptID)]]}, true
+		return b.ids[w[1+wordsBefore(w[0], xAttemptID)]], ""
 	}
-	return AttemptKey{}, false
+	return flinklog.ID{}, ""
 }
 
 // Head returns the head of the event ref names (a repeat's is its

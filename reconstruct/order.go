@@ -276,14 +276,12 @@ func (m *Model) estimateSkew() {
 				sentAlloc.set(ev.Alloc, i)
 			}
 		case ev.Kind == flinklog.KindJMDeploy:
-			if attempt, ok := res.AttemptKey(i); ok {
-				if id, text, isID := attempt.ID(); isID {
-					if _, ok := sentTask.get(id); !ok {
-						sentTask.set(id, i)
-					}
-				} else if _, ok := sentTaskText[text]; !ok {
-					sentTaskText[text] = i
+			if id, text := res.AttemptOf(i); id.IsSet() {
+				if _, ok := sentTask.get(id); !ok {
+					sentTask.set(id, i)
 				}
+			} else if _, ok := sentTaskText[text]; !ok && text != "" {
+				sentTaskText[text] = i
 			}
 		case ev.Kind == flinklog.KindJMOfferMatched && ev.Alloc.IsSet():
 			if _, ok := matched.get(ev.Alloc); !ok {
@@ -307,12 +305,10 @@ func (m *Model) estimateSkew() {
 		case tm.Kind == flinklog.KindTMSlotRequest:
 			j, ok = sentAlloc.get(tm.Alloc)
 		case tm.Kind == flinklog.KindTMTaskReceived:
-			if attempt, has := res.AttemptKey(i); has {
-				if id, text, isID := attempt.ID(); isID {
-					j, ok = sentTask.get(id)
-				} else {
-					j, ok = sentTaskText[text]
-				}
+			if id, text := res.AttemptOf(i); id.IsSet() {
+				j, ok = sentTask.get(id)
+			} else if text != "" {
+				j, ok = sentTaskText[text]
 			}
 		case tm.Kind == flinklog.KindTMActivate && tm.Alloc.IsSet() && !activated[fileAlloc{tmPos.File, tm.Alloc}]:
 			activated[fileAlloc{tmPos.File, tm.Alloc}] = true
