@@ -18,7 +18,7 @@ func TestIndexTableActsAsAMap(t *testing.T) {
 		var tab IndexTable
 		model := map[int]IndexInfo{}
 		next := -1
-		for op := 0; op < rng.IntN(300); op++ {
+		for range rng.IntN(300) {
 			var key int
 			switch rng.IntN(6) {
 			case 0, 1: // the next placeholder, as newKey makes it
