@@ -360,8 +360,9 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	}
 }
 
-// TestAllOfIsAllFiltered: the walk of a few kinds gives what All gives
-// filtered to them, in the same order, on every bundled log read at once
+// TestAllOfIsAllFiltered: the walk of a few kinds (AllOf) or components
+// (AllWhere) gives what All gives filtered to them, in the same order, and
+// AllAt what All and Pos give, on every bundled log read at once
 // (DEBUG slot reports and their repeats among them); and Attempt reads
 // what the event written out says.
 func TestAllOfIsAllFiltered(t *testing.T) {
@@ -406,6 +407,42 @@ func TestAllOfIsAllFiltered(t *testing.T) {
 		if len(want) == 0 && kinds[0] != "no.such.kind" {
 			t.Errorf("%v: no event of these kinds in the bundled logs", kinds)
 		}
+	}
+	for _, comps := range [][]flinklog.Component{
+		{flinklog.ComponentTM},
+		{flinklog.ComponentRM, flinklog.ComponentJM}, // slot reports, repeats
+		{flinklog.ComponentJM},
+	} {
+		keep := func(_ flinklog.Kind, c flinklog.Component) bool { return slices.Contains(comps, c) }
+		var want, got []EventRef
+		for i := range res.All() {
+			if slices.Contains(comps, res.Head(i).Component) {
+				want = append(want, i)
+			}
+		}
+		for i := range res.AllWhere(keep) {
+			got = append(got, i)
+		}
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%v: %d refs, want %d (and some)", comps, len(got), len(want))
+		}
+	}
+	if len(res.repeats) == 0 {
+		t.Fatal("no repeats in the bundled logs: AllAt's repeats go untested")
+	}
+	var all []EventRef
+	for i := range res.All() {
+		all = append(all, i)
+	}
+	k := 0
+	for i, at := range res.AllAt() {
+		if k >= len(all) || i != all[k] || at != res.Pos(i) {
+			t.Fatalf("AllAt's %dth: %d at %+v; All gives %v, Pos %+v", k, i, at, all[min(k, len(all)-1)], res.Pos(i))
+		}
+		k++
+	}
+	if k != len(all) {
+		t.Errorf("AllAt yields %d, All %d", k, len(all))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"iter"
+	"math"
 	"slices"
 	"time"
 
@@ -458,11 +459,20 @@ func (r *Result) Base(ref EventRef) *flinklog.Event {
 // millions of events, without a call per event. A block's events are
 // matched by the numbers of their shapes (eventShape).
 func (r *Result) AllOf(kinds ...flinklog.Kind) iter.Seq[EventRef] {
-	if slices.Contains(kinds, flinklog.KindRMSlotReport) {
+	return r.AllWhere(func(k flinklog.Kind, _ flinklog.Component) bool { return slices.Contains(kinds, k) })
+}
+
+// AllWhere yields the refs of the events whose kind and component keep
+// accepts, in the order All gives them. keep is asked once for each shape
+// of each block, not once an event: a walk that wants the TaskManager's
+// events skips the blocks of a JobManager's log whole.
+func (r *Result) AllWhere(keep func(flinklog.Kind, flinklog.Component) bool) iter.Seq[EventRef] {
+	if r.keepsSlotReports(keep) {
 		// repeats are slot reports, merged in by position: All's walk
 		return func(yield func(EventRef) bool) {
 			for i := range r.All() {
-				if slices.Contains(kinds, r.Kind(i)) && !yield(i) {
+				b, p := r.base(i)
+				if sh := b.shapes[p.shape]; keep(sh.kind, sh.component) && !yield(i) {
 					return
 				}
 			}
@@ -470,21 +480,41 @@ func (r *Result) AllOf(kinds ...flinklog.Kind) iter.Seq[EventRef] {
 	}
 	return func(yield func(EventRef) bool) {
 		i := 0
-		var want []uint8 // the block's shapes of those kinds
+		var want [math.MaxUint8 + 1]bool // the block's shapes keep accepts
 		for _, b := range r.events.blocks {
-			want = b.shapesOf(kinds, want[:0])
-			if len(want) == 0 {
+			some := false
+			for k, sh := range b.shapes {
+				want[k] = keep(sh.kind, sh.component)
+				some = some || want[k]
+			}
+			if !some {
 				i += len(b.evs)
 				continue
 			}
 			for k := range b.evs {
-				if slices.Contains(want, b.evs[k].shape) && !yield(EventRef(i)) {
+				if want[b.evs[k].shape] && !yield(EventRef(i)) {
 					return
 				}
 				i++
 			}
 		}
 	}
+}
+
+// keepsSlotReports reports whether keep accepts a slot report of some
+// block: the events that repeats repeat.
+func (r *Result) keepsSlotReports(keep func(flinklog.Kind, flinklog.Component) bool) bool {
+	if len(r.repeats) == 0 {
+		return false
+	}
+	for _, b := range r.events.blocks {
+		for _, sh := range b.shapes {
+			if sh.kind == flinklog.KindRMSlotReport && keep(sh.kind, sh.component) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CountOf returns how many events AllOf(kinds...) yields: what a walk
@@ -503,6 +533,18 @@ func (r *Result) CountOf(kinds ...flinklog.Kind) int {
 // the order of the events of a read that folded nothing.
 func (r *Result) All() iter.Seq[EventRef] {
 	return func(yield func(EventRef) bool) {
+		for i := range r.AllAt() {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+// AllAt is All with each event's position (Pos), which the walk knows
+// already: a walk that reads every event's position finds no block again.
+func (r *Result) AllAt() iter.Seq2[EventRef, flinklog.Pos] {
+	return func(yield func(EventRef, flinklog.Pos) bool) {
 		// the repeats of events already passed, by their next position
 		var q repeatQueue
 		i := 0 // the blocks are walked in order: no lookup per event
@@ -516,7 +558,7 @@ func (r *Result) All() iter.Seq[EventRef] {
 						return
 					}
 				}
-				if !yield(EventRef(i)) {
+				if !yield(EventRef(i), at) {
 					return
 				}
 				rep, nrep := b.span(k)
@@ -549,8 +591,9 @@ type repeatCursor struct {
 // repeat is a record of its own).
 type repeatQueue []repeatCursor
 
-// next returns the first repeat (as an index for At) and moves its cursor.
-func (q *repeatQueue) next(r *Result) EventRef {
+// next returns the first repeat (as an index for At) and its position
+// (Pos: the cursor's lacks the event's Rec), and moves its cursor.
+func (q *repeatQueue) next(r *Result) (EventRef, flinklog.Pos) {
 	s := *q
 	v := EventRef(r.events.len() + s[0].k)
 	s[0].k++
@@ -562,7 +605,7 @@ func (q *repeatQueue) next(r *Result) EventRef {
 	}
 	s.down(0)
 	*q = s
-	return v
+	return v, r.Pos(v)
 }
 
 func (q *repeatQueue) push(c repeatCursor) {

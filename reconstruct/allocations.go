@@ -56,13 +56,12 @@ func (m *Model) collectAllocations() {
 	// names only the occupant of the index ("The slot with index N is
 	// already assigned to another allocation with id A'") belongs to it.
 	handling := map[int32]flinklog.ID{}
-	for i := range res.All() {
+	for i, pos := range res.AllAt() {
 		// every event is looked at: read field by field, not written out
 		ev := res.Head(i)
 		if !ev.Alloc.IsSet() && !ev.Other.IsSet() {
 			continue // nothing to add (a slot report, a repeat of one)
 		}
-		pos := res.Pos(i)
 		if ev.Kind == flinklog.KindTMSlotRequest {
 			handling[pos.File] = ev.Alloc
 		}

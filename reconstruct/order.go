@@ -43,8 +43,8 @@ func (m *Model) order() {
 	// when the input changes)
 	var sizes []int
 	last, h := int32(-1), 0
-	for i := range res.All() {
-		if f := res.Pos(i).File; f != last {
+	for _, at := range res.AllAt() {
+		if f := at.File; f != last {
 			var ok bool
 			if h, ok = where[f]; !ok {
 				h = len(sizes)
@@ -60,8 +60,8 @@ func (m *Model) order() {
 		heads[h] = make([]parser.EventRef, 0, n)
 	}
 	last = -1
-	for i := range res.All() {
-		if f := res.Pos(i).File; f != last {
+	for i, at := range res.AllAt() {
+		if f := at.File; f != last {
 			h, last = where[f], f
 		}
 		heads[h] = append(heads[h], i)

@@ -13,6 +13,9 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 )
 
+// isTM is what walks of a TaskManager's events keep (Result.AllWhere).
+func isTM(_ flinklog.Kind, c flinklog.Component) bool { return c == flinklog.ComponentTM }
+
 func (m *Model) groupProcesses() {
 	read := m.Result
 	// Each input's TaskManager events, counted first, then in one array
@@ -20,10 +23,7 @@ func (m *Model) groupProcesses() {
 	// again into each process, they were copied over and over.
 	count := map[int32]int{}
 	var inputs []int32
-	for i := range read.All() {
-		if read.Head(i).Component != flinklog.ComponentTM {
-			continue
-		}
+	for i := range read.AllWhere(isTM) {
 		f := read.Pos(i).File
 		if _, ok := count[f]; !ok {
 			inputs = append(inputs, f)
@@ -34,10 +34,7 @@ func (m *Model) groupProcesses() {
 	for _, f := range inputs {
 		byInput[f] = make([]parser.EventRef, 0, count[f])
 	}
-	for i := range read.All() {
-		if read.Head(i).Component != flinklog.ComponentTM {
-			continue
-		}
+	for i := range read.AllWhere(isTM) {
 		f := read.Pos(i).File
 		byInput[f] = append(byInput[f], i)
 	}
@@ -319,8 +316,8 @@ func (m *Model) joinRotatedIdentities() {
 	}
 	var tmInputs []info
 	seen := map[int32]bool{}
-	for i := range read.All() {
-		if read.Head(i).Component != flinklog.ComponentTM || seen[read.Pos(i).File] {
+	for i := range read.AllWhere(isTM) {
+		if seen[read.Pos(i).File] {
 			continue
 		}
 		seen[read.Pos(i).File] = true

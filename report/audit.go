@@ -124,8 +124,20 @@ func MissingLogs(m *reconstruct.Model) []MissingLogJSON {
 		have[strings.ToLower(tm.Resource)] = true
 	}
 	byID := map[string]*MissingLogJSON{}
-	for i := range res.All() {
-		if b := res.Head(i); b.Resource == "" || (b.Component != flinklog.ComponentRM && b.Component != flinklog.ComponentJM) || have[strings.ToLower(b.Resource)] {
+	// (the events of a JobManager's log name a few TaskManagers many
+	// times over: the last one's answer is kept)
+	lastResource, lastHave := "", true
+	for i := range res.AllWhere(func(_ flinklog.Kind, c flinklog.Component) bool {
+		return c == flinklog.ComponentRM || c == flinklog.ComponentJM
+	}) {
+		b := res.Head(i)
+		if b.Resource == "" {
+			continue
+		}
+		if b.Resource != lastResource {
+			lastResource, lastHave = b.Resource, have[strings.ToLower(b.Resource)]
+		}
+		if lastHave {
 			continue
 		}
 		ev := res.Event(i)

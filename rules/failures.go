@@ -304,15 +304,29 @@ type clusterIndex struct {
 	known map[int32]bool
 }
 
+// namesTaskManagers: the components whose events name TaskManagers of
+// their cluster.
+func namesTaskManagers(_ flinklog.Kind, c flinklog.Component) bool {
+	return c == flinklog.ComponentRM || c == flinklog.ComponentJM
+}
+
 func newClusterIndex(m *reconstruct.Model) *clusterIndex {
 	c := &clusterIndex{named: map[string][]int32{}, known: map[int32]bool{}}
 	res := m.Result
-	for i := range res.All() {
+	// (an input's events name the same TaskManager many times running:
+	// what the last one added, the next adds again)
+	lastFile, lastResource := int32(-1), ""
+	for i := range res.AllWhere(namesTaskManagers) {
 		h := res.Head(i)
-		if h.Resource == "" || h.Component != flinklog.ComponentRM && h.Component != flinklog.ComponentJM {
+		if h.Resource == "" {
 			continue
 		}
-		f, r := res.Pos(i).File, strings.ToLower(h.Resource)
+		f := res.Pos(i).File
+		if f == lastFile && h.Resource == lastResource {
+			continue
+		}
+		lastFile, lastResource = f, h.Resource
+		r := strings.ToLower(h.Resource)
 		if in := c.named[r]; len(in) == 0 || in[len(in)-1] != f && !slices.Contains(in, f) {
 			c.named[r] = append(in, f)
 		}

@@ -125,10 +125,12 @@ func newRunState(m *reconstruct.Model) *runState {
 	// every ref was a fifth of what the rules added to a session
 	// cluster's peak
 	identity := true
-	for i := range m.Result.All() {
-		if st.n > 0 && m.Result.Pos(i).Less(m.Result.Pos(st.last())) {
+	var prev flinklog.Pos
+	for i, at := range m.Result.AllAt() {
+		if st.n > 0 && at.Less(prev) {
 			sorted = false // a log-store export's events are in time order
 		}
+		prev = at
 		if identity && i != parser.EventRef(st.n) {
 			identity = false
 			st.byPos = make([]parser.EventRef, st.n, m.Result.Len())
@@ -140,11 +142,11 @@ func newRunState(m *reconstruct.Model) *runState {
 			st.byPos = append(st.byPos, i)
 		}
 		st.n++
-		switch ev := m.Result.Head(i); ev.Kind {
+		switch m.Result.Kind(i) {
 		case flinklog.KindRMRequirements, flinklog.KindRMNotFulfillable:
 			st.capacity = append(st.capacity, i)
 		case flinklog.KindHeartbeatTimeout, flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister:
-			lost[strings.ToLower(ev.Resource)] = true
+			lost[strings.ToLower(m.Result.Head(i).Resource)] = true
 		}
 	}
 	if !sorted {
