@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"unsafe"
@@ -46,12 +47,72 @@ func TestLabelled(t *testing.T) {
 		{"xallocationId: 1, allocationId: 2", "allocationId: "},
 		{"jobId: x jobId", "jobId: "},
 		{"iiindex:", "index:"},
+		{"slotID=r_1, allocationID=a, jobID=j", "slotID="},
+		{"allocationID=a, IDallocationID=b", "allocationID="},
+		{"jobID=", "jobID="},
+		{"obID=", "jobID="},
+		{"state:ACTIVE, state:", "state:"},
+		{"::::", "index:"},
+		{"I", "jobId: "},
 	}
 	for _, c := range cases {
-		got, ok := labelled([]byte(c.s), c.label)
-		i := bytes.LastIndex([]byte(c.s), []byte(c.label))
-		if ok != (i >= 0) || ok && string(got) != c.s[i+len(c.label):] {
-			t.Errorf("labelled(%q, %q) = %q, %v; want what follows index %d", c.s, c.label, got, ok, i)
+		checkLabelled(t, c.s, c.label)
+	}
+	// every place the looked-for byte can sit, near the edges and in runs
+	rng := rand.New(rand.NewPCG(14589, 1))
+	labels := []string{"index:", "state:", "allocationId: ", "jobId: ", "slotID=", "allocationID=", "jobID=", "aa"}
+	for range 20000 {
+		label := labels[rng.IntN(len(labels))]
+		alphabet := label + "x ,I:="
+		b := make([]byte, rng.IntN(3*len(label)))
+		for k := range b {
+			b[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		checkLabelled(t, string(b), label)
+	}
+}
+
+func checkLabelled(t *testing.T, s, label string) {
+	t.Helper()
+	got, ok := labelled([]byte(s), label)
+	i := bytes.LastIndex([]byte(s), []byte(label))
+	if ok != (i >= 0) || ok && string(got) != s[i+len(label):] {
+		t.Fatalf("labelled(%q, %q) = %q, %v; want what follows index %d", s, label, got, ok, i)
+	}
+}
+
+// TestBalancedEnd: the close that balances the first open, found close to
+// close, as a walk of every byte finds it (unbalanced and leading closes
+// included).
+func TestBalancedEnd(t *testing.T) {
+	byByte := func(s []byte) int {
+		depth := 0
+		for i, c := range s {
+			switch c {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	rng := rand.New(rand.NewPCG(14589, 2))
+	for _, s := range []string{"", "(", ")", "()", ")()", "(()", "(a(b)c)d)", "x(y)"} {
+		if got, want := balancedEnd([]byte(s), '(', ')'), byByte([]byte(s)); got != want {
+			t.Errorf("balancedEnd(%q) = %d, want %d", s, got, want)
+		}
+	}
+	for range 20000 {
+		b := make([]byte, rng.IntN(24))
+		for k := range b {
+			b[k] = "(()x"[rng.IntN(4)]
+		}
+		if got, want := balancedEnd(b, '(', ')'), byByte(b); got != want {
+			t.Fatalf("balancedEnd(%q) = %d, want %d", b, got, want)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package reconstruct
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -164,7 +166,9 @@ func (t *Table) Slots() []Slot {
 	for _, s := range t.slots {
 		out = append(out, *s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	// (taken at every slot report of a DEBUG log: sort.Slice's reflection
+	// was a third of it)
+	slices.SortFunc(out, func(a, b Slot) int { return cmp.Compare(a.Index, b.Index) })
 	return out
 }
 
