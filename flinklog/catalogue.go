@@ -255,6 +255,40 @@ type prefixTrie struct {
 	// eventEnds: some template of ends gives an event (not all are known
 	// non-events)
 	eventEnds bool
+	// run: the bytes of the chain of nodes with one edge and no ends that
+	// starts at this node's one edge, and runEnd the node after it: a walk
+	// compares them at once instead of stepping a node a byte ("Receive
+	// slot request " is one run)
+	run    []byte
+	runEnd *prefixTrie
+}
+
+// step returns the node msg[i:] leads to from n and where msg goes on
+// from there; nil when msg leaves the trie. A run that msg leaves halfway
+// leads nowhere, as stepping through its nodes, which end nothing, did.
+func (n *prefixTrie) step(msg []byte, i int) (*prefixTrie, int) {
+	if n.runEnd != nil {
+		if bytes.HasPrefix(msg[i:], n.run) {
+			return n.runEnd, i + len(n.run)
+		}
+		return nil, i
+	}
+	return n.child(msg[i]), i + 1
+}
+
+// compress sets the runs of n and the nodes below it.
+func (n *prefixTrie) compress() {
+	if len(n.edges) == 1 {
+		run, m := []byte{n.edges[0].c}, n.edges[0].next
+		for len(m.ends) == 0 && len(m.edges) == 1 {
+			run = append(run, m.edges[0].c)
+			m = m.edges[0].next
+		}
+		n.run, n.runEnd = run, m
+	}
+	for _, e := range n.edges {
+		e.next.compress()
+	}
 }
 
 type trieEdge struct {
@@ -291,6 +325,7 @@ var templatesByPrefix, templatesAnyStart = func() (*prefixTrie, []*template) {
 		n.ends = append(n.ends, i)
 		n.eventEnds = n.eventEnds || t.kind != ""
 	}
+	root.compress()
 	return root, anyStart
 }()
 
@@ -304,14 +339,14 @@ func mayMatchTemplate(msg []byte, eventsOnly bool) bool {
 	if len(msg) == 0 {
 		return false
 	}
-	for n, i := templatesByPrefix, 0; n != nil; i++ {
+	for n, i := templatesByPrefix, 0; n != nil; {
 		if len(n.ends) > 0 && (n.eventEnds || !eventsOnly) {
 			return true
 		}
 		if i == len(msg) {
 			break
 		}
-		n = n.child(msg[i])
+		n, i = n.step(msg, i)
 	}
 	for _, t := range templatesAnyStart {
 		if eventsOnly && t.kind == "" {
@@ -330,20 +365,7 @@ func matchTemplate(msg []byte, ev *Event) (*template, bool) {
 		return nil, false
 	}
 	var buf [16]int
-	cands := buf[:0]
-	for n, i := templatesByPrefix, 0; n != nil; i++ {
-		cands = append(cands, n.ends...)
-		if i == len(msg) {
-			break
-		}
-		n = n.child(msg[i])
-	}
-	// catalogue order decides between templates that both match
-	for i := 1; i < len(cands); i++ {
-		for j := i; j > 0 && cands[j] < cands[j-1]; j-- {
-			cands[j], cands[j-1] = cands[j-1], cands[j]
-		}
-	}
+	cands := prefixCandidates(msg, buf[:0])
 	// A template that reads the whole message wins over one that reads
 	// only its start (a custom build's words after it): the first of those
 	// is read again once every template has been tried.
@@ -362,6 +384,25 @@ func matchTemplate(msg []byte, ev *Event) (*template, bool) {
 		return tailT, true
 	}
 	return nil, false
+}
+
+// prefixCandidates appends to cands the catalogue indexes of the
+// templates whose prefix starts msg, in catalogue order.
+func prefixCandidates(msg []byte, cands []int) []int {
+	for n, i := templatesByPrefix, 0; n != nil; {
+		cands = append(cands, n.ends...)
+		if i == len(msg) {
+			break
+		}
+		n, i = n.step(msg, i)
+	}
+	// catalogue order decides between templates that both match
+	for i := 1; i < len(cands); i++ {
+		for j := i; j > 0 && cands[j] < cands[j-1]; j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
+		}
+	}
+	return cands
 }
 
 // tryTemplate reports whether t reads the whole of msg (then ev holds what

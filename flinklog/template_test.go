@@ -1,6 +1,8 @@
 package flinklog
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -199,5 +201,58 @@ func TestStateNameInterns(t *testing.T) {
 		if n := testing.AllocsPerRun(10, func() { _ = stateName(b) }); n != 0 {
 			t.Errorf("stateName(%q) allocates %v times", s, n)
 		}
+	}
+}
+
+// TestPrefixCandidatesAreThePrefixesThatStartMsg: the trie, its runs
+// compared at once, finds exactly the templates whose prefix starts a
+// message, in catalogue order: on every prefix cut short, run on, and
+// with one byte changed at every place (inside a run and past it).
+func TestPrefixCandidatesAreThePrefixesThatStartMsg(t *testing.T) {
+	naive := func(msg []byte) []int {
+		var out []int
+		for i, tp := range catalogue {
+			if len(tp.prefix) > 0 && bytes.HasPrefix(msg, tp.prefix) {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	check := func(msg []byte) {
+		t.Helper()
+		got := prefixCandidates(msg, nil)
+		if want := naive(msg); !slices.Equal(got, want) {
+			t.Fatalf("%q: candidates %v, want %v", msg, got, want)
+		}
+		if may := mayMatchTemplate(msg, false); len(got) > 0 && !may {
+			t.Fatalf("%q: a prefix starts it, yet mayMatchTemplate says no", msg)
+		}
+	}
+	runs := 0
+	for _, tp := range catalogue {
+		p := tp.prefix
+		for cut := 0; cut <= len(p); cut++ {
+			check(p[:cut])
+			check(append(bytes.Clone(p[:cut]), " and more"...))
+		}
+		for at := range p {
+			for _, c := range []byte{0, ' ', 'x', p[at] ^ 0x20} {
+				m := bytes.Clone(p)
+				m[at] = c
+				check(m)
+				check(m[:at+1])
+			}
+		}
+	}
+	for n := []*prefixTrie{templatesByPrefix}; len(n) > 0; n = n[1:] {
+		if len(n[0].run) > 1 {
+			runs++
+		}
+		for _, e := range n[0].edges {
+			n = append(n, e.next)
+		}
+	}
+	if runs < 10 {
+		t.Errorf("only %d runs of more than a byte: the trie is not compressed", runs)
 	}
 }
