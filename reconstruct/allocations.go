@@ -42,12 +42,22 @@ func (m *Model) collectAllocations() {
 		alloc flinklog.ID
 	}
 	noSlotShown := map[inputAlloc]bool{}
+	// the allocations found last, by their IDs' low bits: an allocation's
+	// events lie close together in a TaskManager's log, and a lookup in
+	// an index of every allocation is a cache miss or two
+	var recent [256]*Allocation
 	add := func(id flinklog.ID, i parser.EventRef) *Allocation {
-		a := byID.get(id)
+		slot := &recent[idLow(id)&255]
+		a := *slot
+		if a == nil || a.ID != id {
+			a = byID.get(id)
+			*slot = a
+		}
 		if a == nil {
 			a = &Allocation{ID: id}
 			byID.add(a)
 			m.Allocations = append(m.Allocations, a)
+			*slot = a
 		}
 		a.Events = append(a.Events, i)
 		return a
