@@ -116,14 +116,12 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 	seq := make([]int32, len(heads))
 	all := make(headQueue, 0, len(heads))
 	ranked := make(headQueue, 0, len(heads))
-	add := func(h int) {
+	// entry returns input h's head for each heap, and whether it is ranked
+	entry := func(h int) (a, r headAt, ok bool) {
 		ref := heads[h][0]
 		t := res.Time(ref).N + offset[h]
-		r, ok := protocolRank[res.Kind(ref)]
-		all.push(headAt{t: t, h: h, seq: seq[h], ranked: ok})
-		if ok {
-			ranked.push(headAt{t: t, rank: r, h: h, seq: seq[h]})
-		}
+		rank, ok := protocolRank[res.Kind(ref)]
+		return headAt{t: t, h: h, seq: seq[h], ranked: ok}, headAt{t: t, rank: rank, h: h, seq: seq[h]}, ok
 	}
 	fresh := func(q *headQueue) headAt {
 		for (*q)[0].seq != seq[(*q)[0].h] {
@@ -132,7 +130,11 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 		return (*q)[0]
 	}
 	for h := range heads {
-		add(h)
+		a, r, ok := entry(h)
+		all.push(a)
+		if ok {
+			ranked.push(r)
+		}
 	}
 	for n := range m.Rank {
 		first := fresh(&all)
@@ -144,8 +146,36 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 		m.Rank[heads[h][0]] = int32(n)
 		heads[h] = heads[h][1:]
 		seq[h]++
-		if len(heads[h]) > 0 {
-			add(h)
+		// The taken head's entries on top of their heaps are replaced by
+		// the input's next head in place (or dropped), not left stale
+		// under a new one: half the heaps' work. Entries elsewhere go
+		// stale as before. Only fresh entries decide, so the order is
+		// the same.
+		var a, r headAt
+		var ok bool
+		more := len(heads[h]) > 0
+		if more {
+			a, r, ok = entry(h)
+		}
+		switch {
+		case all[0].h != h:
+			if more {
+				all.push(a)
+			}
+		case more:
+			all.replaceTop(a)
+		default:
+			all.pop()
+		}
+		switch {
+		case !first.ranked:
+			if ok {
+				ranked.push(r)
+			}
+		case ok:
+			ranked.replaceTop(r)
+		default:
+			ranked.pop()
 		}
 	}
 }
@@ -206,7 +236,20 @@ func (q *headQueue) pop() headAt {
 	top := s[0]
 	last := len(s) - 1
 	s[0] = s[last]
-	s = s[:last]
+	*q = s[:last]
+	q.down()
+	return top
+}
+
+// replaceTop puts x in place of the least entry.
+func (q *headQueue) replaceTop(x headAt) {
+	(*q)[0] = x
+	q.down()
+}
+
+// down moves the entry at the top down to its place.
+func (q *headQueue) down() {
+	s := *q
 	for i := 0; ; {
 		l, r, small := 2*i+1, 2*i+2, i
 		if l < len(s) && s.less(l, small) {
@@ -221,8 +264,6 @@ func (q *headQueue) pop() headAt {
 		s[i], s[small] = s[small], s[i]
 		i = small
 	}
-	*q = s
-	return top
 }
 
 // before orders two events: within one input by line (timestamps within a
