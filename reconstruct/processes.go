@@ -235,8 +235,7 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 	}
 	var idx []parser.EventRef
 	for _, i := range p.Events {
-		ev := m.Result.Event(i)
-		if ev.Time.Kind == at.Kind && ev.Time.N > at.N {
+		if t := m.Result.Time(i); t.Kind == at.Kind && t.N > at.N {
 			break
 		}
 		idx = append(idx, i)

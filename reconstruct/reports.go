@@ -49,11 +49,16 @@ func (m *Model) assignReports() {
 		res string
 	}
 	setOf := map[setKey]int32{}
-	for i := range res.All() {
-		if res.Kind(i) != flinklog.KindRMSlotReport {
-			continue
+	// the reports written out, by their ref as read: a report's repeats
+	// share it (written out again for each, they were most of this walk
+	// on a DEBUG log)
+	bases := map[parser.EventRef]*flinklog.Event{}
+	for i := range res.AllOf(flinklog.KindRMSlotReport) {
+		ev := bases[res.BaseRef(i)]
+		if ev == nil {
+			ev = res.Base(i)
+			bases[res.BaseRef(i)] = ev
 		}
-		ev := res.Base(i)
 		if len(ev.Slots) == 0 {
 			continue
 		}
@@ -76,12 +81,12 @@ func (m *Model) assignReports() {
 			var target *Process
 			var at flinklog.Time
 			for _, p := range tm.Processes {
-				first := res.Event(p.Events[0])
-				if first.Time.Kind != when.Kind || when.Kind == flinklog.TimeNone {
+				first := res.Time(p.Events[0])
+				if first.Kind != when.Kind || when.Kind == flinklog.TimeNone {
 					continue
 				}
 				t := flinklog.Time{Kind: when.Kind, N: when.N + m.Skew[pos.File].Offset - m.Skew[p.Input].Offset}
-				if first.Time.N <= t.N {
+				if first.N <= t.N {
 					target, at = p, t
 				}
 			}
