@@ -80,6 +80,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	}
 	workers := opts.workers()
 	opts.files = len(files)
+	opts.lone = len(files) == 1 && fl == nil
 	if fl == nil {
 		opts.ra = startReadAhead(files)
 		defer opts.ra.stop()
@@ -370,7 +371,9 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	// A regular uncompressed file can be hashed later, and only if it
 	// must be (settleContentKeys); anything else is hashed as it is read.
 	lazy := !gz && path != "-" && isRegularFile(path)
-	hr := &hashingReader{r: r, skip: lazy}
+	// A lone input is no other's duplicate: its content is not hashed
+	// (hashing stdin cost a sixth of reading it).
+	hr := &hashingReader{r: r, skip: lazy || opts.lone}
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
 	br := bufio.NewReaderSize(hr, 64<<10)

@@ -82,3 +82,40 @@ func TestSameLogTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestStdinSameAsAFile: stdin is hashed as it is read when another input
+// may be its duplicate (a lone stdin is not hashed at all); gzipped stdin
+// too.
+func TestStdinSameAsAFile(t *testing.T) {
+	data, err := os.ReadFile("../testdata/logs/legacy-1.6.2-race-tm.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	a := filepath.Join(t.TempDir(), "a-tm.log")
+	if err := os.WriteFile(a, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lone, err := Read([]string{"-"}, Options{Stdin: bytes.NewReader(data)})
+	if err != nil || len(lone.Inputs) != 1 || lone.Inputs[0].DuplicateOf != "" || lone.events.len() == 0 {
+		t.Fatalf("stdin alone: %v, %+v", err, lone)
+	}
+	for name, in := range map[string][]byte{"plain": data, "gzip": gz.Bytes()} {
+		both, err := Read([]string{"-", a}, Options{Stdin: bytes.NewReader(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups := 0
+		for _, inp := range both.Inputs {
+			if inp.DuplicateOf != "" {
+				dups++
+			}
+		}
+		if dups != 1 || both.events.len() != lone.events.len() {
+			t.Errorf("%s stdin and the same file: %d duplicates, %d events (want 1, %d): %+v", name, dups, both.events.len(), lone.events.len(), both.Inputs)
+		}
+	}
+}

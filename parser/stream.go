@@ -92,6 +92,9 @@ type Options struct {
 	// files is how many files read reads: the cores a file has to itself
 	// decide how many shards read it (shardsPerFile)
 	files int
+	// lone: the read has one input and no earlier reads of a follow, so
+	// that input is no other's duplicate
+	lone bool
 }
 
 const (
