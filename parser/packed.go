@@ -417,16 +417,6 @@ func (b *eventBlock) shapeNo(sh eventShape) uint8 {
 	return b.lastShape
 }
 
-// shapesOf appends to want the numbers of the block's shapes of kinds.
-func (b *eventBlock) shapesOf(kinds []flinklog.Kind, want []uint8) []uint8 {
-	for k, sh := range b.shapes {
-		if slices.Contains(kinds, sh.kind) {
-			want = append(want, uint8(k))
-		}
-	}
-	return want
-}
-
 // fileNo returns the number of file f in the block's files, adding it (see
 // full).
 func (b *eventBlock) fileNo(f int32) uint8 {

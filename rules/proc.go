@@ -91,14 +91,6 @@ func (st *runState) eventAt(p flinklog.Pos) (parser.EventRef, bool) {
 	return -1, false
 }
 
-// last returns the ref of the last event placed so far.
-func (st *runState) last() parser.EventRef {
-	if st.byPos == nil {
-		return parser.EventRef(st.n - 1)
-	}
-	return st.byPos[st.n-1]
-}
-
 func newRunState(m *reconstruct.Model) *runState {
 	st := &runState{procs: map[*reconstruct.Process]*proc{}, res: m.Result}
 	// Each process's index reads only its own replay: they are made on
