@@ -278,6 +278,7 @@ func (s *stream) finishLazy(b []byte) {
 	info := f.info
 	if !plausibleTime(lz.t) || flinklog.NeedsClassify(&info.LoggerInfo, b[lz.msgAt:lz.hdrEnd]) || flinklog.HasAnchor(b[lz.msgAt:lz.end]) {
 		s.materialize(b)
+		s.recInfo = info // the record's logger, looked up already
 		s.finishRecord()
 		return
 	}

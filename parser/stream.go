@@ -166,11 +166,14 @@ type stream struct {
 	hints         flinklog.VersionHints
 	// the version is given (--flink-version): what hints say is never read
 	versionGiven bool
-	comps        map[flinklog.Component]int
-	tmIDs        []string // from "Starting TaskManager with ResourceID"
-	registered   []string // TaskManagers named by RM/JM lines of the same file
-	nameHint     string   // container / pod name from a wrapper
-	nameHintSrc  string
+	// recInfo: the logger of the record finishRecord finishes next, when
+	// the caller knows it (set for that record alone)
+	recInfo     *loggerInfo
+	comps       map[flinklog.Component]int
+	tmIDs       []string // from "Starting TaskManager with ResourceID"
+	registered  []string // TaskManagers named by RM/JM lines of the same file
+	nameHint    string   // container / pod name from a wrapper
+	nameHintSrc string
 
 	// A log-store export's stream (readExport): its records were put in
 	// time order, so its events are not in line order (byTime; nothing is
@@ -681,7 +684,8 @@ func (s *stream) jsonDecoded(start, end int64, lines int, jr jsonRecord, err err
 
 // finishRecord classifies the record in progress.
 func (s *stream) finishRecord() {
-	r := s.rec
+	r, info := s.rec, s.recInfo
+	s.recInfo = nil
 	if r == nil {
 		return
 	}
@@ -702,7 +706,9 @@ func (s *stream) finishRecord() {
 		}
 		s.sum.Last = r.Time
 	}
-	info := s.logger(r.Logger)
+	if info == nil {
+		info = s.logger(r.Logger)
+	}
 	if !s.versionGiven {
 		s.hints.Note(&r.Record, &info.LoggerInfo)
 	}
