@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -22,6 +23,14 @@ type flinkHeader struct {
 	// the logger of the last header: records of one logger come in runs,
 	// and a name already checked need not be checked byte by byte again
 	prevLogger []byte
+	// the minute of the last dated timestamp decoded ("yyyy-MM-dd HH:mm",
+	// as two words), the time it stands for and whether its year was far:
+	// a log's records share it dozens at a time, and only the seconds and
+	// milliseconds after it are decoded then
+	minute     [2]uint64
+	minuteN    int64
+	minuteFar  bool
+	haveMinute bool
 }
 
 // newFlinkHeader returns a fast decoder for l, or nil when l is not one of
@@ -58,6 +67,20 @@ func (f *flinkHeader) match(s []byte) (h header, ok, decided bool) {
 // matchTime decodes the timestamp and the blank after it; ok=false means:
 // ask the general matcher. pos is where the level's blanks start.
 func (f *flinkHeader) matchTime(s []byte) (t flinklog.Time, pos int, ok bool) {
+	if f.dated && f.haveMinute && len(s) >= 24 &&
+		binary.LittleEndian.Uint64(s) == f.minute[0] && binary.LittleEndian.Uint64(s[8:]) == f.minute[1] {
+		// the minute decoded last: ":ss,SSS " is what is left
+		ss, ok1 := digits2(s, 17)
+		f1, ok2 := digits2(s, 20)
+		f2 := s[22] - '0'
+		if s[16] != ':' || s[19] != ',' || !ok1 || !ok2 || f2 > 9 || ss > 60 || s[23] != ' ' {
+			return t, 0, false
+		}
+		if f.minuteFar {
+			return implausible, 24, true
+		}
+		return flinklog.Time{Kind: flinklog.TimeLocal, N: f.minuteN + int64(ss)*int64(time.Second) + int64(f1*10+int(f2))*int64(time.Millisecond)}, 24, true
+	}
 	farYear := false
 	if f.dated {
 		// yyyy-MM-dd HH:mm:ss,SSS
@@ -97,6 +120,11 @@ func (f *flinkHeader) matchTime(s []byte) (t flinklog.Time, pos int, ok bool) {
 		return t, 0, false
 	}
 	tod := int64(hh)*int64(time.Hour) + int64(mi)*int64(time.Minute) + int64(ss)*int64(time.Second) + int64(f1*10+int(f2))*int64(time.Millisecond)
+	if f.dated {
+		f.minute = [2]uint64{binary.LittleEndian.Uint64(s), binary.LittleEndian.Uint64(s[8:])}
+		f.minuteN = f.dayN + int64(hh)*int64(time.Hour) + int64(mi)*int64(time.Minute)
+		f.minuteFar, f.haveMinute = farYear, true
+	}
 	if farYear {
 		t = implausible
 	} else if f.dated {
