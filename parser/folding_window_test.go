@@ -1,0 +1,124 @@
+package parser_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/sim"
+)
+
+// BenchmarkFoldingWindow measures what folding (docs/design.md, "Bounded
+// memory") could keep of a session cluster's events: walking them in the
+// merged order, an allocation is folded at its last event and an event of
+// no allocation as soon as it passes; a block of events can go once all
+// of its events are folded, and is needed from its first. It reports the
+// most blocks needed at once, as a share of all (peak-blocks-%), the
+// same when events of no allocation are kept to the end instead
+// (kept-blocks-%: they are in every block), and the most allocations open
+// at once. FOLDING_WINDOW_DIR=dir measures the logs in dir instead of a
+// simulated hour of 20 TaskManagers.
+func BenchmarkFoldingWindow(b *testing.B) {
+	dir := os.Getenv("FOLDING_WINDOW_DIR")
+	if dir == "" {
+		res, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 20, Slots: 8, Jobs: 20, JobSeconds: 10, Seed: 26, Minutes: 60})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir = b.TempDir()
+		for name, text := range res.Files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var peak, kept, open, blocks int
+	for b.Loop() {
+		res, err := parser.Read(paths, parser.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := reconstruct.Build(res)
+		peak, kept, open, blocks = foldingWindow(res, m)
+	}
+	b.ReportMetric(100*float64(peak)/float64(blocks), "peak-blocks-%")
+	b.ReportMetric(100*float64(kept)/float64(blocks), "kept-blocks-%")
+	b.ReportMetric(float64(open), "peak-open-allocations")
+	b.ReportMetric(float64(blocks), "blocks")
+}
+
+// foldingWindow returns the most blocks needed at once when events of no
+// allocation are folded as they pass (peak) and when they are kept (kept),
+// the most allocations open at once, and how many blocks there are.
+func foldingWindow(res *parser.Result, m *reconstruct.Model) (peak, kept, open, blocks int) {
+	folded := make([]int32, res.Len()) // the rank after which the event may go
+	for i := range folded {
+		folded[i] = -1
+	}
+	var spans [][2]int32 // each allocation's first and last rank
+	for _, a := range m.Allocations {
+		lo, hi := int32(len(folded)), int32(-1)
+		for _, e := range a.Events {
+			lo, hi = min(lo, m.Rank[e]), max(hi, m.Rank[e])
+		}
+		for _, e := range a.Events {
+			folded[e] = max(folded[e], hi)
+		}
+		spans = append(spans, [2]int32{lo, hi})
+	}
+	most := func(spans [][2]int32) int {
+		type step struct{ at, d int32 }
+		var steps []step
+		for _, s := range spans {
+			steps = append(steps, step{s[0], 1}, step{s[1] + 1, -1})
+		}
+		slices.SortFunc(steps, func(x, y step) int {
+			if x.at != y.at {
+				return int(x.at - y.at)
+			}
+			return int(x.d - y.d)
+		})
+		live, top := 0, 0
+		for _, s := range steps {
+			live += int(s.d)
+			top = max(top, live)
+		}
+		return top
+	}
+	blockSpans := func(keepLoose bool) [][2]int32 {
+		byBlock := map[int][2]int32{}
+		for i := range folded {
+			ref := parser.EventRef(i)
+			if res.BaseRef(ref) != ref {
+				continue // a repeat lies in its report's block
+			}
+			r, f := m.Rank[i], folded[i]
+			if f < 0 {
+				f = r
+				if keepLoose {
+					f = int32(len(folded))
+				}
+			}
+			k := parser.BlockOfEvent(res, ref)
+			s, ok := byBlock[k]
+			if !ok {
+				s = [2]int32{r, f}
+			}
+			byBlock[k] = [2]int32{min(s[0], r), max(s[1], f)}
+		}
+		out := make([][2]int32, 0, len(byBlock))
+		for _, s := range byBlock {
+			out = append(out, s)
+		}
+		return out
+	}
+	loose := blockSpans(false)
+	return most(loose), most(blockSpans(true)), most(spans), len(loose)
+}
