@@ -336,17 +336,21 @@ var templatesByPrefix, templatesAnyStart = func() (*prefixTrie, []*template) {
 // whose logger makes an unknown message irrelevant anyway, matching a known
 // non-event (a heartbeat, a checkpoint acknowledgement) decides nothing.
 func mayMatchTemplate(msg []byte, eventsOnly bool) bool {
+	var buf [16]int
+	return mayMatchCandidates(msg, prefixCandidates(msg, buf[:0]), eventsOnly)
+}
+
+// mayMatchCandidates is mayMatchTemplate given prefixCandidates(msg): a
+// record that gives an event walks the trie once for both (the walk was
+// made twice, for the question and then for the match).
+func mayMatchCandidates(msg []byte, cands []int, eventsOnly bool) bool {
 	if len(msg) == 0 {
 		return false
 	}
-	for n, i := templatesByPrefix, 0; n != nil; {
-		if len(n.ends) > 0 && (n.eventEnds || !eventsOnly) {
+	for _, i := range cands {
+		if !eventsOnly || catalogue[i].kind != "" {
 			return true
 		}
-		if i == len(msg) {
-			break
-		}
-		n, i = n.step(msg, i)
 	}
 	for _, t := range templatesAnyStart {
 		if eventsOnly && t.kind == "" {
@@ -361,11 +365,15 @@ func mayMatchTemplate(msg []byte, eventsOnly bool) bool {
 
 // matchTemplate finds the first catalogue template that matches msg.
 func matchTemplate(msg []byte, ev *Event) (*template, bool) {
+	var buf [16]int
+	return matchCandidates(msg, prefixCandidates(msg, buf[:0]), ev)
+}
+
+// matchCandidates is matchTemplate given prefixCandidates(msg).
+func matchCandidates(msg []byte, cands []int, ev *Event) (*template, bool) {
 	if len(msg) == 0 {
 		return nil, false
 	}
-	var buf [16]int
-	cands := prefixCandidates(msg, buf[:0])
 	// A template that reads the whole message wins over one that reads
 	// only its start (a custom build's words after it): the first of those
 	// is read again once every template has been tried.

@@ -86,7 +86,9 @@ func classify(r *Record, info *LoggerInfo, reference, sumText bool, reports *rep
 	// only known non-events is decided the same way when its logger would
 	// make it irrelevant unmatched too (see unmatched).
 	eventsOnly := !info.SlotClass && !info.TaskExecutor
-	if !reference && !mayMatchTemplate(msg, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.Body) && !hasCauseAnchor(msg, r.Body) {
+	var buf [16]int
+	cands := prefixCandidates(msg, buf[:0]) // matched below, unless msg is not all that is matched
+	if !reference && !mayMatchCandidates(msg, cands, eventsOnly) && !hasNoAnchor(msg) && !hasNoAnchor(r.Body) && !hasCauseAnchor(msg, r.Body) {
 		return unmatched(info, msg)
 	}
 	base := NewEvent("")
@@ -127,9 +129,12 @@ func classify(r *Record, info *LoggerInfo, reference, sumText bool, reports *rep
 	}
 	var t *template
 	var ok bool
-	if reports != nil && !reference && bytes.HasPrefix(msg, slotReportPrefix) {
+	switch {
+	case reports != nil && !reference && bytes.HasPrefix(msg, slotReportPrefix):
 		t, ok = reports.match(full, &ev)
-	} else {
+	case len(full) == len(msg):
+		t, ok = matchCandidates(full, cands, &ev)
+	default:
 		t, ok = matchTemplate(full, &ev)
 	}
 	var noSlotSeen []ID
