@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// TestFastTextAcrossBuffers: a log many times the line reader's 64 KiB
-// buffer, of records of every length (continuation lines from none to
-// more than a buffer's worth, slot events among chatter, an ESC line, a
+// TestFastTextAcrossBuffers: a log many times the line reader's buffer
+// (64 KiB, 256 KiB for a piece of a large file), of records of every
+// length (continuation lines from none to more than a buffer's worth, slot events among chatter, an ESC line, a
 // stray line), read from stdin and from a file, gives what the reference
 // read gives: feedBlock leaves the record in progress at a buffer's end
 // for the next, and the buffer takes more behind it.
@@ -19,7 +19,7 @@ func TestFastTextAcrossBuffers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(26, 64))
 	var b bytes.Buffer
 	b.Write(fastTextHead(true))
-	for i := 0; b.Len() < 2<<20; i++ {
+	for i := 0; b.Len() < 4<<20; i++ {
 		ts := fmt.Sprintf("2021-03-14 10:%02d:%02d,%03d ", i/60%60, i%60, i%1000)
 		switch rng.IntN(12) {
 		case 0:
@@ -41,6 +41,8 @@ func TestFastTextAcrossBuffers(t *testing.T) {
 			lines = 1 + rng.IntN(30)
 		case r == 60:
 			lines = 700 + rng.IntN(200)
+		case r == 61:
+			lines = pieceBuffer/90 + rng.IntN(500) // past a piece's buffer
 		}
 		for k := range lines {
 			fmt.Fprintf(&b, "\tat org.apache.flink.runtime.Frame%d.method(Frame.java:%d) and some padding to make it long\n", k, i)
@@ -51,9 +53,21 @@ func TestFastTextAcrossBuffers(t *testing.T) {
 	if err := os.WriteFile(path, in, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, src := range []string{"-", path} {
+	// stdin and the file are read line by line; the file in 1 MiB chunks
+	// is read in pieces, through pieceReaders
+	for _, tc := range []struct {
+		src   string
+		chunk int
+	}{{"-", 0}, {path, 0}, {path, 1 << 20}} {
+		src := tc.src
+		if tc.chunk > 0 {
+			o := Options{ChunkSize: tc.chunk, MaxRecord: 1 << 20}
+			if _, ok := readFileChunked(path, &o, nil, false); !ok {
+				t.Fatalf("%s in %d-byte chunks: not read in pieces", path, tc.chunk)
+			}
+		}
 		opts := func(ref bool) Options {
-			return Options{Stdin: bytes.NewReader(in), MaxRecord: 1 << 20, Reference: ref}
+			return Options{Stdin: bytes.NewReader(in), MaxRecord: 1 << 20, Reference: ref, ChunkSize: tc.chunk}
 		}
 		got, err := Read([]string{src}, opts(false))
 		if err != nil {
