@@ -117,11 +117,12 @@ func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to i
 	return rangeRead{s: s, lines: lr.no, pieces: 1, open: openJSON || split}, failed
 }
 
-// pieceReaders are the buffers pieces are read through, 256 KiB each: a
-// gigabyte is read in thousands of pieces, and a buffer of its own for
-// each was heap the kernel had to fault in anew (7 % of a noisy log's
-// profile was page faults). Nothing read keeps a slice of one (every
-// record copies what it keeps). At 64 KiB the 1 GB chatty corpus took
+// pieceReaders are the buffers pieces, and files read whole line by line,
+// are read through, 256 KiB each: a gigabyte is read in thousands of
+// pieces, a directory may hold thousands of small logs, and a buffer of
+// its own for each was heap the kernel had to fault in anew (7 % of a
+// noisy log's profile was page faults). Nothing read keeps a slice of one
+// (every record copies what it keeps). At 64 KiB the 1 GB chatty corpus took
 // 3–5 % more CPU (four times the preads, and a record left for the next
 // buffer four times as often); at 1 MiB as much as at 64 KiB (a buffer
 // no longer in the core's cache when its lines are classified).

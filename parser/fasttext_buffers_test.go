@@ -10,7 +10,7 @@ import (
 )
 
 // TestFastTextAcrossBuffers: a log many times the line reader's buffer
-// (64 KiB, 256 KiB for a piece of a large file), of records of every
+// (256 KiB, whole or in pieces), of records of every
 // length (continuation lines from none to more than a buffer's worth, slot events among chatter, an ESC line, a
 // stray line), read from stdin and from a file, gives what the reference
 // read gives: feedBlock leaves the record in progress at a buffer's end

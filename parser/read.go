@@ -376,7 +376,8 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	hr := &hashingReader{r: r, skip: lazy || opts.lone}
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
-	br := bufio.NewReaderSize(hr, 64<<10)
+	br := pieceReaders.Get().(*bufio.Reader)
+	br.Reset(hr)
 	// A log-store export is told by its first bytes (its lines may be one
 	// JSON document, or longer than a line may be).
 	// (A layout given applies to the records' messages.)
@@ -393,6 +394,10 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	lr := newLineReader(br, opts.MaxLine)
 	_, readErr := fr.readLines(lr)
 	fr.finishFile(lr.no, readErr)
+	// (an export's reader is not given back: its decoders are not held to
+	// copying what they keep, as the line reader's are)
+	br.Reset(nil)
+	pieceReaders.Put(br)
 	return fr.result(hr, lazy, path)
 }
 
