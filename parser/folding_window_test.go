@@ -21,10 +21,11 @@ import (
 // same when events of no allocation are kept to the end instead
 // (kept-blocks-%: they are in every block) or, those that name a job,
 // until the job's last event (job-blocks-%), and the most allocations
-// open at once. FOLDING_WINDOW_DIR=dir measures the logs in dir instead of a
-// simulated hour of 20 TaskManagers.
+// open at once. SLOTAUDIT_BENCH_CORPUS=dir (as for BenchmarkReadCorpus)
+// measures the logs in dir instead of a simulated hour of 20
+// TaskManagers.
 func BenchmarkFoldingWindow(b *testing.B) {
-	dir := os.Getenv("FOLDING_WINDOW_DIR")
+	dir := os.Getenv("SLOTAUDIT_BENCH_CORPUS")
 	if dir == "" {
 		res, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 20, Slots: 8, Jobs: 20, JobSeconds: 10, Seed: 26, Minutes: 60})
 		if err != nil {
