@@ -329,20 +329,14 @@ var templatesByPrefix, templatesAnyStart = func() (*prefixTrie, []*template) {
 	return root, anyStart
 }()
 
-// mayMatchTemplate reports whether matchTemplate could match msg (or msg
-// with continuation lines after it): some template's prefix starts it, or
-// some template that starts with a placeholder finds its anchor in it. With
-// eventsOnly it considers only the templates that give events: for a record
-// whose logger makes an unknown message irrelevant anyway, matching a known
-// non-event (a heartbeat, a checkpoint acknowledgement) decides nothing.
-func mayMatchTemplate(msg []byte, eventsOnly bool) bool {
-	var buf [16]int
-	return mayMatchCandidates(msg, prefixCandidates(msg, buf[:0]), eventsOnly)
-}
-
-// mayMatchCandidates is mayMatchTemplate given prefixCandidates(msg): a
-// record that gives an event walks the trie once for both (the walk was
-// made twice, for the question and then for the match).
+// mayMatchCandidates reports whether matchTemplate could match msg (or
+// msg with continuation lines after it), given its prefixCandidates: some
+// template's prefix starts it, or some template that starts with a
+// placeholder finds its anchor in it. With eventsOnly it considers only
+// the templates that give events: for a record whose logger makes an
+// unknown message irrelevant anyway, matching a known non-event (a
+// heartbeat, a checkpoint acknowledgement) decides nothing. A record that
+// gives an event walks the trie once for this and for the match.
 func mayMatchCandidates(msg []byte, cands []int, eventsOnly bool) bool {
 	if len(msg) == 0 {
 		return false
