@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/slotaudit/slotaudit/fold"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
@@ -42,6 +43,14 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	began := time.Now()
 	findings := rules.Run(m, rules.All)
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("findings", len(findings)).Msg("rules run")
+	if ev := e.log.Debug(); ev.Enabled() {
+		// what a streaming audit would fold of these logs (docs/folding-plan.md)
+		began := time.Now()
+		_, plan := fold.Plan(m)
+		ev.Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", plan.Allocations).
+			Int("healthy", plan.Healthy).Int("kept", plan.Kept).Int("open", plan.Open).Int("reopened", plan.Reopened).
+			Int("peak", plan.Peak).Msg("fold plan")
+	}
 	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
 	if e.filter != nil && e.narrow != nil {
 		if err := e.narrow.check(m, e.filter); err != nil {

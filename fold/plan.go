@@ -1,0 +1,407 @@
+// Package fold owns folding: deciding, allocation by allocation, when a
+// story is closed and whether a streaming audit could drop it there
+// (docs/folding-plan.md). Today it runs over the batch model and says what a
+// fold of those logs would do — how many stories close healthy, how many it
+// must keep, how many it would see named again after their close, and how
+// many stories it would hold at once — using, for each allocation, only what
+// the merged stream has shown up to its close. The rules' findings are its
+// oracle: no finding may name or cite an allocation it calls healthy (the
+// property test in sim holds it to that).
+package fold
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// Verdict is what a fold does with an allocation's story.
+type Verdict uint8
+
+const (
+	// Open: the story never closed in the logs given (held at their end,
+	// or a component's last step is missing); a fold keeps it to the end.
+	Open Verdict = iota
+	// Healthy: closed with nothing any rule could take up; a fold drops
+	// it at its close, leaving a count (audit) or a fixed-size record.
+	Healthy
+	// Kept: closed, but a rule's trigger holds for it (Story.Why says
+	// which); a fold keeps its events to the end.
+	Kept
+)
+
+// String names the verdict.
+func (v Verdict) String() string {
+	return [...]string{"open", "healthy", "kept"}[v]
+}
+
+// Story is one allocation's fold: where it closes and what becomes of it.
+type Story struct {
+	Alloc   *reconstruct.Allocation
+	Verdict Verdict
+	// Close is the event at which the story closed (the last of the
+	// components' last steps), -1 while Open.
+	Close parser.EventRef
+	// Why says what keeps it (Kept): the first trigger met.
+	Why string
+	// Reopened: something named the allocation after its close (an
+	// event of its own, a slot allocated for it, a slot report that
+	// lists it, an index conflict on its slot). A fold that had dropped it
+	// could not take that up: a streaming audit must then give way to
+	// the batch one.
+	Reopened bool
+}
+
+// Summary is a plan in numbers.
+type Summary struct {
+	Allocations, Healthy, Kept, Open int
+	// Reopened counts the healthy stories named again after their close:
+	// each would make a streaming audit give way to the batch one (a
+	// kept story keeps its events, and takes what comes later in).
+	Reopened int
+	// Peak is the most stories a fold would hold at once, walking the
+	// merged order: a story is held from its first event, a healthy one
+	// until its close, the others to the end.
+	Peak int
+	// KeptBy counts the kept stories by what kept them.
+	KeptBy map[string]int
+}
+
+// triggers are the kinds of an allocation's own lines that some rule
+// takes up (folding-inventory.md §2), and the reason a story holding one
+// is kept.
+var triggers = map[flinklog.Kind]string{
+	flinklog.KindTaskNoSlot:          "a task found no slot",
+	flinklog.KindRMAllocFailed:       "the ResourceManager's allocation failed",
+	flinklog.KindTMAllocRefused:      "the TaskManager refused an allocation",
+	flinklog.KindTMAllocExists:       "the TaskManager found it allocated already",
+	flinklog.KindTMFreeUnknown:       "a free found no slot",
+	flinklog.KindTMSlotOccupied:      "its slot was occupied",
+	flinklog.KindRMSlotOccupied:      "its slot was occupied",
+	flinklog.KindJMRepeatedOffer:     "a repeated offer",
+	flinklog.KindJMOfferUnmatched:    "an offer no requirement matched",
+	flinklog.KindJMCannotFailSlot:    "the JobManager could not fail the slot",
+	flinklog.KindRMFreeMismatch:      "a free named another allocation",
+	flinklog.KindRMFreeUnknown:       "the ResourceManager freed an unknown slot",
+	flinklog.KindTMMarkActiveFailed:  "the slot could not be marked active",
+	flinklog.KindTMNotAllocatedByJob: "the slot was not allocated by the job",
+	flinklog.KindJMRequestTimeout:    "the JobManager's request timed out",
+	flinklog.KindRMRequestTimeout:    "the ResourceManager's request timed out",
+}
+
+// rmLogsFrees: from this version on, the ResourceManager logs the free of
+// every slot ("Freeing slot …"), and a story is not closed before it.
+var rmLogsFrees = flinklog.Version{Major: 1, Minor: 18}
+
+// Plan says what a fold of m's logs would do with every allocation, in
+// m.Allocations' order.
+func Plan(m *reconstruct.Model) ([]Story, Summary) {
+	res := m.Result
+	version := map[int32]flinklog.Version{} // each input's least version
+	jmGiven := false
+	for _, in := range res.Inputs {
+		version[in.File] = in.VersionMin
+		jmGiven = jmGiven || in.DuplicateOf == "" && slices.Contains(in.Components, flinklog.ComponentJM)
+	}
+	steps := stepsByAlloc(m)
+	stories := make([]Story, len(m.Allocations))
+	for k, a := range m.Allocations {
+		stories[k] = planOne(m, a, version, jmGiven, steps[a.ID])
+	}
+	reportsAfterClose(m, stories)
+	conflictsAfterClose(m, stories, steps)
+	return stories, summarize(m, stories)
+}
+
+// allocSteps are the replay steps of one allocation, in its processes'
+// order, with whether each left both tables agreeing and satisfied.
+type allocSteps struct {
+	clean []stepAt
+	keys  map[[2]int]bool // (process number, slot key) it was created on
+}
+
+type stepAt struct {
+	event parser.EventRef
+	ok    bool
+}
+
+// stepsByAlloc walks every process's steps once.
+func stepsByAlloc(m *reconstruct.Model) map[flinklog.ID]*allocSteps {
+	out := map[flinklog.ID]*allocSteps{}
+	pn := 0
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			pn++
+			if p.Replay == nil {
+				continue
+			}
+			for _, st := range p.Replay.Steps {
+				id := p.Replay.AllocOf(st)
+				if !id.IsSet() {
+					continue
+				}
+				s := out[id]
+				if s == nil {
+					s = &allocSteps{}
+					out[id] = s
+				}
+				ok := !st.Skipped[0] && !st.Skipped[1] && st.Outcomes[0] == st.Outcomes[1] &&
+					(st.Outcomes[0] == reconstruct.Accepted || st.Outcomes[0] == reconstruct.Idempotent)
+				s.clean = append(s.clean, stepAt{st.Event, ok})
+				if st.Op == reconstruct.OpAllocate || st.Op == reconstruct.OpPrior {
+					if s.keys == nil {
+						s.keys = map[[2]int]bool{}
+					}
+					s.keys[[2]int{pn, int(st.Slot[reconstruct.Legacy])}] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// planOne decides one allocation from its events up to its close.
+// A JobManager's log given, its release closes the story even when no
+// line of it named the allocation before: an old JobManager names it only
+// once it is fulfilled, and a TaskManager's free can come first.
+func planOne(m *reconstruct.Model, a *reconstruct.Allocation, version map[int32]flinklog.Version, jmGiven bool, steps *allocSteps) Story {
+	res := m.Result
+	s := Story{Alloc: a, Close: -1}
+	var sawTM, sawJM, sawRM, freed, released, rmFreed, activated, needRMFree bool
+	why := ""
+	for _, i := range a.Events {
+		h := res.Head(i)
+		switch h.Component {
+		case flinklog.ComponentTM:
+			sawTM = true
+		case flinklog.ComponentJM:
+			sawJM = true
+		case flinklog.ComponentRM:
+			if !sawRM {
+				v := version[res.Pos(i).File]
+				needRMFree = !v.IsZero() && !v.Less(rmLogsFrees)
+			}
+			sawRM = true
+		}
+		switch h.Kind {
+		case flinklog.KindTMFree:
+			freed = true
+		case flinklog.KindJMRelease:
+			released = true
+		case flinklog.KindRMFree:
+			rmFreed = true
+		case flinklog.KindTMActivate, flinklog.KindTMTaskReceived:
+			// (a task received into the slot counts as its activation,
+			// as for the timeout rules' activated)
+			activated = true
+		case flinklog.KindTMFreeReason:
+			// a cause before any activation is the slot timeout's kind
+			// of free (allocation-timeout, slot-timeout)
+			if !activated && why == "" {
+				why = "freed with a cause before it was activated"
+			}
+		}
+		if t, ok := triggers[h.Kind]; ok && why == "" {
+			why = t
+		}
+		if (freed || !sawTM) && (released || !sawJM && !jmGiven) && (rmFreed || !sawRM || !needRMFree) && (sawTM || sawJM) {
+			s.Close = i
+			break
+		}
+	}
+	if s.Close < 0 {
+		return s
+	}
+	closeRank := m.Rank[s.Close]
+	// Named again after the close: a later event of its own.
+	for _, i := range a.Events {
+		if m.Rank[i] > closeRank {
+			s.Reopened = true
+		}
+	}
+	// Its TaskManager slots up to the close: one, allocated in view,
+	// freed before the close. (A slot held at the end, a second slot for
+	// one AllocationID, a slot held before the log: the zombie, overwrite,
+	// duplicate-offer and timeout rules read those.)
+	held := 0
+	for _, h := range a.Held {
+		if m.Rank[h.Allocated] > closeRank {
+			s.Reopened = true
+			continue
+		}
+		held++
+		switch {
+		case h.Prior:
+			why = first(why, "held before the log began")
+		case h.Freed < 0 || m.Rank[h.Freed] > closeRank:
+			why = first(why, "its slot was not freed by the close")
+		case h.Replaced >= 0:
+			why = first(why, "its process ended while it held the slot")
+		}
+	}
+	switch {
+	case sawTM && held != 1:
+		why = first(why, "it held other than one slot")
+	case sawTM && !activated:
+		why = first(why, "its slot was never activated")
+	}
+	if steps != nil {
+		for _, st := range steps.clean {
+			if m.Rank[st.event] <= closeRank && !st.ok {
+				why = first(why, "a replay step left the tables disagreeing or unsatisfied")
+				break
+			}
+		}
+	}
+	if why != "" {
+		s.Verdict, s.Why = Kept, why
+	} else {
+		s.Verdict = Healthy
+	}
+	return s
+}
+
+func first(why, reason string) string {
+	if why != "" {
+		return why
+	}
+	return reason
+}
+
+// reportsAfterClose marks the closed stories that a slot report lists
+// after their close, when the report disagrees with a table: the
+// ResourceManager's view lags the TaskManager's, so a report that agrees
+// (within its window) may still list a slot freed a moment ago, and
+// nothing reads that row; one that disagrees is read by
+// slot-report-mismatch, which may name the allocation of any row.
+func reportsAfterClose(m *reconstruct.Model, stories []Story) {
+	res := m.Result
+	if res.CountOf(flinklog.KindRMSlotReport) == 0 {
+		return
+	}
+	closeOf := map[flinklog.ID]int32{}
+	for k := range stories {
+		if s := &stories[k]; s.Close >= 0 {
+			closeOf[s.Alloc.ID] = int32(k)
+		}
+	}
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			if p.Replay == nil {
+				continue
+			}
+			for k, chk := range p.Replay.Checks() {
+				if chk.Agrees[reconstruct.Legacy] && chk.Agrees[reconstruct.Fixed] {
+					continue
+				}
+				ref := p.SlotReport(k)
+				for _, st := range res.Base(ref).Slots {
+					if k, ok := closeOf[st.Alloc]; ok && st.Alloc.IsSet() && m.Rank[ref] > m.Rank[stories[k].Close] {
+						stories[k].Reopened = true
+					}
+				}
+			}
+		}
+	}
+}
+
+// conflictsAfterClose: an index conflict on a closed story's slot is
+// taken up by slot-index-conflict, which names the allocation.
+func conflictsAfterClose(m *reconstruct.Model, stories []Story, steps map[flinklog.ID]*allocSteps) {
+	type keyAt [2]int
+	conflicts := map[keyAt][]flinklog.Pos{}
+	pn := 0
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			pn++
+			if p.Replay != nil {
+				for _, c := range p.Replay.Conflicts {
+					conflicts[keyAt{pn, c.Key}] = append(conflicts[keyAt{pn, c.Key}], c.Pos)
+				}
+			}
+		}
+	}
+	if len(conflicts) == 0 {
+		return
+	}
+	rankAt := map[flinklog.Pos]int32{}
+	for _, ps := range conflicts {
+		for _, p := range ps {
+			rankAt[p] = -1
+		}
+	}
+	for i, pos := range m.Result.AllAt() {
+		if r, ok := rankAt[pos]; ok && (r < 0 || m.Rank[i] < r) {
+			rankAt[pos] = m.Rank[i]
+		}
+	}
+	for k := range stories {
+		s := &stories[k]
+		st := steps[s.Alloc.ID]
+		if s.Close < 0 || st == nil {
+			continue
+		}
+		for key := range st.keys {
+			for _, p := range conflicts[key] {
+				if r := rankAt[p]; r > m.Rank[s.Close] {
+					s.Reopened = true
+				} else if r >= 0 && s.Verdict == Healthy {
+					s.Verdict, s.Why = Kept, "two lines placed its slot at different indexes"
+				}
+			}
+		}
+	}
+}
+
+// summarize counts the stories and walks the merged order for the peak.
+func summarize(m *reconstruct.Model, stories []Story) Summary {
+	sum := Summary{Allocations: len(stories), KeptBy: map[string]int{}}
+	type change struct {
+		rank  int32
+		delta int
+	}
+	changes := make([]change, 0, 2*len(stories))
+	for k := range stories {
+		s := &stories[k]
+		switch s.Verdict {
+		case Healthy:
+			sum.Healthy++
+		case Kept:
+			sum.Kept++
+			sum.KeptBy[s.Why]++
+		default:
+			sum.Open++
+		}
+		if s.Reopened && s.Verdict == Healthy {
+			sum.Reopened++
+		}
+		if len(s.Alloc.Events) == 0 {
+			continue
+		}
+		firstRank := m.Rank[s.Alloc.Events[0]]
+		for _, i := range s.Alloc.Events {
+			firstRank = min(firstRank, m.Rank[i])
+		}
+		changes = append(changes, change{firstRank, 1})
+		if s.Verdict == Healthy {
+			changes = append(changes, change{m.Rank[s.Close], -1})
+		}
+	}
+	// a story closed at an event is dropped after it: at one rank, the
+	// openings count before the closes
+	slices.SortFunc(changes, func(x, y change) int {
+		if c := cmp.Compare(x.rank, y.rank); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.delta, x.delta)
+	})
+	held := 0
+	for _, c := range changes {
+		held += c.delta
+		sum.Peak = max(sum.Peak, held)
+	}
+	return sum
+}

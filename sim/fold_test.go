@@ -1,0 +1,91 @@
+package sim
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+// TestFoldDropsNothingARuleTakesUp: over simulated incidents of every
+// version, with faults, no finding names an allocation the fold plan calls
+// healthy (and does not see named again after its close), or cites a line of
+// its story. That is what makes dropping such a story at its close exact.
+func TestFoldDropsNothingARuleTakesUp(t *testing.T) {
+	seeds := 30
+	if testing.Short() {
+		seeds = 8
+	}
+	if *soak > 0 {
+		seeds = *soak
+	}
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			var total fold.Summary
+			taken := 0 // allocations some finding named or cited
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				cfg := scenarioFor(v, seed)
+				r, err := Run(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				for name, content := range r.Files {
+					if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				res, err := parser.Read([]string{dir}, parser.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := reconstruct.Build(res)
+				findings := rules.Run(m, rules.All)
+				stories, sum := fold.Plan(m)
+				total.Allocations += sum.Allocations
+				total.Healthy += sum.Healthy
+				total.Kept += sum.Kept
+				total.Open += sum.Open
+				total.Reopened += sum.Reopened
+				total.Peak = max(total.Peak, sum.Peak)
+				named := map[flinklog.ID]string{}
+				cited := map[flinklog.Pos]string{}
+				for _, f := range findings {
+					if f.Alloc.IsSet() {
+						named[f.Alloc] = f.ID
+					}
+					for _, e := range f.Evidence {
+						cited[e.Pos] = f.ID
+					}
+				}
+				for _, s := range stories {
+					id := s.Alloc.ID
+					if _, ok := named[id]; ok {
+						taken++
+					}
+					if s.Verdict != fold.Healthy || s.Reopened {
+						continue
+					}
+					if f, ok := named[id]; ok {
+						t.Errorf("seed %d %+v: finding %s names %s, which the fold plan calls healthy at %s", seed, cfg, f, id, res.Files.Position(res.Pos(s.Close)))
+					}
+					for _, i := range s.Alloc.Events {
+						if f, ok := cited[res.Pos(i)]; ok {
+							t.Errorf("seed %d %+v: finding %s cites %s (%s), a line of %s, which the fold plan calls healthy", seed, cfg, f, res.Files.Position(res.Pos(i)), res.Kind(i), id)
+						}
+					}
+				}
+			}
+			if total.Healthy == 0 {
+				t.Errorf("no story closed healthy in %d seeds: the plan folds nothing", seeds)
+			}
+			t.Logf("%s: %d seeds, %d allocations: %d healthy (%d of them named again after their close), %d kept, %d open at the end; %d named by findings; at most %d stories held at once",
+				v, seeds, total.Allocations, total.Healthy, total.Reopened, total.Kept, total.Open, taken, total.Peak)
+		})
+	}
+}
