@@ -16,6 +16,7 @@ import (
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/rules"
 )
 
 // Verdict is what a fold does with an allocation's story.
@@ -404,4 +405,45 @@ func summarize(m *reconstruct.Model, stories []Story) Summary {
 		sum.Peak = max(sum.Peak, held)
 	}
 	return sum
+}
+
+// Contradiction is a finding that takes up a story the plan dropped at its
+// close (healthy, not named again): what must never happen.
+type Contradiction struct {
+	Story   *Story
+	Finding string       // the finding's ID
+	Cites   flinklog.Pos // the story's line it cites; zero when it names the allocation
+}
+
+// Contradictions holds the plan to the rules' findings: every finding that
+// names a story the plan calls healthy and not reopened, or cites one of its
+// lines. The tests require none; --log-level debug counts them on the logs
+// at hand.
+func Contradictions(m *reconstruct.Model, stories []Story, findings []rules.Finding) []Contradiction {
+	named := map[flinklog.ID]string{}
+	cited := map[flinklog.Pos]string{}
+	for _, f := range findings {
+		if f.Alloc.IsSet() {
+			named[f.Alloc] = f.ID
+		}
+		for _, e := range f.Evidence {
+			cited[e.Pos] = f.ID
+		}
+	}
+	var out []Contradiction
+	for k := range stories {
+		s := &stories[k]
+		if s.Verdict != Healthy || s.Reopened {
+			continue
+		}
+		if f, ok := named[s.Alloc.ID]; ok {
+			out = append(out, Contradiction{Story: s, Finding: f})
+		}
+		for _, i := range s.Alloc.Events {
+			if f, ok := cited[m.Result.Pos(i)]; ok {
+				out = append(out, Contradiction{Story: s, Finding: f, Cites: m.Result.Pos(i)})
+			}
+		}
+	}
+	return out
 }

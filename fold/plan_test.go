@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/fold"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
@@ -120,29 +119,13 @@ func TestNothingHealthyIsTakenUp(t *testing.T) {
 	for _, paths := range cases {
 		t.Run(filepath.Base(paths[0]), func(t *testing.T) {
 			m, findings, stories, _ := plan(t, paths...)
-			named := map[flinklog.ID]string{}
-			cited := map[flinklog.Pos]string{}
-			for _, f := range findings {
-				if f.Alloc.IsSet() {
-					named[f.Alloc] = f.ID
-				}
-				for _, e := range f.Evidence {
-					cited[e.Pos] = f.ID
+			for _, s := range stories {
+				if s.Verdict == fold.Healthy && !s.Reopened {
+					healthy++
 				}
 			}
-			for _, s := range stories {
-				if s.Verdict != fold.Healthy || s.Reopened {
-					continue
-				}
-				healthy++
-				if f, ok := named[s.Alloc.ID]; ok {
-					t.Errorf("finding %s names %s, which closed healthy", f, s.Alloc.ID)
-				}
-				for _, i := range s.Alloc.Events {
-					if f, ok := cited[m.Result.Pos(i)]; ok {
-						t.Errorf("finding %s cites %s of %s, which closed healthy", f, m.Result.Files.Position(m.Result.Pos(i)), s.Alloc.ID)
-					}
-				}
+			for _, c := range fold.Contradictions(m, stories, findings) {
+				t.Errorf("finding %s takes up %s (cites %s), which closed healthy", c.Finding, c.Story.Alloc.ID, m.Result.Files.Position(c.Cites))
 			}
 		})
 	}

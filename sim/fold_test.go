@@ -53,32 +53,14 @@ func TestFoldDropsNothingARuleTakesUp(t *testing.T) {
 				total.Open += sum.Open
 				total.Reopened += sum.Reopened
 				total.Peak = max(total.Peak, sum.Peak)
-				named := map[flinklog.ID]string{}
-				cited := map[flinklog.Pos]string{}
-				for _, f := range findings {
-					if f.Alloc.IsSet() {
-						named[f.Alloc] = f.ID
-					}
-					for _, e := range f.Evidence {
-						cited[e.Pos] = f.ID
-					}
-				}
 				for _, s := range stories {
-					id := s.Alloc.ID
-					if _, ok := named[id]; ok {
+					if _, ok := named(findings, s.Alloc.ID); ok {
 						taken++
 					}
-					if s.Verdict != fold.Healthy || s.Reopened {
-						continue
-					}
-					if f, ok := named[id]; ok {
-						t.Errorf("seed %d %+v: finding %s names %s, which the fold plan calls healthy at %s", seed, cfg, f, id, res.Files.Position(res.Pos(s.Close)))
-					}
-					for _, i := range s.Alloc.Events {
-						if f, ok := cited[res.Pos(i)]; ok {
-							t.Errorf("seed %d %+v: finding %s cites %s (%s), a line of %s, which the fold plan calls healthy", seed, cfg, f, res.Files.Position(res.Pos(i)), res.Kind(i), id)
-						}
-					}
+				}
+				for _, c := range fold.Contradictions(m, stories, findings) {
+					t.Errorf("seed %d %+v: finding %s takes up %s (cites %s), which the fold plan calls healthy at %s",
+						seed, cfg, c.Finding, c.Story.Alloc.ID, res.Files.Position(c.Cites), res.Files.Position(res.Pos(c.Story.Close)))
 				}
 			}
 			if total.Healthy == 0 {
@@ -88,4 +70,14 @@ func TestFoldDropsNothingARuleTakesUp(t *testing.T) {
 				v, seeds, total.Allocations, total.Healthy, total.Reopened, total.Kept, total.Open, taken, total.Peak)
 		})
 	}
+}
+
+// named returns the first finding that names alloc.
+func named(findings []rules.Finding, alloc flinklog.ID) (string, bool) {
+	for _, f := range findings {
+		if f.Alloc == alloc {
+			return f.ID, true
+		}
+	}
+	return "", false
 }

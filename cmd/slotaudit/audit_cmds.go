@@ -46,10 +46,10 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	if ev := e.log.Debug(); ev.Enabled() {
 		// what a streaming audit would fold of these logs (docs/folding-plan.md)
 		began := time.Now()
-		_, plan := fold.Plan(m)
+		stories, plan := fold.Plan(m)
 		ev.Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", plan.Allocations).
 			Int("healthy", plan.Healthy).Int("kept", plan.Kept).Int("open", plan.Open).Int("reopened", plan.Reopened).
-			Int("peak", plan.Peak).Msg("fold plan")
+			Int("peak", plan.Peak).Int("contradicted", len(fold.Contradictions(m, stories, findings))).Msg("fold plan")
 	}
 	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
 	if e.filter != nil && e.narrow != nil {
