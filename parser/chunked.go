@@ -457,14 +457,20 @@ func (s *stream) absorb(o *stream, offset int64) {
 	// not twice; only a small piece (a follow's poll) is copied, so that a
 	// long follow does not keep a block per poll.
 	o.events.shiftLines(offset)
+	// What noteEvent read of the piece: the meta events again, in order
+	// (the last version and slot count win), and the TaskManagers the
+	// piece's RM and JM lines named, from the piece's own list (its
+	// events may not all be kept: Options.Keep).
 	var scratch flinklog.Event
 	for b, p := range o.events.walk {
 		switch b.kindOf(p) {
-		case flinklog.KindMetaTMID, flinklog.KindRMTMRegister, flinklog.KindRMTMClose, flinklog.KindJMDeploy,
-			flinklog.KindMetaSlots, flinklog.KindMetaVersion: // what noteEvent reads
+		case flinklog.KindMetaTMID, flinklog.KindMetaSlots, flinklog.KindMetaVersion:
 			b.unpack(p, &scratch)
 			s.noteEvent(&scratch)
 		}
+	}
+	for _, r := range o.registered {
+		s.registered = appendUnique(s.registered, r)
 	}
 	if o.events.len() >= eventBlockLen/4 {
 		s.absorbRuns(o, s.events.len(), offset)

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
 )
 
 // seedLogs adds the project's test logs, line by line, to a fuzz corpus.
@@ -212,6 +214,15 @@ func FuzzChunkedRead(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got.Inputs, ref.Inputs) || !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(got.Expanded(), ref.Expanded()) {
 			t.Fatalf("read in pieces differs from the sequential read")
+		}
+		// kept: the events of half the allocations (Options.Keep)
+		keep := func(ev *flinklog.Event) bool { return ev.Alloc.IsSet() && ev.Alloc.Bytes()[0]&1 == 0 }
+		kept, err := Read([]string{p}, Options{ChunkSize: 1 << 10, MaxLine: 4096, MaxRecord: 8192, Workers: 1, Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(kept.Inputs, ref.Inputs) || !reflect.DeepEqual(kept.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(only(kept, keep), only(ref, keep)) {
+			t.Fatalf("a read that keeps some allocations' events differs from the sequential read")
 		}
 	})
 }

@@ -145,6 +145,12 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		return nil, firstErr
 	}
 	results = kept
+	if opts.Keep != nil && fl == nil && namedByOthers(results) {
+		// joinIdentities names these TaskManager events from the other
+		// components' lines about every AllocationID: it needs them all
+		opts.Keep = nil
+		return read(paths, opts, fl)
+	}
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
 	res := &Result{Skipped: skipped, maxLine: opts.MaxLine}
 	total := 0
@@ -233,6 +239,29 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		runtime.GC()
 	}
 	return res, nil
+}
+
+// namedByOthers reports whether some TaskManager events of the read are
+// left without a ResourceID of their own, for joinIdentities to find from
+// other components' lines: an input named after its file, or events above
+// a file's first banner that no line of it names (finish).
+func namedByOthers(results []fileResult) bool {
+	for _, fr := range results {
+		for _, st := range fr.streams {
+			if st.comps[flinklog.ComponentTM] == 0 {
+				continue
+			}
+			if st.sum.ResourceIDSource == "file name" {
+				return true
+			}
+			for _, f := range st.fills {
+				if f.resource == "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // collectAfterHandoff: events of at least this many bytes make Read

@@ -87,6 +87,17 @@ type Options struct {
 	// Progress, when set, has every byte read from an input file added to
 	// it (compressed bytes of a gzip), for a progress display.
 	Progress *atomic.Int64
+	// Keep, when set, says which events the caller wants: the others are
+	// classified and counted (every summary is what a full read gives) but
+	// not kept, so that a read for one allocation or job holds what it
+	// asks for, not a month of logs. The read keeps more than Keep asks
+	// for what its own account needs (the meta events, the first event of
+	// every input and its first TaskManager event), so a caller filters
+	// again. Where the read must name a TaskManager from other
+	// components' lines (a log named only by its file, or a rotated log's
+	// head), it reads everything again without Keep: the answer is always
+	// the full read's. It must not depend on an event's time.
+	Keep func(*flinklog.Event) bool
 
 	ra *readAhead // set by read for its workers
 	// files is how many files read reads: the cores a file has to itself
@@ -135,6 +146,9 @@ type record struct {
 type stream struct {
 	idx    int32
 	opts   *Options
+	// keptFirst, keptFirstTM: the stream has kept its first event other
+	// than a meta one, and its first TaskManager one (see kept)
+	keptFirst, keptFirstTM bool
 	forced *Layout
 	forceJ bool
 
@@ -724,14 +738,20 @@ func (s *stream) finishRecord() {
 		case 0:
 			first = ev
 		case 1:
-			s.events.add(first)
+			if s.kept(&first) {
+				s.events.add(first)
+			}
 			fallthrough
 		default:
-			s.events.add(ev)
+			if s.kept(&ev) {
+				s.events.add(ev)
+			}
 		}
 		n++
 	})
-	if n == 1 && (s.byTime || !s.fold(&first)) {
+	// (a slot report not kept is not folded either: its repeats, word for
+	// word the same, are not kept)
+	if n == 1 && s.kept(&first) && (s.byTime || !s.fold(&first)) {
 		s.events.add(first)
 	}
 	// Only which components an input holds matters: noted once per logger.
@@ -749,6 +769,27 @@ func (s *stream) finishRecord() {
 	default:
 		s.sum.Irrelevant++
 	}
+}
+
+// kept reports whether the stream keeps ev (Options.Keep). What the
+// stream's own account reads is always kept: the meta events (version,
+// identity, slots), and its first events, for the ResourceID given to the
+// TaskManager events above its first banner (finish) and for whether it
+// held any evidence at all. A piece of a file keeps its own firsts too:
+// more than needed, never less.
+func (s *stream) kept(ev *flinklog.Event) bool {
+	if s.opts.Keep == nil {
+		return true
+	}
+	switch {
+	case ev.Kind == flinklog.KindMetaVersion, ev.Kind == flinklog.KindMetaTMID, ev.Kind == flinklog.KindMetaSlots:
+		return true
+	case !s.keptFirst || !s.keptFirstTM && ev.Component == flinklog.ComponentTM:
+		s.keptFirst = true
+		s.keptFirstTM = s.keptFirstTM || ev.Component == flinklog.ComponentTM
+		return true
+	}
+	return s.opts.Keep(ev)
 }
 
 func (s *stream) noteEvent(ev *flinklog.Event) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/report"
 )
 
@@ -44,6 +45,15 @@ func runEvents(cmd *cobra.Command, e *env, opts *eventsOptions) error {
 	f, err := opts.narrow.filter()
 	if err != nil {
 		return err
+	}
+	// One allocation's or one job's events, out of a month of logs: the
+	// read keeps those only. (A time bound counted back from the logs' end
+	// needs every event's time, and a TaskManager's ResourceID is settled
+	// by the read itself: those filter what a full read kept.)
+	if (f.Alloc.IsSet() || f.Job.IsSet()) && f.Since.Arg == "" && f.Until.Arg == "" {
+		opts.read.keep = func(ev *flinklog.Event) bool {
+			return (!f.Alloc.IsSet() || ev.Alloc == f.Alloc || ev.Other == f.Alloc) && (!f.Job.IsSet() || ev.Job == f.Job)
+		}
 	}
 	res, err := e.read(cmd.Context(), opts.paths, &opts.read)
 	if err != nil {

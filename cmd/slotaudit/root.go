@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/report"
 )
@@ -296,6 +297,9 @@ type readFlags struct {
 	// query and dryRun: for PATHs that name a log store (live.go)
 	query  string
 	dryRun bool
+	// keep, when set, is the only events the command will look at (the
+	// read drops the others as it goes: parser.Options.Keep)
+	keep func(*flinklog.Event) bool
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
@@ -327,6 +331,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	} else {
 		counter, prog := e.readProgress(paths)
 		opts.Progress = counter
+		opts.Keep = f.keep
 		began := time.Now()
 		res, err = parser.Read(paths, opts)
 		prog.stop()
