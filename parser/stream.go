@@ -146,11 +146,11 @@ type record struct {
 type stream struct {
 	idx    int32
 	opts   *Options
+	forced *Layout
+	forceJ bool
 	// keptFirst, keptFirstTM: the stream has kept its first event other
 	// than a meta one, and its first TaskManager one (see kept)
 	keptFirst, keptFirstTM bool
-	forced *Layout
-	forceJ bool
 
 	sum     InputSummary
 	layout  *Layout
