@@ -1,6 +1,7 @@
 package fold_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -126,6 +127,17 @@ func TestNothingHealthyIsTakenUp(t *testing.T) {
 			}
 			for _, c := range fold.Contradictions(m, stories, findings) {
 				t.Errorf("finding %s takes up %s (cites %s), which closed healthy", c.Finding, c.Story.Alloc.ID, m.Result.Files.Position(c.Cites))
+			}
+			// nor does any other finding need them
+			dropped := map[*reconstruct.Allocation]bool{}
+			for _, s := range stories {
+				dropped[s.Alloc] = s.Verdict == fold.Healthy && !s.Reopened
+			}
+			lean := rules.Run(m.Without(func(a *reconstruct.Allocation) bool { return dropped[a] }), rules.All)
+			got, _ := json.Marshal(lean)
+			want, _ := json.Marshal(findings)
+			if string(got) != string(want) {
+				t.Errorf("without the stories the plan drops, the rules find\n%s\nwith them\n%s", got, want)
 			}
 		})
 	}

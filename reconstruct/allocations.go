@@ -148,6 +148,23 @@ func (m *Model) Allocation(id flinklog.ID) *Allocation {
 	return nil
 }
 
+// Without returns m without the allocations drop names, sharing the rest
+// with m (the read, the processes and their replays): what a fold that
+// dropped those stories keeps of the model (fold.Plan). An allocation
+// dropped is not found by ID either.
+func (m *Model) Without(drop func(*Allocation) bool) *Model {
+	w := *m
+	w.Allocations = make([]*Allocation, 0, len(m.Allocations))
+	w.allocationOf = newAllocIndex(len(m.Allocations))
+	for _, a := range m.Allocations {
+		if !drop(a) {
+			w.Allocations = append(w.Allocations, a)
+			w.allocationOf.add(a)
+		}
+	}
+	return &w
+}
+
 // collectHeld gives every allocation the slots it held, from the replay of
 // the table each TaskManager process ran, oldest first.
 func (m *Model) collectHeld() {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,6 +63,16 @@ func TestFoldDropsNothingARuleTakesUp(t *testing.T) {
 					t.Errorf("seed %d %+v: finding %s takes up %s (cites %s), which the fold plan calls healthy at %s",
 						seed, cfg, c.Finding, c.Story.Alloc.ID, res.Files.Position(c.Cites), res.Files.Position(res.Pos(c.Story.Close)))
 				}
+				// and the rules find the same without those stories: a
+				// fold need not keep them for any other finding either
+				dropped := map[*reconstruct.Allocation]bool{}
+				for _, s := range stories {
+					dropped[s.Alloc] = s.Verdict == fold.Healthy && !s.Reopened
+				}
+				lean := rules.Run(m.Without(func(a *reconstruct.Allocation) bool { return dropped[a] }), rules.All)
+				if got, want := findingsJSON(t, lean), findingsJSON(t, findings); got != want {
+					t.Errorf("seed %d %+v: without the stories the fold drops, the rules find\n%s\nwith them\n%s", seed, cfg, got, want)
+				}
 			}
 			if total.Healthy == 0 {
 				t.Errorf("no story closed healthy in %d seeds: the plan folds nothing", seeds)
@@ -80,4 +91,14 @@ func named(findings []rules.Finding, alloc flinklog.ID) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// findingsJSON is findings as one JSON text, to compare whole.
+func findingsJSON(t *testing.T, findings []rules.Finding) string {
+	t.Helper()
+	b, err := json.Marshal(findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
