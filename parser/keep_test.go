@@ -284,3 +284,41 @@ func TestKeepPiecesNameTheirTaskManagers(t *testing.T) {
 		t.Errorf("summaries differ:\n got  %+v\n full %+v", got.Inputs, full.Inputs)
 	}
 }
+
+// TestReadDoesNotAllocatePerEvent: a read allocates by blocks of events, not
+// per event, with Keep or without. (Handing each event to Keep once made it
+// escape: three allocations of 448 bytes an event, +40 % CPU on the 300k
+// session cluster, with every output unchanged.)
+func TestReadDoesNotAllocatePerEvent(t *testing.T) {
+	logOf := func(n int) string {
+		var b strings.Builder
+		b.WriteString("2021-03-14 09:00:00,000 INFO  org.apache.flink.runtime.taskexecutor.TaskManagerRunner [] - Starting TaskManager with ResourceID: tm-1\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "2021-03-14 09:%02d:%02d,%03d INFO  org.apache.flink.runtime.taskexecutor.TaskExecutor [] - Allocated slot for %032x.\n", i/60000%60, i/1000%60, i%1000, i)
+		}
+		return b.String()
+	}
+	keepEven := func(ev *flinklog.Event) bool { return ev.Alloc.Bytes()[15]&1 == 0 }
+	for _, tt := range []struct {
+		name string
+		opts Options
+	}{{"every event", Options{}}, {"kept", Options{Keep: keepEven}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			allocs := map[int]float64{}
+			for _, n := range []int{2000, 10000} {
+				p := filepath.Join(t.TempDir(), "tm.log")
+				if err := os.WriteFile(p, []byte(logOf(n)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				allocs[n] = testing.AllocsPerRun(3, func() {
+					if _, err := Read([]string{p}, tt.opts); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+			if per := (allocs[10000] - allocs[2000]) / 8000; per > 0.1 {
+				t.Errorf("%.2f allocations an event (%v)", per, allocs)
+			}
+		})
+	}
+}

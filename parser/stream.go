@@ -151,6 +151,7 @@ type stream struct {
 	// keptFirst, keptFirstTM: the stream has kept its first event other
 	// than a meta one, and its first TaskManager one (see kept)
 	keptFirst, keptFirstTM bool
+	keepScratch            flinklog.Event
 
 	sum     InputSummary
 	layout  *Layout
@@ -789,7 +790,10 @@ func (s *stream) kept(ev *flinklog.Event) bool {
 		s.keptFirstTM = s.keptFirstTM || ev.Component == flinklog.ComponentTM
 		return true
 	}
-	return s.opts.Keep(ev)
+	// (Keep sees a copy: handed to a function value, ev itself would
+	// escape, and every event of every read would be put on the heap)
+	s.keepScratch = *ev
+	return s.opts.Keep(&s.keepScratch)
 }
 
 func (s *stream) noteEvent(ev *flinklog.Event) {
