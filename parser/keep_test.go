@@ -322,3 +322,37 @@ func TestReadDoesNotAllocatePerEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestKeepFromStdin: standard input cannot be read again, so a read of it
+// keeps every event: a TaskManager log that never names itself, given on
+// stdin, still shows one allocation's events.
+func TestKeepFromStdin(t *testing.T) {
+	data, err := os.ReadFile("../testdata/logs/legacy-1.8.2-race-debug-tm.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if !strings.Contains(line, "ResourceID") {
+			cut = append(cut, line)
+		}
+	}
+	in := strings.Join(cut, "")
+	alloc, _ := flinklog.ParseID("e6a0c2b4d8f1379520c4e6a8b1d3f5a7")
+	keep := func(ev *flinklog.Event) bool { return ev.Alloc == alloc || ev.Other == alloc }
+	full, err := Read([]string{"-"}, Options{Stdin: strings.NewReader(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read([]string{"-"}, Options{Stdin: strings.NewReader(in), Keep: keep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := only(full, keep)
+	if len(want) == 0 {
+		t.Fatal("the full read holds none of the allocation's events")
+	}
+	if !reflect.DeepEqual(got.Inputs, full.Inputs) || !reflect.DeepEqual(only(got, keep), want) {
+		t.Errorf("read of stdin with Keep:\n got  %+v\n full %+v", got.Inputs, full.Inputs)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +71,11 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	}
 	if fl != nil {
 		paths = fl.present(paths)
+	}
+	if fl != nil || slices.Contains(paths, "-") {
+		// what Keep may need to read again in full (namedByOthers) could
+		// not be: standard input is read once, a follow reads on
+		opts.Keep = nil
 	}
 	files, skipped, err := expandPaths(paths)
 	if err != nil {
@@ -145,7 +151,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		return nil, firstErr
 	}
 	results = kept
-	if opts.Keep != nil && fl == nil && namedByOthers(results) {
+	if opts.Keep != nil && namedByOthers(results) {
 		// joinIdentities names these TaskManager events from the other
 		// components' lines about every AllocationID: it needs them all
 		opts.Keep = nil

@@ -96,7 +96,9 @@ type Options struct {
 	// again. Where the read must name a TaskManager from other
 	// components' lines (a log named only by its file, or a rotated log's
 	// head), it reads everything again without Keep: the answer is always
-	// the full read's. It must not depend on an event's time.
+	// the full read's. It must not depend on an event's time. A read of
+	// standard input, or a follow's, keeps every event (neither can be
+	// read again).
 	Keep func(*flinklog.Event) bool
 
 	ra *readAhead // set by read for its workers
