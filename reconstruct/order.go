@@ -111,72 +111,119 @@ func (m *Model) orderByTime(heads [][]parser.EventRef) {
 	for h := range heads {
 		offset[h] = m.Skew[res.Pos(heads[h][0]).File].Offset
 	}
-	// seq[h] counts the heads input h has given: an entry of an older
-	// head is stale, and dropped when it comes to the top
-	seq := make([]int32, len(heads))
-	all := make(headQueue, 0, len(heads))
-	ranked := make(headQueue, 0, len(heads))
-	// entry returns input h's head for each heap, and whether it is ranked
-	entry := func(h int) (a, r headAt, ok bool) {
+	headOf := func(h int) mergeHead {
 		ref := heads[h][0]
-		t := res.Time(ref).N + offset[h]
-		rank, ok := protocolRank[res.Kind(ref)]
-		return headAt{t: t, h: h, seq: seq[h], ranked: ok}, headAt{t: t, rank: rank, h: h, seq: seq[h]}, ok
+		rank, ranked := protocolRank[res.Kind(ref)]
+		return mergeHead{t: res.Time(ref).N + offset[h], rank: rank, ranked: ranked}
 	}
-	fresh := func(q *headQueue) headAt {
-		for (*q)[0].seq != seq[(*q)[0].h] {
-			q.pop()
-		}
-		return (*q)[0]
-	}
+	q := newHeadMerge(len(heads))
 	for h := range heads {
-		a, r, ok := entry(h)
-		all.push(a)
-		if ok {
-			ranked.push(r)
-		}
+		q.add(h, headOf(h))
 	}
 	for n := range m.Rank {
-		first := fresh(&all)
-		h := first.h
-		if first.ranked {
-			// first is ranked, so ranked holds a head of its time
-			h = fresh(&ranked).h
-		}
+		h := q.next()
 		m.Rank[heads[h][0]] = int32(n)
-		heads[h] = heads[h][1:]
-		seq[h]++
-		// The taken head's entries on top of their heaps are replaced by
-		// the input's next head in place (or dropped), not left stale
-		// under a new one: half the heaps' work. Entries elsewhere go
-		// stale as before. Only fresh entries decide, so the order is
-		// the same.
-		var a, r headAt
-		var ok bool
-		more := len(heads[h]) > 0
+		if heads[h] = heads[h][1:]; len(heads[h]) > 0 {
+			q.advance(headOf(h), true)
+		} else {
+			q.advance(mergeHead{}, false)
+		}
+	}
+}
+
+// mergeHead is an input's next event as the merge compares it: its time
+// on the merged clock (skew added) and its protocol rank, if it has one.
+type mergeHead struct {
+	t      int64
+	rank   int
+	ranked bool
+}
+
+// headMerge is orderByTime's merge, told each input's head as the input
+// gives it: next says whose head comes next, and advance gives that
+// input's following head. It never looks past a head, so the inputs can
+// be read as the merge goes (a fold reads them block by block,
+// docs/folding-plan.md).
+type headMerge struct {
+	all, ranked headQueue
+	// seq[h] counts the heads input h has given: an entry of an older
+	// head is stale, and dropped when it comes to the top
+	seq []int32
+	// the last next: the input taken, and whether the head of the least
+	// time was a ranked one (then the taken input's entry is on top of
+	// the ranked heap)
+	taken       int
+	firstRanked bool
+}
+
+func newHeadMerge(inputs int) *headMerge {
+	return &headMerge{all: make(headQueue, 0, inputs), ranked: make(headQueue, 0, inputs), seq: make([]int32, inputs)}
+}
+
+// entries returns x as input h's entry in each heap.
+func (q *headMerge) entries(h int, x mergeHead) (a, r headAt) {
+	return headAt{t: x.t, h: h, seq: q.seq[h], ranked: x.ranked}, headAt{t: x.t, rank: x.rank, h: h, seq: q.seq[h]}
+}
+
+// add gives input h its first head.
+func (q *headMerge) add(h int, x mergeHead) {
+	a, r := q.entries(h, x)
+	q.all.push(a)
+	if x.ranked {
+		q.ranked.push(r)
+	}
+}
+
+// fresh drops the stale entries on top of hq and returns the top.
+func (q *headMerge) fresh(hq *headQueue) headAt {
+	for (*hq)[0].seq != q.seq[(*hq)[0].h] {
+		hq.pop()
+	}
+	return (*hq)[0]
+}
+
+// next returns the input whose head comes next; advance must follow.
+func (q *headMerge) next() int {
+	first := q.fresh(&q.all)
+	q.taken, q.firstRanked = first.h, first.ranked
+	if first.ranked {
+		// first is ranked, so ranked holds a head of its time
+		q.taken = q.fresh(&q.ranked).h
+	}
+	return q.taken
+}
+
+// advance gives the input next returned its following head x, or says it
+// has none (more false).
+//
+// The taken head's entries on top of their heaps are replaced by the
+// input's next head in place (or dropped), not left stale under a new
+// one: half the heaps' work. Entries elsewhere go stale as before. Only
+// fresh entries decide, so the order is the same.
+func (q *headMerge) advance(x mergeHead, more bool) {
+	h := q.taken
+	q.seq[h]++
+	a, r := q.entries(h, x)
+	switch {
+	case q.all[0].h != h:
 		if more {
-			a, r, ok = entry(h)
+			q.all.push(a)
 		}
-		switch {
-		case all[0].h != h:
-			if more {
-				all.push(a)
-			}
-		case more:
-			all.replaceTop(a)
-		default:
-			all.pop()
+	case more:
+		q.all.replaceTop(a)
+	default:
+		q.all.pop()
+	}
+	ok := more && x.ranked
+	switch {
+	case !q.firstRanked:
+		if ok {
+			q.ranked.push(r)
 		}
-		switch {
-		case !first.ranked:
-			if ok {
-				ranked.push(r)
-			}
-		case ok:
-			ranked.replaceTop(r)
-		default:
-			ranked.pop()
-		}
+	case ok:
+		q.ranked.replaceTop(r)
+	default:
+		q.ranked.pop()
 	}
 }
 
