@@ -204,26 +204,24 @@ func (q *headMerge) advance(x mergeHead, more bool) {
 	h := q.taken
 	q.seq[h]++
 	a, r := q.entries(h, x)
+	q.all.settle(q.all[0].h == h, more, a)
+	q.ranked.settle(q.firstRanked, more && x.ranked, r)
+}
+
+// settle puts e, the taken input's next entry, into the heap: in place of
+// the taken head's entry when that is on top, else among the others; when
+// there is none (keep false) it drops the entry on top, or leaves the
+// heap be.
+func (hq *headQueue) settle(onTop, keep bool, e headAt) {
 	switch {
-	case q.all[0].h != h:
-		if more {
-			q.all.push(a)
+	case !onTop:
+		if keep {
+			hq.push(e)
 		}
-	case more:
-		q.all.replaceTop(a)
+	case keep:
+		hq.replaceTop(e)
 	default:
-		q.all.pop()
-	}
-	ok := more && x.ranked
-	switch {
-	case !q.firstRanked:
-		if ok {
-			q.ranked.push(r)
-		}
-	case ok:
-		q.ranked.replaceTop(r)
-	default:
-		q.ranked.pop()
+		hq.pop()
 	}
 }
 
