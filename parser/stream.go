@@ -150,10 +150,6 @@ type stream struct {
 	opts   *Options
 	forced *Layout
 	forceJ bool
-	// keptFirst, keptFirstTM: the stream has kept its first event other
-	// than a meta one, and its first TaskManager one (see kept)
-	keptFirst, keptFirstTM bool
-	keepScratch            flinklog.Event
 
 	sum     InputSummary
 	layout  *Layout
@@ -218,6 +214,12 @@ type stream struct {
 	fills     []resourceFill     // set by finish, applied by resourceFiller
 	diags     []Diagnostic
 	diagKind  map[string]int
+	// keptFirst, keptFirstTM: the stream has kept its first event other
+	// than a meta one, and its first TaskManager one (see kept); Keep is
+	// handed keepScratch. (Last: the fields read for every record stay
+	// together.)
+	keptFirst, keptFirstTM bool
+	keepScratch            flinklog.Event
 }
 
 // hintsAlways makes streams collect version hints even when the version
@@ -733,6 +735,9 @@ func (s *stream) finishRecord() {
 	// gives one slot report may repeat an earlier one (fold).
 	n := 0
 	var first flinklog.Event
+	// (Keep is looked at only when set: a call an event cost a read
+	// without it 9 % on a TaskManager's log)
+	keep := s.opts.Keep
 	status, why := s.classifier.Classify(&r.Record, &info.LoggerInfo, func(ev flinklog.Event) {
 		ev.Pos.File, ev.Pos.Rec = s.idx, r.rec
 		s.comps[ev.Component]++
@@ -741,12 +746,12 @@ func (s *stream) finishRecord() {
 		case 0:
 			first = ev
 		case 1:
-			if s.kept(&first) {
+			if keep == nil || s.kept(&first) {
 				s.events.add(first)
 			}
 			fallthrough
 		default:
-			if s.kept(&ev) {
+			if keep == nil || s.kept(&ev) {
 				s.events.add(ev)
 			}
 		}
@@ -754,7 +759,7 @@ func (s *stream) finishRecord() {
 	})
 	// (a slot report not kept is not folded either: its repeats, word for
 	// word the same, are not kept)
-	if n == 1 && s.kept(&first) && (s.byTime || !s.fold(&first)) {
+	if n == 1 && (keep == nil || s.kept(&first)) && (s.byTime || !s.fold(&first)) {
 		s.events.add(first)
 	}
 	// Only which components an input holds matters: noted once per logger.
@@ -781,9 +786,6 @@ func (s *stream) finishRecord() {
 // held any evidence at all. A piece of a file keeps its own firsts too:
 // more than needed, never less.
 func (s *stream) kept(ev *flinklog.Event) bool {
-	if s.opts.Keep == nil {
-		return true
-	}
 	switch {
 	case ev.Kind == flinklog.KindMetaVersion, ev.Kind == flinklog.KindMetaTMID, ev.Kind == flinklog.KindMetaSlots:
 		return true
