@@ -2,8 +2,6 @@ package sim
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -35,13 +33,8 @@ func TestFoldDropsNothingARuleTakesUp(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				dir := t.TempDir()
-				for name, content := range r.Files {
-					if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				res, err := parser.Read([]string{dir}, parser.Options{})
+				// as collected logs arrive: rotated, gzipped, in any order
+				res, err := parser.Read(writeRun(t, r), parser.Options{ChunkSize: *chunk})
 				if err != nil {
 					t.Fatal(err)
 				}

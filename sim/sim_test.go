@@ -25,6 +25,43 @@ var chunk = flag.Int("chunk", 0, "read every large-enough log in pieces of this 
 // "rule severity alloc tm" keys, with the truth's.
 func auditRun(t testing.TB, r *Result) (got, want []string) {
 	t.Helper()
+	res, err := parser.Read(writeRun(t, r), parser.Options{ChunkSize: *chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray := 0
+	for _, in := range res.Inputs {
+		stray += in.Stray
+		if in.Unparsed > 0 {
+			t.Errorf("%s: %d unparsed records in simulated output", in.Path, in.Unparsed)
+		}
+	}
+	written := 0
+	for _, n := range r.Truth.StdoutLines {
+		written += n
+	}
+	if stray != written {
+		t.Errorf("seed %d: %d stray lines read, %d stdout lines written", r.Truth.Seed, stray, written)
+	}
+	m := reconstruct.Build(res)
+	checkTables(t, m, r.Truth)
+	for _, f := range rules.Run(m, rules.All) {
+		got = append(got, key(f.Rule, f.Severity.String(), f.Alloc.String(), f.Resource))
+	}
+	for _, f := range r.Truth.Findings {
+		want = append(want, key(f.Rule, f.Severity, f.AllocationID, f.TaskManager))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	return got, want
+}
+
+// writeRun writes a run's files as collected logs arrive: some
+// TaskManager logs rotated (seed % 4 == 1: the older half in name.1),
+// some inputs gzipped, given in an order of the seed's. It returns their
+// paths.
+func writeRun(t testing.TB, r *Result) []string {
+	t.Helper()
 	dir := t.TempDir()
 	var paths []string
 	files := map[string]string{}
@@ -56,35 +93,7 @@ func auditRun(t testing.TB, r *Result) (got, want []string) {
 	}
 	// the order the files are given in must not matter
 	rand.New(rand.NewPCG(r.Truth.Seed, 7)).Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
-	res, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stray := 0
-	for _, in := range res.Inputs {
-		stray += in.Stray
-		if in.Unparsed > 0 {
-			t.Errorf("%s: %d unparsed records in simulated output", in.Path, in.Unparsed)
-		}
-	}
-	written := 0
-	for _, n := range r.Truth.StdoutLines {
-		written += n
-	}
-	if stray != written {
-		t.Errorf("seed %d: %d stray lines read, %d stdout lines written", r.Truth.Seed, stray, written)
-	}
-	m := reconstruct.Build(res)
-	checkTables(t, m, r.Truth)
-	for _, f := range rules.Run(m, rules.All) {
-		got = append(got, key(f.Rule, f.Severity.String(), f.Alloc.String(), f.Resource))
-	}
-	for _, f := range r.Truth.Findings {
-		want = append(want, key(f.Rule, f.Severity, f.AllocationID, f.TaskManager))
-	}
-	sort.Strings(got)
-	sort.Strings(want)
-	return got, want
+	return paths
 }
 
 func key(rule, sev, alloc, tm string) string {
