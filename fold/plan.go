@@ -300,8 +300,8 @@ func reportsAfterClose(m *reconstruct.Model, stories []Story) {
 				}
 				ref := p.SlotReport(k)
 				for _, st := range res.Base(ref).Slots {
-					if k, ok := closeOf[st.Alloc]; ok && st.Alloc.IsSet() && m.Rank[ref] > m.Rank[stories[k].Close] {
-						stories[k].Reopened = true
+					if at, ok := closeOf[st.Alloc]; ok && st.Alloc.IsSet() && m.Rank[ref] > m.Rank[stories[at].Close] {
+						stories[at].Reopened = true
 					}
 				}
 			}
@@ -382,11 +382,9 @@ func summarize(m *reconstruct.Model, stories []Story) Summary {
 		if len(s.Alloc.Events) == 0 {
 			continue
 		}
-		firstRank := m.Rank[s.Alloc.Events[0]]
-		for _, i := range s.Alloc.Events {
-			firstRank = min(firstRank, m.Rank[i])
-		}
-		changes = append(changes, change{firstRank, 1})
+		// (an allocation's events are in the merged order: its first is
+		// where the fold first holds it)
+		changes = append(changes, change{m.Rank[s.Alloc.Events[0]], 1})
 		if s.Verdict == Healthy {
 			changes = append(changes, change{m.Rank[s.Close], -1})
 		}
