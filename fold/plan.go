@@ -445,3 +445,58 @@ func Contradictions(m *reconstruct.Model, stories []Story, findings []rules.Find
 	}
 	return out
 }
+
+// Dropped reports whether the plan drops a story at its close: healthy,
+// and not named again after it.
+func Dropped(s Story) bool { return s.Verdict == Healthy && !s.Reopened }
+
+// Lean is what a fold that followed the plan would keep of m: the model
+// without the dropped stories (reconstruct.Model.Reduced), and how many of
+// the read's events it still looks at — the kept stories' events, the
+// TaskManager processes' events inside the kept stories' windows (and each
+// process's first, last and stopping lines), and the kinds the rules walk
+// whole (globalKinds). The rules find the same in it as in m (the tests in
+// this package and in sim hold them to it), so those events are what a
+// streaming audit must hold, besides each input's facts.
+func Lean(m *reconstruct.Model, stories []Story) (*reconstruct.Model, int) {
+	dropped := make(map[*reconstruct.Allocation]bool, len(stories))
+	for _, s := range stories {
+		if Dropped(s) {
+			dropped[s.Alloc] = true
+		}
+	}
+	lean := m.Reduced(func(a *reconstruct.Allocation) bool { return dropped[a] })
+	res := m.Result
+	looked := make([]bool, res.Len())
+	n := 0
+	look := func(i parser.EventRef) {
+		if !looked[i] {
+			looked[i] = true
+			n++
+		}
+	}
+	for _, a := range lean.Allocations {
+		for _, i := range a.Events {
+			look(i)
+		}
+	}
+	for _, tm := range lean.TaskManagers {
+		for _, p := range tm.Processes {
+			for _, i := range p.Events {
+				look(i)
+			}
+		}
+	}
+	for i := range res.AllOf(globalKinds...) {
+		look(i)
+	}
+	return lean, n
+}
+
+// globalKinds are the kinds some rule walks over the whole read, whatever
+// allocation they belong to (folding-inventory.md §1).
+var globalKinds = []flinklog.Kind{
+	flinklog.KindJMNoResource, flinklog.KindJMTaskFailed, flinklog.KindRMTMRegister,
+	flinklog.KindHeartbeatTimeout, flinklog.KindRMRequirements, flinklog.KindRMNotFulfillable,
+	flinklog.KindRMTMClose, flinklog.KindJMTMDisconnect, flinklog.KindRMTMUnregister,
+}

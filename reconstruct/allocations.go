@@ -233,3 +233,79 @@ func heldIn(tm *TaskManager, pi int) ([]Held, []flinklog.ID) {
 	}
 	return held, ids
 }
+
+// Reduced returns m without the allocations drop names, their events and
+// replay steps in the TaskManager processes, and the processes' events of
+// no allocation that lie outside every story left: the model a fold that
+// dropped those stories at their close would hand the rules (fold.Lean).
+// The read and the merged order are shared with m; what is left of each
+// process is copied (m is unchanged).
+func (m *Model) Reduced(drop func(*Allocation) bool) *Model {
+	w := m.Without(drop)
+	gone := map[flinklog.ID]bool{}
+	for _, a := range m.Allocations {
+		if drop(a) {
+			gone[a.ID] = true
+		}
+	}
+	res := m.Result
+	moved := map[*Process]*Process{}
+	w.TaskManagers = make([]*TaskManager, len(m.TaskManagers))
+	for t, tm := range m.TaskManagers {
+		ntm := &TaskManager{Resource: tm.Resource, Processes: make([]*Process, len(tm.Processes))}
+		for k, p := range tm.Processes {
+			np := *p
+			np.Events = make([]parser.EventRef, 0, len(p.Events))
+			// the events of no allocation inside a kept story's window
+			// (from its first event in the process to its last) are what
+			// the rules look between two of its events for; the first,
+			// last and stopping lines say where the process ends
+			window := map[flinklog.ID][2]int{}
+			for k, i := range p.Events {
+				if id := res.Head(i).Alloc; id.IsSet() && !gone[id] {
+					w, ok := window[id]
+					if !ok {
+						w[0] = k
+					}
+					w[1] = k
+					window[id] = w
+				}
+			}
+			open := make([]int, len(p.Events)+1) // stories whose window opens (+) or closes (-) here
+			for _, w := range window {
+				open[w[0]]++
+				open[w[1]+1]--
+			}
+			inside := 0
+			for k, i := range p.Events {
+				inside += open[k]
+				id := res.Head(i).Alloc
+				switch {
+				case id.IsSet() && gone[id]:
+				case id.IsSet(), inside > 0, k == 0, k == len(p.Events)-1, res.Kind(i) == flinklog.KindTMStopping:
+					np.Events = append(np.Events, i)
+				}
+			}
+			np.Replay = p.Replay.without(gone)
+			ntm.Processes[k] = &np
+			moved[p] = &np
+		}
+		w.TaskManagers[t] = ntm
+	}
+	for k, a := range w.Allocations {
+		if len(a.Held) == 0 {
+			continue
+		}
+		na := *a
+		na.Held = slices.Clone(a.Held)
+		for j := range na.Held {
+			na.Held[j].Process = moved[na.Held[j].Process]
+		}
+		w.Allocations[k] = &na
+	}
+	w.allocationOf = newAllocIndex(len(w.Allocations))
+	for _, a := range w.Allocations {
+		w.allocationOf.add(a)
+	}
+	return w
+}

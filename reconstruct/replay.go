@@ -757,3 +757,27 @@ func (r *Replay) heldMeanwhile(keys []int) func(k int) []int {
 		return append(slices.Clip(before[k]), byBirth[lo:max(lo, hi)]...)
 	}
 }
+
+// without returns a copy of r without the steps about the AllocationIDs
+// gone names (see Model.Reduced).
+func (r *Replay) without(gone map[flinklog.ID]bool) *Replay {
+	w := *r
+	w.Steps = make([]Step, 0, len(r.Steps))
+	moved := make([]int, len(r.Steps))
+	for si, st := range r.Steps {
+		moved[si] = -1
+		if st.alloc != 0 && gone[r.allocs[st.alloc]] {
+			continue
+		}
+		moved[si] = len(w.Steps)
+		w.Steps = append(w.Steps, st)
+	}
+	w.Divergences = nil
+	for _, d := range r.Divergences {
+		if moved[d.Step] >= 0 {
+			d.Step = moved[d.Step]
+			w.Divergences = append(w.Divergences, d)
+		}
+	}
+	return &w
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,9 +49,13 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 		// what a streaming audit would fold of these logs (docs/folding-plan.md)
 		began := time.Now()
 		stories, plan := fold.Plan(m)
+		// and whether the rules find the same in what it would keep
+		lean, leanEvents := fold.Lean(m, stories)
 		ev.Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", plan.Allocations).
 			Int("healthy", plan.Healthy).Int("kept", plan.Kept).Int("open", plan.Open).Int("reopened", plan.Reopened).
-			Int("peak", plan.Peak).Int("contradicted", len(fold.Contradictions(m, stories, findings))).Msg("fold plan")
+			Int("peak", plan.Peak).Int("contradicted", len(fold.Contradictions(m, stories, findings))).
+			Int("events", m.Result.Len()).Int("lean_events", leanEvents).
+			Str("lean_findings", leanFindings(rules.Run(lean, rules.All), findings)).Msg("fold plan")
 	}
 	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
 	if e.filter != nil && e.narrow != nil {
@@ -302,4 +308,15 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 	nf.register(cmd, true, true)
 	cmd.Flags().Lookup("alloc").Usage = "every finding about this AllocationID"
 	return cmd
+}
+
+// leanFindings says whether the rules found the same in the model a fold
+// would keep as in the whole one, to the byte of their JSON.
+func leanFindings(lean, whole []rules.Finding) string {
+	x, errX := json.Marshal(lean)
+	y, errY := json.Marshal(whole)
+	if errX != nil || errY != nil || !bytes.Equal(x, y) {
+		return "differ"
+	}
+	return "same"
 }
