@@ -472,6 +472,12 @@ func (s *stream) absorb(o *stream, offset int64) {
 	for _, r := range o.registered {
 		s.registered = appendUnique(s.registered, r)
 	}
+	if s.opts.Keep != nil {
+		for _, at := range o.keptAt {
+			s.keptAt = append(s.keptAt, s.classified+at)
+		}
+	}
+	s.classified += o.classified
 	if o.events.len() >= eventBlockLen/4 {
 		s.absorbRuns(o, s.events.len(), offset)
 		s.events.adopt(&o.events)

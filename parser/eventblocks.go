@@ -26,6 +26,10 @@ type eventBlocks struct {
 	// away: the stream's input can be read again by position (see
 	// Result.Text), so its events let their text go as they are added
 	away bool
+	// emit, when set, is handed each block as it fills (and closes), which
+	// the stream then lets go: a read again (Result.ReadAgain) holds a
+	// block at a time, not the input's events
+	emit func(*eventBlock)
 }
 
 // add appends ev. The first block grows from small (most streams hold few
@@ -41,10 +45,16 @@ func (b *eventBlocks) add(ev flinklog.Event) {
 	k := len(b.blocks) - 1
 	if k < 0 || b.blocks[k].full() {
 		c := eventBlockLen
-		if k < 0 {
+		if k < 0 && b.emit == nil {
 			c = 16
-		} else {
+		}
+		if k >= 0 {
 			b.blocks[k].close()
+			if b.emit != nil {
+				b.emit(b.blocks[k])
+				b.blocks[k] = nil
+				b.blocks, k = b.blocks[:0], -1
+			}
 		}
 		b.blocks = append(b.blocks, newEventBlock(c))
 		k++

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -223,6 +224,27 @@ func FuzzChunkedRead(f *testing.F) {
 		}
 		if !reflect.DeepEqual(kept.Inputs, ref.Inputs) || !reflect.DeepEqual(kept.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(only(kept, keep), only(ref, keep)) {
 			t.Fatalf("a read that keeps some allocations' events differs from the sequential read")
+		}
+		// read again after that read: the events of the read in pieces, or
+		// refused
+		for k, in := range kept.Inputs {
+			ir, err := kept.ReadAgain(k, Options{MaxLine: 4096, MaxRecord: 8192})
+			if errors.Is(err, ErrNotRereadable) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := drain(ir)
+			if errors.Is(err, ErrNotRereadable) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := eventsOf(got, in.File); !reflect.DeepEqual(again, want) && len(again)+len(want) > 0 {
+				t.Fatalf("read again: %d events, the read in pieces %d, or they differ", len(again), len(want))
+			}
 		}
 	})
 }

@@ -35,6 +35,9 @@ type Result struct {
 	heads       map[int32][]byte // the timestamp texts of each event's repeats (see Repeat.head)
 	Diagnostics []Diagnostic
 	rereader    *lineSource // see Text
+	// fills are each input's ResourceID fills (stream.fillsRead), by its
+	// place in Inputs: what ReadAgain completes the events read again with
+	fills [][]resourceFill
 	// readFrom is the path each of Files was read from, which Text reads
 	// again: a caller may rename Files for its output
 	readFrom []string
@@ -202,6 +205,11 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.readFrom = append(res.readFrom, sum.Path)
 			res.Inputs = append(res.Inputs, sum)
+			if dupOf == "" {
+				res.fills = append(res.fills, st.fillsRead())
+			} else {
+				res.fills = append(res.fills, nil)
+			}
 			h := &handover{base: base, fills: st.fills, fill: st.resourceFiller(), mark: st.markRuns(&pending)}
 			st.events.drain(func(blk *eventBlock) {
 				res.events.take(blk, fl == nil, h)
@@ -374,6 +382,7 @@ type fileReader struct {
 	// lone-CR line ends), that Result.Text can read again by line; its
 	// unwrapped streams let their events' texts go (eventBlocks.away)
 	reread  bool
+	emit    *emitter // set by Result.ReadAgain: its streams hand their blocks over
 	streams []*stream
 	byName  map[string]*stream
 	main    *stream // the stream called "", once it exists
@@ -398,11 +407,21 @@ type fileReader struct {
 }
 
 func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileResult {
+	return readFileEmitting(path, opts, forced, forceJSON, nil)
+}
+
+// readFileEmitting is readFile, its streams handing each block of events
+// to emit as it fills (see eventBlocks.emit) when emit is set.
+func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool, emit *emitter) fileResult {
 	r, closer, gz, err := openInput(path, opts.Stdin, opts.ra, opts.Progress)
 	if err != nil {
 		return fileResult{err: err}
 	}
 	defer func() { _ = closer() }()
+	_, crLines := r.(crReader)
+	if emit != nil {
+		r = stoppable{r, &emit.stop}
+	}
 	// A regular uncompressed file can be hashed later, and only if it
 	// must be (settleContentKeys); anything else is hashed as it is read.
 	lazy := !gz && path != "-" && isRegularFile(path)
@@ -410,7 +429,7 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 	// (hashing stdin cost a sixth of reading it).
 	hr := &hashingReader{r: r, skip: lazy || opts.lone}
 	hr.h.SetSeed(contentSeed)
-	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}}
+	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}, emit: emit}
 	br := pieceReaders.Get().(*bufio.Reader)
 	br.Reset(hr)
 	// A log-store export is told by its first bytes (its lines may be one
@@ -424,7 +443,6 @@ func readFile(path string, opts *Options, forced *Layout, forceJSON bool) fileRe
 		fr.finishFile(lines, readErr)
 		return fr.result(hr, lazy, path)
 	}
-	_, crLines := r.(crReader)
 	fr.reread = lazy && !crLines
 	lr := newLineReader(br, opts.MaxLine)
 	_, readErr := fr.readLines(lr)
@@ -559,6 +577,9 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	st.events.away = fr.reread && fr.wrapper == wrapNone && name == "" && !fr.opts.Reference
 	st.classifier.SumText = st.events.away // no text made to be dropped
 	st.nameHint, st.nameHintSrc = hint, hintSrc
+	if fr.emit != nil {
+		st.events.emit = fr.emit.block(len(fr.streams))
+	}
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)
 	if name == "" {

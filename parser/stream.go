@@ -220,6 +220,11 @@ type stream struct {
 	// together.)
 	keptFirst, keptFirstTM bool
 	keepScratch            flinklog.Event
+	// classified counts the events classified, kept or not; keptAt is the
+	// number of each event kept, when Keep is set, so that fillsRead can
+	// say where each fill begins in the events a full read would keep.
+	classified int
+	keptAt     []int
 }
 
 // hintsAlways makes streams collect version hints even when the version
@@ -738,6 +743,7 @@ func (s *stream) finishRecord() {
 	// (Keep is looked at only when set: a call an event cost a read
 	// without it 9 % on a TaskManager's log)
 	keep := s.opts.Keep
+	firstAt := s.classified
 	status, why := s.classifier.Classify(&r.Record, &info.LoggerInfo, func(ev flinklog.Event) {
 		ev.Pos.File, ev.Pos.Rec = s.idx, r.rec
 		s.comps[ev.Component]++
@@ -746,20 +752,21 @@ func (s *stream) finishRecord() {
 		case 0:
 			first = ev
 		case 1:
-			if keep == nil || s.kept(&first) {
+			if keep == nil || s.keptAs(&first, firstAt) {
 				s.events.add(first)
 			}
 			fallthrough
 		default:
-			if keep == nil || s.kept(&ev) {
+			if keep == nil || s.keptAs(&ev, firstAt+n) {
 				s.events.add(ev)
 			}
 		}
 		n++
 	})
+	s.classified += n
 	// (a slot report not kept is not folded either: its repeats, word for
 	// word the same, are not kept)
-	if n == 1 && (keep == nil || s.kept(&first)) && (s.byTime || !s.fold(&first)) {
+	if n == 1 && (keep == nil || s.keptAs(&first, firstAt)) && (s.byTime || !s.fold(&first)) {
 		s.events.add(first)
 	}
 	// Only which components an input holds matters: noted once per logger.
@@ -785,6 +792,16 @@ func (s *stream) finishRecord() {
 // TaskManager events above its first banner (finish) and for whether it
 // held any evidence at all. A piece of a file keeps its own firsts too:
 // more than needed, never less.
+// keptAs is kept, for the stream's event number at (counting every event
+// classified), noting the number of an event kept.
+func (s *stream) keptAs(ev *flinklog.Event, at int) bool {
+	if !s.kept(ev) {
+		return false
+	}
+	s.keptAt = append(s.keptAt, at)
+	return true
+}
+
 func (s *stream) kept(ev *flinklog.Event) bool {
 	switch {
 	case ev.Kind == flinklog.KindMetaVersion, ev.Kind == flinklog.KindMetaTMID, ev.Kind == flinklog.KindMetaSlots:
@@ -929,6 +946,27 @@ func (s *stream) finish() {
 		}
 		i++
 	}
+}
+
+// fillsRead returns the stream's fills with each one's from counted among
+// the events a read without Keep keeps (Result.ReadAgain applies them to
+// the events it reads again), nil where that cannot be said: a read with
+// Keep that folded a slot report it kept.
+func (s *stream) fillsRead() []resourceFill {
+	if s.opts.Keep == nil {
+		return s.fills
+	}
+	if len(s.keptAt) != s.events.len() {
+		return nil
+	}
+	out := make([]resourceFill, len(s.fills))
+	for k, f := range s.fills {
+		out[k] = f
+		if f.from > 0 {
+			out[k].from = s.keptAt[f.from]
+		}
+	}
+	return out
 }
 
 // resourceFill: from event index from on, TaskManager events that name no

@@ -1,0 +1,242 @@
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+)
+
+// Reading an input again, a block at a time: the first piece of a
+// streaming audit (docs/folding-plan.md, step 1). A first read of the
+// inputs (with Keep, it holds next to nothing) settles what the read
+// decides only at its end — each input's number, whether it duplicates
+// another, the ResourceIDs its TaskManager events get — and ReadAgain then
+// reads one input again, in line order, handing its events over as they
+// are read, completed as that first read completed them, while holding a
+// few blocks of them at most.
+
+// InputReader hands one input's events over in line order, a batch at a
+// time (Result.ReadAgain).
+type InputReader struct {
+	e     *emitter
+	batch []flinklog.Event // the batch Next returned last, given back on the next call
+	err   error
+}
+
+// ErrNotRereadable is what ReadAgain says of an input it cannot read again
+// event for event as the read did: its events are not handed over, and the
+// caller reads the batch way.
+var ErrNotRereadable = errors.New("input cannot be read again event for event")
+
+// errStopped ends a read again that its caller closed.
+var errStopped = errors.New("read again: stopped")
+
+// ReadAgain starts reading input k of r (its place in r.Inputs) again, on a
+// goroutine of its own: the events Next hands over are those of r's input
+// k, in order, written out as r.Event writes them, whatever Keep r's read
+// had. opts must be the options r was read with. An input that r's read
+// completed with what no line of its own says (a duplicate, standard
+// input, a log-store export or a wrapped log, a slot report repeated word
+// for word, a TaskManager named by the other components' lines) is
+// ErrNotRereadable; a file that has changed since is an error when the
+// read again ends.
+func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
+	if k < 0 || k >= len(r.Inputs) {
+		return nil, fmt.Errorf("read again: no input %d", k)
+	}
+	in := &r.Inputs[k]
+	path := r.readFrom[k]
+	fills := r.fills[k]
+	why := ""
+	switch {
+	case in.DuplicateOf != "":
+		why = "a duplicate of " + in.DuplicateOf
+	case path == "-":
+		why = "standard input"
+	case in.Wrapper != "" || r.Files[k].Stream != "":
+		why = "a wrapped log or an export"
+	case fills == nil:
+		why = "a slot report kept by the read and repeated"
+	}
+	for _, f := range fills {
+		if f.resource == "" && in.hasTM() {
+			why = "TaskManager lines named by other components' lines"
+		}
+	}
+	if why != "" {
+		return nil, fmt.Errorf("%w: %s is %s", ErrNotRereadable, path, why)
+	}
+	forced, forceJSON, err := ResolveLayout(opts.Layout)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = defaultMaxLine
+	}
+	if opts.MaxRecord <= 0 {
+		opts.MaxRecord = defaultMaxRecord
+	}
+	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
+	opts.lone, opts.files = true, 1
+	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), free: make(chan []flinklog.Event, 3)}
+	go func() {
+		defer close(e.ch)
+		fr := readFileEmitting(path, &opts, forced, forceJSON, e)
+		e.finish(fr, in)
+	}()
+	return &InputReader{e: e}, nil
+}
+
+// hasTM reports whether the input holds TaskManager lines.
+func (in *InputSummary) hasTM() bool {
+	for _, c := range in.Components {
+		if c == flinklog.ComponentTM {
+			return true
+		}
+	}
+	return false
+}
+
+// Next returns the input's next events, in line order; they are valid
+// until the next call. It returns nil at the end of the input, and the
+// error that ended the read again early, if one did.
+func (ir *InputReader) Next() ([]flinklog.Event, error) {
+	if ir.batch != nil {
+		select {
+		case ir.e.free <- ir.batch[:0]:
+		default:
+		}
+		ir.batch = nil
+	}
+	if ir.err != nil {
+		return nil, ir.err
+	}
+	b, ok := <-ir.e.ch
+	if !ok {
+		ir.err = ir.e.err
+		if ir.err == nil {
+			ir.err = io.EOF
+		}
+		if ir.err == io.EOF {
+			return nil, nil
+		}
+		return nil, ir.err
+	}
+	ir.batch = b
+	return b, nil
+}
+
+// Close stops the read again and waits for it to end.
+func (ir *InputReader) Close() {
+	ir.e.stop.Store(true)
+	for range ir.e.ch {
+	}
+	if ir.err == nil {
+		ir.err = errStopped
+	}
+}
+
+// emitter is what a read again's streams hand their blocks to: it writes
+// the events out, completed as the first read completed them, and sends
+// them on.
+type emitter struct {
+	stop  atomic.Bool
+	ch    chan []flinklog.Event
+	free  chan []flinklog.Event
+	file  int32          // the input's number in the read
+	fills []resourceFill // its ResourceID fills, numbered among every event
+	fill  int            // the fill in effect
+	next  int            // the number of the next event
+	err   error          // what ended the read early (set before ch closes)
+	extra bool           // the file gave another stream than its first
+}
+
+// block returns what stream number n of the input hands its blocks to: the
+// first stream's are sent on; a file read again that gives another stream
+// is not the file that was read.
+func (e *emitter) block(n int) func(*eventBlock) {
+	if n > 0 {
+		e.extra = true
+		return func(*eventBlock) {}
+	}
+	return e.send
+}
+
+// send writes blk's events out and sends them on, unless the read again
+// was stopped.
+func (e *emitter) send(blk *eventBlock) {
+	if e.stop.Load() || len(blk.evs) == 0 {
+		return
+	}
+	var batch []flinklog.Event
+	select {
+	case batch = <-e.free:
+	default:
+		batch = make([]flinklog.Event, 0, eventBlockLen)
+	}
+	for j := range blk.evs {
+		batch = append(batch, flinklog.Event{})
+		ev := &batch[len(batch)-1]
+		blk.unpack(&blk.evs[j], ev)
+		ev.SetRepeatSpan(0, 0)
+		ev.Pos.File = e.file
+		for e.fill+1 < len(e.fills) && e.fills[e.fill+1].from <= e.next {
+			e.fill++
+		}
+		if e.fill < len(e.fills) && ev.Resource == "" && ev.Component == flinklog.ComponentTM {
+			ev.Resource = e.fills[e.fill].resource
+		}
+		e.next++
+	}
+	e.ch <- batch
+}
+
+// finish sends the events the read again left in its stream, and says why
+// the read again is not the read's input in, if it is not.
+func (e *emitter) finish(fr fileResult, in *InputSummary) {
+	switch {
+	case fr.err != nil && errors.Is(fr.err, errStopped):
+		e.err = errStopped
+		return
+	case fr.err != nil:
+		e.err = fr.err
+		return
+	case e.stop.Load():
+		e.err = errStopped
+		return
+	case e.extra || len(fr.streams) != 1:
+		e.err = fmt.Errorf("%w: %s now holds more than one log", ErrNotRereadable, in.Path)
+		return
+	}
+	st := fr.streams[0]
+	if len(st.runs) > 0 {
+		e.err = fmt.Errorf("%w: %s repeats a slot report word for word", ErrNotRereadable, in.Path)
+		return
+	}
+	for _, blk := range st.events.blocks {
+		blk.close()
+		e.send(blk)
+	}
+	st.events.blocks = nil
+	if st.sum.Err != in.Err || e.next != in.EventCount || st.sum.Lines != in.Lines {
+		e.err = fmt.Errorf("read again: %s has changed since it was read (%d lines and %d events, then %d and %d)",
+			in.Path, st.sum.Lines, e.next, in.Lines, in.EventCount)
+	}
+}
+
+// stoppable is a reader that fails once stop is set: a read again that its
+// caller closed stops reading the file.
+type stoppable struct {
+	r    io.Reader
+	stop *atomic.Bool
+}
+
+func (s stoppable) Read(p []byte) (int, error) {
+	if s.stop.Load() {
+		return 0, errStopped
+	}
+	return s.r.Read(p)
+}

@@ -1,0 +1,105 @@
+package parser
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+)
+
+// TestReadAgainGivesTheReadsEvents: every input of every test log, alone
+// and as the bundled directories, read again after a first read (whole or
+// in pieces, keeping everything or nothing) gives the full read's events of
+// that input, field for field and in order — or is refused as not
+// rereadable, never answered otherwise.
+func TestReadAgainGivesTheReadsEvents(t *testing.T) {
+	var paths []string
+	for _, dir := range []string{"../testdata/logs", "../testdata/hostile"} {
+		m, _ := filepath.Glob(filepath.Join(dir, "*"))
+		paths = append(paths, m...)
+	}
+	nothing := func(*flinklog.Event) bool { return false }
+	reread, refused, events := 0, 0, 0
+	for _, p := range paths {
+		for _, chunk := range []int{0, 4 << 10} {
+			name := filepath.Base(p)
+			if chunk > 0 {
+				name += "/pieces"
+			}
+			t.Run(name, func(t *testing.T) {
+				full, err := Read([]string{p}, Options{ChunkSize: chunk})
+				if err != nil {
+					t.Skip(err) // what a full read refuses is not ReadAgain's to test
+				}
+				for _, keep := range []func(*flinklog.Event) bool{nil, nothing} {
+					first, err := Read([]string{p}, Options{ChunkSize: chunk, Keep: keep})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for k, in := range first.Inputs {
+						ir, err := first.ReadAgain(k, Options{})
+						if errors.Is(err, ErrNotRereadable) {
+							refused++
+							continue
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						got, err := drain(ir)
+						if errors.Is(err, ErrNotRereadable) {
+							refused++
+							continue
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						want := eventsOf(full, in.File)
+						if len(got) != len(want) {
+							t.Fatalf("%s: read again gives %d events, the read %d", in.Path, len(got), len(want))
+						}
+						for i := range got {
+							if !reflect.DeepEqual(got[i], want[i]) {
+								t.Fatalf("%s: event %d differs:\n again %+v\n read  %+v", in.Path, i, got[i], want[i])
+							}
+						}
+						reread++
+						events += len(got)
+					}
+				}
+			})
+		}
+	}
+	t.Logf("%d inputs read again (%d events), %d refused", reread, events, refused)
+	if reread < 50 || events < 1000 {
+		t.Errorf("only %d inputs (%d events) read again", reread, events)
+	}
+}
+
+// drain returns every event ir hands over, or the error that ended it.
+func drain(ir *InputReader) ([]flinklog.Event, error) {
+	var out []flinklog.Event
+	for {
+		b, err := ir.Next()
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			return out, nil
+		}
+		out = append(out, b...)
+	}
+}
+
+// eventsOf returns the events res read from input file, in order, as
+// Result.Event writes them (repeats are not events as read).
+func eventsOf(res *Result, file int32) []flinklog.Event {
+	var out []flinklog.Event
+	for i := 0; i < res.events.len(); i++ {
+		if ev := res.Event(EventRef(i)); ev.Pos.File == file {
+			out = append(out, *ev)
+		}
+	}
+	return out
+}
