@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -60,6 +61,9 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		why = "a wrapped log or an export"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
+	case in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
+		// joinIdentities names its events from the other inputs' lines
+		why = "a TaskManager log named after its file"
 	}
 	for _, f := range fills {
 		if f.resource == "" && in.hasTM() {

@@ -1,0 +1,178 @@
+package reconstruct
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// The merged stream: every input of a read read again (parser.ReadAgain),
+// its events handed over in Model.Rank's order without holding more than a
+// few blocks of each input (docs/folding-plan.md, step 3). The read it
+// starts from may have kept nothing: it gives the inputs, their numbers and
+// their ResourceIDs; the skew comes from the caller.
+
+// Merged yields the events of every input of a read in the merged order.
+type Merged struct {
+	inputs  []mergedInput
+	q       *headMerge
+	started bool
+	rank    int32
+	live    int               // the inputs with a head
+	kind    flinklog.TimeKind // the kind of every event's time
+	err     error
+}
+
+// mergedInput is one input as the merge reads it: its reader, the batch
+// at hand and where in it the head is.
+type mergedInput struct {
+	r      *parser.InputReader
+	batch  []flinklog.Event
+	at     int
+	ref    parser.EventRef // the head's ref in the read that kept everything
+	offset int64           // the input's skew
+}
+
+// ErrNotMergeable says that the inputs cannot be merged as they are read
+// again: one cannot be read again (parser.ErrNotRereadable), or their
+// events' times are not all of one kind, which only a read that keeps them
+// all can order (Model.order's scan).
+var ErrNotMergeable = errors.New("the inputs cannot be merged as they are read again")
+
+// Merge reads every input of res again (opts: the options res was read
+// with) and merges them by time, each input's time moved by skew (by
+// input number; see Model.Skew). The refs it gives are those a read of the
+// same inputs that kept every event gives.
+func Merge(res *parser.Result, opts parser.Options, skew map[int32]int64) (*Merged, error) {
+	m := &Merged{}
+	base := parser.EventRef(0)
+	for k, in := range res.Inputs {
+		if in.DuplicateOf != "" || in.EventCount == 0 {
+			continue
+		}
+		r, err := res.ReadAgain(k, opts)
+		if err != nil {
+			m.Close()
+			if errors.Is(err, parser.ErrNotRereadable) {
+				return nil, fmt.Errorf("%w: %w", ErrNotMergeable, err)
+			}
+			return nil, err
+		}
+		m.inputs = append(m.inputs, mergedInput{r: r, ref: base, offset: skew[in.File]})
+		base += parser.EventRef(in.EventCount)
+	}
+	m.q = newHeadMerge(len(m.inputs))
+	return m, nil
+}
+
+// Close stops every read again.
+func (m *Merged) Close() {
+	for _, in := range m.inputs {
+		in.r.Close()
+	}
+}
+
+// fill makes input h's head the event at hand, reading its next batch when
+// the last is used up; it reports whether the input has one.
+func (m *Merged) fill(h int) (bool, error) {
+	in := &m.inputs[h]
+	for in.at >= len(in.batch) {
+		b, err := in.r.Next()
+		if err != nil {
+			if errors.Is(err, parser.ErrNotRereadable) {
+				return false, fmt.Errorf("%w: %w", ErrNotMergeable, err)
+			}
+			return false, err
+		}
+		if b == nil {
+			in.batch, in.at = nil, 0
+			return false, nil
+		}
+		in.batch, in.at = b, 0
+	}
+	ev := &in.batch[in.at]
+	if m.kind == flinklog.TimeNone {
+		m.kind = ev.Time.Kind
+	}
+	if ev.Time.Kind == flinklog.TimeNone || ev.Time.Kind != m.kind {
+		return false, fmt.Errorf("%w: the events' times are not all of one kind (input %d, line %d)", ErrNotMergeable, ev.Pos.File, ev.Pos.Line)
+	}
+	return true, nil
+}
+
+// head is input h's head as the merge compares it.
+func (m *Merged) head(h int) mergeHead {
+	in := &m.inputs[h]
+	ev := &in.batch[in.at]
+	rank, ranked := protocolRank[ev.Kind]
+	return mergeHead{t: ev.Time.N + in.offset, rank: rank, ranked: ranked}
+}
+
+// Next returns the next event in the merged order, its ref and its rank
+// (Model.Rank's); the event is valid until the next call. ok is false at
+// the end, or when err says what stopped the merge.
+func (m *Merged) Next() (ev *flinklog.Event, ref parser.EventRef, rank int32, ok bool, err error) {
+	if m.err != nil {
+		return nil, 0, 0, false, m.err
+	}
+	if !m.started {
+		m.started = true
+		for h := range m.inputs {
+			more, err := m.fill(h)
+			if err != nil {
+				return m.fail(err)
+			}
+			if more {
+				m.q.add(h, m.head(h))
+				m.live++
+			}
+		}
+	} else {
+		h := m.q.taken
+		in := &m.inputs[h]
+		in.at++
+		in.ref++
+		more, err := m.fill(h)
+		if err != nil {
+			return m.fail(err)
+		}
+		if more {
+			m.q.advance(m.head(h), true)
+		} else {
+			m.q.advance(mergeHead{}, false)
+			m.live--
+		}
+	}
+	if m.live == 0 {
+		return nil, 0, 0, false, nil
+	}
+	h := m.q.next()
+	in := &m.inputs[h]
+	rank = m.rank
+	m.rank++
+	return &in.batch[in.at], in.ref, rank, true, nil
+}
+
+func (m *Merged) fail(err error) (*flinklog.Event, parser.EventRef, int32, bool, error) {
+	m.err = err
+	m.Close()
+	return nil, 0, 0, false, err
+}
+
+// SkewKinds are the only kinds estimateSkew reads: a read that keeps only
+// these (parser.Options.Keep) gives EstimateSkew what a full read gives.
+var SkewKinds = []flinklog.Kind{
+	flinklog.KindRMSlotRequest, flinklog.KindRMAllocStart, flinklog.KindJMDeploy, flinklog.KindJMOfferMatched,
+	flinklog.KindTMSlotRequest, flinklog.KindTMTaskReceived, flinklog.KindTMActivate,
+}
+
+// EstimateSkew is Build's estimate of each input's clock skew (Model.Skew)
+// on its own, for a read that keeps only SkewKinds: what Merge needs before
+// it starts. The refs in each Skew are res's.
+func EstimateSkew(res *parser.Result) map[int32]Skew {
+	m := &Model{Result: res, Skew: map[int32]Skew{}}
+	m.estimateSkew()
+	return m.Skew
+}

@@ -1,0 +1,106 @@
+package sim
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// TestMergedIsTheModelsOrder: the simulated incidents of every version, as
+// collected logs arrive (rotated, gzipped, in any order), read again and
+// merged after a first read that kept nothing give every event of the full
+// read with Model.Rank's rank — or the merge is refused (a DEBUG
+// JobManager's repeated slot reports, times of two kinds), never answered
+// otherwise.
+func TestMergedIsTheModelsOrder(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 4
+	}
+	if *soak > 0 {
+		seeds = *soak
+	}
+	merged, refused, events := 0, 0, 0
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				r, err := Run(scenarioFor(v, seed))
+				if err != nil {
+					t.Fatal(err)
+				}
+				paths := writeRun(t, r)
+				read := func(keep func(*flinklog.Event) bool) *parser.Result {
+					res, err := parser.Read(paths, parser.Options{ChunkSize: *chunk, Keep: keep})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return res
+				}
+				// the first read keeps only what the skew is estimated from
+				skewKind := map[flinklog.Kind]bool{}
+				for _, k := range reconstruct.SkewKinds {
+					skewKind[k] = true
+				}
+				full, first := read(nil), read(func(ev *flinklog.Event) bool { return skewKind[ev.Kind] })
+				m := reconstruct.Build(read(nil)) // (Build names rotated logs' events: full stays as read)
+				skew := map[int32]int64{}
+				for f, s := range reconstruct.EstimateSkew(first) {
+					skew[f] = s.Offset
+				}
+				for f, s := range m.Skew {
+					if skew[f] != s.Offset {
+						t.Fatalf("seed %d: input %d's skew is %d, the model's %d", seed, f, skew[f], s.Offset)
+					}
+				}
+				if len(skew) != len(m.Skew) {
+					t.Fatalf("seed %d: %d inputs skewed, the model skews %d", seed, len(skew), len(m.Skew))
+				}
+				s, err := reconstruct.Merge(first, parser.Options{ChunkSize: *chunk}, skew)
+				if errors.Is(err, reconstruct.ErrNotMergeable) {
+					t.Logf("seed %d: %v", seed, err)
+					refused++
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for {
+					ev, ref, rank, ok, err := s.Next()
+					if errors.Is(err, reconstruct.ErrNotMergeable) {
+						t.Logf("seed %d: %v", seed, err)
+						refused++
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ok {
+						if n != full.Len() {
+							t.Fatalf("seed %d: %d events merged, the read has %d", seed, n, full.Len())
+						}
+						merged++
+						events += n
+						break
+					}
+					if rank != m.Rank[ref] {
+						t.Fatalf("seed %d: %s merged at %d, the model ranks it %d", seed, full.Files.Position(ev.Pos), rank, m.Rank[ref])
+					}
+					if want := full.Event(ref); !reflect.DeepEqual(*ev, *want) {
+						t.Fatalf("seed %d: ref %d is\n %+v\nthe read's is\n %+v", seed, ref, *ev, *want)
+					}
+					n++
+				}
+				s.Close()
+			}
+		})
+	}
+	t.Logf("%d incidents merged (%d events) as the model orders them; %d refused", merged, events, refused)
+	if merged < len(Versions) {
+		t.Errorf("only %d incidents merged", merged)
+	}
+}
