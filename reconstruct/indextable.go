@@ -21,13 +21,16 @@ type IndexTable struct {
 	has   []bool
 	other map[int]IndexInfo
 	n     int
+	// sparse: every key is kept in the map, from which Delete takes
+	// it (a ReplayStream's table, whose keys come and go)
+	sparse bool
 }
 
 // placeholderSlot returns where key lies in held, or false when the map
 // keeps it: a key at or above zero, or one so far below the placeholders
 // so far that a slice up to it would be mostly empty.
 func (t *IndexTable) placeholderSlot(key int) (int, bool) {
-	if key >= 0 {
+	if key >= 0 || t.sparse {
 		return 0, false
 	}
 	i := -(key + 1)
@@ -111,5 +114,13 @@ func (t *IndexTable) fit() {
 	if cap(t.held)-len(t.held) > len(t.held)/8 {
 		t.held = slices.Clip(slices.Clone(t.held))
 		t.has = slices.Clip(slices.Clone(t.has))
+	}
+}
+
+// Delete takes key out of a sparse table.
+func (t *IndexTable) Delete(key int) {
+	if _, ok := t.other[key]; ok {
+		delete(t.other, key)
+		t.n--
 	}
 }

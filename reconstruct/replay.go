@@ -200,6 +200,10 @@ type Replay struct {
 	stateHi     []int32
 	first, last []int32
 	probe       int // first probe whose window has not closed
+	// removed counts the steps a ReplayStream let go, and folded is what
+	// the inferences at the end need of them (nil in a batch replay)
+	removed int
+	folded  *foldedFacts
 }
 
 // snapshot is both tables as they stood after event After (-1: before any).
@@ -325,7 +329,12 @@ func newReplay(events eventSource, idx []parser.EventRef, cfg Config) *Replay {
 }
 
 // event is the replay's i-th event.
-func (r *Replay) event(i int) *flinklog.Event { return r.events.Event(r.idx[i]) }
+func (r *Replay) event(i int) *flinklog.Event {
+	if r.idx == nil {
+		return r.events.Event(parser.EventRef(i)) // a stream's: i is the ref
+	}
+	return r.events.Event(r.idx[i])
+}
 
 // takeSnapshots records the tables as they stand after event after, for
 // every probe whose window an event at time t enters or leaves; a zero t
@@ -382,6 +391,11 @@ func (r *Replay) statesOf(p int, buf []*snapshot) []*snapshot {
 	return buf
 }
 
+// stepNo is the number of the next step among every step the replay has
+// made: its place in Steps, unless a stream let steps before it go
+// (ReplayStream). A slot's life counts steps so.
+func (r *Replay) stepNo() int { return len(r.Steps) + r.removed }
+
 func (r *Replay) newKey(step int) int {
 	key := r.next
 	r.next--
@@ -410,7 +424,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 			r.Steps = append(r.Steps, st)
 			return
 		}
-		key := r.newKey(len(r.Steps))
+		key := r.newKey(r.stepNo())
 		if ord, ok := r.lastReq[ev.Alloc]; ok {
 			r.request[key] = ord
 		}
@@ -470,7 +484,7 @@ func (r *Replay) apply(i int, ev *flinklog.Event) {
 		}
 		if st.Outcomes[Legacy] == Accepted {
 			if l, ok := r.life[int(st.Slot[Legacy])]; ok {
-				r.life[int(st.Slot[Legacy])] = [2]int{l[0], len(r.Steps)}
+				r.life[int(st.Slot[Legacy])] = [2]int{l[0], r.stepNo()}
 			}
 			if ev.Kind == flinklog.KindTMFree && ev.SlotIndex >= 0 {
 				r.resolve(int(st.Slot[Legacy]), ev.SlotIndex, IndexObserved, "free", ev.Pos)
@@ -522,7 +536,7 @@ func (r *Replay) priorSlot(i int, alloc, job flinklog.ID, pos flinklog.Pos) int 
 	if !job.IsSet() {
 		job = r.event(i).Job
 	}
-	key := r.newKey(len(r.Steps))
+	key := r.newKey(r.stepNo())
 	r.life[key] = [2]int{-1, -1} // held since before the log
 	for _, t := range r.Tables {
 		t.Allocate(key, job, alloc)
@@ -638,7 +652,7 @@ func (r *Replay) overlaps(a, b int) bool {
 	la, lb := r.life[a], r.life[b]
 	end := func(l [2]int) int {
 		if l[1] < 0 {
-			return len(r.Steps) + 1
+			return r.stepNo() + 1
 		}
 		return l[1]
 	}
@@ -654,6 +668,13 @@ func (r *Replay) inferDynamicCounter() {
 		return
 	}
 	var witness flinklog.Pos
+	if f := r.folded; f != nil {
+		// the slots of the allocations a stream let go
+		if f.counterContradicted {
+			return
+		}
+		witness = f.counterWitness
+	}
 	for key, ord := range r.request {
 		info := r.Indexes.At(key)
 		if info.Source != IndexObserved {
@@ -688,6 +709,9 @@ func (r *Replay) inferOnlyIndexLeft() {
 		if info.Index >= r.cfg.Slots {
 			return // a printed index outside the static range: the premise is wrong
 		}
+	}
+	if f := r.folded; f != nil && f.outsideStatic {
+		return
 	}
 	keys := r.Indexes.Keys()
 	if !slices.ContainsFunc(keys, func(k int) bool { return r.Indexes.At(k).Index < 0 }) {
@@ -735,7 +759,7 @@ func (r *Replay) heldMeanwhile(keys []int) func(k int) []int {
 		if l := r.life[k]; l[1] >= 0 {
 			return l[1]
 		}
-		return len(r.Steps) + 1
+		return r.stepNo() + 1
 	}
 	byBirth := slices.Clone(keys)
 	slices.SortStableFunc(byBirth, func(a, b int) int { return cmp.Compare(born(a), born(b)) })

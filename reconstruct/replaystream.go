@@ -1,0 +1,313 @@
+package reconstruct
+
+import (
+	"slices"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// The replay of a streaming audit (docs/folding-plan.md, step 4): one
+// TaskManager process's events are applied as the merged stream hands them
+// over, and the allocations whose stories a fold drops let go of their
+// steps, slots' indexes and lookups, keeping only what the inferences at
+// the end of the process read of them (foldedFacts). What Finish returns
+// is the batch replay of the same events without the dropped allocations'
+// steps (Replay.without, which the rules are held to by Model.Reduced).
+
+// ReplayStream replays one TaskManager process as its events come.
+type ReplayStream struct {
+	r   *Replay
+	src *recentEvents
+	// prev is the ref of the last TaskManager event applied (-1: none),
+	// after which a snapshot of the tables is taken
+	prev parser.EventRef
+	// gone are the allocations dropped whose steps are still in Steps
+	gone map[flinklog.ID]bool
+	// goneSteps counts those steps; a compaction runs when they are a
+	// quarter of Steps
+	goneSteps int
+	stepsOf   map[flinklog.ID]int // steps of each allocation still in Steps
+}
+
+// compactAt is the least number of dropped allocations' steps a compaction
+// takes out (a test compacts at every drop).
+var compactAt = 64
+
+// foldedFacts is what the inferences at the end of a process (Replay's
+// inferDynamicCounter and inferOnlyIndexLeft) read of the slots a stream
+// let go.
+type foldedFacts struct {
+	// a printed index of a dropped slot that contradicts the dynamic
+	// counter, and the earliest line of one that confirms it
+	counterContradicted bool
+	counterWitness      flinklog.Pos
+	// a dropped slot's index lies outside [0, Slots)
+	outsideStatic bool
+	// ghosts are dropped slots of a static-only table that a slot still
+	// of unknown index was held beside: inferOnlyIndexLeft counts their
+	// indexes as taken. Ordered by when they were freed.
+	ghosts []ghostSlot
+}
+
+// ghostSlot is a dropped slot as inferOnlyIndexLeft reads it.
+type ghostSlot struct {
+	key  int
+	info IndexInfo
+	life [2]int
+}
+
+// recentEvents is a replay's event source in a stream: the event being
+// applied, and those of the steps it may look back at.
+type recentEvents struct {
+	cur    parser.EventRef
+	ev     flinklog.Event
+	byStep map[parser.EventRef]flinklog.Event
+}
+
+func (s *recentEvents) Event(ref parser.EventRef) *flinklog.Event {
+	if ref == s.cur {
+		return &s.ev
+	}
+	ev := s.byStep[ref]
+	return &ev
+}
+
+// NewReplayStream starts the replay of a process under cfg. Slot reports
+// (cfg.Probes) are compared as in a batch replay; a process with some lets
+// no allocation go (Drop says so).
+func NewReplayStream(cfg Config) *ReplayStream {
+	src := &recentEvents{cur: -1, byStep: map[parser.EventRef]flinklog.Event{}}
+	r := newReplay(src, nil, cfg)
+	r.Steps = nil
+	r.Indexes.sparse = true
+	r.folded = &foldedFacts{}
+	return &ReplayStream{r: r, src: src, prev: -1, gone: map[flinklog.ID]bool{}, stepsOf: map[flinklog.ID]int{}}
+}
+
+// Add applies the process's next event, ref naming it in the read.
+func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
+	if ev.Component != flinklog.ComponentTM && ev.Component != flinklog.ComponentUnknown {
+		s.prev = ref // (a snapshot is taken after the event before, whatever it is)
+		return
+	}
+	r := s.r
+	r.takeSnapshots(ev.Time, int(s.prev))
+	s.src.cur, s.src.ev = ref, *ev
+	n := len(r.Steps)
+	r.apply(int(ref), ev)
+	s.prev = ref
+	// the last step's event is the only one apply looks back at
+	if len(r.Steps) > n {
+		clear(s.src.byStep)
+		s.src.byStep[ref] = *ev
+		for _, st := range r.Steps[n:] {
+			if st.alloc != 0 {
+				s.stepsOf[r.allocs[st.alloc]]++
+			}
+		}
+	}
+}
+
+// Drop lets go of allocation id's steps and of what the replay looks up
+// by it: its story closed and nothing will name it again (the caller's
+// to know). It reports false, and keeps everything, where the replay may
+// still need it: slot reports to compare, a slot of id still held, an
+// index not known yet in a static-only table (the inference at the end
+// may settle it, and count it as taken), or a conflict over its index.
+func (s *ReplayStream) Drop(id flinklog.ID) bool {
+	r := s.r
+	if r.cfg.Probes.Len() > 0 || s.gone[id] {
+		return false
+	}
+	for _, t := range r.Tables {
+		if _, held := t.Lookup(id); held {
+			return false
+		}
+		for _, sl := range t.slots {
+			if sl.Alloc == id {
+				return false // held, though the map no longer leads to it
+			}
+		}
+	}
+	keys := s.keysOf(id)
+	for _, key := range keys {
+		if info := r.Indexes.At(key); info.Index < 0 && r.cfg.StaticOnly {
+			return false
+		}
+		for _, c := range r.Conflicts {
+			if c.Key == key {
+				return false
+			}
+		}
+	}
+	s.gone[id] = true
+	s.goneSteps += s.stepsOf[id]
+	if s.goneSteps >= compactAt && 4*s.goneSteps >= len(r.Steps) {
+		s.compact()
+	}
+	return true
+}
+
+// keysOf returns the placeholder keys of id's slots, from its steps.
+func (s *ReplayStream) keysOf(id flinklog.ID) []int {
+	r := s.r
+	var keys []int
+	n, ok := r.allocAt[id]
+	if !ok {
+		return nil
+	}
+	for _, st := range r.Steps {
+		if st.alloc != n {
+			continue
+		}
+		for _, k := range st.Slot {
+			if k < 0 && !slices.Contains(keys, int(k)) {
+				keys = append(keys, int(k))
+			}
+		}
+	}
+	return keys
+}
+
+// compact takes the dropped allocations' steps out of Steps, and their
+// slots and lookups out of the replay, keeping foldedFacts of them.
+func (s *ReplayStream) compact() {
+	r := s.r
+	if len(s.gone) == 0 {
+		return
+	}
+	f := r.folded
+	goneKeys := map[int]bool{}
+	moved := make([]int, len(r.Steps))
+	kept := r.Steps[:0]
+	live := []flinklog.ID{{}}
+	liveNo := map[int32]int32{0: 0}
+	keptKeys := map[int]bool{}
+	for si, st := range r.Steps {
+		if st.alloc != 0 && s.gone[r.allocs[st.alloc]] {
+			moved[si] = -1
+			for _, k := range st.Slot {
+				if k < 0 {
+					goneKeys[int(k)] = true
+				}
+			}
+			continue
+		}
+		for _, k := range st.Slot {
+			keptKeys[int(k)] = true
+		}
+		if _, ok := liveNo[st.alloc]; !ok {
+			liveNo[st.alloc] = int32(len(live))
+			live = append(live, r.allocs[st.alloc])
+		}
+		st.alloc = liveNo[st.alloc]
+		moved[si] = len(kept)
+		kept = append(kept, st)
+	}
+	r.removed += len(r.Steps) - len(kept)
+	clear(r.Steps[len(kept):])
+	r.Steps = kept
+	divs := r.Divergences[:0]
+	for _, d := range r.Divergences {
+		if moved[d.Step] >= 0 {
+			d.Step = moved[d.Step]
+			divs = append(divs, d)
+		}
+	}
+	r.Divergences = divs
+	// (a slot a dropped allocation's step touched may be another's: the
+	// legacy map overwritten leads a free to another slot)
+	for key := range keptKeys {
+		delete(goneKeys, key)
+	}
+	for _, t := range r.Tables {
+		for key := range t.slots {
+			delete(goneKeys, key)
+		}
+	}
+	for key := range goneKeys {
+		info := r.Indexes.At(key)
+		if ord, ok := r.request[key]; ok && info.Source == IndexObserved {
+			if info.Index != r.cfg.Slots+ord {
+				f.counterContradicted = true
+			}
+			if f.counterWitness.Line == 0 || info.Pos.Less(f.counterWitness) {
+				f.counterWitness = info.Pos
+			}
+		}
+		if info.Index >= r.cfg.Slots {
+			f.outsideStatic = true
+		}
+		if r.cfg.StaticOnly {
+			f.ghosts = append(f.ghosts, ghostSlot{key: key, info: info, life: r.life[key]})
+		}
+		r.Indexes.Delete(key)
+		delete(r.life, key)
+		delete(r.request, key)
+		delete(r.refused, key)
+	}
+	for id := range s.gone {
+		delete(r.jobOf, id)
+		delete(r.seen, id)
+		delete(r.dupAck, id)
+		delete(r.lastReq, id)
+		delete(s.stepsOf, id)
+	}
+	r.allocs = live
+	r.allocAt = make(map[flinklog.ID]int32, len(live))
+	for n, id := range live[1:] {
+		r.allocAt[id] = int32(n + 1)
+	}
+	clear(s.gone)
+	s.goneSteps = 0
+	s.trimGhosts()
+}
+
+// trimGhosts lets go of the ghosts that no slot of unknown index was held
+// beside: every such slot now held was created after they were freed, and
+// so will every later one be.
+func (s *ReplayStream) trimGhosts() {
+	r, f := s.r, s.r.folded
+	if len(f.ghosts) == 0 {
+		return
+	}
+	born := r.stepNo() + 1
+	for key, info := range r.Indexes.All() {
+		if info.Index < 0 {
+			born = min(born, r.life[key][0])
+		}
+	}
+	slices.SortStableFunc(f.ghosts, func(a, b ghostSlot) int { return a.life[1] - b.life[1] })
+	k := 0
+	for k < len(f.ghosts) && f.ghosts[k].life[1] >= 0 && f.ghosts[k].life[1] <= born {
+		k++
+	}
+	f.ghosts = slices.Delete(f.ghosts, 0, k)
+}
+
+// Finish ends the replay: the allocations dropped are let go, the
+// inferences over the whole process run, and the replay is what a batch
+// replay of the same events gives without the dropped allocations' steps.
+func (s *ReplayStream) Finish() *Replay {
+	r := s.r
+	r.takeSnapshots(flinklog.Time{}, int(s.prev))
+	s.compact()
+	// the ghosts stand beside the slots still held, for the only-index-left
+	// inference
+	for _, g := range r.folded.ghosts {
+		r.Indexes.Set(g.key, g.info)
+		r.life[g.key] = g.life
+	}
+	r.resolveFromReports()
+	r.inferDynamicCounter()
+	r.inferOnlyIndexLeft()
+	r.compareReports()
+	for _, g := range r.folded.ghosts {
+		r.Indexes.Delete(g.key)
+		delete(r.life, g.key)
+	}
+	r.states, r.stateHi, r.first, r.last = nil, nil, nil, nil
+	r.events = nil
+	return r
+}
