@@ -244,3 +244,16 @@ func (s stoppable) Read(p []byte) (int, error) {
 	}
 	return s.r.Read(p)
 }
+
+// WithEvents returns a read of the same inputs as r — their files,
+// summaries, diagnostics and texts read back by position — that holds
+// events instead of r's: the events a streaming audit kept of them
+// (reconstruct's fold), in the order a read gives them (by position; the
+// events of one record in the order read). The refs of the result number
+// events in that order.
+func (r *Result) WithEvents(events []flinklog.Event) *Result {
+	out := &Result{Files: r.Files, Inputs: r.Inputs, Diagnostics: r.Diagnostics, Skipped: r.Skipped,
+		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader}
+	out.events = storeOf(events)
+	return out
+}

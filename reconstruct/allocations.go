@@ -286,7 +286,18 @@ func (m *Model) Reduced(drop func(*Allocation) bool) *Model {
 					np.Events = append(np.Events, i)
 				}
 			}
-			np.Replay = p.Replay.without(gone)
+			// a step of no allocation (a JobManager's connection closed)
+			// goes with its event
+			kept := make(map[parser.EventRef]bool, len(np.Events))
+			for _, i := range np.Events {
+				kept[i] = true
+			}
+			np.Replay = p.Replay.without(func(st Step) bool {
+				if st.alloc == 0 {
+					return !kept[st.Event]
+				}
+				return gone[p.Replay.allocs[st.alloc]]
+			})
 			ntm.Processes[k] = &np
 			moved[p] = &np
 		}

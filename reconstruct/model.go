@@ -27,6 +27,38 @@ type Model struct {
 	// Stages are Build's steps and how long each took, in the order
 	// they ended: for diagnostics (--log-level debug), never an output.
 	Stages []Stage
+	// Folded counts the allocations a fold dropped at their close
+	// (Assemble): counted among the input's allocations, not kept.
+	Folded int
+	// unlogged: a fold's count of the TaskManagers named without a log
+	// (UnloggedTaskManagers)
+	unlogged []Unlogged
+}
+
+// AllocationCount is how many allocations the input holds: those of the
+// model and those a fold dropped.
+func (m *Model) AllocationCount() int { return len(m.Allocations) + m.Folded }
+
+// Assemble puts a model together from what a fold kept (package fold): a
+// read of the events kept (parser.Result.WithEvents), their ranks in the
+// merged order of every event, the skew, the TaskManagers and their
+// processes (events and replays in res's refs), the allocations kept
+// (events sorted by rank, in the order of their first), and how many
+// allocations were dropped. It gives each allocation the slots it held,
+// as Build does. unlogged is the fold's count of the TaskManagers named
+// without a log (UnloggedCounter).
+func Assemble(res *parser.Result, rank []int32, skew map[int32]Skew, tms []*TaskManager, allocs []*Allocation, folded int, unlogged []Unlogged) *Model {
+	m := &Model{Result: res, Rank: rank, Skew: skew, TaskManagers: tms, Allocations: allocs, Folded: folded, unlogged: unlogged}
+	if m.unlogged == nil {
+		m.unlogged = []Unlogged{}
+	}
+	m.indexInputs()
+	m.allocationOf = newAllocIndex(len(allocs))
+	for _, a := range allocs {
+		m.allocationOf.add(a)
+	}
+	m.collectHeld()
+	return m
 }
 
 // Skew is an estimated clock offset of one input against the

@@ -782,15 +782,15 @@ func (r *Replay) heldMeanwhile(keys []int) func(k int) []int {
 	}
 }
 
-// without returns a copy of r without the steps about the AllocationIDs
-// gone names (see Model.Reduced).
-func (r *Replay) without(gone map[flinklog.ID]bool) *Replay {
+// without returns a copy of r without the steps drop names (see
+// Model.Reduced).
+func (r *Replay) without(drop func(Step) bool) *Replay {
 	w := *r
 	w.Steps = make([]Step, 0, len(r.Steps))
 	moved := make([]int, len(r.Steps))
 	for si, st := range r.Steps {
 		moved[si] = -1
-		if st.alloc != 0 && gone[r.allocs[st.alloc]] {
+		if drop(st) {
 			continue
 		}
 		moved[si] = len(w.Steps)

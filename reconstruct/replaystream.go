@@ -27,7 +27,12 @@ type ReplayStream struct {
 	// goneSteps counts those steps; a compaction runs when they are a
 	// quarter of Steps
 	goneSteps int
-	stepsOf   map[flinklog.ID]int // steps of each allocation still in Steps
+	stepsOf   map[flinklog.ID]int   // steps of each allocation still in Steps
+	keys      map[flinklog.ID][]int // the placeholder keys those steps touch
+	// goneEvents are events whose steps of no allocation go at the next
+	// compaction (DropEvent)
+	goneEvents map[parser.EventRef]bool
+	added      int // where the steps the last Add made begin in Steps
 }
 
 // compactAt is the least number of dropped allocations' steps a compaction
@@ -82,19 +87,21 @@ func NewReplayStream(cfg Config) *ReplayStream {
 	r.Steps = nil
 	r.Indexes.sparse = true
 	r.folded = &foldedFacts{}
-	return &ReplayStream{r: r, src: src, prev: -1, gone: map[flinklog.ID]bool{}, stepsOf: map[flinklog.ID]int{}}
+	return &ReplayStream{r: r, src: src, prev: -1, gone: map[flinklog.ID]bool{}, stepsOf: map[flinklog.ID]int{}, keys: map[flinklog.ID][]int{}, goneEvents: map[parser.EventRef]bool{}}
 }
 
 // Add applies the process's next event, ref naming it in the read.
 func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 	if ev.Component != flinklog.ComponentTM && ev.Component != flinklog.ComponentUnknown {
 		s.prev = ref // (a snapshot is taken after the event before, whatever it is)
+		s.added = len(s.r.Steps)
 		return
 	}
 	r := s.r
 	r.takeSnapshots(ev.Time, int(s.prev))
 	s.src.cur, s.src.ev = ref, *ev
 	n := len(r.Steps)
+	s.added = n
 	r.apply(int(ref), ev)
 	s.prev = ref
 	// the last step's event is the only one apply looks back at
@@ -102,11 +109,41 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 		clear(s.src.byStep)
 		s.src.byStep[ref] = *ev
 		for _, st := range r.Steps[n:] {
-			if st.alloc != 0 {
-				s.stepsOf[r.allocs[st.alloc]]++
+			if st.alloc == 0 {
+				continue
+			}
+			id := r.allocs[st.alloc]
+			s.stepsOf[id]++
+			for _, k := range st.Slot {
+				if k < 0 && !slices.Contains(s.keys[id], int(k)) {
+					s.keys[id] = append(s.keys[id], int(k))
+				}
 			}
 		}
 	}
+}
+
+// Added returns the steps the last Add made, with the AllocationID each is
+// about: valid until the next Add or Drop.
+func (s *ReplayStream) Added() ([]Step, func(Step) flinklog.ID) {
+	return s.r.Steps[s.added:], s.r.AllocOf
+}
+
+// Conflicts returns the index conflicts so far (Replay.Conflicts).
+func (s *ReplayStream) Conflicts() []IndexConflict { return s.r.Conflicts }
+
+// Live reports whether slot key is one the replay still knows: not a
+// dropped allocation's.
+func (s *ReplayStream) Live(key int) bool {
+	_, ok := s.r.Indexes.Get(key)
+	return key >= 0 || ok
+}
+
+// DropEvent lets go of the step of no allocation that event ref made, if
+// it made one (a JobManager's connection closed): the fold keeps the
+// event only inside a kept story's window, and its step with it.
+func (s *ReplayStream) DropEvent(ref parser.EventRef) {
+	s.goneEvents[ref] = true
 }
 
 // Drop lets go of allocation id's steps and of what the replay looks up
@@ -116,6 +153,24 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 // index not known yet in a static-only table (the inference at the end
 // may settle it, and count it as taken), or a conflict over its index.
 func (s *ReplayStream) Drop(id flinklog.ID) bool {
+	if !s.CanDrop(id) {
+		return false
+	}
+	s.gone[id] = true
+	s.goneSteps += s.stepsOf[id]
+	s.maybeCompact()
+	return true
+}
+
+// maybeCompact compacts once the steps to let go are many enough.
+func (s *ReplayStream) maybeCompact() {
+	if n := s.goneSteps + len(s.goneEvents); n >= compactAt && 4*n >= len(s.r.Steps) {
+		s.compact()
+	}
+}
+
+// CanDrop reports whether Drop(id) would let id go.
+func (s *ReplayStream) CanDrop(id flinklog.ID) bool {
 	r := s.r
 	if r.cfg.Probes.Len() > 0 || s.gone[id] {
 		return false
@@ -126,12 +181,11 @@ func (s *ReplayStream) Drop(id flinklog.ID) bool {
 		}
 		for _, sl := range t.slots {
 			if sl.Alloc == id {
-				return false // held, though the map no longer leads to it
+				return false
 			}
 		}
 	}
-	keys := s.keysOf(id)
-	for _, key := range keys {
+	for _, key := range s.keysOf(id) {
 		if info := r.Indexes.At(key); info.Index < 0 && r.cfg.StaticOnly {
 			return false
 		}
@@ -141,40 +195,17 @@ func (s *ReplayStream) Drop(id flinklog.ID) bool {
 			}
 		}
 	}
-	s.gone[id] = true
-	s.goneSteps += s.stepsOf[id]
-	if s.goneSteps >= compactAt && 4*s.goneSteps >= len(r.Steps) {
-		s.compact()
-	}
 	return true
 }
 
 // keysOf returns the placeholder keys of id's slots, from its steps.
-func (s *ReplayStream) keysOf(id flinklog.ID) []int {
-	r := s.r
-	var keys []int
-	n, ok := r.allocAt[id]
-	if !ok {
-		return nil
-	}
-	for _, st := range r.Steps {
-		if st.alloc != n {
-			continue
-		}
-		for _, k := range st.Slot {
-			if k < 0 && !slices.Contains(keys, int(k)) {
-				keys = append(keys, int(k))
-			}
-		}
-	}
-	return keys
-}
+func (s *ReplayStream) keysOf(id flinklog.ID) []int { return s.keys[id] }
 
 // compact takes the dropped allocations' steps out of Steps, and their
 // slots and lookups out of the replay, keeping foldedFacts of them.
 func (s *ReplayStream) compact() {
 	r := s.r
-	if len(s.gone) == 0 {
+	if len(s.gone) == 0 && len(s.goneEvents) == 0 {
 		return
 	}
 	f := r.folded
@@ -185,6 +216,10 @@ func (s *ReplayStream) compact() {
 	liveNo := map[int32]int32{0: 0}
 	keptKeys := map[int]bool{}
 	for si, st := range r.Steps {
+		if st.alloc == 0 && s.goneEvents[st.Event] {
+			moved[si] = -1
+			continue
+		}
 		if st.alloc != 0 && s.gone[r.allocs[st.alloc]] {
 			moved[si] = -1
 			for _, k := range st.Slot {
@@ -253,6 +288,7 @@ func (s *ReplayStream) compact() {
 		delete(r.dupAck, id)
 		delete(r.lastReq, id)
 		delete(s.stepsOf, id)
+		delete(s.keys, id)
 	}
 	r.allocs = live
 	r.allocAt = make(map[flinklog.ID]int32, len(live))
@@ -260,6 +296,7 @@ func (s *ReplayStream) compact() {
 		r.allocAt[id] = int32(n + 1)
 	}
 	clear(s.gone)
+	clear(s.goneEvents)
 	s.goneSteps = 0
 	s.trimGhosts()
 }
@@ -309,5 +346,29 @@ func (s *ReplayStream) Finish() *Replay {
 	}
 	r.states, r.stateHi, r.first, r.last = nil, nil, nil, nil
 	r.events = nil
+	r.settle()
 	return r
 }
+
+// Renumber gives the replay's events the refs to names: the refs of the
+// read the fold keeps, once its events are numbered (steps and slot-report
+// checks name events by ref).
+func (r *Replay) Renumber(to func(parser.EventRef) parser.EventRef) {
+	for s := range r.Steps {
+		r.Steps[s].Event = to(r.Steps[s].Event)
+	}
+	for c := range r.checks {
+		for k, a := range r.checks[c].After {
+			if a >= 0 {
+				r.checks[c].After[k] = to(a)
+			}
+		}
+	}
+}
+
+// Without returns r without the steps drop names (a copy; r is unchanged).
+func (r *Replay) Without(drop func(Step) bool) *Replay { return r.without(drop) }
+
+// Settle is what Build does to a replay once it has run (settle): it lets
+// go of the lookups the replay made as it went.
+func (r *Replay) Settle() { r.settle() }

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 
@@ -110,53 +109,17 @@ type MissingLogJSON struct {
 // MissingLogs lists the TaskManagers named by the ResourceManager or the
 // JobManager whose own logs are not in the input, in ResourceID order.
 func MissingLogs(m *reconstruct.Model) []MissingLogJSON {
-	res := m.Result
-	have := map[string]bool{}
 	guessed := false
-	for _, in := range res.Inputs {
-		if in.ResourceID == "" {
-			continue
-		}
-		have[strings.ToLower(in.ResourceID)] = true
-		guessed = guessed || in.ResourceIDSource == "file name"
+	for _, in := range m.Result.Inputs {
+		guessed = guessed || in.ResourceID != "" && in.ResourceIDSource == "file name"
 	}
-	for _, tm := range m.TaskManagers {
-		have[strings.ToLower(tm.Resource)] = true
+	var out []MissingLogJSON
+	for _, u := range m.UnloggedTaskManagers() {
+		out = append(out, MissingLogJSON{ResourceID: u.Resource, First: place(m, u.First), Maybe: guessed, Events: u.Events, NamedBy: u.By})
 	}
-	byID := map[string]*MissingLogJSON{}
-	// (the events of a JobManager's log name a few TaskManagers many
-	// times over: the last one's answer is kept)
-	lastResource, lastHave := "", true
-	for i := range res.AllWhere(func(_ flinklog.Kind, c flinklog.Component) bool {
-		return c == flinklog.ComponentRM || c == flinklog.ComponentJM
-	}) {
-		b := res.Head(i)
-		if b.Resource == "" {
-			continue
-		}
-		if b.Resource != lastResource {
-			lastResource, lastHave = b.Resource, have[strings.ToLower(b.Resource)]
-		}
-		if lastHave {
-			continue
-		}
-		ev := res.Event(i)
-		ml := byID[ev.Resource]
-		if ml == nil {
-			ml = &MissingLogJSON{ResourceID: ev.Resource, First: place(m, ev.Pos), Maybe: guessed}
-			byID[ev.Resource] = ml
-		}
-		ml.Events++
-		if c := string(ev.Component); !slices.Contains(ml.NamedBy, c) {
-			ml.NamedBy = append(ml.NamedBy, c)
-			sort.Strings(ml.NamedBy)
-		}
+	if out == nil {
+		out = []MissingLogJSON{}
 	}
-	out := make([]MissingLogJSON, 0, len(byID))
-	for _, ml := range byID {
-		out = append(out, *ml)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ResourceID < out[j].ResourceID })
 	return out
 }
 
@@ -301,7 +264,7 @@ func (a *Audit) JSON() AuditJSON {
 func (a *Audit) summary() SummaryJSON {
 	shown := a.Shown()
 	s := SummaryJSON{Findings: len(shown), BySeverity: map[string]int{}, ByRule: map[string]int{},
-		Allocations: len(a.Model.Allocations), TaskManagers: len(a.Model.TaskManagers), FailOn: a.FailOn.String(), Failed: a.Failed()}
+		Allocations: a.Model.AllocationCount(), TaskManagers: len(a.Model.TaskManagers), FailOn: a.FailOn.String(), Failed: a.Failed()}
 	for _, sev := range []rules.Severity{rules.Error, rules.Warning, rules.Info} {
 		s.BySeverity[sev.String()] = 0
 	}

@@ -1,0 +1,646 @@
+package fold
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// The fold itself (docs/folding-plan.md, step 6): the audit's model made
+// while the logs are read, holding what is open, not what happened.
+//
+// A first read keeps only what must be known before the events it governs
+// come by: the lines the skew is estimated from, the refusal lines that
+// say which table a process ran, and each input's meta lines (banners,
+// ResourceIDs, slot counts). Its model (the skeleton) gives the
+// TaskManagers, their processes and how each is configured, and the skew.
+// Then every input is read again and merged in the model's order
+// (reconstruct.Merge); each TaskManager process is replayed as its events
+// come (reconstruct.ReplayStream); each allocation's story is followed to
+// its close, decided there as Plan decides it, and dropped when healthy:
+// its events, its replay steps and the lines of no allocation that only
+// its window held go. What is left — the stories kept or still open, the
+// lines inside their windows, the kinds the rules read whole — is handed
+// to reconstruct.Assemble: the model Model.Reduced gives of the batch
+// model, on which the rules find what they find on the whole (the tests
+// in this package and in sim hold Build's models to the batch's, and the
+// audits made of them to the byte).
+
+// ErrNotFoldable says that the logs hold what the fold does not take yet:
+// the caller builds the batch model instead.
+var ErrNotFoldable = errors.New("the logs cannot be folded as they are read")
+
+// notFoldable is ErrNotFoldable, saying why.
+func notFoldable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNotFoldable, fmt.Sprintf(format, args...))
+}
+
+// firstKinds are the kinds the first read keeps besides its meta lines:
+// those the skew is estimated from, the refusal lines that decide which
+// table a process ran, and the kinds the fold does not take yet (a slot
+// report, a task that found no slot), to see that there are some.
+var firstKinds = func() map[flinklog.Kind]bool {
+	k := map[flinklog.Kind]bool{
+		flinklog.KindTMAllocExists: true, flinklog.KindTMAllocRefused: true,
+		flinklog.KindRMSlotReport: true, flinklog.KindTaskNoSlot: true,
+	}
+	for _, s := range reconstruct.SkewKinds {
+		k[s] = true
+	}
+	return k
+}()
+
+// keptEvent is an event the fold holds: its ref and rank in the read that
+// keeps every event, and the event.
+type keptEvent struct {
+	ref  parser.EventRef
+	rank int32
+	ev   flinklog.Event
+}
+
+// procState is one TaskManager process as the fold replays it.
+type procState struct {
+	p      *reconstruct.Process // the skeleton's: its input, config and table
+	start  int64                // the line of its first event
+	stream *reconstruct.ReplayStream
+	// window holds its events of no allocation not decided yet: kept if
+	// inside a kept story's window, dropped once no story held or kept
+	// began before them
+	window []keptEvent
+	// active are the stories with an event in it that were not dropped,
+	// and the first and last of their events in it
+	active    map[*story]*[2]parser.EventRef
+	first     *keptEvent
+	last      keptEvent
+	hasLast   bool
+	conflicts int // the replay's conflicts looked at
+	retained  []keptEvent
+}
+
+// story is one allocation's story as the fold follows it.
+type story struct {
+	id  flinklog.ID
+	evs []keptEvent
+	// Plan's facts up to the close (planOne)
+	sawTM, sawJM, sawRM, freed, released, rmFreed, activated, needRMFree bool
+	why                                                                  string
+	closed                                                               bool
+	// its slots in the tables its processes ran: created (false while
+	// held), a slot held before the log, a step that left the tables
+	// disagreeing or unsatisfied
+	slots   map[slotOf]bool
+	prior   bool
+	unclean bool
+	procs   []*procState
+}
+
+type slotOf struct {
+	ps  *procState
+	key int
+}
+
+// Build reads paths as a fold and returns the model of what it kept, with
+// the number of allocations it dropped as Model.Folded: the model the
+// rules and the summary formats read as they read the batch model.
+// ErrNotFoldable says that the logs hold what the fold does not take yet.
+func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
+	if slices.Contains(paths, "-") {
+		return nil, notFoldable("standard input is read once")
+	}
+	fo := opts
+	fo.Keep = func(ev *flinklog.Event) bool { return firstKinds[ev.Kind] }
+	first, err := parser.Read(paths, fo)
+	if err != nil {
+		return nil, err
+	}
+	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
+		return nil, notFoldable("%d slot reports to compare with the tables", n)
+	}
+	if n := first.CountOf(flinklog.KindTaskNoSlot); n > 0 {
+		return nil, notFoldable("%d tasks that found no slot", n)
+	}
+	skeleton := reconstruct.Build(first)
+	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{}, dropped: map[flinklog.ID]bool{},
+		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
+		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}}
+	if err := f.prepare(); err != nil {
+		return nil, err
+	}
+	offsets := map[int32]int64{}
+	for file, sk := range skeleton.Skew {
+		offsets[file] = sk.Offset
+		f.skewAt[first.Pos(sk.Because)] = true
+		f.skewAt[first.Pos(sk.Relative)] = true
+	}
+	merged, err := reconstruct.Merge(first, opts, offsets)
+	if err != nil {
+		if errors.Is(err, reconstruct.ErrNotMergeable) {
+			return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
+		}
+		return nil, err
+	}
+	defer merged.Close()
+	for {
+		ev, ref, rank, ok, err := merged.Next()
+		if err != nil {
+			if errors.Is(err, reconstruct.ErrNotMergeable) {
+				return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
+			}
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if err := f.take(ev, ref, rank); err != nil {
+			return nil, err
+		}
+	}
+	return f.assemble()
+}
+
+// folder is Build's state.
+type folder struct {
+	first    *parser.Result
+	skeleton *reconstruct.Model
+	procs    []*procState
+	procsOf  map[int32][]*procState // by input, in line order
+	stories  map[flinklog.ID]*story // open and kept
+	dropped  map[flinklog.ID]bool
+	folded   int
+	handling map[int32]flinklog.ID // the slot request each TaskManager input is handling
+	version  map[int32]flinklog.Version
+	jmGiven  bool
+	named    map[fileResource]bool // the TaskManagers each input's RM/JM lines named, by a line kept
+	skewAt   map[flinklog.Pos]bool // the lines the skew's estimate rests on
+	retained []keptEvent           // the events of no story kept
+	unlogged *reconstruct.UnloggedCounter
+}
+
+type fileResource struct {
+	file     int32
+	resource string
+}
+
+// prepare reads the skeleton: the processes to replay, and what the fold
+// does not take yet.
+func (f *folder) prepare() error {
+	f.unlogged = reconstruct.NewUnloggedCounter(f.skeleton)
+	for _, in := range f.first.Inputs {
+		f.version[in.File] = in.VersionMin
+		f.jmGiven = f.jmGiven || in.DuplicateOf == "" && slices.Contains(in.Components, flinklog.ComponentJM)
+	}
+	for _, tm := range f.skeleton.TaskManagers {
+		for _, p := range tm.Processes {
+			if p.Input != tm.Processes[0].Input {
+				return notFoldable("TaskManager %s's log is in more than one file (rotated)", tm.Resource)
+			}
+			if p.Config.Probes != nil && p.Config.Probes.Len() > 0 {
+				return notFoldable("slot reports to compare with %s's table", tm.Resource)
+			}
+			ps := &procState{p: p, start: f.first.Pos(p.Events[0]).Line, stream: reconstruct.NewReplayStream(p.Config),
+				active: map[*story]*[2]parser.EventRef{}}
+			f.procs = append(f.procs, ps)
+			f.procsOf[p.Input] = append(f.procsOf[p.Input], ps)
+		}
+	}
+	for _, list := range f.procsOf {
+		slices.SortFunc(list, func(a, b *procState) int { return int(a.start - b.start) })
+	}
+	return nil
+}
+
+// procAt is the process a TaskManager line of input file at line belongs to.
+func (f *folder) procAt(file int32, line int64) *procState {
+	list := f.procsOf[file]
+	k, _ := slices.BinarySearchFunc(list, line, func(ps *procState, l int64) int {
+		if ps.start <= l {
+			return -1
+		}
+		return 1
+	})
+	if k == 0 {
+		return nil
+	}
+	return list[k-1]
+}
+
+// take is one event of the merged stream.
+func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error {
+	file := ev.Pos.File
+	var ps *procState
+	if ev.Component == flinklog.ComponentTM {
+		if ps = f.procAt(file, ev.Pos.Line); ps == nil {
+			return notFoldable("a TaskManager line outside every process (%s)", f.first.Files.Position(ev.Pos))
+		}
+		ps.stream.Add(ref, ev)
+		if err := f.replayed(ps); err != nil {
+			return err
+		}
+	}
+	f.unlogged.Note(ev)
+	k := keptEvent{ref: ref, rank: rank, ev: *ev}
+	ids := f.names(ev)
+	for _, id := range ids {
+		if f.dropped[id] {
+			return notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
+		}
+	}
+	for _, id := range ids {
+		s := f.story(id)
+		s.evs = append(s.evs, k)
+		// a story's window in a process runs from its first line there to
+		// its last (those that name it as the allocation, as
+		// Model.Reduced reads them)
+		if ps != nil && id == ev.Alloc {
+			if w := ps.active[s]; w != nil {
+				w[1] = ref
+			} else {
+				ps.active[s] = &[2]parser.EventRef{ref, ref}
+				s.touch(ps)
+			}
+		}
+		if !s.closed {
+			f.observe(s, ev)
+		}
+	}
+	if ps != nil {
+		if ps.first == nil {
+			ps.first = &k
+		}
+		ps.last, ps.hasLast = k, true
+	}
+	if len(ids) > 0 {
+		return nil
+	}
+	// an event of no allocation
+	switch {
+	case ps != nil && ev.Kind == flinklog.KindTMStopping:
+		ps.retained = append(ps.retained, k)
+	case ps != nil:
+		if len(ps.active) == 0 {
+			ps.stream.DropEvent(ref) // no story can hold it in its window
+		} else {
+			ps.window = append(ps.window, k)
+		}
+		if isGlobal[ev.Kind] {
+			f.retained = append(f.retained, k)
+		}
+	case isGlobal[ev.Kind], f.skewAt[ev.Pos]:
+		f.retained = append(f.retained, k)
+	case (ev.Component == flinklog.ComponentRM || ev.Component == flinklog.ComponentJM) && ev.Resource != "":
+		// the first line of an input that names a TaskManager: the rules
+		// tell which cluster an input is of by the TaskManagers it names
+		key := fileResource{file, strings.ToLower(ev.Resource)}
+		if !f.named[key] {
+			f.named[key] = true
+			f.retained = append(f.retained, k)
+		}
+	}
+	return nil
+}
+
+// isGlobal: globalKinds as a set.
+var isGlobal = func() map[flinklog.Kind]bool {
+	m := map[flinklog.Kind]bool{}
+	for _, k := range globalKinds {
+		m[k] = true
+	}
+	return m
+}()
+
+// names returns the allocations whose stories ev belongs to, as the batch
+// model gathers them (reconstruct's collectAllocations).
+func (f *folder) names(ev *flinklog.Event) []flinklog.ID {
+	if !ev.Alloc.IsSet() && !ev.Other.IsSet() {
+		return nil
+	}
+	file := ev.Pos.File
+	if ev.Kind == flinklog.KindTMSlotRequest {
+		f.handling[file] = ev.Alloc
+	}
+	if !ev.Alloc.IsSet() {
+		if ev.Component == flinklog.ComponentTM && (ev.Kind == flinklog.KindTMAllocRefused || ev.Kind == flinklog.KindTMSlotOccupied) {
+			if req := f.handling[file]; req.IsSet() {
+				return []flinklog.ID{req, ev.Other}
+			}
+			return []flinklog.ID{ev.Other}
+		}
+		return nil
+	}
+	return []flinklog.ID{ev.Alloc}
+}
+
+// touch notes that the story has steps or lines in ps.
+func (s *story) touch(ps *procState) {
+	if !slices.Contains(s.procs, ps) {
+		s.procs = append(s.procs, ps)
+	}
+}
+
+// story returns id's story, begun if it was not.
+func (f *folder) story(id flinklog.ID) *story {
+	s := f.stories[id]
+	if s == nil {
+		s = &story{id: id}
+		f.stories[id] = s
+	}
+	return s
+}
+
+// replayed reads the steps the last event made in ps's replay into the
+// stories they are about.
+func (f *folder) replayed(ps *procState) error {
+	if c := ps.stream.Conflicts(); len(c) > ps.conflicts {
+		for _, cf := range c[ps.conflicts:] {
+			if !ps.stream.Live(cf.Key) {
+				return notFoldable("an index conflict on a slot whose story closed healthy (%s)", f.first.Files.Position(cf.Pos))
+			}
+		}
+		ps.conflicts = len(c)
+	}
+	steps, allocOf := ps.stream.Added()
+	sem := ps.p.Runs
+	for _, st := range steps {
+		id := allocOf(st)
+		if !id.IsSet() {
+			continue
+		}
+		if f.dropped[id] {
+			return notFoldable("a replay step of %s after its story closed healthy", id)
+		}
+		s := f.story(id)
+		s.touch(ps)
+		if s.closed {
+			continue
+		}
+		if !st.Skipped[0] && !st.Skipped[1] && st.Outcomes[0] == st.Outcomes[1] &&
+			(st.Outcomes[0] == reconstruct.Accepted || st.Outcomes[0] == reconstruct.Idempotent) {
+		} else {
+			s.unclean = true
+		}
+		switch {
+		case st.Op == reconstruct.OpPrior || st.Op == reconstruct.OpAllocate && !st.Skipped[sem] &&
+			(st.Outcomes[sem] == reconstruct.Accepted || st.Outcomes[sem] == reconstruct.Overwritten):
+			if s.slots == nil {
+				s.slots = map[slotOf]bool{}
+			}
+			s.slots[slotOf{ps, int(st.Slot[sem])}] = false
+			s.prior = s.prior || st.Op == reconstruct.OpPrior
+		case st.Op == reconstruct.OpFree && !st.Skipped[sem] && st.Outcomes[sem] == reconstruct.Accepted:
+			if freed, ok := s.slots[slotOf{ps, int(st.Slot[sem])}]; ok && !freed {
+				s.slots[slotOf{ps, int(st.Slot[sem])}] = true
+			}
+		}
+	}
+	return nil
+}
+
+// observe is planOne's walk over a story's events, one event at a time,
+// up to its close; at the close the story is decided, and dropped when
+// healthy.
+func (f *folder) observe(s *story, ev *flinklog.Event) {
+	switch ev.Component {
+	case flinklog.ComponentTM:
+		s.sawTM = true
+	case flinklog.ComponentJM:
+		s.sawJM = true
+	case flinklog.ComponentRM:
+		if !s.sawRM {
+			v := f.version[ev.Pos.File]
+			s.needRMFree = !v.IsZero() && !v.Less(rmLogsFrees)
+		}
+		s.sawRM = true
+	}
+	switch ev.Kind {
+	case flinklog.KindTMFree:
+		s.freed = true
+	case flinklog.KindJMRelease:
+		s.released = true
+	case flinklog.KindRMFree:
+		s.rmFreed = true
+	case flinklog.KindTMActivate, flinklog.KindTMTaskReceived:
+		s.activated = true
+	case flinklog.KindTMFreeReason:
+		if !s.activated && s.why == "" {
+			s.why = "freed with a cause before it was activated"
+		}
+	}
+	if t, ok := triggers[ev.Kind]; ok && s.why == "" {
+		s.why = t
+	}
+	if !((s.freed || !s.sawTM) && (s.released || !s.sawJM && !f.jmGiven) && (s.rmFreed || !s.sawRM || !s.needRMFree) && (s.sawTM || s.sawJM)) {
+		return
+	}
+	s.closed = true
+	held := 0
+	for _, freed := range s.slots {
+		held++
+		if !freed {
+			s.why = first(s.why, "its slot was not freed by the close")
+		}
+	}
+	if s.prior {
+		s.why = first(s.why, "held before the log began")
+	}
+	switch {
+	case s.sawTM && held != 1:
+		s.why = first(s.why, "it held other than one slot")
+	case s.sawTM && !s.activated:
+		s.why = first(s.why, "its slot was never activated")
+	}
+	if s.unclean {
+		s.why = first(s.why, "a replay step left the tables disagreeing or unsatisfied")
+	}
+	if s.why != "" {
+		return // kept
+	}
+	for _, ps := range s.procs {
+		if !ps.stream.CanDrop(s.id) {
+			return // kept: its replay still needs it
+		}
+	}
+	for _, ps := range s.procs {
+		ps.stream.Drop(s.id)
+		delete(ps.active, s)
+		f.release(ps)
+	}
+	delete(f.stories, s.id)
+	f.dropped[s.id] = true
+	f.folded++
+}
+
+// release drops the window's events that no story held or kept began
+// before: no kept story's window can hold them.
+func (f *folder) release(ps *procState) {
+	if len(ps.window) == 0 {
+		return
+	}
+	from := parser.EventRef(-1)
+	for _, w := range ps.active {
+		if from < 0 || w[0] < from {
+			from = w[0]
+		}
+	}
+	n := 0
+	for n < len(ps.window) && (from < 0 || ps.window[n].ref < from) {
+		ps.stream.DropEvent(ps.window[n].ref)
+		n++
+	}
+	if n > 0 {
+		ps.window = slices.Delete(ps.window, 0, n)
+	}
+}
+
+// assemble ends the fold: the events kept, numbered as a read of them
+// numbers them, and the model of them.
+func (f *folder) assemble() (*reconstruct.Model, error) {
+	var all []keptEvent
+	all = append(all, f.retained...)
+	for _, s := range f.stories {
+		all = append(all, s.evs...)
+	}
+	// (a process's first and last lines are kept unless a story dropped
+	// holds them, as Model.Reduced keeps them)
+	for _, ps := range f.procs {
+		if ps.first != nil && !f.dropped[ps.first.ev.Alloc] {
+			all = append(all, *ps.first)
+		} else {
+			ps.first = nil
+		}
+		if ps.hasLast && !f.dropped[ps.last.ev.Alloc] {
+			all = append(all, ps.last)
+		} else {
+			ps.hasLast = false
+		}
+		all = append(all, ps.retained...)
+		for _, k := range ps.window {
+			inside := false
+			for _, w := range ps.active {
+				if w[0] <= k.ref && k.ref <= w[1] {
+					inside = true
+					break
+				}
+			}
+			if inside {
+				all = append(all, k)
+			} else {
+				ps.stream.DropEvent(k.ref)
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b keptEvent) int { return int(a.ref - b.ref) })
+	all = slices.CompactFunc(all, func(a, b keptEvent) bool { return a.ref == b.ref })
+	refs := make([]parser.EventRef, len(all))
+	events := make([]flinklog.Event, len(all))
+	rank := make([]int32, len(all))
+	for i, k := range all {
+		refs[i], events[i], rank[i] = k.ref, k.ev, k.rank
+	}
+	lean := f.first.WithEvents(events)
+	missing := parser.EventRef(-1)
+	to := func(old parser.EventRef) parser.EventRef {
+		i, ok := slices.BinarySearch(refs, old)
+		if !ok {
+			missing = old
+			return -1
+		}
+		return parser.EventRef(i)
+	}
+	// each process: its events kept, and its replay
+	inProc := map[parser.EventRef]*procState{}
+	for _, ps := range f.procs {
+		ps.p.Replay = ps.stream.Finish()
+		ps.p.Replay.Renumber(to)
+		if missing >= 0 {
+			return nil, notFoldable("a replay step's line was not kept (internal: %d)", missing)
+		}
+		ps.p.Events = ps.p.Events[:0:0]
+		if ps.first != nil {
+			inProc[ps.first.ref] = ps
+		}
+		if ps.hasLast {
+			inProc[ps.last.ref] = ps
+		}
+		for _, k := range ps.retained {
+			inProc[k.ref] = ps
+		}
+	}
+	for i, k := range all {
+		if k.ev.Component != flinklog.ComponentTM {
+			continue
+		}
+		ps := f.procAt(k.ev.Pos.File, k.ev.Pos.Line)
+		if ps == nil {
+			continue
+		}
+		// its own events of the stories kept, those inside their windows,
+		// its first, last and stopping lines; not the lines of another
+		// kind the rules read whole
+		if inProc[k.ref] == ps || k.ev.Alloc.IsSet() && f.stories[k.ev.Alloc] != nil || inWindow(ps, k.ref) {
+			ps.p.Events = append(ps.p.Events, parser.EventRef(i))
+		}
+	}
+	allocs := make([]*reconstruct.Allocation, 0, len(f.stories))
+	for _, s := range f.stories {
+		a := &reconstruct.Allocation{ID: s.id, Events: make([]parser.EventRef, len(s.evs))}
+		for i, k := range s.evs {
+			a.Events[i] = to(k.ref)
+		}
+		// Job and Resource as the batch model reads them: in line order
+		byRef := slices.Clone(s.evs)
+		slices.SortFunc(byRef, func(x, y keptEvent) int { return int(x.ref - y.ref) })
+		for _, k := range byRef {
+			ev := &k.ev
+			if ev.Alloc != s.id {
+				continue
+			}
+			if !a.Job.IsSet() && ev.Job.IsSet() {
+				a.Job = ev.Job
+			}
+			if ev.Component == flinklog.ComponentTM && ev.Resource != "" {
+				a.Resource = ev.Resource
+			} else if a.Resource == "" && ev.Resource != "" && (ev.Kind == flinklog.KindJMDeploy || ev.Kind == flinklog.KindRMAllocStart) {
+				a.Resource = ev.Resource
+			}
+		}
+		allocs = append(allocs, a)
+	}
+	slices.SortFunc(allocs, func(x, y *reconstruct.Allocation) int { return int(rank[x.Events[0]] - rank[y.Events[0]]) })
+	skew := map[int32]reconstruct.Skew{}
+	for file, sk := range f.skeleton.Skew {
+		// (the lines it rests on are kept: skewAt)
+		sk.Because = to(f.refAt(f.first.Pos(sk.Because), refs, events))
+		sk.Relative = to(f.refAt(f.first.Pos(sk.Relative), refs, events))
+		skew[file] = sk
+	}
+	if missing >= 0 {
+		return nil, notFoldable("a line the model names was not kept (internal: %d)", missing)
+	}
+	return reconstruct.Assemble(lean, rank, skew, f.skeleton.TaskManagers, allocs, f.folded, f.unlogged.List()), nil
+}
+
+// inWindow reports whether ref lies inside the window of a story ps keeps.
+func inWindow(ps *procState, ref parser.EventRef) bool {
+	for _, w := range ps.active {
+		if w[0] <= ref && ref <= w[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// refAt returns the ref (in the read that keeps every event) of the kept
+// event at pos, or -1.
+func (f *folder) refAt(pos flinklog.Pos, refs []parser.EventRef, events []flinklog.Event) parser.EventRef {
+	for i := range events {
+		if events[i].Pos == pos {
+			return refs[i]
+		}
+	}
+	return -1
+}

@@ -1,0 +1,95 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/report"
+	"github.com/slotaudit/slotaudit/rules"
+)
+
+// TestFoldAuditsAsTheBatch: the simulated incidents of every version, with
+// faults, as plain files and as collected logs arrive (rotated, gzipped),
+// audited on the fold's model give the batch audit's JSON and table, byte
+// for byte — or the fold says it cannot take them yet, never answers
+// otherwise.
+func TestFoldAuditsAsTheBatch(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 4
+	}
+	if *soak > 0 {
+		seeds = *soak
+	}
+	total, refused, dropped := 0, 0, 0
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				cfg := scenarioFor(v, seed)
+				r, err := Run(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain := t.TempDir()
+				for name, text := range r.Files {
+					if err := os.WriteFile(filepath.Join(plain, name), []byte(text), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, paths := range [][]string{{plain}, writeRun(t, r)} {
+					total++
+					m, err := fold.Build(paths, parser.Options{ChunkSize: *chunk})
+					if errors.Is(err, fold.ErrNotFoldable) {
+						if testing.Verbose() {
+							t.Logf("refused: %v", err)
+						}
+						refused++
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					dropped += m.Folded
+					full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
+					if err != nil {
+						t.Fatal(err)
+					}
+					batch := reconstruct.Build(full)
+					for _, format := range []string{"json", "table"} {
+						got, want := auditText(t, m, format), auditText(t, batch, format)
+						if got != want {
+							t.Fatalf("seed %d %+v: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, cfg, format, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+	t.Logf("%d reads, %d folded (%d stories dropped), %d refused", total, total-refused, dropped, refused)
+	if total-refused < len(Versions) || dropped == 0 {
+		t.Errorf("only %d of %d reads folded, %d stories dropped", total-refused, total, dropped)
+	}
+}
+
+// auditText is the audit of m in a format.
+func auditText(t *testing.T, m *reconstruct.Model, format string) string {
+	t.Helper()
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
+	var b bytes.Buffer
+	var err error
+	if format == "json" {
+		err = a.WriteJSON(&b)
+	} else {
+		err = a.WriteTable(&b, 120)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
