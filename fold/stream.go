@@ -113,11 +113,24 @@ func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
 		return nil, notFoldable("standard input is read once")
 	}
 	fo := opts
-	fo.Keep = func(ev *flinklog.Event) bool { return firstKinds[ev.Kind] }
+	fo.Keep = FirstKeep
 	first, err := parser.Read(paths, fo)
 	if err != nil {
 		return nil, err
 	}
+	return FromFirst(first, opts)
+}
+
+// FirstKeep is what the fold's first read keeps (parser.Options.Keep):
+// FromFirst takes such a read. A caller that reads the inputs itself
+// (for its own account of the read) reads them with it.
+func FirstKeep(ev *flinklog.Event) bool { return firstKinds[ev.Kind] }
+
+// FromFirst is Build after its first read: first is a read of the inputs
+// with Keep set to FirstKeep, opts the options it was read with (bar
+// Keep).
+func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, error) {
+	opts.Keep = nil
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
 		return nil, notFoldable("%d slot reports to compare with the tables", n)
 	}

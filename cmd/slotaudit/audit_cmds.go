@@ -33,7 +33,14 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	if !ok {
 		return nil, &usageError{fmt.Errorf("--fail-on %q: want info, warning or error", failOn)}
 	}
-	m, err := e.build(cmd, args, rf)
+	var m *reconstruct.Model
+	var err error
+	folded := e.folds(args, rf)
+	if folded {
+		m, err = e.buildFolded(cmd, args, rf)
+	} else {
+		m, err = e.build(cmd, args, rf)
+	}
 	var nothing *nothingToJudgeError
 	if errors.As(err, &nothing) {
 		// the documents still name every input and say why nothing was judged
@@ -45,7 +52,7 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	began := time.Now()
 	findings := rules.Run(m, rules.All)
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("findings", len(findings)).Msg("rules run")
-	if ev := e.log.Debug(); ev.Enabled() {
+	if ev := e.log.Debug(); ev.Enabled() && !folded {
 		// what a streaming audit would fold of these logs (docs/folding-plan.md)
 		began := time.Now()
 		stories, plan := fold.Plan(m)
@@ -120,6 +127,7 @@ func newAuditCmd(e *env) *cobra.Command {
 	var nf narrowFlags
 	var format, failOn string
 	var follow bool
+	e.foldMode = "auto"
 	var poll time.Duration
 	cmd := &cobra.Command{
 		Use:   "audit [flags] PATH...",
@@ -163,6 +171,10 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 			if !ok {
 				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(report.AuditFormatNames(), ", "))}
 			}
+			if e.foldMode != "auto" && e.foldMode != "always" && e.foldMode != "never" {
+				return &usageError{fmt.Errorf("--fold %q: want auto, always or never", e.foldMode)}
+			}
+			e.foldFormat = foldFormats[format]
 			if err := e.narrowWith(&nf); err != nil {
 				return err
 			}
@@ -196,6 +208,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
+	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more, in the formats text, table, json, ndjson, sarif and junit, without --alloc/--job/--taskmanager), always (wherever it can), never; output is the same either way")
 	return cmd
 }
 

@@ -45,6 +45,10 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            zerolog.Logger
+	// foldMode is audit's --fold; foldFormat: the format asked for reads
+	// only the findings and the summaries, which a fold gives (folds)
+	foldMode   string
+	foldFormat bool
 	// reported holds the diagnostics already logged, when inputs are read
 	// again and again (--follow); nil otherwise.
 	reported map[string]bool

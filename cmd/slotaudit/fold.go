@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/logstore"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/report"
+)
+
+// foldFormats are the audit formats that read only the findings and the
+// summaries: what the model of a fold gives as the batch model does.
+var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "ndjson": true, "sarif": true, "junit": true}
+
+// foldAbove: --fold auto folds inputs of at least this many bytes. Below
+// it the batch model fits in little memory, and reading once is faster.
+const (
+	foldAbove     = 256 << 20
+	foldAboveText = "256 MiB"
+)
+
+// folds reports whether audit builds its model as a fold: asked for (or,
+// by default, for large inputs), in a format that reads only findings and
+// summaries, with no narrowing to an allocation, job or TaskManager, from
+// files (a fold reads its inputs twice).
+func (e *env) folds(paths []string, rf *readFlags) bool {
+	narrowed := e.filter != nil && (e.filter.Alloc.IsSet() || e.filter.Job.IsSet() || e.filter.TaskManager != "")
+	if e.foldMode == "never" || !e.foldFormat || narrowed || e.following || rf.keep != nil ||
+		slices.Contains(paths, "-") || slices.ContainsFunc(paths, logstore.IsSource) {
+		return false
+	}
+	return e.foldMode == "always" || inputBytes(paths) >= foldAbove
+}
+
+// inputBytes is the size of the files paths name (directories walked; what
+// cannot be looked at counts nothing).
+func inputBytes(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		_ = filepath.WalkDir(p, func(_ string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+	}
+	return n
+}
+
+// buildFolded is build made as a fold (fold.FromFirst): the first read is
+// the one whose diagnostics are logged. Where the logs hold what the fold
+// does not take yet, the batch model is built instead (a second read, its
+// diagnostics not logged again), and --log-level debug says why.
+func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*reconstruct.Model, error) {
+	if e.reported == nil {
+		e.reported = map[string]bool{} // the batch read after a refusal logs nothing twice
+	}
+	first := *rf
+	first.keep = fold.FirstKeep
+	res, err := e.read(cmd.Context(), paths, &first)
+	if err != nil {
+		return nil, err
+	}
+	if !hasEvidence(res) {
+		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
+			return nil, err
+		}
+		return nil, &nothingToJudgeError{inputs: len(res.Inputs), res: res}
+	}
+	began := time.Now()
+	m, err := fold.FromFirst(res, parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion})
+	if errors.Is(err, fold.ErrNotFoldable) {
+		e.log.Debug().Str("why", err.Error()).Msg("fold refused: the batch model is built")
+		return e.build(cmd, paths, rf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", m.AllocationCount()).
+		Int("kept", len(m.Allocations)).Int("events_kept", m.Result.Len()).Msg("model folded")
+	return m, nil
+}
