@@ -3,6 +3,7 @@ package fold
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -140,16 +141,26 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	skeleton := reconstruct.Build(first)
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{}, dropped: map[flinklog.ID]bool{},
 		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
-		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}}
+		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}}
 	if err := f.prepare(); err != nil {
 		return nil, err
 	}
 	offsets := map[int32]int64{}
 	for file, sk := range skeleton.Skew {
 		offsets[file] = sk.Offset
-		f.skewAt[first.Pos(sk.Because)] = true
-		f.skewAt[first.Pos(sk.Relative)] = true
+		at := [2]flinklog.Pos{first.Pos(sk.Because), first.Pos(sk.Relative)}
+		f.skewPos[file] = at
+		f.skewAt[at[0]], f.skewAt[at[1]] = true, true
 	}
+	// What the fold reads of the first read is read: its events, and the
+	// skeleton's replays of them, go before the inputs are read again.
+	first = first.WithEvents(nil)
+	f.first = first
+	skeleton.Allocations = nil
+	for _, ps := range f.procs {
+		ps.p.Events, ps.p.Replay = nil, nil
+	}
+	runtime.GC()
 	merged, err := reconstruct.Merge(first, opts, offsets)
 	if err != nil {
 		if errors.Is(err, reconstruct.ErrNotMergeable) {
@@ -188,9 +199,10 @@ type folder struct {
 	handling map[int32]flinklog.ID // the slot request each TaskManager input is handling
 	version  map[int32]flinklog.Version
 	jmGiven  bool
-	named    map[fileResource]bool // the TaskManagers each input's RM/JM lines named, by a line kept
-	skewAt   map[flinklog.Pos]bool // the lines the skew's estimate rests on
-	retained []keptEvent           // the events of no story kept
+	named    map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
+	skewAt   map[flinklog.Pos]bool     // the lines the skew's estimate rests on
+	skewPos  map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
+	retained []keptEvent               // the events of no story kept
 	unlogged *reconstruct.UnloggedCounter
 }
 
@@ -627,8 +639,8 @@ func (f *folder) assemble() (*reconstruct.Model, error) {
 	skew := map[int32]reconstruct.Skew{}
 	for file, sk := range f.skeleton.Skew {
 		// (the lines it rests on are kept: skewAt)
-		sk.Because = to(f.refAt(f.first.Pos(sk.Because), refs, events))
-		sk.Relative = to(f.refAt(f.first.Pos(sk.Relative), refs, events))
+		sk.Because = to(f.refAt(f.skewPos[file][0], refs, events))
+		sk.Relative = to(f.refAt(f.skewPos[file][1], refs, events))
 		skew[file] = sk
 	}
 	if missing >= 0 {

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/fold"
 	"github.com/slotaudit/slotaudit/logstore"
 	"github.com/slotaudit/slotaudit/parser"
@@ -20,11 +22,18 @@ import (
 // summaries: what the model of a fold gives as the batch model does.
 var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "ndjson": true, "sarif": true, "junit": true}
 
-// foldAbove: --fold auto folds inputs of at least this many bytes. Below
-// it the batch model fits in little memory, and reading once is faster.
+// --fold auto considers a fold for inputs of at least foldAbove bytes
+// (below, the batch model fits in little memory, and a read is quick),
+// and folds those whose read gives more than foldEvents events: the
+// first read keeps every event up to that many, so that a large log of
+// few events (a chatty DEBUG log) is read once and modelled the batch way,
+// and one dense with allocations is folded with no read lost. (Events
+// are ~60-110 bytes each held, and the batch model ~1.9 KB an allocation
+// of ~15 events on top: 0.5M events are ~0.1 GB.)
 const (
-	foldAbove     = 256 << 20
-	foldAboveText = "256 MiB"
+	foldAbove     = 64 << 20
+	foldAboveText = "64 MiB"
+	foldEvents    = 500_000
 )
 
 // folds reports whether audit builds its model as a fold: asked for (or,
@@ -38,6 +47,16 @@ func (e *env) folds(paths []string, rf *readFlags) bool {
 		return false
 	}
 	return e.foldMode == "always" || inputBytes(paths) >= foldAbove
+}
+
+// foldBudget is the Keep of a first read under --fold auto: every event
+// while the read has kept fewer than foldEvents, then only what a fold's
+// first read keeps; full says whether it kept them all.
+func foldBudget() (keep func(*flinklog.Event) bool, full func() bool) {
+	var n atomic.Int64
+	keep = func(ev *flinklog.Event) bool { return n.Add(1) <= foldEvents || fold.FirstKeep(ev) }
+	full = func() bool { return n.Load() <= foldEvents }
+	return keep, full
 }
 
 // inputBytes is the size of the files paths name (directories walked; what
@@ -66,10 +85,19 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		e.reported = map[string]bool{} // the batch read after a refusal logs nothing twice
 	}
 	first := *rf
-	first.keep = fold.FirstKeep
+	full := func() bool { return false }
+	if e.foldMode == "always" {
+		first.keep = fold.FirstKeep
+	} else {
+		first.keep, full = foldBudget()
+	}
 	res, err := e.read(cmd.Context(), paths, &first)
 	if err != nil {
 		return nil, err
+	}
+	if full() {
+		// few events: the read kept them all, and is the batch read
+		return e.buildFrom(res)
 	}
 	if !hasEvidence(res) {
 		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {

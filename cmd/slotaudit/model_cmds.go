@@ -34,6 +34,11 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 	if err != nil {
 		return nil, err
 	}
+	return e.buildFrom(res)
+}
+
+// buildFrom is build once the inputs are read.
+func (e *env) buildFrom(res *parser.Result) (*reconstruct.Model, error) {
 	if !hasEvidence(res) {
 		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
 			return nil, err
