@@ -129,7 +129,7 @@ func FirstKeep(ev *flinklog.Event) bool { return firstKinds[ev.Kind] }
 
 // FromFirst is Build after its first read: first is a read of the inputs
 // with Keep set to FirstKeep, opts the options it was read with (bar
-// Keep).
+// Keep). It lets first's events go (parser.Result.LetEventsGo).
 func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, error) {
 	opts.Keep = nil
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
@@ -138,7 +138,7 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	if n := first.CountOf(flinklog.KindTaskNoSlot); n > 0 {
 		return nil, notFoldable("%d tasks that found no slot", n)
 	}
-	skeleton := reconstruct.Build(first)
+	skeleton := reconstruct.Skeleton(first)
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{}, dropped: map[flinklog.ID]bool{},
 		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}}
@@ -154,12 +154,8 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	}
 	// What the fold reads of the first read is read: its events, and the
 	// skeleton's replays of them, go before the inputs are read again.
-	first = first.WithEvents(nil)
-	f.first = first
-	skeleton.Allocations = nil
-	for _, ps := range f.procs {
-		ps.p.Events, ps.p.Replay = nil, nil
-	}
+	first.LetEventsGo()
+	skeleton.Strip(first)
 	runtime.GC()
 	merged, err := reconstruct.Merge(first, opts, offsets)
 	if err != nil {

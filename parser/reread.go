@@ -175,13 +175,25 @@ func (e *emitter) send(blk *eventBlock) {
 	if e.stop.Load() || len(blk.evs) == 0 {
 		return
 	}
+	for lo := 0; lo < len(blk.evs); lo += rereadBatch {
+		e.sendPart(blk, lo, min(lo+rereadBatch, len(blk.evs)))
+	}
+}
+
+// rereadBatch is how many events a read again hands over at once: written
+// out, an event is ~450 bytes, and a merge holds a few batches of every
+// input.
+const rereadBatch = 256
+
+// sendPart writes blk's events [lo, hi) out and sends them on.
+func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
 	var batch []flinklog.Event
 	select {
 	case batch = <-e.free:
 	default:
-		batch = make([]flinklog.Event, 0, eventBlockLen)
+		batch = make([]flinklog.Event, 0, rereadBatch)
 	}
-	for j := range blk.evs {
+	for j := lo; j < hi; j++ {
 		batch = append(batch, flinklog.Event{})
 		ev := &batch[len(batch)-1]
 		blk.unpack(&blk.evs[j], ev)
@@ -256,4 +268,11 @@ func (r *Result) WithEvents(events []flinklog.Event) *Result {
 		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader}
 	out.events = storeOf(events)
 	return out
+}
+
+// LetEventsGo empties r of its events, keeping the rest of the read (its
+// inputs, summaries, diagnostics; ReadAgain reads them again): a fold
+// lets its first read's events go once it has read what it needs of them.
+func (r *Result) LetEventsGo() {
+	r.events, r.repeats, r.heads = eventStore{}, nil, nil
 }

@@ -35,6 +35,41 @@ type Model struct {
 	unlogged []Unlogged
 }
 
+// Skeleton is what a fold needs of the model of its first read (a read
+// that kept little but the meta lines and the lines the tables' choice
+// rests on): the TaskManagers, their processes and the config and table
+// of each, and the skew, as Build makes them — without the allocations,
+// the merged order or the replays, which such a read cannot give.
+func Skeleton(res *parser.Result) *Model {
+	m := &Model{Result: res, Skew: map[int32]Skew{}}
+	m.indexInputs()
+	m.joinRotatedIdentities()
+	m.estimateSkew()
+	m.groupProcesses()
+	m.assignReports()
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			m.configure(p)
+		}
+	}
+	return m
+}
+
+// Strip lets go of everything but the TaskManagers' processes — their
+// input, config and the table each ran — and the skew, and makes res (a
+// read of the same inputs) the model's read: what a fold keeps of the
+// model of its first read (its skeleton) while it reads the inputs again.
+// (The skew's lines are then no longer in the read: Skew.Because and
+// Skew.Relative name nothing.)
+func (m *Model) Strip(res *parser.Result) {
+	m.Result, m.Rank, m.Allocations, m.allocationOf = res, nil, nil, nil
+	for _, tm := range m.TaskManagers {
+		for _, p := range tm.Processes {
+			p.Events, p.Replay, p.reports = nil, nil, nil
+		}
+	}
+}
+
 // AllocationCount is how many allocations the input holds: those of the
 // model and those a fold dropped.
 func (m *Model) AllocationCount() int { return len(m.Allocations) + m.Folded }
