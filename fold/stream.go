@@ -42,19 +42,13 @@ func notFoldable(format string, args ...any) error {
 }
 
 // firstKinds are the kinds the first read keeps besides its meta lines:
-// those the skew is estimated from, the refusal lines that decide which
-// table a process ran, and the kinds the fold does not take yet (a slot
-// report, a task that found no slot), to see that there are some.
-var firstKinds = func() map[flinklog.Kind]bool {
-	k := map[flinklog.Kind]bool{
-		flinklog.KindTMAllocExists: true, flinklog.KindTMAllocRefused: true,
-		flinklog.KindRMSlotReport: true, flinklog.KindTaskNoSlot: true,
-	}
-	for _, s := range reconstruct.SkewKinds {
-		k[s] = true
-	}
-	return k
-}()
+// the refusal lines that decide which table a process ran, and the kinds
+// the fold does not take yet (a slot report, a task that found no slot),
+// to see that there are some.
+var firstKinds = map[flinklog.Kind]bool{
+	flinklog.KindTMAllocExists: true, flinklog.KindTMAllocRefused: true,
+	flinklog.KindRMSlotReport: true, flinklog.KindTaskNoSlot: true,
+}
 
 // keptEvent is an event the fold holds: its ref and rank in the read that
 // keeps every event, and the event.
@@ -145,10 +139,24 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	if err := f.prepare(); err != nil {
 		return nil, err
 	}
+	// The skew, from the inputs read again in the order of their clocks
+	// (reconstruct.SkewStream); where a window of that stream cannot tell
+	// it, from a read that keeps every line it is estimated from.
+	skew, lines, err := skewStream(first, opts)
+	if errors.Is(err, reconstruct.ErrSkewWindow) {
+		skew, lines, err = skewOfRead(first, opts)
+	}
+	if err != nil {
+		if errors.Is(err, reconstruct.ErrNotMergeable) {
+			return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
+		}
+		return nil, err
+	}
+	skeleton.Skew = skew
 	offsets := map[int32]int64{}
-	for file, sk := range skeleton.Skew {
+	for file, sk := range skew {
 		offsets[file] = sk.Offset
-		at := [2]flinklog.Pos{first.Pos(sk.Because), first.Pos(sk.Relative)}
+		at := lines[file]
 		f.skewPos[file] = at
 		f.skewAt[at[0]], f.skewAt[at[1]] = true, true
 	}
@@ -181,6 +189,41 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		}
 	}
 	return f.assemble()
+}
+
+// skewStream estimates the skew from a window of the inputs read again
+// (a test makes it refuse, to hold skewOfRead to the same answers).
+var skewStream = reconstruct.SkewLinesOfStream
+
+// skewOfRead is the skew estimated as Build estimates it, from a read of
+// first's inputs that keeps the lines it is estimated from (every request
+// of the read: what SkewStream does not hold).
+func skewOfRead(first *parser.Result, opts parser.Options) (map[int32]reconstruct.Skew, map[int32][2]flinklog.Pos, error) {
+	kinds := map[flinklog.Kind]bool{}
+	for _, k := range reconstruct.SkewKinds {
+		kinds[k] = true
+	}
+	opts.Keep = func(ev *flinklog.Event) bool { return kinds[ev.Kind] }
+	// every input again, duplicates too, so that each keeps its number
+	var paths []string
+	for _, in := range first.Inputs {
+		if !slices.Contains(paths, in.Path) {
+			paths = append(paths, in.Path)
+		}
+	}
+	res, err := parser.Read(paths, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.Inputs) != len(first.Inputs) {
+		return nil, nil, notFoldable("the inputs changed while they were read")
+	}
+	skew := reconstruct.EstimateSkew(res)
+	lines := map[int32][2]flinklog.Pos{}
+	for file, sk := range skew {
+		lines[file] = [2]flinklog.Pos{res.Pos(sk.Because), res.Pos(sk.Relative)}
+	}
+	return skew, lines, nil
 }
 
 // folder is Build's state.

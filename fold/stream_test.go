@@ -18,6 +18,14 @@ import (
 // audit's JSON and table, byte for byte — or the fold says it cannot take
 // the logs yet (ErrNotFoldable), never answers otherwise.
 func TestBuildAuditsAsTheBatch(t *testing.T) {
+	t.Run("skew from the stream", testBuildAuditsAsTheBatch)
+	// and from a read that keeps every request, where a window of the
+	// stream cannot tell it
+	defer fold.SkewFromReads()()
+	t.Run("skew from a read", testBuildAuditsAsTheBatch)
+}
+
+func testBuildAuditsAsTheBatch(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join(logs, "*"))
 	folded, refused, dropped := 0, 0, 0
 	for _, p := range paths {

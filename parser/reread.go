@@ -276,3 +276,7 @@ func (r *Result) WithEvents(events []flinklog.Event) *Result {
 func (r *Result) LetEventsGo() {
 	r.events, r.repeats, r.heads = eventStore{}, nil, nil
 }
+
+// AttemptID returns an attempt as a read keeps it (Result.AttemptOf): an
+// ID when it is 32 lower-case hex digits, else not (its text is the key).
+func AttemptID(a string) (flinklog.ID, bool) { return attemptID(a) }

@@ -1,0 +1,421 @@
+package reconstruct
+
+import (
+	"errors"
+	"hash/maphash"
+	"time"
+
+	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
+)
+
+// The skew without holding every request: estimateSkew joins each
+// TaskManager receipt to the first ResourceManager or JobManager line that
+// sent it, which takes a table of every request of the read. Read in the
+// merged order with no skew (Merge with none), a request and its receipts
+// lie close together — as close as the clocks' skew and the protocol's
+// latency — so SkewStream holds the requests and the receipts waiting for
+// theirs for skewWindow of the stream's time only. What it lets go is
+// accounted for, so that its answer is estimateSkew's or none:
+//
+//   - a receipt that finds no request, and whose wait ends, may have had a
+//     request let go before it came: that request is older than the
+//     window's start when the receipt came, which bounds the receipt's lag
+//     from above; the answer stands only if every such bound of an input
+//     lies below its skew (a lag that low cannot be the largest);
+//   - a request that comes after a receipt of it stopped waiting is one
+//     the window was too short for: SkewStream says so (ErrSkewWindow),
+//     and the caller estimates the skew the batch way. A filter of the
+//     keys that stopped waiting tells it, which may say so of a key that
+//     did not (never the reverse): the batch way then, for nothing;
+//   - a request whose key was sent before within the window, earlier in
+//     the read's order than the one a receipt was joined to, is one the
+//     batch estimate joins to instead: SkewStream says so too;
+//   - a request whose key may have been sent before the window (a filter
+//     of the keys let go says so), and an activation whose input may have
+//     activated the AllocationID before, are joins the batch estimate may
+//     not make, or makes to an earlier request: their lags are at most
+//     what it would measure, and stand apart; the answer stands only if
+//     each input's skew lies above them.
+
+// skewWindow is how much of the stream's time SkewStream holds requests and
+// receipts for: more than any lag between a request and its receipt, skew
+// included, that it can measure.
+var skewWindow = int64(30 * time.Minute)
+
+// ErrSkewWindow says that SkewStream could not give estimateSkew's answer
+// holding what it holds: the caller estimates the skew from a read that
+// keeps every request instead.
+var ErrSkewWindow = errors.New("the skew cannot be estimated from a window of the stream")
+
+// skewKey is what a request and its receipts share: an AllocationID (a
+// slot request, an offer matched), an attempt as an ID or as its text.
+type skewKey struct {
+	space uint8 // keyAlloc, keyAttempt, keyAttemptText, keyMatched
+	id    flinklog.ID
+	text  string
+}
+
+const (
+	keyAlloc = iota
+	keyAttempt
+	keyAttemptText
+	keyMatched
+)
+
+type sentAt struct {
+	ref    parser.EventRef
+	pos    flinklog.Pos
+	file   int32
+	t      flinklog.Time
+	joined bool // a receipt was joined to it
+	// maybeAgain: its key may have been sent before the window (a second
+	// request, which the batch estimate does not join to)
+	maybeAgain bool
+}
+
+type receipt struct {
+	ref  parser.EventRef
+	pos  flinklog.Pos
+	file int32
+	t    flinklog.Time
+	now  int64 // the stream's time when it came
+	// bounded: some request had been let go when it came (else a request
+	// it finds no more can only be one that never was)
+	bounded bool
+}
+
+// SkewStream estimates the skew from the events of the merged stream with
+// no skew, in that order (Merge(res, opts, nil)).
+type SkewStream struct {
+	sent    map[skewKey]*sentAt
+	waiting map[skewKey][]receipt
+	// activated: the inputs whose first activation of an AllocationID has
+	// been joined, while its request is held
+	activated map[skewKey]map[int32]bool
+	// the requests and the receipts waiting, in the order they came, to
+	// let go of when they leave the window
+	sentQ, waitQ []queued
+	now          int64
+	evictions    int
+	stopped      bloom // the keys of receipts that stopped waiting
+	// the keys of requests let go, and the (input, AllocationID) of
+	// activations let go
+	leftSent, leftActivated bloom
+	best                    map[int32]Skew
+	at                      map[int32][2]flinklog.Pos // the lines of each best
+	// by input: the largest lag a receipt that stopped waiting may have
+	// had, and the largest lag of a join the batch estimate may not make
+	bound, unsure map[int32]int64
+	err           error
+}
+
+type queued struct {
+	key skewKey
+	t   int64
+}
+
+// NewSkewStream starts an estimate; keys is about how many requests the
+// read holds (a bound: the filter of stopped keys is sized by it).
+func NewSkewStream(keys int) *SkewStream {
+	return &SkewStream{sent: map[skewKey]*sentAt{}, waiting: map[skewKey][]receipt{}, activated: map[skewKey]map[int32]bool{},
+		best: map[int32]Skew{}, at: map[int32][2]flinklog.Pos{}, bound: map[int32]int64{}, unsure: map[int32]int64{},
+		stopped: newBloom(keys), leftSent: newBloom(keys), leftActivated: newBloom(keys)}
+}
+
+// Add takes the stream's next event.
+func (s *SkewStream) Add(ev *flinklog.Event, ref parser.EventRef) {
+	if s.err != nil || ev.Time.Kind == flinklog.TimeNone {
+		return
+	}
+	if ev.Time.N > s.now {
+		s.now = ev.Time.N
+	}
+	switch {
+	case ev.Kind == flinklog.KindRMSlotRequest, ev.Kind == flinklog.KindRMAllocStart && ev.Alloc.IsSet():
+		s.request(skewKey{space: keyAlloc, id: ev.Alloc}, ev, ref)
+	case ev.Kind == flinklog.KindJMDeploy:
+		if k, ok := attemptKey(ev.Attempt); ok {
+			s.request(k, ev, ref)
+		}
+	case ev.Kind == flinklog.KindJMOfferMatched && ev.Alloc.IsSet():
+		s.request(skewKey{space: keyMatched, id: ev.Alloc}, ev, ref)
+	case ev.Kind == flinklog.KindTMSlotRequest:
+		if ev.Alloc.IsSet() {
+			s.receive(skewKey{space: keyAlloc, id: ev.Alloc}, ev, ref)
+		}
+	case ev.Kind == flinklog.KindTMTaskReceived:
+		if k, ok := attemptKey(ev.Attempt); ok {
+			s.receive(k, ev, ref)
+		}
+	case ev.Kind == flinklog.KindTMActivate && ev.Alloc.IsSet():
+		s.receive(skewKey{space: keyMatched, id: ev.Alloc}, ev, ref)
+	}
+	s.leave()
+}
+
+// attemptKey is an attempt's key, as estimateSkew looks it up.
+func attemptKey(a string) (skewKey, bool) {
+	if id, ok := parser.AttemptID(a); ok {
+		return skewKey{space: keyAttempt, id: id}, true
+	}
+	return skewKey{space: keyAttemptText, text: a}, a != ""
+}
+
+// request is a line that sends key.
+func (s *SkewStream) request(k skewKey, ev *flinklog.Event, ref parser.EventRef) {
+	if prev := s.sent[k]; prev != nil {
+		// estimateSkew joins to the first in the read's order
+		if ref < prev.ref {
+			if prev.joined {
+				s.err = ErrSkewWindow
+				return
+			}
+			prev.ref, prev.pos, prev.file, prev.t = ref, ev.Pos, ev.Pos.File, ev.Time
+		}
+		return
+	}
+	if s.stopped.has(k) {
+		// a receipt of it stopped waiting before it came (or the filter
+		// says so of another key)
+		s.err = ErrSkewWindow
+		return
+	}
+	sa := &sentAt{ref: ref, pos: ev.Pos, file: ev.Pos.File, t: ev.Time, maybeAgain: s.leftSent.has(k)}
+	s.sent[k] = sa
+	s.sentQ = append(s.sentQ, queued{k, ev.Time.N})
+	if rs := s.waiting[k]; len(rs) > 0 {
+		delete(s.waiting, k)
+		for _, r := range rs {
+			s.join(k, sa, r)
+		}
+	}
+}
+
+// receive is a TaskManager line that answers key.
+func (s *SkewStream) receive(k skewKey, ev *flinklog.Event, ref parser.EventRef) {
+	r := receipt{ref: ref, pos: ev.Pos, file: ev.Pos.File, t: ev.Time, now: s.now, bounded: s.evictions > 0}
+	if sa := s.sent[k]; sa != nil {
+		s.join(k, sa, r)
+		return
+	}
+	if len(s.waiting[k]) == 0 {
+		s.waitQ = append(s.waitQ, queued{k, ev.Time.N})
+	}
+	s.waiting[k] = append(s.waiting[k], r)
+}
+
+// join measures receipt r against its request, as estimateSkew does.
+func (s *SkewStream) join(k skewKey, sa *sentAt, r receipt) {
+	unsure := sa.maybeAgain
+	if k.space == keyMatched {
+		// only an input's first activation of the AllocationID counts
+		// (receipts come in each input's line order)
+		seen := s.activated[k]
+		if seen[r.file] {
+			return
+		}
+		if seen == nil {
+			seen = map[int32]bool{}
+			s.activated[k] = seen
+		}
+		seen[r.file] = true
+		unsure = unsure || s.leftActivated.has(activatedKey(k, r.file))
+	}
+	sa.joined = true
+	if sa.file == r.file || sa.t.Kind != r.t.Kind {
+		return
+	}
+	lag := sa.t.N - r.t.N
+	if unsure {
+		if u, ok := s.unsure[r.file]; !ok || lag > u {
+			s.unsure[r.file] = lag
+		}
+		return
+	}
+	if b, ok := s.best[r.file]; !ok || lag > b.Offset || lag == b.Offset && r.ref < b.Because {
+		s.best[r.file] = Skew{Offset: lag, Because: r.ref, Relative: sa.ref}
+		s.at[r.file] = [2]flinklog.Pos{r.pos, sa.pos}
+	}
+}
+
+// activatedKey is the key of an input's activations of an AllocationID
+// among those let go.
+func activatedKey(k skewKey, file int32) skewKey {
+	k.text = string([]byte{byte(file), byte(file >> 8), byte(file >> 16), byte(file >> 24)})
+	return k
+}
+
+// leave lets go of the requests and the receipts older than the window.
+func (s *SkewStream) leave() {
+	n := 0
+	for ; n < len(s.sentQ) && s.now-s.sentQ[n].t > skewWindow; n++ {
+		k := s.sentQ[n].key
+		delete(s.sent, k)
+		s.leftSent.add(k)
+		for file := range s.activated[k] {
+			s.leftActivated.add(activatedKey(k, file))
+		}
+		delete(s.activated, k)
+		s.evictions++
+	}
+	s.sentQ = s.sentQ[n:]
+	n = 0
+	for ; n < len(s.waitQ) && s.now-s.waitQ[n].t > skewWindow; n++ {
+		k := s.waitQ[n].key
+		rs := s.waiting[k]
+		if len(rs) == 0 {
+			continue // joined since
+		}
+		delete(s.waiting, k)
+		s.stopped.add(k)
+		for _, r := range rs {
+			if r.bounded {
+				// a request let go before r came was older than the window's
+				// start then
+				if lag := r.now - skewWindow - r.t.N; !s.hasBound(r.file) || lag > s.bound[r.file] {
+					s.bound[r.file] = lag
+				}
+			}
+		}
+	}
+	s.waitQ = s.waitQ[n:]
+}
+
+func (s *SkewStream) hasBound(file int32) bool { _, ok := s.bound[file]; return ok }
+
+// Lines returns where the events each input's skew rests on lie
+// (Skew.Because, Skew.Relative), once Skew has given it.
+func (s *SkewStream) Lines(file int32) [2]flinklog.Pos { return s.at[file] }
+
+// Skew ends the estimate: Model.Skew's offsets and the events they rest
+// on, or ErrSkewWindow.
+func (s *SkewStream) Skew() (map[int32]Skew, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	// the receipts still waiting stop now
+	for _, rs := range s.waiting {
+		for _, r := range rs {
+			if r.bounded {
+				if lag := r.now - skewWindow - r.t.N; !s.hasBound(r.file) || lag > s.bound[r.file] {
+					s.bound[r.file] = lag
+				}
+			}
+		}
+	}
+	out := map[int32]Skew{}
+	for file, b := range s.best {
+		if bound, ok := s.bound[file]; ok && bound >= b.Offset {
+			return nil, ErrSkewWindow
+		}
+		if u, ok := s.unsure[file]; ok && u >= b.Offset {
+			return nil, ErrSkewWindow
+		}
+		if b.Offset > 0 || b.Offset < -minNegativeSkew {
+			out[file] = b
+		}
+	}
+	for _, m := range []map[int32]int64{s.bound, s.unsure} {
+		for file := range m {
+			if _, ok := s.best[file]; !ok {
+				return nil, ErrSkewWindow // a lag the batch estimate may have measured, and no other
+			}
+		}
+	}
+	return out, nil
+}
+
+// bloom is a filter of keys: has may say yes of a key never added.
+type bloom struct {
+	bits []uint64
+	seed maphash.Seed
+}
+
+func newBloom(keys int) bloom {
+	n := max(keys*16/64, 1024) // 16 bits a key
+	return bloom{bits: make([]uint64, n), seed: maphash.MakeSeed()}
+}
+
+func (b *bloom) hashes(k skewKey) (uint64, uint64) {
+	var h maphash.Hash
+	h.SetSeed(b.seed)
+	h.WriteByte(k.space)
+	id := k.id.Bytes()
+	h.Write(id[:])
+	h.WriteString(k.text)
+	x := h.Sum64()
+	return x, x>>32 | x<<32 | 1
+}
+
+func (b *bloom) add(k skewKey) {
+	x, y := b.hashes(k)
+	m := uint64(len(b.bits) * 64)
+	for i := range uint64(8) {
+		p := (x + i*y) % m
+		b.bits[p/64] |= 1 << (p % 64)
+	}
+}
+
+func (b *bloom) has(k skewKey) bool {
+	x, y := b.hashes(k)
+	m := uint64(len(b.bits) * 64)
+	for i := range uint64(8) {
+		p := (x + i*y) % m
+		if b.bits[p/64]&(1<<(p%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// SkewOfStream estimates the skew of first's inputs (a read of them; opts
+// its options) by reading them again, merged with no skew, through a
+// SkewStream holding window of the stream (0: skewWindow). The refs in
+// each Skew are those of a read that keeps every event.
+func SkewOfStream(first *parser.Result, opts parser.Options, window time.Duration) (map[int32]Skew, error) {
+	skew, _, err := skewOfStream(first, opts, window)
+	return skew, err
+}
+
+// SkewLinesOfStream is SkewOfStream with where the events each input's
+// skew rests on lie.
+func SkewLinesOfStream(first *parser.Result, opts parser.Options) (map[int32]Skew, map[int32][2]flinklog.Pos, error) {
+	return skewOfStream(first, opts, 0)
+}
+
+func skewOfStream(first *parser.Result, opts parser.Options, window time.Duration) (map[int32]Skew, map[int32][2]flinklog.Pos, error) {
+	if window > 0 {
+		defer func(was int64) { skewWindow = was }(skewWindow)
+		skewWindow = int64(window)
+	}
+	m, err := Merge(first, opts, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer m.Close()
+	keys := 0
+	for _, in := range first.Inputs {
+		keys += in.EventCount / 4
+	}
+	s := NewSkewStream(keys)
+	for {
+		ev, ref, _, ok, err := m.Next()
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			break
+		}
+		s.Add(ev, ref)
+	}
+	skew, err := s.Skew()
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := map[int32][2]flinklog.Pos{}
+	for file := range skew {
+		lines[file] = s.Lines(file)
+	}
+	return skew, lines, nil
+}
