@@ -12,7 +12,7 @@ import (
 func TestFoldBudget(t *testing.T) {
 	keep, full := foldBudget()
 	chatter := flinklog.NewEvent(flinklog.KindTMFree)
-	request := flinklog.NewEvent(flinklog.KindRMSlotRequest)
+	refusal := flinklog.NewEvent(flinklog.KindTMAllocRefused)
 	for i := range foldEvents {
 		if !keep(&chatter) {
 			t.Fatalf("event %d not kept under the budget", i)
@@ -24,8 +24,8 @@ func TestFoldBudget(t *testing.T) {
 	if keep(&chatter) {
 		t.Error("a free kept past the budget")
 	}
-	if !keep(&request) {
-		t.Error("a slot request (the skew is estimated from it) dropped past the budget")
+	if !keep(&refusal) {
+		t.Error("a refusal line (it says which table a process ran) dropped past the budget")
 	}
 	if full() {
 		t.Error("past the budget, the read is said to be full")
