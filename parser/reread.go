@@ -22,9 +22,8 @@ import (
 // InputReader hands one input's events over in line order, a batch at a
 // time (Result.ReadAgain).
 type InputReader struct {
-	e     *emitter
-	batch []flinklog.Event // the batch Next returned last, given back on the next call
-	err   error
+	e   *emitter
+	err error
 }
 
 // ErrNotRereadable is what ReadAgain says of an input it cannot read again
@@ -84,8 +83,8 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		opts.MaxRecord = defaultMaxRecord
 	}
 	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
-	opts.lone, opts.files = true, 1
-	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), free: make(chan []flinklog.Event, 3)}
+	opts.lone, opts.files, opts.noHints = true, 1, true
+	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2)}
 	go func() {
 		defer close(e.ch)
 		fr := readFileEmitting(path, &opts, forced, forceJSON, e)
@@ -104,17 +103,10 @@ func (in *InputSummary) hasTM() bool {
 	return false
 }
 
-// Next returns the input's next events, in line order; they are valid
-// until the next call. It returns nil at the end of the input, and the
-// error that ended the read again early, if one did.
+// Next returns the input's next events, in line order: the caller's to
+// keep (they are not reused). It returns nil at the end of the input, and
+// the error that ended the read again early, if one did.
 func (ir *InputReader) Next() ([]flinklog.Event, error) {
-	if ir.batch != nil {
-		select {
-		case ir.e.free <- ir.batch[:0]:
-		default:
-		}
-		ir.batch = nil
-	}
 	if ir.err != nil {
 		return nil, ir.err
 	}
@@ -129,7 +121,6 @@ func (ir *InputReader) Next() ([]flinklog.Event, error) {
 		}
 		return nil, ir.err
 	}
-	ir.batch = b
 	return b, nil
 }
 
@@ -149,7 +140,6 @@ func (ir *InputReader) Close() {
 type emitter struct {
 	stop  atomic.Bool
 	ch    chan []flinklog.Event
-	free  chan []flinklog.Event
 	file  int32          // the input's number in the read
 	fills []resourceFill // its ResourceID fills, numbered among every event
 	fill  int            // the fill in effect
@@ -187,12 +177,8 @@ const rereadBatch = 256
 
 // sendPart writes blk's events [lo, hi) out and sends them on.
 func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
-	var batch []flinklog.Event
-	select {
-	case batch = <-e.free:
-	default:
-		batch = make([]flinklog.Event, 0, rereadBatch)
-	}
+	// (a new batch each time: a caller may hold on to its events)
+	batch := make([]flinklog.Event, 0, hi-lo)
 	for j := lo; j < hi; j++ {
 		batch = append(batch, flinklog.Event{})
 		ev := &batch[len(batch)-1]

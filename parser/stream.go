@@ -108,6 +108,9 @@ type Options struct {
 	// lone: the read has one input and no earlier reads of a follow, so
 	// that input is no other's duplicate
 	lone bool
+	// noHints: the read looks for no version hints (a read again: its
+	// summary is the first read's, and hints change nothing else)
+	noHints bool
 }
 
 const (
@@ -236,7 +239,7 @@ func newStream(idx int32, info FileInfo, opts *Options, forced *Layout, forceJSO
 	s.classifier.Reference = opts.Reference
 	s.sum.File, s.sum.Path, s.sum.Stream = idx, info.Path, info.Stream
 	_, given := flinklog.ParseVersion(opts.FlinkVersion)
-	s.versionGiven = given && !hintsAlways
+	s.versionGiven = (given || opts.noHints) && !hintsAlways
 	return s
 }
 

@@ -111,7 +111,7 @@ func (m *Merged) head(h int) mergeHead {
 }
 
 // Next returns the next event in the merged order, its ref and its rank
-// (Model.Rank's); the event is valid until the next call. ok is false at
+// (Model.Rank's); the event is the caller's to keep, and not to change. ok is false at
 // the end, or when err says what stopped the merge.
 func (m *Merged) Next() (ev *flinklog.Event, ref parser.EventRef, rank int32, ok bool, err error) {
 	if m.err != nil {
