@@ -32,6 +32,11 @@ import (
 // in this package and in sim hold Build's models to the batch's, and the
 // audits made of them to the byte).
 
+// maxInputs is the most inputs a fold reads again at once: each holds a
+// read buffer, the block of events being packed and two batches handed
+// over (~0.6 MB), all the time the merge runs.
+const maxInputs = 512
+
 // ErrNotFoldable says that the logs hold what the fold does not take yet:
 // the caller builds the batch model instead.
 var ErrNotFoldable = errors.New("the logs cannot be folded as they are read")
@@ -134,6 +139,9 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	}
 	if n := first.CountOf(flinklog.KindTaskNoSlot); n > 0 {
 		return nil, notFoldable("%d tasks that found no slot", n)
+	}
+	if n := len(first.Inputs); n > maxInputs {
+		return nil, notFoldable("%d inputs, more than the %d a fold reads again at once", n, maxInputs)
 	}
 	skeleton := reconstruct.Skeleton(first)
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{}, dropped: map[flinklog.ID]bool{},
