@@ -16,3 +16,11 @@ func SkewFromReads() (restore func()) {
 	}
 	return func() { skewStream = was }
 }
+
+// OwnEarly makes the fold copy the events it holds after a few events
+// (folder.own) until the returned function is called.
+func OwnEarly() (restore func()) {
+	every, after := ownEvery, ownAfter
+	ownEvery, ownAfter = 3, 5
+	return func() { ownEvery, ownAfter = every, after }
+}

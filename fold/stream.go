@@ -64,6 +64,51 @@ type keptEvent struct {
 	ref  parser.EventRef
 	rank int32
 	ev   *flinklog.Event
+	seq  int64 // when the fold took it (folder.seq)
+}
+
+// owned is k with a copy of its event: held for long, an event handed
+// over would hold its whole batch.
+func (k keptEvent) owned() keptEvent {
+	ev := *k.ev
+	k.ev = &ev
+	return k
+}
+
+// ownEvery and ownAfter: every ownEvery events the fold copies the events
+// it has held for more than ownAfter events (the stories and windows that
+// stay open long: a streaming job's slot beside short jobs, a story kept),
+// so that the batches the read again handed over are held for as long as
+// ownAfter events at most, not to the end.
+var (
+	ownEvery int64 = 4096
+	ownAfter int64 = 1 << 16
+)
+
+// own copies the events held for more than ownAfter events.
+func (f *folder) own() {
+	old := f.seq - ownAfter
+	for _, s := range f.stories {
+		if s.owned || len(s.evs) == 0 || s.evs[0].seq > old {
+			continue
+		}
+		for i := range s.evs {
+			s.evs[i] = s.evs[i].owned()
+		}
+		s.owned = true
+	}
+	for _, ps := range f.procs {
+		for ; ps.ownedTo < len(ps.window) && ps.window[ps.ownedTo].seq <= old; ps.ownedTo++ {
+			ps.window[ps.ownedTo] = ps.window[ps.ownedTo].owned()
+		}
+		if ps.hasLast && ps.last.seq <= old {
+			ps.last = ps.last.owned()
+		}
+		if ps.first != nil && ps.first.seq <= old && !ps.firstOwned {
+			k := ps.first.owned()
+			ps.first, ps.firstOwned = &k, true
+		}
+	}
 }
 
 // procState is one TaskManager process as the fold replays it.
@@ -83,6 +128,9 @@ type procState struct {
 	hasLast   bool
 	conflicts int // the replay's conflicts looked at
 	retained  []keptEvent
+	// ownedTo: the window's events before it are copies (folder.own)
+	ownedTo    int
+	firstOwned bool
 }
 
 // story is one allocation's story as the fold follows it.
@@ -100,6 +148,7 @@ type story struct {
 	prior   bool
 	unclean bool
 	procs   []*procState
+	owned   bool // its events are copies (folder.own)
 }
 
 type slotOf struct {
@@ -144,7 +193,7 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		return nil, notFoldable("%d inputs, more than the %d a fold reads again at once", n, maxInputs)
 	}
 	skeleton := reconstruct.Skeleton(first)
-	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{}, dropped: map[flinklog.ID]bool{},
+	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}}
 	if err := f.prepare(); err != nil {
@@ -244,7 +293,8 @@ type folder struct {
 	procs    []*procState
 	procsOf  map[int32][]*procState // by input, in line order
 	stories  map[flinklog.ID]*story // open and kept
-	dropped  map[flinklog.ID]bool
+	dropped  idSet
+	seq      int64 // the events taken
 	folded   int
 	handling map[int32]flinklog.ID // the slot request each TaskManager input is handling
 	version  map[int32]flinklog.Version
@@ -318,16 +368,24 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		}
 	}
 	f.unlogged.Note(ev)
-	k := keptEvent{ref: ref, rank: rank, ev: ev}
+	f.seq++
+	if f.seq%ownEvery == 0 {
+		f.own()
+	}
+	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: f.seq}
 	ids := f.names(ev)
 	for _, id := range ids {
-		if f.dropped[id] {
+		if f.dropped.has(id) {
 			return notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
 		}
 	}
 	for _, id := range ids {
 		s := f.story(id)
-		s.evs = append(s.evs, k)
+		if s.owned {
+			s.evs = append(s.evs, k.owned())
+		} else {
+			s.evs = append(s.evs, k)
+		}
 		// a story's window in a process runs from its first line there to
 		// its last (those that name it as the allocation, as
 		// Model.Reduced reads them)
@@ -355,25 +413,27 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 	// an event of no allocation
 	switch {
 	case ps != nil && ev.Kind == flinklog.KindTMStopping:
-		ps.retained = append(ps.retained, k)
+		ps.retained = append(ps.retained, k.owned())
 	case ps != nil:
-		if len(ps.active) == 0 {
-			ps.stream.DropEvent(ref) // no story can hold it in its window
+		if len(ps.active) == 0 || !reconstruct.WindowKinds[ev.Kind] {
+			// no story can hold it in its window, or the rules look for
+			// none of its kind there
+			ps.stream.DropEvent(ref)
 		} else {
 			ps.window = append(ps.window, k)
 		}
 		if isGlobal[ev.Kind] {
-			f.retained = append(f.retained, k)
+			f.retained = append(f.retained, k.owned())
 		}
 	case isGlobal[ev.Kind], f.skewAt[ev.Pos]:
-		f.retained = append(f.retained, k)
+		f.retained = append(f.retained, k.owned())
 	case (ev.Component == flinklog.ComponentRM || ev.Component == flinklog.ComponentJM) && ev.Resource != "":
 		// the first line of an input that names a TaskManager: the rules
 		// tell which cluster an input is of by the TaskManagers it names
 		key := fileResource{file, strings.ToLower(ev.Resource)}
 		if !f.named[key] {
 			f.named[key] = true
-			f.retained = append(f.retained, k)
+			f.retained = append(f.retained, k.owned())
 		}
 	}
 	return nil
@@ -445,7 +505,7 @@ func (f *folder) replayed(ps *procState) error {
 		if !id.IsSet() {
 			continue
 		}
-		if f.dropped[id] {
+		if f.dropped.has(id) {
 			return notFoldable("a replay step of %s after its story closed healthy", id)
 		}
 		s := f.story(id)
@@ -545,7 +605,7 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 		f.release(ps)
 	}
 	delete(f.stories, s.id)
-	f.dropped[s.id] = true
+	f.dropped.add(s.id)
 	f.folded++
 }
 
@@ -568,6 +628,7 @@ func (f *folder) release(ps *procState) {
 	}
 	if n > 0 {
 		ps.window = slices.Delete(ps.window, 0, n)
+		ps.ownedTo = max(0, ps.ownedTo-n)
 	}
 }
 
@@ -582,12 +643,12 @@ func (f *folder) assemble() (*reconstruct.Model, error) {
 	// (a process's first and last lines are kept unless a story dropped
 	// holds them, as Model.Reduced keeps them)
 	for _, ps := range f.procs {
-		if ps.first != nil && !f.dropped[ps.first.ev.Alloc] {
+		if ps.first != nil && !f.dropped.has(ps.first.ev.Alloc) {
 			all = append(all, *ps.first)
 		} else {
 			ps.first = nil
 		}
-		if ps.hasLast && !f.dropped[ps.last.ev.Alloc] {
+		if ps.hasLast && !f.dropped.has(ps.last.ev.Alloc) {
 			all = append(all, ps.last)
 		} else {
 			ps.hasLast = false

@@ -19,6 +19,11 @@ import (
 // the logs yet (ErrNotFoldable), never answers otherwise.
 func TestBuildAuditsAsTheBatch(t *testing.T) {
 	t.Run("skew from the stream", testBuildAuditsAsTheBatch)
+	// holding copies of the events after a few (as it does of what it
+	// holds for long)
+	restore := fold.OwnEarly()
+	t.Run("copies", testBuildAuditsAsTheBatch)
+	restore()
 	// and from a read that keeps every request, where a window of the
 	// stream cannot tell it
 	defer fold.SkewFromReads()()

@@ -282,7 +282,7 @@ func (m *Model) Reduced(drop func(*Allocation) bool) *Model {
 				id := res.Head(i).Alloc
 				switch {
 				case id.IsSet() && gone[id]:
-				case id.IsSet(), inside > 0, k == 0, k == len(p.Events)-1, res.Kind(i) == flinklog.KindTMStopping:
+				case id.IsSet(), inside > 0 && WindowKinds[res.Kind(i)], k == 0, k == len(p.Events)-1, res.Kind(i) == flinklog.KindTMStopping:
 					np.Events = append(np.Events, i)
 				}
 			}
@@ -319,4 +319,12 @@ func (m *Model) Reduced(drop func(*Allocation) bool) *Model {
 		w.allocationOf.add(a)
 	}
 	return w
+}
+
+// WindowKinds are the kinds of a process's lines of no allocation that the
+// rules look for between two lines of one story (rules' between): a fold
+// keeps those inside a kept story's window, and no other.
+var WindowKinds = map[flinklog.Kind]bool{
+	flinklog.KindTMOffer: true, flinklog.KindTMOfferFailed: true, flinklog.KindTMJMRejected: true,
+	flinklog.KindTMFreeInactive: true, flinklog.KindTMStopping: true,
 }
