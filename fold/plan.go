@@ -171,48 +171,16 @@ func stepsByAlloc(m *reconstruct.Model) map[flinklog.ID]*allocSteps {
 func planOne(m *reconstruct.Model, a *reconstruct.Allocation, version map[int32]flinklog.Version, jmGiven bool, steps *allocSteps) Story {
 	res := m.Result
 	s := Story{Alloc: a, Close: -1}
-	var sawTM, sawJM, sawRM, freed, released, rmFreed, activated, needRMFree bool
-	why := ""
+	var c closing
 	for _, i := range a.Events {
 		h := res.Head(i)
-		switch h.Component {
-		case flinklog.ComponentTM:
-			sawTM = true
-		case flinklog.ComponentJM:
-			sawJM = true
-		case flinklog.ComponentRM:
-			if !sawRM {
-				v := version[res.Pos(i).File]
-				needRMFree = !v.IsZero() && !v.Less(rmLogsFrees)
-			}
-			sawRM = true
-		}
-		switch h.Kind {
-		case flinklog.KindTMFree:
-			freed = true
-		case flinklog.KindJMRelease:
-			released = true
-		case flinklog.KindRMFree:
-			rmFreed = true
-		case flinklog.KindTMActivate, flinklog.KindTMTaskReceived:
-			// (a task received into the slot counts as its activation,
-			// as for the timeout rules' activated)
-			activated = true
-		case flinklog.KindTMFreeReason:
-			// a cause before any activation is the slot timeout's kind
-			// of free (allocation-timeout, slot-timeout)
-			if !activated && why == "" {
-				why = "freed with a cause before it was activated"
-			}
-		}
-		if t, ok := triggers[h.Kind]; ok && why == "" {
-			why = t
-		}
-		if (freed || !sawTM) && (released || !sawJM && !jmGiven) && (rmFreed || !sawRM || !needRMFree) && (sawTM || sawJM) {
+		c.note(h.Kind, h.Component, version[res.Pos(i).File])
+		if c.closes(jmGiven) {
 			s.Close = i
 			break
 		}
 	}
+	why, sawTM, activated := c.why, c.sawTM, c.activated
 	if s.Close < 0 {
 		return s
 	}
@@ -263,6 +231,60 @@ func planOne(m *reconstruct.Model, a *reconstruct.Allocation, version map[int32]
 		s.Verdict = Healthy
 	}
 	return s
+}
+
+// closing follows one story's lines, in the merged order, to its close:
+// which components named it, whether their last steps came, whether its
+// slot was activated, and the first trigger among them (Plan over the
+// batch model, the fold as the lines come).
+type closing struct {
+	sawTM, sawJM, sawRM, freed, released, rmFreed, activated, needRMFree bool
+	why                                                                  string
+}
+
+// note takes one line of the story: its kind, its component and the
+// least version of its input.
+func (c *closing) note(kind flinklog.Kind, comp flinklog.Component, version flinklog.Version) {
+	switch comp {
+	case flinklog.ComponentTM:
+		c.sawTM = true
+	case flinklog.ComponentJM:
+		c.sawJM = true
+	case flinklog.ComponentRM:
+		if !c.sawRM {
+			c.needRMFree = !version.IsZero() && !version.Less(rmLogsFrees)
+		}
+		c.sawRM = true
+	}
+	switch kind {
+	case flinklog.KindTMFree:
+		c.freed = true
+	case flinklog.KindJMRelease:
+		c.released = true
+	case flinklog.KindRMFree:
+		c.rmFreed = true
+	case flinklog.KindTMActivate, flinklog.KindTMTaskReceived:
+		// (a task received into the slot counts as its activation,
+		// as for the timeout rules' activated)
+		c.activated = true
+	case flinklog.KindTMFreeReason:
+		// a cause before any activation is the slot timeout's kind
+		// of free (allocation-timeout, slot-timeout)
+		if !c.activated && c.why == "" {
+			c.why = "freed with a cause before it was activated"
+		}
+	}
+	if t, ok := triggers[kind]; ok && c.why == "" {
+		c.why = t
+	}
+}
+
+// closes reports whether the story has closed with the lines noted: each
+// component whose log is given has logged its last step of it (the
+// TaskManager's free, the JobManager's release when a JobManager's log is
+// given, the ResourceManager's free from 1.18).
+func (c *closing) closes(jmGiven bool) bool {
+	return (c.freed || !c.sawTM) && (c.released || !c.sawJM && !jmGiven) && (c.rmFreed || !c.sawRM || !c.needRMFree) && (c.sawTM || c.sawJM)
 }
 
 func first(why, reason string) string {

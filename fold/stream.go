@@ -135,12 +135,10 @@ type procState struct {
 
 // story is one allocation's story as the fold follows it.
 type story struct {
-	id  flinklog.ID
-	evs []keptEvent
-	// Plan's facts up to the close (planOne)
-	sawTM, sawJM, sawRM, freed, released, rmFreed, activated, needRMFree bool
-	why                                                                  string
-	closed                                                               bool
+	id      flinklog.ID
+	evs     []keptEvent
+	closing // Plan's facts up to the close (planOne)
+	closed  bool
 	// its slots in the tables its processes ran: created (false while
 	// held), a slot held before the log, a step that left the tables
 	// disagreeing or unsatisfied
@@ -539,36 +537,8 @@ func (f *folder) replayed(ps *procState) error {
 // up to its close; at the close the story is decided, and dropped when
 // healthy.
 func (f *folder) observe(s *story, ev *flinklog.Event) {
-	switch ev.Component {
-	case flinklog.ComponentTM:
-		s.sawTM = true
-	case flinklog.ComponentJM:
-		s.sawJM = true
-	case flinklog.ComponentRM:
-		if !s.sawRM {
-			v := f.version[ev.Pos.File]
-			s.needRMFree = !v.IsZero() && !v.Less(rmLogsFrees)
-		}
-		s.sawRM = true
-	}
-	switch ev.Kind {
-	case flinklog.KindTMFree:
-		s.freed = true
-	case flinklog.KindJMRelease:
-		s.released = true
-	case flinklog.KindRMFree:
-		s.rmFreed = true
-	case flinklog.KindTMActivate, flinklog.KindTMTaskReceived:
-		s.activated = true
-	case flinklog.KindTMFreeReason:
-		if !s.activated && s.why == "" {
-			s.why = "freed with a cause before it was activated"
-		}
-	}
-	if t, ok := triggers[ev.Kind]; ok && s.why == "" {
-		s.why = t
-	}
-	if !((s.freed || !s.sawTM) && (s.released || !s.sawJM && !f.jmGiven) && (s.rmFreed || !s.sawRM || !s.needRMFree) && (s.sawTM || s.sawJM)) {
+	s.note(ev.Kind, ev.Component, f.version[ev.Pos.File])
+	if !s.closes(f.jmGiven) {
 		return
 	}
 	s.closed = true
@@ -731,17 +701,8 @@ func (f *folder) assemble() (*reconstruct.Model, error) {
 		byRef := slices.Clone(s.evs)
 		slices.SortFunc(byRef, func(x, y keptEvent) int { return int(x.ref - y.ref) })
 		for _, k := range byRef {
-			ev := k.ev
-			if ev.Alloc != s.id {
-				continue
-			}
-			if !a.Job.IsSet() && ev.Job.IsSet() {
-				a.Job = ev.Job
-			}
-			if ev.Component == flinklog.ComponentTM && ev.Resource != "" {
-				a.Resource = ev.Resource
-			} else if a.Resource == "" && ev.Resource != "" && (ev.Kind == flinklog.KindJMDeploy || ev.Kind == flinklog.KindRMAllocStart) {
-				a.Resource = ev.Resource
+			if ev := k.ev; ev.Alloc == s.id {
+				a.Learn(ev.Kind, ev.Component, ev.Job, ev.Resource)
 			}
 		}
 		allocs = append(allocs, a)

@@ -91,20 +91,28 @@ func (m *Model) collectAllocations() {
 			}
 			noSlotShown[k] = true
 		}
-		a := add(ev.Alloc, i)
-		if !a.Job.IsSet() && ev.Job.IsSet() {
-			a.Job = ev.Job
-		}
-		if ev.Component == flinklog.ComponentTM && ev.Resource != "" {
-			a.Resource = ev.Resource
-		} else if a.Resource == "" && ev.Resource != "" && (ev.Kind == flinklog.KindJMDeploy || ev.Kind == flinklog.KindRMAllocStart) {
-			a.Resource = ev.Resource
-		}
+		add(ev.Alloc, i).Learn(ev.Kind, ev.Component, ev.Job, ev.Resource)
 	}
 	// rules and reports look allocations up by ID once per finding or
 	// bar: a scan each time was quadratic in a session cluster's
 	// allocations
 	m.allocationOf = byID
+}
+
+// Learn takes what a line that names the allocation (as its own, not as
+// another's occupant) says of its job and its TaskManager: the first job
+// named, the TaskManager of its last TaskManager line, else the one the
+// first deploy or ResourceManager allocation names. Lines are taken in
+// the read's order (Build; a fold at its end).
+func (a *Allocation) Learn(kind flinklog.Kind, comp flinklog.Component, job flinklog.ID, resource string) {
+	if !a.Job.IsSet() && job.IsSet() {
+		a.Job = job
+	}
+	if comp == flinklog.ComponentTM && resource != "" {
+		a.Resource = resource
+	} else if a.Resource == "" && resource != "" && (kind == flinklog.KindJMDeploy || kind == flinklog.KindRMAllocStart) {
+		a.Resource = resource
+	}
 }
 
 // sortAllocations puts each allocation's events, and the allocations, in
