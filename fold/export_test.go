@@ -24,3 +24,19 @@ func OwnEarly() (restore func()) {
 	ownEvery, ownAfter = 3, 5
 	return func() { ownEvery, ownAfter = every, after }
 }
+
+// EstimateSkewFirst makes the fold estimate the skew before it folds,
+// whatever its sample says, until the returned function is called.
+func EstimateSkewFirst() (restore func()) {
+	speculate = false
+	return func() { speculate = true }
+}
+
+// SampleNothing makes the first read keep no sample of the skew's lines
+// (so the fold assumes no skew, and must find out when there is one)
+// until the returned function is called.
+func SampleNothing() (restore func()) {
+	was := skewSample
+	skewSample = 0
+	return func() { skewSample = was }
+}

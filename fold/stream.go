@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -163,7 +165,7 @@ func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
 		return nil, notFoldable("standard input is read once")
 	}
 	fo := opts
-	fo.Keep = FirstKeep
+	fo.Keep = NewFirstKeep()
 	first, err := parser.Read(paths, fo)
 	if err != nil {
 		return nil, err
@@ -171,14 +173,35 @@ func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
 	return FromFirst(first, opts)
 }
 
-// FirstKeep is what the fold's first read keeps (parser.Options.Keep):
-// FromFirst takes such a read. A caller that reads the inputs itself
-// (for its own account of the read) reads them with it.
-func FirstKeep(ev *flinklog.Event) bool { return firstKinds[ev.Kind] }
+// NewFirstKeep returns what the fold's first read keeps
+// (parser.Options.Keep): the lines of firstKinds, and a sample of the
+// lines the skew is estimated from (the first skewSample of them). A
+// caller that reads the inputs itself (for its own account of the read)
+// reads them with it, and hands the read to FromFirst.
+func NewFirstKeep() func(*flinklog.Event) bool {
+	var sampled atomic.Int64
+	return func(ev *flinklog.Event) bool {
+		return firstKinds[ev.Kind] || skewKind[ev.Kind] && sampled.Add(1) <= skewSample
+	}
+}
+
+// skewSample: the first read keeps this many of the lines the skew is
+// estimated from. When they show no skew, the fold assumes none and
+// checks it as it goes (a read saved where the clocks agree); when they
+// do, the skew is estimated first.
+var skewSample int64 = 50_000
+
+var skewKind = func() map[flinklog.Kind]bool {
+	m := map[flinklog.Kind]bool{}
+	for _, k := range reconstruct.SkewKinds {
+		m[k] = true
+	}
+	return m
+}()
 
 // FromFirst is Build after its first read: first is a read of the inputs
-// with Keep set to FirstKeep, opts the options it was read with (bar
-// Keep). It lets first's events go (parser.Result.LetEventsGo).
+// with Keep set to a NewFirstKeep, opts the options it was read with
+// (bar Keep). It lets first's events go (parser.Result.LetEventsGo).
 func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, error) {
 	opts.Keep = nil
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
@@ -191,17 +214,54 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		return nil, notFoldable("%d inputs, more than the %d a fold reads again at once", n, maxInputs)
 	}
 	skeleton := reconstruct.Skeleton(first)
-	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
-		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
-		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}}
-	if err := f.prepare(); err != nil {
-		return nil, err
+	starts := map[*reconstruct.Process]int64{}
+	for _, tm := range skeleton.TaskManagers {
+		for _, p := range tm.Processes {
+			if p.Input != tm.Processes[0].Input {
+				return nil, notFoldable("TaskManager %s's log is in more than one file (rotated)", tm.Resource)
+			}
+			if p.Config.Probes != nil && p.Config.Probes.Len() > 0 {
+				return nil, notFoldable("slot reports to compare with %s's table", tm.Resource)
+			}
+			starts[p] = first.Pos(p.Events[0]).Line
+		}
+	}
+	// the sample of the lines the skew is estimated from: none skewed,
+	// the fold assumes no skew and checks
+	assumeNone := len(reconstruct.EstimateSkew(first)) == 0 && speculate
+	// What the fold reads of the first read is read: its events, and the
+	// skeleton's replays of them, go before the inputs are read again.
+	first.LetEventsGo()
+	skeleton.Strip(first)
+	runtime.GC()
+	var stages []reconstruct.Stage
+	began := time.Now()
+	stage := func(name string, t time.Time) {
+		stages = append(stages, reconstruct.Stage{Name: name, Began: t.Sub(began), Took: time.Since(t)})
+	}
+	if assumeNone {
+		t := time.Now()
+		f, err := fold(first, skeleton, starts, opts, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		skew, err := f.skew.Skew()
+		if err == nil && len(skew) == 0 {
+			stage("fold, no skew assumed and none found", t)
+			return f.assemble(stages)
+		}
+		// the clocks disagree after all (or the window cannot tell): the
+		// fold again, with the skew
+		stage("fold, no skew assumed: the clocks disagree", t)
 	}
 	// The skew, from the inputs read again in the order of their clocks
 	// (reconstruct.SkewStream); where a window of that stream cannot tell
 	// it, from a read that keeps every line it is estimated from.
+	t := time.Now()
 	skew, lines, err := skewStream(first, opts)
 	if errors.Is(err, reconstruct.ErrSkewWindow) {
+		stage("skew: a window of the stream cannot tell it", t)
+		t = time.Now()
 		skew, lines, err = skewOfRead(first, opts)
 	}
 	if err != nil {
@@ -210,19 +270,46 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		}
 		return nil, err
 	}
+	if err == nil {
+		stage("skew", t)
+	}
 	skeleton.Skew = skew
+	t = time.Now()
+	f, err := fold(first, skeleton, starts, opts, lines, false)
+	if err != nil {
+		return nil, err
+	}
+	stage("fold", t)
+	return f.assemble(stages)
+}
+
+// speculate: FromFirst assumes no skew where its sample shows none (a
+// test turns it off, to hold the other way to the same answers).
+var speculate = true
+
+// fold reads the inputs again merged with the skeleton's skew (lines: the
+// lines each input's skew rests on), replays and folds them; along, it
+// estimates the skew from the same stream (a SkewStream), when it assumed
+// none.
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process]int64, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool) (*folder, error) {
+	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
+		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
+		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}}
+	f.prepare(starts)
 	offsets := map[int32]int64{}
-	for file, sk := range skew {
+	for file, sk := range skeleton.Skew {
 		offsets[file] = sk.Offset
 		at := lines[file]
 		f.skewPos[file] = at
 		f.skewAt[at[0]], f.skewAt[at[1]] = true, true
 	}
-	// What the fold reads of the first read is read: its events, and the
-	// skeleton's replays of them, go before the inputs are read again.
-	first.LetEventsGo()
-	skeleton.Strip(first)
-	runtime.GC()
+	if along {
+		keys := 0
+		for _, in := range first.Inputs {
+			keys += in.EventCount / 4
+		}
+		f.skew = reconstruct.NewSkewStream(keys)
+	}
 	merged, err := reconstruct.Merge(first, opts, offsets)
 	if err != nil {
 		if errors.Is(err, reconstruct.ErrNotMergeable) {
@@ -242,11 +329,14 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		if !ok {
 			break
 		}
+		if f.skew != nil {
+			f.skew.Add(ev, ref)
+		}
 		if err := f.take(ev, ref, rank); err != nil {
 			return nil, err
 		}
 	}
-	return f.assemble()
+	return f, nil
 }
 
 // skewStream estimates the skew from a window of the inputs read again
@@ -302,6 +392,7 @@ type folder struct {
 	skewPos  map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
 	retained []keptEvent               // the events of no story kept
 	unlogged *reconstruct.UnloggedCounter
+	skew     *reconstruct.SkewStream // the skew estimated along, when none was assumed
 }
 
 type fileResource struct {
@@ -309,9 +400,9 @@ type fileResource struct {
 	resource string
 }
 
-// prepare reads the skeleton: the processes to replay, and what the fold
-// does not take yet.
-func (f *folder) prepare() error {
+// prepare sets up a replay of each of the skeleton's processes, which
+// start at the lines starts says.
+func (f *folder) prepare(starts map[*reconstruct.Process]int64) {
 	f.unlogged = reconstruct.NewUnloggedCounter(f.skeleton)
 	for _, in := range f.first.Inputs {
 		f.version[in.File] = in.VersionMin
@@ -319,13 +410,7 @@ func (f *folder) prepare() error {
 	}
 	for _, tm := range f.skeleton.TaskManagers {
 		for _, p := range tm.Processes {
-			if p.Input != tm.Processes[0].Input {
-				return notFoldable("TaskManager %s's log is in more than one file (rotated)", tm.Resource)
-			}
-			if p.Config.Probes != nil && p.Config.Probes.Len() > 0 {
-				return notFoldable("slot reports to compare with %s's table", tm.Resource)
-			}
-			ps := &procState{p: p, start: f.first.Pos(p.Events[0]).Line, stream: reconstruct.NewReplayStream(p.Config),
+			ps := &procState{p: p, start: starts[p], stream: reconstruct.NewReplayStream(p.Config),
 				active: map[*story]*[2]parser.EventRef{}}
 			f.procs = append(f.procs, ps)
 			f.procsOf[p.Input] = append(f.procsOf[p.Input], ps)
@@ -334,7 +419,6 @@ func (f *folder) prepare() error {
 	for _, list := range f.procsOf {
 		slices.SortFunc(list, func(a, b *procState) int { return int(a.start - b.start) })
 	}
-	return nil
 }
 
 // procAt is the process a TaskManager line of input file at line belongs to.
@@ -604,7 +688,7 @@ func (f *folder) release(ps *procState) {
 
 // assemble ends the fold: the events kept, numbered as a read of them
 // numbers them, and the model of them.
-func (f *folder) assemble() (*reconstruct.Model, error) {
+func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error) {
 	var all []keptEvent
 	all = append(all, f.retained...)
 	for _, s := range f.stories {
@@ -718,7 +802,9 @@ func (f *folder) assemble() (*reconstruct.Model, error) {
 	if missing >= 0 {
 		return nil, notFoldable("a line the model names was not kept (internal: %d)", missing)
 	}
-	return reconstruct.Assemble(lean, rank, skew, f.skeleton.TaskManagers, allocs, f.folded, f.unlogged.List()), nil
+	m := reconstruct.Assemble(lean, rank, skew, f.skeleton.TaskManagers, allocs, f.folded, f.unlogged.List())
+	m.Stages = stages
+	return m, nil
 }
 
 // inWindow reports whether ref lies inside the window of a story ps keeps.

@@ -3,7 +3,9 @@ package fold_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/fold"
@@ -11,6 +13,7 @@ import (
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
+	"github.com/slotaudit/slotaudit/sim"
 )
 
 // TestBuildAuditsAsTheBatch: every bundled log, alone and as the bundled
@@ -24,10 +27,20 @@ func TestBuildAuditsAsTheBatch(t *testing.T) {
 	restore := fold.OwnEarly()
 	t.Run("copies", testBuildAuditsAsTheBatch)
 	restore()
+	// assuming no skew whatever the logs' clocks (the first read samples
+	// nothing), and folding again where the skew found along says otherwise
+	restore = fold.SampleNothing()
+	t.Run("no skew assumed", testBuildAuditsAsTheBatch)
+	restore()
+	// estimating the skew first, whatever the sample of the first read
+	// says
+	restore = fold.EstimateSkewFirst()
+	t.Run("skew first", testBuildAuditsAsTheBatch)
 	// and from a read that keeps every request, where a window of the
 	// stream cannot tell it
 	defer fold.SkewFromReads()()
 	t.Run("skew from a read", testBuildAuditsAsTheBatch)
+	restore()
 }
 
 func testBuildAuditsAsTheBatch(t *testing.T) {
@@ -87,4 +100,68 @@ func CompareFold(t *testing.T, paths []string, opts parser.Options) (int, error)
 		}
 	}
 	return m.Folded, nil
+}
+
+// TestBuildOnSkewedIncidents: simulated incidents of every version (their
+// clocks skewed as sim skews them), folded assuming no skew — the first
+// read samples nothing, so the fold finds the skew along and folds again
+// — and the default way, audit as the batch does.
+func TestBuildOnSkewedIncidents(t *testing.T) {
+	seeds := uint64(6)
+	if testing.Short() {
+		seeds = 2
+	}
+	skewed := 0
+	for _, v := range sim.Versions {
+		for seed := uint64(1); seed <= seeds; seed++ {
+			faults := sim.Faults
+			if !slices.Contains(sim.ModernVersions, v) {
+				faults = sim.LegacyFaults
+			}
+			var inject []string
+			for k, f := range faults {
+				if (seed+uint64(k))%3 == 0 {
+					inject = append(inject, f)
+				}
+			}
+			r, err := sim.Run(sim.Config{Flink: v, Seed: seed, Inject: inject, TaskManagers: 3, Slots: 4, Jobs: 4, Failovers: int(seed % 3)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			for name, text := range r.Files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			full, err := parser.Read([]string{dir}, parser.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			isSkewed := len(reconstruct.Build(full).Skew) > 0
+			for _, sample := range []bool{false, true} {
+				restore := func() {}
+				if !sample {
+					restore = fold.SampleNothing()
+				}
+				_, err := CompareFold(t, []string{dir}, parser.Options{})
+				if err != nil && !errors.Is(err, fold.ErrNotFoldable) {
+					t.Fatal(err)
+				}
+				if err == nil && isSkewed && !sample {
+					skewed++
+					// and it folded twice: assuming none, then with the skew
+					m, _ := fold.Build([]string{dir}, parser.Options{})
+					if len(m.Stages) == 0 || m.Stages[0].Name != "fold, no skew assumed: the clocks disagree" {
+						t.Errorf("%s seed %d: a skewed incident folded once, assuming no skew (%+v)", v, seed, m.Stages)
+					}
+				}
+				restore()
+			}
+		}
+	}
+	t.Logf("%d skewed incidents folded with no skew assumed first", skewed)
+	if skewed < 10 {
+		t.Errorf("only %d skewed incidents folded: the test hardly reaches a fold done again", skewed)
+	}
 }

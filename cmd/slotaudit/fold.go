@@ -59,7 +59,8 @@ const foldGCPercent = 100
 // first read keeps; full says whether it kept them all.
 func foldBudget() (keep func(*flinklog.Event) bool, full func() bool) {
 	var n atomic.Int64
-	keep = func(ev *flinklog.Event) bool { return n.Add(1) <= foldEvents || fold.FirstKeep(ev) }
+	firstKeep := fold.NewFirstKeep()
+	keep = func(ev *flinklog.Event) bool { return n.Add(1) <= foldEvents || firstKeep(ev) }
 	full = func() bool { return n.Load() <= foldEvents }
 	return keep, full
 }
@@ -92,7 +93,7 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	first := *rf
 	full := func() bool { return false }
 	if e.foldMode == "always" {
-		first.keep = fold.FirstKeep
+		first.keep = fold.NewFirstKeep()
 	} else {
 		first.keep, full = foldBudget()
 	}
@@ -125,6 +126,9 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, st := range m.Stages {
+		e.log.Debug().Str("began", st.Began.Round(time.Millisecond).String()).Str("took", st.Took.Round(time.Millisecond).String()).Msg("model: " + st.Name)
 	}
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", m.AllocationCount()).
 		Int("kept", len(m.Allocations)).Int("events_kept", m.Result.Len()).Msg("model folded")
