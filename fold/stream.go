@@ -260,7 +260,7 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	t := time.Now()
 	skew, lines, err := skewStream(first, opts)
 	if errors.Is(err, reconstruct.ErrSkewWindow) {
-		stage("skew: a window of the stream cannot tell it", t)
+		stage("skew: "+err.Error(), t)
 		t = time.Now()
 		skew, lines, err = skewOfRead(first, opts)
 	}

@@ -1,8 +1,9 @@
 package reconstruct
 
 import (
+	"encoding/binary"
 	"errors"
-	"hash/maphash"
+	"fmt"
 	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -106,8 +107,11 @@ type SkewStream struct {
 	at                      map[int32][2]flinklog.Pos // the lines of each best
 	// by input: the largest lag a receipt that stopped waiting may have
 	// had, and the largest lag of a join the batch estimate may not make
-	bound, unsure map[int32]int64
-	err           error
+	bound map[int32]int64
+	// the unsure join of the largest lag, the earliest in the read's
+	// order among those of that lag
+	unsure map[int32]Skew
+	err    error
 }
 
 type queued struct {
@@ -119,7 +123,7 @@ type queued struct {
 // read holds (a bound: the filter of stopped keys is sized by it).
 func NewSkewStream(keys int) *SkewStream {
 	return &SkewStream{sent: map[skewKey]*sentAt{}, waiting: map[skewKey][]receipt{}, activated: map[skewKey]map[int32]bool{},
-		best: map[int32]Skew{}, at: map[int32][2]flinklog.Pos{}, bound: map[int32]int64{}, unsure: map[int32]int64{},
+		best: map[int32]Skew{}, at: map[int32][2]flinklog.Pos{}, bound: map[int32]int64{}, unsure: map[int32]Skew{},
 		stopped: newBloom(keys), leftSent: newBloom(keys), leftActivated: newBloom(keys)}
 }
 
@@ -168,7 +172,7 @@ func (s *SkewStream) request(k skewKey, ev *flinklog.Event, ref parser.EventRef)
 		// estimateSkew joins to the first in the read's order
 		if ref < prev.ref {
 			if prev.joined {
-				s.err = ErrSkewWindow
+				s.err = fmt.Errorf("%w: %v requested again before the request a receipt was joined to", ErrSkewWindow, k.id)
 				return
 			}
 			prev.ref, prev.pos, prev.file, prev.t = ref, ev.Pos, ev.Pos.File, ev.Time
@@ -178,7 +182,7 @@ func (s *SkewStream) request(k skewKey, ev *flinklog.Event, ref parser.EventRef)
 	if s.stopped.has(k) {
 		// a receipt of it stopped waiting before it came (or the filter
 		// says so of another key)
-		s.err = ErrSkewWindow
+		s.err = fmt.Errorf("%w: a request after its receipt stopped waiting (input %d, line %d)", ErrSkewWindow, ev.Pos.File, ev.Pos.Line)
 		return
 	}
 	sa := &sentAt{ref: ref, pos: ev.Pos, file: ev.Pos.File, t: ev.Time, maybeAgain: s.leftSent.has(k)}
@@ -228,8 +232,8 @@ func (s *SkewStream) join(k skewKey, sa *sentAt, r receipt) {
 	}
 	lag := sa.t.N - r.t.N
 	if unsure {
-		if u, ok := s.unsure[r.file]; !ok || lag > u {
-			s.unsure[r.file] = lag
+		if u, ok := s.unsure[r.file]; !ok || lag > u.Offset || lag == u.Offset && r.ref < u.Because {
+			s.unsure[r.file] = Skew{Offset: lag, Because: r.ref, Relative: sa.ref}
 		}
 		return
 	}
@@ -307,44 +311,51 @@ func (s *SkewStream) Skew() (map[int32]Skew, error) {
 	out := map[int32]Skew{}
 	for file, b := range s.best {
 		if bound, ok := s.bound[file]; ok && bound >= b.Offset {
-			return nil, ErrSkewWindow
+			return nil, fmt.Errorf("%w: input %d: a receipt let go may have lagged %d ns, its skew is %d", ErrSkewWindow, file, bound, b.Offset)
 		}
-		if u, ok := s.unsure[file]; ok && u >= b.Offset {
-			return nil, ErrSkewWindow
+		// (an unsure join of the same lag stands only if the batch
+		// estimate would not have taken it instead: it comes later)
+		if u, ok := s.unsure[file]; ok && (u.Offset > b.Offset || u.Offset == b.Offset && u.Because < b.Because) {
+			return nil, fmt.Errorf("%w: input %d: a join the batch estimate may not make lags %d ns, its skew is %d", ErrSkewWindow, file, u.Offset, b.Offset)
 		}
 		if b.Offset > 0 || b.Offset < -minNegativeSkew {
 			out[file] = b
 		}
 	}
-	for _, m := range []map[int32]int64{s.bound, s.unsure} {
-		for file := range m {
-			if _, ok := s.best[file]; !ok {
-				return nil, ErrSkewWindow // a lag the batch estimate may have measured, and no other
-			}
+	for file := range s.bound {
+		if _, ok := s.best[file]; !ok {
+			return nil, fmt.Errorf("%w: input %d: only receipts let go", ErrSkewWindow, file) // a lag the batch estimate may have measured, and no other
+		}
+	}
+	for file := range s.unsure {
+		if _, ok := s.best[file]; !ok {
+			return nil, fmt.Errorf("%w: input %d: only joins the batch estimate may not make", ErrSkewWindow, file)
 		}
 	}
 	return out, nil
 }
 
-// bloom is a filter of keys: has may say yes of a key never added.
+// bloom is a filter of keys: has may say yes of a key never added. Its
+// hash is fixed (no random seed), so that a run of the same logs refuses
+// or not alike.
 type bloom struct {
 	bits []uint64
-	seed maphash.Seed
 }
 
 func newBloom(keys int) bloom {
 	n := max(keys*16/64, 1024) // 16 bits a key
-	return bloom{bits: make([]uint64, n), seed: maphash.MakeSeed()}
+	return bloom{bits: make([]uint64, n)}
 }
 
 func (b *bloom) hashes(k skewKey) (uint64, uint64) {
-	var h maphash.Hash
-	h.SetSeed(b.seed)
-	h.WriteByte(k.space)
 	id := k.id.Bytes()
-	h.Write(id[:])
-	h.WriteString(k.text)
-	x := h.Sum64()
+	x := binary.LittleEndian.Uint64(id[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(id[8:])*0xc2b2ae3d27d4eb4f ^ uint64(k.space)*0x165667b19e3779f9
+	for i := 0; i < len(k.text); i++ { // FNV-1a over an attempt's text
+		x = (x ^ uint64(k.text[i])) * 0x100000001b3
+	}
+	x ^= x >> 29
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 32
 	return x, x>>32 | x<<32 | 1
 }
 
