@@ -1,12 +1,16 @@
 // Package fold owns folding: deciding, allocation by allocation, when a
-// story is closed and whether a streaming audit could drop it there
-// (docs/folding-plan.md). Today it runs over the batch model and says what a
-// fold of those logs would do — how many stories close healthy, how many it
-// must keep, how many it would see named again after their close, and how
-// many stories it would hold at once — using, for each allocation, only what
-// the merged stream has shown up to its close. The rules' findings are its
-// oracle: no finding may name or cite an allocation it calls healthy (the
-// property test in sim holds it to that).
+// story is closed and whether a streaming audit can drop it there
+// (docs/folding-plan.md), and the fold itself — the audit's model made
+// while the logs are read again, holding what is open (Build, FromFirst).
+// Plan says over the batch model what a fold of those logs does — how
+// many stories close healthy, how many it must keep, how many it would
+// see named again after their close, and how many it holds at once —
+// using, for each allocation, only what the merged stream has shown up to
+// its close; Lean is the model it keeps. The rules' findings are their
+// oracle: no finding may name or cite an allocation a fold drops, and the
+// rules find the same in what it keeps (the property tests here and in
+// sim hold them to that), and an audit of Build's model is the batch
+// audit's, byte for byte.
 package fold
 
 import (

@@ -18,10 +18,12 @@ import (
 // while the logs are read, holding what is open, not what happened.
 //
 // A first read keeps only what must be known before the events it governs
-// come by: the lines the skew is estimated from, the refusal lines that
-// say which table a process ran, and each input's meta lines (banners,
-// ResourceIDs, slot counts). Its model (the skeleton) gives the
-// TaskManagers, their processes and how each is configured, and the skew.
+// come by: the refusal lines that say which table a process ran, each
+// input's meta lines (banners, ResourceIDs, slot counts), and a sample of
+// the lines the skew is estimated from. Its model (the skeleton) gives
+// the TaskManagers, their processes and how each is configured. The skew
+// is estimated from the inputs read again (reconstruct.SkewStream), or,
+// where the sample shows none, assumed none and checked as the fold goes.
 // Then every input is read again and merged in the model's order
 // (reconstruct.Merge); each TaskManager process is replayed as its events
 // come (reconstruct.ReplayStream); each allocation's story is followed to
