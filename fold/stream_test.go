@@ -3,9 +3,7 @@ package fold_test
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/fold"
@@ -114,25 +112,13 @@ func TestBuildOnSkewedIncidents(t *testing.T) {
 	skewed := 0
 	for _, v := range sim.Versions {
 		for seed := uint64(1); seed <= seeds; seed++ {
-			faults := sim.Faults
-			if !slices.Contains(sim.ModernVersions, v) {
-				faults = sim.LegacyFaults
-			}
-			var inject []string
-			for k, f := range faults {
-				if (seed+uint64(k))%3 == 0 {
-					inject = append(inject, f)
-				}
-			}
-			r, err := sim.Run(sim.Config{Flink: v, Seed: seed, Inject: inject, TaskManagers: 3, Slots: 4, Jobs: 4, Failovers: int(seed % 3)})
+			r, err := sim.Run(sim.Faulty(v, seed))
 			if err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			for name, text := range r.Files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if err := r.WriteLogs(dir); err != nil {
+				t.Fatal(err)
 			}
 			full, err := parser.Read([]string{dir}, parser.Options{})
 			if err != nil {

@@ -1,9 +1,6 @@
 package reconstruct_test
 
 import (
-	"os"
-	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/parser"
@@ -24,25 +21,15 @@ func TestReplayStreamOnIncidents(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			dropped, kept := 0, 0
 			for seed := uint64(1); seed <= seeds; seed++ {
-				faults := sim.Faults
-				if !slices.Contains(sim.ModernVersions, v) {
-					faults = sim.LegacyFaults
-				}
-				var inject []string
-				for k, f := range faults {
-					if (seed+uint64(k))%3 == 0 {
-						inject = append(inject, f)
-					}
-				}
-				r, err := sim.Run(sim.Config{Flink: v, Seed: seed, Inject: inject, Debug: seed%2 == 0, TaskManagers: 3, Slots: 4, Jobs: 4, Failovers: int(seed % 3)})
+				cfg := sim.Faulty(v, seed)
+				cfg.Debug = seed%2 == 0 // slot reports to compare, now and then
+				r, err := sim.Run(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
 				dir := t.TempDir()
-				for name, text := range r.Files {
-					if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-						t.Fatal(err)
-					}
+				if err := r.WriteLogs(dir); err != nil {
+					t.Fatal(err)
 				}
 				res, err := parser.Read([]string{dir}, parser.Options{})
 				if err != nil {

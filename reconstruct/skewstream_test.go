@@ -2,7 +2,6 @@ package reconstruct_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -33,25 +32,13 @@ func TestSkewStreamIsTheBatchSkew(t *testing.T) {
 	}
 	for _, v := range sim.Versions {
 		for seed := uint64(1); seed <= seeds; seed++ {
-			faults := sim.Faults
-			if !slices.Contains(sim.ModernVersions, v) {
-				faults = sim.LegacyFaults
-			}
-			var inject []string
-			for k, f := range faults {
-				if (seed+uint64(k))%4 == 0 {
-					inject = append(inject, f)
-				}
-			}
-			r, err := sim.Run(sim.Config{Flink: v, Seed: seed, Inject: inject, TaskManagers: 3, Slots: 4, Jobs: 4, Failovers: int(seed % 3)})
+			r, err := sim.Run(sim.Faulty(v, seed))
 			if err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			for name, text := range r.Files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if err := r.WriteLogs(dir); err != nil {
+				t.Fatal(err)
 			}
 			reads = append(reads, []string{dir})
 		}
