@@ -491,6 +491,11 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		}
 		ps.last, ps.hasLast = k, true
 	}
+	if f.skewAt[ev.Pos] {
+		// a line the skew rests on (Skew.Because, Skew.Relative), whatever
+		// becomes of its story
+		f.retained = append(f.retained, k.owned())
+	}
 	if len(ids) > 0 {
 		return nil
 	}
@@ -509,7 +514,7 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		if isGlobal[ev.Kind] {
 			f.retained = append(f.retained, k.owned())
 		}
-	case isGlobal[ev.Kind], f.skewAt[ev.Pos]:
+	case isGlobal[ev.Kind] && !f.skewAt[ev.Pos]:
 		f.retained = append(f.retained, k.owned())
 	case (ev.Component == flinklog.ComponentRM || ev.Component == flinklog.ComponentJM) && ev.Resource != "":
 		// the first line of an input that names a TaskManager: the rules
@@ -797,8 +802,16 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 	skew := map[int32]reconstruct.Skew{}
 	for file, sk := range f.skeleton.Skew {
 		// (the lines it rests on are kept: skewAt)
-		sk.Because = to(f.refAt(f.skewPos[file][0], refs, events))
-		sk.Relative = to(f.refAt(f.skewPos[file][1], refs, events))
+		for _, at := range []struct {
+			ref *parser.EventRef
+			pos flinklog.Pos
+		}{{&sk.Because, f.skewPos[file][0]}, {&sk.Relative, f.skewPos[file][1]}} {
+			old := f.refAt(at.pos, refs, events)
+			if old < 0 {
+				return nil, notFoldable("a line the skew rests on was not kept (internal: %s)", f.first.Files.Position(at.pos))
+			}
+			*at.ref = to(old)
+		}
 		skew[file] = sk
 	}
 	if missing >= 0 {
