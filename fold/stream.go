@@ -457,7 +457,8 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		f.own()
 	}
 	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: f.seq}
-	ids := f.names(ev)
+	var named [2]flinklog.ID
+	ids := f.names(ev, &named)
 	for _, id := range ids {
 		if f.dropped.has(id) {
 			return notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
@@ -538,8 +539,9 @@ var isGlobal = func() map[flinklog.Kind]bool {
 }()
 
 // names returns the allocations whose stories ev belongs to, as the batch
-// model gathers them (reconstruct's collectAllocations).
-func (f *folder) names(ev *flinklog.Event) []flinklog.ID {
+// model gathers them (reconstruct's collectAllocations), in buf (the
+// caller's: no slice made an event).
+func (f *folder) names(ev *flinklog.Event, buf *[2]flinklog.ID) []flinklog.ID {
 	if !ev.Alloc.IsSet() && !ev.Other.IsSet() {
 		return nil
 	}
@@ -550,13 +552,16 @@ func (f *folder) names(ev *flinklog.Event) []flinklog.ID {
 	if !ev.Alloc.IsSet() {
 		if ev.Component == flinklog.ComponentTM && (ev.Kind == flinklog.KindTMAllocRefused || ev.Kind == flinklog.KindTMSlotOccupied) {
 			if req := f.handling[file]; req.IsSet() {
-				return []flinklog.ID{req, ev.Other}
+				buf[0], buf[1] = req, ev.Other
+				return buf[:2]
 			}
-			return []flinklog.ID{ev.Other}
+			buf[0] = ev.Other
+			return buf[:1]
 		}
 		return nil
 	}
-	return []flinklog.ID{ev.Alloc}
+	buf[0] = ev.Alloc
+	return buf[:1]
 }
 
 // touch notes that the story has steps or lines in ps.
