@@ -51,12 +51,11 @@ func notFoldable(format string, args ...any) error {
 }
 
 // firstKinds are the kinds the first read keeps besides its meta lines:
-// the refusal lines that decide which table a process ran, and the kinds
-// the fold does not take yet (a slot report, a task that found no slot),
-// to see that there are some.
+// the refusal lines that decide which table a process ran, and the kind
+// the fold does not take yet (a slot report), to see that there are some.
 var firstKinds = map[flinklog.Kind]bool{
 	flinklog.KindTMAllocExists: true, flinklog.KindTMAllocRefused: true,
-	flinklog.KindRMSlotReport: true, flinklog.KindTaskNoSlot: true,
+	flinklog.KindRMSlotReport: true,
 }
 
 // keptEvent is an event the fold holds: its ref and rank in the read that
@@ -209,9 +208,6 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
 		return nil, notFoldable("%d slot reports to compare with the tables", n)
 	}
-	if n := first.CountOf(flinklog.KindTaskNoSlot); n > 0 {
-		return nil, notFoldable("%d tasks that found no slot", n)
-	}
 	if n := len(first.Inputs); n > maxInputs {
 		return nil, notFoldable("%d inputs, more than the %d a fold reads again at once", n, maxInputs)
 	}
@@ -296,7 +292,8 @@ var speculate = true
 func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process]int64, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool) (*folder, error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
-		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}}
+		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{},
+		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}}
 	f.prepare(starts)
 	offsets := map[int32]int64{}
 	for file, sk := range skeleton.Skew {
@@ -395,6 +392,15 @@ type folder struct {
 	retained []keptEvent               // the events of no story kept
 	unlogged *reconstruct.UnloggedCounter
 	skew     *reconstruct.SkewStream // the skew estimated along, when none was assumed
+	// each input's last job-state line, and the allocations each input's
+	// lines showed a task find no slot in (repeatsNoSlot)
+	jobStateAt  map[int32]flinklog.Pos
+	noSlotShown map[fileAlloc]bool
+}
+
+type fileAlloc struct {
+	file  int32
+	alloc flinklog.ID
 }
 
 type fileResource struct {
@@ -459,6 +465,9 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: f.seq}
 	var named [2]flinklog.ID
 	ids := f.names(ev, &named)
+	if f.repeatsNoSlot(ev) {
+		ids = nil
+	}
 	for _, id := range ids {
 		if f.dropped.has(id) {
 			return notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
@@ -527,6 +536,27 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		}
 	}
 	return nil
+}
+
+// repeatsNoSlot: ev is a job-state line's "No task slot allocated …"
+// cause, and a line of its input showed that failure before: Build lists
+// a failure once per input and allocation unless only the job's line
+// shows it (its jobState), and so does the fold. The job's event comes
+// first of its record's (flinklog.Classify emits a record's own message
+// before what its exception text holds), so one position an input is
+// enough to tell.
+func (f *folder) repeatsNoSlot(ev *flinklog.Event) bool {
+	switch {
+	case ev.Kind == flinklog.KindJMJobState:
+		f.jobStateAt[ev.Pos.File] = ev.Pos
+	case ev.Kind == flinklog.KindTaskNoSlot && ev.Alloc.IsSet():
+		key := fileAlloc{ev.Pos.File, ev.Alloc}
+		if at, ok := f.jobStateAt[ev.Pos.File]; ok && at == ev.Pos && f.noSlotShown[key] {
+			return true
+		}
+		f.noSlotShown[key] = true
+	}
+	return false
 }
 
 // isGlobal: globalKinds as a set.

@@ -85,6 +85,7 @@ func CompareFold(t *testing.T, paths []string, opts parser.Options) (int, error)
 	}{
 		{"json", func(a *report.Audit, b *bytes.Buffer) error { return a.WriteJSON(b) }},
 		{"table", func(a *report.Audit, b *bytes.Buffer) error { return a.WriteTable(b, 120) }},
+		{"markdown", func(a *report.Audit, b *bytes.Buffer) error { return a.WriteMarkdown(b) }},
 	} {
 		var got, want bytes.Buffer
 		if err := w.write(&report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}, &got); err != nil {

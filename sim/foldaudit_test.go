@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/fold"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
@@ -27,7 +29,7 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 	if *soak > 0 {
 		seeds = *soak
 	}
-	total, refused, dropped := 0, 0, 0
+	total, refused, dropped, drawn, noSlot := 0, 0, 0, 0, 0
 	for _, v := range Versions {
 		t.Run(v, func(t *testing.T) {
 			for seed := uint64(1); seed <= uint64(seeds); seed++ {
@@ -56,13 +58,19 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 						t.Fatal(err)
 					}
 					dropped += m.Folded
+					if m.Result.CountOf(flinklog.KindTaskNoSlot) > 0 {
+						noSlot++
+					}
 					full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
 					if err != nil {
 						t.Fatal(err)
 					}
 					batch := reconstruct.Build(full)
-					for _, format := range []string{"json", "table"} {
+					for _, format := range []string{"json", "table", "markdown"} {
 						got, want := auditText(t, m, format), auditText(t, batch, format)
+						if format == "markdown" && strings.Contains(got, "```mermaid") {
+							drawn++
+						}
 						if got != want {
 							t.Fatalf("seed %d %+v: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, cfg, format, got, want)
 						}
@@ -71,9 +79,11 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d reads, %d folded (%d stories dropped), %d refused", total, total-refused, dropped, refused)
-	if total-refused < len(Versions) || dropped == 0 {
-		t.Errorf("only %d of %d reads folded, %d stories dropped", total-refused, total, dropped)
+	t.Logf("%d reads, %d folded (%d stories dropped, %d with tasks that found no slot, %d Markdown reports with sequences), %d refused",
+		total, total-refused, dropped, noSlot, drawn, refused)
+	if total-refused < len(Versions) || dropped == 0 || noSlot == 0 || drawn == 0 {
+		t.Errorf("only %d of %d reads folded, %d stories dropped, %d with tasks that found no slot, %d Markdown sequences",
+			total-refused, total, dropped, noSlot, drawn)
 	}
 }
 
@@ -83,9 +93,12 @@ func auditText(t *testing.T, m *reconstruct.Model, format string) string {
 	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
 	var b bytes.Buffer
 	var err error
-	if format == "json" {
+	switch format {
+	case "json":
 		err = a.WriteJSON(&b)
-	} else {
+	case "markdown":
+		err = a.WriteMarkdown(&b)
+	default:
 		err = a.WriteTable(&b, 120)
 	}
 	if err != nil {

@@ -19,9 +19,12 @@ import (
 	"github.com/slotaudit/slotaudit/report"
 )
 
-// foldFormats are the audit formats that read only the findings and the
-// summaries: what the model of a fold gives as the batch model does.
-var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "ndjson": true, "sarif": true, "junit": true}
+// foldFormats are the audit formats that read only the findings, the
+// summaries and the stories the findings are about (markdown, and github's
+// step summary, draw each one's sequence): what the model of a fold gives
+// as the batch model does, since a story a finding names is never dropped.
+var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "ndjson": true, "sarif": true, "junit": true,
+	"markdown": true, "github": true}
 
 // --fold auto considers a fold for inputs of at least foldAbove bytes
 // (below, the batch model fits in little memory, and a read is quick),
