@@ -40,3 +40,11 @@ func SampleNothing() (restore func()) {
 	skewSample = 0
 	return func() { skewSample = was }
 }
+
+// WatchWindows has f told how many lines of no allocation the processes'
+// windows held at the end of each fold, until the returned function is
+// called.
+func WatchWindows(f func(n int)) (restore func()) {
+	windowsHeld = f
+	return func() { windowsHeld = nil }
+}

@@ -125,7 +125,15 @@ type procState struct {
 	window []keptEvent
 	// active are the stories with an event in it that were not dropped,
 	// and the first and last of their events in it
-	active    map[*story]*[2]parser.EventRef
+	active map[*story]*[2]parser.EventRef
+	// needs are what of its lines of no allocation the stories' slots
+	// may still be asked for (slotNeed), by story
+	needs map[*story]*slotNeed
+	// spans are the lives of slots freed without being activated, whose
+	// lines of no allocation the rules read (slotNeed); spanned holds
+	// those of them release let go of the window
+	spans     [][2]parser.EventRef
+	spanned   []keptEvent
 	first     *keptEvent
 	last      keptEvent
 	hasLast   bool
@@ -155,6 +163,95 @@ type story struct {
 type slotOf struct {
 	ps  *procState
 	key int
+}
+
+// slotNeed is what a story's slots in one process may still ask of the
+// process's lines of no allocation. The rules read those lines only
+// between two lines of a slot's life (rules' between): all of them from a
+// slot's allocation to its free when the slot was never activated (a slot
+// timeout and what explains it), and the first offer after an allocation
+// (the legacy race). So a line is needed while some slot of a story is
+// allocated and neither activated nor freed in both tables (pending, by
+// the ref of its allocation), and an offer line while some allocation
+// has seen none after it (offerAfter, -1: none waits). A story whose slots
+// are all active — a streaming job's, open for weeks beside a session
+// cluster's short jobs — needs none of the lines that come by, which a
+// window from its first line on held to the end.
+type slotNeed struct {
+	pending    map[int32]*pendingSlot
+	offerAfter parser.EventRef
+}
+
+type pendingSlot struct {
+	allocated parser.EventRef
+	done      [2]bool // activated or freed, in each table
+	activated [2]bool
+}
+
+// from is the first ref the story may still need a line after, -1 for
+// none.
+func (n *slotNeed) from() parser.EventRef {
+	from := n.offerAfter
+	for _, p := range n.pending {
+		if from < 0 || p.allocated < from {
+			from = p.allocated
+		}
+	}
+	return from
+}
+
+// note takes a replay step of the story's in ps into what it needs.
+func (ps *procState) note(s *story, st reconstruct.Step) {
+	n := ps.needs[s]
+	switch st.Op {
+	case reconstruct.OpAllocate:
+		if n == nil {
+			n = &slotNeed{pending: map[int32]*pendingSlot{}}
+			ps.needs[s] = n
+		}
+		for m := range st.Slot {
+			if n.pending[st.Slot[m]] == nil {
+				n.pending[st.Slot[m]] = &pendingSlot{allocated: st.Event}
+			}
+		}
+		n.offerAfter = st.Event
+	case reconstruct.OpActivate, reconstruct.OpSubmit, reconstruct.OpFree:
+		if n == nil {
+			return
+		}
+		for m := range st.Slot {
+			ok := st.Outcomes[m] == reconstruct.Accepted || st.Op != reconstruct.OpFree && st.Outcomes[m] == reconstruct.Idempotent
+			if p := n.pending[st.Slot[m]]; p != nil && ok && !st.Skipped[m] {
+				p.done[m] = true
+				p.activated[m] = p.activated[m] || st.Op != reconstruct.OpFree
+				if p.done[0] && p.done[1] {
+					delete(n.pending, st.Slot[m])
+					if !p.activated[0] || !p.activated[1] {
+						// freed, never activated: the rules read every
+						// line of its life (a slot timeout, and what
+						// explains it)
+						ps.spans = append(ps.spans, [2]parser.EventRef{p.allocated, st.Event})
+					}
+				}
+			}
+		}
+	}
+}
+
+// wants reports whether some story in ps may still ask for a line of
+// kind k that comes now, and takes an offer line as the one the waiting
+// allocations asked for.
+func (ps *procState) wants(k flinklog.Kind) bool {
+	want := false
+	for _, n := range ps.needs {
+		if len(n.pending) > 0 {
+			want = true
+		}
+		if k == flinklog.KindTMOffer && n.offerAfter >= 0 {
+			n.offerAfter, want = -1, true
+		}
+	}
+	return want
 }
 
 // Build reads paths as a fold and returns the model of what it kept, with
@@ -419,7 +516,7 @@ func (f *folder) prepare(starts map[*reconstruct.Process]int64) {
 	for _, tm := range f.skeleton.TaskManagers {
 		for _, p := range tm.Processes {
 			ps := &procState{p: p, start: starts[p], stream: reconstruct.NewReplayStream(p.Config),
-				active: map[*story]*[2]parser.EventRef{}}
+				active: map[*story]*[2]parser.EventRef{}, needs: map[*story]*slotNeed{}}
 			f.procs = append(f.procs, ps)
 			f.procsOf[p.Input] = append(f.procsOf[p.Input], ps)
 		}
@@ -514,9 +611,9 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 	case ps != nil && ev.Kind == flinklog.KindTMStopping:
 		ps.retained = append(ps.retained, k.owned())
 	case ps != nil:
-		if len(ps.active) == 0 || !reconstruct.WindowKinds[ev.Kind] {
+		if len(ps.active) == 0 || !reconstruct.WindowKinds[ev.Kind] || !ps.wants(ev.Kind) {
 			// no story can hold it in its window, or the rules look for
-			// none of its kind there
+			// none of its kind there, or no slot's life may ask for it
 			ps.stream.DropEvent(ref)
 		} else {
 			ps.window = append(ps.window, k)
@@ -634,6 +731,7 @@ func (f *folder) replayed(ps *procState) error {
 		}
 		s := f.story(id)
 		s.touch(ps)
+		ps.note(s, st)
 		if s.closed {
 			continue
 		}
@@ -698,6 +796,7 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 	for _, ps := range s.procs {
 		ps.stream.Drop(s.id)
 		delete(ps.active, s)
+		delete(ps.needs, s)
 		f.release(ps)
 	}
 	delete(f.stories, s.id)
@@ -705,21 +804,25 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 	f.folded++
 }
 
-// release drops the window's events that no story held or kept began
-// before: no kept story's window can hold them.
+// release drops the window's events that came before every line a story
+// may still need (slotNeed): no rule asks a kept story for them.
 func (f *folder) release(ps *procState) {
 	if len(ps.window) == 0 {
 		return
 	}
 	from := parser.EventRef(-1)
-	for _, w := range ps.active {
-		if from < 0 || w[0] < from {
-			from = w[0]
+	for _, n := range ps.needs {
+		if at := n.from(); at >= 0 && (from < 0 || at < from) {
+			from = at
 		}
 	}
 	n := 0
 	for n < len(ps.window) && (from < 0 || ps.window[n].ref < from) {
-		ps.stream.DropEvent(ps.window[n].ref)
+		if k := ps.window[n]; ps.inSpan(k.ref) {
+			ps.spanned = append(ps.spanned, k.owned())
+		} else {
+			ps.stream.DropEvent(k.ref)
+		}
 		n++
 	}
 	if n > 0 {
@@ -728,9 +831,31 @@ func (f *folder) release(ps *procState) {
 	}
 }
 
+// windowsHeld, when set (a test), is told how many lines of no allocation
+// the processes' windows held when the fold ended.
+var windowsHeld func(n int)
+
+// inSpan reports whether ref lies in the life of a slot freed without
+// being activated.
+func (ps *procState) inSpan(ref parser.EventRef) bool {
+	for _, sp := range ps.spans {
+		if sp[0] <= ref && ref <= sp[1] {
+			return true
+		}
+	}
+	return false
+}
+
 // assemble ends the fold: the events kept, numbered as a read of them
 // numbers them, and the model of them.
 func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error) {
+	if windowsHeld != nil {
+		n := 0
+		for _, ps := range f.procs {
+			n += len(ps.window) + len(ps.spanned)
+		}
+		windowsHeld(n)
+	}
 	var all []keptEvent
 	all = append(all, f.retained...)
 	for _, s := range f.stories {
@@ -750,7 +875,7 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 			ps.hasLast = false
 		}
 		all = append(all, ps.retained...)
-		for _, k := range ps.window {
+		for _, k := range slices.Concat(ps.spanned, ps.window) {
 			inside := false
 			for _, w := range ps.active {
 				if w[0] <= k.ref && k.ref <= w[1] {

@@ -152,3 +152,36 @@ func TestBuildOnSkewedIncidents(t *testing.T) {
 		t.Errorf("only %d skewed incidents folded: the test hardly reaches a fold done again", skewed)
 	}
 }
+
+// TestLongOpenStoryHoldsNoWindow: a session cluster that also runs
+// streaming jobs (their slots allocated from the start to the end) folds
+// as the batch audits, and what the fold holds of the TaskManagers' lines
+// of no allocation does not grow with the run: a window from a streaming
+// slot's first line on held every offer line of the short jobs on its
+// TaskManager to the end (4,516 lines at 600 simulated minutes).
+func TestLongOpenStoryHoldsNoWindow(t *testing.T) {
+	held := map[int]int{}
+	for _, minutes := range []int{30, 120} {
+		r, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 4, Slots: 4, Jobs: 6, JobSeconds: 5,
+			StreamingJobs: 3, Minutes: minutes, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := r.WriteLogs(dir); err != nil {
+			t.Fatal(err)
+		}
+		restore := fold.WatchWindows(func(n int) { held[minutes] = n })
+		dropped, err := CompareFold(t, []string{dir}, parser.Options{})
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dropped == 0 {
+			t.Fatalf("%d minutes: no story dropped", minutes)
+		}
+	}
+	if held[120] > 40 || held[120] > held[30]+20 {
+		t.Errorf("the windows held %d lines at the end of 30 minutes, %d of 120: they grow with the run", held[30], held[120])
+	}
+}

@@ -1,5 +1,10 @@
 package sim
 
+import (
+	"fmt"
+	"time"
+)
+
 // scenario sets the cluster up and schedules the jobs and faults. Time
 // runs in phases so faults do not trip over each other: the overwrite race
 // first (it needs the first TaskManager's slots free), then the other
@@ -206,7 +211,11 @@ func (s *sim) sessionJobs(from int64) {
 	if !s.f.Declarative {
 		hold = (run + idleTimeout + run - 1) / run
 	}
-	share := int64(s.cfg.TaskManagers*s.cfg.Slots) / int64(max(1, s.cfg.Jobs)) / hold
+	for k := 0; k < s.cfg.StreamingJobs; k++ {
+		// running to the end of the run, and past it
+		s.after(from+s.rng.Int64N(1000), func() { s.pool.submit(fmt.Sprintf("streaming-%d", k), 1, 0, s.end+time.Hour.Milliseconds()) })
+	}
+	share := int64(s.cfg.TaskManagers*s.cfg.Slots-s.cfg.StreamingJobs) / int64(max(1, s.cfg.Jobs)) / hold
 	maxPar := int(max(1, min(3, share)))
 	var next func()
 	next = func() {

@@ -72,6 +72,12 @@ type Config struct {
 	// are dense with allocations, as those of a SQL gateway or of batch
 	// jobs on a session cluster are.
 	JobSeconds int
+	// StreamingJobs, with JobSeconds, runs this many long-running jobs (one
+	// slot each) beside the short ones, from the start of the session's
+	// workload to the end of the run: a session cluster that also hosts a
+	// streaming job, whose slot stays allocated while thousands of others
+	// come and go on the same TaskManagers.
+	StreamingJobs int
 	// CutBanners writes the logs of every other TaskManager without the
 	// line that begins them naming its ResourceID, as a rotated or cut log
 	// is: audit must then join them to their ResourceIDs by what the other
@@ -149,6 +155,9 @@ func run(cfg Config) (*Result, *sim, error) {
 	}
 	if cfg.JobSeconds < 0 || cfg.JobSeconds > 24*60*60 {
 		return nil, nil, fmt.Errorf("job-seconds %d: want 0 (long-running jobs) to a day", cfg.JobSeconds)
+	}
+	if cfg.StreamingJobs < 0 || cfg.StreamingJobs > 0 && (cfg.JobSeconds == 0 || cfg.StreamingJobs >= cfg.TaskManagers*cfg.Slots) {
+		return nil, nil, fmt.Errorf("streaming-jobs %d: want 0, or, with job-seconds, fewer than the cluster's %d slots", cfg.StreamingJobs, cfg.TaskManagers*cfg.Slots)
 	}
 	if cfg.JobSeconds > 0 && cfg.Once {
 		return nil, nil, fmt.Errorf("job-seconds and once: short jobs keep being submitted, once runs each job once; choose one")

@@ -52,7 +52,8 @@ A longer run (--minutes, up to 31 days) keeps the cluster busy: each ordinary jo
 submitted again when it ends. --job-seconds S makes it a session cluster (a SQL gateway,
 batch jobs): --jobs jobs at a time, each running S seconds, then replaced a moment later by
 a new job under a new JobID, each asking for 1 to 3 slots (fewer when the cluster has no room
-for that: up to 1.12 an ended job's slots are held 30 s more). Every allocation goes through
+for that: up to 1.12 an ended job's slots are held 30 s more); --streaming-jobs N runs N
+long-running jobs (a slot each) beside them for the whole run. Every allocation goes through
 its whole lifecycle across the three components, over and over: about jobs x 2 x 60 / (S + 1)
 allocations a simulated minute. Faults combine with it. A month of it, millions of
 allocations, is written in bounded memory: the logs as they are made, and the allocations of
@@ -155,6 +156,7 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().IntVar(&cfg.Failovers, "failovers", 1, "task failures that restart a running job")
 	cmd.Flags().IntVar(&cfg.Noise, "noise", 0, "unrelated DEBUG records (Kafka fetches, heartbeats, ZooKeeper pings) per process and second, with --debug: real DEBUG logs are mostly these")
 	cmd.Flags().IntVar(&cfg.Minutes, "minutes", 0, "how long the cluster runs, up to 44640 (31 days; 0: 15 minutes); longer runs keep resubmitting jobs, for benchmark corpora")
+	cmd.Flags().IntVar(&cfg.StreamingJobs, "streaming-jobs", 0, "with --job-seconds: this many long-running jobs (one slot each) beside the short ones, for the whole run")
 	cmd.Flags().BoolVar(&cfg.Once, "once", false, "ordinary jobs run once even when --minutes is longer: the same allocations, a longer log")
 	cmd.Flags().IntVar(&cfg.JobSeconds, "job-seconds", 0, "a session cluster's short jobs: each ordinary job runs this many seconds, then the next is submitted in its place, for the whole run; --jobs is how many run at once (0: long-running jobs)")
 	cmd.Flags().StringVar(&inject, "inject", "", "faults to inject: "+strings.Join(sim.Faults, ","))
