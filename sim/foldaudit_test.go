@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,12 +40,24 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 					t.Fatal(err)
 				}
 				plain := t.TempDir()
+				// and a user's part of them: the TaskManagers' logs alone,
+				// the other components' alone (a fold closes stories by
+				// the lines the components given log)
+				var tms, others []string
 				for name, text := range r.Files {
-					if err := os.WriteFile(filepath.Join(plain, name), []byte(text), 0o644); err != nil {
+					path := filepath.Join(plain, name)
+					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 						t.Fatal(err)
 					}
+					if strings.Contains(name, "taskmanager") {
+						tms = append(tms, path)
+					} else {
+						others = append(others, path)
+					}
 				}
-				for _, paths := range [][]string{{plain}, writeRun(t, r)} {
+				slices.Sort(tms)
+				slices.Sort(others)
+				for _, paths := range [][]string{{plain}, writeRun(t, r), tms, others} {
 					total++
 					m, err := fold.Build(paths, parser.Options{ChunkSize: *chunk})
 					if errors.Is(err, fold.ErrNotFoldable) {
