@@ -263,7 +263,7 @@ func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
 		return nil, notFoldable("standard input is read once")
 	}
 	fo := opts
-	fo.Keep = NewFirstKeep()
+	fo.Keep, fo.DeferIdentities = NewFirstKeep(), true
 	first, err := parser.Read(paths, fo)
 	if err != nil {
 		return nil, err
@@ -298,21 +298,42 @@ var skewKind = func() map[flinklog.Kind]bool {
 }()
 
 // FromFirst is Build after its first read: first is a read of the inputs
-// with Keep set to a NewFirstKeep, opts the options it was read with
-// (bar Keep). It lets first's events go (parser.Result.LetEventsGo).
+// with Keep set to a NewFirstKeep (and DeferIdentities), opts the options
+// it was read with (bar those). It lets first's events go
+// (parser.Result.LetEventsGo).
 func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, error) {
-	opts.Keep = nil
+	opts.Keep, opts.DeferIdentities = nil, false
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
 		return nil, notFoldable("%d slot reports to compare with the tables", n)
 	}
 	if n := len(first.Inputs); n > maxInputs {
 		return nil, notFoldable("%d inputs, more than the %d a fold reads again at once", n, maxInputs)
 	}
+	var stages []reconstruct.Stage
+	began := time.Now()
+	stage := func(name string, t time.Time) {
+		stages = append(stages, reconstruct.Stage{Name: name, Began: t.Sub(began), Took: time.Since(t)})
+	}
+	// TaskManager logs that name no ResourceID (a rotated log's current
+	// file, a cut one) are named first, from the inputs read again: the
+	// skeleton's TaskManagers are by name, and the skew is estimated in
+	// the same read.
+	var named *namedSkew
+	if first.IdentitiesPending() {
+		t := time.Now()
+		var err error
+		if named, err = skewAndIdentities(first, opts); err != nil {
+			return nil, err
+		}
+		stage("names and skew", t)
+	}
 	skeleton := reconstruct.Skeleton(first)
 	starts := map[*reconstruct.Process]int64{}
 	for _, tm := range skeleton.TaskManagers {
 		for _, p := range tm.Processes {
-			if p.Input != tm.Processes[0].Input {
+			if p.Input != tm.Processes[0].Input || first.Pos(p.Events[len(p.Events)-1]).File != p.Input {
+				// (a process continued in another input: rotated pieces,
+				// or a piece the join named after another's process)
 				return nil, notFoldable("TaskManager %s's log is in more than one file (rotated)", tm.Resource)
 			}
 			if p.Config.Probes != nil && p.Config.Probes.Len() > 0 {
@@ -323,17 +344,12 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	}
 	// the sample of the lines the skew is estimated from: none skewed,
 	// the fold assumes no skew and checks
-	assumeNone := len(reconstruct.EstimateSkew(first)) == 0 && speculate
+	assumeNone := len(reconstruct.EstimateSkew(first)) == 0 && speculate && named == nil
 	// What the fold reads of the first read is read: its events, and the
 	// skeleton's replays of them, go before the inputs are read again.
 	first.LetEventsGo()
 	skeleton.Strip(first)
 	runtime.GC()
-	var stages []reconstruct.Stage
-	began := time.Now()
-	stage := func(name string, t time.Time) {
-		stages = append(stages, reconstruct.Stage{Name: name, Began: t.Sub(began), Took: time.Since(t)})
-	}
 	if assumeNone {
 		t := time.Now()
 		f, err := fold(first, skeleton, starts, opts, nil, true)
@@ -353,7 +369,14 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	// (reconstruct.SkewStream); where a window of that stream cannot tell
 	// it, from a read that keeps every line it is estimated from.
 	t := time.Now()
-	skew, lines, err := skewStream(first, opts)
+	var skew map[int32]reconstruct.Skew
+	var lines map[int32][2]flinklog.Pos
+	var err error
+	if named != nil {
+		skew, lines, err = named.skew, named.lines, named.err
+	} else {
+		skew, lines, err = skewStream(first, opts)
+	}
 	if errors.Is(err, reconstruct.ErrSkewWindow) {
 		stage("skew: "+err.Error(), t)
 		t = time.Now()
@@ -365,7 +388,7 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		}
 		return nil, err
 	}
-	if err == nil {
+	if err == nil && named == nil {
 		stage("skew", t)
 	}
 	skeleton.Skew = skew
@@ -435,6 +458,62 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 	return f, nil
 }
 
+// namedSkew is what the read that names the TaskManagers gives: the skew
+// estimated in the same read, or why it could not be (err).
+type namedSkew struct {
+	skew  map[int32]reconstruct.Skew
+	lines map[int32][2]flinklog.Pos
+	err   error
+}
+
+// skewAndIdentities reads the inputs again, merged with no skew, and makes
+// from them the join of identities first deferred (parser's
+// ApplyIdentities: first's inputs and kept events are named as a full
+// read names them) and, as skewStream does, the skew.
+func skewAndIdentities(first *parser.Result, opts parser.Options) (*namedSkew, error) {
+	merged, err := reconstruct.Merge(first, opts, nil)
+	if err != nil {
+		if errors.Is(err, reconstruct.ErrNotMergeable) {
+			return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
+		}
+		return nil, err
+	}
+	defer merged.Close()
+	keys := 0
+	for _, in := range first.Inputs {
+		keys += in.EventCount / 4
+	}
+	sk := reconstruct.NewSkewStream(keys)
+	id := newIdentities(first)
+	for {
+		ev, ref, _, ok, err := merged.Next()
+		if err != nil {
+			if errors.Is(err, reconstruct.ErrNotMergeable) {
+				return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
+			}
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		sk.Add(ev, ref)
+		id.add(ev)
+	}
+	sc, votes, err := id.finish()
+	if err != nil {
+		return nil, err
+	}
+	first.ApplyIdentities(sc, votes)
+	out := &namedSkew{}
+	if out.skew, out.err = sk.Skew(); out.err == nil {
+		out.lines = map[int32][2]flinklog.Pos{}
+		for file := range out.skew {
+			out.lines[file] = sk.Lines(file)
+		}
+	}
+	return out, nil
+}
+
 // skewStream estimates the skew from a window of the inputs read again
 // (a test makes it refuse, to hold skewOfRead to the same answers).
 var skewStream = reconstruct.SkewLinesOfStream
@@ -447,7 +526,9 @@ func skewOfRead(first *parser.Result, opts parser.Options) (map[int32]reconstruc
 	for _, k := range reconstruct.SkewKinds {
 		kinds[k] = true
 	}
-	opts.Keep = func(ev *flinklog.Event) bool { return kinds[ev.Kind] }
+	// (the skew does not depend on the TaskManagers' names: a read that
+	// must join them does not read everything again for them)
+	opts.Keep, opts.DeferIdentities = func(ev *flinklog.Event) bool { return kinds[ev.Kind] }, true
 	// every input again, duplicates too, so that each keeps its number
 	var paths []string
 	for _, in := range first.Inputs {

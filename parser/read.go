@@ -45,6 +45,13 @@ type Result struct {
 	// Skipped names the directory entries not read (links that lead
 	// nowhere or to directories, FIFOs, devices).
 	Skipped []SkippedPath
+	// identity is the scope of the join that named TaskManager lines from
+	// the other components' lines, and joined its answer by segment
+	// (ReadAgain names the events read again as it did); pending: the
+	// join was deferred (Options.DeferIdentities) and not made yet
+	identity *IdentityScope
+	joined   map[IdentitySegment]string
+	pending  bool
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is
@@ -154,7 +161,10 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		return nil, firstErr
 	}
 	results = kept
-	if opts.Keep != nil && namedByOthers(results) {
+	deferred := false
+	if opts.Keep != nil && opts.DeferIdentities && namedByOthers(results) {
+		deferred = true
+	} else if opts.Keep != nil && namedByOthers(results) {
 		// joinIdentities names these TaskManager events from the other
 		// components' lines about every AllocationID: it needs them all
 		opts.Keep = nil
@@ -241,7 +251,11 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		res.events = storeOf(evs)
 	}
 	res.placeRepeats(pending)
-	joinIdentities(res)
+	if deferred {
+		res.identity, res.pending = res.identityScope(), true
+	} else {
+		joinIdentities(res)
+	}
 	// A follow's streams' blocks, copied into res.events, are garbage now,
 	// but a collection that ran during the copy saw them alive beside it,
 	// and set the next heap goal at twice both: the model built next would

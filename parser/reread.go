@@ -60,12 +60,12 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		why = "a wrapped log or an export"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
-	case in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
+	case r.identity == nil && in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
 		// joinIdentities names its events from the other inputs' lines
 		why = "a TaskManager log named after its file"
 	}
 	for _, f := range fills {
-		if f.resource == "" && in.hasTM() {
+		if f.resource == "" && in.hasTM() && r.identity == nil {
 			why = "TaskManager lines named by other components' lines"
 		}
 	}
@@ -85,6 +85,11 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
 	opts.lone, opts.files, opts.noHints = true, 1, true
 	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2)}
+	if !r.pending {
+		// named as the join named them (none pending: as read, for the
+		// caller to make the join from)
+		e.named = r.joinedName
+	}
 	go func() {
 		defer close(e.ch)
 		fr := readFileEmitting(path, &opts, forced, forceJSON, e)
@@ -146,6 +151,9 @@ type emitter struct {
 	next  int            // the number of the next event
 	err   error          // what ended the read early (set before ch closes)
 	extra bool           // the file gave another stream than its first
+	// named is the ResourceID the read's join of identities gave an event
+	// (Result.joinedName), nil where it has none to give
+	named func(*flinklog.Event) (string, bool)
 }
 
 // block returns what stream number n of the input hands its blocks to: the
@@ -190,6 +198,11 @@ func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
 		}
 		if e.fill < len(e.fills) && ev.Resource == "" && ev.Component == flinklog.ComponentTM {
 			ev.Resource = e.fills[e.fill].resource
+		}
+		if e.named != nil {
+			if r, ok := e.named(ev); ok {
+				ev.Resource = r
+			}
 		}
 		e.next++
 	}

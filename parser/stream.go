@@ -100,6 +100,12 @@ type Options struct {
 	// standard input, or a follow's, keeps every event (neither can be
 	// read again).
 	Keep func(*flinklog.Event) bool
+	// DeferIdentities: where a read with Keep would read everything again
+	// to name a TaskManager from the other components' lines, it does not;
+	// the join is left to the caller (Result.IdentitiesPending), who makes
+	// it from the inputs read again (a fold) and hands it back
+	// (Result.ApplyIdentities).
+	DeferIdentities bool
 
 	ra *readAhead // set by read for its workers
 	// files is how many files read reads: the cores a file has to itself

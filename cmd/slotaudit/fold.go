@@ -94,6 +94,7 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		e.reported = map[string]bool{} // the batch read after a refusal logs nothing twice
 	}
 	first := *rf
+	first.deferIdentities = true
 	full := func() bool { return false }
 	if e.foldMode == "always" {
 		first.keep = fold.NewFirstKeep()
@@ -105,7 +106,9 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		return nil, err
 	}
 	if full() {
-		// few events: the read kept them all, and is the batch read
+		// few events: the read kept them all, and is the batch read (the
+		// TaskManagers it deferred naming are named from them)
+		res.JoinIdentities()
 		return e.buildFrom(res)
 	}
 	if !hasEvidence(res) {

@@ -304,6 +304,10 @@ type readFlags struct {
 	// keep, when set, is the only events the command will look at (the
 	// read drops the others as it goes: parser.Options.Keep)
 	keep func(*flinklog.Event) bool
+	// deferIdentities: with keep, the read does not read everything again
+	// to name TaskManagers from other components' lines (a fold names
+	// them: parser.Options.DeferIdentities)
+	deferIdentities bool
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
@@ -335,7 +339,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	} else {
 		counter, prog := e.readProgress(paths)
 		opts.Progress = counter
-		opts.Keep = f.keep
+		opts.Keep, opts.DeferIdentities = f.keep, f.deferIdentities
 		began := time.Now()
 		res, err = parser.Read(paths, opts)
 		prog.stop()
