@@ -41,8 +41,9 @@ type identities struct {
 	// received lists them in the order they came, to let go of
 	tasks    map[string][]receivedTask
 	received []receivedTask
-	deploys  []deployLine // waiting for the window after them to pass
-	now      int64        // the latest time of the stream
+	deploys  []deployLine  // waiting for the window after them to pass
+	closed   []flinklog.ID // allocations closed, to count after the margin, in the order they closed
+	now      int64         // the latest time of the stream
 	// expiredTo is the latest time of a task let go, resolvedTo the
 	// latest of a deploy line matched: a line that comes later from
 	// before them would have changed a match already made
@@ -52,8 +53,9 @@ type identities struct {
 
 type allocIdentity struct {
 	closing
-	segs  []parser.IdentitySegment
-	named map[string]flinklog.Pos // ResourceID → the first line naming it with the allocation
+	closedAt int64 // the stream's time at its close, 0 while open
+	segs     []parser.IdentitySegment
+	named    map[string]flinklog.Pos // ResourceID → the first line naming it with the allocation
 }
 
 type receivedTask struct {
@@ -149,10 +151,14 @@ func (id *identities) add(ev *flinklog.Event) {
 			id.deploys = append(id.deploys, deployLine{ev.Task, ev.Resource, ev.Time, ev.Pos})
 		}
 	}
-	if a != nil {
+	if a != nil && a.closedAt == 0 {
 		a.note(ev.Kind, ev.Component, id.version[ev.Pos.File])
 		if a.closes(id.jmGiven) {
-			id.count(ev.Alloc, a)
+			// counted once the stream is past its close by the margin:
+			// merged with no skew, a TaskManager's lines may come after
+			// the other components' lines that close the story
+			a.closedAt = max(id.now, 1)
+			id.closed = append(id.closed, ev.Alloc)
 		}
 	}
 	id.slide()
@@ -195,6 +201,12 @@ func (id *identities) count(alloc flinklog.ID, a *allocIdentity) {
 // the tasks no deploy line to come can match.
 func (id *identities) slide() {
 	n := 0
+	for n < len(id.closed) && id.open[id.closed[n]].closedAt+identityMargin < id.now {
+		id.count(id.closed[n], id.open[id.closed[n]])
+		n++
+	}
+	id.closed = id.closed[n:]
+	n = 0
 	for n < len(id.deploys) && id.deploys[n].t.N+parser.DeployWindow+identityMargin < id.now {
 		id.match(id.deploys[n])
 		n++
@@ -245,6 +257,7 @@ func (id *identities) finish() (*parser.IdentityScope, parser.IdentityVotes, err
 	for alloc, a := range id.open {
 		id.count(alloc, a)
 	}
+	id.closed = nil
 	return id.sc, id.votes, nil
 }
 

@@ -1,8 +1,10 @@
 package fold
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -116,8 +118,13 @@ func (f *folder) own() {
 
 // procState is one TaskManager process as the fold replays it.
 type procState struct {
-	p      *reconstruct.Process // the skeleton's: its input, config and table
-	start  int64                // the line of its first event
+	p *reconstruct.Process // the skeleton's: its input, config and table
+	// inputs are the inputs it logged in, in its order (a rotated log's
+	// files), and at the one its events come from now; held are the lines
+	// of a later one merged before an earlier one ended (folder.waits)
+	inputs []int32
+	at     int
+	held   []heldEvent
 	stream *reconstruct.ReplayStream
 	// window holds its events of no allocation not decided yet: kept if
 	// inside a kept story's window, dropped once no story held or kept
@@ -125,14 +132,14 @@ type procState struct {
 	window []keptEvent
 	// active are the stories with an event in it that were not dropped,
 	// and the first and last of their events in it
-	active map[*story]*[2]parser.EventRef
+	active map[*story]*[2]int64 // (by when the fold took them: keptEvent.seq)
 	// needs are what of its lines of no allocation the stories' slots
 	// may still be asked for (slotNeed), by story
 	needs map[*story]*slotNeed
 	// spans are the lives of slots freed without being activated, whose
 	// lines of no allocation the rules read (slotNeed); spanned holds
 	// those of them release let go of the window
-	spans     [][2]parser.EventRef
+	spans     [][2]int64
 	spanned   []keptEvent
 	first     *keptEvent
 	last      keptEvent
@@ -179,18 +186,21 @@ type slotOf struct {
 // window from its first line on held to the end.
 type slotNeed struct {
 	pending    map[int32]*pendingSlot
-	offerAfter parser.EventRef
+	offerAfter int64
 }
 
+// (the lines are compared by when the fold took them, keptEvent.seq: a
+// process's order, which its refs are not when a rotated log's newer file
+// is read before the older one)
 type pendingSlot struct {
-	allocated parser.EventRef
+	allocated int64
 	done      [2]bool // activated or freed, in each table
 	activated [2]bool
 }
 
-// from is the first ref the story may still need a line after, -1 for
+// from is when the first line the story may still need came, -1 for
 // none.
-func (n *slotNeed) from() parser.EventRef {
+func (n *slotNeed) from() int64 {
 	from := n.offerAfter
 	for _, p := range n.pending {
 		if from < 0 || p.allocated < from {
@@ -200,8 +210,9 @@ func (n *slotNeed) from() parser.EventRef {
 	return from
 }
 
-// note takes a replay step of the story's in ps into what it needs.
-func (ps *procState) note(s *story, st reconstruct.Step) {
+// note takes a replay step of the story's in ps, made by the event the
+// fold took as seq, into what it needs.
+func (ps *procState) note(s *story, st reconstruct.Step, seq int64) {
 	n := ps.needs[s]
 	switch st.Op {
 	case reconstruct.OpAllocate:
@@ -211,10 +222,10 @@ func (ps *procState) note(s *story, st reconstruct.Step) {
 		}
 		for m := range st.Slot {
 			if n.pending[st.Slot[m]] == nil {
-				n.pending[st.Slot[m]] = &pendingSlot{allocated: st.Event}
+				n.pending[st.Slot[m]] = &pendingSlot{allocated: seq}
 			}
 		}
-		n.offerAfter = st.Event
+		n.offerAfter = seq
 	case reconstruct.OpActivate, reconstruct.OpSubmit, reconstruct.OpFree:
 		if n == nil {
 			return
@@ -230,7 +241,7 @@ func (ps *procState) note(s *story, st reconstruct.Step) {
 						// freed, never activated: the rules read every
 						// line of its life (a slot timeout, and what
 						// explains it)
-						ps.spans = append(ps.spans, [2]parser.EventRef{p.allocated, st.Event})
+						ps.spans = append(ps.spans, [2]int64{p.allocated, seq})
 					}
 				}
 			}
@@ -327,19 +338,31 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 		}
 		stage("names and skew", t)
 	}
-	skeleton := reconstruct.Skeleton(first)
-	starts := map[*reconstruct.Process]int64{}
+	var skeleton *reconstruct.Model
+	if named != nil {
+		// (whether a rotated log's newer file continues the older one's
+		// process is decided by when the older one's last line is, which
+		// the first read did not keep: the second read saw it)
+		skeleton = reconstruct.SkeletonWith(first, named.lastTM)
+	} else {
+		skeleton = reconstruct.Skeleton(first)
+	}
+	starts := map[*reconstruct.Process][]inputLine{}
 	for _, tm := range skeleton.TaskManagers {
 		for _, p := range tm.Processes {
-			if p.Input != tm.Processes[0].Input || first.Pos(p.Events[len(p.Events)-1]).File != p.Input {
-				// (a process continued in another input: rotated pieces,
-				// or a piece the join named after another's process)
-				return nil, notFoldable("TaskManager %s's log is in more than one file (rotated)", tm.Resource)
-			}
 			if p.Config.Probes != nil && p.Config.Probes.Len() > 0 {
 				return nil, notFoldable("slot reports to compare with %s's table", tm.Resource)
 			}
-			starts[p] = first.Pos(p.Events[0]).Line
+			// where it begins in each input it logged in (the first read
+			// keeps each input's first TaskManager line)
+			for _, i := range p.Events {
+				if pos := first.Pos(i); len(starts[p]) == 0 || starts[p][len(starts[p])-1].file != pos.File {
+					starts[p] = append(starts[p], inputLine{pos.File, pos.Line})
+				}
+			}
+			if len(starts[p]) > 1 && named == nil {
+				return nil, notFoldable("TaskManager %s's log is in more than one file (rotated)", tm.Resource)
+			}
 		}
 	}
 	// the sample of the lines the skew is estimated from: none skewed,
@@ -409,12 +432,19 @@ var speculate = true
 // lines each input's skew rests on), replays and folds them; along, it
 // estimates the skew from the same stream (a SkewStream), when it assumed
 // none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process]int64, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool) (*folder, error) {
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool) (*folder, error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
-		procsOf: map[int32][]*procState{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
+		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{},
 		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}}
 	f.prepare(starts)
+	f.rotated = maps.Clone(skeleton.RotatedNames())
+	f.left = map[int32]int{}
+	for _, in := range first.Inputs {
+		if in.DuplicateOf == "" {
+			f.left[in.File] = in.EventCount
+		}
+	}
 	offsets := map[int32]int64{}
 	for file, sk := range skeleton.Skew {
 		offsets[file] = sk.Offset
@@ -455,6 +485,11 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 			return nil, err
 		}
 	}
+	for _, ps := range f.procs {
+		if len(ps.held) > 0 {
+			return nil, notFoldable("a rotated TaskManager log's lines were held to the end (%s)", f.first.Files.Position(ps.held[0].ev.Pos))
+		}
+	}
 	return f, nil
 }
 
@@ -464,6 +499,9 @@ type namedSkew struct {
 	skew  map[int32]reconstruct.Skew
 	lines map[int32][2]flinklog.Pos
 	err   error
+	// lastTM: each input's last TaskManager line's time
+	// (reconstruct.SkeletonWith)
+	lastTM map[int32]flinklog.Time
 }
 
 // skewAndIdentities reads the inputs again, merged with no skew, and makes
@@ -485,6 +523,7 @@ func skewAndIdentities(first *parser.Result, opts parser.Options) (*namedSkew, e
 	}
 	sk := reconstruct.NewSkewStream(keys)
 	id := newIdentities(first)
+	lastTM := map[int32]flinklog.Time{}
 	for {
 		ev, ref, _, ok, err := merged.Next()
 		if err != nil {
@@ -498,13 +537,16 @@ func skewAndIdentities(first *parser.Result, opts parser.Options) (*namedSkew, e
 		}
 		sk.Add(ev, ref)
 		id.add(ev)
+		if ev.Component == flinklog.ComponentTM {
+			lastTM[ev.Pos.File] = ev.Time
+		}
 	}
 	sc, votes, err := id.finish()
 	if err != nil {
 		return nil, err
 	}
 	first.ApplyIdentities(sc, votes)
-	out := &namedSkew{}
+	out := &namedSkew{lastTM: lastTM}
 	if out.skew, out.err = sk.Skew(); out.err == nil {
 		out.lines = map[int32][2]flinklog.Pos{}
 		for file := range out.skew {
@@ -556,7 +598,7 @@ type folder struct {
 	first    *parser.Result
 	skeleton *reconstruct.Model
 	procs    []*procState
-	procsOf  map[int32][]*procState // by input, in line order
+	procsOf  map[int32][]procStart  // by input, in line order
 	stories  map[flinklog.ID]*story // open and kept
 	dropped  idSet
 	seq      int64 // the events taken
@@ -566,6 +608,9 @@ type folder struct {
 	jmGiven  bool
 	named    map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
 	skewAt   map[flinklog.Pos]bool     // the lines the skew's estimate rests on
+	rotated  map[int32]string          // reconstruct's RotatedNames, until each input's first banner
+	left     map[int32]int             // each input's events not folded yet
+	holding  int                       // the events held (procState.held)
 	skewPos  map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
 	retained []keptEvent               // the events of no story kept
 	unlogged *reconstruct.UnloggedCounter
@@ -587,8 +632,8 @@ type fileResource struct {
 }
 
 // prepare sets up a replay of each of the skeleton's processes, which
-// start at the lines starts says.
-func (f *folder) prepare(starts map[*reconstruct.Process]int64) {
+// start at the lines starts says (in each input it logged in).
+func (f *folder) prepare(starts map[*reconstruct.Process][]inputLine) {
 	f.unlogged = reconstruct.NewUnloggedCounter(f.skeleton)
 	for _, in := range f.first.Inputs {
 		f.version[in.File] = in.VersionMin
@@ -596,22 +641,44 @@ func (f *folder) prepare(starts map[*reconstruct.Process]int64) {
 	}
 	for _, tm := range f.skeleton.TaskManagers {
 		for _, p := range tm.Processes {
-			ps := &procState{p: p, start: starts[p], stream: reconstruct.NewReplayStream(p.Config),
-				active: map[*story]*[2]parser.EventRef{}, needs: map[*story]*slotNeed{}}
+			ps := &procState{p: p, stream: reconstruct.NewReplayStream(p.Config), at: -1,
+				active: map[*story]*[2]int64{}, needs: map[*story]*slotNeed{}}
 			f.procs = append(f.procs, ps)
-			f.procsOf[p.Input] = append(f.procsOf[p.Input], ps)
+			for _, st := range starts[p] {
+				ps.inputs = append(ps.inputs, st.file)
+				f.procsOf[st.file] = append(f.procsOf[st.file], procStart{st.line, ps})
+			}
 		}
 	}
 	for _, list := range f.procsOf {
-		slices.SortFunc(list, func(a, b *procState) int { return int(a.start - b.start) })
+		slices.SortFunc(list, func(a, b procStart) int { return int(a.line - b.line) })
 	}
+}
+
+// heldEvent is an event of the merged stream that waits to be folded.
+type heldEvent struct {
+	ev   *flinklog.Event
+	ref  parser.EventRef
+	rank int32
+}
+
+// inputLine is where a process's lines begin in one input.
+type inputLine struct {
+	file int32
+	line int64
+}
+
+// procStart is a process's first line in an input.
+type procStart struct {
+	line int64
+	ps   *procState
 }
 
 // procAt is the process a TaskManager line of input file at line belongs to.
 func (f *folder) procAt(file int32, line int64) *procState {
 	list := f.procsOf[file]
-	k, _ := slices.BinarySearchFunc(list, line, func(ps *procState, l int64) int {
-		if ps.start <= l {
+	k, _ := slices.BinarySearchFunc(list, line, func(st procStart, l int64) int {
+		if st.line <= l {
 			return -1
 		}
 		return 1
@@ -619,28 +686,105 @@ func (f *folder) procAt(file int32, line int64) *procState {
 	if k == 0 {
 		return nil
 	}
-	return list[k-1]
+	return list[k-1].ps
 }
 
 // take is one event of the merged stream.
 func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error {
+	held, err := f.takeNow(ev, ref, rank)
+	if err != nil || held {
+		return err
+	}
+	return f.taken(ev.Pos.File)
+}
+
+// taken counts an event of input file as folded; after its last, the
+// processes whose lines were held for it go on.
+func (f *folder) taken(file int32) error {
+	if f.left[file]--; f.left[file] > 0 {
+		return nil
+	}
+	for _, ps := range f.procs {
+		// each held line again, in order: those that must wait still (a
+		// file of a third piece) are held again
+		if len(ps.held) == 0 {
+			continue
+		}
+		held := ps.held
+		ps.held = nil
+		f.holding -= len(held)
+		for _, h := range held {
+			if err := f.take(h.ev, h.ref, h.rank); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// waits reports whether ps's lines from input file must wait: an input it
+// logged in before that one has events still to come.
+func (f *folder) waits(ps *procState, file int32) bool {
+	for _, in := range ps.inputs {
+		if in == file {
+			return false
+		}
+		if f.left[in] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// takeNow folds the event, or holds it (held) for its process's earlier
+// input to end.
+func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (held bool, err error) {
 	file := ev.Pos.File
+	if name, ok := f.rotated[file]; ok {
+		// a rotated log's newer file, up to its first banner: the older
+		// file's process (reconstruct's RotatedNames)
+		if ev.Kind == flinklog.KindMetaVersion || ev.Kind == flinklog.KindMetaTMID {
+			delete(f.rotated, file)
+		} else if ev.Component == flinklog.ComponentTM {
+			ev.Resource = name
+		}
+	}
 	var ps *procState
 	if ev.Component == flinklog.ComponentTM {
 		if ps = f.procAt(file, ev.Pos.Line); ps == nil {
-			return notFoldable("a TaskManager line outside every process (%s)", f.first.Files.Position(ev.Pos))
+			return false, notFoldable("a TaskManager line outside every process (%s)", f.first.Files.Position(ev.Pos))
+		}
+		if f.waits(ps, file) {
+			// a rotated log's newer file, merged before the older one has
+			// ended (their skews differ): held until it has, for the
+			// process's lines to come input after input
+			ps.held = append(ps.held, heldEvent{ev, ref, rank})
+			f.holding++
+			return true, nil
+		}
+	}
+	f.seq++
+	seq := f.seq
+	if ps != nil {
+		if ps.at < 0 || ps.inputs[ps.at] != file {
+			// a process's lines come input after input (a rotated log's
+			// files), as the batch replays them
+			k := slices.Index(ps.inputs, file)
+			if k < ps.at {
+				return false, notFoldable("a rotated TaskManager log's files overlap in time (%s)", f.first.Files.Position(ev.Pos))
+			}
+			ps.at = k
 		}
 		ps.stream.Add(ref, ev)
-		if err := f.replayed(ps); err != nil {
-			return err
+		if err := f.replayed(ps, seq); err != nil {
+			return false, err
 		}
 	}
 	f.unlogged.Note(ev)
-	f.seq++
-	if f.seq%ownEvery == 0 {
+	if seq%ownEvery == 0 {
 		f.own()
 	}
-	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: f.seq}
+	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: seq}
 	var named [2]flinklog.ID
 	ids := f.names(ev, &named)
 	if f.repeatsNoSlot(ev) {
@@ -648,7 +792,7 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 	}
 	for _, id := range ids {
 		if f.dropped.has(id) {
-			return notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
+			return false, notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
 		}
 	}
 	for _, id := range ids {
@@ -663,9 +807,9 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		// Model.Reduced reads them)
 		if ps != nil && id == ev.Alloc {
 			if w := ps.active[s]; w != nil {
-				w[1] = ref
+				w[1] = seq
 			} else {
-				ps.active[s] = &[2]parser.EventRef{ref, ref}
+				ps.active[s] = &[2]int64{seq, seq}
 				s.touch(ps)
 			}
 		}
@@ -685,7 +829,7 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 		f.retained = append(f.retained, k.owned())
 	}
 	if len(ids) > 0 {
-		return nil
+		return false, nil
 	}
 	// an event of no allocation
 	switch {
@@ -713,7 +857,7 @@ func (f *folder) take(ev *flinklog.Event, ref parser.EventRef, rank int32) error
 			f.retained = append(f.retained, k.owned())
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // repeatsNoSlot: ev is a job-state line's "No task slot allocated …"
@@ -791,7 +935,7 @@ func (f *folder) story(id flinklog.ID) *story {
 
 // replayed reads the steps the last event made in ps's replay into the
 // stories they are about.
-func (f *folder) replayed(ps *procState) error {
+func (f *folder) replayed(ps *procState, seq int64) error {
 	if c := ps.stream.Conflicts(); len(c) > ps.conflicts {
 		for _, cf := range c[ps.conflicts:] {
 			if !ps.stream.Live(cf.Key) {
@@ -812,7 +956,7 @@ func (f *folder) replayed(ps *procState) error {
 		}
 		s := f.story(id)
 		s.touch(ps)
-		ps.note(s, st)
+		ps.note(s, st, seq)
 		if s.closed {
 			continue
 		}
@@ -847,6 +991,12 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 		return
 	}
 	s.closed = true
+	if f.holding > 0 {
+		// a rotated log's lines are held (folder.waits): the replay steps
+		// its story may still have there come after its close
+		s.why = first(s.why, "it closed while a rotated log's lines were held")
+		return
+	}
 	held := 0
 	for _, freed := range s.slots {
 		held++
@@ -891,15 +1041,15 @@ func (f *folder) release(ps *procState) {
 	if len(ps.window) == 0 {
 		return
 	}
-	from := parser.EventRef(-1)
+	from := int64(-1)
 	for _, n := range ps.needs {
 		if at := n.from(); at >= 0 && (from < 0 || at < from) {
 			from = at
 		}
 	}
 	n := 0
-	for n < len(ps.window) && (from < 0 || ps.window[n].ref < from) {
-		if k := ps.window[n]; ps.inSpan(k.ref) {
+	for n < len(ps.window) && (from < 0 || ps.window[n].seq < from) {
+		if k := ps.window[n]; ps.inSpan(k.seq) {
 			ps.spanned = append(ps.spanned, k.owned())
 		} else {
 			ps.stream.DropEvent(k.ref)
@@ -918,9 +1068,9 @@ var windowsHeld func(n int)
 
 // inSpan reports whether ref lies in the life of a slot freed without
 // being activated.
-func (ps *procState) inSpan(ref parser.EventRef) bool {
+func (ps *procState) inSpan(seq int64) bool {
 	for _, sp := range ps.spans {
-		if sp[0] <= ref && ref <= sp[1] {
+		if sp[0] <= seq && seq <= sp[1] {
 			return true
 		}
 	}
@@ -942,24 +1092,22 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 	for _, s := range f.stories {
 		all = append(all, s.evs...)
 	}
-	// (a process's first and last lines are kept unless a story dropped
-	// holds them, as Model.Reduced keeps them)
+	// (a process's first and last lines are kept, whatever story holds
+	// them, as Model.Reduced keeps them: the rules read where a
+	// TaskManager's log begins and ends — the first line of a log cut or
+	// rotated is often a story's)
 	for _, ps := range f.procs {
-		if ps.first != nil && !f.dropped.has(ps.first.ev.Alloc) {
+		if ps.first != nil {
 			all = append(all, *ps.first)
-		} else {
-			ps.first = nil
 		}
-		if ps.hasLast && !f.dropped.has(ps.last.ev.Alloc) {
+		if ps.hasLast {
 			all = append(all, ps.last)
-		} else {
-			ps.hasLast = false
 		}
 		all = append(all, ps.retained...)
 		for _, k := range slices.Concat(ps.spanned, ps.window) {
 			inside := false
 			for _, w := range ps.active {
-				if w[0] <= k.ref && k.ref <= w[1] {
+				if w[0] <= k.seq && k.seq <= w[1] {
 					inside = true
 					break
 				}
@@ -1019,8 +1167,15 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		// its own events of the stories kept, those inside their windows,
 		// its first, last and stopping lines; not the lines of another
 		// kind the rules read whole
-		if inProc[k.ref] == ps || k.ev.Alloc.IsSet() && f.stories[k.ev.Alloc] != nil || inWindow(ps, k.ref) {
+		if inProc[k.ref] == ps || k.ev.Alloc.IsSet() && f.stories[k.ev.Alloc] != nil || inWindow(ps, k.seq) {
 			ps.p.Events = append(ps.p.Events, parser.EventRef(i))
+		}
+	}
+	for _, ps := range f.procs {
+		if len(ps.inputs) > 1 {
+			// in the process's order, input after input (Build's), not
+			// the read's
+			slices.SortStableFunc(ps.p.Events, func(a, b parser.EventRef) int { return cmp.Compare(all[a].seq, all[b].seq) })
 		}
 	}
 	allocs := make([]*reconstruct.Allocation, 0, len(f.stories))
@@ -1029,6 +1184,9 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		for i, k := range s.evs {
 			a.Events[i] = to(k.ref)
 		}
+		// in the merged order (a rotated log's lines held for their
+		// process came later)
+		slices.SortStableFunc(a.Events, func(x, y parser.EventRef) int { return cmp.Compare(rank[x], rank[y]) })
 		// Job and Resource as the batch model reads them: in line order
 		byRef := slices.Clone(s.evs)
 		slices.SortFunc(byRef, func(x, y keptEvent) int { return int(x.ref - y.ref) })
@@ -1064,9 +1222,9 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 }
 
 // inWindow reports whether ref lies inside the window of a story ps keeps.
-func inWindow(ps *procState, ref parser.EventRef) bool {
+func inWindow(ps *procState, seq int64) bool {
 	for _, w := range ps.active {
-		if w[0] <= ref && ref <= w[1] {
+		if w[0] <= seq && seq <= w[1] {
 			return true
 		}
 	}

@@ -289,8 +289,12 @@ func (m *Model) Reduced(drop func(*Allocation) bool) *Model {
 				inside += open[k]
 				id := res.Head(i).Alloc
 				switch {
+				case k == 0, k == len(p.Events)-1:
+					// where the TaskManager's log begins and ends, whatever
+					// story the line is of
+					np.Events = append(np.Events, i)
 				case id.IsSet() && gone[id]:
-				case id.IsSet(), inside > 0 && WindowKinds[res.Kind(i)], k == 0, k == len(p.Events)-1, res.Kind(i) == flinklog.KindTMStopping:
+				case id.IsSet(), inside > 0 && WindowKinds[res.Kind(i)], res.Kind(i) == flinklog.KindTMStopping:
 					np.Events = append(np.Events, i)
 				}
 			}

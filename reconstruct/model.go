@@ -33,6 +33,13 @@ type Model struct {
 	// unlogged: a fold's count of the TaskManagers named without a log
 	// (UnloggedTaskManagers)
 	unlogged []Unlogged
+	// lastTM: each input's last TaskManager event's time, where the read
+	// kept not every event (SkeletonWith): whether a rotated log's file
+	// continues another's process is decided by it
+	lastTM map[int32]flinklog.Time
+	// rotatedNames: the inputs whose TaskManager lines before their first
+	// banner take the ResourceID of a rotated sibling (RotatedNames)
+	rotatedNames map[int32]string
 }
 
 // Skeleton is what a fold needs of the model of its first read (a read
@@ -40,8 +47,14 @@ type Model struct {
 // rests on): the TaskManagers, their processes and the config and table
 // of each, and the skew, as Build makes them — without the allocations,
 // the merged order or the replays, which such a read cannot give.
-func Skeleton(res *parser.Result) *Model {
-	m := &Model{Result: res, Skew: map[int32]Skew{}}
+func Skeleton(res *parser.Result) *Model { return SkeletonWith(res, nil) }
+
+// SkeletonWith is Skeleton where the read kept only some of the
+// TaskManager events: lastTM gives each TaskManager input's last event's
+// time (a rotated log's newer file continues the older one's process when
+// it begins no earlier than that), which the events kept may not hold.
+func SkeletonWith(res *parser.Result, lastTM map[int32]flinklog.Time) *Model {
+	m := &Model{Result: res, Skew: map[int32]Skew{}, lastTM: lastTM}
 	m.indexInputs()
 	m.joinRotatedIdentities()
 	m.estimateSkew()

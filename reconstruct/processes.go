@@ -4,6 +4,7 @@ package reconstruct
 // processes, each named and replayed under both models; the table at a time.
 
 import (
+	"maps"
 	"runtime"
 	"sort"
 	"strings"
@@ -112,7 +113,11 @@ func (m *Model) continues(tm *TaskManager, ev *flinklog.Event) bool {
 	}
 	last := tm.Processes[len(tm.Processes)-1]
 	prev := m.Result.Event(last.Events[len(last.Events)-1])
-	return prev.Pos.File != ev.Pos.File && prev.Time.Kind == ev.Time.Kind && prev.Time.Kind != flinklog.TimeNone && prev.Time.N <= ev.Time.N
+	t := prev.Time
+	if at, ok := m.lastTM[prev.Pos.File]; ok {
+		t = at // (the read kept not every event: SkeletonWith)
+	}
+	return prev.Pos.File != ev.Pos.File && t.Kind == ev.Time.Kind && t.Kind != flinklog.TimeNone && t.N <= ev.Time.N
 }
 
 // replayProcesses configures and replays every process, with the slot
@@ -297,6 +302,12 @@ func rotationBase(path string) string {
 	return p
 }
 
+// RotatedNames returns the inputs whose TaskManager lines before their
+// first banner (or ResourceID line) the model named after a rotated
+// sibling's process (joinRotatedIdentities), and that name: a fold, which
+// reads the inputs again, names them so as they come.
+func (m *Model) RotatedNames() map[int32]string { return m.rotatedNames }
+
 // joinRotatedIdentities: a rotated TaskManager log names its ResourceID only
 // in the file that holds the process's start (taskmanager.log.1); the lines
 // of the newer file (taskmanager.log) up to its own first banner, if any,
@@ -360,6 +371,7 @@ func (m *Model) joinRotatedIdentities() {
 	if len(fill) == 0 {
 		return
 	}
+	m.rotatedNames = maps.Clone(fill)
 	// The lines before the input's first banner continue the predecessor's
 	// process.
 	for i := range read.All() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -118,4 +119,76 @@ func auditText(t *testing.T, m *reconstruct.Model, format string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestFoldRotatedLogs: TaskManager logs rotated as Flink's default log4j
+// configuration rotates them (taskmanager.log, taskmanager.log.1, …, the
+// newest without a number: a process's lines run on from one file into the
+// next, and only the oldest holds its banner), given whole and with the
+// oldest file gone (rotated away: no file names its ResourceID, which
+// the other components' lines then give), audited on the fold's model
+// give the batch audit byte for byte, and fold.
+func TestFoldRotatedLogs(t *testing.T) {
+	seeds := uint64(4)
+	if testing.Short() {
+		seeds = 2
+	}
+	total, folded := 0, 0
+	for _, v := range Versions {
+		for seed := uint64(1); seed <= seeds; seed++ {
+			r, err := Run(Faulty(v, seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, gone := range []bool{false, true} {
+				dir := t.TempDir()
+				for name, text := range r.Files {
+					var pieces []string
+					if strings.HasPrefix(name, "taskmanager-") && strings.HasSuffix(name, ".log") {
+						older, newest := splitRecords(text)
+						oldest, old := splitRecords(older)
+						pieces = []string{oldest, old, newest}
+					} else {
+						pieces = []string{text}
+					}
+					for k, piece := range pieces {
+						if piece == "" || gone && len(pieces) > 1 && k == 0 {
+							continue
+						}
+						path := filepath.Join(dir, name)
+						if n := len(pieces) - 1 - k; n > 0 {
+							path += "." + strconv.Itoa(n)
+						}
+						if err := os.WriteFile(path, []byte(piece), 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				total++
+				m, err := fold.Build([]string{dir}, parser.Options{})
+				if errors.Is(err, fold.ErrNotFoldable) {
+					t.Logf("%s seed %d (oldest gone: %v): refused: %v", v, seed, gone, err)
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				folded++
+				full, err := parser.Read([]string{dir}, parser.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				batch := reconstruct.Build(full)
+				for _, format := range []string{"json", "table", "markdown"} {
+					if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
+						t.Fatalf("%s seed %d (oldest gone: %v): the fold's %s differs from the batch's:\n%s\nbatch:\n%s", v, seed, gone, format, got, want)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d rotated runs folded", folded, total)
+	if folded < total*3/4 {
+		t.Errorf("only %d of %d rotated runs folded", folded, total)
+	}
 }
