@@ -133,6 +133,9 @@ func TestFoldRotatedLogs(t *testing.T) {
 	if testing.Short() {
 		seeds = 2
 	}
+	if *soak > 0 {
+		seeds = uint64(*soak)
+	}
 	total, folded := 0, 0
 	for _, v := range Versions {
 		for seed := uint64(1); seed <= seeds; seed++ {
