@@ -35,10 +35,13 @@ var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "nd
 // are ~60-110 bytes each held, and the batch model ~1.9 KB an allocation
 // of ~15 events on top: 250k events are ~50 MB.)
 const (
-	foldAbove     = 64 << 20
 	foldAboveText = "64 MiB"
 	foldEvents    = 250_000
 )
+
+// foldAbove is foldAboveText in bytes (a variable for the test that folds
+// small inputs).
+var foldAbove int64 = 64 << 20
 
 // folds reports whether audit builds its model as a fold: asked for (or,
 // by default, for large inputs), in a format that reads only findings and

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/sim"
 )
 
 // TestFoldBudget: under --fold auto the first read keeps every event up to
@@ -29,5 +33,41 @@ func TestFoldBudget(t *testing.T) {
 	}
 	if full() {
 		t.Error("past the budget, the read is said to be full")
+	}
+}
+
+// TestFoldAutoNamesAFullRead: under --fold auto, a read that kept every
+// event (few of them) is the batch read — and the TaskManager logs it
+// deferred naming (their banners cut, named by the other components'
+// lines) are named from it as the batch read names them.
+func TestFoldAutoNamesAFullRead(t *testing.T) {
+	was := foldAbove
+	foldAbove = 0 // every input is large enough to fold
+	defer func() { foldAbove = was }()
+	cfg := sim.Faulty("1.12.7", 2)
+	cfg.CutBanners = true
+	r, err := sim.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := r.WriteLogs(dir); err != nil {
+		t.Fatal(err)
+	}
+	audit := func(args ...string) (string, string) {
+		var out, errOut bytes.Buffer
+		Main(context.Background(), append([]string{"--log-level", "debug", "audit", "--format", "json"}, args...), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String()
+	}
+	auto, log := audit(dir)
+	never, _ := audit("--fold", "never", dir)
+	if !strings.Contains(log, "model built") || strings.Contains(log, "model folded") {
+		t.Fatalf("the auto audit of few events did not take its first read as the batch read:\n%s", log)
+	}
+	if !strings.Contains(never, `"resource_id_source": "joined by`) {
+		t.Fatalf("no TaskManager log joined by the other components' lines:\n%s", never)
+	}
+	if auto != never {
+		t.Fatalf("--fold auto audits otherwise than --fold never:\n%s\nnever:\n%s", auto, never)
 	}
 }
