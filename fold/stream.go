@@ -459,31 +459,14 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}
 		f.skew = reconstruct.NewSkewStream(keys)
 	}
-	merged, err := reconstruct.Merge(first, opts, offsets)
-	if err != nil {
-		if errors.Is(err, reconstruct.ErrNotMergeable) {
-			return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
-		}
-		return nil, err
-	}
-	defer merged.Close()
-	for {
-		ev, ref, rank, ok, err := merged.Next()
-		if err != nil {
-			if errors.Is(err, reconstruct.ErrNotMergeable) {
-				return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
-			}
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	err := eachMerged(first, opts, offsets, func(ev *flinklog.Event, ref parser.EventRef, rank int32) error {
 		if f.skew != nil {
 			f.skew.Add(ev, ref)
 		}
-		if err := f.take(ev, ref, rank); err != nil {
-			return nil, err
-		}
+		return f.take(ev, ref, rank)
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, ps := range f.procs {
 		if len(ps.held) > 0 {
@@ -491,6 +474,35 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}
 	}
 	return f, nil
+}
+
+// eachMerged reads first's inputs again, merged with the skew offsets
+// (reconstruct.Merge), and hands fn every event in that order; logs that
+// cannot be merged so are ErrNotFoldable.
+func eachMerged(first *parser.Result, opts parser.Options, offsets map[int32]int64, fn func(*flinklog.Event, parser.EventRef, int32) error) error {
+	merged, err := reconstruct.Merge(first, opts, offsets)
+	if err != nil {
+		if errors.Is(err, reconstruct.ErrNotMergeable) {
+			return fmt.Errorf("%w: %w", ErrNotFoldable, err)
+		}
+		return err
+	}
+	defer merged.Close()
+	for {
+		ev, ref, rank, ok, err := merged.Next()
+		if err != nil {
+			if errors.Is(err, reconstruct.ErrNotMergeable) {
+				return fmt.Errorf("%w: %w", ErrNotFoldable, err)
+			}
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := fn(ev, ref, rank); err != nil {
+			return err
+		}
+	}
 }
 
 // namedSkew is what the read that names the TaskManagers gives: the skew
@@ -509,14 +521,6 @@ type namedSkew struct {
 // ApplyIdentities: first's inputs and kept events are named as a full
 // read names them) and, as skewStream does, the skew.
 func skewAndIdentities(first *parser.Result, opts parser.Options) (*namedSkew, error) {
-	merged, err := reconstruct.Merge(first, opts, nil)
-	if err != nil {
-		if errors.Is(err, reconstruct.ErrNotMergeable) {
-			return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
-		}
-		return nil, err
-	}
-	defer merged.Close()
 	keys := 0
 	for _, in := range first.Inputs {
 		keys += in.EventCount / 4
@@ -524,22 +528,16 @@ func skewAndIdentities(first *parser.Result, opts parser.Options) (*namedSkew, e
 	sk := reconstruct.NewSkewStream(keys)
 	id := newIdentities(first)
 	lastTM := map[int32]flinklog.Time{}
-	for {
-		ev, ref, _, ok, err := merged.Next()
-		if err != nil {
-			if errors.Is(err, reconstruct.ErrNotMergeable) {
-				return nil, fmt.Errorf("%w: %w", ErrNotFoldable, err)
-			}
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	err := eachMerged(first, opts, nil, func(ev *flinklog.Event, ref parser.EventRef, _ int32) error {
 		sk.Add(ev, ref)
 		id.add(ev)
 		if ev.Component == flinklog.ComponentTM {
 			lastTM[ev.Pos.File] = ev.Time
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sc, votes, err := id.finish()
 	if err != nil {

@@ -96,15 +96,7 @@ func TestDeferredIdentitiesAsTheRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := eventsOf(full, in.File)
-			if len(got) != len(want) {
-				t.Fatalf("%s: read again gives %d events, the read %d", in.Path, len(got), len(want))
-			}
-			for i := range got {
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Fatalf("%s: event %d differs:\n again %+v\n read  %+v", in.Path, i, got[i], want[i])
-				}
-			}
+			sameAsRead(t, got, full, in)
 			if len(in.ResourceIDSource) > 6 && in.ResourceIDSource[:6] == "joined" {
 				joined++
 			}

@@ -55,15 +55,7 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						want := eventsOf(full, in.File)
-						if len(got) != len(want) {
-							t.Fatalf("%s: read again gives %d events, the read %d", in.Path, len(got), len(want))
-						}
-						for i := range got {
-							if !reflect.DeepEqual(got[i], want[i]) {
-								t.Fatalf("%s: event %d differs:\n again %+v\n read  %+v", in.Path, i, got[i], want[i])
-							}
-						}
+						sameAsRead(t, got, full, in)
 						reread++
 						events += len(got)
 					}
@@ -74,6 +66,21 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 	t.Logf("%d inputs read again (%d events), %d refused", reread, events, refused)
 	if reread < 50 || events < 1000 {
 		t.Errorf("only %d inputs (%d events) read again", reread, events)
+	}
+}
+
+// sameAsRead fails t unless got, input in read again, are the events full
+// read of it, field for field and in order.
+func sameAsRead(t *testing.T, got []flinklog.Event, full *Result, in InputSummary) {
+	t.Helper()
+	want := eventsOf(full, in.File)
+	if len(got) != len(want) {
+		t.Fatalf("%s: read again gives %d events, the read %d", in.Path, len(got), len(want))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("%s: event %d differs:\n again %+v\n read  %+v", in.Path, i, got[i], want[i])
+		}
 	}
 }
 
