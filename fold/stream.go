@@ -68,8 +68,9 @@ var firstKinds = map[flinklog.Kind]bool{
 type keptEvent struct {
 	ref  parser.EventRef
 	rank int32
-	ev   *flinklog.Event
-	seq  int64 // when the fold took it (folder.seq)
+	ev   *flinklog.Event // nil: the event is folder.pack's event pack
+	seq  int64           // when the fold took it (folder.seq)
+	pack int32
 }
 
 // owned is k with a copy of its event: held for long, an event handed
@@ -435,7 +436,7 @@ var speculate = true
 func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool) (*folder, error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
-		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{},
+		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
 		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}}
 	f.prepare(starts)
 	f.rotated = maps.Clone(skeleton.RotatedNames())
@@ -610,7 +611,13 @@ type folder struct {
 	left     map[int32]int             // each input's events not folded yet
 	holding  int                       // the events held (procState.held)
 	skewPos  map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
-	retained []keptEvent               // the events of no story kept
+	// the events of no story kept to the end, packed (a session cluster
+	// on 1.13+ logs a requirements line a job, which the rules walk
+	// whole: held as events, they were most of what a fold held), and
+	// where each one is; skewRef: the refs of the lines the skew rests on
+	pack     parser.EventPack
+	packed   []keptEvent
+	skewRef  map[flinklog.Pos]parser.EventRef
 	unlogged *reconstruct.UnloggedCounter
 	skew     *reconstruct.SkewStream // the skew estimated along, when none was assumed
 	// each input's last job-state line, and the allocations each input's
@@ -824,7 +831,8 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	if f.skewAt[ev.Pos] {
 		// a line the skew rests on (Skew.Because, Skew.Relative), whatever
 		// becomes of its story
-		f.retained = append(f.retained, k.owned())
+		f.retain(k)
+		f.skewRef[ev.Pos] = ref
 	}
 	if len(ids) > 0 {
 		return false, nil
@@ -842,17 +850,17 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			ps.window = append(ps.window, k)
 		}
 		if isGlobal[ev.Kind] {
-			f.retained = append(f.retained, k.owned())
+			f.retain(k)
 		}
 	case isGlobal[ev.Kind] && !f.skewAt[ev.Pos]:
-		f.retained = append(f.retained, k.owned())
+		f.retain(k)
 	case (ev.Component == flinklog.ComponentRM || ev.Component == flinklog.ComponentJM) && ev.Resource != "":
 		// the first line of an input that names a TaskManager: the rules
 		// tell which cluster an input is of by the TaskManagers it names
 		key := fileResource{file, strings.ToLower(ev.Resource)}
 		if !f.named[key] {
 			f.named[key] = true
-			f.retained = append(f.retained, k.owned())
+			f.retain(k)
 		}
 	}
 	return false, nil
@@ -877,6 +885,13 @@ func (f *folder) repeatsNoSlot(ev *flinklog.Event) bool {
 		f.noSlotShown[key] = true
 	}
 	return false
+}
+
+// retain keeps k's event to the end, packed.
+func (f *folder) retain(k keptEvent) {
+	f.pack.Add(k.ev)
+	k.ev, k.pack = nil, int32(len(f.packed))
+	f.packed = append(f.packed, k)
 }
 
 // isGlobal: globalKinds as a set.
@@ -1085,8 +1100,18 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		}
 		windowsHeld(n)
 	}
-	var all []keptEvent
-	all = append(all, f.retained...)
+	f.pack.Seal()
+	var scratch flinklog.Event
+	// eventOf is k's event (a packed one written out into scratch, until
+	// the next call)
+	eventOf := func(k keptEvent) *flinklog.Event {
+		if k.ev != nil {
+			return k.ev
+		}
+		return f.pack.Read(int(k.pack), &scratch)
+	}
+	all := f.packed
+	f.packed = nil
 	for _, s := range f.stories {
 		all = append(all, s.evs...)
 	}
@@ -1120,12 +1145,13 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 	slices.SortFunc(all, func(a, b keptEvent) int { return int(a.ref - b.ref) })
 	all = slices.CompactFunc(all, func(a, b keptEvent) bool { return a.ref == b.ref })
 	refs := make([]parser.EventRef, len(all))
-	events := make([]flinklog.Event, len(all))
 	rank := make([]int32, len(all))
+	var kept parser.EventPack
 	for i, k := range all {
-		refs[i], events[i], rank[i] = k.ref, *k.ev, k.rank
+		refs[i], rank[i] = k.ref, k.rank
+		kept.Add(eventOf(k))
 	}
-	lean := f.first.WithEvents(events)
+	lean := f.first.WithPack(&kept)
 	missing := parser.EventRef(-1)
 	to := func(old parser.EventRef) parser.EventRef {
 		i, ok := slices.BinarySearch(refs, old)
@@ -1155,17 +1181,18 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		}
 	}
 	for i, k := range all {
-		if k.ev.Component != flinklog.ComponentTM {
+		ev := eventOf(k)
+		if ev.Component != flinklog.ComponentTM {
 			continue
 		}
-		ps := f.procAt(k.ev.Pos.File, k.ev.Pos.Line)
+		ps := f.procAt(ev.Pos.File, ev.Pos.Line)
 		if ps == nil {
 			continue
 		}
 		// its own events of the stories kept, those inside their windows,
 		// its first, last and stopping lines; not the lines of another
 		// kind the rules read whole
-		if inProc[k.ref] == ps || k.ev.Alloc.IsSet() && f.stories[k.ev.Alloc] != nil || inWindow(ps, k.seq) {
+		if inProc[k.ref] == ps || ev.Alloc.IsSet() && f.stories[ev.Alloc] != nil || inWindow(ps, k.seq) {
 			ps.p.Events = append(ps.p.Events, parser.EventRef(i))
 		}
 	}
@@ -1203,8 +1230,8 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 			ref *parser.EventRef
 			pos flinklog.Pos
 		}{{&sk.Because, f.skewPos[file][0]}, {&sk.Relative, f.skewPos[file][1]}} {
-			old := f.refAt(at.pos, refs, events)
-			if old < 0 {
+			old, ok := f.skewRef[at.pos]
+			if !ok {
 				return nil, notFoldable("a line the skew rests on was not kept (internal: %s)", f.first.Files.Position(at.pos))
 			}
 			*at.ref = to(old)
@@ -1227,15 +1254,4 @@ func inWindow(ps *procState, seq int64) bool {
 		}
 	}
 	return false
-}
-
-// refAt returns the ref (in the read that keeps every event) of the kept
-// event at pos, or -1.
-func (f *folder) refAt(pos flinklog.Pos, refs []parser.EventRef, events []flinklog.Event) parser.EventRef {
-	for i := range events {
-		if events[i].Pos == pos {
-			return refs[i]
-		}
-	}
-	return -1
 }

@@ -279,3 +279,65 @@ func (r *Result) LetEventsGo() {
 // AttemptID returns an attempt as a read keeps it (Result.AttemptOf): an
 // ID when it is 32 lower-case hex digits, else not (its text is the key).
 func AttemptID(a string) (flinklog.ID, bool) { return attemptID(a) }
+
+// EventPack holds events packed as a read holds them — a few dozen bytes
+// each rather than an Event's several hundred, their texts let go where
+// they were — for a caller that holds many events for long (a fold, the
+// lines it keeps to the end). Events are added, then read back by their
+// place once the pack is sealed.
+type EventPack struct {
+	s      eventStore
+	blk    *eventBlock // being filled
+	sealed bool
+}
+
+// Add appends a copy of ev (before Seal).
+func (p *EventPack) Add(ev *flinklog.Event) {
+	if p.blk == nil || p.blk.full() {
+		p.flush()
+		c := eventBlockLen
+		if p.s.n == 0 {
+			c = 64 // (most packs hold few)
+		}
+		p.blk = newEventBlock(c)
+	}
+	p.blk.push(ev)
+}
+
+func (p *EventPack) flush() {
+	if p.blk != nil {
+		p.blk.close()
+		p.s.push(p.blk)
+		p.blk = nil
+	}
+}
+
+// Len returns the number of events added.
+func (p *EventPack) Len() int {
+	n := p.s.n
+	if p.blk != nil {
+		n += len(p.blk.evs)
+	}
+	return n
+}
+
+// Seal ends the adding; the events can be read back.
+func (p *EventPack) Seal() {
+	if !p.sealed {
+		p.flush()
+		p.s.seal()
+		p.sealed = true
+	}
+}
+
+// Read writes event i out into ev and returns it (after Seal).
+func (p *EventPack) Read(i int, ev *flinklog.Event) *flinklog.Event { return p.s.read(i, ev) }
+
+// WithPack is WithEvents with the events of a pack (sealed if it was not),
+// which the result then holds as they are packed.
+func (r *Result) WithPack(p *EventPack) *Result {
+	p.Seal()
+	out := r.WithEvents(nil)
+	out.events = p.s
+	return out
+}
