@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,7 @@ type output struct {
 	noise  int   // chatter records per process and second, 0 for none
 	until  int64 // the end of the run: chatter goes on until then
 	create func(name string) (io.WriteCloser, error)
+	rotate int64      // a TaskManager's log goes to a new file every rotate ms of its clock (0: never; Config.RotateMinutes)
 	made   []*logFile // the files made, in the order they were
 	err    error      // the first error making or writing a file; nothing is written after it
 }
@@ -55,6 +57,9 @@ type logFile struct {
 	c     io.Closer
 	noise *noiseSource
 	clock stampCache
+	// piece is the file of a rotated log being written, of pieces (0: the
+	// log is not rotated)
+	piece, pieces int
 }
 
 // fileName is the name a log file is written under in the run's format.
@@ -70,12 +75,18 @@ func (l *logFile) empty() bool { return l.n == 0 }
 
 // open creates the file (and its chatter source) when it gets its first
 // record, or at the end of the run if it never does.
-func (l *logFile) open() bool {
+func (l *logFile) open(at int64) bool {
 	o := l.out
 	if o.err != nil {
 		return false
 	}
-	wc, err := o.create(l.fileName())
+	name := l.fileName()
+	if l.tm && o.rotate > 0 {
+		l.pieces = int(max(1, (o.until+o.rotate-1)/o.rotate))
+		l.piece = l.pieceOf(at)
+		name = l.pieceName(l.piece)
+	}
+	wc, err := o.create(name)
 	if err != nil {
 		o.err = err
 		return false
@@ -92,7 +103,7 @@ func (l *logFile) open() bool {
 // only with debug.
 func (l *logFile) add(r record) {
 	o := l.out
-	if l.w == nil && !l.open() || o.err != nil {
+	if l.w == nil && !l.open(r.at) || o.err != nil {
 		return
 	}
 	first := l.n == 0
@@ -147,7 +158,48 @@ func (l *logFile) close() error {
 }
 
 func (l *logFile) write(r record) {
+	if l.pieces > 0 {
+		if k := l.pieceOf(r.at); k > l.piece {
+			l.roll(k)
+		}
+	}
 	writeRecord(l.w, l.out.f, l.out.format, l.out.layout, l.out.base, r, &l.clock)
+}
+
+// pieceOf is the file of a rotated log a record at host time at goes to.
+func (l *logFile) pieceOf(at int64) int {
+	return int(min(max(at, 0)/l.out.rotate, int64(l.pieces-1)))
+}
+
+// pieceName is the name of file k of a rotated log, as log4j's
+// DefaultRolloverStrategy names them: the last is the log's own name, the
+// one before it name.1, and so on back.
+func (l *logFile) pieceName(k int) string {
+	name := l.fileName()
+	if n := l.pieces - 1 - k; n > 0 {
+		name += "." + strconv.Itoa(n)
+	}
+	return name
+}
+
+// roll ends the file being written and goes on in file k of the rotated
+// log.
+func (l *logFile) roll(k int) {
+	o := l.out
+	if err := l.w.Flush(); err != nil {
+		return
+	}
+	if err := l.c.Close(); err != nil && o.err == nil {
+		o.err = err
+		return
+	}
+	wc, err := o.create(l.pieceName(k))
+	if err != nil {
+		o.err = err
+		return
+	}
+	l.piece = k
+	l.w, l.c = bufio.NewWriterSize(errWriter{wc, o}, logBuffer), wc
 }
 
 // stampCache holds the text of the last second a file's records were

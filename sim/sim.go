@@ -83,6 +83,12 @@ type Config struct {
 	// is: audit must then join them to their ResourceIDs by what the other
 	// components say of their AllocationIDs and deployments.
 	CutBanners bool
+	// RotateMinutes, above 0, writes each TaskManager's log in a file per
+	// this many minutes of its clock, named as log4j's RollingFileAppender
+	// names them: taskmanager-N.log the newest, taskmanager-N.log.1 the
+	// one before, and so on. Only a process's first file holds its banner;
+	// the later ones begin in the middle of its story.
+	RotateMinutes int
 	// Noise is how many unrelated DEBUG records (Kafka fetches, heartbeats,
 	// ZooKeeper pings, checkpoint acks) each process writes per second when
 	// Debug is on; 0 writes none. Real DEBUG logs are mostly such records.
@@ -152,6 +158,9 @@ func run(cfg Config) (*Result, *sim, error) {
 	}
 	if cfg.Noise < 0 || cfg.Noise > 10_000 {
 		return nil, nil, fmt.Errorf("noise %d: want 0 to 10000 records per second", cfg.Noise)
+	}
+	if cfg.RotateMinutes < 0 || cfg.RotateMinutes > maxMinutes {
+		return nil, nil, fmt.Errorf("rotate-minutes %d: want 0 (no rotation) to %d", cfg.RotateMinutes, maxMinutes)
 	}
 	if cfg.JobSeconds < 0 || cfg.JobSeconds > 24*60*60 {
 		return nil, nil, fmt.Errorf("job-seconds %d: want 0 (long-running jobs) to a day", cfg.JobSeconds)
@@ -319,7 +328,8 @@ func newSim(cfg Config, f *flavor) *sim {
 	if cfg.Minutes > 0 {
 		s.end = int64(cfg.Minutes) * 60_000
 	}
-	s.out = &output{f: f, format: cfg.Format, layout: cfg.Layout, debug: cfg.Debug, base: Base, seed: cfg.Seed, noise: cfg.Noise, until: s.end, create: cfg.Create}
+	s.out = &output{f: f, format: cfg.Format, layout: cfg.Layout, debug: cfg.Debug, base: Base, seed: cfg.Seed, noise: cfg.Noise, until: s.end, create: cfg.Create,
+		rotate: int64(cfg.RotateMinutes) * 60_000}
 	s.jm = s.logFile("jobmanager.log", false, 0)
 	s.truth = newTruth(s)
 	s.rm = newResourceManager(s)
@@ -416,7 +426,7 @@ func (s *sim) finish() (*Result, error) {
 		files = append(files, t.file)
 	}
 	for _, l := range files {
-		if l.w == nil && !l.open() {
+		if l.w == nil && !l.open(s.end) {
 			break
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -235,6 +236,54 @@ func TestChatterKeepsUpWithTime(t *testing.T) {
 	for _, f := range m.files {
 		if share := float64(half[f.name]) / float64(f.buf.Len()); share < 0.4 || share > 0.6 {
 			t.Errorf("%s: %.0f%% of it written halfway through the run", f.name, 100*share)
+		}
+	}
+}
+
+// TestRotatedLogsAreTheLogInPieces: with RotateMinutes, each TaskManager's
+// log is the same log cut into files by its clock, named as log4j names
+// them (the oldest with the highest number, the newest with none): read
+// oldest first, the files give the unrotated run's log byte for byte; the
+// other components' logs are not cut.
+func TestRotatedLogsAreTheLogInPieces(t *testing.T) {
+	for _, v := range []string{"1.9.3", "1.18.1"} {
+		cfg := Config{Flink: v, TaskManagers: 3, Slots: 4, Jobs: 4, JobSeconds: 10, Minutes: 45, Seed: 9}
+		whole, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.RotateMinutes = 10
+		rotated, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pieces := 0
+		for name, text := range whole.Files {
+			if !strings.HasPrefix(name, "taskmanager-") {
+				if rotated.Files[name] != text {
+					t.Errorf("%s %s: cut, or changed", v, name)
+				}
+				continue
+			}
+			var joined strings.Builder
+			for n := 4; n >= 1; n-- { // 45 minutes in files of 10: .4 … .1
+				part, ok := rotated.Files[name+"."+strconv.Itoa(n)]
+				if !ok {
+					t.Fatalf("%s %s: no file .%d among %v", v, name, n, sortedKeys(rotated.Files))
+				}
+				joined.WriteString(part)
+				pieces++
+			}
+			joined.WriteString(rotated.Files[name])
+			if joined.String() != text {
+				t.Errorf("%s %s: the rotated files are not the log in pieces", v, name)
+			}
+			if strings.Contains(rotated.Files[name+".1"], "Starting TaskManager") {
+				t.Errorf("%s %s.1 begins a process: a later file holds the banner", v, name)
+			}
+		}
+		if pieces < 12 {
+			t.Errorf("%s: %d rotated files", v, pieces)
 		}
 	}
 }

@@ -163,6 +163,7 @@ Versions: ` + strings.Join(sim.Versions, ", ") + `.`,
 	cmd.Flags().StringVar(&cfg.Format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&cfg.Layout, "layout", "default", "text layout: default (the version's log4j layout) or logback")
 	cmd.Flags().StringVar(&cfg.Deployment, "deployment", "standalone", "standalone (TaskManager ResourceIDs host:port-6hex from 1.12) or kubernetes (native: pod names, a lost pod replaced under a new name)")
+	cmd.Flags().IntVar(&cfg.RotateMinutes, "rotate-minutes", 0, "write each TaskManager's log in a file per this many minutes, named as log4j rotates them (taskmanager-N.log the newest, .1 the one before, …): only a process's first file names its ResourceID")
 	cmd.Flags().BoolVar(&cfg.CutBanners, "cut-banners", false, "write every other TaskManager's log without the line that names its ResourceID, as a rotated or cut log is")
 	cmd.Flags().BoolVar(&cfg.Debug, "debug", false, "write DEBUG records (slot reports, free causes)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed and flags give the same files")
