@@ -332,6 +332,11 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	// the same read.
 	var named *namedSkew
 	if first.IdentitiesPending() {
+		// the first read's events are held through the read that names
+		// the TaskManagers (the skeleton is made after it): only what a
+		// first read keeps (under --fold auto it kept every event up to a
+		// count; the skew's sample is not needed, the stream gives it)
+		first.Thin(func(ev *flinklog.Event) bool { return firstKinds[ev.Kind] })
 		t := time.Now()
 		var err error
 		if named, err = skewAndIdentities(first, opts); err != nil {

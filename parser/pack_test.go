@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -34,5 +35,37 @@ func TestEventPackGivesItsEventsBack(t *testing.T) {
 		if a, b := packed.Event(EventRef(i)), listed.Event(EventRef(i)); !reflect.DeepEqual(a, b) || packed.Text(EventRef(i)) != listed.Text(EventRef(i)) {
 			t.Fatalf("event %d of the packed result differs:\n %+v\n %+v", i, a, b)
 		}
+	}
+}
+
+// TestThinIsTheKeepRead: a read thinned to what a Keep keeps gives the
+// events a read with that Keep gives, for every bundled log, whole and in
+// pieces (where the read folded no slot report).
+func TestThinIsTheKeepRead(t *testing.T) {
+	keep := func(ev *flinklog.Event) bool {
+		return ev.Kind == flinklog.KindTMAllocRefused || ev.Kind == flinklog.KindTMAllocExists || ev.Kind == flinklog.KindRMSlotRequest
+	}
+	paths, _ := filepath.Glob("../testdata/logs/*")
+	thinned := 0
+	for _, p := range paths {
+		full, err := Read([]string{p}, Options{})
+		if err != nil {
+			continue
+		}
+		if len(full.repeats) > 0 {
+			continue // (left as it is)
+		}
+		kept, err := Read([]string{p}, Options{Keep: keep, DeferIdentities: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		full.Thin(keep)
+		if got, want := full.events.list(), kept.events.list(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: thinned %d events, the Keep read %d", p, len(got), len(want))
+		}
+		thinned++
+	}
+	if thinned < 20 {
+		t.Errorf("only %d logs thinned", thinned)
 	}
 }

@@ -341,3 +341,37 @@ func (r *Result) WithPack(p *EventPack) *Result {
 	out.events = p.s
 	return out
 }
+
+// Thin lets go of every event but those keep keeps and each input's first
+// event and first TaskManager event — what a read with Keep set to keep
+// keeps of it (see Options.Keep), where the read kept more: a fold's first
+// read under a budget, which kept every event up to a count, before the
+// fold reads the inputs again. A read with repeats (slot reports) is left
+// as it is.
+func (r *Result) Thin(keep func(*flinklog.Event) bool) {
+	if len(r.repeats) > 0 {
+		return
+	}
+	var p EventPack
+	first, firstTM := map[int32]bool{}, map[int32]bool{}
+	var scratch flinklog.Event
+	for i := 0; i < r.events.len(); i++ {
+		ev := r.events.read(i, &scratch)
+		f := ev.Pos.File
+		tm := ev.Component == flinklog.ComponentTM
+		// (as stream.kept keeps them: the meta lines, then the first line
+		// and the first TaskManager line after them)
+		switch {
+		case ev.Kind == flinklog.KindMetaVersion, ev.Kind == flinklog.KindMetaTMID, ev.Kind == flinklog.KindMetaSlots:
+			p.Add(ev)
+		case !first[f] || tm && !firstTM[f]:
+			p.Add(ev)
+			first[f] = true
+			firstTM[f] = firstTM[f] || tm
+		case keep(ev):
+			p.Add(ev)
+		}
+	}
+	p.Seal()
+	r.events = p.s
+}
