@@ -24,12 +24,8 @@ func TestDeferredIdentitiesAsTheRead(t *testing.T) {
 		for seed := uint64(1); seed <= 2; seed++ {
 			cfg := sim.Faulty(v, seed)
 			cfg.CutBanners = true
-			r, err := sim.Run(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
 			dir := t.TempDir()
-			if err := r.WriteLogs(dir); err != nil {
+			if _, err := sim.RunInto(cfg, dir); err != nil {
 				t.Fatal(err)
 			}
 			dirs = append(dirs, dir)

@@ -23,12 +23,8 @@ func TestReplayStreamOnIncidents(t *testing.T) {
 			for seed := uint64(1); seed <= seeds; seed++ {
 				cfg := sim.Faulty(v, seed)
 				cfg.Debug = seed%2 == 0 // slot reports to compare, now and then
-				r, err := sim.Run(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
 				dir := t.TempDir()
-				if err := r.WriteLogs(dir); err != nil {
+				if _, err := sim.RunInto(cfg, dir); err != nil {
 					t.Fatal(err)
 				}
 				res, err := parser.Read([]string{dir}, parser.Options{})

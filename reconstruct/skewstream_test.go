@@ -32,12 +32,8 @@ func TestSkewStreamIsTheBatchSkew(t *testing.T) {
 	}
 	for _, v := range sim.Versions {
 		for seed := uint64(1); seed <= seeds; seed++ {
-			r, err := sim.Run(sim.Faulty(v, seed))
-			if err != nil {
-				t.Fatal(err)
-			}
 			dir := t.TempDir()
-			if err := r.WriteLogs(dir); err != nil {
+			if _, err := sim.RunInto(sim.Faulty(v, seed), dir); err != nil {
 				t.Fatal(err)
 			}
 			reads = append(reads, []string{dir})

@@ -25,6 +25,16 @@ func Faulty(version string, seed uint64) Config {
 	return Config{Flink: version, Seed: seed, Inject: inject, TaskManagers: 3, Slots: 4, Jobs: 4, Failovers: int(seed % 3)}
 }
 
+// RunInto runs cfg and writes its log files into dir (a directory that
+// exists): what the tests of other packages audit.
+func RunInto(cfg Config, dir string) (*Result, error) {
+	r, err := Run(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.WriteLogs(dir)
+}
+
 // WriteLogs writes the run's log files into dir.
 func (r *Result) WriteLogs(dir string) error {
 	for name, text := range r.Files {

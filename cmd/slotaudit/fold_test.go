@@ -46,12 +46,8 @@ func TestFoldAutoNamesAFullRead(t *testing.T) {
 	defer func() { foldAbove = was }()
 	cfg := sim.Faulty("1.12.7", 2)
 	cfg.CutBanners = true
-	r, err := sim.Run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	if err := r.WriteLogs(dir); err != nil {
+	if _, err := sim.RunInto(cfg, dir); err != nil {
 		t.Fatal(err)
 	}
 	audit := func(args ...string) (string, string) {
