@@ -40,7 +40,9 @@ import (
 
 // maxInputs is the most inputs a fold reads again at once: each holds a
 // read buffer, the block of events being packed and two batches handed
-// over (~0.6 MB), all the time the merge runs.
+// over (~0.6 MB) while it is read. A merge reads an input from an hour
+// before its first line to its end (reconstruct.MostOpen): a directory of
+// rotated logs is read a few files a TaskManager at a time.
 const maxInputs = 512
 
 // ErrNotFoldable says that the logs hold what the fold does not take yet:
@@ -318,8 +320,8 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
 		return nil, notFoldable("%d slot reports to compare with the tables", n)
 	}
-	if n := len(first.Inputs); n > maxInputs {
-		return nil, notFoldable("%d inputs, more than the %d a fold reads again at once", n, maxInputs)
+	if n := reconstruct.MostOpen(first); n > maxInputs {
+		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)
 	}
 	var stages []reconstruct.Stage
 	began := time.Now()

@@ -1,8 +1,11 @@
 package reconstruct
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -16,6 +19,8 @@ import (
 
 // Merged yields the events of every input of a read in the merged order.
 type Merged struct {
+	res     *parser.Result
+	opts    parser.Options
 	inputs  []mergedInput
 	q       *headMerge
 	started bool
@@ -23,11 +28,28 @@ type Merged struct {
 	live    int               // the inputs with a head
 	kind    flinklog.TimeKind // the kind of every event's time
 	err     error
+	// pending are the inputs not read yet, by when they begin; an input
+	// is read from an hour (startAhead) of the merge's time before its
+	// first line, so that a directory of rotated logs holds the few files
+	// that overlap in time, not all of them. taken: the latest time of a
+	// head the merge has given, which a head of an input read later must
+	// come after (else the merge gives way: ErrNotMergeable).
+	pending  []int
+	taken    int64
+	anyTaken bool
+	// open counts the inputs being read, peak the most at once
+	open, peak int
 }
+
+// startAhead: an input is read again from this much of the merge's time
+// before its first line (clock skew included).
+const startAhead = int64(60 * 60e9)
 
 // mergedInput is one input as the merge reads it: its reader, the batch
 // at hand and where in it the head is.
 type mergedInput struct {
+	k      int   // its place in the read's Inputs
+	start  int64 // when the merge reads it from (pending)
 	r      *parser.InputReader
 	batch  []flinklog.Event
 	at     int
@@ -46,31 +68,108 @@ var ErrNotMergeable = errors.New("the inputs cannot be merged as they are read a
 // input number; see Model.Skew). The refs it gives are those a read of the
 // same inputs that kept every event gives.
 func Merge(res *parser.Result, opts parser.Options, skew map[int32]int64) (*Merged, error) {
-	m := &Merged{}
+	m := &Merged{res: res, opts: opts}
 	base := parser.EventRef(0)
 	for k, in := range res.Inputs {
 		if in.DuplicateOf != "" || in.EventCount == 0 {
 			continue
 		}
-		r, err := res.ReadAgain(k, opts)
-		if err != nil {
-			m.Close()
-			if errors.Is(err, parser.ErrNotRereadable) {
-				return nil, fmt.Errorf("%w: %w", ErrNotMergeable, err)
-			}
-			return nil, err
+		start := int64(math.MinInt64) // (an input of no time: read at once)
+		if in.First.Kind != flinklog.TimeNone {
+			start = in.First.N + skew[in.File] - startAhead
 		}
-		m.inputs = append(m.inputs, mergedInput{r: r, ref: base, offset: skew[in.File]})
+		m.inputs = append(m.inputs, mergedInput{k: k, start: start, ref: base, offset: skew[in.File]})
+		m.pending = append(m.pending, len(m.inputs)-1)
 		base += parser.EventRef(in.EventCount)
 	}
+	slices.SortStableFunc(m.pending, func(a, b int) int { return cmp.Compare(m.inputs[a].start, m.inputs[b].start) })
 	m.q = newHeadMerge(len(m.inputs))
 	return m, nil
 }
 
+// startDue reads again the pending inputs whose time has come: before the
+// head the merge would give next reaches an hour before their first line
+// (or at once, when no input has a head).
+func (m *Merged) startDue() error {
+	for len(m.pending) > 0 {
+		h := m.pending[0]
+		if m.live > 0 && m.inputs[h].start > m.q.fresh(&m.q.all).t {
+			return nil
+		}
+		m.pending = m.pending[1:]
+		in := &m.inputs[h]
+		r, err := m.res.ReadAgain(in.k, m.opts)
+		if err != nil {
+			if errors.Is(err, parser.ErrNotRereadable) {
+				return fmt.Errorf("%w: %w", ErrNotMergeable, err)
+			}
+			return err
+		}
+		in.r = r
+		m.open++
+		m.peak = max(m.peak, m.open)
+		more, err := m.fill(h)
+		if err != nil {
+			return err
+		}
+		if !more {
+			m.open--
+			continue
+		}
+		hd := m.head(h)
+		if m.anyTaken && hd.t <= m.taken {
+			// read from the start, it would have come earlier in the
+			// merge (its times go back an hour before its first line)
+			return fmt.Errorf("%w: %s begins before lines already merged", ErrNotMergeable, m.res.Inputs[in.k].Path)
+		}
+		m.q.add(h, hd)
+		m.live++
+	}
+	return nil
+}
+
+// MostOpen is how many of res's inputs a Merge reads again at once at
+// most, by their times (Merge's startAhead; skew moves them little).
+func MostOpen(res *parser.Result) int {
+	type edge struct {
+		t    int64
+		open int
+	}
+	var edges []edge
+	atOnce := 0
+	for _, in := range res.Inputs {
+		if in.DuplicateOf != "" || in.EventCount == 0 {
+			continue
+		}
+		if in.First.Kind == flinklog.TimeNone || in.Last.Kind == flinklog.TimeNone {
+			atOnce++
+			continue
+		}
+		edges = append(edges, edge{in.First.N - startAhead, 1}, edge{in.Last.N + startAhead, -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.open, a.open) // (opened before closed at one time)
+	})
+	most, n := 0, 0
+	for _, e := range edges {
+		n += e.open
+		most = max(most, n)
+	}
+	return most + atOnce
+}
+
+// Peak is the most inputs the merge has read again at once so far.
+func (m *Merged) Peak() int { return m.peak }
+
 // Close stops every read again.
 func (m *Merged) Close() {
 	for _, in := range m.inputs {
-		in.r.Close()
+		if in.r != nil {
+			in.r.Close()
+		}
 	}
 }
 
@@ -119,16 +218,6 @@ func (m *Merged) Next() (ev *flinklog.Event, ref parser.EventRef, rank int32, ok
 	}
 	if !m.started {
 		m.started = true
-		for h := range m.inputs {
-			more, err := m.fill(h)
-			if err != nil {
-				return m.fail(err)
-			}
-			if more {
-				m.q.add(h, m.head(h))
-				m.live++
-			}
-		}
 	} else {
 		h := m.q.taken
 		in := &m.inputs[h]
@@ -143,13 +232,20 @@ func (m *Merged) Next() (ev *flinklog.Event, ref parser.EventRef, rank int32, ok
 		} else {
 			m.q.advance(mergeHead{}, false)
 			m.live--
+			m.open--
 		}
+	}
+	if err := m.startDue(); err != nil {
+		return m.fail(err)
 	}
 	if m.live == 0 {
 		return nil, 0, 0, false, nil
 	}
 	h := m.q.next()
 	in := &m.inputs[h]
+	if t := m.head(h).t; !m.anyTaken || t > m.taken {
+		m.taken, m.anyTaken = t, true
+	}
 	rank = m.rank
 	m.rank++
 	return &in.batch[in.at], in.ref, rank, true, nil

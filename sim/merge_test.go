@@ -104,3 +104,53 @@ func TestMergedIsTheModelsOrder(t *testing.T) {
 		t.Errorf("only %d incidents merged", merged)
 	}
 }
+
+// TestMergeReadsRotatedFilesAFewAtATime: a long run's TaskManager logs
+// rotated into a file an hour (--rotate-minutes) are merged in
+// Model.Rank's order while only the files near the merge's time are read
+// at once (an hour ahead of each file's first line): a fold of a
+// directory of rotated logs holds a few readers a TaskManager, not one a
+// file.
+func TestMergeReadsRotatedFilesAFewAtATime(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Flink: "1.18.1", TaskManagers: 3, Slots: 4, Jobs: 4, JobSeconds: 30, Minutes: 12 * 60, RotateMinutes: 60, Seed: 4}
+	if _, err := RunInto(cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	full, err := parser.Read([]string{dir}, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := reconstruct.Build(full)
+	skew := map[int32]int64{}
+	for f, s := range m.Skew {
+		skew[f] = s.Offset
+	}
+	s, err := reconstruct.Merge(full, parser.Options{}, skew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	for {
+		_, ref, rank, ok, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if m.Rank[ref] != rank {
+			t.Fatalf("event %d merged at rank %d, the model's %d", ref, rank, m.Rank[ref])
+		}
+		n++
+	}
+	if n != full.Len() {
+		t.Fatalf("merged %d events of %d", n, full.Len())
+	}
+	inputs := len(full.Inputs)
+	if s.Peak() > reconstruct.MostOpen(full) || s.Peak()*3 > inputs {
+		t.Errorf("%d of %d inputs read at once (MostOpen says %d)", s.Peak(), inputs, reconstruct.MostOpen(full))
+	}
+	t.Logf("%d inputs, at most %d read at once (MostOpen %d)", inputs, s.Peak(), reconstruct.MostOpen(full))
+}
