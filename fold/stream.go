@@ -70,7 +70,7 @@ var firstKinds = map[flinklog.Kind]bool{
 type keptEvent struct {
 	ref  parser.EventRef
 	rank int32
-	ev   *flinklog.Event // nil: the event is folder.pack's event pack
+	ev   *flinklog.Event // nil: the event is in folder.pack, at pack
 	seq  int64           // when the fold took it (folder.seq)
 	pack int32
 }
@@ -182,7 +182,7 @@ type slotOf struct {
 // timeout and what explains it), and the first offer after an allocation
 // (the legacy race). So a line is needed while some slot of a story is
 // allocated and neither activated nor freed in both tables (pending, by
-// the ref of its allocation), and an offer line while some allocation
+// when its allocation came), and an offer line while some allocation
 // has seen none after it (offerAfter, -1: none waits). A story whose slots
 // are all active — a streaming job's, open for weeks beside a session
 // cluster's short jobs — needs none of the lines that come by, which a

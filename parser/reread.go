@@ -34,18 +34,14 @@ var ErrNotRereadable = errors.New("input cannot be read again event for event")
 // errStopped ends a read again that its caller closed.
 var errStopped = errors.New("read again: stopped")
 
-// ReadAgain starts reading input k of r (its place in r.Inputs) again, on a
-// goroutine of its own: the events Next hands over are those of r's input
-// k, in order, written out as r.Event writes them, whatever Keep r's read
-// had. opts must be the options r was read with. An input that r's read
-// completed with what no line of its own says (a duplicate, standard
-// input, a log-store export or a wrapped log, a slot report repeated word
-// for word, a TaskManager named by the other components' lines) is
-// ErrNotRereadable; a file that has changed since is an error when the
-// read again ends.
-func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
+// CanReadAgain says, before any reading, why input k cannot be read again
+// (ErrNotRereadable; see ReadAgain), or nil: a caller that reads inputs
+// again one after another learns at once that one of them cannot be.
+// (A slot report repeated word for word is found only as the input is
+// read again.)
+func (r *Result) CanReadAgain(k int) error {
 	if k < 0 || k >= len(r.Inputs) {
-		return nil, fmt.Errorf("read again: no input %d", k)
+		return fmt.Errorf("read again: no input %d", k)
 	}
 	in := &r.Inputs[k]
 	path := r.readFrom[k]
@@ -70,8 +66,27 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		}
 	}
 	if why != "" {
-		return nil, fmt.Errorf("%w: %s is %s", ErrNotRereadable, path, why)
+		return fmt.Errorf("%w: %s is %s", ErrNotRereadable, path, why)
 	}
+	return nil
+}
+
+// ReadAgain starts reading input k of r (its place in r.Inputs) again, on a
+// goroutine of its own: the events Next hands over are those of r's input
+// k, in order, written out as r.Event writes them, whatever Keep r's read
+// had. opts must be the options r was read with. An input that r's read
+// completed with what no line of its own says (a duplicate, standard
+// input, a log-store export or a wrapped log, a slot report repeated word
+// for word, a TaskManager named by the other components' lines) is
+// ErrNotRereadable; a file that has changed since is an error when the
+// read again ends.
+func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
+	if err := r.CanReadAgain(k); err != nil {
+		return nil, err
+	}
+	in := &r.Inputs[k]
+	path := r.readFrom[k]
+	fills := r.fills[k]
 	forced, forceJSON, err := ResolveLayout(opts.Layout)
 	if err != nil {
 		return nil, err

@@ -74,6 +74,13 @@ func Merge(res *parser.Result, opts parser.Options, skew map[int32]int64) (*Merg
 		if in.DuplicateOf != "" || in.EventCount == 0 {
 			continue
 		}
+		// (read later, but refused now: a fold learns at once)
+		if err := res.CanReadAgain(k); err != nil {
+			if errors.Is(err, parser.ErrNotRereadable) {
+				return nil, fmt.Errorf("%w: %w", ErrNotMergeable, err)
+			}
+			return nil, err
+		}
 		start := int64(math.MinInt64) // (an input of no time: read at once)
 		if in.First.Kind != flinklog.TimeNone {
 			start = in.First.N + skew[in.File] - startAhead
