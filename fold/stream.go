@@ -168,6 +168,7 @@ type story struct {
 	unclean bool
 	procs   []*procState
 	owned   bool // its events are copies (folder.own)
+	pinned  bool // the caller asked for it (Pin)
 }
 
 type slotOf struct {
@@ -273,6 +274,11 @@ func (ps *procState) wants(k flinklog.Kind) bool {
 // rules and the summary formats read as they read the batch model.
 // ErrNotFoldable says that the logs hold what the fold does not take yet.
 func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
+	return BuildPinned(paths, opts, nil)
+}
+
+// BuildPinned is Build keeping the stories pin asks for (FromFirstPinned).
+func BuildPinned(paths []string, opts parser.Options, pin Pin) (*reconstruct.Model, error) {
 	if slices.Contains(paths, "-") {
 		return nil, notFoldable("standard input is read once")
 	}
@@ -282,7 +288,7 @@ func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FromFirst(first, opts)
+	return FromFirstPinned(first, opts, pin)
 }
 
 // NewFirstKeep returns what the fold's first read keeps
@@ -316,6 +322,19 @@ var skewKind = func() map[flinklog.Kind]bool {
 // it was read with (bar those). It lets first's events go
 // (parser.Result.LetEventsGo).
 func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, error) {
+	return FromFirstPinned(first, opts, nil)
+}
+
+// Pin says which stories a fold keeps whatever they close as, so that an
+// output narrowed to some allocations (a timeline of one job's) finds
+// them in the fold's model as in the batch's: it is told each line of a
+// story as the fold takes it (the story's AllocationID, and the line, which
+// may name it as another's occupant), and true keeps the story.
+type Pin func(id flinklog.ID, ev *flinklog.Event) bool
+
+// FromFirstPinned is FromFirst keeping the stories pin asks for (nil:
+// none) besides those the rules need.
+func FromFirstPinned(first *parser.Result, opts parser.Options, pin Pin) (*reconstruct.Model, error) {
 	opts.Keep, opts.DeferIdentities = nil, false
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
 		return nil, notFoldable("%d slot reports to compare with the tables", n)
@@ -383,7 +402,7 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	runtime.GC()
 	if assumeNone {
 		t := time.Now()
-		f, err := fold(first, skeleton, starts, opts, nil, true)
+		f, err := fold(first, skeleton, starts, opts, nil, true, pin)
 		if err != nil {
 			return nil, err
 		}
@@ -424,7 +443,7 @@ func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, e
 	}
 	skeleton.Skew = skew
 	t = time.Now()
-	f, err := fold(first, skeleton, starts, opts, lines, false)
+	f, err := fold(first, skeleton, starts, opts, lines, false, pin)
 	if err != nil {
 		return nil, err
 	}
@@ -440,11 +459,11 @@ var speculate = true
 // lines each input's skew rests on), replays and folds them; along, it
 // estimates the skew from the same stream (a SkewStream), when it assumed
 // none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool) (*folder, error) {
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, pin Pin) (*folder, error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
-		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}}
+		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}, pin: pin}
 	f.prepare(starts)
 	f.rotated = maps.Clone(skeleton.RotatedNames())
 	f.left = map[int32]int{}
@@ -631,6 +650,11 @@ type folder struct {
 	// lines showed a task find no slot in (repeatsNoSlot)
 	jobStateAt  map[int32]flinklog.Pos
 	noSlotShown map[fileAlloc]bool
+	// pin: the stories kept whatever they close as (FromFirstPinned);
+	// times: the bounds of every event's time, which the lean read
+	// carries (parser.Result.SetTimeBounds)
+	pin   Pin
+	times parser.TimeBounds
 }
 
 type fileAlloc struct {
@@ -777,6 +801,7 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	}
 	f.seq++
 	seq := f.seq
+	f.times.Note(ev.Time)
 	if ps != nil {
 		if ps.at < 0 || ps.inputs[ps.at] != file {
 			// a process's lines come input after input (a rotated log's
@@ -809,6 +834,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	}
 	for _, id := range ids {
 		s := f.story(id)
+		if f.pin != nil && !s.pinned && f.pin(id, ev) {
+			s.pinned = true
+		}
 		if s.owned {
 			s.evs = append(s.evs, k.owned())
 		} else {
@@ -1036,6 +1064,9 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 	if s.unclean {
 		s.why = first(s.why, "a replay step left the tables disagreeing or unsatisfied")
 	}
+	if s.pinned {
+		s.why = first(s.why, "asked for")
+	}
 	if s.why != "" {
 		return // kept
 	}
@@ -1159,6 +1190,7 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		kept.Add(eventOf(k))
 	}
 	lean := f.first.WithPack(&kept)
+	lean.SetTimeBounds(f.times)
 	missing := parser.EventRef(-1)
 	to := func(old parser.EventRef) parser.EventRef {
 		i, ok := slices.BinarySearch(refs, old)

@@ -52,6 +52,9 @@ type Result struct {
 	identity *IdentityScope
 	joined   map[IdentitySegment]string
 	pending  bool
+	// bounds: the time bounds of every event read, where the result holds
+	// only some (SetTimeBounds)
+	bounds *TimeBounds
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is

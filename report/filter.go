@@ -123,28 +123,10 @@ type window struct {
 // on the logs' first day (and the days after, "+1d") for dated logs.
 func (f *Filter) resolve(res *parser.Result) window {
 	var w window
-	latest := map[flinklog.TimeKind]int64{}
+	bounds := res.TimeBounds()
 	firstDay := int64(-1)
-	times := func(yield func(flinklog.Time) bool) {
-		for i := range parser.EventRef(res.Len()) {
-			if !yield(res.Time(i)) {
-				return
-			}
-		}
-	}
-	for t := range times {
-		if t.Kind == flinklog.TimeNone {
-			continue
-		}
-		if n, ok := latest[t.Kind]; !ok || t.N > n {
-			latest[t.Kind] = t.N
-		}
-		if (t.Kind == flinklog.TimeLocal || t.Kind == flinklog.TimeUTC) && (firstDay < 0 || t.N < firstDay) {
-			firstDay = t.N
-		}
-	}
-	if firstDay >= 0 {
-		firstDay -= firstDay % int64(24*time.Hour)
+	if first, ok := bounds.FirstDated(); ok {
+		firstDay = first.N - first.N%int64(24*time.Hour)
 	}
 	place := func(b Bound) []flinklog.Time {
 		if b.Arg == "" {
@@ -153,7 +135,7 @@ func (f *Filter) resolve(res *parser.Result) window {
 		if b.Back > 0 {
 			var out []flinklog.Time
 			for _, k := range []flinklog.TimeKind{flinklog.TimeLocal, flinklog.TimeUTC, flinklog.TimeOfDay, flinklog.TimeRelative} {
-				if n, ok := latest[k]; ok {
+				if n, ok := bounds.Latest(k); ok {
 					out = append(out, flinklog.Time{Kind: k, N: n - int64(b.Back)})
 				}
 			}
@@ -220,16 +202,12 @@ func (w window) contains(t flinklog.Time) (in, decided bool) {
 // logs that print instants, as the same reading. ok is false when nothing
 // needed changing or the logs carry no dates.
 func OnFirstDay(res *parser.Result, t flinklog.Time) (flinklog.Time, bool) {
-	first, kind := int64(-1), flinklog.TimeNone
-	for i := range parser.EventRef(res.Len()) {
-		e := res.Time(i)
-		if (e.Kind == flinklog.TimeLocal || e.Kind == flinklog.TimeUTC) && (first < 0 || e.N < first) {
-			first, kind = e.N, e.Kind
-		}
-	}
-	if first < 0 {
+	bounds := res.TimeBounds()
+	firstDated, ok := bounds.FirstDated()
+	if !ok {
 		return t, false
 	}
+	first, kind := firstDated.N, firstDated.Kind
 	switch t.Kind {
 	case flinklog.TimeOfDay:
 		first -= first % int64(24*time.Hour)
@@ -361,4 +339,31 @@ func TaskManagers(m *reconstruct.Model) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// NarrowsAllocations reports whether the filter names allocations by
+// something their own lines carry (--alloc, --job, --taskmanager): a model
+// that keeps only some stories (a fold's) can keep those it names
+// (Pins) and show them as the model of every story does.
+func (f *Filter) NarrowsAllocations() bool {
+	return f != nil && (f.Alloc.IsSet() || f.Job.IsSet() || f.TaskManager != "")
+}
+
+// Pins reports whether a line of allocation id's story may put the
+// allocation among those the filter keeps (keepAllocation): the
+// AllocationID itself; else a line that prints the job; else one of the
+// TaskManager. It asks for more than the filter keeps (any line of the
+// job, not the first the allocation learns its job from; --since and
+// --until are left to the model), never less: what it pins, the
+// filter then narrows.
+func (f *Filter) Pins(id flinklog.ID, ev *flinklog.Event) bool {
+	switch {
+	case f.Alloc.IsSet():
+		return id == f.Alloc
+	case f.Job.IsSet():
+		return ev.Job == f.Job
+	case f.TaskManager != "":
+		return strings.EqualFold(ev.Resource, f.TaskManager)
+	}
+	return false
 }

@@ -64,12 +64,12 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 			Int("events", m.Result.Len()).Int("lean_events", leanEvents).
 			Str("lean_findings", leanFindings(rules.Run(lean, rules.All), findings)).Msg("fold plan")
 	}
-	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
 	if e.filter != nil && e.narrow != nil {
-		if err := e.narrow.check(m, e.filter); err != nil {
+		if err := e.checkNarrowed(cmd.Context(), args, rf, m, folded); err != nil {
 			return nil, err
 		}
 	}
+	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
 	writeHeapProfile(e)
 	return a, nil
 }
@@ -171,8 +171,8 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 			if !ok {
 				return &usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(report.AuditFormatNames(), ", "))}
 			}
-			if e.foldMode != "auto" && e.foldMode != "always" && e.foldMode != "never" {
-				return &usageError{fmt.Errorf("--fold %q: want auto, always or never", e.foldMode)}
+			if err := e.checkFoldMode(); err != nil {
+				return err
 			}
 			e.foldFormat = foldFormats[format]
 			if err := e.narrowWith(&nf); err != nil {
@@ -208,7 +208,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
-	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more, in every format but html and timesketch, without --alloc/--job/--taskmanager), always (wherever it can), never; output is the same either way")
+	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more, in every format but html and timesketch), always (wherever it can), never; output is the same either way")
 	return cmd
 }
 
@@ -277,9 +277,14 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 			if finding != "" && nf.alloc != "" {
 				return &usageError{fmt.Errorf("give --finding or --alloc, not both")}
 			}
+			if err := e.checkFoldMode(); err != nil {
+				return err
+			}
 			if err := e.narrowWith(&nf); err != nil {
 				return err
 			}
+			// (an explanation tells findings' stories, which a fold keeps)
+			e.foldFormat = true
 			a, err := e.audit(cmd, args, &rf, "error")
 			if err != nil {
 				return err
@@ -320,6 +325,7 @@ zombie slot) is told after its cause. Each story ends with what the fixed slot t
 	cmd.Flags().StringVar(&finding, "finding", "", "the finding's ID (or fingerprint) from 'slotaudit audit'")
 	nf.register(cmd, true, true)
 	cmd.Flags().Lookup("alloc").Usage = "every finding about this AllocationID"
+	registerFold(cmd, e, "")
 	return cmd
 }
 

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,11 +49,10 @@ var foldAbove int64 = 64 << 20
 
 // folds reports whether audit builds its model as a fold: asked for (or,
 // by default, for large inputs), in a format that reads only findings and
-// summaries, with no narrowing to an allocation, job or TaskManager, from
-// files (a fold reads its inputs twice).
+// summaries (or a timeline narrowed to what the fold keeps for it: Pins),
+// from files (a fold reads its inputs twice).
 func (e *env) folds(paths []string, rf *readFlags) bool {
-	narrowed := e.filter != nil && (e.filter.Alloc.IsSet() || e.filter.Job.IsSet() || e.filter.TaskManager != "")
-	if e.foldMode == "never" || !e.foldFormat || narrowed || e.following || rf.keep != nil ||
+	if e.foldMode == "never" || !e.foldFormat || e.following || rf.keep != nil ||
 		slices.Contains(paths, "-") || slices.ContainsFunc(paths, logstore.IsSource) {
 		return false
 	}
@@ -128,7 +131,15 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		// over, two fifths of its time.
 		defer debug.SetGCPercent(debug.SetGCPercent(foldGCPercent))
 	}
-	m, err := fold.FromFirst(res, parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion})
+	var pin fold.Pin
+	if e.filter.NarrowsAllocations() && (e.listsAllocations || e.filter.Alloc.IsSet() || e.filter.Job.IsSet()) {
+		// the stories the output is narrowed to, kept as the batch has
+		// them: for a timeline; for findings, those checkNarrowed looks
+		// for (a TaskManager's log is in the model whatever is kept, and
+		// all of a TaskManager's stories would be many)
+		pin = e.filter.Pins
+	}
+	m, err := fold.FromFirstPinned(res, parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}, pin)
 	if errors.Is(err, fold.ErrNotFoldable) {
 		e.log.Debug().Str("why", err.Error()).Msg("fold refused: the batch model is built")
 		return e.build(cmd, paths, rf)
@@ -142,4 +153,110 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", m.AllocationCount()).
 		Int("kept", len(m.Allocations)).Int("events_kept", m.Result.Len()).Msg("model folded")
 	return m, nil
+}
+
+// checkNarrowed is narrowFlags.check on the model built. A fold's model
+// holds every allocation the filter names (Filter.Pins), so an allocation
+// or TaskManager it lacks the input lacks too; but not every line: a job
+// named only by lines of no kept story, and the names an error offers
+// instead, are looked for in a read that keeps no event (readNames).
+func (e *env) checkNarrowed(ctx context.Context, paths []string, rf *readFlags, m *reconstruct.Model, folded bool) error {
+	err := e.narrow.check(m, e.filter)
+	if err == nil || !folded || m.Folded == 0 {
+		return err
+	}
+	names, rerr := e.readNames(ctx, paths, rf, m)
+	if rerr != nil {
+		return rerr
+	}
+	return e.narrow.checkNames(e.filter, names)
+}
+
+// readNames reads the inputs again keeping no event, for the names their
+// lines give: every allocation and job, and the TaskManagers the
+// allocations learn (Allocation.Learn) besides the model's.
+func (e *env) readNames(ctx context.Context, paths []string, rf *readFlags, m *reconstruct.Model) (inputNames, error) {
+	n := &readNamesSet{allocSet: map[flinklog.ID]bool{}, jobSet: map[string]bool{}, tmSet: map[string]bool{}}
+	for _, r := range report.TaskManagers(m) {
+		n.tmSet[r] = true
+	}
+	var mu sync.Mutex
+	note := func(ev *flinklog.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Job.IsSet() {
+			n.jobSet[ev.Job.String()] = true
+		}
+		switch {
+		case ev.Alloc.IsSet():
+			n.allocSet[ev.Alloc] = true
+			if ev.Resource != "" && (ev.Component == flinklog.ComponentTM || ev.Kind == flinklog.KindJMDeploy || ev.Kind == flinklog.KindRMAllocStart) {
+				n.tmSet[ev.Resource] = true
+			}
+		case ev.Other.IsSet() && ev.Component == flinklog.ComponentTM && (ev.Kind == flinklog.KindTMAllocRefused || ev.Kind == flinklog.KindTMSlotOccupied):
+			n.allocSet[ev.Other] = true
+		}
+	}
+	names := *rf
+	names.keep = func(ev *flinklog.Event) bool { note(ev); return false }
+	names.deferIdentities = true
+	res, err := e.read(ctx, paths, &names)
+	if err != nil {
+		return nil, err
+	}
+	// (a read keeps each input's first lines whatever Keep says)
+	for i := range res.All() {
+		note(res.Event(i))
+	}
+	return n, nil
+}
+
+// readNamesSet is inputNames as readNames gathers them.
+type readNamesSet struct {
+	allocSet map[flinklog.ID]bool
+	jobSet   map[string]bool
+	tmSet    map[string]bool
+}
+
+func (n *readNamesSet) taskManagers() []string       { return slices.Sorted(maps.Keys(n.tmSet)) }
+func (n *readNamesSet) jobs() []string               { return slices.Sorted(maps.Keys(n.jobSet)) }
+func (n *readNamesSet) hasAlloc(id flinklog.ID) bool { return n.allocSet[id] }
+func (n *readNamesSet) allocs() []string {
+	out := make([]string, 0, len(n.allocSet))
+	for id := range n.allocSet {
+		out = append(out, id.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// buildNarrowed is build for a command narrowed by f: a fold that keeps
+// the stories f names (Filter.Pins) where audit would fold (--fold; large
+// inputs, from files) and f names allocations by their lines; else the
+// batch model. folded says which.
+func (e *env) buildNarrowed(cmd *cobra.Command, paths []string, rf *readFlags, f *report.Filter) (*reconstruct.Model, bool, error) {
+	e.filter = f
+	e.foldFormat = f.NarrowsAllocations()
+	e.listsAllocations = true
+	if e.folds(paths, rf) {
+		m, err := e.buildFolded(cmd, paths, rf)
+		return m, true, err
+	}
+	m, err := e.build(cmd, paths, rf)
+	return m, false, err
+}
+
+// checkFoldMode is a usage error for a --fold that is not one of its
+// choices.
+func (e *env) checkFoldMode() error {
+	if e.foldMode != "auto" && e.foldMode != "always" && e.foldMode != "never" {
+		return &usageError{fmt.Errorf("--fold %q: want auto, always or never", e.foldMode)}
+	}
+	return nil
+}
+
+// registerFold adds --fold to a command that folds when what: the same
+// choice as audit's.
+func registerFold(cmd *cobra.Command, e *env, what string) {
+	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the model as a fold (read twice, holding only the allocations still open and those the output needs)"+what+": auto (for inputs of "+foldAboveText+" and more), always (wherever it can), never; output is the same either way")
 }

@@ -77,16 +77,20 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if err != nil {
 				return err
 			}
-			m, err := e.build(cmd, args, &rf)
+			if err := e.checkFoldMode(); err != nil {
+				return err
+			}
+			e.narrow = &nf
+			m, folded, err := e.buildNarrowed(cmd, args, &rf, f)
 			if err != nil {
 				return err
 			}
-			if err := nf.check(m, f); err != nil {
+			if err := e.checkNarrowed(cmd.Context(), args, &rf, m, folded); err != nil {
 				return err
 			}
 			only := f.Allocations(m, m.Allocations)
 			if len(only) == 0 && format != "json" {
-				_, err := fmt.Fprintf(e.stdout, "no allocation matches %s (%d in the input)\n", report.Escape(f.String()), len(m.Allocations))
+				_, err := fmt.Fprintf(e.stdout, "no allocation matches %s (%d in the input)\n", report.Escape(f.String()), m.AllocationCount())
 				return err
 			}
 			if format == "json" {
@@ -98,6 +102,7 @@ left as a zombie, or dropped by a TaskManager restart.`,
 	rf.register(cmd)
 	nf.register(cmd, true, false)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	registerFold(cmd, e, " when narrowed to an allocation, a job or a TaskManager")
 	return cmd
 }
 

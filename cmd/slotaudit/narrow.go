@@ -114,8 +114,22 @@ func (n *narrowFlags) filter() (*report.Filter, error) {
 // filter that matches nothing is nearly always a typo, and the answer says
 // what exists instead.
 func (n *narrowFlags) check(m *reconstruct.Model, f *report.Filter) error {
+	return n.checkNames(f, modelNames{m})
+}
+
+// inputNames are what a filter is checked against: the TaskManagers, jobs
+// and allocations an input names.
+type inputNames interface {
+	taskManagers() []string // sorted
+	jobs() []string         // sorted
+	hasAlloc(id flinklog.ID) bool
+	allocs() []string // sorted
+}
+
+// checkNames is check against names.
+func (n *narrowFlags) checkNames(f *report.Filter, names inputNames) error {
 	if f.TaskManager != "" {
-		tms := report.TaskManagers(m)
+		tms := names.taskManagers()
 		found := false
 		for _, r := range tms {
 			if strings.EqualFold(r, f.TaskManager) {
@@ -127,37 +141,42 @@ func (n *narrowFlags) check(m *reconstruct.Model, f *report.Filter) error {
 		}
 	}
 	if f.Job.IsSet() {
-		jobs := map[string]bool{}
-		for i := range m.Result.All() {
-			if j := m.Result.Head(i).Job; j.IsSet() {
-				jobs[j.String()] = true
-			}
-		}
-		if !jobs[f.Job.String()] {
-			all := slices.Sorted(maps.Keys(jobs))
+		all := names.jobs()
+		if _, found := slices.BinarySearch(all, f.Job.String()); !found {
 			return fmt.Errorf("no job %s in the input%s; it names %s", f.Job, didYouMean(f.Job.String(), all), listSome(all))
 		}
 	}
-	if f.Alloc.IsSet() {
-		if err := allocExists(m, f.Alloc); err != nil {
-			return err
-		}
+	if f.Alloc.IsSet() && !names.hasAlloc(f.Alloc) {
+		all := names.allocs()
+		return fmt.Errorf("no event names allocation %s%s; the input has %s", f.Alloc, didYouMean(f.Alloc.String(), all), listSome(all))
 	}
 	return nil
 }
 
-// allocExists is nil when an event names the AllocationID; otherwise an
-// error that lists the closest ones that exist.
-func allocExists(m *reconstruct.Model, id flinklog.ID) error {
-	if m.Allocation(id) != nil {
-		return nil
+// modelNames are the names a model holds.
+type modelNames struct{ m *reconstruct.Model }
+
+func (n modelNames) taskManagers() []string { return report.TaskManagers(n.m) }
+
+func (n modelNames) jobs() []string {
+	jobs := map[string]bool{}
+	for i := range n.m.Result.All() {
+		if j := n.m.Result.Head(i).Job; j.IsSet() {
+			jobs[j.String()] = true
+		}
 	}
+	return slices.Sorted(maps.Keys(jobs))
+}
+
+func (n modelNames) hasAlloc(id flinklog.ID) bool { return n.m.Allocation(id) != nil }
+
+func (n modelNames) allocs() []string {
 	var all []string
-	for _, a := range m.Allocations {
+	for _, a := range n.m.Allocations {
 		all = append(all, a.ID.String())
 	}
 	sort.Strings(all)
-	return fmt.Errorf("no event names allocation %s%s; the input has %s", id, didYouMean(id.String(), all), listSome(all))
+	return all
 }
 
 // listSome names up to eight of a sorted list, and how many more there are.

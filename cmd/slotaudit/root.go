@@ -49,6 +49,9 @@ type env struct {
 	// only the findings and the summaries, which a fold gives (folds)
 	foldMode   string
 	foldFormat bool
+	// listsAllocations: the output lists the allocations a filter
+	// narrows to (a timeline), which a fold must keep (Filter.Pins)
+	listsAllocations bool
 	// reported holds the diagnostics already logged, when inputs are read
 	// again and again (--follow); nil otherwise.
 	reported map[string]bool
