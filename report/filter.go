@@ -367,3 +367,29 @@ func (f *Filter) Pins(id flinklog.ID, ev *flinklog.Event) bool {
 	}
 	return false
 }
+
+// SlotsTaskManagers are the TaskManagers whose slot tables a filter
+// keeps: the one it names, or those that held a slot of the allocation
+// or the job it names (any, without a filter), in the model's order.
+func SlotsTaskManagers(m *reconstruct.Model, f *Filter) []*reconstruct.TaskManager {
+	holders := map[string]bool{}
+	if f.Job.IsSet() || f.Alloc.IsSet() {
+		for _, a := range m.Allocations {
+			if f.Alloc.IsSet() && a.ID != f.Alloc || f.Job.IsSet() && a.Job != f.Job {
+				continue
+			}
+			for _, h := range a.Held {
+				holders[h.Resource] = true
+			}
+		}
+	}
+	var out []*reconstruct.TaskManager
+	for _, t := range m.TaskManagers {
+		if f.TaskManager != "" && !strings.EqualFold(t.Resource, f.TaskManager) ||
+			(f.Job.IsSet() || f.Alloc.IsSet()) && !holders[t.Resource] {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}

@@ -17,11 +17,12 @@ import (
 	"github.com/slotaudit/slotaudit/rules"
 )
 
-// TestFoldNarrowsAsTheBatch: narrowed to an allocation, a job or a
-// TaskManager, alone or with a time window, the fold's model — which keeps
-// the stories the filter names (Filter.Pins) and carries the time bounds
-// of every line — gives the batch's timeline (JSON and table) and the
-// batch's narrowed audit (JSON) and explanation, byte for byte; or the fold says it cannot
+// TestFoldNarrowsAsTheBatch: whole, or narrowed to an allocation, a job
+// or a TaskManager, alone or with a time window, the fold's model — which
+// keeps the stories the filter names (Filter.Pins) and carries the time
+// bounds of every line — gives the batch's timeline (JSON and table), the
+// batch's narrowed audit (JSON) and explanation, and the slot tables at the
+// end of each log (JSON and text), byte for byte; or the fold says it cannot
 // take the logs yet, never answers otherwise.
 func TestFoldNarrowsAsTheBatch(t *testing.T) {
 	seeds := 6
@@ -74,7 +75,7 @@ func TestFoldNarrowsAsTheBatch(t *testing.T) {
 						if got, want := m.Result.TimeBounds(), full.TimeBounds(); got != want {
 							t.Fatalf("seed %d %v: the fold's time bounds %+v, the read's %+v", seed, paths, got, want)
 						}
-						for _, out := range []string{"timeline json", "timeline table", "audit json", "explain"} {
+						for _, out := range outputsOf(f) {
 							got, want := narrowedText(t, m, f, out), narrowedText(t, batch, f, out)
 							if got != want {
 								t.Fatalf("seed %d %+v, %v, %s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, cfg, paths, f, out, got, want)
@@ -101,8 +102,7 @@ func narrowings(t *testing.T, m *reconstruct.Model, seed uint64) []*report.Filte
 		return nil
 	}
 	a := m.Allocations[int(seed*7919)%len(m.Allocations)]
-	var out []*report.Filter
-	out = append(out, &report.Filter{Alloc: a.ID})
+	out := []*report.Filter{{}, {Alloc: a.ID}}
 	if a.Job.IsSet() {
 		out = append(out, &report.Filter{Job: a.Job})
 	}
@@ -130,6 +130,21 @@ func narrowings(t *testing.T, m *reconstruct.Model, seed uint64) []*report.Filte
 	return out
 }
 
+// outputsOf are the outputs a fold serves under f: the timeline only
+// narrowed to allocations (their stories pinned), the slot tables at the
+// end of the logs only where no time is given (slots reads --until as
+// --at, a table at a time, which a fold does not give).
+func outputsOf(f *report.Filter) []string {
+	out := []string{"audit json", "explain"}
+	if f.NarrowsAllocations() {
+		out = append(out, "timeline json", "timeline table")
+	}
+	if f.Since.Arg == "" && f.Until.Arg == "" {
+		out = append(out, "slots json", "slots text")
+	}
+	return out
+}
+
 // narrowedText is what a narrowed command writes of m: the timeline of the
 // allocations the filter keeps, or the audit it narrows.
 func narrowedText(t *testing.T, m *reconstruct.Model, f *report.Filter, out string) string {
@@ -141,6 +156,20 @@ func narrowedText(t *testing.T, m *reconstruct.Model, f *report.Filter, out stri
 		err = report.WriteTimelineJSON(&b, m, f.Allocations(m, m.Allocations))
 	case "timeline table":
 		err = report.WriteTimelineTable(&b, m, f.Allocations(m, m.Allocations), 120)
+	case "slots json", "slots text":
+		var tables []report.SlotsTable
+		for _, tm := range report.SlotsTaskManagers(m, f) {
+			for _, p := range tm.Processes {
+				for _, sem := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
+					tables = append(tables, report.SlotsTable{M: m, TM: tm, P: p, R: p.Replay, Semantics: sem, Reports: true})
+				}
+			}
+		}
+		if out == "slots json" {
+			err = report.WriteSlotsTablesJSON(&b, tables)
+		} else {
+			err = report.WriteSlotsTablesText(&b, tables, report.ReportsDiffering, 120)
+		}
 	case "explain":
 		a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All, Filter: f}
 		err = a.WriteExplain(&b, a.FindingIDs(), 120)

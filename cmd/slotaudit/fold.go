@@ -230,14 +230,11 @@ func (n *readNamesSet) allocs() []string {
 	return out
 }
 
-// buildNarrowed is build for a command narrowed by f: a fold that keeps
-// the stories f names (Filter.Pins) where audit would fold (--fold; large
-// inputs, from files) and f names allocations by their lines; else the
-// batch model. folded says which.
-func (e *env) buildNarrowed(cmd *cobra.Command, paths []string, rf *readFlags, f *report.Filter) (*reconstruct.Model, bool, error) {
-	e.filter = f
-	e.foldFormat = f.NarrowsAllocations()
-	e.listsAllocations = true
+// buildModel builds the model as a fold where folds says so (the
+// command's output reads only what a fold keeps: foldFormat; a filter's
+// stories pinned as buildFolded pins them), else the batch way. folded
+// says which was tried.
+func (e *env) buildModel(cmd *cobra.Command, paths []string, rf *readFlags) (*reconstruct.Model, bool, error) {
 	if e.folds(paths, rf) {
 		m, err := e.buildFolded(cmd, paths, rf)
 		return m, true, err

@@ -80,8 +80,9 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if err := e.checkFoldMode(); err != nil {
 				return err
 			}
-			e.narrow = &nf
-			m, folded, err := e.buildNarrowed(cmd, args, &rf, f)
+			// narrowed to allocations, a fold keeps them (Filter.Pins)
+			e.filter, e.narrow, e.foldFormat, e.listsAllocations = f, &nf, f.NarrowsAllocations(), true
+			m, folded, err := e.buildModel(cmd, args, &rf)
 			if err != nil {
 				return err
 			}
@@ -163,27 +164,21 @@ ResourceManager logged are compared index by index with the table as it stood th
 				}
 				atTime = t
 			}
-			m, err := e.build(cmd, args, &rf)
+			if err := e.checkFoldMode(); err != nil {
+				return err
+			}
+			// the tables at the end of each log are the fold's (the
+			// stories it drops are freed); a table --at a time is not
+			e.filter, e.narrow, e.foldFormat = f, &nf, at == ""
+			m, folded, err := e.buildModel(cmd, args, &rf)
 			if err != nil {
 				return err
 			}
-			if err := nf.check(m, f); err != nil {
+			if err := e.checkNarrowed(cmd.Context(), args, &rf, m, folded); err != nil {
 				return err
 			}
 			if t, ok := report.OnFirstDay(m.Result, atTime); ok {
 				atTime = t
-			}
-			// --job and --alloc keep the TaskManagers that held them
-			holders := map[string]bool{}
-			if f.Job.IsSet() || f.Alloc.IsSet() {
-				for _, a := range m.Allocations {
-					if f.Alloc.IsSet() && a.ID != f.Alloc || f.Job.IsSet() && a.Job != f.Job {
-						continue
-					}
-					for _, h := range a.Held {
-						holders[h.Resource] = true
-					}
-				}
 			}
 			var detail report.ReportDetail
 			switch reports {
@@ -197,11 +192,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 				return &usageError{fmt.Errorf("--reports %q: want differing, all or none", reports)}
 			}
 			var out []report.SlotsTable
-			for _, t := range m.TaskManagers {
-				if f.TaskManager != "" && !strings.EqualFold(t.Resource, f.TaskManager) ||
-					(f.Job.IsSet() || f.Alloc.IsSet()) && !holders[t.Resource] {
-					continue
-				}
+			for _, t := range report.SlotsTaskManagers(m, f) {
 				// Every process's final table (a restart starts an empty one),
 				// or the one process running at --at as it stood then.
 				procs, replays := t.Processes, []*reconstruct.Replay{}
@@ -265,6 +256,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 	cmd.Flags().StringVar(&model, "model", "both", "legacy, fixed or both")
 	cmd.Flags().StringVar(&at, "at", "", "the table as it stood at this time of the TaskManager's own clock (2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	registerFold(cmd, e, " without --at")
 	cmd.Flags().StringVar(&reports, "reports", "differing", "DEBUG slot reports compared index by index with the table: differing (a table shows only the reports that disagree; JSON has them all), all, or none")
 	return cmd
 }
