@@ -48,3 +48,10 @@ func WatchWindows(f func(n int)) (restore func()) {
 	windowsHeld = f
 	return func() { windowsHeld = nil }
 }
+
+// WatchDeferred has f told the most stories each fold kept for now
+// (Narrow.Outside) at once, until the returned function is called.
+func WatchDeferred(f func(n int)) (restore func()) {
+	deferredHeld = f
+	return func() { deferredHeld = nil }
+}

@@ -169,6 +169,10 @@ type story struct {
 	procs   []*procState
 	owned   bool // its events are copies (folder.own)
 	pinned  bool // the caller asked for it (Pin)
+	// deferred: closed healthy, dropped for the rules and kept for the
+	// output for now (Narrow.Outside); times: its lines' times
+	deferred bool
+	times    []flinklog.Time
 }
 
 type slotOf struct {
@@ -274,11 +278,11 @@ func (ps *procState) wants(k flinklog.Kind) bool {
 // rules and the summary formats read as they read the batch model.
 // ErrNotFoldable says that the logs hold what the fold does not take yet.
 func Build(paths []string, opts parser.Options) (*reconstruct.Model, error) {
-	return BuildPinned(paths, opts, nil)
+	return BuildNarrowed(paths, opts, Narrow{})
 }
 
-// BuildPinned is Build keeping the stories pin asks for (FromFirstPinned).
-func BuildPinned(paths []string, opts parser.Options, pin Pin) (*reconstruct.Model, error) {
+// BuildNarrowed is Build keeping what n asks for (FromFirstNarrowed).
+func BuildNarrowed(paths []string, opts parser.Options, n Narrow) (*reconstruct.Model, error) {
 	if slices.Contains(paths, "-") {
 		return nil, notFoldable("standard input is read once")
 	}
@@ -288,7 +292,7 @@ func BuildPinned(paths []string, opts parser.Options, pin Pin) (*reconstruct.Mod
 	if err != nil {
 		return nil, err
 	}
-	return FromFirstPinned(first, opts, pin)
+	return FromFirstNarrowed(first, opts, n)
 }
 
 // NewFirstKeep returns what the fold's first read keeps
@@ -322,19 +326,36 @@ var skewKind = func() map[flinklog.Kind]bool {
 // it was read with (bar those). It lets first's events go
 // (parser.Result.LetEventsGo).
 func FromFirst(first *parser.Result, opts parser.Options) (*reconstruct.Model, error) {
-	return FromFirstPinned(first, opts, nil)
+	return FromFirstNarrowed(first, opts, Narrow{})
 }
 
-// Pin says which stories a fold keeps whatever they close as, so that an
-// output narrowed to some allocations (a timeline of one job's) finds
-// them in the fold's model as in the batch's: it is told each line of a
-// story as the fold takes it (the story's AllocationID, and the line, which
-// may name it as another's occupant), and true keeps the story.
+// Narrow is what an output narrowed by a filter asks a fold to keep
+// besides what the rules need, so that it finds the allocations it shows
+// in the fold's model as in the batch's (a timeline of one job's, or of
+// the last two hours).
+type Narrow struct {
+	// Pin keeps the stories it asks for whatever they close as.
+	Pin Pin
+	// Outside lets a story closed healthy be dropped only once it says
+	// so; until then the story is kept, and asked again as the stream
+	// goes on.
+	Outside Outside
+}
+
+// Pin is told each line of a story as the fold takes it (the story's
+// AllocationID, and the line, which may name it as another's occupant);
+// true keeps the story.
 type Pin func(id flinklog.ID, ev *flinklog.Event) bool
 
-// FromFirstPinned is FromFirst keeping the stories pin asks for (nil:
-// none) besides those the rules need.
-func FromFirstPinned(first *parser.Result, opts parser.Options, pin Pin) (*reconstruct.Model, error) {
+// Outside is told the bounds of every line's time taken so far (final: of
+// every line) and returns a test of a story's lines' times: true says that
+// the output cannot show the story, whatever lines come after (a window
+// counted back from the logs' end only moves later).
+type Outside func(sofar *parser.TimeBounds, final bool) func(times []flinklog.Time) bool
+
+// FromFirstNarrowed is FromFirst keeping what n asks for besides what the
+// rules need.
+func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*reconstruct.Model, error) {
 	opts.Keep, opts.DeferIdentities = nil, false
 	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
 		return nil, notFoldable("%d slot reports to compare with the tables", n)
@@ -402,7 +423,7 @@ func FromFirstPinned(first *parser.Result, opts parser.Options, pin Pin) (*recon
 	runtime.GC()
 	if assumeNone {
 		t := time.Now()
-		f, err := fold(first, skeleton, starts, opts, nil, true, pin)
+		f, err := fold(first, skeleton, starts, opts, nil, true, n)
 		if err != nil {
 			return nil, err
 		}
@@ -443,7 +464,7 @@ func FromFirstPinned(first *parser.Result, opts parser.Options, pin Pin) (*recon
 	}
 	skeleton.Skew = skew
 	t = time.Now()
-	f, err := fold(first, skeleton, starts, opts, lines, false, pin)
+	f, err := fold(first, skeleton, starts, opts, lines, false, n)
 	if err != nil {
 		return nil, err
 	}
@@ -459,11 +480,11 @@ var speculate = true
 // lines each input's skew rests on), replays and folds them; along, it
 // estimates the skew from the same stream (a SkewStream), when it assumed
 // none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, pin Pin) (*folder, error) {
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, n Narrow) (*folder, error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
-		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}, pin: pin}
+		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}, pin: n.Pin, outside: n.Outside, dropDays: map[int64]bool{}}
 	f.prepare(starts)
 	f.rotated = maps.Clone(skeleton.RotatedNames())
 	f.left = map[int32]int{}
@@ -494,6 +515,12 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 	})
 	if err != nil {
 		return nil, err
+	}
+	if deferredHeld != nil {
+		deferredHeld(f.mostDeferred)
+	}
+	if len(f.deferred) > 0 {
+		f.recheck(true)
 	}
 	for _, ps := range f.procs {
 		if len(ps.held) > 0 {
@@ -655,6 +682,12 @@ type folder struct {
 	// carries (parser.Result.SetTimeBounds)
 	pin   Pin
 	times parser.TimeBounds
+	// outside, deferred, dropDays: Narrow.Outside, the stories kept for
+	// now, and the first days a drop of one rested on (recheck)
+	outside      Outside
+	deferred     []*story
+	dropDays     map[int64]bool
+	mostDeferred int
 }
 
 type fileAlloc struct {
@@ -820,6 +853,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	f.unlogged.Note(ev)
 	if seq%ownEvery == 0 {
 		f.own()
+		if len(f.deferred) > 0 {
+			f.recheck(false)
+		}
 	}
 	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: seq}
 	var named [2]flinklog.ID
@@ -828,6 +864,10 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 		ids = nil
 	}
 	for _, id := range ids {
+		if s := f.stories[id]; s != nil && s.deferred {
+			// (as of a story dropped: the rules had its windows let go)
+			return false, notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
+		}
 		if f.dropped.has(id) {
 			return false, notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
 		}
@@ -1067,23 +1107,90 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 	if s.pinned {
 		s.why = first(s.why, "asked for")
 	}
-	if s.why != "" {
-		return // kept
+	if s.why != "" || !f.canDrop(s) {
+		return // kept (or its replay still needs it)
 	}
+	if f.outside != nil && !f.outside(&f.times, false)(storyTimes(s)) {
+		// its lines may fall in the window the output shows: dropped for
+		// the rules (its windows), kept for the output (its events and
+		// replay steps) for now, and asked again as the stream goes on
+		// (recheck)
+		for _, ps := range s.procs {
+			delete(ps.active, s)
+			delete(ps.needs, s)
+			f.release(ps)
+		}
+		s.deferred, s.times = true, storyTimes(s)
+		f.deferred = append(f.deferred, s)
+		f.mostDeferred = max(f.mostDeferred, len(f.deferred))
+		return
+	}
+	f.drop(s)
+}
+
+// canDrop reports whether the replays of s's processes let it go.
+func (f *folder) canDrop(s *story) bool {
 	for _, ps := range s.procs {
 		if !ps.stream.CanDrop(s.id) {
-			return // kept: its replay still needs it
+			return false
 		}
 	}
+	return true
+}
+
+// drop lets go of a story closed healthy: its replay steps, its windows,
+// its events; its AllocationID is remembered by a fingerprint.
+func (f *folder) drop(s *story) {
 	for _, ps := range s.procs {
 		ps.stream.Drop(s.id)
-		delete(ps.active, s)
-		delete(ps.needs, s)
-		f.release(ps)
+		if !s.deferred {
+			delete(ps.active, s)
+			delete(ps.needs, s)
+			f.release(ps)
+		}
 	}
 	delete(f.stories, s.id)
 	f.dropped.add(s.id)
 	f.folded++
+}
+
+// recheck asks again of the stories kept for now (Narrow.Outside), in the
+// order they closed, whether they may fall in the window; one that cannot
+// any more is dropped. It stops at the first that may (those after it
+// closed later: their lines are later, mostly; one that is not waits for
+// the next time). A drop rests on the logs' first day so far (a time of
+// day is placed on it): it is noted, for the end to check.
+func (f *folder) recheck(final bool) {
+	outside := f.outside(&f.times, final)
+	n, i := 0, 0
+	for ; i < len(f.deferred); i++ {
+		s := f.deferred[i]
+		if !outside(s.times) {
+			if !final {
+				break
+			}
+		} else if f.canDrop(s) {
+			f.drop(s)
+			if first, ok := f.times.FirstDated(); ok {
+				f.dropDays[first.N-first.N%int64(24*time.Hour)] = true
+			}
+			continue
+		}
+		f.deferred[n] = s
+		n++
+	}
+	n += copy(f.deferred[n:], f.deferred[i:])
+	clear(f.deferred[n:])
+	f.deferred = f.deferred[:n]
+}
+
+// storyTimes are the times of a story's lines.
+func storyTimes(s *story) []flinklog.Time {
+	out := make([]flinklog.Time, len(s.evs))
+	for i, k := range s.evs {
+		out[i] = k.ev.Time
+	}
+	return out
 }
 
 // release drops the window's events that came before every line a story
@@ -1113,6 +1220,10 @@ func (f *folder) release(ps *procState) {
 	}
 }
 
+// deferredHeld, when set (a test), is told the most stories a fold kept
+// for now (Narrow.Outside) at once.
+var deferredHeld func(n int)
+
 // windowsHeld, when set (a test), is told how many lines of no allocation
 // the processes' windows held when the fold ended.
 var windowsHeld func(n int)
@@ -1131,6 +1242,11 @@ func (ps *procState) inSpan(seq int64) bool {
 // assemble ends the fold: the events kept, numbered as a read of them
 // numbers them, and the model of them.
 func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error) {
+	if first, ok := f.times.FirstDated(); ok && len(f.dropDays) > 0 {
+		if day := first.N - first.N%int64(24*time.Hour); len(f.dropDays) > 1 || !f.dropDays[day] {
+			return nil, notFoldable("a story was let go while the logs' first day was another")
+		}
+	}
 	if windowsHeld != nil {
 		n := 0
 		for _, ps := range f.procs {

@@ -122,8 +122,13 @@ type window struct {
 // from the latest time of each kind in the logs; a time of day is placed
 // on the logs' first day (and the days after, "+1d") for dated logs.
 func (f *Filter) resolve(res *parser.Result) window {
-	var w window
 	bounds := res.TimeBounds()
+	return f.windowIn(&bounds)
+}
+
+// windowIn is resolve in logs whose times span bounds.
+func (f *Filter) windowIn(bounds *parser.TimeBounds) window {
+	var w window
 	firstDay := int64(-1)
 	if first, ok := bounds.FirstDated(); ok {
 		firstDay = first.N - first.N%int64(24*time.Hour)
@@ -392,4 +397,35 @@ func SlotsTaskManagers(m *reconstruct.Model, f *Filter) []*reconstruct.TaskManag
 		out = append(out, t)
 	}
 	return out
+}
+
+// Windowed reports whether the filter has a time window (--since,
+// --until).
+func (f *Filter) Windowed() bool { return f != nil && (f.Since.Arg != "" || f.Until.Arg != "") }
+
+// Outside returns a test of whether an allocation whose lines carry times
+// cannot pass the filter's time window (keepAllocation: a line in it) in
+// logs whose times span sofar so far (final: the logs' whole span),
+// whatever lines come after: more lines only move a window counted back
+// from the logs' end later (--since 2h leaves out more, --until 2h keeps
+// more), so a line before --since now stays out, and one after an --until
+// counted back may yet come in until the span is final. The IDs the
+// filter names are Pins'; a fold lets a story go only once the test says
+// so.
+func (f *Filter) Outside(sofar *parser.TimeBounds, final bool) func(times []flinklog.Time) bool {
+	if !f.Windowed() {
+		return func([]flinklog.Time) bool { return false }
+	}
+	w := f.windowIn(sofar)
+	if f.Until.Back > 0 && !final {
+		w.hasUntil = false
+	}
+	return func(times []flinklog.Time) bool {
+		for _, t := range times {
+			if in, _ := w.contains(t); in {
+				return false
+			}
+		}
+		return true
+	}
 }

@@ -62,7 +62,7 @@ func TestFoldNarrowsAsTheBatch(t *testing.T) {
 					batch := reconstruct.Build(full)
 					for _, f := range narrowings(t, batch, seed) {
 						total++
-						m, err := fold.BuildPinned(paths, parser.Options{}, f.Pins)
+						m, err := fold.BuildNarrowed(paths, parser.Options{}, narrowOf(f))
 						if errors.Is(err, fold.ErrNotFoldable) {
 							refused++
 							continue
@@ -130,13 +130,26 @@ func narrowings(t *testing.T, m *reconstruct.Model, seed uint64) []*report.Filte
 	return out
 }
 
+// narrowOf is what the fold keeps for f, as a timeline asks (the
+// command's foldNarrow).
+func narrowOf(f *report.Filter) fold.Narrow {
+	switch {
+	case f.NarrowsAllocations():
+		return fold.Narrow{Pin: f.Pins}
+	case f.Windowed():
+		return fold.Narrow{Outside: f.Outside}
+	}
+	return fold.Narrow{}
+}
+
 // outputsOf are the outputs a fold serves under f: the timeline only
-// narrowed to allocations (their stories pinned), the slot tables at the
+// narrowed to allocations (their stories pinned) or to a time (each story
+// kept until it cannot be in the window), the slot tables at the
 // end of the logs only where no time is given (slots reads --until as
 // --at, a table at a time, which a fold does not give).
 func outputsOf(f *report.Filter) []string {
 	out := []string{"audit json", "explain"}
-	if f.NarrowsAllocations() {
+	if f.NarrowsAllocations() || f.Windowed() {
 		out = append(out, "timeline json", "timeline table")
 	}
 	if f.Since.Arg == "" && f.Until.Arg == "" {

@@ -131,15 +131,7 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		// over, two fifths of its time.
 		defer debug.SetGCPercent(debug.SetGCPercent(foldGCPercent))
 	}
-	var pin fold.Pin
-	if e.filter.NarrowsAllocations() && (e.listsAllocations || e.filter.Alloc.IsSet() || e.filter.Job.IsSet()) {
-		// the stories the output is narrowed to, kept as the batch has
-		// them: for a timeline; for findings, those checkNarrowed looks
-		// for (a TaskManager's log is in the model whatever is kept, and
-		// all of a TaskManager's stories would be many)
-		pin = e.filter.Pins
-	}
-	m, err := fold.FromFirstPinned(res, parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}, pin)
+	m, err := fold.FromFirstNarrowed(res, parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}, e.foldNarrow())
 	if errors.Is(err, fold.ErrNotFoldable) {
 		e.log.Debug().Str("why", err.Error()).Msg("fold refused: the batch model is built")
 		return e.build(cmd, paths, rf)
@@ -153,6 +145,26 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", m.AllocationCount()).
 		Int("kept", len(m.Allocations)).Int("events_kept", m.Result.Len()).Msg("model folded")
 	return m, nil
+}
+
+// foldNarrow is what a fold keeps for the output's filter besides what
+// the rules need.
+func (e *env) foldNarrow() fold.Narrow {
+	var n fold.Narrow
+	f := e.filter
+	switch {
+	case f.NarrowsAllocations() && (e.listsAllocations || f.Alloc.IsSet() || f.Job.IsSet()):
+		// the stories the output is narrowed to, kept as the batch has
+		// them: for a timeline; for findings, those checkNarrowed looks
+		// for (a TaskManager's log is in the model whatever is kept, and
+		// all of a TaskManager's stories would be many)
+		n.Pin = f.Pins
+	case e.listsAllocations && f.Windowed():
+		// a timeline of the last two hours: each story kept until it
+		// cannot be in them
+		n.Outside = f.Outside
+	}
+	return n
 }
 
 // checkNarrowed is narrowFlags.check on the model built. A fold's model

@@ -80,8 +80,9 @@ left as a zombie, or dropped by a TaskManager restart.`,
 			if err := e.checkFoldMode(); err != nil {
 				return err
 			}
-			// narrowed to allocations, a fold keeps them (Filter.Pins)
-			e.filter, e.narrow, e.foldFormat, e.listsAllocations = f, &nf, f.NarrowsAllocations(), true
+			// narrowed to allocations or to a time, a fold keeps them
+			// (Filter.Pins, Filter.Outside)
+			e.filter, e.narrow, e.foldFormat, e.listsAllocations = f, &nf, f.NarrowsAllocations() || f.Windowed(), true
 			m, folded, err := e.buildModel(cmd, args, &rf)
 			if err != nil {
 				return err
@@ -103,7 +104,7 @@ left as a zombie, or dropped by a TaskManager restart.`,
 	rf.register(cmd)
 	nf.register(cmd, true, false)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
-	registerFold(cmd, e, " when narrowed to an allocation, a job or a TaskManager")
+	registerFold(cmd, e, " when narrowed to an allocation, a job, a TaskManager or a time")
 	return cmd
 }
 
