@@ -52,8 +52,12 @@ func (r *Result) CanReadAgain(k int) error {
 		why = "a duplicate of " + in.DuplicateOf
 	case path == "-":
 		why = "standard input"
-	case in.Wrapper != "" || r.Files[k].Stream != "":
-		why = "a wrapped log or an export"
+	case r.Files[k].Stream != "" || in.Wrapper == wrapYARN || in.Wrapper == wrapKubePrefix:
+		// (one log of several in the file, or the file's lines sorted
+		// into logs: the read again reads them as the read did only
+		// whole; a container runtime's wrapper holds one log, read again
+		// as the read read it)
+		why = "one of the logs a file holds, or an export"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
 	case r.identity == nil && in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):

@@ -1,0 +1,109 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// TestFoldWrappedLogs: the simulated incidents of every version as a
+// container runtime keeps them (CRI, Docker's JSON, kubectl --timestamps:
+// every line wrapped, a long one split by CRI into pieces) audit on the
+// fold's model as the batch audits them, byte for byte, and fold.
+func TestFoldWrappedLogs(t *testing.T) {
+	seeds := uint64(3)
+	if testing.Short() {
+		seeds = 1
+	}
+	if *soak > 0 {
+		seeds = uint64(*soak)
+	}
+	total, folded := 0, 0
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			for seed := uint64(1); seed <= seeds; seed++ {
+				r, err := Run(scenarioFor(v, seed))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, wrapper := range []string{"cri", "docker", "kubectl"} {
+					dir := t.TempDir()
+					for name, text := range r.Files {
+						if err := os.WriteFile(filepath.Join(dir, name), []byte(wrapLines(t, text, wrapper)), 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+					total++
+					m, err := fold.Build([]string{dir}, parser.Options{})
+					if errors.Is(err, fold.ErrNotFoldable) {
+						if testing.Verbose() {
+							t.Logf("%s: refused: %v", wrapper, err)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					folded++
+					full, err := parser.Read([]string{dir}, parser.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if full.Inputs[0].Wrapper == "" {
+						t.Fatalf("%s: the read found no wrapper", wrapper)
+					}
+					batch := reconstruct.Build(full)
+					for _, format := range []string{"json", "table"} {
+						if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
+							t.Fatalf("seed %d, %s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, wrapper, format, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+	t.Logf("%d wrapped reads, %d folded", total, folded)
+	if folded < total/2 {
+		t.Errorf("only %d of %d wrapped reads folded", folded, total)
+	}
+}
+
+// wrapLines wraps every line of text as a container runtime writes it
+// (cri, docker, kubectl --timestamps), at made-up instants a millisecond
+// apart; CRI splits a line longer than 120 bytes into partial pieces.
+func wrapLines(t *testing.T, text, wrapper string) string {
+	t.Helper()
+	var b strings.Builder
+	at := time.Date(2021, 3, 14, 9, 0, 0, 0, time.UTC)
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		at = at.Add(time.Millisecond)
+		ts := at.Format(time.RFC3339Nano)
+		switch wrapper {
+		case "cri":
+			for len(line) > 120 {
+				fmt.Fprintf(&b, "%s stdout P %s\n", ts, line[:120])
+				line = line[120:]
+			}
+			fmt.Fprintf(&b, "%s stdout F %s\n", ts, line)
+		case "docker":
+			j, err := json.Marshal(map[string]string{"log": line + "\n", "stream": "stdout", "time": ts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(j)
+			b.WriteByte('\n')
+		default:
+			fmt.Fprintf(&b, "%s %s\n", ts, line)
+		}
+	}
+	return b.String()
+}
