@@ -55,6 +55,8 @@ type Result struct {
 	// bounds: the time bounds of every event read, where the result holds
 	// only some (SetTimeBounds)
 	bounds *TimeBounds
+	// logsOf counts the inputs read from each path (logsIn)
+	logsOf map[string]int
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is
@@ -217,6 +219,10 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			}
 			res.Files = append(res.Files, FileInfo{Path: sum.Path, Stream: sum.Stream})
 			res.readFrom = append(res.readFrom, sum.Path)
+			if res.logsOf == nil {
+				res.logsOf = map[string]int{}
+			}
+			res.logsOf[sum.Path]++
 			res.Inputs = append(res.Inputs, sum)
 			if dupOf == "" {
 				res.fills = append(res.fills, st.fillsRead())
@@ -595,7 +601,7 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	st.classifier.SumText = st.events.away // no text made to be dropped
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	if fr.emit != nil {
-		st.events.emit = fr.emit.block(len(fr.streams))
+		st.events.emit = fr.emit.block(name)
 	}
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)

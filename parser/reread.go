@@ -52,14 +52,10 @@ func (r *Result) CanReadAgain(k int) error {
 		why = "a duplicate of " + in.DuplicateOf
 	case path == "-":
 		why = "standard input"
-	case r.Files[k].Stream != "" || in.Wrapper == wrapYARN || in.Wrapper == wrapKubePrefix:
-		// (one log of several in the file, or the file's lines sorted
-		// into logs: the read again reads them as the read did only
-		// whole; a container runtime's wrapper holds one log, read again
-		// as the read read it)
-		why = "one of the logs a file holds, or an export"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
+	case r.logsIn(k) > MaxLogsReadAgain:
+		why = fmt.Sprintf("one of the %d logs of a file (each read again reads the whole file: at most %d)", r.logsIn(k), MaxLogsReadAgain)
 	case r.identity == nil && in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
 		// joinIdentities names its events from the other inputs' lines
 		why = "a TaskManager log named after its file"
@@ -74,6 +70,15 @@ func (r *Result) CanReadAgain(k int) error {
 	}
 	return nil
 }
+
+// MaxLogsReadAgain is how many logs a file may hold (kubectl logs --prefix
+// of several pods, YARN's aggregation, a log-store export) for ReadAgain
+// to read each again: each is read again by reading the whole file, so a
+// fold of such a file reads it that many times a pass.
+const MaxLogsReadAgain = 8
+
+// logsIn counts the inputs read from the file input k was read from.
+func (r *Result) logsIn(k int) int { return r.logsOf[r.readFrom[k]] }
 
 // ReadAgain starts reading input k of r (its place in r.Inputs) again, on a
 // goroutine of its own: the events Next hands over are those of r's input
@@ -103,7 +108,11 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 	}
 	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
 	opts.lone, opts.files, opts.noHints = true, 1, true
-	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2)}
+	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream}
+	// (a file of several logs — kubectl --prefix, YARN's aggregation, a
+	// log-store export — is read again whole for each: the others' lines
+	// are read and let go)
+	e.others = r.logsIn(k) > 1
 	if !r.pending {
 		// named as the join named them (none pending: as read, for the
 		// caller to make the join from)
@@ -169,18 +178,23 @@ type emitter struct {
 	fill  int            // the fill in effect
 	next  int            // the number of the next event
 	err   error          // what ended the read early (set before ch closes)
-	extra bool           // the file gave another stream than its first
+	extra bool           // the file gave another log than the read found in it
+	// stream is the log of the file the input is (FileInfo.Stream: ""
+	// for the file's own lines); others: the file held other logs too
+	stream string
+	others bool
 	// named is the ResourceID the read's join of identities gave an event
 	// (Result.joinedName), nil where it has none to give
 	named func(*flinklog.Event) (string, bool)
 }
 
-// block returns what stream number n of the input hands its blocks to: the
-// first stream's are sent on; a file read again that gives another stream
-// is not the file that was read.
-func (e *emitter) block(n int) func(*eventBlock) {
-	if n > 0 {
-		e.extra = true
+// block returns what the file's log named name hands its blocks to: the
+// input's are sent on, the other logs' let go; a file read again that
+// gives another log, where the read found only the input's, is not the
+// file that was read.
+func (e *emitter) block(name string) func(*eventBlock) {
+	if name != e.stream {
+		e.extra = e.extra || !e.others
 		return func(*eventBlock) {}
 	}
 	return e.send
@@ -241,11 +255,20 @@ func (e *emitter) finish(fr fileResult, in *InputSummary) {
 	case e.stop.Load():
 		e.err = errStopped
 		return
-	case e.extra || len(fr.streams) != 1:
+	case e.extra:
 		e.err = fmt.Errorf("%w: %s now holds more than one log", ErrNotRereadable, in.Path)
 		return
 	}
-	st := fr.streams[0]
+	var st *stream
+	for _, s := range fr.streams {
+		if s.sum.Stream == e.stream {
+			st = s
+		}
+	}
+	if st == nil {
+		e.err = fmt.Errorf("read again: %s has changed since it was read (no log %q in it)", in.Path, e.stream)
+		return
+	}
 	if len(st.runs) > 0 {
 		e.err = fmt.Errorf("%w: %s repeats a slot report word for word", ErrNotRereadable, in.Path)
 		return
@@ -283,7 +306,7 @@ func (s stoppable) Read(p []byte) (int, error) {
 // events in that order.
 func (r *Result) WithEvents(events []flinklog.Event) *Result {
 	out := &Result{Files: r.Files, Inputs: r.Inputs, Diagnostics: r.Diagnostics, Skipped: r.Skipped,
-		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader}
+		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf}
 	out.events = storeOf(events)
 	return out
 }

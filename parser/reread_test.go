@@ -2,8 +2,12 @@ package parser
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -16,7 +20,7 @@ import (
 // rereadable, never answered otherwise.
 func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 	var paths []string
-	for _, dir := range []string{"../testdata/logs", "../testdata/hostile"} {
+	for _, dir := range []string{"../testdata/logs", "../testdata/hostile", "../testdata/exports"} {
 		m, _ := filepath.Glob(filepath.Join(dir, "*"))
 		paths = append(paths, m...)
 	}
@@ -42,6 +46,9 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 						ir, err := first.ReadAgain(k, Options{})
 						if errors.Is(err, ErrNotRereadable) {
 							refused++
+							if testing.Verbose() {
+								t.Log(err)
+							}
 							continue
 						}
 						if err != nil {
@@ -50,6 +57,9 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 						got, err := drain(ir)
 						if errors.Is(err, ErrNotRereadable) {
 							refused++
+							if testing.Verbose() {
+								t.Log(err)
+							}
 							continue
 						}
 						if err != nil {
@@ -109,4 +119,59 @@ func eventsOf(res *Result, file int32) []flinklog.Event {
 		}
 	}
 	return out
+}
+
+// TestReadAgainLogsOfAFile: each log of a file of several (kubectl logs
+// --prefix) is read again, as the read read it, up to MaxLogsReadAgain
+// logs in the file; beyond, each would read the whole file again, and
+// ReadAgain says so rather than read it that many times.
+func TestReadAgainLogsOfAFile(t *testing.T) {
+	src, err := os.ReadFile("../testdata/logs/legacy-1.8.2-race-debug-tm.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	for _, pods := range []int{2, MaxLogsReadAgain, MaxLogsReadAgain + 1} {
+		t.Run(strconv.Itoa(pods), func(t *testing.T) {
+			var b strings.Builder
+			for _, line := range lines {
+				for p := range pods {
+					if line != "" {
+						fmt.Fprintf(&b, "[pod/flink-taskmanager-%d/flink-main-container] %s", p, line)
+					}
+				}
+			}
+			path := filepath.Join(t.TempDir(), "all.log")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			full, err := Read([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(full.Inputs) != pods {
+				t.Fatalf("%d logs read from the file, want %d", len(full.Inputs), pods)
+			}
+			for k, in := range full.Inputs {
+				ir, err := full.ReadAgain(k, Options{})
+				if pods > MaxLogsReadAgain {
+					if !errors.Is(err, ErrNotRereadable) || !strings.Contains(err.Error(), fmt.Sprintf("one of the %d logs of a file", pods)) {
+						t.Fatalf("log %d of %d: %v", k, pods, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := drain(ir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) == 0 {
+					t.Fatalf("log %d: no events read again", k)
+				}
+				sameAsRead(t, got, full, in)
+			}
+		})
+	}
 }

@@ -1,0 +1,125 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+)
+
+// TestFoldFilesOfSeveralLogs: the simulated incidents of every version
+// as one file of every pod's lines (`kubectl logs --prefix`, the pods'
+// lines interleaved) and as YARN's aggregation of the containers' logs
+// (`yarn logs -applicationId`) audit on the fold's model as the batch
+// audits them, byte for byte, and fold: each log of the file is read
+// again on its own.
+func TestFoldFilesOfSeveralLogs(t *testing.T) {
+	seeds := uint64(3)
+	if testing.Short() {
+		seeds = 1
+	}
+	if *soak > 0 {
+		seeds = uint64(*soak)
+	}
+	total, folded := 0, 0
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			for seed := uint64(1); seed <= seeds; seed++ {
+				cfg := scenarioFor(v, seed)
+				if cfg.Format == "json" {
+					continue // (YARN's and kubectl's files here are of text logs)
+				}
+				r, err := Run(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				names := slices.Sorted(func(yield func(string) bool) {
+					for name := range r.Files {
+						if !yield(name) {
+							return
+						}
+					}
+				})
+				for _, how := range []string{"kubectl", "yarn"} {
+					path := filepath.Join(t.TempDir(), how+".log")
+					if err := os.WriteFile(path, []byte(severalLogs(r, names, how)), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					total++
+					m, err := fold.Build([]string{path}, parser.Options{})
+					if errors.Is(err, fold.ErrNotFoldable) {
+						if testing.Verbose() {
+							t.Logf("%s: refused: %v", how, err)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					folded++
+					full, err := parser.Read([]string{path}, parser.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(full.Inputs) < 2 {
+						t.Fatalf("%s: the read found %d log(s) in the file", how, len(full.Inputs))
+					}
+					batch := reconstruct.Build(full)
+					for _, format := range []string{"json", "table"} {
+						if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
+							t.Fatalf("seed %d, %s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, how, format, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+	t.Logf("%d files of several logs, %d folded", total, folded)
+	if folded < total/2 {
+		t.Errorf("only %d of %d files of several logs folded", folded, total)
+	}
+}
+
+// severalLogs is one file of the run's logs: kubectl's --prefix (a line of
+// each pod's in turn) or YARN's aggregation (a container's log after the
+// other's, framed).
+func severalLogs(r *Result, names []string, how string) string {
+	var b strings.Builder
+	if how == "yarn" {
+		for k, name := range names {
+			text := r.Files[name]
+			fmt.Fprintf(&b, "Container: container_e03_1614000000000_0007_01_%06d on host-%d_45454\n", k+1, k)
+			b.WriteString("LogAggregationType: AGGREGATED\n=====================================================================\n")
+			fmt.Fprintf(&b, "LogType:%s\nLogLastModifiedTime:Mon Feb 22 14:05:00 +0000 2021\nLogLength:%d\nLogContents:\n", name, len(text))
+			b.WriteString(text)
+			if !strings.HasSuffix(text, "\n") {
+				b.WriteByte('\n')
+			}
+			fmt.Fprintf(&b, "End of LogType:%s\n*******************************************************************************\n\n", name)
+		}
+		return b.String()
+	}
+	lines := make([][]string, len(names))
+	for k, name := range names {
+		lines[k] = strings.Split(strings.TrimSuffix(r.Files[name], "\n"), "\n")
+	}
+	for i := 0; ; i++ {
+		more := false
+		for k, name := range names {
+			if i < len(lines[k]) {
+				more = true
+				fmt.Fprintf(&b, "[pod/flink-%s/flink-main-container] %s\n", strings.TrimSuffix(name, filepath.Ext(name)), lines[k][i])
+			}
+		}
+		if !more {
+			return b.String()
+		}
+	}
+}
