@@ -314,7 +314,17 @@ func (f *Filter) EventFilter(res *parser.Result) func(ev *flinklog.Event) bool {
 	if !f.Active() {
 		return nil
 	}
-	w := f.resolve(res)
+	bounds := res.TimeBounds()
+	return f.EventFilterIn(&bounds)
+}
+
+// EventFilterIn is EventFilter in logs whose times span bounds (nil: the
+// time window is not looked at).
+func (f *Filter) EventFilterIn(bounds *parser.TimeBounds) func(ev *flinklog.Event) bool {
+	var w window
+	if bounds != nil {
+		w = f.windowIn(bounds)
+	}
 	return func(ev *flinklog.Event) bool {
 		if f.Alloc.IsSet() && ev.Alloc != f.Alloc && ev.Other != f.Alloc ||
 			f.Job.IsSet() && ev.Job != f.Job ||

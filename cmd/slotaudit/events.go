@@ -2,10 +2,13 @@ package main
 
 import (
 	"errors"
+	"slices"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/report"
 )
 
@@ -41,23 +44,44 @@ layout, Flink version, components, TaskManager, and what became of its records.`
 	return cmd
 }
 
+// eventsKeep: a narrowed events keeps only what it shows as it reads (a
+// test turns it off, for the full read to compare with).
+var eventsKeep = true
+
 func runEvents(cmd *cobra.Command, e *env, opts *eventsOptions) error {
+	if e.reported == nil {
+		e.reported = map[string]bool{} // a read for the time bounds first logs nothing twice
+	}
 	f, err := opts.narrow.filter()
 	if err != nil {
 		return err
 	}
-	// One allocation's or one job's events, out of a month of logs: the
-	// read keeps those only. (A time bound counted back from the logs' end
-	// needs every event's time, and a TaskManager's ResourceID is settled
-	// by the read itself: those filter what a full read kept.)
-	if (f.Alloc.IsSet() || f.Job.IsSet()) && f.Since.Arg == "" && f.Until.Arg == "" {
+	// One allocation's or one job's events, or the last hour's, out of a
+	// month of logs: the read keeps those only. A time bound counted back
+	// from the logs' end (or a time of day, placed on their first day)
+	// needs every event's time: a first read keeps none and notes them
+	// all. (A TaskManager's ResourceID is settled by the read itself: that
+	// filters what a full read kept.)
+	var bounds *parser.TimeBounds
+	if f.Windowed() && f.TaskManager == "" && !slices.Contains(opts.paths, "-") && eventsKeep {
+		b, err := e.readTimeBounds(cmd, opts)
+		if err != nil {
+			return err
+		}
+		bounds = &b
+	}
+	if (f.Alloc.IsSet() || f.Job.IsSet() || bounds != nil) && f.TaskManager == "" && eventsKeep {
+		in := f.EventFilterIn(bounds)
 		opts.read.keep = func(ev *flinklog.Event) bool {
-			return (!f.Alloc.IsSet() || ev.Alloc == f.Alloc || ev.Other == f.Alloc) && (!f.Job.IsSet() || ev.Job == f.Job)
+			return in(ev)
 		}
 	}
 	res, err := e.read(cmd.Context(), opts.paths, &opts.read)
 	if err != nil {
 		return err
+	}
+	if bounds != nil {
+		res.SetTimeBounds(*bounds)
 	}
 	if err := report.WriteEvents(e.stdout, res, f.EventFilter(res)); err != nil {
 		return err
@@ -71,4 +95,28 @@ func runEvents(cmd *cobra.Command, e *env, opts *eventsOptions) error {
 		return &nothingToJudgeError{inputs: len(res.Inputs)}
 	}
 	return nil
+}
+
+// readTimeBounds reads the inputs keeping no event, for the bounds of
+// every event's time (what a filter's window is placed by).
+func (e *env) readTimeBounds(cmd *cobra.Command, opts *eventsOptions) (parser.TimeBounds, error) {
+	var mu sync.Mutex
+	var b parser.TimeBounds
+	first := opts.read
+	first.deferIdentities = true // (times are all it wants)
+	first.keep = func(ev *flinklog.Event) bool {
+		mu.Lock()
+		b.Note(ev.Time)
+		mu.Unlock()
+		return false
+	}
+	res, err := e.read(cmd.Context(), opts.paths, &first)
+	if err != nil {
+		return b, err
+	}
+	// (a read keeps each input's first events whatever Keep says)
+	for i := range res.All() {
+		b.Note(res.Time(i))
+	}
+	return b, nil
 }
