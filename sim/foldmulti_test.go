@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slotaudit/slotaudit/fold"
 	"github.com/slotaudit/slotaudit/parser"
-	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
 // TestFoldFilesOfSeveralLogs: the simulated incidents of every version
@@ -53,29 +50,12 @@ func TestFoldFilesOfSeveralLogs(t *testing.T) {
 						t.Fatal(err)
 					}
 					total++
-					m, err := fold.Build([]string{path}, parser.Options{})
-					if errors.Is(err, fold.ErrNotFoldable) {
-						if testing.Verbose() {
-							t.Logf("%s: refused: %v", how, err)
+					if foldsAsTheBatch(t, []string{path}, fmt.Sprintf("seed %d, %s", seed, how), func(full *parser.Result) {
+						if len(full.Inputs) < 2 {
+							t.Fatalf("%s: the read found %d log(s) in the file", how, len(full.Inputs))
 						}
-						continue
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					folded++
-					full, err := parser.Read([]string{path}, parser.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if len(full.Inputs) < 2 {
-						t.Fatalf("%s: the read found %d log(s) in the file", how, len(full.Inputs))
-					}
-					batch := reconstruct.Build(full)
-					for _, format := range []string{"json", "table"} {
-						if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
-							t.Fatalf("seed %d, %s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, how, format, got, want)
-						}
+					}) {
+						folded++
 					}
 				}
 			}

@@ -43,29 +43,12 @@ func TestFoldWrappedLogs(t *testing.T) {
 						}
 					}
 					total++
-					m, err := fold.Build([]string{dir}, parser.Options{})
-					if errors.Is(err, fold.ErrNotFoldable) {
-						if testing.Verbose() {
-							t.Logf("%s: refused: %v", wrapper, err)
+					if foldsAsTheBatch(t, []string{dir}, fmt.Sprintf("seed %d, %s", seed, wrapper), func(full *parser.Result) {
+						if full.Inputs[0].Wrapper == "" {
+							t.Fatalf("%s: the read found no wrapper", wrapper)
 						}
-						continue
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					folded++
-					full, err := parser.Read([]string{dir}, parser.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if full.Inputs[0].Wrapper == "" {
-						t.Fatalf("%s: the read found no wrapper", wrapper)
-					}
-					batch := reconstruct.Build(full)
-					for _, format := range []string{"json", "table"} {
-						if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
-							t.Fatalf("seed %d, %s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, wrapper, format, got, want)
-						}
+					}) {
+						folded++
 					}
 				}
 			}
@@ -106,4 +89,34 @@ func wrapLines(t *testing.T, text, wrapper string) string {
 		}
 	}
 	return b.String()
+}
+
+// foldsAsTheBatch folds paths and, unless the fold refuses them (false),
+// audits the fold's model and the batch's in JSON and as a table: the same
+// bytes, or the test fails, saying what (the read's; check looks at the
+// full read first).
+func foldsAsTheBatch(t *testing.T, paths []string, what string, check func(full *parser.Result)) bool {
+	t.Helper()
+	m, err := fold.Build(paths, parser.Options{})
+	if errors.Is(err, fold.ErrNotFoldable) {
+		if testing.Verbose() {
+			t.Logf("%s: refused: %v", what, err)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(full)
+	batch := reconstruct.Build(full)
+	for _, format := range []string{"json", "table"} {
+		if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
+			t.Fatalf("%s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", what, format, got, want)
+		}
+	}
+	return true
 }
