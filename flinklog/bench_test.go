@@ -14,28 +14,3 @@ func BenchmarkMatchTemplate(b *testing.B) {
 		matchTemplate(noise, &ev)
 	}
 }
-
-// BenchmarkHasAnchor: the anchor search on the messages of chatter (Kafka
-// fetches, heartbeats, ZooKeeper pings, checkpoints): what nearly every
-// record of a noisy log costs it.
-func BenchmarkHasAnchor(b *testing.B) {
-	msgs := [][]byte{
-		[]byte("[Consumer clientId=consumer-3, groupId=flink-events] Fetch READ_UNCOMMITTED at offset 632756606 for partition events-4 returned fetch data (error=NONE, highWaterMark=632761623, lastStableOffset = -1, logStartOffset = 0, abortedTransactions = null, recordsSizeInBytes=437502)"),
-		[]byte("[Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-11 at offset 632756931 to node kafka-2.kafka:9092 (id: 2 rack: null)"),
-		[]byte("Received heartbeat request from 861ef3e8f7038a6775e842a376565d67."),
-		[]byte("Got ping response for sessionid: 0x1000008a7ffd3cc after 0ms"),
-		[]byte("Starting checkpoint (160) CHECKPOINT on task Map (3/8)"),
-	}
-	n := 0
-	for _, m := range msgs {
-		n += len(m)
-	}
-	b.SetBytes(int64(n))
-	for b.Loop() {
-		for _, m := range msgs {
-			if HasAnchor(m) {
-				b.Fatalf("an anchor in %q", m)
-			}
-		}
-	}
-}
