@@ -162,3 +162,22 @@ func FuzzAnchors(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHasAnchor: HasAnchor says what hasAnchorReference says, of any
+// text.
+func FuzzHasAnchor(f *testing.F) {
+	seedLogLines(f)
+	for _, msg := range messageSeeds() {
+		f.Add([]byte(msg))
+	}
+	for _, w := range append(Anchors(), rpcForms...) {
+		f.Add([]byte(w))
+		f.Add([]byte(noise[:len(w)%64] + w + noise[:40]))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := hasAnchorReference(b)
+		if got := HasAnchor(b); got != want {
+			t.Fatalf("HasAnchor(%q) = %v, the reference %v", b, got, want)
+		}
+	})
+}
