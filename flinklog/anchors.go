@@ -160,9 +160,11 @@ func containsFoldASCII(b []byte, word string) bool {
 
 // HasAnchor reports whether b holds an anchor (see Anchors). It looks at
 // one place in anchorStride: every anchor is at least anchorMin bytes
-// long, so each occurrence holds one of those places, and a bitmap of the
-// 4-byte grams that can sit there says where an anchor may be, checked
-// then in full. The RPC addresses, shorter, are found by their rare '/'.
+// long, so each occurrence holds every anchorStride-th place of it,
+// whatever its alignment, and for each alignment a bitmap of 4-byte grams
+// holds the gram of the anchor that sits there (the rarest one where a
+// long anchor offers several), checked then in full. The RPC addresses,
+// shorter, are found by their rare '/'.
 func HasAnchor(b []byte) bool {
 	a := &anchorSet
 	for p := 0; p+anchorGram <= len(b); p += anchorStride {
@@ -279,30 +281,25 @@ var anchorSet = func() (a struct {
 		if len(w) < anchorMin || strings.ContainsAny(w, "\r\n") {
 			panic("flinklog: anchor " + strconv.Quote(w) + " is shorter than HasAnchor finds, or spans lines")
 		}
-		// the grams of anchorStride consecutive places, the rarest run
-		best, bestScore := 0, -1<<30
-		for at := 0; at+anchorStride+anchorGram-1 <= len(w); at++ {
-			score := 0
-			for _, c := range []byte(w[at : at+anchorStride+anchorGram-1]) {
-				score += byteRarity(c)
-			}
-			for k := at; k < at+anchorStride; k++ {
-				if commonGrams[w[k:k+anchorGram]] {
-					score -= 8
+		// An occurrence at q is sampled at its places k with q+k a
+		// multiple of anchorStride: all of one residue of k. One gram of
+		// each residue is enough, the rarest: a long anchor need not give
+		// the bitmap a common gram ("rom ", " con") that chatter would
+		// send to the table at every turn.
+		for r := 0; r < anchorStride; r++ {
+			best, bestScore := r, -1<<30
+			for k := r; k+anchorGram <= len(w); k += anchorStride {
+				if score := gramRarity(w[k : k+anchorGram]); score > bestScore {
+					best, bestScore = k, score
 				}
 			}
-			if score > bestScore {
-				best, bestScore = at, score
-			}
-		}
-		for k := best; k < best+anchorStride; k++ {
-			g := binary.LittleEndian.Uint32([]byte(w[k : k+anchorGram]))
+			g := binary.LittleEndian.Uint32([]byte(w[best : best+anchorGram]))
 			h := gramHash(g)
 			a.bits[h>>6] |= 1 << (h & 63)
 			if grams[g] == nil {
 				order = append(order, g)
 			}
-			grams[g] = append(grams[g], gramRef{int32(i), int32(k)})
+			grams[g] = append(grams[g], gramRef{int32(i), int32(best)})
 		}
 	}
 	if 2*len(order) > len(a.table) {
@@ -319,8 +316,19 @@ var anchorSet = func() (a struct {
 	return a
 }()
 
+// gramRarity scores a gram by how seldom log text holds it, and so sends
+// HasAnchor to the table: its bytes' rarity, less for each time
+// commonGrams count its hash (its own, or another's that shares its bit).
+func gramRarity(g string) int {
+	score := 0
+	for _, c := range []byte(g) {
+		score += byteRarity(c)
+	}
+	return score - 8*commonHashes[gramHash(binary.LittleEndian.Uint32([]byte(g)))]
+}
+
 // byteRarity weighs a byte by how seldom log text holds it (see
-// rarestByte): HasAnchor samples the rarest run of an anchor, so that
+// rarestByte): HasAnchor samples the rarest grams of an anchor, so that
 // common text (a heartbeat's "Received ") is seldom checked in full.
 func byteRarity(c byte) int {
 	switch {
@@ -337,16 +345,52 @@ func byteRarity(c byte) int {
 }
 
 // commonGrams are 4-byte grams that log text is full of (English,
-// heartbeats, Kafka fetches, logger names): a run of an anchor holding
-// one would make HasAnchor check many places in full.
-var commonGrams = func() map[string]bool {
-	m := map[string]bool{}
+// heartbeats, Kafka fetches, logger names), and those of chatter, each
+// weighed by how often it is met there (a gram of chatter twice: it
+// recurs in every record of its kind): an anchor sampled at one would
+// make HasAnchor check many places in full.
+var commonGrams = func() map[string]int {
+	m := map[string]int{}
 	for _, w := range strings.Fields(`tion atio ing_ the_ _the and_ _and from rom_ _fro with ith_ _wit for_ _for
 		requ eque ques uest est_ Rece ecei ceiv eive ived ved_ Mana mana anag nage ager ger_ sour ourc urce rce_
 		esou reso Star tart art_ able arti tche ask_ Task task _to_ _res _man _of_ _job _slo _sl ed_t er_f
 		ent_ _is_ _in_ ion_ _fro t_re _req ted_ _at_ ffse fset set_ Fetc etch tch_ hear eart artb rtbe tbea beat eat_
 		Hear _hea time ime. _off t_of acti orte rofi ofil file ing. _Tas sk_m k_ma _Man Mana ager`) {
-		m[strings.ReplaceAll(w, "_", " ")] = true
+		m[strings.ReplaceAll(w, "_", " ")]++
+	}
+	for _, line := range chatter {
+		for i := 0; i+anchorGram <= len(line); i++ {
+			m[line[i:i+anchorGram]] += 2
+		}
+	}
+	return m
+}()
+
+// chatter: what most records of a DEBUG log say (Kafka's consumer,
+// heartbeats, ZooKeeper, checkpoints, the network stack), none of it read
+// by Classify.
+var chatter = []string{
+	"[Consumer clientId=consumer-3, groupId=flink-events] Fetch READ_UNCOMMITTED at offset 632756606 for partition events-4 returned fetch data (error=NONE, highWaterMark=632761623, lastStableOffset = -1, logStartOffset = 0, abortedTransactions = null, recordsSizeInBytes=437502)",
+	"[Consumer clientId=consumer-3, groupId=flink-events] Added READ_UNCOMMITTED fetch request for partition events-11 at offset 632756931 to node kafka-2.kafka:9092 (id: 2 rack: null)",
+	"[Consumer clientId=consumer-1, groupId=flink] Sending READ_UNCOMMITTED IncrementalFetchRequest(toSend=(), toForget=(), implied=(events-0, events-1)) to broker kafka-0.kafka:9092 (id: 0 rack: null)",
+	"[Consumer clientId=consumer-1, groupId=flink] Node 0 sent an incremental fetch response with throttleTimeMs = 0 for session 1538934432 with 0 response partition(s), 2 implied partition(s)",
+	"Received heartbeat request from 861ef3e8f7038a6775e842a376565d67.",
+	"Received heartbeat from 861ef3e8f7038a6775e842a376565d67.",
+	"Got ping response for sessionid: 0x1000008a7ffd3cc after 0ms",
+	"Received acknowledge message for checkpoint 17 from task 5c2f0e1a9b8d7c6e5f4a3b2c1d0e9f8a of job 3d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a at container-1.",
+	"Starting checkpoint (160) CHECKPOINT on task Map (3/8)",
+	"Completed checkpoint 17 for job 3d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a (12345 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).",
+	"Triggering checkpoint 18 (type=CheckpointType{name='Checkpoint', sharingFilesStrategy=FORWARD_BACKWARD}) @ 1615712400000 for job 3d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a.",
+	"Successfully sent partition request to channel [id: 0x8c0e0d1a, L:/10.0.0.5:40123 - R:10.0.0.6:35211], client: [id: 0x1f2e3d4c]",
+}
+
+// commonHashes: commonGrams by gramHash.
+var commonHashes = func() map[uint32]int {
+	m := map[uint32]int{}
+	for g, n := range commonGrams {
+		if len(g) == anchorGram {
+			m[gramHash(binary.LittleEndian.Uint32([]byte(g)))] += n
+		}
 	}
 	return m
 }()
