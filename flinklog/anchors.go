@@ -3,6 +3,7 @@ package flinklog
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,43 +159,52 @@ func containsFoldASCII(b []byte, word string) bool {
 	return false
 }
 
-// HasAnchor reports whether b holds an anchor (see Anchors). It looks at
-// one place in anchorStride: every anchor is at least anchorMin bytes
-// long, so each occurrence holds every anchorStride-th place of it,
-// whatever its alignment, and for each alignment a bitmap of 4-byte grams
-// holds the gram of the anchor that sits there (the rarest one where a
-// long anchor offers several), checked then in full. The RPC addresses,
-// shorter, are found by their rare '/'.
+// HasAnchor reports whether b holds an anchor (see Anchors) or an RPC
+// address (akka:// or pekko://, with or without .tcp).
+//
+// It looks at one place in anchorStride: every anchor is at least
+// anchorMin bytes long, so each occurrence holds every anchorStride-th
+// place of it, whatever its alignment, and for each alignment a table of
+// 4-byte grams (hit, by gramHash) holds the gram of the anchor that sits
+// there (the rarest one where a long anchor offers several), checked then
+// in full. The RPC addresses, shorter, are found by their ":/".
+//
+// On amd64 with AVX2 a kernel first reads the places, and two pairs of
+// bytes (pairKeys), 56 bytes at a time with one branch; the portable code
+// reads b only from where the kernel finds one (in about one record in
+// fifty of a chatty log, half of them with an anchor).
 func HasAnchor(b []byte) bool {
-	a := &anchorSet
-	for p := 0; p+anchorGram <= len(b); p += anchorStride {
-		g := binary.LittleEndian.Uint32(b[p:])
-		h := gramHash(g)
-		if a.bits[h>>6]&(1<<(h&63)) == 0 {
-			continue
+	from := 0
+	if haveAnchorKernel && len(b) >= anchorKernelMin {
+		if from = anchorKernel(b, (len(b)-anchorGram)/anchorStride*anchorStride); from < 0 {
+			return false
 		}
-		for k := h & tableMask; a.table[k].n > 0; k = (k + 1) & tableMask {
-			e := &a.table[k]
-			if e.gram != g {
-				continue
-			}
-			for _, r := range a.refs[e.first : e.first+e.n] {
-				w := a.anchors[r.anchor]
-				if q := p - int(r.off); q >= 0 && q+len(w) <= len(b) && string(b[q:q+len(w)]) == w {
-					return true
-				}
-			}
-			break
+		// an anchor the kernel finds by a pair starts up to pairReach
+		// before it
+		from = max(from-anchorSet.pairReach, 0)
+	}
+	return hasAnchorFrom(b, from)
+}
+
+// hasAnchorFrom is HasAnchor, portable, for a b that holds no anchor and
+// no RPC address that starts before from (a multiple of anchorStride):
+// the sampled places from there, then the '/'.
+func hasAnchorFrom(b []byte, from int) bool {
+	a := &anchorSet
+	for p := from; p+anchorGram <= len(b); p += anchorStride {
+		g := binary.LittleEndian.Uint32(b[p:])
+		if a.hit[gramHash(g)] != 0 && a.anchorAt(b, p, g) {
+			return true
 		}
 	}
-	for off := 0; ; {
-		i := bytes.IndexByte(b[off:], '/')
+	for off := from + 1; off+1 < len(b); {
+		i := bytes.IndexByte(b[off:len(b)-1], '/')
 		if i < 0 {
 			return false
 		}
 		i += off
 		off = i + 1
-		if i < 1 || i+1 >= len(b) || b[i-1] != ':' || b[i+1] != '/' {
+		if b[i-1] != ':' || b[i+1] != '/' {
 			continue
 		}
 		for _, sch := range rpcSchemes {
@@ -203,10 +213,38 @@ func HasAnchor(b []byte) bool {
 			}
 		}
 	}
+	return false
+}
+
+// anchorAt reports whether the gram g, at p in b, is one of an anchor
+// that b holds there.
+func (a *anchorTable) anchorAt(b []byte, p int, g uint32) bool {
+	for k := gramHash(g) & tableMask; a.table[k].n > 0; k = (k + 1) & tableMask {
+		e := &a.table[k]
+		if e.gram != g {
+			continue
+		}
+		for _, r := range a.refs[e.first : e.first+e.n] {
+			w := a.anchors[r.anchor]
+			if q := p - int(r.off); q >= 0 && q+len(w) <= len(b) && string(b[q:q+len(w)]) == w {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // rpcSchemes: what VersionHints.Note looks for right before "://".
 var rpcSchemes = []string{"pekko.tcp", "akka.tcp", "pekko", "akka"}
+
+// pairAnchors: the anchors the kernel finds by a pair of bytes they hold,
+// rather than by their sampled grams. "AllocationID{" is short: one of
+// its alignments is sampled only at "tion", one of the commonest grams of
+// English and of Kafka's fetch lines (partition, abortedTransactions),
+// which stopped the kernel in one record in seven of a simulated chatty
+// log; "D{" stops it nowhere there.
+var pairAnchors = map[string]string{"AllocationID{": "D{"}
 
 const (
 	anchorGram   = 4
@@ -218,7 +256,8 @@ const (
 // tableMask: anchorSet.table's size, less one
 const tableMask = 4095
 
-// gramHash spreads a 4-byte gram over the bitmap's 2^16 bits.
+// gramHash spreads a 4-byte gram over anchorSet.hit (anchors_amd64.s
+// computes the same).
 func gramHash(g uint32) uint32 { return (g * 0x9e3779b1) >> 16 }
 
 type gramRef struct {
@@ -232,16 +271,33 @@ type gramEntry struct {
 	first, n uint16 // refs[first:first+n]; n=0: an empty slot
 }
 
-// anchorSet: the anchors, the bitmap of their sampled grams (by gramHash)
-// and, for a gram the bitmap lets through, where it sits in which
-// anchors (an open-addressed table: a map lookup per hit cost a fifth of
-// the search).
-var anchorSet = func() (a struct {
-	anchors []string
-	bits    [1 << 16 / 64]uint64
-	table   [tableMask + 1]gramEntry
-	refs    []gramRef
-}) {
+// Bits of anchorTable.hit: a gram of an anchor the kernel finds by its
+// grams, or of one it finds by a pair (the portable code reads both).
+const (
+	hitKernel = 1 << iota
+	hitPortable
+)
+
+// anchorTable: the anchors; their sampled grams (hit, by gramHash: bytes
+// rather than bits, so that the kernel tests one with one instruction);
+// for a gram hit lets through, where it sits in which anchors (an
+// open-addressed table: a map lookup per hit cost a fifth of the search);
+// the pairs of bytes the kernel looks for (pairKeys: ":/", then that of
+// pairAnchors); and how far before its pair an anchor of pairAnchors
+// starts, at most, rounded up to a multiple of anchorStride (pairReach).
+type anchorTable struct {
+	anchors   []string
+	hit       [1 << 16]byte
+	table     [tableMask + 1]gramEntry
+	refs      []gramRef
+	pairKeys  [2 * anchorPairs]byte
+	pairReach int
+}
+
+// anchorPairs: how many pairs of bytes the kernel looks for.
+const anchorPairs = 2
+
+var anchorSet = func() (a anchorTable) {
 	set := map[string]bool{string(noSlotAnchor): true, string(noResourceClass): true}
 	for _, t := range catalogue {
 		if t.kind != "" {
@@ -275,17 +331,41 @@ var anchorSet = func() (a struct {
 		a.anchors = append(a.anchors, w)
 	}
 	sort.Strings(a.anchors)
+
+	keys := []string{":/"}
+	for _, w := range a.anchors {
+		key, ok := pairAnchors[w]
+		if !ok {
+			continue
+		}
+		if !slices.Contains(keys, key) {
+			keys = append(keys, key)
+		}
+		at := strings.Index(w, key)
+		if len(keys) > anchorPairs || len(key) != 2 || at < 0 {
+			panic("flinklog: pair " + strconv.Quote(key) + " of anchor " + strconv.Quote(w) + " is not one the kernel can look for")
+		}
+		a.pairReach = max(a.pairReach, (at+anchorStride-1)/anchorStride*anchorStride)
+	}
+	for k, key := range keys {
+		copy(a.pairKeys[2*k:], key)
+	}
+
 	grams := map[uint32][]gramRef{}
 	var order []uint32
 	for i, w := range a.anchors {
 		if len(w) < anchorMin || strings.ContainsAny(w, "\r\n") {
 			panic("flinklog: anchor " + strconv.Quote(w) + " is shorter than HasAnchor finds, or spans lines")
 		}
+		bit := byte(hitKernel)
+		if _, ok := pairAnchors[w]; ok {
+			bit = hitPortable
+		}
 		// An occurrence at q is sampled at its places k with q+k a
 		// multiple of anchorStride: all of one residue of k. One gram of
 		// each residue is enough, the rarest: a long anchor need not give
-		// the bitmap a common gram ("rom ", " con") that chatter would
-		// send to the table at every turn.
+		// hit a common gram ("rom ", " con") that chatter would send to
+		// the table at every turn.
 		for r := 0; r < anchorStride; r++ {
 			best, bestScore := r, -1<<30
 			for k := r; k+anchorGram <= len(w); k += anchorStride {
@@ -294,8 +374,7 @@ var anchorSet = func() (a struct {
 				}
 			}
 			g := binary.LittleEndian.Uint32([]byte(w[best : best+anchorGram]))
-			h := gramHash(g)
-			a.bits[h>>6] |= 1 << (h & 63)
+			a.hit[gramHash(g)] |= bit
 			if grams[g] == nil {
 				order = append(order, g)
 			}
@@ -318,7 +397,7 @@ var anchorSet = func() (a struct {
 
 // gramRarity scores a gram by how seldom log text holds it, and so sends
 // HasAnchor to the table: its bytes' rarity, less for each time
-// commonGrams count its hash (its own, or another's that shares its bit).
+// commonGrams count its hash (its own, or another's that hit shares).
 func gramRarity(g string) int {
 	score := 0
 	for _, c := range []byte(g) {

@@ -84,7 +84,9 @@ func recordMessages(data []byte) [][]byte {
 // whole; sim-l2: one message in 25 of it, 200 kB, which stay in the
 // caches as the record the parser has just read does), of the test logs
 // (testdata, mostly slot records) and of a few lines of chatter. old is
-// the search as it was (hasAnchorOld), for a comparison in the same run.
+// the search as it was (hasAnchorOld), for a comparison in the same run;
+// portable is the search without the kernel (what other architectures
+// run).
 func BenchmarkHasAnchor(b *testing.B) {
 	chatter := [][]byte{
 		[]byte("[Consumer clientId=consumer-3, groupId=flink-events] Fetch READ_UNCOMMITTED at offset 632756606 for partition events-4 returned fetch data (error=NONE, highWaterMark=632761623, lastStableOffset = -1, logStartOffset = 0, abortedTransactions = null, recordsSizeInBytes=437502)"),
@@ -116,6 +118,7 @@ func BenchmarkHasAnchor(b *testing.B) {
 	}{
 		{"old", hasAnchorOld},
 		{"new", HasAnchor},
+		{"portable", func(b []byte) bool { return hasAnchorFrom(b, 0) }},
 	}
 	for _, in := range inputs {
 		msgs, err := in.msgs()

@@ -37,8 +37,8 @@ func hasAnchorReference(b []byte) bool {
 // rpcForms: the RPC addresses HasAnchor finds besides Anchors.
 var rpcForms = []string{"akka://", "akka.tcp://", "pekko://", "pekko.tcp://"}
 
-// checkHasAnchor fails t unless HasAnchor and the reference both say
-// want of b.
+// checkHasAnchor fails t unless HasAnchor (the kernel where there is one),
+// the portable code and the reference all say want of b.
 func checkHasAnchor(t *testing.T, name string, b []byte, want bool) {
 	t.Helper()
 	if got := hasAnchorReference(b); got != want {
@@ -46,6 +46,9 @@ func checkHasAnchor(t *testing.T, name string, b []byte, want bool) {
 	}
 	if got := HasAnchor(b); got != want {
 		t.Errorf("%s: HasAnchor says %v of %q, want %v", name, got, b, want)
+	}
+	if got := hasAnchorFrom(b, 0); got != want {
+		t.Errorf("%s: the portable code says %v of %q, want %v", name, got, b, want)
 	}
 }
 
@@ -58,6 +61,7 @@ func TestHasAnchorEdges(t *testing.T) {
 	if hasAnchorReference([]byte(noise + noise)) {
 		t.Fatal("the noise holds an anchor")
 	}
+	t.Logf("kernel: %v", haveAnchorKernel)
 	long := noise[:200]
 	cases := []struct {
 		name string
@@ -102,9 +106,9 @@ func TestHasAnchorEdges(t *testing.T) {
 
 // TestHasAnchorEveryPlace: every anchor and RPC address, alone, and in
 // noise at every offset 0..127 (every alignment to the sampling, and to
-// blocks of 28 or 56 bytes) with noise of lengths that end b in every way
-// such blocks do; and with each of its bytes changed (another case, a
-// neighbour), which the reference decides.
+// the kernel's blocks of 28 or 56 bytes) with noise of lengths that end b
+// in every way the kernel ends it; and with each of its bytes changed
+// (another case, a neighbour), which the reference decides.
 func TestHasAnchorEveryPlace(t *testing.T) {
 	for _, w := range append(Anchors(), rpcForms...) {
 		checkHasAnchor(t, "alone", []byte(w), true)

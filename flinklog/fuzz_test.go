@@ -163,8 +163,8 @@ func FuzzAnchors(f *testing.F) {
 	})
 }
 
-// FuzzHasAnchor: HasAnchor says what hasAnchorReference says, of any
-// text.
+// FuzzHasAnchor: HasAnchor (the kernel where there is one) and the
+// portable code say what hasAnchorReference says, of any text.
 func FuzzHasAnchor(f *testing.F) {
 	seedLogLines(f)
 	for _, msg := range messageSeeds() {
@@ -178,6 +178,9 @@ func FuzzHasAnchor(f *testing.F) {
 		want := hasAnchorReference(b)
 		if got := HasAnchor(b); got != want {
 			t.Fatalf("HasAnchor(%q) = %v, the reference %v", b, got, want)
+		}
+		if got := hasAnchorFrom(b, 0); got != want {
+			t.Fatalf("hasAnchorFrom(%q, 0) = %v, the reference %v", b, got, want)
 		}
 	})
 }
