@@ -169,8 +169,8 @@ func containsFoldASCII(b []byte, word string) bool {
 // there (the rarest one where a long anchor offers several), checked then
 // in full. The RPC addresses, shorter, are found by their ":/".
 //
-// On amd64 with AVX2 a kernel first reads the places, and two pairs of
-// bytes (pairKeys), 56 bytes at a time with one branch; the portable code
+// On amd64 with AVX2 a kernel first reads the places, and the pairs of
+// bytes of pairTables, 56 bytes at a time with one branch; the portable code
 // reads b only from where the kernel finds one (in about one record in
 // fifty of a chatty log, half of them with an anchor).
 func HasAnchor(b []byte) bool {
@@ -282,20 +282,20 @@ const (
 // rather than bits, so that the kernel tests one with one instruction);
 // for a gram hit lets through, where it sits in which anchors (an
 // open-addressed table: a map lookup per hit cost a fifth of the search);
-// the pairs of bytes the kernel looks for (pairKeys: ":/", then that of
-// pairAnchors); and how far before its pair an anchor of pairAnchors
-// starts, at most, rounded up to a multiple of anchorStride (pairReach).
+// the pairs of bytes the kernel looks for (":/", then those of
+// pairAnchors) as VPSHUFB tables (pairTables: the first bytes at their low
+// nibble, then the second bytes at their first's, each twice for the two
+// lanes of a 32-byte register; 0xff, no ASCII byte, elsewhere); and how
+// far before its pair an anchor of pairAnchors starts, at most, rounded
+// up to a multiple of anchorStride (pairReach).
 type anchorTable struct {
-	anchors   []string
-	hit       [1 << 16]byte
-	table     [tableMask + 1]gramEntry
-	refs      []gramRef
-	pairKeys  [2 * anchorPairs]byte
-	pairReach int
+	anchors    []string
+	hit        [1 << 16]byte
+	table      [tableMask + 1]gramEntry
+	refs       []gramRef
+	pairTables [64]byte
+	pairReach  int
 }
-
-// anchorPairs: how many pairs of bytes the kernel looks for.
-const anchorPairs = 2
 
 var anchorSet = func() (a anchorTable) {
 	set := map[string]bool{string(noSlotAnchor): true, string(noResourceClass): true}
@@ -342,13 +342,23 @@ var anchorSet = func() (a anchorTable) {
 			keys = append(keys, key)
 		}
 		at := strings.Index(w, key)
-		if len(keys) > anchorPairs || len(key) != 2 || at < 0 {
+		if len(key) != 2 || at < 0 {
 			panic("flinklog: pair " + strconv.Quote(key) + " of anchor " + strconv.Quote(w) + " is not one the kernel can look for")
 		}
 		a.pairReach = max(a.pairReach, (at+anchorStride-1)/anchorStride*anchorStride)
 	}
-	for k, key := range keys {
-		copy(a.pairKeys[2*k:], key)
+	for i := range a.pairTables {
+		a.pairTables[i] = 0xff
+	}
+	for _, key := range keys {
+		n := key[0] & 15
+		if a.pairTables[n] != 0xff || key[0] >= 0x80 {
+			panic("flinklog: pair " + strconv.Quote(key) + " shares its first byte's low nibble with another, or is not ASCII")
+		}
+		for lane := 0; lane < 32; lane += 16 {
+			a.pairTables[lane+int(n)] = key[0]
+			a.pairTables[32+lane+int(n)] = key[1]
+		}
 	}
 
 	grams := map[uint32][]gramRef{}

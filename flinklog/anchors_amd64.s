@@ -4,15 +4,15 @@
 #include "textflag.h"
 
 // The kernel of HasAnchor (see anchorKernel): the portable code's sampling,
-// 8 places (56 bytes) at a time, and the two pairs of bytes of
-// anchorSet.pairKeys (":/" of the RPC addresses, "D{") by 32-byte compares
-// in the same pass, with one branch a block.
+// 8 places (56 bytes) at a time, and the pairs of bytes of
+// anchorSet.pairTables (":/" of the RPC addresses, "D{") by 32-byte
+// shuffles and compares in the same pass, with one branch a block.
 //
 // Registers: SI b, DX len(b), DI anchorSet.hit, BX the first place of the
 // block in hand, R8 where its pairs are read from, R12 the last place a
 // block of 8 starts at, R13 the first of the last 4 places, R11B the
-// grams' hit bytes or'ed, Y5 the pairs found, Y12 to Y15 the bytes of the
-// two pairs (in every byte).
+// grams' hit bytes or'ed, Y5 the pairs found, Y12 and Y13 the pairs'
+// first and second bytes by the first's low nibble (anchorSet.pairTables).
 
 // PROBE ors into R11B the hit byte of the gram at pos+off (gramHash).
 #define PROBE(pos, off) \
@@ -27,40 +27,37 @@
 	PROBE(pos, off+14); \
 	PROBE(pos, off+21)
 
-// PAIRS ors into Y5 the places of the 32 from pos+off where a pair starts.
+// PAIRS ors into Y5 the places of the 32 from pos+off where a pair starts:
+// a byte is the first of a pair if Y12 holds it at its low nibble, and
+// the next byte is the second if Y13 holds it there (VPSHUFB gives 0 for a
+// byte of 0x80 or more, which is no first byte).
 #define PAIRS(pos, off) \
 	VMOVDQU  off(SI)(pos*1), Y0; \
-	VMOVDQU  off+1(SI)(pos*1), Y1; \
-	VPCMPEQB Y0, Y12, Y2; \
-	VPCMPEQB Y1, Y13, Y3; \
-	VPAND    Y3, Y2, Y2; \
-	VPCMPEQB Y0, Y14, Y0; \
-	VPCMPEQB Y1, Y15, Y1; \
-	VPAND    Y1, Y0, Y0; \
-	VPOR     Y0, Y2, Y0; \
-	VPOR     Y0, Y5, Y5
+	VPSHUFB  Y0, Y12, Y1; \
+	VPCMPEQB Y0, Y1, Y1; \
+	VPSHUFB  Y0, Y13, Y2; \
+	VPCMPEQB off+1(SI)(pos*1), Y2, Y2; \
+	VPAND    Y2, Y1, Y1; \
+	VPOR     Y1, Y5, Y5
 
-// FOUND ends the scan at BX when a probe (hitKernel) or a pair hit, and
-// clears them for the next block.
+// FOUND ends the scan at BX when a probe (hitKernel) or a pair hit. When
+// it goes on, R11 and Y5 are 0 again: the and clears R11's other bits,
+// and a compare's byte is 0 when its top bit is.
 #define FOUND \
 	VPMOVMSKB Y5, AX; \
 	ANDL      $const_hitKernel, R11; \
 	ORL       R11, AX; \
-	JNZ       found; \
-	XORL      R11, R11; \
-	VPXOR     Y5, Y5, Y5
+	JNZ       found
 
-// func anchorScanAVX2(b []byte, hit *[1 << 16]byte, pairs *[4]byte, last int) int
+// func anchorScanAVX2(b []byte, hit *[1 << 16]byte, pairs *[64]byte, last int) int
 TEXT ·anchorScanAVX2(SB), NOSPLIT, $0-56
-	MOVQ b_base+0(FP), SI
-	MOVQ b_len+8(FP), DX
-	MOVQ hit+24(FP), DI
-	MOVQ pairs+32(FP), AX
-	MOVQ last+40(FP), R13
-	VPBROADCASTB 0(AX), Y12
-	VPBROADCASTB 1(AX), Y13
-	VPBROADCASTB 2(AX), Y14
-	VPBROADCASTB 3(AX), Y15
+	MOVQ    b_base+0(FP), SI
+	MOVQ    b_len+8(FP), DX
+	MOVQ    hit+24(FP), DI
+	MOVQ    pairs+32(FP), AX
+	MOVQ    last+40(FP), R13
+	VMOVDQU 0(AX), Y12
+	VMOVDQU 32(AX), Y13
 	XORL  R11, R11
 	VPXOR Y5, Y5, Y5
 	SUBQ  $21, R13      // the first of the last four places
