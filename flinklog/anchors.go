@@ -170,25 +170,26 @@ func containsFoldASCII(b []byte, word string) bool {
 // in full. The RPC addresses, shorter, are found by their ":/".
 //
 // On amd64 with AVX2 a kernel first reads the places, and the pairs of
-// bytes of pairTables, 56 bytes at a time with one branch; the portable code
-// reads b only from where the kernel finds one (in about one record in
-// fifty of a chatty log, half of them with an anchor).
+// bytes of pairTables, 56 bytes at a time with one branch; the portable
+// code reads b only from where the kernel finds one (in about one record
+// in fifty of a chatty log, half of them with an anchor).
 func HasAnchor(b []byte) bool {
 	from := 0
 	if haveAnchorKernel && len(b) >= anchorKernelMin {
 		if from = anchorKernel(b, (len(b)-anchorGram)/anchorStride*anchorStride); from < 0 {
 			return false
 		}
-		// an anchor the kernel finds by a pair starts up to pairReach
-		// before it
+		// an anchor the kernel finds by its pair starts up to pairReach
+		// before it, and may be sampled there
 		from = max(from-anchorSet.pairReach, 0)
 	}
 	return hasAnchorFrom(b, from)
 }
 
-// hasAnchorFrom is HasAnchor, portable, for a b that holds no anchor and
-// no RPC address that starts before from (a multiple of anchorStride):
-// the sampled places from there, then the '/'.
+// hasAnchorFrom is HasAnchor, portable, for a b whose anchors are all
+// sampled (at their gram in hit) from from on, a multiple of
+// anchorStride, and whose RPC addresses all have their ":/" from there:
+// it reads the sampled places from there, then the '/'.
 func hasAnchorFrom(b []byte, from int) bool {
 	a := &anchorSet
 	for p := from; p+anchorGram <= len(b); p += anchorStride {

@@ -164,7 +164,9 @@ func FuzzAnchors(f *testing.F) {
 }
 
 // FuzzHasAnchor: HasAnchor (the kernel where there is one) and the
-// portable code say what hasAnchorReference says, of any text.
+// portable code say what hasAnchorReference says, of any text, and of it
+// behind some noise (the fuzzer does not see the kernel's branches, so
+// each input is also read at another alignment to its blocks).
 func FuzzHasAnchor(f *testing.F) {
 	seedLogLines(f)
 	for _, msg := range messageSeeds() {
@@ -175,12 +177,14 @@ func FuzzHasAnchor(f *testing.F) {
 		f.Add([]byte(noise[:len(w)%64] + w + noise[:40]))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		want := hasAnchorReference(b)
-		if got := HasAnchor(b); got != want {
-			t.Fatalf("HasAnchor(%q) = %v, the reference %v", b, got, want)
-		}
-		if got := hasAnchorFrom(b, 0); got != want {
-			t.Fatalf("hasAnchorFrom(%q, 0) = %v, the reference %v", b, got, want)
+		for _, b := range [][]byte{b, append([]byte(noise[:len(b)%57]), b...)} {
+			want := hasAnchorReference(b)
+			if got := HasAnchor(b); got != want {
+				t.Fatalf("HasAnchor(%q) = %v, the reference %v", b, got, want)
+			}
+			if got := hasAnchorFrom(b, 0); got != want {
+				t.Fatalf("hasAnchorFrom(%q, 0) = %v, the reference %v", b, got, want)
+			}
 		}
 	})
 }
