@@ -29,8 +29,8 @@
 
 // PAIRS ors into Y5 the places of the 32 from pos+off where a pair starts:
 // a byte is the first of a pair if Y12 holds it at its low nibble, and
-// the next byte is the second if Y13 holds it there (VPSHUFB gives 0 for a
-// byte of 0x80 or more, which is no first byte).
+// the byte after it is the second if Y13 holds that at the same nibble
+// (VPSHUFB gives 0 for a byte of 0x80 or more, which is no first byte).
 #define PAIRS(pos, off) \
 	VMOVDQU  off(SI)(pos*1), Y0; \
 	VPSHUFB  Y0, Y12, Y1; \
