@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 )
@@ -83,7 +81,6 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 	merged := rr.s
 	merged.finish()
 	merged.sum.Wrapper = c.wrapper
-	merged.pieced = true
 	// The content key is left to Read, which hashes the file only when
 	// another input has its size: hashing here read every byte twice.
 	return fileResult{streams: []*stream{merged}, content: contentKey{size: size, lazy: true}, path: path}, true
@@ -152,10 +149,18 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 	if size < 2*chunk {
 		return rangeRead{}, false
 	}
-	offsets, ok := pieceOffsets(f, c, from, to, chunk)
-	if !ok {
+	n := int(min(size/chunk, 64))
+	offsets := []int64{from}
+	var scratch []byte
+	for k := 1; k < n; k++ {
+		if off, ok := nextHeader(f, from+size*int64(k)/int64(n), chunk, c, &scratch); ok && off > offsets[len(offsets)-1] && off < to {
+			offsets = append(offsets, off)
+		}
+	}
+	if len(offsets) < 2 {
 		return rangeRead{}, false
 	}
+	offsets = append(offsets, to)
 
 	pieces := len(offsets) - 1
 	streams := make([]*stream, pieces)
@@ -201,110 +206,6 @@ func readInPieces(f *os.File, path string, opts *Options, c *chunkable, from, to
 	}
 	return rr, true
 }
-
-// pieceOffsets are where readInPieces cuts bytes [from, to) of f: at
-// record starts, into pieces of about chunk bytes (at most 64), the
-// range's ends included; ok=false when it would not cut it.
-func pieceOffsets(f *os.File, c *chunkable, from, to, chunk int64) ([]int64, bool) {
-	size := to - from
-	n := int(min(size/chunk, 64))
-	offsets := []int64{from}
-	var scratch []byte
-	for k := 1; k < n; k++ {
-		if off, ok := nextHeader(f, from+size*int64(k)/int64(n), chunk, c, &scratch); ok && off > offsets[len(offsets)-1] && off < to {
-			offsets = append(offsets, off)
-		}
-	}
-	if len(offsets) < 2 {
-		return nil, false
-	}
-	return append(offsets, to), true
-}
-
-// readAgainInPieces reads a file again in the pieces the read read it in
-// (readFileChunked), workers of them at a time, and joins them in order
-// into one stream, handing each piece's events over (emit) as it is
-// joined: a read again of a large file takes more than one core, and
-// holds the pieces being read, not the file's events. ok=false: nothing
-// was handed over (the file cannot be cut as the read cut it), read it
-// whole. A piece that cannot be joined, where the read joined it, means
-// the file has changed: ErrNotRereadable.
-func readAgainInPieces(path string, opts *Options, forced *Layout, forceJSON bool, e *emitter) (fileResult, bool) {
-	f, size, ok := openLarge(path, opts)
-	if !ok {
-		return fileResult{}, false
-	}
-	defer f.Close()
-	c, ok := chunkableInput(f, forced, forceJSON)
-	if !ok {
-		return fileResult{}, false
-	}
-	offsets, ok := pieceOffsets(f, c, 0, size, opts.chunk())
-	if !ok {
-		return fileResult{}, false
-	}
-	pieces := len(offsets) - 1
-	type piece struct {
-		rr  rangeRead
-		err error
-	}
-	outs := make([]chan piece, pieces)
-	for i := range outs {
-		outs[i] = make(chan piece, 1)
-	}
-	// (at most workers pieces read and not yet joined)
-	slots := make(chan struct{}, opts.workers())
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for i := range pieces {
-			select {
-			case slots <- struct{}{}:
-			case <-done:
-				return
-			}
-			go func() {
-				r := stoppable{io.NewSectionReader(f, offsets[i], offsets[i+1]-offsets[i]), &e.stop}
-				rr, err := readRange(r, path, opts, c, offsets[i], offsets[i+1])
-				outs[i] <- piece{rr, err}
-			}()
-		}
-	}()
-	var merged *stream
-	lines := int64(0)
-	for i := range pieces {
-		p := <-outs[i]
-		<-slots
-		switch {
-		case p.err != nil && errors.Is(p.err, errStopped):
-			return fileResult{err: errStopped}, true
-		case p.err != nil:
-			return fileResult{err: p.err}, true
-		case i > 0 && p.rr.s.seenTOD, i < pieces-1 && p.rr.open, p.rr.s.layout != c.layout, p.rr.s.isJSON != c.json:
-			return fileResult{err: fmt.Errorf("%w: %s has changed since it was read (its piece %d cannot be joined)", ErrNotRereadable, path, i+1)}, true
-		}
-		if i == 0 {
-			merged, lines = p.rr.s, p.rr.lines
-			merged.events.emit = e.block("")
-		} else {
-			merged.absorb(p.rr.s, lines)
-			lines += p.rr.lines
-		}
-		for _, blk := range merged.events.blocks {
-			blk.close()
-			e.send(blk)
-		}
-		merged.events.blocks = nil
-	}
-	merged.finish()
-	merged.sum.Wrapper = c.wrapper
-	readAgainPieced.Add(1)
-	return fileResult{streams: []*stream{merged}, path: path}, true
-}
-
-// readAgainPieced counts the files read again in pieces (for the tests to
-// know that they were).
-var readAgainPieced atomic.Int64
 
 // chunkable is how a file that can be read in pieces is read: as JSON, or in
 // a layout whose records carry their own time (not a time of day); inside a

@@ -55,12 +55,8 @@ type Result struct {
 	// bounds: the time bounds of every event read, where the result holds
 	// only some (SetTimeBounds)
 	bounds *TimeBounds
-	// logsOf counts the inputs read from each path (logsIn); pieced are
-	// the paths read in pieces, with their sizes, and bytes the size of
-	// every file read (ReadAgain reads a large one in the same pieces)
+	// logsOf counts the inputs read from each path (logsIn)
 	logsOf map[string]int
-	pieced map[string]int64
-	bytes  int64
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is
@@ -198,13 +194,6 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 	var byTime map[int32]bool
 	for _, fr := range results {
 		base := int32(len(res.Files))
-		res.bytes += fr.content.size
-		if len(fr.streams) == 1 && fr.streams[0].pieced {
-			if res.pieced == nil {
-				res.pieced = map[string]int64{}
-			}
-			res.pieced[fr.streams[0].sum.Path] = fr.content.size
-		}
 		dupOf := ""
 		if fr.content.size > 0 {
 			if first, ok := firstWith[fr.content]; ok {

@@ -118,20 +118,9 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		// caller to make the join from)
 		e.named = r.joinedName
 	}
-	// a file that holds a large share of what was read, read in pieces,
-	// is read again in them (more than one core: a session cluster's
-	// JobManager log is most of its logs)
-	size, pieced := r.pieced[path]
-	pieced = pieced && r.logsIn(k) == 1 && size*4 >= r.bytes
 	go func() {
 		defer close(e.ch)
-		fr, ok := fileResult{}, false
-		if pieced {
-			fr, ok = readAgainInPieces(path, &opts, forced, forceJSON, e)
-		}
-		if !ok {
-			fr = readFileEmitting(path, &opts, forced, forceJSON, e)
-		}
+		fr := readFileEmitting(path, &opts, forced, forceJSON, e)
 		e.finish(fr, in)
 	}()
 	return &InputReader{e: e}, nil

@@ -183,8 +183,6 @@ type stream struct {
 	lastTOD int64
 	day     int64
 	seenTOD bool
-	// pieced: the stream is a file read in pieces (readFileChunked)
-	pieced bool
 
 	ndcYes, ndcNo int
 	hints         flinklog.VersionHints
