@@ -18,13 +18,7 @@ import (
 // audits them, byte for byte, and fold: each log of the file is read
 // again on its own.
 func TestFoldFilesOfSeveralLogs(t *testing.T) {
-	seeds := uint64(3)
-	if testing.Short() {
-		seeds = 1
-	}
-	if *soak > 0 {
-		seeds = uint64(*soak)
-	}
+	seeds := uint64(seedCount(3, 1))
 	total, folded := 0, 0
 	for _, v := range Versions {
 		t.Run(v, func(t *testing.T) {

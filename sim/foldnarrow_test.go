@@ -25,13 +25,7 @@ import (
 // end of each log (JSON and text), byte for byte; or the fold says it cannot
 // take the logs yet, never answers otherwise.
 func TestFoldNarrowsAsTheBatch(t *testing.T) {
-	seeds := 6
-	if testing.Short() {
-		seeds = 2
-	}
-	if *soak > 0 {
-		seeds = *soak
-	}
+	seeds := seedCount(6, 2)
 	total, refused, compared, pinnedDropped := 0, 0, 0, 0
 	for _, v := range Versions {
 		t.Run(v, func(t *testing.T) {

@@ -20,13 +20,7 @@ import (
 // every line wrapped, a long one split by CRI into pieces) audit on the
 // fold's model as the batch audits them, byte for byte, and fold.
 func TestFoldWrappedLogs(t *testing.T) {
-	seeds := uint64(3)
-	if testing.Short() {
-		seeds = 1
-	}
-	if *soak > 0 {
-		seeds = uint64(*soak)
-	}
+	seeds := uint64(seedCount(3, 1))
 	total, folded := 0, 0
 	for _, v := range Versions {
 		t.Run(v, func(t *testing.T) {
@@ -119,4 +113,16 @@ func foldsAsTheBatch(t *testing.T, paths []string, what string, check func(full 
 		}
 	}
 	return true
+}
+
+// seedCount is how many seeds a test of incidents runs: normal, short
+// under -short, or -soak's.
+func seedCount(normal, short int) int {
+	switch {
+	case *soak > 0:
+		return *soak
+	case testing.Short():
+		return short
+	}
+	return normal
 }
