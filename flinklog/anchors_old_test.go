@@ -1,7 +1,6 @@
 package flinklog
 
 import (
-	"bytes"
 	"encoding/binary"
 	"strings"
 )
@@ -32,22 +31,7 @@ func hasAnchorOld(b []byte) bool {
 			break
 		}
 	}
-	for off := 0; ; {
-		i := bytes.IndexByte(b[off:], '/')
-		if i < 0 {
-			return false
-		}
-		i += off
-		off = i + 1
-		if i < 1 || i+1 >= len(b) || b[i-1] != ':' || b[i+1] != '/' {
-			continue
-		}
-		for _, sch := range []string{"pekko.tcp", "akka.tcp", "pekko", "akka"} {
-			if q := i - 1 - len(sch); q >= 0 && string(b[q:i-1]) == sch {
-				return true
-			}
-		}
-	}
+	return rpcSchemeReference(b)
 }
 
 type oldGramRef struct{ anchor, off int32 }

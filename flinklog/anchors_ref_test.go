@@ -16,6 +16,12 @@ func hasAnchorReference(b []byte) bool {
 			return true
 		}
 	}
+	return rpcSchemeReference(b)
+}
+
+// rpcSchemeReference is the check for the RPC addresses (akka://,
+// pekko.tcp://, …) that HasAnchor has always made by their '/'.
+func rpcSchemeReference(b []byte) bool {
 	for off := 0; ; {
 		i := bytes.IndexByte(b[off:], '/')
 		if i < 0 {
