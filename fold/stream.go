@@ -864,9 +864,11 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 		ids = nil
 	}
 	for _, id := range ids {
-		if s := f.stories[id]; s != nil && s.deferred {
-			// (as of a story dropped: the rules had its windows let go)
-			return false, notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
+		if f.outside != nil {
+			if s := f.stories[id]; s != nil && s.deferred {
+				// (as of a story dropped: the rules had its windows let go)
+				return false, notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))
+			}
 		}
 		if f.dropped.has(id) {
 			return false, notFoldable("%s is named again after its story closed healthy (%s)", id, f.first.Files.Position(ev.Pos))

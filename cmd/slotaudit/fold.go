@@ -47,10 +47,11 @@ const (
 // small inputs).
 var foldAbove int64 = 64 << 20
 
-// folds reports whether audit builds its model as a fold: asked for (or,
-// by default, for large inputs), in a format that reads only findings and
-// summaries (or a timeline narrowed to what the fold keeps for it: Pins),
-// from files (a fold reads its inputs twice).
+// folds reports whether a command builds its model as a fold: asked for
+// (or, by default, for large inputs), for an output that reads only what a
+// fold keeps (foldFormat: findings and summaries, explanations, the slot
+// tables at the end of the logs, a timeline narrowed by foldNarrow), from
+// files (a fold reads its inputs two or three times).
 func (e *env) folds(paths []string, rf *readFlags) bool {
 	if e.foldMode == "never" || !e.foldFormat || e.following || rf.keep != nil ||
 		slices.Contains(paths, "-") || slices.ContainsFunc(paths, logstore.IsSource) {
