@@ -152,6 +152,12 @@ type procState struct {
 	// ownedTo: the window's events before it are copies (folder.own)
 	ownedTo    int
 	firstOwned bool
+	// atStream: the replay of its events up to the first one later than
+	// Narrow.At, while they come (nil after); atReplay, once it has
+	// ended; atComparable: an event's time was of At's kind
+	atStream     *reconstruct.ReplayStream
+	atReplay     *reconstruct.Replay
+	atComparable bool
 }
 
 // story is one allocation's story as the fold follows it.
@@ -340,6 +346,10 @@ type Narrow struct {
 	// so; until then the story is kept, and asked again as the stream
 	// goes on.
 	Outside Outside
+	// At, when set, places the time each TaskManager's table is shown at
+	// (slots --at, on the TaskManager's own clock) in logs whose times
+	// span bounds (a time of day falls on their first day).
+	At func(bounds *parser.TimeBounds) flinklog.Time
 }
 
 // Pin is told each line of a story as the fold takes it (the story's
@@ -485,6 +495,17 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
 		jobStateAt: map[int32]flinklog.Pos{}, noSlotShown: map[fileAlloc]bool{}, pin: n.Pin, outside: n.Outside, dropDays: map[int64]bool{}}
+	if n.At != nil {
+		// the span of the first read's inputs, for now: the lines' own
+		// may place a time of day on another day (assemble checks)
+		var guess parser.TimeBounds
+		for _, in := range first.Inputs {
+			if in.DuplicateOf == "" {
+				guess.Note(in.First)
+			}
+		}
+		f.at, f.atIn, f.atGuess = n.At, true, n.At(&guess)
+	}
 	f.prepare(starts)
 	f.rotated = maps.Clone(skeleton.RotatedNames())
 	f.left = map[int32]int{}
@@ -688,6 +709,11 @@ type folder struct {
 	deferred     []*story
 	dropDays     map[int64]bool
 	mostDeferred int
+	// at, atIn, atGuess: Narrow.At, and the time it placed in the first
+	// read's span (checked against every line's at the end)
+	at      func(bounds *parser.TimeBounds) flinklog.Time
+	atIn    bool
+	atGuess flinklog.Time
 }
 
 type fileAlloc struct {
@@ -712,6 +738,9 @@ func (f *folder) prepare(starts map[*reconstruct.Process][]inputLine) {
 		for _, p := range tm.Processes {
 			ps := &procState{p: p, stream: reconstruct.NewReplayStream(p.Config), at: -1,
 				active: map[*story]*[2]int64{}, needs: map[*story]*slotNeed{}}
+			if f.atIn {
+				ps.atStream = reconstruct.NewReplayStream(p.Config)
+			}
 			f.procs = append(f.procs, ps)
 			for _, st := range starts[p] {
 				ps.inputs = append(ps.inputs, st.file)
@@ -845,6 +874,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			}
 			ps.at = k
 		}
+		if f.atIn {
+			f.replayUpTo(ps, ref, ev)
+		}
 		ps.stream.Add(ref, ev)
 		if err := f.replayed(ps, seq); err != nil {
 			return false, err
@@ -922,7 +954,7 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 		if len(ps.active) == 0 || !reconstruct.WindowKinds[ev.Kind] || !ps.wants(ev.Kind) {
 			// no story can hold it in its window, or the rules look for
 			// none of its kind there, or no slot's life may ask for it
-			ps.stream.DropEvent(ref)
+			ps.dropEvent(ref)
 		} else {
 			ps.window = append(ps.window, k)
 		}
@@ -1133,7 +1165,7 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 // canDrop reports whether the replays of s's processes let it go.
 func (f *folder) canDrop(s *story) bool {
 	for _, ps := range s.procs {
-		if !ps.stream.CanDrop(s.id) {
+		if !ps.stream.CanDrop(s.id) || ps.atStream != nil && !ps.atStream.CanDrop(s.id) {
 			return false
 		}
 	}
@@ -1145,6 +1177,9 @@ func (f *folder) canDrop(s *story) bool {
 func (f *folder) drop(s *story) {
 	for _, ps := range s.procs {
 		ps.stream.Drop(s.id)
+		if ps.atStream != nil {
+			ps.atStream.Drop(s.id)
+		}
 		if !s.deferred {
 			delete(ps.active, s)
 			delete(ps.needs, s)
@@ -1212,7 +1247,7 @@ func (f *folder) release(ps *procState) {
 		if k := ps.window[n]; ps.inSpan(k.seq) {
 			ps.spanned = append(ps.spanned, k.owned())
 		} else {
-			ps.stream.DropEvent(k.ref)
+			ps.dropEvent(k.ref)
 		}
 		n++
 	}
@@ -1248,6 +1283,9 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		if day := first.N - first.N%int64(24*time.Hour); len(f.dropDays) > 1 || !f.dropDays[day] {
 			return nil, notFoldable("a story was let go while the logs' first day was another")
 		}
+	}
+	if f.atIn && f.at(&f.times) != f.atGuess {
+		return nil, notFoldable("the time of the table fell on another day than the first read placed it on")
 	}
 	if windowsHeld != nil {
 		n := 0
@@ -1294,7 +1332,7 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 			if inside {
 				all = append(all, k)
 			} else {
-				ps.stream.DropEvent(k.ref)
+				ps.dropEvent(k.ref)
 			}
 		}
 	}
@@ -1325,6 +1363,17 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		ps.p.Replay.Renumber(to)
 		if missing >= 0 {
 			return nil, notFoldable("a replay step's line was not kept (internal: %d)", missing)
+		}
+		if f.atIn {
+			if ps.atStream != nil {
+				// no line later than At: the prefix is the whole process
+				ps.atReplay, ps.atStream = ps.atStream.Finish(), nil
+			}
+			ps.atReplay.Renumber(to)
+			if missing >= 0 {
+				return nil, notFoldable("a line of the table at %s was not kept (%d)", f.atGuess, missing)
+			}
+			ps.p.SetPrefix(f.atGuess, ps.atReplay, ps.atComparable)
 		}
 		ps.p.Events = ps.p.Events[:0:0]
 		if ps.first != nil {
@@ -1401,6 +1450,39 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 	m := reconstruct.Assemble(lean, rank, skew, f.skeleton.TaskManagers, allocs, f.folded, f.unlogged.List())
 	m.Stages = stages
 	return m, nil
+}
+
+// replayUpTo hands ev to ps's replay up to Narrow.At (ReplayAt's prefix:
+// every event before the first one later than At, in log order). At that
+// one the replay ends, and the stories it holds open are kept whatever
+// they close as: their slots are in the table at At, which names their
+// lines.
+func (f *folder) replayUpTo(ps *procState, ref parser.EventRef, ev *flinklog.Event) {
+	at := f.atGuess
+	if ev.Time.Kind == at.Kind {
+		ps.atComparable = true
+	}
+	if ps.atStream == nil {
+		return
+	}
+	if ev.Time.Kind != at.Kind || ev.Time.N <= at.N {
+		ps.atStream.Add(ref, ev)
+		return
+	}
+	ps.atReplay, ps.atStream = ps.atStream.Finish(), nil
+	for _, s := range f.stories {
+		if !s.closed && slices.Contains(s.procs, ps) {
+			s.pinned = true
+		}
+	}
+}
+
+// dropEvent lets go of an event of no allocation in ps's replays.
+func (ps *procState) dropEvent(ref parser.EventRef) {
+	ps.stream.DropEvent(ref)
+	if ps.atStream != nil {
+		ps.atStream.DropEvent(ref)
+	}
 }
 
 // inWindow reports whether ref lies inside the window of a story ps keeps.

@@ -134,6 +134,8 @@ type Process struct {
 	// the slot reports compared with its table, in Config.Probes order
 	// (see Report)
 	reports *reportProbes
+	// prefix: the table at a time, replayed by a fold (SetPrefix)
+	prefix *prefixReplay
 	// Runs is the slot table the TaskManager really ran; RunsWhy says how
 	// that is known ("refusal line", "version 1.6.2", "assumed: …").
 	Runs    Semantics

@@ -227,27 +227,42 @@ func (m *Model) indexInputs() {
 // compared with at (another time kind, no time) are kept in log order. It
 // returns nil when no event's time can be compared with at: the answer
 // would be the end state mislabelled as a point in time.
+//
+// A fold's model holds only some of the process's events: the fold
+// replayed the prefix as the events came (SetPrefix), and that replay is
+// the one returned (completed below the first time).
 func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
-	comparable := false
-	for _, i := range p.Events {
-		if m.Result.Time(i).Kind == at.Kind {
-			comparable = true
-			break
+	var r *Replay
+	if pre := p.prefix; pre != nil && pre.at == at {
+		if !pre.comparable {
+			return nil
 		}
-	}
-	if !comparable {
-		return nil
-	}
-	var idx []parser.EventRef
-	for _, i := range p.Events {
-		if t := m.Result.Time(i); t.Kind == at.Kind && t.N > at.N {
-			break
+		if pre.done {
+			return pre.replay
 		}
-		idx = append(idx, i)
+		r, pre.done = pre.replay, true
+	} else {
+		comparable := false
+		for _, i := range p.Events {
+			if m.Result.Time(i).Kind == at.Kind {
+				comparable = true
+				break
+			}
+		}
+		if !comparable {
+			return nil
+		}
+		var idx []parser.EventRef
+		for _, i := range p.Events {
+			if t := m.Result.Time(i); t.Kind == at.Kind && t.N > at.N {
+				break
+			}
+			idx = append(idx, i)
+		}
+		cfg := p.Config
+		cfg.Probes = nil // a prefix replay compares no report
+		r = replayIndexed(m.Result, idx, cfg)
 	}
-	cfg := p.Config
-	cfg.Probes = nil // a prefix replay compares no report
-	r := replayIndexed(m.Result, idx, cfg)
 	// What the log shows held from before its first line (a slot first seen
 	// when it is freed, after at) was held at at too.
 	for _, st := range p.Replay.Steps {
@@ -268,6 +283,26 @@ func (m *Model) ReplayAt(p *Process, at flinklog.Time) *Replay {
 		}
 	}
 	return r
+}
+
+// prefixReplay is a process's table at a time, replayed by a fold as the
+// events came: the replay of its events up to the first one later than at
+// (ReplayAt's prefix), and whether any event's time could be compared
+// with at.
+type prefixReplay struct {
+	at         flinklog.Time
+	replay     *Replay
+	comparable bool
+	done       bool // ReplayAt completed it
+}
+
+// SetPrefix gives p the replay of its events up to time at that a fold
+// made as they came (a fold keeps only some of them, so ReplayAt cannot
+// replay them again): r is Finish of a ReplayStream told every event
+// before the first one later than at, comparable whether any of the
+// process's events had a time of at's kind.
+func (p *Process) SetPrefix(at flinklog.Time, r *Replay, comparable bool) {
+	p.prefix = &prefixReplay{at: at, replay: r, comparable: comparable}
 }
 
 // ProcessAt returns the process of tm that was running at time at (on the

@@ -208,6 +208,11 @@ func (w window) contains(t flinklog.Time) (in, decided bool) {
 // needed changing or the logs carry no dates.
 func OnFirstDay(res *parser.Result, t flinklog.Time) (flinklog.Time, bool) {
 	bounds := res.TimeBounds()
+	return OnFirstDayIn(&bounds, t)
+}
+
+// OnFirstDayIn is OnFirstDay in logs whose times span bounds.
+func OnFirstDayIn(bounds *parser.TimeBounds, t flinklog.Time) (flinklog.Time, bool) {
 	firstDated, ok := bounds.FirstDated()
 	if !ok {
 		return t, false

@@ -550,6 +550,38 @@ type SlotsTable struct {
 	Reports   bool
 }
 
+// SlotsTables are the tables `slots` shows of the TaskManagers f keeps,
+// under each semantics of models: every process's final table (a restart
+// starts an empty one), or, with at set, the one process running at at as
+// it stood then (Model.ProcessAt, Model.ReplayAt). A TaskManager whose
+// log's times cannot be compared with at is returned as unplaced, with
+// no table.
+func SlotsTables(m *reconstruct.Model, f *Filter, models []reconstruct.Semantics, at *flinklog.Time, reports bool) (out []SlotsTable, unplaced *reconstruct.TaskManager) {
+	for _, t := range SlotsTaskManagers(m, f) {
+		procs, replays := t.Processes, []*reconstruct.Replay{}
+		for _, p := range procs {
+			replays = append(replays, p.Replay)
+		}
+		if at != nil {
+			p := m.ProcessAt(t, *at)
+			var r *reconstruct.Replay
+			if p != nil {
+				r = m.ReplayAt(p, *at)
+			}
+			if p == nil || r == nil {
+				return nil, t
+			}
+			procs, replays = []*reconstruct.Process{p}, []*reconstruct.Replay{r}
+		}
+		for k, p := range procs {
+			for _, s := range models {
+				out = append(out, SlotsTable{M: m, TM: t, P: p, R: replays[k], Semantics: s, Reports: reports})
+			}
+		}
+	}
+	return out, nil
+}
+
 // checks returns the slot reports the table shows (probe numbers and
 // their checks) and how many.
 func (t SlotsTable) checks() (iter.Seq2[int, *reconstruct.SlotReportCheck], int) {

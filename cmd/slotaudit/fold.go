@@ -165,6 +165,9 @@ func (e *env) foldNarrow() fold.Narrow {
 		// cannot be in them
 		n.Outside = f.Outside
 	}
+	// a table at a time: the stories open then are kept, and each
+	// process replayed up to then as its lines come
+	n.At = e.tableAt
 	return n
 }
 

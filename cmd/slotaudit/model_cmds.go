@@ -169,8 +169,16 @@ ResourceManager logged are compared index by index with the table as it stood th
 				return err
 			}
 			// the tables at the end of each log are the fold's (the
-			// stories it drops are freed); a table --at a time is not
-			e.filter, e.narrow, e.foldFormat = f, &nf, at == ""
+			// stories it drops are freed); a table at a time, of the
+			// stories open then, which it keeps (foldNarrow)
+			e.filter, e.narrow, e.foldFormat = f, &nf, true
+			if at != "" {
+				given := atTime
+				e.tableAt = func(b *parser.TimeBounds) flinklog.Time {
+					t, _ := report.OnFirstDayIn(b, given)
+					return t
+				}
+			}
 			m, folded, err := e.buildModel(cmd, args, &rf)
 			if err != nil {
 				return err
@@ -192,30 +200,13 @@ ResourceManager logged are compared index by index with the table as it stood th
 			default:
 				return &usageError{fmt.Errorf("--reports %q: want differing, all or none", reports)}
 			}
-			var out []report.SlotsTable
-			for _, t := range report.SlotsTaskManagers(m, f) {
-				// Every process's final table (a restart starts an empty one),
-				// or the one process running at --at as it stood then.
-				procs, replays := t.Processes, []*reconstruct.Replay{}
-				for _, p := range procs {
-					replays = append(replays, p.Replay)
-				}
-				if at != "" {
-					p := m.ProcessAt(t, atTime)
-					var r *reconstruct.Replay
-					if p != nil {
-						r = m.ReplayAt(p, atTime)
-					}
-					if p == nil || r == nil {
-						return &usageError{fmt.Errorf("--at %q cannot be compared with the times of TaskManager %s's log (another form: a date, a time of day, a UTC instant or milliseconds since start); give it in the form the events print", at, t.Resource)}
-					}
-					procs, replays = []*reconstruct.Process{p}, []*reconstruct.Replay{r}
-				}
-				for k, p := range procs {
-					for _, s := range models {
-						out = append(out, report.SlotsTable{M: m, TM: t, P: p, R: replays[k], Semantics: s, Reports: detail != report.ReportsNone})
-					}
-				}
+			var atOf *flinklog.Time
+			if at != "" {
+				atOf = &atTime
+			}
+			out, unplaced := report.SlotsTables(m, f, models, atOf, detail != report.ReportsNone)
+			if unplaced != nil {
+				return &usageError{fmt.Errorf("--at %q cannot be compared with the times of TaskManager %s's log (another form: a date, a time of day, a UTC instant or milliseconds since start); give it in the form the events print", at, unplaced.Resource)}
 			}
 			if len(out) == 0 && (f.Job.IsSet() || f.Alloc.IsSet()) {
 				return fmt.Errorf("no TaskManager whose log is in the input held %s", f.String())
@@ -257,7 +248,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 	cmd.Flags().StringVar(&model, "model", "both", "legacy, fixed or both")
 	cmd.Flags().StringVar(&at, "at", "", "the table as it stood at this time of the TaskManager's own clock (2006-01-02T15:04:05.000, 15:04:05.000 or +12.345s)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
-	registerFold(cmd, e, " without --at")
+	registerFold(cmd, e, "")
 	cmd.Flags().StringVar(&reports, "reports", "differing", "DEBUG slot reports compared index by index with the table: differing (a table shows only the reports that disagree; JSON has them all), all, or none")
 	return cmd
 }
