@@ -302,6 +302,9 @@ type lineReader struct {
 	buf     []byte
 	no      int64
 	started bool
+	// off counts the bytes read through the end of the last line
+	// (from where the reader began)
+	off int64
 }
 
 func newLineReader(r io.Reader, max int) *lineReader {
@@ -323,6 +326,7 @@ func (lr *lineReader) next() (line []byte, truncated bool, err error) {
 	// Nearly every line fits the buffer: hand out the buffer's own bytes
 	// (valid until the next read, as promised) instead of a copy.
 	chunk, e := lr.br.ReadSlice('\n')
+	lr.off += int64(len(chunk))
 	if e == nil && len(chunk) <= lr.max {
 		return lr.finishLine(chunk), false, nil
 	}
@@ -340,6 +344,7 @@ func (lr *lineReader) next() (line []byte, truncated bool, err error) {
 	}
 	for {
 		chunk, e := lr.br.ReadSlice('\n')
+		lr.off += int64(len(chunk))
 		if len(lr.buf)+len(chunk) > lr.max {
 			room := lr.max - len(lr.buf)
 			if room > 0 {

@@ -55,8 +55,11 @@ type Result struct {
 	// bounds: the time bounds of every event read, where the result holds
 	// only some (SetTimeBounds)
 	bounds *TimeBounds
-	// logsOf counts the inputs read from each path (logsIn)
-	logsOf map[string]int
+	// logsOf counts the inputs read from each path (logsIn); stretches
+	// are where each input's lines lie in a YARN aggregation (not
+	// gzipped), by its place in Inputs (ReadAgain reads only them)
+	logsOf    map[string]int
+	stretches []yarnStretch
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is
@@ -223,6 +226,14 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 				res.logsOf = map[string]int{}
 			}
 			res.logsOf[sum.Path]++
+			if sp := st.stretch; sp.state != stretchNone && !sum.Gzip {
+				if res.stretches == nil {
+					res.stretches = make([]yarnStretch, len(res.Inputs), len(res.Inputs)+1)
+				}
+				res.stretches = append(res.stretches, sp)
+			} else if res.stretches != nil {
+				res.stretches = append(res.stretches, yarnStretch{})
+			}
 			res.Inputs = append(res.Inputs, sum)
 			if dupOf == "" {
 				res.fills = append(res.fills, st.fillsRead())
@@ -422,6 +433,10 @@ type fileReader struct {
 	yarnOther      bool // the current log is another shard's (yarnCur is nil)
 	yarnInContents bool
 	pendingFraming int
+	// lineEnd: where the line being fed ends in the file; yarnAfter:
+	// where the last line of a log's contents ended (yarnStretch)
+	lineEnd   int64
+	yarnAfter yarnMark
 
 	// a shard of readFileSharded: it parses the lines of the streams it
 	// owns (see owns), numbered by order of first appearance
@@ -491,6 +506,7 @@ func (fr *fileReader) result(hr *hashingReader, lazy bool, path string) fileResu
 func (fr *fileReader) readLines(lr *lineReader) (looked int, readErr error) {
 	var look []pline
 	var lookTrunc []bool
+	var lookEnd []int64
 	for len(look) < 64 {
 		line, trunc, err := lr.next()
 		if err != nil {
@@ -501,9 +517,11 @@ func (fr *fileReader) readLines(lr *lineReader) (looked int, readErr error) {
 		}
 		look = append(look, pline{no: lr.no, text: append([]byte(nil), line...), phys: 1})
 		lookTrunc = append(lookTrunc, trunc)
+		lookEnd = append(lookEnd, lr.off)
 	}
 	fr.wrapper, fr.kubeTS = detectWrapper(look)
 	for i, p := range look {
+		fr.lineEnd = lookEnd[i]
 		fr.feed(p.no, p.text, lookTrunc[i])
 	}
 	if readErr == nil && len(look) == 64 {
@@ -524,6 +542,7 @@ func (fr *fileReader) feedLines(lr *lineReader) error {
 				if end := bytes.LastIndexByte(buf, '\n'); end >= 0 && int64(end+1) < maxLines-lr.no {
 					if used := st.feedBlock(buf[:end+1], &lr.no, lr.max); used > 0 {
 						_, _ = lr.br.Discard(used)
+						lr.off += int64(used)
 						continue
 					}
 				}
@@ -546,6 +565,7 @@ func (fr *fileReader) feedLines(lr *lineReader) error {
 			}
 			return nil
 		}
+		fr.lineEnd = lr.off
 		fr.feed(lr.no, line, trunc)
 	}
 }
@@ -561,6 +581,9 @@ func (fr *fileReader) finishFile(lines int64, readErr error) {
 		last := fr.streams[len(fr.streams)-1]
 		last.sum.Framing += fr.pendingFraming
 		last.sum.Lines += fr.pendingFraming
+		if last.stretch.state == stretchOne {
+			last.stretch.to = -1 // (the framing lines are its)
+		}
 	}
 	for _, st := range fr.streams {
 		st.finish()
@@ -829,6 +852,7 @@ func (fr *fileReader) feedYARN(no int64, b []byte, trunc bool) {
 		fr.yarnInContents, fr.yarnCur, fr.yarnOther = false, nil, false
 		if fr.owns([]byte(name)) {
 			fr.yarnCur = fr.stream(name, fr.yarnContainer, "container")
+			fr.openStretch(fr.yarnCur)
 		} else {
 			fr.yarnOther = true
 		}
@@ -854,6 +878,7 @@ func (fr *fileReader) feedYARN(no int64, b []byte, trunc bool) {
 		// a line of a log another shard reads: it counts the framing
 		// before it, as this shard would have
 		fr.pendingFraming = 0
+		fr.contentsLine(nil, no)
 		return
 	}
 	st := fr.yarnCur
@@ -867,6 +892,7 @@ func (fr *fileReader) feedYARN(no int64, b []byte, trunc bool) {
 		fr.pendingFraming = 0
 	}
 	st.line(no, b, 1, trunc)
+	fr.contentsLine(st, no)
 }
 
 func isYARNHeader(b []byte) bool {

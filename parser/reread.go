@@ -54,8 +54,8 @@ func (r *Result) CanReadAgain(k int) error {
 		why = "standard input"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
-	case r.logsIn(k) > MaxLogsReadAgain:
-		why = fmt.Sprintf("one of the %d logs of a file (each read again reads the whole file: at most %d)", r.logsIn(k), MaxLogsReadAgain)
+	case r.logsIn(k) > MaxLogsReadAgain && r.stretchOf(k).state != stretchOne:
+		why = fmt.Sprintf("one of the %d logs of a file (each read again reads the whole file: at most %d, but for a YARN aggregation not gzipped)", r.logsIn(k), MaxLogsReadAgain)
 	case r.identity == nil && in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
 		// joinIdentities names its events from the other inputs' lines
 		why = "a TaskManager log named after its file"
@@ -79,6 +79,14 @@ const MaxLogsReadAgain = 8
 
 // logsIn counts the inputs read from the file input k was read from.
 func (r *Result) logsIn(k int) int { return r.logsOf[r.readFrom[k]] }
+
+// stretchOf returns where input k's lines lie in its YARN aggregation.
+func (r *Result) stretchOf(k int) yarnStretch {
+	if k < len(r.stretches) {
+		return r.stretches[k]
+	}
+	return yarnStretch{}
+}
 
 // ReadAgain starts reading input k of r (its place in r.Inputs) again, on a
 // goroutine of its own: the events Next hands over are those of r's input
@@ -118,9 +126,16 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		// caller to make the join from)
 		e.named = r.joinedName
 	}
+	sp := r.stretchOf(k)
 	go func() {
 		defer close(e.ch)
-		fr := readFileEmitting(path, &opts, forced, forceJSON, e)
+		var fr fileResult
+		if e.others && sp.state == stretchOne {
+			// a log of a YARN aggregation: its stretch alone
+			fr = readStretchEmitting(path, sp, &opts, forced, forceJSON, e)
+		} else {
+			fr = readFileEmitting(path, &opts, forced, forceJSON, e)
+		}
 		e.finish(fr, in)
 	}()
 	return &InputReader{e: e}, nil
@@ -306,7 +321,7 @@ func (s stoppable) Read(p []byte) (int, error) {
 // events in that order.
 func (r *Result) WithEvents(events []flinklog.Event) *Result {
 	out := &Result{Files: r.Files, Inputs: r.Inputs, Diagnostics: r.Diagnostics, Skipped: r.Skipped,
-		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf}
+		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf, stretches: r.stretches}
 	out.events = storeOf(events)
 	return out
 }

@@ -155,10 +155,12 @@ type record struct {
 
 // stream turns the lines of one logical input into records and events.
 type stream struct {
-	idx    int32
-	opts   *Options
-	forced *Layout
-	forceJ bool
+	idx int32
+	// stretch: where a YARN log's lines lie in its file
+	stretch yarnStretch
+	opts    *Options
+	forced  *Layout
+	forceJ  bool
 
 	sum     InputSummary
 	layout  *Layout

@@ -14,9 +14,11 @@ import (
 // TestFoldFilesOfSeveralLogs: the simulated incidents of every version
 // as one file of every pod's lines (`kubectl logs --prefix`, the pods'
 // lines interleaved) and as YARN's aggregation of the containers' logs
-// (`yarn logs -applicationId`) audit on the fold's model as the batch
-// audits them, byte for byte, and fold: each log of the file is read
-// again on its own.
+// (`yarn logs -applicationId`; the logs alone, and with each container's
+// other files, more logs than a file read again whole may hold) audit on
+// the fold's model as the batch audits them, byte for byte, and fold:
+// each log of the file is read again on its own (a YARN log from its
+// stretch of the file).
 func TestFoldFilesOfSeveralLogs(t *testing.T) {
 	seeds := uint64(seedCount(3, 1))
 	total, folded := 0, 0
@@ -38,8 +40,8 @@ func TestFoldFilesOfSeveralLogs(t *testing.T) {
 						}
 					}
 				})
-				for _, how := range []string{"kubectl", "yarn"} {
-					path := filepath.Join(t.TempDir(), how+".log")
+				for _, how := range []string{"kubectl", "yarn", "yarn, every container's files"} {
+					path := filepath.Join(t.TempDir(), "several.log")
 					if err := os.WriteFile(path, []byte(severalLogs(r, names, how)), 0o644); err != nil {
 						t.Fatal(err)
 					}
@@ -47,6 +49,9 @@ func TestFoldFilesOfSeveralLogs(t *testing.T) {
 					if foldsAsTheBatch(t, []string{path}, fmt.Sprintf("seed %d, %s", seed, how), func(full *parser.Result) {
 						if len(full.Inputs) < 2 {
 							t.Fatalf("%s: the read found %d log(s) in the file", how, len(full.Inputs))
+						}
+						if how != "yarn" && how != "kubectl" && len(full.Inputs) <= parser.MaxLogsReadAgain {
+							t.Fatalf("%s: %d logs in the file", how, len(full.Inputs))
 						}
 					}) {
 						folded++
@@ -66,17 +71,29 @@ func TestFoldFilesOfSeveralLogs(t *testing.T) {
 // other's, framed).
 func severalLogs(r *Result, names []string, how string) string {
 	var b strings.Builder
-	if how == "yarn" {
+	if how == "yarn" || how == "yarn, every container's files" {
 		for k, name := range names {
-			text := r.Files[name]
-			fmt.Fprintf(&b, "Container: container_e03_1614000000000_0007_01_%06d on host-%d_45454\n", k+1, k)
-			b.WriteString("LogAggregationType: AGGREGATED\n=====================================================================\n")
-			fmt.Fprintf(&b, "LogType:%s\nLogLastModifiedTime:Mon Feb 22 14:05:00 +0000 2021\nLogLength:%d\nLogContents:\n", name, len(text))
-			b.WriteString(text)
-			if !strings.HasSuffix(text, "\n") {
-				b.WriteByte('\n')
+			// a container's files as YARN aggregates them: the log, and
+			// (the second way) what the launch and the JVM wrote besides,
+			// so that a session cluster of a few TaskManagers is a file
+			// of more logs than a read again reads whole
+			files := [][2]string{{name, r.Files[name]}}
+			if how != "yarn" {
+				base := strings.TrimSuffix(name, filepath.Ext(name))
+				files = [][2]string{{"prelaunch.out", "Setting up env variables\nSetting up job resources\nLaunching container\n"},
+					files[0], {base + ".out", ""}, {base + ".err", "SLF4J: Class path contains multiple SLF4J bindings.\n"}}
 			}
-			fmt.Fprintf(&b, "End of LogType:%s\n*******************************************************************************\n\n", name)
+			for _, f := range files {
+				text := f[1]
+				fmt.Fprintf(&b, "Container: container_e03_1614000000000_0007_01_%06d on host-%d_45454\n", k+1, k)
+				b.WriteString("LogAggregationType: AGGREGATED\n=====================================================================\n")
+				fmt.Fprintf(&b, "LogType:%s\nLogLastModifiedTime:Mon Feb 22 14:05:00 +0000 2021\nLogLength:%d\nLogContents:\n", f[0], len(text))
+				b.WriteString(text)
+				if text != "" && !strings.HasSuffix(text, "\n") {
+					b.WriteByte('\n')
+				}
+				fmt.Fprintf(&b, "End of LogType:%s\n*******************************************************************************\n\n", f[0])
+			}
 		}
 		return b.String()
 	}
