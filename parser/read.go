@@ -56,10 +56,12 @@ type Result struct {
 	// only some (SetTimeBounds)
 	bounds *TimeBounds
 	// logsOf counts the inputs read from each path (logsIn); stretches
-	// are where each input's lines lie in a YARN aggregation (not
-	// gzipped), by its place in Inputs (ReadAgain reads only them)
+	// are where each input's lines lie in a YARN aggregation or a kubectl
+	// --prefix file (not gzipped), by its place in Inputs (ReadAgain reads
+	// only them), and stretched what they cost by path
 	logsOf    map[string]int
-	stretches []yarnStretch
+	stretches []logStretch
+	stretched map[string]*stretchedFile
 }
 
 // Read reads every path (files, directories, "-" for stdin; gzip is
@@ -228,11 +230,18 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 			res.logsOf[sum.Path]++
 			if sp := st.stretch; sp.state != stretchNone && !sum.Gzip {
 				if res.stretches == nil {
-					res.stretches = make([]yarnStretch, len(res.Inputs), len(res.Inputs)+1)
+					res.stretches = make([]logStretch, len(res.Inputs), len(res.Inputs)+1)
+					res.stretched = map[string]*stretchedFile{}
 				}
 				res.stretches = append(res.stretches, sp)
+				sf := res.stretched[sum.Path]
+				if sf == nil {
+					sf = &stretchedFile{}
+					res.stretched[sum.Path] = sf
+				}
+				sf.add(sp)
 			} else if res.stretches != nil {
-				res.stretches = append(res.stretches, yarnStretch{})
+				res.stretches = append(res.stretches, logStretch{})
 			}
 			res.Inputs = append(res.Inputs, sum)
 			if dupOf == "" {
@@ -433,10 +442,11 @@ type fileReader struct {
 	yarnOther      bool // the current log is another shard's (yarnCur is nil)
 	yarnInContents bool
 	pendingFraming int
-	// lineEnd: where the line being fed ends in the file; yarnAfter:
-	// where the last line of a log's contents ended (yarnStretch)
-	lineEnd   int64
-	yarnAfter yarnMark
+	// lineStart, lineEnd: where the line being fed begins and ends in
+	// the file; yarnAfter: where the last line of a log's contents ended
+	// (logStretch)
+	lineStart, lineEnd int64
+	yarnAfter          lineMark
 
 	// a shard of readFileSharded: it parses the lines of the streams it
 	// owns (see owns), numbered by order of first appearance
@@ -485,6 +495,13 @@ func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool
 	lr := newLineReader(br, opts.MaxLine)
 	_, readErr := fr.readLines(lr)
 	fr.finishFile(lr.no, readErr)
+	if crLines {
+		// a lone CR ends a line here: a stretch read of the bytes
+		// would cut other lines (and its places are of the lines cut so)
+		for _, st := range fr.streams {
+			st.stretch = logStretch{}
+		}
+	}
 	// (an export's reader is not given back: its decoders are not held to
 	// copying what they keep, as the line reader's are)
 	br.Reset(nil)
@@ -521,7 +538,7 @@ func (fr *fileReader) readLines(lr *lineReader) (looked int, readErr error) {
 	}
 	fr.wrapper, fr.kubeTS = detectWrapper(look)
 	for i, p := range look {
-		fr.lineEnd = lookEnd[i]
+		fr.lineStart, fr.lineEnd = fr.lineEnd, lookEnd[i]
 		fr.feed(p.no, p.text, lookTrunc[i])
 	}
 	if readErr == nil && len(look) == 64 {
@@ -558,6 +575,7 @@ func (fr *fileReader) feedLines(lr *lineReader) error {
 				}
 			}
 		}
+		start := lr.off
 		line, trunc, err := lr.next()
 		if err != nil {
 			if err != io.EOF {
@@ -565,7 +583,7 @@ func (fr *fileReader) feedLines(lr *lineReader) error {
 			}
 			return nil
 		}
-		fr.lineEnd = lr.off
+		fr.lineStart, fr.lineEnd = start, lr.off
 		fr.feed(lr.no, line, trunc)
 	}
 }
@@ -652,7 +670,9 @@ func (fr *fileReader) feed(no int64, b []byte, trunc bool) {
 		if fr.kubeTS {
 			rest = cutTimestamp(rest)
 		}
-		fr.podStream(name).line(no, rest, 1, trunc)
+		st := fr.podStream(name)
+		st.line(no, rest, 1, trunc)
+		fr.podLine(st, no)
 	case wrapKubeTS:
 		fr.stream("", "", "").line(no, cutTimestamp(b), 1, trunc)
 	case wrapCRI:

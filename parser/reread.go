@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync/atomic"
 
@@ -54,8 +55,8 @@ func (r *Result) CanReadAgain(k int) error {
 		why = "standard input"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
-	case r.logsIn(k) > MaxLogsReadAgain && r.stretchOf(k).state != stretchOne:
-		why = fmt.Sprintf("one of the %d logs of a file (each read again reads the whole file: at most %d, but for a YARN aggregation not gzipped)", r.logsIn(k), MaxLogsReadAgain)
+	case r.logsIn(k) > MaxLogsReadAgain && !r.stretchesPay(k):
+		why = fmt.Sprintf("one of the %d logs of a file (each read again reads the whole file, or its stretch of it: at most %d files' worth)", r.logsIn(k), MaxLogsReadAgain)
 	case r.identity == nil && in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
 		// joinIdentities names its events from the other inputs' lines
 		why = "a TaskManager log named after its file"
@@ -80,12 +81,26 @@ const MaxLogsReadAgain = 8
 // logsIn counts the inputs read from the file input k was read from.
 func (r *Result) logsIn(k int) int { return r.logsOf[r.readFrom[k]] }
 
-// stretchOf returns where input k's lines lie in its YARN aggregation.
-func (r *Result) stretchOf(k int) yarnStretch {
+// stretchesPay reports whether input k is read again from its stretch of
+// its file, and the stretches of the file's logs together cost no more
+// than reading the file MaxLogsReadAgain times (pods whose lines
+// interleave each stretch over most of the file).
+func (r *Result) stretchesPay(k int) bool {
+	sf := r.stretched[r.readFrom[k]]
+	if r.stretchOf(k).state != stretchOne || sf == nil {
+		return false
+	}
+	info, err := os.Stat(r.readFrom[k])
+	return err == nil && sf.pays(info.Size(), MaxLogsReadAgain)
+}
+
+// stretchOf returns where input k's lines lie in its file of several
+// logs.
+func (r *Result) stretchOf(k int) logStretch {
 	if k < len(r.stretches) {
 		return r.stretches[k]
 	}
-	return yarnStretch{}
+	return logStretch{}
 }
 
 // ReadAgain starts reading input k of r (its place in r.Inputs) again, on a
@@ -131,7 +146,8 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		defer close(e.ch)
 		var fr fileResult
 		if e.others && sp.state == stretchOne {
-			// a log of a YARN aggregation: its stretch alone
+			// a log of a YARN aggregation or of a kubectl --prefix file:
+			// its stretch alone
 			fr = readStretchEmitting(path, sp, &opts, forced, forceJSON, e)
 		} else {
 			fr = readFileEmitting(path, &opts, forced, forceJSON, e)
@@ -321,7 +337,7 @@ func (s stoppable) Read(p []byte) (int, error) {
 // events in that order.
 func (r *Result) WithEvents(events []flinklog.Event) *Result {
 	out := &Result{Files: r.Files, Inputs: r.Inputs, Diagnostics: r.Diagnostics, Skipped: r.Skipped,
-		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf, stretches: r.stretches}
+		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf, stretches: r.stretches, stretched: r.stretched}
 	out.events = storeOf(events)
 	return out
 }

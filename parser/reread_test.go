@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -122,22 +121,48 @@ func eventsOf(res *Result, file int32) []flinklog.Event {
 }
 
 // TestReadAgainLogsOfAFile: each log of a file of several (kubectl logs
-// --prefix) is read again, as the read read it, up to MaxLogsReadAgain
-// logs in the file; beyond, each would read the whole file again, and
-// ReadAgain says so rather than read it that many times.
+// --prefix) is read again, as the read read it, from its stretch of the
+// file: however many pods written pod after pod (as kubectl writes them
+// without -f), up to MaxLogsReadAgain whose lines interleave; beyond,
+// each stretch is most of the file, and ReadAgain says so rather than
+// read it that many times.
 func TestReadAgainLogsOfAFile(t *testing.T) {
 	src, err := os.ReadFile("../testdata/logs/legacy-1.8.2-race-debug-tm.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.SplitAfter(string(src), "\n")
-	for _, pods := range []int{2, MaxLogsReadAgain, MaxLogsReadAgain + 1} {
-		t.Run(strconv.Itoa(pods), func(t *testing.T) {
+	for _, tc := range []struct {
+		pods        int
+		podAfterPod bool // as kubectl writes them without -f (else a line of each in turn, as with -f)
+		timestamps  bool
+	}{
+		{2, false, false}, {MaxLogsReadAgain, false, false}, {MaxLogsReadAgain + 1, false, false},
+		{MaxLogsReadAgain + 1, true, false}, {3 * MaxLogsReadAgain, true, true},
+	} {
+		pods := tc.pods
+		t.Run(fmt.Sprintf("%d/%v/%v", pods, tc.podAfterPod, tc.timestamps), func(t *testing.T) {
 			var b strings.Builder
-			for _, line := range lines {
+			line := func(p int, line string) {
+				if line == "" {
+					return
+				}
+				fmt.Fprintf(&b, "[pod/flink-taskmanager-%d/flink-main-container] ", p)
+				if tc.timestamps {
+					b.WriteString("2021-03-14T09:00:00.000000000Z ")
+				}
+				b.WriteString(line)
+			}
+			if tc.podAfterPod {
 				for p := range pods {
-					if line != "" {
-						fmt.Fprintf(&b, "[pod/flink-taskmanager-%d/flink-main-container] %s", p, line)
+					for _, l := range lines {
+						line(p, l)
+					}
+				}
+			} else {
+				for _, l := range lines {
+					for p := range pods {
+						line(p, l)
 					}
 				}
 			}
@@ -154,7 +179,7 @@ func TestReadAgainLogsOfAFile(t *testing.T) {
 			}
 			for k, in := range full.Inputs {
 				ir, err := full.ReadAgain(k, Options{})
-				if pods > MaxLogsReadAgain {
+				if pods > MaxLogsReadAgain && !tc.podAfterPod {
 					if !errors.Is(err, ErrNotRereadable) || !strings.Contains(err.Error(), fmt.Sprintf("one of the %d logs of a file", pods)) {
 						t.Fatalf("log %d of %d: %v", k, pods, err)
 					}

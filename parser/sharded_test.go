@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -157,6 +158,25 @@ func FuzzShardedRead(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got.Inputs, ref.Inputs) || !reflect.DeepEqual(got.Diagnostics, ref.Diagnostics) || !reflect.DeepEqual(got.Expanded(), ref.Expanded()) {
 			t.Fatalf("read in shards differs from the sequential read")
+		}
+		// each log read again (a YARN log from its stretch of the file)
+		// gives the read's events
+		for k, in := range got.Inputs {
+			ir, err := got.ReadAgain(k, Options{MaxLine: 4096, MaxRecord: 8192})
+			if errors.Is(err, ErrNotRereadable) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, err := drain(ir)
+			if errors.Is(err, ErrNotRereadable) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameAsRead(t, evs, got, in)
 		}
 	})
 }

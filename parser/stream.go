@@ -157,7 +157,7 @@ type record struct {
 type stream struct {
 	idx int32
 	// stretch: where a YARN log's lines lie in its file
-	stretch yarnStretch
+	stretch logStretch
 	opts    *Options
 	forced  *Layout
 	forceJ  bool

@@ -17,8 +17,9 @@ import (
 // (`yarn logs -applicationId`; the logs alone, and with each container's
 // other files, more logs than a file read again whole may hold) audit on
 // the fold's model as the batch audits them, byte for byte, and fold:
-// each log of the file is read again on its own (a YARN log from its
-// stretch of the file).
+// each log of the file is read again on its own, from its stretch of the
+// file (the kubectl file also pod after pod, each with two sidecars, as
+// kubectl writes a selector's pods without -f).
 func TestFoldFilesOfSeveralLogs(t *testing.T) {
 	seeds := uint64(seedCount(3, 1))
 	total, folded := 0, 0
@@ -40,7 +41,7 @@ func TestFoldFilesOfSeveralLogs(t *testing.T) {
 						}
 					}
 				})
-				for _, how := range []string{"kubectl", "yarn", "yarn, every container's files"} {
+				for _, how := range []string{"kubectl", "kubectl, pod after pod", "yarn", "yarn, every container's files"} {
 					path := filepath.Join(t.TempDir(), "several.log")
 					if err := os.WriteFile(path, []byte(severalLogs(r, names, how)), 0o644); err != nil {
 						t.Fatal(err)
@@ -100,6 +101,20 @@ func severalLogs(r *Result, names []string, how string) string {
 	lines := make([][]string, len(names))
 	for k, name := range names {
 		lines[k] = strings.Split(strings.TrimSuffix(r.Files[name], "\n"), "\n")
+	}
+	if how == "kubectl, pod after pod" {
+		// as kubectl writes a selector's pods without -f: one pod's
+		// containers after another's, the main container's and two
+		// sidecars' (more logs than a file read again whole may hold)
+		for k, name := range names {
+			pod := strings.TrimSuffix(name, filepath.Ext(name))
+			for _, l := range lines[k] {
+				fmt.Fprintf(&b, "[pod/flink-%s/flink-main-container] %s\n", pod, l)
+			}
+			fmt.Fprintf(&b, "[pod/flink-%s/istio-proxy] 2021-03-14T09:00:00.000Z\tinfo\tEnvoy proxy is ready\n", pod)
+			fmt.Fprintf(&b, "[pod/flink-%s/fluent-bit] [2021/03/14 09:00:00] [ info] [engine] started (pid=1)\n", pod)
+		}
+		return b.String()
 	}
 	for i := 0; ; i++ {
 		more := false
