@@ -1448,6 +1448,7 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		return nil, notFoldable("a line the model names was not kept (internal: %d)", missing)
 	}
 	m := reconstruct.Assemble(lean, rank, skew, f.skeleton.TaskManagers, allocs, f.folded, f.unlogged.List())
+	m.SetRotatedNames(f.skeleton.RotatedNames())
 	m.Stages = stages
 	return m, nil
 }
@@ -1493,4 +1494,20 @@ func inWindow(ps *procState, seq int64) bool {
 		}
 	}
 	return false
+}
+
+// AllEvents yields every event of the inputs a fold's model m was folded
+// from (first, read with opts), as the batch model's read holds them, in
+// its order, with their texts: each input read again (parser's AllAgain),
+// its events named as the model named the read's (Model.NameRotated). For
+// an output that lists every event (the Timesketch export), which the
+// model, holding what the fold kept, does not.
+func AllEvents(m *reconstruct.Model, first *parser.Result, opts parser.Options) func(yield func(*flinklog.Event) error) error {
+	return func(yield func(*flinklog.Event) error) error {
+		name := m.NameRotated()
+		return first.AllAgain(opts, func(ev *flinklog.Event) error {
+			name(ev)
+			return yield(ev)
+		})
+	}
 }

@@ -491,7 +491,7 @@ func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool
 		fr.finishFile(lines, readErr)
 		return fr.result(hr, lazy, path)
 	}
-	fr.reread = lazy && !crLines
+	fr.reread = lazy && !crLines && (emit == nil || !emit.texts)
 	lr := newLineReader(br, opts.MaxLine)
 	_, readErr := fr.readLines(lr)
 	fr.finishFile(lr.no, readErr)

@@ -131,7 +131,7 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 	}
 	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
 	opts.lone, opts.files, opts.noHints = true, 1, true
-	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream}
+	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts}
 	// (a file of several logs — kubectl --prefix, YARN's aggregation, a
 	// log-store export — is read again whole for each: the others' lines
 	// are read and let go)
@@ -155,6 +155,42 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		e.finish(fr, in)
 	}()
 	return &InputReader{e: e}, nil
+}
+
+// AllAgain reads every input of r again, one after another in r's order,
+// and yields each event as r.Event gives it, with its text: every event
+// of a read whose Keep kept only some (a fold's first read, once its
+// identities are joined), for an output that lists them all, at the cost
+// of another read. opts must be the options r was read with. An input
+// that cannot be read again is ErrNotRereadable, before any event of it.
+func (r *Result) AllAgain(opts Options, yield func(*flinklog.Event) error) error {
+	opts.KeepTexts = true
+	for k, in := range r.Inputs {
+		if in.DuplicateOf != "" || in.EventCount == 0 {
+			continue // (no event of its own in the read)
+		}
+		ir, err := r.ReadAgain(k, opts)
+		if err != nil {
+			return err
+		}
+		for {
+			batch, err := ir.Next()
+			if err == nil && batch == nil {
+				break
+			}
+			if err != nil {
+				ir.Close()
+				return err
+			}
+			for i := range batch {
+				if err := yield(&batch[i]); err != nil {
+					ir.Close()
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // hasTM reports whether the input holds TaskManager lines.
@@ -214,6 +250,8 @@ type emitter struct {
 	// for the file's own lines); others: the file held other logs too
 	stream string
 	others bool
+	// texts: the events carry their texts (Options.KeepTexts)
+	texts bool
 	// named is the ResourceID the read's join of identities gave an event
 	// (Result.joinedName), nil where it has none to give
 	named func(*flinklog.Event) (string, bool)

@@ -106,6 +106,10 @@ type Options struct {
 	// it from the inputs read again (a fold) and hands it back
 	// (Result.ApplyIdentities).
 	DeferIdentities bool
+	// KeepTexts: the events ReadAgain hands over carry their texts (a
+	// read lets a plain file's events' texts go, and Result.Text reads
+	// them back by position)
+	KeepTexts bool
 
 	ra *readAhead // set by read for its workers
 	// files is how many files read reads: the cores a file has to itself

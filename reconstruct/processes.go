@@ -337,6 +337,30 @@ func rotationBase(path string) string {
 	return p
 }
 
+// NameRotated returns, for events of the model's read handed over again
+// in line order (parser.Result.AllAgain), what the model did to them:
+// each TaskManager line of an input that continues a rotated log's
+// process, up to the input's first banner, takes that process's
+// ResourceID (joinRotatedIdentities; a fold's model keeps the names,
+// SetRotatedNames).
+func (m *Model) NameRotated() func(ev *flinklog.Event) {
+	fill := maps.Clone(m.rotatedNames)
+	return func(ev *flinklog.Event) {
+		named, ok := fill[ev.Pos.File]
+		switch {
+		case !ok:
+		case ev.Kind == flinklog.KindMetaVersion || ev.Kind == flinklog.KindMetaTMID:
+			delete(fill, ev.Pos.File)
+		case ev.Component == flinklog.ComponentTM:
+			ev.Resource = named
+		}
+	}
+}
+
+// SetRotatedNames gives a model assembled from a fold the names its
+// skeleton gave rotated logs' lines (RotatedNames), for NameRotated.
+func (m *Model) SetRotatedNames(names map[int32]string) { m.rotatedNames = maps.Clone(names) }
+
 // RotatedNames returns the inputs whose TaskManager lines before their
 // first banner (or ResourceID line) the model named after a rotated
 // sibling's process (joinRotatedIdentities), and that name: a fold, which

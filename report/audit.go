@@ -144,7 +144,11 @@ type Audit struct {
 	// Filter narrows the findings shown (and judged for the exit code);
 	// Findings holds them all, so that a cause is still told.
 	Filter *Filter
-	shown  *Narrowed
+	// AllEvents, when set, yields every event read, in the read's order,
+	// with its text, for the model that holds only some of them (a
+	// fold's: parser.Result.AllAgain); the Timesketch export lists them.
+	AllEvents func(yield func(*flinklog.Event) error) error
+	shown     *Narrowed
 }
 
 // Shown returns the findings the filter keeps (all without one).

@@ -9,6 +9,7 @@ package report
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -84,8 +85,28 @@ func (a *Audit) WriteTimesketch(w io.Writer) error {
 		}
 	}
 	last := map[int32]flinklog.Time{} // input → the time of its last timed line
-	for ref := range res.All() {
-		ev := res.Event(ref)
+	each := a.AllEvents
+	if each == nil {
+		each = func(yield func(*flinklog.Event) error) error {
+			for ref := range res.All() {
+				ev := *res.Event(ref)
+				ev.SetText("", res.Text(ref))
+				if err := yield(&ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	return a.writeTimesketch(bw, enc, &doc, last, each)
+}
+
+// writeTimesketch writes the event lines each yields, the findings and
+// the summary line (WriteTimesketch).
+func (a *Audit) writeTimesketch(bw *bufio.Writer, enc *json.Encoder, doc *AuditJSON, last map[int32]flinklog.Time, each func(yield func(*flinklog.Event) error) error) error {
+	m := a.Model
+	res := m.Result
+	err := each(func(ev *flinklog.Event) error {
 		t, borrowed := ev.Time, false
 		if t.Kind == flinklog.TimeNone {
 			t, borrowed = last[ev.Pos.File], true
@@ -100,7 +121,7 @@ func (a *Audit) WriteTimesketch(w io.Writer) error {
 			}
 		}
 		fi := res.Files[ev.Pos.File]
-		line := TimesketchEventJSON{Message: res.Text(ref), Datetime: dt, Timestamp: us, TimeNote: note,
+		line := TimesketchEventJSON{Message: ev.Text(), Datetime: dt, Timestamp: us, TimeNote: note,
 			TimestampDesc: "Flink log line (" + string(ev.Component) + ")", DataType: "flink:slot:event",
 			Kind: string(ev.Kind), Component: string(ev.Component), ResourceID: ev.Resource,
 			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, SlotIndex: optInt(ev.SlotIndex)}
@@ -110,9 +131,10 @@ func (a *Audit) WriteTimesketch(w io.Writer) error {
 		if ev.Job.IsSet() {
 			line.JobID = ev.Job.String()
 		}
-		if err := enc.Encode(line); err != nil {
-			return err
-		}
+		return enc.Encode(line)
+	})
+	if err != nil {
+		return err
 	}
 	for _, f := range a.Shown() {
 		dt, us, note := timesketchTime(f.Time)

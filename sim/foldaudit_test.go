@@ -20,8 +20,9 @@ import (
 
 // TestFoldAuditsAsTheBatch: the simulated incidents of every version, with
 // faults, as plain files and as collected logs arrive (rotated, gzipped),
-// audited on the fold's model give the batch audit's JSON and table, byte
-// for byte — or the fold says it cannot take them yet, never answers
+// audited on the fold's model give the batch audit's JSON, table and
+// Markdown, and its Timesketch export (every event read again), byte for
+// byte — or the fold says it cannot take them yet, never answers
 // otherwise.
 func TestFoldAuditsAsTheBatch(t *testing.T) {
 	seeds := 12
@@ -60,7 +61,7 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 				slices.Sort(others)
 				for _, paths := range [][]string{{plain}, writeRun(t, r), tms, others} {
 					total++
-					m, err := fold.Build(paths, parser.Options{ChunkSize: *chunk})
+					m, first, err := foldWithFirst(paths, parser.Options{ChunkSize: *chunk})
 					if errors.Is(err, fold.ErrNotFoldable) {
 						if testing.Verbose() {
 							t.Logf("refused: %v", err)
@@ -89,6 +90,9 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 							t.Fatalf("seed %d %+v: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", seed, cfg, format, got, want)
 						}
 					}
+					if got, want := timesketchText(t, m, first), timesketchText(t, batch, nil); got != want {
+						t.Fatalf("seed %d %+v: the fold's Timesketch export differs from the batch's:\n%s\nbatch:\n%s", seed, cfg, got, want)
+					}
 				}
 			}
 		})
@@ -99,6 +103,34 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 		t.Errorf("only %d of %d reads folded, %d stories dropped, %d with tasks that found no slot, %d Markdown sequences",
 			total-refused, total, dropped, noSlot, drawn)
 	}
+}
+
+// foldWithFirst is fold.Build, and the first read it folded from.
+func foldWithFirst(paths []string, opts parser.Options) (*reconstruct.Model, *parser.Result, error) {
+	fo := opts
+	fo.Keep, fo.DeferIdentities = fold.NewFirstKeep(), true
+	first, err := parser.Read(paths, fo)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := fold.FromFirst(first, opts)
+	return m, first, err
+}
+
+// timesketchText is the Timesketch export of the audit of m: a fold's
+// (first: the read it folded from, whose inputs are read again for every
+// event) or the batch's (first nil).
+func timesketchText(t *testing.T, m *reconstruct.Model, first *parser.Result) string {
+	t.Helper()
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
+	if first != nil {
+		a.AllEvents = fold.AllEvents(m, first, parser.Options{ChunkSize: *chunk})
+	}
+	var b bytes.Buffer
+	if err := a.WriteTimesketch(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // auditText is the audit of m in a format.

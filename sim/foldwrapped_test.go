@@ -91,7 +91,7 @@ func wrapLines(t *testing.T, text, wrapper string) string {
 // full read first).
 func foldsAsTheBatch(t *testing.T, paths []string, what string, check func(full *parser.Result)) bool {
 	t.Helper()
-	m, err := fold.Build(paths, parser.Options{})
+	m, first, err := foldWithFirst(paths, parser.Options{})
 	if errors.Is(err, fold.ErrNotFoldable) {
 		if testing.Verbose() {
 			t.Logf("%s: refused: %v", what, err)
@@ -111,6 +111,9 @@ func foldsAsTheBatch(t *testing.T, paths []string, what string, check func(full 
 		if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
 			t.Fatalf("%s: the fold's %s differs from the batch's:\n%s\nbatch:\n%s", what, format, got, want)
 		}
+	}
+	if got, want := timesketchText(t, m, first), timesketchText(t, batch, nil); got != want {
+		t.Fatalf("%s: the fold's Timesketch export differs from the batch's:\n%s\nbatch:\n%s", what, got, want)
 	}
 	return true
 }

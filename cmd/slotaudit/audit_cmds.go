@@ -70,6 +70,11 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 		}
 	}
 	a := &report.Audit{Model: m, Findings: findings, FailOn: sev, Rules: rules.All, Filter: e.filter}
+	if first := e.foldFirst; first != nil {
+		// the model holds only what the fold kept: an output that lists
+		// every event reads them again (the Timesketch export)
+		a.AllEvents = fold.AllEvents(m, first, e.foldOpts)
+	}
 	writeHeapProfile(e)
 	return a, nil
 }
@@ -208,7 +213,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
-	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more, in every format but html and timesketch), always (wherever it can), never; output is the same either way")
+	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more, in every format but html), always (wherever it can), never; output is the same either way")
 	return cmd
 }
 

@@ -26,9 +26,11 @@ import (
 // foldFormats are the audit formats that read only the findings, the
 // summaries and the stories the findings are about (markdown, and github's
 // step summary, draw each one's sequence): what the model of a fold gives
-// as the batch model does, since a story a finding names is never dropped.
+// as the batch model does, since a story a finding names is never dropped;
+// and timesketch, which lists every event besides, read again after the
+// fold (parser.Result.AllAgain).
 var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "ndjson": true, "sarif": true, "junit": true,
-	"markdown": true, "github": true}
+	"markdown": true, "github": true, "timesketch": true}
 
 // --fold auto considers a fold for inputs of at least foldAbove bytes
 // (below, the batch model fits in little memory, and a read is quick),
@@ -132,7 +134,11 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		// over, two fifths of its time.
 		defer debug.SetGCPercent(debug.SetGCPercent(foldGCPercent))
 	}
-	m, err := fold.FromFirstNarrowed(res, parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}, e.foldNarrow())
+	opts := parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}
+	m, err := fold.FromFirstNarrowed(res, opts, e.foldNarrow())
+	if err == nil {
+		e.foldFirst, e.foldOpts = res, opts
+	}
 	if errors.Is(err, fold.ErrNotFoldable) {
 		e.log.Debug().Str("why", err.Error()).Msg("fold refused: the batch model is built")
 		return e.build(cmd, paths, rf)

@@ -55,6 +55,10 @@ type env struct {
 	// tableAt places the time slots --at shows the tables at in logs
 	// whose times span the bounds given (nil: the tables at the end)
 	tableAt func(*parser.TimeBounds) flinklog.Time
+	// foldFirst, foldOpts: the first read of the fold the model was built
+	// as, and its options (nil when it was built the batch way)
+	foldFirst *parser.Result
+	foldOpts  parser.Options
 	// reported holds the diagnostics already logged, when inputs are read
 	// again and again (--follow); nil otherwise.
 	reported map[string]bool
