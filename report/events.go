@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"io"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -65,7 +66,11 @@ func optInt(v int) *int {
 
 // NewEventJSON converts the event ref names for output.
 func NewEventJSON(res *parser.Result, ref parser.EventRef) EventJSON {
-	files, ev := res.Files, res.Event(ref)
+	return EventJSONOf(res.Files, res.Event(ref), res.Text(ref))
+}
+
+// EventJSONOf converts ev, read from files, with its text, for output.
+func EventJSONOf(files parser.Files, ev *flinklog.Event, text string) EventJSON {
 	var fi parser.FileInfo
 	if int(ev.Pos.File) < len(files) {
 		fi = files[ev.Pos.File]
@@ -97,7 +102,7 @@ func NewEventJSON(res *parser.Result, ref parser.EventRef) EventJSON {
 		Reason:         ev.Reason,
 		Version:        ev.Version,
 		Count:          ev.Count,
-		Text:           res.Text(ref),
+		Text:           text,
 		CauseLine:      ev.CauseLine,
 		CauseText:      ev.CauseText,
 	}
@@ -111,6 +116,24 @@ func NewEventJSON(res *parser.Result, ref parser.EventRef) EventJSON {
 		})
 	}
 	return out
+}
+
+// WriteEventsFrom is WriteEvents of the events each yields, read from
+// files with their texts (a read that holds none of them, read again:
+// parser.Result.AllAgain), buffered.
+func WriteEventsFrom(w io.Writer, files parser.Files, each func(yield func(*flinklog.Event) error) error, keep func(*flinklog.Event) bool) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := NewJSONEncoder(bw)
+	err := each(func(ev *flinklog.Event) error {
+		if keep != nil && !keep(ev) {
+			return nil
+		}
+		return enc.Encode(EventJSONOf(files, ev, ev.Text()))
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // WriteEvents writes one JSON object per line: every event, repeated slot

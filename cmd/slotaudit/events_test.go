@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/sim"
@@ -39,4 +41,79 @@ func TestEventsNarrowedAsTheFullRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventsStreamedAsTheFullRead: every event of large inputs (here any:
+// foldAbove 0), written as each input is read again after a first read
+// that keeps none, is what a read that keeps every event writes, byte for
+// byte, with the same summary and exit: plain and gzipped logs, rotated
+// ones and TaskManagers named only by the other components' lines, JSON
+// logs, log-store exports, one TaskManager's; and the bundled logs, one
+// of which repeats a slot report word for word, are read whole (and the
+// debug log says so).
+func TestEventsStreamedAsTheFullRead(t *testing.T) {
+	was := foldAbove
+	foldAbove = 0
+	defer func() { foldAbove = was }()
+	cut := t.TempDir()
+	if _, err := sim.RunInto(sim.Config{Flink: "1.12.7", TaskManagers: 4, Slots: 4, Jobs: 3, Minutes: 20, Seed: 5, CutBanners: true, RotateMinutes: 5, Inject: []string{"heartbeat-timeout"}}, cut); err != nil {
+		t.Fatal(err)
+	}
+	modern := t.TempDir()
+	if _, err := sim.RunInto(sim.Config{Flink: "1.18.1", TaskManagers: 3, Slots: 4, Jobs: 3, JobSeconds: 10, Minutes: 30, Seed: 4, Inject: []string{"tm-lost"}}, modern); err != nil {
+		t.Fatal(err)
+	}
+	json := t.TempDir()
+	if _, err := sim.RunInto(sim.Config{Flink: "1.11.6", TaskManagers: 2, Slots: 2, Jobs: 2, Minutes: 10, Seed: 2, Format: "json"}, json); err != nil {
+		t.Fatal(err)
+	}
+	// a TaskManager of the 1.18 run, as the full read names it
+	all, _, _ := runMain("events", "--no-summary", modern)
+	tm := regexp.MustCompile(`"component":"tm","kind":"tm\.free",.*?"resource_id":"([^"]+)"`).FindStringSubmatch(all)
+	if tm == nil {
+		t.Fatalf("no TaskManager freed a slot:\n%.2000s", all)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		streamed bool
+	}{
+		{"rotated, cut banners", []string{cut}, true},
+		{"1.18", []string{modern}, true},
+		{"a TaskManager's", []string{"--taskmanager", strings.ToUpper(tm[1]), modern}, true},
+		{"json", []string{json}, true},
+		{"exports", []string{"../../testdata/exports"}, true},
+		{"bundled", []string{"../../testdata/logs"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := append([]string{"--log-level", "debug", "events"}, tc.args...)
+			got, gotErr, code := runMain(cmd...)
+			eventsKeep = false
+			want, wantErr, wantCode := runMain(cmd...)
+			eventsKeep = true
+			if code != wantCode || got != want {
+				t.Fatalf("exit %d, the full read's %d; output:\n%.2000s\nthe full read's:\n%.2000s\n%s%s", code, wantCode, got, want, gotErr, wantErr)
+			}
+			if g, w := tableOf(gotErr), tableOf(wantErr); g != w {
+				t.Fatalf("summary:\n%s\nthe full read's:\n%s", g, w)
+			}
+			if strings.Count(got, "\n") < 10 {
+				t.Fatalf("%d events written", strings.Count(got, "\n"))
+			}
+			if whole := strings.Contains(gotErr, "events read whole"); whole == tc.streamed {
+				t.Fatalf("read whole %v, want %v:\n%s", whole, !tc.streamed, gotErr)
+			}
+		})
+	}
+}
+
+// tableOf is the input table of stderr, without the debug log's lines.
+func tableOf(stderr string) string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(l); len(f) == 0 || f[0] != "DBG" && f[0] != "WRN" && f[0] != "INF" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
