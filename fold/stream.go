@@ -39,11 +39,17 @@ import (
 // audits made of them to the byte).
 
 // maxInputs is the most inputs a fold reads again at once: each holds a
-// read buffer, the block of events being packed and two batches handed
-// over (~0.6 MB) while it is read. A merge reads an input from an hour
-// before its first line to its end (reconstruct.MostOpen): a directory of
+// read buffer, the block of events being packed and the batches handed
+// over while it is read — about 1.9 MB of resident memory an input with
+// the collector's headroom (500 TaskManager logs: 977 MB), or 0.55 MB read
+// lean (parser.Options.LeanReadAgain: 334 MB), as they are when more than
+// leanAbove are open at once. A merge reads an input from an hour before
+// its first line to its end (reconstruct.MostOpen): a directory of
 // rotated logs is read a few files a TaskManager at a time.
-const maxInputs = 512
+const (
+	maxInputs = 2048
+	leanAbove = 64
+)
 
 // ErrNotFoldable says that the logs hold what the fold does not take yet:
 // the caller builds the batch model instead.
@@ -372,6 +378,10 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	}
 	if n := reconstruct.MostOpen(first); n > maxInputs {
 		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)
+	} else if n > leanAbove {
+		// a cluster of hundreds of TaskManagers: each of its logs read
+		// again holding less at once
+		opts.LeanReadAgain = true
 	}
 	var stages []reconstruct.Stage
 	began := time.Now()

@@ -131,6 +131,16 @@ var pieceReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, p
 // pieceBuffer is the size of pieceReaders' buffers.
 const pieceBuffer = 256 << 10
 
+// leanReaders are the buffers of a lean read again (Options.LeanReadAgain).
+var leanReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
+// leanBlock and leanBatch are how many events a lean read again holds in
+// a block, and hands over at a time.
+const (
+	leanBlock = 128
+	leanBatch = 32
+)
+
 // headBuffers hold the megabyte chunkableHead reads of every file.
 var headBuffers = sync.Pool{New: func() any { return new([1 << 20]byte) }}
 

@@ -28,8 +28,10 @@ type eventBlocks struct {
 	away bool
 	// emit, when set, is handed each block as it fills (and closes), which
 	// the stream then lets go: a read again (Result.ReadAgain) holds a
-	// block at a time, not the input's events
-	emit func(*eventBlock)
+	// block at a time, not the input's events; limit, when set, is how
+	// many events such a block holds (Options.LeanReadAgain)
+	emit  func(*eventBlock)
+	limit int
 }
 
 // add appends ev. The first block grows from small (most streams hold few
@@ -43,10 +45,13 @@ func (b *eventBlocks) add(ev flinklog.Event) {
 		}
 	}
 	k := len(b.blocks) - 1
-	if k < 0 || b.blocks[k].full() {
+	if k < 0 || b.blocks[k].full() || b.limit > 0 && len(b.blocks[k].evs) >= b.limit {
 		c := eventBlockLen
 		if k < 0 && b.emit == nil {
 			c = 16
+		}
+		if b.limit > 0 {
+			c = b.limit
 		}
 		if k >= 0 {
 			b.blocks[k].close()

@@ -478,7 +478,11 @@ func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool
 	hr := &hashingReader{r: r, skip: lazy || opts.lone}
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}, emit: emit}
-	br := pieceReaders.Get().(*bufio.Reader)
+	readers := &pieceReaders
+	if emit != nil && emit.lean {
+		readers = &leanReaders
+	}
+	br := readers.Get().(*bufio.Reader)
 	br.Reset(hr)
 	// A log-store export is told by its first bytes (its lines may be one
 	// JSON document, or longer than a line may be).
@@ -505,7 +509,7 @@ func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool
 	// (an export's reader is not given back: its decoders are not held to
 	// copying what they keep, as the line reader's are)
 	br.Reset(nil)
-	pieceReaders.Put(br)
+	readers.Put(br)
 	return fr.result(hr, lazy, path)
 }
 
@@ -643,6 +647,9 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	if fr.emit != nil {
 		st.events.emit = fr.emit.block(name)
+		if fr.emit.lean {
+			st.events.limit = leanBlock
+		}
 	}
 	fr.byName[name] = st
 	fr.streams = append(fr.streams, st)

@@ -131,7 +131,8 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 	}
 	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
 	opts.lone, opts.files, opts.noHints = true, 1, true
-	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts}
+	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts,
+		lean: opts.LeanReadAgain}
 	// (a file of several logs — kubectl --prefix, YARN's aggregation, a
 	// log-store export — is read again whole for each: the others' lines
 	// are read and let go)
@@ -250,8 +251,9 @@ type emitter struct {
 	// for the file's own lines); others: the file held other logs too
 	stream string
 	others bool
-	// texts: the events carry their texts (Options.KeepTexts)
-	texts bool
+	// texts: the events carry their texts (Options.KeepTexts); lean: it
+	// holds less at once (Options.LeanReadAgain)
+	texts, lean bool
 	// named is the ResourceID the read's join of identities gave an event
 	// (Result.joinedName), nil where it has none to give
 	named func(*flinklog.Event) (string, bool)
@@ -275,8 +277,12 @@ func (e *emitter) send(blk *eventBlock) {
 	if e.stop.Load() || len(blk.evs) == 0 {
 		return
 	}
-	for lo := 0; lo < len(blk.evs); lo += rereadBatch {
-		e.sendPart(blk, lo, min(lo+rereadBatch, len(blk.evs)))
+	batch := rereadBatch
+	if e.lean {
+		batch = leanBatch
+	}
+	for lo := 0; lo < len(blk.evs); lo += batch {
+		e.sendPart(blk, lo, min(lo+batch, len(blk.evs)))
 	}
 }
 

@@ -110,6 +110,10 @@ type Options struct {
 	// read lets a plain file's events' texts go, and Result.Text reads
 	// them back by position)
 	KeepTexts bool
+	// LeanReadAgain: ReadAgain holds less of its input at once (a 32 KiB
+	// buffer, blocks of 128 events, 32 handed over at a time), for a
+	// caller that reads many inputs again at once
+	LeanReadAgain bool
 
 	ra *readAhead // set by read for its workers
 	// files is how many files read reads: the cores a file has to itself

@@ -139,9 +139,13 @@ func readStretchEmitting(path string, sp logStretch, opts *Options, forced *Layo
 	r = stoppable{r, &emit.stop}
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}, emit: emit,
 		wrapper: sp.wrapper, kubeTS: sp.kubeTS, yarnContainer: sp.from.container, yarnAfter: sp.from}
-	br := pieceReaders.Get().(*bufio.Reader)
+	readers := &pieceReaders
+	if emit.lean {
+		readers = &leanReaders
+	}
+	br := readers.Get().(*bufio.Reader)
 	br.Reset(r)
-	defer func() { br.Reset(nil); pieceReaders.Put(br) }()
+	defer func() { br.Reset(nil); readers.Put(br) }()
 	lr := newLineReader(br, opts.MaxLine)
 	lr.no, lr.started = sp.from.line, sp.from.off > 0
 	readErr := fr.feedLines(lr)

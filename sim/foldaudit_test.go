@@ -227,3 +227,38 @@ func TestFoldRotatedLogs(t *testing.T) {
 		t.Errorf("only %d of %d rotated runs folded", folded, total)
 	}
 }
+
+// TestFoldManyTaskManagers: a cluster of hundreds of TaskManagers, every
+// log open at once, folds (each log read again lean: more than 64 open;
+// more than the 512 that were refused before) and audits as the batch
+// audits it, byte for byte.
+func TestFoldManyTaskManagers(t *testing.T) {
+	for _, tms := range []int{100, 600} {
+		t.Run(strconv.Itoa(tms), func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := RunInto(Config{Flink: "1.12.7", TaskManagers: tms, Slots: 2, Jobs: tms / 10, JobSeconds: 5, Minutes: 3, Seed: 3}, dir); err != nil {
+				t.Fatal(err)
+			}
+			m, first, err := foldWithFirst([]string{dir}, parser.Options{})
+			if err != nil {
+				t.Fatal(err) // (refused too: it must fold)
+			}
+			if n := reconstruct.MostOpen(first); n <= tms {
+				t.Fatalf("%d inputs open at once, want all %d TaskManagers' and more", n, tms)
+			}
+			if m.Folded == 0 {
+				t.Fatal("no story dropped")
+			}
+			full, err := parser.Read([]string{dir}, parser.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := reconstruct.Build(full)
+			for _, format := range []string{"json", "table"} {
+				if got, want := auditText(t, m, format), auditText(t, batch, format); got != want {
+					t.Fatalf("the fold's %s differs from the batch's:\n%.3000s\nbatch:\n%.3000s", format, got, want)
+				}
+			}
+		})
+	}
+}
