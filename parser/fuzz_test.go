@@ -2,7 +2,6 @@ package parser
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -227,25 +226,11 @@ func FuzzChunkedRead(f *testing.F) {
 		}
 		// read again after that read: the events of the read in pieces, or
 		// refused
-		for k, in := range kept.Inputs {
-			ir, err := kept.ReadAgain(k, Options{MaxLine: 4096, MaxRecord: 8192})
-			if errors.Is(err, ErrNotRereadable) {
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			again, err := drain(ir)
-			if errors.Is(err, ErrNotRereadable) {
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachReadAgain(t, kept, Options{MaxLine: 4096, MaxRecord: 8192}, func(in InputSummary, again []flinklog.Event) {
 			if want := eventsOf(got, in.File); !reflect.DeepEqual(again, want) && len(again)+len(want) > 0 {
 				t.Fatalf("read again: %d events, the read in pieces %d, or they differ", len(again), len(want))
 			}
-		}
+		})
 	})
 }
 

@@ -95,6 +95,30 @@ func sameAsRead(t *testing.T, got []flinklog.Event, full *Result, in InputSummar
 	}
 }
 
+// eachReadAgain reads every input of r again with opts and hands check
+// its events; an input that cannot be read again event for event is
+// passed over (ErrNotRereadable, before or while it is read).
+func eachReadAgain(t *testing.T, r *Result, opts Options, check func(in InputSummary, evs []flinklog.Event)) {
+	t.Helper()
+	for k, in := range r.Inputs {
+		ir, err := r.ReadAgain(k, opts)
+		if errors.Is(err, ErrNotRereadable) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := drain(ir)
+		if errors.Is(err, ErrNotRereadable) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(in, evs)
+	}
+}
+
 // drain returns every event ir hands over, or the error that ended it.
 func drain(ir *InputReader) ([]flinklog.Event, error) {
 	var out []flinklog.Event

@@ -2,7 +2,6 @@ package parser
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/sim"
 )
 
@@ -161,23 +161,9 @@ func FuzzShardedRead(f *testing.F) {
 		}
 		// each log read again (a YARN log from its stretch of the file)
 		// gives the read's events
-		for k, in := range got.Inputs {
-			ir, err := got.ReadAgain(k, Options{MaxLine: 4096, MaxRecord: 8192})
-			if errors.Is(err, ErrNotRereadable) {
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs, err := drain(ir)
-			if errors.Is(err, ErrNotRereadable) {
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachReadAgain(t, got, Options{MaxLine: 4096, MaxRecord: 8192}, func(in InputSummary, evs []flinklog.Event) {
 			sameAsRead(t, evs, got, in)
-		}
+		})
 	})
 }
 

@@ -29,13 +29,7 @@ func TestEventsNarrowedAsTheFullRead(t *testing.T) {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			cmd := append([]string{"events", "--no-summary"}, args...)
 			cmd = append(cmd, dir)
-			got, gotErr, code := runMain(cmd...)
-			eventsKeep = false
-			want, wantErr, wantCode := runMain(cmd...)
-			eventsKeep = true
-			if code != wantCode || got != want {
-				t.Fatalf("exit %d, the full read's %d; output:\n%.2000s\nthe full read's:\n%.2000s\n%s%s", code, wantCode, got, want, gotErr, wantErr)
-			}
+			got, gotErr, _ := sameAsFullRead(t, cmd...)
 			if got == "" {
 				t.Fatalf("no event in the window: the test narrows nothing\n%s", gotErr)
 			}
@@ -87,13 +81,7 @@ func TestEventsStreamedAsTheFullRead(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := append([]string{"--log-level", "debug", "events"}, tc.args...)
-			got, gotErr, code := runMain(cmd...)
-			eventsKeep = false
-			want, wantErr, wantCode := runMain(cmd...)
-			eventsKeep = true
-			if code != wantCode || got != want {
-				t.Fatalf("exit %d, the full read's %d; output:\n%.2000s\nthe full read's:\n%.2000s\n%s%s", code, wantCode, got, want, gotErr, wantErr)
-			}
+			got, gotErr, wantErr := sameAsFullRead(t, cmd...)
 			if g, w := tableOf(gotErr), tableOf(wantErr); g != w {
 				t.Fatalf("summary:\n%s\nthe full read's:\n%s", g, w)
 			}
@@ -116,4 +104,19 @@ func tableOf(stderr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// sameAsFullRead runs cmd, and again as a read that keeps every event
+// (eventsKeep off), and fails unless both write the same and exit the
+// same; it returns the output and both stderrs.
+func sameAsFullRead(t *testing.T, cmd ...string) (got, gotErr, wantErr string) {
+	t.Helper()
+	got, gotErr, code := runMain(cmd...)
+	eventsKeep = false
+	want, wantErr, wantCode := runMain(cmd...)
+	eventsKeep = true
+	if code != wantCode || got != want {
+		t.Fatalf("exit %d, the full read's %d; output:\n%.2000s\nthe full read's:\n%.2000s\n%s%s", code, wantCode, got, want, gotErr, wantErr)
+	}
+	return got, gotErr, wantErr
 }
