@@ -152,3 +152,114 @@ func TestReadAgainReadsYARNStretches(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAgainStretchesOfEveryShape: YARN aggregations and kubectl files
+// of many logs in the shapes real ones take — CRLF line ends, a byte-order
+// mark, lines longer than the line limit (cut), empty logs, a log whose
+// LogType comes twice in a row, framing before the first container and
+// after the last, the old format without "End of LogType" lines, pods
+// with --timestamps, lines of no pod between — each log read again (from
+// its stretch where it has one) gives the read's events, whole and in
+// shards.
+func TestReadAgainStretchesOfEveryShape(t *testing.T) {
+	src, err := os.ReadFile("../testdata/logs/legacy-1.8.2-race-debug-tm.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(src), "\n"), "\n")
+	long := strings.Repeat("x", 5000)
+	yarn := func(crlf, bom, endLines, twice bool) string {
+		var b strings.Builder
+		if bom {
+			b.WriteString("\xef\xbb\xbf")
+		}
+		b.WriteString("21/03/14 09:00:00 INFO client.RMProxy: Connecting to ResourceManager\n\n")
+		for c := range 12 {
+			for _, lt := range []string{"taskmanager.log", "taskmanager.out", "taskmanager.err"} {
+				fmt.Fprintf(&b, "Container: container_e03_1614000000000_0007_01_%06d on host-%d_45454\nLogAggregationType: AGGREGATED\n=====\n", c+1, c)
+				reps := 1
+				if twice && c == 3 && lt == "taskmanager.log" {
+					reps = 2 // (the same log's LogType twice, nothing between)
+				}
+				for range reps {
+					fmt.Fprintf(&b, "LogType:%s\nLogLength:1\nLogContents:\n", lt)
+				}
+				switch lt {
+				case "taskmanager.log":
+					for _, l := range lines[:20+c] {
+						b.WriteString(l)
+					}
+					b.WriteString("\n")
+				case "taskmanager.err":
+					b.WriteString(long + "\n")
+				}
+				if endLines {
+					fmt.Fprintf(&b, "End of LogType:%s\n*****\n\n", lt)
+				}
+			}
+		}
+		b.WriteString("\n\n*****\n")
+		out := b.String()
+		if crlf {
+			out = strings.ReplaceAll(out, "\n", "\r\n")
+		}
+		return out
+	}
+	kubectl := func(ts bool) string {
+		var b strings.Builder
+		for p := range 12 {
+			for i, l := range lines[:30+p] {
+				fmt.Fprintf(&b, "[pod/flink-taskmanager-%d/flink-main-container] ", p)
+				if ts {
+					fmt.Fprintf(&b, "2021-03-14T09:00:%02d.000000000Z ", i%60)
+				}
+				b.WriteString(l)
+				if i == 10 {
+					b.WriteString("a line of no pod\n")
+				}
+			}
+			fmt.Fprintf(&b, "[pod/flink-taskmanager-%d/istio-proxy] envoy ready\n", p)
+		}
+		return b.String()
+	}
+	shapes := map[string]string{
+		"yarn":                 yarn(false, false, true, false),
+		"yarn crlf":            yarn(true, false, true, false),
+		"yarn bom":             yarn(false, true, true, false),
+		"yarn old format":      yarn(false, false, false, false),
+		"yarn logtype twice":   yarn(false, false, true, true),
+		"kubectl":              kubectl(false),
+		"kubectl --timestamps": kubectl(true),
+	}
+	for name, text := range shapes {
+		for _, chunk := range []int{0, 4 << 10} {
+			t.Run(fmt.Sprintf("%s/%d", name, chunk), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "all.log")
+				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				opts := Options{ChunkSize: chunk, MaxLine: 4096}
+				full, err := Read([]string{path}, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(full.Inputs) <= MaxLogsReadAgain {
+					t.Fatalf("%d logs in the file", len(full.Inputs))
+				}
+				first, err := Read([]string{path}, Options{ChunkSize: chunk, MaxLine: 4096, Keep: func(*flinklog.Event) bool { return false }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, events := 0, 0
+				eachReadAgain(t, first, Options{MaxLine: 4096}, func(in InputSummary, evs []flinklog.Event) {
+					sameAsRead(t, evs, full, in)
+					again++
+					events += len(evs)
+				})
+				if again < len(full.Inputs)-1 || events == 0 {
+					t.Fatalf("%d of %d logs read again (%d events)", again, len(full.Inputs), events)
+				}
+			})
+		}
+	}
+}
