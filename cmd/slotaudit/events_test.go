@@ -42,9 +42,9 @@ func TestEventsNarrowedAsTheFullRead(t *testing.T) {
 // that keeps none, is what a read that keeps every event writes, byte for
 // byte, with the same summary and exit: plain and gzipped logs, rotated
 // ones and TaskManagers named only by the other components' lines, JSON
-// logs, log-store exports, one TaskManager's; and the bundled logs, one
-// of which repeats a slot report word for word, are read whole (and the
-// debug log says so).
+// logs, one TaskManager's; and logs with DEBUG slot
+// reports (which a read again refuses once it meets a repeat, too late
+// to read whole) are read whole, and the debug log says so.
 func TestEventsStreamedAsTheFullRead(t *testing.T) {
 	was := foldAbove
 	foldAbove = 0
@@ -67,16 +67,21 @@ func TestEventsStreamedAsTheFullRead(t *testing.T) {
 	if tm == nil {
 		t.Fatalf("no TaskManager freed a slot:\n%.2000s", all)
 	}
+	debug := t.TempDir()
+	if _, err := sim.RunInto(sim.Config{Flink: "1.9.3", TaskManagers: 3, Slots: 4, Jobs: 4, Minutes: 20, Seed: 2, Debug: true}, debug); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name     string
 		args     []string
 		streamed bool
 	}{
+		{"DEBUG slot reports", []string{debug}, false},
 		{"rotated, cut banners", []string{cut}, true},
 		{"1.18", []string{modern}, true},
 		{"a TaskManager's", []string{"--taskmanager", strings.ToUpper(tm[1]), modern}, true},
 		{"json", []string{json}, true},
-		{"exports", []string{"../../testdata/exports"}, true},
+		{"exports (DEBUG slot reports among them)", []string{"../../testdata/exports"}, false},
 		{"bundled", []string{"../../testdata/logs"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
