@@ -55,3 +55,11 @@ func WatchDeferred(f func(n int)) (restore func()) {
 	deferredHeld = f
 	return func() { deferredHeld = nil }
 }
+
+// SpillToFile makes the timelines of the stories let go go to a file from
+// the first (Narrow.Timelines) until the returned function is called.
+func SpillToFile() (restore func()) {
+	was := spillInMemory
+	spillInMemory = 0
+	return func() { spillInMemory = was }
+}

@@ -164,6 +164,12 @@ type procState struct {
 	atStream     *reconstruct.ReplayStream
 	atReplay     *reconstruct.Replay
 	atComparable bool
+	// no is its place in folder.procs; resource, its TaskManager's; open,
+	// the slots its table holds by key, while a spill keeps timelines
+	// (noteHeld)
+	no       int
+	resource string
+	open     map[int]*heldRec
 }
 
 // story is one allocation's story as the fold follows it.
@@ -185,6 +191,8 @@ type story struct {
 	// output for now (Narrow.Outside); times: its lines' times
 	deferred bool
 	times    []flinklog.Time
+	// held: the slots it held, while a spill keeps timelines (noteHeld)
+	held []*heldRec
 }
 
 type slotOf struct {
@@ -356,6 +364,10 @@ type Narrow struct {
 	// (slots --at, on the TaskManager's own clock) in logs whose times
 	// span bounds (a time of day falls on their first day).
 	At func(bounds *parser.TimeBounds) flinklog.Time
+	// Timelines keeps the timeline of every story let go, for an output
+	// that lists every allocation (Model.FoldedTimelines; the caller
+	// closes it).
+	Timelines bool
 }
 
 // Pin is told each line of a story as the fold takes it (the story's
@@ -450,7 +462,10 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 		skew, err := f.skew.Skew()
 		if err == nil && len(skew) == 0 {
 			stage("fold, no skew assumed and none found", t)
-			return f.assemble(stages)
+			return f.finish(stages)
+		}
+		if f.spill != nil {
+			f.spill.Close()
 		}
 		// the clocks disagree after all (or the window cannot tell): the
 		// fold again, with the skew
@@ -489,7 +504,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 		return nil, err
 	}
 	stage("fold", t)
-	return f.assemble(stages)
+	return f.finish(stages)
 }
 
 // speculate: FromFirst assumes no skew where its sample shows none (a
@@ -500,7 +515,7 @@ var speculate = true
 // lines each input's skew rests on), replays and folds them; along, it
 // estimates the skew from the same stream (a SkewStream), when it assumed
 // none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, n Narrow) (*folder, error) {
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, n Narrow) (_ *folder, err error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
@@ -515,6 +530,14 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 			}
 		}
 		f.at, f.atIn, f.atGuess = n.At, true, n.At(&guess)
+	}
+	if n.Timelines {
+		f.spill = &spill{}
+		defer func() {
+			if err != nil {
+				f.spill.Close()
+			}
+		}()
 	}
 	f.prepare(starts)
 	f.rotated = maps.Clone(skeleton.RotatedNames())
@@ -538,7 +561,7 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}
 		f.skew = reconstruct.NewSkewStream(keys)
 	}
-	err := eachMerged(first, opts, offsets, func(ev *flinklog.Event, ref parser.EventRef, rank int32) error {
+	err = eachMerged(first, opts, offsets, func(ev *flinklog.Event, ref parser.EventRef, rank int32) error {
 		if f.skew != nil {
 			f.skew.Add(ev, ref)
 		}
@@ -724,6 +747,8 @@ type folder struct {
 	at      func(bounds *parser.TimeBounds) flinklog.Time
 	atIn    bool
 	atGuess flinklog.Time
+	// spill: the timelines of the stories let go (Narrow.Timelines)
+	spill *spill
 }
 
 type fileAlloc struct {
@@ -747,7 +772,10 @@ func (f *folder) prepare(starts map[*reconstruct.Process][]inputLine) {
 	for _, tm := range f.skeleton.TaskManagers {
 		for _, p := range tm.Processes {
 			ps := &procState{p: p, stream: reconstruct.NewReplayStream(p.Config), at: -1,
-				active: map[*story]*[2]int64{}, needs: map[*story]*slotNeed{}}
+				active: map[*story]*[2]int64{}, needs: map[*story]*slotNeed{}, no: len(f.procs), resource: tm.Resource}
+			if f.spill != nil {
+				ps.open = map[int]*heldRec{}
+			}
 			if f.atIn {
 				ps.atStream = reconstruct.NewReplayStream(p.Config)
 			}
@@ -888,7 +916,7 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			f.replayUpTo(ps, ref, ev)
 		}
 		ps.stream.Add(ref, ev)
-		if err := f.replayed(ps, seq); err != nil {
+		if err := f.replayed(ps, seq, ref, ev.Pos, rank); err != nil {
 			return false, err
 		}
 	}
@@ -1067,7 +1095,7 @@ func (f *folder) story(id flinklog.ID) *story {
 
 // replayed reads the steps the last event made in ps's replay into the
 // stories they are about.
-func (f *folder) replayed(ps *procState, seq int64) error {
+func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos flinklog.Pos, rank int32) error {
 	if c := ps.stream.Conflicts(); len(c) > ps.conflicts {
 		for _, cf := range c[ps.conflicts:] {
 			if !ps.stream.Live(cf.Key) {
@@ -1080,13 +1108,22 @@ func (f *folder) replayed(ps *procState, seq int64) error {
 	sem := ps.p.Runs
 	for _, st := range steps {
 		id := allocOf(st)
+		if f.spill != nil && st.Event != ref {
+			return notFoldable("a replay step of another line than the one replayed (%s)", f.first.Files.Position(pos))
+		}
 		if !id.IsSet() {
+			if f.spill != nil {
+				f.noteHeld(ps, st, nil, pos, rank)
+			}
 			continue
 		}
 		if f.dropped.has(id) {
 			return notFoldable("a replay step of %s after its story closed healthy", id)
 		}
 		s := f.story(id)
+		if f.spill != nil {
+			f.noteHeld(ps, st, s, pos, rank)
+		}
 		s.touch(ps)
 		ps.note(s, st, seq)
 		if s.closed {
@@ -1185,6 +1222,9 @@ func (f *folder) canDrop(s *story) bool {
 // drop lets go of a story closed healthy: its replay steps, its windows,
 // its events; its AllocationID is remembered by a fingerprint.
 func (f *folder) drop(s *story) {
+	if f.spill != nil {
+		f.spillStory(s)
+	}
 	for _, ps := range s.procs {
 		ps.stream.Drop(s.id)
 		if ps.atStream != nil {
@@ -1284,6 +1324,15 @@ func (ps *procState) inSpan(seq int64) bool {
 		}
 	}
 	return false
+}
+
+// finish is assemble, letting go of the spill of timelines when it fails.
+func (f *folder) finish(stages []reconstruct.Stage) (*reconstruct.Model, error) {
+	m, err := f.assemble(stages)
+	if err != nil && f.spill != nil {
+		f.spill.Close()
+	}
+	return m, err
 }
 
 // assemble ends the fold: the events kept, numbered as a read of them
@@ -1458,6 +1507,17 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 		return nil, notFoldable("a line the model names was not kept (internal: %d)", missing)
 	}
 	m := reconstruct.Assemble(lean, rank, skew, f.skeleton.TaskManagers, allocs, f.folded, f.unlogged.List())
+	if f.spill != nil {
+		fates := make([]counterFate, len(f.procs))
+		for i, ps := range f.procs {
+			witness, applied := ps.p.Replay.DynamicCounter()
+			fates[i] = counterFate{applied: applied, witness: witness, slots: ps.stream.Slots()}
+		}
+		if err := f.spill.seal(fates); err != nil {
+			return nil, err
+		}
+		m.FoldedTimelines = f.spill
+	}
 	m.SetRotatedNames(f.skeleton.RotatedNames())
 	m.Stages = stages
 	return m, nil

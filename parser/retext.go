@@ -33,12 +33,17 @@ const lineMarkEvery = 64
 // since), Text says so in place of the text, in brackets: evidence is
 // never silently replaced by other text.
 func (r *Result) Text(ref EventRef) string {
-	if _, p := r.base(ref); p.flags&pTextAway == 0 {
+	_, p := r.base(ref)
+	if p.flags&pTextAway == 0 {
 		return r.Event(ref).Text()
 	}
-	_, p := r.base(ref)
-	sum := p.textSum
-	pos := r.Pos(ref)
+	return r.TextAt(r.Pos(ref), p.textSum)
+}
+
+// TextAt is Text for a line the read let go that no event of r holds any
+// more (a story a fold let go): the line at pos, checked against sum, the
+// sum its event kept (flinklog.Event.TextAway).
+func (r *Result) TextAt(pos flinklog.Pos, sum uint32) string {
 	if int(pos.File) < 0 || int(pos.File) >= len(r.readFrom) {
 		return "[text not kept: unknown input]"
 	}

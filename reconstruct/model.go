@@ -30,6 +30,9 @@ type Model struct {
 	// Folded counts the allocations a fold dropped at their close
 	// (Assemble): counted among the input's allocations, not kept.
 	Folded int
+	// FoldedTimelines, when a fold was asked for them, are the timelines
+	// of the allocations it let go (an output that lists every one).
+	FoldedTimelines FoldedTimelines
 	// unlogged: a fold's count of the TaskManagers named without a log
 	// (UnloggedTaskManagers)
 	unlogged []Unlogged

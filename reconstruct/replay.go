@@ -204,6 +204,10 @@ type Replay struct {
 	// the inferences at the end need of them (nil in a batch replay)
 	removed int
 	folded  *foldedFacts
+	// counterApplied: inferDynamicCounter gave the slots of unknown index
+	// theirs, on counterWitness's evidence (DynamicCounter)
+	counterApplied bool
+	counterWitness flinklog.Pos
 }
 
 // snapshot is both tables as they stood after event After (-1: before any).
@@ -690,6 +694,7 @@ func (r *Replay) inferDynamicCounter() {
 	if witness.Line == 0 {
 		return
 	}
+	r.counterApplied, r.counterWitness = true, witness
 	for key, ord := range r.request {
 		if r.Indexes.At(key).Source == IndexUnknown {
 			r.Indexes.Set(key, IndexInfo{Index: r.cfg.Slots + ord, Source: IndexInferred, How: "dynamic index counter", Pos: witness})

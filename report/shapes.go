@@ -115,20 +115,123 @@ func NewAllocationJSON(m *reconstruct.Model, a *reconstruct.Allocation) Allocati
 	}
 	for _, i := range a.Events {
 		ev := res.Event(i)
-		fi := res.Files[ev.Pos.File]
 		if len(a.Held) == 0 && ev.Alloc == a.ID && !targetOnly[ev.Kind] {
 			addIndex(ev.SlotIndex)
 		}
-		e := TimelineEventJSON{
-			Time: ev.Time.String(), Component: string(ev.Component), Kind: string(ev.Kind), SlotIndex: optInt(ev.SlotIndex),
-			Path: fi.Path, Stream: fi.Stream, Line: ev.Pos.Line, RecordOnLine: ev.Pos.Rec, Text: res.Text(i),
-		}
-		if off := m.Skew[ev.Pos.File].Offset; off != 0 && ev.Time.Kind != flinklog.TimeNone {
-			e.AlignedTime = flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + off}.String()
-		}
-		out.Events = append(out.Events, e)
+		out.Events = append(out.Events, timelineEvent(m, ev.Pos, ev.Time, ev.Component, ev.Kind, ev.SlotIndex, res.Text(i)))
 	}
 	return out
+}
+
+// timelineEvent is one line of a timeline.
+func timelineEvent(m *reconstruct.Model, pos flinklog.Pos, t flinklog.Time, comp flinklog.Component, kind flinklog.Kind, slot int, text string) TimelineEventJSON {
+	fi := m.Result.Files[pos.File]
+	e := TimelineEventJSON{
+		Time: t.String(), Component: string(comp), Kind: string(kind), SlotIndex: optInt(slot),
+		Path: fi.Path, Stream: fi.Stream, Line: pos.Line, RecordOnLine: pos.Rec, Text: text,
+	}
+	if off := m.Skew[pos.File].Offset; off != 0 && t.Kind != flinklog.TimeNone {
+		e.AlignedTime = flinklog.Time{Kind: t.Kind, N: t.N + off}.String()
+	}
+	return e
+}
+
+// timeline is one allocation's timeline as the outputs write it: its
+// JSON, the input of each of its events (whose clock skew shifts it), and
+// whether a TaskManager's log replayed it.
+type timeline struct {
+	j        AllocationJSON
+	files    []int32
+	replayed bool
+}
+
+// timelineOf is a's timeline.
+func timelineOf(m *reconstruct.Model, a *reconstruct.Allocation) timeline {
+	t := timeline{j: NewAllocationJSON(m, a), files: make([]int32, len(a.Events)), replayed: replayedOn(m, a)}
+	for k, i := range a.Events {
+		t.files[k] = m.Result.Pos(i).File
+	}
+	return t
+}
+
+// foldedTimelineOf is the timeline of an allocation a fold let go, as
+// NewAllocationJSON makes the timeline of one it kept.
+func foldedTimelineOf(m *reconstruct.Model, fa *reconstruct.FoldedAllocation) timeline {
+	res := m.Result
+	out := AllocationJSON{AllocationID: fa.ID.String(), JobID: fa.Job.String(), ResourceID: fa.Resource,
+		SlotIndexes: []int{}, Slots: []HeldSlotJSON{}, Events: []TimelineEventJSON{}}
+	t := timeline{files: make([]int32, len(fa.Events))}
+	seen := map[int]bool{}
+	addIndex := func(i int) {
+		if i >= 0 && !seen[i] {
+			seen[i] = true
+			out.SlotIndexes = append(out.SlotIndexes, i)
+		}
+	}
+	for _, h := range fa.Held {
+		hj := HeldSlotJSON{ResourceID: h.Resource, IndexSource: h.Index.Source.String(), Allocated: place(m, h.Allocated)}
+		if h.Index.Index >= 0 {
+			hj.Index = optInt(h.Index.Index)
+			hj.IndexEvidence = &IndexEvidenceJSON{How: h.Index.How, Where: place(m, h.Index.Pos)}
+			addIndex(h.Index.Index)
+		}
+		if h.Freed.Line > 0 {
+			hj.Freed = place(m, h.Freed)
+		}
+		out.Slots = append(out.Slots, hj)
+	}
+	for k := range fa.Events {
+		ev := &fa.Events[k]
+		if len(fa.Held) == 0 && ev.Own && !targetOnly[ev.Kind] {
+			addIndex(ev.SlotIndex)
+		}
+		text := ev.Text
+		if ev.TextAway {
+			text = res.TextAt(ev.Pos, ev.TextSum)
+		}
+		out.Events = append(out.Events, timelineEvent(m, ev.Pos, ev.Time, ev.Component, ev.Kind, ev.SlotIndex, text))
+		t.files[k] = ev.Pos.File
+		t.replayed = t.replayed || ev.Component == flinklog.ComponentTM
+	}
+	t.j = out
+	return t
+}
+
+// eachTimeline yields the timelines of only, in order; for a fold's model
+// that kept the timelines of the allocations it let go
+// (Model.FoldedTimelines), of those too, merged in the order of their
+// first line's rank — the batch model's order (only is then every
+// allocation the model holds).
+func eachTimeline(m *reconstruct.Model, only []*reconstruct.Allocation, yield func(timeline) error) error {
+	next := 0
+	if ft := m.FoldedTimelines; ft != nil {
+		err := ft.Each(func(fa *reconstruct.FoldedAllocation) error {
+			for ; next < len(only) && m.Rank[only[next].Events[0]] <= fa.Events[0].Rank; next++ {
+				if err := yield(timelineOf(m, only[next])); err != nil {
+					return err
+				}
+			}
+			return yield(foldedTimelineOf(m, fa))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for ; next < len(only); next++ {
+		if err := yield(timelineOf(m, only[next])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timelineCount is how many timelines eachTimeline yields.
+func timelineCount(m *reconstruct.Model, only []*reconstruct.Allocation) int {
+	n := len(only)
+	if m.FoldedTimelines != nil {
+		n += m.FoldedTimelines.Len()
+	}
+	return n
 }
 
 // skewed is one input shifted by a clock skew, with the two lines that
@@ -181,18 +284,24 @@ func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Al
 		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 	}
 	out.WriteString("{\n  \"allocations\": [")
-	for k, a := range only {
-		b, err := value(NewAllocationJSON(m, a), "    ")
+	k := 0
+	err := eachTimeline(m, only, func(t timeline) error {
+		b, err := value(t.j, "    ")
 		if err != nil {
 			return err
 		}
 		if k > 0 {
 			out.WriteString(",")
 		}
+		k++
 		out.WriteString("\n    ")
-		out.Write(b)
+		_, err = out.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	if len(only) > 0 {
+	if k > 0 {
 		out.WriteString("\n  ")
 	}
 	out.WriteString("]")
@@ -233,16 +342,18 @@ func newTable(w io.Writer) *tablewriter.Table {
 func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation, width int) error {
 	w = ungluer{w}
 	pl := newPlaces(filePaths(m.Result.Files))
-	if len(only) > 0 {
+	if timelineCount(m, only) > 0 {
 		pl.header(w, "files", width)
 	}
-	for n, a := range only {
-		j := NewAllocationJSON(m, a)
+	n := 0
+	err := eachTimeline(m, only, func(t timeline) error {
+		j := t.j
 		if n > 0 {
 			fmt.Fprintln(w)
 		}
+		n++
 		idx := "unknown"
-		if len(j.Slots) == 0 && replayedOn(m, a) {
+		if len(j.Slots) == 0 && t.replayed {
 			idx = "none held"
 		}
 		if len(j.SlotIndexes) > 0 {
@@ -276,7 +387,7 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 			shift := ""
 			if e.AlignedTime != "" {
 				shifted = true
-				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[m.Result.Pos(a.Events[k]).File].Offset)/1e9)
+				shift = fmt.Sprintf("%+.3fs", float64(m.Skew[t.files[k]].Offset)/1e9)
 			}
 			shifts = append(shifts, shift)
 		}
@@ -346,9 +457,10 @@ func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.A
 				}
 			}
 		}
-		if err := g.write(w, width); err != nil {
-			return err
-		}
+		return g.write(w, width)
+	})
+	if err != nil {
+		return err
 	}
 	for _, s := range skewNotes(m, pl) {
 		fmt.Fprintln(w)

@@ -170,6 +170,10 @@ func (e *env) foldNarrow() fold.Narrow {
 		// a timeline of the last two hours: each story kept until it
 		// cannot be in them
 		n.Outside = f.Outside
+	case e.listsAllocations && !f.Active():
+		// a timeline of every allocation: each story let go is written
+		// out as it goes (Model.FoldedTimelines)
+		n.Timelines = true
 	}
 	// a table at a time: the stories open then are kept, and each
 	// process replayed up to then as its lines come

@@ -81,17 +81,21 @@ left as a zombie, or dropped by a TaskManager restart.`,
 				return err
 			}
 			// narrowed to allocations or to a time, a fold keeps them
-			// (Filter.Pins, Filter.Outside)
-			e.filter, e.narrow, e.foldFormat, e.listsAllocations = f, &nf, f.NarrowsAllocations() || f.Windowed(), true
+			// (Filter.Pins, Filter.Outside); whole, it writes out each
+			// story it lets go (fold.Narrow.Timelines)
+			e.filter, e.narrow, e.foldFormat, e.listsAllocations = f, &nf, f.NarrowsAllocations() || f.Windowed() || !f.Active(), true
 			m, folded, err := e.buildModel(cmd, args, &rf)
 			if err != nil {
 				return err
+			}
+			if m.FoldedTimelines != nil {
+				defer m.FoldedTimelines.Close()
 			}
 			if err := e.checkNarrowed(cmd.Context(), args, &rf, m, folded); err != nil {
 				return err
 			}
 			only := f.Allocations(m, m.Allocations)
-			if len(only) == 0 && format != "json" {
+			if len(only) == 0 && (m.FoldedTimelines == nil || m.FoldedTimelines.Len() == 0) && format != "json" {
 				_, err := fmt.Fprintf(e.stdout, "no allocation matches %s (%d in the input)\n", report.Escape(f.String()), m.AllocationCount())
 				return err
 			}
@@ -104,7 +108,7 @@ left as a zombie, or dropped by a TaskManager restart.`,
 	rf.register(cmd)
 	nf.register(cmd, true, false)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
-	registerFold(cmd, e, " when narrowed to an allocation, a job, a TaskManager or a time")
+	registerFold(cmd, e, "")
 	return cmd
 }
 

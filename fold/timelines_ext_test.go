@@ -1,0 +1,90 @@
+package fold_test
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/report"
+	"github.com/slotaudit/slotaudit/sim"
+)
+
+// TestTimelinesAsTheBatch: every bundled log, alone and as the bundled
+// directories, and a session cluster of each protocol, folded with the
+// timeline of every story it lets go kept (Narrow.Timelines) — in memory,
+// and in a file from the first — give the batch's timeline of every
+// allocation, JSON and table, byte for byte; or the fold says it cannot
+// take the logs yet.
+func TestTimelinesAsTheBatch(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(logs, "*"))
+	var inputs [][]string
+	for _, p := range paths {
+		inputs = append(inputs, []string{p})
+	}
+	for _, v := range []string{"1.12.7", "1.19.1"} {
+		r, err := sim.Run(sim.Config{Flink: v, TaskManagers: 3, Slots: 4, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 40, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := r.WriteLogs(dir); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, []string{dir})
+	}
+	for _, file := range []bool{false, true} {
+		restore := func() {}
+		if file {
+			restore = fold.SpillToFile()
+		}
+		folded, letGo := 0, 0
+		for _, in := range inputs {
+			m, err := fold.BuildNarrowed(in, parser.Options{}, fold.Narrow{Timelines: true})
+			if errors.Is(err, fold.ErrNotFoldable) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := parser.Read(in, parser.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := reconstruct.Build(full)
+			for _, format := range []string{"json", "table"} {
+				if got, want := timelines(t, m, format), timelines(t, batch, format); got != want {
+					t.Fatalf("%v (in a file: %v): the fold's %s timeline differs from the batch's:\n%s\nbatch:\n%s", in, file, format, got, want)
+				}
+			}
+			folded++
+			letGo += m.FoldedTimelines.Len()
+			if err := m.FoldedTimelines.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		restore()
+		t.Logf("in a file: %v: %d inputs folded, %d timelines let go", file, folded, letGo)
+		if folded < 10 || letGo < 500 {
+			t.Errorf("in a file: %v: only %d inputs folded, %d timelines let go", file, folded, letGo)
+		}
+	}
+}
+
+func timelines(t *testing.T, m *reconstruct.Model, format string) string {
+	t.Helper()
+	var b bytes.Buffer
+	var err error
+	if format == "json" {
+		err = report.WriteTimelineJSON(&b, m, m.Allocations)
+	} else {
+		err = report.WriteTimelineTable(&b, m, m.Allocations, 100)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

@@ -1,0 +1,121 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
+	"github.com/slotaudit/slotaudit/report"
+)
+
+// TestFoldTimelinesAsTheBatch: the timeline of every allocation, made on
+// a fold's model that wrote out each story as it let it go
+// (Narrow.Timelines), is the batch's timeline, JSON and table, byte for
+// byte: the simulated incidents of every version, with faults, as plain
+// files and as collected logs arrive (rotated, gzipped), and a user's
+// part of them — or the fold says it cannot take them yet, never answers
+// otherwise. (A slot let go with its index unknown, which the dynamic
+// counter would give one when its process ends, is counted: the simulated
+// logs have none — a free prints the index — and fold's
+// TestSpillGivesTheCounter's index holds that path.)
+func TestFoldTimelinesAsTheBatch(t *testing.T) {
+	seeds := seedCount(8, 3)
+	total, refused, letGo, counted := 0, 0, 0, 0
+	for _, v := range Versions {
+		t.Run(v, func(t *testing.T) {
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				cfg := scenarioFor(v, seed)
+				r, err := Run(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain := t.TempDir()
+				var tms, others []string
+				for name, text := range r.Files {
+					path := filepath.Join(plain, name)
+					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					if strings.Contains(name, "taskmanager") {
+						tms = append(tms, path)
+					} else {
+						others = append(others, path)
+					}
+				}
+				slices.Sort(tms)
+				slices.Sort(others)
+				for _, paths := range [][]string{{plain}, writeRun(t, r), tms, others} {
+					total++
+					m, err := fold.BuildNarrowed(paths, parser.Options{ChunkSize: *chunk}, fold.Narrow{Timelines: true})
+					if errors.Is(err, fold.ErrNotFoldable) {
+						if testing.Verbose() {
+							t.Logf("refused: %v", err)
+						}
+						refused++
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if m.FoldedTimelines == nil || m.FoldedTimelines.Len() != m.Folded {
+						t.Fatalf("seed %d %v: %d stories let go, the timelines of %v kept", seed, paths, m.Folded, m.FoldedTimelines)
+					}
+					letGo += m.Folded
+					err = m.FoldedTimelines.Each(func(fa *reconstruct.FoldedAllocation) error {
+						for _, h := range fa.Held {
+							if h.Index.How == "dynamic index counter" {
+								counted++
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
+					if err != nil {
+						t.Fatal(err)
+					}
+					batch := reconstruct.Build(full)
+					for _, format := range []string{"json", "table"} {
+						got, want := timelineText(t, m, format), timelineText(t, batch, format)
+						if got != want {
+							t.Fatalf("seed %d %+v %v: the fold's %s timeline differs from the batch's:\n%s\nbatch:\n%s", seed, cfg, paths, format, got, want)
+						}
+					}
+					if err := m.FoldedTimelines.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("%d reads, %d folded (%d timelines let go, %d slots given their index by the dynamic counter at the end), %d refused",
+		total, total-refused, letGo, counted, refused)
+	if total-refused < len(Versions) || letGo < 1000 {
+		t.Errorf("only %d of %d reads folded, %d timelines let go", total-refused, total, letGo)
+	}
+}
+
+// timelineText is the timeline of every allocation of m.
+func timelineText(t *testing.T, m *reconstruct.Model, format string) string {
+	t.Helper()
+	var b bytes.Buffer
+	var err error
+	if format == "json" {
+		err = report.WriteTimelineJSON(&b, m, m.Allocations)
+	} else {
+		err = report.WriteTimelineTable(&b, m, m.Allocations, 120)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
