@@ -6,7 +6,6 @@ package report
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -18,10 +17,10 @@ import (
 
 // Bar ends: why a period of occupancy stops where it is drawn.
 const (
-	endFreed    = "freed"           // the table freed the slot
-	endEvidence = "end-of-evidence" // still held when the logs end
-	endRestart  = "restart"         // the process was replaced by a restart
-	endReplaced = "replaced"        // the legacy table allocated the index again over it
+	endFreed    = reconstruct.PeriodFreed
+	endEvidence = reconstruct.PeriodEvidence
+	endRestart  = reconstruct.PeriodRestart
+	endReplaced = reconstruct.PeriodReplaced
 )
 
 // occupancy is one TaskManager's slot table over time under one semantics.
@@ -60,22 +59,13 @@ type occRow struct {
 // one TaskManager.
 const dynamicRow = 1 << 30
 
-// occBar is one period during which an AllocationID held a slot.
+// occBar is one period during which an AllocationID held a slot, on its
+// row.
 type occBar struct {
-	Row        int
-	Key        int // the replay's slot key
-	Alloc, Job flinklog.ID
-	Start, End int64
-	// Active are the stretches in which the slot was ACTIVE.
-	Active    [][2]int64
-	Zombie    bool
-	Prior     bool // held before the log begins
-	EndReason string
-	Index     reconstruct.IndexInfo
-	Evidence  []parser.EventRef
-	Findings  []string
-	activeAt  int64 // while building: ACTIVE since (0: not active)
-	dynamic   bool  // a dynamic slot: drawn in a lane (see dynamicRow)
+	*reconstruct.Period
+	Row      int
+	Findings []string
+	dynamic  bool // a dynamic slot: drawn in a lane (see dynamicRow)
 }
 
 // occMark is a finding or a table refusal on a row at a time.
@@ -230,15 +220,6 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 			row(i)
 		}
 		r := p.Replay
-		indexOf := func(key int) reconstruct.IndexInfo {
-			if key >= 0 {
-				if info, ok := r.Indexes.Get(key); ok && info.Index >= 0 {
-					return info
-				}
-				return reconstruct.IndexInfo{Index: key, Source: reconstruct.IndexObserved}
-			}
-			return r.Indexes.At(key)
-		}
 		start, _ := at(p.Events[0])
 		if pi > 0 {
 			o.Breaks = append(o.Breaks, occBreak{At: start, Kind: "restart", Label: "restart: a new process, an empty table"})
@@ -250,116 +231,27 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 				}
 			}
 		}
-		first := len(o.Bars)
-		open := map[int]*occBar{}
-		// the table's AllocationID map: what MarkInactive goes through
-		// (a zombie is not touched: the legacy table cannot reach it)
-		mapped := map[flinklog.ID]int{}
-		closeBar := func(b *occBar, t int64, why string) {
-			b.End, b.EndReason = max(t, b.Start), why
-			if b.activeAt != 0 {
-				b.Active = append(b.Active, [2]int64{b.activeAt, b.End})
-				b.activeAt = 0
-			}
-			delete(open, b.Key)
-		}
+		w := reconstruct.NewPeriodWalk(sem, start)
 		for _, st := range r.Steps {
-			if st.Skipped[sem] {
-				continue
-			}
 			t, timed := at(st.Event)
-			key := int(st.Slot[sem])
-			switch st.Op {
-			case reconstruct.OpPrior, reconstruct.OpAllocate:
-				switch st.Outcomes[sem] {
-				case reconstruct.Accepted, reconstruct.Overwritten:
-				case reconstruct.Refused:
-					if timed {
-						o.Marks = append(o.Marks, occMark{Row: row(indexOf(key).Index), At: t, Kind: "refusal", Alloc: r.AllocOf(st),
-							Says: fmt.Sprintf("the %s table refuses %s: it already holds another slot", sem, r.AllocOf(st))})
-					}
-					continue
-				default:
-					if st.Op != reconstruct.OpPrior {
-						continue
-					}
-				}
-				if !timed {
-					o.Untimed++
-					continue
-				}
-				if st.Op == reconstruct.OpPrior {
-					t = start // held before the first line
-				}
-				if old := open[key]; old != nil {
-					closeBar(old, t, endReplaced)
-				}
-				b := &occBar{Key: key, Alloc: r.AllocOf(st), Job: res.Base(st.Event).Job, Start: t, Prior: st.Op == reconstruct.OpPrior,
-					Evidence: []parser.EventRef{st.Event}}
-				if !b.Job.IsSet() {
-					b.Job = jobOf[r.AllocOf(st)]
-				}
-				if st.Op == reconstruct.OpPrior && res.Base(st.Event).SlotState == "ACTIVE" {
-					b.activeAt = t
-				}
-				open[key] = b
-				mapped[r.AllocOf(st)] = key
-				o.Bars = append(o.Bars, b)
-			case reconstruct.OpActivate, reconstruct.OpSubmit:
-				// a task submitted into a slot marks it active too
-				if st.Outcomes[sem] != reconstruct.Accepted {
-					continue
-				}
-				if b := open[key]; b != nil && timed && b.activeAt == 0 {
-					b.activeAt = max(t, b.Start)
-					b.Evidence = append(b.Evidence, st.Event)
-				}
-			case reconstruct.OpInactive:
-				job := res.Base(st.Event).Job
-				for _, b := range open {
-					if k, ok := mapped[b.Alloc]; ok && k == b.Key && b.Job == job && b.activeAt != 0 && timed {
-						b.Active = append(b.Active, [2]int64{b.activeAt, max(t, b.activeAt)})
-						b.activeAt = 0
-					}
-				}
-			case reconstruct.OpFree:
-				if st.Outcomes[sem] != reconstruct.Accepted {
-					continue
-				}
-				delete(mapped, r.AllocOf(st))
-				if b := open[key]; b != nil && timed {
-					b.Evidence = append(b.Evidence, st.Event)
-					closeBar(b, t, endFreed)
-				}
+			ev := res.Base(st.Event)
+			job := ev.Job
+			if !job.IsSet() && (st.Op == reconstruct.OpPrior || st.Op == reconstruct.OpAllocate) {
+				// an "Allocated slot" line names no job: its
+				// allocation's timeline does
+				job = jobOf[r.AllocOf(st)]
 			}
+			w.Step(st, r.AllocOf(st), reconstruct.PeriodLine{T: t, Timed: timed, Job: job, Active: ev.SlotState == "ACTIVE"})
 		}
 		// what is still held when the process ends
-		zombie := map[int]bool{}
-		for _, z := range r.Tables[sem].Zombies() {
-			zombie[z.Index] = true
-		}
 		stop, why := o.To, endEvidence
 		if pi+1 < len(tm.Processes) {
 			if t, ok := at(tm.Processes[pi+1].Events[0]); ok {
 				stop, why = t, endRestart
 			}
 		}
-		keys := make([]int, 0, len(open))
-		for k := range open {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			b := open[k]
-			b.Zombie = zombie[k] && why == endEvidence
-			closeBar(b, stop, why)
-		}
-		for _, b := range o.Bars[first:] {
-			b.Index = indexOf(b.Key)
-			if b.dynamic = b.Index.How == "dynamic index counter" || p.Config.Slots > 0 && b.Index.Index >= p.Config.Slots; !b.dynamic {
-				b.Row = row(b.Index.Index)
-			}
-		}
+		w.End(stop, why, r.ZombieKeys(sem))
+		o.addWalk(w, r.IndexOfKey, p.Config.Slots, row)
 	}
 	// dynamic slots into lanes, first fit by start
 	var dyn []*occBar
@@ -449,6 +341,26 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 	slices.SortStableFunc(o.Marks, func(a, b occMark) int { return cmp.Compare(a.At, b.At) })
 	o.aggregate()
 	return o
+}
+
+// addWalk adds a process's walked periods to the chart: its refusals as
+// marks, its periods as bars, each on the row of its index (indexOf,
+// known once the process has ended) or, a dynamic slot's, left for a lane.
+func (o *occupancy) addWalk(w *reconstruct.PeriodWalk, indexOf func(key int) reconstruct.IndexInfo, slots int, row func(int) int) {
+	for _, mk := range w.Marks {
+		o.Marks = append(o.Marks, occMark{Row: row(indexOf(mk.Key).Index), At: mk.At, Kind: "refusal", Alloc: mk.Alloc, Says: mk.Says})
+	}
+	o.Untimed += w.Untimed
+	for _, p := range w.Periods {
+		b := &occBar{Period: p}
+		if !p.IndexSet {
+			p.Index = indexOf(p.Key)
+		}
+		if b.dynamic = p.Index.How == "dynamic index counter" || slots > 0 && p.Index.Index >= slots; !b.dynamic {
+			b.Row = row(p.Index.Index)
+		}
+		o.Bars = append(o.Bars, b)
+	}
 }
 
 // aggregate folds the quiet bars of a crowded chart into per-row buckets:
