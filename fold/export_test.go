@@ -63,3 +63,12 @@ func SpillToFile() (restore func()) {
 	spillInMemory = 0
 	return func() { spillInMemory = was }
 }
+
+// PruneEarly makes the fold prune the lines kept for the indexes that
+// rest on them at every story let go, until the returned function is
+// called.
+func PruneEarly() (restore func()) {
+	was := restsOnPrune
+	restsOnPrune = 0
+	return func() { restsOnPrune = was }
+}

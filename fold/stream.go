@@ -170,6 +170,17 @@ type procState struct {
 	no       int
 	resource string
 	open     map[int]*heldRec
+	// tmc: its TaskManager's charts, pi its place among the
+	// TaskManager's processes, barsOf the bars of the stories not let go
+	// yet, chartFile the input of its last line (Narrow.Charts)
+	tmc       *tmCharts
+	pi        int
+	barsOf    map[flinklog.ID][]barAt
+	chartFile int32
+	// restsOn: the lines of stories let go that some slot's index rests
+	// on (its bar shows the line), pruned now and then (restsOnPruned)
+	restsOn       map[flinklog.Pos]reconstruct.FoldedEvent
+	restsOnPruned bool
 }
 
 // story is one allocation's story as the fold follows it.
@@ -193,6 +204,10 @@ type story struct {
 	times    []flinklog.Time
 	// held: the slots it held, while a spill keeps timelines (noteHeld)
 	held []*heldRec
+	// job: the job the first of its lines that names one names, in the
+	// read's order (Allocation.Learn's), as far as they have come
+	job    flinklog.ID
+	jobRef parser.EventRef
 }
 
 type slotOf struct {
@@ -368,6 +383,9 @@ type Narrow struct {
 	// that lists every allocation (Model.FoldedTimelines; the caller
 	// closes it).
 	Timelines bool
+	// Charts walks each TaskManager's periods of occupancy as the fold
+	// replays, for the HTML report (Model.Charts).
+	Charts bool
 }
 
 // Pin is told each line of a story as the fold takes it (the story's
@@ -540,6 +558,10 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}()
 	}
 	f.prepare(starts)
+	if n.Charts {
+		f.alignedEnd = map[flinklog.TimeKind]int64{}
+		f.prepareCharts()
+	}
 	f.rotated = maps.Clone(skeleton.RotatedNames())
 	f.left = map[int32]int{}
 	for _, in := range first.Inputs {
@@ -548,6 +570,7 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}
 	}
 	offsets := map[int32]int64{}
+	f.offsets = offsets
 	for file, sk := range skeleton.Skew {
 		offsets[file] = sk.Offset
 		at := lines[file]
@@ -749,6 +772,15 @@ type folder struct {
 	atGuess flinklog.Time
 	// spill: the timelines of the stories let go (Narrow.Timelines)
 	spill *spill
+	// the charts (Narrow.Charts): each TaskManager's, what settling a
+	// period found it cannot take, the periods whose index the dynamic
+	// counter may give at the end, the latest aligned time of every
+	// line by clock, and each input's skew
+	tmCharts    []*tmCharts
+	chartsLost  string
+	pendingBars []pendingBar
+	alignedEnd  map[flinklog.TimeKind]int64
+	offsets     map[int32]int64
 }
 
 type fileAlloc struct {
@@ -902,6 +934,11 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	f.seq++
 	seq := f.seq
 	f.times.Note(ev.Time)
+	if f.alignedEnd != nil && ev.Time.Kind != flinklog.TimeNone {
+		if t, seen := f.alignedEnd[ev.Time.Kind]; !seen || ev.Time.N+f.offsets[file] > t {
+			f.alignedEnd[ev.Time.Kind] = ev.Time.N + f.offsets[file]
+		}
+	}
 	if ps != nil {
 		if ps.at < 0 || ps.inputs[ps.at] != file {
 			// a process's lines come input after input (a rotated log's
@@ -916,7 +953,11 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			f.replayUpTo(ps, ref, ev)
 		}
 		ps.stream.Add(ref, ev)
-		if err := f.replayed(ps, seq, ref, ev.Pos, rank); err != nil {
+		var line reconstruct.PeriodLine
+		if ps.tmc != nil {
+			line = f.chartLine(ps, ev)
+		}
+		if err := f.replayed(ps, seq, ref, ev.Pos, rank, line); err != nil {
 			return false, err
 		}
 	}
@@ -953,6 +994,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			s.evs = append(s.evs, k.owned())
 		} else {
 			s.evs = append(s.evs, k)
+		}
+		if ev.Alloc == id && ev.Job.IsSet() && (!s.job.IsSet() || ref < s.jobRef) {
+			s.job, s.jobRef = ev.Job, ref
 		}
 		// a story's window in a process runs from its first line there to
 		// its last (those that name it as the allocation, as
@@ -1095,7 +1139,7 @@ func (f *folder) story(id flinklog.ID) *story {
 
 // replayed reads the steps the last event made in ps's replay into the
 // stories they are about.
-func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos flinklog.Pos, rank int32) error {
+func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos flinklog.Pos, rank int32, line reconstruct.PeriodLine) error {
 	if c := ps.stream.Conflicts(); len(c) > ps.conflicts {
 		for _, cf := range c[ps.conflicts:] {
 			if !ps.stream.Live(cf.Key) {
@@ -1115,6 +1159,9 @@ func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos fli
 			if f.spill != nil {
 				f.noteHeld(ps, st, nil, pos, rank)
 			}
+			if ps.tmc != nil {
+				f.chartStep(ps, st, id, nil, line)
+			}
 			continue
 		}
 		if f.dropped.has(id) {
@@ -1123,6 +1170,9 @@ func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos fli
 		s := f.story(id)
 		if f.spill != nil {
 			f.noteHeld(ps, st, s, pos, rank)
+		}
+		if ps.tmc != nil {
+			f.chartStep(ps, st, id, s, line)
 		}
 		s.touch(ps)
 		ps.note(s, st, seq)
@@ -1224,6 +1274,9 @@ func (f *folder) canDrop(s *story) bool {
 func (f *folder) drop(s *story) {
 	if f.spill != nil {
 		f.spillStory(s)
+	}
+	if f.alignedEnd != nil {
+		f.settleBars(s)
 	}
 	for _, ps := range s.procs {
 		ps.stream.Drop(s.id)
@@ -1400,9 +1453,17 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 	refs := make([]parser.EventRef, len(all))
 	rank := make([]int32, len(all))
 	var kept parser.EventPack
+	var keptAt map[flinklog.Pos]bool // (for the charts)
+	if f.alignedEnd != nil {
+		keptAt = make(map[flinklog.Pos]bool, len(all))
+	}
 	for i, k := range all {
 		refs[i], rank[i] = k.ref, k.rank
-		kept.Add(eventOf(k))
+		ev := eventOf(k)
+		kept.Add(ev)
+		if keptAt != nil {
+			keptAt[ev.Pos] = true
+		}
 	}
 	lean := f.first.WithPack(&kept)
 	lean.SetTimeBounds(f.times)
@@ -1517,6 +1578,13 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 			return nil, err
 		}
 		m.FoldedTimelines = f.spill
+	}
+	if f.alignedEnd != nil {
+		charts, err := f.endCharts(to, keptAt)
+		if err != nil {
+			return nil, err
+		}
+		m.Charts, m.AlignedEnd = charts, f.alignedEnd
 	}
 	m.SetRotatedNames(f.skeleton.RotatedNames())
 	m.Stages = stages

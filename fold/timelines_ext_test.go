@@ -10,6 +10,7 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
+	"github.com/slotaudit/slotaudit/rules"
 	"github.com/slotaudit/slotaudit/sim"
 )
 
@@ -84,6 +85,80 @@ func timelines(t *testing.T, m *reconstruct.Model, format string) string {
 		err = report.WriteTimelineTable(&b, m, m.Allocations, 100)
 	}
 	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestChartsAsTheBatch: every bundled log, alone and as the bundled
+// directories, and session clusters of each kind of table, folded with
+// each TaskManager's periods walked as it replays (Narrow.Charts), give
+// the batch's HTML report byte for byte — also when the lines of stories
+// let go that an index rests on are pruned at every story (an index that
+// comes to rest on a pruned line again makes the fold refuse, never
+// answer otherwise); or the fold says it cannot take the logs yet.
+func TestChartsAsTheBatch(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(logs, "*"))
+	var inputs [][]string
+	for _, p := range paths {
+		inputs = append(inputs, []string{p})
+	}
+	for _, v := range []string{"1.8.2", "1.12.7", "1.19.1"} {
+		var inject []string
+		if v == "1.8.2" {
+			inject = []string{"overwrite"} // a free the overwritten map leads to another slot
+		}
+		r, err := sim.Run(sim.Config{Flink: v, TaskManagers: 2, Slots: 3, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 120, Seed: 4, Inject: inject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := r.WriteLogs(dir); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, []string{dir})
+	}
+	for _, prune := range []bool{false, true} {
+		restore := func() {}
+		if prune {
+			restore = fold.PruneEarly()
+		}
+		folded, aggregated := 0, 0
+		for _, in := range inputs {
+			m, err := fold.BuildNarrowed(in, parser.Options{}, fold.Narrow{Charts: true})
+			if errors.Is(err, fold.ErrNotFoldable) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := parser.Read(in, parser.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := reconstruct.Build(full)
+			got, want := page(t, m), page(t, batch)
+			if got != want {
+				t.Fatalf("%v (pruned early: %v): the fold's HTML report differs from the batch's", in, prune)
+			}
+			folded++
+			if bytes.Contains([]byte(got), []byte("drawn in aggregate")) {
+				aggregated++
+			}
+		}
+		restore()
+		t.Logf("pruned early: %v: %d inputs folded, %d with charts in aggregate", prune, folded, aggregated)
+		if folded < 10 || aggregated < 2 {
+			t.Errorf("pruned early: %v: only %d inputs folded, %d with charts in aggregate", prune, folded, aggregated)
+		}
+	}
+}
+
+func page(t *testing.T, m *reconstruct.Model) string {
+	t.Helper()
+	var b bytes.Buffer
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
+	if err := a.WriteHTML(&b); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

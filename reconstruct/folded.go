@@ -87,3 +87,30 @@ func (s *ReplayStream) CounterOrdinal(key int) (int, bool) {
 
 // Slots is the number of static slots of the process's configuration.
 func (s *ReplayStream) Slots() int { return s.r.cfg.Slots }
+
+// IndexOfKey is Replay.IndexOfKey of what the replay knows so far.
+func (s *ReplayStream) IndexOfKey(key int) IndexInfo { return s.r.IndexOfKey(key) }
+
+// IndexRestsOn reports whether what the replay knows of the index of a
+// slot it still holds rests on the line at pos (IndexInfo.Pos): a line of
+// a story let go can be another slot's evidence (a static slot's index,
+// printed last by the free of the allocation before; a legacy free that
+// the overwritten map led to that slot).
+func (s *ReplayStream) IndexRestsOn(pos flinklog.Pos) bool {
+	for _, info := range s.r.Indexes.All() {
+		if info.Pos == pos {
+			return true
+		}
+	}
+	return false
+}
+
+// IndexLines calls yield with every line what the replay knows of the
+// indexes of the slots it still holds rests on.
+func (s *ReplayStream) IndexLines(yield func(pos flinklog.Pos)) {
+	for _, info := range s.r.Indexes.All() {
+		if info.Pos.Line > 0 {
+			yield(info.Pos)
+		}
+	}
+}

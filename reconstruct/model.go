@@ -33,6 +33,12 @@ type Model struct {
 	// FoldedTimelines, when a fold was asked for them, are the timelines
 	// of the allocations it let go (an output that lists every one).
 	FoldedTimelines FoldedTimelines
+	// Charts, when a fold was asked for them, are each TaskManager's
+	// periods of occupancy under the tables the HTML report draws, walked
+	// as the fold replayed; AlignedEnd, the latest time of every line, on
+	// the aligned clock, by clock (the end of the evidence).
+	Charts     map[*TaskManager][]*Chart
+	AlignedEnd map[flinklog.TimeKind]int64
 	// unlogged: a fold's count of the TaskManagers named without a log
 	// (UnloggedTaskManagers)
 	unlogged []Unlogged

@@ -202,3 +202,47 @@ func (r *Replay) IndexOfKey(key int) IndexInfo {
 	}
 	return r.Indexes.At(key)
 }
+
+// ChartBarsDrawn is the most periods a chart draws one by one: past it,
+// the quiet ones (not a zombie, in no finding) are drawn in aggregate —
+// and a fold keeps of each period it lets go only where it lies (Bar).
+const ChartBarsDrawn = 400
+
+// Chart is one TaskManager's periods of occupancy under one table, as a
+// fold walked them while its replays ran (Model.Charts): the HTML report
+// lays it out as it lays out the walks of a batch model's replays.
+type Chart struct {
+	Sem Semantics
+	// Kind and From: the clock of the TaskManager's first timed line, and
+	// its time (Kind TimeNone: no line is timed)
+	Kind      flinklog.TimeKind
+	From      int64
+	Processes []ChartProcess
+}
+
+// ChartProcess is one process's part of a chart: its walk (its marks and
+// untimed periods; its periods are Bars), where its log moved to another
+// file, and its periods in the order the walk made them.
+type ChartProcess struct {
+	Walk *PeriodWalk
+	// StartTimed: Walk.Start is its first line's time (else it has none
+	// on the chart's clock)
+	StartTimed bool
+	Rotations  []ChartRotation
+	Bars       []Bar
+}
+
+// ChartRotation is where a process's log continues in another input.
+type ChartRotation struct {
+	At   int64
+	File int32
+}
+
+// Bar is a period of a chart: whole (Period), or, for one a fold let go
+// on a chart of more than ChartBarsDrawn periods, only where it lies.
+type Bar struct {
+	Period     *Period
+	Start, End int64
+	Index      int
+	Dynamic    bool
+}

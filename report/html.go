@@ -443,6 +443,14 @@ func (p *htmlPage) detail(m *reconstruct.Model, o *occupancy, b *occBar, id stri
 		ev := res.Event(ref)
 		d.Evidence = append(d.Evidence, htmlEvidence{Where: res.Files.Position(ev.Pos), Time: ev.Time.String(), Text: capShown(res.Text(ref))})
 	}
+	for _, l := range b.Lines {
+		// (a period a fold let go: its lines as it kept them)
+		text := l.Text
+		if l.TextAway {
+			text = res.TextAt(l.Pos, l.TextSum)
+		}
+		d.Evidence = append(d.Evidence, htmlEvidence{Where: res.Files.Position(l.Pos), Time: l.Time.String(), Text: capShown(text)})
+	}
 	return d
 }
 

@@ -43,6 +43,12 @@ type occupancy struct {
 	Untimed    int // periods that could not be placed: their lines carry no time
 	// Dynamic counts the distinct dynamic indexes packed into lanes.
 	Dynamic int
+	// light are the bars of periods a fold let go (Model.Charts), drawn
+	// in aggregate; seq numbers every bar in the order the walks made
+	// them; rowOf is the row of each slot index
+	light []lightBar
+	seq   int
+	rowOf map[int]int
 }
 
 // occRow is one slot index of the table, a lane of dynamic slots, or the
@@ -66,6 +72,7 @@ type occBar struct {
 	Row      int
 	Findings []string
 	dynamic  bool // a dynamic slot: drawn in a lane (see dynamicRow)
+	seq      int  // its place among the chart's bars (occupancy.seq)
 }
 
 // occMark is a finding or a table refusal on a row at a time.
@@ -97,13 +104,15 @@ var markKind = map[string]string{
 
 // maxBarsDrawn: a chart with more periods than this draws the quiet ones
 // (not a zombie, in no finding) in aggregate.
-const maxBarsDrawn = 400
+const maxBarsDrawn = reconstruct.ChartBarsDrawn
 
 // aggBuckets: the time buckets of an aggregated row.
 const aggBuckets = 120
 
 // occupancies builds the charts of every TaskManager with a log: under the
 // semantics it ran, and for a legacy TaskManager under the fixed ones too.
+// A fold's model that walked them as it replayed (Model.Charts) gives
+// them laid out the same way.
 func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 	res := m.Result
 	aligned := func(ref parser.EventRef) (flinklog.Time, bool) {
@@ -115,11 +124,14 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 		return t, true
 	}
 	// the end of the evidence, per time kind: the latest aligned time
-	end := map[flinklog.TimeKind]int64{}
-	for ref := range parser.EventRef(res.Len()) {
-		if t, ok := aligned(ref); ok {
-			if e, seen := end[t.Kind]; !seen || t.N > e {
-				end[t.Kind] = t.N
+	end := m.AlignedEnd
+	if m.Charts == nil {
+		end = map[flinklog.TimeKind]int64{}
+		for ref := range parser.EventRef(res.Len()) {
+			if t, ok := aligned(ref); ok {
+				if e, seen := end[t.Kind]; !seen || t.N > e {
+					end[t.Kind] = t.N
+				}
 			}
 		}
 	}
@@ -130,6 +142,15 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 	}
 	var out []*occupancy
 	for _, tm := range m.TaskManagers {
+		if m.Charts != nil {
+			for _, c := range m.Charts[tm] {
+				o := newOccupancy(tm, c.Sem, c.Kind, c.From, end)
+				o.addChart(m, tm, c, jobOf)
+				o.layout(m, tm, findings)
+				out = append(out, o)
+			}
+			continue
+		}
 		var sems []reconstruct.Semantics
 		for _, p := range tm.Processes {
 			if !slices.Contains(sems, p.Runs) {
@@ -141,7 +162,8 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 		}
 		slices.Sort(sems)
 		for _, sem := range sems {
-			if o := buildOccupancy(m, tm, sem, aligned, end, findings, jobOf); o != nil {
+			if o := buildOccupancy(m, tm, sem, aligned, end, jobOf); o != nil {
+				o.layout(m, tm, findings)
 				out = append(out, o)
 			}
 		}
@@ -150,7 +172,11 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 	want := map[flinklog.Pos][]*occBar{}
 	for _, o := range out {
 		for _, b := range o.Bars {
-			if pos := b.Index.Pos; pos.Line > 0 && !slices.ContainsFunc(b.Evidence, func(r parser.EventRef) bool { return res.Pos(r) == pos }) {
+			if b.IndexSet {
+				continue // let go by a fold: its lines hold it
+			}
+			if pos := b.Index.Pos; pos.Line > 0 && !slices.ContainsFunc(b.Evidence, func(r parser.EventRef) bool { return res.Pos(r) == pos }) &&
+				!slices.ContainsFunc(b.Lines, func(l reconstruct.FoldedEvent) bool { return l.Pos == pos }) {
 				want[pos] = append(want[pos], b)
 			}
 		}
@@ -168,28 +194,52 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 	return out
 }
 
-// buildOccupancy replays tm's processes' steps under sem into bars.
+// newOccupancy is the empty chart of tm under sem on the clock kind, from
+// from to the end of the evidence on that clock.
+func newOccupancy(tm *reconstruct.TaskManager, sem reconstruct.Semantics, kind flinklog.TimeKind, from int64, end map[flinklog.TimeKind]int64) *occupancy {
+	return &occupancy{TM: tm.Resource, Sem: sem, Kind: kind, From: from, To: max(end[kind], from), rowOf: map[int]int{}}
+}
+
+// row is the chart's row of a slot index (-1: unknown; dynamicRow+k:
+// dynamic lane k), made when first asked for.
+func (o *occupancy) row(index int) int {
+	if r, ok := o.rowOf[index]; ok {
+		return r
+	}
+	label := strconv.Itoa(index)
+	switch {
+	case index >= dynamicRow:
+		label = "dyn " + strconv.Itoa(index-dynamicRow+1)
+	case index < 0:
+		label = "unknown"
+	}
+	o.Rows = append(o.Rows, occRow{Label: label, Index: index})
+	o.rowOf[index] = len(o.Rows) - 1
+	return len(o.Rows) - 1
+}
+
+// buildOccupancy walks tm's processes' replays under sem into bars.
 func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem reconstruct.Semantics,
-	aligned func(parser.EventRef) (flinklog.Time, bool), end map[flinklog.TimeKind]int64, findings []rules.Finding,
+	aligned func(parser.EventRef) (flinklog.Time, bool), end map[flinklog.TimeKind]int64,
 	jobOf map[flinklog.ID]flinklog.ID) *occupancy {
 	res := m.Result
-	o := &occupancy{TM: tm.Resource, Sem: sem, Kind: flinklog.TimeNone}
 	// the chart's clock: the kind of the TaskManager's first timed event
+	kind, from := flinklog.TimeNone, int64(0)
 	for _, p := range tm.Processes {
 		for _, ref := range p.Events {
 			if t, ok := aligned(ref); ok {
-				o.Kind, o.From = t.Kind, t.N
+				kind, from = t.Kind, t.N
 				break
 			}
 		}
-		if o.Kind != flinklog.TimeNone {
+		if kind != flinklog.TimeNone {
 			break
 		}
 	}
-	if o.Kind == flinklog.TimeNone {
+	if kind == flinklog.TimeNone {
 		return nil
 	}
-	o.To = max(end[o.Kind], o.From)
+	o := newOccupancy(tm, sem, kind, from, end)
 	at := func(ref parser.EventRef) (int64, bool) {
 		t, ok := aligned(ref)
 		if !ok || t.Kind != o.Kind {
@@ -197,27 +247,10 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 		}
 		return t.N, true
 	}
-	rowOf := map[int]int{} // slot index (-1 unknown) → row
-	row := func(index int) int {
-		if r, ok := rowOf[index]; ok {
-			return r
-		}
-		label := strconv.Itoa(index)
-		switch {
-		case index >= dynamicRow:
-			label = "dyn " + strconv.Itoa(index-dynamicRow+1)
-		case index < 0:
-			label = "unknown"
-		}
-		o.Rows = append(o.Rows, occRow{Label: label, Index: index})
-		rowOf[index] = len(o.Rows) - 1
-		return len(o.Rows) - 1
-	}
 	for pi, p := range tm.Processes {
-		ran := p.Runs == sem
-		o.Ran = o.Ran || ran
+		o.Ran = o.Ran || p.Runs == sem
 		for i := range p.Config.Slots {
-			row(i)
+			o.row(i)
 		}
 		r := p.Replay
 		start, _ := at(p.Events[0])
@@ -227,7 +260,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 		for k := 1; k < len(p.Events); k++ {
 			if f := res.Pos(p.Events[k]).File; f != res.Pos(p.Events[k-1]).File {
 				if t, ok := at(p.Events[k]); ok {
-					o.Breaks = append(o.Breaks, occBreak{At: t, Kind: "rotation", Label: "the log continues in " + res.Files[f].Name()})
+					o.rotation(m, t, f)
 				}
 			}
 		}
@@ -251,28 +284,136 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 			}
 		}
 		w.End(stop, why, r.ZombieKeys(sem))
-		o.addWalk(w, r.IndexOfKey, p.Config.Slots, row)
-	}
-	// dynamic slots into lanes, first fit by start
-	var dyn []*occBar
-	indexes := map[int]bool{}
-	for _, b := range o.Bars {
-		if b.dynamic {
-			dyn = append(dyn, b)
-			indexes[b.Index.Index] = true
+		o.addWalk(w, r.IndexOfKey, p.Config.Slots)
+		for _, per := range w.Periods {
+			o.addPeriod(per, r.IndexOfKey, p.Config.Slots, nil)
 		}
 	}
+	return o
+}
+
+// rotation marks where a process's log continues in input f.
+func (o *occupancy) rotation(m *reconstruct.Model, t int64, f int32) {
+	o.Breaks = append(o.Breaks, occBreak{At: t, Kind: "rotation", Label: "the log continues in " + m.Result.Files[f].Name()})
+}
+
+// addChart adds the processes of a chart a fold walked (Model.Charts).
+func (o *occupancy) addChart(m *reconstruct.Model, tm *reconstruct.TaskManager, c *reconstruct.Chart, jobOf map[flinklog.ID]flinklog.ID) {
+	for pi, p := range tm.Processes {
+		o.Ran = o.Ran || p.Runs == c.Sem
+		for i := range p.Config.Slots {
+			o.row(i)
+		}
+		cp := &c.Processes[pi]
+		if pi > 0 {
+			o.Breaks = append(o.Breaks, occBreak{At: cp.Walk.Start, Kind: "restart", Label: "restart: a new process, an empty table"})
+		}
+		for _, rot := range cp.Rotations {
+			o.rotation(m, rot.At, rot.File)
+		}
+		o.addWalk(cp.Walk, p.Replay.IndexOfKey, p.Config.Slots)
+		for _, b := range cp.Bars {
+			if b.Period == nil {
+				// let go by the fold, drawn in aggregate
+				lb := lightBar{Start: b.Start, End: b.End, Index: b.Index, Dynamic: b.Dynamic, seq: o.seq}
+				o.seq++
+				if !lb.Dynamic {
+					lb.Row = o.row(b.Index)
+				}
+				o.light = append(o.light, lb)
+				continue
+			}
+			o.addPeriod(b.Period, p.Replay.IndexOfKey, p.Config.Slots, jobOf)
+		}
+	}
+}
+
+// addWalk adds a process's walked refusals as marks (on the row of the
+// index indexOf gives, once the process has ended) and its periods that
+// could not be placed.
+func (o *occupancy) addWalk(w *reconstruct.PeriodWalk, indexOf func(key int) reconstruct.IndexInfo, slots int) {
+	for _, mk := range w.Marks {
+		o.Marks = append(o.Marks, occMark{Row: o.row(indexOf(mk.Key).Index), At: mk.At, Kind: "refusal", Alloc: mk.Alloc, Says: mk.Says})
+	}
+	o.Untimed += w.Untimed
+}
+
+// addPeriod adds a period as a bar on the row of its index (known once
+// its process has ended, or as a fold let it go) or, a dynamic slot's,
+// left for a lane; jobOf names the job of a period a fold walked before
+// its story's lines named one.
+func (o *occupancy) addPeriod(p *reconstruct.Period, indexOf func(key int) reconstruct.IndexInfo, slots int, jobOf map[flinklog.ID]flinklog.ID) {
+	b := &occBar{Period: p, seq: o.seq}
+	o.seq++
+	if !p.IndexSet {
+		p.Index = indexOf(p.Key)
+	}
+	if !p.Job.IsSet() && jobOf != nil {
+		p.Job = jobOf[p.Alloc]
+	}
+	if b.dynamic = p.Index.How == "dynamic index counter" || slots > 0 && p.Index.Index >= slots; !b.dynamic {
+		b.Row = o.row(p.Index.Index)
+	}
+	o.Bars = append(o.Bars, b)
+}
+
+// lightBar is a period a fold let go on a chart of more than are drawn
+// one by one: where it lies, for the aggregate.
+type lightBar struct {
+	Start, End int64
+	Index, Row int
+	Dynamic    bool
+	seq        int
+}
+
+// inOrder calls full and light for every bar, in the order the walks made
+// them.
+func (o *occupancy) inOrder(full func(*occBar), light func(*lightBar)) {
+	i, j := 0, 0
+	for i < len(o.Bars) || j < len(o.light) {
+		if j >= len(o.light) || i < len(o.Bars) && o.Bars[i].seq < o.light[j].seq {
+			full(o.Bars[i])
+			i++
+		} else {
+			light(&o.light[j])
+			j++
+		}
+	}
+}
+
+// layout packs the dynamic slots into lanes, puts the findings on the
+// bars and rows, orders the rows and draws a crowded chart's quiet bars
+// in aggregate.
+func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, findings []rules.Finding) {
+	// dynamic slots into lanes, first fit by start
+	type dynBar struct {
+		start, end int64
+		row        *int
+	}
+	var dyn []dynBar
+	indexes := map[int]bool{}
+	o.inOrder(func(b *occBar) {
+		if b.dynamic {
+			dyn = append(dyn, dynBar{b.Start, b.End, &b.Row})
+			indexes[b.Index.Index] = true
+		}
+	}, func(b *lightBar) {
+		if b.Dynamic {
+			dyn = append(dyn, dynBar{b.Start, b.End, &b.Row})
+			indexes[b.Index] = true
+		}
+	})
 	o.Dynamic = len(indexes)
-	slices.SortStableFunc(dyn, func(a, b *occBar) int { return cmp.Compare(a.Start, b.Start) })
+	slices.SortStableFunc(dyn, func(a, b dynBar) int { return cmp.Compare(a.start, b.start) })
 	var laneEnd []int64
 	for _, b := range dyn {
-		lane := slices.IndexFunc(laneEnd, func(e int64) bool { return e <= b.Start })
+		lane := slices.IndexFunc(laneEnd, func(e int64) bool { return e <= b.start })
 		if lane < 0 {
 			lane = len(laneEnd)
 			laneEnd = append(laneEnd, 0)
 		}
-		laneEnd[lane] = b.End
-		b.Row = row(dynamicRow + lane)
+		laneEnd[lane] = b.end
+		*b.row = o.row(dynamicRow + lane)
 	}
 	// findings: the bars they are about, and markers
 	for _, f := range findings {
@@ -306,7 +447,7 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 			}
 		}
 		if r < 0 {
-			r = row(f.SlotIndex)
+			r = o.row(f.SlotIndex)
 		}
 		o.Marks = append(o.Marks, occMark{Row: r, At: t.N, Kind: kind, Finding: f.ID, Alloc: f.Alloc, Says: f.Message})
 	}
@@ -335,39 +476,21 @@ func buildOccupancy(m *reconstruct.Model, tm *reconstruct.TaskManager, sem recon
 	for _, b := range o.Bars {
 		b.Row = moved[b.Row]
 	}
+	for i := range o.light {
+		o.light[i].Row = moved[o.light[i].Row]
+	}
 	for i := range o.Marks {
 		o.Marks[i].Row = moved[o.Marks[i].Row]
 	}
 	slices.SortStableFunc(o.Marks, func(a, b occMark) int { return cmp.Compare(a.At, b.At) })
 	o.aggregate()
-	return o
-}
-
-// addWalk adds a process's walked periods to the chart: its refusals as
-// marks, its periods as bars, each on the row of its index (indexOf,
-// known once the process has ended) or, a dynamic slot's, left for a lane.
-func (o *occupancy) addWalk(w *reconstruct.PeriodWalk, indexOf func(key int) reconstruct.IndexInfo, slots int, row func(int) int) {
-	for _, mk := range w.Marks {
-		o.Marks = append(o.Marks, occMark{Row: row(indexOf(mk.Key).Index), At: mk.At, Kind: "refusal", Alloc: mk.Alloc, Says: mk.Says})
-	}
-	o.Untimed += w.Untimed
-	for _, p := range w.Periods {
-		b := &occBar{Period: p}
-		if !p.IndexSet {
-			p.Index = indexOf(p.Key)
-		}
-		if b.dynamic = p.Index.How == "dynamic index counter" || slots > 0 && p.Index.Index >= slots; !b.dynamic {
-			b.Row = row(p.Index.Index)
-		}
-		o.Bars = append(o.Bars, b)
-	}
 }
 
 // aggregate folds the quiet bars of a crowded chart into per-row buckets:
 // a thousand short allocations of a session cluster are a texture, not a
 // story, while zombies and the allocations of findings stay bars.
 func (o *occupancy) aggregate() {
-	if len(o.Bars) <= maxBarsDrawn || o.To <= o.From {
+	if len(o.Bars)+len(o.light) <= maxBarsDrawn || o.To <= o.From {
 		return
 	}
 	o.Agg = make([][]float64, len(o.Rows))
@@ -375,22 +498,27 @@ func (o *occupancy) aggregate() {
 		o.Agg[i] = make([]float64, aggBuckets)
 	}
 	width := float64(o.To-o.From) / aggBuckets
-	kept := o.Bars[:0]
-	for _, b := range o.Bars {
-		if b.Zombie || len(b.Findings) > 0 {
-			kept = append(kept, b)
-			continue
-		}
+	sum := func(row int, start, end int64) {
 		o.Aggregated++
-		for k := max(0, int(float64(b.Start-o.From)/width)); k < aggBuckets; k++ {
+		for k := max(0, int(float64(start-o.From)/width)); k < aggBuckets; k++ {
 			lo, hi := o.From+int64(float64(k)*width), o.From+int64(float64(k+1)*width)
-			if lo >= b.End {
+			if lo >= end {
 				break
 			}
-			if overlap := min(hi, b.End) - max(lo, b.Start); overlap > 0 {
-				o.Agg[b.Row][k] += float64(overlap) / width
+			if overlap := min(hi, end) - max(lo, start); overlap > 0 {
+				o.Agg[row][k] += float64(overlap) / width
 			}
 		}
 	}
-	o.Bars = kept
+	var kept []*occBar
+	o.inOrder(func(b *occBar) {
+		if b.Zombie || len(b.Findings) > 0 {
+			kept = append(kept, b)
+			return
+		}
+		sum(b.Row, b.Start, b.End)
+	}, func(b *lightBar) {
+		sum(b.Row, b.Start, b.End)
+	})
+	o.Bars, o.light = kept, nil
 }

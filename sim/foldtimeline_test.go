@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
+	"github.com/slotaudit/slotaudit/rules"
 )
 
 // TestFoldTimelinesAsTheBatch: the timeline of every allocation, made on
@@ -118,4 +120,94 @@ func timelineText(t *testing.T, m *reconstruct.Model, format string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestFoldChartsAsTheBatch: the HTML report made on a fold's model that
+// walked each TaskManager's periods of occupancy as it replayed
+// (Narrow.Charts) is the batch's page, byte for byte: the simulated
+// incidents of every version as in TestFoldTimelinesAsTheBatch, whose
+// charts draw every period one by one, and session clusters of each kind
+// of table (legacy, drawn twice; fixed; dynamic slots packed into lanes)
+// whose charts draw most in aggregate, the fold keeping of each period
+// it let go only where it lies.
+func TestFoldChartsAsTheBatch(t *testing.T) {
+	seeds := seedCount(6, 2)
+	var runs []Config
+	for _, v := range Versions {
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			runs = append(runs, scenarioFor(v, seed))
+		}
+	}
+	for _, v := range []string{"1.9.3", "1.12.7", "1.19.1"} {
+		runs = append(runs, Config{Flink: v, TaskManagers: 3, Slots: 4, Jobs: 6, JobSeconds: 5, StreamingJobs: 1, Minutes: 90, Seed: 21})
+	}
+	total, refused, aggregated, light := 0, 0, 0, 0
+	for _, cfg := range runs {
+		r, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, paths := range [][]string{writeRun(t, r)} {
+			total++
+			m, err := fold.BuildNarrowed(paths, parser.Options{ChunkSize: *chunk}, fold.Narrow{Charts: true})
+			if errors.Is(err, fold.ErrNotFoldable) {
+				if testing.Verbose() {
+					t.Logf("refused: %v", err)
+				}
+				refused++
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, charts := range m.Charts {
+				for _, c := range charts {
+					for _, cp := range c.Processes {
+						for _, b := range cp.Bars {
+							if b.Period == nil {
+								light++
+							}
+						}
+					}
+				}
+			}
+			full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := reconstruct.Build(full)
+			got, want := htmlText(t, m), htmlText(t, batch)
+			if got != want {
+				t.Fatalf("%+v: the fold's HTML report differs from the batch's (%s)", cfg, firstDiff(got, want))
+			}
+			if strings.Contains(got, "drawn in aggregate") {
+				aggregated++
+			}
+		}
+	}
+	t.Logf("%d reads, %d folded (%d with charts in aggregate, %d periods kept as where they lie), %d refused", total, total-refused, aggregated, light, refused)
+	if total-refused < len(Versions) || aggregated < 3 || light < 1000 {
+		t.Errorf("only %d of %d reads folded, %d with charts in aggregate, %d light periods", total-refused, total, aggregated, light)
+	}
+}
+
+// htmlText is the HTML report of m's audit.
+func htmlText(t *testing.T, m *reconstruct.Model) string {
+	t.Helper()
+	var b bytes.Buffer
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: rules.Error, Rules: rules.All}
+	if err := a.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// firstDiff shows where two long texts part.
+func firstDiff(got, want string) string {
+	n := 0
+	for n < len(got) && n < len(want) && got[n] == want[n] {
+		n++
+	}
+	from := max(0, n-300)
+	return "at byte " + strconv.Itoa(n) + ":\nfold:  " + got[from:min(len(got), n+300)] + "\nbatch: " + want[from:min(len(want), n+300)]
 }

@@ -179,7 +179,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 			if err := e.checkFoldMode(); err != nil {
 				return err
 			}
-			e.foldFormat = foldFormats[format]
+			e.foldFormat, e.drawsCharts = foldFormats[format], format == "html"
 			if err := e.narrowWith(&nf); err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
-	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more, in every format but html), always (wherever it can), never; output is the same either way")
+	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more), always (wherever it can), never; output is the same either way")
 	return cmd
 }
 

@@ -27,10 +27,11 @@ import (
 // summaries and the stories the findings are about (markdown, and github's
 // step summary, draw each one's sequence): what the model of a fold gives
 // as the batch model does, since a story a finding names is never dropped;
-// and timesketch, which lists every event besides, read again after the
-// fold (parser.Result.AllAgain).
+// timesketch, which lists every event besides, read again after the fold
+// (parser.Result.AllAgain); and html, whose charts of every TaskManager's
+// table the fold walks as it replays (Model.Charts).
 var foldFormats = map[string]bool{"text": true, "table": true, "json": true, "ndjson": true, "sarif": true, "junit": true,
-	"markdown": true, "github": true, "timesketch": true}
+	"markdown": true, "github": true, "timesketch": true, "html": true}
 
 // --fold auto considers a fold for inputs of at least foldAbove bytes
 // (below, the batch model fits in little memory, and a read is quick),
@@ -178,6 +179,8 @@ func (e *env) foldNarrow() fold.Narrow {
 	// a table at a time: the stories open then are kept, and each
 	// process replayed up to then as its lines come
 	n.At = e.tableAt
+	// the HTML page: each TaskManager's chart walked as it replays
+	n.Charts = e.drawsCharts
 	return n
 }
 

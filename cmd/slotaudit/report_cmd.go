@@ -38,9 +38,14 @@ in every case but nothing to judge. --html - writes it to standard output.`,
 			if htmlOut == "" {
 				return &usageError{fmt.Errorf("report needs --html FILE (the page to write; - for standard output)")}
 			}
+			if err := e.checkFoldMode(); err != nil {
+				return err
+			}
 			if err := e.narrowWith(&nf); err != nil {
 				return err
 			}
+			// (its charts a fold walks as it replays)
+			e.foldFormat, e.drawsCharts = true, true
 			a, err := e.audit(cmd, args, &rf, failOn)
 			if a == nil || a.NothingToJudge {
 				return err
@@ -67,6 +72,7 @@ in every case but nothing to judge. --html - writes it to standard output.`,
 	nf.register(cmd, true, true)
 	cmd.Flags().StringVar(&htmlOut, "html", "", "write the HTML page to this file (- for standard output)")
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: info, warning or error")
+	registerFold(cmd, e, "")
 	return cmd
 }
 

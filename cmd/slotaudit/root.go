@@ -52,6 +52,9 @@ type env struct {
 	// listsAllocations: the output lists the allocations a filter
 	// narrows to (a timeline), which a fold must keep (Filter.Pins)
 	listsAllocations bool
+	// drawsCharts: the output is the HTML page, whose charts a fold walks
+	// as it replays (fold.Narrow.Charts)
+	drawsCharts bool
 	// tableAt places the time slots --at shows the tables at in logs
 	// whose times span the bounds given (nil: the tables at the end)
 	tableAt func(*parser.TimeBounds) flinklog.Time
