@@ -158,7 +158,7 @@ func (f *folder) chartStep(ps *procState, st reconstruct.Step, alloc flinklog.ID
 func (b barAt) lighten() {
 	bar := b.bar()
 	p := bar.Period
-	bar.Period, bar.Start, bar.End, bar.Index = nil, p.Start, p.End, p.Index.Index
+	bar.Period, bar.Start, bar.End, bar.Index = nil, p.Start, p.End, int32(p.Index.Index)
 	bar.Dynamic = isDynamic(p.Index, b.ps.p.Config.Slots)
 }
 
@@ -286,7 +286,7 @@ func (f *folder) endCharts(to func(parser.EventRef) parser.EventRef, kept map[fl
 		if bar := pb.at.bar(); bar.Period != nil {
 			bar.Period.Index = info
 		} else {
-			bar.Index, bar.Dynamic = info.Index, isDynamic(info, ps.p.Config.Slots)
+			bar.Index, bar.Dynamic = int32(info.Index), isDynamic(info, ps.p.Config.Slots)
 		}
 	}
 	out := map[*reconstruct.TaskManager][]*reconstruct.Chart{}

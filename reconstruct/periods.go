@@ -243,6 +243,6 @@ type ChartRotation struct {
 type Bar struct {
 	Period     *Period
 	Start, End int64
-	Index      int
+	Index      int32
 	Dynamic    bool
 }

@@ -315,10 +315,10 @@ func (o *occupancy) addChart(m *reconstruct.Model, tm *reconstruct.TaskManager, 
 		for _, b := range cp.Bars {
 			if b.Period == nil {
 				// let go by the fold, drawn in aggregate
-				lb := lightBar{Start: b.Start, End: b.End, Index: b.Index, Dynamic: b.Dynamic, seq: o.seq}
+				lb := lightBar{Start: b.Start, End: b.End, Index: b.Index, Dynamic: b.Dynamic, seq: int32(o.seq)}
 				o.seq++
 				if !lb.Dynamic {
-					lb.Row = o.row(b.Index)
+					lb.Row = int32(o.row(int(lb.Index)))
 				}
 				o.light = append(o.light, lb)
 				continue
@@ -361,9 +361,9 @@ func (o *occupancy) addPeriod(p *reconstruct.Period, indexOf func(key int) recon
 // one by one: where it lies, for the aggregate.
 type lightBar struct {
 	Start, End int64
-	Index, Row int
+	Index, Row int32
+	seq        int32
 	Dynamic    bool
-	seq        int
 }
 
 // inOrder calls full and light for every bar, in the order the walks made
@@ -371,7 +371,7 @@ type lightBar struct {
 func (o *occupancy) inOrder(full func(*occBar), light func(*lightBar)) {
 	i, j := 0, 0
 	for i < len(o.Bars) || j < len(o.light) {
-		if j >= len(o.light) || i < len(o.Bars) && o.Bars[i].seq < o.light[j].seq {
+		if j >= len(o.light) || i < len(o.Bars) && o.Bars[i].seq < int(o.light[j].seq) {
 			full(o.Bars[i])
 			i++
 		} else {
@@ -388,19 +388,20 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 	// dynamic slots into lanes, first fit by start
 	type dynBar struct {
 		start, end int64
-		row        *int
+		full       *occBar // or
+		light      *lightBar
 	}
 	var dyn []dynBar
 	indexes := map[int]bool{}
 	o.inOrder(func(b *occBar) {
 		if b.dynamic {
-			dyn = append(dyn, dynBar{b.Start, b.End, &b.Row})
+			dyn = append(dyn, dynBar{b.Start, b.End, b, nil})
 			indexes[b.Index.Index] = true
 		}
 	}, func(b *lightBar) {
 		if b.Dynamic {
-			dyn = append(dyn, dynBar{b.Start, b.End, &b.Row})
-			indexes[b.Index] = true
+			dyn = append(dyn, dynBar{b.Start, b.End, nil, b})
+			indexes[int(b.Index)] = true
 		}
 	})
 	o.Dynamic = len(indexes)
@@ -413,7 +414,11 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 			laneEnd = append(laneEnd, 0)
 		}
 		laneEnd[lane] = b.end
-		*b.row = o.row(dynamicRow + lane)
+		if r := o.row(dynamicRow + lane); b.full != nil {
+			b.full.Row = r
+		} else {
+			b.light.Row = int32(r)
+		}
 	}
 	// findings: the bars they are about, and markers
 	for _, f := range findings {
@@ -477,7 +482,7 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 		b.Row = moved[b.Row]
 	}
 	for i := range o.light {
-		o.light[i].Row = moved[o.light[i].Row]
+		o.light[i].Row = int32(moved[o.light[i].Row])
 	}
 	for i := range o.Marks {
 		o.Marks[i].Row = moved[o.Marks[i].Row]
@@ -518,7 +523,7 @@ func (o *occupancy) aggregate() {
 		}
 		sum(b.Row, b.Start, b.End)
 	}, func(b *lightBar) {
-		sum(b.Row, b.Start, b.End)
+		sum(int(b.Row), b.Start, b.End)
 	})
 	o.Bars, o.light = kept, nil
 }
