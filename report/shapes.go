@@ -285,17 +285,16 @@ func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Al
 	}
 	out.WriteString("{\n  \"allocations\": [")
 	k := 0
+	j := &jsonIndenter{prefix: "    "}
 	err := eachTimeline(m, only, func(t timeline) error {
-		b, err := value(t.j, "    ")
-		if err != nil {
-			return err
-		}
+		j.b = j.b[:0]
+		j.allocation(&t.j)
 		if k > 0 {
 			out.WriteString(",")
 		}
 		k++
 		out.WriteString("\n    ")
-		_, err = out.Write(b)
+		_, err := out.Write(j.b)
 		return err
 	})
 	if err != nil {
