@@ -87,11 +87,25 @@ type lineSource struct {
 type openFile struct {
 	path string
 	f    *os.File
-	// the last piece read of it (from at): the lines of one allocation's
-	// story, and of the next one's, lie near each other
-	piece []byte
-	at    int64
+	// the last pieces read of it, the one read from last first: the lines
+	// of one allocation's story, and of the next one's, lie near each
+	// other — in a few places of a busy JobManager's log (a story's first
+	// lines and its last, a minute of 600 lines later, are more than a
+	// piece apart)
+	pieces [piecesPerFile]filePiece
 }
+
+// filePiece is a piece of a file read from at.
+type filePiece struct {
+	b  []byte
+	at int64
+}
+
+// piecesPerFile is how many pieces of a file a lineSource keeps.
+const piecesPerFile = 4
+
+// holds reports whether the piece holds the byte at.
+func (p *filePiece) holds(at int64) bool { return len(p.b) > 0 && at >= p.at && at < p.at+int64(len(p.b)) }
 
 // pieceSize is how much of a file a text's read keeps for the next.
 const pieceSize = 64 << 10
@@ -115,17 +129,20 @@ func (ls *lineSource) file(path string) (*openFile, error) {
 			return o, nil
 		}
 	}
-	var spare []byte // the piece buffer of the file closed, for the one opened
+	var spare [piecesPerFile]filePiece // the piece buffers of the file closed, for the one opened
 	if len(ls.open) >= maxOpenLines {
 		_ = ls.open[0].f.Close()
-		spare = ls.open[0].piece[:0]
+		spare = ls.open[0].pieces
+		for k := range spare {
+			spare[k].b = spare[k].b[:0]
+		}
 		ls.open = append(ls.open[:0], ls.open[1:]...)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
-	ls.open = append(ls.open, &openFile{path: path, f: f, piece: spare})
+	ls.open = append(ls.open, &openFile{path: path, f: f, pieces: spare})
 	return ls.open[len(ls.open)-1], nil
 }
 
@@ -259,21 +276,36 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 	if maxLine <= 0 {
 		maxLine = defaultMaxLine
 	}
-	// From the piece read last, or a piece read from here (the line
-	// returned lies in it, until the next read of the file)
-	if len(o.piece) == 0 || at < o.at || at >= o.at+int64(len(o.piece)) {
-		if cap(o.piece) < pieceSize {
-			o.piece = make([]byte, pieceSize)
+	// From a piece read before, or one read from here in place of the
+	// one used least lately (the line returned lies in it, until the
+	// next read of the file)
+	k := 0
+	for k < piecesPerFile && !o.pieces[k].holds(at) {
+		k++
+	}
+	if k == piecesPerFile {
+		k = piecesPerFile - 1
+		pc := &o.pieces[k]
+		if cap(pc.b) < pieceSize {
+			pc.b = make([]byte, pieceSize)
 		}
-		n, err := o.f.ReadAt(o.piece[:pieceSize], at)
+		n, err := o.f.ReadAt(pc.b[:pieceSize], at)
 		if err != nil && err != io.EOF {
-			o.piece = o.piece[:0]
+			pc.b = pc.b[:0]
 			return nil, err
 		}
-		o.piece, o.at = o.piece[:n], at
+		pc.b, pc.at = pc.b[:n], at
 	}
-	if line, ok := lineIn(o.piece[at-o.at:], skip); ok {
-		return cutLine(line, maxLine), nil
+	if k > 0 {
+		// used last: first
+		pc := o.pieces[k]
+		copy(o.pieces[1:k+1], o.pieces[:k])
+		o.pieces[0] = pc
+	}
+	if pc := &o.pieces[0]; len(pc.b) > 0 || at == pc.at {
+		if line, ok := lineIn(pc.b[at-pc.at:], skip); ok {
+			return cutLine(line, maxLine), nil
+		}
 	}
 	f := o.f
 	var out []byte
