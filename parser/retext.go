@@ -105,7 +105,9 @@ type filePiece struct {
 const piecesPerFile = 4
 
 // holds reports whether the piece holds the byte at.
-func (p *filePiece) holds(at int64) bool { return len(p.b) > 0 && at >= p.at && at < p.at+int64(len(p.b)) }
+func (p *filePiece) holds(at int64) bool {
+	return len(p.b) > 0 && at >= p.at && at < p.at+int64(len(p.b))
+}
 
 // pieceSize is how much of a file a text's read keeps for the next.
 const pieceSize = 64 << 10
