@@ -338,14 +338,22 @@ func newTable(w io.Writer) *tablewriter.Table {
 // the evidence's kind; when a row's input was shifted by a clock skew,
 // an "aligned" column shows the shift (or the time on the clock the rows
 // are ordered by, if that is shorter).
-func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation, width int) error {
-	w = ungluer{w}
+func WriteTimelineTable(w io.Writer, m *reconstruct.Model, only []*reconstruct.Allocation, width int) (err error) {
+	// (a write a line, unbuffered, was a system call a line: a tenth of a
+	// session cluster's timeline)
+	out := bufio.NewWriterSize(w, 64<<10)
+	defer func() {
+		if ferr := out.Flush(); err == nil {
+			err = ferr
+		}
+	}()
+	w = ungluer{out}
 	pl := newPlaces(filePaths(m.Result.Files))
 	if timelineCount(m, only) > 0 {
 		pl.header(w, "files", width)
 	}
 	n := 0
-	err := eachTimeline(m, only, func(t timeline) error {
+	err = eachTimeline(m, only, func(t timeline) error {
 		j := t.j
 		if n > 0 {
 			fmt.Fprintln(w)
