@@ -43,12 +43,13 @@ type occupancy struct {
 	Untimed    int // periods that could not be placed: their lines carry no time
 	// Dynamic counts the distinct dynamic indexes packed into lanes.
 	Dynamic int
-	// light are the bars of periods a fold let go (Model.Charts), drawn
-	// in aggregate; seq numbers every bar in the order the walks made
-	// them; rowOf is the row of each slot index
-	light []lightBar
-	seq   int
-	rowOf map[int]int
+	// chart: the fold's chart the bars come from (Model.Charts), whose
+	// bars of periods it let go (Bar.Period nil, drawn in aggregate) are
+	// read in place, lightRow holding the row of each; rowOf is the row
+	// of each slot index
+	chart    *reconstruct.Chart
+	lightRow []int32
+	rowOf    map[int]int
 }
 
 // occRow is one slot index of the table, a lane of dynamic slots, or the
@@ -72,7 +73,6 @@ type occBar struct {
 	Row      int
 	Findings []string
 	dynamic  bool // a dynamic slot: drawn in a lane (see dynamicRow)
-	seq      int  // its place among the chart's bars (occupancy.seq)
 }
 
 // occMark is a finding or a table refusal on a row at a time.
@@ -299,6 +299,7 @@ func (o *occupancy) rotation(m *reconstruct.Model, t int64, f int32) {
 
 // addChart adds the processes of a chart a fold walked (Model.Charts).
 func (o *occupancy) addChart(m *reconstruct.Model, tm *reconstruct.TaskManager, c *reconstruct.Chart, jobOf map[flinklog.ID]flinklog.ID) {
+	o.chart = c
 	for pi, p := range tm.Processes {
 		o.Ran = o.Ran || p.Runs == c.Sem
 		for i := range p.Config.Slots {
@@ -312,15 +313,15 @@ func (o *occupancy) addChart(m *reconstruct.Model, tm *reconstruct.TaskManager, 
 			o.rotation(m, rot.At, rot.File)
 		}
 		o.addWalk(cp.Walk, p.Replay.IndexOfKey, p.Config.Slots)
-		for _, b := range cp.Bars {
+		for k := range cp.Bars {
+			b := &cp.Bars[k]
 			if b.Period == nil {
 				// let go by the fold, drawn in aggregate
-				lb := lightBar{Start: b.Start, End: b.End, Index: b.Index, Dynamic: b.Dynamic, seq: int32(o.seq)}
-				o.seq++
-				if !lb.Dynamic {
-					lb.Row = int32(o.row(int(lb.Index)))
+				row := int32(-1)
+				if !b.Dynamic {
+					row = int32(o.row(int(b.Index)))
 				}
-				o.light = append(o.light, lb)
+				o.lightRow = append(o.lightRow, row)
 				continue
 			}
 			o.addPeriod(b.Period, p.Replay.IndexOfKey, p.Config.Slots, jobOf)
@@ -343,8 +344,7 @@ func (o *occupancy) addWalk(w *reconstruct.PeriodWalk, indexOf func(key int) rec
 // left for a lane; jobOf names the job of a period a fold walked before
 // its story's lines named one.
 func (o *occupancy) addPeriod(p *reconstruct.Period, indexOf func(key int) reconstruct.IndexInfo, slots int, jobOf map[flinklog.ID]flinklog.ID) {
-	b := &occBar{Period: p, seq: o.seq}
-	o.seq++
+	b := &occBar{Period: p}
 	if !p.IndexSet {
 		p.Index = indexOf(p.Key)
 	}
@@ -357,26 +357,26 @@ func (o *occupancy) addPeriod(p *reconstruct.Period, indexOf func(key int) recon
 	o.Bars = append(o.Bars, b)
 }
 
-// lightBar is a period a fold let go on a chart of more than are drawn
-// one by one: where it lies, for the aggregate.
-type lightBar struct {
-	Start, End int64
-	Index, Row int32
-	seq        int32
-	Dynamic    bool
-}
-
-// inOrder calls full and light for every bar, in the order the walks made
-// them.
-func (o *occupancy) inOrder(full func(*occBar), light func(*lightBar)) {
-	i, j := 0, 0
-	for i < len(o.Bars) || j < len(o.light) {
-		if j >= len(o.light) || i < len(o.Bars) && o.Bars[i].seq < int(o.light[j].seq) {
-			full(o.Bars[i])
-			i++
-		} else {
-			light(&o.light[j])
-			j++
+// inOrder calls full for every whole bar and light for every bar of a
+// period a fold let go (with its row), in the order the walks made them.
+func (o *occupancy) inOrder(full func(*occBar), light func(b *reconstruct.Bar, row *int32)) {
+	if o.chart == nil {
+		for _, b := range o.Bars {
+			full(b)
+		}
+		return
+	}
+	i, l := 0, 0
+	for pi := range o.chart.Processes {
+		bars := o.chart.Processes[pi].Bars
+		for k := range bars {
+			if bars[k].Period != nil {
+				full(o.Bars[i])
+				i++
+			} else {
+				light(&bars[k], &o.lightRow[l])
+				l++
+			}
 		}
 	}
 }
@@ -389,7 +389,7 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 	type dynBar struct {
 		start, end int64
 		full       *occBar // or
-		light      *lightBar
+		light      *int32  // a light bar's row
 	}
 	var dyn []dynBar
 	indexes := map[int]bool{}
@@ -398,9 +398,9 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 			dyn = append(dyn, dynBar{b.Start, b.End, b, nil})
 			indexes[b.Index.Index] = true
 		}
-	}, func(b *lightBar) {
+	}, func(b *reconstruct.Bar, row *int32) {
 		if b.Dynamic {
-			dyn = append(dyn, dynBar{b.Start, b.End, nil, b})
+			dyn = append(dyn, dynBar{b.Start, b.End, nil, row})
 			indexes[int(b.Index)] = true
 		}
 	})
@@ -417,7 +417,7 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 		if r := o.row(dynamicRow + lane); b.full != nil {
 			b.full.Row = r
 		} else {
-			b.light.Row = int32(r)
+			*b.light = int32(r)
 		}
 	}
 	// findings: the bars they are about, and markers
@@ -481,8 +481,8 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 	for _, b := range o.Bars {
 		b.Row = moved[b.Row]
 	}
-	for i := range o.light {
-		o.light[i].Row = int32(moved[o.light[i].Row])
+	for i, r := range o.lightRow {
+		o.lightRow[i] = int32(moved[r])
 	}
 	for i := range o.Marks {
 		o.Marks[i].Row = moved[o.Marks[i].Row]
@@ -495,7 +495,7 @@ func (o *occupancy) layout(m *reconstruct.Model, tm *reconstruct.TaskManager, fi
 // a thousand short allocations of a session cluster are a texture, not a
 // story, while zombies and the allocations of findings stay bars.
 func (o *occupancy) aggregate() {
-	if len(o.Bars)+len(o.light) <= maxBarsDrawn || o.To <= o.From {
+	if len(o.Bars)+len(o.lightRow) <= maxBarsDrawn || o.To <= o.From {
 		return
 	}
 	o.Agg = make([][]float64, len(o.Rows))
@@ -522,8 +522,8 @@ func (o *occupancy) aggregate() {
 			return
 		}
 		sum(b.Row, b.Start, b.End)
-	}, func(b *lightBar) {
-		sum(int(b.Row), b.Start, b.End)
+	}, func(b *reconstruct.Bar, row *int32) {
+		sum(int(*row), b.Start, b.End)
 	})
-	o.Bars, o.light = kept, nil
+	o.Bars, o.chart, o.lightRow = kept, nil, nil
 }
