@@ -67,6 +67,12 @@ func (e *env) folds(paths []string, rf *readFlags) bool {
 // inputs again.
 const foldGCPercent = 100
 
+// foldMemoryLimit is the soft limit of the heap while a fold reads the
+// inputs again (runtime/debug.SetMemoryLimit; GOMEMLIMIT overrides it):
+// issue 26's bound is 512 MB of resident memory at five million
+// allocations, of which the runtime and the read buffers take some.
+const foldMemoryLimit = 400 << 20
+
 // foldBudget is the Keep of a first read under --fold auto: every event
 // while the read has kept fewer than foldEvents, then only what a fold's
 // first read keeps; full says whether it kept them all.
@@ -135,8 +141,22 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		// over, two fifths of its time.
 		defer debug.SetGCPercent(debug.SetGCPercent(foldGCPercent))
 	}
+	restoreLimit := func() {}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// What a fold holds is small (25 MB at a million allocations),
+		// what it makes and lets go is not: the collector's headroom,
+		// not the live heap, is most of its peak. Past foldMemoryLimit
+		// the collector runs sooner rather than let the heap grow — for
+		// the rest of the command (the output is written from the
+		// fold's model), unless the batch model is built instead.
+		was := debug.SetMemoryLimit(foldMemoryLimit)
+		restoreLimit = func() { debug.SetMemoryLimit(was) }
+	}
 	opts := parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}
 	m, err := fold.FromFirstNarrowed(res, opts, e.foldNarrow())
+	if err != nil {
+		restoreLimit()
+	}
 	if err == nil {
 		e.foldFirst, e.foldOpts = res, opts
 	}
