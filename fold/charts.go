@@ -63,16 +63,7 @@ type pendingBar struct {
 // prepareCharts sets up the charts of every TaskManager.
 func (f *folder) prepareCharts() {
 	for _, tm := range f.skeleton.TaskManagers {
-		var sems []reconstruct.Semantics
-		for _, p := range tm.Processes {
-			if !slices.Contains(sems, p.Runs) {
-				sems = append(sems, p.Runs)
-			}
-			if p.Runs == reconstruct.Legacy && !slices.Contains(sems, reconstruct.Fixed) {
-				sems = append(sems, reconstruct.Fixed)
-			}
-		}
-		slices.Sort(sems)
+		sems := tm.ChartSemantics()
 		tc := &tmCharts{tm: tm, procs: make([]*procState, len(tm.Processes)), created: make([]int, len(sems)), wholeDropped: make([][]barAt, len(sems))}
 		for _, sem := range sems {
 			tc.charts = append(tc.charts, &reconstruct.Chart{Sem: sem, Kind: flinklog.TimeNone,

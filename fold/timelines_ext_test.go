@@ -21,22 +21,9 @@ import (
 // allocation, JSON and table, byte for byte; or the fold says it cannot
 // take the logs yet.
 func TestTimelinesAsTheBatch(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(logs, "*"))
-	var inputs [][]string
-	for _, p := range paths {
-		inputs = append(inputs, []string{p})
-	}
-	for _, v := range []string{"1.12.7", "1.19.1"} {
-		r, err := sim.Run(sim.Config{Flink: v, TaskManagers: 3, Slots: 4, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 40, Seed: 9})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		if err := r.WriteLogs(dir); err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, []string{dir})
-	}
+	inputs := bundledAnd(t,
+		sim.Config{Flink: "1.12.7", TaskManagers: 3, Slots: 4, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 40, Seed: 9},
+		sim.Config{Flink: "1.19.1", TaskManagers: 3, Slots: 4, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 40, Seed: 9})
 	for _, file := range []bool{false, true} {
 		restore := func() {}
 		if file {
@@ -44,18 +31,10 @@ func TestTimelinesAsTheBatch(t *testing.T) {
 		}
 		folded, letGo := 0, 0
 		for _, in := range inputs {
-			m, err := fold.BuildNarrowed(in, parser.Options{}, fold.Narrow{Timelines: true})
-			if errors.Is(err, fold.ErrNotFoldable) {
+			m, batch := foldAndBatch(t, in, fold.Narrow{Timelines: true})
+			if m == nil {
 				continue
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			full, err := parser.Read(in, parser.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			batch := reconstruct.Build(full)
 			for _, format := range []string{"json", "table"} {
 				if got, want := timelines(t, m, format), timelines(t, batch, format); got != want {
 					t.Fatalf("%v (in a file: %v): the fold's %s timeline differs from the batch's:\n%s\nbatch:\n%s", in, file, format, got, want)
@@ -98,26 +77,12 @@ func timelines(t *testing.T, m *reconstruct.Model, format string) string {
 // comes to rest on a pruned line again makes the fold refuse, never
 // answer otherwise); or the fold says it cannot take the logs yet.
 func TestChartsAsTheBatch(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(logs, "*"))
-	var inputs [][]string
-	for _, p := range paths {
-		inputs = append(inputs, []string{p})
+	session := func(v string) sim.Config {
+		return sim.Config{Flink: v, TaskManagers: 2, Slots: 3, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 120, Seed: 4}
 	}
-	for _, v := range []string{"1.8.2", "1.12.7", "1.19.1"} {
-		var inject []string
-		if v == "1.8.2" {
-			inject = []string{"overwrite"} // a free the overwritten map leads to another slot
-		}
-		r, err := sim.Run(sim.Config{Flink: v, TaskManagers: 2, Slots: 3, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 120, Seed: 4, Inject: inject})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		if err := r.WriteLogs(dir); err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, []string{dir})
-	}
+	legacy := session("1.8.2")
+	legacy.Inject = []string{"overwrite"} // a free the overwritten map leads to another slot
+	inputs := bundledAnd(t, legacy, session("1.12.7"), session("1.19.1"))
 	for _, prune := range []bool{false, true} {
 		restore := func() {}
 		if prune {
@@ -125,18 +90,10 @@ func TestChartsAsTheBatch(t *testing.T) {
 		}
 		folded, aggregated := 0, 0
 		for _, in := range inputs {
-			m, err := fold.BuildNarrowed(in, parser.Options{}, fold.Narrow{Charts: true})
-			if errors.Is(err, fold.ErrNotFoldable) {
+			m, batch := foldAndBatch(t, in, fold.Narrow{Charts: true})
+			if m == nil {
 				continue
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			full, err := parser.Read(in, parser.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			batch := reconstruct.Build(full)
 			got, want := page(t, m), page(t, batch)
 			if got != want {
 				t.Fatalf("%v (pruned early: %v): the fold's HTML report differs from the batch's", in, prune)
@@ -162,4 +119,46 @@ func page(t *testing.T, m *reconstruct.Model) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// bundledAnd is every bundled log alone, and the logs of each simulated
+// run as a directory.
+func bundledAnd(t *testing.T, runs ...sim.Config) [][]string {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(logs, "*"))
+	var inputs [][]string
+	for _, p := range paths {
+		inputs = append(inputs, []string{p})
+	}
+	for _, cfg := range runs {
+		r, err := sim.Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := r.WriteLogs(dir); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, []string{dir})
+	}
+	return inputs
+}
+
+// foldAndBatch is the fold's model of paths, keeping what n asks for, and
+// the batch model of them; nil, nil where the fold says it cannot take
+// them yet.
+func foldAndBatch(t *testing.T, paths []string, n fold.Narrow) (m, batch *reconstruct.Model) {
+	t.Helper()
+	m, err := fold.BuildNarrowed(paths, parser.Options{}, n)
+	if errors.Is(err, fold.ErrNotFoldable) {
+		return nil, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, reconstruct.Build(full)
 }

@@ -246,3 +246,20 @@ type Bar struct {
 	Index      int32
 	Dynamic    bool
 }
+
+// ChartSemantics are the tables a TaskManager's charts show: each one its
+// processes ran, and for a legacy one the fixed table too (what it would
+// have done with the same lines), in Semantics order.
+func (tm *TaskManager) ChartSemantics() []Semantics {
+	var sems []Semantics
+	for _, p := range tm.Processes {
+		if !slices.Contains(sems, p.Runs) {
+			sems = append(sems, p.Runs)
+		}
+		if p.Runs == Legacy && !slices.Contains(sems, Fixed) {
+			sems = append(sems, Fixed)
+		}
+	}
+	slices.Sort(sems)
+	return sems
+}

@@ -151,17 +151,7 @@ func occupancies(m *reconstruct.Model, findings []rules.Finding) []*occupancy {
 			}
 			continue
 		}
-		var sems []reconstruct.Semantics
-		for _, p := range tm.Processes {
-			if !slices.Contains(sems, p.Runs) {
-				sems = append(sems, p.Runs)
-			}
-			if p.Runs == reconstruct.Legacy && !slices.Contains(sems, reconstruct.Fixed) {
-				sems = append(sems, reconstruct.Fixed)
-			}
-		}
-		slices.Sort(sems)
-		for _, sem := range sems {
+		for _, sem := range tm.ChartSemantics() {
 			if o := buildOccupancy(m, tm, sem, aligned, end, jobOf); o != nil {
 				o.layout(m, tm, findings)
 				out = append(out, o)

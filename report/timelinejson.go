@@ -97,19 +97,25 @@ func (j *jsonIndenter) place(p *PlaceJSON) {
 	}
 	first := true
 	j.open('{')
-	j.member(&first, "path")
-	j.string(p.Path)
-	if p.Stream != "" {
-		j.member(&first, "stream")
-		j.string(p.Stream)
-	}
-	j.member(&first, "line")
-	j.int(p.Line)
-	if p.RecordOnLine != 0 {
-		j.member(&first, "record_on_line")
-		j.int(int64(p.RecordOnLine))
-	}
+	j.where(&first, p.Path, p.Stream, p.Line, p.RecordOnLine)
 	j.close('}', false)
+}
+
+// where appends the members that place a line: path, stream (when set),
+// line, record_on_line (when not 0).
+func (j *jsonIndenter) where(first *bool, path, stream string, line int64, rec int32) {
+	j.member(first, "path")
+	j.string(path)
+	if stream != "" {
+		j.member(first, "stream")
+		j.string(stream)
+	}
+	j.member(first, "line")
+	j.int(line)
+	if rec != 0 {
+		j.member(first, "record_on_line")
+		j.int(int64(rec))
+	}
 }
 
 // allocation appends a's JSON.
@@ -127,42 +133,28 @@ func (j *jsonIndenter) allocation(a *AllocationJSON) {
 		j.string(a.ResourceID)
 	}
 	j.member(&first, "slot_indexes")
-	if a.SlotIndexes == nil {
-		j.b = append(j.b, "null"...)
-	} else {
-		j.open('[')
-		el := true
-		for _, i := range a.SlotIndexes {
-			j.element(&el)
-			j.int(int64(i))
-		}
-		j.close(']', el)
-	}
+	j.array(a.SlotIndexes == nil, len(a.SlotIndexes), func(k int) { j.int(int64(a.SlotIndexes[k])) })
 	j.member(&first, "slots")
-	if a.Slots == nil {
-		j.b = append(j.b, "null"...)
-	} else {
-		j.open('[')
-		el := true
-		for k := range a.Slots {
-			j.element(&el)
-			j.heldSlot(&a.Slots[k])
-		}
-		j.close(']', el)
-	}
+	j.array(a.Slots == nil, len(a.Slots), func(k int) { j.heldSlot(&a.Slots[k]) })
 	j.member(&first, "events")
-	if a.Events == nil {
-		j.b = append(j.b, "null"...)
-	} else {
-		j.open('[')
-		el := true
-		for k := range a.Events {
-			j.element(&el)
-			j.event(&a.Events[k])
-		}
-		j.close(']', el)
-	}
+	j.array(a.Events == nil, len(a.Events), func(k int) { j.event(&a.Events[k]) })
 	j.close('}', false)
+}
+
+// array appends an array of n elements, each appended by element (null
+// for a nil slice, as the encoder writes it).
+func (j *jsonIndenter) array(null bool, n int, element func(k int)) {
+	if null {
+		j.b = append(j.b, "null"...)
+		return
+	}
+	j.open('[')
+	el := true
+	for k := range n {
+		j.element(&el)
+		element(k)
+	}
+	j.close(']', el)
 }
 
 func (j *jsonIndenter) heldSlot(h *HeldSlotJSON) {
@@ -230,18 +222,7 @@ func (j *jsonIndenter) event(e *TimelineEventJSON) {
 		j.member(&first, "slot_index")
 		j.int(int64(*e.SlotIndex))
 	}
-	j.member(&first, "path")
-	j.string(e.Path)
-	if e.Stream != "" {
-		j.member(&first, "stream")
-		j.string(e.Stream)
-	}
-	j.member(&first, "line")
-	j.int(e.Line)
-	if e.RecordOnLine != 0 {
-		j.member(&first, "record_on_line")
-		j.int(int64(e.RecordOnLine))
-	}
+	j.where(&first, e.Path, e.Stream, e.Line, e.RecordOnLine)
 	j.member(&first, "text")
 	j.string(e.Text)
 	j.close('}', false)

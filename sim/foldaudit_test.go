@@ -41,24 +41,10 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				plain := t.TempDir()
 				// and a user's part of them: the TaskManagers' logs alone,
 				// the other components' alone (a fold closes stories by
 				// the lines the components given log)
-				var tms, others []string
-				for name, text := range r.Files {
-					path := filepath.Join(plain, name)
-					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					if strings.Contains(name, "taskmanager") {
-						tms = append(tms, path)
-					} else {
-						others = append(others, path)
-					}
-				}
-				slices.Sort(tms)
-				slices.Sort(others)
+				plain, tms, others := userParts(t, r)
 				for _, paths := range [][]string{{plain}, writeRun(t, r), tms, others} {
 					total++
 					m, first, err := foldWithFirst(paths, parser.Options{ChunkSize: *chunk})
@@ -261,4 +247,26 @@ func TestFoldManyTaskManagers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// userParts writes a run's logs into a directory and returns it, with the
+// paths of its TaskManagers' logs and of the other components', each
+// sorted.
+func userParts(t *testing.T, r *Result) (dir string, tms, others []string) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, text := range r.Files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(name, "taskmanager") {
+			tms = append(tms, path)
+		} else {
+			others = append(others, path)
+		}
+	}
+	slices.Sort(tms)
+	slices.Sort(others)
+	return dir, tms, others
 }

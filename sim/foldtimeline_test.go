@@ -3,9 +3,6 @@ package sim
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,39 +35,19 @@ func TestFoldTimelinesAsTheBatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				plain := t.TempDir()
-				var tms, others []string
-				for name, text := range r.Files {
-					path := filepath.Join(plain, name)
-					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					if strings.Contains(name, "taskmanager") {
-						tms = append(tms, path)
-					} else {
-						others = append(others, path)
-					}
-				}
-				slices.Sort(tms)
-				slices.Sort(others)
+				plain, tms, others := userParts(t, r)
 				for _, paths := range [][]string{{plain}, writeRun(t, r), tms, others} {
 					total++
-					m, err := fold.BuildNarrowed(paths, parser.Options{ChunkSize: *chunk}, fold.Narrow{Timelines: true})
-					if errors.Is(err, fold.ErrNotFoldable) {
-						if testing.Verbose() {
-							t.Logf("refused: %v", err)
-						}
+					m, batch := foldAndBatch(t, paths, fold.Narrow{Timelines: true})
+					if m == nil {
 						refused++
 						continue
-					}
-					if err != nil {
-						t.Fatal(err)
 					}
 					if m.FoldedTimelines == nil || m.FoldedTimelines.Len() != m.Folded {
 						t.Fatalf("seed %d %v: %d stories let go, the timelines of %v kept", seed, paths, m.Folded, m.FoldedTimelines)
 					}
 					letGo += m.Folded
-					err = m.FoldedTimelines.Each(func(fa *reconstruct.FoldedAllocation) error {
+					err := m.FoldedTimelines.Each(func(fa *reconstruct.FoldedAllocation) error {
 						for _, h := range fa.Held {
 							if h.Index.How == "dynamic index counter" {
 								counted++
@@ -81,11 +58,6 @@ func TestFoldTimelinesAsTheBatch(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
-					if err != nil {
-						t.Fatal(err)
-					}
-					batch := reconstruct.Build(full)
 					for _, format := range []string{"json", "table"} {
 						got, want := timelineText(t, m, format), timelineText(t, batch, format)
 						if got != want {
@@ -149,16 +121,10 @@ func TestFoldChartsAsTheBatch(t *testing.T) {
 		}
 		for _, paths := range [][]string{writeRun(t, r)} {
 			total++
-			m, err := fold.BuildNarrowed(paths, parser.Options{ChunkSize: *chunk}, fold.Narrow{Charts: true})
-			if errors.Is(err, fold.ErrNotFoldable) {
-				if testing.Verbose() {
-					t.Logf("refused: %v", err)
-				}
+			m, batch := foldAndBatch(t, paths, fold.Narrow{Charts: true})
+			if m == nil {
 				refused++
 				continue
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			for _, charts := range m.Charts {
 				for _, c := range charts {
@@ -171,11 +137,6 @@ func TestFoldChartsAsTheBatch(t *testing.T) {
 					}
 				}
 			}
-			full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
-			if err != nil {
-				t.Fatal(err)
-			}
-			batch := reconstruct.Build(full)
 			got, want := htmlText(t, m), htmlText(t, batch)
 			if got != want {
 				t.Fatalf("%+v: the fold's HTML report differs from the batch's (%s)", cfg, firstDiff(got, want))
@@ -210,4 +171,26 @@ func firstDiff(got, want string) string {
 	}
 	from := max(0, n-300)
 	return "at byte " + strconv.Itoa(n) + ":\nfold:  " + got[from:min(len(got), n+300)] + "\nbatch: " + want[from:min(len(want), n+300)]
+}
+
+// foldAndBatch is the fold's model of paths, keeping what n asks for, and
+// the batch model of them; nil, nil where the fold says it cannot take
+// them yet.
+func foldAndBatch(t *testing.T, paths []string, n fold.Narrow) (m, batch *reconstruct.Model) {
+	t.Helper()
+	m, err := fold.BuildNarrowed(paths, parser.Options{ChunkSize: *chunk}, n)
+	if errors.Is(err, fold.ErrNotFoldable) {
+		if testing.Verbose() {
+			t.Logf("refused: %v", err)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := parser.Read(paths, parser.Options{ChunkSize: *chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, reconstruct.Build(full)
 }
