@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/fold"
@@ -161,4 +162,30 @@ func foldAndBatch(t *testing.T, paths []string, n fold.Narrow) (m, batch *recons
 		t.Fatal(err)
 	}
 	return m, reconstruct.Build(full)
+}
+
+// TestTimelinesWithNoRoomForTheSpill: where the spill cannot go to a file
+// (no temporary directory), the fold says it cannot take the logs and the
+// caller builds the batch model — never an output with timelines missing.
+func TestTimelinesWithNoRoomForTheSpill(t *testing.T) {
+	defer fold.SpillToFile()()
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
+	in := bundledAnd(t, sim.Config{Flink: "1.12.7", TaskManagers: 2, Slots: 4, Jobs: 4, JobSeconds: 5, Minutes: 20, Seed: 3})
+	dir := in[len(in)-1]
+	_, err := fold.BuildNarrowed(dir, parser.Options{}, fold.Narrow{Timelines: true})
+	if !errors.Is(err, fold.ErrNotFoldable) || !strings.Contains(err.Error(), "timelines of the stories let go could not be kept") {
+		t.Fatalf("with no temporary directory: %v", err)
+	}
+	// and with one, the same logs fold
+	t.Setenv("TMPDIR", t.TempDir())
+	m, err := fold.BuildNarrowed(dir, parser.Options{}, fold.Narrow{Timelines: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.FoldedTimelines.Len() == 0 {
+		t.Fatal("no story let go")
+	}
+	if err := m.FoldedTimelines.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
