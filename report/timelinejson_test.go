@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/parser"
+	"github.com/slotaudit/slotaudit/reconstruct"
 )
 
 // TestTimelineJSONIsTheEncoders: the hand-written timeline JSON is, to the
@@ -69,4 +72,41 @@ func TestTimelineJSONIsTheEncoders(t *testing.T) {
 			t.Fatalf("timeline %d %+v:\nhand:    %q\nencoder: %q", n, a, j.b, want)
 		}
 	}
+}
+
+// BenchmarkTimelineJSON: every bundled log's timelines written the way
+// NewJSONEncoder writes them (way=encoder, what WriteTimelineJSON did) and
+// by hand (way=hand); `benchstat -col /way` compares the two.
+func BenchmarkTimelineJSON(b *testing.B) {
+	res, err := parser.Read([]string{"../testdata/logs"}, parser.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := reconstruct.Build(res)
+	var all []AllocationJSON
+	for _, a := range m.Allocations {
+		all = append(all, NewAllocationJSON(m, a))
+	}
+	b.Run("way=encoder", func(b *testing.B) {
+		var buf bytes.Buffer
+		for b.Loop() {
+			for k := range all {
+				buf.Reset()
+				enc := NewJSONEncoder(&buf)
+				enc.SetIndent("    ", "  ")
+				if err := enc.Encode(all[k]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("way=hand", func(b *testing.B) {
+		j := &jsonIndenter{prefix: "    "}
+		for b.Loop() {
+			for k := range all {
+				j.b = j.b[:0]
+				j.allocation(&all[k])
+			}
+		}
+	})
 }
