@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -65,5 +66,49 @@ func TestFoldAutoNamesAFullRead(t *testing.T) {
 	}
 	if auto != never {
 		t.Fatalf("--fold auto audits otherwise than --fold never:\n%s\nnever:\n%s", auto, never)
+	}
+}
+
+// TestFoldHeapLimit: a fold holds the heap to foldMemoryLimit for the rest
+// of the command (the output is written from its model), unless its model
+// is large next to it (a cluster where most stories went wrong: the
+// collector would run over and over), where it lifts it again; either way
+// the audit is the batch's.
+func TestFoldHeapLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	dir := t.TempDir()
+	if _, err := sim.RunInto(sim.Config{Flink: "1.12.7", TaskManagers: 2, Slots: 4, Jobs: 4, JobSeconds: 5, Minutes: 20, Seed: 3}, dir); err != nil {
+		t.Fatal(err)
+	}
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+	audit := func(args ...string) (string, string) {
+		var out, errOut bytes.Buffer
+		Main(context.Background(), append([]string{"--log-level", "debug", "audit", "--format", "json"}, args...), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String()
+	}
+	never, _ := audit("--fold", "never", dir)
+	for _, tc := range []struct {
+		limit  int64
+		lifted bool
+	}{{400 << 20, false}, {1 << 10, true}} {
+		was := foldMemoryLimit
+		foldMemoryLimit = tc.limit
+		folded, log := audit("--fold", "always", dir)
+		foldMemoryLimit = was
+		if !strings.Contains(log, "model folded") {
+			t.Fatalf("limit %d: not folded:\n%s", tc.limit, log)
+		}
+		if folded != never {
+			t.Fatalf("limit %d: the fold's audit differs from the batch's", tc.limit)
+		}
+		now := debug.SetMemoryLimit(before) // (and back for the next)
+		want := tc.limit
+		if tc.lifted {
+			want = before
+		}
+		if lifted := strings.Contains(log, "the heap limit is lifted"); lifted != tc.lifted || now != want {
+			t.Errorf("limit %d: lifted %v (want %v), the limit after %d (want %d)", tc.limit, lifted, tc.lifted, now, want)
+		}
 	}
 }
