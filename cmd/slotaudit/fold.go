@@ -168,7 +168,9 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	m, err := fold.FromFirstNarrowed(res, opts, e.foldNarrow())
 	if err != nil {
 		restoreLimit()
-	} else if live := liveHeap(); live > uint64(foldMemoryLimit)/4*3 {
+	} else if live := liveHeap(); live <= uint64(foldMemoryLimit)/4*3 {
+		e.log.Debug().Int64("limit_bytes", foldMemoryLimit).Uint64("live_bytes", live).Msg("the heap is held to a soft limit")
+	} else {
 		// a fold that kept much (a cluster where most stories went
 		// wrong): near the limit the collector would run over and over
 		// while the rules and the output work on it (the charts of five

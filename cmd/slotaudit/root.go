@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -116,6 +117,9 @@ func (e *nothingToJudgeError) Error() string {
 
 // Main runs slotaudit with args and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// a fold holds the heap to a soft limit for the rest of its command
+	// (buildFolded): not for the next run in the same process (tests)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	e.log = newLogger(stderr, zerolog.WarnLevel)
 	root := newRootCmd(e)
