@@ -170,7 +170,7 @@ func (f *folder) settleBars(s *story) {
 		for _, k := range s.evs {
 			// a line of its that another slot's index rests on: that
 			// slot's bar shows it, if nothing else prints its index later
-			if ev := k.ev; ev.Component == flinklog.ComponentTM && ev.SlotIndex >= 0 && ps.stream.IndexRestsOn(ev.Pos) {
+			if ev := k.ev; ev.Component == flinklog.ComponentTM && ev.SlotIndex >= 0 && slices.Contains(ps.inputs, ev.Pos.File) && ps.stream.IndexRestsOn(ev.Pos) {
 				if ps.restsOn == nil {
 					ps.restsOn = map[flinklog.Pos]reconstruct.FoldedEvent{}
 				}
@@ -242,19 +242,6 @@ func (f *folder) lineBar(s *story, p *reconstruct.Period) {
 		p.Lines = append(p.Lines, e)
 	}
 	p.Evidence = nil
-}
-
-// foldedEvent is k's event as a line of a timeline let go.
-func foldedEvent(k keptEvent, id flinklog.ID) reconstruct.FoldedEvent {
-	ev := k.ev
-	e := reconstruct.FoldedEvent{Rank: k.rank, Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Kind: ev.Kind,
-		SlotIndex: ev.SlotIndex, Own: ev.Alloc == id}
-	if sum, away := ev.TextAway(); away {
-		e.TextSum, e.TextAway = sum, true
-	} else {
-		e.Text = ev.Text()
-	}
-	return e
 }
 
 // endCharts ends the charts once the replays have: each process's walk

@@ -79,15 +79,7 @@ func (f *folder) spillStory(s *story) {
 	sp.byRef = byRef[:0]
 	fa.Job, fa.Resource = learn.Job, learn.Resource
 	for _, k := range s.evs {
-		ev := k.ev
-		e := reconstruct.FoldedEvent{Rank: k.rank, Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Kind: ev.Kind,
-			SlotIndex: ev.SlotIndex, Own: ev.Alloc == s.id}
-		if sum, away := ev.TextAway(); away {
-			e.TextSum, e.TextAway = sum, true
-		} else {
-			e.Text = ev.Text()
-		}
-		fa.Events = append(fa.Events, e)
+		fa.Events = append(fa.Events, foldedEvent(k, s.id))
 	}
 	// in the merged order (a rotated log's lines held for their process
 	// came later)
@@ -109,6 +101,19 @@ func (f *folder) spillStory(s *story) {
 	clear(held)
 	sp.held = held[:0]
 	sp.add(fa)
+}
+
+// foldedEvent is k's event as a line of a timeline let go.
+func foldedEvent(k keptEvent, id flinklog.ID) reconstruct.FoldedEvent {
+	ev := k.ev
+	e := reconstruct.FoldedEvent{Rank: k.rank, Pos: ev.Pos, Time: ev.Time, Component: ev.Component, Kind: ev.Kind,
+		SlotIndex: ev.SlotIndex, Own: ev.Alloc == id}
+	if sum, away := ev.TextAway(); away {
+		e.TextSum, e.TextAway = sum, true
+	} else {
+		e.Text = ev.Text()
+	}
+	return e
 }
 
 // pendingIndex is a slot whose index the dynamic counter may give it when
