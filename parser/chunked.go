@@ -104,9 +104,9 @@ type rangeRead struct {
 func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to int64) (rangeRead, error) {
 	// a range of a regular file, neither gzip nor lone-CR (chunkableInput)
 	fr := &fileReader{path: path, opts: opts, forced: c.layout, forceJSON: c.json, wrapper: c.wrapper, byName: map[string]*stream{}, reread: true}
-	br := pieceReaders.Get().(*bufio.Reader)
+	br := pieceReaders.get()
 	br.Reset(r)
-	defer func() { br.Reset(nil); pieceReaders.Put(br) }()
+	defer func() { br.Reset(nil); pieceReaders.put(br) }()
 	lr := newLineReader(br, opts.MaxLine)
 	lr.started = from > 0 // a byte-order mark only opens the file
 	failed := fr.feedLines(lr)
@@ -121,18 +121,25 @@ func readRange(r io.Reader, path string, opts *Options, c *chunkable, from, to i
 // are read through, 256 KiB each: a gigabyte is read in thousands of
 // pieces, a directory may hold thousands of small logs, and a buffer of
 // its own for each was heap the kernel had to fault in anew (7 % of a
-// noisy log's profile was page faults). Nothing read keeps a slice of one
+// noisy log's profile was page faults; see keptPool). Nothing read keeps a slice of one
 // (every record copies what it keeps). At 64 KiB the 1 GB chatty corpus took
 // 3–5 % more CPU (four times the preads, and a record left for the next
 // buffer four times as often); at 1 MiB as much as at 64 KiB (a buffer
 // no longer in the core's cache when its lines are classified).
-var pieceReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, pieceBuffer) }}
+var pieceReaders = keptReaders(pieceBuffer)
 
 // pieceBuffer is the size of pieceReaders' buffers.
 const pieceBuffer = 256 << 10
 
 // leanReaders are the buffers of a lean read again (Options.LeanReadAgain).
-var leanReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+var leanReaders = keptReaders(32 << 10)
+
+// keptReaders is a keptPool of line readers' buffers of size bytes, a
+// few per core: a fold's read again holds a reader per input at once, and
+// more than the pool keeps are let go as they are put back.
+func keptReaders(size int) *keptPool[*bufio.Reader] {
+	return &keptPool[*bufio.Reader]{max: 4 * runtime.GOMAXPROCS(0), new: func() *bufio.Reader { return bufio.NewReaderSize(nil, size) }}
+}
 
 // leanBlock and leanBatch are how many events a lean read again holds in
 // a block, and hands over at a time.
@@ -142,7 +149,7 @@ const (
 )
 
 // headBuffers hold the megabyte chunkableHead reads of every file.
-var headBuffers = sync.Pool{New: func() any { return new([1 << 20]byte) }}
+var headBuffers = &keptPool[[]byte]{max: 2 * runtime.GOMAXPROCS(0), new: func() []byte { return make([]byte, 1<<20) }}
 
 // readInPieces reads bytes [from, to) of f, which start at a record start
 // (or at the file's start), as pieces of at least chunk bytes cut at record
@@ -293,9 +300,8 @@ func chunkableInput(f *os.File, forced *Layout, forceJSON bool) (*chunkable, boo
 // too short to tell (or could not be read): the answer may change as the
 // file grows.
 func chunkableHead(f *os.File, forced *Layout, forceJSON bool) (_ *chunkable, ok, decided bool) {
-	buf := headBuffers.Get().(*[1 << 20]byte)
-	defer headBuffers.Put(buf)
-	head := buf[:]
+	head := headBuffers.get()
+	defer headBuffers.put(head)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, false, false

@@ -232,8 +232,12 @@ func (s *stream) startLazy(b []byte, no int64, off, next int, text []byte) bool 
 	} else {
 		s.ndcNo++
 	}
-	s.lz = lazyRec{on: true, no: no, lines: 1, hdr: off, field: f, fieldAt: pos, msgAt: off + skipBlanks(text, pos+len(f.text)),
-		hdrEnd: off + len(text), end: next, t: t}
+	// field by field: a composite literal was built aside and copied in
+	// with the collector's bulk barrier, 5 % of a chatty log's read
+	lz := &s.lz
+	lz.on, lz.no, lz.lines, lz.bodyLen = true, no, 1, 0
+	lz.hdr, lz.msgAt, lz.hdrEnd, lz.end = off, off+skipBlanks(text, pos+len(f.text)), off+len(text), next
+	lz.t, lz.field, lz.fieldAt = t, f, pos
 	return true
 }
 

@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -478,11 +477,11 @@ func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool
 	hr := &hashingReader{r: r, skip: lazy || opts.lone}
 	hr.h.SetSeed(contentSeed)
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, gz: gz, byName: map[string]*stream{}, emit: emit}
-	readers := &pieceReaders
+	readers := pieceReaders
 	if emit != nil && emit.lean {
-		readers = &leanReaders
+		readers = leanReaders
 	}
-	br := readers.Get().(*bufio.Reader)
+	br := readers.get()
 	br.Reset(hr)
 	// A log-store export is told by its first bytes (its lines may be one
 	// JSON document, or longer than a line may be).
@@ -509,7 +508,7 @@ func readFileEmitting(path string, opts *Options, forced *Layout, forceJSON bool
 	// (an export's reader is not given back: its decoders are not held to
 	// copying what they keep, as the line reader's are)
 	br.Reset(nil)
-	readers.Put(br)
+	readers.put(br)
 	return fr.result(hr, lazy, path)
 }
 

@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"bufio"
 	"io"
 	"os"
 )
@@ -139,13 +138,13 @@ func readStretchEmitting(path string, sp logStretch, opts *Options, forced *Layo
 	r = stoppable{r, &emit.stop}
 	fr := &fileReader{path: path, opts: opts, forced: forced, forceJSON: forceJSON, byName: map[string]*stream{}, emit: emit,
 		wrapper: sp.wrapper, kubeTS: sp.kubeTS, yarnContainer: sp.from.container, yarnAfter: sp.from}
-	readers := &pieceReaders
+	readers := pieceReaders
 	if emit.lean {
-		readers = &leanReaders
+		readers = leanReaders
 	}
-	br := readers.Get().(*bufio.Reader)
+	br := readers.get()
 	br.Reset(r)
-	defer func() { br.Reset(nil); readers.Put(br) }()
+	defer func() { br.Reset(nil); readers.put(br) }()
 	lr := newLineReader(br, opts.MaxLine)
 	lr.no, lr.started = sp.from.line, sp.from.off > 0
 	readErr := fr.feedLines(lr)
