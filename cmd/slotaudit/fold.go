@@ -140,7 +140,8 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		return e.buildFrom(res)
 	}
 	if !hasEvidence(res) {
-		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
+		// (a follow's audit of its copies says it at the end, if ever)
+		if err := e.writeInputTable(res.Inputs); err != nil {
 			return nil, err
 		}
 		return nil, &nothingToJudgeError{inputs: len(res.Inputs), res: res}

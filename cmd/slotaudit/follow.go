@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/slotaudit/slotaudit/follow"
 	"github.com/slotaudit/slotaudit/logstore"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
 	"github.com/slotaudit/slotaudit/report"
 	"github.com/slotaudit/slotaudit/rules"
@@ -82,10 +85,25 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		}
 	}
 
+	if e.foldMode != "never" && !slices.Contains(paths, "-") {
+		// a copy of what is read, to audit in bounded memory once the
+		// events are many (spoolAudit)
+		spool, err := follow.NewSpool("")
+		if err != nil {
+			e.log.Warn().Err(err).Msg("the follow cannot keep a copy of its inputs: it holds every event it reads in memory")
+		} else {
+			e.spool = spool
+			defer func() { e.dropSpool() }()
+			e.spoolAudits = e.foldMode == "always" || inputBytes(paths) >= foldAbove
+			if e.spoolAudits {
+				e.log.Debug().Str("spool", spool.String()).Msg("the follow audits its copy of the inputs from now on")
+			}
+		}
+	}
 	session := &follow.Session{
 		Paths: paths,
 		Poll:  interval,
-		Audit: func(ctx context.Context) (*report.Audit, error) { return e.followAudit(ctx, paths, rf, sev) },
+		Audit: func(ctx context.Context) (*report.Audit, error) { return e.followAudit(ctx, cmd, paths, rf, sev) },
 		Out:   e.stdout,
 		Log:   e.log,
 		Stdin: followerStdin{e},
@@ -138,11 +156,43 @@ func followSummary(session *follow.Session) error {
 
 // followAudit audits the inputs as they are now; nil (no error) while they
 // hold no slot evidence yet. Diagnostics already reported are not repeated.
-func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, failOn rules.Severity) (*report.Audit, error) {
+//
+// It reads what was appended (parser.Follower) and builds the model of every
+// event read, until those events are more than an audit would fold
+// (followSpoolEvents), or from the start when the inputs are as large as an audit
+// folds (foldAbove) or --fold always: from then on it audits the spool,
+// its copy of the inputs, as audit would audit them — folded, in memory
+// bounded by what is open, each audit reading the copies again.
+func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []string, rf *readFlags, failOn rules.Severity) (*report.Audit, error) {
 	if e.reported == nil {
 		e.reported = map[string]bool{}
 	}
 	e.following = true
+	if e.spool != nil {
+		if err := e.syncSpool(paths); err != nil {
+			e.log.Warn().Err(err).Msg("the follow can no longer keep a copy of its inputs: it reads them again and holds every event in memory")
+			if e.spoolAudits {
+				e.follower = nil // it was let go: read everything again
+			}
+			e.dropSpool()
+		}
+	}
+	if e.spool != nil && e.spoolAudits {
+		a, folded, err := e.spoolAudit(cmd, rf, failOn)
+		if err != nil || folded || e.spool.Rotated() {
+			// (the copies of logs rotated away hold what no follower
+			// could read now: the follow audits them as long as it runs)
+			return a, err
+		}
+		// The audit of the copies read them all and kept every event (few
+		// of them, or a fold refused): the follower, which reads only what
+		// is appended, does as well. It reads the inputs now, as the
+		// copies were just made (a log rotated before its first read
+		// would be lost to it); if the events are many, it stays.
+		e.spoolAudits = false
+		e.spoolFutile = a != nil && a.Model.Result.Len() > followSpoolEvents
+		e.log.Debug().Bool("many_events", e.spoolFutile).Msg("the audit of the follow's copy was not folded: the follow reads what is appended from now on")
+	}
 	res, err := e.read(ctx, paths, rf)
 	if err != nil {
 		return nil, err
@@ -151,8 +201,80 @@ func (e *env) followAudit(ctx context.Context, paths []string, rf *readFlags, fa
 		e.unjudged = res.Inputs
 		return nil, nil
 	}
+	if e.spool != nil && !e.spoolFutile && res.Len() > followSpoolEvents {
+		// as many events as an audit folds: the next audits read the
+		// spool, and what the follower holds is let go
+		e.log.Debug().Int("events", res.Len()).Str("spool", e.spool.String()).Msg("the follow audits its copy of the inputs from now on")
+		e.spoolAudits, e.follower = true, nil
+	}
 	m := reconstruct.Build(res)
 	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All, Filter: e.filter}, nil
+}
+
+// followSpoolEvents is how many events a follow holds before it audits its
+// copy of the inputs instead: as many as an audit of them would fold. (A
+// variable for the test that switches on few.)
+var followSpoolEvents = foldEvents
+
+// syncSpool brings the spool up to date with the inputs paths name now (a
+// path gone is left out: its copy becomes a rotated segment).
+func (e *env) syncSpool(paths []string) error {
+	var present []string
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			present = append(present, p)
+		}
+	}
+	var files []string
+	if len(present) > 0 {
+		var err error
+		if files, err = parser.ExpandPaths(present); err != nil {
+			return nil // nothing readable now: the copies stay as they are
+		}
+	}
+	return e.spool.Sync(files)
+}
+
+// spoolAudit audits the spool's copies of the inputs as audit would audit
+// the inputs (folded when they are large), naming each after its input;
+// folded says whether the model was a fold's.
+func (e *env) spoolAudit(cmd *cobra.Command, rf *readFlags, failOn rules.Severity) (_ *report.Audit, folded bool, _ error) {
+	paths, names := e.spool.Inputs()
+	if len(paths) == 0 {
+		return nil, false, nil
+	}
+	e.following, e.spooling, e.renames, e.foldFirst = false, true, names, nil
+	defer func() { e.following, e.spooling, e.renames, e.foldFirst = true, false, nil, nil }()
+	var m *reconstruct.Model
+	var err error
+	if e.folds(paths, rf) {
+		m, err = e.buildFolded(cmd, paths, rf)
+	} else {
+		m, err = e.build(cmd, paths, rf)
+	}
+	var nothing *nothingToJudgeError
+	if errors.As(err, &nothing) {
+		if nothing.res != nil {
+			e.unjudged = nothing.res.Inputs
+		}
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All, Filter: e.filter}
+	return a, e.foldFirst != nil, nil
+}
+
+// dropSpool removes the spool, if any.
+func (e *env) dropSpool() {
+	if e.spool == nil {
+		return
+	}
+	if err := e.spool.Close(); err != nil {
+		e.log.Warn().Err(err).Msg("the follow's copy of its inputs could not be removed")
+	}
+	e.spool, e.spoolAudits = nil, false
 }
 
 // signalError ends a follow that a signal stopped: exit 128 + the signal's

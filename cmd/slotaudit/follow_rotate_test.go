@@ -14,8 +14,26 @@ import (
 // TestFollowSurvivesRotation: findings that lines already read proved stay
 // proven when their log is rotated (copytruncate; rename and create), and
 // when one input is deleted the others are still followed; a deleted input
-// that returns is read again.
+// that returns is read again. So it is whether the follow holds what it
+// read (--fold never), audits its copy of the inputs from the start
+// (--fold always: the spool, folded), or holds what it read while the
+// spool is kept beside (the default, for inputs this small), and when it
+// goes from the one to the other (the default, once the events are as
+// many as an audit folds: here, any).
 func TestFollowSurvivesRotation(t *testing.T) {
+	for _, mode := range []string{"never", "always", "auto", "switch"} {
+		t.Run(mode, func(t *testing.T) {
+			if mode == "switch" {
+				defer func(was int) { followSpoolEvents = was }(followSpoolEvents)
+				followSpoolEvents = 1
+				mode = "auto"
+			}
+			followThroughRotations(t, mode, followSpoolEvents == 1)
+		})
+	}
+}
+
+func followThroughRotations(t *testing.T, foldMode string, switches bool) {
 	tmData, jmData := raceLogs(t)
 	dir := t.TempDir()
 	tm, jm := filepath.Join(dir, "taskmanager.log"), filepath.Join(dir, "jobmanager.log")
@@ -37,7 +55,7 @@ func TestFollowSurvivesRotation(t *testing.T) {
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"audit", "--follow", "--poll", "30ms", tm, jm, filepath.Dir(other)}, nil, pw, &stderr)
+		done <- Main(ctx, []string{"audit", "--follow", "--fold", foldMode, "--log-level", "debug", "--poll", "30ms", tm, jm, filepath.Dir(other)}, nil, pw, &stderr)
 		pw.Close()
 	}()
 	lines := ndjsonLines(t, pr)
@@ -100,6 +118,10 @@ func TestFollowSurvivesRotation(t *testing.T) {
 	}
 	if last == nil || last["type"] != "summary" || last["findings"] != float64(proven) {
 		t.Errorf("the summary %v does not count the %d proven findings", last, proven)
+	}
+	spooled := strings.Count(stderr.String(), "the follow audits its copy of the inputs")
+	if want := map[string]int{"never": 0, "always": 1, "auto": map[bool]int{false: 0, true: 1}[switches]}[foldMode]; spooled != want {
+		t.Errorf("--fold %s: the follow audited its copy of the inputs %d times by stderr, want %d:\n%s", foldMode, spooled, want, stderr.String())
 	}
 	for _, want := range []string{"the input is gone", "the input is back"} {
 		if strings.Count(stderr.String(), want) != 1 {

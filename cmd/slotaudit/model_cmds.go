@@ -37,10 +37,20 @@ func (e *env) build(cmd *cobra.Command, paths []string, rf *readFlags) (*reconst
 	return e.buildFrom(res)
 }
 
+// writeInputTable writes the table of inputs that held nothing to judge,
+// unless a follow is auditing its copies of them (it writes it at its end).
+func (e *env) writeInputTable(inputs []parser.InputSummary) error {
+	if e.spooling {
+		return nil
+	}
+	return report.WriteInputTable(e.stderr, inputs, e.widthOf(e.stderr))
+}
+
 // buildFrom is build once the inputs are read.
 func (e *env) buildFrom(res *parser.Result) (*reconstruct.Model, error) {
 	if !hasEvidence(res) {
-		if err := report.WriteInputTable(e.stderr, res.Inputs, e.widthOf(e.stderr)); err != nil {
+		// (a follow's audit of its copies says it at the end, if ever)
+		if err := e.writeInputTable(res.Inputs); err != nil {
 			return nil, err
 		}
 		return nil, &nothingToJudgeError{inputs: len(res.Inputs), res: res}

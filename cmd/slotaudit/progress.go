@@ -106,7 +106,7 @@ func (p *progress) stop() {
 // wanted; the counter goes into parser.Options.Progress.
 func (e *env) readProgress(paths []string) (*atomic.Int64, *progress) {
 	f, ok := e.stderr.(*os.File)
-	if !ok || e.following || !progressWanted(term.IsTerminal(int(f.Fd())), e.quiet, os.Getenv) {
+	if !ok || e.following || e.spooling || !progressWanted(term.IsTerminal(int(f.Fd())), e.quiet, os.Getenv) {
 		return nil, nil
 	}
 	files, err := parser.ExpandPaths(paths)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/follow"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/report"
 )
@@ -69,6 +70,17 @@ type env struct {
 	// following: inputs are read again and again through follower.
 	following bool
 	follower  *parser.Follower
+	// spool: a follow's copy of its inputs (follow.Spool), which it audits
+	// the way audit does (folded when large) once spoolAudits; spooling
+	// while it does. renames names the inputs of a read after what they
+	// are copies of.
+	// spoolFutile: an audit of the spool kept every event of many (a
+	// fold refused), so the follow no longer turns to it
+	spool       *follow.Spool
+	spoolAudits bool
+	spoolFutile bool
+	spooling    bool
+	renames     map[string]string
 	// what the last read of a follow that found no evidence yet read
 	unjudged []parser.InputSummary
 	// guard ends the run before it runs out of memory (see memguard.go)
@@ -371,12 +383,18 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 			if live != nil {
 				input.Path = live.name(input.Path)
 			}
+			if e.renames != nil {
+				input.Path = (&liveInputs{names: e.renames}).name(input.Path)
+			}
 			return nil, err
 		}
 		return nil, &usageError{err}
 	}
 	if live != nil {
 		live.rename(res)
+	}
+	if e.renames != nil {
+		(&liveInputs{names: e.renames}).rename(res)
 	}
 	for _, sk := range res.Skipped {
 		if e.reported != nil {

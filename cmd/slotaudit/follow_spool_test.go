@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/slotaudit/slotaudit/sim"
+)
+
+// TestFollowFoldsItsCopy: a follow that audits its copy of the inputs
+// (--fold always: the spool, folded) tells the findings audit finds in the
+// same logs, each once; and when every log is rotated (copytruncate, the
+// copy set aside out of the follow's sight, chatter written on), the
+// findings stay proven — from the spool's rotated copies — and the audits
+// after the rotation are folded too.
+func TestFollowFoldsItsCopy(t *testing.T) {
+	for _, seed := range []uint64{2, 7} {
+		dir, aside := t.TempDir(), t.TempDir()
+		if _, err := sim.RunInto(sim.Faulty("1.12.7", seed), dir); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		Main(context.Background(), []string{"audit", "--format", "json", "--fold", "never", dir}, strings.NewReader(""), &out, &errOut)
+		var doc struct {
+			Findings []struct{ Fingerprint string }
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatalf("seed %d: the audit's JSON: %v\n%s", seed, err, errOut.String())
+		}
+		var want []string
+		for _, f := range doc.Findings {
+			want = append(want, f.Fingerprint)
+		}
+		slices.Sort(want)
+		if len(want) == 0 {
+			t.Fatalf("seed %d: the faulty cluster gave no finding", seed)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		var stderr syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--poll", "30ms", dir}, nil, pw, &stderr)
+			pw.Close()
+		}()
+		lines := ndjsonLines(t, pr)
+		var told []string
+		drain := func() {
+			untilQuiet(lines, func(v map[string]any) {
+				switch v["type"] {
+				case "finding":
+					told = append(told, v["fingerprint"].(string))
+				case "retracted":
+					t.Errorf("seed %d: retracted: %v", seed, v)
+				}
+			})
+		}
+		drain()
+		slices.Sort(told)
+		if !slices.Equal(told, want) {
+			t.Errorf("seed %d: the follow told %d findings %v, audit finds %d %v", seed, len(told), told, len(want), want)
+		}
+		folds := strings.Count(stderr.String(), "model folded")
+		if folds == 0 {
+			t.Fatalf("seed %d: no audit of the follow was folded:\n%s", seed, stderr.String())
+		}
+
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chatter := "2021-03-01 23:59:59,000 INFO  org.apache.flink.runtime.checkpoint.CheckpointCoordinator     - Completed checkpoint 1.\n"
+		for _, en := range entries {
+			path := filepath.Join(dir, en.Name())
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(aside, en.Name()), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(chatter), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		drain()
+		cancel()
+		var last map[string]any
+		for v := range lines {
+			last = v
+		}
+		<-done
+		if slices.Sort(told); !slices.Equal(told, want) {
+			t.Errorf("seed %d: after the rotation the follow had told %v, want %v", seed, told, want)
+		}
+		if last == nil || last["type"] != "summary" || last["findings"] != float64(len(want)) {
+			t.Errorf("seed %d: the summary %v does not count the %d findings", seed, last, len(want))
+		}
+		if n := strings.Count(stderr.String(), "model folded"); n <= folds {
+			t.Errorf("seed %d: no audit after the rotation was folded (%d folds before, %d in all)", seed, folds, n)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a follow writes while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
