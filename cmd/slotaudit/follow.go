@@ -190,8 +190,8 @@ func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []strin
 		// copies were just made (a log rotated before its first read
 		// would be lost to it); if the events are many, it stays.
 		e.spoolAudits = false
-		e.spoolFutile = a != nil && a.Model.Result.Len() > followSpoolEvents
-		e.log.Debug().Bool("many_events", e.spoolFutile).Msg("the audit of the follow's copy was not folded: the follow reads what is appended from now on")
+		e.spoolFutile = eventsOf(a) > followSpoolEvents
+		e.log.Debug().Int("events", eventsOf(a)).Msg("the audit of the follow's copy was not folded: the follow reads what is appended from now on")
 	}
 	res, err := e.read(ctx, paths, rf)
 	if err != nil {
@@ -288,4 +288,12 @@ func signalCode(s os.Signal) int {
 		return 128 + int(syscall.SIGTERM)
 	}
 	return 128 + int(syscall.SIGINT)
+}
+
+// eventsOf is how many events an audit's model holds (none for no audit).
+func eventsOf(a *report.Audit) int {
+	if a == nil {
+		return 0
+	}
+	return a.Model.Result.Len()
 }
