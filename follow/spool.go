@@ -119,6 +119,13 @@ func (s *Spool) Sync(files []string) error {
 // A file that cannot be read now is left as it was copied (the read of
 // the spool does not see it vanish; the follow says it is gone).
 func (s *Spool) syncFile(p string) error {
+	if info, err := os.Stat(p); err != nil {
+		return nil
+	} else if !info.Mode().IsRegular() {
+		// a named pipe: opening it waits for a writer, and what is read
+		// of it is gone; only the follower reads it
+		return fmt.Errorf("%s is not a regular file: it cannot be copied", p)
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil
@@ -160,7 +167,13 @@ func (s *Spool) syncFile(p string) error {
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(out, io.NewSectionReader(f, st.copied, size-st.copied))
+	// from f itself (not a section reader of it), so that the kernel
+	// copies file to file (copy_file_range) without the bytes passing
+	// through here
+	var n int64
+	if _, err = f.Seek(st.copied, io.SeekStart); err == nil {
+		n, err = io.Copy(out, io.LimitReader(f, size-st.copied))
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

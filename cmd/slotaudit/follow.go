@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -66,6 +67,9 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		}
 		select {
 		case s := <-sigs:
+			if spool := exitSpool.Load(); spool != nil {
+				_ = spool.Close() // (the deferred removal never runs)
+			}
 			os.Exit(signalCode(s))
 		case <-done:
 		}
@@ -93,7 +97,8 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			e.log.Warn().Err(err).Msg("the follow cannot keep a copy of its inputs: it holds every event it reads in memory")
 		} else {
 			e.spool = spool
-			defer func() { e.dropSpool() }()
+			exitSpool.Store(spool)
+			defer func() { exitSpool.Store(nil); e.dropSpool() }()
 			e.spoolAudits = e.foldMode == "always" || inputBytes(paths) >= foldAbove
 			if e.spoolAudits {
 				e.log.Debug().Str("spool", spool.String()).Msg("the follow audits its copy of the inputs from now on")
@@ -210,6 +215,10 @@ func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []strin
 	m := reconstruct.Build(res)
 	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All, Filter: e.filter}, nil
 }
+
+// exitSpool is the spool a second signal removes before it exits at once
+// (the goroutine that waits for it does not read env).
+var exitSpool atomic.Pointer[follow.Spool]
 
 // followSpoolEvents is how many events a follow holds before it audits its
 // copy of the inputs instead: as many as an audit of them would fold. (A
