@@ -286,6 +286,12 @@ func (s *stream) line(no int64, b []byte, phys int, truncated bool) {
 	if bytes.IndexByte(b, 0x1b) >= 0 {
 		b = stripANSI(b)
 	}
+	if !s.decided && (s.forced != nil || s.forceJ) {
+		// A layout given (--layout, or a piece of a file whose first
+		// lines decided it) is not detected: the first lines need not be
+		// held (each copied; 4 % of a chatty gigabyte read in pieces).
+		s.decide()
+	}
 	if !s.decided {
 		s.pending = append(s.pending, pline{no, append([]byte(nil), b...), phys, s.exp, s.ext, s.extRec})
 		if len(s.pending) >= detectLines {
