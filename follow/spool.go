@@ -51,8 +51,24 @@ type spooled struct {
 // Sync compares with the file to tell it is still the same.
 const checkBytes = 4096
 
-// NewSpool makes a spool in a new temporary directory under dir ("" for
-// the system's).
+// SpoolDir is where a spool goes when none is asked for: the temporary
+// directory ($TMPDIR, else /tmp), unless it is held in memory (tmpfs, as
+// /tmp is on many systems) and /var/tmp is not — a spool is as large as
+// what was followed. inMem says that the directory chosen is in memory.
+func SpoolDir() (dir string, inMem bool) {
+	dir = os.TempDir()
+	if !inMemory(dir) {
+		return dir, false
+	}
+	if _, set := os.LookupEnv("TMPDIR"); !set {
+		if st, err := os.Stat("/var/tmp"); err == nil && st.IsDir() && !inMemory("/var/tmp") {
+			return "/var/tmp", false
+		}
+	}
+	return dir, true
+}
+
+// NewSpool makes a spool in a new temporary directory under dir.
 func NewSpool(dir string) (*Spool, error) {
 	d, err := os.MkdirTemp(dir, "slotaudit-follow-")
 	if err != nil {

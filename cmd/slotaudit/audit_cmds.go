@@ -134,6 +134,7 @@ func newAuditCmd(e *env) *cobra.Command {
 	var follow bool
 	e.foldMode = "auto"
 	var poll time.Duration
+	var spoolDir string
 	cmd := &cobra.Command{
 		Use:   "audit [flags] PATH...",
 		Short: "The verdict: findings with proof, summary and exit code",
@@ -158,7 +159,7 @@ with dated timestamps (bare or in CRI, Docker or kubectl --timestamps lines) are
 starts; others (kubectl --prefix, YARN, time-of-day layouts) are read on by a reader kept from
 change to change. Only gzip inputs and log-store exports (static files) are read again whole.
 Unless --fold never (or standard input is an input), the follow keeps a copy of what it read
-in a temporary directory ($TMPDIR), removed when it ends; once the events are as many as an
+in a temporary directory (--spool-dir), removed when it ends; once the events are as many as an
 audit folds (or from the start, for inputs of ` + foldAboveText + ` and more, or --fold always), each
 change audits that copy as audit would, folded: memory bounded by what is open, each audit
 reading the copy again, and a log rotated away still read from its copy.
@@ -192,7 +193,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 				if cmd.Flags().Changed("format") && format != "ndjson" {
 					return &usageError{fmt.Errorf("--follow writes ndjson; --format %s cannot stream", format)}
 				}
-				return e.follow(cmd, args, &rf, failOn, poll)
+				return e.follow(cmd, args, &rf, failOn, poll, spoolDir)
 			}
 			a, err := e.audit(cmd, args, &rf, failOn)
 			if a == nil || (a.NothingToJudge && !out.Machine) {
@@ -218,6 +219,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
+	cmd.Flags().StringVar(&spoolDir, "spool-dir", "", "with --follow: the directory the follow's copy of its inputs goes in (default: $TMPDIR, or /var/tmp when that is held in memory)")
 	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more), always (wherever it can), never; output is the same either way")
 	return cmd
 }

@@ -32,7 +32,7 @@ import (
 //
 // Each change reads only what was appended (parser.Follower; gzip inputs
 // are read whole); the audit itself is made again from all events.
-func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn string, interval time.Duration) error {
+func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn string, interval time.Duration, spoolDir string) error {
 	sev, ok := rules.ParseSeverity(failOn)
 	if !ok {
 		return &usageError{fmt.Errorf("--fail-on %q: want info, warning or error", failOn)}
@@ -92,7 +92,13 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	if e.foldMode != "never" && !slices.Contains(paths, "-") {
 		// a copy of what is read, to audit in bounded memory once the
 		// events are many (spoolAudit)
-		spool, err := follow.NewSpool("")
+		if spoolDir == "" {
+			var inMem bool
+			if spoolDir, inMem = follow.SpoolDir(); inMem {
+				e.log.Warn().Str("dir", spoolDir).Msg("the follow's copy of its inputs goes in a directory held in memory: give --spool-dir on a disk to bound the memory a large follow takes")
+			}
+		}
+		spool, err := follow.NewSpool(spoolDir)
 		if err != nil {
 			e.log.Warn().Err(err).Msg("the follow cannot keep a copy of its inputs: it holds every event it reads in memory")
 		} else {

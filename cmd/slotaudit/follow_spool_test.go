@@ -23,7 +23,7 @@ import (
 // after the rotation are folded too.
 func TestFollowFoldsItsCopy(t *testing.T) {
 	for _, seed := range []uint64{2, 7} {
-		dir, aside := t.TempDir(), t.TempDir()
+		dir, aside, spools := t.TempDir(), t.TempDir(), t.TempDir()
 		if _, err := sim.RunInto(sim.Faulty("1.12.7", seed), dir); err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 		var stderr syncBuffer
 		done := make(chan int, 1)
 		go func() {
-			done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--poll", "30ms", dir}, nil, pw, &stderr)
+			done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", spools, "--poll", "30ms", dir}, nil, pw, &stderr)
 			pw.Close()
 		}()
 		lines := ndjsonLines(t, pr)
@@ -74,6 +74,9 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 			t.Fatalf("seed %d: no audit of the follow was folded:\n%s", seed, stderr.String())
 		}
 
+		if copies, _ := filepath.Glob(filepath.Join(spools, "slotaudit-follow-*", "*", "*")); len(copies) == 0 {
+			t.Errorf("seed %d: no copy of the inputs under --spool-dir %s", seed, spools)
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -104,6 +107,9 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 		<-done
 		if slices.Sort(told); !slices.Equal(told, want) {
 			t.Errorf("seed %d: after the rotation the follow had told %v, want %v", seed, told, want)
+		}
+		if left, _ := os.ReadDir(spools); len(left) != 0 {
+			t.Errorf("seed %d: the follow left %d entries in --spool-dir", seed, len(left))
 		}
 		if last == nil || last["type"] != "summary" || last["findings"] != float64(len(want)) {
 			t.Errorf("seed %d: the summary %v does not count the %d findings", seed, last, len(want))

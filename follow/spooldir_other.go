@@ -1,0 +1,6 @@
+//go:build !linux
+
+package follow
+
+// inMemory cannot tell here: every directory is taken for a disk's.
+func inMemory(string) bool { return false }
