@@ -107,12 +107,7 @@ func followThroughRotations(t *testing.T, foldMode string, switches bool) {
 	must(os.WriteFile(tm, []byte(strings.ReplaceAll(chatter, "14:10", "14:14")), 0o644))
 	drain()
 
-	cancel()
-	var last map[string]any
-	for v := range lines {
-		last = v
-	}
-	<-done
+	last := stopFollow(cancel, lines, done)
 	if len(findings) != proven || retracted != 0 {
 		t.Errorf("after rotations: %d findings, %d retracted; want %d and none", len(findings), retracted, proven)
 	}
@@ -212,4 +207,16 @@ func untilQuiet(lines <-chan map[string]any, take func(map[string]any)) {
 			return
 		}
 	}
+}
+
+// stopFollow stops a follow (cancel), reads its ndjson to the end and
+// waits for it: the last line it wrote, nil if none.
+func stopFollow(cancel context.CancelFunc, lines <-chan map[string]any, done <-chan int) map[string]any {
+	cancel()
+	var last map[string]any
+	for v := range lines {
+		last = v
+	}
+	<-done
+	return last
 }

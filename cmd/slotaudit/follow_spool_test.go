@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/sim"
@@ -46,7 +45,7 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
-		var stderr syncBuffer
+		var stderr lockedBuffer
 		done := make(chan int, 1)
 		go func() {
 			done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", spools, "--poll", "30ms", dir}, nil, pw, &stderr)
@@ -99,12 +98,7 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 			}
 		}
 		drain()
-		cancel()
-		var last map[string]any
-		for v := range lines {
-			last = v
-		}
-		<-done
+		last := stopFollow(cancel, lines, done)
 		if slices.Sort(told); !slices.Equal(told, want) {
 			t.Errorf("seed %d: after the rotation the follow had told %v, want %v", seed, told, want)
 		}
@@ -118,22 +112,4 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 			t.Errorf("seed %d: no audit after the rotation was folded (%d folds before, %d in all)", seed, folds, n)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a follow writes while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
