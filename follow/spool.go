@@ -34,7 +34,7 @@ type Spool struct {
 	files     map[string]*spooled // by the input's path
 	rotations map[string]int
 	names     map[string]string // spool path → the input's name
-	bytes     int64             // copied in all
+	bytes     int64             // copied in all (standard input's copy aside)
 }
 
 // spooled is one file's current copy.

@@ -76,7 +76,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	}()
 	ended := func(session *follow.Session) error {
 		var err error
-		if session.Current != nil {
+		if session != nil && session.Current != nil {
 			err = followSummary(session)
 		} else {
 			fmt.Fprintln(e.stderr, "slotaudit: the follow ended before its first audit was complete: no summary")
@@ -89,7 +89,9 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 		}
 	}
 
-	if e.foldMode != "never" && !slices.Contains(paths, "-") {
+	followPaths := paths // what the follower reads: standard input's copy for "-"
+	var stdin follow.Stdin = followerStdin{e}
+	if e.foldMode != "never" {
 		// a copy of what is read, to audit in bounded memory once the
 		// events are many (spoolAudit)
 		if spoolDir == "" {
@@ -106,7 +108,20 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			exitSpool.Store(spool)
 			defer func() { exitSpool.Store(nil); e.dropSpool() }()
 			e.spoolAudits = e.foldMode == "always" || inputBytes(paths) >= foldAbove
-			if e.spoolAudits {
+			if slices.Contains(paths, "-") {
+				copied, ok, err := e.copyStdin(ctx, spool)
+				switch {
+				case err != nil:
+					return err
+				case !ok:
+					return ended(nil) // a signal before standard input said what it is
+				case copied != nil:
+					stdin, e.stdinCopy = copied, copied
+					followPaths = slices.Clone(paths)
+					followPaths[slices.Index(paths, "-")] = copied.Path()
+				}
+			}
+			if e.spool != nil && e.spoolAudits {
 				e.log.Debug().Str("spool", spool.String()).Msg("the follow audits its copy of the inputs from now on")
 			}
 		}
@@ -114,10 +129,10 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	session := &follow.Session{
 		Paths: paths,
 		Poll:  interval,
-		Audit: func(ctx context.Context) (*report.Audit, error) { return e.followAudit(ctx, cmd, paths, rf, sev) },
+		Audit: func(ctx context.Context) (*report.Audit, error) { return e.followAudit(ctx, cmd, followPaths, rf, sev) },
 		Out:   e.stdout,
 		Log:   e.log,
-		Stdin: followerStdin{e},
+		Stdin: stdin,
 	}
 	ending, err := session.Run(ctx)
 	if err != nil {
@@ -180,7 +195,10 @@ func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []strin
 	}
 	e.following = true
 	if e.spool != nil {
-		if err := e.syncSpool(paths); err != nil {
+		if err := e.syncSpool(paths); err != nil && e.stdinCopy != nil {
+			// standard input, read once, is only in the copy
+			return nil, fmt.Errorf("the follow's copy of its inputs: %w", err)
+		} else if err != nil {
 			e.log.Warn().Err(err).Msg("the follow can no longer keep a copy of its inputs: it reads them again and holds every event in memory")
 			if e.spoolAudits {
 				e.follower = nil // it was let go: read everything again
@@ -204,7 +222,11 @@ func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []strin
 		e.spoolFutile = eventsOf(a) > followSpoolEvents
 		e.log.Debug().Int("events", eventsOf(a)).Msg("the audit of the follow's copy was not folded: the follow reads what is appended from now on")
 	}
+	if c := e.stdinCopy; c != nil {
+		e.renames = map[string]string{c.Path(): "-"} // (read on as a file)
+	}
 	res, err := e.read(ctx, paths, rf)
+	e.renames = nil
 	if err != nil {
 		return nil, err
 	}
@@ -231,11 +253,52 @@ var exitSpool atomic.Pointer[follow.Spool]
 // variable for the test that switches on few.)
 var followSpoolEvents = foldEvents
 
+// copyStdin starts copying standard input into spool and waits until its
+// first bytes tell what it is: nil for a gzip stream, which the follower
+// reads itself (the spool is let go: what the follower holds of standard
+// input could not be audited from it); ok=false when a signal came first.
+func (e *env) copyStdin(ctx context.Context, spool *follow.Spool) (_ *follow.StdinCopy, ok bool, _ error) {
+	c, err := spool.CopyStdin(e.stdin)
+	if err != nil {
+		e.log.Warn().Err(err).Msg("the follow cannot keep a copy of standard input: it holds every event it reads in memory")
+		e.dropSpool()
+		return nil, true, nil
+	}
+	if !c.Decided(ctx) {
+		return nil, false, nil
+	}
+	if c.Gzip() {
+		e.log.Debug().Msg("standard input is a gzip stream: the follower decompresses it as it comes and holds every event")
+		e.stdin = c.Reader()
+		e.dropSpool()
+		return nil, true, nil
+	}
+	return c, true, nil
+}
+
+// noteStdinError gives the input read from standard input's copy the error
+// that ended standard input early, as a read of standard input says it.
+func (e *env) noteStdinError(res *parser.Result) {
+	c := e.stdinCopy
+	if c == nil || c.Err() == nil {
+		return
+	}
+	for i := range res.Inputs {
+		if in := &res.Inputs[i]; in.Path == "-" && in.Err == "" {
+			in.Err = fmt.Sprintf("read stopped after line %d: %s", in.Lines, c.Err())
+		}
+	}
+}
+
 // syncSpool brings the spool up to date with the inputs paths name now (a
-// path gone is left out: its copy becomes a rotated segment).
+// path gone is left out: its copy becomes a rotated segment; standard
+// input's copy is made as it comes).
 func (e *env) syncSpool(paths []string) error {
 	var present []string
 	for _, p := range paths {
+		if e.stdinCopy != nil && p == e.stdinCopy.Path() {
+			continue
+		}
 		if _, err := os.Lstat(p); err == nil {
 			present = append(present, p)
 		}

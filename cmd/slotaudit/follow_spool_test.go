@@ -113,3 +113,91 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowFoldsStdin: standard input followed with files is copied into
+// the spool as it comes, read on by the follower as a file and folded with
+// the files' copies (--fold always), named "-" all along: the follow tells
+// the findings audit finds when the JobManager's log is given as a file,
+// its evidence at "-".
+func TestFollowFoldsStdin(t *testing.T) {
+	// a faulty cluster some of whose findings rest on JobManager lines
+	var tms string
+	var jm []byte
+	for seed := uint64(1); jm == nil && seed < 40; seed++ {
+		res, err := sim.Run(sim.Faulty("1.12.7", seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tms = t.TempDir()
+		for name, text := range res.Files {
+			if !strings.Contains(name, "jobmanager") {
+				if err := os.WriteFile(filepath.Join(tms, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var out, errOut bytes.Buffer
+		jmLog := res.Files["jobmanager.log"]
+		Main(context.Background(), []string{"audit", "--format", "ndjson", tms, "-"}, strings.NewReader(jmLog), &out, &errOut)
+		if strings.Contains(out.String(), `"path":"-"`) {
+			jm = []byte(jmLog)
+		}
+	}
+	if jm == nil {
+		t.Fatal("no simulated cluster has findings that rest on its JobManager's lines")
+	}
+	want := auditFingerprints(t, bytes.NewReader(jm), tms, "-")
+	slices.Sort(want)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	stdin, feed := io.Pipe()
+	pr, pw := io.Pipe()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", t.TempDir(), "--poll", "30ms", tms, "-"}, stdin, pw, &stderr)
+		pw.Close()
+	}()
+	lines := ndjsonLines(t, pr)
+	var told []string
+	atDash := 0
+	drain := func() {
+		untilQuiet(lines, func(v map[string]any) {
+			switch v["type"] {
+			case "finding":
+				told = append(told, v["fingerprint"].(string))
+				for _, ev := range v["evidence"].([]any) {
+					if ev.(map[string]any)["path"] == "-" {
+						atDash++
+					}
+				}
+			case "retracted":
+				t.Errorf("retracted: %v", v)
+			}
+		})
+	}
+	half := bytes.LastIndexByte(jm[:len(jm)/2], '\n') + 1
+	if _, err := feed.Write(jm[:half]); err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	if _, err := feed.Write(jm[half:]); err != nil {
+		t.Fatal(err)
+	}
+	feed.Close()
+	drain()
+	last := stopFollow(cancel, lines, done)
+	slices.Sort(told)
+	if !slices.Equal(told, want) {
+		t.Errorf("the follow told %v, audit finds %v", told, want)
+	}
+	if atDash == 0 {
+		t.Error("no evidence at \"-\": the copy of standard input was not named after it")
+	}
+	if !strings.Contains(stderr.String(), "model folded") {
+		t.Errorf("no audit was folded:\n%s", stderr.String())
+	}
+	if last == nil || last["type"] != "summary" {
+		t.Errorf("the follow ended with %v, not its summary", last)
+	}
+}

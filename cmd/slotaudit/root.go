@@ -81,6 +81,9 @@ type env struct {
 	spoolFutile bool
 	spooling    bool
 	renames     map[string]string
+	// stdinCopy: standard input copied into the spool, which the follower
+	// reads on as a file
+	stdinCopy *follow.StdinCopy
 	// what the last read of a follow that found no evidence yet read
 	unjudged []parser.InputSummary
 	// guard ends the run before it runs out of memory (see memguard.go)
@@ -395,6 +398,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	}
 	if e.renames != nil {
 		(&liveInputs{names: e.renames}).rename(res)
+		e.noteStdinError(res)
 	}
 	for _, sk := range res.Skipped {
 		if e.reported != nil {
