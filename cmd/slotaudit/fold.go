@@ -96,14 +96,22 @@ func foldBudget() (keep func(*flinklog.Event) bool, full func() bool) {
 	return keep, full
 }
 
-// inputBytes is the size of the files paths name (directories walked; what
-// cannot be looked at counts nothing).
+// inputBytes is the size of the files paths name (directories walked; a
+// symbolic link to a file counts as the file, as the read follows it — a
+// Kubernetes node's /var/log/containers is all links; what cannot be
+// looked at counts nothing).
 func inputBytes(paths []string) int64 {
 	var n int64
 	for _, p := range paths {
-		_ = filepath.WalkDir(p, func(_ string, d os.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() {
+		_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			switch {
+			case err != nil:
+			case d.Type().IsRegular():
 				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			case d.Type()&os.ModeSymlink != 0:
+				if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
 					n += info.Size()
 				}
 			}
