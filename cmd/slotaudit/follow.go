@@ -107,7 +107,12 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			e.spool = spool
 			exitSpool.Store(spool)
 			defer func() { exitSpool.Store(nil); e.dropSpool() }()
-			e.spoolAudits = e.foldMode == "always" || inputBytes(paths) >= foldAbove
+			// the copies are audited once they weigh what an audit folds
+			// (spoolFrom), or hold as many events
+			e.spoolFrom = foldAbove
+			if e.foldMode == "always" {
+				e.spoolFrom = 0
+			}
 			if slices.Contains(paths, "-") {
 				copied, ok, err := e.copyStdin(ctx, spool)
 				switch {
@@ -120,9 +125,6 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 					followPaths = slices.Clone(paths)
 					followPaths[slices.Index(paths, "-")] = copied.Path()
 				}
-			}
-			if e.spool != nil && e.spoolAudits {
-				e.log.Debug().Str("spool", spool.String()).Msg("the follow audits its copy of the inputs from now on")
 			}
 		}
 	}
@@ -184,10 +186,10 @@ func followSummary(session *follow.Session) error {
 // hold no slot evidence yet. Diagnostics already reported are not repeated.
 //
 // It reads what was appended (parser.Follower) and builds the model of every
-// event read, until those events are more than an audit would fold
-// (followSpoolEvents), or from the start when the inputs are as large as an audit
-// folds (foldAbove) or --fold always: from then on it audits the spool,
-// its copy of the inputs, as audit would audit them — folded, in memory
+// event read, until the spool, its copy of the inputs, weighs what an audit
+// folds (spoolFrom: foldAbove; from the start with --fold always) or the
+// events are more than an audit would fold (followSpoolEvents): from then
+// on it audits the copies as audit would audit them — folded, in memory
 // bounded by what is open, each audit reading the copies again.
 func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []string, rf *readFlags, failOn rules.Severity) (*report.Audit, error) {
 	if e.reported == nil {
@@ -206,39 +208,54 @@ func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []strin
 			e.dropSpool()
 		}
 	}
-	if e.spool != nil && e.spoolAudits {
-		a, folded, err := e.spoolAudit(cmd, rf, failOn)
-		if err != nil || folded || e.spool.Rotated() {
-			// (the copies of logs rotated away hold what no follower
-			// could read now: the follow audits them as long as it runs)
-			return a, err
-		}
-		// The audit of the copies read them all and kept every event (few
-		// of them, or a fold refused): the follower, which reads only what
-		// is appended, does as well. It reads the inputs now, as the
-		// copies were just made (a log rotated before its first read
-		// would be lost to it); if the events are many, it stays.
-		e.spoolAudits = false
-		e.spoolFutile = eventsOf(a) > followSpoolEvents
-		e.log.Debug().Int("events", eventsOf(a)).Msg("the audit of the follow's copy was not folded: the follow reads what is appended from now on")
-	}
-	if c := e.stdinCopy; c != nil {
-		e.renames = map[string]string{c.Path(): "-"} // (read on as a file)
-	}
-	res, err := e.read(ctx, paths, rf)
-	e.renames = nil
-	if err != nil {
-		return nil, err
-	}
-	if !hasEvidence(res) {
-		e.unjudged = res.Inputs
-		return nil, nil
-	}
-	if e.spool != nil && !e.spoolFutile && res.Len() > followSpoolEvents {
-		// as many events as an audit folds: the next audits read the
-		// spool, and what the follower holds is let go
-		e.log.Debug().Int("events", res.Len()).Str("spool", e.spool.String()).Msg("the follow audits its copy of the inputs from now on")
+	if e.spool != nil && !e.spoolAudits && !e.spoolFutile && e.spoolSize() >= e.spoolFrom {
+		// the copies are as large as an audit folds: audit them, and let
+		// go of what the follower holds
+		e.log.Debug().Str("spool", e.spool.String()).Msg("the follow audits its copy of the inputs from now on")
 		e.spoolAudits, e.follower = true, nil
+	}
+	var res *parser.Result
+	for switched := false; ; switched = true {
+		if e.spool != nil && e.spoolAudits {
+			a, folded, err := e.spoolAudit(cmd, rf, failOn)
+			if err != nil || folded || e.spool.Rotated() {
+				// (the copies of logs rotated away hold what no follower
+				// could read now: the follow audits them as long as it
+				// runs)
+				return a, err
+			}
+			// The audit of the copies read them all and kept every event
+			// (few of them, or a fold refused): the follower, which reads
+			// only what is appended, does as well. It reads the inputs
+			// now, as the copies were just made (a log rotated before its
+			// first read would be lost to it); if the events are many, it
+			// stays; else the copies are tried again when twice as large.
+			e.spoolAudits, e.follower = false, nil
+			e.spoolFutile = eventsOf(a) > followSpoolEvents
+			e.spoolFrom = 2 * e.spoolSize()
+			e.log.Debug().Int("events", eventsOf(a)).Msg("the audit of the follow's copy was not folded: the follow reads what is appended from now on")
+		}
+		if c := e.stdinCopy; c != nil {
+			e.renames = map[string]string{c.Path(): "-"} // (read on as a file)
+		}
+		var err error
+		res, err = e.read(ctx, paths, rf)
+		e.renames = nil
+		if err != nil {
+			return nil, err
+		}
+		if !hasEvidence(res) {
+			e.unjudged = res.Inputs
+			return nil, nil
+		}
+		if switched || e.spool == nil || e.spoolFutile || res.Len() <= followSpoolEvents {
+			break
+		}
+		// as many events as an audit folds (in fewer bytes than it
+		// weighs): the copies are audited now, not these events' batch
+		// model (which would be held beside the fold until it is done)
+		e.log.Debug().Int("events", res.Len()).Str("spool", e.spool.String()).Msg("the follow audits its copy of the inputs from now on")
+		e.spoolAudits, e.follower, res = true, nil, nil
 	}
 	m := reconstruct.Build(res)
 	return &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All, Filter: e.filter}, nil
@@ -342,6 +359,16 @@ func (e *env) spoolAudit(cmd *cobra.Command, rf *readFlags, failOn rules.Severit
 	}
 	a := &report.Audit{Model: m, Findings: rules.Run(m, rules.All), FailOn: failOn, Rules: rules.All, Filter: e.filter}
 	return a, e.foldFirst != nil, nil
+}
+
+// spoolSize is what the spool's copies hold, standard input's included.
+func (e *env) spoolSize() int64 {
+	n := e.spool.Bytes()
+	if c := e.stdinCopy; c != nil {
+		copied, _ := c.Stdin()
+		n += copied
+	}
+	return n
 }
 
 // dropSpool removes the spool, if any.

@@ -78,6 +78,7 @@ type env struct {
 	// fold refused), so the follow no longer turns to it
 	spool       *follow.Spool
 	spoolAudits bool
+	spoolFrom   int64 // the size of the copies from which they are audited
 	spoolFutile bool
 	spooling    bool
 	renames     map[string]string
