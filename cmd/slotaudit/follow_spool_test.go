@@ -21,9 +21,13 @@ import (
 // findings stay proven — from the spool's rotated copies — and the audits
 // after the rotation are folded too.
 func TestFollowFoldsItsCopy(t *testing.T) {
-	for _, seed := range []uint64{2, 7} {
+	for _, tc := range []struct {
+		version string
+		seed    uint64
+	}{{"1.12.7", 2}, {"1.12.7", 7}, {"1.9.3", 4}, {"1.18.1", 5}} {
+		seed := tc.seed
 		dir, aside, spools := t.TempDir(), t.TempDir(), t.TempDir()
-		if _, err := sim.RunInto(sim.Faulty("1.12.7", seed), dir); err != nil {
+		if _, err := sim.RunInto(sim.Faulty(tc.version, seed), dir); err != nil {
 			t.Fatal(err)
 		}
 		var out, errOut bytes.Buffer
@@ -32,7 +36,7 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 			Findings []struct{ Fingerprint string }
 		}
 		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
-			t.Fatalf("seed %d: the audit's JSON: %v\n%s", seed, err, errOut.String())
+			t.Fatalf("%s seed %d: the audit's JSON: %v\n%s", tc.version, seed, err, errOut.String())
 		}
 		var want []string
 		for _, f := range doc.Findings {
@@ -40,7 +44,7 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 		}
 		slices.Sort(want)
 		if len(want) == 0 {
-			t.Fatalf("seed %d: the faulty cluster gave no finding", seed)
+			t.Fatalf("%s seed %d: the faulty cluster gave no finding", tc.version, seed)
 		}
 
 		ctx, cancel := context.WithCancel(context.Background())
@@ -59,22 +63,22 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 				case "finding":
 					told = append(told, v["fingerprint"].(string))
 				case "retracted":
-					t.Errorf("seed %d: retracted: %v", seed, v)
+					t.Errorf("%s seed %d: retracted: %v", tc.version, seed, v)
 				}
 			})
 		}
 		drain()
 		slices.Sort(told)
 		if !slices.Equal(told, want) {
-			t.Errorf("seed %d: the follow told %d findings %v, audit finds %d %v", seed, len(told), told, len(want), want)
+			t.Errorf("%s seed %d: the follow told %d findings %v, audit finds %d %v", tc.version, seed, len(told), told, len(want), want)
 		}
 		folds := strings.Count(stderr.String(), "model folded")
 		if folds == 0 {
-			t.Fatalf("seed %d: no audit of the follow was folded:\n%s", seed, stderr.String())
+			t.Fatalf("%s seed %d: no audit of the follow was folded:\n%s", tc.version, seed, stderr.String())
 		}
 
 		if copies, _ := filepath.Glob(filepath.Join(spools, "slotaudit-follow-*", "*", "*")); len(copies) == 0 {
-			t.Errorf("seed %d: no copy of the inputs under --spool-dir %s", seed, spools)
+			t.Errorf("%s seed %d: no copy of the inputs under --spool-dir %s", tc.version, seed, spools)
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
@@ -100,16 +104,16 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 		drain()
 		last := stopFollow(cancel, lines, done)
 		if slices.Sort(told); !slices.Equal(told, want) {
-			t.Errorf("seed %d: after the rotation the follow had told %v, want %v", seed, told, want)
+			t.Errorf("%s seed %d: after the rotation the follow had told %v, want %v", tc.version, seed, told, want)
 		}
 		if left, _ := os.ReadDir(spools); len(left) != 0 {
-			t.Errorf("seed %d: the follow left %d entries in --spool-dir", seed, len(left))
+			t.Errorf("%s seed %d: the follow left %d entries in --spool-dir", tc.version, seed, len(left))
 		}
 		if last == nil || last["type"] != "summary" || last["findings"] != float64(len(want)) {
-			t.Errorf("seed %d: the summary %v does not count the %d findings", seed, last, len(want))
+			t.Errorf("%s seed %d: the summary %v does not count the %d findings", tc.version, seed, last, len(want))
 		}
 		if n := strings.Count(stderr.String(), "model folded"); n <= folds {
-			t.Errorf("seed %d: no audit after the rotation was folded (%d folds before, %d in all)", seed, folds, n)
+			t.Errorf("%s seed %d: no audit after the rotation was folded (%d folds before, %d in all)", tc.version, seed, folds, n)
 		}
 	}
 }
