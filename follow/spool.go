@@ -92,12 +92,8 @@ func (s *Spool) Bytes() int64 { return s.bytes }
 // cannot be written): the spool can no longer be read as the inputs.
 func (s *Spool) Sync(files []string) error {
 	listed := map[string]bool{}
-	var infos []os.FileInfo
 	for _, p := range files {
 		listed[p] = true
-		if fi, err := os.Stat(p); err == nil {
-			infos = append(infos, fi)
-		}
 	}
 	var gone []string
 	for p := range s.files {
@@ -108,7 +104,7 @@ func (s *Spool) Sync(files []string) error {
 	slices.Sort(gone)
 	for _, p := range gone {
 		st := s.files[p]
-		renamed := slices.ContainsFunc(infos, func(fi os.FileInfo) bool { return os.SameFile(st.info, fi) })
+		renamed := slices.ContainsFunc(files, st.continuedIn)
 		if renamed {
 			s.bytes -= st.copied
 			delete(s.names, st.copy)
@@ -215,6 +211,19 @@ func (s *Spool) syncFile(p string) error {
 	from := max(st.copied-checkBytes, 0)
 	st.tail = readAt(c, from, st.copied-from)
 	return nil
+}
+
+// continuedIn reports whether the file at q is the one st copied, moved
+// there: the same inode, and still holding what was copied (an inode is
+// given again to a new file once the old one is deleted).
+func (st *spooled) continuedIn(q string) bool {
+	f, err := os.Open(q)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	return err == nil && st.same(f, info)
 }
 
 // same reports whether f (info) is still the file st copied: the same

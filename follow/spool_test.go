@@ -1,8 +1,11 @@
 package follow
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,4 +123,159 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestSpoolAgainstAModel: random sequences of what logs undergo — lines
+// appended, copytruncate (with and without regrowing past the old size
+// before the next look), rename and create, deletion, a file moved to
+// another name in the listing, a new file — each looked at by Sync, give
+// the copies a model of them gives: each file's content since its last
+// rotation, and every earlier content under its rotated name.
+func TestSpoolAgainstAModel(t *testing.T) {
+	for seed := uint64(1); seed <= 60; seed++ {
+		spoolAgainstAModel(t, seed)
+	}
+}
+
+func spoolAgainstAModel(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 26))
+	dir := t.TempDir()
+	s, err := NewSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// the model: each listed file's inode (a number the model gives each
+	// file made) and content; what the spool saw of each at its last look;
+	// and the rotated segments it must hold, by name
+	type file struct {
+		inode int
+		text  string
+	}
+	files, seen := map[string]file{}, map[string]file{}
+	want, rotations := map[string]string{}, map[string]int{}
+	inodes := 0
+	var trace []string
+	retire := func(p string) {
+		if seen[p].text != "" {
+			rotations[p]++
+			want[parser.RotatedName(p, rotations[p])] = seen[p].text
+		}
+		delete(seen, p)
+	}
+	names := []string{"jobmanager.log", "taskmanager-0.log", "taskmanager-1.log", "taskmanager-2.log"}
+	line := func() string {
+		return fmt.Sprintf("2021-03-14 09:%02d:%02d,000 INFO  x - line %d %s\n", rng.IntN(60), rng.IntN(60), rng.IntN(1e6),
+			strings.Repeat("y", rng.IntN(3*checkBytes/2)))
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendTo := func(p, text string) {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		must(err)
+		_, err = f.WriteString(text)
+		must(err)
+		must(f.Close())
+	}
+	for step := 0; step < 40; step++ {
+		p := filepath.Join(dir, names[rng.IntN(len(names))])
+		f, exists := files[p]
+		op := rng.IntN(10)
+		trace = append(trace, fmt.Sprintf("%d:%s:%d:%v", step, filepath.Base(p), op, exists))
+		switch {
+		case !exists: // a new file
+			inodes++
+			f = file{inodes, line()}
+			appendTo(p, f.text)
+		case op < 4: // lines appended
+			text := line() + line()
+			appendTo(p, text)
+			f.text += text
+		case op == 4 || op == 5: // copytruncate, then maybe more than before
+			must(os.Truncate(p, 0))
+			text := ""
+			for op == 5 && len(text) <= len(f.text) {
+				text += line()
+			}
+			appendTo(p, text)
+			f.text = text
+		case op == 6: // rename and create
+			must(os.Rename(p, p+".old"))
+			must(os.Remove(p + ".old"))
+			inodes++
+			f = file{inodes, line()}
+			appendTo(p, f.text)
+		case op == 7: // deleted
+			must(os.Remove(p))
+			delete(files, p)
+			continue
+		case op == 8: // moved to another name, which it replaces
+			q := filepath.Join(dir, names[rng.IntN(len(names))])
+			if q == p {
+				continue
+			}
+			must(os.Rename(p, q))
+			delete(files, p)
+			p = q
+		}
+		files[p] = f
+		if rng.IntN(3) == 0 && step < 39 {
+			continue // several changes between two looks
+		}
+		trace = append(trace, "sync")
+		// what Sync must conclude: a file no longer listed is rotated
+		// away unless it was moved to another name listed (its inode
+		// there, still starting with what was copied: not truncated since,
+		// nor an inode given again to a new file); a listed
+		// one is when its inode changed or it no longer starts with what
+		// was copied
+		for p, sf := range seen {
+			if _, listed := files[p]; listed {
+				continue
+			}
+			moved := false
+			for _, f := range files {
+				moved = moved || f.inode == sf.inode && strings.HasPrefix(f.text, sf.text)
+			}
+			if moved {
+				delete(seen, p)
+			} else {
+				retire(p)
+			}
+		}
+		var listed []string
+		for p, f := range files {
+			listed = append(listed, p)
+			if sf, ok := seen[p]; ok && (sf.inode != f.inode || !strings.HasPrefix(f.text, sf.text)) {
+				retire(p)
+			}
+			seen[p] = f
+		}
+		slices.Sort(listed)
+		must(s.Sync(listed))
+		paths, got := s.Inputs()
+		copies := map[string]string{}
+		for _, cp := range paths {
+			b, err := os.ReadFile(cp)
+			must(err)
+			copies[got[cp]] = string(b)
+		}
+		for p, f := range files {
+			want[p] = f.text
+		}
+		for name, text := range want {
+			if _, ok := files[name]; !ok && parser.UnrotatedName(name) == name {
+				delete(want, name) // a file gone: its copy is a segment now
+			} else if copies[name] != text {
+				t.Fatalf("seed %d step %d: the copy of %s holds %d bytes %.50q, want %d %.50q; %v", seed, step, filepath.Base(name), len(copies[name]), copies[name], len(text), text, trace)
+			}
+		}
+		if len(copies) != len(want) {
+			t.Fatalf("seed %d step %d: %d copies %v, want %d %v; %v", seed, step, len(copies), keys(copies), len(want), keys(want), trace)
+		}
+	}
 }
