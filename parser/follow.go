@@ -612,15 +612,41 @@ func (fl *Follower) present(paths []string) []string {
 
 // forget retires the files of the last read that a new listing no longer
 // holds (deleted from a directory given): unless the same file is listed
-// under another name (renamed), which is read there.
+// under another name (renamed), which is read there — the same inode,
+// still holding what was read of it (an inode is given again to a new
+// file once the old one is deleted; a file truncated before it was moved
+// holds none of it).
 func (fl *Follower) forget(listed []string) {
 	in := map[string]bool{}
-	var infos []os.FileInfo
+	type listedFile struct {
+		path string
+		info os.FileInfo
+	}
+	var infos []listedFile
 	for _, f := range listed {
 		in[f] = true
 		if fi, err := os.Stat(f); err == nil {
-			infos = append(infos, fi)
+			infos = append(infos, listedFile{f, fi})
 		}
+	}
+	// holds reports whether the file at path (info) is at least size
+	// long and holds each of at (offset → bytes)
+	holds := func(path string, size int64, at map[int64][]byte) bool {
+		f, err := os.Open(path)
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil || info.Size() < size {
+			return false
+		}
+		for off, b := range at {
+			if !sameBytes(f, off, b) {
+				return false
+			}
+		}
+		return true
 	}
 	fl.mu.Lock()
 	var drop []string
@@ -633,8 +659,8 @@ func (fl *Follower) forget(listed []string) {
 	for p, w := range fl.whole {
 		if !in[p] && !slices.Contains(fl.paths, p) {
 			renamed := false
-			for _, fi := range infos {
-				renamed = renamed || os.SameFile(w.info, fi)
+			for _, lf := range infos {
+				renamed = renamed || os.SameFile(w.info, lf.info) && holds(lf.path, w.size, map[int64][]byte{0: w.head})
 			}
 			if renamed {
 				delete(fl.whole, p)
@@ -652,8 +678,9 @@ func (fl *Follower) forget(listed []string) {
 	for _, p := range drop {
 		st := fl.state(p)
 		renamed := false
-		for _, fi := range infos {
-			if st != nil && st.info != nil && os.SameFile(st.info, fi) {
+		for _, lf := range infos {
+			if st != nil && st.info != nil && os.SameFile(st.info, lf.info) &&
+				holds(lf.path, st.size, map[int64][]byte{0: st.head, st.cut: st.cutHead}) {
 				renamed = true
 			}
 		}

@@ -385,3 +385,47 @@ func TestFollowerSharesBlocksAsReadWould(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerKeepsATruncatedFileMovedAway: a followed file of a directory
+// truncated and written again, then moved to another name in it, is the
+// same inode but holds none of what was read of it: that is kept as a
+// rotated input, not taken for the file renamed (before, it was lost).
+func TestFollowerKeepsATruncatedFileMovedAway(t *testing.T) {
+	r, err := sim.Run(sim.Config{Flink: "1.9.3", TaskManagers: 2, Slots: 4, Jobs: 3, Seed: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := r.Files["taskmanager-0.log"], r.Files["taskmanager-1.log"]
+	dir := t.TempDir()
+	p, moved := filepath.Join(dir, "taskmanager.log"), filepath.Join(dir, "taskmanager-moved.log")
+	if err := os.WriteFile(p, []byte(a), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fl := parser.NewFollower([]string{dir}, parser.Options{})
+	first, err := fl.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_TRUNC|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(b)
+	f.Close()
+	if err := os.Rename(p, moved); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fl.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	events := map[string]int{}
+	for _, in := range got.Inputs {
+		paths = append(paths, in.Path)
+		events[in.Path] = in.EventCount
+	}
+	if len(got.Inputs) != 2 || events[parser.RotatedName(p, 1)] != first.Inputs[0].EventCount || events[moved] == 0 {
+		t.Errorf("inputs %v (events %v); want %s and what was read of %s before (%d events)", paths, events, moved, p, first.Inputs[0].EventCount)
+	}
+}
