@@ -48,8 +48,9 @@ type spooled struct {
 }
 
 // checkBytes is how many bytes at the start and before the end of a copy
-// Sync compares with the file to tell it is still the same.
-const checkBytes = 4096
+// Sync compares with the file to tell it is still the same: a few lines
+// each (kept for every file: a directory may hold thousands).
+const checkBytes = 1024
 
 // SpoolDir is where a spool goes when none is asked for: the temporary
 // directory ($TMPDIR, else /tmp), unless it is held in memory (tmpfs, as
@@ -131,9 +132,11 @@ func (s *Spool) Sync(files []string) error {
 // A file that cannot be read now is left as it was copied (the read of
 // the spool does not see it vanish; the follow says it is gone).
 func (s *Spool) syncFile(p string) error {
-	if info, err := os.Stat(p); err != nil {
+	info, err := os.Stat(p)
+	switch {
+	case err != nil:
 		return nil
-	} else if !info.Mode().IsRegular() {
+	case !info.Mode().IsRegular():
 		// a named pipe: opening it waits for a writer, and what is read
 		// of it is gone; only the follower reads it
 		return fmt.Errorf("%s is not a regular file: it cannot be copied", p)
@@ -143,8 +146,7 @@ func (s *Spool) syncFile(p string) error {
 		return nil
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
+	if info, err = f.Stat(); err != nil || !info.Mode().IsRegular() {
 		return nil
 	}
 	st := s.files[p]

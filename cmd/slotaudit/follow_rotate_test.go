@@ -128,6 +128,12 @@ func followThroughRotations(t *testing.T, foldMode string, switches bool) {
 // TestFollowNoticesSameSizeRewrite: a log rewritten with other content of
 // the same size, its modification time put back, is read again.
 func TestFollowNoticesSameSizeRewrite(t *testing.T) {
+	for _, mode := range []string{"auto", "always"} {
+		t.Run(mode, func(t *testing.T) { followThroughSameSizeRewrite(t, mode) })
+	}
+}
+
+func followThroughSameSizeRewrite(t *testing.T, foldMode string) {
 	b, jmData := raceLogs(t)
 	// the same log with another AllocationID for the raced slot: as long
 	a := bytes.ReplaceAll(b, []byte("c81f4e2a9b3d5f7061e2d4c6b8a09f13"), []byte("d81f4e2a9b3d5f7061e2d4c6b8a09f13"))
@@ -147,7 +153,7 @@ func TestFollowNoticesSameSizeRewrite(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"audit", "--follow", "--poll", "30ms", tm, jm}, nil, pw, io.Discard)
+		done <- Main(ctx, []string{"audit", "--follow", "--fold", foldMode, "--poll", "30ms", tm, jm}, nil, pw, io.Discard)
 		pw.Close()
 	}()
 	lines := ndjsonLines(t, pr)
