@@ -702,9 +702,9 @@ func skewOfRead(first *parser.Result, opts parser.Options) (map[int32]reconstruc
 	opts.Keep, opts.DeferIdentities = func(ev *flinklog.Event) bool { return kinds[ev.Kind] }, true
 	// every input again, duplicates too, so that each keeps its number
 	var paths []string
-	for _, in := range first.Inputs {
-		if !slices.Contains(paths, in.Path) {
-			paths = append(paths, in.Path)
+	for k := range first.Inputs {
+		if from := first.ReadFrom(k); !slices.Contains(paths, from) {
+			paths = append(paths, from)
 		}
 	}
 	res, err := parser.Read(paths, opts)

@@ -29,25 +29,33 @@ type StdinCopy struct {
 	ended   bool
 	err     error
 	full    chan struct{} // signalled once, when standard input ends
+	done    chan struct{} // closed when the copy ends (or is not made)
 }
 
-// CopyStdin starts copying r into the spool as the input named "-".
-func (s *Spool) CopyStdin(r io.Reader) (*StdinCopy, error) {
+// Wait waits until standard input has ended and is all copied (or is a
+// gzip stream not copied).
+func (c *StdinCopy) Wait() { <-c.done }
+
+// CopyStdin starts copying r into the spool as the input named "-". A
+// gzip stream is copied only if gzipToo (a read of the whole copy, once it
+// is done, decompresses it as a read of standard input does).
+func (s *Spool) CopyStdin(r io.Reader, gzipToo bool) (*StdinCopy, error) {
 	path := filepath.Join(s.dir, "-")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	c := &StdinCopy{path: path, br: bufio.NewReaderSize(r, 256<<10), decided: make(chan struct{}), full: make(chan struct{}, 1)}
+	c := &StdinCopy{path: path, br: bufio.NewReaderSize(r, 256<<10), decided: make(chan struct{}), full: make(chan struct{}, 1), done: make(chan struct{})}
 	s.names[path] = "-"
-	go c.copy(f)
+	go c.copy(f, gzipToo)
 	return c, nil
 }
 
-func (c *StdinCopy) copy(f *os.File) {
+func (c *StdinCopy) copy(f *os.File, gzipToo bool) {
+	defer close(c.done)
 	defer f.Close()
 	magic, _ := c.br.Peek(2)
-	c.gzip = bytes.Equal(magic, []byte{0x1f, 0x8b})
+	c.gzip = bytes.Equal(magic, []byte{0x1f, 0x8b}) && !gzipToo
 	close(c.decided)
 	if c.gzip {
 		return
@@ -85,8 +93,8 @@ func (c *StdinCopy) Decided(ctx context.Context) bool {
 	}
 }
 
-// Gzip reports whether standard input is a gzip stream, which is not
-// copied (once Decided).
+// Gzip reports whether standard input is a gzip stream that is not copied
+// (once Decided).
 func (c *StdinCopy) Gzip() bool { return c.gzip }
 
 // Reader is standard input as it was given, unread: for the follower to

@@ -29,7 +29,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // files: directories are walked recursively, "-" stands for stdin. Sorting
 // makes output independent of the order the paths were given.
 func ExpandPaths(paths []string) ([]string, error) {
-	files, _, err := expandPaths(paths)
+	files, _, err := expandPaths(paths, nil)
 	return files, err
 }
 
@@ -48,7 +48,10 @@ type SkippedPath struct {
 // keeps container logs as links), a link to a directory is not followed (no
 // loop can trap the walk), and a dangling or looping link, a FIFO, socket or
 // device is skipped and named.
-func expandPaths(paths []string) ([]string, []SkippedPath, error) {
+//
+// The files come sorted by path, or by the name sortAs gives a path read
+// in another's place (Options.SortAs).
+func expandPaths(paths []string, sortAs map[string]string) ([]string, []SkippedPath, error) {
 	var skipped []SkippedPath
 	var firstLost *InputError
 	lose := func(e *InputError) {
@@ -146,7 +149,13 @@ func expandPaths(paths []string) ([]string, []SkippedPath, error) {
 		// nothing at all could be read: that is an error, not a partial run
 		return nil, nil, firstLost
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
+	key := func(p string) string {
+		if name, ok := sortAs[p]; ok {
+			return name
+		}
+		return p
+	}
+	sort.SliceStable(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
 	return out, skipped, nil
 }

@@ -96,7 +96,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		// not be: standard input is read once, a follow reads on
 		opts.Keep = nil
 	}
-	files, skipped, err := expandPaths(paths)
+	files, skipped, err := expandPaths(paths, opts.SortAs)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,11 @@ func (r *Result) CanReadAgain(k int) error {
 // fold of such a file reads it that many times a pass.
 const MaxLogsReadAgain = 8
 
+// ReadFrom is the path input k was read from: its Path, unless it was
+// read in another's place and renamed after the read (a copy of standard
+// input, a log store's fetch, a follow's copy).
+func (r *Result) ReadFrom(k int) string { return r.readFrom[k] }
+
 // logsIn counts the inputs read from the file input k was read from.
 func (r *Result) logsIn(k int) int { return r.logsOf[r.readFrom[k]] }
 

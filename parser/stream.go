@@ -115,6 +115,12 @@ type Options struct {
 	// caller that reads many inputs again at once
 	LeanReadAgain bool
 
+	// SortAs names the paths read in place of others (a copy of standard
+	// input, a follow's copies of its inputs): each sorts among the inputs
+	// where the name it is shown under would, so that the inputs are
+	// numbered as a read of the originals numbers them.
+	SortAs map[string]string
+
 	ra *readAhead // set by read for its workers
 	// files is how many files read reads: the cores a file has to itself
 	// decide how many shards read it (shardsPerFile)

@@ -35,6 +35,7 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	}
 	var m *reconstruct.Model
 	var err error
+	args = e.stdinAsFile(args)
 	folded := e.folds(args, rf)
 	if folded {
 		m, err = e.buildFolded(cmd, args, rf)

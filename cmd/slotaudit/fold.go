@@ -18,6 +18,7 @@ import (
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/fold"
+	"github.com/slotaudit/slotaudit/follow"
 	"github.com/slotaudit/slotaudit/logstore"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/reconstruct"
@@ -173,7 +174,7 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 		was := debug.SetMemoryLimit(foldMemoryLimit)
 		restoreLimit = func() { debug.SetMemoryLimit(was) }
 	}
-	opts := parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion}
+	opts := parser.Options{Layout: rf.layout, FlinkVersion: rf.flinkVersion, SortAs: e.renames}
 	m, err := fold.FromFirstNarrowed(res, opts, e.foldNarrow())
 	if err != nil {
 		restoreLimit()
@@ -314,12 +315,43 @@ func (n *readNamesSet) allocs() []string {
 // stories pinned as buildFolded pins them), else the batch way. folded
 // says which was tried.
 func (e *env) buildModel(cmd *cobra.Command, paths []string, rf *readFlags) (*reconstruct.Model, bool, error) {
+	paths = e.stdinAsFile(paths)
 	if e.folds(paths, rf) {
 		m, err := e.buildFolded(cmd, paths, rf)
 		return m, true, err
 	}
 	m, err := e.build(cmd, paths, rf)
 	return m, false, err
+}
+
+// stdinAsFile copies standard input, when paths name it and the command
+// may fold, into a file that the read reads in its place (renamed "-"):
+// standard input is read once, a fold reads its inputs two or three times
+// (zcat month.log.gz | slotaudit audit - held every event). The copy is
+// removed when the command ends (Main); what cannot be copied is read
+// from standard input as before.
+func (e *env) stdinAsFile(paths []string) []string {
+	if e.foldMode == "never" || !e.foldFormat || e.following || e.stdinCopy != nil || !slices.Contains(paths, "-") {
+		return paths
+	}
+	dir, _ := follow.SpoolDir()
+	spool, err := follow.NewSpool(dir)
+	if err != nil {
+		e.log.Debug().Err(err).Msg("standard input is read as it comes: no copy of it can be made")
+		return paths
+	}
+	c, err := spool.CopyStdin(e.stdin, true)
+	if err != nil {
+		spool.Close()
+		e.log.Debug().Err(err).Msg("standard input is read as it comes: no copy of it can be made")
+		return paths
+	}
+	c.Wait()
+	e.stdinSpool, e.stdinCopy = spool, c
+	e.renames = map[string]string{c.Path(): "-"}
+	out := slices.Clone(paths)
+	out[slices.Index(out, "-")] = c.Path()
+	return out
 }
 
 // checkFoldMode is a usage error for a --fold that is not one of its

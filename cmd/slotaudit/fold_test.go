@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -110,4 +113,56 @@ func TestFoldHeapLimit(t *testing.T) {
 			t.Errorf("limit %d: after the run the limit is %d, not %d as before it", tc.limit, now, before)
 		}
 	}
+}
+
+// TestFoldReadsStdinFromACopy: standard input among the inputs of a
+// command that may fold is copied into a file first (a fold reads its
+// inputs more than once): the audit folds, says what the batch says to
+// the byte, names the input "-", and leaves no copy behind.
+func TestFoldReadsStdinFromACopy(t *testing.T) {
+	res, err := sim.Run(sim.Faulty("1.12.7", 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tms := t.TempDir()
+	for name, text := range res.Files {
+		if !strings.Contains(name, "jobmanager") {
+			if err := os.WriteFile(filepath.Join(tms, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	audit := func(args ...string) (string, string) {
+		var out, errOut bytes.Buffer
+		Main(context.Background(), append([]string{"--log-level", "debug", "audit", "--format", "json"}, append(args, tms, "-")...),
+			strings.NewReader(res.Files["jobmanager.log"]), &out, &errOut)
+		return out.String(), errOut.String()
+	}
+	folded, log := audit("--fold", "always")
+	batch, _ := audit("--fold", "never")
+	if !strings.Contains(log, "model folded") {
+		t.Fatalf("the audit with standard input among its inputs did not fold:\n%s", log)
+	}
+	if folded != batch {
+		t.Errorf("the fold of a copy of standard input says otherwise than the batch: %s", firstLineDiff(folded, batch))
+	}
+	if !strings.Contains(folded, `"path": "-"`) {
+		t.Error(`no input named "-" in the audit`)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("%d entries left in TMPDIR", len(left))
+	}
+}
+
+// firstLineDiff says where two texts first differ, by line.
+func firstLineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d: %q, then %q", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, then %d", len(al), len(bl))
 }

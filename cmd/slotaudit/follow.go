@@ -275,7 +275,7 @@ var followSpoolEvents = foldEvents
 // reads itself (the spool is let go: what the follower holds of standard
 // input could not be audited from it); ok=false when a signal came first.
 func (e *env) copyStdin(ctx context.Context, spool *follow.Spool) (_ *follow.StdinCopy, ok bool, _ error) {
-	c, err := spool.CopyStdin(e.stdin)
+	c, err := spool.CopyStdin(e.stdin, false)
 	if err != nil {
 		e.log.Warn().Err(err).Msg("the follow cannot keep a copy of standard input: it holds every event it reads in memory")
 		e.dropSpool()

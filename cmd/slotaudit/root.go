@@ -83,8 +83,10 @@ type env struct {
 	spooling    bool
 	renames     map[string]string
 	// stdinCopy: standard input copied into the spool, which the follower
-	// reads on as a file
-	stdinCopy *follow.StdinCopy
+	// reads on as a file, or into stdinSpool, which a command that may fold
+	// reads in its place (stdinAsFile)
+	stdinCopy  *follow.StdinCopy
+	stdinSpool *follow.Spool
 	// what the last read of a follow that found no evidence yet read
 	unjudged []parser.InputSummary
 	// guard ends the run before it runs out of memory (see memguard.go)
@@ -144,6 +146,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	ran, err := root.ExecuteContextC(ctx)
+	if e.stdinSpool != nil {
+		_ = e.stdinSpool.Close()
+	}
 	if e.guard != nil {
 		e.guard.stop()
 	}
@@ -360,7 +365,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 		return nil, err
 	}
 	defer live.cleanup()
-	opts := parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin}
+	opts := parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin, SortAs: e.renames}
 	var res *parser.Result
 	if e.following {
 		// --follow: the same paths again and again; read what was appended
