@@ -36,6 +36,9 @@ func (e *env) audit(cmd *cobra.Command, args []string, rf *readFlags, failOn str
 	var m *reconstruct.Model
 	var err error
 	args = e.stdinAsFile(args)
+	if args, err = e.fetchFirst(cmd, args, rf); err != nil {
+		return nil, err
+	}
 	folded := e.folds(args, rf)
 	if folded {
 		m, err = e.buildFolded(cmd, args, rf)

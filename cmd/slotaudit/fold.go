@@ -316,6 +316,10 @@ func (n *readNamesSet) allocs() []string {
 // says which was tried.
 func (e *env) buildModel(cmd *cobra.Command, paths []string, rf *readFlags) (*reconstruct.Model, bool, error) {
 	paths = e.stdinAsFile(paths)
+	paths, err := e.fetchFirst(cmd, paths, rf)
+	if err != nil {
+		return nil, false, err
+	}
 	if e.folds(paths, rf) {
 		m, err := e.buildFolded(cmd, paths, rf)
 		return m, true, err
@@ -348,10 +352,37 @@ func (e *env) stdinAsFile(paths []string) []string {
 	}
 	c.Wait()
 	e.stdinSpool, e.stdinCopy = spool, c
-	e.renames = map[string]string{c.Path(): "-"}
+	if e.renames == nil {
+		e.renames = map[string]string{}
+	}
+	e.renames[c.Path()] = "-"
 	out := slices.Clone(paths)
 	out[slices.Index(out, "-")] = c.Path()
 	return out
+}
+
+// fetchFirst fetches the log stores among paths before a command that may
+// fold decides whether it folds (a fold reads its inputs again, so the
+// fetched files must outlive the first read: Main removes them), and
+// returns the paths to read in their place, renamed after the sources.
+// Other commands fetch as they read (env.read).
+func (e *env) fetchFirst(cmd *cobra.Command, paths []string, rf *readFlags) ([]string, error) {
+	if e.foldMode == "never" || !e.foldFormat || e.following || e.live != nil || !slices.ContainsFunc(paths, logstore.IsSource) {
+		return paths, nil
+	}
+	if _, _, err := parser.ResolveLayout(rf.layout); err != nil {
+		return nil, &usageError{err}
+	}
+	out, live, err := e.fetchLive(cmd.Context(), paths, rf)
+	if err != nil || live == nil {
+		return out, err
+	}
+	e.live = live
+	if e.renames == nil {
+		e.renames = map[string]string{}
+	}
+	maps.Copy(e.renames, live.names)
+	return out, nil
 }
 
 // checkFoldMode is a usage error for a --fold that is not one of its

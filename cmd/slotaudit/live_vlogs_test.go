@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/logstore/vlogstest"
+	"github.com/slotaudit/slotaudit/sim"
 )
 
 // vlogsBinary finds the victoria-logs binary, builds it when
@@ -92,6 +94,26 @@ func loadIncident(t *testing.T) *vlogsIncident {
 		add(filepath.Join(sim, f+".log"), "sim-"+f, true)
 	}
 	return inc
+}
+
+// infoCluster is a faulty 1.12.7 cluster logged at INFO (no slot reports,
+// which a fold refuses), a stream a log, in the namespace flink-info.
+func infoCluster(t *testing.T) []vlogstest.Stream {
+	t.Helper()
+	res, err := sim.Run(sim.Faulty("1.12.7", 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []vlogstest.Stream
+	for _, name := range slices.Sorted(maps.Keys(res.Files)) {
+		timed, err := vlogstest.Timed(vlogstest.Records(res.Files[name], flinklog.LooksLikeExceptionHeader))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		pod := strings.TrimSuffix(name, ".log")
+		out = append(out, vlogstest.Stream{Labels: map[string]string{"namespace": "flink-info", "pod": pod, "container": "flink-main-container"}, Records: timed})
+	}
+	return out
 }
 
 // auditJSON is the part of `audit --format json` this test compares.
@@ -176,6 +198,9 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	if err := srv.PushBulk(inc.viaBulk); err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.PushLoki(infoCluster(t)); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +243,29 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	}
 	if a, b := findingsOf(live), findingsOf(files); code != fileCode || !slices.Equal(a, b) {
 		t.Errorf("the live audit's findings differ from the files':\nlive:\n%s\nfiles:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	// A fold reads the fetched records again: they are fetched before the
+	// fold decides and kept until the command ends. The simulated 1.12.7
+	// cluster alone (INFO: no slot reports, which a fold refuses) folds,
+	// with the batch's findings and inputs.
+	sim := []string{source, "--query", `{namespace="flink-info"}`, "--since", "2020-01-01T00:00", "--until", "2022-01-01T00:00"}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	batch, _, batchCode := runAudit(t, append([]string{"--fold", "never"}, sim...)...)
+	folded, foldLog, foldCode := runAudit(t, append([]string{"--fold", "always", "--log-level", "debug"}, sim...)...)
+	if !strings.Contains(foldLog, "model folded") {
+		t.Errorf("the fetch was not folded (--fold always): exit %d, %+v\n%s", foldCode, folded.Inputs, foldLog)
+	}
+	if a, b := findingsOf(folded), findingsOf(batch); len(b) == 0 || foldCode != batchCode || !slices.Equal(a, b) || len(folded.Inputs) != len(batch.Inputs) {
+		t.Errorf("the fetch folded: exit %d, %d inputs, findings\n%s\nthe batch: exit %d, %d inputs,\n%s", foldCode, len(folded.Inputs), strings.Join(a, "\n"), batchCode, len(batch.Inputs), strings.Join(b, "\n"))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the fetches left %d entries in TMPDIR", len(left))
+	}
+	for _, in := range folded.Inputs {
+		if in.Path != source || in.Fetched == nil {
+			t.Errorf("the fold's input %q (fetched %v), want %s and what was fetched", in.Path, in.Fetched, source)
+		}
 	}
 	t.Logf("VictoriaLogs %s: started, loaded %d records, fetched %d, audited twice in %s", vlogstest.Version, inc.records, got.Records, time.Since(began).Round(time.Millisecond))
 }

@@ -87,6 +87,9 @@ type env struct {
 	// reads in its place (stdinAsFile)
 	stdinCopy  *follow.StdinCopy
 	stdinSpool *follow.Spool
+	// live: the log stores fetched before the read, for a command that may
+	// fold (fetchFirst); removed when the command ends
+	live *liveInputs
 	// what the last read of a follow that found no evidence yet read
 	unjudged []parser.InputSummary
 	// guard ends the run before it runs out of memory (see memguard.go)
@@ -149,6 +152,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if e.stdinSpool != nil {
 		_ = e.stdinSpool.Close()
 	}
+	e.live.cleanup()
 	if e.guard != nil {
 		e.guard.stop()
 	}
@@ -360,11 +364,14 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	if _, _, err := parser.ResolveLayout(f.layout); err != nil {
 		return nil, &usageError{err}
 	}
-	paths, live, err := e.fetchLive(ctx, paths, f)
-	if err != nil {
-		return nil, err
+	var live *liveInputs
+	var err error
+	if e.live == nil { // (fetched already, for a fold: fetchFirst)
+		if paths, live, err = e.fetchLive(ctx, paths, f); err != nil {
+			return nil, err
+		}
+		defer live.cleanup()
 	}
-	defer live.cleanup()
 	opts := parser.Options{Layout: f.layout, FlinkVersion: f.flinkVersion, Stdin: e.stdin, SortAs: e.renames}
 	var res *parser.Result
 	if e.following {
@@ -403,7 +410,11 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 		live.rename(res)
 	}
 	if e.renames != nil {
-		(&liveInputs{names: e.renames}).rename(res)
+		li := &liveInputs{names: e.renames}
+		if e.live != nil {
+			li.fetched = e.live.fetched
+		}
+		li.rename(res)
 		e.noteStdinError(res)
 	}
 	for _, sk := range res.Skipped {
