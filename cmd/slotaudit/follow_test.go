@@ -139,8 +139,15 @@ func TestFollowStreamsFindings(t *testing.T) {
 // What the first part of a TaskManager log proves streams out while the
 // pipe is still open; when it closes, the follow ends with the summary and
 // the audit's exit code, having streamed exactly the findings of an audit
-// of the whole log.
+// of the whole log — whether the pipe is copied into the spool (auto,
+// always) or read by the follower (never).
 func TestFollowStdinStreams(t *testing.T) {
+	for _, mode := range []string{"auto", "always", "never"} {
+		t.Run(mode, func(t *testing.T) { followStdinStreams(t, mode) })
+	}
+}
+
+func followStdinStreams(t *testing.T, foldMode string) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "logs", "sim-1.9.3-overwrite-debug", "taskmanager-0.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +161,7 @@ func TestFollowStdinStreams(t *testing.T) {
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(context.Background(), []string{"audit", "--follow", "--poll", "20ms", "-"}, stdin, lines, &stderr)
+		done <- Main(context.Background(), []string{"audit", "--follow", "--fold", foldMode, "--poll", "20ms", "-"}, stdin, lines, &stderr)
 		lines.Close()
 	}()
 	got := ndjsonLines(t, out)
