@@ -3,7 +3,8 @@ package follow
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,15 +17,14 @@ import (
 // audit it as a file: read on by parser.Follower as it grows, and, once
 // the events are many, read again by a fold like every other copy. It
 // holds nothing in memory but a buffer; the pipe is read as fast as it
-// writes. A gzip stream is not copied (the follower decompresses it as it
-// comes; read as a file, a stream cut short would be a broken file at
-// every look): Gzip says so, and Reader gives the stream back unread.
+// writes. A gzip stream is copied decompressed, for a reader that reads
+// the copy as it grows (a compressed copy cut short would be a broken file
+// at every look), or as it is, for one that reads it once it is whole.
 type StdinCopy struct {
-	path    string
-	br      *bufio.Reader
-	decided chan struct{} // closed once Gzip is known
-	gzip    bool
-	copied  atomic.Int64
+	path      string
+	br        *bufio.Reader
+	gunzipped bool // a gzip stream, copied decompressed (set before done)
+	copied    atomic.Int64
 	mu      sync.Mutex
 	ended   bool
 	err     error
@@ -36,33 +36,37 @@ type StdinCopy struct {
 // gzip stream not copied).
 func (c *StdinCopy) Wait() { <-c.done }
 
-// CopyStdin starts copying r into the spool as the input named "-". A
-// gzip stream is copied only if gzipToo (a read of the whole copy, once it
-// is done, decompresses it as a read of standard input does).
-func (s *Spool) CopyStdin(r io.Reader, gzipToo bool) (*StdinCopy, error) {
+// CopyStdin starts copying r into the spool as the input named "-"; a
+// gzip stream decompressed when gunzip says so.
+func (s *Spool) CopyStdin(r io.Reader, gunzip bool) (*StdinCopy, error) {
 	path := filepath.Join(s.dir, "-")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	c := &StdinCopy{path: path, br: bufio.NewReaderSize(r, 256<<10), decided: make(chan struct{}), full: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &StdinCopy{path: path, br: bufio.NewReaderSize(r, 256<<10), full: make(chan struct{}, 1), done: make(chan struct{})}
 	s.names[path] = "-"
-	go c.copy(f, gzipToo)
+	go c.copy(f, gunzip)
 	return c, nil
 }
 
-func (c *StdinCopy) copy(f *os.File, gzipToo bool) {
+func (c *StdinCopy) copy(f *os.File, gunzip bool) {
 	defer close(c.done)
 	defer f.Close()
-	magic, _ := c.br.Peek(2)
-	c.gzip = bytes.Equal(magic, []byte{0x1f, 0x8b}) && !gzipToo
-	close(c.decided)
-	if c.gzip {
-		return
+	var in io.Reader = c.br
+	if magic, _ := c.br.Peek(2); gunzip && bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(c.br)
+		if err != nil {
+			c.end(fmt.Errorf("gzip: %w", err))
+			return
+		}
+		c.mu.Lock()
+		in, c.gunzipped = zr, true
+		c.mu.Unlock()
 	}
 	buf := make([]byte, 256<<10)
 	for {
-		n, err := c.br.Read(buf)
+		n, err := in.Read(buf)
 		if n > 0 {
 			if _, werr := f.Write(buf[:n]); werr != nil && err == nil {
 				err = werr
@@ -70,36 +74,30 @@ func (c *StdinCopy) copy(f *os.File, gzipToo bool) {
 			c.copied.Add(int64(n)) // (after the write: a read sees it)
 		}
 		if err != nil {
-			c.mu.Lock()
-			c.ended = true
-			if err != io.EOF {
-				c.err = err
-			}
-			c.mu.Unlock()
-			c.full <- struct{}{}
+			c.end(err)
 			return
 		}
 	}
 }
 
-// Decided waits until the first bytes tell whether standard input is a
-// gzip stream (or it ended, or ctx did): false when ctx ended first.
-func (c *StdinCopy) Decided(ctx context.Context) bool {
-	select {
-	case <-c.decided:
-		return true
-	case <-ctx.Done():
-		return false
+// end notes that standard input has ended, with err unless it is EOF.
+func (c *StdinCopy) end(err error) {
+	c.mu.Lock()
+	c.ended = true
+	if err != io.EOF {
+		c.err = err
 	}
+	c.mu.Unlock()
+	c.full <- struct{}{}
 }
 
-// Gzip reports whether standard input is a gzip stream that is not copied
-// (once Decided).
-func (c *StdinCopy) Gzip() bool { return c.gzip }
-
-// Reader is standard input as it was given, unread: for the follower to
-// read a gzip stream itself.
-func (c *StdinCopy) Reader() io.Reader { return c.br }
+// Gunzipped reports whether standard input was a gzip stream, copied
+// decompressed (known once the copy has begun to grow or has ended).
+func (c *StdinCopy) Gunzipped() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gunzipped
+}
 
 // Path is the copy's file.
 func (c *StdinCopy) Path() string { return c.path }

@@ -162,8 +162,8 @@ Each change reads only what was appended to an uncompressed log: logs in JSON or
 with dated timestamps (bare or in CRI, Docker or kubectl --timestamps lines) are cut at record
 starts; others (kubectl --prefix, YARN, time-of-day layouts) are read on by a reader kept from
 change to change. Only gzip inputs and log-store exports (static files) are read again whole.
-Unless --fold never, the follow keeps a copy of what it reads (standard input too, unless it is
-a gzip stream) in a temporary directory (--spool-dir), removed when it ends; once the events are as many as an
+Unless --fold never, the follow keeps a copy of what it reads (standard input too, a gzip
+stream decompressed) in a temporary directory (--spool-dir), removed when it ends; once the events are as many as an
 audit folds (or from the start, for inputs of ` + foldAboveText + ` and more, or --fold always), each
 change audits that copy as audit would, folded: memory bounded by what is open, each audit
 reading the copy again, and a log rotated away still read from its copy.

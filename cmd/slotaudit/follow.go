@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -76,7 +77,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	}()
 	ended := func(session *follow.Session) error {
 		var err error
-		if session != nil && session.Current != nil {
+		if session.Current != nil {
 			err = followSummary(session)
 		} else {
 			fmt.Fprintln(e.stderr, "slotaudit: the follow ended before its first audit was complete: no summary")
@@ -114,13 +115,7 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 				e.spoolFrom = 0
 			}
 			if slices.Contains(paths, "-") {
-				copied, ok, err := e.copyStdin(ctx, spool)
-				switch {
-				case err != nil:
-					return err
-				case !ok:
-					return ended(nil) // a signal before standard input said what it is
-				case copied != nil:
+				if copied := e.copyStdin(spool); copied != nil {
 					stdin, e.stdinCopy = copied, copied
 					followPaths = slices.Clone(paths)
 					followPaths[slices.Index(paths, "-")] = copied.Path()
@@ -270,39 +265,38 @@ var exitSpool atomic.Pointer[follow.Spool]
 // variable for the test that switches on few.)
 var followSpoolEvents = foldEvents
 
-// copyStdin starts copying standard input into spool and waits until its
-// first bytes tell what it is: nil for a gzip stream, which the follower
-// reads itself (the spool is let go: what the follower holds of standard
-// input could not be audited from it); ok=false when a signal came first.
-func (e *env) copyStdin(ctx context.Context, spool *follow.Spool) (_ *follow.StdinCopy, ok bool, _ error) {
-	c, err := spool.CopyStdin(e.stdin, false)
+// copyStdin starts copying standard input into spool (a gzip stream
+// decompressed: the follower reads the copy as it grows).
+func (e *env) copyStdin(spool *follow.Spool) *follow.StdinCopy {
+	c, err := spool.CopyStdin(e.stdin, true)
 	if err != nil {
 		e.log.Warn().Err(err).Msg("the follow cannot keep a copy of standard input: it holds every event it reads in memory")
 		e.dropSpool()
-		return nil, true, nil
+		return nil
 	}
-	if !c.Decided(ctx) {
-		return nil, false, nil
-	}
-	if c.Gzip() {
-		e.log.Debug().Msg("standard input is a gzip stream: the follower decompresses it as it comes and holds every event")
-		e.stdin = c.Reader()
-		e.dropSpool()
-		return nil, true, nil
-	}
-	return c, true, nil
+	return c
 }
 
-// noteStdinError gives the input read from standard input's copy the error
-// that ended standard input early, as a read of standard input says it.
+// noteStdinError gives the input read from standard input's copy what a
+// read of standard input says of it: that it was gzip (copied
+// decompressed), and the error that ended it early.
 func (e *env) noteStdinError(res *parser.Result) {
 	c := e.stdinCopy
-	if c == nil || c.Err() == nil {
+	if c == nil {
 		return
 	}
 	for i := range res.Inputs {
-		if in := &res.Inputs[i]; in.Path == "-" && in.Err == "" {
-			in.Err = fmt.Sprintf("read stopped after line %d: %s", in.Lines, c.Err())
+		in := &res.Inputs[i]
+		if in.Path != "-" {
+			continue
+		}
+		in.Gzip = in.Gzip || c.Gunzipped()
+		if err := c.Err(); err != nil && in.Err == "" {
+			msg := err.Error()
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				msg = "input ends unexpectedly (truncated gzip?)" // as parser says it
+			}
+			in.Err = fmt.Sprintf("read stopped after line %d: %s", in.Lines, msg)
 		}
 	}
 }

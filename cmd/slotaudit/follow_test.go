@@ -271,22 +271,24 @@ func TestFollowStdinGzip(t *testing.T) {
 		{"complete", zipped.Bytes(), exitFindings, "complete"},
 		{"cut short", zipped.Bytes()[:zipped.Len()/2], exitPartial, "partial"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var out, stderr bytes.Buffer
-			code := Main(context.Background(), []string{"audit", "--follow", "--poll", "10ms", "-"}, bytes.NewReader(tc.stream), &out, &stderr)
-			if code != tc.code {
-				t.Errorf("exit code %d, want %d (stderr: %s)", code, tc.code, stderr.String())
-			}
-			var last map[string]any
-			for v := range ndjsonLines(t, &out) {
-				last = v
-			}
-			if last["type"] != "summary" || last["status"] != tc.status {
-				t.Errorf("last line %v; want the summary, status %q", last, tc.status)
-			}
-			if want := auditFingerprints(t, bytes.NewReader(tc.stream), "-"); len(want) == 0 && tc.code == exitFindings {
-				t.Error("audit of the stream finds nothing: pick another log")
-			}
-		})
+		for _, mode := range []string{"auto", "never"} { // copied decompressed, or read by the follower
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				var out, stderr bytes.Buffer
+				code := Main(context.Background(), []string{"audit", "--follow", "--fold", mode, "--poll", "10ms", "-"}, bytes.NewReader(tc.stream), &out, &stderr)
+				if code != tc.code {
+					t.Errorf("exit code %d, want %d (stderr: %s)", code, tc.code, stderr.String())
+				}
+				var last map[string]any
+				for v := range ndjsonLines(t, &out) {
+					last = v
+				}
+				if last["type"] != "summary" || last["status"] != tc.status {
+					t.Errorf("last line %v; want the summary, status %q", last, tc.status)
+				}
+				if want := auditFingerprints(t, bytes.NewReader(tc.stream), "-"); len(want) == 0 && tc.code == exitFindings {
+					t.Error("audit of the stream finds nothing: pick another log")
+				}
+			})
+		}
 	}
 }
