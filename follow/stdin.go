@@ -25,11 +25,11 @@ type StdinCopy struct {
 	br        *bufio.Reader
 	gunzipped bool // a gzip stream, copied decompressed (set before done)
 	copied    atomic.Int64
-	mu      sync.Mutex
-	ended   bool
-	err     error
-	full    chan struct{} // signalled once, when standard input ends
-	done    chan struct{} // closed when the copy ends (or is not made)
+	mu        sync.Mutex
+	ended     bool
+	err       error
+	full      chan struct{} // signalled once, when standard input ends
+	done      chan struct{} // closed when the copy ends (or is not made)
 }
 
 // Wait waits until standard input has ended and is all copied (or is a
