@@ -95,16 +95,20 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 	if e.foldMode != "never" {
 		// a copy of what is read, to audit in bounded memory once the
 		// events are many (spoolAudit)
-		if spoolDir == "" {
+		given := spoolDir != ""
+		if !given {
 			var inMem bool
 			if spoolDir, inMem = follow.SpoolDir(); inMem {
 				e.log.Warn().Str("dir", spoolDir).Msg("the follow's copy of its inputs goes in a directory held in memory: give --spool-dir on a disk to bound the memory a large follow takes")
 			}
 		}
 		spool, err := follow.NewSpool(spoolDir)
-		if err != nil {
+		switch {
+		case err != nil && given:
+			return &usageError{fmt.Errorf("--spool-dir %s: %w", report.Escape(spoolDir), err)}
+		case err != nil:
 			e.log.Warn().Err(err).Msg("the follow cannot keep a copy of its inputs: it holds every event it reads in memory")
-		} else {
+		default:
 			e.spool = spool
 			exitSpool.Store(spool)
 			defer func() { exitSpool.Store(nil); e.dropSpool() }()

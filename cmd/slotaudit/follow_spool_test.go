@@ -205,3 +205,16 @@ func TestFollowFoldsStdin(t *testing.T) {
 		t.Errorf("the follow ended with %v, not its summary", last)
 	}
 }
+
+// TestFollowSpoolDirMissing: a --spool-dir that cannot hold the copy is a
+// usage error (exit 2), said before anything is read — not a follow that
+// quietly holds every event.
+func TestFollowSpoolDirMissing(t *testing.T) {
+	log := filepath.Join("..", "..", "testdata", "logs", "legacy-1.8.2-race-debug-tm.log")
+	missing := filepath.Join(t.TempDir(), "no", "such", "dir")
+	var out, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"audit", "--follow", "--spool-dir", missing, log}, nil, &out, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "--spool-dir") || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and the flag named", code, out.String(), stderr.String(), exitUsage)
+	}
+}
