@@ -71,17 +71,18 @@ type env struct {
 	following bool
 	follower  *parser.Follower
 	// spool: a follow's copy of its inputs (follow.Spool), which it audits
-	// the way audit does (folded when large) once spoolAudits; spooling
-	// while it does. renames names the inputs of a read after what they
-	// are copies of.
-	// spoolFutile: an audit of the spool kept every event of many (a
-	// fold refused), so the follow no longer turns to it
+	// the way audit does (folded when large) once spoolAudits — when the
+	// copies weigh spoolFrom, or the follower holds many events, unless
+	// spoolFutile (an audit of the copies kept every event of many: a fold
+	// refused); spooling while such an audit runs
 	spool       *follow.Spool
 	spoolAudits bool
-	spoolFrom   int64 // the size of the copies from which they are audited
+	spoolFrom   int64
 	spoolFutile bool
 	spooling    bool
-	renames     map[string]string
+	// renames: the paths a read reads in others' place (copies, fetches),
+	// and the names it shows them under (and sorts them as)
+	renames map[string]string
 	// stdinCopy: standard input copied into the spool, which the follower
 	// reads on as a file, or into stdinSpool, which a command that may fold
 	// reads in its place (stdinAsFile)
