@@ -63,18 +63,25 @@ type ghostSlot struct {
 }
 
 // recentEvents is a replay's event source in a stream: the event being
-// applied, and those of the steps it may look back at.
+// applied, and that of the last step, the only one apply looks back at
+// (it was a map of one entry, cleared and set at every step).
 type recentEvents struct {
-	cur    parser.EventRef
-	ev     flinklog.Event
-	byStep map[parser.EventRef]flinklog.Event
+	cur     parser.EventRef
+	ev      flinklog.Event
+	lastRef parser.EventRef // -1: none yet
+	last    flinklog.Event
 }
 
+// Event returns the event ref names, a copy for any but the current (a
+// zero event for one the stream no longer holds).
 func (s *recentEvents) Event(ref parser.EventRef) *flinklog.Event {
 	if ref == s.cur {
 		return &s.ev
 	}
-	ev := s.byStep[ref]
+	var ev flinklog.Event
+	if ref == s.lastRef {
+		ev = s.last
+	}
 	return &ev
 }
 
@@ -82,7 +89,7 @@ func (s *recentEvents) Event(ref parser.EventRef) *flinklog.Event {
 // (cfg.Probes) are compared as in a batch replay; a process with some lets
 // no allocation go (Drop says so).
 func NewReplayStream(cfg Config) *ReplayStream {
-	src := &recentEvents{cur: -1, byStep: map[parser.EventRef]flinklog.Event{}}
+	src := &recentEvents{cur: -1, lastRef: -1}
 	r := newReplay(src, nil, cfg)
 	r.Steps = nil
 	r.Indexes.sparse = true
@@ -106,8 +113,7 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 	s.prev = ref
 	// the last step's event is the only one apply looks back at
 	if len(r.Steps) > n {
-		clear(s.src.byStep)
-		s.src.byStep[ref] = *ev
+		s.src.lastRef, s.src.last = ref, *ev
 		for _, st := range r.Steps[n:] {
 			if st.alloc == 0 {
 				continue
