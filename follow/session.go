@@ -4,8 +4,11 @@
 // soon as it is proven, and its retraction when later lines disprove it.
 //
 // It does not read logs or judge them: the caller's [Session.Audit] does
-// (reading only what was appended, through parser.Follower), and the
-// caller maps an [Ending] to an exit code and handles signals.
+// (reading only what was appended, through parser.Follower, or auditing
+// a [Spool] — the package's copy of the inputs, standard input's included
+// ([StdinCopy]), kept so that a large follow can be audited folded, in
+// bounded memory), and the caller maps an [Ending] to an exit code and
+// handles signals.
 //
 // The stream is ndjson: {"type":"finding", …} per finding (the audit
 // document's finding object), {"type":"retracted","id","fingerprint","rule"}
