@@ -69,6 +69,10 @@ func SpoolDir() (dir string, inMem bool) {
 	return dir, true
 }
 
+// Free is how much the spool's file system has free, or -1 when it cannot
+// tell: a follow says so at once when what it is about to copy will not fit.
+func (s *Spool) Free() int64 { return freeBytes(s.dir) }
+
 // NewSpool makes a spool in a new temporary directory under dir.
 func NewSpool(dir string) (*Spool, error) {
 	d, err := os.MkdirTemp(dir, "slotaudit-follow-")

@@ -19,3 +19,16 @@ func TestSpoolDirInMemory(t *testing.T) {
 		t.Errorf("SpoolDir() = %s, %v, but inMemory says %v", dir, inMem, inMemory(dir))
 	}
 }
+
+// TestSpoolFree: the spool says how much its file system has free, as
+// statfs does (something, on the test's temporary directory).
+func TestSpoolFree(t *testing.T) {
+	s, err := NewSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if free := s.Free(); free <= 0 {
+		t.Errorf("Free() = %d, want the bytes free of the temporary directory's file system", free)
+	}
+}

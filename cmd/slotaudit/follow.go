@@ -110,6 +110,10 @@ func (e *env) follow(cmd *cobra.Command, paths []string, rf *readFlags, failOn s
 			e.log.Warn().Err(err).Msg("the follow cannot keep a copy of its inputs: it holds every event it reads in memory")
 		default:
 			e.spool = spool
+			if need, free := inputBytes(paths), spool.Free(); free >= 0 && need > free {
+				e.log.Warn().Str("dir", spoolDir).Int64("inputs_bytes", need).Int64("free_bytes", free).
+					Msg("the follow's copy of its inputs will not fit where it goes: give --spool-dir on a larger disk, or --fold never to hold every event in memory instead")
+			}
 			exitSpool.Store(spool)
 			defer func() { exitSpool.Store(nil); e.dropSpool() }()
 			// the copies are audited once they weigh what an audit folds
