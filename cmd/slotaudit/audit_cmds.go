@@ -138,7 +138,6 @@ func newAuditCmd(e *env) *cobra.Command {
 	var follow bool
 	e.foldMode = "auto"
 	var poll time.Duration
-	var spoolDir string
 	cmd := &cobra.Command{
 		Use:   "audit [flags] PATH...",
 		Short: "The verdict: findings with proof, summary and exit code",
@@ -197,7 +196,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 				if cmd.Flags().Changed("format") && format != "ndjson" {
 					return &usageError{fmt.Errorf("--follow writes ndjson; --format %s cannot stream", format)}
 				}
-				return e.follow(cmd, args, &rf, failOn, poll, spoolDir)
+				return e.follow(cmd, args, &rf, failOn, poll, e.spoolDir)
 			}
 			a, err := e.audit(cmd, args, &rf, failOn)
 			if a == nil || (a.NothingToJudge && !out.Machine) {
@@ -223,7 +222,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
-	cmd.Flags().StringVar(&spoolDir, "spool-dir", "", "with --follow: the directory the follow's copy of its inputs goes in (default: $TMPDIR, or /var/tmp when that is held in memory)")
+	cmd.Flags().StringVar(&e.spoolDir, "spool-dir", "", "the directory the copy of standard input goes in, and with --follow the copy of every input (default: $TMPDIR, or /var/tmp when that is held in memory)")
 	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more), always (wherever it can), never; output is the same either way")
 	return cmd
 }

@@ -338,10 +338,13 @@ func (e *env) stdinAsFile(paths []string) []string {
 	if e.foldMode == "never" || !e.foldFormat || e.following || e.stdinCopy != nil || !slices.Contains(paths, "-") {
 		return paths
 	}
-	dir, _ := follow.SpoolDir()
+	dir := e.spoolDir
+	if dir == "" {
+		dir, _ = follow.SpoolDir()
+	}
 	spool, err := follow.NewSpool(dir)
 	if err != nil {
-		e.log.Debug().Err(err).Msg("standard input is read as it comes: no copy of it can be made")
+		e.log.Warn().Err(err).Msg("standard input is read as it comes, every event held: no copy of it can be made")
 		return paths
 	}
 	c, err := spool.CopyStdin(e.stdin, true)

@@ -154,6 +154,12 @@ func TestFoldReadsStdinFromACopy(t *testing.T) {
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("%d entries left in TMPDIR", len(left))
 	}
+	// --spool-dir is where the copy goes: one that cannot hold it leaves
+	// standard input to be read as it comes, and said so
+	nowhere, log := audit("--fold", "always", "--spool-dir", filepath.Join(tmp, "no", "such", "dir"))
+	if nowhere != batch || strings.Contains(log, "model folded") || !strings.Contains(log, "no copy of it can be made") {
+		t.Errorf("with a --spool-dir that does not exist: folded %v, said %q", strings.Contains(log, "model folded"), log)
+	}
 }
 
 // firstLineDiff says where two texts first differ, by line.

@@ -80,6 +80,9 @@ type env struct {
 	spoolFrom   int64
 	spoolFutile bool
 	spooling    bool
+	// spoolDir is audit's --spool-dir: where copies of inputs go ("": the
+	// default, follow.SpoolDir)
+	spoolDir string
 	// renames: the paths a read reads in others' place (copies, fetches),
 	// and the names it shows them under (and sorts them as)
 	renames map[string]string
