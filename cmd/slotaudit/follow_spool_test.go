@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,5 +218,93 @@ func TestFollowSpoolDirMissing(t *testing.T) {
 	code := Main(context.Background(), []string{"audit", "--follow", "--spool-dir", missing, log}, nil, &out, &stderr)
 	if code != exitUsage || !strings.Contains(stderr.String(), "--spool-dir") || out.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and the flag named", code, out.String(), stderr.String(), exitUsage)
+	}
+}
+
+// followSoak is how many clusters TestFollowModesAgree follows
+// (go test ./cmd/slotaudit -run TestFollowModesAgree -follow-soak 20).
+var followSoak = flag.Int("follow-soak", 1, "clusters TestFollowModesAgree follows")
+
+// TestFollowModesAgree: a cluster's logs written in rounds — more lines
+// appended to some, a log copied aside out of sight and truncated, then
+// written on — are followed by the follower alone (--fold never) and by
+// the folded copy (--fold always): what each has told and not retracted
+// when all is written is the same.
+func TestFollowModesAgree(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(*followSoak); seed++ {
+		version := []string{"1.12.7", "1.9.3", "1.18.1"}[seed%3]
+		res, err := sim.Run(sim.Faulty(version, seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the rounds: each log's lines cut in four, written one part a
+		// round; in round 2 the logs are rotated first (copytruncate): all
+		// of them, or all but one
+		names := slices.Sorted(maps.Keys(res.Files))
+		kept := names[int(seed)%len(names)]
+		parts := map[string][]string{}
+		for _, name := range names {
+			lines := strings.SplitAfter(res.Files[name], "\n")
+			for k := range 4 {
+				parts[name] = append(parts[name], strings.Join(lines[len(lines)*k/4:len(lines)*(k+1)/4], ""))
+			}
+		}
+		live := map[string]map[string]bool{}
+		for _, mode := range []string{"never", "always"} {
+			dir := t.TempDir()
+			write := func(name, text string) {
+				f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(text)
+				f.Close()
+			}
+			for _, name := range names {
+				write(name, parts[name][0])
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			pr, pw := io.Pipe()
+			done := make(chan int, 1)
+			go func() {
+				done <- Main(ctx, []string{"audit", "--follow", "--fold", mode, "--spool-dir", t.TempDir(), "--poll", "30ms", dir}, nil, pw, io.Discard)
+				pw.Close()
+			}()
+			lines := ndjsonLines(t, pr)
+			told := map[string]bool{}
+			drain := func() {
+				untilQuiet(lines, func(v map[string]any) {
+					switch v["type"] {
+					case "finding":
+						told[v["fingerprint"].(string)] = true
+					case "retracted":
+						delete(told, v["fingerprint"].(string))
+					}
+				})
+			}
+			drain()
+			for round := 1; round < 4; round++ {
+				for _, name := range names {
+					if round == 2 && (name != kept || seed%2 == 0) {
+						if err := os.Truncate(filepath.Join(dir, name), 0); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				for _, name := range names {
+					write(name, parts[name][round])
+				}
+				drain()
+			}
+			stopFollow(cancel, lines, done)
+			live[mode] = told
+		}
+		a, b := slices.Sorted(maps.Keys(live["never"])), slices.Sorted(maps.Keys(live["always"]))
+		if len(a) == 0 {
+			t.Errorf("%s seed %d: no finding stands at the end: nothing compared", version, seed)
+		}
+		if !slices.Equal(a, b) {
+			t.Errorf("%s seed %d: the follower alone ends with %v, the folded copy with %v", version, seed, a, b)
+		}
 	}
 }
