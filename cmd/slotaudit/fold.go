@@ -350,7 +350,7 @@ func (e *env) stdinAsFile(paths []string) []string {
 	c, err := spool.CopyStdin(e.stdin, true)
 	if err != nil {
 		spool.Close()
-		e.log.Debug().Err(err).Msg("standard input is read as it comes: no copy of it can be made")
+		e.log.Warn().Err(err).Msg("standard input is read as it comes, every event held: no copy of it can be made")
 		return paths
 	}
 	c.Wait()

@@ -204,10 +204,9 @@ func (e *env) followAudit(ctx context.Context, cmd *cobra.Command, paths []strin
 			// standard input, read once, is only in the copy
 			return nil, fmt.Errorf("the follow's copy of its inputs: %w", err)
 		} else if err != nil {
+			// (in spool audits the follower was let go: a new one reads
+			// everything again)
 			e.log.Warn().Err(err).Msg("the follow can no longer keep a copy of its inputs: it reads them again and holds every event in memory")
-			if e.spoolAudits {
-				e.follower = nil // it was let go: read everything again
-			}
 			e.dropSpool()
 		}
 	}

@@ -50,15 +50,8 @@ func followThroughRotations(t *testing.T, foldMode string, switches bool) {
 	chatter := "2020-03-17 14:10:00,000 DEBUG org.apache.kafka.clients.FetchSessionHandler             - [Consumer clientId=c] fetch\n"
 	must(os.WriteFile(other, []byte(chatter), 0o644))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"audit", "--follow", "--fold", foldMode, "--log-level", "debug", "--poll", "30ms", tm, jm, filepath.Dir(other)}, nil, pw, &stderr)
-		pw.Close()
-	}()
-	lines := ndjsonLines(t, pr)
+	var stderr lockedBuffer
+	lines, stop := startFollow(t, []string{"audit", "--follow", "--fold", foldMode, "--log-level", "debug", "--poll", "30ms", tm, jm, filepath.Dir(other)}, nil, &stderr)
 	findings, retracted := map[string]bool{}, 0
 	drain := func() {
 		untilQuiet(lines, func(v map[string]any) {
@@ -107,7 +100,7 @@ func followThroughRotations(t *testing.T, foldMode string, switches bool) {
 	must(os.WriteFile(tm, []byte(strings.ReplaceAll(chatter, "14:10", "14:14")), 0o644))
 	drain()
 
-	last := stopFollow(cancel, lines, done)
+	last := stop()
 	if len(findings) != proven || retracted != 0 {
 		t.Errorf("after rotations: %d findings, %d retracted; want %d and none", len(findings), retracted, proven)
 	}
@@ -149,14 +142,7 @@ func followThroughSameSizeRewrite(t *testing.T, foldMode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"audit", "--follow", "--fold", foldMode, "--poll", "30ms", tm, jm}, nil, pw, io.Discard)
-		pw.Close()
-	}()
-	lines := ndjsonLines(t, pr)
+	lines, stop := startFollow(t, []string{"audit", "--follow", "--fold", foldMode, "--poll", "30ms", tm, jm}, nil, io.Discard)
 	live := map[string]bool{}
 	drain := func() {
 		untilQuiet(lines, func(v map[string]any) {
@@ -176,10 +162,7 @@ func followThroughSameSizeRewrite(t *testing.T, foldMode string) {
 		t.Fatal(err)
 	}
 	drain()
-	cancel()
-	for range lines {
-	}
-	<-done
+	stop()
 	for _, fp := range want {
 		if !live[fp] {
 			t.Errorf("finding %s of the rewritten content was never streamed", fp)
@@ -215,14 +198,28 @@ func untilQuiet(lines <-chan map[string]any, take func(map[string]any)) {
 	}
 }
 
-// stopFollow stops a follow (cancel), reads its ndjson to the end and
-// waits for it: the last line it wrote, nil if none.
-func stopFollow(cancel context.CancelFunc, lines <-chan map[string]any, done <-chan int) map[string]any {
-	cancel()
-	var last map[string]any
-	for v := range lines {
-		last = v
+// startFollow runs Main with args (a follow) on a goroutine, reading
+// stdin, its diagnostics to stderr: the ndjson lines it writes, and stop,
+// which ends it as a signal would, reads its lines to the end, waits for
+// it and returns the last line it wrote (nil if none).
+func startFollow(t *testing.T, args []string, stdin io.Reader, stderr io.Writer) (<-chan map[string]any, func() map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, args, stdin, pw, stderr)
+		pw.Close()
+	}()
+	lines := ndjsonLines(t, pr)
+	stop := func() map[string]any {
+		cancel()
+		var last map[string]any
+		for v := range lines {
+			last = v
+		}
+		<-done
+		return last
 	}
-	<-done
-	return last
+	return lines, stop
 }

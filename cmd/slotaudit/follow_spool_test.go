@@ -49,15 +49,8 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 			t.Fatalf("%s seed %d: the faulty cluster gave no finding", tc.version, seed)
 		}
 
-		ctx, cancel := context.WithCancel(context.Background())
-		pr, pw := io.Pipe()
 		var stderr lockedBuffer
-		done := make(chan int, 1)
-		go func() {
-			done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", spools, "--poll", "30ms", dir}, nil, pw, &stderr)
-			pw.Close()
-		}()
-		lines := ndjsonLines(t, pr)
+		lines, stop := startFollow(t, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", spools, "--poll", "30ms", dir}, nil, &stderr)
 		var told []string
 		drain := func() {
 			untilQuiet(lines, func(v map[string]any) {
@@ -104,7 +97,7 @@ func TestFollowFoldsItsCopy(t *testing.T) {
 			}
 		}
 		drain()
-		last := stopFollow(cancel, lines, done)
+		last := stop()
 		if slices.Sort(told); !slices.Equal(told, want) {
 			t.Errorf("%s seed %d: after the rotation the follow had told %v, want %v", tc.version, seed, told, want)
 		}
@@ -155,16 +148,9 @@ func TestFollowFoldsStdin(t *testing.T) {
 	want := auditFingerprints(t, bytes.NewReader(jm), tms, "-")
 	slices.Sort(want)
 
-	ctx, cancel := context.WithCancel(context.Background())
 	stdin, feed := io.Pipe()
-	pr, pw := io.Pipe()
 	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", t.TempDir(), "--poll", "30ms", tms, "-"}, stdin, pw, &stderr)
-		pw.Close()
-	}()
-	lines := ndjsonLines(t, pr)
+	lines, stop := startFollow(t, []string{"--log-level", "debug", "audit", "--follow", "--fold", "always", "--spool-dir", t.TempDir(), "--poll", "30ms", tms, "-"}, stdin, &stderr)
 	var told []string
 	atDash := 0
 	drain := func() {
@@ -192,7 +178,7 @@ func TestFollowFoldsStdin(t *testing.T) {
 	}
 	feed.Close()
 	drain()
-	last := stopFollow(cancel, lines, done)
+	last := stop()
 	slices.Sort(told)
 	if !slices.Equal(told, want) {
 		t.Errorf("the follow told %v, audit finds %v", told, want)
@@ -263,14 +249,7 @@ func TestFollowModesAgree(t *testing.T) {
 			for _, name := range names {
 				write(name, parts[name][0])
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			pr, pw := io.Pipe()
-			done := make(chan int, 1)
-			go func() {
-				done <- Main(ctx, []string{"audit", "--follow", "--fold", mode, "--spool-dir", t.TempDir(), "--poll", "30ms", dir}, nil, pw, io.Discard)
-				pw.Close()
-			}()
-			lines := ndjsonLines(t, pr)
+			lines, stop := startFollow(t, []string{"audit", "--follow", "--fold", mode, "--spool-dir", t.TempDir(), "--poll", "30ms", dir}, nil, io.Discard)
 			told := map[string]bool{}
 			drain := func() {
 				untilQuiet(lines, func(v map[string]any) {
@@ -296,7 +275,7 @@ func TestFollowModesAgree(t *testing.T) {
 				}
 				drain()
 			}
-			stopFollow(cancel, lines, done)
+			stop()
 			live[mode] = told
 		}
 		a, b := slices.Sorted(maps.Keys(live["never"])), slices.Sorted(maps.Keys(live["always"]))
