@@ -440,6 +440,9 @@ func (s *stream) flushPiece() (openJSON bool) {
 	}
 	s.finishRecord()
 	s.release()
+	// (a piece's block being filled goes to the spill now, not when it is
+	// joined: dozens of pieces wait for their join)
+	s.spill.flush()
 	return openJSON
 }
 
@@ -473,6 +476,9 @@ func (s *stream) absorb(o *stream, offset int64) {
 	// not twice; only a small piece (a follow's poll) is copied, so that a
 	// long follow does not keep a block per poll.
 	o.events.shiftLines(offset)
+	if s.spill != nil {
+		s.spill.absorb(o.spill, offset)
+	}
 	// What noteEvent read of the piece: the meta events again, in order
 	// (the last version and slot count win), and the TaskManagers the
 	// piece's RM and JM lines named, from the piece's own list (its

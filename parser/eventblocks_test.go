@@ -234,9 +234,15 @@ func TestEventStoreIndexes(t *testing.T) {
 	}
 }
 
-// TestPackedEventRoundTrip: every field of an event comes back from its
-// block as it went in.
-func TestPackedEventRoundTrip(t *testing.T) {
+// edgeEvents are events whose every field, and every way a block packs
+// it, a round trip must keep (TestPackedEventRoundTrip, the spill's).
+type edgeEvents struct {
+	all                                     []flinklog.Event
+	hexAttempt, upperAttempt, longAttempt   flinklog.Event
+	first, near, far, odd, epoch, noneWithN flinklog.Event
+}
+
+func newEdgeEvents() edgeEvents {
 	alloc, _ := flinklog.ParseID("0123456789abcdef0123456789abcdef")
 	job, _ := flinklog.ParseID("fedcba9876543210fedcba9876543210")
 	full := flinklog.Event{Pos: flinklog.Pos{File: 3, Rec: 2, Line: 1 << 40}, EndLine: 1<<40 + 5,
@@ -285,8 +291,18 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	epoch.Time = flinklog.Time{Kind: flinklog.TimeUTC}
 	noneWithN := first
 	noneWithN.Time = flinklog.Time{Kind: flinklog.TimeNone, N: first.Time.N}
-	evs := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same, hexAttempt, upperAttempt, longAttempt,
+	all := []flinklog.Event{flinklog.NewEvent(flinklog.KindJMRelease), full, away, edges, other, cause, same, hexAttempt, upperAttempt, longAttempt,
 		first, near, far, odd, epoch, noneWithN}
+	return edgeEvents{all: all, hexAttempt: hexAttempt, upperAttempt: upperAttempt, longAttempt: longAttempt,
+		first: first, near: near, far: far, odd: odd, epoch: epoch, noneWithN: noneWithN}
+}
+
+// TestPackedEventRoundTrip: every field of an event comes back from its
+// block as it went in.
+func TestPackedEventRoundTrip(t *testing.T) {
+	e := newEdgeEvents()
+	evs, hexAttempt, upperAttempt, longAttempt := e.all, e.hexAttempt, e.upperAttempt, e.longAttempt
+	first, near, far, odd, epoch, noneWithN := e.first, e.near, e.far, e.odd, e.epoch, e.noneWithN
 	for _, ev := range evs {
 		b := newEventBlock(1)
 		b.push(&ev)

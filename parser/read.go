@@ -37,6 +37,11 @@ type Result struct {
 	// fills are each input's ResourceID fills (stream.fillsRead), by its
 	// place in Inputs: what ReadAgain completes the events read again with
 	fills [][]resourceFill
+	// spill is what the read spilled its events to (Options.Spill), and
+	// spilled each input's events in it, by its place in Inputs (nil
+	// where they cannot be read back from it)
+	spill   *Spill
+	spilled []*spillLog
 	// readFrom is the path each of Files was read from, which Text reads
 	// again: a caller may rename Files for its output
 	readFrom []string
@@ -180,7 +185,7 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 		return read(paths, opts, fl)
 	}
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Path < skipped[j].Path })
-	res := &Result{Skipped: skipped, maxLine: opts.MaxLine}
+	res := &Result{Skipped: skipped, maxLine: opts.MaxLine, spill: opts.Spill}
 	total := 0
 	for _, fr := range results {
 		for _, st := range fr.streams {
@@ -247,6 +252,13 @@ func read(paths []string, opts Options, fl *Follower) (*Result, error) {
 				res.fills = append(res.fills, st.fillsRead())
 			} else {
 				res.fills = append(res.fills, nil)
+			}
+			if res.spill != nil {
+				sl := st.spill.done()
+				if dupOf != "" || sl != nil && sl.n != sum.EventCount {
+					sl = nil
+				}
+				res.spilled = append(res.spilled, sl)
 			}
 			h := &handover{base: base, fills: st.fills, fill: st.resourceFiller(), mark: st.markRuns(&pending)}
 			st.events.drain(func(blk *eventBlock) {
@@ -642,6 +654,9 @@ func (fr *fileReader) stream(name, hint, hintSrc string) *stream {
 	// the reference read keeps every text, for the tests that compare
 	// the texts read back with it
 	st.events.away = fr.reread && fr.wrapper == wrapNone && name == "" && !fr.opts.Reference
+	if st.spill != nil {
+		st.spill.away = st.events.away
+	}
 	st.classifier.SumText = st.events.away // no text made to be dropped
 	st.nameHint, st.nameHintSrc = hint, hintSrc
 	if fr.emit != nil {

@@ -55,7 +55,7 @@ func (r *Result) CanReadAgain(k int) error {
 		why = "standard input"
 	case fills == nil:
 		why = "a slot report kept by the read and repeated"
-	case r.logsIn(k) > MaxLogsReadAgain && !r.stretchesPay(k):
+	case r.logsIn(k) > MaxLogsReadAgain && !r.stretchesPay(k) && r.spilledLog(k, true) == nil:
 		why = fmt.Sprintf("one of the %d logs of a file (each read again reads the whole file, or its stretch of it: at most %d files' worth)", r.logsIn(k), MaxLogsReadAgain)
 	case r.identity == nil && in.hasTM() && (in.ResourceIDSource == "file name" || strings.HasPrefix(in.ResourceIDSource, "joined")):
 		// joinIdentities names its events from the other inputs' lines
@@ -75,8 +75,23 @@ func (r *Result) CanReadAgain(k int) error {
 // MaxLogsReadAgain is how many logs a file may hold (kubectl logs --prefix
 // of several pods, YARN's aggregation, a log-store export) for ReadAgain
 // to read each again: each is read again by reading the whole file, so a
-// fold of such a file reads it that many times a pass.
+// fold of such a file reads it that many times a pass — unless the read
+// spilled the log's events (Options.Spill), which are then decoded.
 const MaxLogsReadAgain = 8
+
+// spilledLog is input k's events in the read's spill, if they can be read
+// back for a read again that wants their texts or not: nil when they
+// cannot.
+func (r *Result) spilledLog(k int, texts bool) *spillLog {
+	if k >= len(r.spilled) {
+		return nil
+	}
+	sl := r.spilled[k]
+	if sl == nil || texts && sl.away {
+		return nil
+	}
+	return sl
+}
 
 // ReadFrom is the path input k was read from: its Path, unless it was
 // read in another's place and renamed after the read (a copy of standard
@@ -134,19 +149,33 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 	if opts.MaxRecord <= 0 {
 		opts.MaxRecord = defaultMaxRecord
 	}
-	opts.Keep, opts.Stdin, opts.Progress = nil, nil, nil
+	opts.Keep, opts.Stdin, opts.Progress, opts.Spill = nil, nil, nil, nil
 	opts.lone, opts.files, opts.noHints = true, 1, true
 	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts,
 		lean: opts.LeanReadAgain}
-	// (a file of several logs — kubectl --prefix, YARN's aggregation, a
-	// log-store export — is read again whole for each: the others' lines
-	// are read and let go)
-	e.others = r.logsIn(k) > 1
 	if !r.pending {
 		// named as the join named them (none pending: as read, for the
 		// caller to make the join from)
 		e.named = r.joinedName
 	}
+	if sl := r.spilledLog(k, opts.KeepTexts); sl != nil {
+		// decoded from the spill, as the file would be read again
+		go func() {
+			defer close(e.ch)
+			if err := sl.replay(e); err != nil {
+				e.err = err
+				return
+			}
+			if e.next != in.EventCount {
+				e.err = fmt.Errorf("read again: %s: the spill gave %d events, the read %d", in.Path, e.next, in.EventCount)
+			}
+		}()
+		return &InputReader{e: e}, nil
+	}
+	// (a file of several logs — kubectl --prefix, YARN's aggregation, a
+	// log-store export — is read again whole for each: the others' lines
+	// are read and let go)
+	e.others = r.logsIn(k) > 1
 	sp := r.stretchOf(k)
 	go func() {
 		defer close(e.ch)
@@ -386,7 +415,8 @@ func (s stoppable) Read(p []byte) (int, error) {
 // events in that order.
 func (r *Result) WithEvents(events []flinklog.Event) *Result {
 	out := &Result{Files: r.Files, Inputs: r.Inputs, Diagnostics: r.Diagnostics, Skipped: r.Skipped,
-		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf, stretches: r.stretches, stretched: r.stretched}
+		readFrom: r.readFrom, maxLine: r.maxLine, fills: r.fills, rereader: r.rereader, logsOf: r.logsOf, stretches: r.stretches, stretched: r.stretched,
+		spill: r.spill, spilled: r.spilled}
 	out.events = storeOf(events)
 	return out
 }

@@ -24,7 +24,7 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 		paths = append(paths, m...)
 	}
 	nothing := func(*flinklog.Event) bool { return false }
-	reread, refused, events := 0, 0, 0
+	reread, refused, events, spilled := 0, 0, 0, 0
 	for _, p := range paths {
 		for _, chunk := range []int{0, 4 << 10} {
 			name := filepath.Base(p)
@@ -36,12 +36,21 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 				if err != nil {
 					t.Skip(err) // what a full read refuses is not ReadAgain's to test
 				}
-				for _, keep := range []func(*flinklog.Event) bool{nil, nothing} {
-					first, err := Read([]string{p}, Options{ChunkSize: chunk, Keep: keep})
+				for round, keep := range []func(*flinklog.Event) bool{nil, nothing, nothing} {
+					// (the second time it keeps nothing, the read spills
+					// every event, and ReadAgain decodes them)
+					var sp *Spill
+					if round == 2 {
+						sp = testSpill(t)
+					}
+					first, err := Read([]string{p}, Options{ChunkSize: chunk, Keep: keep, Spill: sp})
 					if err != nil {
 						t.Fatal(err)
 					}
 					for k, in := range first.Inputs {
+						if first.spilledLog(k, false) != nil {
+							spilled++
+						}
 						// (read lean, as a fold of hundreds of inputs reads
 						// them, when it keeps nothing)
 						ir, err := first.ReadAgain(k, Options{LeanReadAgain: keep != nil})
@@ -74,10 +83,24 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("%d inputs read again (%d events), %d refused", reread, events, refused)
+	t.Logf("%d inputs read again (%d events, %d from the spill), %d refused", reread, events, spilled, refused)
 	if reread < 50 || events < 1000 {
 		t.Errorf("only %d inputs (%d events) read again", reread, events)
 	}
+	if spilled < reread/4 {
+		t.Errorf("only %d of %d inputs read again from the spill", spilled, reread)
+	}
+}
+
+// testSpill is a spill closed when the test ends.
+func testSpill(t testing.TB) *Spill {
+	t.Helper()
+	sp, err := NewSpill(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sp.Close() })
+	return sp
 }
 
 // sameAsRead fails t unless got, input in read again, are the events full
@@ -151,7 +174,8 @@ func eventsOf(res *Result, file int32) []flinklog.Event {
 // file: however many pods written pod after pod (as kubectl writes them
 // without -f), up to MaxLogsReadAgain whose lines interleave; beyond,
 // each stretch is most of the file, and ReadAgain says so rather than
-// read it that many times.
+// read it that many times — unless the read spilled its events, which it
+// then decodes for each log, however many.
 func TestReadAgainLogsOfAFile(t *testing.T) {
 	src, err := os.ReadFile("../testdata/logs/legacy-1.8.2-race-debug-tm.log")
 	if err != nil {
@@ -220,6 +244,26 @@ func TestReadAgainLogsOfAFile(t *testing.T) {
 				}
 				if len(got) == 0 {
 					t.Fatalf("log %d: no events read again", k)
+				}
+				sameAsRead(t, got, full, in)
+			}
+			// A read that spilled its events reads each log again from
+			// them, however many the file holds.
+			spilled, err := Read([]string{path}, Options{Spill: testSpill(t), Keep: func(*flinklog.Event) bool { return false }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, in := range spilled.Inputs {
+				ir, err := spilled.ReadAgain(k, Options{KeepTexts: k%2 == 0})
+				if err != nil {
+					t.Fatalf("log %d of %d, spilled: %v", k, pods, err)
+				}
+				got, err := drain(ir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if spilled.spilledLog(k, true) == nil {
+					t.Fatalf("log %d of %d: not read again from the spill", k, pods)
 				}
 				sameAsRead(t, got, full, in)
 			}

@@ -106,6 +106,12 @@ type Options struct {
 	// it from the inputs read again (a fold) and hands it back
 	// (Result.ApplyIdentities).
 	DeferIdentities bool
+	// Spill, when set, is where the read writes every event it
+	// classifies, whatever Keep keeps (see Spill): the Result's ReadAgain
+	// then decodes an input's events from it instead of parsing its file
+	// again. The caller closes it once the Result is no longer read
+	// again.
+	Spill *Spill
 	// KeepTexts: the events ReadAgain hands over carry their texts (a
 	// read lets a plain file's events' texts go, and Result.Text reads
 	// them back by position)
@@ -170,6 +176,8 @@ type record struct {
 // stream turns the lines of one logical input into records and events.
 type stream struct {
 	idx int32
+	// spill: what the stream spills (Options.Spill), nil without
+	spill *spillLog
 	// stretch: where a YARN log's lines lie in its file
 	stretch logStretch
 	opts    *Options
@@ -262,6 +270,9 @@ func newStream(idx int32, info FileInfo, opts *Options, forced *Layout, forceJSO
 	s.sum.File, s.sum.Path, s.sum.Stream = idx, info.Path, info.Stream
 	_, given := flinklog.ParseVersion(opts.FlinkVersion)
 	s.versionGiven = (given || opts.noHints) && !hintsAlways
+	if opts.Spill != nil {
+		s.spill = newSpillLog(opts.Spill)
+	}
 	return s
 }
 
@@ -779,6 +790,9 @@ func (s *stream) finishRecord() {
 		ev.Pos.File, ev.Pos.Rec = s.idx, r.rec
 		s.comps[ev.Component]++
 		s.noteEvent(&ev)
+		if s.spill != nil {
+			s.spill.add(ev)
+		}
 		switch n {
 		case 0:
 			first = ev

@@ -47,7 +47,7 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 				plain, tms, others := userParts(t, r)
 				for _, paths := range [][]string{{plain}, writeRun(t, r), tms, others} {
 					total++
-					m, first, err := foldWithFirst(paths, parser.Options{ChunkSize: *chunk})
+					m, first, err := foldWithFirst(t, paths, parser.Options{ChunkSize: *chunk})
 					if errors.Is(err, fold.ErrNotFoldable) {
 						if testing.Verbose() {
 							t.Logf("refused: %v", err)
@@ -91,10 +91,18 @@ func TestFoldAuditsAsTheBatch(t *testing.T) {
 	}
 }
 
-// foldWithFirst is fold.Build, and the first read it folded from.
-func foldWithFirst(paths []string, opts parser.Options) (*reconstruct.Model, *parser.Result, error) {
+// foldWithFirst is fold.Build, and the first read it folded from, which
+// spills its events as the command's does (parser.Options.Spill; the
+// tests that call fold.BuildNarrowed read again from the files).
+func foldWithFirst(t *testing.T, paths []string, opts parser.Options) (*reconstruct.Model, *parser.Result, error) {
+	t.Helper()
+	sp, err := parser.NewSpill(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sp.Close() })
 	fo := opts
-	fo.Keep, fo.DeferIdentities = fold.NewFirstKeep(), true
+	fo.Keep, fo.DeferIdentities, fo.Spill = fold.NewFirstKeep(), true, sp
 	first, err := parser.Read(paths, fo)
 	if err != nil {
 		return nil, nil, err
@@ -225,7 +233,7 @@ func TestFoldManyTaskManagers(t *testing.T) {
 			if _, err := RunInto(Config{Flink: "1.12.7", TaskManagers: tms, Slots: 2, Jobs: tms / 10, JobSeconds: 5, Minutes: 3, Seed: 3}, dir); err != nil {
 				t.Fatal(err)
 			}
-			m, first, err := foldWithFirst([]string{dir}, parser.Options{})
+			m, first, err := foldWithFirst(t, []string{dir}, parser.Options{})
 			if err != nil {
 				t.Fatal(err) // (refused too: it must fold)
 			}

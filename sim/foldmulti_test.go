@@ -1,13 +1,16 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/fold"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -127,5 +130,35 @@ func severalLogs(r *Result, names []string, how string) string {
 		if !more {
 			return b.String()
 		}
+	}
+}
+
+// TestFoldManyPodsInOneFile: `kubectl logs -f --prefix` of a session
+// cluster of 20 TaskManagers — 21 logs whose lines interleave in one
+// file — folds from the first read's spill and audits as the batch
+// audits it, byte for byte. Without the spill each log would be read
+// again by reading the whole file, 21 times a pass, and the fold refuses.
+func TestFoldManyPodsInOneFile(t *testing.T) {
+	r, err := Run(Config{Flink: "1.12.7", TaskManagers: 20, Slots: 2, Jobs: 6, JobSeconds: 5, Minutes: 3, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := slices.Sorted(maps.Keys(r.Files))
+	path := filepath.Join(t.TempDir(), "pods.log")
+	if err := os.WriteFile(path, []byte(severalLogs(r, names, "kubectl")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unspilled, err := parser.Read([]string{path}, parser.Options{Keep: fold.NewFirstKeep(), DeferIdentities: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unspilled.Inputs) != 21 {
+		t.Fatalf("%d logs read from the file, want 21", len(unspilled.Inputs))
+	}
+	if _, err := fold.FromFirst(unspilled, parser.Options{}); !errors.Is(err, fold.ErrNotFoldable) {
+		t.Fatalf("folded without the spill: %v", err)
+	}
+	if !foldsAsTheBatch(t, []string{path}, "20 TaskManagers' pods in one file", func(*parser.Result) {}) {
+		t.Fatal("refused with the spill")
 	}
 }

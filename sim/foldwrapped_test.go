@@ -91,7 +91,7 @@ func wrapLines(t *testing.T, text, wrapper string) string {
 // full read first).
 func foldsAsTheBatch(t *testing.T, paths []string, what string, check func(full *parser.Result)) bool {
 	t.Helper()
-	m, first, err := foldWithFirst(paths, parser.Options{})
+	m, first, err := foldWithFirst(t, paths, parser.Options{})
 	if errors.Is(err, fold.ErrNotFoldable) {
 		if testing.Verbose() {
 			t.Logf("%s: refused: %v", what, err)

@@ -222,7 +222,7 @@ not be read (it is named on stderr and in every format) and the rest held nothin
 	cmd.Flags().Bool("rules", false, "list the rules and exit")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep watching the inputs and stream findings as ndjson while they grow, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow: how often the inputs are checked for growth")
-	cmd.Flags().StringVar(&e.spoolDir, "spool-dir", "", "the directory the copy of standard input goes in, and with --follow the copy of every input (default: $TMPDIR, or /var/tmp when that is held in memory)")
+	cmd.Flags().StringVar(&e.spoolDir, "spool-dir", "", "the directory the copy of standard input goes in, a fold's spill of the events it read first (about 80 bytes an event; none by default where $TMPDIR is held in memory), and with --follow the copy of every input (default: $TMPDIR, or /var/tmp when that is held in memory)")
 	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the audit as a fold (read twice, holding only the allocations still open and those the findings need): auto (for inputs of "+foldAboveText+" and more), always (wherever it can), never; output is the same either way")
 	return cmd
 }

@@ -138,6 +138,7 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	} else {
 		first.keep, full = foldBudget()
 	}
+	first.spill = e.newSpill()
 	res, err := e.read(cmd.Context(), paths, &first)
 	if err != nil {
 		return nil, err
@@ -145,8 +146,15 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	if full() {
 		// few events: the read kept them all, and is the batch read (the
 		// TaskManagers it deferred naming are named from them)
+		e.dropSpill()
 		res.JoinIdentities()
 		return e.buildFrom(res)
+	}
+	if first.spill != nil {
+		if err := first.spill.Err(); err != nil {
+			e.log.Warn().Err(err).Msg("the fold's first read could not keep what it read: the inputs are read again from their files")
+		}
+		e.log.Debug().Int64("bytes", first.spill.Bytes()).Msg("the first read's events spilled")
 	}
 	if !hasEvidence(res) {
 		// (a follow's audit of its copies says it at the end, if ever)
@@ -193,6 +201,7 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	}
 	if errors.Is(err, fold.ErrNotFoldable) {
 		e.log.Debug().Str("why", err.Error()).Msg("fold refused: the batch model is built")
+		e.dropSpill()
 		return e.build(cmd, paths, rf)
 	}
 	if err != nil {
@@ -204,6 +213,37 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", m.AllocationCount()).
 		Int("kept", len(m.Allocations)).Int("events_kept", m.Result.Len()).Msg("model folded")
 	return m, nil
+}
+
+// newSpill makes the spill of a fold's first read (the previous fold's,
+// in a follow, is let go first), in --spool-dir or where a follow's copy
+// would go; nil when none can be made, or when it would be held in memory
+// (a tmpfs, unless --spool-dir names it: ~80 bytes an event, a bound
+// the fold keeps memory under would not hold) — the fold then reads its
+// inputs again from their files, as it did before there was a spill.
+func (e *env) newSpill() *parser.Spill {
+	e.dropSpill()
+	dir := e.spoolDir
+	if dir == "" {
+		var inMem bool
+		if dir, inMem = follow.SpoolDir(); inMem {
+			e.log.Debug().Str("dir", dir).Msg("no spill (the directory is held in memory): the fold reads its inputs again from their files")
+			return nil
+		}
+	}
+	sp, err := parser.NewSpill(dir)
+	if err != nil {
+		e.log.Debug().Err(err).Msg("no spill: the fold reads its inputs again from their files")
+		return nil
+	}
+	e.spill = sp
+	return sp
+}
+
+// dropSpill lets the spill go: nothing reads it again.
+func (e *env) dropSpill() {
+	_ = e.spill.Close()
+	e.spill = nil
 }
 
 // foldNarrow is what a fold keeps for the output's filter besides what

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/follow"
 	"github.com/slotaudit/slotaudit/sim"
 )
 
@@ -171,4 +174,68 @@ func firstLineDiff(a, b string) string {
 		}
 	}
 	return fmt.Sprintf("%d lines, then %d", len(al), len(bl))
+}
+
+// TestFoldSpillsItsFirstRead: a fold's first read spills its events, and
+// its reads again decode them — so `kubectl logs -f --prefix` of a
+// cluster of 20 TaskManagers, 21 logs whose lines interleave in one file
+// (each read again by reading the whole file, 21 times a pass, the fold
+// refuses), folds, says what the batch says, and leaves nothing in its
+// --spool-dir. Where TMPDIR is held in memory, and no --spool-dir is
+// given, there is no spill (it would be memory the fold is there to
+// save): the batch, said so.
+func TestFoldSpillsItsFirstRead(t *testing.T) {
+	res, err := sim.Run(sim.Config{Flink: "1.12.7", TaskManagers: 20, Slots: 2, Jobs: 6, JobSeconds: 5, Minutes: 3, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	names := slices.Sorted(maps.Keys(res.Files))
+	lines := map[string][]string{}
+	for _, name := range names {
+		lines[name] = strings.Split(strings.TrimSuffix(res.Files[name], "\n"), "\n")
+	}
+	for i := 0; ; i++ {
+		more := false
+		for _, name := range names {
+			if i < len(lines[name]) {
+				more = true
+				fmt.Fprintf(&b, "[pod/flink-%s/flink-main-container] %s\n", strings.TrimSuffix(name, ".log"), lines[name][i])
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	path := filepath.Join(t.TempDir(), "pods.log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	audit := func(tmp string, args ...string) (string, string) {
+		t.Setenv("TMPDIR", tmp)
+		var out, errOut bytes.Buffer
+		Main(context.Background(), append([]string{"--log-level", "debug", "audit", "--format", "json"}, append(args, path)...), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String()
+	}
+	tmp := t.TempDir()
+	batch, _ := audit(tmp, "--fold", "never")
+	// (--spool-dir: the spill goes there even if TMPDIR is a tmpfs)
+	folded, log := audit(tmp, "--fold", "always", "--spool-dir", tmp)
+	if !strings.Contains(log, "model folded") || !strings.Contains(log, "events spilled") {
+		t.Fatalf("21 pods in one file did not fold from the spill:\n%s", log)
+	}
+	if folded != batch {
+		t.Errorf("the fold says otherwise than the batch: %s", firstLineDiff(folded, batch))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("%d entries left in TMPDIR", len(left))
+	}
+	t.Setenv("TMPDIR", "/dev/shm")
+	if _, inMem := follow.SpoolDir(); !inMem {
+		t.Skip("no tmpfs at /dev/shm here")
+	}
+	inMem, log := audit("/dev/shm", "--fold", "always")
+	if inMem != batch || !strings.Contains(log, "no spill (the directory is held in memory)") || !strings.Contains(log, "fold refused") {
+		t.Errorf("with TMPDIR held in memory: folded %v, said %q", strings.Contains(log, "model folded"), log)
+	}
 }

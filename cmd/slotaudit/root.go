@@ -94,6 +94,10 @@ type env struct {
 	// live: the log stores fetched before the read, for a command that may
 	// fold (fetchFirst); removed when the command ends
 	live *liveInputs
+	// spill: the events of the fold's first read, which its reads again
+	// decode (parser.Options.Spill); closed when the command ends, or
+	// when a follow's next audit makes its own
+	spill *parser.Spill
 	// what the last read of a follow that found no evidence yet read
 	unjudged []parser.InputSummary
 	// guard ends the run before it runs out of memory (see memguard.go)
@@ -157,6 +161,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		_ = e.stdinSpool.Close()
 	}
 	e.live.cleanup()
+	_ = e.spill.Close()
 	if e.guard != nil {
 		e.guard.stop()
 	}
@@ -354,6 +359,9 @@ type readFlags struct {
 	// to name TaskManagers from other components' lines (a fold names
 	// them: parser.Options.DeferIdentities)
 	deferIdentities bool
+	// spill: where the read spills every event (a fold's first read:
+	// parser.Options.Spill)
+	spill *parser.Spill
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
@@ -388,7 +396,7 @@ func (e *env) read(ctx context.Context, paths []string, f *readFlags) (*parser.R
 	} else {
 		counter, prog := e.readProgress(paths)
 		opts.Progress = counter
-		opts.Keep, opts.DeferIdentities = f.keep, f.deferIdentities
+		opts.Keep, opts.DeferIdentities, opts.Spill = f.keep, f.deferIdentities, f.spill
 		began := time.Now()
 		res, err = parser.Read(paths, opts)
 		prog.stop()
