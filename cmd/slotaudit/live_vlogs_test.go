@@ -16,6 +16,7 @@ import (
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/logstore/vlogstest"
+	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/sim"
 )
 
@@ -96,11 +97,15 @@ func loadIncident(t *testing.T) *vlogsIncident {
 	return inc
 }
 
-// infoCluster is a faulty 1.12.7 cluster logged at INFO (no slot reports,
-// which a fold refuses), a stream a log, in the namespace flink-info.
+// infoCluster is a faulty 1.12.7 cluster of 12 TaskManagers logged at
+// INFO (no slot reports, which a fold refuses), a stream a log (13: more
+// than a read of the whole export for each may read), in the namespace
+// flink-info.
 func infoCluster(t *testing.T) []vlogstest.Stream {
 	t.Helper()
-	res, err := sim.Run(sim.Faulty("1.12.7", 7))
+	cfg := sim.Faulty("1.12.7", 7)
+	cfg.TaskManagers = 12
+	res, err := sim.Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,8 +251,9 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	}
 	// A fold reads the fetched records again: they are fetched before the
 	// fold decides and kept until the command ends. The simulated 1.12.7
-	// cluster alone (INFO: no slot reports, which a fold refuses) folds,
-	// with the batch's findings and inputs.
+	// cluster alone (INFO: no slot reports, which a fold refuses; 13
+	// streams, each read again from the first read's spill) folds, with
+	// the batch's findings and inputs.
 	sim := []string{source, "--query", `{namespace="flink-info"}`, "--since", "2020-01-01T00:00", "--until", "2022-01-01T00:00"}
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -255,6 +261,9 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	folded, foldLog, foldCode := runAudit(t, append([]string{"--fold", "always", "--log-level", "debug"}, sim...)...)
 	if !strings.Contains(foldLog, "model folded") {
 		t.Errorf("the fetch was not folded (--fold always): exit %d, %+v\n%s", foldCode, folded.Inputs, foldLog)
+	}
+	if len(folded.Inputs) <= parser.MaxLogsReadAgain {
+		t.Errorf("the fetch holds %d logs, want more than %d", len(folded.Inputs), parser.MaxLogsReadAgain)
 	}
 	if a, b := findingsOf(folded), findingsOf(batch); len(b) == 0 || foldCode != batchCode || !slices.Equal(a, b) || len(folded.Inputs) != len(batch.Inputs) {
 		t.Errorf("the fetch folded: exit %d, %d inputs, findings\n%s\nthe batch: exit %d, %d inputs,\n%s", foldCode, len(folded.Inputs), strings.Join(a, "\n"), batchCode, len(batch.Inputs), strings.Join(b, "\n"))
