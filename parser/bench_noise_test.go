@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 	"github.com/slotaudit/slotaudit/sim"
 )
@@ -98,3 +99,55 @@ func BenchmarkReadSessionTM(b *testing.B) {
 // BenchmarkReadSessionJM: the JobManager and ResourceManager of that
 // session cluster.
 func BenchmarkReadSessionJM(b *testing.B) { benchReadFile(b, sessionClusterLog(b, "jobmanager.log")) }
+
+// BenchmarkReadAgainSessionJM: the session cluster's JobManager read again
+// as a fold reads it for its skew and its fold: from the file (parsed
+// again), or from the first read's spill (decoded).
+func BenchmarkReadAgainSessionJM(b *testing.B) {
+	path := sessionClusterLog(b, "jobmanager.log")
+	info, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, from := range []string{"file", "spill"} {
+		b.Run(from, func(b *testing.B) {
+			opts := parser.Options{Keep: func(*flinklog.Event) bool { return false }}
+			if from == "spill" {
+				sp, err := parser.NewSpill(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer sp.Close()
+				opts.Spill = sp
+			}
+			first, err := parser.Read([]string{path}, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(info.Size())
+			b.ReportAllocs()
+			events := 0
+			for b.Loop() {
+				ir, err := first.ReadAgain(0, parser.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				events = 0
+				for {
+					batch, err := ir.Next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if batch == nil {
+						break
+					}
+					events += len(batch)
+				}
+			}
+			if events != first.Inputs[0].EventCount {
+				b.Fatalf("%d events read again, the read counted %d", events, first.Inputs[0].EventCount)
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
