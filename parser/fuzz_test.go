@@ -231,6 +231,21 @@ func FuzzChunkedRead(f *testing.F) {
 				t.Fatalf("read again: %d events, the read in pieces %d, or they differ", len(again), len(want))
 			}
 		})
+		// and after that read spilled its events: decoded, the same
+		sp, err := NewSpill(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sp.Close()
+		spilled, err := Read([]string{p}, Options{ChunkSize: 1 << 10, MaxLine: 4096, MaxRecord: 8192, Workers: 1, Keep: keep, Spill: sp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eachReadAgain(t, spilled, Options{MaxLine: 4096, MaxRecord: 8192}, func(in InputSummary, again []flinklog.Event) {
+			if want := eventsOf(got, in.File); !reflect.DeepEqual(again, want) && len(again)+len(want) > 0 {
+				t.Fatalf("read again from the spill: %d events, the read in pieces %d, or they differ", len(again), len(want))
+			}
+		})
 	})
 }
 
