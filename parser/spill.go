@@ -27,13 +27,17 @@ import (
 // full disk).
 
 // Spill is the file a read (Options.Spill) writes its events to. It is
-// unlinked at once: the space goes back when it is closed, or when the
-// process ends however it ends. Safe for concurrent use.
+// unlinked at once (where a file can be while it is open): the space goes
+// back when it is closed, or when the process ends however it ends. Safe
+// for concurrent use.
 type Spill struct {
 	mu   sync.Mutex
 	f    *os.File
 	size int64
 	err  error
+	// name: the file, where it could not be unlinked while open (not
+	// on Linux): removed by Close
+	name string
 }
 
 // NewSpill makes a spill in dir (os.TempDir when empty).
@@ -42,11 +46,11 @@ func NewSpill(dir string) (*Spill, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Remove(f.Name()); err != nil {
-		_ = f.Close()
-		return nil, err
+	sp := &Spill{f: f}
+	if os.Remove(f.Name()) != nil {
+		sp.name = f.Name()
 	}
-	return &Spill{f: f}, nil
+	return sp, nil
 }
 
 // Close lets the spill's file go; the reads again of a Result read with it
@@ -64,6 +68,11 @@ func (s *Spill) Close() error {
 	s.f = nil
 	if s.err == nil {
 		s.err = errSpillClosed
+	}
+	if s.name != "" {
+		if rerr := os.Remove(s.name); err == nil {
+			err = rerr
+		}
 	}
 	return err
 }
