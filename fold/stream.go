@@ -338,7 +338,8 @@ func BuildNarrowed(paths []string, opts parser.Options, n Narrow) (*reconstruct.
 func NewFirstKeep() func(*flinklog.Event) bool {
 	var sampled atomic.Int64
 	return func(ev *flinklog.Event) bool {
-		return firstKinds[ev.Kind] || skewKind[ev.Kind] && sampled.Add(1) <= skewSample
+		// (the count is only read once the sample is full: see foldBudget)
+		return firstKinds[ev.Kind] || skewKind[ev.Kind] && sampled.Load() < skewSample && sampled.Add(1) <= skewSample
 	}
 }
 

@@ -92,7 +92,13 @@ func liveHeap() uint64 {
 func foldBudget() (keep func(*flinklog.Event) bool, full func() bool) {
 	var n atomic.Int64
 	firstKeep := fold.NewFirstKeep()
-	keep = func(ev *flinklog.Event) bool { return n.Add(1) <= foldEvents || firstKeep(ev) }
+	keep = func(ev *flinklog.Event) bool {
+		// (looked at before it is counted: once past the budget the count
+		// is only read — an add for every event of the read, from every
+		// core, was 4 % of an allocation-dense first read, the cores
+		// taking the counter's cache line from each other)
+		return n.Load() <= foldEvents && n.Add(1) <= foldEvents || firstKeep(ev)
+	}
 	full = func() bool { return n.Load() <= foldEvents }
 	return keep, full
 }
