@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -93,7 +94,7 @@ type SkewStream struct {
 	waiting map[skewKey][]receipt
 	// activated: the inputs whose first activation of an AllocationID has
 	// been joined, while its request is held
-	activated map[skewKey]map[int32]bool
+	activated map[skewKey][]int32
 	// the requests and the receipts waiting, in the order they came, to
 	// let go of when they leave the window
 	sentQ, waitQ []queued
@@ -122,7 +123,7 @@ type queued struct {
 // NewSkewStream starts an estimate; keys is about how many requests the
 // read holds (a bound: the filter of stopped keys is sized by it).
 func NewSkewStream(keys int) *SkewStream {
-	return &SkewStream{sent: map[skewKey]*sentAt{}, waiting: map[skewKey][]receipt{}, activated: map[skewKey]map[int32]bool{},
+	return &SkewStream{sent: map[skewKey]*sentAt{}, waiting: map[skewKey][]receipt{}, activated: map[skewKey][]int32{},
 		best: map[int32]Skew{}, at: map[int32][2]flinklog.Pos{}, bound: map[int32]int64{}, unsure: map[int32]Skew{},
 		stopped: newBloom(keys), leftSent: newBloom(keys), leftActivated: newBloom(keys)}
 }
@@ -215,16 +216,14 @@ func (s *SkewStream) join(k skewKey, sa *sentAt, r receipt) {
 	if k.space == keyMatched {
 		// only an input's first activation of the AllocationID counts
 		// (receipts come in each input's line order)
+		// (the inputs as a list: one or two each, and a map made for
+		// every AllocationID was most of the estimate's garbage)
 		seen := s.activated[k]
-		if seen[r.file] {
+		if slices.Contains(seen, r.file) {
 			return
 		}
-		if seen == nil {
-			seen = map[int32]bool{}
-			s.activated[k] = seen
-		}
-		seen[r.file] = true
-		unsure = unsure || s.leftActivated.has(activatedKey(k, r.file))
+		s.activated[k] = append(seen, r.file)
+		unsure = unsure || s.leftActivated.hasActivated(k, r.file)
 	}
 	sa.joined = true
 	if sa.file == r.file || sa.t.Kind != r.t.Kind {
@@ -243,13 +242,6 @@ func (s *SkewStream) join(k skewKey, sa *sentAt, r receipt) {
 	}
 }
 
-// activatedKey is the key of an input's activations of an AllocationID
-// among those let go.
-func activatedKey(k skewKey, file int32) skewKey {
-	k.text = string([]byte{byte(file), byte(file >> 8), byte(file >> 16), byte(file >> 24)})
-	return k
-}
-
 // leave lets go of the requests and the receipts older than the window.
 func (s *SkewStream) leave() {
 	n := 0
@@ -257,8 +249,8 @@ func (s *SkewStream) leave() {
 		k := s.sentQ[n].key
 		delete(s.sent, k)
 		s.leftSent.add(k)
-		for file := range s.activated[k] {
-			s.leftActivated.add(activatedKey(k, file))
+		for _, file := range s.activated[k] {
+			s.leftActivated.addActivated(k, file)
 		}
 		delete(s.activated, k)
 		s.evictions++
@@ -359,27 +351,61 @@ func (b *bloom) place(h uint64) uint64 {
 }
 
 func (b *bloom) hashes(k skewKey) (uint64, uint64) {
-	id := k.id.Bytes()
-	x := binary.LittleEndian.Uint64(id[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(id[8:])*0xc2b2ae3d27d4eb4f ^ uint64(k.space)*0x165667b19e3779f9
+	x := keyHash(k)
 	for i := 0; i < len(k.text); i++ { // FNV-1a over an attempt's text
 		x = (x ^ uint64(k.text[i])) * 0x100000001b3
 	}
+	return mixHash(x)
+}
+
+// keyHash is the part of a key's hash its ID and space give.
+func keyHash(k skewKey) uint64 {
+	id := k.id.Bytes()
+	return binary.LittleEndian.Uint64(id[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(id[8:])*0xc2b2ae3d27d4eb4f ^ uint64(k.space)*0x165667b19e3779f9
+}
+
+func mixHash(x uint64) (uint64, uint64) {
 	x ^= x >> 29
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 32
 	return x, x>>32 | x<<32 | 1
 }
 
+// activatedHashes are the hashes of an input's activations of an
+// AllocationID (k, whose text is empty) among those let go: k's with the
+// input's four bytes as its text, made without making the text.
+func activatedHashes(k skewKey, file int32) (uint64, uint64) {
+	x := keyHash(k)
+	for _, c := range [4]byte{byte(file), byte(file >> 8), byte(file >> 16), byte(file >> 24)} {
+		x = (x ^ uint64(c)) * 0x100000001b3
+	}
+	return mixHash(x)
+}
+
 func (b *bloom) add(k skewKey) {
 	x, y := b.hashes(k)
+	b.addHashes(x, y)
+}
+
+func (b *bloom) has(k skewKey) bool {
+	x, y := b.hashes(k)
+	return b.hasHashes(x, y)
+}
+
+func (b *bloom) addActivated(k skewKey, file int32) { b.addHashes(activatedHashes(k, file)) }
+
+func (b *bloom) hasActivated(k skewKey, file int32) bool {
+	return b.hasHashes(activatedHashes(k, file))
+}
+
+func (b *bloom) addHashes(x, y uint64) {
 	for i := range uint64(8) {
 		p := b.place(x + i*y)
 		b.bits[p/64] |= 1 << (p % 64)
 	}
 }
 
-func (b *bloom) has(k skewKey) bool {
-	x, y := b.hashes(k)
+func (b *bloom) hasHashes(x, y uint64) bool {
 	for i := range uint64(8) {
 		p := b.place(x + i*y)
 		if b.bits[p/64]&(1<<(p%64)) == 0 {
