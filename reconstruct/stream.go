@@ -86,6 +86,11 @@ type mergedInput struct {
 	at     int
 	ref    parser.EventRef // the head's ref in the read that kept everything
 	offset int64           // the input's skew
+	// the kind of the last head and its protocolRank
+	kind    flinklog.Kind
+	kindSet bool
+	rank    int
+	ranked  bool
 }
 
 // ErrNotMergeable says that the inputs cannot be merged as they are read
@@ -252,8 +257,13 @@ func (m *Merged) fill(h int) (bool, error) {
 func (m *Merged) head(h int) mergeHead {
 	in := &m.inputs[h]
 	ev := &in.batch[in.at]
-	rank, ranked := protocolRank[ev.Kind]
-	return mergeHead{t: ev.Time.N + in.offset, rank: rank, ranked: ranked}
+	if ev.Kind != in.kind || !in.kindSet {
+		// (an input's lines come in runs of a kind or two: the rank is
+		// looked up when the kind changes, not for every head)
+		in.kind, in.kindSet = ev.Kind, true
+		in.rank, in.ranked = protocolRank[ev.Kind]
+	}
+	return mergeHead{t: ev.Time.N + in.offset, rank: in.rank, ranked: in.ranked}
 }
 
 // Next returns the next event in the merged order, its ref and its rank
