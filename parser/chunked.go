@@ -80,6 +80,7 @@ func readFileChunked(path string, opts *Options, forced *Layout, forceJSON bool)
 	}
 	merged := rr.s
 	merged.finish()
+	merged.spill.flush()
 	merged.sum.Wrapper = c.wrapper
 	// The content key is left to Read, which hashes the file only when
 	// another input has its size: hashing here read every byte twice.

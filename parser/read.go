@@ -622,6 +622,10 @@ func (fr *fileReader) finishFile(lines int64, readErr error) {
 		st.finish()
 		st.sum.Wrapper = fr.wrapper
 		st.sum.Gzip = fr.gz
+		// (its block being filled goes to the spill as the file ends, not
+		// when the read does: a directory of hundreds of logs held one
+		// open block each, and its index, until then)
+		st.spill.flush()
 	}
 	if readErr != nil {
 		msg := readErr.Error()
