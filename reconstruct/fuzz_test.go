@@ -1,9 +1,13 @@
 package reconstruct
 
 import (
+	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/parser"
 )
 
 // FuzzReplay drives both slot tables with arbitrary sequences of
@@ -18,39 +22,7 @@ func FuzzReplay(f *testing.F) {
 		if len(ops) > 400 {
 			ops = ops[:400]
 		}
-		ids := []string{"8c9d5f0e3a1b4c2d9e8f7a6b5c4d3e2f", "4d281fc2b655ae175b84d7592d68df69", "96d6a9d2c1ebb6a838c37a83a6372c1b", "3efcec47613ad2bb7f461d431324a64a"}
-		job, _ := flinklog.ParseID("f9743e6b86a8c4a8dfb0bfa20b9a86ad")
-		var evs []flinklog.Event
-		var probes []Probe
-		for k := 0; k+1 < len(ops); k += 2 {
-			a, _ := flinklog.ParseID(ids[ops[k+1]%4])
-			idx := int(ops[k+1]/4) % 8
-			ev := flinklog.Event{Pos: flinklog.Pos{Line: int64(len(evs) + 1)}, Time: flinklog.Time{Kind: flinklog.TimeLocal, N: int64(len(evs)) * 1e9},
-				Component: flinklog.ComponentTM, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
-			switch ops[k] % 9 {
-			case 0:
-				ev.Kind = flinklog.KindTMSlotRequest
-			case 1:
-				ev.Kind = flinklog.KindTMAllocated
-			case 2:
-				ev.Kind, ev.SlotIndex, ev.SlotState = flinklog.KindTMFree, idx, "ALLOCATED"
-			case 3:
-				ev.Kind = flinklog.KindTMActivate
-			case 4:
-				ev.Kind = flinklog.KindTaskNoSlot
-			case 5:
-				ev.Kind, ev.SlotIndex, ev.Reason = flinklog.KindTMAllocRefused, idx, "allocation id already allocated in another slot"
-			case 6:
-				ev.Kind, ev.SlotIndex, ev.RequestedIndex = flinklog.KindTMAllocExists, idx, (idx+1)%8
-			case 7:
-				ev.Kind = flinklog.KindTMFreeUnknown
-			case 8:
-				ev.Kind, ev.Alloc = flinklog.KindTMJMClose, flinklog.ID{}
-				probes = append(probes, Probe{At: ev.Time, Window: ReportWindow, Pos: ev.Pos,
-					Slots: []flinklog.SlotStatus{{Index: idx, Alloc: a, Job: job}}})
-			}
-			evs = append(evs, ev)
-		}
+		evs, probes := fuzzedProcess(ops)
 		r := ReplayTM(evs, Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: ProbeList(probes)})
 		fixed := r.Tables[Fixed]
 		seen := map[flinklog.ID]bool{}
@@ -77,4 +49,109 @@ func FuzzReplay(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzedProcess makes a TaskManager process's events of ops, each byte
+// pair an operation on one of four AllocationIDs, and slot reports (Config.Probes)
+// among them, a second apart.
+func fuzzedProcess(ops []byte) ([]flinklog.Event, []Probe) {
+	ids := []string{"8c9d5f0e3a1b4c2d9e8f7a6b5c4d3e2f", "4d281fc2b655ae175b84d7592d68df69", "96d6a9d2c1ebb6a838c37a83a6372c1b", "3efcec47613ad2bb7f461d431324a64a"}
+	job, _ := flinklog.ParseID("f9743e6b86a8c4a8dfb0bfa20b9a86ad")
+	var evs []flinklog.Event
+	var probes []Probe
+	for k := 0; k+1 < len(ops); k += 2 {
+		a, _ := flinklog.ParseID(ids[ops[k+1]%4])
+		idx := int(ops[k+1]/4) % 8
+		ev := flinklog.Event{Pos: flinklog.Pos{Line: int64(len(evs) + 1)}, Time: flinklog.Time{Kind: flinklog.TimeLocal, N: int64(len(evs)) * 1e9},
+			Component: flinklog.ComponentTM, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
+		switch ops[k] % 9 {
+		case 0:
+			ev.Kind = flinklog.KindTMSlotRequest
+		case 1:
+			ev.Kind = flinklog.KindTMAllocated
+		case 2:
+			ev.Kind, ev.SlotIndex, ev.SlotState = flinklog.KindTMFree, idx, "ALLOCATED"
+		case 3:
+			ev.Kind = flinklog.KindTMActivate
+		case 4:
+			ev.Kind = flinklog.KindTaskNoSlot
+		case 5:
+			ev.Kind, ev.SlotIndex, ev.Reason = flinklog.KindTMAllocRefused, idx, "allocation id already allocated in another slot"
+		case 6:
+			ev.Kind, ev.SlotIndex, ev.RequestedIndex = flinklog.KindTMAllocExists, idx, (idx+1)%8
+		case 7:
+			ev.Kind = flinklog.KindTMFreeUnknown
+		case 8:
+			ev.Kind, ev.Alloc = flinklog.KindTMJMClose, flinklog.ID{}
+			probes = append(probes, Probe{At: ev.Time, Window: ReportWindow, Pos: ev.Pos,
+				Slots: []flinklog.SlotStatus{{Index: idx, Alloc: a, Job: job}}})
+		}
+		evs = append(evs, ev)
+	}
+	return evs, probes
+}
+
+// FuzzStreamedReports: a stream that takes the slot reports as they come
+// (ReplayStream.TakeReports), each handed over late after its time, and
+// lets go of every allocation once it can after its last event, either
+// says why it cannot give the batch replay (Err) or gives it: the batch
+// replay of the same events and reports without the steps of the
+// allocations it let go, with the same checks, indexes and conflicts.
+func FuzzStreamedReports(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 1, 8, 1, 3, 1, 8, 1, 2, 1, 8, 1}, uint8(4), true, uint8(0))
+	f.Add([]byte{0, 1, 1, 1, 0, 2, 1, 2, 8, 2, 2, 1, 8, 2, 2, 2, 8, 1}, uint8(3), false, uint8(3))
+	// an AllocationID sent to two slots, reported before and after one is freed
+	f.Add([]byte{0, 1, 1, 1, 1, 1, 8, 1, 8, 5, 2, 9, 8, 1, 8, 5}, uint8(4), true, uint8(1))
+	f.Fuzz(checkStreamedReports)
+}
+
+// checkStreamedReports is FuzzStreamedReports's check of one process.
+func checkStreamedReports(t *testing.T, ops []byte, slots uint8, fromStart bool, lateBy uint8) {
+	{
+		if len(ops) > 400 {
+			ops = ops[:400]
+		}
+		evs, probes := fuzzedProcess(ops)
+		cfg := Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: ProbeList(probes)}
+		batch := ReplayTM(evs, cfg)
+		last := map[flinklog.ID]int{}
+		for k, ev := range evs {
+			if ev.Alloc.IsSet() {
+				last[ev.Alloc] = k
+			}
+		}
+		late := int64(lateBy%16) * int64(time.Second) / 2
+		cfg.Probes = nil
+		s := NewReplayStream(cfg)
+		s.TakeReports()
+		next := 0
+		addReports := func(upTo flinklog.Time) {
+			for ; next < len(probes); next++ {
+				if upTo.Kind != flinklog.TimeNone && upTo.N <= probes[next].At.N+late {
+					return
+				}
+				s.AddReport(parser.EventRef(-1-next), probes[next])
+			}
+		}
+		gone := map[flinklog.ID]bool{}
+		var again []flinklog.ID
+		for k := range evs {
+			addReports(evs[k].Time)
+			s.Add(parser.EventRef(k), &evs[k])
+			if id := evs[k].Alloc; id.IsSet() && last[id] == k {
+				again = append(again, id)
+			}
+			again = slices.DeleteFunc(again, func(id flinklog.ID) bool {
+				gone[id] = s.Drop(id)
+				return gone[id]
+			})
+		}
+		addReports(flinklog.Time{})
+		got := s.Finish()
+		if err := s.Err(); err != nil {
+			return // (said why; the fold then builds the batch model)
+		}
+		want := batch.without(func(st Step) bool { return st.alloc != 0 && gone[batch.allocs[st.alloc]] })
+		sameReplay(t, fmt.Sprintf("reports %v late", time.Duration(late)), got, want)
+	}
 }

@@ -208,6 +208,11 @@ type Replay struct {
 	// theirs, on counterWitness's evidence (DynamicCounter)
 	counterApplied bool
 	counterWitness flinklog.Pos
+	// provisional are the slots whose index a stream's slot report
+	// settled before a line that may print it (see streamreports.go);
+	// streamErr is why such a stream cannot give the batch's replay
+	provisional map[int]bool
+	streamErr   *StreamError
 }
 
 // snapshot is both tables as they stood after event After (-1: before any).
@@ -592,6 +597,16 @@ func (r *Replay) resolve(key, idx int, src IndexSource, how string, pos flinklog
 		return
 	}
 	info := r.Indexes.At(key)
+	if r.provisional[key] && how != "slot report" {
+		// a stream's report settled it before this line: the batch has
+		// this line's (and no report settles a known index)
+		delete(r.provisional, key)
+		if src == IndexObserved && info.Index == idx {
+			r.Indexes.Set(key, IndexInfo{Index: idx, Source: src, How: how, Pos: pos})
+			return
+		}
+		r.failStream("a line prints another index for a slot than a slot report settled before it", pos)
+	}
 	switch {
 	case info.Index < 0 || info.Source < src:
 		r.Indexes.Set(key, IndexInfo{Index: idx, Source: src, How: how, Pos: pos})

@@ -33,6 +33,11 @@ type ReplayStream struct {
 	// compaction (DropEvent)
 	goneEvents map[parser.EventRef]bool
 	added      int // where the steps the last Add made begin in Steps
+	// rep are the slot reports taken as they come (TakeReports), and
+	// lastStep the number of each allocation's last step (Replay.stepNo),
+	// for a report's states that may still hold its slots
+	rep      *streamReports
+	lastStep map[flinklog.ID]int
 }
 
 // compactAt is the least number of dropped allocations' steps a compaction
@@ -105,7 +110,11 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 		return
 	}
 	r := s.r
-	r.takeSnapshots(ev.Time, int(s.prev))
+	if s.rep != nil {
+		s.reportLine(ev.Time, s.prev)
+	} else {
+		r.takeSnapshots(ev.Time, int(s.prev))
+	}
 	s.src.cur, s.src.ev = ref, *ev
 	n := len(r.Steps)
 	s.added = n
@@ -114,12 +123,15 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 	// the last step's event is the only one apply looks back at
 	if len(r.Steps) > n {
 		s.src.lastRef, s.src.last = ref, *ev
-		for _, st := range r.Steps[n:] {
+		for j, st := range r.Steps[n:] {
 			if st.alloc == 0 {
 				continue
 			}
 			id := r.allocs[st.alloc]
 			s.stepsOf[id]++
+			if s.rep != nil {
+				s.lastStep[id] = r.removed + n + j
+			}
 			for _, k := range st.Slot {
 				if k < 0 && !slices.Contains(s.keys[id], int(k)) {
 					s.keys[id] = append(s.keys[id], int(k))
@@ -179,6 +191,9 @@ func (s *ReplayStream) maybeCompact() {
 func (s *ReplayStream) CanDrop(id flinklog.ID) bool {
 	r := s.r
 	if r.cfg.Probes.Len() > 0 || s.gone[id] {
+		return false
+	}
+	if s.rep != nil && s.keepsSlotsOf(id, s.lastStep[id]) {
 		return false
 	}
 	for _, t := range r.Tables {
@@ -284,6 +299,7 @@ func (s *ReplayStream) compact() {
 			f.ghosts = append(f.ghosts, ghostSlot{key: key, info: info, life: r.life[key]})
 		}
 		r.Indexes.Delete(key)
+		delete(r.provisional, key)
 		delete(r.life, key)
 		delete(r.request, key)
 		delete(r.refused, key)
@@ -295,6 +311,7 @@ func (s *ReplayStream) compact() {
 		delete(r.lastReq, id)
 		delete(s.stepsOf, id)
 		delete(s.keys, id)
+		delete(s.lastStep, id)
 	}
 	r.allocs = live
 	r.allocAt = make(map[flinklog.ID]int32, len(live))
@@ -334,7 +351,11 @@ func (s *ReplayStream) trimGhosts() {
 // replay of the same events gives without the dropped allocations' steps.
 func (s *ReplayStream) Finish() *Replay {
 	r := s.r
-	r.takeSnapshots(flinklog.Time{}, int(s.prev))
+	if s.rep != nil {
+		s.finishReports(s.prev)
+	} else {
+		r.takeSnapshots(flinklog.Time{}, int(s.prev))
+	}
 	s.compact()
 	// the ghosts stand beside the slots still held, for the only-index-left
 	// inference
@@ -346,6 +367,9 @@ func (s *ReplayStream) Finish() *Replay {
 	r.inferDynamicCounter()
 	r.inferOnlyIndexLeft()
 	r.compareReports()
+	if s.rep != nil {
+		s.compareRest()
+	}
 	for _, g := range r.folded.ghosts {
 		r.Indexes.Delete(g.key)
 		delete(r.life, g.key)

@@ -1,10 +1,12 @@
 package reconstruct
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -49,18 +51,55 @@ func CheckReplayStreams(t *testing.T, m *Model, every int) (dropped, kept int) {
 	compactAt = every
 	for _, tm := range m.TaskManagers {
 		for _, proc := range tm.Processes {
-			d, k := checkReplayStream(t, m.Result, proc)
-			dropped += d
-			kept += k
+			for _, late := range reportLags(proc) {
+				d, k := checkReplayStream(t, m.Result, proc, late)
+				dropped += d
+				kept += k
+			}
 		}
 	}
 	return dropped, kept
 }
 
+// CheckStreamedReports replays every TaskManager process of m that has
+// slot reports as a stream taking them late after their time
+// (checkReplayStream), and returns how many allocations were dropped and
+// kept. (For the simulated session clusters' test in reconstruct_test.)
+func CheckStreamedReports(t *testing.T, m *Model, late int64) (dropped, kept int) {
+	t.Helper()
+	for _, tm := range m.TaskManagers {
+		for _, proc := range tm.Processes {
+			if proc.Config.Probes != nil && proc.Config.Probes.Len() > 0 {
+				d, k := checkReplayStream(t, m.Result, proc, late)
+				dropped += d
+				kept += k
+			}
+		}
+	}
+	return dropped, kept
+}
+
+// reportLags are how late after its time each slot report is handed to a
+// stream that takes them (ReplayStream.AddReport): as soon as a
+// TaskManager line comes after its time, and well into the lines after
+// it; -1 hands them over with the process's configuration (Config.Probes,
+// compared at the end and letting no allocation go).
+func reportLags(proc *Process) []int64 {
+	if proc.Config.Probes == nil || proc.Config.Probes.Len() == 0 {
+		return []int64{-1}
+	}
+	return []int64{-1, 0, 3 * int64(time.Second), ReportHorizon - ReportWindow - int64(time.Second)}
+}
+
 // checkReplayStream replays proc as a stream, dropping each allocation
 // after its last event in the process, and holds the result to the batch
 // replay without them; it returns how many were dropped and kept.
-func checkReplayStream(t *testing.T, res *parser.Result, proc *Process) (dropped, kept int) {
+//
+// With late ≥ 0 the stream takes the process's slot reports as they come
+// (TakeReports), each handed over once a TaskManager line is more than
+// late after its time, and an allocation it may not drop yet is asked
+// again at every line after.
+func checkReplayStream(t *testing.T, res *parser.Result, proc *Process, late int64) (dropped, kept int) {
 	t.Helper()
 	last := map[flinklog.ID]int{}
 	for k, i := range proc.Events {
@@ -68,18 +107,67 @@ func checkReplayStream(t *testing.T, res *parser.Result, proc *Process) (dropped
 			last[id] = k
 		}
 	}
-	s := NewReplayStream(proc.Config)
-	gone := map[flinklog.ID]bool{}
-	for k, i := range proc.Events {
-		s.Add(i, res.Event(i))
-		if id := res.Head(i).Alloc; id.IsSet() && last[id] == k {
-			if s.Drop(id) {
-				gone[id] = true
+	cfg := proc.Config
+	var reports int
+	if late >= 0 {
+		cfg.Probes = nil
+	}
+	s := NewReplayStream(cfg)
+	if late >= 0 {
+		s.TakeReports()
+	}
+	addReports := func(upTo flinklog.Time) {
+		for ; late >= 0 && reports < proc.Config.Probes.Len(); reports++ {
+			pr := proc.Config.Probes.Probe(reports)
+			if upTo.Kind != flinklog.TimeNone && (upTo.Kind != pr.At.Kind || upTo.N <= pr.At.N+late) {
+				return
 			}
+			s.AddReport(proc.SlotReport(reports), pr)
 		}
 	}
+	gone := map[flinklog.ID]bool{}
+	var again []flinklog.ID
+	for k, i := range proc.Events {
+		ev := res.Event(i)
+		if ev.Component == flinklog.ComponentTM || ev.Component == flinklog.ComponentUnknown {
+			addReports(ev.Time)
+		}
+		s.Add(i, ev)
+		if id := res.Head(i).Alloc; id.IsSet() && last[id] == k {
+			again = append(again, id)
+		}
+		again = slices.DeleteFunc(again, func(id flinklog.ID) bool {
+			if s.Drop(id) {
+				gone[id] = true
+				return true
+			}
+			return late < 0
+		})
+	}
+	addReports(flinklog.Time{})
+	if err := s.Err(); err != nil {
+		t.Fatalf("%s (reports %d ns late): %v", res.Files[proc.Input].Path, late, err)
+	}
 	got, want := s.Finish(), proc.Replay.without(func(st Step) bool { return st.alloc != 0 && gone[proc.Replay.allocs[st.alloc]] })
-	where := res.Files[proc.Input].Path
+	if err := s.Err(); err != nil {
+		t.Fatalf("%s (reports %d ns late): %v", res.Files[proc.Input].Path, late, err)
+	}
+	sameReplay(t, fmt.Sprintf("%s (reports %d ns late)", res.Files[proc.Input].Path, late), got, want)
+	for id := range last {
+		if gone[id] {
+			dropped++
+		} else if slices.ContainsFunc(want.Steps, func(st Step) bool { return want.AllocOf(st) == id }) {
+			kept++
+		}
+	}
+	return dropped, kept
+}
+
+// sameReplay holds a stream's replay (got) to the batch replay without
+// the allocations it let go (want): steps, the indexes of their slots,
+// divergences, conflicts, the final tables and the slot-report checks.
+func sameReplay(t *testing.T, where string, got, want *Replay) {
+	t.Helper()
 	if len(got.Steps) != len(want.Steps) {
 		t.Fatalf("%s: %d steps, the batch replay without the dropped has %d", where, len(got.Steps), len(want.Steps))
 	}
@@ -119,12 +207,4 @@ func checkReplayStream(t *testing.T, res *parser.Result, proc *Process) (dropped
 	if g, w := collect(got), collect(want); !reflect.DeepEqual(g, w) {
 		t.Fatalf("%s: slot report checks\n%+v\nthe batch's\n%+v", where, g, w)
 	}
-	for id := range last {
-		if gone[id] {
-			dropped++
-		} else if slices.ContainsFunc(want.Steps, func(st Step) bool { return want.AllocOf(st) == id }) {
-			kept++
-		}
-	}
-	return dropped, kept
 }

@@ -93,38 +93,80 @@ func (r *Replay) resolveFromReports() {
 	var snaps []*snapshot
 	for p := range r.cfg.Probes.Len() {
 		pr := r.cfg.Probes.Probe(p)
-		reported := map[flinklog.ID][]int{}
-		for _, st := range pr.Slots {
-			if st.Alloc.IsSet() && st.Index >= 0 {
-				reported[st.Alloc] = append(reported[st.Alloc], st.Index)
+		for _, h := range r.reportedHolders(pr, func() []*snapshot { snaps = r.statesOf(p, snaps); return snaps }) {
+			r.resolveHolding(h)
+		}
+	}
+}
+
+// reportHolding is what a slot report says of one AllocationID, and the
+// slots the table held it in at the report's time: what resolveHolding
+// needs, once the window's states are taken, to settle an index.
+type reportHolding struct {
+	alloc flinklog.ID
+	idxs  []int // the indexes the report shows it holding
+	keys  []int // its slots in the latest state of the window holding as many
+	pos   flinklog.Pos
+}
+
+// reportedHolders returns, for every AllocationID probe pr shows holding
+// an index, the slots a state of its window (states, asked for once
+// needed) held it in as many slots as the report shows; AllocationIDs no
+// state holds so are left out (nothing to settle). In the order the report
+// names them.
+func (r *Replay) reportedHolders(pr Probe, states func() []*snapshot) []reportHolding {
+	var out []reportHolding
+	for _, st := range pr.Slots {
+		if !st.Alloc.IsSet() || st.Index < 0 {
+			continue
+		}
+		if k := slices.IndexFunc(out, func(h reportHolding) bool { return h.alloc == st.Alloc }); k >= 0 {
+			out[k].idxs = append(out[k].idxs, st.Index)
+			continue
+		}
+		out = append(out, reportHolding{alloc: st.Alloc, idxs: []int{st.Index}, pos: pr.Pos})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	snaps := states()
+	kept := out[:0]
+	for _, h := range out {
+		snap, ok := snapshotHolding(snaps, h.alloc, len(h.idxs))
+		if !ok {
+			continue
+		}
+		for _, s := range snap {
+			if s.Alloc == h.alloc {
+				h.keys = append(h.keys, s.Index)
 			}
 		}
-		for alloc, idxs := range reported {
-			snaps = r.statesOf(p, snaps)
-			snap, ok := snapshotHolding(snaps, alloc, len(idxs))
-			if !ok {
-				continue
-			}
-			left := map[int]bool{}
-			for _, i := range idxs {
-				left[i] = true
-			}
-			var open []int
-			for _, s := range snap {
-				if s.Alloc != alloc {
-					continue
-				}
-				if idx := r.IndexOf(s.Index); idx >= 0 {
-					delete(left, idx)
-				} else {
-					open = append(open, s.Index)
-				}
-			}
-			if len(open) == 1 && len(left) == 1 {
-				for idx := range left {
-					r.resolve(open[0], idx, IndexObserved, "slot report", pr.Pos)
-				}
-			}
+		kept = append(kept, h)
+	}
+	return kept
+}
+
+// resolveHolding settles the index of h's one slot of unknown index when
+// exactly one index the report shows is held by none of h's other slots.
+// It reads only h's slots' indexes and sets at most one of them, so the
+// holdings of different AllocationIDs may be settled in any order; those
+// of one AllocationID, in the order of their reports.
+func (r *Replay) resolveHolding(h reportHolding) {
+	left := map[int]bool{}
+	for _, i := range h.idxs {
+		left[i] = true
+	}
+	var open []int
+	for _, key := range h.keys {
+		if idx := r.IndexOf(key); idx >= 0 {
+			delete(left, idx)
+		} else {
+			open = append(open, key)
+		}
+	}
+	if len(open) == 1 && len(left) == 1 {
+		for idx := range left {
+			r.resolve(open[0], idx, IndexObserved, "slot report", h.pos)
 		}
 	}
 }
@@ -154,53 +196,59 @@ func (r *Replay) compareReports() {
 	var snaps []*snapshot
 	var rows *[2][]SlotReportRow // the last check's
 	for p := range r.cfg.Probes.Len() {
-		pr := r.cfg.Probes.Probe(p)
 		snaps = r.statesOf(p, snaps)
-		if len(snaps) == 0 {
-			continue
-		}
-		chk := SlotReportCheck{Probe: int32(p), N: 1}
-		var pair [2][]SlotReportRow
-		// The table as it stood at the report's time, else the nearest
-		// state inside the window that agrees with it (the report may be
-		// older than its line; the skew estimate is approximate).
-		at := len(snaps) - 1
-		for s, snap := range snaps {
-			if snap.Until.Kind == flinklog.TimeNone || snap.Until.N > pr.At.N {
-				at = s
-				break
-			}
-		}
-		for m := range r.Tables {
-			chosen := at
-			for d := 0; d < len(snaps); d++ {
-				if s := at - d; s >= 0 {
-					if r.agrees(pr.Slots, snaps[s].Slots[m]) {
-						chosen = s
-						break
-					}
-				}
-				if s := at + d; d > 0 && s < len(snaps) {
-					if r.agrees(pr.Slots, snaps[s].Slots[m]) {
-						chosen = s
-						break
-					}
-				}
-			}
-			pair[m], chk.Agrees[m] = r.compareKept(m, pr.Slots, snaps[chosen].Slots[m])
-			chk.After[m] = parser.EventRef(snaps[chosen].After)
-		}
-		if rows == nil || !sameRows(rows[Legacy], pair[Legacy]) || !sameRows(rows[Fixed], pair[Fixed]) {
-			rows = &pair
-		}
-		chk.rows = rows
-		// the same outcome as the report before: one check for both
-		if n := len(r.checks); n > 0 && mergeChecks && r.checks[n-1].sameAs(&chk) && int(r.checks[n-1].Probe+r.checks[n-1].N) == p {
-			r.checks[n-1].N++
-			continue
-		}
-		r.checks = append(r.checks, chk)
+		r.compareProbe(p, r.cfg.Probes.Probe(p), snaps, &rows)
 	}
+}
+
+// compareProbe compares probe p (pr) with the states of its window
+// (snaps, oldest first) and adds its check; rows are the last check's,
+// which a check that comes out the same shares.
+func (r *Replay) compareProbe(p int, pr Probe, snaps []*snapshot, rows **[2][]SlotReportRow) {
+	if len(snaps) == 0 {
+		return
+	}
+	chk := SlotReportCheck{Probe: int32(p), N: 1}
+	var pair [2][]SlotReportRow
+	// The table as it stood at the report's time, else the nearest
+	// state inside the window that agrees with it (the report may be
+	// older than its line; the skew estimate is approximate).
+	at := len(snaps) - 1
+	for s, snap := range snaps {
+		if snap.Until.Kind == flinklog.TimeNone || snap.Until.N > pr.At.N {
+			at = s
+			break
+		}
+	}
+	for m := range r.Tables {
+		chosen := at
+		for d := 0; d < len(snaps); d++ {
+			if s := at - d; s >= 0 {
+				if r.agrees(pr.Slots, snaps[s].Slots[m]) {
+					chosen = s
+					break
+				}
+			}
+			if s := at + d; d > 0 && s < len(snaps) {
+				if r.agrees(pr.Slots, snaps[s].Slots[m]) {
+					chosen = s
+					break
+				}
+			}
+		}
+		pair[m], chk.Agrees[m] = r.compareKept(m, pr.Slots, snaps[chosen].Slots[m])
+		chk.After[m] = parser.EventRef(snaps[chosen].After)
+	}
+	if *rows == nil || !sameRows((*rows)[Legacy], pair[Legacy]) || !sameRows((*rows)[Fixed], pair[Fixed]) {
+		*rows = &pair
+	}
+	chk.rows = *rows
+	// the same outcome as the report before: one check for both
+	if n := len(r.checks); n > 0 && mergeChecks && r.checks[n-1].sameAs(&chk) && int(r.checks[n-1].Probe+r.checks[n-1].N) == p {
+		r.checks[n-1].N++
+		return
+	}
+	r.checks = append(r.checks, chk)
 }
 
 // sameRows reports whether a and b are the same rows (one slice, as
