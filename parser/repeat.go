@@ -150,7 +150,7 @@ const maxFolds = 4096
 // repeat could need another than its event. The reference read folds
 // nothing, so that tests compare folding with not folding.
 func (s *stream) foldable(ev *flinklog.Event) bool {
-	return ev.Kind == flinklog.KindRMSlotReport && ev.Component != flinklog.ComponentTM && !s.opts.Reference && s.headBytes < maxHeadBytes
+	return ev.Kind == flinklog.KindRMSlotReport && ev.Component != flinklog.ComponentTM && !s.opts.Reference && !s.opts.noFold && s.headBytes < maxHeadBytes
 }
 
 // foldInto returns the event of the stream that foldable ev repeats, or

@@ -150,7 +150,7 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		opts.MaxRecord = defaultMaxRecord
 	}
 	opts.Keep, opts.Stdin, opts.Progress, opts.Spill = nil, nil, nil, nil
-	opts.lone, opts.files, opts.noHints = true, 1, true
+	opts.lone, opts.files, opts.noHints, opts.noFold = true, 1, true, true
 	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts,
 		lean: opts.LeanReadAgain}
 	if !r.pending {

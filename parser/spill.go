@@ -22,10 +22,12 @@ import (
 // store's export, kubectl logs --prefix of many pods) is read again from
 // its own blocks, not by reading the whole file once for each log.
 //
-// What the spill does not hold, the input is read again from its file as
-// before: a stream with slot reports (a repeat is folded as the read goes,
-// and a fold refuses them anyway), and everything once a write failed (a
-// full disk).
+// Slot reports are spilled each as an event, where the read keeps a
+// report that says what an earlier one said as its Repeat: a read again
+// hands every report over where its line is, as a read that folds none
+// (Options.noFold) gives it. What the spill does not hold (everything once
+// a write failed: a full disk), the input is read again from its file as
+// before.
 
 // Spill is the file a read (Options.Spill) writes its events to. It is
 // unlinked at once (where a file can be while it is open): the space goes
@@ -161,15 +163,11 @@ func (l *spillLog) add(ev flinklog.Event) {
 	if l.bad != "" {
 		return
 	}
-	if ev.Kind == flinklog.KindRMSlotReport {
-		// (a repeat is folded into a run as the read goes: see stream.fold)
-		l.fail("a slot report")
-		return
-	}
 	if l.blk == nil {
 		l.blk = newEventBlock(eventBlockLen)
 	}
-	if l.away {
+	if l.away && ev.Kind != flinklog.KindRMSlotReport {
+		// (a report keeps its text in the read's blocks too: eventBlock.push)
 		if _, away := ev.TextAway(); !away {
 			ev.LetTextGo(textSum(ev.Text()))
 		}

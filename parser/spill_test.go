@@ -71,8 +71,8 @@ func TestSpillBlockRoundTrip(t *testing.T) {
 
 // TestSpillLogJoinsPieces: the spills of pieces read apart, joined in
 // file order, hand over every event in order with its line in the file;
-// a log that met a slot report, or whose spill was closed, is not read
-// back from it (the file is read again).
+// a slot report reads back with its entries and text; a log whose spill
+// was closed is not read back from it (the file is read again).
 func TestSpillLogJoinsPieces(t *testing.T) {
 	sp := testSpill(t)
 	piece := func(from, n int) *spillLog {
@@ -115,10 +115,30 @@ func TestSpillLogJoinsPieces(t *testing.T) {
 	}
 
 	report := newSpillLog(sp)
+	report.away = true // (texts let go, but a report's)
+	alloc, _ := flinklog.ParseID("4d281fc2b655ae175b84d7592d68df69")
+	rep := flinklog.NewEvent(flinklog.KindRMSlotReport)
+	rep.Slots = []flinklog.SlotStatus{{SlotID: "tm-1_0", Resource: "tm-1", Index: 0, Alloc: alloc}, {SlotID: "tm-1_1", Resource: "tm-1", Index: 1}}
+	rep.SetText("2021-03-14 09:00:01,419 ", "DEBUG SlotManager - Received slot report from instance tm-1: SlotReport{...}.")
 	report.add(flinklog.NewEvent(flinklog.KindTMAllocated))
-	report.add(flinklog.NewEvent(flinklog.KindRMSlotReport))
-	if report.done() != nil {
-		t.Error("a log with a slot report is read back from the spill")
+	report.add(rep)
+	rl := report.done()
+	if rl == nil {
+		t.Fatal("a log with a slot report is not read back from the spill")
+	}
+	e = &emitter{file: 7, texts: true, ch: make(chan []flinklog.Event, 100)}
+	go func() {
+		defer close(e.ch)
+		if err := rl.replay(e); err != nil {
+			t.Error(err)
+		}
+	}()
+	var back []flinklog.Event
+	for batch := range e.ch {
+		back = append(back, batch...)
+	}
+	if len(back) != 2 || back[1].Kind != flinklog.KindRMSlotReport || !slices.Equal(back[1].Slots, rep.Slots) || back[1].Text() != rep.Text() {
+		t.Errorf("a slot report read back as %+v", back)
 	}
 	late := piece(0, 5)
 	if err := sp.Close(); err != nil {

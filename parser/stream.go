@@ -137,6 +137,9 @@ type Options struct {
 	// noHints: the read looks for no version hints (a read again: its
 	// summary is the first read's, and hints change nothing else)
 	noHints bool
+	// noFold: every slot report is an event of its own, none a Repeat (a
+	// read again hands each over where its line is)
+	noFold bool
 }
 
 const (
@@ -811,8 +814,14 @@ func (s *stream) finishRecord() {
 	s.classified += n
 	// (a slot report not kept is not folded either: its repeats, word for
 	// word the same, are not kept)
-	if n == 1 && (keep == nil || s.keptAs(&first, firstAt)) && (s.byTime || !s.fold(&first)) {
-		s.events.add(first)
+	if n == 1 && (keep == nil || s.keptAs(&first, firstAt)) {
+		if s.byTime || !s.fold(&first) {
+			s.events.add(first)
+		} else if keep != nil {
+			// a repeat is no event of the stream's: the events kept are
+			// numbered among every event without it (fillsRead)
+			s.keptAt = s.keptAt[:len(s.keptAt)-1]
+		}
 	}
 	// Only which components an input holds matters: noted once per logger.
 	if info.Component != flinklog.ComponentUnknown && !info.counted {
@@ -999,6 +1008,9 @@ func (s *stream) finish() {
 // Keep that folded a slot report it kept.
 func (s *stream) fillsRead() []resourceFill {
 	if s.opts.Keep == nil {
+		if len(s.runs) > 0 {
+			return nil // (numbered among the events as read, repeats apart)
+		}
 		return s.fills
 	}
 	if len(s.keptAt) != s.events.len() {

@@ -102,7 +102,9 @@ var ErrNotMergeable = errors.New("the inputs cannot be merged as they are read a
 // Merge reads every input of res again (opts: the options res was read
 // with) and merges them by time, each input's time moved by skew (by
 // input number; see Model.Skew). The refs it gives are those a read of the
-// same inputs that kept every event gives.
+// same inputs that kept every event gives and folded no slot report into a
+// parser.Repeat (a reference read: Options.Reference): a read again hands
+// every report over where its line is.
 func Merge(res *parser.Result, opts parser.Options, skew map[int32]int64) (*Merged, error) {
 	m := &Merged{res: res, opts: opts}
 	base := parser.EventRef(0)
