@@ -61,11 +61,10 @@ func notFoldable(format string, args ...any) error {
 }
 
 // firstKinds are the kinds the first read keeps besides its meta lines:
-// the refusal lines that decide which table a process ran, and the kind
-// the fold does not take yet (a slot report), to see that there are some.
+// the refusal lines that decide which table a process ran. (And one slot
+// report, if there are any: NewFirstKeep.)
 var firstKinds = map[flinklog.Kind]bool{
 	flinklog.KindTMAllocExists: true, flinklog.KindTMAllocRefused: true,
-	flinklog.KindRMSlotReport: true,
 }
 
 // keptEvent is an event the fold holds: its ref and rank in the read that
@@ -181,6 +180,9 @@ type procState struct {
 	// on (its bar shows the line), pruned now and then (restsOnPruned)
 	restsOn       map[flinklog.Pos]reconstruct.FoldedEvent
 	restsOnPruned bool
+	// recent: its lines of the last recentFor, for a slot report's check
+	// to name (reports.go)
+	recent []keptEvent
 }
 
 // story is one allocation's story as the fold follows it.
@@ -208,6 +210,8 @@ type story struct {
 	// read's order (Allocation.Learn's), as far as they have come
 	job    flinklog.ID
 	jobRef parser.EventRef
+	// closeRank: the rank of the line it closed at
+	closeRank int32
 }
 
 type slotOf struct {
@@ -337,7 +341,13 @@ func BuildNarrowed(paths []string, opts parser.Options, n Narrow) (*reconstruct.
 // reads them with it, and hands the read to FromFirst.
 func NewFirstKeep() func(*flinklog.Event) bool {
 	var sampled atomic.Int64
+	var reported atomic.Bool
 	return func(ev *flinklog.Event) bool {
+		if ev.Kind == flinklog.KindRMSlotReport {
+			// one: the fold's replays take the reports as they come, if
+			// there are any (reports.go)
+			return !reported.Load() && reported.CompareAndSwap(false, true)
+		}
 		// (the count is only read once the sample is full: see foldBudget)
 		return firstKinds[ev.Kind] || skewKind[ev.Kind] && sampled.Load() < skewSample && sampled.Add(1) <= skewSample
 	}
@@ -380,6 +390,10 @@ type Narrow struct {
 	// (slots --at, on the TaskManager's own clock) in logs whose times
 	// span bounds (a time of day falls on their first day).
 	At func(bounds *parser.TimeBounds) flinklog.Time
+	// Reports: the output lists every slot report compared with a table
+	// (slots --reports): logs with slot reports are not folded (a fold
+	// keeps only the reports the rules read).
+	Reports bool
 	// Timelines keeps the timeline of every story let go, for an output
 	// that lists every allocation (Model.FoldedTimelines; the caller
 	// closes it).
@@ -404,8 +418,16 @@ type Outside func(sofar *parser.TimeBounds, final bool) func(times []flinklog.Ti
 // rules need.
 func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*reconstruct.Model, error) {
 	opts.Keep, opts.DeferIdentities = nil, false
-	if n := first.CountOf(flinklog.KindRMSlotReport); n > 0 {
-		return nil, notFoldable("%d slot reports to compare with the tables", n)
+	// (whether the logs hold slot reports, before the first read is
+	// thinned: it kept one if they do)
+	reported := first.CountOf(flinklog.KindRMSlotReport) > 0
+	switch {
+	case reported && n.Reports:
+		return nil, notFoldable("the output lists every slot report, and a fold keeps only those the rules read")
+	case reported && n.Charts:
+		// (a chart's bar of a story let go shows the line its index rests
+		// on, which may be a report's)
+		return nil, notFoldable("slot reports on a chart")
 	}
 	if n := reconstruct.MostOpen(first); n > maxInputs {
 		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)
@@ -447,10 +469,11 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 		skeleton = reconstruct.Skeleton(first)
 	}
 	starts := map[*reconstruct.Process][]inputLine{}
+	firstAt := map[*reconstruct.Process]flinklog.Time{} // (for the slot reports: reports.go)
 	for _, tm := range skeleton.TaskManagers {
 		for _, p := range tm.Processes {
-			if p.Config.Probes != nil && p.Config.Probes.Len() > 0 {
-				return nil, notFoldable("slot reports to compare with %s's table", tm.Resource)
+			if len(p.Events) > 0 {
+				firstAt[p] = first.Time(p.Events[0])
 			}
 			// where it begins in each input it logged in (the first read
 			// keeps each input's first TaskManager line)
@@ -474,7 +497,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	runtime.GC()
 	if assumeNone {
 		t := time.Now()
-		f, err := fold(first, skeleton, starts, opts, nil, true, n)
+		f, err := fold(first, skeleton, starts, opts, nil, true, reportsFrom(reported, firstAt), n)
 		if err != nil {
 			return nil, err
 		}
@@ -518,7 +541,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	}
 	skeleton.Skew = skew
 	t = time.Now()
-	f, err := fold(first, skeleton, starts, opts, lines, false, n)
+	f, err := fold(first, skeleton, starts, opts, lines, false, reportsFrom(reported, firstAt), n)
 	if err != nil {
 		return nil, err
 	}
@@ -534,7 +557,7 @@ var speculate = true
 // lines each input's skew rests on), replays and folds them; along, it
 // estimates the skew from the same stream (a SkewStream), when it assumed
 // none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, n Narrow) (_ *folder, err error) {
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, reported map[*reconstruct.Process]flinklog.Time, n Narrow) (_ *folder, err error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
@@ -559,6 +582,9 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}()
 	}
 	f.prepare(starts)
+	if reported != nil {
+		f.takeReports(reported)
+	}
 	if n.Charts {
 		f.alignedEnd = map[flinklog.TimeKind]int64{}
 		f.prepareCharts()
@@ -782,6 +808,8 @@ type folder struct {
 	pendingBars []pendingBar
 	alignedEnd  map[flinklog.TimeKind]int64
 	offsets     map[int32]int64
+	// reports: the slot reports, where the logs hold some (reports.go)
+	reports *reportState
 }
 
 type fileAlloc struct {
@@ -954,6 +982,11 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			f.replayUpTo(ps, ref, ev)
 		}
 		ps.stream.Add(ref, ev)
+		if f.reports != nil {
+			if err := f.reportsFailed(ps); err != nil {
+				return false, err
+			}
+		}
 		var line reconstruct.PeriodLine
 		if ps.tmc != nil {
 			line = f.chartLine(ps, ev)
@@ -968,8 +1001,20 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 		if len(f.deferred) > 0 {
 			f.recheck(false)
 		}
+		if f.reports != nil && len(f.reports.waitDrop) > 0 {
+			f.retryDrops()
+		}
 	}
 	k := keptEvent{ref: ref, rank: rank, ev: ev, seq: seq}
+	if f.reports != nil {
+		if ps != nil {
+			ps.noteRecent(k)
+		} else if ev.Kind == flinklog.KindRMSlotReport {
+			if err := f.report(ev, k); err != nil {
+				return false, err
+			}
+		}
+	}
 	var named [2]flinklog.ID
 	ids := f.names(ev, &named)
 	if f.repeatsNoSlot(ev) {
@@ -1012,6 +1057,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 		}
 		if !s.closed {
 			f.observe(s, ev)
+			if s.closed {
+				s.closeRank = rank
+			}
 		}
 	}
 	if ps != nil {
@@ -1239,9 +1287,20 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 	if s.pinned {
 		s.why = first(s.why, "asked for")
 	}
-	if s.why != "" || !f.canDrop(s) {
-		return // kept (or its replay still needs it)
+	if s.why != "" {
+		return // kept
 	}
+	if !f.canDrop(s) {
+		f.waitToDrop(s) // (else its replay keeps it)
+		return
+	}
+	f.dropOrDefer(s)
+}
+
+// dropOrDefer lets go of a story closed healthy that its replays let go:
+// for now only for the rules, where the output may still show it
+// (Narrow.Outside).
+func (f *folder) dropOrDefer(s *story) {
 	if f.outside != nil && !f.outside(&f.times, false)(storyTimes(s)) {
 		// its lines may fall in the window the output shows: dropped for
 		// the rules (its windows), kept for the output (its events and
@@ -1449,6 +1508,18 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 			}
 		}
 	}
+	// each process's replay ends (the slot reports still waiting are
+	// compared: the lines their checks name are held)
+	replays := make([]*reconstruct.Replay, len(f.procs))
+	for i, ps := range f.procs {
+		replays[i] = ps.stream.Finish()
+		if f.reports != nil {
+			if err := f.reportsFailed(ps); err != nil {
+				return nil, err
+			}
+		}
+	}
+	all = append(all, f.heldReportLines()...)
 	slices.SortFunc(all, func(a, b keptEvent) int { return int(a.ref - b.ref) })
 	all = slices.CompactFunc(all, func(a, b keptEvent) bool { return a.ref == b.ref })
 	refs := make([]parser.EventRef, len(all))
@@ -1479,11 +1550,21 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 	}
 	// each process: its events kept, and its replay
 	inProc := map[parser.EventRef]*procState{}
-	for _, ps := range f.procs {
-		ps.p.Replay = ps.stream.Finish()
+	for i, ps := range f.procs {
+		ps.p.Replay = replays[i]
 		ps.p.Replay.Renumber(to)
 		if missing >= 0 {
 			return nil, notFoldable("a replay step's line was not kept (internal: %d)", missing)
+		}
+		if refs, probes := ps.stream.KeptReports(); refs != nil {
+			kept := make(map[int]parser.EventRef, len(refs))
+			for k, ref := range refs {
+				kept[k] = to(ref)
+			}
+			if missing >= 0 {
+				return nil, notFoldable("a slot report a check names was not kept (internal: %d)", missing)
+			}
+			ps.p.SetReports(ps.stream.ReportCount(), kept, probes)
 		}
 		if f.atIn {
 			if ps.atStream != nil {

@@ -112,6 +112,17 @@ func checkStreamedReports(t *testing.T, ops []byte, slots uint8, fromStart bool,
 			ops = ops[:400]
 		}
 		evs, probes := fuzzedProcess(ops)
+		// lines 0.1 to 1.2 s apart, the reports at their lines' times: a
+		// report's window (2 s before it, 250 ms after) holds several
+		// lines, or none
+		at := int64(0)
+		for k := range evs {
+			at += int64(1+int(ops[2*k])%12) * int64(100*time.Millisecond)
+			evs[k].Time.N = at
+		}
+		for k := range probes {
+			probes[k].At = evs[probes[k].Pos.Line-1].Time
+		}
 		cfg := Config{Slots: int(slots % 9), StaticOnly: slots%2 == 0, DynamicCounter: slots%3 == 0, FromStart: fromStart, Probes: ProbeList(probes)}
 		batch := ReplayTM(evs, cfg)
 		last := map[flinklog.ID]int{}
@@ -130,6 +141,7 @@ func checkStreamedReports(t *testing.T, ops []byte, slots uint8, fromStart bool,
 				if upTo.Kind != flinklog.TimeNone && upTo.N <= probes[next].At.N+late {
 					return
 				}
+				s.ReportsPassed(probes[next].At)
 				s.AddReport(parser.EventRef(-1-next), probes[next])
 			}
 		}
@@ -153,5 +165,51 @@ func checkStreamedReports(t *testing.T, ops []byte, slots uint8, fromStart bool,
 		}
 		want := batch.without(func(st Step) bool { return st.alloc != 0 && gone[batch.allocs[st.alloc]] })
 		sameReplay(t, fmt.Sprintf("reports %v late", time.Duration(late)), got, want)
+	}
+}
+
+// TestReportsPassedIsChecked: a report closed before its window ended, on
+// the word of ReportsPassed, is compared with the tables as they stood —
+// the batch's check where no line of the process comes inside its window
+// after all; where one does, the stream fails instead of answering.
+func TestReportsPassedIsChecked(t *testing.T) {
+	a, _ := flinklog.ParseID("4d281fc2b655ae175b84d7592d68df69")
+	job, _ := flinklog.ParseID("f9743e6b86a8c4a8dfb0bfa20b9a86ad")
+	at := func(ms int64) flinklog.Time {
+		return flinklog.Time{Kind: flinklog.TimeLocal, N: ms * int64(time.Millisecond)}
+	}
+	line := func(n int, ms int64, kind flinklog.Kind) flinklog.Event {
+		return flinklog.Event{Pos: flinklog.Pos{Line: int64(n)}, Time: at(ms), Component: flinklog.ComponentTM, Kind: kind, Alloc: a, Job: job, SlotIndex: -1, RequestedIndex: -1}
+	}
+	report := Probe{At: at(1000), Window: ReportWindow, Pos: flinklog.Pos{File: 1, Line: 9},
+		Slots: []flinklog.SlotStatus{{Index: 0, Alloc: a, Job: job}, {Index: 1}}}
+	for _, c := range []struct {
+		name   string
+		lastMs int64 // the process's last line (activating the slot)
+		fails  bool
+	}{
+		{"the next line after the window", 1400, false},
+		{"a line inside the window after all", 1100, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evs := []flinklog.Event{line(1, 0, flinklog.KindTMSlotRequest), line(2, 100, flinklog.KindTMAllocated), line(3, c.lastMs, flinklog.KindTMActivate)}
+			cfg := Config{Slots: 2, StaticOnly: true, FromStart: true}
+			s := NewReplayStream(cfg)
+			s.TakeReports()
+			s.Add(0, &evs[0])
+			s.Add(1, &evs[1])
+			s.AddReport(-1, report)
+			s.ReportsPassed(at(1300)) // (a caller's word)
+			s.Add(2, &evs[2])
+			got := s.Finish()
+			if (s.Err() != nil) != c.fails {
+				t.Fatalf("stream error %v, want one: %v", s.Err(), c.fails)
+			}
+			if c.fails {
+				return
+			}
+			cfg.Probes = ProbeList{report}
+			sameReplay(t, c.name, got, ReplayTM(evs, cfg))
+		})
 	}
 }

@@ -88,6 +88,7 @@ func (m *Model) Strip(res *parser.Result) {
 	for _, tm := range m.TaskManagers {
 		for _, p := range tm.Processes {
 			p.Events, p.Replay, p.reports = nil, nil, nil
+			p.Config.Probes = nil // (a fold's stream takes them as they come)
 		}
 	}
 }
@@ -142,7 +143,7 @@ type Process struct {
 	Config Config
 	// the slot reports compared with its table, in Config.Probes order
 	// (see Report)
-	reports *reportProbes
+	reports reportSource
 	// prefix: the table at a time, replayed by a fold (SetPrefix)
 	prefix *prefixReplay
 	// Runs is the slot table the TaskManager really ran; RunsWhy says how

@@ -189,11 +189,21 @@ func (s *ReplayStream) maybeCompact() {
 
 // CanDrop reports whether Drop(id) would let id go.
 func (s *ReplayStream) CanDrop(id flinklog.ID) bool {
-	r := s.r
-	if r.cfg.Probes.Len() > 0 || s.gone[id] {
+	if s.rep != nil && s.keepsSlotsOf(id, s.lastStep[id]) {
 		return false
 	}
-	if s.rep != nil && s.keepsSlotsOf(id, s.lastStep[id]) {
+	return s.canDropBut(id)
+}
+
+// CanDropLater reports whether Drop(id) would let id go once the slot
+// reports the stream takes no longer need its slots (no state a report
+// may still be compared with holds them): true where CanDrop is, too.
+func (s *ReplayStream) CanDropLater(id flinklog.ID) bool { return s.canDropBut(id) }
+
+// canDropBut is CanDrop but for the reports a stream takes.
+func (s *ReplayStream) canDropBut(id flinklog.ID) bool {
+	r := s.r
+	if r.cfg.Probes.Len() > 0 || s.gone[id] {
 		return false
 	}
 	for _, t := range r.Tables {

@@ -90,7 +90,7 @@ func TestReportProbesEqualOnePerReport(t *testing.T) {
 					}
 				}
 				reports += len(w.probes)
-				runs += len(p.reports.series)
+				runs += len(p.reports.(*reportProbes).series)
 				checks += len(p.Replay.checks)
 			}
 		}

@@ -183,3 +183,30 @@ func (p *reportProbes) Probe(k int) Probe {
 	t := p.res.Time(v)
 	return Probe{At: flinklog.Time{Kind: t.Kind, N: t.N + r.shift}, Window: ReportWindow, Slots: p.sets[r.slots], Pos: p.res.Pos(v)}
 }
+
+// reportSource is a process's slot reports: each probe, and the report
+// it is.
+type reportSource interface {
+	Probes
+	Report(k int) parser.EventRef
+}
+
+// keptReports are the reports a fold kept of a process's (SetReports):
+// those its checks name, by probe number.
+type keptReports struct {
+	n      int
+	refs   map[int]parser.EventRef
+	probes map[int]Probe
+}
+
+func (k *keptReports) Len() int                     { return k.n }
+func (k *keptReports) Probe(i int) Probe            { return k.probes[i] }
+func (k *keptReports) Report(i int) parser.EventRef { return k.refs[i] }
+
+// SetReports gives a process that a fold replayed (Model.Assemble) its
+// slot reports: n in all, of which those its replay's checks name, with
+// their refs in the model's read and their probes.
+func (p *Process) SetReports(n int, refs map[int]parser.EventRef, probes map[int]Probe) {
+	kr := &keptReports{n: n, refs: refs, probes: probes}
+	p.Config.Probes, p.reports = kr, kr
+}

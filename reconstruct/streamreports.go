@@ -2,6 +2,7 @@ package reconstruct
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
@@ -63,6 +64,12 @@ type streamReports struct {
 	// blockedOn is a slot of unknown index in the first waiting report's
 	// states: nothing is compared before it has one
 	blockedOn int
+	// lean: only the checks the rules read are kept (LeanReports)
+	lean *leanChecks
+	// passed: the latest end of a window closed before a line came
+	// (ReportsPassed), which every later line must be past
+	passed    flinklog.Time
+	passedSet bool
 }
 
 // heldState is a state of the tables and the number of steps made before
@@ -166,6 +173,9 @@ func (s *ReplayStream) AddReport(ref parser.EventRef, pr Probe) {
 func (s *ReplayStream) reportLine(t flinklog.Time, after parser.EventRef) {
 	rp, r := s.rep, s.r
 	end := t.Kind == flinklog.TimeNone
+	if !end && rp.passedSet && t.Kind == rp.passed.Kind && t.N <= rp.passed.N {
+		r.failStream("a TaskManager line inside the window of a slot report compared before it came", s.src.ev.Pos)
+	}
 	st := &heldState{snapshot{After: int(after), Until: t, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}}, r.stepNo()}
 	closed := 0
 	for i, p := range rp.open {
@@ -200,6 +210,46 @@ func (s *ReplayStream) reportLine(t flinklog.Time, after parser.EventRef) {
 			rp.ring = rp.ring[:n]
 		}
 	}
+	s.settleHoldings(false)
+	s.compareSettled()
+}
+
+// ReportsPassed tells the stream that no line of its process earlier than
+// t (on its clock) is still to come: the merged stream has passed t. The
+// reports whose window ends before t are closed with the tables as they
+// stand, the state their window takes at the process's next line (a
+// TaskManager with no slot to serve logs nothing for hours, while the
+// ResourceManager logs its report every heartbeat: they waited for the
+// end). A line that comes inside such a window after all fails the
+// stream.
+func (s *ReplayStream) ReportsPassed(t flinklog.Time) {
+	rp, r := s.rep, s.r
+	if rp == nil || len(rp.open) == 0 {
+		return
+	}
+	closed := 0
+	for i, p := range rp.open {
+		if t.Kind != p.pr.At.Kind || t.N <= p.pr.At.N+ReportLead {
+			break
+		}
+		closed = i + 1
+	}
+	if closed == 0 {
+		return
+	}
+	// (its time, the next line's, is only read as later than the
+	// reports': an end's is)
+	st := &heldState{snapshot{After: int(s.prev), Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}}, r.stepNo()}
+	for _, p := range rp.open[:closed] {
+		p.states = append(p.states, st)
+		if end := p.pr.At.N + ReportLead; !rp.passedSet || end > rp.passed.N {
+			rp.passed, rp.passedSet = flinklog.Time{Kind: t.Kind, N: end}, true
+		}
+		s.closeReport(p)
+	}
+	n := copy(rp.open, rp.open[closed:])
+	clear(rp.open[n:])
+	rp.open = rp.open[:n]
 	s.settleHoldings(false)
 	s.compareSettled()
 }
@@ -317,7 +367,15 @@ func (s *ReplayStream) compare(p *streamProbe) {
 	for i, st := range p.states {
 		snaps[i] = &st.snapshot
 	}
+	n := len(r.checks)
 	r.compareProbe(p.k, p.pr, snaps, &rp.rows)
+	if l := rp.lean; l != nil {
+		if len(r.checks) > 0 && (len(r.checks) > n || r.checks[n-1].Probe+r.checks[n-1].N == int32(p.k+1)) {
+			s.kept(p)
+		} else if l.hooks.Checked != nil {
+			l.hooks.Checked(p.ref, nil) // (no state to compare it with)
+		}
+	}
 	rp.waiting[0] = nil
 	rp.waiting = rp.waiting[1:]
 }
@@ -336,6 +394,9 @@ func (s *ReplayStream) compareRest() {
 		s.compare(s.rep.waiting[0])
 	}
 	s.rep.ring = nil
+	if s.rep.lean != nil {
+		s.leanFinish()
+	}
 }
 
 // keepsSlotsOf reports whether a state the stream holds for a report, or
@@ -357,4 +418,222 @@ func (s *ReplayStream) keepsSlotsOf(id flinklog.ID, last int) bool {
 		}
 	}
 	return false
+}
+
+// ReportHooks is what a stream that keeps only the checks the rules read
+// (LeanReports) tells its caller, which holds the lines those checks name.
+type ReportHooks struct {
+	// Checked is told of each report once it is compared: its ref and the
+	// check it came out as (read only; a check stands for a run of
+	// reports that came out the same, and may grow), nil where no state of
+	// the table was there to compare it with.
+	Checked func(ref parser.EventRef, chk *SlotReportCheck)
+	// Hold is told of each line the checks kept will name (+1) and of
+	// each they no longer will (-1): reports, and the TaskManager line
+	// after which a check that disagrees compared the table.
+	Hold func(ref parser.EventRef, delta int)
+}
+
+// leanChecks is what a lean stream keeps of its checks. The rules read a
+// process's checks twice: every report that disagrees with the table the
+// process ran (slot-report-mismatch: a disagreement that persists is one
+// finding, citing its first report and six more at most), and, backward,
+// the latest report showing a zombie slot's index held by its
+// AllocationID (zombie-slot). So a run of reports that disagrees keeps its
+// first mismatchCited, and for each index and AllocationID that a report
+// shows held while a table still holds that AllocationID, the latest
+// report showing it is kept; every other check is let go as it is
+// passed.
+type leanChecks struct {
+	hooks ReportHooks
+	// held counts the reasons each report kept (by probe number) is kept
+	held map[int]int
+	refs map[int]parser.EventRef
+	// latest is the latest report showing each index held by an
+	// AllocationID, by model
+	latest map[shownHeld]int
+	// heldAfter are the lines named by the kept checks that disagree
+	heldAfter map[parser.EventRef]int
+	probes    map[int]Probe
+	// sweepAt: past this many checks, those no report is kept of are let
+	// go (a check passed long ago may lose its last kept report)
+	sweepAt int
+}
+
+// shownHeld is an index a report shows held by an AllocationID, as lined
+// up with one model's table.
+type shownHeld struct {
+	model Semantics
+	index int
+	alloc flinklog.ID
+}
+
+// mismatchCited is how many reports of a run that disagrees a stream
+// keeps: slot-report-mismatch cites a disagreement's first report and the
+// next six that disagree the same way.
+const mismatchCited = 8
+
+// LeanReports makes a stream that takes reports (TakeReports) keep only
+// the checks the rules read (leanChecks), telling hooks what it keeps.
+func (s *ReplayStream) LeanReports(hooks ReportHooks) {
+	s.TakeReports()
+	s.rep.lean = &leanChecks{hooks: hooks, held: map[int]int{}, refs: map[int]parser.EventRef{},
+		latest: map[shownHeld]int{}, heldAfter: map[parser.EventRef]int{}, probes: map[int]Probe{}}
+}
+
+// kept notes report k (probe p) compared into the last check.
+func (s *ReplayStream) kept(p *streamProbe) {
+	r, l := s.r, s.rep.lean
+	c := &r.checks[len(r.checks)-1]
+	// (what it holds first: the caller may let go of a report checked
+	// that nothing holds)
+	defer func() {
+		if l.hooks.Checked != nil {
+			l.hooks.Checked(p.ref, &r.checks[len(r.checks)-1])
+		}
+	}()
+	hold := func(k int, ref parser.EventRef, pr Probe) {
+		if l.held[k]++; l.held[k] == 1 {
+			l.refs[k], l.probes[k] = ref, pr
+			l.hooks.Hold(ref, +1)
+		}
+	}
+	if (!c.Agrees[Legacy] || !c.Agrees[Fixed]) && p.k-int(c.Probe) < mismatchCited {
+		if p.k == int(c.Probe) {
+			for m, a := range c.After {
+				if !c.Agrees[m] && a >= 0 {
+					if l.heldAfter[a]++; l.heldAfter[a] == 1 {
+						l.hooks.Hold(a, +1)
+					}
+				}
+			}
+		}
+		hold(p.k, p.ref, p.pr)
+	}
+	for m := range r.Tables {
+		for _, row := range c.Rows(Semantics(m)) {
+			if !row.Reported.IsSet() || row.Index < 0 || !s.holds(row.Reported) {
+				continue
+			}
+			key := shownHeld{Semantics(m), row.Index, row.Reported}
+			if was, ok := l.latest[key]; ok {
+				if was == p.k {
+					continue
+				}
+				s.release(was)
+			}
+			l.latest[key] = p.k
+			hold(p.k, p.ref, p.pr)
+		}
+	}
+	// an index shown held by an AllocationID no table holds any more: no
+	// zombie-slot finding reads its report
+	for key, k := range l.latest {
+		if !s.holds(key.alloc) {
+			delete(l.latest, key)
+			s.release(k)
+		}
+	}
+	// the check before this one is passed: let go unless kept
+	if n := len(r.checks); n > 1 && int(r.checks[n-1].Probe) == p.k {
+		prev := &r.checks[n-2]
+		keep := false
+		for k := int(prev.Probe); k < int(prev.Probe+prev.N); k++ {
+			keep = keep || l.held[k] > 0
+		}
+		if !keep {
+			r.checks[n-2] = r.checks[n-1]
+			r.checks = r.checks[:n-1]
+		}
+	}
+	if len(r.checks) > l.sweepAt {
+		last := r.checks[len(r.checks)-1].Probe // (which a report may still join)
+		r.checks = slices.DeleteFunc(r.checks, func(c SlotReportCheck) bool {
+			if c.Probe == last {
+				return false
+			}
+			for k := int(c.Probe); k < int(c.Probe+c.N); k++ {
+				if l.held[k] > 0 {
+					return false
+				}
+			}
+			return true
+		})
+		l.sweepAt = 2*len(r.checks) + 64
+	}
+}
+
+// holds reports whether a table holds a slot of alloc.
+func (s *ReplayStream) holds(alloc flinklog.ID) bool {
+	for _, t := range s.r.Tables {
+		if _, ok := t.Lookup(alloc); ok {
+			return true
+		}
+		for _, sl := range t.slots {
+			if sl.Alloc == alloc {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// release drops one reason to keep report k.
+func (s *ReplayStream) release(k int) {
+	l := s.rep.lean
+	if l.held[k]--; l.held[k] > 0 {
+		return
+	}
+	l.hooks.Hold(l.refs[k], -1)
+	delete(l.held, k)
+	delete(l.refs, k)
+	delete(l.probes, k)
+}
+
+// leanFinish keeps, of the checks left, the reports kept: a check's run
+// is cut into the runs of its reports kept, and what no rule reads of a
+// check that agrees is let go (After: the line after which a table that
+// agrees was compared). The process's reports (Process.SetReports) are
+// the kept ones.
+func (s *ReplayStream) leanFinish() {
+	r, l := s.r, s.rep.lean
+	var out []SlotReportCheck
+	for _, c := range r.checks {
+		for m, a := range c.Agrees {
+			if a {
+				c.After[m] = -1
+			}
+		}
+		start := -1
+		for k := int(c.Probe); k <= int(c.Probe+c.N); k++ {
+			in := k < int(c.Probe+c.N) && l.held[k] > 0
+			switch {
+			case in && start < 0:
+				start = k
+			case !in && start >= 0:
+				part := c
+				part.Probe, part.N = int32(start), int32(k-start)
+				out = append(out, part)
+				start = -1
+			}
+		}
+	}
+	r.checks = out
+}
+
+// KeptReports returns the reports a lean stream kept, by probe number:
+// each one's ref and probe.
+func (s *ReplayStream) KeptReports() (map[int]parser.EventRef, map[int]Probe) {
+	if s.rep == nil || s.rep.lean == nil {
+		return nil, nil
+	}
+	return s.rep.lean.refs, s.rep.lean.probes
+}
+
+// ReportCount is how many reports the stream took.
+func (s *ReplayStream) ReportCount() int {
+	if s.rep == nil {
+		return 0
+	}
+	return s.rep.n
 }

@@ -278,6 +278,8 @@ func (e *env) foldNarrow() fold.Narrow {
 	n.At = e.tableAt
 	// the HTML page: each TaskManager's chart walked as it replays
 	n.Charts = e.drawsCharts
+	// slots: every report compared
+	n.Reports = e.listsReports
 	return n
 }
 

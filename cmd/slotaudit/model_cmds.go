@@ -186,6 +186,7 @@ ResourceManager logged are compared index by index with the table as it stood th
 			// stories it drops are freed); a table at a time, of the
 			// stories open then, which it keeps (foldNarrow)
 			e.filter, e.narrow, e.foldFormat = f, &nf, true
+			e.listsReports = reports != "none"
 			if at != "" {
 				given := atTime
 				e.tableAt = func(b *parser.TimeBounds) flinklog.Time {

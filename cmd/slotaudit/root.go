@@ -57,6 +57,9 @@ type env struct {
 	// drawsCharts: the output is the HTML page, whose charts a fold walks
 	// as it replays (fold.Narrow.Charts)
 	drawsCharts bool
+	// listsReports: the output lists every slot report compared with a
+	// table (slots --reports differing|all), which a fold does not keep
+	listsReports bool
 	// tableAt places the time slots --at shows the tables at in logs
 	// whose times span the bounds given (nil: the tables at the end)
 	tableAt func(*parser.TimeBounds) flinklog.Time
