@@ -424,10 +424,6 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	switch {
 	case reported && n.Reports:
 		return nil, notFoldable("the output lists every slot report, and a fold keeps only those the rules read")
-	case reported && n.Charts:
-		// (a chart's bar of a story let go shows the line its index rests
-		// on, which may be a report's)
-		return nil, notFoldable("slot reports on a chart")
 	}
 	if n := reconstruct.MostOpen(first); n > maxInputs {
 		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)

@@ -78,12 +78,24 @@ func timelines(t *testing.T, m *reconstruct.Model, format string) string {
 // comes to rest on a pruned line again makes the fold refuse, never
 // answer otherwise); or the fold says it cannot take the logs yet.
 func TestChartsAsTheBatch(t *testing.T) {
+	// DEBUG logs fold with their charts: a bar whose index a slot report
+	// settled shows the report's line (the 1.9.3 incident's slot index 2
+	// is "observed from the slot report")
+	for _, dir := range []string{"../testdata/logs/sim-1.9.3-overwrite-debug", "../testdata/logs/sim-1.14.6-slot-timeout-debug"} {
+		if m, _ := foldAndBatch(t, []string{dir}, fold.Narrow{Charts: true}); m == nil {
+			t.Errorf("%s: not folded with its charts", dir)
+		}
+	}
 	session := func(v string) sim.Config {
 		return sim.Config{Flink: v, TaskManagers: 2, Slots: 3, Jobs: 5, JobSeconds: 5, StreamingJobs: 1, Minutes: 120, Seed: 4}
 	}
 	legacy := session("1.8.2")
 	legacy.Inject = []string{"overwrite"} // a free the overwritten map leads to another slot
-	inputs := bundledAnd(t, legacy, session("1.12.7"), session("1.19.1"))
+	// DEBUG: slot reports settle indexes, and a bar shows the report its
+	// index rests on
+	debug := session("1.9.3")
+	debug.Debug = true
+	inputs := bundledAnd(t, legacy, session("1.12.7"), session("1.19.1"), debug)
 	for _, prune := range []bool{false, true} {
 		restore := func() {}
 		if prune {

@@ -310,6 +310,7 @@ func (s *ReplayStream) compact() {
 		}
 		r.Indexes.Delete(key)
 		delete(r.provisional, key)
+		s.letGoOfSlot(key)
 		delete(r.life, key)
 		delete(r.request, key)
 		delete(r.refused, key)

@@ -107,6 +107,7 @@ type reportHolding struct {
 	idxs  []int // the indexes the report shows it holding
 	keys  []int // its slots in the latest state of the window holding as many
 	pos   flinklog.Pos
+	ref   parser.EventRef // the report's (a stream's: see settle)
 }
 
 // reportedHolders returns, for every AllocationID probe pr shows holding

@@ -264,6 +264,7 @@ func (s *ReplayStream) closeReport(p *streamProbe) {
 		snaps[i] = &st.snapshot
 	}
 	for _, h := range r.reportedHolders(p.pr, func() []*snapshot { return snaps }) {
+		h.ref = p.ref
 		if len(rp.pending[h.alloc]) > 0 || s.unknownPrintable(h) > 1 {
 			rp.pending[h.alloc] = append(rp.pending[h.alloc], h)
 			continue
@@ -309,8 +310,30 @@ func (s *ReplayStream) settle(h reportHolding) {
 		}
 	}
 	r.resolveHolding(h)
-	if open != 0 && r.IndexOf(open) >= 0 && s.printable(h.alloc, open) {
+	if open == 0 || r.IndexOf(open) < 0 {
+		return
+	}
+	if s.printable(h.alloc, open) {
 		r.provisional[open] = true
+	}
+	if l := s.rep.lean; l != nil {
+		// the line the slot's index rests on, while the slot is kept (a
+		// chart's bar shows it)
+		l.resolvedBy[open] = h.ref
+		l.hooks.Hold(h.ref, +1)
+	}
+}
+
+// letGoOfSlot: slot key is let go (its allocation dropped); a report its
+// index rested on is no longer held for it.
+func (s *ReplayStream) letGoOfSlot(key int) {
+	if s.rep == nil || s.rep.lean == nil {
+		return
+	}
+	l := s.rep.lean
+	if ref, ok := l.resolvedBy[key]; ok {
+		delete(l.resolvedBy, key)
+		l.hooks.Hold(ref, -1)
 	}
 }
 
@@ -429,8 +452,9 @@ type ReportHooks struct {
 	// the table was there to compare it with.
 	Checked func(ref parser.EventRef, chk *SlotReportCheck)
 	// Hold is told of each line the checks kept will name (+1) and of
-	// each they no longer will (-1): reports, and the TaskManager line
-	// after which a check that disagrees compared the table.
+	// each they no longer will (-1): reports, the TaskManager line after
+	// which a check that disagrees compared the table, and the report
+	// that settled the index of a slot still kept.
 	Hold func(ref parser.EventRef, delta int)
 }
 
@@ -455,6 +479,9 @@ type leanChecks struct {
 	// heldAfter are the lines named by the kept checks that disagree
 	heldAfter map[parser.EventRef]int
 	probes    map[int]Probe
+	// resolvedBy are the reports that settled the indexes of the slots
+	// still kept, by slot
+	resolvedBy map[int]parser.EventRef
 	// sweepAt: past this many checks, those no report is kept of are let
 	// go (a check passed long ago may lose its last kept report)
 	sweepAt int
@@ -478,7 +505,7 @@ const mismatchCited = 8
 func (s *ReplayStream) LeanReports(hooks ReportHooks) {
 	s.TakeReports()
 	s.rep.lean = &leanChecks{hooks: hooks, held: map[int]int{}, refs: map[int]parser.EventRef{},
-		latest: map[shownHeld]int{}, heldAfter: map[parser.EventRef]int{}, probes: map[int]Probe{}}
+		latest: map[shownHeld]int{}, heldAfter: map[parser.EventRef]int{}, probes: map[int]Probe{}, resolvedBy: map[int]parser.EventRef{}}
 }
 
 // kept notes report k (probe p) compared into the last check.

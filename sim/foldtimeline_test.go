@@ -73,7 +73,8 @@ func TestFoldTimelinesAsTheBatch(t *testing.T) {
 	}
 	t.Logf("%d reads, %d folded (%d timelines let go, %d slots given their index by the dynamic counter at the end), %d refused",
 		total, total-refused, letGo, counted, refused)
-	if total-refused < len(Versions) || letGo < 1000 {
+	// (DEBUG incidents fold too: every read)
+	if refused > 0 || letGo < 1000 {
 		t.Errorf("only %d of %d reads folded, %d timelines let go", total-refused, total, letGo)
 	}
 }
@@ -147,7 +148,8 @@ func TestFoldChartsAsTheBatch(t *testing.T) {
 		}
 	}
 	t.Logf("%d reads, %d folded (%d with charts in aggregate, %d periods kept as where they lie), %d refused", total, total-refused, aggregated, light, refused)
-	if total-refused < len(Versions) || aggregated < 3 || light < 1000 {
+	// (DEBUG incidents fold too: every read, slot reports on the charts)
+	if refused > 0 || aggregated < 3 || light < 1000 {
 		t.Errorf("only %d of %d reads folded, %d with charts in aggregate, %d light periods", total-refused, total, aggregated, light)
 	}
 }
