@@ -77,6 +77,9 @@ type Table struct {
 	sem     Semantics
 	slots   map[int]*Slot
 	byAlloc map[flinklog.ID]int
+	// gen counts the changes: a stream taking slot reports copies the
+	// table at every line, and reuses the copy while it has not changed
+	gen uint64
 }
 
 // NewTable returns an empty table following model.
@@ -105,10 +108,12 @@ func (t *Table) Allocate(index int, job, alloc flinklog.ID) Outcome {
 		}
 		t.slots[index] = &Slot{Index: index, State: Allocated, Alloc: alloc, Job: job}
 		t.byAlloc[alloc] = index // the plain put: prev still holds alloc, unreachable
+		t.gen++
 		return Overwritten
 	}
 	t.slots[index] = &Slot{Index: index, State: Allocated, Alloc: alloc, Job: job}
 	t.byAlloc[alloc] = index
+	t.gen++
 	return Accepted
 }
 
@@ -121,6 +126,7 @@ func (t *Table) Free(alloc flinklog.ID) (int, Outcome) {
 	}
 	delete(t.byAlloc, alloc)
 	delete(t.slots, idx)
+	t.gen++
 	return idx, Accepted
 }
 
@@ -135,6 +141,7 @@ func (t *Table) MarkActive(alloc flinklog.ID) (int, Outcome) {
 		return idx, Idempotent
 	}
 	s.State = Active
+	t.gen++
 	return idx, Accepted
 }
 
@@ -147,6 +154,7 @@ func (t *Table) SubmitTask(job, alloc flinklog.ID) (int, Outcome) {
 		return -1, Unknown
 	}
 	t.slots[idx].State = Active
+	t.gen++
 	return idx, Accepted
 }
 
@@ -156,6 +164,7 @@ func (t *Table) MarkInactive(job flinklog.ID) {
 	for a, idx := range t.byAlloc {
 		if s := t.slots[idx]; s.Job == job && s.State == Active && s.Alloc == a {
 			s.State = Allocated
+			t.gen++
 		}
 	}
 }
