@@ -24,15 +24,7 @@ func TestReplayStreamOnIncidents(t *testing.T) {
 			for seed := uint64(1); seed <= seeds; seed++ {
 				cfg := sim.Faulty(v, seed)
 				cfg.Debug = seed%2 == 0 // slot reports to compare, now and then
-				dir := t.TempDir()
-				if _, err := sim.RunInto(cfg, dir); err != nil {
-					t.Fatal(err)
-				}
-				res, err := parser.Read([]string{dir}, parser.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				m := reconstruct.Build(res)
+				m := simulatedModel(t, cfg)
 				for _, every := range []int{64, 1} {
 					d, k := reconstruct.CheckReplayStreams(t, m, every)
 					dropped += d
@@ -59,15 +51,7 @@ func TestStreamedReportsOnSessionClusters(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			cfg := sim.Config{Flink: v, TaskManagers: 3, Slots: 4, Jobs: 4, JobSeconds: 5, StreamingJobs: 1, Minutes: 20, Seed: 7, Debug: true,
 				Inject: []string{sim.FaultOverwrite}}
-			dir := t.TempDir()
-			if _, err := sim.RunInto(cfg, dir); err != nil {
-				t.Fatal(err)
-			}
-			res, err := parser.Read([]string{dir}, parser.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := reconstruct.Build(res)
+			m := simulatedModel(t, cfg)
 			reports := 0
 			for _, tm := range m.TaskManagers {
 				for _, p := range tm.Processes {
@@ -89,4 +73,18 @@ func TestStreamedReportsOnSessionClusters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// simulatedModel is the batch model of the logs cfg simulates.
+func simulatedModel(t *testing.T, cfg sim.Config) *reconstruct.Model {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := sim.RunInto(cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	res, err := parser.Read([]string{dir}, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reconstruct.Build(res)
 }
