@@ -391,8 +391,8 @@ type Narrow struct {
 	// span bounds (a time of day falls on their first day).
 	At func(bounds *parser.TimeBounds) flinklog.Time
 	// Reports: the output lists every slot report compared with a table
-	// (slots --reports): logs with slot reports are not folded (a fold
-	// keeps only the reports the rules read).
+	// (slots --reports): the fold keeps every report and its check, not
+	// only those the rules read (reconstruct.ReportHooks.All).
 	Reports bool
 	// Timelines keeps the timeline of every story let go, for an output
 	// that lists every allocation (Model.FoldedTimelines; the caller
@@ -421,10 +421,6 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	// (whether the logs hold slot reports, before the first read is
 	// thinned: it kept one if they do)
 	reported := first.CountOf(flinklog.KindRMSlotReport) > 0
-	switch {
-	case reported && n.Reports:
-		return nil, notFoldable("the output lists every slot report, and a fold keeps only those the rules read")
-	}
 	if n := reconstruct.MostOpen(first); n > maxInputs {
 		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)
 	} else if n > leanAbove {
@@ -579,7 +575,7 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 	}
 	f.prepare(starts)
 	if reported != nil {
-		f.takeReports(reported)
+		f.takeReports(reported, n.Reports)
 	}
 	if n.Charts {
 		f.alignedEnd = map[flinklog.TimeKind]int64{}

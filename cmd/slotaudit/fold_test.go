@@ -239,3 +239,41 @@ func TestFoldSpillsItsFirstRead(t *testing.T) {
 		t.Errorf("with TMPDIR held in memory: folded %v, said %q", strings.Contains(log, "model folded"), log)
 	}
 }
+
+// TestFoldDebugLogs: DEBUG logs (a slot report of every TaskManager every
+// heartbeat; an overwrite, so that reports and tables disagree) fold in
+// every command that folds — the audit in JSON and as the HTML page, the
+// slot tables with every report, the differing ones or none, a timeline —
+// and each writes what the batch writes, byte for byte.
+func TestFoldDebugLogs(t *testing.T) {
+	dir := t.TempDir()
+	cfg := sim.Config{Flink: "1.12.7", TaskManagers: 3, Slots: 4, Jobs: 4, JobSeconds: 5, StreamingJobs: 1, Minutes: 20, Seed: 5, Debug: true,
+		Inject: []string{sim.FaultOverwrite}}
+	if _, err := sim.RunInto(cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, string) {
+		var out, errOut bytes.Buffer
+		Main(context.Background(), append([]string{"--log-level", "debug"}, args...), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String()
+	}
+	for _, cmd := range [][]string{
+		{"audit", "--format", "json"},
+		{"audit", "--format", "html"},
+		{"slots", "--format", "json", "--reports", "all"},
+		{"slots", "--reports", "differing"},
+		{"slots", "--format", "json", "--reports", "none"},
+		{"timeline", "--format", "json"},
+	} {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			batch, _ := run(append(append(cmd[:1:1], "--fold", "never"), append(cmd[1:], dir)...)...)
+			folded, log := run(append(append(cmd[:1:1], "--fold", "always"), append(cmd[1:], dir)...)...)
+			if !strings.Contains(log, "model folded") {
+				t.Fatalf("not folded:\n%s", log)
+			}
+			if folded != batch || len(batch) < 100 {
+				t.Fatalf("the fold writes otherwise than the batch (%d and %d bytes)", len(folded), len(batch))
+			}
+		})
+	}
+}
