@@ -59,9 +59,8 @@ func reportsFrom(reported bool, firstAt map[*reconstruct.Process]flinklog.Time) 
 }
 
 // takeReports makes every process's replay take the slot reports as they
-// come; firstAt is each process's first line's time; all keeps every
-// report and its check (Narrow.Reports).
-func (f *folder) takeReports(firstAt map[*reconstruct.Process]flinklog.Time, all bool) {
+// come; firstAt is each process's first line's time.
+func (f *folder) takeReports(firstAt map[*reconstruct.Process]flinklog.Time) {
 	rs := &reportState{lines: map[parser.EventRef]*heldLine{}, byRes: map[string][]*procState{}, firstAt: map[*procState]flinklog.Time{}}
 	f.reports = rs
 	for _, ps := range f.procs {
@@ -71,7 +70,6 @@ func (f *folder) takeReports(firstAt map[*reconstruct.Process]flinklog.Time, all
 			rs.firstAt[ps] = t
 		}
 		ps.stream.LeanReports(reconstruct.ReportHooks{
-			All:     all,
 			Checked: func(ref parser.EventRef, chk *reconstruct.SlotReportCheck) { f.reportChecked(ref, chk) },
 			Hold:    func(ref parser.EventRef, delta int) { f.holdLine(ps, ref, delta) },
 		})

@@ -467,9 +467,6 @@ type ReportHooks struct {
 	// reports that came out the same, and may grow), nil where no state of
 	// the table was there to compare it with.
 	Checked func(ref parser.EventRef, chk *SlotReportCheck)
-	// All keeps every report and check (an output that lists them all:
-	// slots --reports), not only those the rules read.
-	All bool
 	// Hold is told of each line the checks kept will name (+1) and of
 	// each they no longer will (-1): reports, the TaskManager line after
 	// which a check that disagrees compared the table, and the report
@@ -543,19 +540,6 @@ func (s *ReplayStream) kept(p *streamProbe) {
 			l.refs[k], l.probes[k] = ref, pr
 			l.hooks.Hold(ref, +1)
 		}
-	}
-	if l.hooks.All {
-		if p.k == int(c.Probe) {
-			for _, a := range c.After {
-				if a >= 0 {
-					if l.heldAfter[a]++; l.heldAfter[a] == 1 {
-						l.hooks.Hold(a, +1)
-					}
-				}
-			}
-		}
-		hold(p.k, p.ref, p.pr)
-		return
 	}
 	if (!c.Agrees[Legacy] || !c.Agrees[Fixed]) && p.k-int(c.Probe) < mismatchCited {
 		if p.k == int(c.Probe) {
@@ -659,7 +643,7 @@ func (s *ReplayStream) leanFinish() {
 	var out []SlotReportCheck
 	for _, c := range r.checks {
 		for m, a := range c.Agrees {
-			if a && !l.hooks.All {
+			if a {
 				c.After[m] = -1
 			}
 		}
