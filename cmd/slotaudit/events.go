@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -119,23 +118,10 @@ func (e *env) streamEvents(cmd *cobra.Command, opts *eventsOptions, f *report.Fi
 		e.reported = map[string]bool{} // the full read after a refusal logs nothing twice
 	}
 	first := opts.read
-	var reports atomic.Int64 // (the read keeps none of them: counted as it goes)
-	first.keep = func(ev *flinklog.Event) bool {
-		if ev.Kind == flinklog.KindRMSlotReport {
-			reports.Add(1)
-		}
-		return false
-	}
+	first.keep = func(*flinklog.Event) bool { return false }
 	res, err := e.read(cmd.Context(), opts.paths, &first)
 	if err != nil {
 		return true, err
-	}
-	if n := reports.Load() + int64(res.CountOf(flinklog.KindRMSlotReport)); n > 0 {
-		// (a report repeated word for word is told only as its input is
-		// read again, and a read again refuses it: found after some
-		// events were written, it would be too late to read whole)
-		e.log.Debug().Int64("slot_reports", n).Msg("events read whole: DEBUG slot reports")
-		return false, nil
 	}
 	for k, in := range res.Inputs {
 		if in.DuplicateOf == "" && in.EventCount > 0 && res.CanReadAgain(k) != nil {

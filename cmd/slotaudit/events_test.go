@@ -76,12 +76,12 @@ func TestEventsStreamedAsTheFullRead(t *testing.T) {
 		args     []string
 		streamed bool
 	}{
-		{"DEBUG slot reports", []string{debug}, false},
+		{"DEBUG slot reports", []string{debug}, true},
 		{"rotated, cut banners", []string{cut}, true},
 		{"1.18", []string{modern}, true},
 		{"a TaskManager's", []string{"--taskmanager", strings.ToUpper(tm[1]), modern}, true},
 		{"json", []string{json}, true},
-		{"exports (DEBUG slot reports among them)", []string{"../../testdata/exports"}, false},
+		{"exports (DEBUG slot reports among them)", []string{"../../testdata/exports"}, true},
 		{"bundled", []string{"../../testdata/logs"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
