@@ -140,7 +140,9 @@ func (id *identities) add(ev *flinklog.Event) {
 			a.name(ev.Resource, ev.Pos)
 		}
 		if len(ev.Slots) > 0 {
-			id.fail("a slot report at %s", ev.Pos) // (a fold takes none yet)
+			// (a report's entries vote as a line naming their AllocationID
+			// and ResourceID does: the streaming join does not count them yet)
+			id.fail("a slot report at %s", ev.Pos)
 			return
 		}
 		if ev.Kind == flinklog.KindJMDeploy && ev.Task != "" && ev.Resource != "" {

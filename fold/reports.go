@@ -49,22 +49,12 @@ type reportState struct {
 	err      error
 }
 
-// reportsFrom is firstAt where the logs hold slot reports (reported),
-// else nil.
-func reportsFrom(reported bool, firstAt map[*reconstruct.Process]flinklog.Time) map[*reconstruct.Process]flinklog.Time {
-	if !reported {
-		return nil
-	}
-	return firstAt
-}
-
 // takeReports makes every process's replay take the slot reports as they
 // come; firstAt is each process's first line's time.
 func (f *folder) takeReports(firstAt map[*reconstruct.Process]flinklog.Time) {
 	rs := &reportState{lines: map[parser.EventRef]*heldLine{}, byRes: map[string][]*procState{}, firstAt: map[*procState]flinklog.Time{}}
 	f.reports = rs
 	for _, ps := range f.procs {
-		ps := ps
 		rs.byRes[ps.resource] = append(rs.byRes[ps.resource], ps)
 		if t, ok := firstAt[ps.p]; ok {
 			rs.firstAt[ps] = t
@@ -231,20 +221,19 @@ func (ps *procState) noteRecent(k keptEvent) {
 	}
 }
 
-// waitToDrop: story s closed healthy, and a process's replay still holds
-// its slots for a report that may come (or is not compared yet): it is let
-// go later (retryDrops). It reports false where something else keeps it.
-func (f *folder) waitToDrop(s *story) bool {
+// waitToDrop: story s closed healthy, and its replays do not let it go
+// yet. Where only a slot report that may come (or is not compared yet)
+// holds its slots, it is let go later (retryDrops); else it is kept.
+func (f *folder) waitToDrop(s *story) {
 	if f.reports == nil {
-		return false
+		return
 	}
 	for _, ps := range s.procs {
 		if !ps.stream.CanDropLater(s.id) || ps.atStream != nil && !ps.atStream.CanDrop(s.id) {
-			return false
+			return
 		}
 	}
 	f.reports.waitDrop = append(f.reports.waitDrop, s)
-	return true
 }
 
 // retryDrops lets go of the stories that waited for the reports, where

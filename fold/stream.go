@@ -422,8 +422,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	// (whether the logs hold slot reports, before the first read is
 	// thinned: it kept one if they do)
 	reported := first.CountOf(flinklog.KindRMSlotReport) > 0
-	switch {
-	case reported && n.Reports:
+	if reported && n.Reports {
 		// (keeping every report and check, a fold held what the batch
 		// holds, in 2.7 times its time: 1.17 GB, 52.8 s against 1.11
 		// GB, 19.5 s at 300,000 allocations)
@@ -469,10 +468,15 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 		skeleton = reconstruct.Skeleton(first)
 	}
 	starts := map[*reconstruct.Process][]inputLine{}
-	firstAt := map[*reconstruct.Process]flinklog.Time{} // (for the slot reports: reports.go)
+	// each process's first line's time, for the slot reports (reports.go;
+	// nil: the logs hold none)
+	var firstAt map[*reconstruct.Process]flinklog.Time
+	if reported {
+		firstAt = map[*reconstruct.Process]flinklog.Time{}
+	}
 	for _, tm := range skeleton.TaskManagers {
 		for _, p := range tm.Processes {
-			if len(p.Events) > 0 {
+			if firstAt != nil && len(p.Events) > 0 {
 				firstAt[p] = first.Time(p.Events[0])
 			}
 			// where it begins in each input it logged in (the first read
@@ -497,7 +501,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	runtime.GC()
 	if assumeNone {
 		t := time.Now()
-		f, err := fold(first, skeleton, starts, opts, nil, true, reportsFrom(reported, firstAt), n)
+		f, err := fold(first, skeleton, starts, opts, nil, true, firstAt, n)
 		if err != nil {
 			return nil, err
 		}
@@ -541,7 +545,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	}
 	skeleton.Skew = skew
 	t = time.Now()
-	f, err := fold(first, skeleton, starts, opts, lines, false, reportsFrom(reported, firstAt), n)
+	f, err := fold(first, skeleton, starts, opts, lines, false, firstAt, n)
 	if err != nil {
 		return nil, err
 	}
@@ -557,7 +561,7 @@ var speculate = true
 // lines each input's skew rests on), replays and folds them; along, it
 // estimates the skew from the same stream (a SkewStream), when it assumed
 // none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, reported map[*reconstruct.Process]flinklog.Time, n Narrow) (_ *folder, err error) {
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, firstAt map[*reconstruct.Process]flinklog.Time, n Narrow) (_ *folder, err error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
@@ -582,8 +586,9 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		}()
 	}
 	f.prepare(starts)
-	if reported != nil {
-		f.takeReports(reported)
+	if firstAt != nil {
+		// (the logs hold slot reports: FromFirstNarrowed)
+		f.takeReports(firstAt)
 	}
 	if n.Charts {
 		f.alignedEnd = map[flinklog.TimeKind]int64{}

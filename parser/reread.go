@@ -38,8 +38,6 @@ var errStopped = errors.New("read again: stopped")
 // CanReadAgain says, before any reading, why input k cannot be read again
 // (ErrNotRereadable; see ReadAgain), or nil: a caller that reads inputs
 // again one after another learns at once that one of them cannot be.
-// (A slot report repeated word for word is found only as the input is
-// read again.)
 func (r *Result) CanReadAgain(k int) error {
 	if k < 0 || k >= len(r.Inputs) {
 		return fmt.Errorf("read again: no input %d", k)
@@ -128,8 +126,9 @@ func (r *Result) stretchOf(k int) logStretch {
 // k, in order, written out as r.Event writes them, whatever Keep r's read
 // had. opts must be the options r was read with. An input that r's read
 // completed with what no line of its own says (a duplicate, standard
-// input, a log-store export or a wrapped log, a slot report repeated word
-// for word, a TaskManager named by the other components' lines) is
+// input, a log-store export or a wrapped log, a slot report a read without
+// Keep folded into a Repeat, a TaskManager named by the other components'
+// lines) is
 // ErrNotRereadable; a file that has changed since is an error when the
 // read again ends.
 func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
@@ -379,6 +378,7 @@ func (e *emitter) finish(fr fileResult, in *InputSummary) {
 		return
 	}
 	if len(st.runs) > 0 {
+		// (a read again folds no report, Options.noFold: a guard)
 		e.err = fmt.Errorf("%w: %s repeats a slot report word for word", ErrNotRereadable, in.Path)
 		return
 	}

@@ -98,7 +98,7 @@ func loadIncident(t *testing.T) *vlogsIncident {
 }
 
 // infoCluster is a faulty 1.12.7 cluster of 12 TaskManagers logged at
-// INFO (no slot reports, which a fold refuses), a stream a log (13: more
+// INFO, a stream a log (13: more
 // than a read of the whole export for each may read), in the namespace
 // flink-info.
 func infoCluster(t *testing.T) []vlogstest.Stream {
@@ -251,7 +251,7 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	}
 	// A fold reads the fetched records again: they are fetched before the
 	// fold decides and kept until the command ends. The simulated 1.12.7
-	// cluster alone (INFO: no slot reports, which a fold refuses; 13
+	// cluster alone (INFO; 13
 	// streams, each read again from the first read's spill) folds, with
 	// the batch's findings and inputs.
 	sim := []string{source, "--query", `{namespace="flink-info"}`, "--since", "2020-01-01T00:00", "--until", "2022-01-01T00:00"}
