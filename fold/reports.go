@@ -60,7 +60,7 @@ func (f *folder) takeReports(firstAt map[*reconstruct.Process]flinklog.Time) {
 			rs.firstAt[ps] = t
 		}
 		ps.stream.LeanReports(reconstruct.ReportHooks{
-			Checked: func(ref parser.EventRef, chk *reconstruct.SlotReportCheck) { f.reportChecked(ref, chk) },
+			Checked: func(rc reconstruct.ReportChecked) { f.reportChecked(ps, rc) },
 			Hold:    func(ref parser.EventRef, delta int) { f.holdLine(ps, ref, delta) },
 		})
 	}
@@ -140,9 +140,17 @@ func (f *folder) reportsFailed(ps *procState) error {
 // reportChecked: a process compared report ref. A report that disagrees
 // with a table and lists an AllocationID after its story closed keeps the
 // story (Plan's reportsAfterClose); if it was let go, the fold gives way.
-func (f *folder) reportChecked(ref parser.EventRef, chk *reconstruct.SlotReportCheck) {
+func (f *folder) reportChecked(ps *procState, rc reconstruct.ReportChecked) {
 	rs := f.reports
+	ref, chk := rc.Ref, rc.Check
 	h := rs.lines[ref]
+	if ps.compared != nil && chk != nil {
+		if h == nil {
+			rs.fail(notFoldable("a slot report compared was not held (internal: %d)", ref))
+			return
+		}
+		ps.compared.add(h.k.ev, rc)
+	}
 	if h == nil {
 		return
 	}

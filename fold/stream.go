@@ -183,6 +183,8 @@ type procState struct {
 	// recent: its lines of the last recentFor, for a slot report's check
 	// to name (reports.go)
 	recent []keptEvent
+	// compared: every slot report its replay compared (Narrow.Reports)
+	compared *comparedLog
 }
 
 // story is one allocation's story as the fold follows it.
@@ -391,9 +393,10 @@ type Narrow struct {
 	// span bounds (a time of day falls on their first day).
 	At func(bounds *parser.TimeBounds) flinklog.Time
 	// Reports: the output lists every slot report compared with a table
-	// (slots --reports differing|all): logs with slot reports are not
-	// folded (a fold keeps only the reports the rules read; keeping them
-	// all, it held what the batch holds, in more time).
+	// (slots --reports differing|all): each is written out as it is
+	// compared (compared.go), and the model's processes read them back
+	// (Process.SetCompared; Model.Compared holds them, the caller closes
+	// it).
 	Reports bool
 	// Timelines keeps the timeline of every story let go, for an output
 	// that lists every allocation (Model.FoldedTimelines; the caller
@@ -422,12 +425,6 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	// (whether the logs hold slot reports, before the first read is
 	// thinned: it kept one if they do)
 	reported := first.CountOf(flinklog.KindRMSlotReport) > 0
-	if reported && n.Reports {
-		// (keeping every report and check, a fold held what the batch
-		// holds, in 2.7 times its time: 1.17 GB, 52.8 s against 1.11
-		// GB, 19.5 s at 300,000 allocations)
-		return nil, notFoldable("the output lists every slot report compared, which a fold would hold as the batch does, in more time")
-	}
 	if n := reconstruct.MostOpen(first); n > maxInputs {
 		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)
 	} else if n > leanAbove {
@@ -510,9 +507,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 			stage("fold, no skew assumed and none found", t)
 			return f.finish(stages)
 		}
-		if f.spill != nil {
-			f.spill.Close()
-		}
+		f.closeSpills()
 		// the clocks disagree after all (or the window cannot tell): the
 		// fold again, with the skew
 		stage("fold, no skew assumed: the clocks disagree", t)
@@ -579,15 +574,21 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 	}
 	if n.Timelines {
 		f.spill = &spill{}
-		defer func() {
-			if err != nil {
-				f.spill.Close()
-			}
-		}()
 	}
+	defer func() {
+		if err != nil {
+			f.closeSpills()
+		}
+	}()
 	f.prepare(starts)
 	if firstAt != nil {
 		// (the logs hold slot reports: FromFirstNarrowed)
+		if n.Reports {
+			f.compared = &spillFile{}
+			for _, ps := range f.procs {
+				ps.compared = &comparedLog{out: f.compared}
+			}
+		}
 		f.takeReports(firstAt)
 	}
 	if n.Charts {
@@ -804,6 +805,8 @@ type folder struct {
 	atGuess flinklog.Time
 	// spill: the timelines of the stories let go (Narrow.Timelines)
 	spill *spill
+	// compared: every slot report compared (Narrow.Reports; compared.go)
+	compared *spillFile
 	// the charts (Narrow.Charts): each TaskManager's, what settling a
 	// period found it cannot take, the periods whose index the dynamic
 	// counter may give at the end, the latest aligned time of every
@@ -1444,13 +1447,23 @@ func (ps *procState) inSpan(seq int64) bool {
 	return false
 }
 
-// finish is assemble, letting go of the spill of timelines when it fails.
+// finish is assemble, letting go of the spills when it fails.
 func (f *folder) finish(stages []reconstruct.Stage) (*reconstruct.Model, error) {
 	m, err := f.assemble(stages)
-	if err != nil && f.spill != nil {
-		f.spill.Close()
+	if err != nil {
+		f.closeSpills()
 	}
 	return m, err
+}
+
+// closeSpills lets go of what the fold wrote out for the output.
+func (f *folder) closeSpills() {
+	if f.spill != nil {
+		f.spill.Close()
+	}
+	if f.compared != nil {
+		f.compared.Close()
+	}
 }
 
 // assemble ends the fold: the events kept, numbered as a read of them
@@ -1665,6 +1678,16 @@ func (f *folder) assemble(stages []reconstruct.Stage) (*reconstruct.Model, error
 			return nil, err
 		}
 		m.FoldedTimelines = f.spill
+	}
+	if f.compared != nil {
+		for _, ps := range f.procs {
+			ps.compared.flush()
+			ps.p.SetCompared(ps.compared)
+		}
+		if err := f.compared.finish(); err != nil {
+			return nil, notFoldable("the slot reports compared could not be kept: %v", err)
+		}
+		m.Compared = f.compared
 	}
 	if f.alignedEnd != nil {
 		charts, err := f.endCharts(to, keptAt)

@@ -138,14 +138,8 @@ var spillInMemory = 16 << 20
 // spill holds the timelines of the stories let go (reconstruct's
 // FoldedTimelines).
 type spill struct {
-	mem   []byte
-	file  *os.File
-	w     *bufio.Writer
-	size  int64
+	spillFile
 	index []spillAt
-	err   error
-	// removed: the file was unlinked as it was made
-	removed bool
 	// fates: each process's counter, set at the end (assemble)
 	fates []counterFate
 	// scratch reused from one story to the next
@@ -168,44 +162,13 @@ type spillAt struct {
 func (sp *spill) add(fa *reconstruct.FoldedAllocation) {
 	b := encodeFolded(sp.buf[:0], fa, sp.pending)
 	sp.buf = b
-	sp.index = append(sp.index, spillAt{off: sp.size, n: uint32(len(b)), rank: fa.Events[0].Rank})
-	sp.size += int64(len(b))
-	if sp.file == nil && len(sp.mem)+len(b) <= spillInMemory {
-		sp.mem = append(sp.mem, b...)
-		return
-	}
-	if sp.file == nil {
-		f, err := os.CreateTemp("", "slotaudit-timelines-*")
-		if err != nil {
-			sp.err = err
-			return
-		}
-		// unlinked at once where the system lets an open file go on
-		// (the data stays until it is closed; nothing is left behind by
-		// a run that is stopped); elsewhere, at Close
-		if os.Remove(f.Name()) == nil {
-			sp.removed = true
-		}
-		sp.file, sp.w = f, bufio.NewWriterSize(f, 1<<20)
-		if _, err := sp.w.Write(sp.mem); err != nil {
-			sp.err = err
-			return
-		}
-		sp.mem = nil
-	}
-	if _, err := sp.w.Write(b); err != nil {
-		sp.err = err
-	}
+	sp.index = append(sp.index, spillAt{off: sp.write(b, "slotaudit-timelines-*"), n: uint32(len(b)), rank: fa.Events[0].Rank})
 }
 
 // seal ends the writing: the spill is read from now on.
 func (sp *spill) seal(fates []counterFate) error {
 	sp.fates = fates
-	if sp.err == nil && sp.w != nil {
-		sp.err = sp.w.Flush()
-		sp.w = nil
-	}
-	if sp.err != nil {
+	if sp.finish() != nil {
 		sp.Close()
 		return notFoldable("the timelines of the stories let go could not be kept: %v", sp.err)
 	}
@@ -270,18 +233,100 @@ func (sp *spill) Each(yield func(*reconstruct.FoldedAllocation) error) error {
 	return nil
 }
 
-// Close lets go of the spill's file.
-func (sp *spill) Close() error {
-	if sp.file == nil {
+// spillFile is bytes written once and read back by where they are: in
+// memory while they are few (spillInMemory), in a temporary file after.
+type spillFile struct {
+	mem  []byte
+	file *os.File
+	w    *bufio.Writer
+	size int64
+	err  error
+	// removed: the file was unlinked as it was made
+	removed bool
+}
+
+// write appends b (to a file named as pattern, once there is one) and
+// returns where it is; the first error is kept (err), and what comes
+// after it is not written.
+func (sf *spillFile) write(b []byte, pattern string) int64 {
+	off := sf.size
+	sf.size += int64(len(b))
+	if sf.err != nil {
+		return off
+	}
+	if sf.file == nil && len(sf.mem)+len(b) <= spillInMemory {
+		sf.mem = append(sf.mem, b...)
+		return off
+	}
+	if sf.file == nil {
+		f, err := os.CreateTemp("", pattern)
+		if err != nil {
+			sf.err = err
+			return off
+		}
+		// unlinked at once where the system lets an open file go on
+		// (the data stays until it is closed; nothing is left behind by
+		// a run that is stopped); elsewhere, at Close
+		if os.Remove(f.Name()) == nil {
+			sf.removed = true
+		}
+		sf.file, sf.w = f, bufio.NewWriterSize(f, 1<<20)
+		if _, err := sf.w.Write(sf.mem); err != nil {
+			sf.err = err
+			return off
+		}
+		sf.mem = nil
+	}
+	if _, err := sf.w.Write(b); err != nil {
+		sf.err = err
+	}
+	return off
+}
+
+// Bytes is how many bytes were written.
+func (sf *spillFile) Bytes() int64 { return sf.size }
+
+// finish ends the writing (what is buffered goes to the file) and
+// returns the first error the writing met.
+func (sf *spillFile) finish() error {
+	if sf.err == nil && sf.w != nil {
+		sf.err = sf.w.Flush()
+		sf.w = nil
+	}
+	return sf.err
+}
+
+// readAt reads len(b) bytes written at off.
+func (sf *spillFile) readAt(b []byte, off int64) error {
+	if sf.file == nil {
+		if off < 0 || off+int64(len(b)) > int64(len(sf.mem)) {
+			return io.ErrUnexpectedEOF
+		}
+		copy(b, sf.mem[off:])
 		return nil
 	}
-	err := sp.file.Close()
-	if !sp.removed {
-		if rerr := os.Remove(sp.file.Name()); err == nil {
+	n, err := sf.file.ReadAt(b, off)
+	if n < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+// Close lets go of the file.
+func (sf *spillFile) Close() error {
+	if sf.file == nil {
+		return nil
+	}
+	err := sf.file.Close()
+	if !sf.removed {
+		if rerr := os.Remove(sf.file.Name()); err == nil {
 			err = rerr
 		}
 	}
-	sp.file = nil
+	sf.file = nil
 	return err
 }
 
@@ -360,7 +405,7 @@ type decoder struct {
 
 func (d *decoder) fail() {
 	if d.err == nil {
-		d.err = errors.New("a timeline in the spill is cut or damaged")
+		d.err = errors.New("a record a fold spilled is cut or damaged")
 	}
 	d.b = nil
 }

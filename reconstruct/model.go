@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"io"
 	"sync"
 	"time"
 
@@ -33,6 +34,9 @@ type Model struct {
 	// FoldedTimelines, when a fold was asked for them, are the timelines
 	// of the allocations it let go (an output that lists every one).
 	FoldedTimelines FoldedTimelines
+	// Compared, when a fold was asked for every slot report compared,
+	// holds them (Process.SetCompared): the caller closes it.
+	Compared io.Closer
 	// Charts, when a fold was asked for them, are each TaskManager's
 	// periods of occupancy under the tables the HTML report draws, walked
 	// as the fold replayed; AlignedEnd, the latest time of every line, on
@@ -144,6 +148,9 @@ type Process struct {
 	// the slot reports compared with its table, in Config.Probes order
 	// (see Report)
 	reports reportSource
+	// compared: every report compared, as a fold wrote them out
+	// (SetCompared); nil: the replay's checks are all there
+	compared ComparedLog
 	// prefix: the table at a time, replayed by a fold (SetPrefix)
 	prefix *prefixReplay
 	// Runs is the slot table the TaskManager really ran; RunsWhy says how

@@ -22,6 +22,8 @@ type ReplayStream struct {
 	// prev is the ref of the last TaskManager event applied (-1: none),
 	// after which a snapshot of the tables is taken
 	prev parser.EventRef
+	// prevAt is where prev's line is (what a report's check names)
+	prevAt flinklog.Pos
 	// gone are the allocations dropped whose steps are still in Steps
 	gone map[flinklog.ID]bool
 	// goneSteps counts those steps; a compaction runs when they are a
@@ -105,13 +107,13 @@ func NewReplayStream(cfg Config) *ReplayStream {
 // Add applies the process's next event, ref naming it in the read.
 func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 	if ev.Component != flinklog.ComponentTM && ev.Component != flinklog.ComponentUnknown {
-		s.prev = ref // (a snapshot is taken after the event before, whatever it is)
+		s.prev, s.prevAt = ref, ev.Pos // (a snapshot is taken after the event before, whatever it is)
 		s.added = len(s.r.Steps)
 		return
 	}
 	r := s.r
 	if s.rep != nil {
-		s.reportLine(ev.Time, s.prev)
+		s.reportLine(ev.Time, s.prev, s.prevAt)
 	} else {
 		r.takeSnapshots(ev.Time, int(s.prev))
 	}
@@ -119,7 +121,7 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 	n := len(r.Steps)
 	s.added = n
 	r.apply(int(ref), ev)
-	s.prev = ref
+	s.prev, s.prevAt = ref, ev.Pos
 	// the last step's event is the only one apply looks back at
 	if len(r.Steps) > n {
 		s.src.lastRef, s.src.last = ref, *ev

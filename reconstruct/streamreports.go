@@ -81,6 +81,8 @@ type streamReports struct {
 type heldState struct {
 	snapshot
 	step int
+	// afterAt is where the line After names is
+	afterAt flinklog.Pos
 }
 
 // streamProbe is a report and the states of its window taken so far.
@@ -174,13 +176,13 @@ func (s *ReplayStream) AddReport(ref parser.EventRef, pr Probe) {
 // they stand after event after, before a TaskManager line at t (zero: the
 // end) is applied, go to every open report whose window it is in, and to
 // the ring.
-func (s *ReplayStream) reportLine(t flinklog.Time, after parser.EventRef) {
+func (s *ReplayStream) reportLine(t flinklog.Time, after parser.EventRef, afterAt flinklog.Pos) {
 	rp, r := s.rep, s.r
 	end := t.Kind == flinklog.TimeNone
 	if !end && rp.passedSet && t.Kind == rp.passed.Kind && t.N <= rp.passed.N {
 		r.failStream("a TaskManager line inside the window of a slot report compared before it came", s.src.ev.Pos)
 	}
-	st := &heldState{snapshot{After: int(after), Until: t, Slots: s.tablesNow()}, r.stepNo()}
+	st := &heldState{snapshot{After: int(after), Until: t, Slots: s.tablesNow()}, r.stepNo(), afterAt}
 	closed := 0
 	for i, p := range rp.open {
 		if !end && (t.Kind != p.pr.At.Kind || t.N <= p.pr.At.N-p.pr.Window) {
@@ -243,7 +245,7 @@ func (s *ReplayStream) ReportsPassed(t flinklog.Time) {
 	}
 	// (its time, the next line's, is only read as later than the
 	// reports': an end's is)
-	st := &heldState{snapshot{After: int(s.prev), Slots: s.tablesNow()}, r.stepNo()}
+	st := &heldState{snapshot{After: int(s.prev), Slots: s.tablesNow()}, r.stepNo(), s.prevAt}
 	for _, p := range rp.open[:closed] {
 		p.states = append(p.states, st)
 		if end := p.pr.At.N + ReportLead; !rp.passedSet || end > rp.passed.N {
@@ -409,10 +411,24 @@ func (s *ReplayStream) compare(p *streamProbe) {
 	n := len(r.checks)
 	r.compareProbe(p.k, p.pr, snaps, &rp.rows)
 	if l := rp.lean; l != nil {
+		rc := ReportChecked{Ref: p.ref, Probe: p.k}
 		if len(r.checks) > 0 && (len(r.checks) > n || r.checks[n-1].Probe+r.checks[n-1].N == int32(p.k+1)) {
-			s.kept(p)
+			c := &r.checks[len(r.checks)-1]
+			rc.Joined = len(r.checks) == n
+			for m, a := range c.After {
+				if a < 0 {
+					continue
+				}
+				i := slices.IndexFunc(p.states, func(st *heldState) bool { return st.After == int(a) })
+				if i < 0 {
+					r.failStream("a slot report's check names a line of no state of its window", p.pr.Pos)
+					continue
+				}
+				rc.After[m] = p.states[i].afterAt
+			}
+			s.kept(p, rc)
 		} else if l.hooks.Checked != nil {
-			l.hooks.Checked(p.ref, nil) // (no state to compare it with)
+			l.hooks.Checked(rc) // (no state to compare it with)
 		}
 	}
 	rp.waiting[0] = nil
@@ -423,7 +439,7 @@ func (s *ReplayStream) compare(p *streamProbe) {
 // holdings that waited are settled; what is still waiting is compared
 // after the inferences (compareRest).
 func (s *ReplayStream) finishReports(after parser.EventRef) {
-	s.reportLine(flinklog.Time{}, after)
+	s.reportLine(flinklog.Time{}, after, s.prevAt)
 	s.settleHoldings(true)
 }
 
@@ -462,16 +478,28 @@ func (s *ReplayStream) keepsSlotsOf(id flinklog.ID, last int) bool {
 // ReportHooks is what a stream that keeps only the checks the rules read
 // (LeanReports) tells its caller, which holds the lines those checks name.
 type ReportHooks struct {
-	// Checked is told of each report once it is compared: its ref and the
-	// check it came out as (read only; a check stands for a run of
-	// reports that came out the same, and may grow), nil where no state of
-	// the table was there to compare it with.
-	Checked func(ref parser.EventRef, chk *SlotReportCheck)
+	// Checked is told of each report once it is compared, in report
+	// order.
+	Checked func(ReportChecked)
 	// Hold is told of each line the checks kept will name (+1) and of
 	// each they no longer will (-1): reports, the TaskManager line after
 	// which a check that disagrees compared the table, and the report
 	// that settled the index of a slot still kept.
 	Hold func(ref parser.EventRef, delta int)
+}
+
+// ReportChecked is a report a stream compared (ReportHooks.Checked).
+type ReportChecked struct {
+	Ref   parser.EventRef
+	Probe int // its number among the process's reports
+	// Check is the check it came out as (read only; a check stands for a
+	// run of reports that came out the same, and may grow), nil where no
+	// state of the table was there to compare it with.
+	Check *SlotReportCheck
+	// Joined: it came out as the report before it did (the same Check)
+	Joined bool
+	// After is where the lines Check.After names are (zero: none)
+	After [2]flinklog.Pos
 }
 
 // leanChecks is what a lean stream keeps of its checks. The rules read a
@@ -524,15 +552,17 @@ func (s *ReplayStream) LeanReports(hooks ReportHooks) {
 		latest: map[shownHeld]int{}, heldAfter: map[parser.EventRef]int{}, probes: map[int]Probe{}, resolvedBy: map[int]parser.EventRef{}}
 }
 
-// kept notes report k (probe p) compared into the last check.
-func (s *ReplayStream) kept(p *streamProbe) {
+// kept notes report p compared into the last check (rc: as the hook
+// is told of it).
+func (s *ReplayStream) kept(p *streamProbe, rc ReportChecked) {
 	r, l := s.r, s.rep.lean
 	c := &r.checks[len(r.checks)-1]
 	// (what it holds first: the caller may let go of a report checked
 	// that nothing holds)
 	defer func() {
 		if l.hooks.Checked != nil {
-			l.hooks.Checked(p.ref, &r.checks[len(r.checks)-1])
+			rc.Check = &r.checks[len(r.checks)-1]
+			l.hooks.Checked(rc)
 		}
 	}()
 	hold := func(k int, ref parser.EventRef, pr Probe) {

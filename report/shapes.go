@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -647,10 +646,10 @@ func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, sem r
 func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, sem reconstruct.Semantics) TaskManagerJSON {
 	t := SlotsTable{M: m, TM: tm, P: p, R: r, Semantics: sem, Reports: true}
 	out := t.head()
-	checks, _ := t.checks()
-	for k, chk := range checks {
-		out.SlotReports = append(out.SlotReports, t.report(k, chk))
-	}
+	_ = t.compared(func(cr *reconstruct.ComparedReport) error {
+		out.SlotReports = append(out.SlotReports, t.report(cr))
+		return nil
+	}) // (the model's own checks: nothing to read back)
 	return out
 }
 
@@ -701,17 +700,30 @@ func SlotsTables(m *reconstruct.Model, f *Filter, models []reconstruct.Semantics
 	return out, nil
 }
 
-// checks returns the slot reports the table shows (probe numbers and
-// their checks) and how many.
-func (t SlotsTable) checks() (iter.Seq2[int, *reconstruct.SlotReportCheck], int) {
-	if !t.Reports || t.R != t.P.Replay {
-		return func(func(int, *reconstruct.SlotReportCheck) bool) {}, 0
+// showsReports reports whether the table shows slot reports: only the
+// full replay was compared with them.
+func (t SlotsTable) showsReports() bool { return t.Reports && t.R == t.P.Replay }
+
+// comparedCount is how many slot reports the table shows, and how many
+// of them agree with it.
+func (t SlotsTable) comparedCount() (n, agreeing int) {
+	if !t.showsReports() {
+		return 0, 0
 	}
-	return t.R.Checks(), t.R.CheckCount()
+	return t.M.ComparedCount(t.P, t.Semantics)
 }
 
-func (t SlotsTable) report(k int, chk *reconstruct.SlotReportCheck) SlotReportJSON {
-	return newSlotReportJSON(t.M, t.P, k, chk, t.Semantics)
+// compared calls f with each slot report the table shows, in report
+// order (Model.EachCompared).
+func (t SlotsTable) compared(f func(*reconstruct.ComparedReport) error) error {
+	if !t.showsReports() {
+		return nil
+	}
+	return t.M.EachCompared(t.P, t.Semantics, f)
+}
+
+func (t SlotsTable) report(cr *reconstruct.ComparedReport) SlotReportJSON {
+	return newSlotReportJSON(t.M, cr)
 }
 
 // head renders the table without its slot reports.
@@ -775,16 +787,13 @@ func (t SlotsTable) head() TaskManagerJSON {
 	return out
 }
 
-func newSlotReportJSON(m *reconstruct.Model, p *reconstruct.Process, k int, chk *reconstruct.SlotReportCheck, sem reconstruct.Semantics) SlotReportJSON {
-	rep := p.SlotReport(k)
-	out := SlotReportJSON{Time: m.Result.Time(rep).String(), Agrees: chk.Agrees[sem], Slots: []ReportSlotJSON{}}
-	if pl := place(m, m.Result.Pos(rep)); pl != nil {
+func newSlotReportJSON(m *reconstruct.Model, cr *reconstruct.ComparedReport) SlotReportJSON {
+	out := SlotReportJSON{Time: cr.Time.String(), Agrees: cr.Agrees, Slots: []ReportSlotJSON{}}
+	if pl := place(m, cr.Pos); pl != nil {
 		out.PlaceJSON = *pl
 	}
-	if a := chk.After[sem]; a >= 0 {
-		out.ComparedAfter = place(m, m.Result.Pos(a))
-	}
-	for _, row := range chk.Rows(sem) {
+	out.ComparedAfter = place(m, cr.After)
+	for _, row := range cr.Rows {
 		rs := ReportSlotJSON{Index: optInt(row.Index), ReportedAllocationID: row.Reported.String(), ReportedJobID: row.Job.String(), Agrees: row.Agrees,
 			ReplayedState: row.Replayed.State.String(), ReplayedAllocationID: row.Replayed.Alloc.String()}
 		out.Slots = append(out.Slots, rs)
@@ -826,8 +835,7 @@ func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
 			return err
 		}
 		bw.WriteString(tableIndent)
-		checks, n := t.checks()
-		if n == 0 {
+		if n, _ := t.comparedCount(); n == 0 {
 			bw.Write(head)
 			continue
 		}
@@ -838,19 +846,21 @@ func WriteSlotsTablesJSON(w io.Writer, tables []SlotsTable) error {
 		bw.Write(head[:len(head)-len(closing)])
 		bw.WriteString(",\n" + tableIndent + "  \"slot_reports\": [\n")
 		first := true
-		for k, chk := range checks {
+		err = t.compared(func(cr *reconstruct.ComparedReport) error {
 			if !first {
 				bw.WriteString(",\n")
 			}
 			first = false
-			rep, err := reports.encode(t.report(k, chk))
+			rep, err := reports.encode(t.report(cr))
 			if err != nil {
 				return err
 			}
 			bw.WriteString(reportIndent)
-			if _, err := bw.Write(rep); err != nil {
-				return err // the reader is gone: no use encoding the rest
-			}
+			_, err = bw.Write(rep) // (an error: the reader is gone, no use encoding the rest)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		bw.WriteString("\n" + tableIndent + "  ]" + closing)
 	}
@@ -927,22 +937,15 @@ func WriteSlotsTablesText(w io.Writer, tables []SlotsTable, detail ReportDetail,
 		if n > 0 {
 			fmt.Fprintln(out)
 		}
-		checks, n := t.checks()
-		src := reportSource{n: n, each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
-			for k, chk := range checks {
-				if show(chk.Agrees[t.Semantics]) {
-					if err := f(t.report(k, chk)); err != nil {
-						return err
-					}
+		src := reportSource{each: func(show func(bool) bool, f func(SlotReportJSON) error) error {
+			return t.compared(func(cr *reconstruct.ComparedReport) error {
+				if !show(cr.Agrees) {
+					return nil
 				}
-			}
-			return nil
+				return f(t.report(cr))
+			})
 		}}
-		for _, chk := range checks {
-			if chk.Agrees[t.Semantics] {
-				src.agreeing++
-			}
-		}
+		src.n, src.agreeing = t.comparedCount()
 		if err := writeSlotsText(out, t.head(), src, detail, pl, width); err != nil {
 			return err
 		}

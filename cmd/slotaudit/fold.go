@@ -218,6 +218,9 @@ func (e *env) buildFolded(cmd *cobra.Command, paths []string, rf *readFlags) (*r
 	}
 	e.log.Debug().Str("took", time.Since(began).Round(time.Millisecond).String()).Int("allocations", m.AllocationCount()).
 		Int("kept", len(m.Allocations)).Int("events_kept", m.Result.Len()).Msg("model folded")
+	if sized, ok := m.Compared.(interface{ Bytes() int64 }); ok {
+		e.log.Debug().Int64("bytes", sized.Bytes()).Msg("the slot reports compared written out")
+	}
 	return m, nil
 }
 

@@ -198,6 +198,9 @@ ResourceManager logged are compared index by index with the table as it stood th
 			if err != nil {
 				return err
 			}
+			if m.Compared != nil {
+				defer m.Compared.Close()
+			}
 			if err := e.checkNarrowed(cmd.Context(), args, &rf, m, folded); err != nil {
 				return err
 			}

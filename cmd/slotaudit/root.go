@@ -58,7 +58,8 @@ type env struct {
 	// as it replays (fold.Narrow.Charts)
 	drawsCharts bool
 	// listsReports: the output lists every slot report compared with a
-	// table (slots --reports differing|all), which a fold does not keep
+	// table (slots --reports differing|all), which a fold writes out as it
+	// compares them (fold.Narrow.Reports)
 	listsReports bool
 	// tableAt places the time slots --at shows the tables at in logs
 	// whose times span the bounds given (nil: the tables at the end)
