@@ -35,6 +35,9 @@ type identities struct {
 	votes   parser.IdentityVotes
 	open    map[flinklog.ID]*allocIdentity
 	counted idSet
+	// served: the allocations counted that unnamed lines served (only
+	// theirs vote: a line naming another later changes nothing)
+	served  idSet
 	version map[int32]flinklog.Version
 	jmGiven bool
 	// the tasks received by unnamed segments, by task, within the window;
@@ -132,18 +135,23 @@ func (id *identities) add(ev *flinklog.Event) {
 			}
 		}
 	case flinklog.ComponentRM, flinklog.ComponentJM:
-		if ev.Alloc.IsSet() && ev.Resource != "" {
-			if a == nil {
-				id.fail("%s is named at %s after its share of the join was counted", ev.Alloc, ev.Pos)
+		if ev.Alloc.IsSet() && ev.Resource != "" && !id.nameOf(a, ev.Alloc, ev.Resource, ev.Pos) {
+			return
+		}
+		// a report's entries vote as lines naming their AllocationID and
+		// ResourceID do
+		for _, st := range ev.Slots {
+			if !st.Alloc.IsSet() || st.Resource == "" {
+				continue
+			}
+			sa := id.open[st.Alloc]
+			if sa == nil && !id.counted.has(st.Alloc) {
+				sa = &allocIdentity{}
+				id.open[st.Alloc] = sa
+			}
+			if !id.nameOf(sa, st.Alloc, st.Resource, ev.Pos) {
 				return
 			}
-			a.name(ev.Resource, ev.Pos)
-		}
-		if len(ev.Slots) > 0 {
-			// (a report's entries vote as a line naming their AllocationID
-			// and ResourceID does: the streaming join does not count them yet)
-			id.fail("a slot report at %s", ev.Pos)
-			return
 		}
 		if ev.Kind == flinklog.KindJMDeploy && ev.Task != "" && ev.Resource != "" {
 			if t-parser.DeployWindow <= id.expiredTo {
@@ -164,6 +172,22 @@ func (id *identities) add(ev *flinklog.Event) {
 		}
 	}
 	id.slide()
+}
+
+// nameOf takes a line of another component naming resource with
+// allocation alloc (a, nil once its share is counted); false: the join
+// gives way (a counted share it would change).
+func (id *identities) nameOf(a *allocIdentity, alloc flinklog.ID, resource string, pos flinklog.Pos) bool {
+	if a != nil {
+		a.name(resource, pos)
+		return true
+	}
+	if id.served.has(alloc) {
+		id.fail("%s is named at %s after its share of the join was counted", alloc, pos)
+		return false
+	}
+	// (counted, and no unnamed line served it: it votes for nothing)
+	return true
 }
 
 func containsSeg(segs []parser.IdentitySegment, sg parser.IdentitySegment) bool {
@@ -197,6 +221,9 @@ func (id *identities) count(alloc flinklog.ID, a *allocIdentity) {
 	}
 	delete(id.open, alloc)
 	id.counted.add(alloc)
+	if len(a.segs) > 0 {
+		id.served.add(alloc)
+	}
 }
 
 // slide matches the deploy lines whose window has passed, and lets go of

@@ -152,8 +152,9 @@ func auditText(t *testing.T, m *reconstruct.Model, format string) string {
 // newest without a number: a process's lines run on from one file into the
 // next, and only the oldest holds its banner), given whole and with the
 // oldest file gone (rotated away: no file names its ResourceID, which
-// the other components' lines then give), audited on the fold's model
-// give the batch audit byte for byte, and fold.
+// the other components' lines then give — at DEBUG, their slot reports
+// too, every other seed), audited on the fold's model give the batch
+// audit byte for byte, and fold.
 func TestFoldRotatedLogs(t *testing.T) {
 	seeds := uint64(4)
 	if testing.Short() {
@@ -162,10 +163,12 @@ func TestFoldRotatedLogs(t *testing.T) {
 	if *soak > 0 {
 		seeds = uint64(*soak)
 	}
-	total, folded := 0, 0
+	total, folded, debugUnnamed, debugFolded := 0, 0, 0, 0
 	for _, v := range Versions {
 		for seed := uint64(1); seed <= seeds; seed++ {
-			r, err := Run(Faulty(v, seed))
+			cfg := Faulty(v, seed)
+			cfg.Debug = seed%2 == 0
+			r, err := Run(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,6 +197,9 @@ func TestFoldRotatedLogs(t *testing.T) {
 					}
 				}
 				total++
+				if cfg.Debug && gone {
+					debugUnnamed++
+				}
 				m, err := fold.Build([]string{dir}, parser.Options{})
 				if errors.Is(err, fold.ErrNotFoldable) {
 					t.Logf("%s seed %d (oldest gone: %v): refused: %v", v, seed, gone, err)
@@ -203,6 +209,9 @@ func TestFoldRotatedLogs(t *testing.T) {
 					t.Fatal(err)
 				}
 				folded++
+				if cfg.Debug && gone {
+					debugFolded++
+				}
 				full, err := parser.Read([]string{dir}, parser.Options{})
 				if err != nil {
 					t.Fatal(err)
@@ -216,9 +225,9 @@ func TestFoldRotatedLogs(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of %d rotated runs folded", folded, total)
-	if folded < total*3/4 {
-		t.Errorf("only %d of %d rotated runs folded", folded, total)
+	t.Logf("%d of %d rotated runs folded; at DEBUG with the oldest file gone, %d of %d", folded, total, debugFolded, debugUnnamed)
+	if folded < total*3/4 || debugFolded < debugUnnamed*3/4 {
+		t.Errorf("only %d of %d rotated runs folded; at DEBUG with the oldest file gone, %d of %d", folded, total, debugFolded, debugUnnamed)
 	}
 }
 
