@@ -3,6 +3,7 @@ package fold_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,27 +91,50 @@ func slotsListing(t *testing.T, m *reconstruct.Model, out string) string {
 }
 
 // TestComparedReportsWithNoRoom: where the reports compared cannot go to
-// a file (no temporary directory), the fold says it cannot take the logs
-// and the caller builds the batch model — never a listing with reports
-// missing.
+// a file (no such directory), the fold says it cannot take the logs and
+// the caller builds the batch model — never a listing with reports
+// missing; with a directory (Narrow.SpillDir), they go there.
 func TestComparedReportsWithNoRoom(t *testing.T) {
 	defer fold.SpillToFile()()
-	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
 	in := bundledAnd(t, sim.Config{Flink: "1.12.7", TaskManagers: 2, Slots: 4, Jobs: 4, JobSeconds: 5, Minutes: 20, Seed: 3, Debug: true})
 	dir := in[len(in)-1]
-	_, err := fold.BuildNarrowed(dir, parser.Options{}, fold.Narrow{Reports: true})
+	_, err := fold.BuildNarrowed(dir, parser.Options{}, fold.Narrow{Reports: true, SpillDir: filepath.Join(t.TempDir(), "gone")})
 	if !errors.Is(err, fold.ErrNotFoldable) || !strings.Contains(err.Error(), "slot reports compared could not be kept") {
-		t.Fatalf("with no temporary directory: %v", err)
+		t.Fatalf("with no directory to write to: %v", err)
 	}
-	t.Setenv("TMPDIR", t.TempDir())
-	m, err := fold.BuildNarrowed(dir, parser.Options{}, fold.Narrow{Reports: true})
+	spillDir := t.TempDir()
+	m, err := fold.BuildNarrowed(dir, parser.Options{}, fold.Narrow{Reports: true, SpillDir: spillDir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Compared == nil {
 		t.Fatal("no slot report written out")
 	}
+	// (unlinked as it was made: open, in the directory)
+	if open := openIn(t, spillDir); open != 1 {
+		t.Errorf("%d files open in the directory given, want 1", open)
+	}
 	if err := m.Compared.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if open := openIn(t, spillDir); open != 0 {
+		t.Errorf("%d files open in the directory given once closed", open)
+	}
+}
+
+// openIn counts the files this process holds open in dir (Linux: none
+// elsewhere, where the test is skipped).
+func openIn(t *testing.T, dir string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd:", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
 }

@@ -405,6 +405,9 @@ type Narrow struct {
 	// Charts walks each TaskManager's periods of occupancy as the fold
 	// replays, for the HTML report (Model.Charts).
 	Charts bool
+	// SpillDir is where what Timelines and Reports write out goes once
+	// it is more than a few megabytes ("": os.TempDir).
+	SpillDir string
 }
 
 // Pin is told each line of a story as the fold takes it (the story's
@@ -573,7 +576,7 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		f.at, f.atIn, f.atGuess = n.At, true, n.At(&guess)
 	}
 	if n.Timelines {
-		f.spill = &spill{}
+		f.spill = &spill{spillFile: spillFile{dir: n.SpillDir}}
 	}
 	defer func() {
 		if err != nil {
@@ -584,7 +587,7 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 	if firstAt != nil {
 		// (the logs hold slot reports: FromFirstNarrowed)
 		if n.Reports {
-			f.compared = &spillFile{}
+			f.compared = &spillFile{dir: n.SpillDir}
 			for _, ps := range f.procs {
 				ps.compared = &comparedLog{out: f.compared}
 			}

@@ -236,6 +236,7 @@ func (sp *spill) Each(yield func(*reconstruct.FoldedAllocation) error) error {
 // spillFile is bytes written once and read back by where they are: in
 // memory while they are few (spillInMemory), in a temporary file after.
 type spillFile struct {
+	dir  string // where the file goes ("": os.TempDir)
 	mem  []byte
 	file *os.File
 	w    *bufio.Writer
@@ -259,7 +260,7 @@ func (sf *spillFile) write(b []byte, pattern string) int64 {
 		return off
 	}
 	if sf.file == nil {
-		f, err := os.CreateTemp("", pattern)
+		f, err := os.CreateTemp(sf.dir, pattern)
 		if err != nil {
 			sf.err = err
 			return off

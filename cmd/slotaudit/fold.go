@@ -283,6 +283,13 @@ func (e *env) foldNarrow() fold.Narrow {
 	n.Charts = e.drawsCharts
 	// slots: every report compared
 	n.Reports = e.listsReports
+	// (what those write out: a spool's place, not $TMPDIR where that is
+	// held in memory)
+	if n.Timelines || n.Reports {
+		if n.SpillDir = e.spoolDir; n.SpillDir == "" {
+			n.SpillDir, _ = follow.SpoolDir()
+		}
+	}
 	return n
 }
 
@@ -452,4 +459,7 @@ func (e *env) checkFoldMode() error {
 // choice as audit's.
 func registerFold(cmd *cobra.Command, e *env, what string) {
 	cmd.Flags().StringVar(&e.foldMode, "fold", "auto", "build the model as a fold (read twice, holding only the allocations still open and those the output needs)"+what+": auto (for inputs of "+foldAboveText+" and more), always (wherever it can), never; output is the same either way")
+	if cmd.Flags().Lookup("spool-dir") == nil {
+		cmd.Flags().StringVar(&e.spoolDir, "spool-dir", "", "the directory a fold writes to: the copy of standard input, the events it read first (about 80 bytes an event; none by default where $TMPDIR is held in memory), the timelines and slot reports the output lists (default: $TMPDIR, or /var/tmp when that is held in memory)")
+	}
 }
