@@ -73,7 +73,9 @@ func renderModel(t *testing.T, files []string) *bytes.Buffer {
 	var tms []TaskManagerJSON
 	for _, tm := range m.TaskManagers {
 		for _, s := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
-			tms = append(tms, NewTaskManagerJSON(m, tm, s)...)
+			j, err := NewTaskManagerJSON(m, tm, s)
+			must(err)
+			tms = append(tms, j...)
 		}
 	}
 	must(WriteSlotsTable(&b, m.Result.Files, tms, ReportsAll, 0))

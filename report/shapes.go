@@ -630,27 +630,33 @@ type TaskManagerJSON struct {
 }
 
 // NewTaskManagerJSON renders the final table of every process of a
-// TaskManager under a model, oldest first, with every slot report compared.
-func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, sem reconstruct.Semantics) []TaskManagerJSON {
+// TaskManager under a model, oldest first, with every slot report compared
+// (read back, for a fold's model: see Model.EachCompared).
+func NewTaskManagerJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, sem reconstruct.Semantics) ([]TaskManagerJSON, error) {
 	var out []TaskManagerJSON
 	for _, p := range tm.Processes {
-		out = append(out, NewReplayJSON(m, tm, p, p.Replay, sem))
+		j, err := NewReplayJSON(m, tm, p, p.Replay, sem)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
 	}
-	return out
+	return out, nil
 }
 
 // NewReplayJSON renders one replayed table of process p (the full replay,
 // or a prefix of it as it stood at --at), with every slot report compared
 // (only the full replay has them). It is what WriteSlotsTablesJSON writes
-// for a SlotsTable, built whole.
-func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, sem reconstruct.Semantics) TaskManagerJSON {
+// for a SlotsTable, built whole; the error is reading a fold's reports
+// back.
+func NewReplayJSON(m *reconstruct.Model, tm *reconstruct.TaskManager, p *reconstruct.Process, r *reconstruct.Replay, sem reconstruct.Semantics) (TaskManagerJSON, error) {
 	t := SlotsTable{M: m, TM: tm, P: p, R: r, Semantics: sem, Reports: true}
 	out := t.head()
-	_ = t.compared(func(cr *reconstruct.ComparedReport) error {
+	err := t.compared(func(cr *reconstruct.ComparedReport) error {
 		out.SlotReports = append(out.SlotReports, t.report(cr))
 		return nil
-	}) // (the model's own checks: nothing to read back)
-	return out
+	})
+	return out, err
 }
 
 // SlotsTable is one table `slots` shows: the replay R of TaskManager TM's

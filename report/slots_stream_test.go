@@ -74,7 +74,10 @@ func TestSlotsStreamedEqualsBuilt(t *testing.T) {
 				for _, tm := range m.TaskManagers {
 					for _, p := range tm.Processes {
 						for _, s := range models {
-							j := NewReplayJSON(m, tm, p, p.Replay, s)
+							j, err := NewReplayJSON(m, tm, p, p.Replay, s)
+							if err != nil {
+								t.Fatal(err)
+							}
 							if detail == ReportsNone {
 								j.SlotReports = nil
 							}

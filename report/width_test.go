@@ -79,7 +79,10 @@ func humanOutputs(t *testing.T, paths []string) []humanOutput {
 		for _, p := range tm.Processes {
 			for _, s := range []reconstruct.Semantics{reconstruct.Legacy, reconstruct.Fixed} {
 				tables = append(tables, SlotsTable{M: m, TM: tm, P: p, R: p.Replay, Semantics: s, Reports: true})
-				j := NewReplayJSON(m, tm, p, p.Replay, s)
+				j, err := NewReplayJSON(m, tm, p, p.Replay, s)
+				if err != nil {
+					t.Fatal(err)
+				}
 				slots.places = append(slots.places, Escape(j.ResourceID), at(&j.Process))
 				for _, sl := range j.Slots {
 					slots.places = append(slots.places, sl.AllocationID)
