@@ -214,6 +214,9 @@ type story struct {
 	jobRef parser.EventRef
 	// closeRank: the rank of the line it closed at
 	closeRank int32
+	// tmLogged: another component's line names it with a TaskManager
+	// whose log is given
+	tmLogged bool
 }
 
 type slotOf struct {
@@ -771,6 +774,11 @@ type folder struct {
 	handling map[int32]flinklog.ID // the slot request each TaskManager input is handling
 	version  map[int32]flinklog.Version
 	jmGiven  bool
+	// tmLogs: the TaskManagers whose logs are given, by ResourceID;
+	// tmUnnamed: a TaskManager log's ResourceID is not known (it is named
+	// after its file: any may be its)
+	tmLogs    map[string]bool
+	tmUnnamed bool
 	named    map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
 	skewAt   map[flinklog.Pos]bool     // the lines the skew's estimate rests on
 	rotated  map[int32]string          // reconstruct's RotatedNames, until each input's first banner
@@ -840,8 +848,11 @@ func (f *folder) prepare(starts map[*reconstruct.Process][]inputLine) {
 	for _, in := range f.first.Inputs {
 		f.version[in.File] = in.VersionMin
 		f.jmGiven = f.jmGiven || in.DuplicateOf == "" && slices.Contains(in.Components, flinklog.ComponentJM)
+		f.tmUnnamed = f.tmUnnamed || in.DuplicateOf == "" && in.ResourceIDSource == "file name"
 	}
+	f.tmLogs = map[string]bool{}
 	for _, tm := range f.skeleton.TaskManagers {
+		f.tmLogs[tm.Resource] = true
 		for _, p := range tm.Processes {
 			ps := &procState{p: p, stream: reconstruct.NewReplayStream(p.Config), at: -1,
 				active: map[*story]*[2]int64{}, needs: map[*story]*slotNeed{}, no: len(f.procs), resource: tm.Resource}
@@ -1266,10 +1277,22 @@ func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos fli
 // healthy.
 func (f *folder) observe(s *story, ev *flinklog.Event) {
 	s.note(ev.Kind, ev.Component, f.version[ev.Pos.File])
+	if ev.Component != flinklog.ComponentTM && ev.Resource != "" && f.tmLogs[ev.Resource] {
+		s.tmLogged = true
+	}
 	if !s.closes(f.jmGiven) {
 		return
 	}
 	s.closed = true
+	if !s.sawTM && (s.tmLogged || f.tmUnnamed) {
+		// its TaskManager's log is given (or may be: one is named after
+		// its file) and has not named it yet: its lines may come after
+		// the close in the merged order (a slot held before a rotated
+		// log's newer file, its free after the JobManager's release on a
+		// clock behind)
+		s.why = first(s.why, "its TaskManager's log had not named it by the close")
+		return
+	}
 	if f.holding > 0 {
 		// a rotated log's lines are held (folder.waits): the replay steps
 		// its story may still have there come after its close
