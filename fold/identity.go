@@ -35,9 +35,11 @@ type identities struct {
 	votes   parser.IdentityVotes
 	open    map[flinklog.ID]*allocIdentity
 	counted idSet
-	// served: the allocations counted that unnamed lines served (only
-	// theirs vote: a line naming another later changes nothing)
-	served  idSet
+	// served: the allocations counted that unnamed lines served, with
+	// the ResourceIDs they were named with (only theirs vote: a line
+	// naming another later changes nothing, nor one naming a served one
+	// with a ResourceID it was named with, after the first such line)
+	served  map[flinklog.ID][]namedAt
 	version map[int32]flinklog.Version
 	jmGiven bool
 	// the tasks received by unnamed segments, by task, within the window;
@@ -52,6 +54,13 @@ type identities struct {
 	// before them would have changed a match already made
 	expiredTo, resolvedTo int64
 	err                   error
+}
+
+// namedAt is a ResourceID an allocation was named with, and the first
+// line that named it so.
+type namedAt struct {
+	resource string
+	pos      flinklog.Pos
 }
 
 type allocIdentity struct {
@@ -74,7 +83,7 @@ type deployLine struct {
 }
 
 func newIdentities(first *parser.Result) *identities {
-	id := &identities{first: first, sc: first.IdentityScope(), votes: parser.IdentityVotes{}, open: map[flinklog.ID]*allocIdentity{},
+	id := &identities{first: first, sc: first.IdentityScope(), votes: parser.IdentityVotes{}, open: map[flinklog.ID]*allocIdentity{}, served: map[flinklog.ID][]namedAt{},
 		version: map[int32]flinklog.Version{}, tasks: map[string][]receivedTask{}}
 	for _, in := range first.Inputs {
 		id.version[in.File] = in.VersionMin
@@ -182,7 +191,14 @@ func (id *identities) nameOf(a *allocIdentity, alloc flinklog.ID, resource strin
 		a.name(resource, pos)
 		return true
 	}
-	if id.served.has(alloc) {
+	if named, ok := id.served[alloc]; ok {
+		// (a ResourceID it was named with, by a later line: the votes
+		// counted it already, from an earlier line)
+		for _, n := range named {
+			if n.resource == resource && !pos.Less(n.pos) {
+				return true
+			}
+		}
 		id.fail("%s is named at %s after its share of the join was counted", alloc, pos)
 		return false
 	}
@@ -222,7 +238,11 @@ func (id *identities) count(alloc flinklog.ID, a *allocIdentity) {
 	delete(id.open, alloc)
 	id.counted.add(alloc)
 	if len(a.segs) > 0 {
-		id.served.add(alloc)
+		named := make([]namedAt, 0, len(a.named))
+		for resource, pos := range a.named {
+			named = append(named, namedAt{resource, pos})
+		}
+		id.served[alloc] = named
 	}
 }
 

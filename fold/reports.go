@@ -43,10 +43,29 @@ type reportState struct {
 	// firstAt is each process's first line's time (assignReports places a
 	// report in the last process begun by its time)
 	firstAt map[*procState]flinklog.Time
-	// waitDrop are the stories closed healthy that a report may still be
-	// compared with (ReplayStream.CanDropLater), in the order they closed
+	// waitDrop are the stories closed healthy that a report may still
+	// list or be compared with, in the order they closed (waitToDrop)
 	waitDrop []*story
-	err      error
+	// now is the latest aligned time of the merged stream, of kind nowKind
+	now     int64
+	nowKind flinklog.TimeKind
+	err     error
+}
+
+// dropGrace is how long, on the merged stream's aligned clock, a story
+// closed healthy waits before it is let go in logs with slot reports: the
+// ResourceManager's view lags the TaskManager's, and a report that lists
+// a slot freed a moment ago and disagrees with a table for another slot
+// keeps the story (reportChecked); one let go made the fold give way.
+const dropGrace = 2 * reconstruct.ReportHorizon
+
+// noteTime takes the aligned time of a line of the merged stream.
+func (rs *reportState) noteTime(kind flinklog.TimeKind, n int64) {
+	if kind != rs.nowKind {
+		rs.now, rs.nowKind = n, kind
+		return
+	}
+	rs.now = max(rs.now, n)
 }
 
 // takeReports makes every process's replay take the slot reports as they
@@ -229,19 +248,26 @@ func (ps *procState) noteRecent(k keptEvent) {
 	}
 }
 
-// waitToDrop: story s closed healthy, and its replays do not let it go
-// yet. Where only a slot report that may come (or is not compared yet)
-// holds its slots, it is let go later (retryDrops); else it is kept.
+// waitToDrop: story s closed healthy in logs with slot reports. It is
+// let go (retryDrops) once the merged stream is dropGrace past its close
+// and its replays let go of it; where only a slot report that may come
+// (or is not compared yet) holds its slots, that is later still; where
+// its replays keep it, it is kept.
 func (f *folder) waitToDrop(s *story) {
-	if f.reports == nil {
-		return
-	}
+	rs := f.reports
+	s.graceKind, s.graceUntil = rs.nowKind, rs.now+dropGrace
+	rs.waitDrop = append(rs.waitDrop, s)
+}
+
+// mayDropLater reports whether only slot reports hold story s in its
+// replays (ReplayStream.CanDropLater).
+func (f *folder) mayDropLater(s *story) bool {
 	for _, ps := range s.procs {
 		if !ps.stream.CanDropLater(s.id) || ps.atStream != nil && !ps.atStream.CanDrop(s.id) {
-			return
+			return false
 		}
 	}
-	f.reports.waitDrop = append(f.reports.waitDrop, s)
+	return true
 }
 
 // retryDrops lets go of the stories that waited for the reports, where
@@ -252,12 +278,16 @@ func (f *folder) retryDrops() {
 	for _, s := range rs.waitDrop {
 		switch {
 		case s.why != "":
-			// kept since (a report listed it after its close)
+			// kept since (a report listed it after its close, or a line
+			// named it)
+		case s.graceKind == rs.nowKind && rs.now <= s.graceUntil,
+			!f.canDrop(s) && f.mayDropLater(s):
+			rs.waitDrop[n] = s
+			n++
 		case f.canDrop(s):
 			f.dropOrDefer(s)
 		default:
-			rs.waitDrop[n] = s
-			n++
+			// its replays keep it
 		}
 	}
 	clear(rs.waitDrop[n:])

@@ -217,6 +217,11 @@ type story struct {
 	// tmLogged: another component's line names it with a TaskManager
 	// whose log is given
 	tmLogged bool
+	// graceUntil: closed healthy in logs with slot reports, it is not let
+	// go before the merged stream is past this aligned time (of kind
+	// graceKind): a report may still list it (waitToDrop)
+	graceUntil int64
+	graceKind  flinklog.TimeKind
 }
 
 type slotOf struct {
@@ -779,12 +784,12 @@ type folder struct {
 	// after its file: any may be its)
 	tmLogs    map[string]bool
 	tmUnnamed bool
-	named    map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
-	skewAt   map[flinklog.Pos]bool     // the lines the skew's estimate rests on
-	rotated  map[int32]string          // reconstruct's RotatedNames, until each input's first banner
-	left     map[int32]int             // each input's events not folded yet
-	holding  int                       // the events held (procState.held)
-	skewPos  map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
+	named     map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
+	skewAt    map[flinklog.Pos]bool     // the lines the skew's estimate rests on
+	rotated   map[int32]string          // reconstruct's RotatedNames, until each input's first banner
+	left      map[int32]int             // each input's events not folded yet
+	holding   int                       // the events held (procState.held)
+	skewPos   map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
 	// the events of no story kept to the end, packed (a session cluster
 	// on 1.13+ logs a requirements line a job, which the rules walk
 	// whole: held as events, they were most of what a fold held), and
@@ -985,6 +990,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	f.seq++
 	seq := f.seq
 	f.times.Note(ev.Time)
+	if f.reports != nil && ev.Time.Kind != flinklog.TimeNone {
+		f.reports.noteTime(ev.Time.Kind, ev.Time.N+f.offsets[file])
+	}
 	if f.alignedEnd != nil && ev.Time.Kind != flinklog.TimeNone {
 		if t, seen := f.alignedEnd[ev.Time.Kind]; !seen || ev.Time.N+f.offsets[file] > t {
 			f.alignedEnd[ev.Time.Kind] = ev.Time.N + f.offsets[file]
@@ -1082,6 +1090,10 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 			if s.closed {
 				s.closeRank = rank
 			}
+		} else if id == ev.Alloc {
+			// (one waiting to be let go: its steps after the close are
+			// not looked at)
+			s.why = first(s.why, "named again after its close")
 		}
 	}
 	if ps != nil {
@@ -1324,11 +1336,13 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 	if s.why != "" {
 		return // kept
 	}
-	if !f.canDrop(s) {
-		f.waitToDrop(s) // (else its replay keeps it)
+	if f.reports != nil {
+		f.waitToDrop(s)
 		return
 	}
-	f.dropOrDefer(s)
+	if f.canDrop(s) {
+		f.dropOrDefer(s)
+	} // (else its replay keeps it)
 }
 
 // dropOrDefer lets go of a story closed healthy that its replays let go:
