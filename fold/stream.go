@@ -222,6 +222,8 @@ type story struct {
 	// graceKind): a report may still list it (waitToDrop)
 	graceUntil int64
 	graceKind  flinklog.TimeKind
+	// began: its first line's aligned time (Kind none: no time)
+	began flinklog.Time
 }
 
 type slotOf struct {
@@ -621,6 +623,7 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 		f.skewPos[file] = at
 		f.skewAt[at[0]], f.skewAt[at[1]] = true, true
 	}
+	f.noteMidStory()
 	if along {
 		keys := 0
 		for _, in := range first.Inputs {
@@ -784,12 +787,17 @@ type folder struct {
 	// after its file: any may be its)
 	tmLogs    map[string]bool
 	tmUnnamed bool
-	named     map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
-	skewAt    map[flinklog.Pos]bool     // the lines the skew's estimate rests on
-	rotated   map[int32]string          // reconstruct's RotatedNames, until each input's first banner
-	left      map[int32]int             // each input's events not folded yet
-	holding   int                       // the events held (procState.held)
-	skewPos   map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
+	// midStory: the aligned times, by kind and in order, at which the
+	// TaskManager logs that begin mid-story (a rotated log's newer file)
+	// begin: a slot held before one may be freed there with no line
+	// before
+	midStory map[flinklog.TimeKind][]int64
+	named    map[fileResource]bool     // the TaskManagers each input's RM/JM lines named, by a line kept
+	skewAt   map[flinklog.Pos]bool     // the lines the skew's estimate rests on
+	rotated  map[int32]string          // reconstruct's RotatedNames, until each input's first banner
+	left     map[int32]int             // each input's events not folded yet
+	holding  int                       // the events held (procState.held)
+	skewPos  map[int32][2]flinklog.Pos // each input's (Skew.Because, Skew.Relative)
 	// the events of no story kept to the end, packed (a session cluster
 	// on 1.13+ logs a requirements line a job, which the rules walk
 	// whole: held as events, they were most of what a fold held), and
@@ -1063,6 +1071,9 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	}
 	for _, id := range ids {
 		s := f.story(id)
+		if len(s.evs) == 0 && ev.Time.Kind != flinklog.TimeNone {
+			s.began = flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + f.offsets[file]}
+		}
 		if f.pin != nil && !s.pinned && f.pin(id, ev) {
 			s.pinned = true
 		}
@@ -1288,6 +1299,7 @@ func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos fli
 // up to its close; at the close the story is decided, and dropped when
 // healthy.
 func (f *folder) observe(s *story, ev *flinklog.Event) {
+	closeAt := ev.Time.N + f.offsets[ev.Pos.File]
 	s.note(ev.Kind, ev.Component, f.version[ev.Pos.File])
 	if ev.Component != flinklog.ComponentTM && ev.Resource != "" && f.tmLogs[ev.Resource] {
 		s.tmLogged = true
@@ -1296,12 +1308,12 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 		return
 	}
 	s.closed = true
-	if !s.sawTM && (s.tmLogged || f.tmUnnamed) {
+	if !s.sawTM && (s.tmLogged || f.tmUnnamed || f.spansMidStory(s, ev.Time.Kind, closeAt)) {
 		// its TaskManager's log is given (or may be: one is named after
-		// its file) and has not named it yet: its lines may come after
-		// the close in the merged order (a slot held before a rotated
-		// log's newer file, its free after the JobManager's release on a
-		// clock behind)
+		// its file, or begins mid-story while the story is open) and has
+		// not named it yet: its lines may come after the close in the
+		// merged order (a slot held before a rotated log's newer file,
+		// its free after the JobManager's release on a clock behind)
 		s.why = first(s.why, "its TaskManager's log had not named it by the close")
 		return
 	}
@@ -1344,6 +1356,48 @@ func (f *folder) observe(s *story, ev *flinklog.Event) {
 		f.dropOrDefer(s)
 	} // (else its replay keeps it)
 }
+
+// noteMidStory notes when each TaskManager log that begins mid-story
+// begins, on the aligned clock (folder.midStory): the first process of an
+// input that does not begin with its start begins with the input.
+func (f *folder) noteMidStory() {
+	f.midStory = map[flinklog.TimeKind][]int64{}
+	first := map[int32]flinklog.Time{}
+	for _, in := range f.first.Inputs {
+		first[in.File] = in.First
+	}
+	for _, ps := range f.procs {
+		if ps.p.Config.FromStart || len(ps.inputs) == 0 {
+			continue
+		}
+		t := first[ps.inputs[0]]
+		if t.Kind == flinklog.TimeNone {
+			continue
+		}
+		f.midStory[t.Kind] = append(f.midStory[t.Kind], t.N+f.offsets[ps.inputs[0]])
+	}
+	for _, starts := range f.midStory {
+		slices.Sort(starts)
+	}
+}
+
+// spansMidStory reports whether story s, closing at aligned time closeAt
+// (of kind), was open when a TaskManager log that begins mid-story began,
+// or closes up to closeLead before one begins.
+func (f *folder) spansMidStory(s *story, kind flinklog.TimeKind, closeAt int64) bool {
+	starts := f.midStory[s.began.Kind]
+	if len(starts) == 0 || kind != s.began.Kind {
+		return false
+	}
+	i, _ := slices.BinarySearch(starts, s.began.N+1)
+	return i < len(starts) && starts[i] <= closeAt+closeLead
+}
+
+// closeLead is how far after a story's close, on the aligned clock, a
+// TaskManager log that begins mid-story may begin and still hold its free
+// (the merged order puts a line of a clock behind after the JobManager's
+// release).
+const closeLead = int64(10 * time.Second)
 
 // dropOrDefer lets go of a story closed healthy that its replays let go:
 // for now only for the rules, where the output may still show it

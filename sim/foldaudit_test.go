@@ -226,7 +226,7 @@ func TestFoldRotatedLogs(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d rotated runs folded; at DEBUG with the oldest file gone, %d of %d", folded, total, debugFolded, debugUnnamed)
-	// (-soak 30: 1,010 of 1,020, and 255 of 255)
+	// (-soak 30: 1,020 of 1,020, and 255 of 255)
 	if folded < total*9/10 || debugFolded < debugUnnamed*9/10 {
 		t.Errorf("only %d of %d rotated runs folded; at DEBUG with the oldest file gone, %d of %d", folded, total, debugFolded, debugUnnamed)
 	}
