@@ -214,9 +214,6 @@ type story struct {
 	jobRef parser.EventRef
 	// closeRank: the rank of the line it closed at
 	closeRank int32
-	// tmLogged: another component's line names it with a TaskManager
-	// whose log is given
-	tmLogged bool
 	// graceUntil: closed healthy in logs with slot reports, it is not let
 	// go before the merged stream is past this aligned time (of kind
 	// graceKind): a report may still list it (waitToDrop)
@@ -782,11 +779,6 @@ type folder struct {
 	handling map[int32]flinklog.ID // the slot request each TaskManager input is handling
 	version  map[int32]flinklog.Version
 	jmGiven  bool
-	// tmLogs: the TaskManagers whose logs are given, by ResourceID;
-	// tmUnnamed: a TaskManager log's ResourceID is not known (it is named
-	// after its file: any may be its)
-	tmLogs    map[string]bool
-	tmUnnamed bool
 	// midStory: the aligned times, by kind and in order, at which the
 	// TaskManager logs that begin mid-story (a rotated log's newer file)
 	// begin: a slot held before one may be freed there with no line
@@ -861,11 +853,8 @@ func (f *folder) prepare(starts map[*reconstruct.Process][]inputLine) {
 	for _, in := range f.first.Inputs {
 		f.version[in.File] = in.VersionMin
 		f.jmGiven = f.jmGiven || in.DuplicateOf == "" && slices.Contains(in.Components, flinklog.ComponentJM)
-		f.tmUnnamed = f.tmUnnamed || in.DuplicateOf == "" && in.ResourceIDSource == "file name"
 	}
-	f.tmLogs = map[string]bool{}
 	for _, tm := range f.skeleton.TaskManagers {
-		f.tmLogs[tm.Resource] = true
 		for _, p := range tm.Processes {
 			ps := &procState{p: p, stream: reconstruct.NewReplayStream(p.Config), at: -1,
 				active: map[*story]*[2]int64{}, needs: map[*story]*slotNeed{}, no: len(f.procs), resource: tm.Resource}
@@ -1301,19 +1290,17 @@ func (f *folder) replayed(ps *procState, seq int64, ref parser.EventRef, pos fli
 func (f *folder) observe(s *story, ev *flinklog.Event) {
 	closeAt := ev.Time.N + f.offsets[ev.Pos.File]
 	s.note(ev.Kind, ev.Component, f.version[ev.Pos.File])
-	if ev.Component != flinklog.ComponentTM && ev.Resource != "" && f.tmLogs[ev.Resource] {
-		s.tmLogged = true
-	}
 	if !s.closes(f.jmGiven) {
 		return
 	}
 	s.closed = true
-	if !s.sawTM && (s.tmLogged || f.tmUnnamed || f.spansMidStory(s, ev.Time.Kind, closeAt)) {
-		// its TaskManager's log is given (or may be: one is named after
-		// its file, or begins mid-story while the story is open) and has
-		// not named it yet: its lines may come after the close in the
+	if !s.sawTM && f.spansMidStory(s, ev.Time.Kind, closeAt) {
+		// a TaskManager log that begins mid-story began while it was open
+		// and has not named it: its lines may come after the close in the
 		// merged order (a slot held before a rotated log's newer file,
-		// its free after the JobManager's release on a clock behind)
+		// its free after the JobManager's release on a clock behind). (A
+		// log there all along would have named it long before its close:
+		// a story it never names is another TaskManager's.)
 		s.why = first(s.why, "its TaskManager's log had not named it by the close")
 		return
 	}
