@@ -219,7 +219,8 @@ type story struct {
 	// graceKind): a report may still list it (waitToDrop)
 	graceUntil int64
 	graceKind  flinklog.TimeKind
-	// began: its first line's aligned time (Kind none: no time)
+	// began: the aligned time of its first line that has one (Kind
+	// none: none yet)
 	began flinklog.Time
 }
 
@@ -1060,7 +1061,7 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	}
 	for _, id := range ids {
 		s := f.story(id)
-		if len(s.evs) == 0 && ev.Time.Kind != flinklog.TimeNone {
+		if s.began.Kind == flinklog.TimeNone && ev.Time.Kind != flinklog.TimeNone {
 			s.began = flinklog.Time{Kind: ev.Time.Kind, N: ev.Time.N + f.offsets[file]}
 		}
 		if f.pin != nil && !s.pinned && f.pin(id, ev) {
