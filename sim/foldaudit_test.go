@@ -294,11 +294,11 @@ func userParts(t *testing.T, r *Result) (dir string, tms, others []string) {
 // process begins mid-story), at INFO and at DEBUG, folds, audits as the
 // batch audits it byte for byte, and lets go of most stories — those of
 // a TaskManager from before its log begins included, which no line of
-// that log can name. (At DEBUG a fifth: a slot report waits to be
-// compared until the indexes of its window's slots are known, and a cut
-// log's slots held to the end keep theirs unknown, so the reports after
-// them wait to the end with the stories their states hold — 207 of the
-// 232 kept here. Session start: refused at INFO and at DEBUG.)
+// that log can name. (At DEBUG a fifth: a story closed healthy waits to
+// be let go while a report's states may still hold its slots
+// (waitToDrop), and those still waiting when the logs end are kept — 196
+// of the 235 kept here, 11 more in their grace. Session start: refused
+// at INFO and at DEBUG.)
 func TestFoldLogCutByRetention(t *testing.T) {
 	for _, debug := range []bool{false, true} {
 		cfg := Config{Flink: "1.12.7", TaskManagers: 4, Slots: 4, Jobs: 6, JobSeconds: 10, Minutes: 90, Seed: 11, Debug: debug}
