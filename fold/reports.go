@@ -280,12 +280,14 @@ func (f *folder) retryDrops() {
 		case s.why != "":
 			// kept since (a report listed it after its close, or a line
 			// named it)
-		case s.graceKind == rs.nowKind && rs.now <= s.graceUntil,
-			!f.canDrop(s) && f.mayDropLater(s):
+		case s.graceKind == rs.nowKind && rs.now <= s.graceUntil:
 			rs.waitDrop[n] = s
 			n++
 		case f.canDrop(s):
 			f.dropOrDefer(s)
+		case f.mayDropLater(s):
+			rs.waitDrop[n] = s
+			n++
 		default:
 			// its replays keep it
 		}
