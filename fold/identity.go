@@ -1,6 +1,8 @@
 package fold
 
 import (
+	"strings"
+
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
 )
@@ -54,6 +56,11 @@ type identities struct {
 	// before them would have changed a match already made
 	expiredTo, resolvedTo int64
 	err                   error
+	// names: each ResourceID held, once, as its own string: an event's
+	// strings are slices of its block's, and one held to the end keeps
+	// the whole block (a TaskManager log cut by retention serves tens of
+	// thousands of allocations, each named, held to the end in served)
+	names map[string]string
 }
 
 // namedAt is a ResourceID an allocation was named with, and the first
@@ -84,7 +91,7 @@ type deployLine struct {
 
 func newIdentities(first *parser.Result) *identities {
 	id := &identities{first: first, sc: first.IdentityScope(), votes: parser.IdentityVotes{}, open: map[flinklog.ID]*allocIdentity{}, served: map[flinklog.ID][]namedAt{},
-		version: map[int32]flinklog.Version{}, tasks: map[string][]receivedTask{}}
+		version: map[int32]flinklog.Version{}, tasks: map[string][]receivedTask{}, names: map[string]string{}}
 	for _, in := range first.Inputs {
 		id.version[in.File] = in.VersionMin
 		id.jmGiven = id.jmGiven || in.DuplicateOf == "" && hasJM(in)
@@ -188,7 +195,7 @@ func (id *identities) add(ev *flinklog.Event) {
 // gives way (a counted share it would change).
 func (id *identities) nameOf(a *allocIdentity, alloc flinklog.ID, resource string, pos flinklog.Pos) bool {
 	if a != nil {
-		a.name(resource, pos)
+		a.name(id.own(resource), pos)
 		return true
 	}
 	if named, ok := id.served[alloc]; ok {
@@ -204,6 +211,16 @@ func (id *identities) nameOf(a *allocIdentity, alloc flinklog.ID, resource strin
 	}
 	// (counted, and no unnamed line served it: it votes for nothing)
 	return true
+}
+
+// own returns name as the identities hold it (names).
+func (id *identities) own(name string) string {
+	if s, ok := id.names[name]; ok {
+		return s
+	}
+	s := strings.Clone(name)
+	id.names[s] = s
+	return s
 }
 
 func containsSeg(segs []parser.IdentitySegment, sg parser.IdentitySegment) bool {
