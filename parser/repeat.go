@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -110,27 +111,43 @@ type foldKey struct {
 }
 
 func keyOf(ev *flinklog.Event) foldKey {
-	// FNV-1a, by hand: through hash.Hash every string was a copy
-	const prime = 1099511628211
+	// a word at a time: byte by byte (FNV-1a) it was 4 % of reading a
+	// JobManager's DEBUG log, which logs every TaskManager's report
+	// every ten seconds (sameButWhen decides: a sum two reports share
+	// only costs a fold)
 	h := uint64(14695981039346656037)
-	mix := func(c byte) { h = (h ^ uint64(c)) * prime }
 	for i := range ev.Slots {
 		st := &ev.Slots[i]
-		for k := 0; k < len(st.SlotID); k++ {
-			mix(st.SlotID[k])
-		}
-		mix(0)
-		mix(byte(st.Index))
-		mix(byte(st.Index >> 8))
-		for _, c := range st.Alloc.Bytes() {
-			mix(c)
-		}
-		for _, c := range st.Job.Bytes() {
-			mix(c)
-		}
+		h = sumString(h, st.SlotID)
+		h = sumWord(h, uint64(st.Index))
+		a, j := st.Alloc.Bytes(), st.Job.Bytes()
+		h = sumWord(h, binary.LittleEndian.Uint64(a[:8]))
+		h = sumWord(h, binary.LittleEndian.Uint64(a[8:]))
+		h = sumWord(h, binary.LittleEndian.Uint64(j[:8]))
+		h = sumWord(h, binary.LittleEndian.Uint64(j[8:]))
 	}
 	_, tail := ev.TextParts()
 	return foldKey{tail: tail, instance: ev.Instance, n: len(ev.Slots), sum: h}
+}
+
+// sumWord mixes w into the sum h.
+func sumWord(h, w uint64) uint64 {
+	return bits.RotateLeft64((h^w)*0x9e3779b97f4a7c15, 29)
+}
+
+// sumString mixes s into the sum h, eight bytes at a time, then its
+// length.
+func sumString(h uint64, s string) uint64 {
+	for len(s) >= 8 {
+		h = sumWord(h, uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
+			uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56)
+		s = s[8:]
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	return sumWord(sumWord(h, w), uint64(len(s)))
 }
 
 // folded is the report a foldKey last found: the event as added (to

@@ -217,3 +217,54 @@ func TestRepeatHeads(t *testing.T) {
 		})
 	}
 }
+
+// reportEvent is a slot report of four slots, two allocated, as a
+// JobManager at DEBUG logs one every ten seconds for each TaskManager.
+func reportEvent() *flinklog.Event {
+	ev := flinklog.NewEvent(flinklog.KindRMSlotReport)
+	ev.Instance, _ = flinklog.ParseID("e77ab46a04e0fe8c8b2ea833c183b3d1")
+	alloc, _ := flinklog.ParseID("5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d")
+	job, _ := flinklog.ParseID("3e5f7a9b1c2d4e6f8a0b2c4d6e8f0a1b")
+	for i := range 4 {
+		st := flinklog.SlotStatus{SlotID: fmt.Sprintf("a277b3f5c5091eaa3126657c8592c657_%d", i), Index: i}
+		if i < 2 {
+			st.Alloc, st.Job = alloc, job
+		}
+		ev.Slots = append(ev.Slots, st)
+	}
+	return &ev
+}
+
+// TestFoldKeySeesTheSlots: reports that differ in any slot's ID, index,
+// allocation or job have different fold keys (a key two reports share
+// only costs a fold, sameButWhen deciding; but the key is what keeps the
+// reports of a busy cluster apart).
+func TestFoldKeySeesTheSlots(t *testing.T) {
+	base := keyOf(reportEvent())
+	other, _ := flinklog.ParseID("00000000000000000000000000000001")
+	for name, change := range map[string]func(*flinklog.SlotStatus){
+		"slot ID":        func(st *flinklog.SlotStatus) { st.SlotID += "x" },
+		"slot ID's byte": func(st *flinklog.SlotStatus) { st.SlotID = "b" + st.SlotID[1:] },
+		"index":          func(st *flinklog.SlotStatus) { st.Index++ },
+		"allocation":     func(st *flinklog.SlotStatus) { st.Alloc = other },
+		"job":            func(st *flinklog.SlotStatus) { st.Job = other },
+	} {
+		for i := range 4 {
+			ev := reportEvent()
+			change(&ev.Slots[i])
+			if keyOf(ev) == base {
+				t.Errorf("slot %d's %s changed: the same key", i, name)
+			}
+		}
+	}
+	if keyOf(reportEvent()) != base {
+		t.Error("the same report, another key")
+	}
+}
+
+func BenchmarkFoldKey(b *testing.B) {
+	ev := reportEvent()
+	for b.Loop() {
+		keyOf(ev)
+	}
+}
