@@ -456,12 +456,13 @@ func (b *bloomLayer) has(x, y uint64) bool {
 // look-ups for each key its table holds: at five million allocations, in
 // about one read of 10^7). The receipts that stopped waiting are held so,
 // not filtered: a false yes there makes the estimate give way to a read
-// that holds every request (a GB at five million allocations), and a
-// filter sized for every key of such a read said one about once in ten
-// reads. The hashes are spread over 256 tables by their top byte, each
-// grown on its own (one table took 96 MB at once while it grew); a table
-// holds the next 48 bits of each, as 32 and 16 (6 bytes a slot: 64-bit
-// slots were 20-45 MB more at five million).
+// that holds every request (about a GB at five million allocations), and
+// the filter sized by events / 4 would, by its load on simulated DEBUG
+// logs (a receipt per allocation stops waiting), say one in about one
+// such read of ten. The hashes are spread over 256 tables by their top
+// byte, each grown on its own (one table of them all took 64 MB at once
+// as it grew); a table holds the next 48 bits of each, as 32 and 16 (6
+// bytes a slot: 8-byte slots peaked 12 MB higher at five million).
 type keySet struct {
 	parts [256]keyTable
 	n     int
