@@ -11,7 +11,7 @@ import (
 // returned function is called.
 func SkewFromReads() (restore func()) {
 	was := skewStream
-	skewStream = func(*parser.Result, parser.Options) (map[int32]reconstruct.Skew, map[int32][2]flinklog.Pos, error) {
+	skewStream = func(*parser.Result, parser.Options, bool) (map[int32]reconstruct.Skew, map[int32][2]flinklog.Pos, error) {
 		return nil, nil, reconstruct.ErrSkewWindow
 	}
 	return func() { skewStream = was }

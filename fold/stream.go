@@ -351,12 +351,19 @@ func BuildNarrowed(paths []string, opts parser.Options, n Narrow) (*reconstruct.
 // reads them with it, and hands the read to FromFirst.
 func NewFirstKeep() func(*flinklog.Event) bool {
 	var sampled atomic.Int64
-	var reported atomic.Bool
+	var reported, matched atomic.Bool
 	return func(ev *flinklog.Event) bool {
-		if ev.Kind == flinklog.KindRMSlotReport {
+		switch ev.Kind {
+		case flinklog.KindRMSlotReport:
 			// one: the fold's replays take the reports as they come, if
 			// there are any (reports.go)
 			return !reported.Load() && reported.CompareAndSwap(false, true)
+		case flinklog.KindJMOfferMatched:
+			// one, and the sample's: where the logs hold none, the skew's
+			// estimate reads no activation (SkewStream.NoMatchedOffers)
+			if !matched.Load() && matched.CompareAndSwap(false, true) {
+				return true
+			}
 		}
 		// (the count is only read once the sample is full: see foldBudget)
 		return firstKinds[ev.Kind] || skewKind[ev.Kind] && sampled.Load() < skewSample && sampled.Add(1) <= skewSample
@@ -436,6 +443,8 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	// (whether the logs hold slot reports, before the first read is
 	// thinned: it kept one if they do)
 	reported := first.CountOf(flinklog.KindRMSlotReport) > 0
+	// (and whether they hold a matched offer: it kept one if they do)
+	matched := first.CountOf(flinklog.KindJMOfferMatched) > 0
 	if n := reconstruct.MostOpen(first); n > maxInputs {
 		return nil, notFoldable("%d inputs overlap in time, more than the %d a fold reads again at once", n, maxInputs)
 	} else if n > leanAbove {
@@ -461,7 +470,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 		first.Thin(func(ev *flinklog.Event) bool { return firstKinds[ev.Kind] })
 		t := time.Now()
 		var err error
-		if named, err = skewAndIdentities(first, opts); err != nil {
+		if named, err = skewAndIdentities(first, opts, matched); err != nil {
 			return nil, err
 		}
 		stage("names and skew", t)
@@ -509,7 +518,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	runtime.GC()
 	if assumeNone {
 		t := time.Now()
-		f, err := fold(first, skeleton, starts, opts, nil, true, firstAt, n)
+		f, err := fold(first, skeleton, starts, opts, nil, true, matched, firstAt, n)
 		if err != nil {
 			return nil, err
 		}
@@ -533,7 +542,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	if named != nil {
 		skew, lines, err = named.skew, named.lines, named.err
 	} else {
-		skew, lines, err = skewStream(first, opts)
+		skew, lines, err = skewStream(first, opts, matched)
 	}
 	if errors.Is(err, reconstruct.ErrSkewWindow) {
 		stage("skew: "+err.Error(), t)
@@ -551,7 +560,7 @@ func FromFirstNarrowed(first *parser.Result, opts parser.Options, n Narrow) (*re
 	}
 	skeleton.Skew = skew
 	t = time.Now()
-	f, err := fold(first, skeleton, starts, opts, lines, false, firstAt, n)
+	f, err := fold(first, skeleton, starts, opts, lines, false, matched, firstAt, n)
 	if err != nil {
 		return nil, err
 	}
@@ -565,9 +574,9 @@ var speculate = true
 
 // fold reads the inputs again merged with the skeleton's skew (lines: the
 // lines each input's skew rests on), replays and folds them; along, it
-// estimates the skew from the same stream (a SkewStream), when it assumed
-// none.
-func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along bool, firstAt map[*reconstruct.Process]flinklog.Time, n Narrow) (_ *folder, err error) {
+// estimates the skew from the same stream (a SkewStream; matched: the
+// logs hold a matched offer), when it assumed none.
+func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconstruct.Process][]inputLine, opts parser.Options, lines map[int32][2]flinklog.Pos, along, matched bool, firstAt map[*reconstruct.Process]flinklog.Time, n Narrow) (_ *folder, err error) {
 	f := &folder{first: first, skeleton: skeleton, stories: map[flinklog.ID]*story{},
 		procsOf: map[int32][]procStart{}, handling: map[int32]flinklog.ID{}, version: map[int32]flinklog.Version{},
 		named: map[fileResource]bool{}, skewAt: map[flinklog.Pos]bool{}, skewPos: map[int32][2]flinklog.Pos{}, skewRef: map[flinklog.Pos]parser.EventRef{},
@@ -628,6 +637,9 @@ func fold(first *parser.Result, skeleton *reconstruct.Model, starts map[*reconst
 			keys += in.EventCount / 4
 		}
 		f.skew = reconstruct.NewSkewStream(keys)
+		if !matched {
+			f.skew.NoMatchedOffers()
+		}
 	}
 	err = eachMerged(first, opts, offsets, func(ev *flinklog.Event, ref parser.EventRef, rank int32) error {
 		if f.skew != nil {
@@ -695,13 +707,17 @@ type namedSkew struct {
 // skewAndIdentities reads the inputs again, merged with no skew, and makes
 // from them the join of identities first deferred (parser's
 // ApplyIdentities: first's inputs and kept events are named as a full
-// read names them) and, as skewStream does, the skew.
-func skewAndIdentities(first *parser.Result, opts parser.Options) (*namedSkew, error) {
+// read names them) and, as skewStream does, the skew (matched: the logs
+// hold a matched offer).
+func skewAndIdentities(first *parser.Result, opts parser.Options, matched bool) (*namedSkew, error) {
 	keys := 0
 	for _, in := range first.Inputs {
 		keys += in.EventCount / 4
 	}
 	sk := reconstruct.NewSkewStream(keys)
+	if !matched {
+		sk.NoMatchedOffers()
+	}
 	id := newIdentities(first)
 	lastTM := map[int32]flinklog.Time{}
 	err := eachMerged(first, opts, nil, func(ev *flinklog.Event, ref parser.EventRef, _ int32) error {

@@ -150,8 +150,8 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 	}
 	opts.Keep, opts.Stdin, opts.Progress, opts.Spill = nil, nil, nil, nil
 	opts.lone, opts.files, opts.noHints, opts.noFold = true, 1, true, true
-	e := &emitter{file: in.File, fills: fills, ch: make(chan []flinklog.Event, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts,
-		lean: opts.LeanReadAgain}
+	e := &emitter{file: in.File, fills: fills, ch: make(chan readBatch, 2), stream: r.Files[k].Stream, texts: opts.KeepTexts,
+		lean: opts.LeanReadAgain, only: opts.OnlyKinds}
 	if !r.pending {
 		// named as the join named them (none pending: as read, for the
 		// caller to make the join from)
@@ -241,8 +241,16 @@ func (in *InputSummary) hasTM() bool {
 // keep (they are not reused). It returns nil at the end of the input, and
 // the error that ended the read again early, if one did.
 func (ir *InputReader) Next() ([]flinklog.Event, error) {
+	evs, _, err := ir.NextNumbered()
+	return evs, err
+}
+
+// NextNumbered is Next, and each event's number among the input's events
+// (its ref less the input's first): nil when the read again hands over
+// every event (no Options.OnlyKinds), whose numbers run on one by one.
+func (ir *InputReader) NextNumbered() ([]flinklog.Event, []int, error) {
 	if ir.err != nil {
-		return nil, ir.err
+		return nil, nil, ir.err
 	}
 	b, ok := <-ir.e.ch
 	if !ok {
@@ -251,11 +259,18 @@ func (ir *InputReader) Next() ([]flinklog.Event, error) {
 			ir.err = io.EOF
 		}
 		if ir.err == io.EOF {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, ir.err
+		return nil, nil, ir.err
 	}
-	return b, nil
+	return b.evs, b.nums, nil
+}
+
+// readBatch is what a read again hands over at once: events, and their
+// numbers when it hands over only some (emitter.only).
+type readBatch struct {
+	evs  []flinklog.Event
+	nums []int
 }
 
 // Close stops the read again and waits for it to end.
@@ -273,7 +288,7 @@ func (ir *InputReader) Close() {
 // them on.
 type emitter struct {
 	stop  atomic.Bool
-	ch    chan []flinklog.Event
+	ch    chan readBatch
 	file  int32          // the input's number in the read
 	fills []resourceFill // its ResourceID fills, numbered among every event
 	fill  int            // the fill in effect
@@ -290,6 +305,10 @@ type emitter struct {
 	// named is the ResourceID the read's join of identities gave an event
 	// (Result.joinedName), nil where it has none to give
 	named func(*flinklog.Event) (string, bool)
+	// only: the kinds handed over (Options.OnlyKinds), nil for all;
+	// keepShape is only read through the shapes of the block at hand
+	only      map[flinklog.Kind]bool
+	keepShape []bool
 }
 
 // block returns what the file's log named name hands its blocks to: the
@@ -314,6 +333,12 @@ func (e *emitter) send(blk *eventBlock) {
 	if e.lean {
 		batch = leanBatch
 	}
+	if e.only != nil {
+		e.keepShape = e.keepShape[:0]
+		for _, sh := range blk.shapes {
+			e.keepShape = append(e.keepShape, e.only[sh.kind])
+		}
+	}
 	for lo := 0; lo < len(blk.evs); lo += batch {
 		e.sendPart(blk, lo, min(lo+batch, len(blk.evs)))
 	}
@@ -327,8 +352,30 @@ const rereadBatch = 256
 // sendPart writes blk's events [lo, hi) out and sends them on.
 func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
 	// (a new batch each time: a caller may hold on to its events)
-	batch := make([]flinklog.Event, 0, hi-lo)
+	var nums []int
+	n := hi - lo
+	if e.only != nil {
+		n = 0
+		for j := lo; j < hi; j++ {
+			if e.keepShape[blk.evs[j].shape] {
+				n++
+			}
+		}
+		if n == 0 {
+			e.next += hi - lo
+			return
+		}
+		nums = make([]int, 0, n)
+	}
+	batch := make([]flinklog.Event, 0, n)
 	for j := lo; j < hi; j++ {
+		if e.only != nil {
+			if !e.keepShape[blk.evs[j].shape] {
+				e.next++
+				continue
+			}
+			nums = append(nums, e.next)
+		}
 		batch = append(batch, flinklog.Event{})
 		ev := &batch[len(batch)-1]
 		blk.unpack(&blk.evs[j], ev)
@@ -347,7 +394,7 @@ func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
 		}
 		e.next++
 	}
-	e.ch <- batch
+	e.ch <- readBatch{batch, nums}
 }
 
 // finish sends the events the read again left in its stream, and says why

@@ -24,7 +24,9 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 		paths = append(paths, m...)
 	}
 	nothing := func(*flinklog.Event) bool { return false }
-	reread, refused, events, spilled := 0, 0, 0, 0
+	reread, refused, events, spilled, onlySome := 0, 0, 0, 0, 0
+	someKinds := map[flinklog.Kind]bool{flinklog.KindRMSlotRequest: true, flinklog.KindTMSlotRequest: true,
+		flinklog.KindTMActivate: true, flinklog.KindJMDeploy: true, flinklog.KindRMSlotReport: true}
 	for _, p := range paths {
 		for _, chunk := range []int{0, 4 << 10} {
 			name := filepath.Base(p)
@@ -78,14 +80,36 @@ func TestReadAgainGivesTheReadsEvents(t *testing.T) {
 						sameAsRead(t, got, full, in)
 						reread++
 						events += len(got)
+						// and only some kinds (Options.OnlyKinds): those
+						// events, numbered as among them all
+						ir, err = first.ReadAgain(k, Options{LeanReadAgain: keep != nil, OnlyKinds: someKinds})
+						if err != nil {
+							t.Fatal(err)
+						}
+						some, nums, err := drainNumbered(ir)
+						if err != nil {
+							t.Fatal(err)
+						}
+						var want []flinklog.Event
+						var wantNums []int
+						for i, ev := range got {
+							if someKinds[ev.Kind] {
+								want, wantNums = append(want, ev), append(wantNums, i)
+							}
+						}
+						if !reflect.DeepEqual(some, want) || !reflect.DeepEqual(nums, wantNums) {
+							t.Fatalf("%s: read again for %d kinds gives %d events numbered %v, want %d numbered %v",
+								in.Path, len(someKinds), len(some), nums, len(want), wantNums)
+						}
+						onlySome += len(some)
 					}
 				}
 			})
 		}
 	}
-	t.Logf("%d inputs read again (%d events, %d from the spill), %d refused", reread, events, spilled, refused)
-	if reread < 50 || events < 1000 {
-		t.Errorf("only %d inputs (%d events) read again", reread, events)
+	t.Logf("%d inputs read again (%d events, %d from the spill), %d refused; %d events of a few kinds", reread, events, spilled, refused, onlySome)
+	if reread < 50 || events < 1000 || onlySome < 100 || onlySome > events/2 {
+		t.Errorf("only %d inputs (%d events, %d of a few kinds) read again", reread, events, onlySome)
 	}
 	if spilled < reread/4 {
 		t.Errorf("only %d of %d inputs read again from the spill", spilled, reread)
@@ -154,6 +178,26 @@ func drain(ir *InputReader) ([]flinklog.Event, error) {
 			return out, nil
 		}
 		out = append(out, b...)
+	}
+}
+
+// drainNumbered is drain for a read again of some kinds: the events, and
+// their numbers among all of the input's.
+func drainNumbered(ir *InputReader) ([]flinklog.Event, []int, error) {
+	var out []flinklog.Event
+	var nums []int
+	for {
+		b, n, err := ir.NextNumbered()
+		if err != nil {
+			return nil, nil, err
+		}
+		if b == nil {
+			return out, nums, nil
+		}
+		if len(n) != len(b) {
+			return nil, nil, fmt.Errorf("%d events numbered %d times", len(b), len(n))
+		}
+		out, nums = append(out, b...), append(nums, n...)
 	}
 }
 

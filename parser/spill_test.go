@@ -94,7 +94,7 @@ func TestSpillLogJoinsPieces(t *testing.T) {
 	if l == nil || l.n != 4010 {
 		t.Fatalf("joined spill: %+v", l)
 	}
-	e := &emitter{file: 7, ch: make(chan []flinklog.Event, 100)}
+	e := &emitter{file: 7, ch: make(chan readBatch, 100)}
 	go func() {
 		defer close(e.ch)
 		if err := l.replay(e); err != nil {
@@ -103,7 +103,7 @@ func TestSpillLogJoinsPieces(t *testing.T) {
 	}()
 	line := int64(0)
 	for batch := range e.ch {
-		for _, ev := range batch {
+		for _, ev := range batch.evs {
 			line++
 			if ev.Pos.Line != line || ev.Pos.File != 7 || ev.Kind != flinklog.KindTMAllocated || ev.Task != []string{"Map", "Sink", ""}[(line-1)%3] {
 				t.Fatalf("event %d read back as %+v", line, ev)
@@ -126,7 +126,7 @@ func TestSpillLogJoinsPieces(t *testing.T) {
 	if rl == nil {
 		t.Fatal("a log with a slot report is not read back from the spill")
 	}
-	e = &emitter{file: 7, texts: true, ch: make(chan []flinklog.Event, 100)}
+	e = &emitter{file: 7, texts: true, ch: make(chan readBatch, 100)}
 	go func() {
 		defer close(e.ch)
 		if err := rl.replay(e); err != nil {
@@ -135,7 +135,7 @@ func TestSpillLogJoinsPieces(t *testing.T) {
 	}()
 	var back []flinklog.Event
 	for batch := range e.ch {
-		back = append(back, batch...)
+		back = append(back, batch.evs...)
 	}
 	if len(back) != 2 || back[1].Kind != flinklog.KindRMSlotReport || !slices.Equal(back[1].Slots, rep.Slots) || back[1].Text() != rep.Text() {
 		t.Errorf("a slot report read back as %+v", back)
@@ -147,7 +147,7 @@ func TestSpillLogJoinsPieces(t *testing.T) {
 	if late.done() != nil {
 		t.Error("a log spilled after the spill was closed is read back from it")
 	}
-	e = &emitter{file: 7, ch: make(chan []flinklog.Event, 100)}
+	e = &emitter{file: 7, ch: make(chan readBatch, 100)}
 	if err := l.replay(e); err == nil {
 		t.Error("a closed spill read back")
 	}

@@ -120,6 +120,12 @@ type Options struct {
 	// buffer, blocks of 128 events, 32 handed over at a time), for a
 	// caller that reads many inputs again at once
 	LeanReadAgain bool
+	// OnlyKinds, when set, makes ReadAgain hand over only the events of
+	// the kinds it holds, each with its number among all of the input's
+	// events (InputReader.NextNumbered): a caller that reads a few kinds
+	// of a log dense with others (the skew's estimate) neither writes the
+	// others out nor merges them.
+	OnlyKinds map[flinklog.Kind]bool
 
 	// SortAs names the paths read in place of others (a copy of standard
 	// input, a follow's copies of its inputs): each sorts among the inputs

@@ -112,7 +112,9 @@ type SkewStream struct {
 	// the unsure join of the largest lag, the earliest in the read's
 	// order among those of that lag
 	unsure map[int32]Skew
-	err    error
+	// noMatched: the read holds no matched offer (NoMatchedOffers)
+	noMatched bool
+	err       error
 }
 
 type queued struct {
@@ -127,6 +129,17 @@ func NewSkewStream(keys int) *SkewStream {
 		best: map[int32]Skew{}, at: map[int32][2]flinklog.Pos{}, bound: map[int32]int64{}, unsure: map[int32]Skew{},
 		leftSent: newBloom(keys), leftActivated: newBloom(0)}
 }
+
+// NoMatchedOffers tells s that the read holds no matched offer
+// (KindJMOfferMatched): no activation can be joined then, and s does not
+// hold them. The batch estimate joins none either, so the answer is the
+// same; what changes is what s holds and whether it can give it. A
+// JobManager that does not log its matches (1.12 at INFO, at DEBUG too)
+// left every activation waiting the whole window, and each that stopped
+// waiting in the filter every request looks in (at five million
+// allocations, most of what the estimate held), its lag a bound that
+// could refuse the answer for nothing.
+func (s *SkewStream) NoMatchedOffers() { s.noMatched = true }
 
 // Add takes the stream's next event.
 func (s *SkewStream) Add(ev *flinklog.Event, ref parser.EventRef) {
@@ -153,7 +166,7 @@ func (s *SkewStream) Add(ev *flinklog.Event, ref parser.EventRef) {
 		if k, ok := attemptKey(ev.Attempt); ok {
 			s.receive(k, ev, ref)
 		}
-	case ev.Kind == flinklog.KindTMActivate && ev.Alloc.IsSet():
+	case ev.Kind == flinklog.KindTMActivate && ev.Alloc.IsSet() && !s.noMatched:
 		s.receive(skewKey{space: keyMatched, id: ev.Alloc}, ev, ref)
 	}
 	s.leave()
@@ -544,23 +557,46 @@ func (s *keySet) has(k skewKey) bool {
 
 // SkewOfStream estimates the skew of first's inputs (a read of them; opts
 // its options) by reading them again, merged with no skew, through a
-// SkewStream holding window of the stream (0: skewWindow). The refs in
-// each Skew are those of a read that keeps every event.
-func SkewOfStream(first *parser.Result, opts parser.Options, window time.Duration) (map[int32]Skew, error) {
-	skew, _, err := skewOfStream(first, opts, window)
+// SkewStream holding window of the stream (0: skewWindow). matched says
+// whether the inputs hold a matched offer (KindJMOfferMatched; false
+// only when they hold none: see NoMatchedOffers). The refs in each Skew
+// are those of a read that keeps every event.
+func SkewOfStream(first *parser.Result, opts parser.Options, matched bool, window time.Duration) (map[int32]Skew, error) {
+	skew, _, err := skewOfStream(first, opts, matched, window)
 	return skew, err
 }
 
 // SkewLinesOfStream is SkewOfStream with where the events each input's
 // skew rests on lie.
-func SkewLinesOfStream(first *parser.Result, opts parser.Options) (map[int32]Skew, map[int32][2]flinklog.Pos, error) {
-	return skewOfStream(first, opts, 0)
+func SkewLinesOfStream(first *parser.Result, opts parser.Options, matched bool) (map[int32]Skew, map[int32][2]flinklog.Pos, error) {
+	return skewOfStream(first, opts, matched, 0)
 }
 
-func skewOfStream(first *parser.Result, opts parser.Options, window time.Duration) (map[int32]Skew, map[int32][2]flinklog.Pos, error) {
+// skewKinds are SkewKinds as a set, and without what is only read for
+// matched offers.
+var skewKinds, skewKindsNoMatched = func() (all, noMatched map[flinklog.Kind]bool) {
+	all, noMatched = map[flinklog.Kind]bool{}, map[flinklog.Kind]bool{}
+	for _, k := range SkewKinds {
+		all[k] = true
+		if k != flinklog.KindJMOfferMatched && k != flinklog.KindTMActivate {
+			noMatched[k] = true
+		}
+	}
+	return all, noMatched
+}()
+
+func skewOfStream(first *parser.Result, opts parser.Options, matched bool, window time.Duration) (map[int32]Skew, map[int32][2]flinklog.Pos, error) {
 	if window > 0 {
 		defer func(was int64) { skewWindow = was }(skewWindow)
 		skewWindow = int64(window)
+	}
+	// Only the lines the skew is estimated from are read again and
+	// merged: the answer is estimateSkew's (or none) in whatever order
+	// the stream gives them, so long as each input's come in line order
+	// (see SkewStream) — the merge of a few kinds is one.
+	opts.OnlyKinds = skewKinds
+	if !matched {
+		opts.OnlyKinds = skewKindsNoMatched
 	}
 	m, err := Merge(first, opts, nil)
 	if err != nil {
@@ -572,6 +608,9 @@ func skewOfStream(first *parser.Result, opts parser.Options, window time.Duratio
 		keys += in.EventCount / 4
 	}
 	s := NewSkewStream(keys)
+	if !matched {
+		s.NoMatchedOffers()
+	}
 	for {
 		ev, ref, _, ok, err := m.Next()
 		if err != nil {

@@ -39,7 +39,7 @@ func TestSkewStreamIsTheBatchSkew(t *testing.T) {
 			reads = append(reads, []string{dir})
 		}
 	}
-	skewed, exact, refused := 0, 0, 0
+	skewed, exact, refused, noMatched := 0, 0, 0, 0
 	for _, w := range []time.Duration{0, time.Millisecond, 200 * time.Millisecond, 5 * time.Second} {
 		for _, paths := range reads {
 			// (the skew names lines by ref: those of a read that folds
@@ -53,7 +53,13 @@ func TestSkewStreamIsTheBatchSkew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := reconstruct.SkewOfStream(first, parser.Options{}, w)
+			// (told whether the logs hold a matched offer, as the fold's
+			// first read tells it)
+			matched := full.CountOf(flinklog.KindJMOfferMatched) > 0
+			if !matched {
+				noMatched++
+			}
+			got, err := reconstruct.SkewOfStream(first, parser.Options{}, matched, w)
 			switch {
 			case errors.Is(err, reconstruct.ErrNotMergeable):
 				continue
@@ -75,9 +81,10 @@ func TestSkewStreamIsTheBatchSkew(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d estimates equal to the batch's (%d skewed reads at the default window), %d refused by a short window", exact, skewed, refused)
-	if skewed < 10 || refused == 0 {
-		t.Errorf("%d skewed reads, %d refusals: the test does not reach the window's cases", skewed, refused)
+	t.Logf("%d estimates equal to the batch's (%d skewed reads at the default window), %d refused by a short window; %d reads of logs without a matched offer",
+		exact, skewed, refused, noMatched)
+	if skewed < 10 || refused == 0 || noMatched == 0 || noMatched == len(reads)*4 {
+		t.Errorf("%d skewed reads, %d refusals, %d reads without a matched offer: the test does not reach the window's cases", skewed, refused, noMatched)
 	}
 }
 

@@ -83,8 +83,10 @@ type mergedInput struct {
 	start  int64 // when the merge reads it from (pending)
 	r      *parser.InputReader
 	batch  []flinklog.Event
+	nums   []int // the batch's events' numbers in the input, when it is not all of them
 	at     int
 	ref    parser.EventRef // the head's ref in the read that kept everything
+	base   parser.EventRef // the ref of the input's first event
 	offset int64           // the input's skew
 	// the kind of the last head and its protocolRank
 	kind    flinklog.Kind
@@ -104,7 +106,8 @@ var ErrNotMergeable = errors.New("the inputs cannot be merged as they are read a
 // input number; see Model.Skew). The refs it gives are those a read of the
 // same inputs that kept every event gives and folded no slot report into a
 // parser.Repeat (a reference read: Options.Reference): a read again hands
-// every report over where its line is.
+// every report over where its line is. With opts.OnlyKinds it merges only
+// the events of those kinds, under the same refs.
 func Merge(res *parser.Result, opts parser.Options, skew map[int32]int64) (*Merged, error) {
 	m := &Merged{res: res, opts: opts}
 	base := parser.EventRef(0)
@@ -123,7 +126,7 @@ func Merge(res *parser.Result, opts parser.Options, skew map[int32]int64) (*Merg
 		if in.First.Kind != flinklog.TimeNone {
 			start = in.First.N + skew[in.File] - startAhead
 		}
-		m.inputs = append(m.inputs, mergedInput{k: k, start: start, ref: base, offset: skew[in.File]})
+		m.inputs = append(m.inputs, mergedInput{k: k, start: start, ref: base, base: base, offset: skew[in.File]})
 		m.pending = append(m.pending, len(m.inputs)-1)
 		base += parser.EventRef(in.EventCount)
 	}
@@ -232,7 +235,7 @@ func (m *Merged) closeInputs() {
 func (m *Merged) fill(h int) (bool, error) {
 	in := &m.inputs[h]
 	for in.at >= len(in.batch) {
-		b, err := in.r.Next()
+		b, nums, err := in.r.NextNumbered()
 		if err != nil {
 			if errors.Is(err, parser.ErrNotRereadable) {
 				return false, fmt.Errorf("%w: %w", ErrNotMergeable, err)
@@ -240,10 +243,15 @@ func (m *Merged) fill(h int) (bool, error) {
 			return false, err
 		}
 		if b == nil {
-			in.batch, in.at = nil, 0
+			in.batch, in.nums, in.at = nil, nil, 0
 			return false, nil
 		}
-		in.batch, in.at = b, 0
+		in.batch, in.nums, in.at = b, nums, 0
+	}
+	if in.nums != nil {
+		// (a read again of some kinds: the events between are counted,
+		// not handed over)
+		in.ref = in.base + parser.EventRef(in.nums[in.at])
 	}
 	ev := &in.batch[in.at]
 	if m.kind == flinklog.TimeNone {
