@@ -2,6 +2,8 @@ package reconstruct
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -55,4 +57,28 @@ func BenchmarkBuildTaskManagers(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkBuildCorpus builds the model of the files of the directory
+// SLOTAUDIT_BENCH_CORPUS names (bench/run's corpora, read once as an audit
+// reads them): the model's share of an audit's time, beside
+// parser.BenchmarkReadCorpus. Skipped without the variable.
+func BenchmarkBuildCorpus(b *testing.B) {
+	dir := os.Getenv("SLOTAUDIT_BENCH_CORPUS")
+	if dir == "" {
+		b.Skip("SLOTAUDIT_BENCH_CORPUS names no directory")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no files in %s: %v", dir, err)
+	}
+	res, err := parser.Read(files, parser.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	allocs := 0
+	for b.Loop() {
+		allocs = len(Build(res).Allocations)
+	}
+	b.ReportMetric(float64(allocs), "allocations")
 }

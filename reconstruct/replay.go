@@ -164,8 +164,12 @@ type Probe struct {
 // zero (the TaskManager does not print the index when it allocates);
 // Indexes maps each key to what later lines revealed or imply.
 type Replay struct {
-	lastKept    [2]keptCompare // see compareKept
-	Tables      [2]*Table
+	lastKept [2]keptCompare // see compareKept
+	Tables   [2]*Table
+	// tables: the last copy of the Tables (tablesNow), as of their gens
+	tables      [2][]Slot
+	tablesGen   [2]uint64
+	tablesSet   bool
 	Steps       []Step
 	Divergences []Divergence
 	Indexes     IndexTable // placeholder key → index and its provenance
@@ -368,7 +372,7 @@ func (r *Replay) takeSnapshots(t flinklog.Time, after int) {
 		}
 		if s < 0 {
 			s = len(r.states)
-			r.states = append(r.states, snapshot{After: after, Until: t, Slots: [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}})
+			r.states = append(r.states, snapshot{After: after, Until: t, Slots: r.tablesNow()})
 			r.stateHi = append(r.stateHi, 0)
 		}
 		if r.first[p] < 0 {
@@ -382,6 +386,19 @@ func (r *Replay) takeSnapshots(t flinklog.Time, after int) {
 		}
 	}
 	r.probe = max(r.probe, closed)
+}
+
+// tablesNow is both tables' Slots, copied once a change of either (the
+// copies are shared: a snapshot's slots are only read). A DEBUG log
+// takes a snapshot at every TaskManager line in a report's window, most
+// of them lines that change no table.
+func (r *Replay) tablesNow() [2][]Slot {
+	gen := [2]uint64{r.Tables[Legacy].gen, r.Tables[Fixed].gen}
+	if !r.tablesSet || gen != r.tablesGen {
+		r.tables = [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}
+		r.tablesGen, r.tablesSet = gen, true
+	}
+	return r.tables
 }
 
 // statesOf appends to buf the states probe p took, oldest first: those

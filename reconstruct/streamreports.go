@@ -70,10 +70,6 @@ type streamReports struct {
 	// (ReportsPassed), which every later line must be past
 	passed    flinklog.Time
 	passedSet bool
-	// tables: the last copy of the tables (tablesNow), as of their gens
-	tables    [2][]Slot
-	tablesGen [2]uint64
-	tablesSet bool
 }
 
 // heldState is a state of the tables and the number of steps made before
@@ -182,7 +178,7 @@ func (s *ReplayStream) reportLine(t flinklog.Time, after parser.EventRef, afterA
 	if !end && rp.passedSet && t.Kind == rp.passed.Kind && t.N <= rp.passed.N {
 		r.failStream("a TaskManager line inside the window of a slot report compared before it came", s.src.ev.Pos)
 	}
-	st := &heldState{snapshot{After: int(after), Until: t, Slots: s.tablesNow()}, r.stepNo(), afterAt}
+	st := &heldState{snapshot{After: int(after), Until: t, Slots: s.r.tablesNow()}, r.stepNo(), afterAt}
 	closed := 0
 	for i, p := range rp.open {
 		if !end && (t.Kind != p.pr.At.Kind || t.N <= p.pr.At.N-p.pr.Window) {
@@ -245,7 +241,7 @@ func (s *ReplayStream) ReportsPassed(t flinklog.Time) {
 	}
 	// (its time, the next line's, is only read as later than the
 	// reports': an end's is)
-	st := &heldState{snapshot{After: int(s.prev), Slots: s.tablesNow()}, r.stepNo(), s.prevAt}
+	st := &heldState{snapshot{After: int(s.prev), Slots: s.r.tablesNow()}, r.stepNo(), s.prevAt}
 	for _, p := range rp.open[:closed] {
 		p.states = append(p.states, st)
 		if end := p.pr.At.N + ReportLead; !rp.passedSet || end > rp.passed.N {
@@ -258,18 +254,6 @@ func (s *ReplayStream) ReportsPassed(t flinklog.Time) {
 	rp.open = rp.open[:n]
 	s.settleHoldings(false)
 	s.compareSettled()
-}
-
-// tablesNow returns a copy of both tables as they stand: the last one,
-// shared, while neither has changed (states are only read).
-func (s *ReplayStream) tablesNow() [2][]Slot {
-	rp, r := s.rep, s.r
-	gen := [2]uint64{r.Tables[Legacy].gen, r.Tables[Fixed].gen}
-	if !rp.tablesSet || gen != rp.tablesGen {
-		rp.tables = [2][]Slot{r.Tables[Legacy].Slots(), r.Tables[Fixed].Slots()}
-		rp.tablesGen, rp.tablesSet = gen, true
-	}
-	return rp.tables
 }
 
 // closeReport: report p's window has closed. The indexes it shows are
