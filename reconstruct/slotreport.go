@@ -117,6 +117,10 @@ type reportHolding struct {
 // names them.
 func (r *Replay) reportedHolders(pr Probe, states func() []*snapshot) []reportHolding {
 	var out []reportHolding
+	// (each holding's first index from one array for the report: a slice
+	// made for each was a third of this; capped, an AllocationID shown
+	// twice grows its own)
+	var first []int
 	for _, st := range pr.Slots {
 		if !st.Alloc.IsSet() || st.Index < 0 {
 			continue
@@ -125,7 +129,13 @@ func (r *Replay) reportedHolders(pr Probe, states func() []*snapshot) []reportHo
 			out[k].idxs = append(out[k].idxs, st.Index)
 			continue
 		}
-		out = append(out, reportHolding{alloc: st.Alloc, idxs: []int{st.Index}, pos: pr.Pos})
+		if first == nil {
+			first = make([]int, 0, len(pr.Slots))
+			out = make([]reportHolding, 0, len(pr.Slots))
+		}
+		first = append(first, st.Index)
+		n := len(first)
+		out = append(out, reportHolding{alloc: st.Alloc, idxs: first[n-1 : n : n], pos: pr.Pos})
 	}
 	if len(out) == 0 {
 		return nil
@@ -153,22 +163,35 @@ func (r *Replay) reportedHolders(pr Probe, states func() []*snapshot) []reportHo
 // holdings of different AllocationIDs may be settled in any order; those
 // of one AllocationID, in the order of their reports.
 func (r *Replay) resolveHolding(h reportHolding) {
-	left := map[int]bool{}
-	for _, i := range h.idxs {
-		left[i] = true
-	}
-	var open []int
+	// (nearly always every slot's index is known already: nothing to
+	// settle, and no set of the indexes left is made for it)
+	open, opens := 0, 0
 	for _, key := range h.keys {
-		if idx := r.IndexOf(key); idx >= 0 {
-			delete(left, idx)
-		} else {
-			open = append(open, key)
+		if r.IndexOf(key) < 0 {
+			open, opens = key, opens+1
 		}
 	}
-	if len(open) == 1 && len(left) == 1 {
-		for idx := range left {
-			r.resolve(open[0], idx, IndexObserved, "slot report", h.pos)
+	if opens != 1 {
+		return
+	}
+	left, lefts := 0, 0
+	for i, idx := range h.idxs {
+		if slices.Contains(h.idxs[:i], idx) {
+			continue
 		}
+		held := false
+		for _, key := range h.keys {
+			if r.IndexOf(key) == idx {
+				held = true
+				break
+			}
+		}
+		if !held {
+			left, lefts = idx, lefts+1
+		}
+	}
+	if lefts == 1 {
+		r.resolve(open, left, IndexObserved, "slot report", h.pos)
 	}
 }
 
