@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -297,6 +298,10 @@ func encodeBlock(b []byte, blk *eventBlock) ([]byte, error) {
 	if len(blk.spans) > 0 {
 		return nil, errors.New("a block with repeat spans")
 	}
+	// (grown once to what the block takes: grown as it was written, a
+	// block of slot reports was copied over and again, most of a small
+	// read's spill)
+	b = slices.Grow(b, encodedLen(blk))
 	var h [blockHeader]byte
 	for i, n := range [...]int{len(blk.evs), len(blk.strs), len(blk.ids), len(blk.shapes), len(blk.files), len(blk.words), len(blk.slotLists), 0} {
 		binary.LittleEndian.PutUint32(h[4*i:], uint32(n))
@@ -334,6 +339,35 @@ func encodeBlock(b []byte, blk *eventBlock) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// encodedLen is the length of blk's encoding.
+func encodedLen(blk *eventBlock) int {
+	n := blockHeader + len(rawBytes(blk.evs)) + len(rawBytes(blk.files)) + len(rawBytes(blk.words)) + len(rawBytes(blk.ids))
+	str := func(l int) int { return uvarintLen(uint64(l)) + l }
+	for _, sh := range blk.shapes {
+		n += str(len(sh.kind)) + str(len(sh.level)) + str(len(sh.component))
+	}
+	for _, s := range blk.strs {
+		n += str(len(s))
+	}
+	for _, list := range blk.slotLists {
+		n += uvarintLen(uint64(len(list)))
+		for _, st := range list {
+			v := int64(st.Index)
+			n += str(len(st.SlotID)) + str(len(st.Resource)) + uvarintLen(uint64(v<<1)^uint64(v>>63)) + 2*int(unsafe.Sizeof(st.Alloc))
+		}
+	}
+	return n
+}
+
+// uvarintLen is how many bytes binary.AppendUvarint writes for x.
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 // decodeBlock reads back what encodeBlock wrote: a closed block. Its

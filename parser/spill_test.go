@@ -26,6 +26,10 @@ func TestSpillBlockRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// (encodeBlock grows its buffer once, by encodedLen)
+	if n := encodedLen(blk); len(enc) != n {
+		t.Errorf("a block of %d bytes, encodedLen %d", len(enc), n)
+	}
 	back, err := decodeBlock(enc)
 	if err != nil {
 		t.Fatal(err)
