@@ -1,9 +1,9 @@
 package reconstruct
 
 import (
+	"cmp"
 	"iter"
 	"slices"
-	"sort"
 
 	"github.com/slotaudit/slotaudit/flinklog"
 	"github.com/slotaudit/slotaudit/parser"
@@ -360,27 +360,36 @@ func (r *Replay) agrees(reported []flinklog.SlotStatus, slots []Slot) bool {
 // compare lines up a report with one table state, index by index.
 func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]SlotReportRow, bool) {
 	claimed := make([]bool, len(slots))
-	byIndex := map[int]int{}
+	// each slot's index as known now; a report's index finds the last
+	// slot of it (a table holds a few dozen slots at most: looked for in
+	// a row, not through a map made for every comparison)
+	known := make([]int, len(slots))
 	for i, s := range slots {
-		if idx := r.IndexOf(s.Index); idx >= 0 {
-			byIndex[idx] = i
+		known[i] = r.IndexOf(s.Index)
+	}
+	byIndex := func(idx int) (int, bool) {
+		for k := len(known) - 1; k >= 0; k-- {
+			if known[k] == idx {
+				return k, true
+			}
 		}
+		return -1, false
 	}
 	claimUnindexed := func(alloc flinklog.ID) int {
 		for i, s := range slots {
-			if !claimed[i] && s.Alloc == alloc && r.IndexOf(s.Index) < 0 {
+			if !claimed[i] && s.Alloc == alloc && known[i] < 0 {
 				return i
 			}
 		}
 		return -1
 	}
-	var rows []SlotReportRow
+	rows := make([]SlotReportRow, 0, len(reported))
 	all := true
 	for _, st := range reported {
 		row := SlotReportRow{Index: st.Index, Reported: st.Alloc, Job: st.Job}
 		i, ok := -1, false
 		if st.Index >= 0 {
-			i, ok = byIndex[st.Index]
+			i, ok = byIndex(st.Index)
 		}
 		if !ok && st.Alloc.IsSet() {
 			i = claimUnindexed(st.Alloc)
@@ -400,16 +409,19 @@ func (r *Replay) compare(reported []flinklog.SlotStatus, slots []Slot) ([]SlotRe
 	for i, s := range slots {
 		if !claimed[i] {
 			// held in the replay, absent from (or free in) the report
-			rows = append(rows, SlotReportRow{Index: r.IndexOf(s.Index), Replayed: s})
+			rows = append(rows, SlotReportRow{Index: known[i], Replayed: s})
 			all = false
 		}
 	}
-	sort.SliceStable(rows, func(a, b int) bool {
-		ia, ib := rows[a].Index, rows[b].Index
-		if (ia < 0) != (ib < 0) {
-			return ib < 0
+	// (indexes in order, the unknown last; stable)
+	slices.SortStableFunc(rows, func(a, b SlotReportRow) int {
+		if (a.Index < 0) != (b.Index < 0) {
+			if a.Index < 0 {
+				return 1
+			}
+			return -1
 		}
-		return ia < ib
+		return cmp.Compare(a.Index, b.Index)
 	})
 	return rows, all
 }
