@@ -1,9 +1,9 @@
 package parser
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/slotaudit/slotaudit/internal/benchcorpus"
 )
 
 // BenchmarkReadCorpus reads the files of the directory
@@ -12,20 +12,7 @@ import (
 // the parser's share of an audit's time, to set beside `rg -c -F slot` on
 // the same files. Skipped without the variable.
 func BenchmarkReadCorpus(b *testing.B) {
-	dir := os.Getenv("SLOTAUDIT_BENCH_CORPUS")
-	if dir == "" {
-		b.Skip("SLOTAUDIT_BENCH_CORPUS names no directory")
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "*"))
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no files in %s: %v", dir, err)
-	}
-	var size int64
-	for _, f := range files {
-		if info, err := os.Stat(f); err == nil {
-			size += info.Size()
-		}
-	}
+	files, size := benchcorpus.Files(b)
 	b.SetBytes(size)
 	for b.Loop() {
 		if _, err := Read(files, Options{}); err != nil {

@@ -2,12 +2,11 @@ package reconstruct
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/slotaudit/slotaudit/flinklog"
+	"github.com/slotaudit/slotaudit/internal/benchcorpus"
 	"github.com/slotaudit/slotaudit/parser"
 )
 
@@ -64,14 +63,7 @@ func BenchmarkBuildTaskManagers(b *testing.B) {
 // reads them): the model's share of an audit's time, beside
 // parser.BenchmarkReadCorpus. Skipped without the variable.
 func BenchmarkBuildCorpus(b *testing.B) {
-	dir := os.Getenv("SLOTAUDIT_BENCH_CORPUS")
-	if dir == "" {
-		b.Skip("SLOTAUDIT_BENCH_CORPUS names no directory")
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "*"))
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no files in %s: %v", dir, err)
-	}
+	files, _ := benchcorpus.Files(b)
 	res, err := parser.Read(files, parser.Options{})
 	if err != nil {
 		b.Fatal(err)
