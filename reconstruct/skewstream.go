@@ -134,7 +134,7 @@ func NewSkewStream(keys int) *SkewStream {
 // (KindJMOfferMatched): no activation can be joined then, and s does not
 // hold them. The batch estimate joins none either, so the answer is the
 // same; what changes is what s holds and whether it can give it. A
-// JobManager that does not log its matches (1.12 at INFO, at DEBUG too)
+// JobManager that does not log its matches (before 1.13, and at INFO)
 // left every activation waiting the whole window, and each that stopped
 // waiting in the filter every request looks in (at five million
 // allocations, most of what the estimate held), its lag a bound that
