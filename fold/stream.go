@@ -1115,7 +1115,8 @@ func (f *folder) takeNow(ev *flinklog.Event, ref parser.EventRef, rank int32) (h
 	}
 	if ps != nil {
 		if ps.first == nil {
-			ps.first = &k
+			first := k // (not &k: every event's k would be made on the heap)
+			ps.first = &first
 		}
 		ps.last, ps.hasLast = k, true
 	}

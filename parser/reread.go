@@ -376,7 +376,9 @@ func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
 			}
 			nums = append(nums, e.next)
 		}
-		batch = append(batch, flinklog.Event{})
+		// (grown within what make zeroed: appending a zero Event wrote
+		// it again, through the collector's write barriers)
+		batch = batch[:len(batch)+1]
 		ev := &batch[len(batch)-1]
 		blk.unpack(&blk.evs[j], ev)
 		ev.SetRepeatSpan(0, 0)

@@ -73,8 +73,12 @@ type ghostSlot struct {
 // applied, and that of the last step, the only one apply looks back at
 // (it was a map of one entry, cleared and set at every step).
 type recentEvents struct {
-	cur     parser.EventRef
-	ev      flinklog.Event
+	cur parser.EventRef
+	// ev is the caller's event while it is applied, nil between Adds
+	// (held past its Add, it would hold its whole batch of events, in
+	// every process); at is where the last one applied lies
+	ev      *flinklog.Event
+	at      flinklog.Pos
 	lastRef parser.EventRef // -1: none yet
 	last    flinklog.Event
 }
@@ -82,8 +86,8 @@ type recentEvents struct {
 // Event returns the event ref names, a copy for any but the current (a
 // zero event for one the stream no longer holds).
 func (s *recentEvents) Event(ref parser.EventRef) *flinklog.Event {
-	if ref == s.cur {
-		return &s.ev
+	if ref == s.cur && s.ev != nil {
+		return s.ev
 	}
 	var ev flinklog.Event
 	if ref == s.lastRef {
@@ -117,10 +121,13 @@ func (s *ReplayStream) Add(ref parser.EventRef, ev *flinklog.Event) {
 	} else {
 		r.takeSnapshots(ev.Time, int(s.prev))
 	}
-	s.src.cur, s.src.ev = ref, *ev
+	// (the event is not copied: apply reads it, and only it and the
+	// last step's, while it is applied)
+	s.src.cur, s.src.ev, s.src.at = ref, ev, ev.Pos
 	n := len(r.Steps)
 	s.added = n
 	r.apply(int(ref), ev)
+	s.src.ev = nil
 	s.prev, s.prevAt = ref, ev.Pos
 	// the last step's event is the only one apply looks back at
 	if len(r.Steps) > n {

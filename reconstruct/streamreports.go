@@ -176,7 +176,7 @@ func (s *ReplayStream) reportLine(t flinklog.Time, after parser.EventRef, afterA
 	rp, r := s.rep, s.r
 	end := t.Kind == flinklog.TimeNone
 	if !end && rp.passedSet && t.Kind == rp.passed.Kind && t.N <= rp.passed.N {
-		r.failStream("a TaskManager line inside the window of a slot report compared before it came", s.src.ev.Pos)
+		r.failStream("a TaskManager line inside the window of a slot report compared before it came", s.src.at)
 	}
 	st := &heldState{snapshot{After: int(after), Until: t, Slots: s.r.tablesNow()}, r.stepNo(), afterAt}
 	closed := 0
