@@ -123,12 +123,16 @@ func EventJSONOf(files parser.Files, ev *flinklog.Event, text string) EventJSON 
 // parser.Result.AllAgain), buffered.
 func WriteEventsFrom(w io.Writer, files parser.Files, each func(yield func(*flinklog.Event) error) error, keep func(*flinklog.Event) bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := NewJSONEncoder(bw)
+	var lines eventLines
 	err := each(func(ev *flinklog.Event) error {
 		if keep != nil && !keep(ev) {
 			return nil
 		}
-		return enc.Encode(EventJSONOf(files, ev, ev.Text()))
+		e := EventJSONOf(files, ev, ev.Text())
+		lines.b = lines.b[:0]
+		lines.event(&e)
+		_, err := bw.Write(lines.b)
+		return err
 	})
 	if err != nil {
 		return err
@@ -139,13 +143,16 @@ func WriteEventsFrom(w io.Writer, files parser.Files, each func(yield func(*flin
 // WriteEvents writes one JSON object per line: every event, repeated slot
 // reports written out where their lines are.
 func WriteEvents(w io.Writer, res *parser.Result, keep func(*flinklog.Event) bool) error {
-	enc := NewJSONEncoder(w)
+	var lines eventLines
 	for v := range res.All() {
 		ev := res.Event(v)
 		if keep != nil && !keep(ev) {
 			continue
 		}
-		if err := enc.Encode(NewEventJSON(res, v)); err != nil {
+		e := NewEventJSON(res, v)
+		lines.b = lines.b[:0]
+		lines.event(&e)
+		if _, err := w.Write(lines.b); err != nil {
 			return err
 		}
 	}

@@ -19,9 +19,55 @@ type jsonIndenter struct {
 	b      []byte
 	prefix string
 	depth  int
+	strs   jsonStrings
+}
+
+// jsonStrings appends strings as NewJSONEncoder writes them.
+type jsonStrings struct {
 	// an encoder of the strings that need escaping
 	enc *json.Encoder
 	buf bytes.Buffer
+}
+
+// append appends s as NewJSONEncoder writes it: plain printable ASCII as
+// it is, anything else through an encoder set as it is, and EscapeJSON.
+func (j *jsonStrings) append(b []byte, s string) []byte {
+	if !plainJSON(s) {
+		if j.enc == nil {
+			j.enc = json.NewEncoder(&j.buf)
+			j.enc.SetEscapeHTML(false)
+		}
+		j.buf.Reset()
+		_ = j.enc.Encode(s) // (a string always encodes)
+		return append(b, EscapeJSON(bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")))...)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainJSON reports whether s is printable ASCII with no quote or
+// backslash: what a JSON string holds as it is. Eight bytes are looked at
+// a time (an evidence line is a few hundred): a word that may hold
+// another byte says no, which the encoder then settles.
+func plainJSON(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// (a byte of 0x80 or more; below 0x20; equal to '"', '\\' or DEL)
+		q, bs, del := x^(lo*'"'), x^(lo*'\\'), x^(lo*0x7f)
+		if (x|(x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs|(del-lo)&^del)&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (j *jsonIndenter) newline() {
@@ -70,25 +116,8 @@ func (j *jsonIndenter) element(first *bool) {
 
 func (j *jsonIndenter) int(v int64) { j.b = strconv.AppendInt(j.b, v, 10) }
 
-// string appends s as NewJSONEncoder writes it: plain printable ASCII as
-// it is, anything else through an encoder set as it is, and EscapeJSON.
-func (j *jsonIndenter) string(s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			if j.enc == nil {
-				j.enc = json.NewEncoder(&j.buf)
-				j.enc.SetEscapeHTML(false)
-			}
-			j.buf.Reset()
-			_ = j.enc.Encode(s) // (a string always encodes)
-			j.b = append(j.b, EscapeJSON(bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")))...)
-			return
-		}
-	}
-	j.b = append(j.b, '"')
-	j.b = append(j.b, s...)
-	j.b = append(j.b, '"')
-}
+// string appends s as NewJSONEncoder writes it (jsonStrings).
+func (j *jsonIndenter) string(s string) { j.b = j.strs.append(j.b, s) }
 
 func (j *jsonIndenter) place(p *PlaceJSON) {
 	if p == nil {
