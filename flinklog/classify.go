@@ -356,6 +356,11 @@ func TextSum(s string) uint32 { return crc32.Update(0, castagnoli, []byte(s)) }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// LineSum is TextSum of the text a record's first line b gives (capped
+// as Classify caps it), without making the string: what a reader that
+// reads a line back checks it by.
+func LineSum(b []byte) uint32 { return cappedSum(b) }
+
 // cappedSum is TextSum(capText(b)), without making the string.
 func cappedSum(b []byte) uint32 {
 	if len(b) <= MaxTextLen {

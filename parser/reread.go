@@ -85,10 +85,17 @@ func (r *Result) spilledLog(k int, texts bool) *spillLog {
 		return nil
 	}
 	sl := r.spilled[k]
-	if sl == nil || texts && sl.away {
+	if sl == nil || texts && sl.away && !r.retexts(k) {
 		return nil
 	}
 	return sl
+}
+
+// retexts reports whether input k's events that let their texts go can
+// have them read back by position (Result.TextAt) as they are read again
+// from the spill: an input that is its file, read whole.
+func (r *Result) retexts(k int) bool {
+	return r.logsIn(k) == 1 && r.Files[k].Stream == ""
 }
 
 // ReadFrom is the path input k was read from: its Path, unless it was
@@ -158,7 +165,12 @@ func (r *Result) ReadAgain(k int, opts Options) (*InputReader, error) {
 		e.named = r.joinedName
 	}
 	if sl := r.spilledLog(k, opts.KeepTexts); sl != nil {
-		// decoded from the spill, as the file would be read again
+		// decoded from the spill, as the file would be read again (the
+		// texts it let go read back by position: parsing the file again
+		// for them was most of the cost of writing every event out)
+		if opts.KeepTexts && sl.away {
+			e.retext = func(pos flinklog.Pos, sum uint32) string { return r.TextAt(pos, sum) }
+		}
 		go func() {
 			defer close(e.ch)
 			if err := sl.replay(e); err != nil {
@@ -302,6 +314,9 @@ type emitter struct {
 	// texts: the events carry their texts (Options.KeepTexts); lean: it
 	// holds less at once (Options.LeanReadAgain)
 	texts, lean bool
+	// retext reads back the text of an event decoded from a spill that
+	// let it go (nil: none to read back)
+	retext func(pos flinklog.Pos, sum uint32) string
 	// named is the ResourceID the read's join of identities gave an event
 	// (Result.joinedName), nil where it has none to give
 	named func(*flinklog.Event) (string, bool)
@@ -392,6 +407,11 @@ func (e *emitter) sendPart(blk *eventBlock, lo, hi int) {
 		if e.named != nil {
 			if r, ok := e.named(ev); ok {
 				ev.Resource = r
+			}
+		}
+		if e.retext != nil {
+			if sum, away := ev.TextAway(); away {
+				ev.SetText(e.retext(ev.Pos, sum), "")
 			}
 		}
 		e.next++

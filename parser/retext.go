@@ -48,11 +48,11 @@ func (r *Result) TextAt(pos flinklog.Pos, sum uint32) string {
 		return "[text not kept: unknown input]"
 	}
 	path := r.readFrom[pos.File]
-	text, err := r.lines().read(path, pos.Line, r.maxLine)
+	text, got, err := r.lines().read(path, pos.Line, r.maxLine)
 	if err != nil {
 		return fmt.Sprintf("[line %d of %s could not be read again: %v]", pos.Line, path, err)
 	}
-	if textSum(text) != sum {
+	if got != sum {
 		return fmt.Sprintf("[line %d of %s changed since it was read]", pos.Line, path)
 	}
 	return text
@@ -93,6 +93,12 @@ type openFile struct {
 	// lines and its last, a minute of 600 lines later, are more than a
 	// piece apart)
 	pieces [piecesPerFile]filePiece
+	// cur: where the line read last begins (its number, 0: none yet),
+	// for the next read a few lines on to start from rather than from
+	// the mark before it (every event of a busy log written out, in
+	// order: the mark's 32 lines skipped a line on average, and a line
+	// past the end of the piece the mark is in read anew each time)
+	cur struct{ no, at int64 }
 }
 
 // filePiece is a piece of a file read from at.
@@ -150,13 +156,14 @@ func (ls *lineSource) file(path string) (*openFile, error) {
 
 // read returns line no (1-based) of path as a read of it gave the
 // record's text: without its end of line and (line 1) a byte-order mark,
-// terminal escapes removed, capped as flinklog caps text.
-func (ls *lineSource) read(path string, no int64, maxLine int) (string, error) {
+// terminal escapes removed, capped as flinklog caps text; and its sum
+// (textSum of the text).
+func (ls *lineSource) read(path string, no int64, maxLine int) (string, uint32, error) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	o, err := ls.file(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	f := o.f
 	ix := ls.files[path]
@@ -165,17 +172,22 @@ func (ls *lineSource) read(path string, no int64, maxLine int) (string, error) {
 		ls.files[path] = ix
 	}
 	if err := ls.extend(f, ix, no); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if no < 1 || no > ix.lines+1 {
-		return "", fmt.Errorf("the file has %d lines now", ix.lines)
+		return "", 0, fmt.Errorf("the file has %d lines now", ix.lines)
 	}
 	k := (no - 1) / lineMarkEvery
 	at, skip := ix.marks[k], (no-1)%lineMarkEvery
-	line, err := ls.lineAt(o, at, skip, maxLine)
-	if err != nil {
-		return "", err
+	if c := o.cur; c.no > 0 && c.no <= no && no-c.no < skip {
+		at, skip = c.at, no-c.no
 	}
+	line, start, err := ls.lineAt(o, at, skip, maxLine)
+	if err != nil {
+		o.cur.no = 0
+		return "", 0, err
+	}
+	o.cur.no, o.cur.at = no, start
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
@@ -185,7 +197,7 @@ func (ls *lineSource) read(path string, no int64, maxLine int) (string, error) {
 	if bytes.IndexByte(line, 0x1b) >= 0 {
 		line = stripANSI(line)
 	}
-	return capText(line), nil
+	return capText(line), flinklog.LineSum(line), nil
 }
 
 // cutLine is what lineReader makes of a line read whole (its "\n"
@@ -256,25 +268,26 @@ func (ls *lineSource) extend(f *os.File, ix *lineIndex, no int64) error {
 }
 
 // lineIn returns the line that starts skip lines into b, its end of line
-// included, if b holds it whole.
-func lineIn(b []byte, skip int64) ([]byte, bool) {
+// included, and where in b it starts, if b holds it whole.
+func lineIn(b []byte, skip int64) ([]byte, int, bool) {
+	off := 0
 	for ; skip > 0; skip-- {
-		i := bytes.IndexByte(b, '\n')
+		i := bytes.IndexByte(b[off:], '\n')
 		if i < 0 {
-			return nil, false
+			return nil, 0, false
 		}
-		b = b[i+1:]
+		off += i + 1
 	}
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		return b[:i+1], true
+	if i := bytes.IndexByte(b[off:], '\n'); i >= 0 {
+		return b[off : off+i+1], off, true
 	}
-	return nil, false
+	return nil, 0, false
 }
 
 // lineAt returns the line that starts skip lines after offset at, cut at
 // maxLine bytes as the read cut it (its end of line included, when it
-// fits: finishLine strips it).
-func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, error) {
+// fits: finishLine strips it), and the offset where it starts.
+func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, int64, error) {
 	if maxLine <= 0 {
 		maxLine = defaultMaxLine
 	}
@@ -294,7 +307,7 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 		n, err := o.f.ReadAt(pc.b[:pieceSize], at)
 		if err != nil && err != io.EOF {
 			pc.b = pc.b[:0]
-			return nil, err
+			return nil, 0, err
 		}
 		pc.b, pc.at = pc.b[:n], at
 	}
@@ -305,12 +318,26 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 		o.pieces[0] = pc
 	}
 	if pc := &o.pieces[0]; len(pc.b) > 0 || at == pc.at {
-		if line, ok := lineIn(pc.b[at-pc.at:], skip); ok {
-			return cutLine(line, maxLine), nil
+		if line, off, ok := lineIn(pc.b[at-pc.at:], skip); ok {
+			return cutLine(line, maxLine), at + int64(off), nil
+		}
+		if at > pc.at && len(pc.b) == pieceSize {
+			// the line runs past the piece's end: the piece is read
+			// again from at, for the lines after it too
+			n, err := o.f.ReadAt(pc.b[:pieceSize], at)
+			if err != nil && err != io.EOF {
+				pc.b = pc.b[:0]
+				return nil, 0, err
+			}
+			pc.b, pc.at = pc.b[:n], at
+			if line, off, ok := lineIn(pc.b, skip); ok {
+				return cutLine(line, maxLine), at + int64(off), nil
+			}
 		}
 	}
 	f := o.f
 	var out []byte
+	var start int64
 	// The line is a few dozen lines after the mark: read a little first,
 	// more while it is not there. A whole buffer read for each text copied
 	// 256 KiB a line (the timelines of 300,000 allocations: 2.5 minutes).
@@ -328,21 +355,24 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 		}
 		if skip > 0 {
 			if n == 0 || err != nil && err != io.EOF {
-				return nil, fmt.Errorf("line not found")
+				return nil, 0, fmt.Errorf("line not found")
 			}
 			at += int64(len(chunk))
 			continue
 		}
+		if len(out) == 0 {
+			start = at
+		}
 		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
-			return cutLine(append(out, chunk[:i+1]...), maxLine), nil
+			return cutLine(append(out, chunk[:i+1]...), maxLine), start, nil
 		}
 		out = append(out, chunk...)
 		if n == 0 || err != nil || len(out) > maxLine {
 			out = cutLine(out, maxLine)
 			if err != nil && err != io.EOF {
-				return nil, err
+				return nil, 0, err
 			}
-			return out, nil
+			return out, start, nil
 		}
 		at += int64(len(chunk))
 	}

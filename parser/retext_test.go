@@ -161,7 +161,9 @@ func TestTextManyFiles(t *testing.T) {
 
 // TestTextReadBackInAnyOrder: texts of one file asked for out of order
 // (backwards, then at random, past the piece kept from the last read and
-// back into it) are each their own line, long lines included.
+// back into it), and in order (every line, then a few lines on at a time:
+// read on from the line read last) are each their own line, long lines
+// included.
 func TestTextReadBackInAnyOrder(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "tm.log")
 	var b strings.Builder
@@ -189,6 +191,12 @@ func TestTextReadBackInAnyOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		order = append(order, rng.IntN(len(lines)))
+	}
+	for i := range lines {
+		order = append(order, i)
+	}
+	for i := 0; i < len(lines); i += 1 + rng.IntN(90) {
+		order = append(order, i, i) // (the same line twice, too)
 	}
 	for _, i := range order {
 		want := lines[i]

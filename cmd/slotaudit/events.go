@@ -119,6 +119,11 @@ func (e *env) streamEvents(cmd *cobra.Command, opts *eventsOptions, f *report.Fi
 	}
 	first := opts.read
 	first.keep = func(*flinklog.Event) bool { return false }
+	// the events spilled as they are read: written out, they are decoded
+	// from it and their lines read back by position, not parsed from the
+	// files a second time
+	first.spill = e.newSpill()
+	defer e.dropSpill()
 	res, err := e.read(cmd.Context(), opts.paths, &first)
 	if err != nil {
 		return true, err
