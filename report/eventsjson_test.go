@@ -10,6 +10,20 @@ import (
 	"github.com/slotaudit/slotaudit/parser"
 )
 
+// readTestLogs reads every test log as the batch does.
+func readTestLogs(t testing.TB) *parser.Result {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no test logs (%v)", err)
+	}
+	res, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // encoderLine is what NewJSONEncoder writes of e: the line the
 // hand-written eventLines must give.
 func encoderLine(t testing.TB, e *EventJSON) []byte {
@@ -44,14 +58,7 @@ func TestEventJSONIsTheEncoders(t *testing.T) {
 			t.Fatalf("%s:\nhand:    %s\nencoder: %s", what, got, want)
 		}
 	}
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no test logs (%v)", err)
-	}
-	res, err := parser.Read(paths, parser.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readTestLogs(t)
 	n := 0
 	for v := range res.All() {
 		e := NewEventJSON(res, v)
@@ -137,14 +144,7 @@ func FuzzEventJSON(f *testing.F) {
 // BenchmarkEventLines compares the hand-written lines with the encoder's
 // over the test logs' events.
 func BenchmarkEventLines(b *testing.B) {
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*"))
-	if err != nil || len(paths) == 0 {
-		b.Fatalf("no test logs (%v)", err)
-	}
-	res, err := parser.Read(paths, parser.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	res := readTestLogs(b)
 	var evs []EventJSON
 	for v := range res.All() {
 		evs = append(evs, NewEventJSON(res, v))
