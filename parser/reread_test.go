@@ -322,64 +322,86 @@ func TestReadAgainLogsOfAFile(t *testing.T) {
 // and of the hostile inputs read again one after another (Result.AllAgain, after a read that kept no event) gives
 // the full read's events in its order, field for field, and each one's
 // text as the read gives it (Result.Text, which reads a plain file's
-// back by position).
+// back by position) — parsed from the files again, or decoded from the
+// first read's spill, the texts it let go read back by position.
 func TestAllAgainIsTheRead(t *testing.T) {
 	dirs, _ := filepath.Glob("../testdata/logs/*")
 	dirs = append(dirs, "../testdata/exports", "../testdata/hostile")
 	compared := 0
 	defer func() {
-		if compared < 40 {
+		if compared < 80 {
 			t.Errorf("only %d reads compared", compared)
 		}
 	}()
 	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			full, err := Read([]string{dir}, Options{})
-			if err != nil {
-				t.Fatal(err)
+		for _, spilled := range []bool{false, true} {
+			name := filepath.Base(dir)
+			if spilled {
+				name += "/spilled"
 			}
-			first, err := Read([]string{dir}, Options{Keep: func(*flinklog.Event) bool { return false }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// (in position order: a slot report kept as a Repeat where its
-			// line is)
-			var refs []EventRef
-			for ref := range full.All() {
-				if full.Inputs[full.Pos(ref).File].DuplicateOf == "" {
-					refs = append(refs, ref)
-				}
-			}
-			n := 0
-			err = first.AllAgain(Options{}, func(ev *flinklog.Event) error {
-				if n >= len(refs) {
-					return fmt.Errorf("read again: an event past the read's %d (%s)", len(refs), full.Files.Position(ev.Pos))
-				}
-				ref := refs[n]
-				want := *full.Event(ref)
-				got := *ev
-				if got.Text() != full.Text(ref) {
-					return fmt.Errorf("%s: text %q read again, %q read", full.Files.Position(ev.Pos), got.Text(), full.Text(ref))
-				}
-				got.SetText("", "")
-				want.SetText("", "")
-				want.SetRepeatSpan(0, 0)
-				if !reflect.DeepEqual(got, want) {
-					return fmt.Errorf("%s: read again %+v, read %+v", full.Files.Position(ev.Pos), got, want)
-				}
-				n++
-				return nil
+			t.Run(name, func(t *testing.T) {
+				allAgainIsTheRead(t, dir, spilled)
+				compared++
 			})
-			if errors.Is(err, ErrNotRereadable) {
-				t.Skip(err) // (what cannot be read again: TestReadAgainGivesTheReadsEvents)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n != len(refs) {
-				t.Fatalf("%d events read again, the read has %d", n, len(refs))
-			}
-			compared++
-		})
+		}
+	}
+}
+
+// allAgainIsTheRead is TestAllAgainIsTheRead of one directory, its first
+// read spilling its events or not.
+func allAgainIsTheRead(t *testing.T, dir string, spilled bool) {
+	full, err := Read([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Keep: func(*flinklog.Event) bool { return false }}
+	if spilled {
+		sp, err := NewSpill(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sp.Close() })
+		opts.Spill = sp
+	}
+	first, err := Read([]string{dir}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (in position order: a slot report kept as a Repeat where its
+	// line is)
+	var refs []EventRef
+	for ref := range full.All() {
+		if full.Inputs[full.Pos(ref).File].DuplicateOf == "" {
+			refs = append(refs, ref)
+		}
+	}
+	n := 0
+	err = first.AllAgain(Options{}, func(ev *flinklog.Event) error {
+		if n >= len(refs) {
+			return fmt.Errorf("read again: an event past the read's %d (%s)", len(refs), full.Files.Position(ev.Pos))
+		}
+		ref := refs[n]
+		want := *full.Event(ref)
+		got := *ev
+		if got.Text() != full.Text(ref) {
+			return fmt.Errorf("%s: text %q read again, %q read", full.Files.Position(ev.Pos), got.Text(), full.Text(ref))
+		}
+		got.SetText("", "")
+		want.SetText("", "")
+		want.SetRepeatSpan(0, 0)
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("%s: read again %+v, read %+v", full.Files.Position(ev.Pos), got, want)
+		}
+		n++
+		return nil
+	})
+	if errors.Is(err, ErrNotRereadable) {
+		t.Skip(err) // (what cannot be read again: TestReadAgainGivesTheReadsEvents)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(refs) {
+		t.Fatalf("%d events read again, the read has %d", n, len(refs))
 	}
 }
