@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"path/filepath"
 	"slices"
@@ -121,6 +122,49 @@ func TestTimelineJSONStreamedAsWhole(t *testing.T) {
 			if whole.String() != streamed.String() {
 				t.Errorf("%v, %d allocations:\n streamed %s\n whole    %s", files, len(only), streamed.String(), whole.String())
 			}
+		}
+	}
+}
+
+// failAfter is a writer that fails once it has taken n bytes.
+type failAfter struct{ n int }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *failAfter) Write(b []byte) (int, error) {
+	if len(b) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errDiskFull
+	}
+	w.n -= len(b)
+	return len(b), nil
+}
+
+// TestTimelineJSONWriteFails: a write that fails in the middle of the
+// timelines (the disk full) ends WriteTimelineJSON with that error — the
+// timelines made beside the writing stop — and one at the end (the last
+// flush) too.
+func TestTimelineJSONWriteFails(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*.log"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no test logs (%v)", err)
+	}
+	res, err := parser.Read(paths, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := reconstruct.Build(res)
+	var whole bytes.Buffer
+	if err := WriteTimelineJSON(&whole, m, m.Allocations); err != nil {
+		t.Fatal(err)
+	}
+	if whole.Len() < 2<<16 {
+		t.Fatalf("the test logs' timelines are %d bytes: too few to fail in the middle", whole.Len())
+	}
+	for _, n := range []int{0, 1 << 16, whole.Len() / 2, whole.Len() - 1} {
+		if err := WriteTimelineJSON(&failAfter{n: n}, m, m.Allocations); !errors.Is(err, errDiskFull) {
+			t.Errorf("failing after %d of %d bytes: %v", n, whole.Len(), err)
 		}
 	}
 }

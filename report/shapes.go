@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -285,7 +286,29 @@ func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Al
 	out.WriteString("{\n  \"allocations\": [")
 	k := 0
 	j := &jsonIndenter{prefix: "    "}
-	err := eachTimeline(m, only, func(t timeline) error {
+	// The timelines are made on a goroutine of their own (a folded story
+	// decoded, its texts read back by position) while those before are
+	// written out here: one after the other, making them was 3/4 of the
+	// time after a fold of 300,000 allocations, on one core.
+	made := make(chan timeline, 256)
+	stop := make(chan struct{})
+	var makeErr error
+	go func() {
+		defer close(made)
+		makeErr = eachTimeline(m, only, func(t timeline) error {
+			select {
+			case made <- t:
+				return nil
+			case <-stop:
+				return errWriteStopped
+			}
+		})
+	}()
+	var err error
+	for t := range made {
+		if err != nil {
+			continue // (until the maker has seen stop)
+		}
 		j.b = j.b[:0]
 		j.allocation(&t.j)
 		if k > 0 {
@@ -293,11 +316,15 @@ func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Al
 		}
 		k++
 		out.WriteString("\n    ")
-		_, err := out.Write(j.b)
-		return err
-	})
+		if _, err = out.Write(j.b); err != nil {
+			close(stop)
+		}
+	}
 	if err != nil {
 		return err
+	}
+	if makeErr != nil {
+		return makeErr
 	}
 	if k > 0 {
 		out.WriteString("\n  ")
@@ -314,6 +341,9 @@ func WriteTimelineJSON(w io.Writer, m *reconstruct.Model, only []*reconstruct.Al
 	out.WriteString("\n}\n")
 	return out.Flush()
 }
+
+// errWriteStopped stops the making of timelines whose writing failed.
+var errWriteStopped = errors.New("the timelines' writing stopped")
 
 func writeJSON(w io.Writer, v any) error {
 	enc := NewJSONEncoder(w)
