@@ -82,6 +82,8 @@ type lineSource struct {
 	files map[string]*lineIndex
 	open  []*openFile // most recently read last
 	buf   []byte
+	// starts: where lineAt tells the lines it passed begin
+	starts [lineMarkEvery]int64
 }
 
 type openFile struct {
@@ -93,12 +95,40 @@ type openFile struct {
 	// lines and its last, a minute of 600 lines later, are more than a
 	// piece apart)
 	pieces [piecesPerFile]filePiece
-	// cur: where the line read last begins (its number, 0: none yet),
-	// for the next read a few lines on to start from rather than from
-	// the mark before it (every event of a busy log written out, in
-	// order: the mark's 32 lines skipped a line on average, and a line
-	// past the end of the piece the mark is in read anew each time)
-	cur struct{ no, at int64 }
+	// blocks: where the lines after a few marks begin, as far as reads
+	// have passed them, for a read to start from the known line nearest
+	// its own rather than from the mark (every event of a busy log
+	// written out, or every timeline, its lines back and forth: 32 lines
+	// skipped a line on average); next is the one to fill next
+	blocks [blocksPerFile]lineStarts
+	next   int
+}
+
+// lineStarts is where the lines after one mark of a file begin: at[i] is
+// where line mark*lineMarkEvery+i+1 begins, for i < n.
+type lineStarts struct {
+	mark int64
+	n    int
+	at   [lineMarkEvery]int64
+}
+
+// blocksPerFile is how many marks' lines a file keeps where they begin:
+// 2,048 lines, a few minutes of a busy JobManager's log, which a
+// timeline's stories go back and forth in (17 KB a file open).
+const blocksPerFile = 32
+
+// block returns the starts known after mark k, made (the mark's own line
+// known) if none are.
+func (o *openFile) block(k, markAt int64) *lineStarts {
+	for i := range o.blocks {
+		if b := &o.blocks[i]; b.n > 0 && b.mark == k {
+			return b
+		}
+	}
+	b := &o.blocks[o.next]
+	o.next = (o.next + 1) % blocksPerFile
+	b.mark, b.n, b.at[0] = k, 1, markAt
+	return b
 }
 
 // filePiece is a piece of a file read from at.
@@ -178,16 +208,17 @@ func (ls *lineSource) read(path string, no int64, maxLine int) (string, uint32, 
 		return "", 0, fmt.Errorf("the file has %d lines now", ix.lines)
 	}
 	k := (no - 1) / lineMarkEvery
-	at, skip := ix.marks[k], (no-1)%lineMarkEvery
-	if c := o.cur; c.no > 0 && c.no <= no && no-c.no < skip {
-		at, skip = c.at, no-c.no
-	}
-	line, start, err := ls.lineAt(o, at, skip, maxLine)
+	bs := o.block(k, ix.marks[k])
+	want := int((no - 1) % lineMarkEvery)
+	from := min(want, bs.n-1) // the known line nearest, at or before it
+	line, starts, err := ls.lineAt(o, bs.at[from], int64(want-from), maxLine, ls.starts[:0])
 	if err != nil {
-		o.cur.no = 0
 		return "", 0, err
 	}
-	o.cur.no, o.cur.at = no, start
+	if from == bs.n-1 {
+		// (the lines passed on the way, and its own, where they begin)
+		bs.n += copy(bs.at[bs.n:], starts)
+	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
@@ -268,26 +299,30 @@ func (ls *lineSource) extend(f *os.File, ix *lineIndex, no int64) error {
 }
 
 // lineIn returns the line that starts skip lines into b, its end of line
-// included, and where in b it starts, if b holds it whole.
-func lineIn(b []byte, skip int64) ([]byte, int, bool) {
+// included, if b holds it whole; starts gets where in b each of the skip
+// lines after the first begins (the line's own start last).
+func lineIn(b []byte, skip int64, starts []int64) ([]byte, []int64, bool) {
 	off := 0
 	for ; skip > 0; skip-- {
 		i := bytes.IndexByte(b[off:], '\n')
 		if i < 0 {
-			return nil, 0, false
+			return nil, starts, false
 		}
 		off += i + 1
+		starts = append(starts, int64(off))
 	}
 	if i := bytes.IndexByte(b[off:], '\n'); i >= 0 {
-		return b[off : off+i+1], off, true
+		return b[off : off+i+1], starts, true
 	}
-	return nil, 0, false
+	return nil, starts, false
 }
 
 // lineAt returns the line that starts skip lines after offset at, cut at
 // maxLine bytes as the read cut it (its end of line included, when it
-// fits: finishLine strips it), and the offset where it starts.
-func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, int64, error) {
+// fits: finishLine strips it), and where each of the skip lines after the
+// one at at begins (the line's own start last), when it found them in a
+// piece of the file (none where it read on past one).
+func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int, starts []int64) ([]byte, []int64, error) {
 	if maxLine <= 0 {
 		maxLine = defaultMaxLine
 	}
@@ -307,7 +342,7 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 		n, err := o.f.ReadAt(pc.b[:pieceSize], at)
 		if err != nil && err != io.EOF {
 			pc.b = pc.b[:0]
-			return nil, 0, err
+			return nil, nil, err
 		}
 		pc.b, pc.at = pc.b[:n], at
 	}
@@ -317,27 +352,41 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 		copy(o.pieces[1:k+1], o.pieces[:k])
 		o.pieces[0] = pc
 	}
+	absolute := func(starts []int64) []int64 {
+		for i := range starts {
+			starts[i] += at
+		}
+		return starts
+	}
 	if pc := &o.pieces[0]; len(pc.b) > 0 || at == pc.at {
-		if line, off, ok := lineIn(pc.b[at-pc.at:], skip); ok {
-			return cutLine(line, maxLine), at + int64(off), nil
+		if line, starts, ok := lineIn(pc.b[at-pc.at:], skip, starts); ok {
+			return cutLine(line, maxLine), absolute(starts), nil
 		}
 		if at > pc.at && len(pc.b) == pieceSize {
-			// the line runs past the piece's end: the piece is read
-			// again from at, for the lines after it too
+			// the line runs past the piece's end: a piece is read from
+			// at, for the lines after it too, in place of the one used
+			// least lately (the one before it stays: a timeline's next
+			// story goes back into it)
+			last := o.pieces[piecesPerFile-1]
+			copy(o.pieces[1:], o.pieces[:piecesPerFile-1])
+			o.pieces[0] = last
+			pc = &o.pieces[0]
+			if cap(pc.b) < pieceSize {
+				pc.b = make([]byte, pieceSize)
+			}
 			n, err := o.f.ReadAt(pc.b[:pieceSize], at)
 			if err != nil && err != io.EOF {
 				pc.b = pc.b[:0]
-				return nil, 0, err
+				return nil, nil, err
 			}
 			pc.b, pc.at = pc.b[:n], at
-			if line, off, ok := lineIn(pc.b, skip); ok {
-				return cutLine(line, maxLine), at + int64(off), nil
+			if line, starts, ok := lineIn(pc.b, skip, starts[:0]); ok {
+				return cutLine(line, maxLine), absolute(starts), nil
 			}
 		}
 	}
 	f := o.f
 	var out []byte
-	var start int64
 	// The line is a few dozen lines after the mark: read a little first,
 	// more while it is not there. A whole buffer read for each text copied
 	// 256 KiB a line (the timelines of 300,000 allocations: 2.5 minutes).
@@ -355,24 +404,21 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int) ([]byte, 
 		}
 		if skip > 0 {
 			if n == 0 || err != nil && err != io.EOF {
-				return nil, 0, fmt.Errorf("line not found")
+				return nil, nil, fmt.Errorf("line not found")
 			}
 			at += int64(len(chunk))
 			continue
 		}
-		if len(out) == 0 {
-			start = at
-		}
 		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
-			return cutLine(append(out, chunk[:i+1]...), maxLine), start, nil
+			return cutLine(append(out, chunk[:i+1]...), maxLine), nil, nil
 		}
 		out = append(out, chunk...)
 		if n == 0 || err != nil || len(out) > maxLine {
 			out = cutLine(out, maxLine)
 			if err != nil && err != io.EOF {
-				return nil, 0, err
+				return nil, nil, err
 			}
-			return out, start, nil
+			return out, nil, nil
 		}
 		at += int64(len(chunk))
 	}

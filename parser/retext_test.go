@@ -208,3 +208,47 @@ func TestTextReadBackInAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTextReadBack reads texts back by position as the outputs that
+// list every event do: in order (events), and back and forth inside a
+// moving window of 600 lines (a timeline's stories, one after another).
+func BenchmarkTextReadBack(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "tm.log")
+	var sb strings.Builder
+	const lines = 200_000
+	for i := range lines {
+		fmt.Fprintf(&sb, "2021-03-14 09:%02d:%02d,%03d INFO  org.apache.flink.runtime.taskexecutor.slot.TaskSlotTableImpl [] - Activate slot %032x.\n", i/3600%60, i/60%60, i%1000, i)
+	}
+	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	res, err := Read([]string{p}, Options{})
+	if err != nil || res.Len() != lines {
+		b.Fatalf("read: %v, %d events", err, res.Len())
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	window := make([]int, 0, lines)
+	for lo := 0; lo < lines; lo += 600 {
+		w := make([]int, 0, 600)
+		for i := lo; i < min(lo+600, lines); i++ {
+			w = append(w, i)
+		}
+		rng.Shuffle(len(w), func(i, j int) { w[i], w[j] = w[j], w[i] })
+		window = append(window, w...)
+	}
+	for _, bc := range []struct {
+		name  string
+		order func(i int) int
+	}{{"inOrder", func(i int) int { return i }}, {"window", func(i int) int { return window[i] }}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				for i := range lines {
+					if res.Text(EventRef(bc.order(i))) == "" {
+						b.Fatal("no text")
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/text")
+		})
+	}
+}
