@@ -298,6 +298,25 @@ func (ls *lineSource) extend(f *os.File, ix *lineIndex, no int64) error {
 	return nil
 }
 
+// readPiece reads the piece of the file from at in place of the one used
+// least lately, and puts it first.
+func (o *openFile) readPiece(at int64) error {
+	last := o.pieces[piecesPerFile-1]
+	copy(o.pieces[1:], o.pieces[:piecesPerFile-1])
+	o.pieces[0] = last
+	pc := &o.pieces[0]
+	if cap(pc.b) < pieceSize {
+		pc.b = make([]byte, pieceSize)
+	}
+	n, err := o.f.ReadAt(pc.b[:pieceSize], at)
+	if err != nil && err != io.EOF {
+		pc.b = pc.b[:0]
+		return err
+	}
+	pc.b, pc.at = pc.b[:n], at
+	return nil
+}
+
 // lineIn returns the line that starts skip lines into b, its end of line
 // included, if b holds it whole; starts gets where in b each of the skip
 // lines after the first begins (the line's own start last).
@@ -334,19 +353,10 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int, starts []
 		k++
 	}
 	if k == piecesPerFile {
-		k = piecesPerFile - 1
-		pc := &o.pieces[k]
-		if cap(pc.b) < pieceSize {
-			pc.b = make([]byte, pieceSize)
-		}
-		n, err := o.f.ReadAt(pc.b[:pieceSize], at)
-		if err != nil && err != io.EOF {
-			pc.b = pc.b[:0]
+		if err := o.readPiece(at); err != nil {
 			return nil, nil, err
 		}
-		pc.b, pc.at = pc.b[:n], at
-	}
-	if k > 0 {
+	} else if k > 0 {
 		// used last: first
 		pc := o.pieces[k]
 		copy(o.pieces[1:k+1], o.pieces[:k])
@@ -364,22 +374,12 @@ func (ls *lineSource) lineAt(o *openFile, at, skip int64, maxLine int, starts []
 		}
 		if at > pc.at && len(pc.b) == pieceSize {
 			// the line runs past the piece's end: a piece is read from
-			// at, for the lines after it too, in place of the one used
-			// least lately (the one before it stays: a timeline's next
-			// story goes back into it)
-			last := o.pieces[piecesPerFile-1]
-			copy(o.pieces[1:], o.pieces[:piecesPerFile-1])
-			o.pieces[0] = last
-			pc = &o.pieces[0]
-			if cap(pc.b) < pieceSize {
-				pc.b = make([]byte, pieceSize)
-			}
-			n, err := o.f.ReadAt(pc.b[:pieceSize], at)
-			if err != nil && err != io.EOF {
-				pc.b = pc.b[:0]
+			// at, for the lines after it too (the one before it stays: a
+			// timeline's next story goes back into it)
+			if err := o.readPiece(at); err != nil {
 				return nil, nil, err
 			}
-			pc.b, pc.at = pc.b[:n], at
+			pc = &o.pieces[0]
 			if line, starts, ok := lineIn(pc.b, skip, starts[:0]); ok {
 				return cutLine(line, maxLine), absolute(starts), nil
 			}
