@@ -146,15 +146,7 @@ func (w *failAfter) Write(b []byte) (int, error) {
 // timelines made beside the writing stop — and one at the end (the last
 // flush) too.
 func TestTimelineJSONWriteFails(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "logs", "*.log"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no test logs (%v)", err)
-	}
-	res, err := parser.Read(paths, parser.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := reconstruct.Build(res)
+	m := reconstruct.Build(readTestLogs(t))
 	var whole bytes.Buffer
 	if err := WriteTimelineJSON(&whole, m, m.Allocations); err != nil {
 		t.Fatal(err)
