@@ -9,7 +9,9 @@ import (
 
 // TestTimeStringIsFormat: a local or UTC time is written as time.Format
 // writes it — around the epoch, leap days, ends of years and centuries,
-// the years of other widths, and at random.
+// the ends of the int64 range (years 1677 and 2262: every year of four
+// digits, so appendDateTime's fallback to Format is never taken), and at
+// random.
 func TestTimeStringIsFormat(t *testing.T) {
 	ns := []int64{0, -1, 1, 999_999, 1_000_000, -1_000_000, math.MaxInt64, math.MinInt64,
 		time.Date(2020, 2, 29, 23, 59, 59, 999_999_999, time.UTC).UnixNano(),
